@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Router and host configuration: the values, the partial updates that the
+//! `SET_CONFIG` commands carry, and their validation.
+//!
+//! Validation is all here, independent of the kernel, so that the modules,
+//! `cargo test` and the CLI agree on what is accepted. The only check left to
+//! the kernel is whether a named interface exists in the caller's namespace.
+//! An update is checked as a whole before anything is applied: a rejected
+//! update changes nothing.
+
+use core::ffi::CStr;
+use core::net::Ipv4Addr;
+
+use super::uapi::{host_attr, router_attr, IFNAME_MAX};
+
+/// `EINVAL`: malformed or contradictory value.
+pub const EINVAL: i32 = 22;
+/// `ERANGE`: a value outside what may be allocated.
+pub const ERANGE: i32 = 34;
+/// `ENODEV`: no such interface.
+pub const ENODEV: i32 = 19;
+
+/// Lowest SPI that may be allocated; 1..255 are reserved by IANA and 0 means
+/// "no SA" (RFC 4303 section 2.1).
+pub const SPI_FIRST_ALLOCATABLE: u32 = 256;
+
+/// Why a configuration was refused: errno, a message for the netlink extended
+/// ack, and the attribute at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Positive errno value (`EINVAL`, `ERANGE`, `ENODEV`).
+    pub errno: i32,
+    /// Static message for the extended ack.
+    pub msg: &'static CStr,
+    /// The attribute that caused the error, if one did.
+    pub attr: Option<u16>,
+}
+
+impl ConfigError {
+    const fn new(errno: i32, msg: &'static CStr, attr: u16) -> Self {
+        Self {
+            errno,
+            msg,
+            attr: Some(attr),
+        }
+    }
+}
+
+/// An inclusive range `min..=max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range<T> {
+    /// Lowest value.
+    pub min: T,
+    /// Highest value (inclusive).
+    pub max: T,
+}
+
+impl Range<u16> {
+    /// Number of values in the range.
+    pub fn len(&self) -> u32 {
+        u32::from(self.max) - u32::from(self.min) + 1
+    }
+}
+
+impl Range<u32> {
+    /// Number of values in the range.
+    pub fn len(&self) -> u64 {
+        u64::from(self.max) - u64::from(self.min) + 1
+    }
+}
+
+/// An interface name as the kernel accepts it (`dev_valid_name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfName {
+    bytes: [u8; IFNAME_MAX + 1],
+    len: u8,
+}
+
+impl IfName {
+    /// Checks and copies a name (without NUL).
+    pub fn new(name: &[u8]) -> Option<Self> {
+        if name.is_empty() || name.len() > IFNAME_MAX || name == b"." || name == b".." {
+            return None;
+        }
+        if name
+            .iter()
+            .any(|&c| c == b'/' || c == b':' || c == 0 || c.is_ascii_whitespace())
+        {
+            return None;
+        }
+        let mut bytes = [0u8; IFNAME_MAX + 1];
+        bytes[..name.len()].copy_from_slice(name);
+        Some(Self {
+            bytes,
+            len: name.len() as u8,
+        })
+    }
+
+    /// The name without NUL.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// The name with its NUL terminator.
+    pub fn as_bytes_with_nul(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len) + 1]
+    }
+}
+
+/// An interface the configuration refers to: its name and the index it had
+/// when the configuration was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Iface {
+    /// Interface name.
+    pub name: IfName,
+    /// Interface index at configuration time.
+    pub ifindex: u32,
+}
+
+/// The router's configuration. `None` means "not configured yet".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// The interface towards the hosts.
+    pub lan: Option<Iface>,
+    /// The interface towards the Internet.
+    pub wan: Option<Iface>,
+    /// The shared public address.
+    pub public_addr: Option<Ipv4Addr>,
+    /// Ports that may be allocated to hosts.
+    pub ports: Option<Range<u16>>,
+    /// SPIs that may be allocated to hosts.
+    pub spis: Option<Range<u32>>,
+}
+
+/// A `SET_CONFIG` request to the router, as parsed from netlink attributes,
+/// before validation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouterUpdate<'a> {
+    /// `LAN_IFNAME` (without NUL).
+    pub lan_name: Option<&'a [u8]>,
+    /// `WAN_IFNAME` (without NUL).
+    pub wan_name: Option<&'a [u8]>,
+    /// `LAN_IFINDEX` or `WAN_IFINDEX` was present (they are read-only).
+    pub read_only: Option<u16>,
+    /// `PUBLIC_ADDR`.
+    pub public_addr: Option<Ipv4Addr>,
+    /// `PORT_MIN`.
+    pub port_min: Option<u16>,
+    /// `PORT_MAX`.
+    pub port_max: Option<u16>,
+    /// `SPI_MIN`.
+    pub spi_min: Option<u32>,
+    /// `SPI_MAX`.
+    pub spi_max: Option<u32>,
+}
+
+/// A router update whose values are all well formed; only the interface
+/// names still have to be resolved in the caller's namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedRouterUpdate {
+    /// New LAN interface name.
+    pub lan_name: Option<IfName>,
+    /// New WAN interface name.
+    pub wan_name: Option<IfName>,
+    /// New public address.
+    pub public_addr: Option<Ipv4Addr>,
+    /// New port pool.
+    pub ports: Option<Range<u16>>,
+    /// New SPI pool.
+    pub spis: Option<Range<u32>>,
+}
+
+/// Whether `a` may be used as a unicast host or router address.
+pub fn is_unicast(a: Ipv4Addr) -> bool {
+    !(a.is_unspecified() || a.is_broadcast() || a.is_multicast() || a.is_loopback())
+        && a.octets()[0] < 240
+}
+
+fn range_pair<T: Copy>(
+    min: Option<T>,
+    max: Option<T>,
+    min_attr: u16,
+    max_attr: u16,
+) -> Result<Option<Range<T>>, ConfigError> {
+    match (min, max) {
+        (None, None) => Ok(None),
+        (Some(min), Some(max)) => Ok(Some(Range { min, max })),
+        (Some(_), None) => Err(ConfigError::new(
+            EINVAL,
+            c"a range needs both its minimum and its maximum",
+            min_attr,
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            EINVAL,
+            c"a range needs both its minimum and its maximum",
+            max_attr,
+        )),
+    }
+}
+
+impl RouterUpdate<'_> {
+    /// Checks every value of the update on its own.
+    pub fn check(&self) -> Result<CheckedRouterUpdate, ConfigError> {
+        if let Some(attr) = self.read_only {
+            return Err(ConfigError::new(
+                EINVAL,
+                c"interface indexes are read-only; set interfaces by name",
+                attr,
+            ));
+        }
+        let name = |n: Option<&[u8]>, attr| match n {
+            None => Ok(None),
+            Some(n) => IfName::new(n)
+                .map(Some)
+                .ok_or(ConfigError::new(EINVAL, c"invalid interface name", attr)),
+        };
+        let lan_name = name(self.lan_name, router_attr::LAN_IFNAME)?;
+        let wan_name = name(self.wan_name, router_attr::WAN_IFNAME)?;
+        if let Some(a) = self.public_addr {
+            if !is_unicast(a) {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"the public address must be a unicast address",
+                    router_attr::PUBLIC_ADDR,
+                ));
+            }
+        }
+        let ports = range_pair(
+            self.port_min,
+            self.port_max,
+            router_attr::PORT_MIN,
+            router_attr::PORT_MAX,
+        )?;
+        if let Some(r) = ports {
+            if r.min > r.max {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"inverted port range: minimum above maximum",
+                    router_attr::PORT_MIN,
+                ));
+            }
+            if r.max == 0 {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"empty port range: no allocatable port",
+                    router_attr::PORT_MAX,
+                ));
+            }
+            if r.min == 0 {
+                return Err(ConfigError::new(
+                    ERANGE,
+                    c"port 0 cannot be allocated",
+                    router_attr::PORT_MIN,
+                ));
+            }
+        }
+        let spis = range_pair(
+            self.spi_min,
+            self.spi_max,
+            router_attr::SPI_MIN,
+            router_attr::SPI_MAX,
+        )?;
+        if let Some(r) = spis {
+            if r.min > r.max {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"inverted SPI range: minimum above maximum",
+                    router_attr::SPI_MIN,
+                ));
+            }
+            if r.min < SPI_FIRST_ALLOCATABLE {
+                return Err(ConfigError::new(
+                    ERANGE,
+                    c"SPIs 0 to 255 are reserved",
+                    router_attr::SPI_MIN,
+                ));
+            }
+        }
+        if let (Some(l), Some(w)) = (lan_name, wan_name) {
+            if l == w {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"LAN and WAN must be different interfaces",
+                    router_attr::WAN_IFNAME,
+                ));
+            }
+        }
+        Ok(CheckedRouterUpdate {
+            lan_name,
+            wan_name,
+            public_addr: self.public_addr,
+            ports,
+            spis,
+        })
+    }
+}
+
+impl RouterConfig {
+    /// The configuration after `update`, whose interface names resolved to
+    /// `lan_ifindex`/`wan_ifindex` (given when the name is in the update).
+    ///
+    /// Checks what only the merged result shows (LAN and WAN must differ).
+    pub fn merged(
+        &self,
+        update: &CheckedRouterUpdate,
+        lan_ifindex: Option<u32>,
+        wan_ifindex: Option<u32>,
+    ) -> Result<RouterConfig, ConfigError> {
+        let mut next = *self;
+        if let (Some(name), Some(ifindex)) = (update.lan_name, lan_ifindex) {
+            next.lan = Some(Iface { name, ifindex });
+        }
+        if let (Some(name), Some(ifindex)) = (update.wan_name, wan_ifindex) {
+            next.wan = Some(Iface { name, ifindex });
+        }
+        if let Some(a) = update.public_addr {
+            next.public_addr = Some(a);
+        }
+        if let Some(r) = update.ports {
+            next.ports = Some(r);
+        }
+        if let Some(r) = update.spis {
+            next.spis = Some(r);
+        }
+        if let (Some(l), Some(w)) = (next.lan, next.wan) {
+            if l.ifindex == w.ifindex {
+                let attr = if update.wan_name.is_some() {
+                    router_attr::WAN_IFNAME
+                } else {
+                    router_attr::LAN_IFNAME
+                };
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"LAN and WAN must be different interfaces",
+                    attr,
+                ));
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// A host's configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostConfig {
+    /// The router's LAN address (PAP server, tunnel peer).
+    pub router_addr: Option<Ipv4Addr>,
+    /// The shared public address the host sends from.
+    pub public_addr: Option<Ipv4Addr>,
+}
+
+/// A `SET_CONFIG` request to a host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostUpdate {
+    /// `ROUTER_ADDR`.
+    pub router_addr: Option<Ipv4Addr>,
+    /// `PUBLIC_ADDR`.
+    pub public_addr: Option<Ipv4Addr>,
+}
+
+impl HostConfig {
+    /// The configuration after `update`, or why the update is refused.
+    pub fn merged(&self, update: &HostUpdate) -> Result<HostConfig, ConfigError> {
+        for (a, attr, msg) in [
+            (
+                update.router_addr,
+                host_attr::ROUTER_ADDR,
+                c"the router address must be a unicast address",
+            ),
+            (
+                update.public_addr,
+                host_attr::PUBLIC_ADDR,
+                c"the public address must be a unicast address",
+            ),
+        ] {
+            if let Some(a) = a {
+                if !is_unicast(a) {
+                    return Err(ConfigError::new(EINVAL, msg, attr));
+                }
+            }
+        }
+        let next = HostConfig {
+            router_addr: update.router_addr.or(self.router_addr),
+            public_addr: update.public_addr.or(self.public_addr),
+        };
+        if next.router_addr.is_some() && next.router_addr == next.public_addr {
+            return Err(ConfigError::new(
+                EINVAL,
+                c"the router address and the public address must differ",
+                host_attr::PUBLIC_ADDR,
+            ));
+        }
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok_update() -> RouterUpdate<'static> {
+        RouterUpdate {
+            lan_name: Some(b"lan0"),
+            wan_name: Some(b"wan0"),
+            public_addr: Some(Ipv4Addr::new(203, 0, 113, 30)),
+            port_min: Some(20000),
+            port_max: Some(29999),
+            spi_min: Some(0x1000),
+            spi_max: Some(0xffff),
+            ..Default::default()
+        }
+    }
+
+    fn err(u: RouterUpdate<'_>) -> (i32, Option<u16>) {
+        let e = u.check().unwrap_err();
+        (e.errno, e.attr)
+    }
+
+    #[test]
+    fn accepts_a_full_config_and_merges_it() {
+        let c = ok_update().check().unwrap();
+        let cfg = RouterConfig::default().merged(&c, Some(2), Some(3)).unwrap();
+        assert_eq!(cfg.lan.unwrap().name.as_bytes(), b"lan0");
+        assert_eq!(cfg.wan.unwrap().ifindex, 3);
+        assert_eq!(cfg.ports, Some(Range { min: 20000, max: 29999 }));
+        assert_eq!(cfg.ports.unwrap().len(), 10000);
+        assert_eq!(cfg.spis.unwrap().len(), 0xf000);
+    }
+
+    #[test]
+    fn partial_update_keeps_the_rest() {
+        let c = ok_update().check().unwrap();
+        let cfg = RouterConfig::default().merged(&c, Some(2), Some(3)).unwrap();
+        let u = RouterUpdate {
+            port_min: Some(1024),
+            port_max: Some(2047),
+            ..Default::default()
+        };
+        let next = cfg.merged(&u.check().unwrap(), None, None).unwrap();
+        assert_eq!(next.ports, Some(Range { min: 1024, max: 2047 }));
+        assert_eq!(next.spis, cfg.spis);
+        assert_eq!(next.lan, cfg.lan);
+    }
+
+    #[test]
+    fn rejects_reserved_spis() {
+        for min in [0, 1, 255] {
+            let u = RouterUpdate { spi_min: Some(min), ..ok_update() };
+            assert_eq!(err(u), (ERANGE, Some(router_attr::SPI_MIN)));
+        }
+        let u = RouterUpdate { spi_min: Some(256), ..ok_update() };
+        assert!(u.check().is_ok());
+    }
+
+    #[test]
+    fn rejects_inverted_empty_and_half_ranges() {
+        let u = RouterUpdate { port_min: Some(3000), port_max: Some(2999), ..ok_update() };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::PORT_MIN)));
+        let u = RouterUpdate { spi_min: Some(0x2000), spi_max: Some(0x1fff), ..ok_update() };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::SPI_MIN)));
+        let u = RouterUpdate { port_min: Some(0), port_max: Some(0), ..ok_update() };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::PORT_MAX)));
+        let u = RouterUpdate { port_min: Some(0), port_max: Some(10), ..ok_update() };
+        assert_eq!(err(u), (ERANGE, Some(router_attr::PORT_MIN)));
+        let u = RouterUpdate { port_max: None, ..ok_update() };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::PORT_MIN)));
+        let u = RouterUpdate { spi_min: None, ..ok_update() };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::SPI_MAX)));
+        // A one-value range is fine.
+        let u = RouterUpdate { port_min: Some(7), port_max: Some(7), ..ok_update() };
+        assert_eq!(u.check().unwrap().ports.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn rejects_bad_names_addresses_and_read_only() {
+        for n in [&b""[..], b"a/b", b"a b", b"a:1", b".", b"..", b"sixteen-chars-xx"] {
+            let u = RouterUpdate { lan_name: Some(n), ..ok_update() };
+            assert_eq!(err(u), (EINVAL, Some(router_attr::LAN_IFNAME)), "{n:?}");
+        }
+        assert!(IfName::new(b"fifteen-chars-x").is_some());
+        for a in [[0, 0, 0, 0], [255, 255, 255, 255], [224, 0, 0, 1], [127, 0, 0, 1], [240, 0, 0, 1]] {
+            let u = RouterUpdate { public_addr: Some(a.into()), ..ok_update() };
+            assert_eq!(err(u), (EINVAL, Some(router_attr::PUBLIC_ADDR)));
+        }
+        let u = RouterUpdate { read_only: Some(router_attr::LAN_IFINDEX), ..ok_update() };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::LAN_IFINDEX)));
+        let u = RouterUpdate { wan_name: Some(b"lan0"), ..ok_update() };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::WAN_IFNAME)));
+    }
+
+    #[test]
+    fn merged_rejects_same_interface_and_changes_nothing() {
+        let c = ok_update().check().unwrap();
+        let cfg = RouterConfig::default().merged(&c, Some(2), Some(3)).unwrap();
+        let u = RouterUpdate { wan_name: Some(b"alias"), ..Default::default() };
+        let e = cfg.merged(&u.check().unwrap(), None, Some(2)).unwrap_err();
+        assert_eq!((e.errno, e.attr), (EINVAL, Some(router_attr::WAN_IFNAME)));
+        assert_eq!(cfg.wan.unwrap().ifindex, 3);
+    }
+
+    #[test]
+    fn host_config() {
+        let r = Ipv4Addr::new(10, 0, 0, 7);
+        let p = Ipv4Addr::new(203, 0, 113, 30);
+        let c = HostConfig::default()
+            .merged(&HostUpdate { router_addr: Some(r), public_addr: Some(p) })
+            .unwrap();
+        assert_eq!((c.router_addr, c.public_addr), (Some(r), Some(p)));
+        let e = c.merged(&HostUpdate { public_addr: Some(r), ..Default::default() }).unwrap_err();
+        assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::PUBLIC_ADDR)));
+        let e = c
+            .merged(&HostUpdate { router_addr: Some(Ipv4Addr::UNSPECIFIED), ..Default::default() })
+            .unwrap_err();
+        assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::ROUTER_ADDR)));
+    }
+
+    #[test]
+    fn ifname_round_trip() {
+        let n = IfName::new(b"veth-lan").unwrap();
+        assert_eq!(n.as_bytes(), b"veth-lan");
+        assert_eq!(n.as_bytes_with_nul(), b"veth-lan\0");
+    }
+}

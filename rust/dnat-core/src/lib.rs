@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel-independent logic of dnat.
+//!
+//! Every file under `src/` except this one is also compiled into the kernel
+//! modules (`rust/dnat_router.rs`, `rust/dnat_host.rs` include them with
+//! `#[path]` at their crate root), so the files use only `core`, refer to
+//! each other through `super::`, and never panic on input.
+//! Here they are a normal `no_std` crate, unit-tested with `cargo test` and
+//! shared with the userspace tool.
+
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod config;
+pub mod hooks;
+pub mod uapi;

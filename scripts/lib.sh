@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the dnat set-up and test scripts. Sourced, not run.
+
+DNAT_CACHE=${DNAT_CACHE:-$HOME/.cache/dnat}
+DNAT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DNAT_START=${DNAT_START:-$(date +%s)}
+export DNAT_START
+
+# Toolchain: the kernel needs Debian's rustc (with rust-src); rustup's comes
+# first in PATH and has no rust-src.
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+export PATH="$HOME/.cargo/bin:$HOME/.pyenv/shims:$HOME/.pyenv/bin:$PATH"
+KMAKE_VARS="LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$DNAT_CACHE/bin/bindgen"
+
+step() {
+	printf '[dnat %4ss] %s\n' "$(( $(date +%s) - DNAT_START ))" "$*"
+}
+
+die() {
+	printf 'dnat: error: %s\n' "$*" >&2
+	exit 1
+}

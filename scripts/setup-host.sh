@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Installs what building and testing dnat needs on a Debian bookworm host.
+# Idempotent: each step checks first and does nothing when already done.
+# Only the machine's own bookworm apt sources are used for packages.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+BINDGEN_VERSION=0.73.2
+VIRTME_NG_VERSION=1.42
+
+PKGS=(
+	# kernel build
+	clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev
+	libssl-dev cpio kmod make rsync xz-utils
+	# Rust for the kernel (with core/alloc sources)
+	rustc-web rust-web-src
+	# guest: QEMU, virtme-ng needs udev on the host for its console links
+	qemu-system-x86 udev
+	# tools used inside the guest (the guest sees the host's root fs)
+	iproute2 iputils-ping socat iperf3 tcpdump nftables ethtool procps
+	strongswan-charon strongswan-swanctl openssl
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	step "apt: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+	step "apt: all ${#PKGS[@]} packages present"
+fi
+
+mkdir -p "$DNAT_CACHE/bin" /lib/modules
+if ! "$DNAT_CACHE/bin/bindgen" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
+	step "cargo: installing bindgen-cli $BINDGEN_VERSION"
+	cargo install --quiet --locked --root "$DNAT_CACHE/cargo" bindgen-cli --version "$BINDGEN_VERSION"
+	ln -sf "$DNAT_CACHE/cargo/bin/bindgen" "$DNAT_CACHE/bin/bindgen"
+else
+	step "bindgen $BINDGEN_VERSION present"
+fi
+
+if ! vng --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then
+	step "pip: installing virtme-ng $VIRTME_NG_VERSION"
+	python3 -m pip install --quiet "virtme-ng==$VIRTME_NG_VERSION"
+	command -v pyenv >/dev/null && pyenv rehash || true
+else
+	step "virtme-ng $VIRTME_NG_VERSION present"
+fi
+step "host set-up done"
