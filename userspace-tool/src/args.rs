@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The command line: clap for the command words, and `ip`-style
+//! "key value" lists for the settings of `set`.
+//!
+//! Only the syntax is checked here (numbers parse and fit their attribute,
+//! addresses parse, ranges are `MIN-MAX`). Whether a value is acceptable is
+//! for the kernel to say: `spis 1-100` is sent as is.
+
+use std::net::Ipv4Addr;
+
+use clap::{Parser, Subcommand};
+use dnat_core::config::Range;
+
+use crate::msg::{HostAttr, RouterAttr};
+
+const LONG_ABOUT: &str = "\
+Configure and inspect the dnat kernel modules (dnat_router on the router, \
+dnat_host on a host) over generic netlink, in the caller's network namespace.
+
+Exit codes:
+  0  success
+  1  the kernel refused the request (the errno and the kernel's message are printed)
+  2  usage error (bad arguments)
+  3  the generic netlink family is not registered (module not loaded)
+  4  other I/O error (socket failure, malformed reply)";
+
+const ROUTER_SET_HELP: &str = "\
+Settings (any non-empty subset, in any order):
+  lan IFNAME        interface towards the hosts
+  wan IFNAME        interface towards the Internet
+  public ADDR       shared public IPv4 address
+  ports MIN-MAX     port pool, inclusive
+  spis MIN-MAX      SPI pool, inclusive; decimal or 0x hex
+
+Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
+
+const HOST_SET_HELP: &str = "\
+Settings (any non-empty subset, in any order):
+  router ADDR       the router's LAN address
+  public ADDR       shared public IPv4 address
+
+Example: dnatctl host set router 10.0.0.7 public 203.0.113.30";
+
+/// dnatctl: configure the dnat router and host modules.
+#[derive(Debug, Parser)]
+#[command(name = "dnatctl", version, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Print `show` output as one JSON object.
+    #[arg(short, long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub object: Object,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Object {
+    /// The dnat_router module (on the router).
+    Router {
+        #[command(subcommand)]
+        cmd: Option<RouterCmd>,
+    },
+    /// The dnat_host module (on a host).
+    Host {
+        #[command(subcommand)]
+        cmd: Option<HostCmd>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RouterCmd {
+    /// Print the configuration and the per-hook packet counters (the default).
+    Show,
+    /// Change some settings; the others keep their values.
+    #[command(after_help = ROUTER_SET_HELP)]
+    Set {
+        /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX.
+        #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
+        settings: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostCmd {
+    /// Print the configuration and the per-hook packet counters (the default).
+    Show,
+    /// Change some settings; the others keep their values.
+    #[command(after_help = HOST_SET_HELP)]
+    Set {
+        /// Settings: router ADDR, public ADDR.
+        #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
+        settings: Vec<String>,
+    },
+}
+
+/// The settings of `router set`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RouterSettings {
+    pub lan: Option<String>,
+    pub wan: Option<String>,
+    pub public: Option<Ipv4Addr>,
+    pub ports: Option<Range<u16>>,
+    pub spis: Option<Range<u32>>,
+}
+
+/// The settings of `host set`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HostSettings {
+    pub router: Option<Ipv4Addr>,
+    pub public: Option<Ipv4Addr>,
+}
+
+/// Splits `args` into (key, value) pairs, checking that every key is one of
+/// `keys` and is given once.
+fn pairs<'a>(
+    args: &'a [String],
+    keys: &[&str],
+    usage: &str,
+) -> Result<Vec<(&'a str, &'a str)>, String> {
+    if args.is_empty() {
+        return Err(format!("at least one setting is required: {usage}"));
+    }
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    let mut it = args.iter();
+    while let Some(key) = it.next() {
+        if !keys.contains(&key.as_str()) {
+            return Err(format!("unknown setting \"{key}\"; expected {usage}"));
+        }
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(format!("setting \"{key}\" given twice"));
+        }
+        let Some(value) = it.next() else {
+            return Err(format!("setting \"{key}\" needs a value"));
+        };
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+fn addr(key: &str, value: &str) -> Result<Ipv4Addr, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{key}: \"{value}\" is not an IPv4 address (like 203.0.113.30)"))
+}
+
+fn range<T>(
+    key: &str,
+    value: &str,
+    num: impl Fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<Range<T>, String> {
+    let Some((min, max)) = value.split_once('-') else {
+        return Err(format!("{key}: \"{value}\" is not a range MIN-MAX"));
+    };
+    let n = |s: &str| num(s).ok_or_else(|| format!("{key}: \"{s}\" is not {what}"));
+    Ok(Range {
+        min: n(min)?,
+        max: n(max)?,
+    })
+}
+
+fn port(s: &str) -> Option<u16> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A u32 in decimal or `0x` hex.
+fn spi(s: &str) -> Option<u32> {
+    let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (s, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u32::from_str_radix(digits, radix).ok()
+}
+
+impl RouterSettings {
+    const USAGE: &'static str =
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX or spis MIN-MAX";
+
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut s = Self::default();
+        let keys = ["lan", "wan", "public", "ports", "spis"];
+        for (key, value) in pairs(args, &keys, Self::USAGE)? {
+            match key {
+                "lan" => s.lan = Some(value.to_owned()),
+                "wan" => s.wan = Some(value.to_owned()),
+                "public" => s.public = Some(addr(key, value)?),
+                "ports" => s.ports = Some(range(key, value, port, "a port number (0 to 65535)")?),
+                "spis" => {
+                    s.spis = Some(range(
+                        key,
+                        value,
+                        spi,
+                        "an SPI (0 to 4294967295, decimal or 0x hex)",
+                    )?)
+                }
+                _ => unreachable!("checked by pairs()"),
+            }
+        }
+        Ok(s)
+    }
+
+    /// The `SET_CONFIG` attributes, in attribute number order.
+    pub fn attrs(&self) -> Vec<RouterAttr> {
+        let mut v = Vec::new();
+        if let Some(n) = &self.lan {
+            v.push(RouterAttr::LanIfname(n.clone()));
+        }
+        if let Some(n) = &self.wan {
+            v.push(RouterAttr::WanIfname(n.clone()));
+        }
+        if let Some(a) = self.public {
+            v.push(RouterAttr::PublicAddr(a));
+        }
+        if let Some(r) = self.ports {
+            v.push(RouterAttr::PortMin(r.min));
+            v.push(RouterAttr::PortMax(r.max));
+        }
+        if let Some(r) = self.spis {
+            v.push(RouterAttr::SpiMin(r.min));
+            v.push(RouterAttr::SpiMax(r.max));
+        }
+        v
+    }
+}
+
+impl HostSettings {
+    const USAGE: &'static str = "router ADDR or public ADDR";
+
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut s = Self::default();
+        for (key, value) in pairs(args, &["router", "public"], Self::USAGE)? {
+            match key {
+                "router" => s.router = Some(addr(key, value)?),
+                "public" => s.public = Some(addr(key, value)?),
+                _ => unreachable!("checked by pairs()"),
+            }
+        }
+        Ok(s)
+    }
+
+    /// The `SET_CONFIG` attributes, in attribute number order.
+    pub fn attrs(&self) -> Vec<HostAttr> {
+        let mut v = Vec::new();
+        if let Some(a) = self.router {
+            v.push(HostAttr::RouterAddr(a));
+        }
+        if let Some(a) = self.public {
+            v.push(HostAttr::PublicAddr(a));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::error::ErrorKind;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn cli(s: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("dnatctl").chain(s.split_whitespace()))
+    }
+
+    #[test]
+    fn full_router_settings() {
+        let s = RouterSettings::parse(&args(
+            "spis 0x1000-0x1fff lan veth-lan ports 20000-29999 wan veth-wan public 203.0.113.30",
+        ))
+        .unwrap();
+        assert_eq!(
+            s,
+            RouterSettings {
+                lan: Some("veth-lan".into()),
+                wan: Some("veth-wan".into()),
+                public: Some(Ipv4Addr::new(203, 0, 113, 30)),
+                ports: Some(Range {
+                    min: 20000,
+                    max: 29999
+                }),
+                spis: Some(Range {
+                    min: 0x1000,
+                    max: 0x1fff
+                }),
+            }
+        );
+        assert_eq!(
+            s.attrs(),
+            vec![
+                RouterAttr::LanIfname("veth-lan".into()),
+                RouterAttr::WanIfname("veth-wan".into()),
+                RouterAttr::PublicAddr(Ipv4Addr::new(203, 0, 113, 30)),
+                RouterAttr::PortMin(20000),
+                RouterAttr::PortMax(29999),
+                RouterAttr::SpiMin(0x1000),
+                RouterAttr::SpiMax(0x1fff),
+            ]
+        );
+    }
+
+    #[test]
+    fn values_are_not_judged_here() {
+        // The kernel rejects these; the tool must send them.
+        let s =
+            RouterSettings::parse(&args("spis 1-100 ports 30000-20000 public 0.0.0.0")).unwrap();
+        assert_eq!(s.spis, Some(Range { min: 1, max: 100 }));
+        assert_eq!(
+            s.ports,
+            Some(Range {
+                min: 30000,
+                max: 20000
+            })
+        );
+        assert_eq!(s.public, Some(Ipv4Addr::UNSPECIFIED));
+        let s = RouterSettings::parse(&args("ports 0-0 lan this-name-is-far-too-long wan x:y"))
+            .unwrap();
+        assert_eq!(s.ports, Some(Range { min: 0, max: 0 }));
+        assert_eq!(s.lan.as_deref(), Some("this-name-is-far-too-long"));
+        let s = RouterSettings::parse(&args("spis 0XFFFFFFFF-4294967295")).unwrap();
+        assert_eq!(
+            s.spis,
+            Some(Range {
+                min: u32::MAX,
+                max: u32::MAX
+            })
+        );
+        let s = HostSettings::parse(&args("public 10.0.0.7 router 10.0.0.7")).unwrap();
+        assert_eq!(
+            s.attrs(),
+            vec![
+                HostAttr::RouterAddr(Ipv4Addr::new(10, 0, 0, 7)),
+                HostAttr::PublicAddr(Ipv4Addr::new(10, 0, 0, 7)),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_router_settings() {
+        for (input, msg) in [
+            ("", "at least one setting is required"),
+            ("lan", "setting \"lan\" needs a value"),
+            ("lan a wan", "setting \"wan\" needs a value"),
+            ("mtu 1500", "unknown setting \"mtu\""),
+            ("LAN eth0", "unknown setting \"LAN\""),
+            ("lan a lan b", "setting \"lan\" given twice"),
+            (
+                "public 203.0.113",
+                "public: \"203.0.113\" is not an IPv4 address",
+            ),
+            ("public 203.0.113.30/24", "is not an IPv4 address"),
+            ("ports 20000", "ports: \"20000\" is not a range MIN-MAX"),
+            ("ports 20000-", "ports: \"\" is not a port number"),
+            ("ports -1-5", "ports: \"\" is not a port number"),
+            ("ports 1-65536", "ports: \"65536\" is not a port number"),
+            ("ports +1-5", "ports: \"+1\" is not a port number"),
+            ("ports 0x10-0x20", "ports: \"0x10\" is not a port number"),
+            ("spis 256-0x", "spis: \"0x\" is not an SPI"),
+            ("spis 256-4294967296", "spis: \"4294967296\" is not an SPI"),
+            ("spis 0x1000-0x1fffg", "spis: \"0x1fffg\" is not an SPI"),
+            ("spis 1-2-3", "spis: \"2-3\" is not an SPI"),
+        ] {
+            let e = RouterSettings::parse(&args(input)).unwrap_err();
+            assert!(e.contains(msg), "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn bad_host_settings() {
+        for (input, msg) in [
+            ("", "at least one setting is required"),
+            ("router", "needs a value"),
+            ("lan eth0", "unknown setting \"lan\""),
+            ("router 10.0.0.256", "is not an IPv4 address"),
+            ("public a.b.c.d", "is not an IPv4 address"),
+        ] {
+            let e = HostSettings::parse(&args(input)).unwrap_err();
+            assert!(e.contains(msg), "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn command_words() {
+        let c = cli("--json router show").unwrap();
+        assert!(c.json);
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Show)
+            }
+        ));
+        let c = cli("host show -j").unwrap();
+        assert!(c.json);
+        assert!(matches!(
+            c.object,
+            Object::Host {
+                cmd: Some(HostCmd::Show)
+            }
+        ));
+        let c = cli("router").unwrap();
+        assert!(!c.json);
+        assert!(matches!(c.object, Object::Router { cmd: None }));
+        let c = cli("router set lan veth0 ports 20000-29999").unwrap();
+        match c.object {
+            Object::Router {
+                cmd: Some(RouterCmd::Set { settings }),
+            } => assert_eq!(settings, args("lan veth0 ports 20000-29999")),
+            o => panic!("{o:?}"),
+        }
+        let c = cli("host set").unwrap();
+        assert!(
+            matches!(c.object, Object::Host { cmd: Some(HostCmd::Set { settings }) } if settings.is_empty())
+        );
+    }
+
+    #[test]
+    fn bad_command_words() {
+        assert_eq!(
+            cli("").unwrap_err().kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        assert_eq!(
+            cli("switch show").unwrap_err().kind(),
+            ErrorKind::InvalidSubcommand
+        );
+        assert_eq!(
+            cli("router list").unwrap_err().kind(),
+            ErrorKind::InvalidSubcommand
+        );
+        assert_eq!(
+            cli("--frob router show").unwrap_err().kind(),
+            ErrorKind::UnknownArgument
+        );
+        // Usage errors exit with 2.
+        assert_eq!(cli("router list").unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn help_documents_exit_codes() {
+        let e = cli("--help").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::DisplayHelp);
+        let help = e.to_string();
+        assert!(help.contains("Exit codes:"), "{help}");
+        assert!(
+            help.contains("3  the generic netlink family is not registered"),
+            "{help}"
+        );
+        let help = cli("router set --help").unwrap_err().to_string();
+        assert!(help.contains("spis MIN-MAX"), "{help}");
+    }
+}

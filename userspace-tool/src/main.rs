@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `dnatctl`: the command-line tool of dnat. It talks to the `dnat_router`
+//! and `dnat_host` generic netlink families of the caller's network
+//! namespace.
+
+mod args;
+mod msg;
+mod nl;
+mod show;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use dnat_core::uapi::{host_cmd, router_cmd};
+use serde::Serialize;
+
+use args::{Cli, HostCmd, HostSettings, Object, RouterCmd, RouterSettings};
+use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
+use nl::{genl, Conn, Error};
+use show::{Counter, HostConfig, RouterConfig, Show};
+
+/// `GET_CONFIG` then `GET_COUNTERS` on `A`'s family.
+fn fetch<A: Attr>(get_config: u8, get_counters: u8) -> Result<(Vec<A>, Vec<Vec<A>>), Error> {
+    let mut conn = Conn::open()?;
+    let id = conn.resolve(A::FAMILY)?;
+    let family = family_name::<A>();
+    let what = format!("reading the {family} configuration");
+    let config = conn
+        .doit(genl(Msg::<A>::new(get_config), id), &what)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Malformed {
+            what,
+            detail: "no configuration message".into(),
+        })?;
+    let counters = conn.dump(
+        genl(Msg::<A>::new(get_counters), id),
+        &format!("reading the {family} counters"),
+    )?;
+    Ok((
+        config.attrs,
+        counters.into_iter().map(|m| m.attrs).collect(),
+    ))
+}
+
+/// `SET_CONFIG` with `attrs` on `A`'s family.
+fn set<A: Attr>(set_config: u8, attrs: Vec<A>) -> Result<(), Error> {
+    let mut conn = Conn::open()?;
+    let id = conn.resolve(A::FAMILY)?;
+    let msg = Msg {
+        cmd: set_config,
+        attrs,
+    };
+    let what = format!("setting the {} configuration", family_name::<A>());
+    conn.doit(genl(msg, id), &what)?;
+    Ok(())
+}
+
+fn counters<A>(
+    dump: &[Vec<A>],
+    get: impl Fn(&A) -> (Option<u32>, Option<u64>),
+    family: &str,
+) -> Result<Vec<Counter>, Error> {
+    Counter::from_dump(dump.iter().map(|v| &v[..]), get).map_err(|detail| Error::Malformed {
+        what: format!("reading the {family} counters"),
+        detail,
+    })
+}
+
+fn print<C: Serialize>(
+    show: &Show<C>,
+    json: bool,
+    render: fn(&Show<C>) -> String,
+) -> Result<(), Error> {
+    let text = if json {
+        let mut s = serde_json::to_string(show).map_err(|e| Error::Io {
+            what: "formatting JSON".into(),
+            err: e.into(),
+        })?;
+        s.push('\n');
+        s
+    } else {
+        render(show)
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|err| Error::Io {
+            what: "writing the output".into(),
+            err,
+        })
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.object {
+        Object::Router {
+            cmd: None | Some(RouterCmd::Show),
+        } => {
+            let (config, dump) =
+                fetch::<RouterAttr>(router_cmd::GET_CONFIG, router_cmd::GET_COUNTERS)?;
+            let show = Show {
+                config: RouterConfig::from_attrs(&config),
+                counters: counters(&dump, show::router_counter, family_name::<RouterAttr>())?,
+            };
+            print(&show, cli.json, show::render_router)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Set { settings }),
+        } => {
+            let s = RouterSettings::parse(&settings).map_err(|msg| Error::Usage {
+                cmd: "router set",
+                msg,
+            })?;
+            set(router_cmd::SET_CONFIG, s.attrs())
+        }
+        Object::Host {
+            cmd: None | Some(HostCmd::Show),
+        } => {
+            let (config, dump) = fetch::<HostAttr>(host_cmd::GET_CONFIG, host_cmd::GET_COUNTERS)?;
+            let show = Show {
+                config: HostConfig::from_attrs(&config),
+                counters: counters(&dump, show::host_counter, family_name::<HostAttr>())?,
+            };
+            print(&show, cli.json, show::render_host)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Set { settings }),
+        } => {
+            let s = HostSettings::parse(&settings).map_err(|msg| Error::Usage {
+                cmd: "host set",
+                msg,
+            })?;
+            set(host_cmd::SET_CONFIG, s.attrs())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // clap prints usage errors and exits with 2, --help/--version with 0.
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::from(nl::exit::OK as u8),
+        Err(e) => {
+            eprintln!("dnatctl: {e}");
+            if let Error::Usage { cmd, .. } = e {
+                eprintln!("Try 'dnatctl {cmd} --help' for more information.");
+            }
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dnat_core::uapi::{host_attr, router_attr};
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn attr(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut v = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(value);
+        v.resize(v.len().next_multiple_of(4), 0);
+        v
+    }
+
+    fn request(family: u16, cmd: u8, seq: u32, attrs: &[Vec<u8>]) -> Vec<u8> {
+        let body = attrs.concat();
+        let mut v = ((16 + 4 + body.len()) as u32).to_ne_bytes().to_vec();
+        v.extend_from_slice(&family.to_ne_bytes());
+        v.extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        v.extend_from_slice(&seq.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v.extend_from_slice(&[cmd, 1, 0, 0]);
+        v.extend_from_slice(&body);
+        v
+    }
+
+    #[test]
+    fn router_set_config_bytes() {
+        let s = RouterSettings::parse(&words(
+            "ports 20000-29999 spis 0x1000-0x1fff public 203.0.113.30 wan veth-wan lan veth-lan",
+        ))
+        .unwrap();
+        let msg = Msg {
+            cmd: router_cmd::SET_CONFIG,
+            attrs: s.attrs(),
+        };
+        let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 2);
+        let want = request(
+            0x21,
+            router_cmd::SET_CONFIG,
+            2,
+            &[
+                attr(router_attr::LAN_IFNAME, b"veth-lan\0"),
+                attr(router_attr::WAN_IFNAME, b"veth-wan\0"),
+                attr(router_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
+                attr(router_attr::PORT_MIN, &20000u16.to_ne_bytes()),
+                attr(router_attr::PORT_MAX, &29999u16.to_ne_bytes()),
+                attr(router_attr::SPI_MIN, &0x1000u32.to_ne_bytes()),
+                attr(router_attr::SPI_MAX, &0x1fffu32.to_ne_bytes()),
+            ],
+        );
+        assert_eq!(got, want);
+        // Spelled out once, for a little-endian machine.
+        if cfg!(target_endian = "little") {
+            assert_eq!(
+                &got[..36],
+                &[
+                    92, 0, 0, 0, 0x21, 0, 5, 0, 2, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr
+                    2, 1, 0, 0, // genlmsghdr: SET_CONFIG, version 1
+                    13, 0, 1, 0, b'v', b'e', b't', b'h', b'-', b'l', b'a', b'n', 0, 0, 0,
+                    0, // LAN_IFNAME
+                ][..]
+            );
+            assert_eq!(
+                &got[52..68],
+                &[8, 0, 5, 0, 203, 0, 113, 30, 6, 0, 6, 0, 0x20, 0x4e, 0, 0]
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_policy_values_are_encoded_as_given() {
+        let s = RouterSettings::parse(&words("spis 1-100")).unwrap();
+        let msg = Msg {
+            cmd: router_cmd::SET_CONFIG,
+            attrs: s.attrs(),
+        };
+        let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 1);
+        let want = request(
+            0x21,
+            router_cmd::SET_CONFIG,
+            1,
+            &[
+                attr(router_attr::SPI_MIN, &1u32.to_ne_bytes()),
+                attr(router_attr::SPI_MAX, &100u32.to_ne_bytes()),
+            ],
+        );
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn host_set_config_bytes() {
+        let s = HostSettings::parse(&words("public 203.0.113.30 router 10.0.0.7")).unwrap();
+        let msg = Msg {
+            cmd: host_cmd::SET_CONFIG,
+            attrs: s.attrs(),
+        };
+        let got = nl::encode(genl(msg, 0x22), NLM_F_REQUEST | NLM_F_ACK, 9);
+        let want = request(
+            0x22,
+            host_cmd::SET_CONFIG,
+            9,
+            &[
+                attr(host_attr::ROUTER_ADDR, &[10, 0, 0, 7]),
+                attr(host_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
+            ],
+        );
+        assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The messages of the `dnat_router` and `dnat_host` generic netlink
+//! families: a command and a list of attributes.
+//!
+//! All numbers come from [`dnat_core::uapi`]. Attributes this tool does not
+//! know (and `PAD`) are kept as [`DefaultNla`] and ignored by the callers, so
+//! that newer modules can add attributes.
+
+use std::ffi::CStr;
+use std::fmt::Debug;
+use std::net::Ipv4Addr;
+
+use dnat_core::uapi::{self, host_attr, router_attr};
+use netlink_packet_core::{
+    emit_u16, emit_u32, emit_u64, parse_u16, parse_u32, parse_u64, DecodeError, DefaultNla,
+    Emitable, ErrorContext, Nla, NlaBuffer, NlasIterator, Parseable, ParseableParametrized,
+};
+use netlink_packet_generic::{GenlFamily, GenlHeader};
+
+/// The attribute set of one family.
+pub trait Attr: Nla + Debug + Sized + for<'a> Parseable<NlaBuffer<&'a [u8]>> {
+    /// Name of the generic netlink family.
+    const FAMILY: &'static CStr;
+}
+
+/// The name of `A`'s family as a `str`.
+pub fn family_name<A: Attr>() -> &'static str {
+    // The uapi names are ASCII.
+    A::FAMILY.to_str().unwrap_or_default()
+}
+
+/// A message of a dnat family: command and attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg<A> {
+    /// `router_cmd::*` or `host_cmd::*`.
+    pub cmd: u8,
+    /// The attributes, in order.
+    pub attrs: Vec<A>,
+}
+
+impl<A> Msg<A> {
+    /// A message without attributes.
+    pub fn new(cmd: u8) -> Self {
+        Self {
+            cmd,
+            attrs: Vec::new(),
+        }
+    }
+}
+
+impl<A: Attr> GenlFamily for Msg<A> {
+    fn family_name() -> &'static str {
+        family_name::<A>()
+    }
+
+    fn command(&self) -> u8 {
+        self.cmd
+    }
+
+    fn version(&self) -> u8 {
+        uapi::FAMILY_VERSION
+    }
+}
+
+impl<A: Attr> Emitable for Msg<A> {
+    fn buffer_len(&self) -> usize {
+        self.attrs.as_slice().buffer_len()
+    }
+
+    fn emit(&self, buffer: &mut [u8]) {
+        self.attrs.as_slice().emit(buffer)
+    }
+}
+
+impl<A: Attr> ParseableParametrized<[u8], GenlHeader> for Msg<A> {
+    fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
+        let attrs = NlasIterator::new(buf)
+            .map(|nla| nla.and_then(|nla| A::parse(&nla)))
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("invalid {} attributes", family_name::<A>()))?;
+        Ok(Self {
+            cmd: header.cmd,
+            attrs,
+        })
+    }
+}
+
+/// A NUL-terminated string attribute: everything before the first NUL.
+/// Interface names are bytes to the kernel; invalid UTF-8 is replaced.
+fn parse_cstring(payload: &[u8]) -> String {
+    let end = payload
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(payload.len());
+    String::from_utf8_lossy(&payload[..end]).into_owned()
+}
+
+fn emit_cstring(buffer: &mut [u8], s: &str) {
+    buffer[..s.len()].copy_from_slice(s.as_bytes());
+    buffer[s.len()] = 0;
+}
+
+/// An IPv4 address attribute: 4 bytes in network byte order.
+fn parse_addr(payload: &[u8]) -> Result<Ipv4Addr, DecodeError> {
+    let octets: [u8; 4] = payload
+        .try_into()
+        .map_err(|_| DecodeError::invalid_number(4, payload.len()))?;
+    Ok(Ipv4Addr::from(octets))
+}
+
+/// Attributes of the `dnat_router` family (`router_attr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouterAttr {
+    LanIfname(String),
+    WanIfname(String),
+    LanIfindex(u32),
+    WanIfindex(u32),
+    PublicAddr(Ipv4Addr),
+    PortMin(u16),
+    PortMax(u16),
+    SpiMin(u32),
+    SpiMax(u32),
+    Hook(u32),
+    Packets(u64),
+    /// `PAD` and attributes this tool does not know.
+    Other(DefaultNla),
+}
+
+impl Nla for RouterAttr {
+    fn value_len(&self) -> usize {
+        use RouterAttr::*;
+        match self {
+            LanIfname(s) | WanIfname(s) => s.len() + 1,
+            LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) => 4,
+            PublicAddr(_) => 4,
+            PortMin(_) | PortMax(_) => 2,
+            Packets(_) => 8,
+            Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        use RouterAttr::*;
+        match self {
+            LanIfname(_) => router_attr::LAN_IFNAME,
+            WanIfname(_) => router_attr::WAN_IFNAME,
+            LanIfindex(_) => router_attr::LAN_IFINDEX,
+            WanIfindex(_) => router_attr::WAN_IFINDEX,
+            PublicAddr(_) => router_attr::PUBLIC_ADDR,
+            PortMin(_) => router_attr::PORT_MIN,
+            PortMax(_) => router_attr::PORT_MAX,
+            SpiMin(_) => router_attr::SPI_MIN,
+            SpiMax(_) => router_attr::SPI_MAX,
+            Hook(_) => router_attr::HOOK,
+            Packets(_) => router_attr::PACKETS,
+            Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        use RouterAttr::*;
+        match self {
+            LanIfname(s) | WanIfname(s) => emit_cstring(buffer, s),
+            LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) => {
+                emit_u32(buffer, *v).unwrap()
+            }
+            PublicAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
+            PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
+            Packets(v) => emit_u64(buffer, *v).unwrap(),
+            Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
+    fn parse(buf: &NlaBuffer<&'a [u8]>) -> Result<Self, DecodeError> {
+        let v = buf.value();
+        let kind = buf.kind();
+        let ctx = || format!("invalid dnat_router attribute {kind}");
+        Ok(match kind {
+            router_attr::LAN_IFNAME => Self::LanIfname(parse_cstring(v)),
+            router_attr::WAN_IFNAME => Self::WanIfname(parse_cstring(v)),
+            router_attr::LAN_IFINDEX => Self::LanIfindex(parse_u32(v).with_context(ctx)?),
+            router_attr::WAN_IFINDEX => Self::WanIfindex(parse_u32(v).with_context(ctx)?),
+            router_attr::PUBLIC_ADDR => Self::PublicAddr(parse_addr(v).with_context(ctx)?),
+            router_attr::PORT_MIN => Self::PortMin(parse_u16(v).with_context(ctx)?),
+            router_attr::PORT_MAX => Self::PortMax(parse_u16(v).with_context(ctx)?),
+            router_attr::SPI_MIN => Self::SpiMin(parse_u32(v).with_context(ctx)?),
+            router_attr::SPI_MAX => Self::SpiMax(parse_u32(v).with_context(ctx)?),
+            router_attr::HOOK => Self::Hook(parse_u32(v).with_context(ctx)?),
+            router_attr::PACKETS => Self::Packets(parse_u64(v).with_context(ctx)?),
+            _ => Self::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
+impl Attr for RouterAttr {
+    const FAMILY: &'static CStr = uapi::ROUTER_FAMILY;
+}
+
+/// Attributes of the `dnat_host` family (`host_attr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostAttr {
+    RouterAddr(Ipv4Addr),
+    PublicAddr(Ipv4Addr),
+    Hook(u32),
+    Packets(u64),
+    /// `PAD` and attributes this tool does not know.
+    Other(DefaultNla),
+}
+
+impl Nla for HostAttr {
+    fn value_len(&self) -> usize {
+        use HostAttr::*;
+        match self {
+            RouterAddr(_) | PublicAddr(_) | Hook(_) => 4,
+            Packets(_) => 8,
+            Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        use HostAttr::*;
+        match self {
+            RouterAddr(_) => host_attr::ROUTER_ADDR,
+            PublicAddr(_) => host_attr::PUBLIC_ADDR,
+            Hook(_) => host_attr::HOOK,
+            Packets(_) => host_attr::PACKETS,
+            Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        use HostAttr::*;
+        match self {
+            RouterAddr(a) | PublicAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
+            Hook(v) => emit_u32(buffer, *v).unwrap(),
+            Packets(v) => emit_u64(buffer, *v).unwrap(),
+            Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
+    fn parse(buf: &NlaBuffer<&'a [u8]>) -> Result<Self, DecodeError> {
+        let v = buf.value();
+        let kind = buf.kind();
+        let ctx = || format!("invalid dnat_host attribute {kind}");
+        Ok(match kind {
+            host_attr::ROUTER_ADDR => Self::RouterAddr(parse_addr(v).with_context(ctx)?),
+            host_attr::PUBLIC_ADDR => Self::PublicAddr(parse_addr(v).with_context(ctx)?),
+            host_attr::HOOK => Self::Hook(parse_u32(v).with_context(ctx)?),
+            host_attr::PACKETS => Self::Packets(parse_u64(v).with_context(ctx)?),
+            _ => Self::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
+impl Attr for HostAttr {
+    const FAMILY: &'static CStr = uapi::HOST_FAMILY;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dnat_core::uapi::router_cmd;
+
+    #[test]
+    fn family_names_come_from_uapi() {
+        assert_eq!(family_name::<RouterAttr>(), "dnat_router");
+        assert_eq!(family_name::<HostAttr>(), "dnat_host");
+        assert_eq!(Msg::<RouterAttr>::new(router_cmd::GET_CONFIG).version(), 1);
+    }
+
+    #[test]
+    fn emits_padded_attributes() {
+        let msg = Msg {
+            cmd: router_cmd::SET_CONFIG,
+            attrs: vec![RouterAttr::LanIfname("eth0".into()), RouterAttr::PortMin(7)],
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        let mut want = vec![9, 0, 1, 0];
+        want.extend_from_slice(b"eth0\0\0\0\0");
+        want.extend_from_slice(&[6, 0, 6, 0]);
+        want.extend_from_slice(&7u16.to_ne_bytes());
+        want.extend_from_slice(&[0, 0]);
+        assert_eq!(buf, want);
+    }
+
+    #[test]
+    fn unknown_and_pad_attributes_are_kept_as_other() {
+        // PAD (empty), then an attribute from the future.
+        let mut buf = vec![4, 0, 12, 0];
+        buf.extend_from_slice(&[8, 0, 99, 0, 1, 2, 3, 4]);
+        buf.extend_from_slice(&[8, 0, 5, 0, 203, 0, 113, 30]);
+        let msg =
+            Msg::<RouterAttr>::parse_with_param(&buf, GenlHeader { cmd: 1, version: 1 }).unwrap();
+        assert!(matches!(msg.attrs[0], RouterAttr::Other(_)));
+        assert!(matches!(msg.attrs[1], RouterAttr::Other(_)));
+        assert_eq!(
+            msg.attrs[2],
+            RouterAttr::PublicAddr(Ipv4Addr::new(203, 0, 113, 30))
+        );
+    }
+
+    #[test]
+    fn wrong_length_is_an_error() {
+        // PORT_MIN with 4 bytes instead of 2.
+        let buf = [8, 0, 6, 0, 1, 0, 0, 0];
+        let e = Msg::<RouterAttr>::parse_with_param(&buf, GenlHeader { cmd: 1, version: 1 });
+        assert!(e.is_err());
+        // Truncated attribute header.
+        let buf = [8, 0, 6];
+        let e = Msg::<HostAttr>::parse_with_param(&buf, GenlHeader { cmd: 1, version: 1 });
+        assert!(e.is_err());
+    }
+}

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What `show` prints: the configuration and counters decoded from the
+//! replies, rendered for humans or serialized as JSON. Unset values are
+//! `None` ("(none)", JSON `null`).
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use dnat_core::{config, hooks};
+use serde::Serialize;
+
+use crate::msg::{HostAttr, RouterAttr};
+
+/// An interface of the router configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Iface {
+    pub name: String,
+    pub ifindex: Option<u32>,
+}
+
+/// An inclusive range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Range<T> {
+    pub min: T,
+    pub max: T,
+}
+
+/// The router configuration (reply to `GET_CONFIG`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct RouterConfig {
+    pub lan: Option<Iface>,
+    pub wan: Option<Iface>,
+    pub public_addr: Option<Ipv4Addr>,
+    pub ports: Option<Range<u16>>,
+    pub spis: Option<Range<u32>>,
+}
+
+/// The host configuration (reply to `GET_CONFIG`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct HostConfig {
+    pub router_addr: Option<Ipv4Addr>,
+    pub public_addr: Option<Ipv4Addr>,
+}
+
+/// The packet counter of one hook (one message of `GET_COUNTERS`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Counter {
+    /// The hook's `nft` name, or `hook N` for a number this tool does not know.
+    pub hook: String,
+    #[serde(skip)]
+    pub hook_num: u32,
+    pub packets: u64,
+}
+
+/// Everything `show` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Show<C> {
+    pub config: C,
+    pub counters: Vec<Counter>,
+}
+
+fn range<T>(min: Option<T>, max: Option<T>) -> Option<Range<T>> {
+    Some(Range {
+        min: min?,
+        max: max?,
+    })
+}
+
+impl RouterConfig {
+    pub fn from_attrs(attrs: &[RouterAttr]) -> Self {
+        let (mut lan, mut wan, mut lan_idx, mut wan_idx) = (None, None, None, None);
+        let (mut pmin, mut pmax, mut smin, mut smax) = (None, None, None, None);
+        let mut c = Self::default();
+        for a in attrs {
+            match a {
+                RouterAttr::LanIfname(n) => lan = Some(n.clone()),
+                RouterAttr::WanIfname(n) => wan = Some(n.clone()),
+                RouterAttr::LanIfindex(i) => lan_idx = Some(*i),
+                RouterAttr::WanIfindex(i) => wan_idx = Some(*i),
+                RouterAttr::PublicAddr(a) => c.public_addr = Some(*a),
+                RouterAttr::PortMin(v) => pmin = Some(*v),
+                RouterAttr::PortMax(v) => pmax = Some(*v),
+                RouterAttr::SpiMin(v) => smin = Some(*v),
+                RouterAttr::SpiMax(v) => smax = Some(*v),
+                RouterAttr::Hook(_) | RouterAttr::Packets(_) | RouterAttr::Other(_) => {}
+            }
+        }
+        c.lan = lan.map(|name| Iface {
+            name,
+            ifindex: lan_idx,
+        });
+        c.wan = wan.map(|name| Iface {
+            name,
+            ifindex: wan_idx,
+        });
+        c.ports = range(pmin, pmax);
+        c.spis = range(smin, smax);
+        c
+    }
+}
+
+impl HostConfig {
+    pub fn from_attrs(attrs: &[HostAttr]) -> Self {
+        let mut c = Self::default();
+        for a in attrs {
+            match a {
+                HostAttr::RouterAddr(a) => c.router_addr = Some(*a),
+                HostAttr::PublicAddr(a) => c.public_addr = Some(*a),
+                HostAttr::Hook(_) | HostAttr::Packets(_) | HostAttr::Other(_) => {}
+            }
+        }
+        c
+    }
+}
+
+impl Counter {
+    fn new(hook: u32, packets: u64) -> Self {
+        Self {
+            hook: hooks::name(hook).map_or_else(|| format!("hook {hook}"), str::to_owned),
+            hook_num: hook,
+            packets,
+        }
+    }
+
+    /// The counters of a dump, one message each, sorted by hook number.
+    /// A message without `HOOK` or `PACKETS` is an error.
+    pub fn from_dump<'a, A: 'a>(
+        msgs: impl IntoIterator<Item = &'a [A]>,
+        get: impl Fn(&A) -> (Option<u32>, Option<u64>),
+    ) -> Result<Vec<Self>, String> {
+        let mut v = Vec::new();
+        for attrs in msgs {
+            let (mut hook, mut packets) = (None, None);
+            for a in attrs {
+                match get(a) {
+                    (Some(h), _) => hook = Some(h),
+                    (_, Some(p)) => packets = Some(p),
+                    _ => {}
+                }
+            }
+            match (hook, packets) {
+                (Some(h), Some(p)) => v.push(Self::new(h, p)),
+                _ => return Err("counter message without HOOK or PACKETS".into()),
+            }
+        }
+        v.sort_by_key(|c| c.hook_num);
+        Ok(v)
+    }
+}
+
+/// The hook and packets of a router counter attribute.
+pub fn router_counter(a: &RouterAttr) -> (Option<u32>, Option<u64>) {
+    match a {
+        RouterAttr::Hook(h) => (Some(*h), None),
+        RouterAttr::Packets(p) => (None, Some(*p)),
+        _ => (None, None),
+    }
+}
+
+/// The hook and packets of a host counter attribute.
+pub fn host_counter(a: &HostAttr) -> (Option<u32>, Option<u64>) {
+    match a {
+        HostAttr::Hook(h) => (Some(*h), None),
+        HostAttr::Packets(p) => (None, Some(*p)),
+        _ => (None, None),
+    }
+}
+
+const NONE: &str = "(none)";
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| NONE.to_owned(), |v| v.to_string())
+}
+
+fn iface(i: &Option<Iface>) -> String {
+    match i {
+        None => NONE.to_owned(),
+        Some(Iface {
+            name,
+            ifindex: Some(idx),
+        }) => format!("{name} (ifindex {idx})"),
+        Some(Iface {
+            name,
+            ifindex: None,
+        }) => name.clone(),
+    }
+}
+
+fn ports(r: &Option<Range<u16>>) -> String {
+    match r {
+        None => NONE.to_owned(),
+        Some(r) if r.min <= r.max => {
+            let len = config::Range {
+                min: r.min,
+                max: r.max,
+            }
+            .len();
+            format!("{}-{} ({len})", r.min, r.max)
+        }
+        Some(r) => format!("{}-{}", r.min, r.max),
+    }
+}
+
+fn spis(r: &Option<Range<u32>>) -> String {
+    match r {
+        None => NONE.to_owned(),
+        Some(r) if r.min <= r.max => {
+            let len = config::Range {
+                min: r.min,
+                max: r.max,
+            }
+            .len();
+            format!("{:#x}-{:#x} ({len})", r.min, r.max)
+        }
+        Some(r) => format!("{:#x}-{:#x}", r.min, r.max),
+    }
+}
+
+fn counters(out: &mut String, counters: &[Counter]) {
+    out.push_str("counters:\n");
+    if counters.is_empty() {
+        let _ = writeln!(out, "  {NONE}");
+    }
+    for c in counters {
+        let _ = writeln!(out, "  {}: {} packets", c.hook, c.packets);
+    }
+}
+
+/// Human output of `router show`.
+pub fn render_router(s: &Show<RouterConfig>) -> String {
+    let c = &s.config;
+    let mut out = String::from("router:\n");
+    let _ = writeln!(out, "  lan: {}", iface(&c.lan));
+    let _ = writeln!(out, "  wan: {}", iface(&c.wan));
+    let _ = writeln!(out, "  public address: {}", opt(c.public_addr));
+    let _ = writeln!(out, "  ports: {}", ports(&c.ports));
+    let _ = writeln!(out, "  spis: {}", spis(&c.spis));
+    counters(&mut out, &s.counters);
+    out
+}
+
+/// Human output of `host show`.
+pub fn render_host(s: &Show<HostConfig>) -> String {
+    let c = &s.config;
+    let mut out = String::from("host:\n");
+    let _ = writeln!(out, "  router address: {}", opt(c.router_addr));
+    let _ = writeln!(out, "  public address: {}", opt(c.public_addr));
+    counters(&mut out, &s.counters);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::Msg;
+    use dnat_core::uapi::{host_cmd, router_attr, router_cmd};
+    use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_MULTIPART};
+    use netlink_packet_generic::GenlMessage;
+    use serde_json::json;
+
+    fn tlv(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((4 + value.len()) as u16).to_ne_bytes());
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(value);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    /// A whole netlink message of family `id`, as the kernel would send it.
+    fn nlmsg(id: u16, flags: u16, cmd: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
+        let body: Vec<u8> = attrs.concat();
+        let len = 16 + 4 + body.len();
+        let mut v = Vec::new();
+        v.extend_from_slice(&(len as u32).to_ne_bytes());
+        v.extend_from_slice(&id.to_ne_bytes());
+        v.extend_from_slice(&flags.to_ne_bytes());
+        v.extend_from_slice(&3u32.to_ne_bytes());
+        v.extend_from_slice(&4242u32.to_ne_bytes());
+        v.extend_from_slice(&[cmd, 1, 0, 0]);
+        v.extend_from_slice(&body);
+        v
+    }
+
+    fn parse<A: crate::msg::Attr>(buf: &[u8]) -> Msg<A> {
+        let m = NetlinkMessage::<GenlMessage<Msg<A>>>::deserialize(buf).unwrap();
+        assert_eq!(m.header.message_type, 0x1e);
+        match m.payload {
+            NetlinkPayload::InnerMessage(g) => g.payload,
+            p => panic!("{p:?}"),
+        }
+    }
+
+    fn router_reply() -> Vec<u8> {
+        nlmsg(
+            0x1e,
+            0,
+            router_cmd::GET_CONFIG,
+            &[
+                tlv(router_attr::LAN_IFNAME, b"veth-lan\0"),
+                tlv(router_attr::WAN_IFNAME, b"veth-wan\0"),
+                tlv(router_attr::LAN_IFINDEX, &3u32.to_ne_bytes()),
+                tlv(router_attr::WAN_IFINDEX, &4u32.to_ne_bytes()),
+                tlv(router_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
+                tlv(router_attr::PORT_MIN, &20000u16.to_ne_bytes()),
+                tlv(router_attr::PORT_MAX, &29999u16.to_ne_bytes()),
+                tlv(router_attr::SPI_MIN, &0x1000u32.to_ne_bytes()),
+                tlv(router_attr::SPI_MAX, &0x1fffu32.to_ne_bytes()),
+                tlv(200, b"future"),
+            ],
+        )
+    }
+
+    fn counter_reply(hook: u32, packets: u64) -> Vec<u8> {
+        nlmsg(
+            0x1e,
+            NLM_F_MULTIPART,
+            router_cmd::GET_COUNTERS,
+            &[
+                tlv(router_attr::HOOK, &hook.to_ne_bytes()),
+                tlv(router_attr::PAD, &[]),
+                tlv(router_attr::PACKETS, &packets.to_ne_bytes()),
+            ],
+        )
+    }
+
+    fn router_show() -> Show<RouterConfig> {
+        let cfg = parse::<RouterAttr>(&router_reply());
+        assert_eq!(cfg.cmd, router_cmd::GET_CONFIG);
+        let dump: Vec<Msg<RouterAttr>> = [(4, 7), (0, 12), (2, u64::MAX)]
+            .iter()
+            .map(|&(h, p)| parse(&counter_reply(h, p)))
+            .collect();
+        Show {
+            config: RouterConfig::from_attrs(&cfg.attrs),
+            counters: Counter::from_dump(dump.iter().map(|m| &m.attrs[..]), router_counter)
+                .unwrap(),
+        }
+    }
+
+    #[test]
+    fn decodes_router_reply() {
+        let s = router_show();
+        assert_eq!(
+            s.config,
+            RouterConfig {
+                lan: Some(Iface {
+                    name: "veth-lan".into(),
+                    ifindex: Some(3)
+                }),
+                wan: Some(Iface {
+                    name: "veth-wan".into(),
+                    ifindex: Some(4)
+                }),
+                public_addr: Some(Ipv4Addr::new(203, 0, 113, 30)),
+                ports: Some(Range {
+                    min: 20000,
+                    max: 29999
+                }),
+                spis: Some(Range {
+                    min: 0x1000,
+                    max: 0x1fff
+                }),
+            }
+        );
+        let c: Vec<_> = s
+            .counters
+            .iter()
+            .map(|c| (c.hook.as_str(), c.packets))
+            .collect();
+        assert_eq!(
+            c,
+            [
+                ("prerouting", 12),
+                ("forward", u64::MAX),
+                ("postrouting", 7)
+            ]
+        );
+    }
+
+    #[test]
+    fn renders_router() {
+        assert_eq!(
+            render_router(&router_show()),
+            "router:\n\
+             \x20 lan: veth-lan (ifindex 3)\n\
+             \x20 wan: veth-wan (ifindex 4)\n\
+             \x20 public address: 203.0.113.30\n\
+             \x20 ports: 20000-29999 (10000)\n\
+             \x20 spis: 0x1000-0x1fff (4096)\n\
+             counters:\n\
+             \x20 prerouting: 12 packets\n\
+             \x20 forward: 18446744073709551615 packets\n\
+             \x20 postrouting: 7 packets\n"
+        );
+    }
+
+    #[test]
+    fn router_json_shape() {
+        let v = serde_json::to_value(router_show()).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "config": {
+                    "lan": {"name": "veth-lan", "ifindex": 3},
+                    "wan": {"name": "veth-wan", "ifindex": 4},
+                    "public_addr": "203.0.113.30",
+                    "ports": {"min": 20000, "max": 29999},
+                    "spis": {"min": 4096, "max": 8191},
+                },
+                "counters": [
+                    {"hook": "prerouting", "packets": 12},
+                    {"hook": "forward", "packets": u64::MAX},
+                    {"hook": "postrouting", "packets": 7},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn unset_router_config() {
+        let cfg = parse::<RouterAttr>(&nlmsg(0x1e, 0, router_cmd::GET_CONFIG, &[]));
+        // A lone PORT_MIN is not a range.
+        let mut attrs = cfg.attrs;
+        attrs.push(RouterAttr::PortMin(5));
+        let s = Show {
+            config: RouterConfig::from_attrs(&attrs),
+            counters: vec![],
+        };
+        assert_eq!(
+            render_router(&s),
+            "router:\n  lan: (none)\n  wan: (none)\n  public address: (none)\n  \
+             ports: (none)\n  spis: (none)\ncounters:\n  (none)\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            json!({
+                "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null},
+                "counters": [],
+            })
+        );
+    }
+
+    #[test]
+    fn host_reply_json_and_text() {
+        let m = parse::<HostAttr>(&nlmsg(
+            0x1e,
+            0,
+            host_cmd::GET_CONFIG,
+            &[
+                tlv(dnat_core::uapi::host_attr::ROUTER_ADDR, &[10, 0, 0, 7]),
+                tlv(dnat_core::uapi::host_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
+            ],
+        ));
+        let dump = [
+            vec![HostAttr::Hook(3), HostAttr::Packets(5)],
+            vec![HostAttr::Packets(1), HostAttr::Hook(9)],
+        ];
+        let s = Show {
+            config: HostConfig::from_attrs(&m.attrs),
+            counters: Counter::from_dump(dump.iter().map(|v| &v[..]), host_counter).unwrap(),
+        };
+        assert_eq!(
+            render_host(&s),
+            "host:\n  router address: 10.0.0.7\n  public address: 203.0.113.30\n\
+             counters:\n  output: 5 packets\n  hook 9: 1 packets\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            json!({
+                "config": {"router_addr": "10.0.0.7", "public_addr": "203.0.113.30"},
+                "counters": [{"hook": "output", "packets": 5}, {"hook": "hook 9", "packets": 1}],
+            })
+        );
+        let s = Show {
+            config: HostConfig::default(),
+            counters: vec![],
+        };
+        assert_eq!(
+            render_host(&s),
+            "host:\n  router address: (none)\n  public address: (none)\ncounters:\n  (none)\n"
+        );
+    }
+
+    #[test]
+    fn incomplete_counter_is_an_error() {
+        let dump = [vec![HostAttr::Hook(3)]];
+        assert!(Counter::from_dump(dump.iter().map(|v| &v[..]), host_counter).is_err());
+    }
+
+    #[test]
+    fn inverted_ranges_print_without_count() {
+        assert_eq!(ports(&Some(Range { min: 9, max: 1 })), "9-1");
+        assert_eq!(
+            spis(&Some(Range {
+                min: 0x100,
+                max: 0x100
+            })),
+            "0x100-0x100 (1)"
+        );
+    }
+}
