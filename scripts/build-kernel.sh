@@ -40,8 +40,24 @@ frags=("$DNAT_TOP/kernel/config/dnat.config")
 [ "$DEBUG" = 1 ] && frags+=("$DNAT_TOP/kernel/config/debug.config")
 key=$( { echo "$version debug=$DEBUG"; cat "${frags[@]}" "$DNAT_TOP"/kernel/patches/*.patch; } | sha256sum | cut -c1-16)
 tree=$DNAT_CACHE/kernel/$key
+link=$DNAT_CACHE/kernel/current
+[ "$DEBUG" = 1 ] && link=$DNAT_CACHE/kernel/current-debug
+
+# Keeps the trees that current and current-debug point to, removes others.
+prune() {
+	local keep1 keep2 d
+	keep1=$(readlink -f "$DNAT_CACHE/kernel/current" 2>/dev/null || true)
+	keep2=$(readlink -f "$DNAT_CACHE/kernel/current-debug" 2>/dev/null || true)
+	for d in "$DNAT_CACHE"/kernel/*/; do
+		d=${d%/}
+		[ -L "$d" ] && continue
+		[ "$d" = "$keep1" ] || [ "$d" = "$keep2" ] || { step "kernel: removing stale tree $d"; rm -rf "$d"; }
+	done
+}
+
 if [ -f "$tree/.dnat-built" ]; then
-	step "kernel: reusing $tree ($PKG $version, key $key)"
+	step "kernel: reusing $tree ($(cat "$tree/.dnat-version"), key $key)"
+	ln -sfn "$tree" "$link"
 	echo "$tree"
 	exit 0
 fi
@@ -98,5 +114,7 @@ if grep -E -i '(^|[^a-z])warning:' build.log >&2; then
 fi
 echo "$PKG $version" >.dnat-version
 touch .dnat-built
+ln -sfn "$tree" "$link"
+prune
 step "kernel: built $PKG $version in $tree"
 echo "$tree"

@@ -15,12 +15,12 @@ PKGS=(
 	clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc libelf-dev
 	libssl-dev cpio kmod make rsync xz-utils
 	# Rust for the kernel (with core/alloc sources)
-	rustc-web rust-web-src
+	rustc-web rust-web-src rust-web-clippy
 	# guest: QEMU, virtme-ng needs udev on the host for its console links
 	qemu-system-x86 udev
 	# tools used inside the guest (the guest sees the host's root fs)
 	iproute2 iputils-ping socat iperf3 tcpdump nftables ethtool procps
-	strongswan-charon strongswan-swanctl openssl
+	strongswan-charon strongswan-swanctl openssl jq util-linux
 )
 
 missing=()

@@ -38,6 +38,11 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
+    /// The named interface does not exist in the caller's namespace.
+    pub const fn unknown_interface(attr: u16) -> Self {
+        Self::new(ENODEV, c"no such interface in this network namespace", attr)
+    }
+
     const fn new(errno: i32, msg: &'static CStr, attr: u16) -> Self {
         Self {
             errno,
@@ -211,9 +216,11 @@ impl RouterUpdate<'_> {
         }
         let name = |n: Option<&[u8]>, attr| match n {
             None => Ok(None),
-            Some(n) => IfName::new(n)
-                .map(Some)
-                .ok_or(ConfigError::new(EINVAL, c"invalid interface name", attr)),
+            Some(n) => IfName::new(n).map(Some).ok_or(ConfigError::new(
+                EINVAL,
+                c"invalid interface name",
+                attr,
+            )),
         };
         let lan_name = name(self.lan_name, router_attr::LAN_IFNAME)?;
         let wan_name = name(self.wan_name, router_attr::WAN_IFNAME)?;
@@ -420,10 +427,18 @@ mod tests {
     #[test]
     fn accepts_a_full_config_and_merges_it() {
         let c = ok_update().check().unwrap();
-        let cfg = RouterConfig::default().merged(&c, Some(2), Some(3)).unwrap();
+        let cfg = RouterConfig::default()
+            .merged(&c, Some(2), Some(3))
+            .unwrap();
         assert_eq!(cfg.lan.unwrap().name.as_bytes(), b"lan0");
         assert_eq!(cfg.wan.unwrap().ifindex, 3);
-        assert_eq!(cfg.ports, Some(Range { min: 20000, max: 29999 }));
+        assert_eq!(
+            cfg.ports,
+            Some(Range {
+                min: 20000,
+                max: 29999
+            })
+        );
         assert_eq!(cfg.ports.unwrap().len(), 10000);
         assert_eq!(cfg.spis.unwrap().len(), 0xf000);
     }
@@ -431,14 +446,22 @@ mod tests {
     #[test]
     fn partial_update_keeps_the_rest() {
         let c = ok_update().check().unwrap();
-        let cfg = RouterConfig::default().merged(&c, Some(2), Some(3)).unwrap();
+        let cfg = RouterConfig::default()
+            .merged(&c, Some(2), Some(3))
+            .unwrap();
         let u = RouterUpdate {
             port_min: Some(1024),
             port_max: Some(2047),
             ..Default::default()
         };
         let next = cfg.merged(&u.check().unwrap(), None, None).unwrap();
-        assert_eq!(next.ports, Some(Range { min: 1024, max: 2047 }));
+        assert_eq!(
+            next.ports,
+            Some(Range {
+                min: 1024,
+                max: 2047
+            })
+        );
         assert_eq!(next.spis, cfg.spis);
         assert_eq!(next.lan, cfg.lan);
     }
@@ -446,54 +469,117 @@ mod tests {
     #[test]
     fn rejects_reserved_spis() {
         for min in [0, 1, 255] {
-            let u = RouterUpdate { spi_min: Some(min), ..ok_update() };
+            let u = RouterUpdate {
+                spi_min: Some(min),
+                ..ok_update()
+            };
             assert_eq!(err(u), (ERANGE, Some(router_attr::SPI_MIN)));
         }
-        let u = RouterUpdate { spi_min: Some(256), ..ok_update() };
+        let u = RouterUpdate {
+            spi_min: Some(256),
+            ..ok_update()
+        };
         assert!(u.check().is_ok());
     }
 
     #[test]
     fn rejects_inverted_empty_and_half_ranges() {
-        let u = RouterUpdate { port_min: Some(3000), port_max: Some(2999), ..ok_update() };
+        let u = RouterUpdate {
+            port_min: Some(3000),
+            port_max: Some(2999),
+            ..ok_update()
+        };
         assert_eq!(err(u), (EINVAL, Some(router_attr::PORT_MIN)));
-        let u = RouterUpdate { spi_min: Some(0x2000), spi_max: Some(0x1fff), ..ok_update() };
+        let u = RouterUpdate {
+            spi_min: Some(0x2000),
+            spi_max: Some(0x1fff),
+            ..ok_update()
+        };
         assert_eq!(err(u), (EINVAL, Some(router_attr::SPI_MIN)));
-        let u = RouterUpdate { port_min: Some(0), port_max: Some(0), ..ok_update() };
+        let u = RouterUpdate {
+            port_min: Some(0),
+            port_max: Some(0),
+            ..ok_update()
+        };
         assert_eq!(err(u), (EINVAL, Some(router_attr::PORT_MAX)));
-        let u = RouterUpdate { port_min: Some(0), port_max: Some(10), ..ok_update() };
+        let u = RouterUpdate {
+            port_min: Some(0),
+            port_max: Some(10),
+            ..ok_update()
+        };
         assert_eq!(err(u), (ERANGE, Some(router_attr::PORT_MIN)));
-        let u = RouterUpdate { port_max: None, ..ok_update() };
+        let u = RouterUpdate {
+            port_max: None,
+            ..ok_update()
+        };
         assert_eq!(err(u), (EINVAL, Some(router_attr::PORT_MIN)));
-        let u = RouterUpdate { spi_min: None, ..ok_update() };
+        let u = RouterUpdate {
+            spi_min: None,
+            ..ok_update()
+        };
         assert_eq!(err(u), (EINVAL, Some(router_attr::SPI_MAX)));
         // A one-value range is fine.
-        let u = RouterUpdate { port_min: Some(7), port_max: Some(7), ..ok_update() };
+        let u = RouterUpdate {
+            port_min: Some(7),
+            port_max: Some(7),
+            ..ok_update()
+        };
         assert_eq!(u.check().unwrap().ports.unwrap().len(), 1);
     }
 
     #[test]
     fn rejects_bad_names_addresses_and_read_only() {
-        for n in [&b""[..], b"a/b", b"a b", b"a:1", b".", b"..", b"sixteen-chars-xx"] {
-            let u = RouterUpdate { lan_name: Some(n), ..ok_update() };
+        for n in [
+            &b""[..],
+            b"a/b",
+            b"a b",
+            b"a:1",
+            b".",
+            b"..",
+            b"sixteen-chars-xx",
+        ] {
+            let u = RouterUpdate {
+                lan_name: Some(n),
+                ..ok_update()
+            };
             assert_eq!(err(u), (EINVAL, Some(router_attr::LAN_IFNAME)), "{n:?}");
         }
         assert!(IfName::new(b"fifteen-chars-x").is_some());
-        for a in [[0, 0, 0, 0], [255, 255, 255, 255], [224, 0, 0, 1], [127, 0, 0, 1], [240, 0, 0, 1]] {
-            let u = RouterUpdate { public_addr: Some(a.into()), ..ok_update() };
+        for a in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [224, 0, 0, 1],
+            [127, 0, 0, 1],
+            [240, 0, 0, 1],
+        ] {
+            let u = RouterUpdate {
+                public_addr: Some(a.into()),
+                ..ok_update()
+            };
             assert_eq!(err(u), (EINVAL, Some(router_attr::PUBLIC_ADDR)));
         }
-        let u = RouterUpdate { read_only: Some(router_attr::LAN_IFINDEX), ..ok_update() };
+        let u = RouterUpdate {
+            read_only: Some(router_attr::LAN_IFINDEX),
+            ..ok_update()
+        };
         assert_eq!(err(u), (EINVAL, Some(router_attr::LAN_IFINDEX)));
-        let u = RouterUpdate { wan_name: Some(b"lan0"), ..ok_update() };
+        let u = RouterUpdate {
+            wan_name: Some(b"lan0"),
+            ..ok_update()
+        };
         assert_eq!(err(u), (EINVAL, Some(router_attr::WAN_IFNAME)));
     }
 
     #[test]
     fn merged_rejects_same_interface_and_changes_nothing() {
         let c = ok_update().check().unwrap();
-        let cfg = RouterConfig::default().merged(&c, Some(2), Some(3)).unwrap();
-        let u = RouterUpdate { wan_name: Some(b"alias"), ..Default::default() };
+        let cfg = RouterConfig::default()
+            .merged(&c, Some(2), Some(3))
+            .unwrap();
+        let u = RouterUpdate {
+            wan_name: Some(b"alias"),
+            ..Default::default()
+        };
         let e = cfg.merged(&u.check().unwrap(), None, Some(2)).unwrap_err();
         assert_eq!((e.errno, e.attr), (EINVAL, Some(router_attr::WAN_IFNAME)));
         assert_eq!(cfg.wan.unwrap().ifindex, 3);
@@ -504,13 +590,24 @@ mod tests {
         let r = Ipv4Addr::new(10, 0, 0, 7);
         let p = Ipv4Addr::new(203, 0, 113, 30);
         let c = HostConfig::default()
-            .merged(&HostUpdate { router_addr: Some(r), public_addr: Some(p) })
+            .merged(&HostUpdate {
+                router_addr: Some(r),
+                public_addr: Some(p),
+            })
             .unwrap();
         assert_eq!((c.router_addr, c.public_addr), (Some(r), Some(p)));
-        let e = c.merged(&HostUpdate { public_addr: Some(r), ..Default::default() }).unwrap_err();
+        let e = c
+            .merged(&HostUpdate {
+                public_addr: Some(r),
+                ..Default::default()
+            })
+            .unwrap_err();
         assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::PUBLIC_ADDR)));
         let e = c
-            .merged(&HostUpdate { router_addr: Some(Ipv4Addr::UNSPECIFIED), ..Default::default() })
+            .merged(&HostUpdate {
+                router_addr: Some(Ipv4Addr::UNSPECIFIED),
+                ..Default::default()
+            })
             .unwrap_err();
         assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::ROUTER_ADDR)));
     }

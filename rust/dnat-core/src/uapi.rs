@@ -35,7 +35,7 @@ pub mod router_cmd {
     pub const SET_CONFIG: u8 = 2;
     /// Dump the per-hook packet counters (dumpit), one message per hook.
     pub const GET_COUNTERS: u8 = 3;
-    /// One past the highest command.
+    /// Highest command.
     pub const MAX: u8 = GET_COUNTERS;
 }
 

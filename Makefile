@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dnat: distributed NAT with IPsec and DoS control, as Rust kernel modules.
+#
+#   make demo     the whole system in a QEMU guest (sets everything up)
+#   make check    every test (sets everything up)
+#
+# Other targets: setup, modules, cli, host-test, clippy, fmt, fmt-check,
+# kunit-and-scenarios (qemu-test), clean. DEBUG=1 selects the debug kernel
+# (KASAN, UBSAN, lockdep, PROVE_RCU, kmemleak). See README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+DNAT_CACHE ?= $(HOME)/.cache/dnat
+export DNAT_START := $(shell date +%s)
+DEBUG ?= 0
+export DNAT_CACHE
+export DNAT_DEBUG := $(DEBUG)
+
+KDIR ?= $(DNAT_CACHE)/kernel/current$(if $(filter 1,$(DEBUG)),-debug)
+export PATH := $(HOME)/.cargo/bin:$(HOME)/.pyenv/shims:$(HOME)/.pyenv/bin:$(PATH)
+export LIBCLANG_PATH := /usr/lib/llvm-19/lib
+
+KMAKE_VARS := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+	BINDGEN=$(DNAT_CACHE)/bin/bindgen CLIPPY_DRIVER=/usr/bin/clippy-driver
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS)
+CARGO_CORE = cargo --quiet --manifest-path rust/dnat-core/Cargo.toml
+CARGO_CLI = cargo --quiet --manifest-path userspace-tool/Cargo.toml
+RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
+
+.PHONY: all setup modules cli host-test clippy fmt fmt-check qemu-test check demo clean
+
+all: modules cli
+
+# Packages, bindgen, virtme-ng, and the kernel (cached, keyed by inputs).
+setup:
+	@scripts/setup-host.sh
+	@scripts/build-kernel.sh >/dev/null
+
+# The kernel modules; fails on any compiler warning. CLIPPY=1 lints them.
+modules: setup
+	@scripts/step.sh "modules: building dnat_router.ko and dnat_host.ko$(if $(CLIPPY), with clippy)"
+	@$(KMAKE) modules $(if $(CLIPPY),CLIPPY=1) 2>&1 | tee .modules.log
+	@! grep -E -i '(^|[^a-z_])(warning|error)(\[|:)' .modules.log
+	@rm -f .modules.log
+
+cli:
+	@scripts/step.sh "cli: building userspace-tool (dnatctl)"
+	@$(CARGO_CLI) build --release
+
+host-test:
+	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl)"
+	@$(CARGO_CORE) test
+	@$(CARGO_CLI) test
+
+clippy: setup
+	@scripts/step.sh "clippy: dnat-core, dnatctl, kernel modules (CLIPPY=1)"
+	@$(CARGO_CORE) clippy --all-targets -- -D warnings
+	@$(CARGO_CLI) clippy --all-targets -- -D warnings
+	@$(KMAKE) clean >/dev/null
+	@$(MAKE) --no-print-directory modules CLIPPY=1
+
+fmt:
+	@rustfmt --edition 2021 --config-path scripts/rustfmt.toml $(RUSTFMT_FILES)
+	@$(CARGO_CORE) fmt
+	@$(CARGO_CLI) fmt
+
+fmt-check:
+	@scripts/step.sh "fmt-check: rustfmt"
+	@rustfmt --check --edition 2021 --config-path scripts/rustfmt.toml $(RUSTFMT_FILES)
+	@$(CARGO_CORE) fmt --check
+	@$(CARGO_CLI) fmt --check
+
+# KUnit suites and netns scenarios in a QEMU guest.
+qemu-test: modules cli
+	@qemu-tests/run.sh
+
+check: fmt-check host-test clippy qemu-test
+	@scripts/step.sh "check: all passed"
+
+demo: modules cli
+	@qemu-tests/run.sh --demo
+
+clean:
+	-@[ -d $(KDIR) ] && $(KMAKE) clean >/dev/null
+	@cargo clean --quiet --manifest-path rust/dnat-core/Cargo.toml
+	@cargo clean --quiet --manifest-path userspace-tool/Cargo.toml

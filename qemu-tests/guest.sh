@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the QEMU guest (started by qemu-tests/run.sh):
+#   guest.sh check OUT [SCENARIO...]   KUnit suites + scenarios, results in OUT/results
+#   guest.sh demo OUT                  the demo
+set -uo pipefail
+mode=$1 out=$2
+shift 2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export TOP DNAT_RESULTS=$out/results
+: >"$DNAT_RESULTS"
+cd "$TOP"
+SCENARIO=guest
+. "$TOP/qemu-tests/lib.sh"
+
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+mkdir -p /run/netns
+echo "guest: $(uname -r), $(nproc) CPUs"
+
+if [ "$mode" = demo ]; then
+	exec bash "$TOP/qemu-tests/demo.sh"
+fi
+
+# The guest must have no way out: only the loopback device exists.
+expect_eq "guest has no network device but lo" "$(ls /sys/class/net | tr '\n' ' ')" "lo "
+
+# Load the modules: their KUnit suites run at load time.
+check "insmod dnat_router.ko" insmod "$TOP/rust/dnat_router.ko"
+check "insmod dnat_host.ko" insmod "$TOP/rust/dnat_host.ko"
+
+# KUnit: every test case of both suites must be "ok".
+for suite in dnat_router dnat_host; do
+	f=/sys/kernel/debug/kunit/$suite/results
+	if [ ! -r "$f" ]; then
+		fail "kunit suite $suite ran (no $f)"
+		continue
+	fi
+	cases=$(grep -cE '^\s+ok [0-9]+ ' "$f" || true)
+	bad=$(grep -E '^\s+not ok [0-9]+ ' "$f" || true)
+	if [ -n "$bad" ] || [ "$cases" = 0 ]; then
+		fail "kunit suite $suite: $cases ok; failures: $bad"
+		cat "$f"
+	else
+		pass "kunit suite $suite: all $cases test cases ok"
+	fi
+	check "kunit suite $suite summary line is ok" grep -qE "^ok [0-9]+ $suite" "$f"
+done
+
+# Scenarios: each runs in its own shell; a scenario that aborts (set -e)
+# counts as a failure.
+scenarios=("$@")
+if [ ${#scenarios[@]} = 0 ]; then
+	scenarios=("$TOP"/qemu-tests/tests/*.sh)
+fi
+for t in "${scenarios[@]}"; do
+	[ -f "$t" ] || t=$TOP/qemu-tests/tests/$t.sh
+	name=$(basename "$t" .sh)
+	echo "== scenario $name"
+	if ! SCENARIO=$name bash "$t"; then
+		fail "scenario $name ran to completion"
+	fi
+done
+
+# Nothing in the kernel log that means a bug.
+if dmesg | grep -E 'BUG:|WARNING:|Oops|kernel BUG|UBSAN|KASAN|unreferenced object|RCU stall|lockdep' >"$out/dmesg-bad"; then
+	fail "kernel log free of BUG/WARNING/Oops/sanitizer reports"
+	cat "$out/dmesg-bad"
+else
+	pass "kernel log free of BUG/WARNING/Oops/sanitizer reports"
+fi
+dmesg >"$out/dmesg"
+echo "guest: $(grep -c '^ok ' "$DNAT_RESULTS") passed, $(grep -c '^not ok ' "$DNAT_RESULTS") failed"

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the in-guest scenarios, sourced by qemu-tests/tests/*.sh.
+# Every assertion appends one line, "ok DESC" or "not ok DESC", to
+# $DNAT_RESULTS; the runner counts them.
+
+: "${DNAT_RESULTS:?run the scenarios through qemu-tests/guest.sh}"
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+DNATCTL=${DNATCTL:-$TOP/userspace-tool/target/release/dnatctl}
+SCENARIO=${SCENARIO:-$(basename "$0" .sh)}
+
+# Namespaced commands, as in WireGuard's netns.sh.
+n() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+nrouter() { n router "$@"; }
+nh1() { n h1 "$@"; }
+nh2() { n h2 "$@"; }
+next() { n ext "$@"; }
+dnatctl() { "$DNATCTL" "$@"; }
+
+pass() {
+	printf 'ok %s: %s\n' "$SCENARIO" "$*" >>"$DNAT_RESULTS"
+	printf '    ok      %s\n' "$*"
+}
+
+fail() {
+	printf 'not ok %s: %s\n' "$SCENARIO" "$*" >>"$DNAT_RESULTS"
+	printf '    NOT OK  %s\n' "$*"
+}
+
+# check DESC CMD...: passes if CMD succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# expect_eq DESC ACTUAL EXPECTED
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1 (got '$2', expected '$3')"
+	fi
+}
+
+# expect_errno DESC ERRNO MESSAGE-SUBSTRING CMD...: CMD must fail with exit
+# status 1 (the kernel refused), report errno ERRNO, and print an extended
+# ack containing MESSAGE-SUBSTRING (if not empty).
+expect_errno() {
+	local desc=$1 errno=$2 msg=$3 rc=0 err
+	shift 3
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" != 1 ]; then
+		fail "$desc (exit status $rc, expected 1: $err)"
+	elif ! grep -q "(errno $errno)" <<<"$err"; then
+		fail "$desc (expected errno $errno: $err)"
+	elif [ -n "$msg" ] && ! grep -qF -- "$msg" <<<"$err"; then
+		fail "$desc (expected message '$msg': $err)"
+	else
+		pass "$desc"
+	fi
+}
+
+# The packets counted at HOOK by the module family FAMILY (router|host) in NS.
+hook_packets() {
+	local ns=$1 family=$2 hook=$3
+	n "$ns" "$DNATCTL" --json "$family" show | jq -r ".counters[] | select(.hook == \"$hook\") | .packets"
+}
+
+# Kills everything in the scenario's namespaces and deletes them.
+cleanup_netns() {
+	local ns
+	for ns in $(ip netns list | awk '{print $1}'); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+# The SPEC.md section 2 topology:
+#
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
+#                 |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
+#
+# "lan" and "inet" are namespaces holding one bridge each (the LAN segment
+# and the Internet segment). Hosts route everything via the router; the
+# router forwards; ext routes the LAN prefix via the router's WAN address.
+topology() {
+	local ns
+	for ns in lan inet router h1 h2 ext ext2; do
+		ip netns add "$ns"
+		n "$ns" ip link set lo up
+	done
+	n lan ip link add br0 type bridge
+	n inet ip link add br0 type bridge
+	n lan ip link set br0 up
+	n inet ip link set br0 up
+
+	# attach NS IF SWITCH ADDR: a veth from NS (named IF) to SWITCH's bridge.
+	attach() {
+		local ns=$1 ifname=$2 sw=$3 addr=$4 peer="$1-$2"
+		ip link add "$ifname" netns "$ns" type veth peer name "$peer" netns "$sw"
+		n "$sw" ip link set "$peer" master br0 up
+		n "$ns" ip addr add "$addr" dev "$ifname"
+		n "$ns" ip link set "$ifname" up
+	}
+	attach router lan0 lan 10.0.0.7/24
+	attach router wan0 inet 203.0.113.30/24
+	attach h1 eth0 lan 10.0.0.1/24
+	attach h2 eth0 lan 10.0.0.3/24
+	attach ext eth0 inet 203.0.113.3/24
+	attach ext2 eth0 inet 203.0.113.66/24
+	n router sysctl -qw net.ipv4.ip_forward=1
+	nh1 ip route add default via 10.0.0.7
+	nh2 ip route add default via 10.0.0.7
+	next ip route add 10.0.0.0/24 via 203.0.113.30
+	n ext2 ip route add 10.0.0.0/24 via 203.0.113.30
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the dnat kernel in QEMU (virtme-ng, TCG, no network device), and runs
+# qemu-tests/guest.sh inside: KUnit suites of the modules, then every
+# scenario in qemu-tests/tests/ (or the demo with --demo).
+# Prints "N passed, M failed" and exits non-zero on any failure.
+#
+#   qemu-tests/run.sh [--demo] [SCENARIO...]
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+mode=check
+if [ "${1:-}" = --demo ]; then
+	mode=demo
+	shift
+fi
+KDIR=${KDIR:-$DNAT_CACHE/kernel/current${DNAT_DEBUG:+$( [ "$DNAT_DEBUG" = 1 ] && echo -debug)}}
+[ -f "$KDIR/arch/x86/boot/bzImage" ] || die "no built kernel in $KDIR (run make setup)"
+for m in rust/dnat_router.ko rust/dnat_host.ko userspace-tool/target/release/dnatctl; do
+	[ -e "$DNAT_TOP/$m" ] || die "$m is not built (run make)"
+done
+
+OUT=$DNAT_TOP/qemu-tests/out
+rm -rf "$OUT"
+mkdir -p "$OUT"
+step "qemu: booting $(cat "$KDIR/.dnat-version" 2>/dev/null) under TCG ($mode)"
+set +e
+timeout --foreground 2400 vng --disable-kvm --run "$KDIR" --cpus 2 --memory 2G \
+	--rwdir "$OUT" --cwd "$DNAT_TOP" \
+	--exec "$DNAT_TOP/qemu-tests/guest.sh $mode $OUT $*" 2>&1 | tee "$OUT/console.log"
+rc=${PIPESTATUS[0]}
+set -e
+step "qemu: guest exited with status $rc"
+if [ "$mode" = demo ]; then
+	exit "$rc"
+fi
+if [ ! -s "$OUT/results" ]; then
+	echo "0 passed, 1 failed (the guest produced no results)"
+	exit 1
+fi
+passed=$(grep -c '^ok ' "$OUT/results" || true)
+failed=$(grep -c '^not ok ' "$OUT/results" || true)
+if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
+	echo "not ok guest exited with status $rc" >>"$OUT/results"
+	failed=1
+fi
+grep '^not ok ' "$OUT/results" || true
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

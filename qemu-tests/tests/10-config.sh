@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Configuration through the dnat_router and dnat_host generic netlink
+# families: round trip, per-namespace isolation, rejection of bad input with
+# the right errno and extended ack (nothing changes), privilege checks, and
+# the per-hook packet counters seen with real traffic.
+#
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
+#                 |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+trap cleanup_netns EXIT
+topology
+
+# -- router configuration round trip
+out=$(nrouter "$DNATCTL" --json router show)
+expect_eq "fresh namespace: no LAN interface" "$(jq -c .config.lan <<<"$out")" null
+expect_eq "fresh namespace: no port pool" "$(jq -c .config.ports <<<"$out")" null
+
+check "router set: full configuration accepted" nrouter "$DNATCTL" router set lan lan0 wan wan0 \
+	public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+good=$(nrouter "$DNATCTL" --json router show | jq -c .config)
+lan_idx=$(nrouter cat /sys/class/net/lan0/ifindex)
+wan_idx=$(nrouter cat /sys/class/net/wan0/ifindex)
+expect_eq "read back: LAN interface and index" "$(jq -c .lan <<<"$good")" "{\"name\":\"lan0\",\"ifindex\":$lan_idx}"
+expect_eq "read back: WAN interface and index" "$(jq -c .wan <<<"$good")" "{\"name\":\"wan0\",\"ifindex\":$wan_idx}"
+expect_eq "read back: public address" "$(jq -r .public_addr <<<"$good")" 203.0.113.30
+expect_eq "read back: port pool" "$(jq -c .ports <<<"$good")" '{"min":20000,"max":29999}'
+expect_eq "read back: SPI pool" "$(jq -c .spis <<<"$good")" '{"min":4096,"max":8191}'
+check "human output names the pool" sh -c "ip netns exec router $DNATCTL router show | grep -q 'ports: 20000-29999'"
+
+check "partial update: new port pool only" nrouter "$DNATCTL" router set ports 40000-40999
+now=$(nrouter "$DNATCTL" --json router show | jq -c .config)
+expect_eq "partial update changed the ports" "$(jq -c .ports <<<"$now")" '{"min":40000,"max":40999}'
+expect_eq "partial update kept the rest" "$(jq -c '[.lan,.wan,.public_addr,.spis]' <<<"$now")" \
+	"$(jq -c '[.lan,.wan,.public_addr,.spis]' <<<"$good")"
+nrouter "$DNATCTL" router set ports 20000-29999
+good=$(nrouter "$DNATCTL" --json router show | jq -c .config)
+
+# -- bad configuration: precise errno and message, nothing changes
+unchanged() {
+	expect_eq "$1: configuration unchanged" "$(nrouter "$DNATCTL" --json router show | jq -c .config)" "$good"
+}
+expect_errno "reserved SPIs 1-255 refused" 34 "SPIs 0 to 255 are reserved" \
+	nrouter "$DNATCTL" router set spis 1-1000
+unchanged "reserved SPIs"
+expect_errno "inverted port range refused" 22 "inverted port range" \
+	nrouter "$DNATCTL" router set ports 3000-2000
+unchanged "inverted ports"
+expect_errno "inverted SPI range refused" 22 "inverted SPI range" \
+	nrouter "$DNATCTL" router set spis 0x2000-0x1000
+unchanged "inverted SPIs"
+expect_errno "empty port range refused" 22 "empty port range" \
+	nrouter "$DNATCTL" router set ports 0-0
+unchanged "empty ports"
+expect_errno "port 0 refused" 34 "port 0 cannot be allocated" \
+	nrouter "$DNATCTL" router set ports 0-100
+expect_errno "unknown LAN interface refused" 19 "no such interface" \
+	nrouter "$DNATCTL" router set lan nosuch0
+unchanged "unknown interface"
+expect_errno "interface of another namespace refused" 19 "no such interface" \
+	nrouter "$DNATCTL" router set wan eth0
+expect_errno "LAN equal to WAN refused" 22 "LAN and WAN must be different" \
+	nrouter "$DNATCTL" router set wan lan0
+unchanged "LAN equal to WAN"
+expect_errno "multicast public address refused" 22 "unicast" \
+	nrouter "$DNATCTL" router set public 224.0.0.1
+expect_errno "invalid interface name refused" 22 "invalid interface name" \
+	nrouter "$DNATCTL" router set lan 'a/b'
+unchanged "bad names and addresses"
+
+# Raw netlink: what the CLI cannot send.
+raw() { nrouter python3 "$TOP/qemu-tests/genl_raw.py" "$@"; }
+expect_eq "unknown attribute type refused (strict policy)" "$(raw dnat_router 2 99:u32:1)" "errno 22"
+expect_eq "wrong attribute length refused" "$(raw dnat_router 2 6:u32:1000)" "errno 22"
+expect_eq "output-only attribute refused" "$(raw dnat_router 2 11:u64:5)" "errno 22"
+expect_eq "read-only ifindex refused" "$(raw dnat_router 2 3:u32:1 | cut -d' ' -f1-2)" "errno 22"
+expect_eq "half a range refused" "$(raw dnat_router 2 6:u16:1000 | cut -d' ' -f1-2)" "errno 22"
+expect_eq "unknown command refused" "$(raw dnat_router 77)" "errno 95"
+unchanged "raw netlink"
+
+# -- privileges: reading is open, changing needs CAP_NET_ADMIN
+unpriv() { nrouter setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$@"; }
+expect_errno "unprivileged set refused" 1 "" unpriv "$DNATCTL" router set ports 1000-2000
+unchanged "unprivileged set"
+check "unprivileged show allowed" unpriv "$DNATCTL" router show
+
+# -- one instance per namespace
+expect_eq "h1 does not see the router's configuration" "$(nh1 "$DNATCTL" --json router show | jq -c .config.ports)" null
+
+# -- host family
+check "host set: router and public address" nh1 "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30
+h=$(nh1 "$DNATCTL" --json host show | jq -c .config)
+expect_eq "host read back" "$(jq -c '[.router_addr,.public_addr]' <<<"$h")" '["10.0.0.7","203.0.113.30"]'
+expect_eq "h2 host config is separate" "$(nh2 "$DNATCTL" --json host show | jq -c .config.router_addr)" null
+expect_errno "host: router address equal to public address refused" 22 "must differ" \
+	nh1 "$DNATCTL" host set public 10.0.0.7
+expect_errno "host: broadcast router address refused" 22 "unicast" \
+	nh1 "$DNATCTL" host set router 255.255.255.255
+expect_eq "host config unchanged after refusals" "$(nh1 "$DNATCTL" --json host show | jq -c .config)" "$h"
+expect_errno "host: unprivileged set refused" 1 "" \
+	nh1 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+	"$DNATCTL" host set router 10.0.0.8
+
+# -- per-hook counters with real packets (IPv4 only; ARP is not counted)
+declare -A before
+for hk in prerouting input forward output postrouting; do
+	before[$hk]=$(hook_packets router router $hk)
+done
+nh1 ping -q -c 5 -i 0.2 -W 2 10.0.0.7 >/dev/null
+nh1 ping -q -c 3 -i 0.2 -W 2 203.0.113.3 >/dev/null
+delta() { echo $(( $(hook_packets router router "$1") - before[$1] )); }
+expect_eq "router prerouting counted 5 echo requests + 3 forwarded each way" "$(delta prerouting)" 11
+expect_eq "router input counted the 5 echo requests to itself" "$(delta input)" 5
+expect_eq "router forward counted 3 requests + 3 replies" "$(delta forward)" 6
+expect_eq "router output counted its 5 echo replies" "$(delta output)" 5
+expect_eq "router postrouting counted 5 replies + 6 forwarded" "$(delta postrouting)" 11
+expect_eq "h2 saw none of it at input" "$(hook_packets h2 host input)" 0

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! dnat host: the host side of distributed NAT.
+//!
+//! Per network namespace it keeps the host configuration (the router's LAN
+//! address and the shared public address) behind the `dnat_host` generic
+//! netlink family, and hooks every IPv4 netfilter hook point, counting
+//! packets. See `Documentation/networking/dnat.rst`.
+
+use kernel::prelude::*;
+
+// Kernel-independent logic, shared with `cargo test` and the CLI.
+#[path = "dnat-core/src/config.rs"]
+pub mod config;
+#[path = "dnat-core/src/hooks.rs"]
+pub mod hooks;
+#[path = "dnat-core/src/uapi.rs"]
+pub mod uapi;
+
+// The wrappers over the C bindings (all `unsafe` is there).
+#[path = "ffi/mod.rs"]
+pub mod ffi;
+
+#[path = "common/counters.rs"]
+pub mod counters;
+#[path = "common/error.rs"]
+pub mod error;
+
+#[path = "host/netlink.rs"]
+pub mod netlink;
+#[path = "host/state.rs"]
+pub mod state;
+
+module! {
+    type: DnatHost,
+    name: "dnat_host",
+    authors: ["dnat developers"],
+    description: "Distributed NAT host: PAP client, IP-in-IP tunnel, port translation",
+    license: "GPL",
+}
+
+struct DnatHost {
+    // Dropped in this order, see `dnat_router`.
+    _family: ffi::genl::FamilyRegistration,
+    _pernet: ffi::pernet::PernetRegistration<state::HostNet>,
+}
+
+impl kernel::Module for DnatHost {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let pernet = state::HOST.register()?;
+        let family = netlink::FAMILY.register()?;
+        pr_info!(
+            "loaded (generic netlink family dnat_host v{})\n",
+            uapi::FAMILY_VERSION
+        );
+        Ok(Self {
+            _family: family,
+            _pernet: pernet,
+        })
+    }
+}
+
+impl Drop for DnatHost {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}
+
+#[kunit_tests(dnat_host)]
+mod tests {
+    use super::config::{HostConfig, HostUpdate, EINVAL};
+    use super::ffi::{net::init_net, pernet::Pernet};
+    use super::state::HostNet;
+    use core::net::Ipv4Addr;
+
+    #[test]
+    fn init_net_has_state_and_hooks() {
+        assert!(Pernet::<HostNet>::get(init_net()).is_some());
+    }
+
+    #[test]
+    fn host_config_in_kernel() {
+        let r = Ipv4Addr::new(10, 0, 0, 7);
+        let ok = HostConfig::default().merged(&HostUpdate {
+            router_addr: Some(r),
+            public_addr: Some(Ipv4Addr::new(203, 0, 113, 30)),
+        });
+        assert!(ok.is_ok());
+        let same = HostConfig::default().merged(&HostUpdate {
+            router_addr: Some(r),
+            public_addr: Some(r),
+        });
+        assert_eq!(same.map_err(|e| e.errno), Err(EINVAL));
+    }
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! dnat router: the router side of distributed NAT.
+//!
+//! Per network namespace it keeps the router configuration (LAN and WAN
+//! interfaces, the shared public address, the port and SPI pools) behind the
+//! `dnat_router` generic netlink family, and hooks every IPv4 netfilter hook
+//! point, counting packets. See `Documentation/networking/dnat.rst`.
+
+use kernel::prelude::*;
+
+// Kernel-independent logic, shared with `cargo test` and the CLI.
+#[path = "dnat-core/src/config.rs"]
+pub mod config;
+#[path = "dnat-core/src/hooks.rs"]
+pub mod hooks;
+#[path = "dnat-core/src/uapi.rs"]
+pub mod uapi;
+
+// The wrappers over the C bindings (all `unsafe` is there).
+#[path = "ffi/mod.rs"]
+pub mod ffi;
+
+#[path = "common/counters.rs"]
+pub mod counters;
+#[path = "common/error.rs"]
+pub mod error;
+
+#[path = "router/netlink.rs"]
+pub mod netlink;
+#[path = "router/state.rs"]
+pub mod state;
+
+module! {
+    type: DnatRouter,
+    name: "dnat_router",
+    authors: ["dnat developers"],
+    description: "Distributed NAT router: PAP server, port/SPI classification, IP-in-IP delivery",
+    license: "GPL",
+}
+
+struct DnatRouter {
+    // Dropped in this order: no netlink request runs once the per-namespace
+    // state (and its hooks) are torn down.
+    _family: ffi::genl::FamilyRegistration,
+    _pernet: ffi::pernet::PernetRegistration<state::RouterNet>,
+}
+
+impl kernel::Module for DnatRouter {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let pernet = state::ROUTER.register()?;
+        let family = netlink::FAMILY.register()?;
+        pr_info!(
+            "loaded (generic netlink family dnat_router v{})\n",
+            uapi::FAMILY_VERSION
+        );
+        Ok(Self {
+            _family: family,
+            _pernet: pernet,
+        })
+    }
+}
+
+impl Drop for DnatRouter {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}
+
+#[kunit_tests(dnat_router)]
+mod tests {
+    use super::config::{RouterConfig, RouterUpdate, ERANGE};
+    use super::ffi::{net::init_net, pernet::Pernet};
+    use super::state::RouterNet;
+    use core::net::Ipv4Addr;
+
+    #[test]
+    fn init_net_has_state_and_hooks() {
+        let s = Pernet::<RouterNet>::get(init_net());
+        assert!(s.is_some());
+    }
+
+    #[test]
+    fn reserved_spis_are_refused_in_kernel() {
+        let u = RouterUpdate {
+            spi_min: Some(1),
+            spi_max: Some(0x1000),
+            ..Default::default()
+        };
+        assert_eq!(u.check().map_err(|e| e.errno), Err(ERANGE));
+    }
+
+    #[test]
+    fn config_merge_in_kernel() {
+        let u = RouterUpdate {
+            lan_name: Some(b"lan"),
+            wan_name: Some(b"wan"),
+            public_addr: Some(Ipv4Addr::new(203, 0, 113, 30)),
+            port_min: Some(20000),
+            port_max: Some(29999),
+            ..Default::default()
+        };
+        let c = u.check();
+        assert!(c.is_ok());
+        if let Ok(c) = c {
+            let cfg = RouterConfig::default().merged(&c, Some(2), Some(3));
+            assert_eq!(cfg.ok().and_then(|c| c.ports).map(|p| p.len()), Some(10000));
+        }
+    }
+}

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generic netlink families with request handlers.
+//!
+//! The kernel crate's `net::netlink` (7.3) registers families that only
+//! multicast. This file adds what a control interface needs, in the same
+//! style: a static [`Family`] with an attribute [`Policy`] and [`Op`]s whose
+//! handlers implement [`DoIt`] (one request, one reply) or [`DumpIt`]
+//! (multi-part replies), safe views of a request ([`Request`], [`Dump`]) and
+//! a message builder ([`Msg`]).
+//!
+//! Attributes are validated by the kernel against the policy before a
+//! handler runs (strict: unknown attributes and wrong lengths are rejected),
+//! and commands marked admin require `CAP_NET_ADMIN` in the user namespace
+//! owning the caller's network namespace (`GENL_UNS_ADMIN_PERM`).
+//!
+//! C header: [`include/net/genetlink.h`].
+
+use core::ffi::CStr;
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use kernel::{bindings, error::to_result, prelude::*, types::Opaque, ThisModule};
+
+use super::net::Net;
+
+/// Type of one attribute in a [`Policy`].
+#[derive(Clone, Copy)]
+pub enum AttrType {
+    /// Not accepted from userspace (reserved or output-only attributes).
+    Reject,
+    /// 16-bit unsigned integer, host byte order.
+    U16,
+    /// 32-bit unsigned integer, host byte order.
+    U32,
+    /// 64-bit unsigned integer, host byte order.
+    U64,
+    /// 32-bit value in network byte order (an IPv4 address).
+    Be32,
+    /// NUL-terminated string of at most this many bytes before the NUL.
+    NulString(u16),
+}
+
+/// One attribute's policy (`struct nla_policy`).
+#[repr(transparent)]
+pub struct PolicyEntry(bindings::nla_policy);
+
+impl PolicyEntry {
+    /// The policy for one attribute type.
+    pub const fn new(t: AttrType) -> Self {
+        let mut p: bindings::nla_policy = pin_init::zeroed();
+        let (ty, len) = match t {
+            AttrType::Reject => (bindings::NLA_REJECT, 0),
+            AttrType::U16 => (bindings::NLA_U16, 0),
+            AttrType::U32 => (bindings::NLA_U32, 0),
+            AttrType::U64 => (bindings::NLA_U64, 0),
+            AttrType::Be32 => (bindings::NLA_BE32, 0),
+            AttrType::NulString(max) => (bindings::NLA_NUL_STRING, max),
+        };
+        p.type_ = ty as u8;
+        p.len = len;
+        Self(p)
+    }
+}
+
+/// An attribute policy indexed by attribute type; entry 0 is the reserved
+/// `UNSPEC` type and should be [`AttrType::Reject`].
+pub type Policy = [PolicyEntry];
+
+// SAFETY: a policy is immutable data; its union only ever holds plain
+// values here (no pointers are set by `PolicyEntry::new`).
+unsafe impl Sync for PolicyEntry {}
+
+/// A handler for a request answered with (at most) one message.
+pub trait DoIt {
+    /// Handles `req`. An error is returned to the caller as a netlink error
+    /// (with the extended ack message set through [`Request::set_error`]).
+    fn doit(req: &Request<'_>) -> Result;
+}
+
+/// A handler for a dump request (`NLM_F_DUMP`), called until it adds no
+/// message.
+pub trait DumpIt {
+    /// Adds messages from [`Dump::cursor`] on, and advances the cursor past
+    /// what it added.
+    fn dumpit(dump: &mut Dump<'_>) -> Result;
+}
+
+/// One command of a family (`struct genl_ops`).
+#[repr(transparent)]
+pub struct Op(bindings::genl_ops);
+
+// SAFETY: immutable after construction; contains only function pointers
+// and integers (the policy pointer is null: the family's policy applies).
+unsafe impl Sync for Op {}
+
+impl Op {
+    const fn base(cmd: u8, admin: bool) -> bindings::genl_ops {
+        let mut op: bindings::genl_ops = pin_init::zeroed();
+        op.cmd = cmd;
+        op.flags = if admin {
+            bindings::GENL_UNS_ADMIN_PERM as u8
+        } else {
+            0
+        };
+        op
+    }
+
+    /// Command `cmd` answered by `H`; `admin` requires `CAP_NET_ADMIN`.
+    pub const fn doit<H: DoIt>(cmd: u8, admin: bool) -> Self {
+        let mut op = Self::base(cmd, admin);
+        op.doit = Some(doit_trampoline::<H>);
+        Self(op)
+    }
+
+    /// Dump command `cmd` answered by `H`; `admin` requires `CAP_NET_ADMIN`.
+    pub const fn dumpit<H: DumpIt>(cmd: u8, admin: bool) -> Self {
+        let mut op = Self::base(cmd, admin);
+        op.dumpit = Some(dumpit_trampoline::<H>);
+        Self(op)
+    }
+}
+
+/// A generic netlink family with its policy and commands.
+///
+/// # Invariants
+///
+/// `inner.policy`/`inner.maxattr` describe a static policy of `maxattr + 1`
+/// entries and `inner.ops`/`inner.n_ops` a static array of ops; the kernel
+/// writes the private fields (`id`, ...) only while registering and
+/// unregistering, which `registered` serialises.
+pub struct Family {
+    inner: Opaque<bindings::genl_family>,
+    registered: AtomicBool,
+}
+
+// SAFETY: see the type invariants: after construction only the kernel
+// writes the struct, under its own locking, during (un)registration.
+unsafe impl Sync for Family {}
+
+impl Family {
+    /// A per-namespace family `name`, `version`, with `policy` and `ops`.
+    ///
+    /// Every command number must appear once; all commands get strict
+    /// validation (`resv_start_op` is 1, the first command).
+    pub const fn new(
+        module: &'static ThisModule,
+        name: &CStr,
+        version: u8,
+        policy: &'static Policy,
+        ops: &'static [Op],
+    ) -> Self {
+        let mut f: bindings::genl_family = pin_init::zeroed();
+        let name = name.to_bytes_with_nul();
+        assert!(name.len() <= f.name.len());
+        let mut i = 0;
+        while i < name.len() {
+            f.name[i] = name[i] as c_char;
+            i += 1;
+        }
+        assert!(!policy.is_empty() && ops.len() <= u8::MAX as usize);
+        f.version = version as c_uint;
+        f.maxattr = (policy.len() - 1) as c_uint;
+        f.policy = policy.as_ptr().cast();
+        f.ops = ops.as_ptr().cast();
+        f.n_ops = ops.len() as u8;
+        f.resv_start_op = 1;
+        f.module = module.as_ptr();
+        // netnsok (bit 0) and parallel_ops (bit 1), as in
+        // `kernel::net::netlink::FamilyFlags` (which the kernel tests).
+        // SAFETY: the bitfield unit is a one-byte array.
+        f._bitfield_1 =
+            unsafe { core::mem::transmute::<u8, bindings::__BindgenBitfieldUnit<[u8; 1]>>(0b11) };
+        Self {
+            inner: Opaque::new(f),
+            registered: AtomicBool::new(false),
+        }
+    }
+
+    /// Registers the family. Fails with `EBUSY` if already registered.
+    pub fn register(&'static self) -> Result<FamilyRegistration> {
+        if self.registered.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        // SAFETY: the family is static and valid (type invariants).
+        if let Err(e) = to_result(unsafe { bindings::genl_register_family(self.inner.get()) }) {
+            self.registered.store(false, Ordering::Release);
+            return Err(e);
+        }
+        Ok(FamilyRegistration { family: self })
+    }
+}
+
+/// A registered family; dropping it unregisters the family, after which no
+/// handler runs.
+pub struct FamilyRegistration {
+    family: &'static Family,
+}
+
+impl Drop for FamilyRegistration {
+    fn drop(&mut self) {
+        // SAFETY: registered by `Family::register` (we hold the registration).
+        unsafe { bindings::genl_unregister_family(self.family.inner.get()) };
+        self.family.registered.store(false, Ordering::Release);
+    }
+}
+
+/// Reads attribute `t` from an attribute table of `maxattr + 1` entries.
+///
+/// # Safety
+///
+/// `attrs` is null or points to `maxattr + 1` entries, each null or pointing
+/// to an attribute validated against the family's policy, alive for `'a`.
+unsafe fn attr_bytes<'a>(
+    attrs: *mut *mut bindings::nlattr,
+    maxattr: c_uint,
+    t: u16,
+) -> Option<&'a [u8]> {
+    if attrs.is_null() || c_uint::from(t) > maxattr {
+        return None;
+    }
+    // SAFETY: `t <= maxattr`, within the table (function safety contract).
+    let nla = unsafe { *attrs.add(usize::from(t)) };
+    if nla.is_null() {
+        return None;
+    }
+    // SAFETY: `nla` is a valid attribute; `nla_data` points to `nla_len`
+    // bytes of payload inside the request, alive for `'a`.
+    Some(unsafe {
+        core::slice::from_raw_parts(
+            bindings::nla_data(nla).cast::<u8>(),
+            usize::from(bindings::nla_len(nla)),
+        )
+    })
+}
+
+fn fixed<const N: usize>(b: Option<&[u8]>) -> Option<[u8; N]> {
+    b.and_then(|b| b.try_into().ok())
+}
+
+/// A request being handled by a [`DoIt`] handler.
+///
+/// # Invariants
+///
+/// `skb` and `info` are the valid request buffer and parsed request that
+/// generic netlink passed to the handler, alive for `'a`.
+pub struct Request<'a> {
+    info: *mut bindings::genl_info,
+    _p: PhantomData<&'a ()>,
+}
+
+impl<'a> Request<'a> {
+    fn info(&self) -> &bindings::genl_info {
+        // SAFETY: valid for `'a` (type invariant).
+        unsafe { &*self.info }
+    }
+
+    fn maxattr(&self) -> c_uint {
+        // SAFETY: `family` of a request is the registered static family.
+        unsafe { (*self.info().family).maxattr }
+    }
+
+    /// The namespace of the requesting socket.
+    pub fn net(&self) -> &'a Net {
+        // SAFETY: the request holds a reference on its socket's namespace
+        // for the whole handler call (`'a`).
+        unsafe { Net::from_raw(bindings::genl_info_net(self.info)) }
+    }
+
+    /// The payload of attribute `t`, if present.
+    pub fn attr(&self, t: u16) -> Option<&'a [u8]> {
+        // SAFETY: `attrs` is the table genetlink parsed for this request,
+        // sized by the family's `maxattr` and alive for `'a`.
+        unsafe { attr_bytes(self.info().attrs, self.maxattr(), t) }
+    }
+
+    /// Attribute `t` as a `u16` (policy [`AttrType::U16`]).
+    pub fn u16(&self, t: u16) -> Option<u16> {
+        fixed(self.attr(t)).map(u16::from_ne_bytes)
+    }
+
+    /// Attribute `t` as a `u32` (policy [`AttrType::U32`]).
+    pub fn u32(&self, t: u16) -> Option<u32> {
+        fixed(self.attr(t)).map(u32::from_ne_bytes)
+    }
+
+    /// Attribute `t` as four bytes in network order (policy [`AttrType::Be32`]).
+    pub fn be32(&self, t: u16) -> Option<[u8; 4]> {
+        fixed(self.attr(t))
+    }
+
+    /// Attribute `t` as a string without its NUL (policy
+    /// [`AttrType::NulString`]).
+    pub fn string(&self, t: u16) -> Option<&'a [u8]> {
+        let b = self.attr(t)?;
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        Some(&b[..end])
+    }
+
+    /// Sets the extended ack message (and the offending attribute) returned
+    /// with the error.
+    pub fn set_error(&self, msg: &'static CStr, attr: Option<u16>) {
+        let ext = self.info().extack;
+        if ext.is_null() {
+            return;
+        }
+        let bad = match attr {
+            // SAFETY: as in `attr`.
+            Some(t) if !self.info().attrs.is_null() && c_uint::from(t) <= self.maxattr() => unsafe {
+                *self.info().attrs.add(usize::from(t))
+            },
+            _ => core::ptr::null_mut(),
+        };
+        // SAFETY: `ext` is the request's extack, valid during the handler;
+        // `msg` is static, as `_msg` requires.
+        unsafe {
+            (*ext)._msg = msg.as_ptr().cast();
+            if !bad.is_null() {
+                (*ext).bad_attr = bad;
+            }
+        }
+    }
+
+    /// Sends a reply with command `cmd` whose attributes `fill` adds.
+    pub fn reply(&self, cmd: u8, fill: impl FnOnce(&mut Msg) -> Result) -> Result {
+        let skb = OwnedSkb::new()?;
+        // SAFETY: `skb` is a fresh message buffer, `info` and its family are
+        // valid.
+        let hdr =
+            unsafe { bindings::genlmsg_put_reply(skb.0, self.info, self.info().family, 0, cmd) };
+        if hdr.is_null() {
+            return Err(EMSGSIZE);
+        }
+        fill(&mut Msg { skb: skb.0 })?;
+        // SAFETY: `hdr` is the header put above in `skb`.
+        unsafe { bindings::genlmsg_end(skb.0, hdr) };
+        let raw = skb.into_raw();
+        // SAFETY: `genlmsg_reply` takes ownership of `raw` in all cases.
+        to_result(unsafe { bindings::genlmsg_reply(raw, self.info) })
+    }
+}
+
+/// A netlink message buffer owned by us until sent.
+///
+/// # Invariants
+///
+/// Points to a valid `sk_buff` from `genlmsg_new` that we own.
+struct OwnedSkb(*mut bindings::sk_buff);
+
+impl OwnedSkb {
+    fn new() -> Result<Self> {
+        // SAFETY: plain allocation.
+        let skb =
+            unsafe { bindings::genlmsg_new(bindings::GENLMSG_DEFAULT_SIZE, bindings::GFP_KERNEL) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        Ok(Self(skb))
+    }
+
+    fn into_raw(self) -> *mut bindings::sk_buff {
+        let p = self.0;
+        core::mem::forget(self);
+        p
+    }
+}
+
+impl Drop for OwnedSkb {
+    fn drop(&mut self) {
+        // SAFETY: we own the buffer (type invariant).
+        unsafe { bindings::nlmsg_free(self.0) };
+    }
+}
+
+/// A message under construction: adds attributes.
+///
+/// # Invariants
+///
+/// `skb` is a valid message buffer with an open generic netlink header.
+pub struct Msg {
+    skb: *mut bindings::sk_buff,
+}
+
+impl Msg {
+    fn put(&mut self, t: u16, data: &[u8]) -> Result {
+        let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
+        // SAFETY: `skb` is valid (type invariant); `data` is readable for
+        // `len` bytes. `nla_put` fails with -EMSGSIZE when there is no room.
+        to_result(unsafe { bindings::nla_put(self.skb, c_int::from(t), len, data.as_ptr().cast()) })
+    }
+
+    /// Adds a `u16` attribute.
+    pub fn put_u16(&mut self, t: u16, v: u16) -> Result {
+        self.put(t, &v.to_ne_bytes())
+    }
+
+    /// Adds a `u32` attribute.
+    pub fn put_u32(&mut self, t: u16, v: u32) -> Result {
+        self.put(t, &v.to_ne_bytes())
+    }
+
+    /// Adds four bytes in network order (an IPv4 address).
+    pub fn put_be32(&mut self, t: u16, v: [u8; 4]) -> Result {
+        self.put(t, &v)
+    }
+
+    /// Adds a NUL-terminated string given with its NUL.
+    pub fn put_string_with_nul(&mut self, t: u16, s: &[u8]) -> Result {
+        if s.last() != Some(&0) {
+            return Err(EINVAL);
+        }
+        self.put(t, s)
+    }
+
+    /// Adds a `u64` attribute, aligned with a `pad` attribute if needed.
+    pub fn put_u64(&mut self, t: u16, v: u64, pad: u16) -> Result {
+        let b = v.to_ne_bytes();
+        // SAFETY: as in `put`.
+        to_result(unsafe {
+            bindings::nla_put_64bit(
+                self.skb,
+                c_int::from(t),
+                8,
+                b.as_ptr().cast(),
+                c_int::from(pad),
+            )
+        })
+    }
+}
+
+/// A dump in progress, seen by a [`DumpIt`] handler.
+///
+/// # Invariants
+///
+/// `skb` is the reply buffer and `cb` the dump callback state genetlink
+/// passed to the handler, valid for `'a`; `info` is `genl_info_dump(cb)`.
+pub struct Dump<'a> {
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+    info: *const bindings::genl_info,
+    _p: PhantomData<&'a ()>,
+}
+
+impl<'a> Dump<'a> {
+    /// The namespace of the requesting socket.
+    pub fn net(&self) -> &'a Net {
+        // SAFETY: the dump holds its socket, whose namespace is live for the
+        // whole handler call (`'a`).
+        unsafe { Net::from_raw(bindings::genl_info_net(self.info)) }
+    }
+
+    /// Where the previous call stopped (0 on the first call).
+    pub fn cursor(&self) -> usize {
+        // SAFETY: `cb` is valid (type invariant); `args` is plain data that
+        // only this dump uses.
+        let v = unsafe { (*self.cb).__bindgen_anon_1.args[0] };
+        usize::try_from(v).unwrap_or(usize::MAX)
+    }
+
+    /// Records where the next call starts.
+    pub fn set_cursor(&mut self, v: usize) {
+        // SAFETY: as in `cursor`.
+        unsafe { (*self.cb).__bindgen_anon_1.args[0] = c_long::try_from(v).unwrap_or(c_long::MAX) };
+    }
+
+    /// Adds one message with command `cmd` whose attributes `fill` adds.
+    /// Returns `Ok(false)`, adding nothing, when the buffer is full: stop and
+    /// continue from the same entry on the next call.
+    pub fn entry(&mut self, cmd: u8, fill: impl FnOnce(&mut Msg) -> Result) -> Result<bool> {
+        // SAFETY: valid pointers (type invariant); `family` is the static
+        // registered family.
+        let hdr = unsafe {
+            let info = &*self.info;
+            bindings::genlmsg_put(
+                self.skb,
+                info.snd_portid,
+                info.snd_seq,
+                info.family,
+                bindings::NLM_F_MULTI as c_int,
+                cmd,
+            )
+        };
+        if hdr.is_null() {
+            return Ok(false);
+        }
+        match fill(&mut Msg { skb: self.skb }) {
+            Ok(()) => {
+                // SAFETY: `hdr` is the header just put in `skb`.
+                unsafe { bindings::genlmsg_end(self.skb, hdr) };
+                Ok(true)
+            }
+            Err(e) => {
+                // SAFETY: `hdr` is the header just put in `skb`; this removes
+                // the partial message.
+                unsafe { bindings::genlmsg_cancel(self.skb, hdr) };
+                if e == EMSGSIZE {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn doit_trampoline<H: DoIt>(
+    _skb: *mut bindings::sk_buff,
+    info: *mut bindings::genl_info,
+) -> c_int {
+    // INVARIANT: genetlink passes a valid parsed request for this call.
+    let req = Request {
+        info,
+        _p: PhantomData,
+    };
+    match H::doit(&req) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn dumpit_trampoline<H: DumpIt>(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: genetlink calls dumpit with a valid `cb` of a dump it started
+    // (so `genl_info_dump` is valid).
+    let info = unsafe { bindings::genl_info_dump(cb) };
+    // INVARIANT: valid buffer, callback and info for this call.
+    let mut dump = Dump {
+        skb,
+        cb,
+        info,
+        _p: PhantomData,
+    };
+    match H::dumpit(&mut dump) {
+        // SAFETY: `skb` is valid; a non-zero length asks for another call.
+        Ok(()) => unsafe { (*skb).len as c_int },
+        Err(e) => e.to_errno(),
+    }
+}

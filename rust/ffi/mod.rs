@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The thin layer of safe wrappers over the kernel's C bindings that the
+//! dnat modules need and the kernel crate does not provide yet.
+//!
+//! Every `unsafe` block of the modules lives under this directory; module
+//! logic above it is safe Rust. Each wrapper type documents its invariants.
+
+pub mod genl;
+pub mod net;
+pub mod netfilter;
+pub mod pernet;
+pub mod skb;

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network namespaces (`struct net`) and interface lookup.
+//!
+//! C headers: [`include/net/net_namespace.h`], [`include/linux/netdevice.h`].
+
+use kernel::{bindings, sync::rcu, types::Opaque};
+
+/// A network namespace.
+///
+/// # Invariants
+///
+/// A `&Net` always refers to a live `struct net`: whoever creates the
+/// reference guarantees that the namespace outlives it (a netfilter hook runs
+/// inside the namespace, a netlink request holds its socket's reference, and
+/// pernet `init`/`exit` callbacks run while it exists).
+#[repr(transparent)]
+pub struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// Borrows a `struct net`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a live `struct net` that stays alive for `'a`.
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Net {
+        // SAFETY: `Net` is a transparent wrapper of `bindings::net`, and the
+        // caller guarantees that `ptr` is valid for `'a`.
+        unsafe { &*ptr.cast::<Net>() }
+    }
+
+    /// The raw pointer, for calls into C.
+    pub fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+
+    /// The index of the interface called `name` (with NUL) in this
+    /// namespace, or `None` if there is none.
+    pub fn ifindex_by_name(&self, name_with_nul: &[u8]) -> Option<u32> {
+        if name_with_nul.last() != Some(&0) {
+            return None;
+        }
+        let _guard = rcu::read_lock();
+        // SAFETY: `self` is a live namespace (type invariant), the name is
+        // NUL-terminated, and the RCU read lock is held for the lookup and
+        // for the read of the result below.
+        let dev =
+            unsafe { bindings::dev_get_by_name_rcu(self.as_ptr(), name_with_nul.as_ptr().cast()) };
+        if dev.is_null() {
+            return None;
+        }
+        // SAFETY: `dev` is non-null and, under the RCU read lock, points to a
+        // net_device that is not freed before the guard is dropped.
+        let ifindex = unsafe { (*dev).ifindex };
+        u32::try_from(ifindex).ok()
+    }
+}
+
+/// The initial network namespace.
+pub fn init_net() -> &'static Net {
+    // SAFETY: `init_net` is a static that lives as long as the kernel.
+    unsafe { Net::from_raw(&raw mut bindings::init_net) }
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `dnat_router` generic netlink family.
+
+use core::net::Ipv4Addr;
+
+use kernel::prelude::*;
+
+use crate::config::{ConfigError, RouterConfig, RouterUpdate};
+use crate::counters::{dump_counters, CounterAttrs};
+use crate::error::reject;
+use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
+use crate::ffi::pernet::Pernet;
+use crate::state::RouterNet;
+use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
+
+const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
+
+static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
+    PolicyEntry::new(AttrType::Reject), // UNSPEC
+    PolicyEntry::new(IFNAME),           // LAN_IFNAME
+    PolicyEntry::new(IFNAME),           // WAN_IFNAME
+    PolicyEntry::new(AttrType::U32),    // LAN_IFINDEX (refused in SET_CONFIG)
+    PolicyEntry::new(AttrType::U32),    // WAN_IFINDEX (refused in SET_CONFIG)
+    PolicyEntry::new(AttrType::Be32),   // PUBLIC_ADDR
+    PolicyEntry::new(AttrType::U16),    // PORT_MIN
+    PolicyEntry::new(AttrType::U16),    // PORT_MAX
+    PolicyEntry::new(AttrType::U32),    // SPI_MIN
+    PolicyEntry::new(AttrType::U32),    // SPI_MAX
+    PolicyEntry::new(AttrType::Reject), // HOOK (output only)
+    PolicyEntry::new(AttrType::Reject), // PACKETS (output only)
+    PolicyEntry::new(AttrType::Reject), // PAD
+];
+
+static OPS: [Op; 3] = [
+    Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
+    Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
+    Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
+];
+
+/// The family, registered by the module after the per-namespace state.
+pub static FAMILY: Family = Family::new(
+    kernel::module::this_module::<crate::LocalModule>(),
+    ROUTER_FAMILY,
+    FAMILY_VERSION,
+    &POLICY,
+    &OPS,
+);
+
+fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a RouterNet> {
+    Pernet::<RouterNet>::get(net).ok_or(ENODEV)
+}
+
+fn put_config(m: &mut Msg, c: &RouterConfig) -> Result {
+    if let Some(i) = c.lan {
+        m.put_string_with_nul(a::LAN_IFNAME, i.name.as_bytes_with_nul())?;
+        m.put_u32(a::LAN_IFINDEX, i.ifindex)?;
+    }
+    if let Some(i) = c.wan {
+        m.put_string_with_nul(a::WAN_IFNAME, i.name.as_bytes_with_nul())?;
+        m.put_u32(a::WAN_IFINDEX, i.ifindex)?;
+    }
+    if let Some(addr) = c.public_addr {
+        m.put_be32(a::PUBLIC_ADDR, addr.octets())?;
+    }
+    if let Some(r) = c.ports {
+        m.put_u16(a::PORT_MIN, r.min)?;
+        m.put_u16(a::PORT_MAX, r.max)?;
+    }
+    if let Some(r) = c.spis {
+        m.put_u32(a::SPI_MIN, r.min)?;
+        m.put_u32(a::SPI_MAX, r.max)?;
+    }
+    Ok(())
+}
+
+struct GetConfig;
+
+impl DoIt for GetConfig {
+    fn doit(req: &Request<'_>) -> Result {
+        let cfg = *state(req.net())?.config.lock();
+        req.reply(cmd::GET_CONFIG, |m| put_config(m, &cfg))
+    }
+}
+
+struct SetConfig;
+
+impl DoIt for SetConfig {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let update = RouterUpdate {
+            lan_name: req.string(a::LAN_IFNAME),
+            wan_name: req.string(a::WAN_IFNAME),
+            read_only: [a::LAN_IFINDEX, a::WAN_IFINDEX]
+                .into_iter()
+                .find(|&t| req.attr(t).is_some()),
+            public_addr: req.be32(a::PUBLIC_ADDR).map(Ipv4Addr::from),
+            port_min: req.u16(a::PORT_MIN),
+            port_max: req.u16(a::PORT_MAX),
+            spi_min: req.u32(a::SPI_MIN),
+            spi_max: req.u32(a::SPI_MAX),
+        };
+        let checked = update.check().map_err(|e| reject(req, e))?;
+        let resolve = |name: Option<crate::config::IfName>, attr| match name {
+            None => Ok(None),
+            Some(n) => req
+                .net()
+                .ifindex_by_name(n.as_bytes_with_nul())
+                .map(Some)
+                .ok_or_else(|| reject(req, ConfigError::unknown_interface(attr))),
+        };
+        let lan = resolve(checked.lan_name, a::LAN_IFNAME)?;
+        let wan = resolve(checked.wan_name, a::WAN_IFNAME)?;
+        let mut cfg = st.config.lock();
+        *cfg = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
+        Ok(())
+    }
+}
+
+struct GetCounters;
+
+impl DumpIt for GetCounters {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        dump_counters(
+            dump,
+            &st.counters,
+            &CounterAttrs {
+                cmd: cmd::GET_COUNTERS,
+                hook: a::HOOK,
+                packets: a::PACKETS,
+                pad: a::PAD,
+            },
+        )
+    }
+}
