@@ -102,3 +102,93 @@ pub mod host_attr {
     /// Highest attribute.
     pub const MAX: u16 = PAD;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::String;
+    use std::vec::Vec;
+
+    const HEADER: &str = include_str!("../../../include/uapi/linux/dnat.h");
+
+    /// `NAME = value` pairs of the header's enums and the `MAX` macros.
+    fn header_values() -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        let mut last_max: Option<String> = None;
+        for line in HEADER.lines() {
+            let code = line.split("/*").next().unwrap_or("").trim();
+            if let Some((name, value)) = code.trim_end_matches(',').split_once(" = ") {
+                out.push((name.trim().into(), value.trim().parse().unwrap()));
+            } else if let Some(rest) = code.strip_prefix("__") {
+                last_max = Some(String::from(rest.trim_end_matches(',')));
+            } else if code.starts_with("};") {
+                if let (Some(m), Some((_, v))) = (last_max.take(), out.last().cloned()) {
+                    out.push((m, v));
+                }
+            }
+        }
+        out
+    }
+
+    fn value(name: &str) -> i64 {
+        header_values()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} not in dnat.h"))
+            .1
+    }
+
+    #[test]
+    fn header_matches_rust_constants() {
+        let cmds = [
+            ("DNAT_ROUTER_CMD_GET_CONFIG", router_cmd::GET_CONFIG),
+            ("DNAT_ROUTER_CMD_SET_CONFIG", router_cmd::SET_CONFIG),
+            ("DNAT_ROUTER_CMD_GET_COUNTERS", router_cmd::GET_COUNTERS),
+            ("DNAT_ROUTER_CMD_MAX", router_cmd::MAX),
+            ("DNAT_HOST_CMD_GET_CONFIG", host_cmd::GET_CONFIG),
+            ("DNAT_HOST_CMD_SET_CONFIG", host_cmd::SET_CONFIG),
+            ("DNAT_HOST_CMD_GET_COUNTERS", host_cmd::GET_COUNTERS),
+            ("DNAT_HOST_CMD_MAX", host_cmd::MAX),
+        ];
+        for (n, v) in cmds {
+            assert_eq!(value(n), i64::from(v), "{n}");
+        }
+        let attrs = [
+            ("DNAT_ROUTER_A_LAN_IFNAME", router_attr::LAN_IFNAME),
+            ("DNAT_ROUTER_A_WAN_IFNAME", router_attr::WAN_IFNAME),
+            ("DNAT_ROUTER_A_LAN_IFINDEX", router_attr::LAN_IFINDEX),
+            ("DNAT_ROUTER_A_WAN_IFINDEX", router_attr::WAN_IFINDEX),
+            ("DNAT_ROUTER_A_PUBLIC_ADDR", router_attr::PUBLIC_ADDR),
+            ("DNAT_ROUTER_A_PORT_MIN", router_attr::PORT_MIN),
+            ("DNAT_ROUTER_A_PORT_MAX", router_attr::PORT_MAX),
+            ("DNAT_ROUTER_A_SPI_MIN", router_attr::SPI_MIN),
+            ("DNAT_ROUTER_A_SPI_MAX", router_attr::SPI_MAX),
+            ("DNAT_ROUTER_A_HOOK", router_attr::HOOK),
+            ("DNAT_ROUTER_A_PACKETS", router_attr::PACKETS),
+            ("DNAT_ROUTER_A_PAD", router_attr::PAD),
+            ("DNAT_ROUTER_A_MAX", router_attr::MAX),
+            ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
+            ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
+            ("DNAT_HOST_A_HOOK", host_attr::HOOK),
+            ("DNAT_HOST_A_PACKETS", host_attr::PACKETS),
+            ("DNAT_HOST_A_PAD", host_attr::PAD),
+            ("DNAT_HOST_A_MAX", host_attr::MAX),
+        ];
+        for (n, v) in attrs {
+            assert_eq!(value(n), i64::from(v), "{n}");
+        }
+        // Every enum value in the header is checked above (plus UNSPECs).
+        let listed = cmds.len() + attrs.len() + 4;
+        assert_eq!(header_values().len(), listed);
+    }
+
+    #[test]
+    fn header_names_and_version() {
+        assert!(HEADER.contains("#define DNAT_ROUTER_GENL_NAME \"dnat_router\""));
+        assert!(HEADER.contains("#define DNAT_HOST_GENL_NAME \"dnat_host\""));
+        assert_eq!(ROUTER_FAMILY.to_bytes(), b"dnat_router");
+        assert_eq!(HOST_FAMILY.to_bytes(), b"dnat_host");
+        assert!(HEADER.contains(&std::format!("#define DNAT_GENL_VERSION {FAMILY_VERSION}\n")));
+        assert!(HEADER.contains(&std::format!("#define DNAT_IFNAME_MAX {IFNAME_MAX}\n")));
+    }
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * dnat: distributed NAT with IPsec and denial-of-service control.
+ *
+ * Generic netlink interfaces of the dnat kernel modules. The Rust side of
+ * this file is rust/dnat-core/src/uapi.rs; `cargo test` checks that both
+ * agree. Documentation/networking/dnat-netlink.rst describes every command.
+ *
+ * Two families, one per module, both per network namespace:
+ *
+ *   DNAT_ROUTER_GENL_NAME ("dnat_router")  on the router
+ *   DNAT_HOST_GENL_NAME   ("dnat_host")    on a host
+ *
+ * Commands that change state (SET_*) need CAP_NET_ADMIN in the user
+ * namespace that owns the caller's network namespace. All commands use
+ * strict attribute validation: unknown attributes, attributes of the wrong
+ * length and output-only attributes in a request are refused with EINVAL.
+ * Errors carry an extended ack message and, where one attribute is at
+ * fault, its offset (NLMSGERR_ATTR_OFFS).
+ *
+ * Router commands
+ * ---------------
+ * DNAT_ROUTER_CMD_GET_CONFIG (doit): replies with the configured values;
+ *   unset values are left out. An interface comes with its name and the
+ *   index it had when it was set.
+ * DNAT_ROUTER_CMD_SET_CONFIG (doit, admin): any subset of LAN_IFNAME,
+ *   WAN_IFNAME, PUBLIC_ADDR, PORT_MIN + PORT_MAX, SPI_MIN + SPI_MAX. The
+ *   whole request is checked before anything changes:
+ *     EINVAL  malformed interface name, LAN equal to WAN, public address not
+ *             unicast, a range given by one bound only, an inverted range
+ *             (MIN > MAX), an empty port range (0-0), an *_IFINDEX attribute
+ *     ERANGE  a port range containing port 0, an SPI range below 256 (SPIs
+ *             0..255 are reserved)
+ *     ENODEV  no interface of that name in the caller's namespace
+ *     EPERM   caller lacks CAP_NET_ADMIN
+ * DNAT_ROUTER_CMD_GET_COUNTERS (dumpit): one message per IPv4 hook point
+ *   with HOOK and PACKETS.
+ *
+ * Host commands
+ * -------------
+ * DNAT_HOST_CMD_GET_CONFIG (doit), DNAT_HOST_CMD_SET_CONFIG (doit, admin:
+ *   ROUTER_ADDR and/or PUBLIC_ADDR, both unicast and different, else
+ *   EINVAL), DNAT_HOST_CMD_GET_COUNTERS (dumpit), as for the router.
+ */
+
+#ifndef _UAPI_LINUX_DNAT_H
+#define _UAPI_LINUX_DNAT_H
+
+#define DNAT_ROUTER_GENL_NAME "dnat_router"
+#define DNAT_HOST_GENL_NAME "dnat_host"
+#define DNAT_GENL_VERSION 1
+
+/* Longest interface name, without the NUL (IFNAMSIZ - 1). */
+#define DNAT_IFNAME_MAX 15
+
+enum dnat_router_cmd {
+	DNAT_ROUTER_CMD_UNSPEC = 0,
+	DNAT_ROUTER_CMD_GET_CONFIG = 1,
+	DNAT_ROUTER_CMD_SET_CONFIG = 2,
+	DNAT_ROUTER_CMD_GET_COUNTERS = 3,
+	__DNAT_ROUTER_CMD_MAX
+};
+#define DNAT_ROUTER_CMD_MAX (__DNAT_ROUTER_CMD_MAX - 1)
+
+enum dnat_router_attr {
+	DNAT_ROUTER_A_UNSPEC = 0,
+	DNAT_ROUTER_A_LAN_IFNAME = 1,	/* NUL string, at most 15 bytes */
+	DNAT_ROUTER_A_WAN_IFNAME = 2,	/* NUL string, at most 15 bytes */
+	DNAT_ROUTER_A_LAN_IFINDEX = 3,	/* u32, read-only */
+	DNAT_ROUTER_A_WAN_IFINDEX = 4,	/* u32, read-only */
+	DNAT_ROUTER_A_PUBLIC_ADDR = 5,	/* __be32, the shared public address */
+	DNAT_ROUTER_A_PORT_MIN = 6,	/* u16, lowest port of the pool */
+	DNAT_ROUTER_A_PORT_MAX = 7,	/* u16, highest port of the pool */
+	DNAT_ROUTER_A_SPI_MIN = 8,	/* u32, lowest SPI of the pool, >= 256 */
+	DNAT_ROUTER_A_SPI_MAX = 9,	/* u32, highest SPI of the pool */
+	DNAT_ROUTER_A_HOOK = 10,	/* u32, NF_INET_*, output only */
+	DNAT_ROUTER_A_PACKETS = 11,	/* u64, output only */
+	DNAT_ROUTER_A_PAD = 12,
+	__DNAT_ROUTER_A_MAX
+};
+#define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)
+
+enum dnat_host_cmd {
+	DNAT_HOST_CMD_UNSPEC = 0,
+	DNAT_HOST_CMD_GET_CONFIG = 1,
+	DNAT_HOST_CMD_SET_CONFIG = 2,
+	DNAT_HOST_CMD_GET_COUNTERS = 3,
+	__DNAT_HOST_CMD_MAX
+};
+#define DNAT_HOST_CMD_MAX (__DNAT_HOST_CMD_MAX - 1)
+
+enum dnat_host_attr {
+	DNAT_HOST_A_UNSPEC = 0,
+	DNAT_HOST_A_ROUTER_ADDR = 1,	/* __be32, the router's LAN address */
+	DNAT_HOST_A_PUBLIC_ADDR = 2,	/* __be32, the shared public address */
+	DNAT_HOST_A_HOOK = 3,		/* u32, NF_INET_*, output only */
+	DNAT_HOST_A_PACKETS = 4,	/* u64, output only */
+	DNAT_HOST_A_PAD = 5,
+	__DNAT_HOST_A_MAX
+};
+#define DNAT_HOST_A_MAX (__DNAT_HOST_A_MAX - 1)
+
+#endif /* _UAPI_LINUX_DNAT_H */

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Module unload and reload while the hooks see traffic: h1 pings ext through
+# the router at a high rate, and both modules are removed and loaded again
+# several times. Unloading must succeed under traffic, traffic must keep
+# flowing, a reloaded module starts from a clean state in namespaces that
+# existed before it was loaded, and the kernel log stays clean (checked by
+# the runner at the end).
+#
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
+#                 |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+KO=$TOP/rust
+pinger=
+finish() {
+	[ -n "$pinger" ] && kill "$pinger" 2>/dev/null
+	cleanup_netns
+	# Leave the modules loaded for the scenarios that follow.
+	grep -q '^dnat_router ' /proc/modules || insmod "$KO/dnat_router.ko"
+	grep -q '^dnat_host ' /proc/modules || insmod "$KO/dnat_host.ko"
+}
+trap finish EXIT
+topology
+
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999
+nh1 "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30
+
+# Traffic through every hook of the router and the host module.
+nh1 ping -q -i 0.002 -W 1 203.0.113.3 >/dev/null 2>&1 &
+pinger=$!
+sleep 1
+fwd=$(hook_packets router router forward)
+check "traffic flows through the router before the reloads ($fwd forwarded)" test "$fwd" -gt 20
+
+for i in 1 2 3; do
+	check "rmmod dnat_router under traffic (round $i)" rmmod dnat_router
+	check "rmmod dnat_host under traffic (round $i)" rmmod dnat_host
+	expect_eq "dnatctl reports the missing family with exit status 3 (round $i)" \
+		"$(nrouter "$DNATCTL" router show >/dev/null 2>&1; echo $?)" 3
+	check "insmod dnat_router under traffic (round $i)" insmod "$KO/dnat_router.ko"
+	check "insmod dnat_host under traffic (round $i)" insmod "$KO/dnat_host.ko"
+done
+
+# A fresh module has a fresh state in the namespaces that already existed.
+expect_eq "reloaded router starts unconfigured" "$(nrouter "$DNATCTL" --json router show | jq -c .config.ports)" null
+expect_eq "reloaded host starts unconfigured" "$(nh1 "$DNATCTL" --json host show | jq -c .config.router_addr)" null
+a=$(hook_packets router router forward)
+sleep 1
+b=$(hook_packets router router forward)
+check "reloaded hooks count the ongoing traffic in an existing namespace ($a -> $b)" test "$b" -gt "$a"
+check "the ping survived the reloads" kill -0 "$pinger"
+
+# New namespaces get the state too, and leaving one cleans it up.
+ip netns add late
+expect_eq "a namespace created after loading has its own state" \
+	"$(n late "$DNATCTL" --json router show | jq -c .config)" \
+	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null}'
+ip netns del late
+kill "$pinger"
+pinger=
+check "rmmod dnat_router after namespaces came and went" rmmod dnat_router
+check "rmmod dnat_host after namespaces came and went" rmmod dnat_host
