@@ -6,7 +6,7 @@
 #   make check    every test (sets everything up)
 #
 # Other targets: setup, modules, cli, host-test, clippy, fmt, fmt-check,
-# kunit-and-scenarios (qemu-test), clean. DEBUG=1 selects the debug kernel
+# qemu-test (KUnit suites and netns scenarios in the guest), clean. DEBUG=1 selects the debug kernel
 # (KASAN, UBSAN, lockdep, PROVE_RCU, kmemleak). See README.md.
 
 SHELL := /bin/bash

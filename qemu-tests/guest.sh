@@ -62,6 +62,15 @@ for t in "${scenarios[@]}"; do
 	fi
 done
 
+# With the debug kernel, a kmemleak scan after everything was unloaded.
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	rmmod dnat_host dnat_router 2>/dev/null || true
+	echo scan >/sys/kernel/debug/kmemleak
+	leaks=$(cat /sys/kernel/debug/kmemleak)
+	expect_eq "kmemleak finds no leaked object" "$(grep -c 'unreferenced object' <<<"$leaks")" 0
+	[ -z "$leaks" ] || echo "$leaks" | head -40
+fi
+
 # Nothing in the kernel log that means a bug.
 if dmesg | grep -E 'BUG:|WARNING:|Oops|kernel BUG|UBSAN|KASAN|unreferenced object|RCU stall|lockdep' >"$out/dmesg-bad"; then
 	fail "kernel log free of BUG/WARNING/Oops/sanitizer reports"

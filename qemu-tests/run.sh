@@ -15,7 +15,9 @@ if [ "${1:-}" = --demo ]; then
 	mode=demo
 	shift
 fi
-KDIR=${KDIR:-$DNAT_CACHE/kernel/current${DNAT_DEBUG:+$( [ "$DNAT_DEBUG" = 1 ] && echo -debug)}}
+variant=current
+[ "${DNAT_DEBUG:-0}" = 1 ] && variant=current-debug
+KDIR=${KDIR:-$DNAT_CACHE/kernel/$variant}
 [ -f "$KDIR/arch/x86/boot/bzImage" ] || die "no built kernel in $KDIR (run make setup)"
 for m in rust/dnat_router.ko rust/dnat_host.ko userspace-tool/target/release/dnatctl; do
 	[ -e "$DNAT_TOP/$m" ] || die "$m is not built (run make)"

@@ -35,7 +35,7 @@ module! {
     type: DnatHost,
     name: "dnat_host",
     authors: ["dnat developers"],
-    description: "Distributed NAT host: PAP client, IP-in-IP tunnel, port translation",
+    description: "Distributed NAT host: per-namespace configuration and hooks",
     license: "GPL",
 }
 
@@ -74,7 +74,7 @@ mod tests {
     use core::net::Ipv4Addr;
 
     #[test]
-    fn init_net_has_state_and_hooks() {
+    fn init_net_has_state() {
         assert!(Pernet::<HostNet>::get(init_net()).is_some());
     }
 

@@ -35,7 +35,7 @@ module! {
     type: DnatRouter,
     name: "dnat_router",
     authors: ["dnat developers"],
-    description: "Distributed NAT router: PAP server, port/SPI classification, IP-in-IP delivery",
+    description: "Distributed NAT router: per-namespace configuration and hooks",
     license: "GPL",
 }
 
@@ -75,7 +75,7 @@ mod tests {
     use core::net::Ipv4Addr;
 
     #[test]
-    fn init_net_has_state_and_hooks() {
+    fn init_net_has_state() {
         let s = Pernet::<RouterNet>::get(init_net());
         assert!(s.is_some());
     }

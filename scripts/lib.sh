@@ -12,8 +12,9 @@ export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 export PATH="$HOME/.cargo/bin:$HOME/.pyenv/shims:$HOME/.pyenv/bin:$PATH"
 KMAKE_VARS="LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$DNAT_CACHE/bin/bindgen"
 
+# Progress goes to stderr, so that scripts can print results on stdout.
 step() {
-	printf '[dnat %4ss] %s\n' "$(( $(date +%s) - DNAT_START ))" "$*"
+	printf '[dnat %4ss] %s\n' "$(( $(date +%s) - DNAT_START ))" "$*" >&2
 }
 
 die() {

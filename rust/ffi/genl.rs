@@ -155,7 +155,7 @@ impl Family {
         assert!(name.len() <= f.name.len());
         let mut i = 0;
         while i < name.len() {
-            f.name[i] = name[i] as c_char;
+            f.name[i] = name[i];
             i += 1;
         }
         assert!(!policy.is_empty() && ops.len() <= u8::MAX as usize);

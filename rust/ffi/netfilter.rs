@@ -101,8 +101,9 @@ unsafe extern "C" fn hook_trampoline<H: NetHook>(
 #[repr(transparent)]
 pub struct HookOps(Opaque<bindings::nf_hook_ops>);
 
-// SAFETY: after construction the struct is only read, by netfilter, which
-// copies what it needs when registering; sharing it between threads is sound.
+// SAFETY: after construction the struct is only read: netfilter keeps a
+// pointer to it while registered and reads `hook`, `priv`, `priority`; it is
+// a static, so it outlives every registration.
 unsafe impl Sync for HookOps {}
 
 impl HookOps {
@@ -147,9 +148,10 @@ impl NetHooks {
 impl Drop for NetHooks {
     fn drop(&mut self) {
         // SAFETY: the hooks are registered in `self.net` (type invariant),
-        // which is alive: `NetHooks` is only kept in per-namespace state,
-        // dropped in the namespace's exit callback. Unregistering waits for
-        // running hooks to finish.
+        // which is alive: `NetHooks` is only kept in per-namespace state and
+        // dropped in the namespace's pre_exit callback. Unregistering does
+        // not wait for hooks running on other CPUs: the owner must let an
+        // RCU grace period pass before freeing what the hooks use.
         unsafe {
             bindings::nf_unregister_net_hooks(
                 self.net,

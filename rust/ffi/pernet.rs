@@ -6,8 +6,11 @@
 //! network namespace (existing and future) gets its own `T`, built in place
 //! in the memory the kernel allocates for the namespace, and, after `T` is
 //! built, the module's netfilter hooks. When a namespace goes away, or the
-//! module unregisters, the hooks are removed first (which waits for running
-//! hooks) and `T` is dropped after.
+//! module unregisters, the hooks are removed in the `pre_exit` callback and
+//! `T` is dropped in `exit`; the kernel runs an RCU grace period between the
+//! two (`ops_undo_list`), so no hook still runs when `T` is dropped.
+//! (`nf_unregister_net_hooks` itself does not wait: it frees the old hook
+//! array with `call_rcu`.)
 //!
 //! C header: [`include/net/net_namespace.h`], [`include/net/netns/generic.h`].
 
@@ -32,8 +35,8 @@ pub trait PernetData: Sized + Send + Sync + 'static {
 /// memory the kernel allocates.
 #[pin_data]
 struct Slot<T> {
-    // Declared before `data` so that it is dropped first: no hook can see
-    // `data` while it is being dropped.
+    // Taken and dropped in `pre_exit`, a grace period before `data` is
+    // dropped in `exit`.
     hooks: Option<NetHooks>,
     #[pin]
     data: T,
@@ -70,6 +73,7 @@ impl<T: PernetData> Pernet<T> {
         assert!(core::mem::align_of::<Slot<T>>() <= PERNET_ALIGN);
         let mut ops: bindings::pernet_operations = pin_init::zeroed();
         ops.init = Some(Self::init_callback);
+        ops.pre_exit = Some(Self::pre_exit_callback);
         ops.exit = Some(Self::exit_callback);
         ops.size = core::mem::size_of::<Slot<T>>();
         Self {
@@ -125,12 +129,25 @@ impl<T: PernetData> Pernet<T> {
         }
     }
 
+    unsafe extern "C" fn pre_exit_callback(net: *mut bindings::net) {
+        // SAFETY: the kernel calls `pre_exit` with the namespace still live.
+        let net = unsafe { Net::from_raw(net) };
+        // SAFETY: `init_callback` succeeded for this namespace (the kernel
+        // calls `pre_exit` only then), so the slot is initialised. Hooks
+        // read only `data`; nothing else touches `hooks` now.
+        let hooks = unsafe { (*Self::slot(net)).hooks.take() };
+        // Unregisters; hooks already running may finish during the grace
+        // period the kernel runs before `exit`.
+        drop(hooks);
+    }
+
     unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
         // SAFETY: the kernel calls `exit` with the namespace still live.
         let net = unsafe { Net::from_raw(net) };
         // SAFETY: `init_callback` succeeded for this namespace (the kernel
         // calls `exit` only then), so the slot is initialised; it is dropped
-        // exactly once, here. Field order drops the hooks first.
+        // exactly once, here. Its hooks were unregistered in `pre_exit` and
+        // an RCU grace period has passed since, so no hook uses it.
         unsafe { core::ptr::drop_in_place(Self::slot(net)) };
     }
 

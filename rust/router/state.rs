@@ -13,8 +13,8 @@ use crate::ffi::pernet::{Pernet, PernetData};
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 
 /// Hook priority: after IPv4 defragmentation (`NF_IP_PRI_CONNTRACK_DEFRAG`,
-/// -400) and before connection tracking (-200), so that the router sees
-/// whole packets and needs no conntrack.
+/// -400, once the data path enables it) and before connection tracking
+/// (-200), so that the router needs no conntrack.
 pub const PRIORITY: i32 = -350;
 
 /// The router's state in one network namespace.

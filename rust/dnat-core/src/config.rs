@@ -62,15 +62,21 @@ pub struct Range<T> {
 }
 
 impl Range<u16> {
-    /// Number of values in the range.
+    /// Number of values in the range (0 if inverted).
     pub fn len(&self) -> u32 {
+        if self.max < self.min {
+            return 0;
+        }
         u32::from(self.max) - u32::from(self.min) + 1
     }
 }
 
 impl Range<u32> {
-    /// Number of values in the range.
+    /// Number of values in the range (0 if inverted).
     pub fn len(&self) -> u64 {
+        if self.max < self.min {
+            return 0;
+        }
         u64::from(self.max) - u64::from(self.min) + 1
     }
 }
@@ -90,7 +96,7 @@ impl IfName {
         }
         if name
             .iter()
-            .any(|&c| c == b'/' || c == b':' || c == 0 || c.is_ascii_whitespace())
+            .any(|&c| c == b'/' || c == b':' || c == 0 || c == 0x0b || c.is_ascii_whitespace())
         {
             return None;
         }
@@ -441,6 +447,8 @@ mod tests {
         );
         assert_eq!(cfg.ports.unwrap().len(), 10000);
         assert_eq!(cfg.spis.unwrap().len(), 0xf000);
+        assert_eq!(Range { min: 5u16, max: 4 }.len(), 0);
+        assert_eq!(Range { min: 5u32, max: 4 }.len(), 0);
     }
 
     #[test]
