@@ -24,8 +24,8 @@ export LIBCLANG_PATH := /usr/lib/llvm-19/lib
 KMAKE_VARS := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(DNAT_CACHE)/bin/bindgen CLIPPY_DRIVER=/usr/bin/clippy-driver
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS)
-CARGO_CORE = cargo --quiet --manifest-path rust/dnat-core/Cargo.toml
-CARGO_CLI = cargo --quiet --manifest-path userspace-tool/Cargo.toml
+CORE = --quiet --manifest-path rust/dnat-core/Cargo.toml
+CLI = --quiet --manifest-path userspace-tool/Cargo.toml
 RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
 
 .PHONY: all setup modules cli host-test clippy fmt fmt-check qemu-test check demo clean
@@ -46,30 +46,30 @@ modules: setup
 
 cli:
 	@scripts/step.sh "cli: building userspace-tool (dnatctl)"
-	@$(CARGO_CLI) build --release
+	@cargo build $(CLI) --release
 
 host-test:
 	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl)"
-	@$(CARGO_CORE) test
-	@$(CARGO_CLI) test
+	@cargo test $(CORE)
+	@cargo test $(CLI)
 
 clippy: setup
 	@scripts/step.sh "clippy: dnat-core, dnatctl, kernel modules (CLIPPY=1)"
-	@$(CARGO_CORE) clippy --all-targets -- -D warnings
-	@$(CARGO_CLI) clippy --all-targets -- -D warnings
+	@cargo clippy $(CORE) --all-targets -- -D warnings
+	@cargo clippy $(CLI) --all-targets -- -D warnings
 	@$(KMAKE) clean >/dev/null
 	@$(MAKE) --no-print-directory modules CLIPPY=1
 
 fmt:
 	@rustfmt --edition 2021 --config-path scripts/rustfmt.toml $(RUSTFMT_FILES)
-	@$(CARGO_CORE) fmt
-	@$(CARGO_CLI) fmt
+	@cargo fmt $(CORE)
+	@cargo fmt $(CLI)
 
 fmt-check:
 	@scripts/step.sh "fmt-check: rustfmt"
 	@rustfmt --check --edition 2021 --config-path scripts/rustfmt.toml $(RUSTFMT_FILES)
-	@$(CARGO_CORE) fmt --check
-	@$(CARGO_CLI) fmt --check
+	@cargo fmt $(CORE) --check
+	@cargo fmt $(CLI) --check
 
 # KUnit suites and netns scenarios in a QEMU guest.
 qemu-test: modules cli

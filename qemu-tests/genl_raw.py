@@ -29,15 +29,19 @@ def attr(t, payload):
 
 
 def request(s, seq, family, cmd, attrs, version=1):
+    """Sends a request with NLM_F_ACK; returns its messages up to the ack."""
     body = struct.pack("=BBH", cmd, version, 0) + b"".join(attrs)
     s.send(struct.pack("=IHHII", 16 + len(body), family, NLM_F_REQUEST | NLM_F_ACK, seq, 0) + body)
-    data = s.recv(65536)
     msgs = []
-    while data:
-        ln, typ, flags, _, _ = struct.unpack("=IHHII", data[:16])
-        msgs.append((typ, flags, data[16:ln]))
-        data = data[(ln + 3) & ~3:]
-    return msgs
+    while True:
+        data = s.recv(65536)
+        while len(data) >= 16:
+            ln, typ, flags, mseq, _ = struct.unpack("=IHHII", data[:16])
+            if mseq == seq:
+                msgs.append((typ, flags, data[16:ln]))
+                if typ == NLMSG_ERROR:
+                    return msgs
+            data = data[(ln + 3) & ~3:]
 
 
 def parse_attrs(b):

@@ -73,12 +73,21 @@ unchanged "bad names and addresses"
 
 # Raw netlink: what the CLI cannot send.
 raw() { nrouter python3 "$TOP/qemu-tests/genl_raw.py" "$@"; }
-expect_eq "unknown attribute type refused (strict policy)" "$(raw dnat_router 2 99:u32:1)" "errno 22"
-expect_eq "wrong attribute length refused" "$(raw dnat_router 2 6:u32:1000)" "errno 22"
-expect_eq "output-only attribute refused" "$(raw dnat_router 2 11:u64:5)" "errno 22"
-expect_eq "read-only ifindex refused" "$(raw dnat_router 2 3:u32:1 | cut -d' ' -f1-2)" "errno 22"
-expect_eq "half a range refused" "$(raw dnat_router 2 6:u16:1000 | cut -d' ' -f1-2)" "errno 22"
+errno_of() { cut -d' ' -f1-2 <<<"$1"; }
+r=$(raw dnat_router 2 99:u32:1)
+expect_eq "unknown attribute type refused (strict policy): $r" "$(errno_of "$r")" "errno 22"
+r=$(raw dnat_router 2 6:u32:1000)
+expect_eq "wrong attribute length refused: $r" "$(errno_of "$r")" "errno 22"
+r=$(raw dnat_router 2 11:u64:5)
+expect_eq "output-only attribute refused: $r" "$(errno_of "$r")" "errno 22"
+r=$(raw dnat_router 2 3:u32:1)
+expect_eq "read-only ifindex refused: $r" "$r" "errno 22 interface indexes are read-only; set interfaces by name"
+r=$(raw dnat_router 2 6:u16:1000)
+expect_eq "half a range refused: $r" "$r" "errno 22 a range needs both its minimum and its maximum"
+r=$(raw dnat_router 2 1:str:lan0 2:str:wan0 8:u32:0x100 9:u32:0xff)
+expect_eq "inverted SPI range in a multi-attribute request refused: $r" "$(errno_of "$r")" "errno 22"
 expect_eq "unknown command refused" "$(raw dnat_router 77)" "errno 95"
+expect_eq "a request with no attributes is a no-op" "$(raw dnat_router 2)" "ok"
 unchanged "raw netlink"
 
 # -- privileges: reading is open, changing needs CAP_NET_ADMIN
