@@ -104,7 +104,10 @@ mod tests {
         assert!(c.is_ok());
         if let Ok(c) = c {
             let cfg = RouterConfig::default().merged(&c, Some(2), Some(3));
-            assert_eq!(cfg.ok().and_then(|c| c.ports).map(|p| p.len()), Some(10000));
+            assert_eq!(
+                cfg.ok().and_then(|c| c.ports).map(|p| p.count()),
+                Some(10000)
+            );
         }
     }
 }

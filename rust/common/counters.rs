@@ -39,6 +39,12 @@ impl HookCounters {
     }
 }
 
+impl Default for HookCounters {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Per-namespace state that has hook counters.
 pub trait HasCounters: PernetData {
     /// The namespace's counters.

@@ -314,7 +314,7 @@ impl<'a> Request<'a> {
         // SAFETY: `ext` is the request's extack, valid during the handler;
         // `msg` is static, as `_msg` requires.
         unsafe {
-            (*ext)._msg = msg.as_ptr().cast();
+            (*ext)._msg = msg.as_char_ptr();
             if !bad.is_null() {
                 (*ext).bad_attr = bad;
             }
@@ -503,6 +503,12 @@ impl<'a> Dump<'a> {
     }
 }
 
+/// Calls `H::doit` for a request.
+///
+/// # Safety
+///
+/// Only genetlink may call it, as the `doit` of a registered family's op,
+/// with the request buffer and its parsed `genl_info`.
 unsafe extern "C" fn doit_trampoline<H: DoIt>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
@@ -518,6 +524,12 @@ unsafe extern "C" fn doit_trampoline<H: DoIt>(
     }
 }
 
+/// Calls `H::dumpit` for one part of a dump.
+///
+/// # Safety
+///
+/// Only genetlink may call it, as the `dumpit` of a registered family's op,
+/// with the reply buffer and the dump's callback state.
 unsafe extern "C" fn dumpit_trampoline<H: DumpIt>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,

@@ -76,6 +76,12 @@ pub trait NetHook {
     fn hook(skb: &SkBuff, state: &HookState) -> Verdict;
 }
 
+/// Calls `H::hook` for a packet.
+///
+/// # Safety
+///
+/// Only netfilter may call it, as the hook function of a registered
+/// [`HookOps`], with a packet and its hook state.
 unsafe extern "C" fn hook_trampoline<H: NetHook>(
     _priv: *mut c_void,
     skb: *mut bindings::sk_buff,

@@ -94,6 +94,11 @@ impl<T: PernetData> Pernet<T> {
         unsafe { bindings::net_generic(net.as_ptr(), id) }.cast::<Slot<T>>()
     }
 
+    /// Builds the state of a new namespace and registers its hooks.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel may call it, as the `init` of the registered `ops`.
     unsafe extern "C" fn init_callback(net: *mut bindings::net) -> c_int {
         // SAFETY: the kernel calls `init` with a live namespace.
         let net = unsafe { Net::from_raw(net) };
@@ -129,6 +134,11 @@ impl<T: PernetData> Pernet<T> {
         }
     }
 
+    /// Unregisters a dying namespace's hooks.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel may call it, as the `pre_exit` of the registered `ops`.
     unsafe extern "C" fn pre_exit_callback(net: *mut bindings::net) {
         // SAFETY: the kernel calls `pre_exit` with the namespace still live.
         let net = unsafe { Net::from_raw(net) };
@@ -141,6 +151,12 @@ impl<T: PernetData> Pernet<T> {
         drop(hooks);
     }
 
+    /// Drops a dying namespace's state.
+    ///
+    /// # Safety
+    ///
+    /// Only the kernel may call it, as the `exit` of the registered `ops`,
+    /// after `pre_exit` and a grace period.
     unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
         // SAFETY: the kernel calls `exit` with the namespace still live.
         let net = unsafe { Net::from_raw(net) };
@@ -161,9 +177,8 @@ impl<T: PernetData> Pernet<T> {
         unsafe { (*self.ops.get()).id = self.id.get() };
         // SAFETY: `ops` is a static, valid `pernet_operations` with `id`
         // pointing to static storage; it outlives the registration.
-        if let Err(e) =
-            kernel::error::to_result(unsafe { bindings::register_pernet_subsys(self.ops.get()) })
-        {
+        let ret = unsafe { bindings::register_pernet_subsys(self.ops.get()) };
+        if let Err(e) = kernel::error::to_result(ret) {
             self.registered.store(false, Ordering::Release);
             return Err(e);
         }

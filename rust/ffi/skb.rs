@@ -33,4 +33,9 @@ impl SkBuff {
         // SAFETY: the skb is valid (type invariant); `len` is a plain field.
         unsafe { (*self.0.get()).len }
     }
+
+    /// Whether the packet has no bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }

@@ -195,7 +195,7 @@ fn ports(r: &Option<Range<u16>>) -> String {
                 min: r.min,
                 max: r.max,
             }
-            .len();
+            .count();
             format!("{}-{} ({len})", r.min, r.max)
         }
         Some(r) => format!("{}-{}", r.min, r.max),
@@ -210,7 +210,7 @@ fn spis(r: &Option<Range<u32>>) -> String {
                 min: r.min,
                 max: r.max,
             }
-            .len();
+            .count();
             format!("{:#x}-{:#x} ({len})", r.min, r.max)
         }
         Some(r) => format!("{:#x}-{:#x}", r.min, r.max),

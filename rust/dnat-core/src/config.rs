@@ -63,7 +63,7 @@ pub struct Range<T> {
 
 impl Range<u16> {
     /// Number of values in the range (0 if inverted).
-    pub fn len(&self) -> u32 {
+    pub fn count(&self) -> u32 {
         if self.max < self.min {
             return 0;
         }
@@ -73,7 +73,7 @@ impl Range<u16> {
 
 impl Range<u32> {
     /// Number of values in the range (0 if inverted).
-    pub fn len(&self) -> u64 {
+    pub fn count(&self) -> u64 {
         if self.max < self.min {
             return 0;
         }
@@ -445,10 +445,10 @@ mod tests {
                 max: 29999
             })
         );
-        assert_eq!(cfg.ports.unwrap().len(), 10000);
-        assert_eq!(cfg.spis.unwrap().len(), 0xf000);
-        assert_eq!(Range { min: 5u16, max: 4 }.len(), 0);
-        assert_eq!(Range { min: 5u32, max: 4 }.len(), 0);
+        assert_eq!(cfg.ports.unwrap().count(), 10000);
+        assert_eq!(cfg.spis.unwrap().count(), 0xf000);
+        assert_eq!(Range { min: 5u16, max: 4 }.count(), 0);
+        assert_eq!(Range { min: 5u32, max: 4 }.count(), 0);
     }
 
     #[test]
@@ -532,7 +532,7 @@ mod tests {
             port_max: Some(7),
             ..ok_update()
         };
-        assert_eq!(u.check().unwrap().ports.unwrap().len(), 1);
+        assert_eq!(u.check().unwrap().ports.unwrap().count(), 1);
     }
 
     #[test]

@@ -188,7 +188,9 @@ mod tests {
         assert!(HEADER.contains("#define DNAT_HOST_GENL_NAME \"dnat_host\""));
         assert_eq!(ROUTER_FAMILY.to_bytes(), b"dnat_router");
         assert_eq!(HOST_FAMILY.to_bytes(), b"dnat_host");
-        assert!(HEADER.contains(&std::format!("#define DNAT_GENL_VERSION {FAMILY_VERSION}\n")));
+        assert!(HEADER.contains(&std::format!(
+            "#define DNAT_GENL_VERSION {FAMILY_VERSION}\n"
+        )));
         assert!(HEADER.contains(&std::format!("#define DNAT_IFNAME_MAX {IFNAME_MAX}\n")));
     }
 }
