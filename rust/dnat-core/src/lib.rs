@@ -14,6 +14,8 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod checksum;
 pub mod config;
 pub mod hooks;
+pub mod pap;
 pub mod uapi;

@@ -1,0 +1,2841 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Port Allocation Protocol (PAP): the wire codec.
+//!
+//! PAP messages are ICMP-format messages (IPv4 protocol 1) between a host and
+//! the router's LAN address: `type u8, code u8, checksum u16`, then a body of
+//! one or two 32-bit words, all in network byte order. The checksum is the
+//! Internet checksum over the whole PAP message. This module handles only
+//! that ICMP-format payload, not the IPv4 header around it.
+//!
+//! Base layouts (from the reference) and the extensions are documented byte
+//! by byte in `Documentation/networking/dnat-pap.rst`. In short:
+//!
+//! - Every base message keeps its length and layout. A message may carry an
+//!   optional 12-byte [`Trailer`] (`xid u32, epoch u32, lease u32`) after the
+//!   base body: it is present iff the message is exactly 12 bytes longer
+//!   than its base length; any other length is an error.
+//! - New codes: block invalidate (32/3, 33/3), renew (32/4, 33/4), blacklist
+//!   add and remove (34/1, 35/1), and a new type 36: invalidate all (36/0)
+//!   and the acknowledgement of host notices (36/1 done, 36/2 refused).
+//! - Failure responses carry a [`Reason`] in the base layout's last unused
+//!   byte (zero, "unspecified", in base messages).
+//!
+//! Type 32 and 33 codes 0 and 1 mean "request" towards the router and
+//! "failure"/"success" towards a host, so [`decode`] takes the
+//! [`Direction`]. Decoding is strict (see [`PapError`]): every unused field
+//! must be zero and the checksum must be the canonical one, so an accepted
+//! buffer re-encodes to the same bytes, and [`encode`] refuses every message
+//! that [`decode`] would reject. Nothing here allocates or panics.
+
+use core::fmt;
+use core::net::Ipv4Addr;
+
+use super::checksum;
+use super::config::{is_unicast, SPI_FIRST_ALLOCATABLE};
+
+/// IPv4 protocol number of PAP (ICMP format).
+pub const IPPROTO_ICMP: u8 = 1;
+/// Length of `type, code, checksum`.
+pub const HEADER_LEN: usize = 4;
+/// Length of the optional extension trailer.
+pub const TRAILER_LEN: usize = 12;
+/// Shortest PAP message.
+pub const MIN_LEN: usize = 8;
+/// Longest PAP message (12-byte base body plus trailer).
+pub const MAX_LEN: usize = 24;
+/// Ports below this value are "low" ports (type 32 code 0 requests).
+pub const PORT_CLASS_BOUNDARY: u16 = 10_000;
+
+const MAX_WORDS: usize = MAX_LEN / 4;
+
+/// PAP message types.
+pub mod msg_type {
+    /// Ports: request, response, invalidate, block invalidate, renew.
+    pub const PORT: u8 = 32;
+    /// SPIs: request, response, invalidate, block invalidate, renew.
+    pub const SPI: u8 = 33;
+    /// External address validate (SA established), blacklist add.
+    pub const VALIDATE: u8 = 34;
+    /// External address invalidate (SA ended), blacklist remove.
+    pub const INVALIDATE: u8 = 35;
+    /// Extension: invalidate all, acknowledgements.
+    pub const CONTROL: u8 = 36;
+}
+
+/// PAP codes, per type (see the table in the documentation).
+pub mod code {
+    /// Type 32 to the router: request ports below 10000.
+    pub const REQUEST_LOW: u8 = 0;
+    /// Type 32 to the router: request ports 10000 and above.
+    pub const REQUEST_HIGH: u8 = 1;
+    /// Type 33 to the router: request SPIs.
+    pub const REQUEST: u8 = 0;
+    /// Types 32 and 33 to a host: failure response.
+    pub const FAILURE: u8 = 0;
+    /// Types 32 and 33 to a host: success response.
+    pub const SUCCESS: u8 = 1;
+    /// Types 32 and 33, both ways: invalidate one port or SPI.
+    pub const INVALIDATE: u8 = 2;
+    /// Types 32 and 33, both ways: invalidate a block (extension).
+    pub const INVALIDATE_BLOCK: u8 = 3;
+    /// Types 32 and 33 to the router: renew a block's lease (extension).
+    pub const RENEW: u8 = 4;
+    /// Types 34 and 35: the base SA validate / invalidate.
+    pub const SA: u8 = 0;
+    /// Types 34 and 35: blacklist add / remove (extension).
+    pub const BLACKLIST: u8 = 1;
+    /// Type 36, both ways: invalidate all (extension).
+    pub const INVALIDATE_ALL: u8 = 0;
+    /// Type 36 to a host: the acknowledged notice was applied (extension).
+    pub const DONE: u8 = 1;
+    /// Type 36 to a host: the acknowledged notice was refused (extension).
+    pub const REFUSED: u8 = 2;
+}
+
+/// Scope bits of an invalidate-all message.
+pub mod scope {
+    /// Every port block.
+    pub const PORTS: u8 = 0x01;
+    /// Every SPI block.
+    pub const SPIS: u8 = 0x02;
+    /// Every established-SA entry and blacklist entry.
+    pub const SA: u8 = 0x04;
+    /// Everything.
+    pub const ALL: u8 = PORTS | SPIS | SA;
+}
+
+/// Which way a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From a host to the router.
+    ToRouter,
+    /// From the router to a host (or broadcast to the LAN).
+    ToHost,
+}
+
+impl Direction {
+    /// The other direction.
+    pub const fn reverse(self) -> Self {
+        match self {
+            Self::ToRouter => Self::ToHost,
+            Self::ToHost => Self::ToRouter,
+        }
+    }
+}
+
+/// The optional extension trailer (12 bytes after the base body).
+///
+/// - `xid`: transaction id. Nonzero in every message to the router and in
+///   every reply (responses, acknowledgements), which echo it; zero in the
+///   router's unsolicited invalidations.
+/// - `epoch`: to the router, the router epoch the host last saw (0: none
+///   yet); to a host, the router's current epoch, never 0.
+/// - `lease`: seconds. Requested lease in requests and renewals (0: router
+///   default), granted lease in success responses (0: no expiry), 0 in
+///   every other message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trailer {
+    /// Transaction id.
+    pub xid: u32,
+    /// Router epoch.
+    pub epoch: u32,
+    /// Lease in seconds.
+    pub lease: u32,
+}
+
+/// The port range a type 32 request asks from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortClass {
+    /// Code 0: ports 1 to 9999.
+    Low,
+    /// Code 1: ports 10000 to 65535.
+    High,
+}
+
+impl PortClass {
+    /// Whether `port` belongs to this class.
+    pub const fn contains(self, port: u16) -> bool {
+        match self {
+            Self::Low => port != 0 && port < PORT_CLASS_BOUNDARY,
+            Self::High => port >= PORT_CLASS_BOUNDARY,
+        }
+    }
+}
+
+/// A block of consecutive ports: `lowest .. lowest + count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortBlock {
+    /// Lowest port, never 0.
+    pub lowest: u16,
+    /// Number of ports, 1 to 255.
+    pub count: u8,
+}
+
+impl PortBlock {
+    /// Checks the block as [`decode`] does.
+    pub fn check(&self) -> Result<(), PapError> {
+        if self.lowest == 0 {
+            return Err(PapError::ZeroPort);
+        }
+        if self.count == 0 {
+            return Err(PapError::ZeroCount);
+        }
+        if u32::from(self.lowest) + u32::from(self.count) > 0x1_0000 {
+            return Err(PapError::PortRangeOverflow);
+        }
+        Ok(())
+    }
+
+    /// Whether `port` is in the block.
+    pub fn contains(&self, port: u16) -> bool {
+        port >= self.lowest && u32::from(port) < u32::from(self.lowest) + u32::from(self.count)
+    }
+}
+
+/// A block of consecutive SPIs: `lowest .. lowest + count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpiBlock {
+    /// Lowest SPI, at least 256.
+    pub lowest: u32,
+    /// Number of SPIs, 1 to 65535.
+    pub count: u16,
+}
+
+impl SpiBlock {
+    /// Checks the block as [`decode`] does.
+    pub fn check(&self) -> Result<(), PapError> {
+        check_spi(self.lowest)?;
+        if self.count == 0 {
+            return Err(PapError::ZeroCount);
+        }
+        if u64::from(self.lowest) + u64::from(self.count) > 0x1_0000_0000 {
+            return Err(PapError::SpiRangeOverflow);
+        }
+        Ok(())
+    }
+
+    /// Whether `spi` is in the block.
+    pub fn contains(&self, spi: u32) -> bool {
+        spi >= self.lowest && u64::from(spi) < u64::from(self.lowest) + u64::from(self.count)
+    }
+}
+
+/// Why the router refused a request or a notice (failure responses, 36/2).
+///
+/// Carried in the last byte of the base layout, which the reference leaves
+/// unused (zero, i.e. [`Reason::Unspecified`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Reason {
+    /// No reason given (the base protocol's failure).
+    Unspecified = 0,
+    /// No free block of that size or class, or a full table.
+    NoSpace = 1,
+    /// The host already holds its quota.
+    OverQuota = 2,
+    /// The host sends requests too fast.
+    RateLimited = 3,
+    /// The router has no pool for this resource (not configured).
+    NotConfigured = 4,
+    /// The host's resources were revoked; the router refuses to serve it.
+    Revoked = 5,
+    /// The port, SPI or block named is not allocated to this host.
+    NotOwned = 6,
+}
+
+impl Reason {
+    /// Every reason, in wire order.
+    pub const ALL: [Reason; 7] = [
+        Reason::Unspecified,
+        Reason::NoSpace,
+        Reason::OverQuota,
+        Reason::RateLimited,
+        Reason::NotConfigured,
+        Reason::Revoked,
+        Reason::NotOwned,
+    ];
+
+    /// The reason with wire value `v`.
+    pub const fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            0 => Self::Unspecified,
+            1 => Self::NoSpace,
+            2 => Self::OverQuota,
+            3 => Self::RateLimited,
+            4 => Self::NotConfigured,
+            5 => Self::Revoked,
+            6 => Self::NotOwned,
+            _ => return None,
+        })
+    }
+
+    /// Short name for logs and JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Unspecified => "unspecified",
+            Self::NoSpace => "no_space",
+            Self::OverQuota => "over_quota",
+            Self::RateLimited => "rate_limited",
+            Self::NotConfigured => "not_configured",
+            Self::Revoked => "revoked",
+            Self::NotOwned => "not_owned",
+        }
+    }
+}
+
+/// A host notice that the router acknowledges with type 36 code 1 or 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acked {
+    /// 32/2.
+    PortInvalidate,
+    /// 32/3.
+    PortBlockInvalidate,
+    /// 33/2.
+    SpiInvalidate,
+    /// 33/3.
+    SpiBlockInvalidate,
+    /// 34/0.
+    SaValidate,
+    /// 34/1.
+    BlacklistAdd,
+    /// 35/0.
+    SaInvalidate,
+    /// 35/1.
+    BlacklistRemove,
+    /// 36/0.
+    InvalidateAll,
+}
+
+impl Acked {
+    /// Type and code of the acknowledged message.
+    pub const fn type_code(self) -> (u8, u8) {
+        match self {
+            Self::PortInvalidate => (msg_type::PORT, code::INVALIDATE),
+            Self::PortBlockInvalidate => (msg_type::PORT, code::INVALIDATE_BLOCK),
+            Self::SpiInvalidate => (msg_type::SPI, code::INVALIDATE),
+            Self::SpiBlockInvalidate => (msg_type::SPI, code::INVALIDATE_BLOCK),
+            Self::SaValidate => (msg_type::VALIDATE, code::SA),
+            Self::BlacklistAdd => (msg_type::VALIDATE, code::BLACKLIST),
+            Self::SaInvalidate => (msg_type::INVALIDATE, code::SA),
+            Self::BlacklistRemove => (msg_type::INVALIDATE, code::BLACKLIST),
+            Self::InvalidateAll => (msg_type::CONTROL, code::INVALIDATE_ALL),
+        }
+    }
+
+    /// The acknowledged message with this type and code, if it is one.
+    pub const fn from_type_code(ty: u8, code: u8) -> Option<Self> {
+        Some(match (ty, code) {
+            (msg_type::PORT, code::INVALIDATE) => Self::PortInvalidate,
+            (msg_type::PORT, code::INVALIDATE_BLOCK) => Self::PortBlockInvalidate,
+            (msg_type::SPI, code::INVALIDATE) => Self::SpiInvalidate,
+            (msg_type::SPI, code::INVALIDATE_BLOCK) => Self::SpiBlockInvalidate,
+            (msg_type::VALIDATE, code::SA) => Self::SaValidate,
+            (msg_type::VALIDATE, code::BLACKLIST) => Self::BlacklistAdd,
+            (msg_type::INVALIDATE, code::SA) => Self::SaInvalidate,
+            (msg_type::INVALIDATE, code::BLACKLIST) => Self::BlacklistRemove,
+            (msg_type::CONTROL, code::INVALIDATE_ALL) => Self::InvalidateAll,
+            _ => return None,
+        })
+    }
+}
+
+/// A PAP message. See the module documentation for the wire layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message {
+    /// 32/0 (low) or 32/1 (high), to the router: asks for `count` ports.
+    PortRequest {
+        /// Which range.
+        class: PortClass,
+        /// Ports asked for, at least 1.
+        count: u8,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 32/1 (success) or 32/0 (failure), to a host.
+    PortResponse {
+        /// The granted block, or why nothing was granted.
+        result: Result<PortBlock, Reason>,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 32/2, both ways: a host gives back a port, or the router revokes it.
+    PortInvalidate {
+        /// Who sends it.
+        dir: Direction,
+        /// The port, never 0.
+        port: u16,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 32/3, both ways (extension): a whole block of ports.
+    PortBlockInvalidate {
+        /// Who sends it.
+        dir: Direction,
+        /// The block.
+        block: PortBlock,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 32/4, to the router (extension): renews the lease of a port block.
+    PortRenew {
+        /// The block, as granted.
+        block: PortBlock,
+        /// Mandatory trailer (`lease`: requested lease).
+        ext: Trailer,
+    },
+    /// 33/0, to the router: asks for `count` SPIs.
+    SpiRequest {
+        /// SPIs asked for, at least 1.
+        count: u16,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 33/1 (success) or 33/0 (failure), to a host.
+    SpiResponse {
+        /// The granted block, or why nothing was granted.
+        result: Result<SpiBlock, Reason>,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 33/2, both ways: a host gives back an SPI, or the router revokes it.
+    SpiInvalidate {
+        /// Who sends it.
+        dir: Direction,
+        /// The SPI, at least 256.
+        spi: u32,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 33/3, both ways (extension): a whole block of SPIs.
+    SpiBlockInvalidate {
+        /// Who sends it.
+        dir: Direction,
+        /// The block.
+        block: SpiBlock,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 33/4, to the router (extension): renews the lease of an SPI block.
+    SpiRenew {
+        /// The block, as granted.
+        block: SpiBlock,
+        /// Mandatory trailer (`lease`: requested lease).
+        ext: Trailer,
+    },
+    /// 34/0, to the router: an SA with `addr` using inbound `spi` exists.
+    SaValidate {
+        /// The SA peer's external address (unicast).
+        addr: Ipv4Addr,
+        /// The SA's inbound SPI, at least 256.
+        spi: u32,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 35/0, to the router: that SA ended.
+    SaInvalidate {
+        /// The SA peer's external address (unicast).
+        addr: Ipv4Addr,
+        /// The SA's inbound SPI, at least 256.
+        spi: u32,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 34/1, to the router (extension): drop ESP/AH for this host from
+    /// `addr` and/or with `spi` (`None`: any; not both `None`).
+    BlacklistAdd {
+        /// External source address, `None` for any (0.0.0.0 on the wire).
+        addr: Option<Ipv4Addr>,
+        /// SPI, `None` for any (0 on the wire).
+        spi: Option<u32>,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 35/1, to the router (extension): removes a blacklist entry.
+    BlacklistRemove {
+        /// External source address, `None` for any (0.0.0.0 on the wire).
+        addr: Option<Ipv4Addr>,
+        /// SPI, `None` for any (0 on the wire).
+        spi: Option<u32>,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 36/0, both ways (extension): a host gives back, or the router
+    /// revokes, everything in `scope` (bits of [`scope`]).
+    InvalidateAll {
+        /// Who sends it.
+        dir: Direction,
+        /// Nonzero set of [`scope`] bits.
+        scope: u8,
+        /// Extension trailer.
+        ext: Option<Trailer>,
+    },
+    /// 36/1 (`Ok`) or 36/2 (`Err`), to a host (extension): the router
+    /// applied or refused the host notice with the same `xid`.
+    Ack {
+        /// Which notice.
+        acked: Acked,
+        /// Applied, or refused and why.
+        result: Result<(), Reason>,
+        /// Mandatory trailer.
+        ext: Trailer,
+    },
+}
+
+/// Why a buffer was not a valid PAP message, or a message cannot be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PapError {
+    /// Shorter than the header or the base layout of its type and code.
+    TooShort,
+    /// Neither the base length nor the base length plus the trailer.
+    BadLength,
+    /// The message kind requires the extension trailer.
+    MissingTrailer,
+    /// The checksum is not the Internet checksum of the message.
+    BadChecksum,
+    /// Not a PAP type (32 to 36).
+    UnknownType,
+    /// No such code for this type.
+    UnknownCode,
+    /// The type and code exist only in the other direction.
+    WrongDirection,
+    /// An unused or reserved field is not zero.
+    NonzeroUnused,
+    /// A failure response carries a block (lowest/total not zero).
+    FailureWithBlock,
+    /// Unknown failure reason.
+    UnknownReason,
+    /// An acknowledgement names a message that is not acknowledged.
+    BadAcked,
+    /// A count of zero ports or SPIs.
+    ZeroCount,
+    /// Port 0.
+    ZeroPort,
+    /// A port block goes past 65535.
+    PortRangeOverflow,
+    /// SPI 0.
+    ZeroSpi,
+    /// SPI 1 to 255 (reserved).
+    ReservedSpi,
+    /// An SPI block goes past 2^32 - 1.
+    SpiRangeOverflow,
+    /// An external address that is not unicast.
+    BadAddress,
+    /// A blacklist entry with neither an address nor an SPI.
+    EmptyBlacklistEntry,
+    /// An invalidate-all scope of zero or with unknown bits.
+    BadScope,
+    /// Transaction id 0 where one is required.
+    ZeroXid,
+    /// Transaction id in an unsolicited router message.
+    NonzeroXid,
+    /// Router epoch 0 in a message from the router.
+    ZeroEpoch,
+    /// A lease in a message that has none.
+    NonzeroLease,
+    /// The output buffer is too small (encoding only).
+    BufferTooSmall,
+}
+
+impl PapError {
+    /// Number of variants (size of a per-reason counter array).
+    pub const COUNT: usize = 25;
+
+    /// Every variant, in [`PapError::index`] order.
+    pub const ALL: [PapError; Self::COUNT] = [
+        PapError::TooShort,
+        PapError::BadLength,
+        PapError::MissingTrailer,
+        PapError::BadChecksum,
+        PapError::UnknownType,
+        PapError::UnknownCode,
+        PapError::WrongDirection,
+        PapError::NonzeroUnused,
+        PapError::FailureWithBlock,
+        PapError::UnknownReason,
+        PapError::BadAcked,
+        PapError::ZeroCount,
+        PapError::ZeroPort,
+        PapError::PortRangeOverflow,
+        PapError::ZeroSpi,
+        PapError::ReservedSpi,
+        PapError::SpiRangeOverflow,
+        PapError::BadAddress,
+        PapError::EmptyBlacklistEntry,
+        PapError::BadScope,
+        PapError::ZeroXid,
+        PapError::NonzeroXid,
+        PapError::ZeroEpoch,
+        PapError::NonzeroLease,
+        PapError::BufferTooSmall,
+    ];
+
+    /// Index in `0..COUNT`, for per-reason counters.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Short identifier for counters and JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::TooShort => "too_short",
+            Self::BadLength => "bad_length",
+            Self::MissingTrailer => "missing_trailer",
+            Self::BadChecksum => "bad_checksum",
+            Self::UnknownType => "unknown_type",
+            Self::UnknownCode => "unknown_code",
+            Self::WrongDirection => "wrong_direction",
+            Self::NonzeroUnused => "nonzero_unused",
+            Self::FailureWithBlock => "failure_with_block",
+            Self::UnknownReason => "unknown_reason",
+            Self::BadAcked => "bad_acked",
+            Self::ZeroCount => "zero_count",
+            Self::ZeroPort => "zero_port",
+            Self::PortRangeOverflow => "port_range_overflow",
+            Self::ZeroSpi => "zero_spi",
+            Self::ReservedSpi => "reserved_spi",
+            Self::SpiRangeOverflow => "spi_range_overflow",
+            Self::BadAddress => "bad_address",
+            Self::EmptyBlacklistEntry => "empty_blacklist_entry",
+            Self::BadScope => "bad_scope",
+            Self::ZeroXid => "zero_xid",
+            Self::NonzeroXid => "nonzero_xid",
+            Self::ZeroEpoch => "zero_epoch",
+            Self::NonzeroLease => "nonzero_lease",
+            Self::BufferTooSmall => "buffer_too_small",
+        }
+    }
+
+    /// Human-readable message.
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::TooShort => "message shorter than its layout",
+            Self::BadLength => "length is neither the base length nor base plus trailer",
+            Self::MissingTrailer => "this message requires the extension trailer",
+            Self::BadChecksum => "bad checksum",
+            Self::UnknownType => "not a PAP message type",
+            Self::UnknownCode => "unknown code for this type",
+            Self::WrongDirection => "message kind not valid in this direction",
+            Self::NonzeroUnused => "unused field is not zero",
+            Self::FailureWithBlock => "failure response carries a block",
+            Self::UnknownReason => "unknown failure reason",
+            Self::BadAcked => "acknowledgement names a message that is not acknowledged",
+            Self::ZeroCount => "count is zero",
+            Self::ZeroPort => "port 0",
+            Self::PortRangeOverflow => "port block goes past 65535",
+            Self::ZeroSpi => "SPI 0",
+            Self::ReservedSpi => "SPIs 1 to 255 are reserved",
+            Self::SpiRangeOverflow => "SPI block goes past 4294967295",
+            Self::BadAddress => "external address is not unicast",
+            Self::EmptyBlacklistEntry => "blacklist entry with neither address nor SPI",
+            Self::BadScope => "invalidate-all scope is zero or has unknown bits",
+            Self::ZeroXid => "transaction id 0 where one is required",
+            Self::NonzeroXid => "transaction id in an unsolicited message",
+            Self::ZeroEpoch => "router epoch 0",
+            Self::NonzeroLease => "lease in a message that has none",
+            Self::BufferTooSmall => "output buffer too small",
+        }
+    }
+}
+
+impl fmt::Display for PapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// The kind of a message: type, code and direction resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    PortRequest(PortClass),
+    PortResponse(bool),
+    PortInvalidate,
+    PortBlockInvalidate,
+    PortRenew,
+    SpiRequest,
+    SpiResponse(bool),
+    SpiInvalidate,
+    SpiBlockInvalidate,
+    SpiRenew,
+    SaValidate,
+    BlacklistAdd,
+    SaInvalidate,
+    BlacklistRemove,
+    InvalidateAll,
+    Ack(bool),
+}
+
+impl Kind {
+    fn lookup(ty: u8, code: u8, dir: Direction) -> Option<Self> {
+        use Direction::{ToHost, ToRouter};
+        Some(match (ty, code, dir) {
+            (msg_type::PORT, code::REQUEST_LOW, ToRouter) => Self::PortRequest(PortClass::Low),
+            (msg_type::PORT, code::REQUEST_HIGH, ToRouter) => Self::PortRequest(PortClass::High),
+            (msg_type::PORT, code::FAILURE, ToHost) => Self::PortResponse(false),
+            (msg_type::PORT, code::SUCCESS, ToHost) => Self::PortResponse(true),
+            (msg_type::PORT, code::INVALIDATE, _) => Self::PortInvalidate,
+            (msg_type::PORT, code::INVALIDATE_BLOCK, _) => Self::PortBlockInvalidate,
+            (msg_type::PORT, code::RENEW, ToRouter) => Self::PortRenew,
+            (msg_type::SPI, code::REQUEST, ToRouter) => Self::SpiRequest,
+            (msg_type::SPI, code::FAILURE, ToHost) => Self::SpiResponse(false),
+            (msg_type::SPI, code::SUCCESS, ToHost) => Self::SpiResponse(true),
+            (msg_type::SPI, code::INVALIDATE, _) => Self::SpiInvalidate,
+            (msg_type::SPI, code::INVALIDATE_BLOCK, _) => Self::SpiBlockInvalidate,
+            (msg_type::SPI, code::RENEW, ToRouter) => Self::SpiRenew,
+            (msg_type::VALIDATE, code::SA, ToRouter) => Self::SaValidate,
+            (msg_type::VALIDATE, code::BLACKLIST, ToRouter) => Self::BlacklistAdd,
+            (msg_type::INVALIDATE, code::SA, ToRouter) => Self::SaInvalidate,
+            (msg_type::INVALIDATE, code::BLACKLIST, ToRouter) => Self::BlacklistRemove,
+            (msg_type::CONTROL, code::INVALIDATE_ALL, _) => Self::InvalidateAll,
+            (msg_type::CONTROL, code::DONE, ToHost) => Self::Ack(true),
+            (msg_type::CONTROL, code::REFUSED, ToHost) => Self::Ack(false),
+            _ => return None,
+        })
+    }
+
+    fn parse(ty: u8, code: u8, dir: Direction) -> Result<Self, PapError> {
+        if let Some(kind) = Self::lookup(ty, code, dir) {
+            return Ok(kind);
+        }
+        if !(msg_type::PORT..=msg_type::CONTROL).contains(&ty) {
+            return Err(PapError::UnknownType);
+        }
+        if Self::lookup(ty, code, dir.reverse()).is_some() {
+            return Err(PapError::WrongDirection);
+        }
+        Err(PapError::UnknownCode)
+    }
+
+    const fn type_code(self) -> (u8, u8) {
+        match self {
+            Self::PortRequest(PortClass::Low) => (msg_type::PORT, code::REQUEST_LOW),
+            Self::PortRequest(PortClass::High) => (msg_type::PORT, code::REQUEST_HIGH),
+            Self::PortResponse(false) => (msg_type::PORT, code::FAILURE),
+            Self::PortResponse(true) => (msg_type::PORT, code::SUCCESS),
+            Self::PortInvalidate => (msg_type::PORT, code::INVALIDATE),
+            Self::PortBlockInvalidate => (msg_type::PORT, code::INVALIDATE_BLOCK),
+            Self::PortRenew => (msg_type::PORT, code::RENEW),
+            Self::SpiRequest => (msg_type::SPI, code::REQUEST),
+            Self::SpiResponse(false) => (msg_type::SPI, code::FAILURE),
+            Self::SpiResponse(true) => (msg_type::SPI, code::SUCCESS),
+            Self::SpiInvalidate => (msg_type::SPI, code::INVALIDATE),
+            Self::SpiBlockInvalidate => (msg_type::SPI, code::INVALIDATE_BLOCK),
+            Self::SpiRenew => (msg_type::SPI, code::RENEW),
+            Self::SaValidate => (msg_type::VALIDATE, code::SA),
+            Self::BlacklistAdd => (msg_type::VALIDATE, code::BLACKLIST),
+            Self::SaInvalidate => (msg_type::INVALIDATE, code::SA),
+            Self::BlacklistRemove => (msg_type::INVALIDATE, code::BLACKLIST),
+            Self::InvalidateAll => (msg_type::CONTROL, code::INVALIDATE_ALL),
+            Self::Ack(true) => (msg_type::CONTROL, code::DONE),
+            Self::Ack(false) => (msg_type::CONTROL, code::REFUSED),
+        }
+    }
+
+    /// Body length in 32-bit words (1: 8-byte base, 2: 12-byte base).
+    const fn body_words(self) -> usize {
+        match self {
+            Self::SpiResponse(_)
+            | Self::SpiBlockInvalidate
+            | Self::SpiRenew
+            | Self::SaValidate
+            | Self::BlacklistAdd
+            | Self::SaInvalidate
+            | Self::BlacklistRemove => 2,
+            _ => 1,
+        }
+    }
+
+    const fn base_len(self) -> usize {
+        HEADER_LEN + 4 * self.body_words()
+    }
+
+    const fn trailer_required(self) -> bool {
+        matches!(self, Self::PortRenew | Self::SpiRenew | Self::Ack(_))
+    }
+}
+
+/// What the trailer of a message must look like.
+#[derive(Clone, Copy)]
+enum Role {
+    /// To the router, expecting a response: xid != 0, any lease.
+    Request,
+    /// To the router, expecting an acknowledgement: xid != 0, lease 0.
+    Notice,
+    /// To a host, answering `xid`: xid != 0, epoch != 0; lease allowed?
+    Reply(bool),
+    /// To a host, unsolicited: xid 0, epoch != 0, lease 0.
+    Unsolicited,
+}
+
+impl Role {
+    const fn invalidate(dir: Direction) -> Self {
+        match dir {
+            Direction::ToRouter => Self::Notice,
+            Direction::ToHost => Self::Unsolicited,
+        }
+    }
+}
+
+fn check_trailer(t: &Trailer, role: Role) -> Result<(), PapError> {
+    // (xid: nonzero, else zero), (epoch: nonzero, else any), (lease allowed)
+    let (xid, epoch, lease) = match role {
+        Role::Request => (true, false, true),
+        Role::Notice => (true, false, false),
+        Role::Reply(lease) => (true, true, lease),
+        Role::Unsolicited => (false, true, false),
+    };
+    if xid && t.xid == 0 {
+        return Err(PapError::ZeroXid);
+    }
+    if !xid && t.xid != 0 {
+        return Err(PapError::NonzeroXid);
+    }
+    if epoch && t.epoch == 0 {
+        return Err(PapError::ZeroEpoch);
+    }
+    if !lease && t.lease != 0 {
+        return Err(PapError::NonzeroLease);
+    }
+    Ok(())
+}
+
+fn check_ext(ext: &Option<Trailer>, role: Role) -> Result<(), PapError> {
+    match ext {
+        Some(t) => check_trailer(t, role),
+        None => Ok(()),
+    }
+}
+
+fn check_spi(spi: u32) -> Result<(), PapError> {
+    match spi {
+        0 => Err(PapError::ZeroSpi),
+        s if s < SPI_FIRST_ALLOCATABLE => Err(PapError::ReservedSpi),
+        _ => Ok(()),
+    }
+}
+
+fn check_addr(addr: Ipv4Addr) -> Result<(), PapError> {
+    if is_unicast(addr) {
+        Ok(())
+    } else {
+        Err(PapError::BadAddress)
+    }
+}
+
+fn check_blacklist(addr: Option<Ipv4Addr>, spi: Option<u32>) -> Result<(), PapError> {
+    if addr.is_none() && spi.is_none() {
+        return Err(PapError::EmptyBlacklistEntry);
+    }
+    if let Some(a) = addr {
+        check_addr(a)?;
+    }
+    if let Some(s) = spi {
+        check_spi(s)?;
+    }
+    Ok(())
+}
+
+const fn port_word(b: PortBlock) -> u32 {
+    (b.lowest as u32) << 16 | (b.count as u32) << 8
+}
+
+const fn spi_words(b: SpiBlock) -> (u32, u32) {
+    ((b.count as u32) << 16, b.lowest)
+}
+
+fn ok_if(cond: bool, err: PapError) -> Result<(), PapError> {
+    if cond {
+        Ok(())
+    } else {
+        Err(err)
+    }
+}
+
+impl Message {
+    fn kind(&self) -> Kind {
+        match *self {
+            Self::PortRequest { class, .. } => Kind::PortRequest(class),
+            Self::PortResponse { result, .. } => Kind::PortResponse(result.is_ok()),
+            Self::PortInvalidate { .. } => Kind::PortInvalidate,
+            Self::PortBlockInvalidate { .. } => Kind::PortBlockInvalidate,
+            Self::PortRenew { .. } => Kind::PortRenew,
+            Self::SpiRequest { .. } => Kind::SpiRequest,
+            Self::SpiResponse { result, .. } => Kind::SpiResponse(result.is_ok()),
+            Self::SpiInvalidate { .. } => Kind::SpiInvalidate,
+            Self::SpiBlockInvalidate { .. } => Kind::SpiBlockInvalidate,
+            Self::SpiRenew { .. } => Kind::SpiRenew,
+            Self::SaValidate { .. } => Kind::SaValidate,
+            Self::SaInvalidate { .. } => Kind::SaInvalidate,
+            Self::BlacklistAdd { .. } => Kind::BlacklistAdd,
+            Self::BlacklistRemove { .. } => Kind::BlacklistRemove,
+            Self::InvalidateAll { .. } => Kind::InvalidateAll,
+            Self::Ack { result, .. } => Kind::Ack(result.is_ok()),
+        }
+    }
+
+    /// The wire type and code.
+    pub fn type_code(&self) -> (u8, u8) {
+        self.kind().type_code()
+    }
+
+    /// Which way the message travels.
+    pub fn direction(&self) -> Direction {
+        match *self {
+            Self::PortInvalidate { dir, .. }
+            | Self::PortBlockInvalidate { dir, .. }
+            | Self::SpiInvalidate { dir, .. }
+            | Self::SpiBlockInvalidate { dir, .. }
+            | Self::InvalidateAll { dir, .. } => dir,
+            Self::PortResponse { .. } | Self::SpiResponse { .. } | Self::Ack { .. } => {
+                Direction::ToHost
+            }
+            Self::PortRequest { .. }
+            | Self::PortRenew { .. }
+            | Self::SpiRequest { .. }
+            | Self::SpiRenew { .. }
+            | Self::SaValidate { .. }
+            | Self::SaInvalidate { .. }
+            | Self::BlacklistAdd { .. }
+            | Self::BlacklistRemove { .. } => Direction::ToRouter,
+        }
+    }
+
+    /// The extension trailer, if the message has one.
+    pub fn ext(&self) -> Option<Trailer> {
+        match *self {
+            Self::PortRequest { ext, .. }
+            | Self::PortResponse { ext, .. }
+            | Self::PortInvalidate { ext, .. }
+            | Self::PortBlockInvalidate { ext, .. }
+            | Self::SpiRequest { ext, .. }
+            | Self::SpiResponse { ext, .. }
+            | Self::SpiInvalidate { ext, .. }
+            | Self::SpiBlockInvalidate { ext, .. }
+            | Self::SaValidate { ext, .. }
+            | Self::SaInvalidate { ext, .. }
+            | Self::BlacklistAdd { ext, .. }
+            | Self::BlacklistRemove { ext, .. }
+            | Self::InvalidateAll { ext, .. } => ext,
+            Self::PortRenew { ext, .. } | Self::SpiRenew { ext, .. } | Self::Ack { ext, .. } => {
+                Some(ext)
+            }
+        }
+    }
+
+    /// The acknowledgement kind that answers this message when it is a host
+    /// notice carrying a trailer (the router then replies with
+    /// [`Message::Ack`]); `None` for requests, renewals and messages to hosts.
+    pub fn acked_as(&self) -> Option<Acked> {
+        if self.direction() != Direction::ToRouter || self.ext().is_none() {
+            return None;
+        }
+        let (ty, code) = self.type_code();
+        Acked::from_type_code(ty, code)
+    }
+
+    /// Length on the wire.
+    pub fn wire_len(&self) -> usize {
+        let trailer = if self.ext().is_some() { TRAILER_LEN } else { 0 };
+        self.kind().base_len() + trailer
+    }
+
+    /// Checks every field as [`decode`] does; [`encode`] refuses a message
+    /// for which this fails.
+    pub fn validate(&self) -> Result<(), PapError> {
+        match self {
+            Self::PortRequest { count, ext, .. } => {
+                ok_if(*count != 0, PapError::ZeroCount)?;
+                check_ext(ext, Role::Request)
+            }
+            Self::PortResponse { result, ext } => match result {
+                Ok(block) => {
+                    block.check()?;
+                    check_ext(ext, Role::Reply(true))
+                }
+                Err(_) => check_ext(ext, Role::Reply(false)),
+            },
+            Self::PortInvalidate { dir, port, ext } => {
+                ok_if(*port != 0, PapError::ZeroPort)?;
+                check_ext(ext, Role::invalidate(*dir))
+            }
+            Self::PortBlockInvalidate { dir, block, ext } => {
+                block.check()?;
+                check_ext(ext, Role::invalidate(*dir))
+            }
+            Self::PortRenew { block, ext } => {
+                block.check()?;
+                check_trailer(ext, Role::Request)
+            }
+            Self::SpiRequest { count, ext } => {
+                ok_if(*count != 0, PapError::ZeroCount)?;
+                check_ext(ext, Role::Request)
+            }
+            Self::SpiResponse { result, ext } => match result {
+                Ok(block) => {
+                    block.check()?;
+                    check_ext(ext, Role::Reply(true))
+                }
+                Err(_) => check_ext(ext, Role::Reply(false)),
+            },
+            Self::SpiInvalidate { dir, spi, ext } => {
+                check_spi(*spi)?;
+                check_ext(ext, Role::invalidate(*dir))
+            }
+            Self::SpiBlockInvalidate { dir, block, ext } => {
+                block.check()?;
+                check_ext(ext, Role::invalidate(*dir))
+            }
+            Self::SpiRenew { block, ext } => {
+                block.check()?;
+                check_trailer(ext, Role::Request)
+            }
+            Self::SaValidate { addr, spi, ext } | Self::SaInvalidate { addr, spi, ext } => {
+                check_addr(*addr)?;
+                check_spi(*spi)?;
+                check_ext(ext, Role::Notice)
+            }
+            Self::BlacklistAdd { addr, spi, ext } | Self::BlacklistRemove { addr, spi, ext } => {
+                check_blacklist(*addr, *spi)?;
+                check_ext(ext, Role::Notice)
+            }
+            Self::InvalidateAll { dir, scope, ext } => {
+                ok_if(*scope != 0 && *scope & !scope::ALL == 0, PapError::BadScope)?;
+                check_ext(ext, Role::invalidate(*dir))
+            }
+            Self::Ack { ext, .. } => check_trailer(ext, Role::Reply(false)),
+        }
+    }
+
+    /// The body words (the second is ignored for 8-byte base layouts).
+    fn body(&self) -> (u32, u32) {
+        match *self {
+            Self::PortRequest { count, .. } => (u32::from(count) << 24, 0),
+            Self::PortResponse { result, .. } => match result {
+                Ok(b) => (port_word(b), 0),
+                Err(r) => (u32::from(r as u8), 0),
+            },
+            Self::PortInvalidate { port, .. } => (u32::from(port) << 16, 0),
+            Self::PortBlockInvalidate { block, .. } | Self::PortRenew { block, .. } => {
+                (port_word(block), 0)
+            }
+            Self::SpiRequest { count, .. } => (u32::from(count) << 16, 0),
+            Self::SpiResponse { result, .. } => match result {
+                Ok(b) => spi_words(b),
+                Err(r) => (u32::from(r as u8), 0),
+            },
+            Self::SpiInvalidate { spi, .. } => (spi, 0),
+            Self::SpiBlockInvalidate { block, .. } | Self::SpiRenew { block, .. } => {
+                spi_words(block)
+            }
+            Self::SaValidate { addr, spi, .. } | Self::SaInvalidate { addr, spi, .. } => {
+                (u32::from(addr), spi)
+            }
+            Self::BlacklistAdd { addr, spi, .. } | Self::BlacklistRemove { addr, spi, .. } => {
+                (addr.map_or(0, u32::from), spi.unwrap_or(0))
+            }
+            Self::InvalidateAll { scope, .. } => (u32::from(scope) << 24, 0),
+            Self::Ack { acked, result, .. } => {
+                let (ty, code) = acked.type_code();
+                let reason = match result {
+                    Ok(()) => 0,
+                    Err(r) => r as u8,
+                };
+                (
+                    u32::from(ty) << 24 | u32::from(code) << 16 | u32::from(reason),
+                    0,
+                )
+            }
+        }
+    }
+
+    /// Builds the message of `kind` from its body words, checking the
+    /// fields that only the wire has (unused bits, reason and acked codes).
+    fn from_body(
+        kind: Kind,
+        dir: Direction,
+        w1: u32,
+        w2: u32,
+        ext: Option<Trailer>,
+    ) -> Result<Self, PapError> {
+        let port_block = |w: u32| {
+            ok_if(w & 0xff == 0, PapError::NonzeroUnused)?;
+            Ok(PortBlock {
+                lowest: (w >> 16) as u16,
+                count: (w >> 8) as u8,
+            })
+        };
+        let spi_block = |w1: u32, w2: u32| {
+            ok_if(w1 & 0xffff == 0, PapError::NonzeroUnused)?;
+            Ok(SpiBlock {
+                lowest: w2,
+                count: (w1 >> 16) as u16,
+            })
+        };
+        let reason = |v: u32| Reason::from_u8(v as u8).ok_or(PapError::UnknownReason);
+        let required = ext.ok_or(PapError::MissingTrailer);
+        Ok(match kind {
+            Kind::PortRequest(class) => {
+                ok_if(w1 & 0x00ff_ffff == 0, PapError::NonzeroUnused)?;
+                Self::PortRequest {
+                    class,
+                    count: (w1 >> 24) as u8,
+                    ext,
+                }
+            }
+            Kind::PortResponse(true) => Self::PortResponse {
+                result: Ok(port_block(w1)?),
+                ext,
+            },
+            Kind::PortResponse(false) => {
+                ok_if(w1 >> 8 == 0, PapError::FailureWithBlock)?;
+                Self::PortResponse {
+                    result: Err(reason(w1)?),
+                    ext,
+                }
+            }
+            Kind::PortInvalidate => {
+                ok_if(w1 & 0xffff == 0, PapError::NonzeroUnused)?;
+                Self::PortInvalidate {
+                    dir,
+                    port: (w1 >> 16) as u16,
+                    ext,
+                }
+            }
+            Kind::PortBlockInvalidate => Self::PortBlockInvalidate {
+                dir,
+                block: port_block(w1)?,
+                ext,
+            },
+            Kind::PortRenew => Self::PortRenew {
+                block: port_block(w1)?,
+                ext: required?,
+            },
+            Kind::SpiRequest => {
+                ok_if(w1 & 0xffff == 0, PapError::NonzeroUnused)?;
+                Self::SpiRequest {
+                    count: (w1 >> 16) as u16,
+                    ext,
+                }
+            }
+            Kind::SpiResponse(true) => Self::SpiResponse {
+                result: Ok(spi_block(w1, w2)?),
+                ext,
+            },
+            Kind::SpiResponse(false) => {
+                ok_if(w1 >> 16 == 0 && w2 == 0, PapError::FailureWithBlock)?;
+                ok_if(w1 & 0xff00 == 0, PapError::NonzeroUnused)?;
+                Self::SpiResponse {
+                    result: Err(reason(w1)?),
+                    ext,
+                }
+            }
+            Kind::SpiInvalidate => Self::SpiInvalidate { dir, spi: w1, ext },
+            Kind::SpiBlockInvalidate => Self::SpiBlockInvalidate {
+                dir,
+                block: spi_block(w1, w2)?,
+                ext,
+            },
+            Kind::SpiRenew => Self::SpiRenew {
+                block: spi_block(w1, w2)?,
+                ext: required?,
+            },
+            Kind::SaValidate => Self::SaValidate {
+                addr: Ipv4Addr::from(w1),
+                spi: w2,
+                ext,
+            },
+            Kind::SaInvalidate => Self::SaInvalidate {
+                addr: Ipv4Addr::from(w1),
+                spi: w2,
+                ext,
+            },
+            Kind::BlacklistAdd => Self::BlacklistAdd {
+                addr: (w1 != 0).then(|| Ipv4Addr::from(w1)),
+                spi: (w2 != 0).then_some(w2),
+                ext,
+            },
+            Kind::BlacklistRemove => Self::BlacklistRemove {
+                addr: (w1 != 0).then(|| Ipv4Addr::from(w1)),
+                spi: (w2 != 0).then_some(w2),
+                ext,
+            },
+            Kind::InvalidateAll => {
+                ok_if(w1 & 0x00ff_ffff == 0, PapError::NonzeroUnused)?;
+                Self::InvalidateAll {
+                    dir,
+                    scope: (w1 >> 24) as u8,
+                    ext,
+                }
+            }
+            Kind::Ack(done) => {
+                ok_if(w1 & 0xff00 == 0, PapError::NonzeroUnused)?;
+                let acked = Acked::from_type_code((w1 >> 24) as u8, (w1 >> 16) as u8)
+                    .ok_or(PapError::BadAcked)?;
+                let result = if done {
+                    ok_if(w1 & 0xff == 0, PapError::NonzeroUnused)?;
+                    Ok(())
+                } else {
+                    Err(reason(w1)?)
+                };
+                Self::Ack {
+                    acked,
+                    result,
+                    ext: required?,
+                }
+            }
+        })
+    }
+}
+
+/// Decodes the ICMP-format payload `buf` (exactly one PAP message) that
+/// travels in direction `dir`.
+///
+/// Checks, in this order: at least the 4-byte header ([`PapError::TooShort`]),
+/// the checksum, the type, the code for `dir`, the length, the unused
+/// fields, then every value ([`Message::validate`]).
+pub fn decode(buf: &[u8], dir: Direction) -> Result<Message, PapError> {
+    let &[ty, code, ck_hi, ck_lo, ref rest @ ..] = buf else {
+        return Err(PapError::TooShort);
+    };
+    // The canonical checksum, computed with the field zeroed, must match
+    // exactly: the other representation of zero (0xffff for 0x0000) is
+    // refused so that every accepted buffer re-encodes to itself.
+    let computed = !checksum::sum(rest, checksum::sum(&[ty, code], 0));
+    if computed != u16::from_be_bytes([ck_hi, ck_lo]) {
+        return Err(PapError::BadChecksum);
+    }
+    let kind = Kind::parse(ty, code, dir)?;
+    let base = kind.base_len();
+    let has_trailer = match buf.len() {
+        n if n < base => return Err(PapError::TooShort),
+        n if n == base => false,
+        n if n == base + TRAILER_LEN => true,
+        _ => return Err(PapError::BadLength),
+    };
+    if !has_trailer && kind.trailer_required() {
+        return Err(PapError::MissingTrailer);
+    }
+    let mut words = [0u32; MAX_WORDS];
+    for (w, chunk) in words.iter_mut().zip(buf.chunks_exact(4)) {
+        if let &[a, b, c, d] = chunk {
+            *w = u32::from_be_bytes([a, b, c, d]);
+        }
+    }
+    let [_, w1, w2, w3, w4, w5] = words;
+    let (w2, [xid, epoch, lease]) = if kind.body_words() == 2 {
+        (w2, [w3, w4, w5])
+    } else {
+        (0, [w2, w3, w4])
+    };
+    let ext = has_trailer.then_some(Trailer { xid, epoch, lease });
+    let msg = Message::from_body(kind, dir, w1, w2, ext)?;
+    msg.validate()?;
+    Ok(msg)
+}
+
+/// Encodes `msg` into the start of `out`, checksum included, and returns
+/// its length ([`Message::wire_len`]).
+///
+/// Fails on a message that [`decode`] would reject, or when `out` is too
+/// short ([`PapError::BufferTooSmall`]); `out` is unchanged then.
+pub fn encode(msg: &Message, out: &mut [u8]) -> Result<usize, PapError> {
+    msg.validate()?;
+    let kind = msg.kind();
+    let len = msg.wire_len();
+    let dst = out.get_mut(..len).ok_or(PapError::BufferTooSmall)?;
+    let (ty, code) = kind.type_code();
+    let head = u32::from(ty) << 24 | u32::from(code) << 16;
+    let (w1, w2) = msg.body();
+    let words: [u32; MAX_WORDS] = match (kind.body_words(), msg.ext()) {
+        (1, None) => [head, w1, 0, 0, 0, 0],
+        (1, Some(t)) => [head, w1, t.xid, t.epoch, t.lease, 0],
+        (_, None) => [head, w1, w2, 0, 0, 0],
+        (_, Some(t)) => [head, w1, w2, t.xid, t.epoch, t.lease],
+    };
+    for (c, w) in dst.chunks_exact_mut(4).zip(words) {
+        c.copy_from_slice(&w.to_be_bytes());
+    }
+    let ck = checksum::checksum(dst);
+    if let Some(field) = dst.get_mut(2..4) {
+        field.copy_from_slice(&ck.to_be_bytes());
+    }
+    Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    const TO_R: Direction = Direction::ToRouter;
+    const TO_H: Direction = Direction::ToHost;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let digits: Vec<u8> = s.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
+        digits
+            .chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    fn enc(msg: &Message) -> Vec<u8> {
+        let mut out = [0u8; MAX_LEN];
+        let n = encode(msg, &mut out).unwrap();
+        assert_eq!(n, msg.wire_len());
+        out[..n].to_vec()
+    }
+
+    /// Sets the checksum field of a hand-made buffer.
+    fn fix(mut b: Vec<u8>) -> Vec<u8> {
+        if b.len() >= 4 {
+            b[2] = 0;
+            b[3] = 0;
+            let c = checksum::checksum(&b);
+            b[2..4].copy_from_slice(&c.to_be_bytes());
+        }
+        b
+    }
+
+    fn t(xid: u32, epoch: u32, lease: u32) -> Option<Trailer> {
+        Some(Trailer { xid, epoch, lease })
+    }
+
+    const ADDR: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 3);
+
+    /// One valid base message of every kind, with its hand-written bytes.
+    /// Checksums were computed by hand (one's complement sum of the words).
+    fn base_vectors() -> Vec<(Message, &'static str)> {
+        use Message::*;
+        std::vec![
+            // 32/0: 2000 + 1000 = 3000 -> cfff.
+            (
+                PortRequest {
+                    class: PortClass::Low,
+                    count: 16,
+                    ext: None
+                },
+                "20 00 cf ff  10 00 00 00",
+            ),
+            // 32/1: 2001 + 2000 = 4001 -> bffe.
+            (
+                PortRequest {
+                    class: PortClass::High,
+                    count: 32,
+                    ext: None
+                },
+                "20 01 bf fe  20 00 00 00",
+            ),
+            // 32/1 to host: 2001 + 2710 + 1000 = 5711 -> a8ee.
+            (
+                PortResponse {
+                    result: Ok(PortBlock {
+                        lowest: 10000,
+                        count: 16
+                    }),
+                    ext: None,
+                },
+                "20 01 a8 ee  27 10 10 00",
+            ),
+            // 32/0 to host: 2000 -> dfff.
+            (
+                PortResponse {
+                    result: Err(Reason::Unspecified),
+                    ext: None
+                },
+                "20 00 df ff  00 00 00 00",
+            ),
+            // 32/2 to router: 2002 + 2715 = 4717 -> b8e8.
+            (
+                PortInvalidate {
+                    dir: TO_R,
+                    port: 10005,
+                    ext: None
+                },
+                "20 02 b8 e8  27 15 00 00",
+            ),
+            // 32/2 to host: the same bytes.
+            (
+                PortInvalidate {
+                    dir: TO_H,
+                    port: 10005,
+                    ext: None
+                },
+                "20 02 b8 e8  27 15 00 00",
+            ),
+            // 33/0: 2100 + 0008 = 2108 -> def7.
+            (
+                SpiRequest {
+                    count: 8,
+                    ext: None
+                },
+                "21 00 de f7  00 08 00 00"
+            ),
+            // 33/1: 2101 + 0008 + 0118 = 2221 -> ddde.
+            (
+                SpiResponse {
+                    result: Ok(SpiBlock {
+                        lowest: 280,
+                        count: 8
+                    }),
+                    ext: None,
+                },
+                "21 01 dd de  00 08 00 00  00 00 01 18",
+            ),
+            // 33/0 to host: 2100 -> deff.
+            (
+                SpiResponse {
+                    result: Err(Reason::Unspecified),
+                    ext: None
+                },
+                "21 00 de ff  00 00 00 00  00 00 00 00",
+            ),
+            // 33/2: 2102 + 0118 = 221a -> dde5.
+            (
+                SpiInvalidate {
+                    dir: TO_R,
+                    spi: 280,
+                    ext: None
+                },
+                "21 02 dd e5  00 00 01 18",
+            ),
+            // 34/0: 2200 + c633 + 6403 + 0118 = 14d4e -> 4d4f -> b2b0.
+            (
+                SaValidate {
+                    addr: ADDR,
+                    spi: 280,
+                    ext: None
+                },
+                "22 00 b2 b0  c6 33 64 03  00 00 01 18",
+            ),
+            // 35/0: 2300 + c633 + 6403 + 0118 = 14e4e -> 4e4f -> b1b0.
+            (
+                SaInvalidate {
+                    addr: ADDR,
+                    spi: 280,
+                    ext: None
+                },
+                "23 00 b1 b0  c6 33 64 03  00 00 01 18",
+            ),
+        ]
+    }
+
+    /// Extension messages with hand-written bytes.
+    fn ext_vectors() -> Vec<(Message, &'static str)> {
+        use Message::*;
+        std::vec![
+            // 32/0 + trailer xid 1, epoch 0, lease 600 (0258):
+            // 2000 + 1000 + 0001 + 0258 = 3259 -> cda6.
+            (
+                PortRequest {
+                    class: PortClass::Low,
+                    count: 16,
+                    ext: t(1, 0, 600)
+                },
+                "20 00 cd a6  10 00 00 00  00 00 00 01  00 00 00 00  00 00 02 58",
+            ),
+            // 32/1 + xid 1, epoch 0x0a0b0c0d, lease 600:
+            // 2001 + 2710 + 1000 + 0001 + 0a0b + 0c0d + 0258 = 6f82 -> 907d.
+            (
+                PortResponse {
+                    result: Ok(PortBlock {
+                        lowest: 10000,
+                        count: 16
+                    }),
+                    ext: t(1, 0x0a0b_0c0d, 600),
+                },
+                "20 01 90 7d  27 10 10 00  00 00 00 01  0a 0b 0c 0d  00 00 02 58",
+            ),
+            // 32/0 failure, reason 2 (over quota), no trailer: 2002 -> dffd.
+            (
+                PortResponse {
+                    result: Err(Reason::OverQuota),
+                    ext: None
+                },
+                "20 00 df fd  00 00 00 02",
+            ),
+            // 33/0 failure, reason 1: 2101 -> defe (reason in the low byte
+            // of the unused u16).
+            (
+                SpiResponse {
+                    result: Err(Reason::NoSpace),
+                    ext: None
+                },
+                "21 00 de fe  00 00 00 01  00 00 00 00",
+            ),
+            // 32/3 block 10000+16: 2003 + 2710 + 1000 = 5713 -> a8ec.
+            (
+                PortBlockInvalidate {
+                    dir: TO_R,
+                    block: PortBlock {
+                        lowest: 10000,
+                        count: 16
+                    },
+                    ext: None,
+                },
+                "20 03 a8 ec  27 10 10 00",
+            ),
+            // 33/3 block 280+8: 2103 + 0008 + 0118 = 2223 -> dddc.
+            (
+                SpiBlockInvalidate {
+                    dir: TO_H,
+                    block: SpiBlock {
+                        lowest: 280,
+                        count: 8
+                    },
+                    ext: None,
+                },
+                "21 03 dd dc  00 08 00 00  00 00 01 18",
+            ),
+            // 32/4 renew, xid 2, epoch 7, lease 600:
+            // 2004 + 2710 + 1000 + 0002 + 0007 + 0258 = 5975 -> a68a.
+            (
+                PortRenew {
+                    block: PortBlock {
+                        lowest: 10000,
+                        count: 16
+                    },
+                    ext: Trailer {
+                        xid: 2,
+                        epoch: 7,
+                        lease: 600
+                    },
+                },
+                "20 04 a6 8a  27 10 10 00  00 00 00 02  00 00 00 07  00 00 02 58",
+            ),
+            // 33/4 renew, xid 3, epoch 7, lease 0:
+            // 2104 + 0008 + 0118 + 0003 + 0007 = 222e -> ddd1.
+            (
+                SpiRenew {
+                    block: SpiBlock {
+                        lowest: 280,
+                        count: 8
+                    },
+                    ext: Trailer {
+                        xid: 3,
+                        epoch: 7,
+                        lease: 0
+                    },
+                },
+                "21 04 dd d1  00 08 00 00  00 00 01 18  00 00 00 03  00 00 00 07  00 00 00 00",
+            ),
+            // 34/1 blacklist 192.0.2.66, any SPI:
+            // 2201 + c000 + 0242 = e443 -> 1bbc.
+            (
+                BlacklistAdd {
+                    addr: Some(Ipv4Addr::new(192, 0, 2, 66)),
+                    spi: None,
+                    ext: None,
+                },
+                "22 01 1b bc  c0 00 02 42  00 00 00 00",
+            ),
+            // 35/1 blacklist any address, SPI 300 (012c):
+            // 2301 + 012c = 242d -> dbd2.
+            (
+                BlacklistRemove {
+                    addr: None,
+                    spi: Some(300),
+                    ext: None
+                },
+                "23 01 db d2  00 00 00 00  00 00 01 2c",
+            ),
+            // 36/0 everything, unsolicited, epoch 9:
+            // 2400 + 0700 + 0009 = 2b09 -> d4f6.
+            (
+                InvalidateAll {
+                    dir: TO_H,
+                    scope: scope::ALL,
+                    ext: t(0, 9, 0)
+                },
+                "24 00 d4 f6  07 00 00 00  00 00 00 00  00 00 00 09  00 00 00 00",
+            ),
+            // 36/1 done for 34/0, xid 5, epoch 9:
+            // 2401 + 2200 + 0005 + 0009 = 460f -> b9f0.
+            (
+                Ack {
+                    acked: Acked::SaValidate,
+                    result: Ok(()),
+                    ext: Trailer {
+                        xid: 5,
+                        epoch: 9,
+                        lease: 0
+                    }
+                },
+                "24 01 b9 f0  22 00 00 00  00 00 00 05  00 00 00 09  00 00 00 00",
+            ),
+            // 36/2 refused 33/2 not owned (6), xid 5, epoch 9:
+            // 2402 + 2102 + 0006 + 0005 + 0009 = 4518 -> bae7.
+            (
+                Ack {
+                    acked: Acked::SpiInvalidate,
+                    result: Err(Reason::NotOwned),
+                    ext: Trailer {
+                        xid: 5,
+                        epoch: 9,
+                        lease: 0
+                    },
+                },
+                "24 02 ba e7  21 02 00 06  00 00 00 05  00 00 00 09  00 00 00 00",
+            ),
+        ]
+    }
+
+    #[test]
+    fn base_layouts_byte_exact() {
+        for (msg, bytes) in base_vectors() {
+            let want = hex(bytes);
+            assert_eq!(enc(&msg), want, "{msg:?}");
+            assert_eq!(decode(&want, msg.direction()), Ok(msg), "{bytes}");
+            assert!(checksum::verify(&want));
+            assert_eq!(msg.ext(), None);
+        }
+    }
+
+    #[test]
+    fn extension_layouts_byte_exact() {
+        for (msg, bytes) in ext_vectors() {
+            let want = hex(bytes);
+            assert_eq!(enc(&msg), want, "{msg:?}");
+            assert_eq!(decode(&want, msg.direction()), Ok(msg), "{bytes}");
+            assert!(checksum::verify(&want));
+        }
+    }
+
+    /// The example exchange of `Documentation/networking/dnat-pap.rst`.
+    #[test]
+    fn documented_example_exchange() {
+        use Message::*;
+        const E: u32 = 0x5eed_0001;
+        let tr = |xid, epoch, lease| Trailer { xid, epoch, lease };
+        let pb = PortBlock {
+            lowest: 20000,
+            count: 32,
+        };
+        let cases = [
+            (
+                "20 01 f3 ec  20 00 00 00  12 34 ab cd  00 00 00 00  00 00 0e 10",
+                PortRequest {
+                    class: PortClass::High,
+                    count: 32,
+                    ext: Some(tr(0x1234_abcd, 0, 3600)),
+                },
+            ),
+            (
+                "20 01 4d e6  4e 20 20 00  12 34 ab cd  5e ed 00 01  00 00 07 08",
+                PortResponse {
+                    result: Ok(pb),
+                    ext: Some(tr(0x1234_abcd, E, 1800)),
+                },
+            ),
+            (
+                "21 00 b3 ee  00 10 00 00  12 34 ab ce  5e ed 00 01  00 00 0e 10",
+                SpiRequest {
+                    count: 16,
+                    ext: Some(tr(0x1234_abce, E, 3600)),
+                },
+            ),
+            (
+                "21 01 aa f5  00 10 00 00  00 00 10 00  12 34 ab ce  5e ed 00 01  00 00 07 08",
+                SpiResponse {
+                    result: Ok(SpiBlock {
+                        lowest: 4096,
+                        count: 16,
+                    }),
+                    ext: Some(tr(0x1234_abce, E, 1800)),
+                },
+            ),
+            (
+                "22 00 86 d6  c6 33 64 03  00 00 10 00  12 34 ab cf  5e ed 00 01  00 00 00 00",
+                SaValidate {
+                    addr: ADDR,
+                    spi: 4096,
+                    ext: Some(tr(0x1234_abcf, E, 0)),
+                },
+            ),
+            (
+                "24 01 9d 0c  22 00 00 00  12 34 ab cf  5e ed 00 01  00 00 00 00",
+                Ack {
+                    acked: Acked::SaValidate,
+                    result: Ok(()),
+                    ext: tr(0x1234_abcf, E, 0),
+                },
+            ),
+            (
+                "22 01 fe c8  c0 00 02 42  00 00 00 00  12 34 ab d0  5e ed 00 01  00 00 00 00",
+                BlacklistAdd {
+                    addr: Some(Ipv4Addr::new(192, 0, 2, 66)),
+                    spi: None,
+                    ext: Some(tr(0x1234_abd0, E, 0)),
+                },
+            ),
+            (
+                "24 01 9d 0a  22 01 00 00  12 34 ab d0  5e ed 00 01  00 00 00 00",
+                Ack {
+                    acked: Acked::BlacklistAdd,
+                    result: Ok(()),
+                    ext: tr(0x1234_abd0, E, 0),
+                },
+            ),
+            (
+                "20 04 46 d7  4e 20 20 00  12 34 ab d1  5e ed 00 01  00 00 0e 10",
+                PortRenew {
+                    block: pb,
+                    ext: tr(0x1234_abd1, E, 3600),
+                },
+            ),
+            (
+                "20 01 4d e2  4e 20 20 00  12 34 ab d1  5e ed 00 01  00 00 07 08",
+                PortResponse {
+                    result: Ok(pb),
+                    ext: Some(tr(0x1234_abd1, E, 1800)),
+                },
+            ),
+            (
+                "24 00 5d 3c  07 00 00 00  00 00 00 00  77 c1 00 02  00 00 00 00",
+                InvalidateAll {
+                    dir: TO_H,
+                    scope: scope::ALL,
+                    ext: Some(tr(0, 0x77c1_0002, 0)),
+                },
+            ),
+            (
+                "20 00 cf ff  10 00 00 00",
+                PortRequest {
+                    class: PortClass::Low,
+                    count: 16,
+                    ext: None,
+                },
+            ),
+            (
+                "20 00 df fe  00 00 00 01",
+                PortResponse {
+                    result: Err(Reason::NoSpace),
+                    ext: None,
+                },
+            ),
+        ];
+        for (bytes, msg) in cases {
+            let want = hex(bytes);
+            assert_eq!(decode(&want, msg.direction()), Ok(msg), "{bytes}");
+            assert_eq!(enc(&msg), want, "{msg:?}");
+        }
+    }
+
+    #[test]
+    fn base_lengths() {
+        for (msg, bytes) in base_vectors() {
+            let len = hex(bytes).len();
+            assert!(len == 8 || len == 12);
+            assert_eq!(msg.wire_len(), len);
+        }
+    }
+
+    /// A sample of every variant (every code), valid, without a trailer.
+    fn samples() -> Vec<Message> {
+        use Message::*;
+        let pb = PortBlock {
+            lowest: 65535,
+            count: 1,
+        };
+        let sb = SpiBlock {
+            lowest: u32::MAX - 65534,
+            count: 65535,
+        };
+        let mut v = std::vec![
+            PortRequest {
+                class: PortClass::Low,
+                count: 255,
+                ext: None
+            },
+            PortRequest {
+                class: PortClass::High,
+                count: 1,
+                ext: None
+            },
+            PortResponse {
+                result: Ok(pb),
+                ext: None
+            },
+            PortInvalidate {
+                dir: TO_R,
+                port: 1,
+                ext: None
+            },
+            PortInvalidate {
+                dir: TO_H,
+                port: 65535,
+                ext: None
+            },
+            PortBlockInvalidate {
+                dir: TO_R,
+                block: pb,
+                ext: None
+            },
+            PortBlockInvalidate {
+                dir: TO_H,
+                block: PortBlock {
+                    lowest: 1,
+                    count: 255
+                },
+                ext: None
+            },
+            SpiRequest {
+                count: 65535,
+                ext: None
+            },
+            SpiResponse {
+                result: Ok(sb),
+                ext: None
+            },
+            SpiInvalidate {
+                dir: TO_R,
+                spi: 256,
+                ext: None
+            },
+            SpiInvalidate {
+                dir: TO_H,
+                spi: u32::MAX,
+                ext: None
+            },
+            SpiBlockInvalidate {
+                dir: TO_R,
+                block: sb,
+                ext: None
+            },
+            SpiBlockInvalidate {
+                dir: TO_H,
+                block: SpiBlock {
+                    lowest: 256,
+                    count: 1
+                },
+                ext: None
+            },
+            SaValidate {
+                addr: ADDR,
+                spi: 256,
+                ext: None
+            },
+            SaInvalidate {
+                addr: Ipv4Addr::new(1, 2, 3, 4),
+                spi: u32::MAX,
+                ext: None
+            },
+            BlacklistAdd {
+                addr: Some(ADDR),
+                spi: Some(257),
+                ext: None
+            },
+            BlacklistAdd {
+                addr: None,
+                spi: Some(257),
+                ext: None
+            },
+            BlacklistRemove {
+                addr: Some(ADDR),
+                spi: None,
+                ext: None
+            },
+            InvalidateAll {
+                dir: TO_R,
+                scope: scope::PORTS,
+                ext: None
+            },
+            InvalidateAll {
+                dir: TO_H,
+                scope: scope::ALL,
+                ext: None
+            },
+        ];
+        for r in Reason::ALL {
+            v.push(PortResponse {
+                result: Err(r),
+                ext: None,
+            });
+            v.push(SpiResponse {
+                result: Err(r),
+                ext: None,
+            });
+        }
+        v
+    }
+
+    /// Gives a message a valid trailer for its role.
+    fn with_trailer(m: Message) -> Message {
+        use Message::*;
+        let to_host = m.direction() == TO_H;
+        let reply = matches!(m, PortResponse { .. } | SpiResponse { .. } | Ack { .. });
+        let lease_ok = matches!(
+            m,
+            PortRequest { .. }
+                | SpiRequest { .. }
+                | PortRenew { .. }
+                | SpiRenew { .. }
+                | PortResponse { result: Ok(_), .. }
+                | SpiResponse { result: Ok(_), .. }
+        );
+        let tr = Trailer {
+            xid: if to_host && !reply { 0 } else { 0xfeed_0001 },
+            epoch: if to_host { 0x8000_0001 } else { 0 },
+            lease: if lease_ok { 3600 } else { 0 },
+        };
+        match m {
+            PortRequest { class, count, .. } => PortRequest {
+                class,
+                count,
+                ext: Some(tr),
+            },
+            PortResponse { result, .. } => PortResponse {
+                result,
+                ext: Some(tr),
+            },
+            PortInvalidate { dir, port, .. } => PortInvalidate {
+                dir,
+                port,
+                ext: Some(tr),
+            },
+            PortBlockInvalidate { dir, block, .. } => PortBlockInvalidate {
+                dir,
+                block,
+                ext: Some(tr),
+            },
+            PortRenew { block, .. } => PortRenew { block, ext: tr },
+            SpiRequest { count, .. } => SpiRequest {
+                count,
+                ext: Some(tr),
+            },
+            SpiResponse { result, .. } => SpiResponse {
+                result,
+                ext: Some(tr),
+            },
+            SpiInvalidate { dir, spi, .. } => SpiInvalidate {
+                dir,
+                spi,
+                ext: Some(tr),
+            },
+            SpiBlockInvalidate { dir, block, .. } => SpiBlockInvalidate {
+                dir,
+                block,
+                ext: Some(tr),
+            },
+            SpiRenew { block, .. } => SpiRenew { block, ext: tr },
+            SaValidate { addr, spi, .. } => SaValidate {
+                addr,
+                spi,
+                ext: Some(tr),
+            },
+            SaInvalidate { addr, spi, .. } => SaInvalidate {
+                addr,
+                spi,
+                ext: Some(tr),
+            },
+            BlacklistAdd { addr, spi, .. } => BlacklistAdd {
+                addr,
+                spi,
+                ext: Some(tr),
+            },
+            BlacklistRemove { addr, spi, .. } => BlacklistRemove {
+                addr,
+                spi,
+                ext: Some(tr),
+            },
+            InvalidateAll { dir, scope, .. } => InvalidateAll {
+                dir,
+                scope,
+                ext: Some(tr),
+            },
+            Ack { acked, result, .. } => Ack {
+                acked,
+                result,
+                ext: tr,
+            },
+        }
+    }
+
+    /// Messages that exist only with a trailer.
+    fn trailer_only() -> Vec<Message> {
+        use Message::*;
+        let tr = Trailer {
+            xid: 1,
+            epoch: 1,
+            lease: 0,
+        };
+        let mut v = std::vec![
+            PortRenew {
+                block: PortBlock {
+                    lowest: 10000,
+                    count: 32
+                },
+                ext: tr
+            },
+            SpiRenew {
+                block: SpiBlock {
+                    lowest: 4096,
+                    count: 64
+                },
+                ext: tr
+            },
+        ];
+        let all_acked = [
+            Acked::PortInvalidate,
+            Acked::PortBlockInvalidate,
+            Acked::SpiInvalidate,
+            Acked::SpiBlockInvalidate,
+            Acked::SaValidate,
+            Acked::BlacklistAdd,
+            Acked::SaInvalidate,
+            Acked::BlacklistRemove,
+            Acked::InvalidateAll,
+        ];
+        for acked in all_acked {
+            let (ty, code) = acked.type_code();
+            assert_eq!(Acked::from_type_code(ty, code), Some(acked));
+            v.push(Ack {
+                acked,
+                result: Ok(()),
+                ext: tr,
+            });
+            for r in Reason::ALL {
+                v.push(Ack {
+                    acked,
+                    result: Err(r),
+                    ext: tr,
+                });
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn round_trip_every_variant() {
+        let mut variants = std::collections::BTreeSet::new();
+        let mut all: Vec<Message> = samples();
+        all.extend(samples().into_iter().map(with_trailer));
+        all.extend(trailer_only().into_iter().map(with_trailer));
+        for m in all {
+            variants.insert(
+                std::format!("{m:?}")
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
+            m.validate().unwrap();
+            let bytes = enc(&m);
+            assert_eq!(bytes.len(), m.wire_len());
+            let base = m.kind().base_len();
+            assert_eq!(
+                bytes.len(),
+                base + if m.ext().is_some() { TRAILER_LEN } else { 0 }
+            );
+            let dir = m.direction();
+            assert_eq!(decode(&bytes, dir), Ok(m), "{m:?}");
+            assert_eq!((bytes[0], bytes[1]), m.type_code());
+            // The other direction either rejects it or reads another kind.
+            if let Ok(other) = decode(&bytes, dir.reverse()) {
+                assert_eq!(other.direction(), dir.reverse());
+                assert_eq!(enc(&other), bytes);
+            }
+        }
+        assert_eq!(variants.len(), 16, "{variants:?}");
+    }
+
+    #[test]
+    fn acked_as() {
+        let tr = t(4, 0, 0);
+        let m = Message::SaValidate {
+            addr: ADDR,
+            spi: 300,
+            ext: tr,
+        };
+        assert_eq!(m.acked_as(), Some(Acked::SaValidate));
+        let m = Message::SaValidate {
+            addr: ADDR,
+            spi: 300,
+            ext: None,
+        };
+        assert_eq!(m.acked_as(), None);
+        let m = Message::PortRequest {
+            class: PortClass::Low,
+            count: 1,
+            ext: tr,
+        };
+        assert_eq!(m.acked_as(), None);
+        let m = Message::InvalidateAll {
+            dir: TO_R,
+            scope: scope::ALL,
+            ext: tr,
+        };
+        assert_eq!(m.acked_as(), Some(Acked::InvalidateAll));
+        let m = Message::InvalidateAll {
+            dir: TO_H,
+            scope: scope::ALL,
+            ext: t(0, 1, 0),
+        };
+        assert_eq!(m.acked_as(), None);
+    }
+
+    #[test]
+    fn blocks_and_classes() {
+        let b = PortBlock {
+            lowest: 65530,
+            count: 6,
+        };
+        assert_eq!(b.check(), Ok(()));
+        assert!(b.contains(65535) && b.contains(65530) && !b.contains(65529));
+        assert_eq!(
+            PortBlock {
+                lowest: 65530,
+                count: 7
+            }
+            .check(),
+            Err(PapError::PortRangeOverflow)
+        );
+        let s = SpiBlock {
+            lowest: u32::MAX,
+            count: 1,
+        };
+        assert_eq!(s.check(), Ok(()));
+        assert!(s.contains(u32::MAX) && !s.contains(u32::MAX - 1));
+        assert_eq!(
+            SpiBlock {
+                lowest: u32::MAX,
+                count: 2
+            }
+            .check(),
+            Err(PapError::SpiRangeOverflow)
+        );
+        assert!(PortClass::Low.contains(9999) && !PortClass::Low.contains(0));
+        assert!(PortClass::High.contains(10000) && !PortClass::High.contains(9999));
+    }
+
+    #[test]
+    fn error_table() {
+        assert_eq!(PapError::ALL.len(), PapError::COUNT);
+        let mut names = std::collections::BTreeSet::new();
+        for (i, e) in PapError::ALL.iter().enumerate() {
+            assert_eq!(e.index(), i);
+            assert!(!e.message().is_empty());
+            assert!(names.insert(e.name()));
+            assert_eq!(std::format!("{e}"), e.message());
+        }
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+            assert_eq!(Reason::from_u8(i as u8), Some(*r));
+        }
+        assert_eq!(Reason::from_u8(7), None);
+    }
+
+    /// Decode errors seen by `rejects` (bit per `PapError::index`).
+    static SEEN: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+    /// Decodes `b` (checksum fixed) in `dir` and expects `e`.
+    fn rejects(b: &str, dir: Direction, e: PapError) {
+        let buf = fix(hex(b));
+        assert_eq!(decode(&buf, dir), Err(e), "{b}");
+        SEEN.fetch_or(1 << e.index(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    const X: &str = "00 00 00 01  00 00 00 01  00 00 00 00"; // xid 1, epoch 1
+
+    #[test]
+    fn rejects_each_error() {
+        use PapError::*;
+        // TooShort: no header, or shorter than the base layout.
+        assert_eq!(decode(&[], TO_R), Err(TooShort));
+        assert_eq!(decode(&[0x20, 0x00, 0xdf], TO_R), Err(TooShort));
+        rejects("21 01 00 00  00 08 00 00", TO_H, TooShort); // 33/1 is 12 bytes
+        rejects("20 00 00 00", TO_R, TooShort);
+        // BadLength: neither base nor base + 12.
+        rejects("20 00 00 00  10 00 00 00  00", TO_R, BadLength);
+        rejects(
+            "20 00 00 00  10 00 00 00  00 00 00 01  00 00 00 00",
+            TO_R,
+            BadLength,
+        );
+        rejects(
+            "20 00 00 00  10 00 00 00  00 00 00 01  00 00 00 00  00 00 00 00  00",
+            TO_R,
+            BadLength,
+        );
+        // MissingTrailer: renew and acknowledgements.
+        rejects("20 04 00 00  27 10 10 00", TO_R, MissingTrailer);
+        rejects(
+            "21 04 00 00  00 08 00 00  00 00 01 18",
+            TO_R,
+            MissingTrailer,
+        );
+        rejects("24 01 00 00  22 00 00 00", TO_H, MissingTrailer);
+        // BadChecksum: wrong value, and the non-canonical 0xffff for 0x0000.
+        assert_eq!(
+            decode(&hex("20 00 cf fe  10 00 00 00"), TO_R),
+            Err(BadChecksum)
+        );
+        // 2000 + dfff = ffff: the canonical checksum of these bytes is 0000.
+        let canon = hex("20 00 00 00  df ff 00 00");
+        assert!(checksum::verify(&canon) && checksum::checksum(&canon) == 0);
+        let negzero = hex("20 00 ff ff  df ff 00 00");
+        assert!(checksum::verify(&negzero));
+        assert_eq!(decode(&negzero, TO_R), Err(BadChecksum));
+        SEEN.fetch_or(
+            1 << BadChecksum.index(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        assert_eq!(decode(&canon, TO_R), Err(NonzeroUnused));
+        // UnknownType.
+        rejects("1f 00 00 00  10 00 00 00", TO_R, UnknownType);
+        rejects("25 00 00 00  10 00 00 00", TO_H, UnknownType);
+        rejects("08 00 00 00  00 00 00 00", TO_R, UnknownType);
+        // UnknownCode.
+        rejects("20 05 00 00  27 10 10 00", TO_R, UnknownCode);
+        rejects("21 05 00 00  00 08 00 00", TO_R, UnknownCode);
+        rejects("22 02 00 00  c6 33 64 03  00 00 01 18", TO_R, UnknownCode);
+        rejects("24 03 00 00  07 00 00 00", TO_H, UnknownCode);
+        // WrongDirection.
+        rejects("20 04 00 00  27 10 10 00", TO_H, WrongDirection);
+        rejects("21 01 00 00  00 08 00 00", TO_R, WrongDirection); // 33/1 is a response
+        rejects(
+            "22 00 00 00  c6 33 64 03  00 00 01 18",
+            TO_H,
+            WrongDirection,
+        );
+        rejects("24 01 00 00  22 00 00 00", TO_R, WrongDirection);
+        // NonzeroUnused, one per unused field.
+        rejects("20 00 00 00  10 00 00 01", TO_R, NonzeroUnused);
+        rejects("20 01 00 00  10 01 00 00", TO_R, NonzeroUnused);
+        rejects("20 01 00 00  27 10 10 01", TO_H, NonzeroUnused); // reason in success
+        rejects("20 02 00 00  27 10 00 01", TO_R, NonzeroUnused);
+        rejects("20 03 00 00  27 10 10 01", TO_H, NonzeroUnused);
+        rejects("21 00 00 00  00 08 00 01", TO_R, NonzeroUnused);
+        rejects("21 01 00 00  00 08 01 00  00 00 01 18", TO_H, NonzeroUnused);
+        rejects("21 00 00 00  00 00 01 00  00 00 00 00", TO_H, NonzeroUnused);
+        rejects("24 00 00 00  07 00 00 01", TO_R, NonzeroUnused);
+        rejects(
+            &std::format!("24 01 00 00  22 00 00 01 {X}"),
+            TO_H,
+            NonzeroUnused,
+        );
+        rejects(
+            &std::format!("24 02 00 00  22 00 01 00 {X}"),
+            TO_H,
+            NonzeroUnused,
+        );
+        // FailureWithBlock.
+        rejects("20 00 00 00  27 10 00 00", TO_H, FailureWithBlock);
+        rejects("20 00 00 00  00 00 10 00", TO_H, FailureWithBlock);
+        rejects(
+            "21 00 00 00  00 08 00 00  00 00 00 00",
+            TO_H,
+            FailureWithBlock,
+        );
+        rejects(
+            "21 00 00 00  00 00 00 00  00 00 01 18",
+            TO_H,
+            FailureWithBlock,
+        );
+        // UnknownReason.
+        rejects("20 00 00 00  00 00 00 07", TO_H, UnknownReason);
+        rejects("21 00 00 00  00 00 00 ff  00 00 00 00", TO_H, UnknownReason);
+        rejects(
+            &std::format!("24 02 00 00  22 00 00 07 {X}"),
+            TO_H,
+            UnknownReason,
+        );
+        // BadAcked: requests, responses, unknown pairs.
+        rejects(
+            &std::format!("24 01 00 00  20 00 00 00 {X}"),
+            TO_H,
+            BadAcked,
+        );
+        rejects(
+            &std::format!("24 01 00 00  24 01 00 00 {X}"),
+            TO_H,
+            BadAcked,
+        );
+        rejects(
+            &std::format!("24 02 00 00  20 04 00 00 {X}"),
+            TO_H,
+            BadAcked,
+        );
+        // ZeroCount.
+        rejects("20 00 00 00  00 00 00 00", TO_R, ZeroCount);
+        rejects("21 00 00 00  00 00 00 00", TO_R, ZeroCount);
+        rejects("20 01 00 00  27 10 00 00", TO_H, ZeroCount);
+        rejects("21 01 00 00  00 00 00 00  00 00 01 18", TO_H, ZeroCount);
+        rejects("20 03 00 00  27 10 00 00", TO_R, ZeroCount);
+        // ZeroPort.
+        rejects("20 02 00 00  00 00 00 00", TO_R, ZeroPort);
+        rejects("20 01 00 00  00 00 10 00", TO_H, ZeroPort);
+        rejects(
+            &std::format!("20 04 00 00  00 00 10 00 {X}"),
+            TO_R,
+            ZeroPort,
+        );
+        // PortRangeOverflow: 65535 + 2 ports, 65290 + 255.
+        rejects("20 01 00 00  ff ff 02 00", TO_H, PortRangeOverflow);
+        rejects("20 03 00 00  ff 0a ff 00", TO_R, PortRangeOverflow);
+        // ZeroSpi.
+        rejects("21 02 00 00  00 00 00 00", TO_R, ZeroSpi);
+        rejects("21 01 00 00  00 08 00 00  00 00 00 00", TO_H, ZeroSpi);
+        rejects("22 00 00 00  c6 33 64 03  00 00 00 00", TO_R, ZeroSpi);
+        // ReservedSpi, in every SPI field.
+        rejects("21 02 00 00  00 00 00 ff", TO_H, ReservedSpi);
+        rejects("21 01 00 00  00 08 00 00  00 00 00 01", TO_H, ReservedSpi);
+        rejects("21 03 00 00  00 08 00 00  00 00 00 80", TO_R, ReservedSpi);
+        rejects("22 00 00 00  c6 33 64 03  00 00 00 ff", TO_R, ReservedSpi);
+        rejects("23 00 00 00  c6 33 64 03  00 00 00 01", TO_R, ReservedSpi);
+        rejects("22 01 00 00  00 00 00 00  00 00 00 10", TO_R, ReservedSpi);
+        rejects("23 01 00 00  c6 33 64 03  00 00 00 10", TO_R, ReservedSpi);
+        rejects(
+            &std::format!("21 04 00 00  00 08 00 00  00 00 00 10 {X}"),
+            TO_R,
+            ReservedSpi,
+        );
+        // SpiRangeOverflow: 0xffffffff + 2 SPIs.
+        rejects(
+            "21 01 00 00  00 02 00 00  ff ff ff ff",
+            TO_H,
+            SpiRangeOverflow,
+        );
+        rejects(
+            "21 03 00 00  ff ff 00 00  ff ff 00 02",
+            TO_H,
+            SpiRangeOverflow,
+        );
+        // BadAddress: 0.0.0.0 outside blacklists, multicast, broadcast,
+        // loopback, class E.
+        rejects("22 00 00 00  00 00 00 00  00 00 01 18", TO_R, BadAddress);
+        rejects("23 00 00 00  e0 00 00 01  00 00 01 18", TO_R, BadAddress);
+        rejects("22 00 00 00  ff ff ff ff  00 00 01 18", TO_R, BadAddress);
+        rejects("22 01 00 00  7f 00 00 01  00 00 00 00", TO_R, BadAddress);
+        rejects("23 01 00 00  f0 00 00 01  00 00 01 18", TO_R, BadAddress);
+        // EmptyBlacklistEntry.
+        rejects(
+            "22 01 00 00  00 00 00 00  00 00 00 00",
+            TO_R,
+            EmptyBlacklistEntry,
+        );
+        rejects(
+            "23 01 00 00  00 00 00 00  00 00 00 00",
+            TO_R,
+            EmptyBlacklistEntry,
+        );
+        // BadScope.
+        rejects("24 00 00 00  00 00 00 00", TO_R, BadScope);
+        rejects("24 00 00 00  08 00 00 00", TO_H, BadScope);
+        rejects("24 00 00 00  ff 00 00 00", TO_H, BadScope);
+        // ZeroXid: to the router, and replies.
+        let z = "00 00 00 00  00 00 00 01  00 00 00 00";
+        rejects(&std::format!("20 00 00 00  10 00 00 00 {z}"), TO_R, ZeroXid);
+        rejects(&std::format!("20 02 00 00  27 10 00 00 {z}"), TO_R, ZeroXid);
+        rejects(&std::format!("20 01 00 00  27 10 10 00 {z}"), TO_H, ZeroXid);
+        rejects(&std::format!("24 01 00 00  22 00 00 00 {z}"), TO_H, ZeroXid);
+        rejects(
+            &std::format!("22 01 00 00  c6 33 64 03  00 00 00 00 {z}"),
+            TO_R,
+            ZeroXid,
+        );
+        // NonzeroXid: the router's unsolicited invalidations.
+        rejects(
+            &std::format!("20 02 00 00  27 10 00 00 {X}"),
+            TO_H,
+            NonzeroXid,
+        );
+        rejects(
+            &std::format!("24 00 00 00  07 00 00 00 {X}"),
+            TO_H,
+            NonzeroXid,
+        );
+        // ZeroEpoch: every message from the router.
+        let e0 = "00 00 00 01  00 00 00 00  00 00 00 00";
+        rejects(
+            &std::format!("20 01 00 00  27 10 10 00 {e0}"),
+            TO_H,
+            ZeroEpoch,
+        );
+        rejects(
+            &std::format!("24 02 00 00  22 00 00 00 {e0}"),
+            TO_H,
+            ZeroEpoch,
+        );
+        rejects(
+            "24 00 00 00  07 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00",
+            TO_H,
+            ZeroEpoch,
+        );
+        // ... but epoch 0 is fine to the router (no epoch known yet).
+        let ok = fix(hex(&std::format!("20 00 00 00  10 00 00 00 {e0}")));
+        assert!(decode(&ok, TO_R).is_ok());
+        // NonzeroLease: where a lease means nothing.
+        let l = "00 00 00 01  00 00 00 01  00 00 00 3c";
+        rejects(
+            &std::format!("20 00 00 00  00 00 00 01 {l}"),
+            TO_H,
+            NonzeroLease,
+        );
+        rejects(
+            &std::format!("20 02 00 00  27 10 00 00 {l}"),
+            TO_R,
+            NonzeroLease,
+        );
+        rejects(
+            &std::format!("22 00 00 00  c6 33 64 03  00 00 01 18 {l}"),
+            TO_R,
+            NonzeroLease,
+        );
+        rejects(
+            &std::format!("24 01 00 00  22 00 00 00 {l}"),
+            TO_H,
+            NonzeroLease,
+        );
+        let l0 = "00 00 00 00  00 00 00 01  00 00 00 3c";
+        rejects(
+            &std::format!("21 02 00 00  00 00 01 18 {l0}"),
+            TO_H,
+            NonzeroLease,
+        );
+        // ... but allowed in requests, renewals and success responses.
+        for b in [
+            std::format!("20 00 00 00  10 00 00 00 {l}"),
+            std::format!("20 04 00 00  27 10 10 00 {l}"),
+            std::format!("21 01 00 00  00 08 00 00  00 00 01 18 {l}"),
+        ] {
+            let buf = fix(hex(&b));
+            let dir = if buf[1] == 1 { TO_H } else { TO_R };
+            assert!(decode(&buf, dir).is_ok(), "{b}");
+        }
+        // Every decode error has its rejection case (BufferTooSmall is an
+        // encoding error, tested below).
+        let seen = SEEN.load(std::sync::atomic::Ordering::Relaxed);
+        for e in PapError::ALL {
+            assert_eq!(seen & (1 << e.index()) != 0, e != BufferTooSmall, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn encode_refuses_what_decode_rejects() {
+        use Message::*;
+        use PapError::*;
+        let mut out = [0u8; MAX_LEN];
+        let mut bad = |m: Message, e: PapError| {
+            out.fill(0xaa);
+            assert_eq!(encode(&m, &mut out), Err(e), "{m:?}");
+            assert!(out.iter().all(|&b| b == 0xaa), "output touched");
+        };
+        bad(
+            PortRequest {
+                class: PortClass::Low,
+                count: 0,
+                ext: None,
+            },
+            ZeroCount,
+        );
+        bad(
+            SpiRequest {
+                count: 0,
+                ext: None,
+            },
+            ZeroCount,
+        );
+        bad(
+            PortInvalidate {
+                dir: TO_R,
+                port: 0,
+                ext: None,
+            },
+            ZeroPort,
+        );
+        bad(
+            PortResponse {
+                result: Ok(PortBlock {
+                    lowest: 65535,
+                    count: 2,
+                }),
+                ext: None,
+            },
+            PortRangeOverflow,
+        );
+        bad(
+            SpiInvalidate {
+                dir: TO_H,
+                spi: 0,
+                ext: None,
+            },
+            ZeroSpi,
+        );
+        bad(
+            SpiInvalidate {
+                dir: TO_H,
+                spi: 255,
+                ext: None,
+            },
+            ReservedSpi,
+        );
+        bad(
+            SpiResponse {
+                result: Ok(SpiBlock {
+                    lowest: u32::MAX,
+                    count: 2,
+                }),
+                ext: None,
+            },
+            SpiRangeOverflow,
+        );
+        bad(
+            SaValidate {
+                addr: Ipv4Addr::UNSPECIFIED,
+                spi: 300,
+                ext: None,
+            },
+            BadAddress,
+        );
+        // The wildcard is `None`, not 0.0.0.0 or SPI 0: one encoding only.
+        bad(
+            BlacklistAdd {
+                addr: Some(Ipv4Addr::UNSPECIFIED),
+                spi: Some(300),
+                ext: None,
+            },
+            BadAddress,
+        );
+        bad(
+            BlacklistAdd {
+                addr: Some(ADDR),
+                spi: Some(0),
+                ext: None,
+            },
+            ZeroSpi,
+        );
+        bad(
+            BlacklistRemove {
+                addr: None,
+                spi: None,
+                ext: None,
+            },
+            EmptyBlacklistEntry,
+        );
+        bad(
+            InvalidateAll {
+                dir: TO_R,
+                scope: 0,
+                ext: None,
+            },
+            BadScope,
+        );
+        bad(
+            InvalidateAll {
+                dir: TO_R,
+                scope: 0x10,
+                ext: None,
+            },
+            BadScope,
+        );
+        bad(
+            SpiRequest {
+                count: 1,
+                ext: t(0, 0, 0),
+            },
+            ZeroXid,
+        );
+        bad(
+            PortInvalidate {
+                dir: TO_H,
+                port: 1,
+                ext: t(1, 1, 0),
+            },
+            NonzeroXid,
+        );
+        bad(
+            PortResponse {
+                result: Err(Reason::NoSpace),
+                ext: t(1, 0, 0),
+            },
+            ZeroEpoch,
+        );
+        bad(
+            PortResponse {
+                result: Err(Reason::NoSpace),
+                ext: t(1, 1, 1),
+            },
+            NonzeroLease,
+        );
+        bad(
+            Ack {
+                acked: Acked::BlacklistAdd,
+                result: Ok(()),
+                ext: Trailer {
+                    xid: 0,
+                    epoch: 1,
+                    lease: 0,
+                },
+            },
+            ZeroXid,
+        );
+        // BufferTooSmall.
+        let m = SaValidate {
+            addr: ADDR,
+            spi: 300,
+            ext: t(1, 0, 0),
+        };
+        let mut small = [0u8; 23];
+        assert_eq!(encode(&m, &mut small), Err(BufferTooSmall));
+        assert!(small.iter().all(|&b| b == 0));
+        let mut big = [0u8; 64];
+        assert_eq!(encode(&m, &mut big), Ok(24));
+        assert!(big[24..].iter().all(|&b| b == 0));
+    }
+
+    /// xorshift64*: deterministic, no crates.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            self.0 = x;
+            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        /// Values biased to the edges.
+        fn word(&mut self) -> u32 {
+            match self.below(8) {
+                0 => 0,
+                1 => 1,
+                2 => u32::MAX,
+                3 => 255 + self.below(3) as u32,
+                4 => self.below(0x1_0000) as u32,
+                5 => u32::MAX - self.below(0x1_0000) as u32,
+                _ => self.next() as u32,
+            }
+        }
+
+        fn trailer(&mut self) -> Option<Trailer> {
+            (self.below(2) == 0).then(|| Trailer {
+                xid: self.word(),
+                epoch: self.word(),
+                lease: self.word(),
+            })
+        }
+
+        fn dir(&mut self) -> Direction {
+            if self.below(2) == 0 {
+                TO_R
+            } else {
+                TO_H
+            }
+        }
+
+        fn reason(&mut self) -> Reason {
+            Reason::ALL[self.below(Reason::ALL.len() as u64) as usize]
+        }
+
+        /// A random message, valid or not.
+        fn message(&mut self) -> Message {
+            use Message::*;
+            let pb = PortBlock {
+                lowest: self.word() as u16,
+                count: self.word() as u8,
+            };
+            let sb = SpiBlock {
+                lowest: self.word(),
+                count: self.word() as u16,
+            };
+            let ext = self.trailer();
+            let req = Trailer {
+                xid: self.word(),
+                epoch: self.word(),
+                lease: self.word(),
+            };
+            let addr = Ipv4Addr::from(self.word());
+            let oaddr = (self.below(3) != 0).then_some(addr);
+            let spi = self.word();
+            let ospi = (self.below(3) != 0).then_some(spi);
+            let dir = self.dir();
+            match self.below(16) {
+                0 => PortRequest {
+                    class: if self.below(2) == 0 {
+                        PortClass::Low
+                    } else {
+                        PortClass::High
+                    },
+                    count: pb.count,
+                    ext,
+                },
+                1 => PortResponse {
+                    result: if self.below(2) == 0 {
+                        Ok(pb)
+                    } else {
+                        Err(self.reason())
+                    },
+                    ext,
+                },
+                2 => PortInvalidate {
+                    dir,
+                    port: pb.lowest,
+                    ext,
+                },
+                3 => PortBlockInvalidate {
+                    dir,
+                    block: pb,
+                    ext,
+                },
+                4 => PortRenew {
+                    block: pb,
+                    ext: req,
+                },
+                5 => SpiRequest {
+                    count: sb.count,
+                    ext,
+                },
+                6 => SpiResponse {
+                    result: if self.below(2) == 0 {
+                        Ok(sb)
+                    } else {
+                        Err(self.reason())
+                    },
+                    ext,
+                },
+                7 => SpiInvalidate { dir, spi, ext },
+                8 => SpiBlockInvalidate {
+                    dir,
+                    block: sb,
+                    ext,
+                },
+                9 => SpiRenew {
+                    block: sb,
+                    ext: req,
+                },
+                10 => SaValidate { addr, spi, ext },
+                11 => SaInvalidate { addr, spi, ext },
+                12 => BlacklistAdd {
+                    addr: oaddr,
+                    spi: ospi,
+                    ext,
+                },
+                13 => BlacklistRemove {
+                    addr: oaddr,
+                    spi: ospi,
+                    ext,
+                },
+                14 => InvalidateAll {
+                    dir,
+                    scope: self.word() as u8 & 0x0f,
+                    ext,
+                },
+                _ => {
+                    let acked = [
+                        Acked::PortInvalidate,
+                        Acked::PortBlockInvalidate,
+                        Acked::SpiInvalidate,
+                        Acked::SpiBlockInvalidate,
+                        Acked::SaValidate,
+                        Acked::BlacklistAdd,
+                        Acked::SaInvalidate,
+                        Acked::BlacklistRemove,
+                        Acked::InvalidateAll,
+                    ][self.below(9) as usize];
+                    Ack {
+                        acked,
+                        result: if self.below(2) == 0 {
+                            Ok(())
+                        } else {
+                            Err(self.reason())
+                        },
+                        ext: req,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The fuzz property: whatever decodes re-encodes to the same bytes.
+    fn check_buffer(buf: &[u8]) -> usize {
+        let mut accepted = 0;
+        for dir in [TO_R, TO_H] {
+            if let Ok(m) = decode(buf, dir) {
+                accepted += 1;
+                assert_eq!(m.direction(), dir);
+                assert_eq!(m.wire_len(), buf.len());
+                let mut out = [0u8; MAX_LEN];
+                let n = encode(&m, &mut out).expect("decoded message must encode");
+                assert_eq!(&out[..n], buf, "{m:?}");
+            }
+        }
+        accepted
+    }
+
+    /// Deterministic mini-fuzz: the same property as
+    /// `fuzz/fuzz_targets/pap_decode.rs`, over random, structured and
+    /// mutated-valid buffers, plus random messages through encode.
+    #[test]
+    fn mini_fuzz() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut accepted = 0usize;
+        let mut valid_msgs = 0usize;
+        let mut seeds: Vec<Vec<u8>> = Vec::new();
+        for (m, _) in base_vectors().into_iter().chain(ext_vectors()) {
+            seeds.push(enc(&m));
+        }
+        for i in 0..200_000u32 {
+            // 1. A random message: encode succeeds iff it validates, and
+            //    then decodes back to itself.
+            let m = rng.message();
+            let mut out = [0u8; MAX_LEN];
+            match encode(&m, &mut out) {
+                Ok(n) => {
+                    valid_msgs += 1;
+                    assert_eq!(m.validate(), Ok(()));
+                    assert_eq!(decode(&out[..n], m.direction()), Ok(m));
+                    if seeds.len() < 4096 && i % 16 == 0 {
+                        seeds.push(out[..n].to_vec());
+                    }
+                }
+                Err(e) => assert_eq!(m.validate(), Err(e)),
+            }
+            // 2. A buffer: random, structured or a mutated valid one.
+            let mut buf: Vec<u8> = match i % 4 {
+                0 => (0..rng.below(30)).map(|_| rng.next() as u8).collect(),
+                1 => {
+                    let len = [4, 8, 12, 20, 24][rng.below(5) as usize];
+                    let mut b: Vec<u8> = (0..len).map(|_| rng.word() as u8).collect();
+                    b[0] = 32 + rng.below(5) as u8;
+                    b[1] = rng.below(6) as u8;
+                    b
+                }
+                _ => {
+                    let mut b = seeds[rng.below(seeds.len() as u64) as usize].clone();
+                    for _ in 0..=rng.below(3) {
+                        match rng.below(6) {
+                            0 if !b.is_empty() => {
+                                let at = rng.below(b.len() as u64) as usize;
+                                b[at] ^= 1 << rng.below(8);
+                            }
+                            1 if !b.is_empty() => {
+                                let at = rng.below(b.len() as u64) as usize;
+                                b[at] = rng.word() as u8;
+                            }
+                            2 => b.truncate(rng.below(b.len() as u64 + 1) as usize),
+                            3 => b.extend((0..rng.below(13)).map(|_| rng.below(3) as u8)),
+                            4 if b.len() >= 2 => b[1] = rng.below(6) as u8,
+                            _ => {}
+                        }
+                    }
+                    b
+                }
+            };
+            if rng.below(4) != 0 {
+                buf = fix(buf);
+            }
+            accepted += check_buffer(&buf);
+        }
+        // The generators reach both sides of the property.
+        assert!(valid_msgs > 20_000, "{valid_msgs}");
+        assert!(accepted > 20_000, "{accepted}");
+    }
+}
