@@ -14,6 +14,7 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod alloc_table;
 pub mod checksum;
 pub mod config;
 pub mod hooks;
