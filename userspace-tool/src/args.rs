@@ -9,21 +9,25 @@
 
 use std::net::Ipv4Addr;
 
-use clap::{Parser, Subcommand};
+use clap::{value_parser, Parser, Subcommand};
 use dnat_core::config::Range;
+use dnat_core::pap::PortClass;
 
 use crate::msg::{HostAttr, RouterAttr};
 
 const LONG_ABOUT: &str = "\
 Configure and inspect the dnat kernel modules (dnat_router on the router, \
-dnat_host on a host) over generic netlink, in the caller's network namespace.
+dnat_host on a host) over generic netlink, in the caller's network namespace. \
+`dnatctl pap` is a PAP client that obtains ports and SPIs from the router \
+without the dnat_host module.
 
 Exit codes:
   0  success
-  1  the kernel refused the request (the errno and the kernel's message are printed)
+  1  the kernel refused the request (the errno and the kernel's message are printed),
+     the router refused a PAP request or release, or a raw socket was not permitted
   2  usage error (bad arguments)
   3  the generic netlink family is not registered (module not loaded)
-  4  other I/O error (socket failure, malformed reply)";
+  4  other I/O error (socket failure, malformed reply, no answer from the router)";
 
 const ROUTER_SET_HELP: &str = "\
 Settings (any non-empty subset, in any order):
@@ -42,11 +46,51 @@ Settings (any non-empty subset, in any order):
 
 Example: dnatctl host set router 10.0.0.7 public 203.0.113.30";
 
+const PAP_EXIT: &str = "\
+Sends one PAP message with the extension trailer over a raw ICMP socket (needs
+CAP_NET_RAW) and waits for the router's answer: 1 s, then retransmits the same
+message after 1, 2 and 4 s without an answer, waiting 8 s after the last.
+
+Exit codes:
+  0  granted / released
+  1  refused by the router (the reason is printed), or no permission for a raw socket
+  2  usage error, or no router address
+  4  no answer after 4 transmissions (15 s), or a socket error";
+
+const PAP_REQUEST_PORTS_HELP: &str = "\
+Optional words (any order, each once):
+  low | high        ports 1-9999 or 10000-65535 (default: high)
+  router ADDR       the router's LAN address (default: the router address of the
+                    dnat_host module, when it is loaded and has one)
+  lease SECONDS     the lease wanted (default 0: the router's default)
+  --native          set net.ipv4.ip_local_port_range to the granted block
+
+Example: dnatctl pap request ports 16 router 10.0.0.7 lease 3600";
+
+const PAP_REQUEST_SPIS_HELP: &str = "\
+Optional words (any order, each once):
+  router ADDR       the router's LAN address (default: dnat_host's)
+  lease SECONDS     the lease wanted (default 0: the router's default)
+
+Example: dnatctl pap request spis 256 router 10.0.0.7";
+
+const PAP_RELEASE_PORTS_HELP: &str = "\
+Optional words:
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+Example: dnatctl pap release ports 20000 16 router 10.0.0.7";
+
+const PAP_RELEASE_SPIS_HELP: &str = "\
+Optional words:
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+Example: dnatctl pap release spis 0x1000 256 router 10.0.0.7";
+
 /// dnatctl: configure the dnat router and host modules.
 #[derive(Debug, Parser)]
 #[command(name = "dnatctl", version, long_about = LONG_ABOUT)]
 pub struct Cli {
-    /// Print `show` output as one JSON object.
+    /// Print the output as one JSON object.
     #[arg(short, long, global = true)]
     pub json: bool,
 
@@ -66,6 +110,13 @@ pub enum Object {
         #[command(subcommand)]
         cmd: Option<HostCmd>,
     },
+    /// A userspace PAP client: get ports or SPIs from the router without
+    /// the dnat_host module.
+    #[command(after_help = PAP_EXIT)]
+    Pap {
+        #[command(subcommand)]
+        cmd: PapCmd,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +130,10 @@ pub enum RouterCmd {
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
+    /// Print the blocks allocated to hosts, grouped by host.
+    Blocks,
+    /// Print the PAP server's counters.
+    Stats,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +147,156 @@ pub enum HostCmd {
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PapCmd {
+    /// Ask the router for a block of ports or SPIs.
+    #[command(after_help = PAP_EXIT)]
+    Request {
+        #[command(subcommand)]
+        what: PapRequest,
+    },
+    /// Give a block back to the router (block invalidate).
+    #[command(after_help = PAP_EXIT)]
+    Release {
+        #[command(subcommand)]
+        what: PapRelease,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PapRequest {
+    /// Ask for COUNT ports (1 to 255).
+    #[command(after_help = PAP_REQUEST_PORTS_HELP)]
+    Ports {
+        /// Number of ports (the router may grant fewer).
+        #[arg(value_parser = value_parser!(u8).range(1..=255))]
+        count: u8,
+        /// Set net.ipv4.ip_local_port_range to the granted block.
+        #[arg(long)]
+        native: bool,
+        /// low | high, router ADDR, lease SECONDS.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
+    },
+    /// Ask for COUNT SPIs (1 to 65535).
+    #[command(after_help = PAP_REQUEST_SPIS_HELP)]
+    Spis {
+        /// Number of SPIs (the router may grant fewer).
+        #[arg(value_parser = value_parser!(u16).range(1..=65535))]
+        count: u16,
+        /// router ADDR, lease SECONDS.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PapRelease {
+    /// Give back ports LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = PAP_RELEASE_PORTS_HELP)]
+    Ports {
+        /// First port of the block.
+        #[arg(value_parser = value_parser!(u16).range(1..=65535))]
+        lowest: u16,
+        /// Number of ports (1 to 255).
+        #[arg(value_parser = value_parser!(u8).range(1..=255))]
+        count: u8,
+        /// router ADDR.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
+    },
+    /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = PAP_RELEASE_SPIS_HELP)]
+    Spis {
+        /// First SPI of the block, decimal or 0x hex.
+        #[arg(value_parser = spi_arg)]
+        lowest: u32,
+        /// Number of SPIs (1 to 65535).
+        #[arg(value_parser = value_parser!(u16).range(1..=65535))]
+        count: u16,
+        /// router ADDR.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
+    },
+}
+
+/// The words after the numbers of a `pap` command.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PapOptions {
+    /// `low` or `high` (port requests only).
+    pub class: Option<PortClass>,
+    /// `router ADDR`.
+    pub router: Option<Ipv4Addr>,
+    /// `lease SECONDS` (requests only).
+    pub lease: Option<u32>,
+}
+
+impl PapOptions {
+    /// Parses `args`; `class` and `lease` say whether those are allowed.
+    pub fn parse(args: &[String], class: bool, lease: bool) -> Result<Self, String> {
+        let usage = match (class, lease) {
+            (true, _) => "low, high, router ADDR or lease SECONDS",
+            (false, true) => "router ADDR or lease SECONDS",
+            (false, false) => "router ADDR",
+        };
+        let mut o = Self::default();
+        let mut it = args.iter();
+        while let Some(word) = it.next() {
+            let key = word.as_str();
+            let twice = || format!("option \"{key}\" given twice");
+            match key {
+                "low" | "high" if class => {
+                    if o.class.is_some() {
+                        return Err("low and high: give one, once".into());
+                    }
+                    o.class = Some(if key == "low" {
+                        PortClass::Low
+                    } else {
+                        PortClass::High
+                    });
+                }
+                "router" => {
+                    let value = option_value(&mut it, key)?;
+                    if o.router.replace(addr(key, value)?).is_some() {
+                        return Err(twice());
+                    }
+                }
+                "lease" if lease => {
+                    let value = option_value(&mut it, key)?;
+                    let secs = seconds(value).ok_or_else(|| {
+                        format!("lease: \"{value}\" is not a number of seconds (0 to 4294967295)")
+                    })?;
+                    if o.lease.replace(secs).is_some() {
+                        return Err(twice());
+                    }
+                }
+                _ => return Err(format!("unknown option \"{key}\"; expected {usage}")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+fn option_value<'a>(
+    it: &mut impl Iterator<Item = &'a String>,
+    key: &str,
+) -> Result<&'a str, String> {
+    it.next()
+        .map(String::as_str)
+        .ok_or_else(|| format!("option \"{key}\" needs a value"))
+}
+
+fn seconds(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn spi_arg(s: &str) -> Result<u32, String> {
+    spi(s).ok_or_else(|| "not an SPI (0 to 4294967295, decimal or 0x hex)".into())
 }
 
 /// The settings of `router set`.
@@ -444,6 +649,163 @@ mod tests {
     }
 
     #[test]
+    fn pap_command_words() {
+        let c = cli("--json pap request ports 16 router 10.0.0.7 --native lease 3600 low").unwrap();
+        assert!(c.json);
+        match c.object {
+            Object::Pap {
+                cmd:
+                    PapCmd::Request {
+                        what:
+                            PapRequest::Ports {
+                                count: 16,
+                                native: true,
+                                options,
+                            },
+                    },
+            } => {
+                assert_eq!(options, args("router 10.0.0.7 lease 3600 low"));
+                assert_eq!(
+                    PapOptions::parse(&options, true, true).unwrap(),
+                    PapOptions {
+                        class: Some(PortClass::Low),
+                        router: Some(Ipv4Addr::new(10, 0, 0, 7)),
+                        lease: Some(3600),
+                    }
+                );
+            }
+            o => panic!("{o:?}"),
+        }
+        let c = cli("pap request spis 65535 -j").unwrap();
+        assert!(c.json);
+        assert!(matches!(
+            c.object,
+            Object::Pap {
+                cmd: PapCmd::Request {
+                    what: PapRequest::Spis { count: 65535, ref options },
+                },
+            } if options.is_empty()
+        ));
+        let c = cli("pap release spis 0x1000 256 router 10.0.0.7").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Pap {
+                cmd: PapCmd::Release {
+                    what: PapRelease::Spis {
+                        lowest: 0x1000,
+                        count: 256,
+                        ..
+                    },
+                },
+            }
+        ));
+        let c = cli("pap release ports 20000 16").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Pap {
+                cmd: PapCmd::Release {
+                    what: PapRelease::Ports {
+                        lowest: 20000,
+                        count: 16,
+                        ..
+                    },
+                },
+            }
+        ));
+        let c = cli("router blocks").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Blocks)
+            }
+        ));
+        let c = cli("--json router stats").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Stats)
+            }
+        ));
+    }
+
+    #[test]
+    fn bad_pap_command_words() {
+        for input in [
+            "pap request ports 0",
+            "pap request ports 256",
+            "pap request ports",
+            "pap request ports x",
+            "pap request spis 0",
+            "pap request spis 65536",
+            "pap request spis 16 --native",
+            "pap request ports 16 lease -1",
+            "pap release ports 0 16",
+            "pap release ports 20000 0",
+            "pap release ports 20000",
+            "pap release spis 0x 16",
+            "pap release spis 4096 --native 16",
+            "pap request blocks 16",
+            "pap show",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn pap_options() {
+        let o = PapOptions::parse(&args("lease 0 high"), true, true).unwrap();
+        assert_eq!(o.class, Some(PortClass::High));
+        assert_eq!(o.lease, Some(0));
+        assert_eq!(o.router, None);
+        assert_eq!(
+            PapOptions::parse(&[], false, false).unwrap(),
+            PapOptions::default()
+        );
+        for (input, class, lease, msg) in [
+            ("low high", true, true, "low and high: give one, once"),
+            (
+                "low",
+                false,
+                true,
+                "unknown option \"low\"; expected router ADDR or lease",
+            ),
+            (
+                "lease 60",
+                false,
+                false,
+                "unknown option \"lease\"; expected router ADDR",
+            ),
+            ("router", true, true, "option \"router\" needs a value"),
+            ("lease", true, true, "option \"lease\" needs a value"),
+            (
+                "router 10.0.0.7 router 10.0.0.8",
+                false,
+                false,
+                "\"router\" given twice",
+            ),
+            ("lease 1 lease 2", true, true, "\"lease\" given twice"),
+            (
+                "router 10.0.0",
+                true,
+                true,
+                "router: \"10.0.0\" is not an IPv4 address",
+            ),
+            ("lease 4294967296", true, true, "is not a number of seconds"),
+            (
+                "lease 1h",
+                true,
+                true,
+                "lease: \"1h\" is not a number of seconds",
+            ),
+            ("native", true, true, "unknown option \"native\""),
+        ] {
+            let e = PapOptions::parse(&args(input), class, lease).unwrap_err();
+            assert!(e.contains(msg), "{input:?}: {e}");
+        }
+    }
+
+    #[test]
     fn help_documents_exit_codes() {
         let e = cli("--help").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::DisplayHelp);
@@ -455,5 +817,13 @@ mod tests {
         );
         let help = cli("router set --help").unwrap_err().to_string();
         assert!(help.contains("spis MIN-MAX"), "{help}");
+        let help = cli("pap request ports --help").unwrap_err().to_string();
+        assert!(help.contains("--native"), "{help}");
+        assert!(help.contains("lease SECONDS"), "{help}");
+        let help = cli("pap --help").unwrap_err().to_string();
+        assert!(
+            help.contains("4  no answer after 4 transmissions"),
+            "{help}"
+        );
     }
 }

@@ -5,20 +5,30 @@
 //! namespace.
 
 mod args;
+mod dump;
 mod msg;
 mod nl;
+mod pap_client;
 mod show;
 
-use std::io::Write;
+use std::io::{self, Write};
+use std::net::Ipv4Addr;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
+use dnat_core::pap::{PortBlock, PortClass, SpiBlock};
 use dnat_core::uapi::{host_cmd, router_cmd};
 use serde::Serialize;
 
-use args::{Cli, HostCmd, HostSettings, Object, RouterCmd, RouterSettings};
+use args::{
+    Cli, HostCmd, HostSettings, Object, PapCmd, PapOptions, PapRelease, PapRequest, RouterCmd,
+    RouterSettings,
+};
+use dump::{Blocks, Stats};
 use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
-use nl::{genl, Conn, Error};
+use nl::{exit, genl, Conn, Error};
+use pap_client::{Op, Outcome, RawSocket, Report, TransactError};
 use show::{Counter, HostConfig, RouterConfig, Show};
 
 /// `GET_CONFIG` then `GET_COUNTERS` on `A`'s family.
@@ -69,20 +79,31 @@ fn counters<A>(
     })
 }
 
-fn print<C: Serialize>(
-    show: &Show<C>,
-    json: bool,
-    render: fn(&Show<C>) -> String,
-) -> Result<(), Error> {
+/// A dump of the router family (`GET_BLOCKS`, `GET_PAP_STATS`), then
+/// `decode` on its messages' attributes.
+fn router_dump<T>(
+    cmd: u8,
+    what: &str,
+    decode: impl FnOnce(&[Vec<RouterAttr>]) -> Result<T, String>,
+) -> Result<T, Error> {
+    let mut conn = Conn::open()?;
+    let id = conn.resolve(RouterAttr::FAMILY)?;
+    let what = format!("reading the {} {what}", family_name::<RouterAttr>());
+    let dump = conn.dump(genl(Msg::<RouterAttr>::new(cmd), id), &what)?;
+    let attrs: Vec<Vec<RouterAttr>> = dump.into_iter().map(|m| m.attrs).collect();
+    decode(&attrs).map_err(|detail| Error::Malformed { what, detail })
+}
+
+fn print<T: Serialize>(v: &T, json: bool, render: impl FnOnce(&T) -> String) -> Result<(), Error> {
     let text = if json {
-        let mut s = serde_json::to_string(show).map_err(|e| Error::Io {
+        let mut s = serde_json::to_string(v).map_err(|e| Error::Io {
             what: "formatting JSON".into(),
             err: e.into(),
         })?;
         s.push('\n');
         s
     } else {
-        render(show)
+        render(v)
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -93,7 +114,177 @@ fn print<C: Serialize>(
         })
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+/// The router address of the `dnat_host` module, if it is loaded here and
+/// has one.
+fn host_router_addr() -> Option<Ipv4Addr> {
+    let mut conn = Conn::open().ok()?;
+    let id = conn.resolve(HostAttr::FAMILY).ok()?;
+    let msg = genl(Msg::<HostAttr>::new(host_cmd::GET_CONFIG), id);
+    let config = conn.doit(msg, "reading the dnat_host configuration").ok()?;
+    HostConfig::from_attrs(&config.first()?.attrs).router_addr
+}
+
+/// The command name, operation, options and `--native` of a `pap` command;
+/// usage errors for bad options and for blocks the codec refuses.
+fn pap_op(cmd: PapCmd) -> Result<(&'static str, Op, PapOptions, bool), Error> {
+    let (name, op, options, native) = match cmd {
+        PapCmd::Request {
+            what:
+                PapRequest::Ports {
+                    count,
+                    native,
+                    options,
+                },
+        } => {
+            let name = "pap request ports";
+            let o = PapOptions::parse(&options, true, true)
+                .map_err(|msg| Error::Usage { cmd: name, msg })?;
+            let op = Op::RequestPorts {
+                class: o.class.unwrap_or(PortClass::High),
+                count,
+                lease: o.lease.unwrap_or(0),
+            };
+            (name, op, o, native)
+        }
+        PapCmd::Request {
+            what: PapRequest::Spis { count, options },
+        } => {
+            let name = "pap request spis";
+            let o = PapOptions::parse(&options, false, true)
+                .map_err(|msg| Error::Usage { cmd: name, msg })?;
+            let op = Op::RequestSpis {
+                count,
+                lease: o.lease.unwrap_or(0),
+            };
+            (name, op, o, false)
+        }
+        PapCmd::Release {
+            what:
+                PapRelease::Ports {
+                    lowest,
+                    count,
+                    options,
+                },
+        } => {
+            let name = "pap release ports";
+            let o = PapOptions::parse(&options, false, false)
+                .map_err(|msg| Error::Usage { cmd: name, msg })?;
+            (
+                name,
+                Op::ReleasePorts(PortBlock { lowest, count }),
+                o,
+                false,
+            )
+        }
+        PapCmd::Release {
+            what:
+                PapRelease::Spis {
+                    lowest,
+                    count,
+                    options,
+                },
+        } => {
+            let name = "pap release spis";
+            let o = PapOptions::parse(&options, false, false)
+                .map_err(|msg| Error::Usage { cmd: name, msg })?;
+            (name, Op::ReleaseSpis(SpiBlock { lowest, count }), o, false)
+        }
+    };
+    // A block past the end of its space, reserved SPIs.
+    op.message(1).validate().map_err(|e| Error::Usage {
+        cmd: name,
+        msg: format!("invalid block: {e}"),
+    })?;
+    Ok((name, op, options, native))
+}
+
+/// `pap request` and `pap release`: one PAP transaction with the router.
+fn pap(cmd: PapCmd, json: bool) -> Result<i32, Error> {
+    let (name, op, options, native) = pap_op(cmd)?;
+    let router = match options.router {
+        Some(a) => a,
+        None => host_router_addr().ok_or_else(|| Error::Usage {
+            cmd: name,
+            msg: "no router address: give \"router ADDR\" (the dnat_host module is not \
+                  loaded here or has no router address)"
+                .into(),
+        })?,
+    };
+    let xid = pap_client::random_xid().map_err(|err| Error::Io {
+        what: "reading /dev/urandom".into(),
+        err,
+    })?;
+    let msg = op.encode(xid).map_err(|e| Error::Usage {
+        cmd: name,
+        msg: e.to_string(),
+    })?;
+    let what = "opening a raw ICMP socket".to_owned();
+    let mut sock = RawSocket::open(router).map_err(|err| {
+        if err.kind() == io::ErrorKind::PermissionDenied {
+            Error::NoPermission { what, err }
+        } else {
+            Error::Io { what, err }
+        }
+    })?;
+    let outcome = pap_client::transact(&mut sock, &op, xid, &msg, router, &pap_client::WAITS)
+        .map_err(|e| match e {
+            TransactError::NoAnswer {
+                transmissions,
+                waited,
+            } => Error::NoAnswer {
+                what: name.into(),
+                router,
+                transmissions,
+                secs: waited.as_secs(),
+            },
+            TransactError::Io { what, err } => Error::Io {
+                what: format!("{name}: {what}"),
+                err,
+            },
+        })?;
+    let mut text = outcome.render();
+    let mut report = outcome.report();
+    let mut failed = None;
+    if let (true, Outcome::Ports { block, .. }) = (native, outcome) {
+        let path = Path::new(pap_client::PORT_RANGE_SYSCTL);
+        match pap_client::set_port_range(path, block) {
+            Ok((lo, hi)) => {
+                text.push_str(&format!("net.ipv4.ip_local_port_range = {lo} {hi}\n"));
+                if let Report::Granted {
+                    ip_local_port_range,
+                    ..
+                } = &mut report
+                {
+                    *ip_local_port_range = Some([lo, hi]);
+                }
+            }
+            Err(err) => {
+                let (lo, hi) = pap_client::port_range(block);
+                let what = format!(
+                    "setting net.ipv4.ip_local_port_range to \"{lo} {hi}\" (the ports stay \
+                     granted; \"dnatctl pap release ports {lo} {}\" gives them back)",
+                    block.count
+                );
+                failed = Some(match err.raw_os_error() {
+                    Some(errno) => Error::Kernel {
+                        what,
+                        errno,
+                        extack: None,
+                    },
+                    None => Error::Io { what, err },
+                });
+            }
+        }
+    }
+    print(&report, json, |_| text)?;
+    match (failed, outcome) {
+        (Some(e), _) => Err(e),
+        (None, Outcome::Refused(_)) => Ok(exit::REFUSED),
+        (None, _) => Ok(exit::OK),
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, Error> {
     match cli.object {
         Object::Router {
             cmd: None | Some(RouterCmd::Show),
@@ -104,7 +295,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 config: RouterConfig::from_attrs(&config),
                 counters: counters(&dump, show::router_counter, family_name::<RouterAttr>())?,
             };
-            print(&show, cli.json, show::render_router)
+            print(&show, cli.json, show::render_router).map(|()| exit::OK)
         }
         Object::Router {
             cmd: Some(RouterCmd::Set { settings }),
@@ -113,7 +304,23 @@ fn run(cli: Cli) -> Result<(), Error> {
                 cmd: "router set",
                 msg,
             })?;
-            set(router_cmd::SET_CONFIG, s.attrs())
+            set(router_cmd::SET_CONFIG, s.attrs()).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Blocks),
+        } => {
+            let b = router_dump(router_cmd::GET_BLOCKS, "blocks", |d| {
+                Blocks::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&b, cli.json, dump::render_blocks).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Stats),
+        } => {
+            let s = router_dump(router_cmd::GET_PAP_STATS, "PAP counters", |d| {
+                Stats::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
         }
         Object::Host {
             cmd: None | Some(HostCmd::Show),
@@ -123,7 +330,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 config: HostConfig::from_attrs(&config),
                 counters: counters(&dump, show::host_counter, family_name::<HostAttr>())?,
             };
-            print(&show, cli.json, show::render_host)
+            print(&show, cli.json, show::render_host).map(|()| exit::OK)
         }
         Object::Host {
             cmd: Some(HostCmd::Set { settings }),
@@ -132,8 +339,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 cmd: "host set",
                 msg,
             })?;
-            set(host_cmd::SET_CONFIG, s.attrs())
+            set(host_cmd::SET_CONFIG, s.attrs()).map(|()| exit::OK)
         }
+        Object::Pap { cmd } => pap(cmd, cli.json),
     }
 }
 
@@ -141,7 +349,7 @@ fn main() -> ExitCode {
     // clap prints usage errors and exits with 2, --help/--version with 0.
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::from(nl::exit::OK as u8),
+        Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("dnatctl: {e}");
             if let Error::Usage { cmd, .. } = e {

@@ -13,8 +13,9 @@ use std::net::Ipv4Addr;
 
 use dnat_core::uapi::{self, host_attr, router_attr};
 use netlink_packet_core::{
-    emit_u16, emit_u32, emit_u64, parse_u16, parse_u32, parse_u64, DecodeError, DefaultNla,
-    Emitable, ErrorContext, Nla, NlaBuffer, NlasIterator, Parseable, ParseableParametrized,
+    emit_u16, emit_u32, emit_u64, parse_u16, parse_u32, parse_u64, parse_u8, DecodeError,
+    DefaultNla, Emitable, ErrorContext, Nla, NlaBuffer, NlasIterator, Parseable,
+    ParseableParametrized,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
@@ -123,6 +124,20 @@ pub enum RouterAttr {
     SpiMax(u32),
     Hook(u32),
     Packets(u64),
+    /// A host's LAN address, in block dumps.
+    HostAddr(Ipv4Addr),
+    /// Flag (no payload): the host is revoked, in block dumps.
+    HostRevoked,
+    /// `block_kind`, in block dumps.
+    BlockKind(u8),
+    BlockLowest(u32),
+    BlockCount(u32),
+    /// Seconds left on the lease; absent: no expiry.
+    BlockExpires(u32),
+    /// A PAP counter's name, in PAP stats dumps.
+    StatName(String),
+    /// Its value.
+    StatValue(u64),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -131,11 +146,14 @@ impl Nla for RouterAttr {
     fn value_len(&self) -> usize {
         use RouterAttr::*;
         match self {
-            LanIfname(s) | WanIfname(s) => s.len() + 1,
+            LanIfname(s) | WanIfname(s) | StatName(s) => s.len() + 1,
             LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) => 4,
-            PublicAddr(_) => 4,
+            BlockLowest(_) | BlockCount(_) | BlockExpires(_) => 4,
+            PublicAddr(_) | HostAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
-            Packets(_) => 8,
+            BlockKind(_) => 1,
+            HostRevoked => 0,
+            Packets(_) | StatValue(_) => 8,
             Other(nla) => nla.value_len(),
         }
     }
@@ -154,6 +172,14 @@ impl Nla for RouterAttr {
             SpiMax(_) => router_attr::SPI_MAX,
             Hook(_) => router_attr::HOOK,
             Packets(_) => router_attr::PACKETS,
+            HostAddr(_) => router_attr::HOST_ADDR,
+            HostRevoked => router_attr::HOST_REVOKED,
+            BlockKind(_) => router_attr::BLOCK_KIND,
+            BlockLowest(_) => router_attr::BLOCK_LOWEST,
+            BlockCount(_) => router_attr::BLOCK_COUNT,
+            BlockExpires(_) => router_attr::BLOCK_EXPIRES,
+            StatName(_) => router_attr::STAT_NAME,
+            StatValue(_) => router_attr::STAT_VALUE,
             Other(nla) => nla.kind(),
         }
     }
@@ -161,13 +187,14 @@ impl Nla for RouterAttr {
     fn emit_value(&self, buffer: &mut [u8]) {
         use RouterAttr::*;
         match self {
-            LanIfname(s) | WanIfname(s) => emit_cstring(buffer, s),
-            LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) => {
-                emit_u32(buffer, *v).unwrap()
-            }
-            PublicAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
+            LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
+            LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | BlockLowest(v)
+            | BlockCount(v) | BlockExpires(v) => emit_u32(buffer, *v).unwrap(),
+            PublicAddr(a) | HostAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
-            Packets(v) => emit_u64(buffer, *v).unwrap(),
+            BlockKind(v) => buffer[0] = *v,
+            HostRevoked => {}
+            Packets(v) | StatValue(v) => emit_u64(buffer, *v).unwrap(),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -190,6 +217,19 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::SPI_MAX => Self::SpiMax(parse_u32(v).with_context(ctx)?),
             router_attr::HOOK => Self::Hook(parse_u32(v).with_context(ctx)?),
             router_attr::PACKETS => Self::Packets(parse_u64(v).with_context(ctx)?),
+            router_attr::HOST_ADDR => Self::HostAddr(parse_addr(v).with_context(ctx)?),
+            router_attr::HOST_REVOKED => {
+                if !v.is_empty() {
+                    return Err(DecodeError::invalid_number(0, v.len())).with_context(ctx);
+                }
+                Self::HostRevoked
+            }
+            router_attr::BLOCK_KIND => Self::BlockKind(parse_u8(v).with_context(ctx)?),
+            router_attr::BLOCK_LOWEST => Self::BlockLowest(parse_u32(v).with_context(ctx)?),
+            router_attr::BLOCK_COUNT => Self::BlockCount(parse_u32(v).with_context(ctx)?),
+            router_attr::BLOCK_EXPIRES => Self::BlockExpires(parse_u32(v).with_context(ctx)?),
+            router_attr::STAT_NAME => Self::StatName(parse_cstring(v)),
+            router_attr::STAT_VALUE => Self::StatValue(parse_u64(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }

@@ -8,6 +8,7 @@
 use std::ffi::CStr;
 use std::fmt::{self, Debug};
 use std::io;
+use std::net::Ipv4Addr;
 
 use netlink_packet_core::{
     NetlinkBuffer, NetlinkDeserializable, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
@@ -28,13 +29,13 @@ const NLMSG_HDRLEN: usize = 16;
 pub mod exit {
     /// Success.
     pub const OK: i32 = 0;
-    /// The kernel refused the request.
+    /// The kernel or the router refused the request.
     pub const REFUSED: i32 = 1;
     /// Bad arguments.
     pub const USAGE: i32 = 2;
     /// The generic netlink family is not registered (module not loaded).
     pub const NO_FAMILY: i32 = 3;
-    /// Other I/O errors (socket, malformed replies).
+    /// Other I/O errors (socket, malformed replies, no answer from the router).
     pub const IO: i32 = 4;
 }
 
@@ -59,6 +60,15 @@ pub enum Error {
     Io { what: String, err: io::Error },
     /// A reply could not be understood.
     Malformed { what: String, detail: String },
+    /// The router did not answer a PAP transaction.
+    NoAnswer {
+        what: String,
+        router: Ipv4Addr,
+        transmissions: usize,
+        secs: u64,
+    },
+    /// Opening a raw socket was not permitted (no `CAP_NET_RAW`).
+    NoPermission { what: String, err: io::Error },
 }
 
 impl Error {
@@ -66,9 +76,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage { .. } => exit::USAGE,
-            Error::Kernel { .. } => exit::REFUSED,
+            Error::Kernel { .. } | Error::NoPermission { .. } => exit::REFUSED,
             Error::NoFamily { .. } => exit::NO_FAMILY,
-            Error::Io { .. } | Error::Malformed { .. } => exit::IO,
+            Error::Io { .. } | Error::Malformed { .. } | Error::NoAnswer { .. } => exit::IO,
         }
     }
 }
@@ -117,6 +127,22 @@ impl fmt::Display for Error {
                 None => write!(f, "{what}: {err}"),
             },
             Error::Malformed { what, detail } => write!(f, "{what}: malformed reply: {detail}"),
+            Error::NoAnswer {
+                what,
+                router,
+                transmissions,
+                secs,
+            } => write!(
+                f,
+                "{what}: no answer from {router} after {transmissions} transmissions in {secs} s"
+            ),
+            Error::NoPermission { what, err } => {
+                match err.raw_os_error() {
+                    Some(errno) => write!(f, "{what}: {} (errno {errno})", strerror(errno))?,
+                    None => write!(f, "{what}: {err}")?,
+                }
+                f.write_str(": raw sockets need CAP_NET_RAW (run as root)")
+            }
         }
     }
 }
@@ -570,6 +596,27 @@ mod tests {
              family not registered; is the dnat_host module loaded?"
         );
         assert_eq!(e.exit_code(), 3);
+        let e = Error::NoAnswer {
+            what: "pap request ports".into(),
+            router: Ipv4Addr::new(10, 0, 0, 7),
+            transmissions: 4,
+            secs: 15,
+        };
+        assert_eq!(
+            e.to_string(),
+            "pap request ports: no answer from 10.0.0.7 after 4 transmissions in 15 s"
+        );
+        assert_eq!(e.exit_code(), 4);
+        let e = Error::NoPermission {
+            what: "opening a raw ICMP socket".into(),
+            err: io::Error::from_raw_os_error(1),
+        };
+        assert_eq!(
+            e.to_string(),
+            "opening a raw ICMP socket: Operation not permitted (errno 1): \
+             raw sockets need CAP_NET_RAW (run as root)"
+        );
+        assert_eq!(e.exit_code(), 1);
     }
 
     #[test]

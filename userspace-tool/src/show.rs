@@ -83,7 +83,17 @@ impl RouterConfig {
                 RouterAttr::PortMax(v) => pmax = Some(*v),
                 RouterAttr::SpiMin(v) => smin = Some(*v),
                 RouterAttr::SpiMax(v) => smax = Some(*v),
-                RouterAttr::Hook(_) | RouterAttr::Packets(_) | RouterAttr::Other(_) => {}
+                RouterAttr::Hook(_)
+                | RouterAttr::Packets(_)
+                | RouterAttr::HostAddr(_)
+                | RouterAttr::HostRevoked
+                | RouterAttr::BlockKind(_)
+                | RouterAttr::BlockLowest(_)
+                | RouterAttr::BlockCount(_)
+                | RouterAttr::BlockExpires(_)
+                | RouterAttr::StatName(_)
+                | RouterAttr::StatValue(_)
+                | RouterAttr::Other(_) => {}
             }
         }
         c.lan = lan.map(|name| Iface {
