@@ -16,6 +16,8 @@ SCENARIO=guest
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 mkdir -p /run/netns
+# The guest sees the host root read-only: scratch space for the scenarios.
+touch /tmp/.w 2>/dev/null && rm -f /tmp/.w || mount -t tmpfs none /tmp
 echo "guest: $(uname -r), $(nproc) CPUs"
 
 if [ "$mode" = demo ]; then

@@ -10,10 +10,20 @@
 use kernel::prelude::*;
 
 // Kernel-independent logic, shared with `cargo test` and the CLI.
+#[path = "dnat-core/src/alloc_table.rs"]
+pub mod alloc_table;
+#[path = "dnat-core/src/checksum.rs"]
+pub mod checksum;
 #[path = "dnat-core/src/config.rs"]
 pub mod config;
 #[path = "dnat-core/src/hooks.rs"]
 pub mod hooks;
+#[path = "dnat-core/src/ipv4.rs"]
+pub mod ipv4;
+#[path = "dnat-core/src/pap.rs"]
+pub mod pap;
+#[path = "dnat-core/src/pap_server.rs"]
+pub mod pap_server;
 #[path = "dnat-core/src/uapi.rs"]
 pub mod uapi;
 
@@ -28,8 +38,12 @@ pub mod error;
 
 #[path = "router/netlink.rs"]
 pub mod netlink;
+#[path = "router/server.rs"]
+pub mod server;
 #[path = "router/state.rs"]
 pub mod state;
+#[path = "router/tables.rs"]
+pub mod tables;
 
 module! {
     type: DnatRouter,

@@ -118,6 +118,7 @@ declare -A before
 for hk in prerouting input forward output postrouting; do
 	before[$hk]=$(hook_packets router router $hk)
 done
+h2_input=$(hook_packets h2 host input)
 nh1 ping -q -c 5 -i 0.2 -W 2 10.0.0.7 >/dev/null
 nh1 ping -q -c 3 -i 0.2 -W 2 203.0.113.3 >/dev/null
 delta() { echo $(( $(hook_packets router router "$1") - before[$1] )); }
@@ -126,4 +127,4 @@ expect_eq "router input counted the 5 echo requests to itself" "$(delta input)" 
 expect_eq "router forward counted 3 requests + 3 replies" "$(delta forward)" 6
 expect_eq "router output counted its 5 echo replies" "$(delta output)" 5
 expect_eq "router postrouting counted 5 replies + 6 forwarded" "$(delta postrouting)" 11
-expect_eq "h2 saw none of it at input" "$(hook_packets h2 host input)" 0
+expect_eq "h2 saw none of it at input" "$(( $(hook_packets h2 host input) - h2_input ))" 0

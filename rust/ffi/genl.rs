@@ -389,6 +389,34 @@ impl Msg {
         to_result(unsafe { bindings::nla_put(self.skb, c_int::from(t), len, data.as_ptr().cast()) })
     }
 
+    /// Adds a `u8` attribute.
+    pub fn put_u8(&mut self, t: u16, v: u8) -> Result {
+        self.put(t, &[v])
+    }
+
+    /// Adds a flag attribute (no payload).
+    pub fn put_flag(&mut self, t: u16) -> Result {
+        self.put(t, &[])
+    }
+
+    /// Adds a string attribute made of `parts` concatenated, NUL-terminated
+    /// (at most 63 bytes before the NUL).
+    pub fn put_str(&mut self, t: u16, parts: &[&str]) -> Result {
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        for p in parts {
+            let end = n + p.len();
+            buf.get_mut(n..end)
+                .ok_or(EINVAL)?
+                .copy_from_slice(p.as_bytes());
+            n = end;
+        }
+        if n >= buf.len() {
+            return Err(EINVAL);
+        }
+        self.put(t, buf.get(..=n).ok_or(EINVAL)?)
+    }
+
     /// Adds a `u16` attribute.
     pub fn put_u16(&mut self, t: u16, v: u16) -> Result {
         self.put(t, &v.to_ne_bytes())

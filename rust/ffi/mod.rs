@@ -10,4 +10,6 @@ pub mod genl;
 pub mod net;
 pub mod netfilter;
 pub mod pernet;
+pub mod rcu;
+pub mod route;
 pub mod skb;

@@ -6,13 +6,17 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
+use crate::alloc_table::{Cursor, Kind};
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
+use crate::server::broadcast_invalidate_all;
 use crate::state::RouterNet;
+use crate::uapi::block_kind;
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
+use kernel::sync::atomic::Relaxed;
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
 
@@ -30,12 +34,22 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // HOOK (output only)
     PolicyEntry::new(AttrType::Reject), // PACKETS (output only)
     PolicyEntry::new(AttrType::Reject), // PAD
+    PolicyEntry::new(AttrType::Reject), // HOST_ADDR (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_REVOKED (output only)
+    PolicyEntry::new(AttrType::Reject), // BLOCK_KIND (output only)
+    PolicyEntry::new(AttrType::Reject), // BLOCK_LOWEST (output only)
+    PolicyEntry::new(AttrType::Reject), // BLOCK_COUNT (output only)
+    PolicyEntry::new(AttrType::Reject), // BLOCK_EXPIRES (output only)
+    PolicyEntry::new(AttrType::Reject), // STAT_NAME (output only)
+    PolicyEntry::new(AttrType::Reject), // STAT_VALUE (output only)
 ];
 
-static OPS: [Op; 3] = [
+static OPS: [Op; 5] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
+    Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, false),
+    Op::dumpit::<GetPapStats>(cmd::GET_PAP_STATS, false),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -112,7 +126,21 @@ impl DoIt for SetConfig {
         let lan = resolve(checked.lan_name, a::LAN_IFNAME)?;
         let wan = resolve(checked.wan_name, a::WAN_IFNAME)?;
         let mut cfg = st.config.lock();
-        *cfg = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
+        let next = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
+        let (old, new) = (*cfg, next);
+        *cfg = next;
+        if (old.ports, old.spis) != (new.ports, new.spis) {
+            // Blocks outside the new pools are retired.
+            st.tables
+                .write(|t, _| t.set_pools(new.ports, new.spis, |_| {}));
+        }
+        let lan = new.lan.map_or(0, |i| i.ifindex);
+        st.lan_ifindex.store(lan, Relaxed);
+        if lan != 0 && old.lan.map(|i| i.ifindex) != Some(lan) {
+            // A (new) LAN: hosts there may hold blocks of an earlier
+            // instance; tell them everything is invalid.
+            let _ = broadcast_invalidate_all(st, req.net(), lan);
+        }
         Ok(())
     }
 }
@@ -132,5 +160,74 @@ impl DumpIt for GetCounters {
                 pad: a::PAD,
             },
         )
+    }
+}
+
+struct GetBlocks;
+
+impl DumpIt for GetBlocks {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let start = Cursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
+        // Messages are built under the table lock: `nla_put` into the
+        // preallocated dump buffer neither sleeps nor allocates.
+        let next = st
+            .tables
+            .write(|t, now| -> Result<Option<Cursor>> {
+                for (cur, b) in t.blocks_from(start) {
+                    if b.retiring {
+                        continue;
+                    }
+                    let revoked = t.host_info(b.slot).is_some_and(|h| h.revoked);
+                    let added = dump.entry(cmd::GET_BLOCKS, |m| {
+                        m.put_be32(a::HOST_ADDR, b.host.octets())?;
+                        if revoked {
+                            m.put_flag(a::HOST_REVOKED)?;
+                        }
+                        let kind = match b.kind {
+                            Kind::Port => block_kind::PORTS,
+                            Kind::Spi => block_kind::SPIS,
+                        };
+                        m.put_u8(a::BLOCK_KIND, kind)?;
+                        m.put_u32(a::BLOCK_LOWEST, b.lowest)?;
+                        m.put_u32(a::BLOCK_COUNT, b.count)?;
+                        if let Some(e) = b.expires {
+                            let left = u32::try_from(e.saturating_sub(now)).unwrap_or(u32::MAX);
+                            m.put_u32(a::BLOCK_EXPIRES, left)?;
+                        }
+                        Ok(())
+                    })?;
+                    if !added {
+                        return Ok(Some(cur));
+                    }
+                }
+                Ok(None)
+            })
+            .ok_or(ENOMEM)??;
+        // Done: park the cursor past the end so that the next call adds
+        // nothing and ends the dump.
+        dump.set_cursor(next.map_or(usize::MAX, |c| c.raw() as usize));
+        Ok(())
+    }
+}
+
+struct GetPapStats;
+
+impl DumpIt for GetPapStats {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let mut i = dump.cursor();
+        while let Some((prefix, name, value)) = st.pap.entry(i) {
+            let added = dump.entry(cmd::GET_PAP_STATS, |m| {
+                m.put_str(a::STAT_NAME, &[prefix, name])?;
+                m.put_u64(a::STAT_VALUE, value, a::PAD)
+            })?;
+            if !added {
+                break;
+            }
+            i += 1;
+        }
+        dump.set_cursor(i);
+        Ok(())
     }
 }

@@ -3,14 +3,19 @@
 //! The router's per-namespace state and hooks.
 
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{new_mutex, sync::Mutex};
 
 use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
 use crate::ffi::net::Net;
-use crate::ffi::netfilter::HookOps;
+use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
+use crate::ffi::rcu::real_seconds;
+use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
+use crate::server::PapStats;
+use crate::tables::Tables;
 
 /// Hook priority: after IPv4 defragmentation (`NF_IP_PRI_CONNTRACK_DEFRAG`,
 /// -400, once the data path enables it) and before connection tracking
@@ -23,6 +28,17 @@ pub struct RouterNet {
     /// The configuration; writers are netlink requests.
     #[pin]
     pub config: Mutex<RouterConfig>,
+    /// The LAN interface index for the packet path (0: not configured),
+    /// published by `SET_CONFIG` after the configuration.
+    pub lan_ifindex: Atomic<u32>,
+    /// The port and SPI allocation tables.
+    #[pin]
+    pub tables: Tables,
+    /// The router epoch: changes when the module (re)starts, so that hosts
+    /// notice and ask again.
+    pub epoch: u32,
+    /// PAP server counters.
+    pub pap: PapStats,
     /// Packets seen per hook.
     pub counters: HookCounters,
 }
@@ -33,8 +49,14 @@ impl PernetData for RouterNet {
     }
 
     fn new(_net: &Net) -> impl PinInit<Self, Error> {
+        // Seconds since the epoch, never 0 (0 means "none" on the wire).
+        let epoch = (real_seconds() as u32).max(1);
         try_pin_init!(RouterNet {
             config <- new_mutex!(RouterConfig::default()),
+            lan_ifindex: Atomic::new(0),
+            tables <- Tables::new(),
+            epoch,
+            pap: PapStats::new(),
             counters: HookCounters::new(),
         })
     }
@@ -46,8 +68,24 @@ impl HasCounters for RouterNet {
     }
 }
 
+/// `PRE_ROUTING`: counts, and serves PAP from the LAN.
+pub struct PreRouting;
+
+impl NetHook for PreRouting {
+    fn hook(skb: &SkBuff, state: &HookState) -> Verdict {
+        let Some(st) = Pernet::<RouterNet>::get(state.net()) else {
+            return Verdict::Accept;
+        };
+        st.counters.count(state.hook());
+        if st.lan_ifindex.load(Relaxed) == 0 {
+            return Verdict::Accept;
+        }
+        crate::server::handle(st, skb, state).unwrap_or(Verdict::Accept)
+    }
+}
+
 static HOOKS: [HookOps; 5] = [
-    HookOps::new::<CountHook<RouterNet>>(PRE_ROUTING, PRIORITY),
+    HookOps::new::<PreRouting>(PRE_ROUTING, PRIORITY),
     HookOps::new::<CountHook<RouterNet>>(LOCAL_IN, PRIORITY),
     HookOps::new::<CountHook<RouterNet>>(FORWARD, PRIORITY),
     HookOps::new::<CountHook<RouterNet>>(LOCAL_OUT, PRIORITY),

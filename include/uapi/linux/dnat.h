@@ -35,6 +35,12 @@
  *     EPERM   caller lacks CAP_NET_ADMIN
  * DNAT_ROUTER_CMD_GET_COUNTERS (dumpit): one message per IPv4 hook point
  *   with HOOK and PACKETS.
+ * DNAT_ROUTER_CMD_GET_BLOCKS (dumpit): one message per allocated block
+ *   (ports or SPIs) with HOST_ADDR, BLOCK_KIND, BLOCK_LOWEST, BLOCK_COUNT,
+ *   BLOCK_EXPIRES (if the lease expires) and HOST_REVOKED (if revoked).
+ * DNAT_ROUTER_CMD_GET_PAP_STATS (dumpit): one message per PAP server
+ *   counter (messages handled by type, messages dropped by reason) with
+ *   STAT_NAME and STAT_VALUE.
  *
  * Host commands
  * -------------
@@ -58,6 +64,8 @@ enum dnat_router_cmd {
 	DNAT_ROUTER_CMD_GET_CONFIG = 1,
 	DNAT_ROUTER_CMD_SET_CONFIG = 2,
 	DNAT_ROUTER_CMD_GET_COUNTERS = 3,
+	DNAT_ROUTER_CMD_GET_BLOCKS = 4,
+	DNAT_ROUTER_CMD_GET_PAP_STATS = 5,
 	__DNAT_ROUTER_CMD_MAX
 };
 #define DNAT_ROUTER_CMD_MAX (__DNAT_ROUTER_CMD_MAX - 1)
@@ -76,9 +84,22 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_HOOK = 10,	/* u32, NF_INET_*, output only */
 	DNAT_ROUTER_A_PACKETS = 11,	/* u64, output only */
 	DNAT_ROUTER_A_PAD = 12,
+	DNAT_ROUTER_A_HOST_ADDR = 13,	/* __be32, a host's LAN address */
+	DNAT_ROUTER_A_HOST_REVOKED = 14,	/* flag, the host is revoked */
+	DNAT_ROUTER_A_BLOCK_KIND = 15,	/* u8, enum dnat_block_kind */
+	DNAT_ROUTER_A_BLOCK_LOWEST = 16,	/* u32, first port or SPI */
+	DNAT_ROUTER_A_BLOCK_COUNT = 17,	/* u32, ports or SPIs in the block */
+	DNAT_ROUTER_A_BLOCK_EXPIRES = 18,	/* u32, seconds left; absent: never */
+	DNAT_ROUTER_A_STAT_NAME = 19,	/* NUL string, a PAP counter's name */
+	DNAT_ROUTER_A_STAT_VALUE = 20,	/* u64, its value */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)
+
+enum dnat_block_kind {
+	DNAT_BLOCK_PORTS = 1,
+	DNAT_BLOCK_SPIS = 2,
+};
 
 enum dnat_host_cmd {
 	DNAT_HOST_CMD_UNSPEC = 0,

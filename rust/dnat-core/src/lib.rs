@@ -18,5 +18,7 @@ pub mod alloc_table;
 pub mod checksum;
 pub mod config;
 pub mod hooks;
+pub mod ipv4;
 pub mod pap;
+pub mod pap_server;
 pub mod uapi;

@@ -35,8 +35,23 @@ pub mod router_cmd {
     pub const SET_CONFIG: u8 = 2;
     /// Dump the per-hook packet counters (dumpit), one message per hook.
     pub const GET_COUNTERS: u8 = 3;
+    /// Dump the allocated blocks (dumpit), one message per block, with
+    /// `HOST_ADDR`, `BLOCK_KIND`, `BLOCK_LOWEST`, `BLOCK_COUNT`,
+    /// `BLOCK_EXPIRES`, and `HOST_REVOKED` (flag) for revoked hosts.
+    pub const GET_BLOCKS: u8 = 4;
+    /// Dump the PAP server's counters (dumpit), one message per counter,
+    /// with `STAT_NAME` and `STAT_VALUE`.
+    pub const GET_PAP_STATS: u8 = 5;
     /// Highest command.
-    pub const MAX: u8 = GET_COUNTERS;
+    pub const MAX: u8 = GET_PAP_STATS;
+}
+
+/// `BLOCK_KIND` values.
+pub mod block_kind {
+    /// TCP/UDP ports.
+    pub const PORTS: u8 = 1;
+    /// IPsec SPIs.
+    pub const SPIS: u8 = 2;
 }
 
 /// Router family attributes (`enum dnat_router_attr`).
@@ -67,8 +82,24 @@ pub mod router_attr {
     pub const PACKETS: u16 = 11;
     /// Padding for 64-bit attributes.
     pub const PAD: u16 = 12;
+    /// A host's LAN address (u32, network byte order), in block dumps.
+    pub const HOST_ADDR: u16 = 13;
+    /// Flag: the host is revoked, in block dumps.
+    pub const HOST_REVOKED: u16 = 14;
+    /// `block_kind` (u8), in block dumps.
+    pub const BLOCK_KIND: u16 = 15;
+    /// First port or SPI of a block (u32), in block dumps.
+    pub const BLOCK_LOWEST: u16 = 16;
+    /// Number of ports or SPIs of a block (u32), in block dumps.
+    pub const BLOCK_COUNT: u16 = 17;
+    /// Seconds until the block's lease expires (u32; absent: no expiry).
+    pub const BLOCK_EXPIRES: u16 = 18;
+    /// Name of a PAP counter (NUL-terminated string), in PAP stats dumps.
+    pub const STAT_NAME: u16 = 19;
+    /// Value of a PAP counter (u64), in PAP stats dumps.
+    pub const STAT_VALUE: u16 = 20;
     /// Highest attribute.
-    pub const MAX: u16 = PAD;
+    pub const MAX: u16 = STAT_VALUE;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -144,6 +175,8 @@ mod tests {
             ("DNAT_ROUTER_CMD_GET_CONFIG", router_cmd::GET_CONFIG),
             ("DNAT_ROUTER_CMD_SET_CONFIG", router_cmd::SET_CONFIG),
             ("DNAT_ROUTER_CMD_GET_COUNTERS", router_cmd::GET_COUNTERS),
+            ("DNAT_ROUTER_CMD_GET_BLOCKS", router_cmd::GET_BLOCKS),
+            ("DNAT_ROUTER_CMD_GET_PAP_STATS", router_cmd::GET_PAP_STATS),
             ("DNAT_ROUTER_CMD_MAX", router_cmd::MAX),
             ("DNAT_HOST_CMD_GET_CONFIG", host_cmd::GET_CONFIG),
             ("DNAT_HOST_CMD_SET_CONFIG", host_cmd::SET_CONFIG),
@@ -166,6 +199,14 @@ mod tests {
             ("DNAT_ROUTER_A_HOOK", router_attr::HOOK),
             ("DNAT_ROUTER_A_PACKETS", router_attr::PACKETS),
             ("DNAT_ROUTER_A_PAD", router_attr::PAD),
+            ("DNAT_ROUTER_A_HOST_ADDR", router_attr::HOST_ADDR),
+            ("DNAT_ROUTER_A_HOST_REVOKED", router_attr::HOST_REVOKED),
+            ("DNAT_ROUTER_A_BLOCK_KIND", router_attr::BLOCK_KIND),
+            ("DNAT_ROUTER_A_BLOCK_LOWEST", router_attr::BLOCK_LOWEST),
+            ("DNAT_ROUTER_A_BLOCK_COUNT", router_attr::BLOCK_COUNT),
+            ("DNAT_ROUTER_A_BLOCK_EXPIRES", router_attr::BLOCK_EXPIRES),
+            ("DNAT_ROUTER_A_STAT_NAME", router_attr::STAT_NAME),
+            ("DNAT_ROUTER_A_STAT_VALUE", router_attr::STAT_VALUE),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
@@ -178,7 +219,7 @@ mod tests {
             assert_eq!(value(n), i64::from(v), "{n}");
         }
         // Every enum value in the header is checked above (plus UNSPECs).
-        let listed = cmds.len() + attrs.len() + 4;
+        let listed = cmds.len() + attrs.len() + 4 + 2;
         assert_eq!(header_values().len(), listed);
     }
 
@@ -192,5 +233,7 @@ mod tests {
             "#define DNAT_GENL_VERSION {FAMILY_VERSION}\n"
         )));
         assert!(HEADER.contains(&std::format!("#define DNAT_IFNAME_MAX {IFNAME_MAX}\n")));
+        assert_eq!(value("DNAT_BLOCK_PORTS"), i64::from(block_kind::PORTS));
+        assert_eq!(value("DNAT_BLOCK_SPIS"), i64::from(block_kind::SPIS));
     }
 }

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The PAP server in the router module, driven by dnatctl's userspace PAP
+# client (raw ICMP socket) on hosts without the host module: disjoint
+# grants, partial grants, releases, leases, the invalidate-all broadcast,
+# and malformed or unauthorised PAP refused, counted, changing nothing.
+#
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
+#                 |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+capture=
+finish() {
+	[ -n "$capture" ] && kill "$capture" 2>/dev/null
+	cleanup_netns
+}
+trap finish EXIT
+topology
+TMP=$(mktemp -d)
+
+stat() { nrouter "$DNATCTL" --json router stats | jq -r ".stats.$1"; }
+blocks() { nrouter "$DNATCTL" --json router blocks | jq -c '[.blocks[] | {host,kind,lowest,count}]'; }
+pap() { local ns=$1; shift; n "$ns" "$DNATCTL" --json pap "$@" router 10.0.0.7; }
+
+# The router announces invalidate-all on the LAN when it gets its LAN.
+nh1 tcpdump -q -n -i eth0 -c 1 -w "$TMP/inval.pcap" 'icmp[0] == 36' 2>/dev/null &
+capture=$!
+sleep 1
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-20099 spis 0x1000-0x1fff
+for _ in $(seq 50); do kill -0 "$capture" 2>/dev/null || break; sleep 0.1; done
+capture=
+expect_eq "h1 received the router's invalidate-all broadcast" \
+	"$(tcpdump -r "$TMP/inval.pcap" -n 2>/dev/null | grep -c 'ICMP type-#36')" 1
+expect_eq "invalidate-all counted" "$(stat invalidate_all_sent)" 1
+
+# -- grants
+g1=$(pap h1 request ports 16 high)
+g2=$(pap h2 request ports 16 high)
+expect_eq "h1 granted ports 20000+16" "$(jq -c '[.lowest,.count]' <<<"$g1")" '[20000,16]'
+expect_eq "h2 granted the next 16, disjoint" "$(jq -c '[.lowest,.count]' <<<"$g2")" '[20016,16]'
+expect_eq "grants carry the default lease" "$(jq -r .lease <<<"$g1")" 3600
+s1=$(pap h1 request spis 256)
+expect_eq "h1 granted SPIs 0x1000+256" "$(jq -c '[.lowest,.count]' <<<"$s1")" '[4096,256]'
+expect_eq "router lists exactly the three blocks" "$(blocks)" \
+	'[{"host":"10.0.0.1","kind":"ports","lowest":20000,"count":16},{"host":"10.0.0.1","kind":"spis","lowest":4096,"count":256},{"host":"10.0.0.3","kind":"ports","lowest":20016,"count":16}]'
+
+# -- partial grant, then nothing left
+g3=$(pap h2 request ports 200 high)
+expect_eq "partial grant: the 68 ports left" "$(jq -c '[.lowest,.count]' <<<"$g3")" '[20032,68]'
+rc=0; out=$(pap h1 request ports 8 high) || rc=$?
+expect_eq "empty pool: refused with exit status 1" "$rc" 1
+expect_eq "empty pool: reason no_space" "$(jq -r .refused <<<"$out")" no_space
+rc=0; out=$(pap h1 request ports 8 low) || rc=$?
+expect_eq "no low ports in the pool: refused" "$rc $(jq -r .refused <<<"$out")" "1 no_space"
+expect_eq "grants and refusals counted" "$(stat granted) $(stat refused)" "4 2"
+
+# -- release: only one's own
+rc=0; n h1 "$DNATCTL" pap release ports 20016 16 router 10.0.0.7 >/dev/null 2>&1 || rc=$?
+expect_eq "h1 cannot release h2's block" "$rc" 1
+check "h2 releases its 68-port block" n h2 "$DNATCTL" pap release ports 20032 68 router 10.0.0.7
+expect_eq "the released block is gone" "$(blocks | jq -c '[.[] | select(.host == "10.0.0.3") | .lowest]')" '[20016]'
+expect_eq "release counters" "$(stat released) $(stat release_refused)" "1 1"
+
+# -- malformed and unauthorised PAP: dropped, counted, nothing changes
+before=$(blocks)
+raw() { n "$1" python3 "$TOP/qemu-tests/pap_raw.py" "${@:2}"; }
+raw h1 10.0.0.7 bad-checksum
+raw h1 10.0.0.7 truncated
+raw h1 10.0.0.7 wrong-code
+raw h1 10.0.0.7 zero-count
+raw h1 10.0.0.7 too-long
+n ext2 ip route add 10.0.0.7/32 via 203.0.113.30
+raw ext2 10.0.0.7 request
+nh1 ip addr add 10.0.9.9/32 dev eth0
+raw h1 10.0.0.7 request 10.0.9.9
+raw h1 10.0.0.3 request
+sleep 1
+expect_eq "bad checksum counted" "$(stat malformed_bad_checksum)" 1
+expect_eq "truncated counted" "$(stat malformed_too_short)" 1
+expect_eq "unknown code counted" "$(stat malformed_unknown_code)" 1
+expect_eq "zero count counted" "$(stat malformed_zero_count)" 1
+expect_eq "too long counted" "$(stat malformed_bad_length)" 1
+expect_eq "PAP from the WAN side counted" "$(stat dropped_wrong_interface)" 1
+expect_eq "PAP from outside the LAN prefix counted" "$(stat dropped_bad_source)" 1
+expect_eq "tables unchanged by bad PAP" "$(blocks)" "$before"
+expect_eq "no reply was sent for bad PAP (8 replies in all)" "$(stat replied)" 8
+expect_eq "PAP to another host is not the router's" "$(stat dropped_not_for_router)" 0
+
+# -- leases: a block nobody renews expires
+g4=$(pap h2 request ports 4 high lease 2)
+expect_eq "short lease granted" "$(jq -r .lease <<<"$g4")" 2
+sleep 3
+expect_eq "expired block no longer listed" \
+	"$(blocks | jq -c "[.[] | select(.lowest == $(jq .lowest <<<"$g4"))] | length")" 0
+
+# -- a configured router restarts: new epoch, empty tables, broadcast again
+epoch1=$(jq -r .epoch <<<"$g1")
+rmmod dnat_router
+insmod "$TOP/rust/dnat_router.ko"
+sleep 1
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-20099 spis 0x1000-0x1fff
+expect_eq "after a restart the tables are empty" "$(blocks)" '[]'
+g5=$(pap h1 request ports 16 high)
+check "after a restart the epoch differs ($epoch1 -> $(jq -r .epoch <<<"$g5"))" \
+	test "$(jq -r .epoch <<<"$g5")" != "$epoch1"
+rm -rf "$TMP"

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RCU grace-period polling and the kernel clocks the tables use.
+//!
+//! C headers: [`include/linux/rcupdate.h`], [`include/linux/timekeeping.h`].
+
+use kernel::bindings;
+
+/// A point in RCU time: [`GraceCookie::elapsed`] tells, without blocking,
+/// whether a full grace period has passed since it was taken
+/// (`get_state_synchronize_rcu` / `poll_state_synchronize_rcu`).
+#[derive(Debug, Clone, Copy)]
+pub struct GraceCookie(kernel::ffi::c_ulong);
+
+impl GraceCookie {
+    /// Takes a cookie now. Callable from any context.
+    pub fn now() -> Self {
+        // SAFETY: no preconditions.
+        Self(unsafe { bindings::get_state_synchronize_rcu() })
+    }
+
+    /// Whether a grace period has elapsed since the cookie was taken.
+    pub fn elapsed(&self) -> bool {
+        // SAFETY: no preconditions; the cookie came from
+        // `get_state_synchronize_rcu`.
+        unsafe { bindings::poll_state_synchronize_rcu(self.0) }
+    }
+}
+
+/// Seconds on the monotonic clock (`ktime_get_seconds`).
+pub fn monotonic_seconds() -> u64 {
+    // SAFETY: no preconditions.
+    u64::try_from(unsafe { bindings::ktime_get_seconds() }).unwrap_or(0)
+}
+
+/// Seconds since the epoch (`ktime_get_real_seconds`).
+pub fn real_seconds() -> u64 {
+    // SAFETY: no preconditions.
+    u64::try_from(unsafe { bindings::ktime_get_real_seconds() }).unwrap_or(0)
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The PAP server's packet side: recognise PAP (ICMP types 32 to 36) in
+//! `PRE_ROUTING`, check where it comes from, serve it under the table lock
+//! (`dnat-core/src/pap_server.rs`) and send the reply. PAP never reaches the
+//! stack's ICMP handler: every PAP packet is consumed here, and counted.
+
+use core::net::Ipv4Addr;
+
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
+
+use crate::config::is_unicast;
+use crate::ffi::net::Net;
+use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::route::{primary_ipv4, OwnedPacket};
+use crate::ffi::skb::SkBuff;
+use crate::ipv4::{self, proto, Header};
+use crate::pap::{self, Direction, Message, PapError};
+use crate::pap_server::{serve, Stat};
+use crate::state::RouterNet;
+
+/// TTL of PAP messages the router sends (they stay on the LAN).
+const TTL: u8 = 64;
+
+/// ICMP types that carry PAP.
+const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
+
+/// The server's counters: one per [`Stat`], one per malformed-message
+/// reason ([`PapError`]).
+pub struct PapStats {
+    stats: [Atomic<u64>; Stat::COUNT],
+    malformed: [Atomic<u64>; PapError::COUNT],
+}
+
+impl PapStats {
+    /// All zero.
+    pub const fn new() -> Self {
+        Self {
+            stats: [const { Atomic::new(0) }; Stat::COUNT],
+            malformed: [const { Atomic::new(0) }; PapError::COUNT],
+        }
+    }
+
+    fn bump(&self, s: Stat) {
+        if let Some(c) = self.stats.get(s.index()) {
+            c.add(1, Relaxed);
+        }
+    }
+
+    fn bump_malformed(&self, e: PapError) {
+        if let Some(c) = self.malformed.get(e.index()) {
+            c.add(1, Relaxed);
+        }
+    }
+
+    /// Number of counters, for dumps.
+    pub const LEN: usize = Stat::COUNT + PapError::COUNT;
+
+    /// Counter `i` (0..[`Self::LEN`]): a name prefix, a name and the value.
+    pub fn entry(&self, i: usize) -> Option<(&'static str, &'static str, u64)> {
+        if let Some(s) = Stat::ALL.get(i) {
+            return Some(("", s.name(), self.stats.get(i)?.load(Relaxed)));
+        }
+        let j = i.checked_sub(Stat::COUNT)?;
+        let e = PapError::ALL.get(j)?;
+        Some(("malformed_", e.name(), self.malformed.get(j)?.load(Relaxed)))
+    }
+}
+
+impl Default for PapStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Reads the IPv4 header of `skb`, if it is a valid one.
+fn header(skb: &SkBuff) -> Option<Header> {
+    let len = usize::try_from(skb.len()).ok()?;
+    let mut b = [0u8; 60];
+    skb.copy_from_network(0, b.get_mut(..ipv4::HEADER_LEN)?)
+        .ok()?;
+    let hl = usize::from(b[0] & 0x0f) * 4;
+    if hl > ipv4::HEADER_LEN {
+        skb.copy_from_network(0, b.get_mut(..hl)?).ok()?;
+    }
+    Header::parse(&b, len).ok()
+}
+
+/// Handles `skb` if it is PAP; `None` if it is not (the caller goes on).
+pub fn handle(st: &RouterNet, skb: &SkBuff, hs: &HookState) -> Option<Verdict> {
+    let h = header(skb)?;
+    if h.protocol != proto::ICMP || h.frag_offset != 0 {
+        return None;
+    }
+    let mut ty = [0u8; 1];
+    skb.copy_from_network(h.header_len, &mut ty).ok()?;
+    if !PAP_TYPES.contains(&ty[0]) {
+        return None;
+    }
+    if let Err(s) = serve_packet(st, skb, hs, &h) {
+        st.pap.bump(s);
+    }
+    Some(Verdict::Drop)
+}
+
+fn serve_packet(st: &RouterNet, skb: &SkBuff, hs: &HookState, h: &Header) -> Result<(), Stat> {
+    let lan = st.lan_ifindex.load(Relaxed);
+    if lan == 0 {
+        return Err(Stat::NotConfigured);
+    }
+    if hs.in_ifindex() != Some(lan) {
+        return Err(Stat::WrongInterface);
+    }
+    if h.is_fragment {
+        return Err(Stat::Fragment);
+    }
+    let net = hs.net();
+    let (lan_addr, mask) = primary_ipv4(net, lan).ok_or(Stat::NotConfigured)?;
+    if h.src == lan_addr {
+        // Our own invalidate-all broadcast, looped back to the stack.
+        return Ok(());
+    }
+    if h.dst != lan_addr {
+        return Err(Stat::NotForRouter);
+    }
+    let bcast = Ipv4Addr::from(u32::from(lan_addr) | !u32::from(mask));
+    if !ipv4::in_prefix(h.src, lan_addr, mask)
+        || !is_unicast(h.src)
+        || h.src == lan_addr
+        || h.src == bcast
+    {
+        return Err(Stat::BadSource);
+    }
+    let len = h.total_len.saturating_sub(h.header_len);
+    if len > pap::MAX_LEN {
+        st.pap.bump_malformed(PapError::BadLength);
+        return Ok(());
+    }
+    let mut buf = [0u8; pap::MAX_LEN];
+    let buf = buf.get_mut(..len).ok_or(Stat::NotConfigured)?;
+    if skb.copy_from_network(h.header_len, buf).is_err() {
+        st.pap.bump_malformed(PapError::TooShort);
+        return Ok(());
+    }
+    let msg = match pap::decode(buf, Direction::ToRouter) {
+        Ok(m) => m,
+        Err(e) => {
+            st.pap.bump_malformed(e);
+            return Ok(());
+        }
+    };
+    let (reply, stat) = st
+        .tables
+        .write(|t, now| serve(t, h.src, &msg, now, st.epoch))
+        .ok_or(Stat::NotConfigured)?;
+    st.pap.bump(stat);
+    if let Some(r) = reply {
+        let s = match send(net, lan_addr, h.src, lan, &r) {
+            Ok(()) => Stat::Replied,
+            Err(_) => Stat::SendFailed,
+        };
+        st.pap.bump(s);
+    }
+    Ok(())
+}
+
+/// Sends PAP message `m` from the router's LAN address to `dst` out of the
+/// LAN interface.
+pub fn send(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, m: &Message) -> Result {
+    let mut out = [0u8; pap::MAX_LEN];
+    let n = pap::encode(m, &mut out).map_err(|_| EINVAL)?;
+    let payload = out.get(..n).ok_or(EINVAL)?;
+    let hdr = ipv4::build(src, dst, proto::ICMP, TTL, n).ok_or(EINVAL)?;
+    OwnedPacket::ipv4(&hdr, payload)?.send(net, src, dst, Some(lan), proto::ICMP)
+}
+
+/// Tells every host on the LAN that everything was invalidated (router
+/// start, reconfiguration, reset): an invalidate-all to the limited
+/// broadcast address out of the LAN interface.
+pub fn broadcast_invalidate_all(st: &RouterNet, net: &Net, lan: u32) -> Result {
+    let (lan_addr, _) = primary_ipv4(net, lan).ok_or(EADDRNOTAVAIL)?;
+    let m = Message::InvalidateAll {
+        dir: Direction::ToHost,
+        scope: pap::scope::ALL,
+        ext: Some(pap::Trailer {
+            xid: 0,
+            epoch: st.epoch,
+            lease: 0,
+        }),
+    };
+    let r = send(net, lan_addr, Ipv4Addr::BROADCAST, lan, &m);
+    st.pap.bump(if r.is_ok() {
+        Stat::InvalidateAllSent
+    } else {
+        Stat::SendFailed
+    });
+    r
+}

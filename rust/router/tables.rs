@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel glue for the allocation tables (`dnat-core/src/alloc_table.rs`):
+//! the per-namespace storage, the writer lock, grace periods and leases.
+//!
+//! Readers (the packet path) use [`Tables::shared`] without a lock. Writers
+//! (the PAP server in softirq context, netlink in process context) go
+//! through [`Tables::write`], which holds an IRQ-disabling spinlock (so both
+//! contexts may take it) and, before the operation:
+//!
+//! - finishes the pending grace period if RCU says it has elapsed
+//!   (`poll_state_synchronize_rcu`), freeing what was retired before it;
+//! - expires leases that are due.
+//!
+//! and after it starts a new grace period if something was retired. Nothing
+//! blocks: retired ports and SPIs are reusable at the first write after a
+//! grace period.
+
+use core::sync::atomic::{AtomicU16, AtomicU32};
+
+use kernel::prelude::*;
+use kernel::{new_spinlock_irq, sync::SpinLockIrq};
+
+use crate::alloc_table::{
+    AllocTable, BlockRef, GraceToken, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState,
+};
+use crate::ffi::rcu::{monotonic_seconds, GraceCookie};
+
+/// Hosts a namespace's tables hold (about 0.5 MiB of tables).
+pub const HOSTS: usize = 256;
+
+struct Writer {
+    host_slots: KVVec<HostSlot>,
+    port_list: KVVec<BlockRef>,
+    spi_list: KVVec<BlockRef>,
+    st: WriterState,
+    grace: Option<(GraceToken, GraceCookie)>,
+}
+
+/// One namespace's allocation tables.
+#[pin_data]
+pub struct Tables {
+    ports: KVVec<AtomicU16>,
+    hosts: KVVec<AtomicU32>,
+    spi_index: KVVec<SpiEntry>,
+    spi_ctl: AtomicU32,
+    #[pin]
+    writer: SpinLockIrq<Writer>,
+}
+
+fn filled<T>(n: usize, f: impl Fn() -> T) -> Result<KVVec<T>> {
+    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        v.push(f(), GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
+impl Tables {
+    /// Empty tables for [`HOSTS`] hosts.
+    pub fn new() -> impl PinInit<Self, Error> {
+        let l = Layout { hosts: HOSTS };
+        try_pin_init!(Self {
+            ports: filled(l.port_map_len(), || AtomicU16::new(0))?,
+            hosts: filled(l.host_addrs_len(), || AtomicU32::new(0))?,
+            spi_index: filled(l.spi_index_len(), SpiEntry::default)?,
+            spi_ctl: AtomicU32::new(0),
+            writer <- new_spinlock_irq!(Writer {
+                host_slots: filled(l.host_slots_len(), || HostSlot::EMPTY)?,
+                port_list: filled(l.port_list_len(), BlockRef::default)?,
+                spi_list: filled(l.spi_list_len(), BlockRef::default)?,
+                st: WriterState::new(Settings::DEFAULT),
+                grace: None,
+            }),
+        })
+    }
+
+    /// The lock-free reader view.
+    pub fn shared(&self) -> Option<Shared<'_>> {
+        Shared::new(&self.ports, &self.hosts, &self.spi_index, &self.spi_ctl).ok()
+    }
+
+    /// Runs `f` on the writer view, under the lock, with the current time.
+    pub fn write<R>(&self, f: impl FnOnce(&mut AllocTable<'_>, u64) -> R) -> Option<R> {
+        let shared = self.shared()?;
+        let mut guard = self.writer.lock();
+        let Writer {
+            host_slots,
+            port_list,
+            spi_list,
+            st,
+            grace,
+        } = &mut *guard;
+        let mut t = AllocTable::new(shared, host_slots, port_list, spi_list, st).ok()?;
+        let now = monotonic_seconds();
+        if let Some((token, cookie)) = *grace {
+            if cookie.elapsed() {
+                t.finish_grace(token);
+                *grace = None;
+            }
+        }
+        if t.next_expiry().is_some_and(|e| e <= now) {
+            t.expire(now, |_| {});
+        }
+        let r = f(&mut t, now);
+        if grace.is_none() {
+            if let Some(token) = t.start_grace() {
+                *grace = Some((token, GraceCookie::now()));
+            }
+        }
+        Some(r)
+    }
+
+    /// Bytes of table memory.
+    pub fn bytes(&self) -> usize {
+        Layout { hosts: HOSTS }.bytes()
+    }
+}
