@@ -19,6 +19,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '%s# %s\n' "${NS:+[$NS] }" "$*"; if [ -n "${NS:-}" ]; then n "$NS" "$@"; else "$@"; fi; }
 
 say "Loading the modules (their KUnit suites run at load)"
+run modprobe -a nf_defrag_ipv4 ipip
 run insmod "$TOP/rust/dnat_router.ko"
 run insmod "$TOP/rust/dnat_host.ko"
 grep -h -E '^\s*(ok|not ok) ' /sys/kernel/debug/kunit/dnat_*/results | sed 's/^/    kunit: /'

@@ -16,8 +16,10 @@ SCENARIO=guest
 
 mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
 mkdir -p /run/netns
-# The guest sees the host root read-only: scratch space for the scenarios.
-touch /tmp/.w 2>/dev/null && rm -f /tmp/.w || mount -t tmpfs none /tmp
+# The guest sees the host root read-only (and the checkout may live under
+# /tmp): scratch space for the scenarios is in the shared output directory.
+export TMPDIR=$out/tmp
+mkdir -p "$TMPDIR"
 echo "guest: $(uname -r), $(nproc) CPUs"
 
 if [ "$mode" = demo ]; then
@@ -26,6 +28,10 @@ fi
 
 # The guest must have no way out: only the loopback device exists.
 expect_eq "guest has no network device but lo" "$(ls /sys/class/net | tr '\n' ' ')" "lo "
+
+# The router module uses nf_defrag_ipv4 (reassembly before its hooks);
+# hosts without the host module use the kernel's ipip tunnels.
+check "modprobe nf_defrag_ipv4 and ipip" modprobe -a nf_defrag_ipv4 ipip
 
 # Load the modules: their KUnit suites run at load time.
 check "insmod dnat_router.ko" insmod "$TOP/rust/dnat_router.ko"

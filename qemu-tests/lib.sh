@@ -111,8 +111,22 @@ topology() {
 	attach ext eth0 inet 203.0.113.3/24
 	attach ext2 eth0 inet 203.0.113.66/24
 	n router sysctl -qw net.ipv4.ip_forward=1
+	# Hosts send from the shared public address, which is also the
+	# router's own WAN address: the router must accept it on the LAN.
+	n router sysctl -qw net.ipv4.conf.lan0.accept_local=1
 	nh1 ip route add default via 10.0.0.7
 	nh2 ip route add default via 10.0.0.7
 	next ip route add 10.0.0.0/24 via 203.0.113.30
 	n ext2 ip route add 10.0.0.0/24 via 203.0.113.30
+}
+
+# dnat_host_ipip NS LANADDR: a host without the host module: a standard ipip
+# tunnel to the router carrying the shared public address, and a route to
+# the Internet segment through it.
+dnat_host_ipip() {
+	local ns=$1 lanaddr=$2
+	n "$ns" ip link add dnat0 type ipip local "$lanaddr" remote 10.0.0.7
+	n "$ns" ip link set dnat0 up
+	n "$ns" ip addr add 203.0.113.30/32 dev dnat0
+	n "$ns" ip route add 203.0.113.0/24 dev dnat0 src 203.0.113.30
 }

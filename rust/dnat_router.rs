@@ -14,6 +14,8 @@ use kernel::prelude::*;
 pub mod alloc_table;
 #[path = "dnat-core/src/checksum.rs"]
 pub mod checksum;
+#[path = "dnat-core/src/classify.rs"]
+pub mod classify;
 #[path = "dnat-core/src/config.rs"]
 pub mod config;
 #[path = "dnat-core/src/hooks.rs"]
@@ -28,6 +30,8 @@ pub mod pap_server;
 pub mod uapi;
 
 // The wrappers over the C bindings (all `unsafe` is there).
+#[path = "ffi/defrag.rs"]
+pub mod defrag;
 #[path = "ffi/mod.rs"]
 pub mod ffi;
 
@@ -36,6 +40,8 @@ pub mod counters;
 #[path = "common/error.rs"]
 pub mod error;
 
+#[path = "router/datapath.rs"]
+pub mod datapath;
 #[path = "router/netlink.rs"]
 pub mod netlink;
 #[path = "router/server.rs"]

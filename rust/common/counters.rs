@@ -55,7 +55,7 @@ pub trait HasCounters: PernetData {
 pub struct CountHook<T>(PhantomData<T>);
 
 impl<T: HasCounters> NetHook for CountHook<T> {
-    fn hook(_skb: &SkBuff, state: &HookState) -> Verdict {
+    fn hook(_skb: SkBuff<'_>, state: &HookState) -> Verdict {
         if let Some(s) = Pernet::<T>::get(state.net()) {
             s.counters().count(state.hook());
         }

@@ -20,6 +20,9 @@ pub enum Verdict {
     Accept,
     /// Free the packet (`NF_DROP`).
     Drop,
+    /// The hook took the packet (`NF_STOLEN`); only returned by
+    /// [`SkBuff`] operations that consume it.
+    Stolen,
 }
 
 /// The context a hook runs in (`struct nf_hook_state`).
@@ -73,7 +76,7 @@ impl HookState {
 pub trait NetHook {
     /// Called for every IPv4 packet at the hook point. Runs in softirq or
     /// process context with RCU read-side protection; must not sleep.
-    fn hook(skb: &SkBuff, state: &HookState) -> Verdict;
+    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict;
 }
 
 /// Calls `H::hook` for a packet.
@@ -87,12 +90,18 @@ unsafe extern "C" fn hook_trampoline<H: NetHook>(
     skb: *mut bindings::sk_buff,
     state: *const bindings::nf_hook_state,
 ) -> c_uint {
-    // SAFETY: netfilter passes a valid skb, owned by the hook chain for the
-    // duration of the call, and a valid state; both outlive this call.
+    let Some(skb) = core::ptr::NonNull::new(skb) else {
+        return bindings::NF_ACCEPT;
+    };
+    // SAFETY: netfilter passes a valid skb, owned by this hook for the
+    // duration of the call (a hook may consume it and return NF_STOLEN),
+    // with its network header at the IPv4 header, and a valid state; both
+    // outlive this call.
     let (skb, state) = unsafe { (SkBuff::from_raw(skb), &*state.cast::<HookState>()) };
     match H::hook(skb, state) {
         Verdict::Accept => bindings::NF_ACCEPT,
         Verdict::Drop => bindings::NF_DROP,
+        Verdict::Stolen => bindings::NF_STOLEN,
     }
 }
 

@@ -2,43 +2,67 @@
 
 //! Socket buffers (`struct sk_buff`) as netfilter hooks see them.
 //!
-//! C header: [`include/linux/skbuff.h`].
+//! C headers: [`include/linux/skbuff.h`], [`include/net/ip_tunnels.h`].
 
-use kernel::{bindings, prelude::*, types::Opaque};
+use core::marker::PhantomData;
+use core::net::Ipv4Addr;
+use core::ptr::NonNull;
 
-/// A packet borrowed by a hook.
+use kernel::{bindings, error::from_err_ptr, prelude::*};
+
+use super::net::Net;
+use super::netfilter::Verdict;
+
+/// A packet handed to a hook, by value: operations that consume the packet
+/// (sending it elsewhere) take `self`, so nothing can touch it afterwards.
 ///
 /// # Invariants
 ///
-/// Wraps a valid `sk_buff` that the caller owns for as long as the reference
-/// lives.
-#[repr(transparent)]
-pub struct SkBuff(Opaque<bindings::sk_buff>);
+/// `ptr` is a valid `sk_buff` that the hook owns for `'a`, with its network
+/// header at the start of an IPv4 header.
+pub struct SkBuff<'a> {
+    ptr: NonNull<bindings::sk_buff>,
+    _p: PhantomData<&'a mut bindings::sk_buff>,
+}
 
-impl SkBuff {
-    /// Borrows a packet.
+/// Length of an IPv4 header without options.
+const IPV4_HLEN: usize = 20;
+
+impl SkBuff<'_> {
+    /// Takes the packet a hook was called with.
     ///
     /// # Safety
     ///
-    /// `ptr` must point to a valid `sk_buff` that is not freed, and not
-    /// accessed in a conflicting way, for `'a`.
-    pub unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a SkBuff {
-        // SAFETY: transparent wrapper; validity is the caller's guarantee.
-        unsafe { &*ptr.cast::<SkBuff>() }
+    /// `ptr` must point to a valid `sk_buff` owned by the caller (a hook
+    /// invocation) for `'a`, with its network header set.
+    pub unsafe fn from_raw<'a>(ptr: NonNull<bindings::sk_buff>) -> SkBuff<'a> {
+        SkBuff {
+            ptr,
+            _p: PhantomData,
+        }
+    }
+
+    fn raw(&self) -> *mut bindings::sk_buff {
+        self.ptr.as_ptr()
     }
 
     /// Length of the packet from its current data pointer (for an IPv4 hook:
     /// from the IP header), linear and paged parts together.
     pub fn len(&self) -> u32 {
         // SAFETY: the skb is valid (type invariant); `len` is a plain field.
-        unsafe { (*self.0.get()).len }
+        unsafe { (*self.raw()).len }
+    }
+
+    /// Whether the packet has no bytes at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Copies `buf.len()` bytes of the packet, from `offset` bytes after the
     /// network (IPv4) header's start, into `buf`, whether they are in the
     /// linear part or in fragments. Fails if the packet is shorter.
     pub fn copy_from_network(&self, offset: usize, buf: &mut [u8]) -> Result {
-        let skb = self.0.get();
+        let skb = self.raw();
         // SAFETY: the skb is valid (type invariant).
         let nh = unsafe { bindings::skb_network_offset(skb) };
         let off = c_int::try_from(offset).map_err(|_| EINVAL)?;
@@ -59,8 +83,115 @@ impl SkBuff {
         Ok(())
     }
 
-    /// Whether the packet has no bytes at all.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Prepends an IPv4 header `src` -> `dst`, protocol 4 (IP in IP), DF
+    /// clear (the outer packet is fragmented rather than dropped when too
+    /// big), a fresh IP ID, TTL `ttl`, and sends it by a route to `dst`
+    /// out of `oif`. The packet itself is not changed.
+    ///
+    /// Consumes the packet: returns [`Verdict::Stolen`] when it was handed
+    /// to the output path (even if that then dropped it), or
+    /// [`Verdict::Drop`] when it could not be encapsulated (netfilter frees
+    /// it).
+    pub fn ipip_encap_send(
+        self,
+        net: &Net,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        oif: u32,
+        ttl: u8,
+    ) -> Verdict {
+        let skb = self.raw();
+        let mut fl4: bindings::flowi4 = pin_init::zeroed();
+        fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
+        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
+        fl4.__fl_common.flowic_proto = bindings::IPPROTO_IPIP as u8;
+        fl4.saddr = u32::from_ne_bytes(src.octets());
+        fl4.daddr = u32::from_ne_bytes(dst.octets());
+        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
+        // route with a reference, or an ERR_PTR.
+        let Ok(rt) = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })
+        else {
+            return Verdict::Drop;
+        };
+        // SAFETY: the skb is ours (type invariant). `skb_cow_head` makes
+        // room for the outer header (and link-layer headers) and unshares
+        // the header area; `iptunnel_handle_offloads` marks GSO packets as
+        // IPXIP4 so that they are segmented correctly. On failure the route
+        // reference is released and netfilter frees the packet.
+        let prepared = unsafe {
+            bindings::skb_cow_head(skb, (IPV4_HLEN + 128) as c_uint) == 0
+                && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
+        };
+        if !prepared {
+            // SAFETY: `rt` holds a reference we own.
+            unsafe { bindings::ip_rt_put(rt) };
+            return Verdict::Drop;
+        }
+        let Some(hdr) = outer_header(src, dst, ttl, self.len()) else {
+            // SAFETY: as above.
+            unsafe { bindings::ip_rt_put(rt) };
+            return Verdict::Drop;
+        };
+        // SAFETY: the skb is ours; `skb_cow_head` guaranteed the headroom
+        // for `skb_push`, which returns a pointer to `IPV4_HLEN` writable
+        // bytes, now the network header. `skb_scrub_packet` clears the
+        // ingress state (conntrack, mark, dst); `skb_dst_set` takes over the
+        // route reference; `__ip_select_ident` writes the ID into the header
+        // we just wrote; `ip_local_out` consumes the packet (and fills in
+        // the checksum and total length).
+        unsafe {
+            bindings::skb_scrub_packet(skb, false);
+            let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
+            core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
+            bindings::skb_reset_network_header(skb);
+            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
+            bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
+            bindings::ip_local_out(net.as_ptr(), core::ptr::null_mut(), skb);
+        }
+        Verdict::Stolen
     }
+
+    /// Removes the outer IPv4 header (`outer_len` bytes) of a tunnelled
+    /// packet in place, as the IP-in-IP receive path does, so that the
+    /// stack goes on with the inner packet, whose header is `inner_len`
+    /// bytes long.
+    pub fn ipip_decap(&mut self, outer_len: usize, inner_len: usize) -> Result {
+        let len = c_int::try_from(outer_len).map_err(|_| EINVAL)?;
+        let ilen = c_int::try_from(inner_len).map_err(|_| EINVAL)?;
+        // SAFETY: the skb is ours (type invariant); `__iptunnel_pull_header`
+        // checks that `len` bytes are there, pulls them, resets the network
+        // header to the inner packet and clears tunnel offload state.
+        let r = unsafe {
+            bindings::__iptunnel_pull_header(
+                self.raw(),
+                len,
+                (bindings::ETH_P_IP as u16).to_be(),
+                false,
+                false,
+            )
+        };
+        kernel::error::to_result(r)?;
+        // SAFETY: as above: the data now starts at the inner IPv4 header,
+        // which becomes the network header; the transport header follows
+        // it (`ilen` bytes were checked by the caller to be in the packet).
+        unsafe {
+            bindings::skb_reset_network_header(self.raw());
+            bindings::skb_set_transport_header(self.raw(), ilen);
+        }
+        Ok(())
+    }
+}
+
+/// The outer header: DF clear, ID 0 (set by the caller), checksum left for
+/// `ip_local_out`.
+fn outer_header(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, inner_len: u32) -> Option<[u8; IPV4_HLEN]> {
+    let total = u16::try_from(usize::try_from(inner_len).ok()? + IPV4_HLEN).unwrap_or(0);
+    let mut h = [0u8; IPV4_HLEN];
+    h[0] = 0x45;
+    h[2..4].copy_from_slice(&total.to_be_bytes());
+    h[8] = ttl;
+    h[9] = bindings::IPPROTO_IPIP as u8;
+    h[12..16].copy_from_slice(&src.octets());
+    h[16..20].copy_from_slice(&dst.octets());
+    Some(h)
 }

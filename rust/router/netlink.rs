@@ -9,10 +9,11 @@ use kernel::prelude::*;
 use crate::alloc_table::{Cursor, Kind};
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
+use crate::defrag::Defrag;
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
-use crate::server::broadcast_invalidate_all;
+use crate::server::{broadcast_invalidate_all, PapStats};
 use crate::state::RouterNet;
 use crate::uapi::block_kind;
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
@@ -135,6 +136,16 @@ impl DoIt for SetConfig {
                 .write(|t, _| t.set_pools(new.ports, new.spis, |_| {}));
         }
         let lan = new.lan.map_or(0, |i| i.ifindex);
+        if lan != 0 {
+            let mut d = st.defrag.lock();
+            if d.is_none() {
+                *d = Some(Defrag::enable(req.net())?);
+            }
+        }
+        st.wan_ifindex
+            .store(new.wan.map_or(0, |i| i.ifindex), Relaxed);
+        st.public_addr
+            .store(new.public_addr.map_or(0, u32::from), Relaxed);
         st.lan_ifindex.store(lan, Relaxed);
         if lan != 0 && old.lan.map(|i| i.ifindex) != Some(lan) {
             // A (new) LAN: hosts there may hold blocks of an earlier
@@ -217,7 +228,13 @@ impl DumpIt for GetPapStats {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
         let mut i = dump.cursor();
-        while let Some((prefix, name, value)) = st.pap.entry(i) {
+        let entry = |i: usize| {
+            st.pap.entry(i).or_else(|| {
+                let (n, v) = st.data.entry(i.checked_sub(PapStats::LEN)?)?;
+                Some(("", n, v))
+            })
+        };
+        while let Some((prefix, name, value)) = entry(i) {
             let added = dump.entry(cmd::GET_PAP_STATS, |m| {
                 m.put_str(a::STAT_NAME, &[prefix, name])?;
                 m.put_u64(a::STAT_VALUE, value, a::PAD)

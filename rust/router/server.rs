@@ -75,7 +75,7 @@ impl Default for PapStats {
 }
 
 /// Reads the IPv4 header of `skb`, if it is a valid one.
-fn header(skb: &SkBuff) -> Option<Header> {
+pub fn header(skb: &SkBuff<'_>) -> Option<Header> {
     let len = usize::try_from(skb.len()).ok()?;
     let mut b = [0u8; 60];
     skb.copy_from_network(0, b.get_mut(..ipv4::HEADER_LEN)?)
@@ -87,9 +87,9 @@ fn header(skb: &SkBuff) -> Option<Header> {
     Header::parse(&b, len).ok()
 }
 
-/// Handles `skb` if it is PAP; `None` if it is not (the caller goes on).
-pub fn handle(st: &RouterNet, skb: &SkBuff, hs: &HookState) -> Option<Verdict> {
-    let h = header(skb)?;
+/// Handles `skb` (with header `h`) if it is PAP; `None` if it is not (the
+/// caller goes on).
+pub fn handle(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) -> Option<Verdict> {
     if h.protocol != proto::ICMP || h.frag_offset != 0 {
         return None;
     }
@@ -98,13 +98,13 @@ pub fn handle(st: &RouterNet, skb: &SkBuff, hs: &HookState) -> Option<Verdict> {
     if !PAP_TYPES.contains(&ty[0]) {
         return None;
     }
-    if let Err(s) = serve_packet(st, skb, hs, &h) {
+    if let Err(s) = serve_packet(st, skb, hs, h) {
         st.pap.bump(s);
     }
     Some(Verdict::Drop)
 }
 
-fn serve_packet(st: &RouterNet, skb: &SkBuff, hs: &HookState, h: &Header) -> Result<(), Stat> {
+fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) -> Result<(), Stat> {
     let lan = st.lan_ifindex.load(Relaxed);
     if lan == 0 {
         return Err(Stat::NotConfigured);

@@ -8,14 +8,19 @@ use kernel::{new_mutex, sync::Mutex};
 
 use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
+use crate::datapath::DataStats;
+use crate::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::rcu::real_seconds;
+use crate::ffi::route::primary_ipv4;
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
+use crate::ipv4::proto;
 use crate::server::PapStats;
 use crate::tables::Tables;
+use core::net::Ipv4Addr;
 
 /// Hook priority: after IPv4 defragmentation (`NF_IP_PRI_CONNTRACK_DEFRAG`,
 /// -400, once the data path enables it) and before connection tracking
@@ -31,6 +36,13 @@ pub struct RouterNet {
     /// The LAN interface index for the packet path (0: not configured),
     /// published by `SET_CONFIG` after the configuration.
     pub lan_ifindex: Atomic<u32>,
+    /// The WAN interface index for the packet path (0: not configured).
+    pub wan_ifindex: Atomic<u32>,
+    /// The public address for the packet path (host order, 0: none).
+    pub public_addr: Atomic<u32>,
+    /// Defragmentation, enabled once the router is configured.
+    #[pin]
+    pub defrag: Mutex<Option<Defrag>>,
     /// The port and SPI allocation tables.
     #[pin]
     pub tables: Tables,
@@ -39,6 +51,8 @@ pub struct RouterNet {
     pub epoch: u32,
     /// PAP server counters.
     pub pap: PapStats,
+    /// Data path counters.
+    pub data: DataStats,
     /// Packets seen per hook.
     pub counters: HookCounters,
 }
@@ -54,9 +68,13 @@ impl PernetData for RouterNet {
         try_pin_init!(RouterNet {
             config <- new_mutex!(RouterConfig::default()),
             lan_ifindex: Atomic::new(0),
+            wan_ifindex: Atomic::new(0),
+            public_addr: Atomic::new(0),
+            defrag <- new_mutex!(None),
             tables <- Tables::new(),
             epoch,
             pap: PapStats::new(),
+            data: DataStats::new(),
             counters: HookCounters::new(),
         })
     }
@@ -68,19 +86,42 @@ impl HasCounters for RouterNet {
     }
 }
 
-/// `PRE_ROUTING`: counts, and serves PAP from the LAN.
+/// `PRE_ROUTING`: counts; on the LAN serves PAP and decapsulates what hosts
+/// tunnel to the router; on the WAN delivers what hosts own.
 pub struct PreRouting;
 
 impl NetHook for PreRouting {
-    fn hook(skb: &SkBuff, state: &HookState) -> Verdict {
+    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
         let Some(st) = Pernet::<RouterNet>::get(state.net()) else {
             return Verdict::Accept;
         };
         st.counters.count(state.hook());
-        if st.lan_ifindex.load(Relaxed) == 0 {
+        let lan = st.lan_ifindex.load(Relaxed);
+        if lan == 0 {
             return Verdict::Accept;
         }
-        crate::server::handle(st, skb, state).unwrap_or(Verdict::Accept)
+        let Some(h) = crate::server::header(&skb) else {
+            return Verdict::Accept;
+        };
+        let public = Ipv4Addr::from(st.public_addr.load(Relaxed));
+        let from = state.in_ifindex();
+        if h.protocol == proto::ICMP {
+            if let Some(v) = crate::server::handle(st, &skb, state, &h) {
+                return v;
+            }
+        }
+        if public.is_unspecified() {
+            return Verdict::Accept;
+        }
+        if from == Some(lan) && h.protocol == proto::IPIP {
+            let to_router = primary_ipv4(state.net(), lan).is_some_and(|(a, _)| a == h.dst);
+            if to_router {
+                return crate::datapath::outbound(st, skb, &h, public);
+            }
+        } else if from == Some(st.wan_ifindex.load(Relaxed)) && h.dst == public {
+            return crate::datapath::inbound(st, skb, state, &h, lan, public);
+        }
+        Verdict::Accept
     }
 }
 

@@ -502,7 +502,9 @@ impl<'a> Shared<'a> {
         }
     }
 
-    fn find_host(&self, addr: u32) -> Option<Slot> {
+    /// The slot of the host with address `addr` (a `u32` in host order):
+    /// a scan of the host addresses, O(capacity), lock-free.
+    pub fn find_host(&self, addr: u32) -> Option<Slot> {
         if addr == 0 {
             return None;
         }

@@ -16,6 +16,7 @@ extern crate std;
 
 pub mod alloc_table;
 pub mod checksum;
+pub mod classify;
 pub mod config;
 pub mod hooks;
 pub mod ipv4;

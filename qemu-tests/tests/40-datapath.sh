@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The router's data path with two hosts that use standard ipip tunnels and
+# dnatctl's userspace PAP client in native mode (their ephemeral port range
+# is the granted block): TCP and UDP from both hosts to one server port,
+# concurrently, data verified end to end; the router's WAN shows only the
+# public address with each host's own ports; a 3000-byte datagram crosses
+# fragmented both ways; ESP and AH are delivered by SPI; spoofed ports are
+# dropped and counted.
+#
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
+#    dnat0 ipip   |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+pids=()
+finish() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	cleanup_netns
+}
+trap finish EXIT
+topology
+T=$(mktemp -d)
+stat() { nrouter "$DNATCTL" --json router stats | jq -r ".stats.$1"; }
+pcap() { tcpdump -r "$1" -n 2>/dev/null || true; }
+
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+dnat_host_ipip h1 10.0.0.1
+dnat_host_ipip h2 10.0.0.3
+g1=$(nh1 "$DNATCTL" --json pap request ports 64 high router 10.0.0.7 --native)
+g2=$(nh2 "$DNATCTL" --json pap request ports 64 high router 10.0.0.7 --native)
+lo1=$(jq .lowest <<<"$g1"); lo2=$(jq .lowest <<<"$g2")
+expect_eq "h1 native port range is its block" "$(nh1 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "$lo1 $((lo1 + 63))"
+expect_eq "h2 native port range is its block" "$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "$lo2 $((lo2 + 63))"
+
+# Servers in ext: a TCP echo and a UDP echo, on one address and port each.
+next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &
+pids+=($!)
+next socat UDP-LISTEN:9090,fork,reuseaddr EXEC:cat &
+pids+=($!)
+nrouter tcpdump -U -q -n -i wan0 -w "$T/wan.pcap" 'tcp port 8080 or udp port 9090' 2>/dev/null &
+pids+=($!)
+sleep 1
+
+head -c 200000 /dev/urandom >"$T/data"
+want=$(sha256sum <"$T/data" | cut -d' ' -f1)
+for h in h1 h2; do
+	n $h timeout 60 socat -t 5 - TCP:203.0.113.3:8080 <"$T/data" >"$T/$h.tcp" &
+	pids+=($!)
+	n $h sh -c "echo udp-from-$h | timeout 10 socat -t 3 - UDP:203.0.113.3:9090" >"$T/$h.udp" &
+	pids+=($!)
+done
+wait "${pids[@]:3}" 2>/dev/null || true
+for h in h1 h2; do
+	expect_eq "$h: TCP echo through the router returns identical data" "$(sha256sum <"$T/$h.tcp" | cut -d' ' -f1)" "$want"
+	expect_eq "$h: UDP echo through the router" "$(cat "$T/$h.udp")" "udp-from-$h"
+done
+sleep 1
+kill "${pids[2]}" 2>/dev/null; sleep 1
+srcs=$(pcap "$T/wan.pcap" | awk '$3 ~ /^203\.0\.113\.30\./ {print $3}' | sort -u)
+check "the WAN saw only the public address as source" test -n "$srcs"
+bad=0
+for s in $srcs; do
+	p=${s##*.}
+	if ! { [ "$p" -ge "$lo1" ] && [ "$p" -lt $((lo1 + 64)) ]; } && ! { [ "$p" -ge "$lo2" ] && [ "$p" -lt $((lo2 + 64)) ]; }; then bad=1; fi
+done
+expect_eq "every source port on the WAN is in one host's block" "$bad" 0
+check "h1's block was used on the WAN" sh -c "echo '$srcs' | awk -F. '{print \$NF}' | awk '\$1 >= $lo1 && \$1 < $((lo1 + 64))' | grep -q ."
+check "h2's block was used on the WAN" sh -c "echo '$srcs' | awk -F. '{print \$NF}' | awk '\$1 >= $lo2 && \$1 < $((lo2 + 64))' | grep -q ."
+check "the WAN saw no LAN address" sh -c "! tcpdump -r '$T/wan.pcap' -n 2>/dev/null | grep -q ' 10\.0\.0\.'"
+
+# A 3000-byte datagram from the server to h1: fragmented on the WAN,
+# reassembled by the router, tunnelled (outer DF clear, fragmented again),
+# reassembled by h1.
+port=$((lo1 + 60))
+nh1 timeout 10 socat -u UDP-RECV:$port,reuseaddr OPEN:"$T/big.in",creat &
+rx=$!
+sleep 1
+head -c 3000 /dev/urandom >"$T/big"
+next socat -u OPEN:"$T/big" UDP-SENDTO:203.0.113.30:$port
+sleep 2
+kill "$rx" 2>/dev/null || true
+expect_eq "a 3000-byte datagram reached h1 intact" "$(sha256sum <"$T/big.in" | cut -d' ' -f1)" "$(sha256sum <"$T/big" | cut -d' ' -f1)"
+
+# ESP and AH by SPI: h1's SPI block gets them, an unallocated SPI does not.
+s1=$(nh1 "$DNATCTL" --json pap request spis 16 router 10.0.0.7)
+spi=$(jq .lowest <<<"$s1")
+nh1 tcpdump -U -q -n -i dnat0 -w "$T/h1-ipsec.pcap" 'ip proto 50 or ip proto 51' 2>/dev/null &
+cap=$!
+sleep 1
+unowned0=$(stat in_unowned)
+next python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 5
+next python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 ah "$((spi + 1))" 3
+next python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp 0x1f00 4
+sleep 2
+kill "$cap" 2>/dev/null; sleep 1
+expect_eq "h1 received the 5 ESP packets with its SPI" \
+	"$(pcap "$T/h1-ipsec.pcap" | grep -c "ESP(spi=$(printf '0x%08x' "$spi")")" 5
+expect_eq "h1 received the 3 AH packets with its SPI" \
+	"$(pcap "$T/h1-ipsec.pcap" | grep -c 'AH(spi=')" 3
+expect_eq "ESP with an unallocated SPI was not delivered" \
+	"$(pcap "$T/h1-ipsec.pcap" | grep -c 'spi=0x00001f00')" 0
+expect_eq "the 4 unallocated-SPI packets were left to the router" "$(( $(stat in_unowned) - unowned0 ))" 4
+
+# Spoofing: h2 sends from a port of h1's block: dropped at the router.
+spoofed0=$(stat out_spoofed)
+nh2 sh -c "echo spoof | socat -t 1 - UDP:203.0.113.3:9090,sourceport=$((lo1 + 1))" >/dev/null 2>&1 || true
+sleep 1
+expect_eq "a port of another host is refused and counted" "$(( $(stat out_spoofed) - spoofed0 ))" 1
+check "forwarded and delivered packets were counted" test "$(stat out_forwarded)" -gt 0 -a "$(stat in_delivered)" -gt 0
+rm -rf "$T"

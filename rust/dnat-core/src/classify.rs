@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Packet classification decisions of the router's data path, independent
+//! of the kernel: which key (destination port, SPI, or the source port
+//! quoted in an ICMP error) decides the owner of an inbound packet, and what
+//! an outbound tunnelled packet must prove.
+
+use core::net::Ipv4Addr;
+
+use super::ipv4::{proto, Header, HEADER_LEN};
+
+/// Bytes of the transport header the classifier needs: enough for the
+/// ports (TCP/UDP), the SPI (ESP at 0, AH at 4) and an ICMP error's quoted
+/// IPv4 header (8 + 20) with the quoted ports (+4).
+pub const L4_PEEK: usize = 8 + HEADER_LEN + 4;
+
+/// What decides who owns a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A TCP or UDP port.
+    Port(u16),
+    /// An IPsec SPI (ESP or AH).
+    Spi(u32),
+    /// Nothing: the packet belongs to the router itself.
+    None,
+}
+
+/// ICMP error types that quote the packet that caused them.
+fn is_icmp_error(t: u8) -> bool {
+    matches!(t, 3 | 4 | 5 | 11 | 12)
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at + 1)?,
+        *b.get(at + 2)?,
+        *b.get(at + 3)?,
+    ]))
+}
+
+/// The key of an inbound packet with header `h` addressed to the public
+/// address; `l4` holds the first bytes of its payload (up to [`L4_PEEK`]).
+///
+/// TCP/UDP: the destination port. ESP: the SPI at offset 0. AH: the SPI at
+/// offset 4. ICMP errors: the *source* port of the quoted TCP/UDP packet,
+/// which a host sent from the public address, so that the error reaches
+/// that host. Anything else, or too short: [`Key::None`].
+pub fn inbound(h: &Header, l4: &[u8], public: Ipv4Addr) -> Key {
+    let k = match h.protocol {
+        proto::TCP | proto::UDP => be16(l4, 2).map(Key::Port),
+        proto::ESP => be32(l4, 0).map(Key::Spi),
+        proto::AH => be32(l4, 4).map(Key::Spi),
+        proto::ICMP if l4.first().is_some_and(|&t| is_icmp_error(t)) => {
+            quoted(l4.get(8..).unwrap_or(&[]), public)
+        }
+        _ => None,
+    };
+    k.unwrap_or(Key::None)
+}
+
+fn quoted(q: &[u8], public: Ipv4Addr) -> Option<Key> {
+    let b0 = *q.first()?;
+    if b0 >> 4 != 4 {
+        return None;
+    }
+    let hl = usize::from(b0 & 0x0f) * 4;
+    let src = Ipv4Addr::new(*q.get(12)?, *q.get(13)?, *q.get(14)?, *q.get(15)?);
+    if hl < HEADER_LEN || src != public {
+        return None;
+    }
+    match *q.get(9)? {
+        proto::TCP | proto::UDP => be16(q, hl).map(Key::Port),
+        _ => None,
+    }
+}
+
+/// What an outbound tunnelled packet's outer source must own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// The inner TCP/UDP source port.
+    Port(u16),
+    /// Any allocation at all (ESP/AH: ports are not inspected).
+    KnownHost,
+}
+
+/// Why an outbound tunnelled packet is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutError {
+    /// The inner source is not the public address.
+    NotPublicSource,
+    /// A protocol the router does not forward for hosts (ICMP, ...).
+    Protocol,
+    /// The inner packet is too short for its ports.
+    Truncated,
+    /// An inner fragment (ports unknown).
+    Fragment,
+}
+
+/// What the host that tunnelled inner packet `inner` (with `l4` the first
+/// bytes of its payload) must own for the router to forward it.
+pub fn outbound(inner: &Header, l4: &[u8], public: Ipv4Addr) -> Result<Proof, OutError> {
+    if inner.src != public {
+        return Err(OutError::NotPublicSource);
+    }
+    if inner.is_fragment {
+        return Err(OutError::Fragment);
+    }
+    match inner.protocol {
+        proto::TCP | proto::UDP => be16(l4, 0).map(Proof::Port).ok_or(OutError::Truncated),
+        proto::ESP | proto::AH => Ok(Proof::KnownHost),
+        _ => Err(OutError::Protocol),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipv4;
+
+    const PUB: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 30);
+    const EXT: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 3);
+
+    fn hdr(src: Ipv4Addr, dst: Ipv4Addr, p: u8, len: usize) -> Header {
+        let b = ipv4::build(src, dst, p, 64, len).unwrap();
+        Header::parse(&b, HEADER_LEN + len).unwrap()
+    }
+
+    #[test]
+    fn inbound_keys() {
+        let tcp = hdr(EXT, PUB, proto::TCP, 20);
+        assert_eq!(
+            inbound(&tcp, &[0x00, 0x50, 0x4e, 0x20], PUB),
+            Key::Port(20000)
+        );
+        let udp = hdr(EXT, PUB, proto::UDP, 8);
+        assert_eq!(
+            inbound(&udp, &[0, 53, 0x75, 0x30, 0, 8, 0, 0], PUB),
+            Key::Port(30000)
+        );
+        let esp = hdr(EXT, PUB, proto::ESP, 16);
+        assert_eq!(
+            inbound(&esp, &[0, 0, 0x10, 0x01, 0, 0, 0, 1], PUB),
+            Key::Spi(0x1001)
+        );
+        let ah = hdr(EXT, PUB, proto::AH, 24);
+        assert_eq!(
+            inbound(&ah, &[4, 4, 0, 0, 0, 0, 0x10, 0x02], PUB),
+            Key::Spi(0x1002)
+        );
+        assert_eq!(inbound(&tcp, &[0, 80, 1], PUB), Key::None);
+        let gre = hdr(EXT, PUB, 47, 8);
+        assert_eq!(inbound(&gre, &[0; 8], PUB), Key::None);
+    }
+
+    #[test]
+    fn icmp_errors_go_to_the_quoted_source_port() {
+        let icmp = hdr(EXT, PUB, proto::ICMP, 36);
+        let q = ipv4::build(PUB, EXT, proto::UDP, 1, 8).unwrap();
+        let mut l4 = std::vec![3u8, 3, 0, 0, 0, 0, 0, 0];
+        l4.extend_from_slice(&q);
+        l4.extend_from_slice(&[0x4e, 0x21, 0, 53]);
+        assert_eq!(inbound(&icmp, &l4, PUB), Key::Port(20001));
+        // Quoting someone else's packet, or an echo reply: the router's.
+        let other = ipv4::build(EXT, PUB, proto::UDP, 1, 8).unwrap();
+        let mut l4b = std::vec![3u8, 3, 0, 0, 0, 0, 0, 0];
+        l4b.extend_from_slice(&other);
+        l4b.extend_from_slice(&[0x4e, 0x21, 0, 53]);
+        assert_eq!(inbound(&icmp, &l4b, PUB), Key::None);
+        assert_eq!(inbound(&icmp, &[0u8, 0, 0, 0, 0, 0, 0, 0], PUB), Key::None);
+        assert_eq!(inbound(&icmp, &l4[..20], PUB), Key::None);
+    }
+
+    #[test]
+    fn outbound_proofs() {
+        let tcp = hdr(PUB, EXT, proto::TCP, 20);
+        assert_eq!(
+            outbound(&tcp, &[0x4e, 0x20, 0, 80], PUB),
+            Ok(Proof::Port(20000))
+        );
+        let esp = hdr(PUB, EXT, proto::ESP, 16);
+        assert_eq!(outbound(&esp, &[0; 8], PUB), Ok(Proof::KnownHost));
+        let spoof = hdr(Ipv4Addr::new(10, 0, 0, 1), EXT, proto::TCP, 20);
+        assert_eq!(
+            outbound(&spoof, &[0; 4], PUB),
+            Err(OutError::NotPublicSource)
+        );
+        let icmp = hdr(PUB, EXT, proto::ICMP, 8);
+        assert_eq!(outbound(&icmp, &[8, 0, 0, 0], PUB), Err(OutError::Protocol));
+        assert_eq!(outbound(&tcp, &[0x4e], PUB), Err(OutError::Truncated));
+    }
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The router's data path, in `PRE_ROUTING` after defragmentation.
+//!
+//! - Inbound (WAN, to the public address): the owner of the destination
+//!   port (TCP/UDP), of the SPI (ESP/AH), or of the source port quoted in an
+//!   ICMP error gets the packet, unchanged, inside an IP-in-IP header from
+//!   the router's LAN address. Packets nobody owns go on to the router's own
+//!   stack.
+//! - Outbound (LAN, IP-in-IP to the router's LAN address): the outer source
+//!   must own the inner source port (TCP/UDP) or be a known host (ESP/AH);
+//!   then the outer header is removed and the stack forwards the inner
+//!   packet. Anything else is dropped.
+//!
+//! Lookups are lock-free loads from the allocation tables; nothing is
+//! allocated per packet.
+
+use core::net::Ipv4Addr;
+
+use kernel::sync::atomic::{Atomic, Relaxed};
+
+use crate::classify::{self, Key, OutError, Proof};
+use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::skb::SkBuff;
+use crate::ipv4::Header;
+use crate::state::RouterNet;
+
+/// TTL of the outer header towards a host (one LAN hop).
+const OUTER_TTL: u8 = 64;
+
+/// Data-path counters.
+#[derive(Debug, Clone, Copy)]
+#[repr(usize)]
+pub enum DataStat {
+    /// Inbound packets tunnelled to their owner.
+    InDelivered,
+    /// Inbound packets nobody owns (left to the router's stack).
+    InUnowned,
+    /// Inbound packets that could not be tunnelled (no route, no memory).
+    InEncapFailed,
+    /// Outbound packets decapsulated and forwarded.
+    OutForwarded,
+    /// Outbound packets whose host does not own the source port or holds
+    /// nothing (spoofing).
+    OutSpoofed,
+    /// Outbound packets whose inner source is not the public address.
+    OutNotPublicSource,
+    /// Outbound inner protocols not forwarded for hosts.
+    OutProtocol,
+    /// Outbound packets with a malformed or truncated inner packet.
+    OutBadInner,
+    /// Outbound packets that could not be decapsulated.
+    OutDecapFailed,
+}
+
+impl DataStat {
+    /// Number of counters.
+    pub const COUNT: usize = 9;
+    const NAMES: [&'static str; Self::COUNT] = [
+        "in_delivered",
+        "in_unowned",
+        "in_encap_failed",
+        "out_forwarded",
+        "out_spoofed",
+        "out_not_public_source",
+        "out_protocol",
+        "out_bad_inner",
+        "out_decap_failed",
+    ];
+}
+
+/// The data path's counters.
+pub struct DataStats([Atomic<u64>; DataStat::COUNT]);
+
+impl DataStats {
+    /// All zero.
+    pub const fn new() -> Self {
+        Self([const { Atomic::new(0) }; DataStat::COUNT])
+    }
+
+    fn bump(&self, s: DataStat) {
+        if let Some(c) = self.0.get(s as usize) {
+            c.add(1, Relaxed);
+        }
+    }
+
+    /// Counter `i`: its name and value.
+    pub fn entry(&self, i: usize) -> Option<(&'static str, u64)> {
+        Some((*DataStat::NAMES.get(i)?, self.0.get(i)?.load(Relaxed)))
+    }
+}
+
+impl Default for DataStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An inbound packet `h` on the WAN for the public address.
+pub fn inbound(
+    st: &RouterNet,
+    skb: SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+    lan: u32,
+    public: Ipv4Addr,
+) -> Verdict {
+    let mut l4 = [0u8; classify::L4_PEEK];
+    let n = h.total_len.saturating_sub(h.header_len).min(l4.len());
+    let Some(l4) = l4.get_mut(..n) else {
+        return Verdict::Accept;
+    };
+    if h.frag_offset != 0 || skb.copy_from_network(h.header_len, l4).is_err() {
+        st.data.bump(DataStat::InUnowned);
+        return Verdict::Accept;
+    }
+    let Some(shared) = st.tables.shared() else {
+        return Verdict::Accept;
+    };
+    let owner = match classify::inbound(h, l4, public) {
+        Key::Port(p) => shared.port_owner(p),
+        Key::Spi(s) => shared.spi_owner(s),
+        Key::None => None,
+    };
+    let Some((_, host)) = owner else {
+        st.data.bump(DataStat::InUnowned);
+        return Verdict::Accept;
+    };
+    let net = hs.net();
+    let Some((lan_addr, _)) = crate::ffi::route::primary_ipv4(net, lan) else {
+        st.data.bump(DataStat::InEncapFailed);
+        return Verdict::Drop;
+    };
+    let v = skb.ipip_encap_send(net, lan_addr, host, lan, OUTER_TTL);
+    st.data.bump(if v == Verdict::Stolen {
+        DataStat::InDelivered
+    } else {
+        DataStat::InEncapFailed
+    });
+    v
+}
+
+/// An IP-in-IP packet `h` from the LAN to the router's LAN address.
+pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Addr) -> Verdict {
+    let mut ib = [0u8; 60];
+    let inner_len = h.total_len.saturating_sub(h.header_len);
+    let Some(first) = ib.get_mut(..crate::ipv4::HEADER_LEN) else {
+        return Verdict::Drop;
+    };
+    if skb.copy_from_network(h.header_len, first).is_err() {
+        st.data.bump(DataStat::OutBadInner);
+        return Verdict::Drop;
+    }
+    let ihl = usize::from(ib[0] & 0x0f) * 4;
+    if ihl > crate::ipv4::HEADER_LEN {
+        let ok = ib
+            .get_mut(..ihl)
+            .is_some_and(|b| skb.copy_from_network(h.header_len, b).is_ok());
+        if !ok {
+            st.data.bump(DataStat::OutBadInner);
+            return Verdict::Drop;
+        }
+    }
+    let Ok(inner) = Header::parse(&ib, inner_len) else {
+        st.data.bump(DataStat::OutBadInner);
+        return Verdict::Drop;
+    };
+    let mut l4b = [0u8; 4];
+    let n = inner
+        .total_len
+        .saturating_sub(inner.header_len)
+        .min(l4b.len());
+    let ok = l4b.get_mut(..n).is_some_and(|b| {
+        skb.copy_from_network(h.header_len + inner.header_len, b)
+            .is_ok()
+    });
+    if !ok {
+        st.data.bump(DataStat::OutBadInner);
+        return Verdict::Drop;
+    }
+    let l4 = l4b.get(..n).unwrap_or(&[]);
+    let Some(shared) = st.tables.shared() else {
+        return Verdict::Drop;
+    };
+    let owns = match classify::outbound(&inner, l4, public) {
+        Ok(Proof::Port(p)) => shared.port_owner(p).is_some_and(|(_, a)| a == h.src),
+        Ok(Proof::KnownHost) => shared.find_host(u32::from(h.src)).is_some(),
+        Err(e) => {
+            st.data.bump(match e {
+                OutError::NotPublicSource => DataStat::OutNotPublicSource,
+                OutError::Protocol => DataStat::OutProtocol,
+                OutError::Truncated | OutError::Fragment => DataStat::OutBadInner,
+            });
+            return Verdict::Drop;
+        }
+    };
+    if !owns {
+        st.data.bump(DataStat::OutSpoofed);
+        return Verdict::Drop;
+    }
+    if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
+        st.data.bump(DataStat::OutDecapFailed);
+        return Verdict::Drop;
+    }
+    st.data.bump(DataStat::OutForwarded);
+    Verdict::Accept
+}
