@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 use clap::{value_parser, Parser, Subcommand};
 use dnat_core::config::Range;
 use dnat_core::pap::PortClass;
+use dnat_core::uapi::unowned;
 
 use crate::msg::{HostAttr, RouterAttr};
 
@@ -36,6 +37,10 @@ Settings (any non-empty subset, in any order):
   public ADDR       shared public IPv4 address
   ports MIN-MAX     port pool, inclusive
   spis MIN-MAX      SPI pool, inclusive; decimal or 0x hex
+  unowned local|drop
+                    inbound packets for ports and SPIs nobody owns: to the
+                    router's own stack (local) or dropped (drop); a number
+                    (0 to 255) is sent as is
 
 Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
 
@@ -126,7 +131,8 @@ pub enum RouterCmd {
     /// Change some settings; the others keep their values.
     #[command(after_help = ROUTER_SET_HELP)]
     Set {
-        /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX.
+        /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
+        /// unowned local|drop.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
@@ -134,6 +140,23 @@ pub enum RouterCmd {
     Blocks,
     /// Print the PAP server's counters.
     Stats,
+    /// Print the hosts: ports and SPIs held, packets in and out, spoofed packets.
+    Hosts,
+    /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
+    Revoke {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR")]
+        addr: Ipv4Addr,
+    },
+    /// Readmit a revoked host.
+    Readmit {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR")]
+        addr: Ipv4Addr,
+    },
+    /// Invalidate every allocation, start a new epoch and broadcast
+    /// invalidate-all on the LAN.
+    Reset,
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,6 +330,8 @@ pub struct RouterSettings {
     pub public: Option<Ipv4Addr>,
     pub ports: Option<Range<u16>>,
     pub spis: Option<Range<u32>>,
+    /// `unowned`: `local`, `drop` or a raw number.
+    pub unowned: Option<u8>,
 }
 
 /// The settings of `host set`.
@@ -384,13 +409,27 @@ fn spi(s: &str) -> Option<u32> {
     u32::from_str_radix(digits, radix).ok()
 }
 
+/// `local`, `drop`, or a number 0 to 255 (sent as is, for the kernel to judge).
+fn unowned_value(key: &str, value: &str) -> Result<u8, String> {
+    match value {
+        "local" => Ok(unowned::LOCAL),
+        "drop" => Ok(unowned::DROP),
+        v if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => v
+            .parse()
+            .map_err(|_| format!("{key}: \"{value}\" is out of range (0 to 255)")),
+        _ => Err(format!(
+            "{key}: \"{value}\" is not local, drop or a number (0 to 255)"
+        )),
+    }
+}
+
 impl RouterSettings {
     const USAGE: &'static str =
-        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX or spis MIN-MAX";
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX or unowned local|drop";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
-        let keys = ["lan", "wan", "public", "ports", "spis"];
+        let keys = ["lan", "wan", "public", "ports", "spis", "unowned"];
         for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
                 "lan" => s.lan = Some(value.to_owned()),
@@ -405,6 +444,7 @@ impl RouterSettings {
                         "an SPI (0 to 4294967295, decimal or 0x hex)",
                     )?)
                 }
+                "unowned" => s.unowned = Some(unowned_value(key, value)?),
                 _ => unreachable!("checked by pairs()"),
             }
         }
@@ -430,6 +470,9 @@ impl RouterSettings {
         if let Some(r) = self.spis {
             v.push(RouterAttr::SpiMin(r.min));
             v.push(RouterAttr::SpiMax(r.max));
+        }
+        if let Some(u) = self.unowned {
+            v.push(RouterAttr::Unowned(u));
         }
         v
     }
@@ -479,7 +522,8 @@ mod tests {
     #[test]
     fn full_router_settings() {
         let s = RouterSettings::parse(&args(
-            "spis 0x1000-0x1fff lan veth-lan ports 20000-29999 wan veth-wan public 203.0.113.30",
+            "spis 0x1000-0x1fff unowned drop lan veth-lan ports 20000-29999 wan veth-wan \
+             public 203.0.113.30",
         ))
         .unwrap();
         assert_eq!(
@@ -496,6 +540,7 @@ mod tests {
                     min: 0x1000,
                     max: 0x1fff
                 }),
+                unowned: Some(1),
             }
         );
         assert_eq!(
@@ -508,8 +553,45 @@ mod tests {
                 RouterAttr::PortMax(29999),
                 RouterAttr::SpiMin(0x1000),
                 RouterAttr::SpiMax(0x1fff),
+                RouterAttr::Unowned(1),
             ]
         );
+    }
+
+    #[test]
+    fn unowned_setting() {
+        for (input, value) in [
+            ("unowned local", 0),
+            ("unowned drop", 1),
+            ("unowned 0", 0),
+            ("unowned 1", 1),
+            // Unknown values are the kernel's to refuse.
+            ("unowned 2", 2),
+            ("unowned 255", 255),
+            ("unowned 007", 7),
+        ] {
+            let s = RouterSettings::parse(&args(input)).unwrap();
+            assert_eq!(s.unowned, Some(value), "{input}");
+            assert_eq!(s.attrs(), vec![RouterAttr::Unowned(value)], "{input}");
+        }
+        for (input, msg) in [
+            ("unowned", "setting \"unowned\" needs a value"),
+            (
+                "unowned accept",
+                "unowned: \"accept\" is not local, drop or a number (0 to 255)",
+            ),
+            ("unowned LOCAL", "\"LOCAL\" is not local, drop or a number"),
+            ("unowned -1", "\"-1\" is not local, drop or a number"),
+            ("unowned 0x1", "\"0x1\" is not local, drop or a number"),
+            ("unowned 256", "unowned: \"256\" is out of range (0 to 255)"),
+            (
+                "unowned local unowned drop",
+                "setting \"unowned\" given twice",
+            ),
+        ] {
+            let e = RouterSettings::parse(&args(input)).unwrap_err();
+            assert!(e.contains(msg), "{input:?}: {e}");
+        }
     }
 
     #[test]
@@ -624,6 +706,55 @@ mod tests {
         assert!(
             matches!(c.object, Object::Host { cmd: Some(HostCmd::Set { settings }) } if settings.is_empty())
         );
+    }
+
+    #[test]
+    fn host_command_words() {
+        let c = cli("--json router hosts").unwrap();
+        assert!(c.json);
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Hosts)
+            }
+        ));
+        let c = cli("router hosts -j").unwrap();
+        assert!(c.json);
+        let c = cli("router revoke 10.0.0.3").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Revoke { addr })
+            } if addr == Ipv4Addr::new(10, 0, 0, 3)
+        ));
+        let c = cli("router readmit 10.0.0.3").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Readmit { addr })
+            } if addr == Ipv4Addr::new(10, 0, 0, 3)
+        ));
+        let c = cli("router reset").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Reset)
+            }
+        ));
+        for input in [
+            "router revoke",
+            "router revoke 10.0.0",
+            "router revoke 10.0.0.3/32",
+            "router revoke host 10.0.0.3",
+            "router revoke 10.0.0.3 10.0.0.4",
+            "router readmit",
+            "router readmit ::1",
+            "router reset now",
+            "router hosts 10.0.0.1",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
     }
 
     #[test]
@@ -817,6 +948,11 @@ mod tests {
         );
         let help = cli("router set --help").unwrap_err().to_string();
         assert!(help.contains("spis MIN-MAX"), "{help}");
+        assert!(help.contains("unowned local|drop"), "{help}");
+        let help = cli("router --help").unwrap_err().to_string();
+        for word in ["hosts", "revoke", "readmit", "reset"] {
+            assert!(help.contains(word), "{help}");
+        }
         let help = cli("pap request ports --help").unwrap_err().to_string();
         assert!(help.contains("--native"), "{help}");
         assert!(help.contains("lease SECONDS"), "{help}");

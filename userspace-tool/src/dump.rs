@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What `router blocks` and `router stats` print: the messages of the
-//! `GET_BLOCKS` and `GET_PAP_STATS` dumps, decoded, rendered for humans or
-//! serialized as JSON.
+//! What `router blocks`, `router stats` and `router hosts` print: the
+//! messages of the `GET_BLOCKS`, `GET_PAP_STATS` and `GET_HOSTS` dumps,
+//! decoded, rendered for humans or serialized as JSON.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -212,6 +212,101 @@ pub fn render_stats(s: &Stats) -> String {
     out
 }
 
+/// One host (one message of `GET_HOSTS`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Host {
+    pub host: Ipv4Addr,
+    pub revoked: bool,
+    /// Ports it holds.
+    pub ports: u32,
+    /// SPIs it holds.
+    pub spis: u32,
+    /// Packets delivered to it from the Internet.
+    #[serde(rename = "in")]
+    pub in_packets: u64,
+    /// Packets it sent to the Internet.
+    #[serde(rename = "out")]
+    pub out_packets: u64,
+    /// Packets it sent from ports it does not own (dropped).
+    pub spoofed: u64,
+}
+
+/// Everything `router hosts` prints: `{"hosts":[...]}`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Hosts {
+    /// Sorted by address.
+    pub hosts: Vec<Host>,
+}
+
+impl Hosts {
+    /// Decodes a dump, one message's attributes each. Every message needs
+    /// `HOST_ADDR`, `HOST_PORTS`, `HOST_SPIS`, `HOST_IN_PACKETS`,
+    /// `HOST_OUT_PACKETS` and `HOST_SPOOFED`; `HOST_REVOKED` is a flag.
+    pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [RouterAttr]>) -> Result<Self, String> {
+        let mut out = Self::default();
+        for attrs in msgs {
+            let (mut host, mut revoked, mut ports, mut spis) = (None, false, None, None);
+            let (mut in_packets, mut out_packets, mut spoofed) = (None, None, None);
+            for a in attrs {
+                match a {
+                    RouterAttr::HostAddr(h) => host = Some(*h),
+                    RouterAttr::HostRevoked => revoked = true,
+                    RouterAttr::HostPorts(v) => ports = Some(*v),
+                    RouterAttr::HostSpis(v) => spis = Some(*v),
+                    RouterAttr::HostInPackets(v) => in_packets = Some(*v),
+                    RouterAttr::HostOutPackets(v) => out_packets = Some(*v),
+                    RouterAttr::HostSpoofed(v) => spoofed = Some(*v),
+                    _ => {}
+                }
+            }
+            let missing: Vec<&str> = [
+                ("HOST_ADDR", host.is_none()),
+                ("HOST_PORTS", ports.is_none()),
+                ("HOST_SPIS", spis.is_none()),
+                ("HOST_IN_PACKETS", in_packets.is_none()),
+                ("HOST_OUT_PACKETS", out_packets.is_none()),
+                ("HOST_SPOOFED", spoofed.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(name, absent)| absent.then_some(name))
+            .collect();
+            match (host, ports, spis, in_packets, out_packets, spoofed) {
+                (Some(host), Some(ports), Some(spis), Some(i), Some(o), Some(spoofed)) => {
+                    out.hosts.push(Host {
+                        host,
+                        revoked,
+                        ports,
+                        spis,
+                        in_packets: i,
+                        out_packets: o,
+                        spoofed,
+                    })
+                }
+                _ => return Err(format!("host message without {}", missing.join(", "))),
+            }
+        }
+        out.hosts.sort_by_key(|h| h.host);
+        Ok(out)
+    }
+}
+
+/// Human output of `router hosts`: one line per host, in address order.
+pub fn render_hosts(h: &Hosts) -> String {
+    if h.hosts.is_empty() {
+        return "(no hosts)\n".into();
+    }
+    let mut out = String::new();
+    for h in &h.hosts {
+        let mark = if h.revoked { " (revoked)" } else { "" };
+        let _ = writeln!(
+            out,
+            "{}{mark}: ports {} spis {} in {} out {} spoofed {}",
+            h.host, h.ports, h.spis, h.in_packets, h.out_packets, h.spoofed
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +480,74 @@ mod tests {
         assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"stats":{}}"#);
         let half = [RouterAttr::StatName("x".into())];
         assert!(Stats::from_dump([&half[..]]).is_err());
+    }
+
+    fn host_msg(addr: [u8; 4], revoked: bool, v: [u64; 5]) -> Vec<RouterAttr> {
+        let mut a = vec![tlv(router_attr::HOST_ADDR, &addr)];
+        if revoked {
+            a.push(tlv(router_attr::HOST_REVOKED, &[]));
+        }
+        a.push(tlv(router_attr::HOST_PORTS, &(v[0] as u32).to_ne_bytes()));
+        a.push(tlv(router_attr::HOST_SPIS, &(v[1] as u32).to_ne_bytes()));
+        a.push(tlv(router_attr::PAD, &[]));
+        a.push(tlv(router_attr::HOST_IN_PACKETS, &v[2].to_ne_bytes()));
+        a.push(tlv(router_attr::PAD, &[]));
+        a.push(tlv(router_attr::HOST_OUT_PACKETS, &v[3].to_ne_bytes()));
+        a.push(tlv(router_attr::PAD, &[]));
+        a.push(tlv(router_attr::HOST_SPOOFED, &v[4].to_ne_bytes()));
+        a.push(tlv(99, b"future"));
+        parse(router_cmd::GET_HOSTS, &a)
+    }
+
+    #[test]
+    fn decodes_hosts() {
+        let d = [
+            host_msg([10, 0, 0, 3], true, [0, 0, 0, 0, 3]),
+            host_msg([10, 0, 0, 1], false, [16, 256, 1234, 1200, 0]),
+            host_msg([10, 0, 0, 20], false, [u32::MAX.into(), 1, 2, u64::MAX, 4]),
+        ];
+        assert_eq!(d[0][0], RouterAttr::HostAddr(Ipv4Addr::new(10, 0, 0, 3)));
+        assert_eq!(d[0][1], RouterAttr::HostRevoked);
+        assert_eq!(d[1][1], RouterAttr::HostPorts(16));
+        assert_eq!(d[1][6], RouterAttr::HostOutPackets(1200));
+        let h = Hosts::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(
+            render_hosts(&h),
+            "10.0.0.1: ports 16 spis 256 in 1234 out 1200 spoofed 0\n\
+             10.0.0.3 (revoked): ports 0 spis 0 in 0 out 0 spoofed 3\n\
+             10.0.0.20: ports 4294967295 spis 1 in 2 out 18446744073709551615 spoofed 4\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&h).unwrap(),
+            json!({"hosts": [
+                {"host": "10.0.0.1", "revoked": false, "ports": 16, "spis": 256,
+                 "in": 1234, "out": 1200, "spoofed": 0},
+                {"host": "10.0.0.3", "revoked": true, "ports": 0, "spis": 0,
+                 "in": 0, "out": 0, "spoofed": 3},
+                {"host": "10.0.0.20", "revoked": false, "ports": u32::MAX, "spis": 1,
+                 "in": 2, "out": u64::MAX, "spoofed": 4},
+            ]})
+        );
+        // Key order as documented.
+        assert!(serde_json::to_string(&h).unwrap().starts_with(
+            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0},"#
+        ));
+    }
+
+    #[test]
+    fn empty_and_bad_host_dumps() {
+        let h = Hosts::default();
+        assert_eq!(render_hosts(&h), "(no hosts)\n");
+        assert_eq!(serde_json::to_string(&h).unwrap(), r#"{"hosts":[]}"#);
+        let mut partial = host_msg([10, 0, 0, 1], false, [1, 2, 3, 4, 5]);
+        partial.retain(|a| !matches!(a, RouterAttr::HostSpis(_) | RouterAttr::HostSpoofed(_)));
+        let e = Hosts::from_dump([&partial[..]]).unwrap_err();
+        assert_eq!(e, "host message without HOST_SPIS, HOST_SPOOFED");
+        let no_addr = [RouterAttr::HostRevoked];
+        let e = Hosts::from_dump([&no_addr[..]]).unwrap_err();
+        assert!(
+            e.starts_with("host message without HOST_ADDR, HOST_PORTS"),
+            "{e}"
+        );
     }
 }

@@ -25,7 +25,7 @@ use args::{
     Cli, HostCmd, HostSettings, Object, PapCmd, PapOptions, PapRelease, PapRequest, RouterCmd,
     RouterSettings,
 };
-use dump::{Blocks, Stats};
+use dump::{Blocks, Hosts, Stats};
 use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
 use nl::{exit, genl, Conn, Error};
 use pap_client::{Op, Outcome, RawSocket, Report, TransactError};
@@ -55,17 +55,47 @@ fn fetch<A: Attr>(get_config: u8, get_counters: u8) -> Result<(Vec<A>, Vec<Vec<A
     ))
 }
 
-/// `SET_CONFIG` with `attrs` on `A`'s family.
-fn set<A: Attr>(set_config: u8, attrs: Vec<A>) -> Result<(), Error> {
+/// A `doit` request with `NLM_F_ACK` on `A`'s family, whose reply is only
+/// the acknowledgement; `what` says what it does, for errors.
+fn request<A: Attr>(msg: Msg<A>, what: &str) -> Result<(), Error> {
     let mut conn = Conn::open()?;
     let id = conn.resolve(A::FAMILY)?;
+    conn.doit(genl(msg, id), what)?;
+    Ok(())
+}
+
+/// `SET_CONFIG` with `attrs` on `A`'s family.
+fn set<A: Attr>(set_config: u8, attrs: Vec<A>) -> Result<(), Error> {
     let msg = Msg {
         cmd: set_config,
         attrs,
     };
-    let what = format!("setting the {} configuration", family_name::<A>());
-    conn.doit(genl(msg, id), &what)?;
-    Ok(())
+    request(
+        msg,
+        &format!("setting the {} configuration", family_name::<A>()),
+    )
+}
+
+/// `REVOKE_HOST` or `READMIT_HOST` for `addr`, and what it does.
+fn host_request(cmd: u8, addr: Ipv4Addr) -> (Msg<RouterAttr>, String) {
+    let verb = if cmd == router_cmd::REVOKE_HOST {
+        "revoking"
+    } else {
+        "readmitting"
+    };
+    let msg = Msg {
+        cmd,
+        attrs: vec![RouterAttr::HostAddr(addr)],
+    };
+    (msg, format!("{verb} host {addr}"))
+}
+
+/// `RESET`, and what it does.
+fn reset_request() -> (Msg<RouterAttr>, String) {
+    (
+        Msg::new(router_cmd::RESET),
+        format!("resetting the {}", family_name::<RouterAttr>()),
+    )
 }
 
 fn counters<A>(
@@ -79,7 +109,8 @@ fn counters<A>(
     })
 }
 
-/// A dump of the router family (`GET_BLOCKS`, `GET_PAP_STATS`), then
+/// A dump of the router family (`GET_BLOCKS`, `GET_PAP_STATS`,
+/// `GET_HOSTS`), then
 /// `decode` on its messages' attributes.
 fn router_dump<T>(
     cmd: u8,
@@ -322,6 +353,32 @@ fn run(cli: Cli) -> Result<i32, Error> {
             })?;
             print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
         }
+        Object::Router {
+            cmd: Some(RouterCmd::Hosts),
+        } => {
+            let h = router_dump(router_cmd::GET_HOSTS, "hosts", |d| {
+                Hosts::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&h, cli.json, dump::render_hosts).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Revoke { addr }),
+        } => {
+            let (msg, what) = host_request(router_cmd::REVOKE_HOST, addr);
+            request(msg, &what).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Readmit { addr }),
+        } => {
+            let (msg, what) = host_request(router_cmd::READMIT_HOST, addr);
+            request(msg, &what).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Reset),
+        } => {
+            let (msg, what) = reset_request();
+            request(msg, &what).map(|()| exit::OK)
+        }
         Object::Host {
             cmd: None | Some(HostCmd::Show),
         } => {
@@ -472,5 +529,68 @@ mod tests {
             ],
         );
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn revoke_readmit_reset_bytes() {
+        let addr = Ipv4Addr::new(10, 0, 0, 3);
+        for (cmd, text) in [
+            (router_cmd::REVOKE_HOST, "revoking host 10.0.0.3"),
+            (router_cmd::READMIT_HOST, "readmitting host 10.0.0.3"),
+        ] {
+            let (msg, what) = host_request(cmd, addr);
+            assert_eq!(what, text);
+            let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 4);
+            // HOST_ADDR in network byte order, whatever the host's.
+            let want = request(
+                0x21,
+                cmd,
+                4,
+                &[attr(router_attr::HOST_ADDR, &[10, 0, 0, 3])],
+            );
+            assert_eq!(got, want);
+            assert_eq!(&got[16..28], &[cmd, 1, 0, 0, 8, 0, 13, 0, 10, 0, 0, 3]);
+        }
+        let (msg, what) = reset_request();
+        assert_eq!(what, "resetting the dnat_router");
+        let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 5);
+        assert_eq!(got, request(0x21, router_cmd::RESET, 5, &[]));
+        assert_eq!(got.len(), 20);
+        assert_eq!(router_cmd::RESET, 9);
+    }
+
+    #[test]
+    fn unowned_set_config_bytes() {
+        for (words_in, value) in [
+            ("unowned local", 0u8),
+            ("unowned drop", 1),
+            ("unowned 200", 200),
+        ] {
+            let s = RouterSettings::parse(&words(words_in)).unwrap();
+            let msg = Msg {
+                cmd: router_cmd::SET_CONFIG,
+                attrs: s.attrs(),
+            };
+            let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 3);
+            let want = request(
+                0x21,
+                router_cmd::SET_CONFIG,
+                3,
+                &[attr(router_attr::UNOWNED, &[value])],
+            );
+            assert_eq!(got, want);
+            // A u8 attribute: length 5, padded to 8.
+            assert_eq!(&got[20..], &[5, 0, 26, 0, value, 0, 0, 0]);
+        }
+        // After the other settings, in attribute number order.
+        let s = RouterSettings::parse(&words("unowned drop ports 1-2")).unwrap();
+        assert_eq!(
+            s.attrs(),
+            vec![
+                RouterAttr::PortMin(1),
+                RouterAttr::PortMax(2),
+                RouterAttr::Unowned(1)
+            ]
+        );
     }
 }

@@ -138,6 +138,18 @@ pub enum RouterAttr {
     StatName(String),
     /// Its value.
     StatValue(u64),
+    /// Ports a host holds, in host dumps.
+    HostPorts(u32),
+    /// SPIs a host holds, in host dumps.
+    HostSpis(u32),
+    /// Packets delivered to a host from the Internet, in host dumps.
+    HostInPackets(u64),
+    /// Packets a host sent to the Internet, in host dumps.
+    HostOutPackets(u64),
+    /// Packets a host sent from ports it does not own, in host dumps.
+    HostSpoofed(u64),
+    /// `unowned` value: what happens to inbound packets nobody owns (a setting).
+    Unowned(u8),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -148,12 +160,12 @@ impl Nla for RouterAttr {
         match self {
             LanIfname(s) | WanIfname(s) | StatName(s) => s.len() + 1,
             LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) => 4,
-            BlockLowest(_) | BlockCount(_) | BlockExpires(_) => 4,
+            BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
             PublicAddr(_) | HostAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
-            BlockKind(_) => 1,
+            BlockKind(_) | Unowned(_) => 1,
             HostRevoked => 0,
-            Packets(_) | StatValue(_) => 8,
+            Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_) => 8,
             Other(nla) => nla.value_len(),
         }
     }
@@ -180,6 +192,12 @@ impl Nla for RouterAttr {
             BlockExpires(_) => router_attr::BLOCK_EXPIRES,
             StatName(_) => router_attr::STAT_NAME,
             StatValue(_) => router_attr::STAT_VALUE,
+            HostPorts(_) => router_attr::HOST_PORTS,
+            HostSpis(_) => router_attr::HOST_SPIS,
+            HostInPackets(_) => router_attr::HOST_IN_PACKETS,
+            HostOutPackets(_) => router_attr::HOST_OUT_PACKETS,
+            HostSpoofed(_) => router_attr::HOST_SPOOFED,
+            Unowned(_) => router_attr::UNOWNED,
             Other(nla) => nla.kind(),
         }
     }
@@ -189,12 +207,16 @@ impl Nla for RouterAttr {
         match self {
             LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
             LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | BlockLowest(v)
-            | BlockCount(v) | BlockExpires(v) => emit_u32(buffer, *v).unwrap(),
+            | BlockCount(v) | BlockExpires(v) | HostPorts(v) | HostSpis(v) => {
+                emit_u32(buffer, *v).unwrap()
+            }
             PublicAddr(a) | HostAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
-            BlockKind(v) => buffer[0] = *v,
+            BlockKind(v) | Unowned(v) => buffer[0] = *v,
             HostRevoked => {}
-            Packets(v) | StatValue(v) => emit_u64(buffer, *v).unwrap(),
+            Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v) => {
+                emit_u64(buffer, *v).unwrap()
+            }
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -230,6 +252,12 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::BLOCK_EXPIRES => Self::BlockExpires(parse_u32(v).with_context(ctx)?),
             router_attr::STAT_NAME => Self::StatName(parse_cstring(v)),
             router_attr::STAT_VALUE => Self::StatValue(parse_u64(v).with_context(ctx)?),
+            router_attr::HOST_PORTS => Self::HostPorts(parse_u32(v).with_context(ctx)?),
+            router_attr::HOST_SPIS => Self::HostSpis(parse_u32(v).with_context(ctx)?),
+            router_attr::HOST_IN_PACKETS => Self::HostInPackets(parse_u64(v).with_context(ctx)?),
+            router_attr::HOST_OUT_PACKETS => Self::HostOutPackets(parse_u64(v).with_context(ctx)?),
+            router_attr::HOST_SPOOFED => Self::HostSpoofed(parse_u64(v).with_context(ctx)?),
+            router_attr::UNOWNED => Self::Unowned(parse_u8(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -346,7 +374,62 @@ mod tests {
     }
 
     #[test]
+    fn host_and_unowned_attributes_round_trip() {
+        let attrs = vec![
+            RouterAttr::HostAddr(Ipv4Addr::new(10, 0, 0, 3)),
+            RouterAttr::HostRevoked,
+            RouterAttr::HostPorts(16),
+            RouterAttr::HostSpis(256),
+            RouterAttr::HostInPackets(1234),
+            RouterAttr::HostOutPackets(u64::MAX),
+            RouterAttr::HostSpoofed(3),
+            RouterAttr::Unowned(uapi::unowned::DROP),
+        ];
+        let msg = Msg {
+            cmd: router_cmd::GET_HOSTS,
+            attrs: attrs.clone(),
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        let mut want = vec![8, 0, 13, 0, 10, 0, 0, 3, 4, 0, 14, 0];
+        want.extend_from_slice(&[8, 0, 21, 0]);
+        want.extend_from_slice(&16u32.to_ne_bytes());
+        want.extend_from_slice(&[8, 0, 22, 0]);
+        want.extend_from_slice(&256u32.to_ne_bytes());
+        want.extend_from_slice(&[12, 0, 23, 0]);
+        want.extend_from_slice(&1234u64.to_ne_bytes());
+        want.extend_from_slice(&[12, 0, 24, 0]);
+        want.extend_from_slice(&u64::MAX.to_ne_bytes());
+        want.extend_from_slice(&[12, 0, 25, 0]);
+        want.extend_from_slice(&3u64.to_ne_bytes());
+        // A u8: length 5, padded to 8.
+        want.extend_from_slice(&[5, 0, 26, 0, 1, 0, 0, 0]);
+        assert_eq!(buf, want);
+        let back = Msg::<RouterAttr>::parse_with_param(
+            &buf,
+            GenlHeader {
+                cmd: router_cmd::GET_HOSTS,
+                version: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(back.attrs, attrs);
+    }
+
+    #[test]
     fn wrong_length_is_an_error() {
+        let h = GenlHeader { cmd: 6, version: 1 };
+        // UNOWNED is a u8, HOST_PORTS a u32, HOST_SPOOFED a u64.
+        for buf in [
+            &[8, 0, 26, 0, 1, 0, 0, 0][..],
+            &[6, 0, 21, 0, 1, 0, 0, 0][..],
+            &[8, 0, 25, 0, 1, 0, 0, 0][..],
+        ] {
+            assert!(
+                Msg::<RouterAttr>::parse_with_param(buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
         // PORT_MIN with 4 bytes instead of 2.
         let buf = [8, 0, 6, 0, 1, 0, 0, 0];
         let e = Msg::<RouterAttr>::parse_with_param(&buf, GenlHeader { cmd: 1, version: 1 });

@@ -4,11 +4,12 @@
 //! replies, rendered for humans or serialized as JSON. Unset values are
 //! `None` ("(none)", JSON `null`).
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::net::Ipv4Addr;
 
+use dnat_core::uapi::unowned;
 use dnat_core::{config, hooks};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::msg::{HostAttr, RouterAttr};
 
@@ -26,6 +27,41 @@ pub struct Range<T> {
     pub max: T,
 }
 
+/// The `UNOWNED` setting: what happens to inbound packets for ports and
+/// SPIs nobody owns. Shown as `local` or `drop`, or as the number when this
+/// tool does not know it (JSON: the string, or the number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unowned(pub u8);
+
+impl Unowned {
+    /// `local`, `drop`, or `None` for a value this tool does not know.
+    pub fn name(self) -> Option<&'static str> {
+        match self.0 {
+            unowned::LOCAL => Some("local"),
+            unowned::DROP => Some("drop"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Unowned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for Unowned {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(n) => s.serialize_str(n),
+            None => s.serialize_u8(self.0),
+        }
+    }
+}
+
 /// The router configuration (reply to `GET_CONFIG`).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct RouterConfig {
@@ -34,6 +70,8 @@ pub struct RouterConfig {
     pub public_addr: Option<Ipv4Addr>,
     pub ports: Option<Range<u16>>,
     pub spis: Option<Range<u32>>,
+    /// `None`: the module did not send `UNOWNED`.
+    pub unowned: Option<Unowned>,
 }
 
 /// The host configuration (reply to `GET_CONFIG`).
@@ -83,6 +121,7 @@ impl RouterConfig {
                 RouterAttr::PortMax(v) => pmax = Some(*v),
                 RouterAttr::SpiMin(v) => smin = Some(*v),
                 RouterAttr::SpiMax(v) => smax = Some(*v),
+                RouterAttr::Unowned(v) => c.unowned = Some(Unowned(*v)),
                 RouterAttr::Hook(_)
                 | RouterAttr::Packets(_)
                 | RouterAttr::HostAddr(_)
@@ -93,6 +132,11 @@ impl RouterConfig {
                 | RouterAttr::BlockExpires(_)
                 | RouterAttr::StatName(_)
                 | RouterAttr::StatValue(_)
+                | RouterAttr::HostPorts(_)
+                | RouterAttr::HostSpis(_)
+                | RouterAttr::HostInPackets(_)
+                | RouterAttr::HostOutPackets(_)
+                | RouterAttr::HostSpoofed(_)
                 | RouterAttr::Other(_) => {}
             }
         }
@@ -246,6 +290,7 @@ pub fn render_router(s: &Show<RouterConfig>) -> String {
     let _ = writeln!(out, "  public address: {}", opt(c.public_addr));
     let _ = writeln!(out, "  ports: {}", ports(&c.ports));
     let _ = writeln!(out, "  spis: {}", spis(&c.spis));
+    let _ = writeln!(out, "  unowned: {}", opt(c.unowned));
     counters(&mut out, &s.counters);
     out
 }
@@ -319,6 +364,7 @@ mod tests {
                 tlv(router_attr::PORT_MAX, &29999u16.to_ne_bytes()),
                 tlv(router_attr::SPI_MIN, &0x1000u32.to_ne_bytes()),
                 tlv(router_attr::SPI_MAX, &0x1fffu32.to_ne_bytes()),
+                tlv(router_attr::UNOWNED, &[1]),
                 tlv(200, b"future"),
             ],
         )
@@ -374,6 +420,7 @@ mod tests {
                     min: 0x1000,
                     max: 0x1fff
                 }),
+                unowned: Some(Unowned(1)),
             }
         );
         let c: Vec<_> = s
@@ -401,6 +448,7 @@ mod tests {
              \x20 public address: 203.0.113.30\n\
              \x20 ports: 20000-29999 (10000)\n\
              \x20 spis: 0x1000-0x1fff (4096)\n\
+             \x20 unowned: drop\n\
              counters:\n\
              \x20 prerouting: 12 packets\n\
              \x20 forward: 18446744073709551615 packets\n\
@@ -420,6 +468,7 @@ mod tests {
                     "public_addr": "203.0.113.30",
                     "ports": {"min": 20000, "max": 29999},
                     "spis": {"min": 4096, "max": 8191},
+                    "unowned": "drop",
                 },
                 "counters": [
                     {"hook": "prerouting", "packets": 12},
@@ -443,12 +492,13 @@ mod tests {
         assert_eq!(
             render_router(&s),
             "router:\n  lan: (none)\n  wan: (none)\n  public address: (none)\n  \
-             ports: (none)\n  spis: (none)\ncounters:\n  (none)\n"
+             ports: (none)\n  spis: (none)\n  unowned: (none)\ncounters:\n  (none)\n"
         );
         assert_eq!(
             serde_json::to_value(&s).unwrap(),
             json!({
-                "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null},
+                "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null,
+                           "unowned": null},
                 "counters": [],
             })
         );
@@ -493,6 +543,33 @@ mod tests {
             render_host(&s),
             "host:\n  router address: (none)\n  public address: (none)\ncounters:\n  (none)\n"
         );
+    }
+
+    #[test]
+    fn unowned_values() {
+        for (value, text, json) in [
+            (0u8, "local", json!("local")),
+            (1, "drop", json!("drop")),
+            (7, "7", json!(7)),
+            (255, "255", json!(255)),
+        ] {
+            let m = parse::<RouterAttr>(&nlmsg(
+                0x1e,
+                0,
+                router_cmd::GET_CONFIG,
+                &[tlv(router_attr::UNOWNED, &[value])],
+            ));
+            let s = Show {
+                config: RouterConfig::from_attrs(&m.attrs),
+                counters: vec![],
+            };
+            assert_eq!(s.config.unowned, Some(Unowned(value)));
+            assert!(
+                render_router(&s).contains(&format!("\n  unowned: {text}\n")),
+                "{value}"
+            );
+            assert_eq!(serde_json::to_value(&s).unwrap()["config"]["unowned"], json);
+        }
     }
 
     #[test]
