@@ -29,6 +29,8 @@ use super::net::Net;
 pub enum AttrType {
     /// Not accepted from userspace (reserved or output-only attributes).
     Reject,
+    /// 8-bit unsigned integer.
+    U8,
     /// 16-bit unsigned integer, host byte order.
     U16,
     /// 32-bit unsigned integer, host byte order.
@@ -51,6 +53,7 @@ impl PolicyEntry {
         let mut p: bindings::nla_policy = pin_init::zeroed();
         let (ty, len) = match t {
             AttrType::Reject => (bindings::NLA_REJECT, 0),
+            AttrType::U8 => (bindings::NLA_U8, 0),
             AttrType::U16 => (bindings::NLA_U16, 0),
             AttrType::U32 => (bindings::NLA_U32, 0),
             AttrType::U64 => (bindings::NLA_U64, 0),
@@ -272,6 +275,11 @@ impl<'a> Request<'a> {
         // SAFETY: `attrs` is the table genetlink parsed for this request,
         // sized by the family's `maxattr` and alive for `'a`.
         unsafe { attr_bytes(self.info().attrs, self.maxattr(), t) }
+    }
+
+    /// Attribute `t` as a `u8` (policy [`AttrType::U8`]).
+    pub fn u8(&self, t: u16) -> Option<u8> {
+        fixed(self.attr(t)).map(u8::from_ne_bytes)
     }
 
     /// Attribute `t` as a `u16` (policy [`AttrType::U16`]).

@@ -34,7 +34,8 @@ const OUTER_TTL: u8 = 64;
 pub enum DataStat {
     /// Inbound packets tunnelled to their owner.
     InDelivered,
-    /// Inbound packets nobody owns (left to the router's stack).
+    /// Inbound packets nobody owns (left to the router's stack, or dropped
+    /// when the router is configured so).
     InUnowned,
     /// Inbound packets that could not be tunnelled (no route, no memory).
     InEncapFailed,
@@ -122,9 +123,13 @@ pub fn inbound(
         Key::Spi(s) => shared.spi_owner(s),
         Key::None => None,
     };
-    let Some((_, host)) = owner else {
+    let Some((slot, host)) = owner else {
         st.data.bump(DataStat::InUnowned);
-        return Verdict::Accept;
+        return if st.drop_unowned.load(Relaxed) != 0 {
+            Verdict::Drop
+        } else {
+            Verdict::Accept
+        };
     };
     let net = hs.net();
     let Some((lan_addr, _)) = crate::ffi::route::primary_ipv4(net, lan) else {
@@ -132,11 +137,12 @@ pub fn inbound(
         return Verdict::Drop;
     };
     let v = skb.ipip_encap_send(net, lan_addr, host, lan, OUTER_TTL);
-    st.data.bump(if v == Verdict::Stolen {
-        DataStat::InDelivered
+    if v == Verdict::Stolen {
+        st.data.bump(DataStat::InDelivered);
+        RouterNet::count_host(&st.host_in, slot);
     } else {
-        DataStat::InEncapFailed
-    });
+        st.data.bump(DataStat::InEncapFailed);
+    }
     v
 }
 
@@ -182,9 +188,10 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
     let Some(shared) = st.tables.shared() else {
         return Verdict::Drop;
     };
+    let sender = shared.find_host(u32::from(h.src));
     let owns = match classify::outbound(&inner, l4, public) {
         Ok(Proof::Port(p)) => shared.port_owner(p).is_some_and(|(_, a)| a == h.src),
-        Ok(Proof::KnownHost) => shared.find_host(u32::from(h.src)).is_some(),
+        Ok(Proof::KnownHost) => sender.is_some(),
         Err(e) => {
             st.data.bump(match e {
                 OutError::NotPublicSource => DataStat::OutNotPublicSource,
@@ -196,6 +203,9 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
     };
     if !owns {
         st.data.bump(DataStat::OutSpoofed);
+        if let Some(slot) = sender {
+            RouterNet::count_host(&st.host_spoofed, slot);
+        }
         return Verdict::Drop;
     }
     if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
@@ -203,5 +213,8 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
         return Verdict::Drop;
     }
     st.data.bump(DataStat::OutForwarded);
+    if let Some(slot) = sender {
+        RouterNet::count_host(&st.host_out, slot);
+    }
     Verdict::Accept
 }

@@ -13,11 +13,11 @@ use crate::defrag::Defrag;
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
-use crate::server::{broadcast_invalidate_all, PapStats};
+use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::RouterNet;
-use crate::uapi::block_kind;
+use crate::uapi::{block_kind, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
-use kernel::sync::atomic::Relaxed;
+use kernel::sync::atomic::{Atomic, Relaxed};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
 
@@ -35,7 +35,7 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // HOOK (output only)
     PolicyEntry::new(AttrType::Reject), // PACKETS (output only)
     PolicyEntry::new(AttrType::Reject), // PAD
-    PolicyEntry::new(AttrType::Reject), // HOST_ADDR (output only)
+    PolicyEntry::new(AttrType::Be32),   // HOST_ADDR (REVOKE_HOST, READMIT_HOST)
     PolicyEntry::new(AttrType::Reject), // HOST_REVOKED (output only)
     PolicyEntry::new(AttrType::Reject), // BLOCK_KIND (output only)
     PolicyEntry::new(AttrType::Reject), // BLOCK_LOWEST (output only)
@@ -43,14 +43,24 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // BLOCK_EXPIRES (output only)
     PolicyEntry::new(AttrType::Reject), // STAT_NAME (output only)
     PolicyEntry::new(AttrType::Reject), // STAT_VALUE (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_PORTS (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_SPIS (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_IN_PACKETS (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_OUT_PACKETS (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_SPOOFED (output only)
+    PolicyEntry::new(AttrType::U8),     // UNOWNED
 ];
 
-static OPS: [Op; 5] = [
+static OPS: [Op; 9] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
     Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, false),
     Op::dumpit::<GetPapStats>(cmd::GET_PAP_STATS, false),
+    Op::dumpit::<GetHosts>(cmd::GET_HOSTS, false),
+    Op::doit::<RevokeHost>(cmd::REVOKE_HOST, true),
+    Op::doit::<ReadmitHost>(cmd::READMIT_HOST, true),
+    Op::doit::<Reset>(cmd::RESET, true),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -86,6 +96,14 @@ fn put_config(m: &mut Msg, c: &RouterConfig) -> Result {
         m.put_u32(a::SPI_MIN, r.min)?;
         m.put_u32(a::SPI_MAX, r.max)?;
     }
+    m.put_u8(
+        a::UNOWNED,
+        if c.drop_unowned {
+            unowned::DROP
+        } else {
+            unowned::LOCAL
+        },
+    )?;
     Ok(())
 }
 
@@ -114,6 +132,7 @@ impl DoIt for SetConfig {
             port_max: req.u16(a::PORT_MAX),
             spi_min: req.u32(a::SPI_MIN),
             spi_max: req.u32(a::SPI_MAX),
+            unowned: req.u8(a::UNOWNED),
         };
         let checked = update.check().map_err(|e| reject(req, e))?;
         let resolve = |name: Option<crate::config::IfName>, attr| match name {
@@ -128,6 +147,15 @@ impl DoIt for SetConfig {
         let wan = resolve(checked.wan_name, a::WAN_IFNAME)?;
         let mut cfg = st.config.lock();
         let next = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
+        if next.lan.is_some() {
+            // Reassembly before the hooks, from the first configuration
+            // on; enabled before anything changes, so a failure changes
+            // nothing.
+            let mut d = st.defrag.lock();
+            if d.is_none() {
+                *d = Some(Defrag::enable(req.net())?);
+            }
+        }
         let (old, new) = (*cfg, next);
         *cfg = next;
         if (old.ports, old.spis) != (new.ports, new.spis) {
@@ -136,12 +164,7 @@ impl DoIt for SetConfig {
                 .write(|t, _| t.set_pools(new.ports, new.spis, |_| {}));
         }
         let lan = new.lan.map_or(0, |i| i.ifindex);
-        if lan != 0 {
-            let mut d = st.defrag.lock();
-            if d.is_none() {
-                *d = Some(Defrag::enable(req.net())?);
-            }
-        }
+        st.drop_unowned.store(u32::from(new.drop_unowned), Relaxed);
         st.wan_ifindex
             .store(new.wan.map_or(0, |i| i.ifindex), Relaxed);
         st.public_addr
@@ -245,6 +268,109 @@ impl DumpIt for GetPapStats {
             i += 1;
         }
         dump.set_cursor(i);
+        Ok(())
+    }
+}
+
+struct GetHosts;
+
+impl DumpIt for GetHosts {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let start = u16::try_from(dump.cursor()).unwrap_or(u16::MAX);
+        let next = st
+            .tables
+            .write(|t, _| -> Result<u16> {
+                for h in t.hosts_from(start) {
+                    let i = usize::from(h.slot);
+                    let get = |a: &[Atomic<u64>]| a.get(i).map_or(0, |c| c.load(Relaxed));
+                    let added = dump.entry(cmd::GET_HOSTS, |m| {
+                        m.put_be32(a::HOST_ADDR, h.addr.octets())?;
+                        if h.revoked {
+                            m.put_flag(a::HOST_REVOKED)?;
+                        }
+                        m.put_u32(a::HOST_PORTS, h.ports)?;
+                        m.put_u32(a::HOST_SPIS, h.spis)?;
+                        m.put_u64(a::HOST_IN_PACKETS, get(&st.host_in), a::PAD)?;
+                        m.put_u64(a::HOST_OUT_PACKETS, get(&st.host_out), a::PAD)?;
+                        m.put_u64(a::HOST_SPOOFED, get(&st.host_spoofed), a::PAD)
+                    })?;
+                    if !added {
+                        return Ok(h.slot);
+                    }
+                }
+                Ok(u16::MAX)
+            })
+            .ok_or(ENOMEM)??;
+        dump.set_cursor(usize::from(next));
+        Ok(())
+    }
+}
+
+fn host_addr(req: &Request<'_>) -> Result<Ipv4Addr> {
+    match req.be32(a::HOST_ADDR).map(Ipv4Addr::from) {
+        Some(h) if crate::config::is_unicast(h) => Ok(h),
+        _ => {
+            req.set_error(
+                c"HOST_ADDR (a unicast address) is required",
+                Some(a::HOST_ADDR),
+            );
+            Err(EINVAL)
+        }
+    }
+}
+
+struct RevokeHost;
+
+impl DoIt for RevokeHost {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let host = host_addr(req)?;
+        st.tables
+            .write(|t, _| t.revoke_host(host, |_| {}))
+            .ok_or(ENOMEM)?
+            .map_err(|e| {
+                req.set_error(c"the host table is full", None);
+                Error::from_errno(-e.errno())
+            })?;
+        let lan = st.lan_ifindex.load(Relaxed);
+        if lan != 0 {
+            // Best effort: the host may be gone; the revocation stands.
+            let _ = tell_invalidate_all(st, req.net(), lan, host);
+        }
+        Ok(())
+    }
+}
+
+struct ReadmitHost;
+
+impl DoIt for ReadmitHost {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let host = host_addr(req)?;
+        st.tables
+            .write(|t, _| t.readmit_host(host))
+            .ok_or(ENOMEM)?
+            .map_err(|_| {
+                req.set_error(c"no such host", Some(a::HOST_ADDR));
+                ENOENT
+            })
+    }
+}
+
+struct Reset;
+
+impl DoIt for Reset {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        st.tables
+            .write(|t, _| t.invalidate_all(None, |_| {}))
+            .ok_or(ENOMEM)?;
+        st.new_epoch();
+        let lan = st.lan_ifindex.load(Relaxed);
+        if lan != 0 {
+            let _ = broadcast_invalidate_all(st, req.net(), lan);
+        }
         Ok(())
     }
 }

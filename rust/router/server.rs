@@ -150,9 +150,20 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
             return Ok(());
         }
     };
+    let epoch = st.epoch.load(Relaxed);
     let (reply, stat) = st
         .tables
-        .write(|t, now| serve(t, h.src, &msg, now, st.epoch))
+        .write(|t, now| {
+            let known = t.find_host(h.src).is_some();
+            let r = serve(t, h.src, &msg, now, epoch);
+            if !known {
+                // A host new to the table: its slot's counters start at 0.
+                if let Some(slot) = t.find_host(h.src) {
+                    st.reset_host(slot);
+                }
+            }
+            r
+        })
         .ok_or(Stat::NotConfigured)?;
     st.pap.bump(stat);
     if let Some(r) = reply {
@@ -175,6 +186,27 @@ pub fn send(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, m: &Message) -> R
     OwnedPacket::ipv4(&hdr, payload)?.send(net, src, dst, Some(lan), proto::ICMP)
 }
 
+/// Tells `host` that everything it held was invalidated (revocation).
+pub fn tell_invalidate_all(st: &RouterNet, net: &Net, lan: u32, host: Ipv4Addr) -> Result {
+    let (lan_addr, _) = primary_ipv4(net, lan).ok_or(EADDRNOTAVAIL)?;
+    let m = Message::InvalidateAll {
+        dir: Direction::ToHost,
+        scope: pap::scope::ALL,
+        ext: Some(pap::Trailer {
+            xid: 0,
+            epoch: st.epoch.load(Relaxed),
+            lease: 0,
+        }),
+    };
+    let r = send(net, lan_addr, host, lan, &m);
+    st.pap.bump(if r.is_ok() {
+        Stat::InvalidateAllSent
+    } else {
+        Stat::SendFailed
+    });
+    r
+}
+
 /// Tells every host on the LAN that everything was invalidated (router
 /// start, reconfiguration, reset): an invalidate-all to the limited
 /// broadcast address out of the LAN interface.
@@ -185,7 +217,7 @@ pub fn broadcast_invalidate_all(st: &RouterNet, net: &Net, lan: u32) -> Result {
         scope: pap::scope::ALL,
         ext: Some(pap::Trailer {
             xid: 0,
-            epoch: st.epoch,
+            epoch: st.epoch.load(Relaxed),
             lease: 0,
         }),
     };

@@ -19,7 +19,7 @@ use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::ipv4::proto;
 use crate::server::PapStats;
-use crate::tables::Tables;
+use crate::tables::{Tables, HOSTS};
 use core::net::Ipv4Addr;
 
 /// Hook priority: after IPv4 defragmentation (`NF_IP_PRI_CONNTRACK_DEFRAG`,
@@ -46,9 +46,17 @@ pub struct RouterNet {
     /// The port and SPI allocation tables.
     #[pin]
     pub tables: Tables,
-    /// The router epoch: changes when the module (re)starts, so that hosts
-    /// notice and ask again.
-    pub epoch: u32,
+    /// The router epoch: changes when the module (re)starts or is reset,
+    /// so that hosts notice and ask again.
+    pub epoch: Atomic<u32>,
+    /// Drop inbound packets nobody owns (1) or leave them to the stack (0).
+    pub drop_unowned: Atomic<u32>,
+    /// Per host slot: packets delivered to the host.
+    pub host_in: [Atomic<u64>; HOSTS + 1],
+    /// Per host slot: packets forwarded for the host.
+    pub host_out: [Atomic<u64>; HOSTS + 1],
+    /// Per host slot: packets dropped for using ports the host does not own.
+    pub host_spoofed: [Atomic<u64>; HOSTS + 1],
     /// PAP server counters.
     pub pap: PapStats,
     /// Data path counters.
@@ -72,11 +80,41 @@ impl PernetData for RouterNet {
             public_addr: Atomic::new(0),
             defrag <- new_mutex!(None),
             tables <- Tables::new(),
-            epoch,
+            epoch: Atomic::new(epoch),
+            drop_unowned: Atomic::new(0),
+            host_in: [const { Atomic::new(0) }; HOSTS + 1],
+            host_out: [const { Atomic::new(0) }; HOSTS + 1],
+            host_spoofed: [const { Atomic::new(0) }; HOSTS + 1],
             pap: PapStats::new(),
             data: DataStats::new(),
             counters: HookCounters::new(),
         })
+    }
+}
+
+impl RouterNet {
+    /// Counts one packet in a per-host counter array.
+    pub fn count_host(a: &[Atomic<u64>; HOSTS + 1], slot: u16) {
+        if let Some(c) = a.get(usize::from(slot)) {
+            c.add(1, Relaxed);
+        }
+    }
+
+    /// Zeroes the per-host counters of a slot that a new host took.
+    pub fn reset_host(&self, slot: u16) {
+        for a in [&self.host_in, &self.host_out, &self.host_spoofed] {
+            if let Some(c) = a.get(usize::from(slot)) {
+                c.store(0, Relaxed);
+            }
+        }
+    }
+
+    /// A new epoch, different from the current one and never 0.
+    pub fn new_epoch(&self) -> u32 {
+        let old = self.epoch.load(Relaxed);
+        let e = (real_seconds() as u32).max(old.wrapping_add(1)).max(1);
+        self.epoch.store(e, Relaxed);
+        e
     }
 }
 

@@ -38,9 +38,19 @@
  * DNAT_ROUTER_CMD_GET_BLOCKS (dumpit): one message per allocated block
  *   (ports or SPIs) with HOST_ADDR, BLOCK_KIND, BLOCK_LOWEST, BLOCK_COUNT,
  *   BLOCK_EXPIRES (if the lease expires) and HOST_REVOKED (if revoked).
- * DNAT_ROUTER_CMD_GET_PAP_STATS (dumpit): one message per PAP server
- *   counter (messages handled by type, messages dropped by reason) with
- *   STAT_NAME and STAT_VALUE.
+ * DNAT_ROUTER_CMD_GET_PAP_STATS (dumpit): one message per counter of the
+ *   PAP server and the data path, with STAT_NAME and STAT_VALUE.
+ * DNAT_ROUTER_CMD_GET_HOSTS (dumpit): one message per host with HOST_ADDR,
+ *   HOST_REVOKED (flag), HOST_PORTS, HOST_SPIS, HOST_IN_PACKETS,
+ *   HOST_OUT_PACKETS and HOST_SPOOFED.
+ * DNAT_ROUTER_CMD_REVOKE_HOST (doit, admin): HOST_ADDR. Invalidates all the
+ *   host holds, tells it so, and refuses it service until readmitted.
+ *   ENOENT if the router does not know the host.
+ * DNAT_ROUTER_CMD_READMIT_HOST (doit, admin): HOST_ADDR. ENOENT if unknown.
+ * DNAT_ROUTER_CMD_RESET (doit, admin): invalidates every allocation, starts
+ *   a new router epoch and broadcasts invalidate-all on the LAN.
+ * SET_CONFIG also takes UNOWNED: what happens to inbound packets for ports
+ *   and SPIs nobody owns (EINVAL for an unknown value).
  *
  * Host commands
  * -------------
@@ -66,6 +76,10 @@ enum dnat_router_cmd {
 	DNAT_ROUTER_CMD_GET_COUNTERS = 3,
 	DNAT_ROUTER_CMD_GET_BLOCKS = 4,
 	DNAT_ROUTER_CMD_GET_PAP_STATS = 5,
+	DNAT_ROUTER_CMD_GET_HOSTS = 6,
+	DNAT_ROUTER_CMD_REVOKE_HOST = 7,
+	DNAT_ROUTER_CMD_READMIT_HOST = 8,
+	DNAT_ROUTER_CMD_RESET = 9,
 	__DNAT_ROUTER_CMD_MAX
 };
 #define DNAT_ROUTER_CMD_MAX (__DNAT_ROUTER_CMD_MAX - 1)
@@ -92,6 +106,12 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_BLOCK_EXPIRES = 18,	/* u32, seconds left; absent: never */
 	DNAT_ROUTER_A_STAT_NAME = 19,	/* NUL string, a PAP counter's name */
 	DNAT_ROUTER_A_STAT_VALUE = 20,	/* u64, its value */
+	DNAT_ROUTER_A_HOST_PORTS = 21,	/* u32, ports a host holds */
+	DNAT_ROUTER_A_HOST_SPIS = 22,	/* u32, SPIs a host holds */
+	DNAT_ROUTER_A_HOST_IN_PACKETS = 23,	/* u64, delivered to the host */
+	DNAT_ROUTER_A_HOST_OUT_PACKETS = 24,	/* u64, forwarded for the host */
+	DNAT_ROUTER_A_HOST_SPOOFED = 25,	/* u64, dropped: ports not its own */
+	DNAT_ROUTER_A_UNOWNED = 26,	/* u8, enum dnat_unowned (setting) */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)
@@ -99,6 +119,11 @@ enum dnat_router_attr {
 enum dnat_block_kind {
 	DNAT_BLOCK_PORTS = 1,
 	DNAT_BLOCK_SPIS = 2,
+};
+
+enum dnat_unowned {
+	DNAT_UNOWNED_LOCAL = 0,	/* to the router's own stack (default) */
+	DNAT_UNOWNED_DROP = 1,	/* dropped */
 };
 
 enum dnat_host_cmd {

@@ -12,7 +12,7 @@
 use core::ffi::CStr;
 use core::net::Ipv4Addr;
 
-use super::uapi::{host_attr, router_attr, IFNAME_MAX};
+use super::uapi::{host_attr, router_attr, unowned, IFNAME_MAX};
 
 /// `EINVAL`: malformed or contradictory value.
 pub const EINVAL: i32 = 22;
@@ -142,6 +142,9 @@ pub struct RouterConfig {
     pub ports: Option<Range<u16>>,
     /// SPIs that may be allocated to hosts.
     pub spis: Option<Range<u32>>,
+    /// Drop inbound packets for ports and SPIs nobody owns (instead of
+    /// leaving them to the router's own stack).
+    pub drop_unowned: bool,
 }
 
 /// A `SET_CONFIG` request to the router, as parsed from netlink attributes,
@@ -164,6 +167,8 @@ pub struct RouterUpdate<'a> {
     pub spi_min: Option<u32>,
     /// `SPI_MAX`.
     pub spi_max: Option<u32>,
+    /// `UNOWNED`.
+    pub unowned: Option<u8>,
 }
 
 /// A router update whose values are all well formed; only the interface
@@ -180,6 +185,8 @@ pub struct CheckedRouterUpdate {
     pub ports: Option<Range<u16>>,
     /// New SPI pool.
     pub spis: Option<Range<u32>>,
+    /// New unowned-packet policy (`true`: drop).
+    pub drop_unowned: Option<bool>,
 }
 
 /// Whether `a` may be used as a unicast host or router address.
@@ -299,12 +306,25 @@ impl RouterUpdate<'_> {
                 ));
             }
         }
+        let drop_unowned = match self.unowned {
+            None => None,
+            Some(unowned::LOCAL) => Some(false),
+            Some(unowned::DROP) => Some(true),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"unknown UNOWNED value (0: local, 1: drop)",
+                    router_attr::UNOWNED,
+                ))
+            }
+        };
         Ok(CheckedRouterUpdate {
             lan_name,
             wan_name,
             public_addr: self.public_addr,
             ports,
             spis,
+            drop_unowned,
         })
     }
 }
@@ -335,6 +355,9 @@ impl RouterConfig {
         }
         if let Some(r) = update.spis {
             next.spis = Some(r);
+        }
+        if let Some(d) = update.drop_unowned {
+            next.drop_unowned = d;
         }
         if let (Some(l), Some(w)) = (next.lan, next.wan) {
             if l.ifindex == w.ifindex {
@@ -576,6 +599,32 @@ mod tests {
             ..ok_update()
         };
         assert_eq!(err(u), (EINVAL, Some(router_attr::WAN_IFNAME)));
+    }
+
+    #[test]
+    fn unowned_policy() {
+        let u = RouterUpdate {
+            unowned: Some(1),
+            ..Default::default()
+        };
+        let cfg = RouterConfig::default()
+            .merged(&u.check().unwrap(), None, None)
+            .unwrap();
+        assert!(cfg.drop_unowned);
+        let u = RouterUpdate {
+            unowned: Some(0),
+            ..Default::default()
+        };
+        assert!(
+            !cfg.merged(&u.check().unwrap(), None, None)
+                .unwrap()
+                .drop_unowned
+        );
+        let u = RouterUpdate {
+            unowned: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(err(u), (EINVAL, Some(router_attr::UNOWNED)));
     }
 
     #[test]

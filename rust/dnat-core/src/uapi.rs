@@ -42,8 +42,28 @@ pub mod router_cmd {
     /// Dump the PAP server's counters (dumpit), one message per counter,
     /// with `STAT_NAME` and `STAT_VALUE`.
     pub const GET_PAP_STATS: u8 = 5;
+    /// Dump the hosts (dumpit), one message per host, with `HOST_ADDR`,
+    /// `HOST_REVOKED` (flag), `HOST_PORTS`, `HOST_SPIS`, `HOST_IN_PACKETS`,
+    /// `HOST_OUT_PACKETS`, `HOST_SPOOFED`.
+    pub const GET_HOSTS: u8 = 6;
+    /// Revoke a host (doit, admin): `HOST_ADDR`. Everything it holds is
+    /// invalidated, it is told so, and it gets nothing until readmitted.
+    pub const REVOKE_HOST: u8 = 7;
+    /// Readmit a revoked host (doit, admin): `HOST_ADDR`.
+    pub const READMIT_HOST: u8 = 8;
+    /// Reset (doit, admin): invalidate every allocation, start a new epoch
+    /// and broadcast invalidate-all on the LAN.
+    pub const RESET: u8 = 9;
     /// Highest command.
-    pub const MAX: u8 = GET_PAP_STATS;
+    pub const MAX: u8 = RESET;
+}
+
+/// `UNOWNED` values.
+pub mod unowned {
+    /// The router's own stack gets them (its own services); the default.
+    pub const LOCAL: u8 = 0;
+    /// They are dropped.
+    pub const DROP: u8 = 1;
 }
 
 /// `BLOCK_KIND` values.
@@ -98,8 +118,21 @@ pub mod router_attr {
     pub const STAT_NAME: u16 = 19;
     /// Value of a PAP counter (u64), in PAP stats dumps.
     pub const STAT_VALUE: u16 = 20;
+    /// Ports a host holds (u32), in host dumps.
+    pub const HOST_PORTS: u16 = 21;
+    /// SPIs a host holds (u32), in host dumps.
+    pub const HOST_SPIS: u16 = 22;
+    /// Packets delivered to a host from the Internet (u64), in host dumps.
+    pub const HOST_IN_PACKETS: u16 = 23;
+    /// Packets a host sent to the Internet (u64), in host dumps.
+    pub const HOST_OUT_PACKETS: u16 = 24;
+    /// Packets a host sent from ports it does not own (u64), in host dumps.
+    pub const HOST_SPOOFED: u16 = 25;
+    /// What happens to inbound packets nobody owns (u8, `unowned`): a
+    /// configuration setting.
+    pub const UNOWNED: u16 = 26;
     /// Highest attribute.
-    pub const MAX: u16 = STAT_VALUE;
+    pub const MAX: u16 = UNOWNED;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -177,6 +210,10 @@ mod tests {
             ("DNAT_ROUTER_CMD_GET_COUNTERS", router_cmd::GET_COUNTERS),
             ("DNAT_ROUTER_CMD_GET_BLOCKS", router_cmd::GET_BLOCKS),
             ("DNAT_ROUTER_CMD_GET_PAP_STATS", router_cmd::GET_PAP_STATS),
+            ("DNAT_ROUTER_CMD_GET_HOSTS", router_cmd::GET_HOSTS),
+            ("DNAT_ROUTER_CMD_REVOKE_HOST", router_cmd::REVOKE_HOST),
+            ("DNAT_ROUTER_CMD_READMIT_HOST", router_cmd::READMIT_HOST),
+            ("DNAT_ROUTER_CMD_RESET", router_cmd::RESET),
             ("DNAT_ROUTER_CMD_MAX", router_cmd::MAX),
             ("DNAT_HOST_CMD_GET_CONFIG", host_cmd::GET_CONFIG),
             ("DNAT_HOST_CMD_SET_CONFIG", host_cmd::SET_CONFIG),
@@ -207,6 +244,18 @@ mod tests {
             ("DNAT_ROUTER_A_BLOCK_EXPIRES", router_attr::BLOCK_EXPIRES),
             ("DNAT_ROUTER_A_STAT_NAME", router_attr::STAT_NAME),
             ("DNAT_ROUTER_A_STAT_VALUE", router_attr::STAT_VALUE),
+            ("DNAT_ROUTER_A_HOST_PORTS", router_attr::HOST_PORTS),
+            ("DNAT_ROUTER_A_HOST_SPIS", router_attr::HOST_SPIS),
+            (
+                "DNAT_ROUTER_A_HOST_IN_PACKETS",
+                router_attr::HOST_IN_PACKETS,
+            ),
+            (
+                "DNAT_ROUTER_A_HOST_OUT_PACKETS",
+                router_attr::HOST_OUT_PACKETS,
+            ),
+            ("DNAT_ROUTER_A_HOST_SPOOFED", router_attr::HOST_SPOOFED),
+            ("DNAT_ROUTER_A_UNOWNED", router_attr::UNOWNED),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
@@ -219,7 +268,7 @@ mod tests {
             assert_eq!(value(n), i64::from(v), "{n}");
         }
         // Every enum value in the header is checked above (plus UNSPECs).
-        let listed = cmds.len() + attrs.len() + 4 + 2;
+        let listed = cmds.len() + attrs.len() + 4 + 2 + 2;
         assert_eq!(header_values().len(), listed);
     }
 
@@ -235,5 +284,7 @@ mod tests {
         assert!(HEADER.contains(&std::format!("#define DNAT_IFNAME_MAX {IFNAME_MAX}\n")));
         assert_eq!(value("DNAT_BLOCK_PORTS"), i64::from(block_kind::PORTS));
         assert_eq!(value("DNAT_BLOCK_SPIS"), i64::from(block_kind::SPIS));
+        assert_eq!(value("DNAT_UNOWNED_LOCAL"), i64::from(unowned::LOCAL));
+        assert_eq!(value("DNAT_UNOWNED_DROP"), i64::from(unowned::DROP));
     }
 }
