@@ -83,6 +83,33 @@ sleep 2
 kill "$rx" 2>/dev/null || true
 expect_eq "a 3000-byte datagram reached h1 intact" "$(sha256sum <"$T/big.in" | cut -d' ' -f1)" "$(sha256sum <"$T/big" | cut -d' ' -f1)"
 
+# The router does not touch what it delivers: the packet inside the tunnel
+# at h1 is byte for byte the packet that arrived on the router's WAN.
+port=$((lo1 + 61))
+nrouter tcpdump -U -n -i wan0 -w "$T/in-wan.pcap" "udp port $port" 2>/dev/null &
+c1=$!
+nh1 tcpdump -U -n -i eth0 -w "$T/in-h1.pcap" 'ip proto 4' 2>/dev/null &
+c2=$!
+sleep 1
+for i in 1 2 3; do next sh -c "echo payload-$i | socat -u - UDP-SENDTO:203.0.113.30:$port"; done
+sleep 1
+kill "$c1" "$c2" 2>/dev/null; sleep 1
+wan=$(python3 "$TOP/qemu-tests/pcap_inner.py" "$T/in-wan.pcap")
+inner=$(python3 "$TOP/qemu-tests/pcap_inner.py" --inner "$T/in-h1.pcap" | grep -F -x -f <(echo "$wan") || true)
+expect_eq "3 packets on the WAN for h1's port" "$(echo "$wan" | grep -c .)" 3
+expect_eq "the 3 packets inside the tunnel at h1 are byte-identical" "$inner" "$wan"
+
+# An ICMP error from the Internet about h1's flow reaches h1: h1 sends to a
+# closed port of the server, whose port unreachable quotes h1's port.
+nh1 tcpdump -U -n -i dnat0 -w "$T/icmp.pcap" 'icmp[0] == 3' 2>/dev/null &
+c3=$!
+sleep 1
+nh1 sh -c "echo nobody | socat -u - UDP-SENDTO:203.0.113.3:9999" || true
+sleep 1
+kill "$c3" 2>/dev/null; sleep 1
+expect_eq "the port unreachable about h1's flow reached h1" \
+	"$(pcap "$T/icmp.pcap" | grep -c 'udp port 9999 unreachable')" 1
+
 # ESP and AH by SPI: h1's SPI block gets them, an unallocated SPI does not.
 s1=$(nh1 "$DNATCTL" --json pap request spis 16 router 10.0.0.7)
 spi=$(jq .lowest <<<"$s1")
