@@ -28,7 +28,7 @@ CORE = --quiet --manifest-path rust/dnat-core/Cargo.toml
 CLI = --quiet --manifest-path userspace-tool/Cargo.toml
 RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
 
-.PHONY: all setup modules cli host-test clippy fmt fmt-check qemu-test check demo clean
+.PHONY: all setup modules cli host-test clippy fmt fmt-check qemu-test check demo bench clean
 
 all: modules cli
 
@@ -80,6 +80,10 @@ check: fmt-check host-test clippy qemu-test
 
 demo: modules cli
 	@qemu-tests/run.sh --demo
+
+# Router benchmark in the guest; the last line holds the ratios.
+bench: modules cli
+	@qemu-tests/run.sh --bench
 
 clean:
 	-@[ -d $(KDIR) ] && $(KMAKE) clean >/dev/null

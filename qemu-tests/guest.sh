@@ -25,6 +25,9 @@ echo "guest: $(uname -r), $(nproc) CPUs"
 if [ "$mode" = demo ]; then
 	exec bash "$TOP/qemu-tests/demo.sh"
 fi
+if [ "$mode" = bench ]; then
+	exec bash "$TOP/qemu-tests/bench.sh"
+fi
 
 # The guest must have no way out: only the loopback device exists.
 expect_eq "guest has no network device but lo" "$(ls /sys/class/net | tr '\n' ' ')" "lo "

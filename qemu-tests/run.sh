@@ -6,15 +6,15 @@
 # scenario in qemu-tests/tests/ (or the demo with --demo).
 # Prints "N passed, M failed" and exits non-zero on any failure.
 #
-#   qemu-tests/run.sh [--demo] [SCENARIO...]
+#   qemu-tests/run.sh [--demo|--bench] [SCENARIO...]
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
 mode=check
-if [ "${1:-}" = --demo ]; then
-	mode=demo
-	shift
-fi
+case "${1:-}" in
+--demo) mode=demo; shift ;;
+--bench) mode=bench; shift ;;
+esac
 variant=current
 [ "${DNAT_DEBUG:-0}" = 1 ] && variant=current-debug
 KDIR=${KDIR:-$DNAT_CACHE/kernel/$variant}
@@ -34,7 +34,7 @@ timeout --foreground 2400 vng --disable-kvm --run "$KDIR" --cpus 2 --memory 2G \
 rc=${PIPESTATUS[0]}
 set -e
 step "qemu: guest exited with status $rc"
-if [ "$mode" = demo ]; then
+if [ "$mode" != check ]; then
 	exit "$rc"
 fi
 if [ ! -s "$OUT/results" ]; then

@@ -28,6 +28,13 @@ pub struct SkBuff<'a> {
 /// Length of an IPv4 header without options.
 const IPV4_HLEN: usize = 20;
 
+/// Headroom kept for the link-layer header in front of an outer header:
+/// an Ethernet header rounded up (`LL_RESERVED_SPACE` of an Ethernet
+/// device). Asking for more than the packet has makes `skb_cow_head` copy
+/// the packet, so this stays small: a device that needs more headroom gets
+/// it from the output path.
+const LL_HEADROOM: usize = 32;
+
 impl SkBuff<'_> {
     /// Takes the packet a hook was called with.
     ///
@@ -119,7 +126,7 @@ impl SkBuff<'_> {
         // IPXIP4 so that they are segmented correctly. On failure the route
         // reference is released and netfilter frees the packet.
         let prepared = unsafe {
-            bindings::skb_cow_head(skb, (IPV4_HLEN + 128) as c_uint) == 0
+            bindings::skb_cow_head(skb, (IPV4_HLEN + LL_HEADROOM) as c_uint) == 0
                 && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
         };
         if !prepared {

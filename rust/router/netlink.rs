@@ -9,6 +9,7 @@ use kernel::prelude::*;
 use crate::alloc_table::{Cursor, Kind};
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
+use crate::datapath::DataStat;
 use crate::defrag::Defrag;
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
@@ -253,7 +254,11 @@ impl DumpIt for GetPapStats {
         let mut i = dump.cursor();
         let entry = |i: usize| {
             st.pap.entry(i).or_else(|| {
-                let (n, v) = st.data.entry(i.checked_sub(PapStats::LEN)?)?;
+                let j = i.checked_sub(PapStats::LEN)?;
+                if j == DataStat::COUNT {
+                    return Some(("", "table_bytes", st.tables.bytes() as u64));
+                }
+                let (n, v) = st.data.entry(j)?;
                 Some(("", n, v))
             })
         };

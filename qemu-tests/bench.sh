@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Router benchmark, run inside the QEMU guest by `make bench`.
+#
+#   gen 203.0.113.3 --- wan0 [router] lan0 --- sink 10.0.0.1
+#                    203.0.113.30    10.0.0.7
+#
+# pktgen in gen sends 64-byte UDP packets with random source ports (many
+# flows) through the router to the sink; the rate is the sink's received
+# packets over wall time. Three configurations, interleaved in one boot:
+#   forwarding  no dnat hooks (module unloaded), packets to 10.0.0.1
+#   router      dnat_router configured, packets to 203.0.113.30 on ports
+#               owned by the sink, tunnelled to it
+#   conntrack   conntrack + nftables DNAT 203.0.113.30 -> 10.0.0.1
+# The guest runs under TCG: absolute rates mean nothing, ratios measured
+# side by side do.
+set -euo pipefail
+DNAT_RESULTS=${DNAT_RESULTS:-/dev/null}
+SCENARIO=bench
+. "$(dirname "$0")/lib.sh"
+RUNS=${DNAT_BENCH_RUNS:-5}
+COUNT=${DNAT_BENCH_COUNT:-150000}
+trap cleanup_netns EXIT
+
+for ns in gen router sink; do
+	ip netns add $ns
+	n $ns ip link set lo up
+done
+ip link add wan0 netns router type veth peer name eth0 netns gen
+ip link add lan0 netns router type veth peer name eth0 netns sink
+n gen ip addr add 203.0.113.3/24 dev eth0
+n router ip addr add 203.0.113.30/24 dev wan0
+n router ip addr add 10.0.0.7/24 dev lan0
+n sink ip addr add 10.0.0.1/24 dev eth0
+for d in "gen eth0" "router wan0" "router lan0" "sink eth0"; do n ${d% *} ip link set ${d#* } up; done
+n router sysctl -qw net.ipv4.ip_forward=1
+n router sysctl -qw net.ipv4.conf.lan0.accept_local=1
+n gen ip route add 10.0.0.0/24 via 203.0.113.30
+n sink ip route add default via 10.0.0.7
+# The sink counts what its device receives and drops it at once, in every
+# configuration alike (so its own work does not weigh on one of them).
+n sink nft -f - <<'NFT'
+table ip sink {
+	chain pre {
+		type filter hook prerouting priority -500;
+		drop
+	}
+}
+NFT
+n gen ping -c 1 -W 2 203.0.113.30 >/dev/null
+n router ping -c 1 -W 2 10.0.0.1 >/dev/null || true
+mac=$(n router cat /sys/class/net/wan0/address)
+
+pg() { n gen sh -c "echo '$2' > /proc/net/pktgen/$1"; }
+pktgen_setup() { # DST DPORT_MIN DPORT_MAX
+	pg kpktgend_0 rem_device_all
+	pg kpktgend_0 "add_device eth0"
+	for c in "count $COUNT" "pkt_size 64" "delay 0" "clone_skb 0" "dst $1" "dst_mac $mac" \
+		"udp_src_min 1024" "udp_src_max 65535" "flag UDPSRC_RND" "udp_dst_min $2" "udp_dst_max $3" "flag UDPDST_RND"; do
+		pg eth0 "$c"
+	done
+}
+
+router_on() {
+	insmod "$TOP/rust/dnat_router.ko"
+	n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-20255 spis 0x1000-0x1fff
+	n sink "$DNATCTL" pap request ports 255 high router 10.0.0.7 >/dev/null
+}
+router_off() { rmmod dnat_router; }
+ct_on() {
+	n router nft -f - <<'NFT'
+table ip bench {
+	chain pre {
+		type nat hook prerouting priority dstnat;
+		ip daddr 203.0.113.30 udp dport 20000-20254 dnat to 10.0.0.1
+	}
+}
+NFT
+}
+ct_off() { n router nft delete table ip bench; }
+
+rx() { n sink cat /sys/class/net/eth0/statistics/rx_packets; }
+run() { # CONFIG -> packets per second at the sink
+	local a b t0 t1
+	case $1 in
+	forwarding) pktgen_setup 10.0.0.1 20000 20254 ;;
+	router) router_on; pktgen_setup 203.0.113.30 20000 20254 ;;
+	conntrack) ct_on; pktgen_setup 203.0.113.30 20000 20254 ;;
+	esac
+	a=$(rx); t0=$(date +%s.%N)
+	n gen sh -c 'echo start > /proc/net/pktgen/pgctrl'
+	sleep 0.5
+	t1=$(date +%s.%N); b=$(rx)
+	case $1 in
+	router) router_off ;;
+	conntrack) ct_off ;;
+	esac
+	awk -v p=$((b - a)) -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f\n", p / (t1 - t0 - 0.5) }'
+}
+
+rmmod dnat_router 2>/dev/null || true
+modprobe -a nf_conntrack nf_nat nft_nat nf_defrag_ipv4 ipip pktgen
+declare -A res
+echo "bench: $RUNS runs of $COUNT 64-byte UDP packets per configuration, random source ports, interleaved"
+for i in $(seq "$RUNS"); do
+	for c in forwarding router conntrack; do
+		r=$(run $c)
+		res[$c]+="$r "
+		printf '  run %d %-10s %8d pps\n' "$i" "$c" "$r"
+	done
+done
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.1f%%", (a[NR]-a[1])*100/a[int((NR+1)/2)]}'; }
+for c in forwarding router conntrack; do
+	printf '%-10s median %8d pps  spread %s\n' "$c" "$(median <<<"${res[$c]}")" "$(spread <<<"${res[$c]}")"
+done
+insmod "$TOP/rust/dnat_router.ko"
+echo "table memory: $(n router "$DNATCTL" --json router stats | jq -r '.stats.table_bytes') bytes (256 hosts)"
+rmmod dnat_router
+echo "(QEMU/TCG: only the ratios are meaningful)"
+f=$(median <<<"${res[forwarding]}"); r=$(median <<<"${res[router]}"); ct=$(median <<<"${res[conntrack]}")
+awk -v f="$f" -v r="$r" -v c="$ct" 'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f\n", r / f, r / c }'
