@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Instruction cost of the router's per-packet decision, meant to be run
+//! under callgrind (`scripts/callgrind.sh` does it and prints a table).
+//!
+//! `classify_cost SCENARIO N` builds allocation tables (4,096 host slots,
+//! port pool 1024..=65535, SPI pool from 0x1000), prebuilds 4,096 packets
+//! and decides `N` packets, cycling over them. The packets and the tables do
+//! not depend on `N`, so the instructions of a run with `2N` packets minus
+//! those of a run with `N`, divided by `N`, are the cost of one packet,
+//! setup cancelled.
+//!
+//! Each packet goes through one non-inlined function that does in pure code
+//! what the kernel does per packet (`rust/router/state.rs` `PreRouting`,
+//! `rust/router/datapath.rs`), minus the skb copies:
+//!
+//! - inbound ([`inbound_packet`]): `ipv4::Header::parse` of the 20-byte
+//!   header, the checks on the destination and the fragment offset,
+//!   `classify::inbound` on the transport bytes (up to `L4_PEEK`), then
+//!   `Shared::port_owner` or `Shared::spi_owner`;
+//! - outbound ([`outbound_packet`]): `Header::parse` of the outer IP-in-IP
+//!   header and of the inner header, `classify::outbound`, then
+//!   `Shared::port_owner` and the comparison of the owner's address with the
+//!   outer source; with `find_host`, also `Shared::find_host` of the outer
+//!   source, which the kernel does on every outbound packet for its per-host
+//!   counters (a linear scan of the host slots).
+//!
+//! Scenarios:
+//!
+//! | scenario | table | packets |
+//! |---|---|---|
+//! | `base` | 1 port block | the loop and a trivial non-inlined call only |
+//! | `inbound_port_1` | 1 block of 255 ports | UDP to random ports of it |
+//! | `inbound_port_64k` | all 64,512 ports in 254 blocks of up to 255, one per host | UDP to random ports 1024..=65535 |
+//! | `inbound_spi_1` | 1 block of 16 SPIs | ESP with random SPIs of it |
+//! | `inbound_spi_1m` | 1,048,576 SPIs: 65,536 blocks of 16, 16 per host, 4,096 hosts | ESP with random SPIs of them |
+//! | `outbound` | as `inbound_port_64k` | IP-in-IP from the owner, inner UDP from a random port |
+//! | `outbound_find_host` | as `inbound_port_64k` (owners in slots 1..=254) | same, with `find_host` |
+//! | `outbound_find_host_4k` | 3,842 hosts admitted first, then as `inbound_port_64k` (owners in slots 3,843..=4,096) | same, with `find_host` |
+//!
+//! Every packet must find its owner; the program exits with 1 otherwise.
+//! It prints one line (the wall-clock time in it is only indicative).
+
+use std::hint::black_box;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU16, AtomicU32};
+use std::time::Instant;
+
+use dnat_core::alloc_table::*;
+use dnat_core::classify::{self, Key, Proof};
+use dnat_core::config::Range;
+use dnat_core::ipv4::{self, proto, Header, HEADER_LEN};
+
+/// Host slots of every table (enough for 65,536 SPI blocks of 16 per host).
+const HOSTS: usize = 4096;
+const PORT_MIN: u16 = 1024;
+const PORT_MAX: u16 = 65535;
+const PORT_BLOCK: u32 = 255;
+/// Blocks of 255 (or fewer, at the end of a side) that hold the pool:
+/// 1024..=9999 and 10000..=65535 are allocated separately.
+const PORT_BLOCKS_64K: usize = (LOW_PORT_LIMIT - PORT_MIN).div_ceil(PORT_BLOCK as u16) as usize
+    + (PORT_MAX - LOW_PORT_LIMIT + 1).div_ceil(PORT_BLOCK as u16) as usize;
+const SPI_MIN: u32 = 0x1000;
+const SPI_BLOCK: u32 = 16;
+/// Prebuilt packets (a power of two), cycled over.
+const PACKETS: usize = 4096;
+/// Transport bytes after the 20-byte header.
+const L4_LEN: usize = 32;
+const INNER_LEN: usize = HEADER_LEN + L4_LEN;
+const OUTER_LEN: usize = HEADER_LEN + INNER_LEN;
+
+const PUBLIC: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 30);
+const REMOTE: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
+const ROUTER_LAN: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+struct Store {
+    ports: Vec<AtomicU16>,
+    addrs: Vec<AtomicU32>,
+    spi: Vec<SpiEntry>,
+    ctl: AtomicU32,
+    hosts: Vec<HostSlot>,
+    pl: Vec<BlockRef>,
+    sl: Vec<BlockRef>,
+    st: WriterState,
+}
+
+impl Store {
+    fn new(cap: usize) -> Self {
+        let l = Layout { hosts: cap };
+        let settings = Settings {
+            default_quota: Quota {
+                ports: 65535,
+                spis: u32::MAX,
+            },
+            default_lease: 0,
+            max_lease: 0,
+        };
+        let mut s = Self {
+            ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
+            addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
+            spi: (0..l.spi_index_len())
+                .map(|_| SpiEntry::default())
+                .collect(),
+            ctl: AtomicU32::new(0),
+            hosts: vec![HostSlot::EMPTY; l.host_slots_len()],
+            pl: vec![BlockRef::default(); l.port_list_len()],
+            sl: vec![BlockRef::default(); l.spi_list_len()],
+            st: WriterState::new(settings),
+        };
+        s.table().set_pools(
+            Some(Range {
+                min: PORT_MIN,
+                max: PORT_MAX,
+            }),
+            Some(Range {
+                min: SPI_MIN,
+                max: u32::MAX,
+            }),
+            |_| {},
+        );
+        s
+    }
+
+    fn shared(&self) -> Shared<'_> {
+        Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).expect("layout")
+    }
+
+    fn table(&mut self) -> AllocTable<'_> {
+        let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).expect("layout");
+        AllocTable::new(
+            sh,
+            &mut self.hosts,
+            &mut self.pl,
+            &mut self.sl,
+            &mut self.st,
+        )
+        .expect("layout")
+    }
+
+    /// Publishes everything (grace periods elapse at once here).
+    fn settle(&mut self) {
+        let mut t = self.table();
+        while let Some(tok) = t.start_grace() {
+            t.finish_grace(tok);
+        }
+    }
+}
+
+/// Host number `n` (0-based): 10.1.0.1 and up.
+fn host(n: usize) -> Ipv4Addr {
+    Ipv4Addr::from(0x0a01_0001u32 + n as u32)
+}
+
+/// Grants port blocks of 255, one per host starting with host `first`,
+/// below 10000 first, until the pool is exhausted or `blocks` are granted;
+/// returns the number of ports granted.
+fn grant_ports(s: &mut Store, first: usize, blocks: usize) -> u64 {
+    let mut t = s.table();
+    let mut n = 0;
+    for b in 0..blocks {
+        let a = host(first + b);
+        let g = t
+            .request_ports(a, PORT_BLOCK, true, 0, 0)
+            .or_else(|_| t.request_ports(a, PORT_BLOCK, false, 0, 0));
+        match g {
+            Ok(g) => n += u64::from(g.count),
+            Err(_) => break,
+        }
+    }
+    n
+}
+
+/// Grants `blocks` SPI blocks of 16, 16 blocks per host.
+fn grant_spis(s: &mut Store, blocks: usize) -> u64 {
+    let mut t = s.table();
+    for b in 0..blocks {
+        t.request_spis(host(b / SPI_BLOCKS_PER_HOST), SPI_BLOCK, 0, 0)
+            .expect("spi grant");
+    }
+    blocks as u64 * u64::from(SPI_BLOCK)
+}
+
+/// xorshift64*: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// A packet from `src` to `dst` with 32 bytes of transport: UDP (ports,
+/// length, zero checksum) or ESP (SPI, sequence number), then filler.
+fn packet(src: Ipv4Addr, dst: Ipv4Addr, p: u8, key: u32, sport: u16) -> [u8; INNER_LEN] {
+    let mut b = [0u8; INNER_LEN];
+    b[..HEADER_LEN].copy_from_slice(&ipv4::build(src, dst, p, 64, L4_LEN).expect("header"));
+    let l4 = &mut b[HEADER_LEN..];
+    if p == proto::ESP {
+        l4[0..4].copy_from_slice(&key.to_be_bytes());
+        l4[4..8].copy_from_slice(&1u32.to_be_bytes());
+    } else {
+        l4[0..2].copy_from_slice(&sport.to_be_bytes());
+        l4[2..4].copy_from_slice(&(key as u16).to_be_bytes());
+        l4[4..6].copy_from_slice(&(L4_LEN as u16).to_be_bytes());
+    }
+    for (i, x) in l4[8..].iter_mut().enumerate() {
+        *x = i as u8;
+    }
+    b
+}
+
+/// Inbound packets from a remote peer to the public address: UDP to random
+/// ports of `lo..lo + span`, or ESP with random SPIs of it.
+fn inbound_packets(p: u8, lo: u32, span: u32) -> Vec<[u8; OUTER_LEN]> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..PACKETS)
+        .map(|_| {
+            let key = lo + rng.below(u64::from(span)) as u32;
+            let mut b = [0u8; OUTER_LEN];
+            b[..INNER_LEN].copy_from_slice(&packet(REMOTE, PUBLIC, p, key, 4500));
+            b
+        })
+        .collect()
+}
+
+/// Outbound packets: IP-in-IP from the owner of a random allocated port to
+/// the router, around a UDP packet from the public address and that port.
+fn outbound_packets(sh: &Shared<'_>) -> Vec<[u8; OUTER_LEN]> {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    (0..PACKETS)
+        .map(|_| {
+            let port = PORT_MIN + rng.below(u64::from(PORT_MAX - PORT_MIN) + 1) as u16;
+            let (_, owner) = sh.port_owner(port).expect("allocated port");
+            let mut b = [0u8; OUTER_LEN];
+            b[..HEADER_LEN].copy_from_slice(
+                &ipv4::build(owner, ROUTER_LAN, proto::IPIP, 64, INNER_LEN).expect("header"),
+            );
+            b[HEADER_LEN..].copy_from_slice(&packet(PUBLIC, REMOTE, proto::UDP, 53, port));
+            b
+        })
+        .collect()
+}
+
+/// A per-packet decision.
+type Decide = fn(&Shared<'_>, &[u8]) -> u32;
+
+// The per-packet decisions, each in its own non-inlined function. They
+// return nonzero when the packet has an owner (inbound: its address plus
+// its slot) or is forwarded (outbound), 0 for "not owned / drop".
+
+/// The loop's own cost: a non-inlined call that reads one byte.
+#[inline(never)]
+fn base_packet(_: &Shared<'_>, pkt: &[u8]) -> u32 {
+    pkt.first().map_or(0, |&b| u32::from(b) | 1)
+}
+
+/// An inbound packet on the WAN: parse, classify, owner.
+#[inline(never)]
+fn inbound_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
+    let Ok(h) = Header::parse(pkt, pkt.len()) else {
+        return 0;
+    };
+    if h.dst != PUBLIC || h.frag_offset != 0 {
+        return 0;
+    }
+    let end = h.total_len.min(h.header_len + classify::L4_PEEK);
+    let l4 = pkt.get(h.header_len..end).unwrap_or(&[]);
+    let owner = match classify::inbound(&h, l4, PUBLIC) {
+        Key::Port(p) => sh.port_owner(p),
+        Key::Spi(s) => sh.spi_owner(s),
+        Key::None => None,
+    };
+    owner.map_or(0, |(slot, a)| u32::from(a).wrapping_add(u32::from(slot)))
+}
+
+/// An IP-in-IP packet from the LAN: parse both headers, classify the inner
+/// one, check that the outer source owns the inner source port; with
+/// `FIND_HOST`, also look the sender up as the kernel does for its counters.
+#[inline(always)]
+fn outbound<const FIND_HOST: bool>(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
+    let Ok(h) = Header::parse(pkt, pkt.len()) else {
+        return 0;
+    };
+    if h.protocol != proto::IPIP || h.dst != ROUTER_LAN {
+        return 0;
+    }
+    let inner_pkt = pkt.get(h.header_len..h.total_len).unwrap_or(&[]);
+    let Ok(inner) = Header::parse(inner_pkt, inner_pkt.len()) else {
+        return 0;
+    };
+    let end = inner.total_len.min(inner.header_len + 4);
+    let l4 = inner_pkt.get(inner.header_len..end).unwrap_or(&[]);
+    let sender = if FIND_HOST {
+        sh.find_host(u32::from(h.src))
+    } else {
+        Some(1)
+    };
+    let owns = match classify::outbound(&inner, l4, PUBLIC) {
+        Ok(Proof::Port(p)) => sh.port_owner(p).is_some_and(|(_, a)| a == h.src),
+        Ok(Proof::KnownHost) => sender.is_some(),
+        Err(_) => false,
+    };
+    u32::from(owns && sender.is_some())
+}
+
+#[inline(never)]
+fn outbound_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
+    outbound::<false>(sh, pkt)
+}
+
+#[inline(never)]
+fn outbound_find_host_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
+    outbound::<true>(sh, pkt)
+}
+
+/// `n` packets, cycling over `pkts`, through `f`; how many were owned.
+#[inline(always)]
+fn run(n: u64, sh: &Shared<'_>, pkts: &[[u8; OUTER_LEN]], len: usize, f: Decide) -> u64 {
+    let mut owned = 0;
+    for i in 0..n {
+        let p = &pkts[i as usize & (PACKETS - 1)][..len];
+        owned += u64::from(black_box(f(sh, black_box(p))) != 0);
+    }
+    owned
+}
+
+const SCENARIOS: &str = "base inbound_port_1 inbound_port_64k inbound_spi_1 inbound_spi_1m \
+                         outbound outbound_find_host outbound_find_host_4k";
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let scenario = args.get(1).map_or("", |s| s.as_str());
+    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let all_ports = u32::from(PORT_MAX - PORT_MIN) + 1;
+    let mut s = Store::new(HOSTS);
+    let (granted, pkts, len, f): (u64, _, _, Decide) = match scenario {
+        "base" => (
+            grant_ports(&mut s, 0, 1),
+            inbound_packets(proto::UDP, PORT_MIN.into(), PORT_BLOCK),
+            INNER_LEN,
+            base_packet,
+        ),
+        "inbound_port_1" => (
+            grant_ports(&mut s, 0, 1),
+            inbound_packets(proto::UDP, PORT_MIN.into(), PORT_BLOCK),
+            INNER_LEN,
+            inbound_packet,
+        ),
+        "inbound_port_64k" => (
+            grant_ports(&mut s, 0, HOSTS),
+            inbound_packets(proto::UDP, PORT_MIN.into(), all_ports),
+            INNER_LEN,
+            inbound_packet,
+        ),
+        "inbound_spi_1" => (
+            grant_spis(&mut s, 1),
+            inbound_packets(proto::ESP, SPI_MIN, SPI_BLOCK),
+            INNER_LEN,
+            inbound_packet,
+        ),
+        "inbound_spi_1m" => {
+            let blocks = HOSTS * SPI_BLOCKS_PER_HOST;
+            (
+                grant_spis(&mut s, blocks),
+                inbound_packets(proto::ESP, SPI_MIN, blocks as u32 * SPI_BLOCK),
+                INNER_LEN,
+                inbound_packet,
+            )
+        }
+        "outbound" | "outbound_find_host" | "outbound_find_host_4k" => {
+            let mut first = 0;
+            if scenario == "outbound_find_host_4k" {
+                // Fill the host table so that port owners sit at its end.
+                first = HOSTS - PORT_BLOCKS_64K;
+                let mut t = s.table();
+                for k in 0..first {
+                    t.admit(host(HOSTS + k)).expect("admit");
+                }
+            }
+            let granted = grant_ports(&mut s, first, HOSTS);
+            s.settle();
+            let pkts = outbound_packets(&s.shared());
+            let f = if scenario == "outbound" {
+                outbound_packet
+            } else {
+                outbound_find_host_packet
+            };
+            (granted, pkts, OUTER_LEN, f)
+        }
+        _ => {
+            eprintln!("usage: classify_cost SCENARIO [N]\nscenarios: {SCENARIOS}");
+            std::process::exit(2);
+        }
+    };
+    let full = scenario.contains("64k") || scenario.starts_with("outbound");
+    if full && granted != u64::from(all_ports) {
+        eprintln!("classify_cost: only {granted} ports granted");
+        std::process::exit(1);
+    }
+    s.settle();
+    let sh = s.shared();
+    let t0 = Instant::now();
+    let owned = run(n, &sh, &pkts, len, f);
+    let dt = t0.elapsed();
+    println!(
+        "{scenario} n={n} owned={owned} granted={granted} hosts={} {:.1} ns/packet (wall, not callgrind)",
+        s.table().stats().hosts,
+        dt.as_nanos() as f64 / n.max(1) as f64,
+    );
+    if owned != n {
+        eprintln!("classify_cost: {} packets of {n} not owned", n - owned);
+        std::process::exit(1);
+    }
+}
