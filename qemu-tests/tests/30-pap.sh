@@ -88,6 +88,18 @@ expect_eq "tables unchanged by bad PAP" "$(blocks)" "$before"
 expect_eq "no reply was sent for bad PAP (8 replies in all)" "$(stat replied)" 8
 expect_eq "PAP to another host is not the router's" "$(stat dropped_not_for_router)" 0
 
+# -- quotas: a request is cut to what the host may still hold, then refused
+check "per-host port quota set to 20" nrouter "$DNATCTL" router set quota-ports 20
+expect_eq "quota shown" "$(nrouter "$DNATCTL" --json router show | jq -c .config.quota)" '{"ports":20,"spis":1024}'
+expect_errno "a quota of 0 refused" 22 "quota of 0" nrouter "$DNATCTL" router set quota-spis 0
+g6=$(pap h1 request ports 16 high)
+expect_eq "h1 (holding 16) gets only 4 more under a quota of 20" "$(jq .count <<<"$g6")" 4
+before=$(blocks)
+rc=0; out=$(pap h1 request ports 1 high) || rc=$?
+expect_eq "over quota: refused" "$rc $(jq -r .refused <<<"$out")" "1 over_quota"
+expect_eq "over quota: tables unchanged" "$(blocks)" "$before"
+nrouter "$DNATCTL" router set quota-ports 4096
+
 # -- leases: a block nobody renews expires
 g4=$(pap h2 request ports 4 high lease 2)
 expect_eq "short lease granted" "$(jq -r .lease <<<"$g4")" 2

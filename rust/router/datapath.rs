@@ -188,10 +188,14 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
     let Some(shared) = st.tables.shared() else {
         return Verdict::Drop;
     };
-    let sender = shared.find_host(u32::from(h.src));
-    let owns = match classify::outbound(&inner, l4, public) {
-        Ok(Proof::Port(p)) => shared.port_owner(p).is_some_and(|(_, a)| a == h.src),
-        Ok(Proof::KnownHost) => sender.is_some(),
+    // The sender's slot: from the port's owner for TCP/UDP (one load); a
+    // scan of the host addresses only for ESP/AH and on the drop path.
+    let sender = match classify::outbound(&inner, l4, public) {
+        Ok(Proof::Port(p)) => shared
+            .port_owner(p)
+            .filter(|&(_, a)| a == h.src)
+            .map(|(s, _)| s),
+        Ok(Proof::KnownHost) => shared.find_host(u32::from(h.src)),
         Err(e) => {
             st.data.bump(match e {
                 OutError::NotPublicSource => DataStat::OutNotPublicSource,
@@ -201,20 +205,18 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
             return Verdict::Drop;
         }
     };
-    if !owns {
+    let Some(sender) = sender else {
         st.data.bump(DataStat::OutSpoofed);
-        if let Some(slot) = sender {
+        if let Some(slot) = shared.find_host(u32::from(h.src)) {
             RouterNet::count_host(&st.host_spoofed, slot);
         }
         return Verdict::Drop;
-    }
+    };
     if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
         st.data.bump(DataStat::OutDecapFailed);
         return Verdict::Drop;
     }
     st.data.bump(DataStat::OutForwarded);
-    if let Some(slot) = sender {
-        RouterNet::count_host(&st.host_out, slot);
-    }
+    RouterNet::count_host(&st.host_out, sender);
     Verdict::Accept
 }

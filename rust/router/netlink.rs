@@ -50,6 +50,8 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // HOST_OUT_PACKETS (output only)
     PolicyEntry::new(AttrType::Reject), // HOST_SPOOFED (output only)
     PolicyEntry::new(AttrType::U8),     // UNOWNED
+    PolicyEntry::new(AttrType::U32),    // QUOTA_PORTS
+    PolicyEntry::new(AttrType::U32),    // QUOTA_SPIS
 ];
 
 static OPS: [Op; 9] = [
@@ -112,8 +114,17 @@ struct GetConfig;
 
 impl DoIt for GetConfig {
     fn doit(req: &Request<'_>) -> Result {
-        let cfg = *state(req.net())?.config.lock();
-        req.reply(cmd::GET_CONFIG, |m| put_config(m, &cfg))
+        let st = state(req.net())?;
+        let cfg = *st.config.lock();
+        let quota = st.tables.write(|t, _| t.settings().default_quota);
+        req.reply(cmd::GET_CONFIG, |m| {
+            put_config(m, &cfg)?;
+            if let Some(q) = quota {
+                m.put_u32(a::QUOTA_PORTS, q.ports)?;
+                m.put_u32(a::QUOTA_SPIS, q.spis)?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -134,6 +145,8 @@ impl DoIt for SetConfig {
             spi_min: req.u32(a::SPI_MIN),
             spi_max: req.u32(a::SPI_MAX),
             unowned: req.u8(a::UNOWNED),
+            quota_ports: req.u32(a::QUOTA_PORTS),
+            quota_spis: req.u32(a::QUOTA_SPIS),
         };
         let checked = update.check().map_err(|e| reject(req, e))?;
         let resolve = |name: Option<crate::config::IfName>, attr| match name {
@@ -159,6 +172,18 @@ impl DoIt for SetConfig {
         }
         let (old, new) = (*cfg, next);
         *cfg = next;
+        if checked.quota_ports.is_some() || checked.quota_spis.is_some() {
+            st.tables.write(|t, _| {
+                let mut s = t.settings();
+                if let Some(q) = checked.quota_ports {
+                    s.default_quota.ports = q;
+                }
+                if let Some(q) = checked.quota_spis {
+                    s.default_quota.spis = q;
+                }
+                t.set_settings(s);
+            });
+        }
         if (old.ports, old.spis) != (new.ports, new.spis) {
             // Blocks outside the new pools are retired.
             st.tables

@@ -41,6 +41,8 @@ Settings (any non-empty subset, in any order):
                     inbound packets for ports and SPIs nobody owns: to the
                     router's own stack (local) or dropped (drop); a number
                     (0 to 255) is sent as is
+  quota-ports N     most ports one host may hold at once
+  quota-spis N      most SPIs one host may hold at once
 
 Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
 
@@ -332,6 +334,10 @@ pub struct RouterSettings {
     pub spis: Option<Range<u32>>,
     /// `unowned`: `local`, `drop` or a raw number.
     pub unowned: Option<u8>,
+    /// `quota-ports N`.
+    pub quota_ports: Option<u32>,
+    /// `quota-spis N`.
+    pub quota_spis: Option<u32>,
 }
 
 /// The settings of `host set`.
@@ -425,11 +431,20 @@ fn unowned_value(key: &str, value: &str) -> Result<u8, String> {
 
 impl RouterSettings {
     const USAGE: &'static str =
-        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX or unowned local|drop";
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N or quota-spis N";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
-        let keys = ["lan", "wan", "public", "ports", "spis", "unowned"];
+        let keys = [
+            "lan",
+            "wan",
+            "public",
+            "ports",
+            "spis",
+            "unowned",
+            "quota-ports",
+            "quota-spis",
+        ];
         for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
                 "lan" => s.lan = Some(value.to_owned()),
@@ -445,6 +460,16 @@ impl RouterSettings {
                     )?)
                 }
                 "unowned" => s.unowned = Some(unowned_value(key, value)?),
+                "quota-ports" | "quota-spis" => {
+                    let q = value.parse::<u32>().map_err(|_| {
+                        format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
+                    })?;
+                    if key == "quota-ports" {
+                        s.quota_ports = Some(q);
+                    } else {
+                        s.quota_spis = Some(q);
+                    }
+                }
                 _ => unreachable!("checked by pairs()"),
             }
         }
@@ -473,6 +498,12 @@ impl RouterSettings {
         }
         if let Some(u) = self.unowned {
             v.push(RouterAttr::Unowned(u));
+        }
+        if let Some(q) = self.quota_ports {
+            v.push(RouterAttr::QuotaPorts(q));
+        }
+        if let Some(q) = self.quota_spis {
+            v.push(RouterAttr::QuotaSpis(q));
         }
         v
     }
@@ -541,6 +572,8 @@ mod tests {
                     max: 0x1fff
                 }),
                 unowned: Some(1),
+                quota_ports: None,
+                quota_spis: None,
             }
         );
         assert_eq!(
@@ -556,6 +589,17 @@ mod tests {
                 RouterAttr::Unowned(1),
             ]
         );
+    }
+
+    #[test]
+    fn quota_settings() {
+        let s = RouterSettings::parse(&args("quota-ports 64 quota-spis 256")).unwrap();
+        assert_eq!(
+            s.attrs(),
+            vec![RouterAttr::QuotaPorts(64), RouterAttr::QuotaSpis(256)]
+        );
+        assert!(RouterSettings::parse(&args("quota-ports many")).is_err());
+        assert!(RouterSettings::parse(&args("quota-ports -1")).is_err());
     }
 
     #[test]

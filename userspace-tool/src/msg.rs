@@ -150,6 +150,10 @@ pub enum RouterAttr {
     HostSpoofed(u64),
     /// `unowned` value: what happens to inbound packets nobody owns (a setting).
     Unowned(u8),
+    /// Most ports a host may hold (a setting).
+    QuotaPorts(u32),
+    /// Most SPIs a host may hold (a setting).
+    QuotaSpis(u32),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -159,7 +163,8 @@ impl Nla for RouterAttr {
         use RouterAttr::*;
         match self {
             LanIfname(s) | WanIfname(s) | StatName(s) => s.len() + 1,
-            LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) => 4,
+            LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) | QuotaPorts(_)
+            | QuotaSpis(_) => 4,
             BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
             PublicAddr(_) | HostAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
@@ -198,6 +203,8 @@ impl Nla for RouterAttr {
             HostOutPackets(_) => router_attr::HOST_OUT_PACKETS,
             HostSpoofed(_) => router_attr::HOST_SPOOFED,
             Unowned(_) => router_attr::UNOWNED,
+            QuotaPorts(_) => router_attr::QUOTA_PORTS,
+            QuotaSpis(_) => router_attr::QUOTA_SPIS,
             Other(nla) => nla.kind(),
         }
     }
@@ -206,10 +213,9 @@ impl Nla for RouterAttr {
         use RouterAttr::*;
         match self {
             LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
-            LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | BlockLowest(v)
-            | BlockCount(v) | BlockExpires(v) | HostPorts(v) | HostSpis(v) => {
-                emit_u32(buffer, *v).unwrap()
-            }
+            LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | QuotaPorts(v)
+            | QuotaSpis(v) | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | HostPorts(v)
+            | HostSpis(v) => emit_u32(buffer, *v).unwrap(),
             PublicAddr(a) | HostAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
             BlockKind(v) | Unowned(v) => buffer[0] = *v,
@@ -258,6 +264,8 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::HOST_OUT_PACKETS => Self::HostOutPackets(parse_u64(v).with_context(ctx)?),
             router_attr::HOST_SPOOFED => Self::HostSpoofed(parse_u64(v).with_context(ctx)?),
             router_attr::UNOWNED => Self::Unowned(parse_u8(v).with_context(ctx)?),
+            router_attr::QUOTA_PORTS => Self::QuotaPorts(parse_u32(v).with_context(ctx)?),
+            router_attr::QUOTA_SPIS => Self::QuotaSpis(parse_u32(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }

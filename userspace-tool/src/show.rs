@@ -72,6 +72,15 @@ pub struct RouterConfig {
     pub spis: Option<Range<u32>>,
     /// `None`: the module did not send `UNOWNED`.
     pub unowned: Option<Unowned>,
+    /// Per-host quotas in effect; `None` if the module did not send them.
+    pub quota: Option<Quota>,
+}
+
+/// Most ports and SPIs a host may hold at once.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Quota {
+    pub ports: u32,
+    pub spis: u32,
 }
 
 /// The host configuration (reply to `GET_CONFIG`).
@@ -122,6 +131,8 @@ impl RouterConfig {
                 RouterAttr::SpiMin(v) => smin = Some(*v),
                 RouterAttr::SpiMax(v) => smax = Some(*v),
                 RouterAttr::Unowned(v) => c.unowned = Some(Unowned(*v)),
+                RouterAttr::QuotaPorts(v) => c.quota.get_or_insert_with(Quota::default).ports = *v,
+                RouterAttr::QuotaSpis(v) => c.quota.get_or_insert_with(Quota::default).spis = *v,
                 RouterAttr::Hook(_)
                 | RouterAttr::Packets(_)
                 | RouterAttr::HostAddr(_)
@@ -291,6 +302,9 @@ pub fn render_router(s: &Show<RouterConfig>) -> String {
     let _ = writeln!(out, "  ports: {}", ports(&c.ports));
     let _ = writeln!(out, "  spis: {}", spis(&c.spis));
     let _ = writeln!(out, "  unowned: {}", opt(c.unowned));
+    if let Some(q) = c.quota {
+        let _ = writeln!(out, "  quota per host: {} ports, {} spis", q.ports, q.spis);
+    }
     counters(&mut out, &s.counters);
     out
 }
@@ -421,6 +435,7 @@ mod tests {
                     max: 0x1fff
                 }),
                 unowned: Some(Unowned(1)),
+                quota: None,
             }
         );
         let c: Vec<_> = s
@@ -469,6 +484,7 @@ mod tests {
                     "ports": {"min": 20000, "max": 29999},
                     "spis": {"min": 4096, "max": 8191},
                     "unowned": "drop",
+                    "quota": null,
                 },
                 "counters": [
                     {"hook": "prerouting", "packets": 12},
@@ -498,7 +514,7 @@ mod tests {
             serde_json::to_value(&s).unwrap(),
             json!({
                 "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null,
-                           "unowned": null},
+                           "unowned": null, "quota": null},
                 "counters": [],
             })
         );

@@ -50,7 +50,10 @@
  * DNAT_ROUTER_CMD_RESET (doit, admin): invalidates every allocation, starts
  *   a new router epoch and broadcasts invalidate-all on the LAN.
  * SET_CONFIG also takes UNOWNED: what happens to inbound packets for ports
- *   and SPIs nobody owns (EINVAL for an unknown value).
+ *   and SPIs nobody owns (EINVAL for an unknown value), and QUOTA_PORTS and
+ *   QUOTA_SPIS, the most a host may hold at once (EINVAL for 0); requests
+ *   beyond a quota are cut to it, then refused (PAP reason over_quota).
+ *   GET_CONFIG reports both quotas in effect.
  *
  * Host commands
  * -------------
@@ -112,6 +115,8 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_HOST_OUT_PACKETS = 24,	/* u64, forwarded for the host */
 	DNAT_ROUTER_A_HOST_SPOOFED = 25,	/* u64, dropped: ports not its own */
 	DNAT_ROUTER_A_UNOWNED = 26,	/* u8, enum dnat_unowned (setting) */
+	DNAT_ROUTER_A_QUOTA_PORTS = 27,	/* u32, most ports per host (setting) */
+	DNAT_ROUTER_A_QUOTA_SPIS = 28,	/* u32, most SPIs per host (setting) */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)

@@ -169,6 +169,10 @@ pub struct RouterUpdate<'a> {
     pub spi_max: Option<u32>,
     /// `UNOWNED`.
     pub unowned: Option<u8>,
+    /// `QUOTA_PORTS`.
+    pub quota_ports: Option<u32>,
+    /// `QUOTA_SPIS`.
+    pub quota_spis: Option<u32>,
 }
 
 /// A router update whose values are all well formed; only the interface
@@ -187,6 +191,10 @@ pub struct CheckedRouterUpdate {
     pub spis: Option<Range<u32>>,
     /// New unowned-packet policy (`true`: drop).
     pub drop_unowned: Option<bool>,
+    /// New per-host port quota.
+    pub quota_ports: Option<u32>,
+    /// New per-host SPI quota.
+    pub quota_spis: Option<u32>,
 }
 
 /// Whether `a` may be used as a unicast host or router address.
@@ -318,6 +326,18 @@ impl RouterUpdate<'_> {
                 ))
             }
         };
+        for (q, attr) in [
+            (self.quota_ports, router_attr::QUOTA_PORTS),
+            (self.quota_spis, router_attr::QUOTA_SPIS),
+        ] {
+            if q == Some(0) {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"a quota of 0 would refuse every host (revoke hosts instead)",
+                    attr,
+                ));
+            }
+        }
         Ok(CheckedRouterUpdate {
             lan_name,
             wan_name,
@@ -325,6 +345,8 @@ impl RouterUpdate<'_> {
             ports,
             spis,
             drop_unowned,
+            quota_ports: self.quota_ports,
+            quota_spis: self.quota_spis,
         })
     }
 }

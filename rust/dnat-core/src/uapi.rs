@@ -131,8 +131,12 @@ pub mod router_attr {
     /// What happens to inbound packets nobody owns (u8, `unowned`): a
     /// configuration setting.
     pub const UNOWNED: u16 = 26;
+    /// Most ports a host may hold at once (u32, at least 1): a setting.
+    pub const QUOTA_PORTS: u16 = 27;
+    /// Most SPIs a host may hold at once (u32, at least 1): a setting.
+    pub const QUOTA_SPIS: u16 = 28;
     /// Highest attribute.
-    pub const MAX: u16 = UNOWNED;
+    pub const MAX: u16 = QUOTA_SPIS;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -256,6 +260,8 @@ mod tests {
             ),
             ("DNAT_ROUTER_A_HOST_SPOOFED", router_attr::HOST_SPOOFED),
             ("DNAT_ROUTER_A_UNOWNED", router_attr::UNOWNED),
+            ("DNAT_ROUTER_A_QUOTA_PORTS", router_attr::QUOTA_PORTS),
+            ("DNAT_ROUTER_A_QUOTA_SPIS", router_attr::QUOTA_SPIS),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
