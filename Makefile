@@ -81,8 +81,10 @@ check: fmt-check host-test clippy qemu-test
 demo: modules cli
 	@qemu-tests/run.sh --demo
 
-# Router benchmark in the guest; the last line holds the ratios.
+# Benchmarks: instruction counts of the per-packet decision on the host
+# (callgrind), then the router in the guest; the last line holds the ratios.
 bench: modules cli
+	@scripts/callgrind.sh
 	@qemu-tests/run.sh --bench
 
 clean:

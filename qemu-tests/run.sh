@@ -34,6 +34,10 @@ timeout --foreground 2400 vng --disable-kvm --run "$KDIR" --cpus 2 --memory 2G \
 rc=${PIPESTATUS[0]}
 set -e
 step "qemu: guest exited with status $rc"
+if [ "$mode" = bench ]; then
+	# The ratios, last.
+	grep -a '^router_vs_forwarding=' "$OUT/console.log" | tail -1 | tr -d '\r'
+fi
 if [ "$mode" != check ]; then
 	exit "$rc"
 fi
