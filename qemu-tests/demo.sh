@@ -3,17 +3,24 @@
 #
 # The dnat demo, run inside the QEMU guest by `make demo`.
 #
-#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
-#                 |-- [lan] --- router ---- [inet] --|
-#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3   (server)
+#    dnat0 ipip   |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66 (attacker)
 #
-# Loads both modules, builds the topology, configures the router and both
-# hosts through dnatctl, sends traffic, and shows tables and counters.
+# Two hosts share the public address 203.0.113.30: each gets its own ports
+# and SPIs from the router with PAP, tunnels to the router, and the router
+# forwards without rewriting anything; inbound traffic goes to the owner of
+# the port or SPI; an attacker's flood and a spoofing host are dropped.
 set -euo pipefail
 SCENARIO=demo
 DNAT_RESULTS=${DNAT_RESULTS:-/dev/null}
 . "$(dirname "$0")/lib.sh"
-trap cleanup_netns EXIT
+pids=()
+finish() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	cleanup_netns
+}
+trap finish EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '%s# %s\n' "${NS:+[$NS] }" "$*"; if [ -n "${NS:-}" ]; then n "$NS" "$@"; else "$@"; fi; }
@@ -24,29 +31,68 @@ run insmod "$TOP/rust/dnat_router.ko"
 run insmod "$TOP/rust/dnat_host.ko"
 grep -h -E '^\s*(ok|not ok) ' /sys/kernel/debug/kunit/dnat_*/results | sed 's/^/    kunit: /'
 
-say "Building the SPEC.md topology in network namespaces"
+say "Building the SPEC.md topology in network namespaces (no way out of the guest)"
 topology
 ip netns list | sed 's/^/    /'
 
-say "Configuring the router (namespace router)"
-NS=router run "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+say "Configuring the router"
+NS=router run "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff unowned drop
 NS=router run "$DNATCTL" router show
-
-say "Configuring the hosts"
-NS=h1 run "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30
-NS=h2 run "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30
-NS=h1 run "$DNATCTL" host show
 
 say "Bad input is refused with a precise error and changes nothing"
 NS=router run "$DNATCTL" router set spis 1-1000 || echo "    (exit status $?)"
 NS=router run "$DNATCTL" router set lan nosuch0 || echo "    (exit status $?)"
-NS=router run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-	"$DNATCTL" router set ports 1-2 || echo "    (exit status $?)"
 
-say "Traffic: h1 and h2 ping the server in ext through the router"
-NS=h1 run ping -c 3 -i 0.2 203.0.113.3 | tail -2
-NS=h2 run ping -c 3 -i 0.2 203.0.113.3 | tail -2
+say "Hosts: an ipip tunnel to the router, ports and SPIs from PAP (native mode)"
+for h in h1:10.0.0.1 h2:10.0.0.3; do
+	dnat_host_ipip "${h%:*}" "${h#*:}"
+	NS=${h%:*} run "$DNATCTL" pap request ports 32 router 10.0.0.7 --native
+	NS=${h%:*} run "$DNATCTL" pap request spis 256 router 10.0.0.7
+done
+NS=router run "$DNATCTL" router blocks
 
-say "The router's hooks counted it"
+say "TCP and UDP from both hosts to one server port, at the same time"
+next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &
+pids+=($!)
+next socat UDP-LISTEN:9090,fork,reuseaddr EXEC:cat &
+pids+=($!)
+nrouter tcpdump -l -q -n -i wan0 -c 8 'tcp port 8080 and tcp[13] & 2 != 0 or udp port 9090' 2>/dev/null | sed 's/^/    router wan0: /' &
+pids+=($!)
+sleep 1
+head -c 100000 /dev/urandom >"$TMPDIR/demo.data"
+cl=()
+for h in h1 h2; do
+	(n $h socat -t 5 - TCP:203.0.113.3:8080 <"$TMPDIR/demo.data" | sha256sum | sed "s/ .*/ ($h TCP echo)/; s/^/    /") &
+	cl+=($!)
+	(echo "hello from $h" | n $h socat -t 2 - UDP:203.0.113.3:9090 | sed 's/^/    UDP echo: /') &
+	cl+=($!)
+done
+wait "${cl[@]}" 2>/dev/null || true
+echo "    $(sha256sum <"$TMPDIR/demo.data" | cut -d' ' -f1) (what was sent)"
+sleep 1
+
+say "IPsec by SPI: ESP for h1's SPI reaches h1, untouched, through the shared address"
+spi=$(nrouter "$DNATCTL" --json router blocks | jq -r '[.blocks[] | select(.host == "10.0.0.1" and .kind == "spis")][0].lowest')
+nh1 tcpdump -l -q -n -i dnat0 -c 3 'ip proto 50' 2>/dev/null | sed 's/^/    h1 dnat0: /' &
+pids+=($!)
+sleep 1
+run next python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 3
+sleep 2
+
+say "An attacker floods the shared address: nobody owns those ports, the router drops them"
+run n ext2 python3 -c "
+import socket, random
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(2000):
+    s.sendto(b'x' * 32, ('203.0.113.30', random.randint(30000, 60000)))
+"
+say "A host tries to send from a port it does not own: dropped and counted"
+lo1=$(nrouter "$DNATCTL" --json router blocks | jq -r '[.blocks[] | select(.host == "10.0.0.1" and .kind == "ports")][0].lowest')
+NS=h2 run sh -c "echo spoof | socat -t 1 - UDP:203.0.113.3:9090,sourceport=$lo1 || true"
+sleep 1
+
+say "Tables and counters"
+NS=router run "$DNATCTL" router hosts
+NS=router run sh -c "$DNATCTL router stats | grep -v ': 0$'"
 NS=router run "$DNATCTL" router show
-NS=router run "$DNATCTL" --json router show
+NS=router run "$DNATCTL" --json router hosts

@@ -135,5 +135,11 @@ spoofed0=$(stat out_spoofed)
 nh2 sh -c "echo spoof | socat -t 1 - UDP:203.0.113.3:9090,sourceport=$((lo1 + 1))" >/dev/null 2>&1 || true
 sleep 1
 expect_eq "a port of another host is refused and counted" "$(( $(stat out_spoofed) - spoofed0 ))" 1
+# Not tunnelled: h2 sends with the public address straight out of eth0,
+# which would skip the ownership check: dropped and counted.
+u0=$(stat out_untunnelled)
+nh2 python3 "$TOP/qemu-tests/raw_udp.py" eth0 203.0.113.30 203.0.113.3 $((lo2 + 5)) 9090 sneaky
+sleep 1
+expect_eq "an untunnelled packet with the public source is dropped and counted" "$(( $(stat out_untunnelled) - u0 ))" 1
 check "forwarded and delivered packets were counted" test "$(stat out_forwarded)" -gt 0 -a "$(stat in_delivered)" -gt 0
 rm -rf "$T"

@@ -77,6 +77,10 @@ expect_eq "h1's traffic no longer passes" "$(echo_udp h1 two)" ""
 expect_eq "nothing was delivered to h1" "$(( $(stat in_delivered) - d0 ))" 0
 rc=0; out=$(nh1 "$DNATCTL" --json pap request ports 16 high router 10.0.0.7) || rc=$?
 expect_eq "revoked h1 is refused new ports" "$rc $(jq -r .refused <<<"$out")" "1 revoked"
+s0=$(host 10.0.0.1 spoofed)
+nh1 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.3 esp 0x1000 2
+sleep 1
+expect_eq "revoked h1 cannot send ESP either" "$(( $(host 10.0.0.1 spoofed) - s0 ))" 2
 expect_eq "h2 is unaffected" "$(echo_udp h2 three)" three
 expect_errno "readmitting an unknown host refused" 2 "no such host" nrouter "$DNATCTL" router readmit 10.0.0.99
 check "admin readmits h1" nrouter "$DNATCTL" router readmit 10.0.0.1

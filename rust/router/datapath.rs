@@ -52,11 +52,14 @@ pub enum DataStat {
     OutBadInner,
     /// Outbound packets that could not be decapsulated.
     OutDecapFailed,
+    /// Packets from the LAN with the public address as source that were not
+    /// tunnelled to the router (they would skip the ownership check).
+    OutUntunnelled,
 }
 
 impl DataStat {
     /// Number of counters.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
     const NAMES: [&'static str; Self::COUNT] = [
         "in_delivered",
         "in_unowned",
@@ -67,6 +70,7 @@ impl DataStat {
         "out_protocol",
         "out_bad_inner",
         "out_decap_failed",
+        "out_untunnelled",
     ];
 }
 
@@ -132,7 +136,7 @@ pub fn inbound(
         };
     };
     let net = hs.net();
-    let Some((lan_addr, _)) = crate::ffi::route::primary_ipv4(net, lan) else {
+    let Some(lan_addr) = st.lan_addr(net, lan) else {
         st.data.bump(DataStat::InEncapFailed);
         return Verdict::Drop;
     };
@@ -195,7 +199,9 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
             .port_owner(p)
             .filter(|&(_, a)| a == h.src)
             .map(|(s, _)| s),
-        Ok(Proof::KnownHost) => shared.find_host(u32::from(h.src)),
+        Ok(Proof::KnownHost) => shared
+            .find_host(u32::from(h.src))
+            .filter(|&s| !st.is_revoked(s)),
         Err(e) => {
             st.data.bump(match e {
                 OutError::NotPublicSource => DataStat::OutNotPublicSource,
@@ -219,4 +225,13 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
     st.data.bump(DataStat::OutForwarded);
     RouterNet::count_host(&st.host_out, sender);
     Verdict::Accept
+}
+
+/// A packet from the LAN that is not tunnelled to the router but claims the
+/// public address as its source: dropped, it would bypass the ownership
+/// check (the router accepts its own address from the LAN only so that it
+/// can forward what it decapsulates).
+pub fn untunnelled(st: &RouterNet) -> Verdict {
+    st.data.bump(DataStat::OutUntunnelled);
+    Verdict::Drop
 }

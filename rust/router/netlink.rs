@@ -14,6 +14,7 @@ use crate::defrag::Defrag;
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
+use crate::ffi::route::primary_ipv4;
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::RouterNet;
 use crate::uapi::{block_kind, unowned};
@@ -195,6 +196,9 @@ impl DoIt for SetConfig {
             .store(new.wan.map_or(0, |i| i.ifindex), Relaxed);
         st.public_addr
             .store(new.public_addr.map_or(0, u32::from), Relaxed);
+        let lan_addr = primary_ipv4(req.net(), lan).map_or(0, |(a, _)| u32::from(a));
+        st.lan_addr
+            .store(if lan == 0 { 0 } else { lan_addr }, Relaxed);
         st.lan_ifindex.store(lan, Relaxed);
         if lan != 0 && old.lan.map(|i| i.ifindex) != Some(lan) {
             // A (new) LAN: hosts there may hold blocks of an earlier
@@ -356,13 +360,26 @@ impl DoIt for RevokeHost {
     fn doit(req: &Request<'_>) -> Result {
         let st = state(req.net())?;
         let host = host_addr(req)?;
-        st.tables
-            .write(|t, _| t.revoke_host(host, |_| {}))
+        let slot = st
+            .tables
+            .write(|t, _| {
+                let known = t.find_host(host).is_some();
+                t.revoke_host(host, |_| {})?;
+                let slot = t.find_host(host);
+                if let (false, Some(s)) = (known, slot) {
+                    // A host new to the table: its slot starts clean.
+                    st.reset_host(s);
+                }
+                Ok(slot)
+            })
             .ok_or(ENOMEM)?
-            .map_err(|e| {
+            .map_err(|e: crate::alloc_table::AllocError| {
                 req.set_error(c"the host table is full", None);
                 Error::from_errno(-e.errno())
             })?;
+        if let Some(s) = slot {
+            st.set_revoked(s, true);
+        }
         let lan = st.lan_ifindex.load(Relaxed);
         if lan != 0 {
             // Best effort: the host may be gone; the revocation stands.
@@ -378,13 +395,18 @@ impl DoIt for ReadmitHost {
     fn doit(req: &Request<'_>) -> Result {
         let st = state(req.net())?;
         let host = host_addr(req)?;
-        st.tables
-            .write(|t, _| t.readmit_host(host))
+        let slot = st
+            .tables
+            .write(|t, _| t.readmit_host(host).map(|()| t.find_host(host)))
             .ok_or(ENOMEM)?
             .map_err(|_| {
                 req.set_error(c"no such host", Some(a::HOST_ADDR));
                 ENOENT
-            })
+            })?;
+        if let Some(s) = slot {
+            st.set_revoked(s, false);
+        }
+        Ok(())
     }
 }
 

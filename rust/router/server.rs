@@ -74,7 +74,8 @@ impl Default for PapStats {
     }
 }
 
-/// Reads the IPv4 header of `skb`, if it is a valid one.
+/// Reads the IPv4 header of `skb` in `PRE_ROUTING`, which `ip_rcv` has
+/// already validated (version, lengths, checksum).
 pub fn header(skb: &SkBuff<'_>) -> Option<Header> {
     let len = usize::try_from(skb.len()).ok()?;
     let mut b = [0u8; 60];
@@ -84,7 +85,7 @@ pub fn header(skb: &SkBuff<'_>) -> Option<Header> {
     if hl > ipv4::HEADER_LEN {
         skb.copy_from_network(0, b.get_mut(..hl)?).ok()?;
     }
-    Header::parse(&b, len).ok()
+    Header::parse_checked_by_stack(&b, len).ok()
 }
 
 /// Handles `skb` (with header `h`) if it is PAP; `None` if it is not (the

@@ -36,6 +36,9 @@ pub struct RouterNet {
     /// The LAN interface index for the packet path (0: not configured),
     /// published by `SET_CONFIG` after the configuration.
     pub lan_ifindex: Atomic<u32>,
+    /// The LAN interface's primary address when the router was configured
+    /// (host order, 0: look it up per packet).
+    pub lan_addr: Atomic<u32>,
     /// The WAN interface index for the packet path (0: not configured).
     pub wan_ifindex: Atomic<u32>,
     /// The public address for the packet path (host order, 0: none).
@@ -57,6 +60,8 @@ pub struct RouterNet {
     pub host_out: [Atomic<u64>; HOSTS + 1],
     /// Per host slot: packets dropped for using ports the host does not own.
     pub host_spoofed: [Atomic<u64>; HOSTS + 1],
+    /// Per host slot: 1 while the host is revoked (its ESP/AH is refused).
+    pub host_revoked: [Atomic<u32>; HOSTS + 1],
     /// PAP server counters.
     pub pap: PapStats,
     /// Data path counters.
@@ -76,6 +81,7 @@ impl PernetData for RouterNet {
         try_pin_init!(RouterNet {
             config <- new_mutex!(RouterConfig::default()),
             lan_ifindex: Atomic::new(0),
+            lan_addr: Atomic::new(0),
             wan_ifindex: Atomic::new(0),
             public_addr: Atomic::new(0),
             defrag <- new_mutex!(None),
@@ -85,6 +91,7 @@ impl PernetData for RouterNet {
             host_in: [const { Atomic::new(0) }; HOSTS + 1],
             host_out: [const { Atomic::new(0) }; HOSTS + 1],
             host_spoofed: [const { Atomic::new(0) }; HOSTS + 1],
+            host_revoked: [const { Atomic::new(0) }; HOSTS + 1],
             pap: PapStats::new(),
             data: DataStats::new(),
             counters: HookCounters::new(),
@@ -93,6 +100,15 @@ impl PernetData for RouterNet {
 }
 
 impl RouterNet {
+    /// The router's LAN address: the one cached at configuration, or the
+    /// LAN interface's primary address now.
+    pub fn lan_addr(&self, net: &Net, lan: u32) -> Option<Ipv4Addr> {
+        match self.lan_addr.load(Relaxed) {
+            0 => primary_ipv4(net, lan).map(|(a, _)| a),
+            a => Some(Ipv4Addr::from(a)),
+        }
+    }
+
     /// Counts one packet in a per-host counter array.
     pub fn count_host(a: &[Atomic<u64>; HOSTS + 1], slot: u16) {
         if let Some(c) = a.get(usize::from(slot)) {
@@ -107,6 +123,21 @@ impl RouterNet {
                 c.store(0, Relaxed);
             }
         }
+        self.set_revoked(slot, false);
+    }
+
+    /// Marks the host in `slot` revoked or not, for the packet path.
+    pub fn set_revoked(&self, slot: u16, revoked: bool) {
+        if let Some(c) = self.host_revoked.get(usize::from(slot)) {
+            c.store(u32::from(revoked), Relaxed);
+        }
+    }
+
+    /// Whether the host in `slot` is revoked.
+    pub fn is_revoked(&self, slot: u16) -> bool {
+        self.host_revoked
+            .get(usize::from(slot))
+            .is_some_and(|c| c.load(Relaxed) != 0)
     }
 
     /// A new epoch, different from the current one and never 0.
@@ -151,10 +182,12 @@ impl NetHook for PreRouting {
         if public.is_unspecified() {
             return Verdict::Accept;
         }
-        if from == Some(lan) && h.protocol == proto::IPIP {
-            let to_router = primary_ipv4(state.net(), lan).is_some_and(|(a, _)| a == h.dst);
-            if to_router {
+        if from == Some(lan) {
+            if h.protocol == proto::IPIP && st.lan_addr(state.net(), lan) == Some(h.dst) {
                 return crate::datapath::outbound(st, skb, &h, public);
+            }
+            if h.src == public {
+                return crate::datapath::untunnelled(st);
             }
         } else if from == Some(st.wan_ifindex.load(Relaxed)) && h.dst == public {
             return crate::datapath::inbound(st, skb, state, &h, lan, public);

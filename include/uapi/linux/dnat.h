@@ -44,8 +44,9 @@
  *   HOST_REVOKED (flag), HOST_PORTS, HOST_SPIS, HOST_IN_PACKETS,
  *   HOST_OUT_PACKETS and HOST_SPOOFED.
  * DNAT_ROUTER_CMD_REVOKE_HOST (doit, admin): HOST_ADDR. Invalidates all the
- *   host holds, tells it so, and refuses it service until readmitted.
- *   ENOENT if the router does not know the host.
+ *   host holds, tells it so, and refuses it service (PAP, its ESP/AH) until
+ *   readmitted; an unknown host is entered as revoked. EINVAL without a
+ *   unicast HOST_ADDR, ENOSPC when the host table is full.
  * DNAT_ROUTER_CMD_READMIT_HOST (doit, admin): HOST_ADDR. ENOENT if unknown.
  * DNAT_ROUTER_CMD_RESET (doit, admin): invalidates every allocation, starts
  *   a new router epoch and broadcasts invalidate-all on the LAN.

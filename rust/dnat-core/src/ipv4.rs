@@ -85,6 +85,39 @@ impl Header {
         if !checksum::verify(full) {
             return Err(HeaderError::BadChecksum);
         }
+        Self::fields(b, header_len, total_len)
+    }
+
+    /// Like [`Header::parse`] but without verifying the header checksum:
+    /// for headers the stack has already checked (`ip_rcv` verifies the
+    /// version, lengths and checksum before `PRE_ROUTING`).
+    pub fn parse_checked_by_stack(buf: &[u8], packet_len: usize) -> Result<Self, HeaderError> {
+        let b: &[u8; HEADER_LEN] = buf
+            .get(..HEADER_LEN)
+            .and_then(|s| s.try_into().ok())
+            .ok_or(HeaderError::Truncated)?;
+        if b[0] >> 4 != 4 {
+            return Err(HeaderError::NotIpv4);
+        }
+        let header_len = usize::from(b[0] & 0x0f) * 4;
+        if header_len < HEADER_LEN {
+            return Err(HeaderError::BadHeaderLength);
+        }
+        if buf.len() < header_len {
+            return Err(HeaderError::Truncated);
+        }
+        let total_len = usize::from(u16::from_be_bytes([b[2], b[3]]));
+        if total_len < header_len || total_len > packet_len {
+            return Err(HeaderError::BadTotalLength);
+        }
+        Self::fields(b, header_len, total_len)
+    }
+
+    fn fields(
+        b: &[u8; HEADER_LEN],
+        header_len: usize,
+        total_len: usize,
+    ) -> Result<Self, HeaderError> {
         let frag = u16::from_be_bytes([b[6], b[7]]);
         Ok(Self {
             header_len,
@@ -179,6 +212,19 @@ mod tests {
         });
         frag[10..12].copy_from_slice(&c.to_be_bytes());
         assert!(Header::parse(&frag, 30).unwrap().is_fragment);
+        // The stack-checked variant skips only the checksum.
+        assert_eq!(
+            Header::parse_checked_by_stack(&bad, 30).map(|h| h.ttl),
+            Ok(bad[8])
+        );
+        assert_eq!(
+            Header::parse_checked_by_stack(&h, 29),
+            Err(HeaderError::BadTotalLength)
+        );
+        assert_eq!(
+            Header::parse_checked_by_stack(&v6, 30),
+            Err(HeaderError::NotIpv4)
+        );
     }
 
     #[test]
