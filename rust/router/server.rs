@@ -189,29 +189,17 @@ pub fn send(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, m: &Message) -> R
 
 /// Tells `host` that everything it held was invalidated (revocation).
 pub fn tell_invalidate_all(st: &RouterNet, net: &Net, lan: u32, host: Ipv4Addr) -> Result {
-    let (lan_addr, _) = primary_ipv4(net, lan).ok_or(EADDRNOTAVAIL)?;
-    let m = Message::InvalidateAll {
-        dir: Direction::ToHost,
-        scope: pap::scope::ALL,
-        ext: Some(pap::Trailer {
-            xid: 0,
-            epoch: st.epoch.load(Relaxed),
-            lease: 0,
-        }),
-    };
-    let r = send(net, lan_addr, host, lan, &m);
-    st.pap.bump(if r.is_ok() {
-        Stat::InvalidateAllSent
-    } else {
-        Stat::SendFailed
-    });
-    r
+    send_invalidate_all(st, net, lan, host)
 }
 
 /// Tells every host on the LAN that everything was invalidated (router
 /// start, reconfiguration, reset): an invalidate-all to the limited
 /// broadcast address out of the LAN interface.
 pub fn broadcast_invalidate_all(st: &RouterNet, net: &Net, lan: u32) -> Result {
+    send_invalidate_all(st, net, lan, Ipv4Addr::BROADCAST)
+}
+
+fn send_invalidate_all(st: &RouterNet, net: &Net, lan: u32, dst: Ipv4Addr) -> Result {
     let (lan_addr, _) = primary_ipv4(net, lan).ok_or(EADDRNOTAVAIL)?;
     let m = Message::InvalidateAll {
         dir: Direction::ToHost,
@@ -222,7 +210,7 @@ pub fn broadcast_invalidate_all(st: &RouterNet, net: &Net, lan: u32) -> Result {
             lease: 0,
         }),
     };
-    let r = send(net, lan_addr, Ipv4Addr::BROADCAST, lan, &m);
+    let r = send(net, lan_addr, dst, lan, &m);
     st.pap.bump(if r.is_ok() {
         Stat::InvalidateAllSent
     } else {

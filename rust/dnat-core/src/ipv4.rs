@@ -66,26 +66,12 @@ impl Header {
     /// `packet_len` bytes (`buf` may hold only the first bytes of it, but at
     /// least the whole header).
     pub fn parse(buf: &[u8], packet_len: usize) -> Result<Self, HeaderError> {
-        let b: &[u8; HEADER_LEN] = buf
-            .get(..HEADER_LEN)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(HeaderError::Truncated)?;
-        if b[0] >> 4 != 4 {
-            return Err(HeaderError::NotIpv4);
-        }
-        let header_len = usize::from(b[0] & 0x0f) * 4;
-        if header_len < HEADER_LEN {
-            return Err(HeaderError::BadHeaderLength);
-        }
-        let full = buf.get(..header_len).ok_or(HeaderError::Truncated)?;
-        let total_len = usize::from(u16::from_be_bytes([b[2], b[3]]));
-        if total_len < header_len || total_len > packet_len {
-            return Err(HeaderError::BadTotalLength);
-        }
+        let h = Self::parse_checked_by_stack(buf, packet_len)?;
+        let full = buf.get(..h.header_len).ok_or(HeaderError::Truncated)?;
         if !checksum::verify(full) {
             return Err(HeaderError::BadChecksum);
         }
-        Self::fields(b, header_len, total_len)
+        Ok(h)
     }
 
     /// Like [`Header::parse`] but without verifying the header checksum:
