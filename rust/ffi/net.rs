@@ -41,9 +41,8 @@ impl Net {
             return None;
         }
         let _guard = rcu::read_lock();
-        // SAFETY: `self` is a live namespace (type invariant), the name is
-        // NUL-terminated, and the RCU read lock is held for the lookup and
-        // for the read of the result below.
+        // SAFETY: live namespace (type invariant), NUL-terminated name, and
+        // the RCU read lock held for the lookup and the read below.
         let dev =
             unsafe { bindings::dev_get_by_name_rcu(self.as_ptr(), name_with_nul.as_ptr().cast()) };
         if dev.is_null() {

@@ -93,10 +93,9 @@ unsafe extern "C" fn hook_trampoline<H: NetHook>(
     let Some(skb) = core::ptr::NonNull::new(skb) else {
         return bindings::NF_ACCEPT;
     };
-    // SAFETY: netfilter passes a valid skb, owned by this hook for the
-    // duration of the call (a hook may consume it and return NF_STOLEN),
-    // with its network header at the IPv4 header, and a valid state; both
-    // outlive this call.
+    // The hook may consume the skb and return NF_STOLEN.
+    // SAFETY: netfilter passes a valid skb, owned by this hook for the call,
+    // network header at the IPv4 header, and a valid state outliving it.
     let (skb, state) = unsafe { (SkBuff::from_raw(skb), &*state.cast::<HookState>()) };
     match H::hook(skb, state) {
         Verdict::Accept => bindings::NF_ACCEPT,
@@ -162,11 +161,10 @@ impl NetHooks {
 
 impl Drop for NetHooks {
     fn drop(&mut self) {
-        // SAFETY: the hooks are registered in `self.net` (type invariant),
-        // which is alive: `NetHooks` is only kept in per-namespace state and
-        // dropped in the namespace's pre_exit callback. Unregistering does
-        // not wait for hooks running on other CPUs: the owner must let an
-        // RCU grace period pass before freeing what the hooks use.
+        // This does not wait for hooks running on other CPUs: the owner lets
+        // a grace period pass before freeing what the hooks use.
+        // SAFETY: registered in `self.net` (type invariant), alive: we are
+        // kept in per-namespace state, dropped in its pre_exit callback.
         unsafe {
             bindings::nf_unregister_net_hooks(
                 self.net,

@@ -107,10 +107,9 @@ impl<T: PernetData> Pernet<T> {
             hooks: None,
             data <- T::new(net),
         });
-        // SAFETY: `slot` is `size_of::<Slot<T>>()` bytes of zeroed memory,
-        // aligned to `PERNET_ALIGN` (checked in `new`), owned by this
-        // namespace and untouched until this callback returns. It is never
-        // moved: the kernel frees it only after `exit_callback`.
+        // The slot is never moved: the kernel frees it after `exit_callback`.
+        // SAFETY: `slot` is `size_of::<Slot<T>>()` zeroed bytes, aligned to
+        // `PERNET_ALIGN` (checked in `new`), ours until this returns.
         if let Err(e) = unsafe { init.__init(slot) } {
             return e.to_errno();
         }
@@ -160,10 +159,9 @@ impl<T: PernetData> Pernet<T> {
     unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
         // SAFETY: the kernel calls `exit` with the namespace still live.
         let net = unsafe { Net::from_raw(net) };
-        // SAFETY: `init_callback` succeeded for this namespace (the kernel
-        // calls `exit` only then), so the slot is initialised; it is dropped
-        // exactly once, here. Its hooks were unregistered in `pre_exit` and
-        // an RCU grace period has passed since, so no hook uses it.
+        // Its hooks went in `pre_exit`, a grace period ago: no hook uses it.
+        // SAFETY: `init_callback` succeeded (the kernel calls `exit` only
+        // then), so the slot is initialised; dropped exactly once, here.
         unsafe { core::ptr::drop_in_place(Self::slot(net)) };
     }
 
@@ -194,11 +192,10 @@ impl<T: PernetData> Pernet<T> {
         if !T::pernet().registered.load(Ordering::Acquire) {
             return None;
         }
-        // SAFETY: `T` is registered and `net` is live, so (type invariant)
-        // its slot is initialised, and stays so while `net` is borrowed:
         // `exit` runs only when the namespace dies or `T` is unregistered,
-        // and the module unregisters `T` only after its hooks and netlink
-        // family are gone.
+        // which the module does only after its hooks and family are gone.
+        // SAFETY: `T` is registered and `net` live, so (type invariant) its
+        // slot is initialised and stays so while `net` is borrowed.
         Some(unsafe { &(*Self::slot(net)).data })
     }
 }

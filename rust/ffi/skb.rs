@@ -120,11 +120,9 @@ impl SkBuff<'_> {
         else {
             return Verdict::Drop;
         };
-        // SAFETY: the skb is ours (type invariant). `skb_cow_head` makes
-        // room for the outer header (and link-layer headers) and unshares
-        // the header area; `iptunnel_handle_offloads` marks GSO packets as
-        // IPXIP4 so that they are segmented correctly. On failure the route
-        // reference is released and netfilter frees the packet.
+        // `skb_cow_head` makes room for the outer and link-layer headers and
+        // unshares them; `iptunnel_handle_offloads` marks GSO packets IPXIP4.
+        // SAFETY: the skb is ours (type invariant); both only need that.
         let prepared = unsafe {
             bindings::skb_cow_head(skb, (IPV4_HLEN + LL_HEADROOM) as c_uint) == 0
                 && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
@@ -139,13 +137,12 @@ impl SkBuff<'_> {
             unsafe { bindings::ip_rt_put(rt) };
             return Verdict::Drop;
         };
+        // `skb_scrub_packet` clears the ingress state (conntrack, mark, dst),
+        // `skb_dst_set` takes over the route reference, `__ip_select_ident`
+        // writes the ID into our header, `ip_local_out` consumes the packet
+        // and fills in the checksum and total length.
         // SAFETY: the skb is ours; `skb_cow_head` guaranteed the headroom
-        // for `skb_push`, which returns a pointer to `IPV4_HLEN` writable
-        // bytes, now the network header. `skb_scrub_packet` clears the
-        // ingress state (conntrack, mark, dst); `skb_dst_set` takes over the
-        // route reference; `__ip_select_ident` writes the ID into the header
-        // we just wrote; `ip_local_out` consumes the packet (and fills in
-        // the checksum and total length).
+        // for `skb_push`, whose result points to `IPV4_HLEN` writable bytes.
         unsafe {
             bindings::skb_scrub_packet(skb, false);
             let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
