@@ -100,6 +100,16 @@ expect_eq "over quota: refused" "$rc $(jq -r .refused <<<"$out")" "1 over_quota"
 expect_eq "over quota: tables unchanged" "$(blocks)" "$before"
 nrouter "$DNATCTL" router set quota-ports 4096
 
+# -- a retransmitted request (same xid: its reply was lost) is answered
+# again from the cache, without a second grant
+nb=$(blocks | jq '[.[] | select(.host == "10.0.0.1")] | length')
+raw h1 10.0.0.7 request-xid
+sleep 1
+raw h1 10.0.0.7 request-xid
+sleep 1
+expect_eq "a retransmission gets no second block" "$(blocks | jq '[.[] | select(.host == "10.0.0.1")] | length')" $((nb + 1))
+expect_eq "the retransmission was answered and counted" "$(stat retransmitted)" 1
+
 # -- leases: a block nobody renews expires
 g4=$(pap h2 request ports 4 high lease 2)
 expect_eq "short lease granted" "$(jq -r .lease <<<"$g4")" 2

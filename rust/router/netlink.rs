@@ -379,6 +379,7 @@ impl DoIt for RevokeHost {
             })?;
         if let Some(s) = slot {
             st.set_revoked(s, true);
+            st.forget_replies(Some(s));
         }
         let lan = st.lan_ifindex.load(Relaxed);
         if lan != 0 {
@@ -418,6 +419,7 @@ impl DoIt for Reset {
         st.tables
             .write(|t, _| t.invalidate_all(None, |_| {}))
             .ok_or(ENOMEM)?;
+        st.forget_replies(None);
         st.new_epoch();
         let lan = st.lan_ifindex.load(Relaxed);
         if lan != 0 {

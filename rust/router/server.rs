@@ -152,27 +152,51 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
         }
     };
     let epoch = st.epoch.load(Relaxed);
-    let (reply, stat) = st
+    let mut out = [0u8; pap::MAX_LEN];
+    let served = st
         .tables
         .write(|t, now| {
-            let known = t.find_host(h.src).is_some();
-            let r = serve(t, h.src, &msg, now, epoch);
-            if !known {
-                // A host new to the table: its slot's counters start at 0.
-                if let Some(slot) = t.find_host(h.src) {
-                    st.reset_host(slot);
+            let known = t.find_host(h.src);
+            // A retransmission (its reply was lost): the same answer again.
+            if let Some(s) = known {
+                let cache = st.replies.lock();
+                if let Some(bytes) = cache.get(usize::from(s)).and_then(|c| c.replay(&msg)) {
+                    let n = bytes.len();
+                    out.get_mut(..n)?.copy_from_slice(bytes);
+                    return Some((n, Stat::Retransmitted));
                 }
             }
-            r
+            let (reply, stat) = serve(t, h.src, &msg, now, epoch);
+            let slot = t.find_host(h.src);
+            if let (None, Some(s)) = (known, slot) {
+                // A host new to the table: its slot's state starts clean.
+                st.reset_host(s);
+            }
+            let n = match reply {
+                Some(r) => pap::encode(&r, &mut out).ok()?,
+                None => 0,
+            };
+            if let (Some(s), Some(bytes)) = (slot, out.get(..n)) {
+                if let Some(c) = st.replies.lock().get_mut(usize::from(s)) {
+                    c.remember(&msg, bytes);
+                }
+            }
+            Some((n, stat))
         })
-        .ok_or(Stat::NotConfigured)?;
+        .flatten();
+    let Some((n, stat)) = served else {
+        return Err(Stat::NotConfigured);
+    };
     st.pap.bump(stat);
-    if let Some(r) = reply {
-        let s = match send(net, lan_addr, h.src, lan, &r) {
-            Ok(()) => Stat::Replied,
-            Err(_) => Stat::SendFailed,
-        };
-        st.pap.bump(s);
+    if n > 0 {
+        let r = out
+            .get(..n)
+            .map_or(Err(EINVAL), |b| send_bytes(net, lan_addr, h.src, lan, b));
+        st.pap.bump(if r.is_ok() {
+            Stat::Replied
+        } else {
+            Stat::SendFailed
+        });
     }
     Ok(())
 }
@@ -182,8 +206,12 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
 pub fn send(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, m: &Message) -> Result {
     let mut out = [0u8; pap::MAX_LEN];
     let n = pap::encode(m, &mut out).map_err(|_| EINVAL)?;
-    let payload = out.get(..n).ok_or(EINVAL)?;
-    let hdr = ipv4::build(src, dst, proto::ICMP, TTL, n).ok_or(EINVAL)?;
+    send_bytes(net, src, dst, lan, out.get(..n).ok_or(EINVAL)?)
+}
+
+/// Sends an encoded PAP message.
+fn send_bytes(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, payload: &[u8]) -> Result {
+    let hdr = ipv4::build(src, dst, proto::ICMP, TTL, payload.len()).ok_or(EINVAL)?;
     OwnedPacket::ipv4(&hdr, payload)?.send(net, src, dst, Some(lan), proto::ICMP)
 }
 

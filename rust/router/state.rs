@@ -4,7 +4,7 @@
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Relaxed};
-use kernel::{new_mutex, sync::Mutex};
+use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 
 use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
@@ -18,6 +18,7 @@ use crate::ffi::route::primary_ipv4;
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::ipv4::proto;
+use crate::pap_server::CachedReply;
 use crate::server::PapStats;
 use crate::tables::{Tables, HOSTS};
 use core::net::Ipv4Addr;
@@ -62,6 +63,9 @@ pub struct RouterNet {
     pub host_spoofed: [Atomic<u64>; HOSTS + 1],
     /// Per host slot: 1 while the host is revoked (its ESP/AH is refused).
     pub host_revoked: [Atomic<u32>; HOSTS + 1],
+    /// Per host slot: the last PAP reply, for retransmitted requests.
+    #[pin]
+    pub replies: SpinLockIrq<[CachedReply; HOSTS + 1]>,
     /// PAP server counters.
     pub pap: PapStats,
     /// Data path counters.
@@ -92,6 +96,7 @@ impl PernetData for RouterNet {
             host_out: [const { Atomic::new(0) }; HOSTS + 1],
             host_spoofed: [const { Atomic::new(0) }; HOSTS + 1],
             host_revoked: [const { Atomic::new(0) }; HOSTS + 1],
+            replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
             pap: PapStats::new(),
             data: DataStats::new(),
             counters: HookCounters::new(),
@@ -124,6 +129,20 @@ impl RouterNet {
             }
         }
         self.set_revoked(slot, false);
+        self.forget_replies(Some(slot));
+    }
+
+    /// Forgets the cached PAP replies of `slot`, or of every host.
+    pub fn forget_replies(&self, slot: Option<u16>) {
+        let mut r = self.replies.lock();
+        match slot {
+            Some(s) => {
+                if let Some(c) = r.get_mut(usize::from(s)) {
+                    *c = CachedReply::EMPTY;
+                }
+            }
+            None => r.iter_mut().for_each(|c| *c = CachedReply::EMPTY),
+        }
     }
 
     /// Marks the host in `slot` revoked or not, for the packet path.

@@ -17,7 +17,7 @@
 use core::net::Ipv4Addr;
 
 use super::alloc_table::{AllocError, AllocTable, Kind};
-use super::pap::{scope, Acked, Message, PortBlock, PortClass, Reason, SpiBlock, Trailer};
+use super::pap::{scope, Acked, Message, PortBlock, PortClass, Reason, SpiBlock, Trailer, MAX_LEN};
 
 /// What the server counts, one counter each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,13 +49,17 @@ pub enum Stat {
     BadSource,
     /// The router is not configured (no LAN address, no tables).
     NotConfigured,
-    /// Invalidate-all broadcasts sent to the LAN.
+    /// Invalidate-all messages sent (broadcast to the LAN, or to a revoked
+    /// host).
     InvalidateAllSent,
+    /// A retransmitted message (same transaction id as the host's last)
+    /// answered with the cached reply, nothing done again.
+    Retransmitted,
 }
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -73,6 +77,7 @@ impl Stat {
         Stat::BadSource,
         Stat::NotConfigured,
         Stat::InvalidateAllSent,
+        Stat::Retransmitted,
     ];
 
     /// The counter's slot.
@@ -97,6 +102,49 @@ impl Stat {
             Stat::BadSource => "dropped_bad_source",
             Stat::NotConfigured => "dropped_not_configured",
             Stat::InvalidateAllSent => "invalidate_all_sent",
+            Stat::Retransmitted => "retransmitted",
+        }
+    }
+}
+
+/// The last reply sent to one host, kept so that a retransmitted request
+/// (same transaction id: its reply was lost) gets the same answer instead
+/// of a second grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachedReply {
+    xid: u32,
+    len: u8,
+    bytes: [u8; MAX_LEN],
+}
+
+impl CachedReply {
+    /// Nothing cached.
+    pub const EMPTY: CachedReply = CachedReply {
+        xid: 0,
+        len: 0,
+        bytes: [0; MAX_LEN],
+    };
+
+    /// The cached reply to `msg` if `msg` repeats the transaction it
+    /// answered (base messages, without a transaction id, never match).
+    pub fn replay(&self, msg: &Message) -> Option<&[u8]> {
+        let xid = msg.ext()?.xid;
+        if xid == 0 || xid != self.xid {
+            return None;
+        }
+        self.bytes.get(..usize::from(self.len))
+    }
+
+    /// Remembers `reply` (encoded) as the answer to `msg`.
+    pub fn remember(&mut self, msg: &Message, reply: &[u8]) {
+        let Some(xid) = msg.ext().map(|e| e.xid).filter(|&x| x != 0) else {
+            return;
+        };
+        if let (Some(dst), Ok(len)) = (self.bytes.get_mut(..reply.len()), u8::try_from(reply.len()))
+        {
+            dst.copy_from_slice(reply);
+            self.xid = xid;
+            self.len = len;
         }
     }
 }
@@ -557,6 +605,24 @@ mod tests {
                 Stat::Unsupported
             )
         ));
+    }
+
+    #[test]
+    fn retransmissions_replay_the_cached_reply() {
+        let mut c = CachedReply::EMPTY;
+        let req = port_req(16, 42);
+        assert_eq!(c.replay(&req), None);
+        c.remember(&req, &[1, 2, 3]);
+        assert_eq!(c.replay(&req), Some(&[1u8, 2, 3][..]));
+        assert_eq!(c.replay(&port_req(16, 43)), None);
+        let base = Message::PortRequest {
+            class: PortClass::High,
+            count: 16,
+            ext: None,
+        };
+        assert_eq!(c.replay(&base), None);
+        c.remember(&base, &[9]);
+        assert_eq!(c.replay(&req), Some(&[1u8, 2, 3][..]));
     }
 
     #[test]
