@@ -54,8 +54,10 @@ NS=router run "$DNATCTL" router blocks
 say "TCP and UDP from both hosts to one server port, at the same time"
 next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &
 pids+=($!)
-next socat UDP-LISTEN:9090,fork,reuseaddr EXEC:cat &
+wait_listen ext t 8080
+next python3 "$TOP/qemu-tests/udp_echo.py" 9090 &
 pids+=($!)
+wait_listen ext u 9090
 nrouter tcpdump -l -q -n -i wan0 -c 8 'tcp port 8080 and tcp[13] & 2 != 0 or udp port 9090' 2>/dev/null | sed 's/^/    router wan0: /' &
 pids+=($!)
 sleep 1

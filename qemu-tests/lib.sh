@@ -130,3 +130,14 @@ dnat_host_ipip() {
 	n "$ns" ip addr add 203.0.113.30/32 dev dnat0
 	n "$ns" ip route add 203.0.113.0/24 dev dnat0 src 203.0.113.30
 }
+
+# wait_listen NS u|t PORT: waits (up to 20 s) until a UDP (u) or TCP (t)
+# socket listens on PORT in NS; servers take a while to start under TCG.
+wait_listen() {
+	local ns=$1 proto=$2 port=$3 i
+	for i in $(seq 200); do
+		n "$ns" ss -Hln -"$proto" "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -37,8 +37,10 @@ expect_eq "h2 native port range is its block" "$(nh2 sysctl -n net.ipv4.ip_local
 # Servers in ext: a TCP echo and a UDP echo, on one address and port each.
 next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &
 pids+=($!)
-next socat UDP-LISTEN:9090,fork,reuseaddr EXEC:cat &
+wait_listen ext t 8080
+next python3 "$TOP/qemu-tests/udp_echo.py" 9090 &
 pids+=($!)
+wait_listen ext u 9090
 nrouter tcpdump -U -q -n -i wan0 -w "$T/wan.pcap" 'tcp port 8080 or udp port 9090' 2>/dev/null &
 pids+=($!)
 sleep 1
@@ -76,7 +78,7 @@ check "the WAN saw no LAN address" sh -c "! tcpdump -r '$T/wan.pcap' -n 2>/dev/n
 port=$((lo1 + 60))
 nh1 timeout 10 socat -u UDP-RECV:$port,reuseaddr OPEN:"$T/big.in",creat &
 rx=$!
-sleep 1
+wait_listen h1 u $port
 head -c 3000 /dev/urandom >"$T/big"
 next socat -u OPEN:"$T/big" UDP-SENDTO:203.0.113.30:$port
 sleep 2

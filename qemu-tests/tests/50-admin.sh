@@ -29,8 +29,9 @@ dnat_host_ipip h2 10.0.0.3
 g1=$(nh1 "$DNATCTL" --json pap request ports 16 high router 10.0.0.7 --native)
 nh2 "$DNATCTL" --json pap request ports 16 high router 10.0.0.7 --native >/dev/null
 lo1=$(jq .lowest <<<"$g1")
-next socat UDP-LISTEN:9090,fork,reuseaddr EXEC:cat &
+next python3 "$TOP/qemu-tests/udp_echo.py" 9090 &
 pids+=($!)
+wait_listen ext u 9090
 sleep 1
 
 # -- per-host counters
@@ -46,7 +47,7 @@ expect_eq "h2 forwarded nothing" "$(host 10.0.0.3 out)" 0
 # -- packets nobody owns: the router's own stack by default, or dropped
 nrouter socat -u UDP-RECV:5555,reuseaddr OPEN:"$T/local.in",creat,append &
 pids+=($!)
-sleep 1
+wait_listen router u 5555
 next sh -c "echo to-router | socat -u - UDP-SENDTO:203.0.113.30:5555"
 sleep 1
 expect_eq "unowned port: the router's own service got it" "$(cat "$T/local.in")" to-router
