@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 use clap::{value_parser, Parser, Subcommand};
 use dnat_core::config::Range;
 use dnat_core::pap::PortClass;
-use dnat_core::uapi::unowned;
+use dnat_core::uapi::{host_mode, unowned};
 
 use crate::msg::{HostAttr, RouterAttr};
 
@@ -50,8 +50,32 @@ const HOST_SET_HELP: &str = "\
 Settings (any non-empty subset, in any order):
   router ADDR       the router's LAN address
   public ADDR       shared public IPv4 address
+  dev IFNAME        interface towards the router
+  mode translate|native
+                    translate ephemeral ports to granted ports (translate), or
+                    let the stack use granted ports itself (native); a number
+                    (0 to 255) is sent as is
+  tcp-timeout SECS  idle timeout of TCP translations (the kernel takes 1 to 86400)
+  udp-timeout SECS  idle timeout of UDP translations (the kernel takes 1 to 86400)
+  port-block N      ports asked for per PAP request (the kernel takes 1 to 255)
 
-Example: dnatctl host set router 10.0.0.7 public 203.0.113.30";
+Example: dnatctl host set router 10.0.0.7 public 203.0.113.30 dev eth0";
+
+const HOST_REQUEST_HELP: &str = "\
+Asks the router now, through the dnat_host module; prints nothing. The grant
+shows in \"dnatctl host blocks\". The kernel refuses a count of 0 or above 255
+ports or 65535 SPIs (ERANGE), a host that is not configured yet (ENOTCONN), or
+a request while another is outstanding (EBUSY).
+
+Example: dnatctl host request ports 16";
+
+const HOST_RELEASE_HELP: &str = "\
+Gives a held block back to the router, through the dnat_host module; prints
+nothing. Translations using its ports end. The kernel refuses a block it does
+not hold (ENOENT). LOWEST and COUNT are as \"dnatctl host blocks\" shows them
+(SPIs decimal or 0x hex).
+
+Example: dnatctl host release ports 20000 64";
 
 const PAP_EXIT: &str = "\
 Sends one PAP message with the extension trailer over a raw ICMP socket (needs
@@ -168,9 +192,71 @@ pub enum HostCmd {
     /// Change some settings; the others keep their values.
     #[command(after_help = HOST_SET_HELP)]
     Set {
-        /// Settings: router ADDR, public ADDR.
+        /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
+        /// tcp-timeout SECS, udp-timeout SECS, port-block N.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
+    },
+    /// Print the data path and PAP client counters.
+    Stats,
+    /// Print the blocks of ports and SPIs the host holds.
+    Blocks,
+    /// Print the port translations (the SPTT), one per line.
+    #[command(visible_alias = "translations")]
+    Sptt,
+    /// Ask the router for a block of ports or SPIs now.
+    #[command(after_help = HOST_REQUEST_HELP)]
+    Request {
+        #[command(subcommand)]
+        what: HostRequest,
+    },
+    /// Give a held block back to the router.
+    #[command(after_help = HOST_RELEASE_HELP)]
+    Release {
+        #[command(subcommand)]
+        what: HostRelease,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum HostRequest {
+    /// Ask for COUNT ports (the kernel takes 1 to 255).
+    #[command(after_help = HOST_REQUEST_HELP)]
+    Ports {
+        /// Number of ports (0 to 4294967295; the kernel judges).
+        #[arg(value_parser = count_arg)]
+        count: u32,
+    },
+    /// Ask for COUNT SPIs (the kernel takes 1 to 65535).
+    #[command(after_help = HOST_REQUEST_HELP)]
+    Spis {
+        /// Number of SPIs (0 to 4294967295; the kernel judges).
+        #[arg(value_parser = count_arg)]
+        count: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum HostRelease {
+    /// Give back ports LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = HOST_RELEASE_HELP)]
+    Ports {
+        /// First port of the block.
+        #[arg(value_parser = count_arg)]
+        lowest: u32,
+        /// Number of ports.
+        #[arg(value_parser = count_arg)]
+        count: u32,
+    },
+    /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = HOST_RELEASE_HELP)]
+    Spis {
+        /// First SPI of the block, decimal or 0x hex.
+        #[arg(value_parser = spi_arg)]
+        lowest: u32,
+        /// Number of SPIs.
+        #[arg(value_parser = count_arg)]
+        count: u32,
     },
 }
 
@@ -324,6 +410,11 @@ fn spi_arg(s: &str) -> Result<u32, String> {
     spi(s).ok_or_else(|| "not an SPI (0 to 4294967295, decimal or 0x hex)".into())
 }
 
+/// A decimal u32 (`seconds` syntax: digits only).
+fn count_arg(s: &str) -> Result<u32, String> {
+    seconds(s).ok_or_else(|| "not a number (0 to 4294967295)".into())
+}
+
 /// The settings of `router set`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RouterSettings {
@@ -345,6 +436,16 @@ pub struct RouterSettings {
 pub struct HostSettings {
     pub router: Option<Ipv4Addr>,
     pub public: Option<Ipv4Addr>,
+    /// `dev IFNAME`: the LAN interface.
+    pub dev: Option<String>,
+    /// `mode`: `translate`, `native` or a raw number.
+    pub mode: Option<u8>,
+    /// `tcp-timeout SECS`.
+    pub tcp_timeout: Option<u32>,
+    /// `udp-timeout SECS`.
+    pub udp_timeout: Option<u32>,
+    /// `port-block N`.
+    pub port_block: Option<u32>,
 }
 
 /// Splits `args` into (key, value) pairs, checking that every key is one of
@@ -429,6 +530,26 @@ fn unowned_value(key: &str, value: &str) -> Result<u8, String> {
     }
 }
 
+/// `translate`, `native`, or a number 0 to 255 (sent as is, for the kernel
+/// to judge).
+fn mode_value(key: &str, value: &str) -> Result<u8, String> {
+    match value {
+        "translate" => Ok(host_mode::TRANSLATE),
+        "native" => Ok(host_mode::NATIVE),
+        v if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => v
+            .parse()
+            .map_err(|_| format!("{key}: \"{value}\" is out of range (0 to 255)")),
+        _ => Err(format!(
+            "{key}: \"{value}\" is not translate, native or a number (0 to 255)"
+        )),
+    }
+}
+
+/// A decimal u32 setting; its range is for the kernel to judge.
+fn u32_value(key: &str, value: &str) -> Result<u32, String> {
+    seconds(value).ok_or_else(|| format!("{key}: \"{value}\" is not a number (0 to 4294967295)"))
+}
+
 impl RouterSettings {
     const USAGE: &'static str =
         "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N or quota-spis N";
@@ -510,14 +631,29 @@ impl RouterSettings {
 }
 
 impl HostSettings {
-    const USAGE: &'static str = "router ADDR or public ADDR";
+    const USAGE: &'static str = "router ADDR, public ADDR, dev IFNAME, mode translate|native, \
+                                 tcp-timeout SECS, udp-timeout SECS or port-block N";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
-        for (key, value) in pairs(args, &["router", "public"], Self::USAGE)? {
+        let keys = [
+            "router",
+            "public",
+            "dev",
+            "mode",
+            "tcp-timeout",
+            "udp-timeout",
+            "port-block",
+        ];
+        for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
                 "router" => s.router = Some(addr(key, value)?),
                 "public" => s.public = Some(addr(key, value)?),
+                "dev" => s.dev = Some(value.to_owned()),
+                "mode" => s.mode = Some(mode_value(key, value)?),
+                "tcp-timeout" => s.tcp_timeout = Some(u32_value(key, value)?),
+                "udp-timeout" => s.udp_timeout = Some(u32_value(key, value)?),
+                "port-block" => s.port_block = Some(u32_value(key, value)?),
                 _ => unreachable!("checked by pairs()"),
             }
         }
@@ -532,6 +668,21 @@ impl HostSettings {
         }
         if let Some(a) = self.public {
             v.push(HostAttr::PublicAddr(a));
+        }
+        if let Some(n) = &self.dev {
+            v.push(HostAttr::LanIfname(n.clone()));
+        }
+        if let Some(m) = self.mode {
+            v.push(HostAttr::Mode(m));
+        }
+        if let Some(t) = self.tcp_timeout {
+            v.push(HostAttr::TcpTimeout(t));
+        }
+        if let Some(t) = self.udp_timeout {
+            v.push(HostAttr::UdpTimeout(t));
+        }
+        if let Some(n) = self.port_block {
+            v.push(HostAttr::PortBlock(n));
         }
         v
     }
@@ -712,10 +863,226 @@ mod tests {
             ("lan eth0", "unknown setting \"lan\""),
             ("router 10.0.0.256", "is not an IPv4 address"),
             ("public a.b.c.d", "is not an IPv4 address"),
+            ("dev", "setting \"dev\" needs a value"),
+            ("dev eth0 mode", "setting \"mode\" needs a value"),
+            ("dev eth0 dev eth1", "setting \"dev\" given twice"),
+            ("timeout 30", "unknown setting \"timeout\""),
+            ("port-blocks 16", "unknown setting \"port-blocks\""),
+            (
+                "mode nat",
+                "mode: \"nat\" is not translate, native or a number (0 to 255)",
+            ),
+            (
+                "mode Native",
+                "\"Native\" is not translate, native or a number",
+            ),
+            ("mode 256", "mode: \"256\" is out of range (0 to 255)"),
+            ("mode -1", "\"-1\" is not translate, native or a number"),
+            (
+                "tcp-timeout 2h",
+                "tcp-timeout: \"2h\" is not a number (0 to 4294967295)",
+            ),
+            (
+                "udp-timeout -1",
+                "udp-timeout: \"-1\" is not a number (0 to 4294967295)",
+            ),
+            ("udp-timeout +5", "udp-timeout: \"+5\" is not a number"),
+            ("tcp-timeout 0x10", "tcp-timeout: \"0x10\" is not a number"),
+            (
+                "port-block 4294967296",
+                "port-block: \"4294967296\" is not a number (0 to 4294967295)",
+            ),
+            ("port-block", "setting \"port-block\" needs a value"),
+            ("port-block 1.5", "port-block: \"1.5\" is not a number"),
+            (
+                "tcp-timeout 1 tcp-timeout 2",
+                "setting \"tcp-timeout\" given twice",
+            ),
         ] {
             let e = HostSettings::parse(&args(input)).unwrap_err();
             assert!(e.contains(msg), "{input:?}: {e}");
         }
+        let e = HostSettings::parse(&args("mtu 1500")).unwrap_err();
+        assert_eq!(
+            e,
+            "unknown setting \"mtu\"; expected router ADDR, public ADDR, dev IFNAME, \
+             mode translate|native, tcp-timeout SECS, udp-timeout SECS or port-block N"
+        );
+    }
+
+    #[test]
+    fn full_host_settings() {
+        let s = HostSettings::parse(&args(
+            "port-block 16 udp-timeout 30 tcp-timeout 7440 mode native dev eth0 \
+             public 203.0.113.30 router 10.0.0.7",
+        ))
+        .unwrap();
+        assert_eq!(
+            s,
+            HostSettings {
+                router: Some(Ipv4Addr::new(10, 0, 0, 7)),
+                public: Some(Ipv4Addr::new(203, 0, 113, 30)),
+                dev: Some("eth0".into()),
+                mode: Some(1),
+                tcp_timeout: Some(7440),
+                udp_timeout: Some(30),
+                port_block: Some(16),
+            }
+        );
+        // In attribute number order, whatever the order of the words.
+        assert_eq!(
+            s.attrs(),
+            vec![
+                HostAttr::RouterAddr(Ipv4Addr::new(10, 0, 0, 7)),
+                HostAttr::PublicAddr(Ipv4Addr::new(203, 0, 113, 30)),
+                HostAttr::LanIfname("eth0".into()),
+                HostAttr::Mode(1),
+                HostAttr::TcpTimeout(7440),
+                HostAttr::UdpTimeout(30),
+                HostAttr::PortBlock(16),
+            ]
+        );
+        let s = HostSettings::parse(&args("dev lan0")).unwrap();
+        assert_eq!(s.attrs(), vec![HostAttr::LanIfname("lan0".into())]);
+        for (input, value) in [
+            ("mode translate", 0),
+            ("mode native", 1),
+            ("mode 0", 0),
+            // Unknown values are the kernel's to refuse.
+            ("mode 2", 2),
+            ("mode 255", 255),
+        ] {
+            let s = HostSettings::parse(&args(input)).unwrap();
+            assert_eq!(s.attrs(), vec![HostAttr::Mode(value)], "{input}");
+        }
+    }
+
+    #[test]
+    fn host_values_are_not_judged_here() {
+        // The kernel refuses these (timeouts outside 1..86400, port blocks
+        // outside 1..255, bad names); the tool sends them.
+        let s = HostSettings::parse(&args(
+            "tcp-timeout 0 udp-timeout 4294967295 port-block 256 dev this-name-is-far-too-long",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.attrs(),
+            vec![
+                HostAttr::LanIfname("this-name-is-far-too-long".into()),
+                HostAttr::TcpTimeout(0),
+                HostAttr::UdpTimeout(u32::MAX),
+                HostAttr::PortBlock(256),
+            ]
+        );
+        let s = HostSettings::parse(&args("port-block 0 dev a/b")).unwrap();
+        assert_eq!(s.port_block, Some(0));
+        assert_eq!(s.dev.as_deref(), Some("a/b"));
+    }
+
+    #[test]
+    fn host_dump_and_block_command_words() {
+        let stats = |c: &HostCmd| matches!(c, HostCmd::Stats);
+        let blocks = |c: &HostCmd| matches!(c, HostCmd::Blocks);
+        let sptt = |c: &HostCmd| matches!(c, HostCmd::Sptt);
+        for (input, json, is) in [
+            ("host stats", false, &stats as &dyn Fn(&HostCmd) -> bool),
+            ("--json host stats", true, &stats),
+            ("host blocks -j", true, &blocks),
+            ("host sptt", false, &sptt),
+            ("host translations --json", true, &sptt),
+        ] {
+            let c = cli(input).unwrap();
+            assert_eq!(c.json, json, "{input}");
+            match c.object {
+                Object::Host { cmd: Some(cmd) } => assert!(is(&cmd), "{input}: {cmd:?}"),
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+        for (input, want) in [
+            ("host request ports 16", HostRequest::Ports { count: 16 }),
+            ("host request spis 256", HostRequest::Spis { count: 256 }),
+            // The kernel refuses 0 and too many; the tool sends them.
+            ("host request ports 0", HostRequest::Ports { count: 0 }),
+            (
+                "host request spis 4294967295",
+                HostRequest::Spis { count: u32::MAX },
+            ),
+        ] {
+            match cli(input).unwrap().object {
+                Object::Host {
+                    cmd: Some(HostCmd::Request { what }),
+                } => assert_eq!(what, want, "{input}"),
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+        for (input, want) in [
+            (
+                "host release ports 20000 64",
+                HostRelease::Ports {
+                    lowest: 20000,
+                    count: 64,
+                },
+            ),
+            (
+                "host release spis 0x1000 256",
+                HostRelease::Spis {
+                    lowest: 0x1000,
+                    count: 256,
+                },
+            ),
+            (
+                "host release spis 4096 1",
+                HostRelease::Spis {
+                    lowest: 4096,
+                    count: 1,
+                },
+            ),
+            (
+                "host release ports 70000 0",
+                HostRelease::Ports {
+                    lowest: 70000,
+                    count: 0,
+                },
+            ),
+        ] {
+            match cli(input).unwrap().object {
+                Object::Host {
+                    cmd: Some(HostCmd::Release { what }),
+                } => assert_eq!(what, want, "{input}"),
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_host_command_words() {
+        for input in [
+            "host stats now",
+            "host blocks ports",
+            "host sptt tcp",
+            "host request",
+            "host request ports",
+            "host request ports x",
+            "host request ports -1",
+            "host request ports 4294967296",
+            "host request ports 16 low",
+            "host request blocks 16",
+            "host request spis 0x10",
+            "host release ports 20000",
+            "host release ports 0x4e20 64",
+            "host release ports 20000 64 router 10.0.0.7",
+            "host release spis 0x 16",
+            "host release spis 4096 0x10",
+            "host release",
+            "host list",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+        assert_eq!(
+            cli("host request ports many").unwrap_err().kind(),
+            ErrorKind::ValueValidation
+        );
     }
 
     #[test]
@@ -1000,6 +1367,31 @@ mod tests {
         let help = cli("pap request ports --help").unwrap_err().to_string();
         assert!(help.contains("--native"), "{help}");
         assert!(help.contains("lease SECONDS"), "{help}");
+        let help = cli("host --help").unwrap_err().to_string();
+        for word in [
+            "stats",
+            "blocks",
+            "sptt",
+            "translations",
+            "request",
+            "release",
+        ] {
+            assert!(help.contains(word), "{help}");
+        }
+        let help = cli("host set --help").unwrap_err().to_string();
+        for word in [
+            "dev IFNAME",
+            "mode translate|native",
+            "tcp-timeout SECS",
+            "udp-timeout SECS",
+            "port-block N",
+        ] {
+            assert!(help.contains(word), "{help}");
+        }
+        let help = cli("host request ports --help").unwrap_err().to_string();
+        assert!(help.contains("dnatctl host blocks"), "{help}");
+        let help = cli("host release spis --help").unwrap_err().to_string();
+        assert!(help.contains("0x hex"), "{help}");
         let help = cli("pap --help").unwrap_err().to_string();
         assert!(
             help.contains("4  no answer after 4 transmissions"),

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What `router blocks`, `router stats` and `router hosts` print: the
-//! messages of the `GET_BLOCKS`, `GET_PAP_STATS` and `GET_HOSTS` dumps,
-//! decoded, rendered for humans or serialized as JSON.
+//! messages of the `GET_BLOCKS`, `GET_PAP_STATS` and `GET_HOSTS` dumps of
+//! the router family; and what `host stats`, `host blocks` and `host sptt`
+//! print: the `GET_STATS`, `GET_BLOCKS` and `GET_SPTT` dumps of the host
+//! family. Decoded, rendered for humans or serialized as JSON. Attributes
+//! this tool does not know are skipped.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
-use dnat_core::uapi::block_kind;
+use dnat_core::uapi::{block_kind, flow_state};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::msg::RouterAttr;
+use crate::msg::{HostAttr, RouterAttr};
 
 /// One allocated block (one message of `GET_BLOCKS`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,6 +56,15 @@ pub fn kind_name(kind: u8) -> String {
         block_kind::SPIS => "spis".into(),
         k => format!("kind {k}"),
     }
+}
+
+/// `"WHAT message without A, B"`, naming the attributes that are absent.
+fn missing(what: &str, attrs: &[(&str, bool)]) -> String {
+    let names: Vec<&str> = attrs
+        .iter()
+        .filter_map(|&(name, absent)| absent.then_some(name))
+        .collect();
+    format!("{what} message without {}", names.join(", "))
 }
 
 impl Blocks {
@@ -100,14 +112,19 @@ impl Blocks {
     }
 }
 
-/// `FIRST-LAST (COUNT)`, SPIs in hex.
-pub fn block_range(kind: u8, lowest: u32, count: u32) -> String {
+/// `FIRST-LAST`, SPIs in hex (a block of 0 is shown as `FIRST-FIRST`).
+pub fn block_span(kind: u8, lowest: u32, count: u32) -> String {
     let last = u64::from(lowest) + u64::from(count) - u64::from(count != 0);
     if kind == block_kind::SPIS {
-        format!("{lowest:#x}-{last:#x} ({count})")
+        format!("{lowest:#x}-{last:#x}")
     } else {
-        format!("{lowest}-{last} ({count})")
+        format!("{lowest}-{last}")
     }
+}
+
+/// `FIRST-LAST (COUNT)`, SPIs in hex.
+pub fn block_range(kind: u8, lowest: u32, count: u32) -> String {
+    format!("{} ({count})", block_span(kind, lowest, count))
 }
 
 /// `lease Ns`, or `no expiry`.
@@ -178,17 +195,45 @@ impl Serialize for Stats {
     }
 }
 
+/// A `STAT_NAME` or `STAT_VALUE` attribute, of either family.
+pub enum Stat<'a> {
+    Name(&'a str),
+    Value(u64),
+}
+
+/// The stat of a router attribute (`GET_PAP_STATS`).
+pub fn router_stat(a: &RouterAttr) -> Option<Stat<'_>> {
+    match a {
+        RouterAttr::StatName(n) => Some(Stat::Name(n)),
+        RouterAttr::StatValue(v) => Some(Stat::Value(*v)),
+        _ => None,
+    }
+}
+
+/// The stat of a host attribute (`GET_STATS`).
+pub fn host_stat(a: &HostAttr) -> Option<Stat<'_>> {
+    match a {
+        HostAttr::StatName(n) => Some(Stat::Name(n)),
+        HostAttr::StatValue(v) => Some(Stat::Value(*v)),
+        _ => None,
+    }
+}
+
 impl Stats {
-    /// Decodes a dump; every message needs `STAT_NAME` and `STAT_VALUE`.
-    pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [RouterAttr]>) -> Result<Self, String> {
+    /// Decodes a dump of either family (`get` picks the stat attributes);
+    /// every message needs `STAT_NAME` and `STAT_VALUE`.
+    pub fn from_dump<'a, A: 'a>(
+        msgs: impl IntoIterator<Item = &'a [A]>,
+        get: impl Fn(&'a A) -> Option<Stat<'a>>,
+    ) -> Result<Self, String> {
         let mut v = Vec::new();
         for attrs in msgs {
             let (mut name, mut value) = (None, None);
             for a in attrs {
-                match a {
-                    RouterAttr::StatName(n) => name = Some(n.clone()),
-                    RouterAttr::StatValue(x) => value = Some(*x),
-                    _ => {}
+                match get(a) {
+                    Some(Stat::Name(n)) => name = Some(n.to_owned()),
+                    Some(Stat::Value(x)) => value = Some(x),
+                    None => {}
                 }
             }
             match (name, value) {
@@ -200,7 +245,7 @@ impl Stats {
     }
 }
 
-/// Human output of `router stats`: `name: value` lines.
+/// Human output of `router stats` and `host stats`: `name: value` lines.
 pub fn render_stats(s: &Stats) -> String {
     if s.0.is_empty() {
         return "(no counters)\n".into();
@@ -259,17 +304,17 @@ impl Hosts {
                     _ => {}
                 }
             }
-            let missing: Vec<&str> = [
-                ("HOST_ADDR", host.is_none()),
-                ("HOST_PORTS", ports.is_none()),
-                ("HOST_SPIS", spis.is_none()),
-                ("HOST_IN_PACKETS", in_packets.is_none()),
-                ("HOST_OUT_PACKETS", out_packets.is_none()),
-                ("HOST_SPOOFED", spoofed.is_none()),
-            ]
-            .into_iter()
-            .filter_map(|(name, absent)| absent.then_some(name))
-            .collect();
+            let missing = missing(
+                "host",
+                &[
+                    ("HOST_ADDR", host.is_none()),
+                    ("HOST_PORTS", ports.is_none()),
+                    ("HOST_SPIS", spis.is_none()),
+                    ("HOST_IN_PACKETS", in_packets.is_none()),
+                    ("HOST_OUT_PACKETS", out_packets.is_none()),
+                    ("HOST_SPOOFED", spoofed.is_none()),
+                ],
+            );
             match (host, ports, spis, in_packets, out_packets, spoofed) {
                 (Some(host), Some(ports), Some(spis), Some(i), Some(o), Some(spoofed)) => {
                     out.hosts.push(Host {
@@ -282,7 +327,7 @@ impl Hosts {
                         spoofed,
                     })
                 }
-                _ => return Err(format!("host message without {}", missing.join(", "))),
+                _ => return Err(missing),
             }
         }
         out.hosts.sort_by_key(|h| h.host);
@@ -307,11 +352,224 @@ pub fn render_hosts(h: &Hosts) -> String {
     out
 }
 
+/// One block the host holds (one message of the host's `GET_BLOCKS`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostBlock {
+    /// `ports`, `spis`, or `kind N` for a kind this tool does not know.
+    pub kind: String,
+    #[serde(skip)]
+    pub kind_num: u8,
+    pub lowest: u32,
+    pub count: u32,
+    /// Seconds left on the lease; `None`: never.
+    pub expires: Option<u32>,
+    /// Ports in use by translations; `None` for SPI blocks.
+    pub used: Option<u32>,
+}
+
+/// Everything `host blocks` prints: `{"blocks":[...]}`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct HostBlocks {
+    /// Sorted by kind (ports first), then lowest.
+    pub blocks: Vec<HostBlock>,
+}
+
+impl HostBlocks {
+    /// Decodes a dump, one message's attributes each. Every message needs
+    /// `BLOCK_KIND`, `BLOCK_LOWEST` and `BLOCK_COUNT`; `BLOCK_EXPIRES` and
+    /// `BLOCK_USED` are optional.
+    pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [HostAttr]>) -> Result<Self, String> {
+        let mut out = Self::default();
+        for attrs in msgs {
+            let (mut kind, mut lowest, mut count) = (None, None, None);
+            let (mut expires, mut used) = (None, None);
+            for a in attrs {
+                match a {
+                    HostAttr::BlockKind(k) => kind = Some(*k),
+                    HostAttr::BlockLowest(v) => lowest = Some(*v),
+                    HostAttr::BlockCount(v) => count = Some(*v),
+                    HostAttr::BlockExpires(v) => expires = Some(*v),
+                    HostAttr::BlockUsed(v) => used = Some(*v),
+                    _ => {}
+                }
+            }
+            let (Some(k), Some(lowest), Some(count)) = (kind, lowest, count) else {
+                return Err(missing(
+                    "block",
+                    &[
+                        ("BLOCK_KIND", kind.is_none()),
+                        ("BLOCK_LOWEST", lowest.is_none()),
+                        ("BLOCK_COUNT", count.is_none()),
+                    ],
+                ));
+            };
+            out.blocks.push(HostBlock {
+                kind: kind_name(k),
+                kind_num: k,
+                lowest,
+                count,
+                expires,
+                used,
+            });
+        }
+        out.blocks.sort_by_key(|b| (b.kind_num, b.lowest));
+        Ok(out)
+    }
+}
+
+/// Human output of `host blocks`: one line per block,
+/// `ports 20000-20063 used 3 expires 287s`.
+pub fn render_host_blocks(b: &HostBlocks) -> String {
+    if b.blocks.is_empty() {
+        return "(no blocks)\n".into();
+    }
+    let mut out = String::new();
+    for blk in &b.blocks {
+        let _ = write!(
+            out,
+            "{} {}",
+            blk.kind,
+            block_span(blk.kind_num, blk.lowest, blk.count)
+        );
+        if let Some(u) = blk.used {
+            let _ = write!(out, " used {u}");
+        }
+        match blk.expires {
+            Some(s) => {
+                let _ = writeln!(out, " expires {s}s");
+            }
+            None => out.push_str(" expires never\n"),
+        }
+    }
+    out
+}
+
+/// `IPPROTO_TCP`.
+const IPPROTO_TCP: u8 = 6;
+/// `IPPROTO_UDP`.
+const IPPROTO_UDP: u8 = 17;
+
+/// `tcp`, `udp`, or `proto N`.
+pub fn proto_name(proto: u8) -> String {
+    match proto {
+        IPPROTO_TCP => "tcp".into(),
+        IPPROTO_UDP => "udp".into(),
+        p => format!("proto {p}"),
+    }
+}
+
+/// The names of the `FLOW_STATE` bits that are set, lowest bit first:
+/// `fin-out`, `fin-in`, `rst`, and `0xN` for a bit this tool does not know.
+pub fn flow_state_names(state: u8) -> Vec<String> {
+    (0..8)
+        .map(|i| 1u8 << i)
+        .filter(|bit| state & bit != 0)
+        .map(|bit| match bit {
+            flow_state::FIN_OUT => "fin-out".into(),
+            flow_state::FIN_IN => "fin-in".into(),
+            flow_state::RST => "rst".into(),
+            b => format!("{b:#x}"),
+        })
+        .collect()
+}
+
+/// One port translation (one message of `GET_SPTT`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Translation {
+    /// `tcp`, `udp`, or `proto N`.
+    pub proto: String,
+    #[serde(skip)]
+    pub proto_num: u8,
+    /// The stack's own (ephemeral) port.
+    pub local_port: u16,
+    /// The granted port on the wire.
+    pub unique_port: u16,
+    /// Seconds since last used.
+    pub idle: u32,
+    /// Names of the `FLOW_STATE` bits set (see [`flow_state_names`]).
+    pub state: Vec<String>,
+}
+
+/// Everything `host sptt` prints: `{"translations":[...]}`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Translations {
+    /// Sorted by protocol, local port, unique port.
+    pub translations: Vec<Translation>,
+}
+
+impl Translations {
+    /// Decodes a dump, one message's attributes each. Every message needs
+    /// `PROTO`, `LOCAL_PORT`, `UNIQUE_PORT` and `IDLE`; without
+    /// `FLOW_STATE` no bit is set.
+    pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [HostAttr]>) -> Result<Self, String> {
+        let mut out = Self::default();
+        for attrs in msgs {
+            let (mut proto, mut local, mut unique) = (None, None, None);
+            let (mut idle, mut state) = (None, 0);
+            for a in attrs {
+                match a {
+                    HostAttr::Proto(p) => proto = Some(*p),
+                    HostAttr::LocalPort(p) => local = Some(*p),
+                    HostAttr::UniquePort(p) => unique = Some(*p),
+                    HostAttr::Idle(s) => idle = Some(*s),
+                    HostAttr::FlowState(s) => state = *s,
+                    _ => {}
+                }
+            }
+            let (Some(p), Some(local_port), Some(unique_port), Some(idle)) =
+                (proto, local, unique, idle)
+            else {
+                return Err(missing(
+                    "translation",
+                    &[
+                        ("PROTO", proto.is_none()),
+                        ("LOCAL_PORT", local.is_none()),
+                        ("UNIQUE_PORT", unique.is_none()),
+                        ("IDLE", idle.is_none()),
+                    ],
+                ));
+            };
+            out.translations.push(Translation {
+                proto: proto_name(p),
+                proto_num: p,
+                local_port,
+                unique_port,
+                idle,
+                state: flow_state_names(state),
+            });
+        }
+        out.translations
+            .sort_by_key(|t| (t.proto_num, t.local_port, t.unique_port));
+        Ok(out)
+    }
+}
+
+/// Human output of `host sptt`: one line per translation,
+/// `tcp 40312 -> 20001 idle 3s fin-out,fin-in`.
+pub fn render_translations(t: &Translations) -> String {
+    if t.translations.is_empty() {
+        return "(no translations)\n".into();
+    }
+    let mut out = String::new();
+    for t in &t.translations {
+        let _ = write!(
+            out,
+            "{} {} -> {} idle {}s",
+            t.proto, t.local_port, t.unique_port, t.idle
+        );
+        if !t.state.is_empty() {
+            let _ = write!(out, " {}", t.state.join(","));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::msg::Msg;
-    use dnat_core::uapi::{router_attr, router_cmd};
+    use dnat_core::uapi::{host_attr, host_cmd, router_attr, router_cmd};
     use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_MULTIPART};
     use netlink_packet_generic::GenlMessage;
     use serde_json::json;
@@ -326,6 +584,15 @@ mod tests {
 
     /// One dump message as the kernel sends it, parsed like `Conn::dump`.
     fn parse(cmd: u8, attrs: &[Vec<u8>]) -> Vec<RouterAttr> {
+        parse_as(cmd, attrs)
+    }
+
+    /// The same, for the host family.
+    fn parse_host(cmd: u8, attrs: &[Vec<u8>]) -> Vec<HostAttr> {
+        parse_as(cmd, attrs)
+    }
+
+    fn parse_as<A: crate::msg::Attr>(cmd: u8, attrs: &[Vec<u8>]) -> Vec<A> {
         let body = attrs.concat();
         let mut v = ((20 + body.len()) as u32).to_ne_bytes().to_vec();
         v.extend_from_slice(&0x1eu16.to_ne_bytes());
@@ -333,7 +600,7 @@ mod tests {
         v.extend_from_slice(&[5, 0, 0, 0, 0, 0, 0, 0]);
         v.extend_from_slice(&[cmd, 1, 0, 0]);
         v.extend_from_slice(&body);
-        let m = NetlinkMessage::<GenlMessage<Msg<RouterAttr>>>::deserialize(&v).unwrap();
+        let m = NetlinkMessage::<GenlMessage<Msg<A>>>::deserialize(&v).unwrap();
         match m.payload {
             NetlinkPayload::InnerMessage(g) => {
                 assert_eq!(g.payload.cmd, cmd);
@@ -466,7 +733,7 @@ mod tests {
             parse(router_cmd::GET_PAP_STATS, &a)
         })
         .collect();
-        let s = Stats::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        let s = Stats::from_dump(d.iter().map(|v| &v[..]), router_stat).unwrap();
         assert_eq!(
             render_stats(&s),
             "rx_port_request: 12\ndrop_bad_checksum: 3\nacks: 0\n"
@@ -479,7 +746,7 @@ mod tests {
         assert_eq!(render_stats(&e), "(no counters)\n");
         assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"stats":{}}"#);
         let half = [RouterAttr::StatName("x".into())];
-        assert!(Stats::from_dump([&half[..]]).is_err());
+        assert!(Stats::from_dump([&half[..]], router_stat).is_err());
     }
 
     fn host_msg(addr: [u8; 4], revoked: bool, v: [u64; 5]) -> Vec<RouterAttr> {
@@ -549,5 +816,219 @@ mod tests {
             e.starts_with("host message without HOST_ADDR, HOST_PORTS"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn host_stats_keep_kernel_order() {
+        let d: Vec<_> = [
+            ("tx_translated", 40u64),
+            ("pap_requests", 2),
+            ("sptt_full", 0),
+        ]
+        .iter()
+        .map(|(name, v)| {
+            parse_host(
+                host_cmd::GET_STATS,
+                &[
+                    tlv(host_attr::STAT_NAME, format!("{name}\0").as_bytes()),
+                    tlv(host_attr::PAD, &[]),
+                    tlv(host_attr::STAT_VALUE, &v.to_ne_bytes()),
+                    tlv(99, b"future"),
+                ],
+            )
+        })
+        .collect();
+        assert_eq!(d[0][0], HostAttr::StatName("tx_translated".into()));
+        assert_eq!(d[0][2], HostAttr::StatValue(40));
+        let s = Stats::from_dump(d.iter().map(|v| &v[..]), host_stat).unwrap();
+        assert_eq!(
+            render_stats(&s),
+            "tx_translated: 40\npap_requests: 2\nsptt_full: 0\n"
+        );
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"stats":{"tx_translated":40,"pap_requests":2,"sptt_full":0}}"#
+        );
+        let half = [HostAttr::StatValue(1)];
+        let e = Stats::from_dump([&half[..]], host_stat).unwrap_err();
+        assert_eq!(e, "stats message without STAT_NAME or STAT_VALUE");
+        // The router's stat attributes mean nothing in a host dump.
+        let router = [RouterAttr::StatName("x".into()), RouterAttr::StatValue(1)];
+        assert!(Stats::from_dump([&router[..]], |_: &RouterAttr| None).is_err());
+    }
+
+    fn host_block(
+        kind: u8,
+        lowest: u32,
+        count: u32,
+        expires: Option<u32>,
+        used: Option<u32>,
+    ) -> Vec<HostAttr> {
+        let mut a = vec![
+            tlv(host_attr::BLOCK_KIND, &[kind]),
+            tlv(host_attr::BLOCK_LOWEST, &lowest.to_ne_bytes()),
+            tlv(host_attr::BLOCK_COUNT, &count.to_ne_bytes()),
+        ];
+        if let Some(e) = expires {
+            a.push(tlv(host_attr::BLOCK_EXPIRES, &e.to_ne_bytes()));
+        }
+        if let Some(u) = used {
+            a.push(tlv(host_attr::BLOCK_USED, &u.to_ne_bytes()));
+        }
+        a.push(tlv(99, b"future"));
+        parse_host(host_cmd::GET_BLOCKS, &a)
+    }
+
+    #[test]
+    fn decodes_host_blocks() {
+        let d = [
+            host_block(block_kind::SPIS, 0x1000, 256, Some(1790), None),
+            host_block(block_kind::PORTS, 20064, 64, None, Some(0)),
+            host_block(block_kind::PORTS, 20000, 64, Some(287), Some(3)),
+        ];
+        assert_eq!(d[2][0], HostAttr::BlockKind(1));
+        assert_eq!(d[2][3], HostAttr::BlockExpires(287));
+        assert_eq!(d[2][4], HostAttr::BlockUsed(3));
+        assert!(matches!(d[2][5], HostAttr::Other(_)));
+        let b = HostBlocks::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(
+            render_host_blocks(&b),
+            "ports 20000-20063 used 3 expires 287s\n\
+             ports 20064-20127 used 0 expires never\n\
+             spis 0x1000-0x10ff expires 1790s\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            json!({"blocks": [
+                {"kind": "ports", "lowest": 20000, "count": 64, "expires": 287, "used": 3},
+                {"kind": "ports", "lowest": 20064, "count": 64, "expires": null, "used": 0},
+                {"kind": "spis", "lowest": 4096, "count": 256, "expires": 1790, "used": null},
+            ]})
+        );
+        assert!(serde_json::to_string(&b).unwrap().starts_with(
+            r#"{"blocks":[{"kind":"ports","lowest":20000,"count":64,"expires":287,"used":3},"#
+        ));
+    }
+
+    #[test]
+    fn empty_odd_and_bad_host_blocks() {
+        let b = HostBlocks::default();
+        assert_eq!(render_host_blocks(&b), "(no blocks)\n");
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"blocks":[]}"#);
+        let d = [host_block(9, 5, 1, Some(0), None)];
+        let b = HostBlocks::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(render_host_blocks(&b), "kind 9 5-5 expires 0s\n");
+        let partial = [HostAttr::BlockKind(1), HostAttr::BlockUsed(1)];
+        assert_eq!(
+            HostBlocks::from_dump([&partial[..]]).unwrap_err(),
+            "block message without BLOCK_LOWEST, BLOCK_COUNT"
+        );
+    }
+
+    fn translation(
+        proto: u8,
+        local: u16,
+        unique: u16,
+        idle: u32,
+        state: Option<u8>,
+    ) -> Vec<HostAttr> {
+        let mut a = vec![
+            tlv(host_attr::PROTO, &[proto]),
+            tlv(host_attr::LOCAL_PORT, &local.to_ne_bytes()),
+            tlv(host_attr::UNIQUE_PORT, &unique.to_ne_bytes()),
+            tlv(host_attr::IDLE, &idle.to_ne_bytes()),
+        ];
+        if let Some(s) = state {
+            a.push(tlv(host_attr::FLOW_STATE, &[s]));
+        }
+        a.push(tlv(99, b"future"));
+        parse_host(host_cmd::GET_SPTT, &a)
+    }
+
+    #[test]
+    fn decodes_translations() {
+        let d = [
+            translation(17, 51000, 20002, 120, Some(0)),
+            translation(6, 40312, 20001, 3, Some(flow_state::FIN_OUT)),
+            translation(6, 40100, 20000, 0, None),
+            translation(
+                6,
+                40400,
+                20003,
+                7439,
+                Some(flow_state::FIN_OUT | flow_state::FIN_IN | flow_state::RST),
+            ),
+        ];
+        assert_eq!(d[1][0], HostAttr::Proto(6));
+        assert_eq!(d[1][1], HostAttr::LocalPort(40312));
+        assert_eq!(d[1][2], HostAttr::UniquePort(20001));
+        assert_eq!(d[1][3], HostAttr::Idle(3));
+        assert_eq!(d[1][4], HostAttr::FlowState(1));
+        let t = Translations::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(
+            render_translations(&t),
+            "tcp 40100 -> 20000 idle 0s\n\
+             tcp 40312 -> 20001 idle 3s fin-out\n\
+             tcp 40400 -> 20003 idle 7439s fin-out,fin-in,rst\n\
+             udp 51000 -> 20002 idle 120s\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            json!({"translations": [
+                {"proto": "tcp", "local_port": 40100, "unique_port": 20000, "idle": 0, "state": []},
+                {"proto": "tcp", "local_port": 40312, "unique_port": 20001, "idle": 3,
+                 "state": ["fin-out"]},
+                {"proto": "tcp", "local_port": 40400, "unique_port": 20003, "idle": 7439,
+                 "state": ["fin-out", "fin-in", "rst"]},
+                {"proto": "udp", "local_port": 51000, "unique_port": 20002, "idle": 120,
+                 "state": []},
+            ]})
+        );
+        assert!(serde_json::to_string(&t).unwrap().starts_with(
+            r#"{"translations":[{"proto":"tcp","local_port":40100,"unique_port":20000,"idle":0,"state":[]},"#
+        ));
+    }
+
+    #[test]
+    fn empty_odd_and_bad_translations() {
+        let t = Translations::default();
+        assert_eq!(render_translations(&t), "(no translations)\n");
+        assert_eq!(serde_json::to_string(&t).unwrap(), r#"{"translations":[]}"#);
+        // Unknown protocol and state bits are shown, not refused.
+        let d = [translation(132, 1, 2, 3, Some(0x80 | flow_state::RST))];
+        let t = Translations::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(
+            render_translations(&t),
+            "proto 132 1 -> 2 idle 3s rst,0x80\n"
+        );
+        assert_eq!(t.translations[0].state, ["rst", "0x80"]);
+        let partial = [HostAttr::Proto(6), HostAttr::UniquePort(2)];
+        assert_eq!(
+            Translations::from_dump([&partial[..]]).unwrap_err(),
+            "translation message without LOCAL_PORT, IDLE"
+        );
+        assert_eq!(proto_name(17), "udp");
+        assert_eq!(flow_state_names(0), Vec::<String>::new());
+    }
+
+    #[test]
+    fn wrong_host_attribute_lengths_are_errors() {
+        use netlink_packet_core::ParseableParametrized;
+        use netlink_packet_generic::GenlHeader;
+        let h = GenlHeader { cmd: 6, version: 1 };
+        for buf in [
+            // u16 ports with 4 bytes, u8 PROTO and FLOW_STATE with 2, u32 IDLE with 2.
+            tlv(host_attr::LOCAL_PORT, &1u32.to_ne_bytes()),
+            tlv(host_attr::UNIQUE_PORT, &[1]),
+            tlv(host_attr::PROTO, &[6, 0]),
+            tlv(host_attr::FLOW_STATE, &[1, 0]),
+            tlv(host_attr::IDLE, &[1, 0]),
+            tlv(host_attr::BLOCK_USED, &1u64.to_ne_bytes()),
+        ] {
+            assert!(
+                Msg::<HostAttr>::parse_with_param(&buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
     }
 }

@@ -18,14 +18,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dnat_core::pap::{PortBlock, PortClass, SpiBlock};
-use dnat_core::uapi::{host_cmd, router_cmd};
+use dnat_core::uapi::{block_kind, host_cmd, router_cmd};
 use serde::Serialize;
 
 use args::{
-    Cli, HostCmd, HostSettings, Object, PapCmd, PapOptions, PapRelease, PapRequest, RouterCmd,
-    RouterSettings,
+    Cli, HostCmd, HostRelease, HostRequest, HostSettings, Object, PapCmd, PapOptions, PapRelease,
+    PapRequest, RouterCmd, RouterSettings,
 };
-use dump::{Blocks, Hosts, Stats};
+use dump::{Blocks, HostBlocks, Hosts, Stats, Translations};
 use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
 use nl::{exit, genl, Conn, Error};
 use pap_client::{Op, Outcome, RawSocket, Report, TransactError};
@@ -109,20 +109,51 @@ fn counters<A>(
     })
 }
 
-/// A dump of the router family (`GET_BLOCKS`, `GET_PAP_STATS`,
-/// `GET_HOSTS`), then
-/// `decode` on its messages' attributes.
-fn router_dump<T>(
+/// A dump of `A`'s family (router `GET_BLOCKS`, `GET_PAP_STATS`,
+/// `GET_HOSTS`; host `GET_STATS`, `GET_BLOCKS`, `GET_SPTT`), then `decode`
+/// on its messages' attributes.
+fn family_dump<A: Attr, T>(
     cmd: u8,
     what: &str,
-    decode: impl FnOnce(&[Vec<RouterAttr>]) -> Result<T, String>,
+    decode: impl FnOnce(&[Vec<A>]) -> Result<T, String>,
 ) -> Result<T, Error> {
     let mut conn = Conn::open()?;
-    let id = conn.resolve(RouterAttr::FAMILY)?;
-    let what = format!("reading the {} {what}", family_name::<RouterAttr>());
-    let dump = conn.dump(genl(Msg::<RouterAttr>::new(cmd), id), &what)?;
-    let attrs: Vec<Vec<RouterAttr>> = dump.into_iter().map(|m| m.attrs).collect();
+    let id = conn.resolve(A::FAMILY)?;
+    let what = format!("reading the {} {what}", family_name::<A>());
+    let dump = conn.dump(genl(Msg::<A>::new(cmd), id), &what)?;
+    let attrs: Vec<Vec<A>> = dump.into_iter().map(|m| m.attrs).collect();
     decode(&attrs).map_err(|detail| Error::Malformed { what, detail })
+}
+
+/// The host's `REQUEST` for a block, and what it does.
+fn block_request(what: HostRequest) -> (Msg<HostAttr>, String) {
+    let (kind, count, name) = match what {
+        HostRequest::Ports { count } => (block_kind::PORTS, count, "ports"),
+        HostRequest::Spis { count } => (block_kind::SPIS, count, "spis"),
+    };
+    let msg = Msg {
+        cmd: host_cmd::REQUEST,
+        attrs: vec![HostAttr::BlockKind(kind), HostAttr::BlockCount(count)],
+    };
+    (msg, format!("asking the router for {count} {name}"))
+}
+
+/// The host's `RELEASE` of a block, and what it does.
+fn block_release(what: HostRelease) -> (Msg<HostAttr>, String) {
+    let (kind, lowest, count) = match what {
+        HostRelease::Ports { lowest, count } => (block_kind::PORTS, lowest, count),
+        HostRelease::Spis { lowest, count } => (block_kind::SPIS, lowest, count),
+    };
+    let msg = Msg {
+        cmd: host_cmd::RELEASE,
+        attrs: vec![
+            HostAttr::BlockKind(kind),
+            HostAttr::BlockLowest(lowest),
+            HostAttr::BlockCount(count),
+        ],
+    };
+    let block = dump::block_range(kind, lowest, count);
+    (msg, format!("releasing {} {block}", dump::kind_name(kind)))
 }
 
 fn print<T: Serialize>(v: &T, json: bool, render: impl FnOnce(&T) -> String) -> Result<(), Error> {
@@ -340,7 +371,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Object::Router {
             cmd: Some(RouterCmd::Blocks),
         } => {
-            let b = router_dump(router_cmd::GET_BLOCKS, "blocks", |d| {
+            let b = family_dump::<RouterAttr, _>(router_cmd::GET_BLOCKS, "blocks", |d| {
                 Blocks::from_dump(d.iter().map(|v| &v[..]))
             })?;
             print(&b, cli.json, dump::render_blocks).map(|()| exit::OK)
@@ -348,15 +379,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Object::Router {
             cmd: Some(RouterCmd::Stats),
         } => {
-            let s = router_dump(router_cmd::GET_PAP_STATS, "PAP counters", |d| {
-                Stats::from_dump(d.iter().map(|v| &v[..]))
+            let s = family_dump(router_cmd::GET_PAP_STATS, "PAP counters", |d| {
+                Stats::from_dump(d.iter().map(|v| &v[..]), dump::router_stat)
             })?;
             print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
         }
         Object::Router {
             cmd: Some(RouterCmd::Hosts),
         } => {
-            let h = router_dump(router_cmd::GET_HOSTS, "hosts", |d| {
+            let h = family_dump::<RouterAttr, _>(router_cmd::GET_HOSTS, "hosts", |d| {
                 Hosts::from_dump(d.iter().map(|v| &v[..]))
             })?;
             print(&h, cli.json, dump::render_hosts).map(|()| exit::OK)
@@ -397,6 +428,42 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 msg,
             })?;
             set(host_cmd::SET_CONFIG, s.attrs()).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Stats),
+        } => {
+            let s = family_dump(host_cmd::GET_STATS, "statistics", |d| {
+                Stats::from_dump(d.iter().map(|v| &v[..]), dump::host_stat)
+            })?;
+            print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Blocks),
+        } => {
+            let b = family_dump::<HostAttr, _>(host_cmd::GET_BLOCKS, "blocks", |d| {
+                HostBlocks::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&b, cli.json, dump::render_host_blocks).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Sptt),
+        } => {
+            let t = family_dump::<HostAttr, _>(host_cmd::GET_SPTT, "translations", |d| {
+                Translations::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&t, cli.json, dump::render_translations).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Request { what }),
+        } => {
+            let (msg, what) = block_request(what);
+            request(msg, &what).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Release { what }),
+        } => {
+            let (msg, what) = block_release(what);
+            request(msg, &what).map(|()| exit::OK)
         }
         Object::Pap { cmd } => pap(cmd, cli.json),
     }
@@ -529,6 +596,121 @@ mod tests {
             ],
         );
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn host_set_config_all_settings_bytes() {
+        let s = HostSettings::parse(&words(
+            "port-block 16 udp-timeout 30 tcp-timeout 7440 mode native dev eth0 \
+             public 203.0.113.30 router 10.0.0.7",
+        ))
+        .unwrap();
+        let msg = Msg {
+            cmd: host_cmd::SET_CONFIG,
+            attrs: s.attrs(),
+        };
+        let got = nl::encode(genl(msg, 0x22), NLM_F_REQUEST | NLM_F_ACK, 9);
+        let want = request(
+            0x22,
+            host_cmd::SET_CONFIG,
+            9,
+            &[
+                attr(host_attr::ROUTER_ADDR, &[10, 0, 0, 7]),
+                attr(host_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
+                attr(host_attr::LAN_IFNAME, b"eth0\0"),
+                attr(host_attr::MODE, &[1]),
+                attr(host_attr::TCP_TIMEOUT, &7440u32.to_ne_bytes()),
+                attr(host_attr::UDP_TIMEOUT, &30u32.to_ne_bytes()),
+                attr(host_attr::PORT_BLOCK, &16u32.to_ne_bytes()),
+            ],
+        );
+        assert_eq!(got, want);
+        // Spelled out once, for a little-endian machine: the NUL string
+        // (length 9, padded to 12), the u8 (length 5, padded to 8), the u32s.
+        if cfg!(target_endian = "little") {
+            assert_eq!(
+                &got[36..],
+                &[
+                    9, 0, 6, 0, b'e', b't', b'h', b'0', 0, 0, 0, 0, // LAN_IFNAME
+                    5, 0, 8, 0, 1, 0, 0, 0, // MODE
+                    8, 0, 9, 0, 0x10, 0x1d, 0, 0, // TCP_TIMEOUT 7440
+                    8, 0, 10, 0, 30, 0, 0, 0, // UDP_TIMEOUT
+                    8, 0, 11, 0, 16, 0, 0, 0, // PORT_BLOCK
+                ][..]
+            );
+        }
+    }
+
+    #[test]
+    fn host_request_and_release_bytes() {
+        for (what, kind, count, text) in [
+            (
+                HostRequest::Ports { count: 16 },
+                1u8,
+                16u32,
+                "asking the router for 16 ports",
+            ),
+            (
+                HostRequest::Spis { count: 65536 },
+                2,
+                65536,
+                "asking the router for 65536 spis",
+            ),
+        ] {
+            let (msg, got_what) = block_request(what);
+            assert_eq!(got_what, text);
+            let got = nl::encode(genl(msg, 0x22), NLM_F_REQUEST | NLM_F_ACK, 6);
+            let want = request(
+                0x22,
+                host_cmd::REQUEST,
+                6,
+                &[
+                    attr(host_attr::BLOCK_KIND, &[kind]),
+                    attr(host_attr::BLOCK_COUNT, &count.to_ne_bytes()),
+                ],
+            );
+            assert_eq!(got, want);
+            assert_eq!(&got[16..28], &[7, 1, 0, 0, 5, 0, 15, 0, kind, 0, 0, 0]);
+        }
+        for (what, kind, lowest, count, text) in [
+            (
+                HostRelease::Ports {
+                    lowest: 20000,
+                    count: 64,
+                },
+                1u8,
+                20000u32,
+                64u32,
+                "releasing ports 20000-20063 (64)",
+            ),
+            (
+                HostRelease::Spis {
+                    lowest: 0x1000,
+                    count: 256,
+                },
+                2,
+                0x1000,
+                256,
+                "releasing spis 0x1000-0x10ff (256)",
+            ),
+        ] {
+            let (msg, got_what) = block_release(what);
+            assert_eq!(got_what, text);
+            let got = nl::encode(genl(msg, 0x22), NLM_F_REQUEST | NLM_F_ACK, 8);
+            let want = request(
+                0x22,
+                host_cmd::RELEASE,
+                8,
+                &[
+                    attr(host_attr::BLOCK_KIND, &[kind]),
+                    attr(host_attr::BLOCK_LOWEST, &lowest.to_ne_bytes()),
+                    attr(host_attr::BLOCK_COUNT, &count.to_ne_bytes()),
+                ],
+            );
+            assert_eq!(got, want);
+            assert_eq!(got[16], 8);
+        }
+        assert_eq!((host_cmd::REQUEST, host_cmd::RELEASE), (7, 8));
     }
 
     #[test]

@@ -282,6 +282,42 @@ pub enum HostAttr {
     PublicAddr(Ipv4Addr),
     Hook(u32),
     Packets(u64),
+    /// The interface towards the router.
+    LanIfname(String),
+    /// Its index when it was set (read-only).
+    LanIfindex(u32),
+    /// `host_mode`.
+    Mode(u8),
+    /// Idle timeout of TCP translations, seconds.
+    TcpTimeout(u32),
+    /// Idle timeout of UDP translations, seconds.
+    UdpTimeout(u32),
+    /// Ports asked for per PAP request.
+    PortBlock(u32),
+    /// The router epoch last seen (output only).
+    Epoch(u32),
+    /// A counter's name, in stats dumps.
+    StatName(String),
+    /// Its value.
+    StatValue(u64),
+    /// `block_kind`: in block dumps, `REQUEST` and `RELEASE`.
+    BlockKind(u8),
+    BlockLowest(u32),
+    BlockCount(u32),
+    /// Seconds left on the lease; absent: never.
+    BlockExpires(u32),
+    /// Ports of the block in use by translations (port blocks only).
+    BlockUsed(u32),
+    /// IP protocol of a translation (`IPPROTO_TCP`, `IPPROTO_UDP`).
+    Proto(u8),
+    /// The stack's own (ephemeral) port of a translation.
+    LocalPort(u16),
+    /// The granted port it is translated to.
+    UniquePort(u16),
+    /// Seconds since the translation was last used.
+    Idle(u32),
+    /// `flow_state` bits.
+    FlowState(u8),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -290,8 +326,13 @@ impl Nla for HostAttr {
     fn value_len(&self) -> usize {
         use HostAttr::*;
         match self {
-            RouterAddr(_) | PublicAddr(_) | Hook(_) => 4,
-            Packets(_) => 8,
+            LanIfname(s) | StatName(s) => s.len() + 1,
+            RouterAddr(_) | PublicAddr(_) => 4,
+            Hook(_) | LanIfindex(_) | TcpTimeout(_) | UdpTimeout(_) | PortBlock(_) | Epoch(_)
+            | BlockLowest(_) | BlockCount(_) | BlockExpires(_) | BlockUsed(_) | Idle(_) => 4,
+            LocalPort(_) | UniquePort(_) => 2,
+            Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) => 1,
+            Packets(_) | StatValue(_) => 8,
             Other(nla) => nla.value_len(),
         }
     }
@@ -303,6 +344,25 @@ impl Nla for HostAttr {
             PublicAddr(_) => host_attr::PUBLIC_ADDR,
             Hook(_) => host_attr::HOOK,
             Packets(_) => host_attr::PACKETS,
+            LanIfname(_) => host_attr::LAN_IFNAME,
+            LanIfindex(_) => host_attr::LAN_IFINDEX,
+            Mode(_) => host_attr::MODE,
+            TcpTimeout(_) => host_attr::TCP_TIMEOUT,
+            UdpTimeout(_) => host_attr::UDP_TIMEOUT,
+            PortBlock(_) => host_attr::PORT_BLOCK,
+            Epoch(_) => host_attr::EPOCH,
+            StatName(_) => host_attr::STAT_NAME,
+            StatValue(_) => host_attr::STAT_VALUE,
+            BlockKind(_) => host_attr::BLOCK_KIND,
+            BlockLowest(_) => host_attr::BLOCK_LOWEST,
+            BlockCount(_) => host_attr::BLOCK_COUNT,
+            BlockExpires(_) => host_attr::BLOCK_EXPIRES,
+            BlockUsed(_) => host_attr::BLOCK_USED,
+            Proto(_) => host_attr::PROTO,
+            LocalPort(_) => host_attr::LOCAL_PORT,
+            UniquePort(_) => host_attr::UNIQUE_PORT,
+            Idle(_) => host_attr::IDLE,
+            FlowState(_) => host_attr::FLOW_STATE,
             Other(nla) => nla.kind(),
         }
     }
@@ -310,9 +370,15 @@ impl Nla for HostAttr {
     fn emit_value(&self, buffer: &mut [u8]) {
         use HostAttr::*;
         match self {
+            LanIfname(s) | StatName(s) => emit_cstring(buffer, s),
             RouterAddr(a) | PublicAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
-            Hook(v) => emit_u32(buffer, *v).unwrap(),
-            Packets(v) => emit_u64(buffer, *v).unwrap(),
+            Hook(v) | LanIfindex(v) | TcpTimeout(v) | UdpTimeout(v) | PortBlock(v) | Epoch(v)
+            | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | BlockUsed(v) | Idle(v) => {
+                emit_u32(buffer, *v).unwrap()
+            }
+            LocalPort(v) | UniquePort(v) => emit_u16(buffer, *v).unwrap(),
+            Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) => buffer[0] = *v,
+            Packets(v) | StatValue(v) => emit_u64(buffer, *v).unwrap(),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -328,6 +394,25 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
             host_attr::PUBLIC_ADDR => Self::PublicAddr(parse_addr(v).with_context(ctx)?),
             host_attr::HOOK => Self::Hook(parse_u32(v).with_context(ctx)?),
             host_attr::PACKETS => Self::Packets(parse_u64(v).with_context(ctx)?),
+            host_attr::LAN_IFNAME => Self::LanIfname(parse_cstring(v)),
+            host_attr::LAN_IFINDEX => Self::LanIfindex(parse_u32(v).with_context(ctx)?),
+            host_attr::MODE => Self::Mode(parse_u8(v).with_context(ctx)?),
+            host_attr::TCP_TIMEOUT => Self::TcpTimeout(parse_u32(v).with_context(ctx)?),
+            host_attr::UDP_TIMEOUT => Self::UdpTimeout(parse_u32(v).with_context(ctx)?),
+            host_attr::PORT_BLOCK => Self::PortBlock(parse_u32(v).with_context(ctx)?),
+            host_attr::EPOCH => Self::Epoch(parse_u32(v).with_context(ctx)?),
+            host_attr::STAT_NAME => Self::StatName(parse_cstring(v)),
+            host_attr::STAT_VALUE => Self::StatValue(parse_u64(v).with_context(ctx)?),
+            host_attr::BLOCK_KIND => Self::BlockKind(parse_u8(v).with_context(ctx)?),
+            host_attr::BLOCK_LOWEST => Self::BlockLowest(parse_u32(v).with_context(ctx)?),
+            host_attr::BLOCK_COUNT => Self::BlockCount(parse_u32(v).with_context(ctx)?),
+            host_attr::BLOCK_EXPIRES => Self::BlockExpires(parse_u32(v).with_context(ctx)?),
+            host_attr::BLOCK_USED => Self::BlockUsed(parse_u32(v).with_context(ctx)?),
+            host_attr::PROTO => Self::Proto(parse_u8(v).with_context(ctx)?),
+            host_attr::LOCAL_PORT => Self::LocalPort(parse_u16(v).with_context(ctx)?),
+            host_attr::UNIQUE_PORT => Self::UniquePort(parse_u16(v).with_context(ctx)?),
+            host_attr::IDLE => Self::Idle(parse_u32(v).with_context(ctx)?),
+            host_attr::FLOW_STATE => Self::FlowState(parse_u8(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -340,7 +425,7 @@ impl Attr for HostAttr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dnat_core::uapi::router_cmd;
+    use dnat_core::uapi::{host_cmd, router_cmd};
 
     #[test]
     fn family_names_come_from_uapi() {
@@ -446,5 +531,105 @@ mod tests {
         let buf = [8, 0, 6];
         let e = Msg::<HostAttr>::parse_with_param(&buf, GenlHeader { cmd: 1, version: 1 });
         assert!(e.is_err());
+    }
+
+    #[test]
+    fn host_attributes_round_trip() {
+        let attrs = vec![
+            HostAttr::RouterAddr(Ipv4Addr::new(10, 0, 0, 7)),
+            HostAttr::LanIfname("eth0".into()),
+            HostAttr::LanIfindex(2),
+            HostAttr::Mode(uapi::host_mode::NATIVE),
+            HostAttr::TcpTimeout(7440),
+            HostAttr::UdpTimeout(180),
+            HostAttr::PortBlock(64),
+            HostAttr::Epoch(0x5eed0001),
+            HostAttr::StatName("x".into()),
+            HostAttr::StatValue(u64::MAX),
+            HostAttr::BlockKind(uapi::block_kind::SPIS),
+            HostAttr::BlockLowest(0x1000),
+            HostAttr::BlockCount(256),
+            HostAttr::BlockExpires(287),
+            HostAttr::BlockUsed(3),
+            HostAttr::Proto(6),
+            HostAttr::LocalPort(40312),
+            HostAttr::UniquePort(20001),
+            HostAttr::Idle(3),
+            HostAttr::FlowState(uapi::flow_state::RST),
+        ];
+        let msg = Msg {
+            cmd: host_cmd::GET_CONFIG,
+            attrs: attrs.clone(),
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        let u32a = |kind: u8, v: u32| {
+            let mut a = vec![8, 0, kind, 0];
+            a.extend_from_slice(&v.to_ne_bytes());
+            a
+        };
+        let u16a = |kind: u8, v: u16| {
+            let mut a = vec![6, 0, kind, 0];
+            a.extend_from_slice(&v.to_ne_bytes());
+            a.extend_from_slice(&[0, 0]);
+            a
+        };
+        let mut want = vec![8, 0, 1, 0, 10, 0, 0, 7];
+        want.extend_from_slice(&[9, 0, 6, 0]);
+        want.extend_from_slice(b"eth0\0\0\0\0");
+        want.extend(u32a(7, 2));
+        want.extend_from_slice(&[5, 0, 8, 0, 1, 0, 0, 0]);
+        want.extend(u32a(9, 7440));
+        want.extend(u32a(10, 180));
+        want.extend(u32a(11, 64));
+        want.extend(u32a(12, 0x5eed0001));
+        want.extend_from_slice(&[6, 0, 13, 0, b'x', 0, 0, 0]);
+        want.extend_from_slice(&[12, 0, 14, 0]);
+        want.extend_from_slice(&u64::MAX.to_ne_bytes());
+        want.extend_from_slice(&[5, 0, 15, 0, 2, 0, 0, 0]);
+        want.extend(u32a(16, 0x1000));
+        want.extend(u32a(17, 256));
+        want.extend(u32a(18, 287));
+        want.extend(u32a(19, 3));
+        want.extend_from_slice(&[5, 0, 20, 0, 6, 0, 0, 0]);
+        want.extend(u16a(21, 40312));
+        want.extend(u16a(22, 20001));
+        want.extend(u32a(23, 3));
+        want.extend_from_slice(&[5, 0, 24, 0, 4, 0, 0, 0]);
+        assert_eq!(buf, want);
+        let back = Msg::<HostAttr>::parse_with_param(
+            &buf,
+            GenlHeader {
+                cmd: host_cmd::GET_CONFIG,
+                version: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(back.attrs, attrs);
+    }
+
+    #[test]
+    fn unknown_host_attributes_are_kept_as_other() {
+        // PAD, an attribute from the future, then a known one.
+        let mut buf = vec![4, 0, 5, 0];
+        buf.extend_from_slice(&[8, 0, 200, 0, 1, 2, 3, 4]);
+        buf.extend_from_slice(&[5, 0, 8, 0, 1, 0, 0, 0]);
+        let msg =
+            Msg::<HostAttr>::parse_with_param(&buf, GenlHeader { cmd: 1, version: 1 }).unwrap();
+        assert!(matches!(msg.attrs[0], HostAttr::Other(_)));
+        assert!(matches!(msg.attrs[1], HostAttr::Other(_)));
+        assert_eq!(msg.attrs[2], HostAttr::Mode(1));
+        // MODE is a u8, TCP_TIMEOUT a u32, EPOCH a u32.
+        let h = GenlHeader { cmd: 1, version: 1 };
+        for buf in [
+            &[8, 0, 8, 0, 1, 0, 0, 0][..],
+            &[6, 0, 9, 0, 1, 0, 0, 0][..],
+            &[12, 0, 12, 0, 1, 0, 0, 0, 0, 0, 0, 0][..],
+        ] {
+            assert!(
+                Msg::<HostAttr>::parse_with_param(buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@
 use std::fmt::{self, Write as _};
 use std::net::Ipv4Addr;
 
-use dnat_core::uapi::unowned;
+use dnat_core::uapi::{host_mode, unowned};
 use dnat_core::{config, hooks};
 use serde::{Serialize, Serializer};
 
@@ -62,6 +62,41 @@ impl Serialize for Unowned {
     }
 }
 
+/// The host's `MODE`: how its traffic uses the granted ports. Shown as
+/// `translate` or `native`, or as the number when this tool does not know
+/// it (JSON: the string, or the number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostMode(pub u8);
+
+impl HostMode {
+    /// `translate`, `native`, or `None` for a value this tool does not know.
+    pub fn name(self) -> Option<&'static str> {
+        match self.0 {
+            host_mode::TRANSLATE => Some("translate"),
+            host_mode::NATIVE => Some("native"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for HostMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for HostMode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(n) => s.serialize_str(n),
+            None => s.serialize_u8(self.0),
+        }
+    }
+}
+
 /// The router configuration (reply to `GET_CONFIG`).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct RouterConfig {
@@ -83,11 +118,23 @@ pub struct Quota {
     pub spis: u32,
 }
 
-/// The host configuration (reply to `GET_CONFIG`).
+/// The host configuration (reply to `GET_CONFIG`). `None`: the module did
+/// not send the attribute (unset, or a module without it).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct HostConfig {
     pub router_addr: Option<Ipv4Addr>,
     pub public_addr: Option<Ipv4Addr>,
+    /// The LAN interface (`LAN_IFNAME`, `LAN_IFINDEX`).
+    pub dev: Option<Iface>,
+    pub mode: Option<HostMode>,
+    /// Seconds.
+    pub tcp_timeout: Option<u32>,
+    /// Seconds.
+    pub udp_timeout: Option<u32>,
+    /// Ports asked for per PAP request.
+    pub port_block: Option<u32>,
+    /// The router epoch last seen; `None` before the router's first answer.
+    pub epoch: Option<u32>,
 }
 
 /// The packet counter of one hook (one message of `GET_COUNTERS`).
@@ -167,14 +214,40 @@ impl RouterConfig {
 
 impl HostConfig {
     pub fn from_attrs(attrs: &[HostAttr]) -> Self {
+        let (mut dev, mut dev_idx) = (None, None);
         let mut c = Self::default();
         for a in attrs {
             match a {
                 HostAttr::RouterAddr(a) => c.router_addr = Some(*a),
                 HostAttr::PublicAddr(a) => c.public_addr = Some(*a),
-                HostAttr::Hook(_) | HostAttr::Packets(_) | HostAttr::Other(_) => {}
+                HostAttr::LanIfname(n) => dev = Some(n.clone()),
+                HostAttr::LanIfindex(i) => dev_idx = Some(*i),
+                HostAttr::Mode(m) => c.mode = Some(HostMode(*m)),
+                HostAttr::TcpTimeout(t) => c.tcp_timeout = Some(*t),
+                HostAttr::UdpTimeout(t) => c.udp_timeout = Some(*t),
+                HostAttr::PortBlock(n) => c.port_block = Some(*n),
+                HostAttr::Epoch(e) => c.epoch = Some(*e),
+                HostAttr::Hook(_)
+                | HostAttr::Packets(_)
+                | HostAttr::StatName(_)
+                | HostAttr::StatValue(_)
+                | HostAttr::BlockKind(_)
+                | HostAttr::BlockLowest(_)
+                | HostAttr::BlockCount(_)
+                | HostAttr::BlockExpires(_)
+                | HostAttr::BlockUsed(_)
+                | HostAttr::Proto(_)
+                | HostAttr::LocalPort(_)
+                | HostAttr::UniquePort(_)
+                | HostAttr::Idle(_)
+                | HostAttr::FlowState(_)
+                | HostAttr::Other(_) => {}
             }
         }
+        c.dev = dev.map(|name| Iface {
+            name,
+            ifindex: dev_idx,
+        });
         c
     }
 }
@@ -309,12 +382,30 @@ pub fn render_router(s: &Show<RouterConfig>) -> String {
     out
 }
 
-/// Human output of `host show`.
+/// Human output of `host show`. The addresses and the interface are always
+/// shown (`(none)` when unset); the other settings and the epoch only when
+/// the module sends them.
 pub fn render_host(s: &Show<HostConfig>) -> String {
     let c = &s.config;
     let mut out = String::from("host:\n");
     let _ = writeln!(out, "  router address: {}", opt(c.router_addr));
     let _ = writeln!(out, "  public address: {}", opt(c.public_addr));
+    let _ = writeln!(out, "  dev: {}", iface(&c.dev));
+    if let Some(m) = c.mode {
+        let _ = writeln!(out, "  mode: {m}");
+    }
+    if let Some(t) = c.tcp_timeout {
+        let _ = writeln!(out, "  tcp timeout: {t}s");
+    }
+    if let Some(t) = c.udp_timeout {
+        let _ = writeln!(out, "  udp timeout: {t}s");
+    }
+    if let Some(n) = c.port_block {
+        let _ = writeln!(out, "  port block: {n}");
+    }
+    if let Some(e) = c.epoch {
+        let _ = writeln!(out, "  epoch: {e:#010x}");
+    }
     counters(&mut out, &s.counters);
     out
 }
@@ -323,7 +414,7 @@ pub fn render_host(s: &Show<HostConfig>) -> String {
 mod tests {
     use super::*;
     use crate::msg::Msg;
-    use dnat_core::uapi::{host_cmd, router_attr, router_cmd};
+    use dnat_core::uapi::{host_attr, host_cmd, router_attr, router_cmd};
     use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_MULTIPART};
     use netlink_packet_generic::GenlMessage;
     use serde_json::json;
@@ -522,13 +613,14 @@ mod tests {
 
     #[test]
     fn host_reply_json_and_text() {
+        // What an older module sends: the addresses only.
         let m = parse::<HostAttr>(&nlmsg(
             0x1e,
             0,
             host_cmd::GET_CONFIG,
             &[
-                tlv(dnat_core::uapi::host_attr::ROUTER_ADDR, &[10, 0, 0, 7]),
-                tlv(dnat_core::uapi::host_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
+                tlv(host_attr::ROUTER_ADDR, &[10, 0, 0, 7]),
+                tlv(host_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
             ],
         ));
         let dump = [
@@ -541,13 +633,15 @@ mod tests {
         };
         assert_eq!(
             render_host(&s),
-            "host:\n  router address: 10.0.0.7\n  public address: 203.0.113.30\n\
+            "host:\n  router address: 10.0.0.7\n  public address: 203.0.113.30\n  dev: (none)\n\
              counters:\n  output: 5 packets\n  hook 9: 1 packets\n"
         );
         assert_eq!(
             serde_json::to_value(&s).unwrap(),
             json!({
-                "config": {"router_addr": "10.0.0.7", "public_addr": "203.0.113.30"},
+                "config": {"router_addr": "10.0.0.7", "public_addr": "203.0.113.30", "dev": null,
+                           "mode": null, "tcp_timeout": null, "udp_timeout": null,
+                           "port_block": null, "epoch": null},
                 "counters": [{"hook": "output", "packets": 5}, {"hook": "hook 9", "packets": 1}],
             })
         );
@@ -557,8 +651,128 @@ mod tests {
         };
         assert_eq!(
             render_host(&s),
-            "host:\n  router address: (none)\n  public address: (none)\ncounters:\n  (none)\n"
+            "host:\n  router address: (none)\n  public address: (none)\n  dev: (none)\n\
+             counters:\n  (none)\n"
         );
+    }
+
+    fn host_config_reply() -> Vec<u8> {
+        nlmsg(
+            0x1e,
+            0,
+            host_cmd::GET_CONFIG,
+            &[
+                tlv(host_attr::ROUTER_ADDR, &[10, 0, 0, 7]),
+                tlv(host_attr::PUBLIC_ADDR, &[203, 0, 113, 30]),
+                tlv(host_attr::LAN_IFNAME, b"eth0\0"),
+                tlv(host_attr::LAN_IFINDEX, &2u32.to_ne_bytes()),
+                tlv(host_attr::MODE, &[host_mode::TRANSLATE]),
+                tlv(host_attr::TCP_TIMEOUT, &7440u32.to_ne_bytes()),
+                tlv(host_attr::UDP_TIMEOUT, &180u32.to_ne_bytes()),
+                tlv(host_attr::PORT_BLOCK, &64u32.to_ne_bytes()),
+                tlv(host_attr::EPOCH, &0x5eed0001u32.to_ne_bytes()),
+                // From a newer module: skipped.
+                tlv(200, b"future"),
+            ],
+        )
+    }
+
+    #[test]
+    fn full_host_config() {
+        let m = parse::<HostAttr>(&host_config_reply());
+        assert_eq!(m.attrs[2], HostAttr::LanIfname("eth0".into()));
+        assert!(matches!(m.attrs[9], HostAttr::Other(_)));
+        let s = Show {
+            config: HostConfig::from_attrs(&m.attrs),
+            counters: vec![],
+        };
+        assert_eq!(
+            s.config,
+            HostConfig {
+                router_addr: Some(Ipv4Addr::new(10, 0, 0, 7)),
+                public_addr: Some(Ipv4Addr::new(203, 0, 113, 30)),
+                dev: Some(Iface {
+                    name: "eth0".into(),
+                    ifindex: Some(2)
+                }),
+                mode: Some(HostMode(0)),
+                tcp_timeout: Some(7440),
+                udp_timeout: Some(180),
+                port_block: Some(64),
+                epoch: Some(0x5eed0001),
+            }
+        );
+        assert_eq!(
+            render_host(&s),
+            "host:\n\
+             \x20 router address: 10.0.0.7\n\
+             \x20 public address: 203.0.113.30\n\
+             \x20 dev: eth0 (ifindex 2)\n\
+             \x20 mode: translate\n\
+             \x20 tcp timeout: 7440s\n\
+             \x20 udp timeout: 180s\n\
+             \x20 port block: 64\n\
+             \x20 epoch: 0x5eed0001\n\
+             counters:\n\
+             \x20 (none)\n"
+        );
+        // Key order as documented.
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"config":{"router_addr":"10.0.0.7","public_addr":"203.0.113.30","dev":{"name":"eth0","ifindex":2},"mode":"translate","tcp_timeout":7440,"udp_timeout":180,"port_block":64,"epoch":1592590337},"counters":[]}"#
+        );
+    }
+
+    #[test]
+    fn host_without_epoch_and_interface_index() {
+        // Before the router's first answer there is no EPOCH; an interface
+        // without its index is shown by name.
+        let attrs = [
+            HostAttr::LanIfname("lan0".into()),
+            HostAttr::Mode(host_mode::NATIVE),
+        ];
+        let s = Show {
+            config: HostConfig::from_attrs(&attrs),
+            counters: vec![],
+        };
+        let text = render_host(&s);
+        assert!(
+            text.contains("\n  dev: lan0\n  mode: native\ncounters:"),
+            "{text}"
+        );
+        assert!(!text.contains("epoch"), "{text}");
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["config"]["dev"], json!({"name": "lan0", "ifindex": null}));
+        assert_eq!(v["config"]["epoch"], json!(null));
+        // A lone LAN_IFINDEX is no interface.
+        let c = HostConfig::from_attrs(&[HostAttr::LanIfindex(3)]);
+        assert_eq!(c.dev, None);
+    }
+
+    #[test]
+    fn host_mode_values() {
+        for (value, text, json) in [
+            (0u8, "translate", json!("translate")),
+            (1, "native", json!("native")),
+            (7, "7", json!(7)),
+        ] {
+            let m = parse::<HostAttr>(&nlmsg(
+                0x1e,
+                0,
+                host_cmd::GET_CONFIG,
+                &[tlv(host_attr::MODE, &[value])],
+            ));
+            let s = Show {
+                config: HostConfig::from_attrs(&m.attrs),
+                counters: vec![],
+            };
+            assert_eq!(s.config.mode, Some(HostMode(value)));
+            assert!(
+                render_host(&s).contains(&format!("\n  mode: {text}\n")),
+                "{value}"
+            );
+            assert_eq!(serde_json::to_value(&s).unwrap()["config"]["mode"], json);
+        }
     }
 
     #[test]
