@@ -12,12 +12,19 @@
 //! (`nf_unregister_net_hooks` itself does not wait: it frees the old hook
 //! array with `call_rcu`.)
 //!
+//! Each namespace also has a delayed work item that calls
+//! [`PernetData::tick`] in process context (timers: leases, retransmission,
+//! idle entries). It is first armed [`PernetData::FIRST_TICK_MS`] after the
+//! namespace's state is built, re-armed with the delay `tick` returns, and
+//! can be pulled in with [`Pernet::kick`]. It stops in `pre_exit` and is
+//! cancelled (waiting for a running `tick`) in `exit`, before `T` is dropped.
+//!
 //! C header: [`include/net/net_namespace.h`], [`include/net/netns/generic.h`].
 
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use kernel::{bindings, prelude::*, types::Opaque};
+use kernel::{bindings, c_str, prelude::*, static_lock_class, time::msecs_to_jiffies, types::Opaque};
 
 use super::net::Net;
 use super::netfilter::{HookOps, NetHooks};
@@ -29,17 +36,86 @@ pub trait PernetData: Sized + Send + Sync + 'static {
 
     /// Builds the state of a new namespace.
     fn new(net: &Net) -> impl PinInit<Self, Error>;
+
+    /// Milliseconds from building the state to the first [`tick`], or `None`
+    /// for no tick until [`Pernet::kick`].
+    ///
+    /// [`tick`]: PernetData::tick
+    const FIRST_TICK_MS: Option<u32> = None;
+
+    /// Periodic work, in process context (it may sleep), never concurrently
+    /// with itself. Returns the milliseconds until the next call, or `None`
+    /// to wait for [`Pernet::kick`].
+    fn tick(&self, _net: &Net) -> Option<u32> {
+        None
+    }
 }
 
 /// A `T` and the hook registration of its namespace, in the per-namespace
 /// memory the kernel allocates.
+///
+/// # Invariants
+///
+/// `ns` is the namespace the slot belongs to; `work` is an initialised
+/// `delayed_work` whose function is [`Pernet::work_callback`] for `T`. While
+/// `live` is true the work may be queued; once it is false nothing queues
+/// it again except a `tick` already running, which sees `live` first.
 #[pin_data]
 struct Slot<T> {
     // Taken and dropped in `pre_exit`, a grace period before `data` is
     // dropped in `exit`.
     hooks: Option<NetHooks>,
+    ns: *mut bindings::net,
+    live: AtomicBool,
+    #[pin]
+    work: Opaque<bindings::delayed_work>,
     #[pin]
     data: T,
+}
+
+/// Initialises a `delayed_work` that runs `func` (`INIT_DELAYED_WORK`).
+fn init_delayed_work(
+    func: unsafe extern "C" fn(*mut bindings::work_struct),
+) -> impl PinInit<Opaque<bindings::delayed_work>> {
+    Opaque::ffi_init(move |slot: *mut bindings::delayed_work| {
+        // SAFETY: `slot` is valid for writes and pinned; `func` is a valid
+        // work function; names and lock classes are static.
+        unsafe {
+            bindings::init_work_with_key(
+                &raw mut (*slot).work,
+                Some(func),
+                false,
+                c_str!("dnat_tick").as_char_ptr(),
+                static_lock_class!().as_ptr(),
+            );
+            bindings::timer_init_key(
+                &raw mut (*slot).timer,
+                Some(bindings::delayed_work_timer_fn),
+                bindings::TIMER_IRQSAFE,
+                c_str!("dnat_tick_timer").as_char_ptr(),
+                static_lock_class!().as_ptr(),
+            );
+        }
+    })
+}
+
+/// Queues `work` (re-queues it with the new delay if already queued).
+///
+/// # Safety
+///
+/// `work` must be an initialised `delayed_work` that stays valid until it
+/// is cancelled.
+unsafe fn queue(work: *mut bindings::delayed_work, ms: u32) {
+    // SAFETY: `system_wq` is a valid workqueue for the kernel's lifetime;
+    // `work` is valid (caller).
+    unsafe {
+        bindings::mod_delayed_work_on(
+            bindings::wq_misc_consts_WORK_CPU_UNBOUND as c_int,
+            bindings::system_wq,
+            work,
+            msecs_to_jiffies(ms),
+        );
+    }
 }
 
 /// Per-namespace registration of a `T`.
@@ -105,6 +181,9 @@ impl<T: PernetData> Pernet<T> {
         let slot = Self::slot(net);
         let init = try_pin_init!(Slot::<T> {
             hooks: None,
+            ns: net.as_ptr(),
+            live: AtomicBool::new(true),
+            work <- init_delayed_work(Self::work_callback),
             data <- T::new(net),
         });
         // The slot is never moved: the kernel frees it after `exit_callback`.
@@ -114,14 +193,23 @@ impl<T: PernetData> Pernet<T> {
             return e.to_errno();
         }
         let ops = T::pernet().hooks;
-        if ops.is_empty() {
-            return 0;
-        }
-        match NetHooks::register(net, ops) {
+        let hooks = if ops.is_empty() {
+            Ok(None)
+        } else {
+            NetHooks::register(net, ops).map(Some)
+        };
+        match hooks {
             Ok(h) => {
                 // SAFETY: `slot` was initialised above and no hook of this
-                // namespace runs yet, so nothing else accesses `hooks`.
-                unsafe { (*slot).hooks = Some(h) };
+                // namespace runs yet, so nothing else accesses `hooks`; the
+                // work is initialised and stays valid until `exit_callback`
+                // cancels it.
+                unsafe {
+                    (*slot).hooks = h;
+                    if let Some(ms) = T::FIRST_TICK_MS {
+                        queue((*slot).work.get(), ms);
+                    }
+                }
                 0
             }
             Err(e) => {
@@ -141,10 +229,13 @@ impl<T: PernetData> Pernet<T> {
     unsafe extern "C" fn pre_exit_callback(net: *mut bindings::net) {
         // SAFETY: the kernel calls `pre_exit` with the namespace still live.
         let net = unsafe { Net::from_raw(net) };
+        let slot = Self::slot(net);
         // SAFETY: `init_callback` succeeded for this namespace (the kernel
-        // calls `pre_exit` only then), so the slot is initialised. Hooks
-        // read only `data`; nothing else touches `hooks` now.
-        let hooks = unsafe { (*Self::slot(net)).hooks.take() };
+        // calls `pre_exit` only then), so the slot is initialised.
+        unsafe { (*slot).live.store(false, Ordering::Release) };
+        // SAFETY: as above. Hooks read only `data`; nothing else touches
+        // `hooks` now.
+        let hooks = unsafe { (*slot).hooks.take() };
         // Unregisters; hooks already running may finish during the grace
         // period the kernel runs before `exit`.
         drop(hooks);
@@ -159,10 +250,63 @@ impl<T: PernetData> Pernet<T> {
     unsafe extern "C" fn exit_callback(net: *mut bindings::net) {
         // SAFETY: the kernel calls `exit` with the namespace still live.
         let net = unsafe { Net::from_raw(net) };
-        // Its hooks went in `pre_exit`, a grace period ago: no hook uses it.
+        let slot = Self::slot(net);
+        // Its hooks went in `pre_exit`, a grace period ago: no hook uses it,
+        // and no hook can queue the work any more. A running `tick` sees
+        // `live` false and does not re-arm; `cancel_delayed_work_sync`
+        // waits for it and removes a pending one.
         // SAFETY: `init_callback` succeeded (the kernel calls `exit` only
-        // then), so the slot is initialised; dropped exactly once, here.
-        unsafe { core::ptr::drop_in_place(Self::slot(net)) };
+        // then), so the slot and its work are initialised.
+        unsafe { bindings::cancel_delayed_work_sync((*slot).work.get()) };
+        // SAFETY: as above; nothing uses the slot any more; dropped exactly
+        // once, here.
+        unsafe { core::ptr::drop_in_place(slot) };
+    }
+
+    /// Runs [`PernetData::tick`] and re-arms the work.
+    ///
+    /// # Safety
+    ///
+    /// Only the workqueue may call it, with the `work` of a `Slot<T>`
+    /// (the function `init_delayed_work` installed).
+    unsafe extern "C" fn work_callback(work: *mut bindings::work_struct) {
+        let off = core::mem::offset_of!(Slot<T>, work);
+        // SAFETY: `work` is the `work` field (at offset 0) of the
+        // `delayed_work` in a `Slot<T>`'s `work` field (caller), so
+        // stepping back by that field's offset gives the slot. The slot
+        // stays initialised until `exit_callback` has cancelled this work.
+        let slot = unsafe { &*work.cast::<u8>().sub(off).cast::<Slot<T>>() };
+        if !slot.live.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: `slot.ns` is the slot's namespace (type invariant),
+        // alive while its slot is.
+        let net = unsafe { Net::from_raw(slot.ns) };
+        if let Some(ms) = slot.data.tick(net) {
+            if slot.live.load(Ordering::Acquire) {
+                // SAFETY: the work is initialised and is cancelled before
+                // the slot is freed.
+                unsafe { queue(slot.work.get(), ms) };
+            }
+        }
+    }
+
+    /// Runs the namespace's [`PernetData::tick`] in `ms` milliseconds
+    /// (sooner or later than it was due), unless the namespace is going
+    /// away.
+    pub fn kick(net: &Net, ms: u32) {
+        if !T::pernet().registered.load(Ordering::Acquire) {
+            return;
+        }
+        let slot = Self::slot(net);
+        // SAFETY: `T` is registered and `net` live, so the slot is
+        // initialised (type invariant); its work is cancelled in `exit`,
+        // which cannot run while `net` is borrowed live by the caller.
+        unsafe {
+            if (*slot).live.load(Ordering::Acquire) {
+                queue((*slot).work.get(), ms);
+            }
+        }
     }
 
     /// Registers `T` in every namespace. Fails with `EBUSY` if already

@@ -186,6 +186,102 @@ impl SkBuff<'_> {
     }
 }
 
+/// A port field of a TCP or UDP header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortField {
+    /// The source port (bytes 0 and 1).
+    Src,
+    /// The destination port (bytes 2 and 3).
+    Dst,
+}
+
+impl SkBuff<'_> {
+    /// The packet's checksum state (`skb->ip_summed`, `CHECKSUM_*`).
+    fn ip_summed(&self) -> u32 {
+        // SAFETY: the skb is valid (type invariant); the bitfield group is
+        // the first member of the anonymous union at `__bindgen_anon_4`
+        // (`struct_group(headers, ...)` overlays the same bytes), and the
+        // generated accessor reads the bitfield from that address.
+        unsafe {
+            let grp = (&raw const (*self.raw()).__bindgen_anon_4)
+                .cast::<bindings::sk_buff__bindgen_ty_4__bindgen_ty_1>();
+            u32::from(bindings::sk_buff__bindgen_ty_4__bindgen_ty_1::ip_summed_raw(grp))
+        }
+    }
+
+    /// Whether the packet's route hands it to XFRM (an IPsec policy
+    /// matched): the transformed packet comes back through the output path.
+    pub fn xfrm_pending(&self) -> bool {
+        // SAFETY: the skb is valid (type invariant); `skb_dst` returns its
+        // route or null, and a route a packet holds stays valid while the
+        // packet is ours; `xfrm` is a plain field of it.
+        unsafe {
+            let dst = bindings::skb_dst(self.raw());
+            !dst.is_null() && !(*dst).xfrm.is_null()
+        }
+    }
+
+    /// Rewrites a port of the TCP (`proto` 6) or UDP (17) header that
+    /// follows the packet's `ihl`-byte IPv4 header, and fixes the transport
+    /// checksum for the packet's checksum state as the kernel's own NAT
+    /// does (`inet_proto_csum_replace2`: with `CHECKSUM_PARTIAL` the field
+    /// holds only the pseudo-header sum, which ports are not part of; a UDP
+    /// checksum of 0, "none", stays 0). Unshares the header first if it is
+    /// cloned. Returns the old port.
+    pub fn set_l4_port(&mut self, ihl: usize, proto: u8, field: PortField, new: u16) -> Result<u16> {
+        let (check_off, udp) = match proto {
+            6 => (16usize, false),
+            17 => (6usize, true),
+            _ => return Err(EINVAL),
+        };
+        let port_off = match field {
+            PortField::Src => 0usize,
+            PortField::Dst => 2usize,
+        };
+        let skb = self.raw();
+        // SAFETY: the skb is valid (type invariant).
+        let nh = unsafe { bindings::skb_network_offset(skb) };
+        let need = usize::try_from(nh)
+            .ok()
+            .and_then(|n| n.checked_add(ihl)?.checked_add(check_off + 2))
+            .and_then(|n| c_uint::try_from(n).ok())
+            .ok_or(EINVAL)?;
+        // SAFETY: the skb is ours; `skb_ensure_writable` checks the length
+        // against the packet and makes the first `need` bytes linear and
+        // unshared.
+        kernel::error::to_result(unsafe { bindings::skb_ensure_writable(skb, need) })?;
+        let partial = self.ip_summed() == bindings::CHECKSUM_PARTIAL;
+        // SAFETY: the first `need` bytes from the data start are linear and
+        // writable, and `need` covers the network header offset, `ihl`, the
+        // port and the checksum field (checked above); `__sum16` is
+        // 2-aligned there since `ihl`, the offsets and the network header
+        // (IP headers are at least 2-aligned) are.
+        unsafe {
+            let l4 = bindings::skb_network_header(skb).add(ihl);
+            let port = l4.add(port_off);
+            let old = u16::from_be_bytes([*port, *port.add(1)]);
+            let raw_old = u16::from_ne_bytes(old.to_be_bytes());
+            let raw_new = u16::from_ne_bytes(new.to_be_bytes());
+            core::ptr::copy_nonoverlapping(new.to_be_bytes().as_ptr(), port, 2);
+            let check = l4.add(check_off).cast::<bindings::__sum16>();
+            if !udp || partial || *check != 0 {
+                bindings::inet_proto_csum_replace4(
+                    check,
+                    skb,
+                    u32::from(raw_old),
+                    u32::from(raw_new),
+                    false,
+                );
+                if udp && !partial && *check == 0 {
+                    // 0 means "no checksum" in UDP: send its other form.
+                    *check = 0xffff;
+                }
+            }
+            Ok(old)
+        }
+    }
+}
+
 /// The outer header: DF clear, ID 0 (set by the caller), checksum left for
 /// `ip_local_out`.
 fn outer_header(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, inner_len: u32) -> Option<[u8; IPV4_HLEN]> {

@@ -28,6 +28,12 @@ use core::net::Ipv4Addr;
 /// (-200), so that the router needs no conntrack.
 pub const PRIORITY: i32 = -350;
 
+/// Period of the router's maintenance work (leases expire within it).
+const TICK_MS: u32 = 1000;
+/// Period while a grace period is pending (an RCU grace period takes a few
+/// milliseconds to tens of milliseconds).
+const GRACE_POLL_MS: u32 = 20;
+
 /// The router's state in one network namespace.
 #[pin_data]
 pub struct RouterNet {
@@ -77,6 +83,17 @@ pub struct RouterNet {
 impl PernetData for RouterNet {
     fn pernet() -> &'static Pernet<Self> {
         &ROUTER
+    }
+
+    const FIRST_TICK_MS: Option<u32> = Some(TICK_MS);
+
+    /// Leases and grace periods: see [`Tables::maintain`].
+    fn tick(&self, _net: &Net) -> Option<u32> {
+        if self.tables.maintain() {
+            Some(GRACE_POLL_MS)
+        } else {
+            Some(TICK_MS)
+        }
     }
 
     fn new(_net: &Net) -> impl PinInit<Self, Error> {

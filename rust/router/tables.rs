@@ -14,7 +14,9 @@
 //!
 //! and after it starts a new grace period if something was retired. Nothing
 //! blocks: retired ports and SPIs are reusable at the first write after a
-//! grace period.
+//! grace period. The namespace's periodic work calls [`Tables::maintain`]
+//! so that this also happens when nobody writes: leases expire on time and
+//! a new SPI index is published within a tick of its grace period.
 
 use core::sync::atomic::{AtomicU16, AtomicU32};
 
@@ -109,6 +111,13 @@ impl Tables {
             }
         }
         Some(r)
+    }
+
+    /// Finishes an elapsed grace period and expires due leases (an empty
+    /// write). Returns whether a grace period is still pending, so that the
+    /// caller can come back soon.
+    pub fn maintain(&self) -> bool {
+        self.write(|_, _| ()).is_some() && self.writer.lock().grace.is_some()
     }
 
     /// Bytes of table memory.

@@ -58,9 +58,32 @@
  *
  * Host commands
  * -------------
- * DNAT_HOST_CMD_GET_CONFIG (doit), DNAT_HOST_CMD_SET_CONFIG (doit, admin:
- *   ROUTER_ADDR and/or PUBLIC_ADDR, both unicast and different, else
- *   EINVAL), DNAT_HOST_CMD_GET_COUNTERS (dumpit), as for the router.
+ * DNAT_HOST_CMD_GET_CONFIG (doit): the configured values and EPOCH, the
+ *   router epoch last seen (absent before the first answer).
+ * DNAT_HOST_CMD_SET_CONFIG (doit, admin): any subset of ROUTER_ADDR,
+ *   PUBLIC_ADDR (both unicast and different, else EINVAL), LAN_IFNAME
+ *   (ENODEV if unknown), MODE (EINVAL if unknown), TCP_TIMEOUT and
+ *   UDP_TIMEOUT (ERANGE outside 1..86400), PORT_BLOCK (ERANGE outside
+ *   1..255). Once ROUTER_ADDR, PUBLIC_ADDR and LAN_IFNAME are all set the
+ *   host starts: it asks the router for ports and SPIs and tunnels every
+ *   packet from PUBLIC_ADDR to a destination outside the LAN prefix.
+ *   Changing ROUTER_ADDR, PUBLIC_ADDR or the LAN starts over.
+ * DNAT_HOST_CMD_GET_COUNTERS (dumpit): as for the router.
+ * DNAT_HOST_CMD_GET_STATS (dumpit): one message per data path or PAP
+ *   client counter, STAT_NAME and STAT_VALUE.
+ * DNAT_HOST_CMD_GET_BLOCKS (dumpit): one message per held block with
+ *   BLOCK_KIND, BLOCK_LOWEST, BLOCK_COUNT, BLOCK_EXPIRES (if leased) and,
+ *   for ports, BLOCK_USED.
+ * DNAT_HOST_CMD_GET_SPTT (dumpit): one message per translation with PROTO,
+ *   LOCAL_PORT, UNIQUE_PORT, IDLE and FLOW_STATE.
+ * DNAT_HOST_CMD_REQUEST (doit, admin): BLOCK_KIND and BLOCK_COUNT; asks the
+ *   router now (the answer shows in GET_BLOCKS). ENOTCONN before the host
+ *   is configured, EBUSY while another request is outstanding, EINVAL for
+ *   a missing or bad kind, ERANGE for a count of 0 or above 255 ports or
+ *   65535 SPIs.
+ * DNAT_HOST_CMD_RELEASE (doit, admin): BLOCK_KIND, BLOCK_LOWEST,
+ *   BLOCK_COUNT of a held block; gives it back (translations using it
+ *   end). ENOENT if no held block matches.
  */
 
 #ifndef _UAPI_LINUX_DNAT_H
@@ -137,6 +160,11 @@ enum dnat_host_cmd {
 	DNAT_HOST_CMD_GET_CONFIG = 1,
 	DNAT_HOST_CMD_SET_CONFIG = 2,
 	DNAT_HOST_CMD_GET_COUNTERS = 3,
+	DNAT_HOST_CMD_GET_STATS = 4,
+	DNAT_HOST_CMD_GET_BLOCKS = 5,
+	DNAT_HOST_CMD_GET_SPTT = 6,
+	DNAT_HOST_CMD_REQUEST = 7,
+	DNAT_HOST_CMD_RELEASE = 8,
 	__DNAT_HOST_CMD_MAX
 };
 #define DNAT_HOST_CMD_MAX (__DNAT_HOST_CMD_MAX - 1)
@@ -148,8 +176,38 @@ enum dnat_host_attr {
 	DNAT_HOST_A_HOOK = 3,		/* u32, NF_INET_*, output only */
 	DNAT_HOST_A_PACKETS = 4,	/* u64, output only */
 	DNAT_HOST_A_PAD = 5,
+	DNAT_HOST_A_LAN_IFNAME = 6,	/* NUL string, at most 15 bytes */
+	DNAT_HOST_A_LAN_IFINDEX = 7,	/* u32, read-only */
+	DNAT_HOST_A_MODE = 8,		/* u8, enum dnat_host_mode */
+	DNAT_HOST_A_TCP_TIMEOUT = 9,	/* u32, seconds, TCP idle timeout */
+	DNAT_HOST_A_UDP_TIMEOUT = 10,	/* u32, seconds, UDP idle timeout */
+	DNAT_HOST_A_PORT_BLOCK = 11,	/* u32, ports per request, 1..255 */
+	DNAT_HOST_A_EPOCH = 12,		/* u32, router epoch, output only */
+	DNAT_HOST_A_STAT_NAME = 13,	/* NUL string, a counter's name */
+	DNAT_HOST_A_STAT_VALUE = 14,	/* u64, its value */
+	DNAT_HOST_A_BLOCK_KIND = 15,	/* u8, enum dnat_block_kind */
+	DNAT_HOST_A_BLOCK_LOWEST = 16,	/* u32, first port or SPI */
+	DNAT_HOST_A_BLOCK_COUNT = 17,	/* u32, ports or SPIs in the block */
+	DNAT_HOST_A_BLOCK_EXPIRES = 18,	/* u32, seconds left; absent: never */
+	DNAT_HOST_A_BLOCK_USED = 19,	/* u32, ports in use by translations */
+	DNAT_HOST_A_PROTO = 20,		/* u8, IPPROTO_TCP or IPPROTO_UDP */
+	DNAT_HOST_A_LOCAL_PORT = 21,	/* u16, the stack's ephemeral port */
+	DNAT_HOST_A_UNIQUE_PORT = 22,	/* u16, the granted port on the wire */
+	DNAT_HOST_A_IDLE = 23,		/* u32, seconds since last use */
+	DNAT_HOST_A_FLOW_STATE = 24,	/* u8, enum dnat_flow_state bits */
 	__DNAT_HOST_A_MAX
 };
 #define DNAT_HOST_A_MAX (__DNAT_HOST_A_MAX - 1)
+
+enum dnat_host_mode {
+	DNAT_HOST_MODE_TRANSLATE = 0,	/* ephemeral port <-> granted port */
+	DNAT_HOST_MODE_NATIVE = 1,	/* the stack uses granted ports */
+};
+
+enum dnat_flow_state {
+	DNAT_FLOW_FIN_OUT = 1,	/* TCP FIN from the host */
+	DNAT_FLOW_FIN_IN = 2,	/* TCP FIN from the Internet */
+	DNAT_FLOW_RST = 4,	/* TCP RST either way */
+};
 
 #endif /* _UAPI_LINUX_DNAT_H */

@@ -12,7 +12,7 @@
 use core::ffi::CStr;
 use core::net::Ipv4Addr;
 
-use super::uapi::{host_attr, router_attr, unowned, IFNAME_MAX};
+use super::uapi::{host_attr, host_mode, router_attr, unowned, IFNAME_MAX};
 
 /// `EINVAL`: malformed or contradictory value.
 pub const EINVAL: i32 = 22;
@@ -399,27 +399,130 @@ impl RouterConfig {
     }
 }
 
-/// A host's configuration.
+/// How a host makes its traffic use the ports it was granted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HostMode {
+    /// The module translates each ephemeral source port to a granted port
+    /// (the SPTT) and back.
+    #[default]
+    Translate,
+    /// The stack's own ephemeral range is the granted block: the module
+    /// only tunnels (`ip_local_port_range` set by the tool).
+    Native,
+}
+
+/// Idle timeouts of translation entries, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostTimeouts {
+    /// A TCP entry with no packet for this long ends.
+    pub tcp: u32,
+    /// A UDP entry with no packet for this long ends.
+    pub udp: u32,
+}
+
+impl HostTimeouts {
+    /// Defaults: TCP 7440 s (RFC 5382's 2 h 4 min), UDP 180 s (longer
+    /// than RFC 4787's 2 min minimum).
+    pub const DEFAULT: Self = Self { tcp: 7440, udp: 180 };
+    /// Longest accepted timeout (a day).
+    pub const MAX: u32 = 86_400;
+}
+
+impl Default for HostTimeouts {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Ports a host asks for per request by default.
+pub const HOST_PORT_BLOCK_DEFAULT: u8 = 64;
+
+/// A host's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostConfig {
     /// The router's LAN address (PAP server, tunnel peer).
     pub router_addr: Option<Ipv4Addr>,
     /// The shared public address the host sends from.
     pub public_addr: Option<Ipv4Addr>,
+    /// The interface towards the router.
+    pub lan: Option<Iface>,
+    /// Translation or native ports.
+    pub mode: HostMode,
+    /// Idle timeouts of translation entries.
+    pub timeouts: HostTimeouts,
+    /// Ports asked for per PAP request (1..=255).
+    pub port_block: u8,
 }
 
-/// A `SET_CONFIG` request to a host.
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            router_addr: None,
+            public_addr: None,
+            lan: None,
+            mode: HostMode::Translate,
+            timeouts: HostTimeouts::DEFAULT,
+            port_block: HOST_PORT_BLOCK_DEFAULT,
+        }
+    }
+}
+
+/// A `SET_CONFIG` request to a host, as parsed from netlink attributes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HostUpdate {
+pub struct HostUpdate<'a> {
     /// `ROUTER_ADDR`.
     pub router_addr: Option<Ipv4Addr>,
     /// `PUBLIC_ADDR`.
     pub public_addr: Option<Ipv4Addr>,
+    /// `LAN_IFNAME` (without NUL).
+    pub lan_name: Option<&'a [u8]>,
+    /// `LAN_IFINDEX` was present (it is read-only).
+    pub read_only: bool,
+    /// `MODE`.
+    pub mode: Option<u8>,
+    /// `TCP_TIMEOUT`.
+    pub tcp_timeout: Option<u32>,
+    /// `UDP_TIMEOUT`.
+    pub udp_timeout: Option<u32>,
+    /// `PORT_BLOCK`.
+    pub port_block: Option<u32>,
+}
+
+impl HostUpdate<'_> {
+    /// The checked LAN interface name, if the update names one.
+    pub fn lan_name(&self) -> Result<Option<IfName>, ConfigError> {
+        match self.lan_name {
+            None => Ok(None),
+            Some(n) => IfName::new(n).map(Some).ok_or(ConfigError::new(
+                EINVAL,
+                c"invalid interface name",
+                host_attr::LAN_IFNAME,
+            )),
+        }
+    }
 }
 
 impl HostConfig {
-    /// The configuration after `update`, or why the update is refused.
-    pub fn merged(&self, update: &HostUpdate) -> Result<HostConfig, ConfigError> {
+    /// Whether the host has all it needs to run: router, public address
+    /// and LAN interface.
+    pub fn complete(&self) -> bool {
+        self.router_addr.is_some() && self.public_addr.is_some() && self.lan.is_some()
+    }
+
+    /// The configuration after `update`, whose LAN interface name (if any)
+    /// resolved to `lan_ifindex`, or why the update is refused.
+    pub fn merged(
+        &self,
+        update: &HostUpdate<'_>,
+        lan_ifindex: Option<u32>,
+    ) -> Result<HostConfig, ConfigError> {
+        if update.read_only {
+            return Err(ConfigError::new(
+                EINVAL,
+                c"the interface index is read-only; set the interface by name",
+                host_attr::LAN_IFINDEX,
+            ));
+        }
         for (a, attr, msg) in [
             (
                 update.router_addr,
@@ -438,10 +541,51 @@ impl HostConfig {
                 }
             }
         }
-        let next = HostConfig {
-            router_addr: update.router_addr.or(self.router_addr),
-            public_addr: update.public_addr.or(self.public_addr),
-        };
+        let mut next = *self;
+        next.router_addr = update.router_addr.or(self.router_addr);
+        next.public_addr = update.public_addr.or(self.public_addr);
+        if let (Some(name), Some(ifindex)) = (update.lan_name()?, lan_ifindex) {
+            next.lan = Some(Iface { name, ifindex });
+        }
+        match update.mode {
+            None => {}
+            Some(host_mode::TRANSLATE) => next.mode = HostMode::Translate,
+            Some(host_mode::NATIVE) => next.mode = HostMode::Native,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"unknown MODE (0: translate, 1: native)",
+                    host_attr::MODE,
+                ))
+            }
+        }
+        for (t, attr, slot) in [
+            (update.tcp_timeout, host_attr::TCP_TIMEOUT, &mut next.timeouts.tcp),
+            (update.udp_timeout, host_attr::UDP_TIMEOUT, &mut next.timeouts.udp),
+        ] {
+            if let Some(t) = t {
+                if t == 0 || t > HostTimeouts::MAX {
+                    return Err(ConfigError::new(
+                        ERANGE,
+                        c"timeouts are 1 to 86400 seconds",
+                        attr,
+                    ));
+                }
+                *slot = t;
+            }
+        }
+        if let Some(b) = update.port_block {
+            next.port_block = match u8::try_from(b) {
+                Ok(b) if b > 0 => b,
+                _ => {
+                    return Err(ConfigError::new(
+                        ERANGE,
+                        c"a PAP request asks for 1 to 255 ports",
+                        host_attr::PORT_BLOCK,
+                    ))
+                }
+            };
+        }
         if next.router_addr.is_some() && next.router_addr == next.public_addr {
             return Err(ConfigError::new(
                 EINVAL,
@@ -669,26 +813,98 @@ mod tests {
         let r = Ipv4Addr::new(10, 0, 0, 7);
         let p = Ipv4Addr::new(203, 0, 113, 30);
         let c = HostConfig::default()
-            .merged(&HostUpdate {
-                router_addr: Some(r),
-                public_addr: Some(p),
-            })
+            .merged(
+                &HostUpdate {
+                    router_addr: Some(r),
+                    public_addr: Some(p),
+                    ..Default::default()
+                },
+                None,
+            )
             .unwrap();
         assert_eq!((c.router_addr, c.public_addr), (Some(r), Some(p)));
-        let e = c
-            .merged(&HostUpdate {
-                public_addr: Some(r),
-                ..Default::default()
-            })
-            .unwrap_err();
-        assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::PUBLIC_ADDR)));
-        let e = c
-            .merged(&HostUpdate {
-                router_addr: Some(Ipv4Addr::UNSPECIFIED),
-                ..Default::default()
-            })
-            .unwrap_err();
-        assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::ROUTER_ADDR)));
+        assert!(!c.complete());
+        let e = |u: HostUpdate<'_>| c.merged(&u, Some(2)).unwrap_err();
+        let e1 = e(HostUpdate {
+            public_addr: Some(r),
+            ..Default::default()
+        });
+        assert_eq!((e1.errno, e1.attr), (EINVAL, Some(host_attr::PUBLIC_ADDR)));
+        let e2 = e(HostUpdate {
+            router_addr: Some(Ipv4Addr::UNSPECIFIED),
+            ..Default::default()
+        });
+        assert_eq!((e2.errno, e2.attr), (EINVAL, Some(host_attr::ROUTER_ADDR)));
+        for (u, errno, attr) in [
+            (
+                HostUpdate {
+                    lan_name: Some(b"a/b"),
+                    ..Default::default()
+                },
+                EINVAL,
+                host_attr::LAN_IFNAME,
+            ),
+            (
+                HostUpdate {
+                    read_only: true,
+                    ..Default::default()
+                },
+                EINVAL,
+                host_attr::LAN_IFINDEX,
+            ),
+            (
+                HostUpdate {
+                    mode: Some(2),
+                    ..Default::default()
+                },
+                EINVAL,
+                host_attr::MODE,
+            ),
+            (
+                HostUpdate {
+                    tcp_timeout: Some(0),
+                    ..Default::default()
+                },
+                ERANGE,
+                host_attr::TCP_TIMEOUT,
+            ),
+            (
+                HostUpdate {
+                    udp_timeout: Some(86_401),
+                    ..Default::default()
+                },
+                ERANGE,
+                host_attr::UDP_TIMEOUT,
+            ),
+            (
+                HostUpdate {
+                    port_block: Some(256),
+                    ..Default::default()
+                },
+                ERANGE,
+                host_attr::PORT_BLOCK,
+            ),
+        ] {
+            let got = e(u);
+            assert_eq!((got.errno, got.attr), (errno, Some(attr)));
+        }
+        let full = c
+            .merged(
+                &HostUpdate {
+                    lan_name: Some(b"eth0"),
+                    mode: Some(host_mode::NATIVE),
+                    udp_timeout: Some(30),
+                    port_block: Some(16),
+                    ..Default::default()
+                },
+                Some(2),
+            )
+            .unwrap();
+        assert!(full.complete());
+        assert_eq!(full.lan.map(|i| i.ifindex), Some(2));
+        assert_eq!(full.mode, HostMode::Native);
+        assert_eq!(full.timeouts, HostTimeouts { tcp: 7440, udp: 30 });
+        assert_eq!(full.port_block, 16);
     }
 
     #[test]

@@ -149,8 +149,41 @@ pub mod host_cmd {
     pub const SET_CONFIG: u8 = 2;
     /// Dump the per-hook packet counters (dumpit), one message per hook.
     pub const GET_COUNTERS: u8 = 3;
+    /// Dump the data path and PAP client counters (dumpit), one message
+    /// per counter with `STAT_NAME` and `STAT_VALUE`.
+    pub const GET_STATS: u8 = 4;
+    /// Dump the held blocks (dumpit): `BLOCK_KIND`, `BLOCK_LOWEST`,
+    /// `BLOCK_COUNT`, `BLOCK_EXPIRES` (if leased), `BLOCK_USED`.
+    pub const GET_BLOCKS: u8 = 5;
+    /// Dump the translation table (dumpit): `PROTO`, `LOCAL_PORT`,
+    /// `UNIQUE_PORT`, `IDLE`, `FLOW_STATE`.
+    pub const GET_SPTT: u8 = 6;
+    /// Ask the router for a block now (doit, admin): `BLOCK_KIND` and
+    /// `BLOCK_COUNT`.
+    pub const REQUEST: u8 = 7;
+    /// Give a held block back (doit, admin): `BLOCK_KIND`, `BLOCK_LOWEST`,
+    /// `BLOCK_COUNT`.
+    pub const RELEASE: u8 = 8;
     /// Highest command.
-    pub const MAX: u8 = GET_COUNTERS;
+    pub const MAX: u8 = RELEASE;
+}
+
+/// Host modes (`enum dnat_host_mode`), the `MODE` attribute.
+pub mod host_mode {
+    /// Translate ephemeral ports to granted ports (default).
+    pub const TRANSLATE: u8 = 0;
+    /// The stack uses granted ports itself; tunnel only.
+    pub const NATIVE: u8 = 1;
+}
+
+/// Flow states in SPTT dumps (`FLOW_STATE` bits, `enum dnat_flow_state`).
+pub mod flow_state {
+    /// TCP FIN seen from the host.
+    pub const FIN_OUT: u8 = 1;
+    /// TCP FIN seen from the Internet.
+    pub const FIN_IN: u8 = 2;
+    /// TCP RST seen.
+    pub const RST: u8 = 4;
 }
 
 /// Host family attributes (`enum dnat_host_attr`).
@@ -167,8 +200,46 @@ pub mod host_attr {
     pub const PACKETS: u16 = 4;
     /// Padding for 64-bit attributes.
     pub const PAD: u16 = 5;
+    /// The interface towards the router (NUL string, at most 15 bytes).
+    pub const LAN_IFNAME: u16 = 6;
+    /// Its index when it was set (u32, read-only).
+    pub const LAN_IFINDEX: u16 = 7;
+    /// [`super::host_mode`] (u8).
+    pub const MODE: u16 = 8;
+    /// Idle timeout of TCP translations, seconds (u32, 1..=86400).
+    pub const TCP_TIMEOUT: u16 = 9;
+    /// Idle timeout of UDP translations, seconds (u32, 1..=86400).
+    pub const UDP_TIMEOUT: u16 = 10;
+    /// Ports asked for per request (u32, 1..=255).
+    pub const PORT_BLOCK: u16 = 11;
+    /// The router epoch last seen (u32, output only).
+    pub const EPOCH: u16 = 12;
+    /// A counter's name (NUL string), in stats dumps.
+    pub const STAT_NAME: u16 = 13;
+    /// Its value (u64).
+    pub const STAT_VALUE: u16 = 14;
+    /// [`super::block_kind`] (u8).
+    pub const BLOCK_KIND: u16 = 15;
+    /// First port or SPI of a block (u32).
+    pub const BLOCK_LOWEST: u16 = 16;
+    /// Ports or SPIs in a block (u32).
+    pub const BLOCK_COUNT: u16 = 17;
+    /// Seconds left on a block's lease (u32, output only; absent: never).
+    pub const BLOCK_EXPIRES: u16 = 18;
+    /// Ports of a block in use by translations (u32, output only).
+    pub const BLOCK_USED: u16 = 19;
+    /// IP protocol of a translation (u8: 6 TCP, 17 UDP).
+    pub const PROTO: u16 = 20;
+    /// The stack's own (ephemeral) port (u16).
+    pub const LOCAL_PORT: u16 = 21;
+    /// The granted port it is translated to (u16).
+    pub const UNIQUE_PORT: u16 = 22;
+    /// Seconds since the translation was last used (u32).
+    pub const IDLE: u16 = 23;
+    /// [`super::flow_state`] bits (u8).
+    pub const FLOW_STATE: u16 = 24;
     /// Highest attribute.
-    pub const MAX: u16 = PAD;
+    pub const MAX: u16 = FLOW_STATE;
 }
 
 #[cfg(test)]
@@ -222,6 +293,11 @@ mod tests {
             ("DNAT_HOST_CMD_GET_CONFIG", host_cmd::GET_CONFIG),
             ("DNAT_HOST_CMD_SET_CONFIG", host_cmd::SET_CONFIG),
             ("DNAT_HOST_CMD_GET_COUNTERS", host_cmd::GET_COUNTERS),
+            ("DNAT_HOST_CMD_GET_STATS", host_cmd::GET_STATS),
+            ("DNAT_HOST_CMD_GET_BLOCKS", host_cmd::GET_BLOCKS),
+            ("DNAT_HOST_CMD_GET_SPTT", host_cmd::GET_SPTT),
+            ("DNAT_HOST_CMD_REQUEST", host_cmd::REQUEST),
+            ("DNAT_HOST_CMD_RELEASE", host_cmd::RELEASE),
             ("DNAT_HOST_CMD_MAX", host_cmd::MAX),
         ];
         for (n, v) in cmds {
@@ -268,13 +344,33 @@ mod tests {
             ("DNAT_HOST_A_HOOK", host_attr::HOOK),
             ("DNAT_HOST_A_PACKETS", host_attr::PACKETS),
             ("DNAT_HOST_A_PAD", host_attr::PAD),
+            ("DNAT_HOST_A_LAN_IFNAME", host_attr::LAN_IFNAME),
+            ("DNAT_HOST_A_LAN_IFINDEX", host_attr::LAN_IFINDEX),
+            ("DNAT_HOST_A_MODE", host_attr::MODE),
+            ("DNAT_HOST_A_TCP_TIMEOUT", host_attr::TCP_TIMEOUT),
+            ("DNAT_HOST_A_UDP_TIMEOUT", host_attr::UDP_TIMEOUT),
+            ("DNAT_HOST_A_PORT_BLOCK", host_attr::PORT_BLOCK),
+            ("DNAT_HOST_A_EPOCH", host_attr::EPOCH),
+            ("DNAT_HOST_A_STAT_NAME", host_attr::STAT_NAME),
+            ("DNAT_HOST_A_STAT_VALUE", host_attr::STAT_VALUE),
+            ("DNAT_HOST_A_BLOCK_KIND", host_attr::BLOCK_KIND),
+            ("DNAT_HOST_A_BLOCK_LOWEST", host_attr::BLOCK_LOWEST),
+            ("DNAT_HOST_A_BLOCK_COUNT", host_attr::BLOCK_COUNT),
+            ("DNAT_HOST_A_BLOCK_EXPIRES", host_attr::BLOCK_EXPIRES),
+            ("DNAT_HOST_A_BLOCK_USED", host_attr::BLOCK_USED),
+            ("DNAT_HOST_A_PROTO", host_attr::PROTO),
+            ("DNAT_HOST_A_LOCAL_PORT", host_attr::LOCAL_PORT),
+            ("DNAT_HOST_A_UNIQUE_PORT", host_attr::UNIQUE_PORT),
+            ("DNAT_HOST_A_IDLE", host_attr::IDLE),
+            ("DNAT_HOST_A_FLOW_STATE", host_attr::FLOW_STATE),
             ("DNAT_HOST_A_MAX", host_attr::MAX),
         ];
         for (n, v) in attrs {
             assert_eq!(value(n), i64::from(v), "{n}");
         }
-        // Every enum value in the header is checked above (plus UNSPECs).
-        let listed = cmds.len() + attrs.len() + 4 + 2 + 2;
+        // Every enum value in the header is checked above (plus UNSPECs and
+        // the small enums: block kinds, unowned, host modes, flow states).
+        let listed = cmds.len() + attrs.len() + 4 + 2 + 2 + 2 + 3;
         assert_eq!(header_values().len(), listed);
     }
 
@@ -292,5 +388,10 @@ mod tests {
         assert_eq!(value("DNAT_BLOCK_SPIS"), i64::from(block_kind::SPIS));
         assert_eq!(value("DNAT_UNOWNED_LOCAL"), i64::from(unowned::LOCAL));
         assert_eq!(value("DNAT_UNOWNED_DROP"), i64::from(unowned::DROP));
+        assert_eq!(value("DNAT_HOST_MODE_TRANSLATE"), i64::from(host_mode::TRANSLATE));
+        assert_eq!(value("DNAT_HOST_MODE_NATIVE"), i64::from(host_mode::NATIVE));
+        assert_eq!(value("DNAT_FLOW_FIN_OUT"), i64::from(flow_state::FIN_OUT));
+        assert_eq!(value("DNAT_FLOW_FIN_IN"), i64::from(flow_state::FIN_IN));
+        assert_eq!(value("DNAT_FLOW_RST"), i64::from(flow_state::RST));
     }
 }
