@@ -22,4 +22,5 @@ pub mod hooks;
 pub mod ipv4;
 pub mod pap;
 pub mod pap_server;
+pub mod sptt;
 pub mod uapi;
