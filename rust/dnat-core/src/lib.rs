@@ -21,6 +21,7 @@ pub mod config;
 pub mod hooks;
 pub mod ipv4;
 pub mod pap;
+pub mod pap_client;
 pub mod pap_server;
 pub mod sptt;
 pub mod uapi;
