@@ -53,6 +53,30 @@ impl Net {
         let ifindex = unsafe { (*dev).ifindex };
         u32::try_from(ifindex).ok()
     }
+
+    /// The namespace's ephemeral port range
+    /// (`net.ipv4.ip_local_port_range`), packed as the kernel keeps it:
+    /// `high << 16 | low`.
+    pub fn local_port_range(&self) -> u32 {
+        // SAFETY: live namespace; the kernel reads and writes the field with
+        // READ_ONCE/WRITE_ONCE, which a volatile access matches.
+        unsafe { core::ptr::read_volatile(&raw const (*self.as_ptr()).ipv4.ip_local_ports.range) }
+    }
+
+    /// Sets the ephemeral port range, as writing the sysctl does (packed:
+    /// `high << 16 | low`, `low <= high`, both nonzero; anything else is
+    /// ignored).
+    pub fn set_local_port_range(&self, packed: u32) {
+        let (low, high) = (packed & 0xffff, packed >> 16);
+        if low == 0 || low > high {
+            return;
+        }
+        // SAFETY: as in `local_port_range`; readers take the two halves
+        // from one load, so any single store is a consistent range.
+        unsafe {
+            core::ptr::write_volatile(&raw mut (*self.as_ptr()).ipv4.ip_local_ports.range, packed)
+        };
+    }
 }
 
 /// The initial network namespace.

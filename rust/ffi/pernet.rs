@@ -24,7 +24,9 @@
 use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use kernel::{bindings, c_str, prelude::*, static_lock_class, time::msecs_to_jiffies, types::Opaque};
+use kernel::{
+    bindings, c_str, prelude::*, static_lock_class, time::msecs_to_jiffies, types::Opaque,
+};
 
 use super::net::Net;
 use super::netfilter::{HookOps, NetHooks};
@@ -49,6 +51,11 @@ pub trait PernetData: Sized + Send + Sync + 'static {
     fn tick(&self, _net: &Net) -> Option<u32> {
         None
     }
+
+    /// Undoes what the state changed outside itself in its namespace
+    /// (e.g. sysctls), when the namespace goes away or the module is
+    /// unloaded: in `pre_exit`, after the hooks are gone.
+    fn stop(&self, _net: &Net) {}
 }
 
 /// A `T` and the hook registration of its namespace, in the per-namespace
@@ -239,6 +246,8 @@ impl<T: PernetData> Pernet<T> {
         // Unregisters; hooks already running may finish during the grace
         // period the kernel runs before `exit`.
         drop(hooks);
+        // SAFETY: as above; `data` is initialised until `exit`.
+        unsafe { (*slot).data.stop(net) };
     }
 
     /// Drops a dying namespace's state.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! RCU grace-period polling and the kernel clocks the tables use.
+//! RCU grace-period polling, the kernel clocks the tables use, and random
+//! numbers.
 //!
 //! C headers: [`include/linux/rcupdate.h`], [`include/linux/timekeeping.h`].
 
@@ -37,4 +38,11 @@ pub fn monotonic_seconds() -> u64 {
 pub fn real_seconds() -> u64 {
     // SAFETY: no preconditions.
     u64::try_from(unsafe { bindings::ktime_get_real_seconds() }).unwrap_or(0)
+}
+
+/// A random 32-bit value from the kernel's CRNG (`get_random_u32`), e.g.
+/// to seed transaction ids.
+pub fn random_u32() -> u32 {
+    // SAFETY: no preconditions; callable from any context.
+    unsafe { bindings::get_random_u32() }
 }

@@ -228,7 +228,13 @@ impl SkBuff<'_> {
     /// holds only the pseudo-header sum, which ports are not part of; a UDP
     /// checksum of 0, "none", stays 0). Unshares the header first if it is
     /// cloned. Returns the old port.
-    pub fn set_l4_port(&mut self, ihl: usize, proto: u8, field: PortField, new: u16) -> Result<u16> {
+    pub fn set_l4_port(
+        &mut self,
+        ihl: usize,
+        proto: u8,
+        field: PortField,
+        new: u16,
+    ) -> Result<u16> {
         let (check_off, udp) = match proto {
             6 => (16usize, false),
             17 => (6usize, true),

@@ -6,13 +6,16 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::config::{HostConfig, HostUpdate};
+use crate::config::{ConfigError, HostConfig, HostMode, HostUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
 use crate::state::HostNet;
-use crate::uapi::{host_attr as a, host_cmd as cmd, FAMILY_VERSION, HOST_FAMILY};
+use crate::uapi::{block_kind, host_mode};
+use crate::uapi::{host_attr as a, host_cmd as cmd, FAMILY_VERSION, HOST_FAMILY, IFNAME_MAX};
+
+const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
 
 static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // UNSPEC
@@ -21,12 +24,36 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // HOOK (output only)
     PolicyEntry::new(AttrType::Reject), // PACKETS (output only)
     PolicyEntry::new(AttrType::Reject), // PAD
+    PolicyEntry::new(IFNAME),           // LAN_IFNAME
+    PolicyEntry::new(AttrType::U32),    // LAN_IFINDEX (refused in SET_CONFIG)
+    PolicyEntry::new(AttrType::U8),     // MODE
+    PolicyEntry::new(AttrType::U32),    // TCP_TIMEOUT
+    PolicyEntry::new(AttrType::U32),    // UDP_TIMEOUT
+    PolicyEntry::new(AttrType::U32),    // PORT_BLOCK
+    PolicyEntry::new(AttrType::Reject), // EPOCH (output only)
+    PolicyEntry::new(AttrType::Reject), // STAT_NAME (output only)
+    PolicyEntry::new(AttrType::Reject), // STAT_VALUE (output only)
+    PolicyEntry::new(AttrType::U8),     // BLOCK_KIND (REQUEST, RELEASE)
+    PolicyEntry::new(AttrType::U32),    // BLOCK_LOWEST (RELEASE)
+    PolicyEntry::new(AttrType::U32),    // BLOCK_COUNT (REQUEST, RELEASE)
+    PolicyEntry::new(AttrType::Reject), // BLOCK_EXPIRES (output only)
+    PolicyEntry::new(AttrType::Reject), // BLOCK_USED (output only)
+    PolicyEntry::new(AttrType::Reject), // PROTO (output only)
+    PolicyEntry::new(AttrType::Reject), // LOCAL_PORT (output only)
+    PolicyEntry::new(AttrType::Reject), // UNIQUE_PORT (output only)
+    PolicyEntry::new(AttrType::Reject), // IDLE (output only)
+    PolicyEntry::new(AttrType::Reject), // FLOW_STATE (output only)
 ];
 
-static OPS: [Op; 3] = [
+static OPS: [Op; 8] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
+    Op::dumpit::<GetStats>(cmd::GET_STATS, false),
+    Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, false),
+    Op::dumpit::<GetSptt>(cmd::GET_SPTT, false),
+    Op::doit::<RequestBlock>(cmd::REQUEST, true),
+    Op::doit::<ReleaseBlock>(cmd::RELEASE, true),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -42,12 +69,29 @@ fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a HostNet> {
     Pernet::<HostNet>::get(net).ok_or(ENODEV)
 }
 
-fn put_config(m: &mut Msg, c: &HostConfig) -> Result {
+fn put_config(m: &mut Msg, c: &HostConfig, epoch: u32) -> Result {
     if let Some(addr) = c.router_addr {
         m.put_be32(a::ROUTER_ADDR, addr.octets())?;
     }
     if let Some(addr) = c.public_addr {
         m.put_be32(a::PUBLIC_ADDR, addr.octets())?;
+    }
+    if let Some(i) = c.lan {
+        m.put_string_with_nul(a::LAN_IFNAME, i.name.as_bytes_with_nul())?;
+        m.put_u32(a::LAN_IFINDEX, i.ifindex)?;
+    }
+    m.put_u8(
+        a::MODE,
+        match c.mode {
+            HostMode::Translate => host_mode::TRANSLATE,
+            HostMode::Native => host_mode::NATIVE,
+        },
+    )?;
+    m.put_u32(a::TCP_TIMEOUT, c.timeouts.tcp)?;
+    m.put_u32(a::UDP_TIMEOUT, c.timeouts.udp)?;
+    m.put_u32(a::PORT_BLOCK, u32::from(c.port_block))?;
+    if epoch != 0 {
+        m.put_u32(a::EPOCH, epoch)?;
     }
     Ok(())
 }
@@ -56,8 +100,10 @@ struct GetConfig;
 
 impl DoIt for GetConfig {
     fn doit(req: &Request<'_>) -> Result {
-        let cfg = *state(req.net())?.config.lock();
-        req.reply(cmd::GET_CONFIG, |m| put_config(m, &cfg))
+        let st = state(req.net())?;
+        let cfg = *st.config.lock();
+        let epoch = st.epoch();
+        req.reply(cmd::GET_CONFIG, |m| put_config(m, &cfg, epoch))
     }
 }
 
@@ -69,10 +115,24 @@ impl DoIt for SetConfig {
         let update = HostUpdate {
             router_addr: req.be32(a::ROUTER_ADDR).map(Ipv4Addr::from),
             public_addr: req.be32(a::PUBLIC_ADDR).map(Ipv4Addr::from),
+            lan_name: req.string(a::LAN_IFNAME),
+            read_only: req.attr(a::LAN_IFINDEX).is_some(),
+            mode: req.u8(a::MODE),
+            tcp_timeout: req.u32(a::TCP_TIMEOUT),
+            udp_timeout: req.u32(a::UDP_TIMEOUT),
+            port_block: req.u32(a::PORT_BLOCK),
         };
-        let mut cfg = st.config.lock();
-        *cfg = cfg.merged(&update).map_err(|e| reject(req, e))?;
-        Ok(())
+        let lan = match update.lan_name().map_err(|e| reject(req, e))? {
+            None => None,
+            Some(n) => Some(
+                req.net()
+                    .ifindex_by_name(n.as_bytes_with_nul())
+                    .ok_or_else(|| reject(req, ConfigError::unknown_interface(a::LAN_IFNAME)))?,
+            ),
+        };
+        st.configure(req.net(), |cfg| {
+            cfg.merged(&update, lan).map_err(|e| reject(req, e))
+        })
     }
 }
 
@@ -91,5 +151,151 @@ impl DumpIt for GetCounters {
                 pad: a::PAD,
             },
         )
+    }
+}
+
+struct GetStats;
+
+impl DumpIt for GetStats {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let mut i = dump.cursor();
+        while let Some((prefix, name, value)) = st.stat(i) {
+            let added = dump.entry(cmd::GET_STATS, |m| {
+                m.put_str(a::STAT_NAME, &[prefix, name])?;
+                m.put_u64(a::STAT_VALUE, value, a::PAD)
+            })?;
+            if !added {
+                break;
+            }
+            i += 1;
+        }
+        dump.set_cursor(i);
+        Ok(())
+    }
+}
+
+struct GetBlocks;
+
+impl DumpIt for GetBlocks {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let mut i = dump.cursor();
+        while let Some(b) = st.block(i) {
+            let added = dump.entry(cmd::GET_BLOCKS, |m| {
+                m.put_u8(a::BLOCK_KIND, b.kind)?;
+                m.put_u32(a::BLOCK_LOWEST, b.lowest)?;
+                m.put_u32(a::BLOCK_COUNT, b.count)?;
+                if let Some(e) = b.expires {
+                    m.put_u32(a::BLOCK_EXPIRES, e)?;
+                }
+                if b.kind == block_kind::PORTS {
+                    m.put_u32(a::BLOCK_USED, b.used)?;
+                }
+                Ok(())
+            })?;
+            if !added {
+                break;
+            }
+            i += 1;
+        }
+        dump.set_cursor(i);
+        Ok(())
+    }
+}
+
+struct GetSptt;
+
+impl DumpIt for GetSptt {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let mut cursor = dump.cursor();
+        while let Some((e, next)) = st.translation(cursor) {
+            let added = dump.entry(cmd::GET_SPTT, |m| {
+                m.put_u8(a::PROTO, e.proto)?;
+                m.put_u16(a::LOCAL_PORT, e.local)?;
+                m.put_u16(a::UNIQUE_PORT, e.unique)?;
+                m.put_u32(a::IDLE, e.idle)?;
+                m.put_u8(a::FLOW_STATE, e.state)
+            })?;
+            if !added {
+                break;
+            }
+            cursor = next;
+        }
+        dump.set_cursor(cursor);
+        Ok(())
+    }
+}
+
+fn kind(req: &Request<'_>) -> Result<u8> {
+    match req.u8(a::BLOCK_KIND) {
+        Some(k @ (block_kind::PORTS | block_kind::SPIS)) => Ok(k),
+        Some(_) => {
+            req.set_error(
+                c"unknown BLOCK_KIND (1: ports, 2: SPIs)",
+                Some(a::BLOCK_KIND),
+            );
+            Err(EINVAL)
+        }
+        None => {
+            req.set_error(c"BLOCK_KIND is required", None);
+            Err(EINVAL)
+        }
+    }
+}
+
+fn count(req: &Request<'_>) -> Result<u32> {
+    req.u32(a::BLOCK_COUNT).ok_or_else(|| {
+        req.set_error(c"BLOCK_COUNT is required", None);
+        EINVAL
+    })
+}
+
+struct RequestBlock;
+
+impl DoIt for RequestBlock {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let kind = kind(req)?;
+        let n = count(req)?;
+        let max = if kind == block_kind::PORTS {
+            255
+        } else {
+            65535
+        };
+        if n == 0 || n > max {
+            req.set_error(
+                c"a request asks for 1 to 255 ports or 1 to 65535 SPIs",
+                Some(a::BLOCK_COUNT),
+            );
+            return Err(ERANGE);
+        }
+        st.request_now(req.net(), kind, n).inspect_err(|e| {
+            if *e == ENOTCONN {
+                req.set_error(c"the host is not configured yet", None);
+            } else if *e == EBUSY {
+                req.set_error(c"another request is outstanding; try again", None);
+            }
+        })
+    }
+}
+
+struct ReleaseBlock;
+
+impl DoIt for ReleaseBlock {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let kind = kind(req)?;
+        let n = count(req)?;
+        let Some(lowest) = req.u32(a::BLOCK_LOWEST) else {
+            req.set_error(c"BLOCK_LOWEST is required", None);
+            return Err(EINVAL);
+        };
+        st.release(req.net(), kind, lowest, n).inspect_err(|e| {
+            if *e == ENOENT {
+                req.set_error(c"no held block matches", Some(a::BLOCK_LOWEST));
+            }
+        })
     }
 }

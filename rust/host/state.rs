@@ -2,18 +2,37 @@
 
 //! The host's per-namespace state and hooks.
 
-use kernel::prelude::*;
-use kernel::{new_mutex, sync::Mutex};
+use core::net::Ipv4Addr;
 
-use crate::config::HostConfig;
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
+
+use crate::client::PapClient;
+use crate::config::{HostConfig, HostMode};
 use crate::counters::{CountHook, HasCounters, HookCounters};
+use crate::datapath::{now, HostStats};
+use crate::defrag::Defrag;
 use crate::ffi::net::Net;
-use crate::ffi::netfilter::HookOps;
+use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
+use crate::ffi::route::primary_ipv4;
+use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
+use crate::ipv4::{self, proto, Header};
+use crate::pap::PortBlock;
+use crate::sptt_glue::{SpttTables, Translation};
+use crate::uapi::block_kind;
 
 /// Hook priority: after defragmentation, before connection tracking.
 pub const PRIORITY: i32 = -350;
+
+/// `POST_ROUTING` priority of the tunnel hook: after source NAT (100) and
+/// the security modules (225), before conntrack confirms (`INT_MAX`).
+pub const POST_PRIORITY: i32 = 250;
+
+/// Period of the host's work (PAP client, translation expiry).
+const TICK_MS: u32 = 1000;
 
 /// The host's state in one network namespace.
 #[pin_data]
@@ -21,8 +40,59 @@ pub struct HostNet {
     /// The configuration; writers are netlink requests.
     #[pin]
     pub config: Mutex<HostConfig>,
+    /// 1 while the host is configured and running.
+    pub active: Atomic<u32>,
+    /// The LAN interface (0: none).
+    pub lan_ifindex: Atomic<u32>,
+    /// Our LAN address, the outer source (host order, 0: none).
+    pub lan_addr: Atomic<u32>,
+    /// The LAN prefix mask (host order).
+    pub lan_mask: Atomic<u32>,
+    /// The router's LAN address (host order, 0: none).
+    pub router: Atomic<u32>,
+    /// The shared public address (host order, 0: none).
+    pub public: Atomic<u32>,
+    /// 1 in native mode (no translation).
+    pub native: Atomic<u32>,
+    /// Defragmentation, enabled once the host is configured.
+    #[pin]
+    pub defrag: Mutex<Option<Defrag>>,
+    /// The source port translation table.
+    #[pin]
+    pub sptt: SpttTables,
+    /// The PAP client.
+    #[pin]
+    pub pap: PapClient,
+    /// The namespace's ephemeral port range as it was before native mode
+    /// changed it.
+    #[pin]
+    pub range: SpinLockIrq<SavedRange>,
+    /// Data path counters.
+    pub data: HostStats,
     /// Packets seen per hook.
     pub counters: HookCounters,
+}
+
+/// The ephemeral port range native mode replaced.
+pub struct SavedRange {
+    /// The range before (packed as the kernel keeps it), if replaced.
+    saved: Option<u32>,
+    /// The namespace or the module is going away: change nothing more.
+    stopped: bool,
+}
+
+/// A held block, for dumps.
+pub struct BlockInfo {
+    /// [`block_kind`].
+    pub kind: u8,
+    /// First port or SPI.
+    pub lowest: u32,
+    /// Ports or SPIs.
+    pub count: u32,
+    /// Seconds left on the lease, `None` if it does not expire.
+    pub expires: Option<u32>,
+    /// Ports in use by translations.
+    pub used: u32,
 }
 
 impl PernetData for HostNet {
@@ -33,8 +103,187 @@ impl PernetData for HostNet {
     fn new(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(HostNet {
             config <- new_mutex!(HostConfig::default()),
+            active: Atomic::new(0),
+            lan_ifindex: Atomic::new(0),
+            lan_addr: Atomic::new(0),
+            lan_mask: Atomic::new(0),
+            router: Atomic::new(0),
+            public: Atomic::new(0),
+            native: Atomic::new(0),
+            defrag <- new_mutex!(None),
+            sptt <- SpttTables::new(),
+            pap <- PapClient::new(),
+            range <- new_spinlock_irq!(SavedRange {
+                saved: None,
+                stopped: false,
+            }),
+            data: HostStats::new(),
             counters: HookCounters::new(),
         })
+    }
+
+    /// Runs the PAP client (requests, retransmissions, renewals) and ends
+    /// idle translations.
+    fn tick(&self, net: &Net) -> Option<u32> {
+        if self.active.load(Relaxed) == 0 {
+            return None;
+        }
+        let t = now();
+        let timeouts = self.config.lock().timeouts;
+        self.sptt.expire(t, &timeouts);
+        self.pap.run(self, net, t);
+        Some(TICK_MS)
+    }
+
+    /// Puts the ephemeral port range back.
+    fn stop(&self, net: &Net) {
+        let mut r = self.range.lock();
+        r.stopped = true;
+        if let Some(old) = r.saved.take() {
+            net.set_local_port_range(old);
+        }
+    }
+}
+
+impl HostNet {
+    /// Applies a configuration change computed by `f` from the current
+    /// one; (re)starts the host when it is complete.
+    pub fn configure(
+        &self,
+        net: &Net,
+        f: impl FnOnce(&HostConfig) -> Result<HostConfig>,
+    ) -> Result {
+        let mut cfg = self.config.lock();
+        let next = f(&cfg)?;
+        let lan = next.lan.map_or(0, |i| i.ifindex);
+        let (lan_addr, mask) = match primary_ipv4(net, lan) {
+            Some(am) if lan != 0 => am,
+            _ => (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED),
+        };
+        if next.complete() {
+            // Reassembly before the hooks (tunnelled packets arrive as
+            // fragments when the outer header made them too big); enabled
+            // before anything changes, so a failure changes nothing.
+            let mut d = self.defrag.lock();
+            if d.is_none() {
+                *d = Some(Defrag::enable(net)?);
+            }
+        }
+        let old = *cfg;
+        *cfg = next;
+        let restart = (old.router_addr, old.public_addr, old.lan)
+            != (next.router_addr, next.public_addr, next.lan)
+            || u32::from(lan_addr) != self.lan_addr.load(Relaxed);
+        if restart {
+            // Everything held was granted to (and tunnelled for) the old
+            // set-up: start over.
+            self.active.store(0, Relaxed);
+            self.sptt.clear();
+            self.pap.reset(net, self, next.complete());
+        }
+        let was_native = self.native.load(Relaxed) != 0;
+        self.native
+            .store(u32::from(next.mode == HostMode::Native), Relaxed);
+        if was_native != (next.mode == HostMode::Native) {
+            self.pap.sync_blocks(self, net);
+        }
+        self.pap.set_block_size(next.port_block);
+        self.lan_ifindex.store(lan, Relaxed);
+        self.lan_addr.store(u32::from(lan_addr), Relaxed);
+        self.lan_mask.store(u32::from(mask), Relaxed);
+        self.router
+            .store(next.router_addr.map_or(0, u32::from), Relaxed);
+        self.public
+            .store(next.public_addr.map_or(0, u32::from), Relaxed);
+        let ready = next.complete() && !lan_addr.is_unspecified();
+        self.active.store(u32::from(ready), Relaxed);
+        if ready {
+            Pernet::<HostNet>::kick(net, 0);
+        }
+        Ok(())
+    }
+
+    /// In native mode, makes `block` the namespace's ephemeral port range
+    /// (keeping the range it replaces); in translate mode, puts that range
+    /// back.
+    pub fn apply_port_range(&self, net: &Net, block: Option<PortBlock>) {
+        let mut r = self.range.lock();
+        if r.stopped {
+            return;
+        }
+        if self.native.load(Relaxed) == 0 {
+            if let Some(old) = r.saved.take() {
+                net.set_local_port_range(old);
+            }
+            return;
+        }
+        let Some(b) = block.filter(|b| b.count > 0) else {
+            return;
+        };
+        if r.saved.is_none() {
+            r.saved = Some(net.local_port_range());
+        }
+        let high = u32::from(b.lowest) + u32::from(b.count) - 1;
+        net.set_local_port_range(high << 16 | u32::from(b.lowest));
+    }
+
+    /// The router epoch last seen (0: none yet).
+    pub fn epoch(&self) -> u32 {
+        self.pap.epoch()
+    }
+
+    /// Counter `i` of the data path, then of the PAP client: a name prefix,
+    /// a name and the value.
+    pub fn stat(&self, i: usize) -> Option<(&'static str, &'static str, u64)> {
+        if let Some((n, v)) = self.data.entry(i) {
+            return Some(("", n, v));
+        }
+        let j = i.checked_sub(crate::datapath::HostStat::COUNT)?;
+        if j == 0 {
+            return Some(("", "translations", u64::from(self.sptt.in_use())));
+        }
+        self.pap.stat(j - 1)
+    }
+
+    /// Held block `i` (ports first, then SPIs).
+    pub fn block(&self, i: usize) -> Option<BlockInfo> {
+        let t = now();
+        let (kind, lowest, count, expiry) = self.pap.block(i)?;
+        let used = if kind == block_kind::PORTS {
+            self.sptt.used_in(lowest, count)
+        } else {
+            0
+        };
+        Some(BlockInfo {
+            kind,
+            lowest,
+            count,
+            expires: expiry.map(|e| e.saturating_sub(t)),
+            used,
+        })
+    }
+
+    /// The translation at `cursor` or after it, and the next cursor.
+    pub fn translation(&self, cursor: usize) -> Option<(Translation, usize)> {
+        self.sptt.entry(cursor, now())
+    }
+
+    /// Asks the router for `n` ports or SPIs now.
+    pub fn request_now(&self, net: &Net, kind: u8, n: u32) -> Result {
+        if self.active.load(Relaxed) == 0 {
+            return Err(ENOTCONN);
+        }
+        self.pap.request(kind, n)?;
+        Pernet::<HostNet>::kick(net, 0);
+        Ok(())
+    }
+
+    /// Gives a held block back to the router.
+    pub fn release(&self, net: &Net, kind: u8, lowest: u32, n: u32) -> Result {
+        self.pap.release(kind, lowest, n)?;
+        self.pap.sync_blocks(self, net);
+        Pernet::<HostNet>::kick(net, 0);
+        Ok(())
     }
 }
 
@@ -44,12 +293,82 @@ impl HasCounters for HostNet {
     }
 }
 
+/// Reads the IPv4 header of `skb`, which the stack has already validated
+/// (in `PRE_ROUTING` by `ip_rcv`; in `POST_ROUTING` it built it).
+fn header(skb: &SkBuff<'_>) -> Option<Header> {
+    let len = usize::try_from(skb.len()).ok()?;
+    let mut b = [0u8; 60];
+    skb.copy_from_network(0, b.get_mut(..ipv4::HEADER_LEN)?)
+        .ok()?;
+    let hl = usize::from(b[0] & 0x0f) * 4;
+    if hl > ipv4::HEADER_LEN {
+        skb.copy_from_network(0, b.get_mut(..hl)?).ok()?;
+    }
+    Header::parse_checked_by_stack(&b, len).ok()
+}
+
+/// `PRE_ROUTING`: counts; takes PAP from the router and tunnelled packets
+/// to our LAN address.
+pub struct PreRouting;
+
+impl NetHook for PreRouting {
+    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
+        let Some(st) = Pernet::<HostNet>::get(state.net()) else {
+            return Verdict::Accept;
+        };
+        st.counters.count(state.hook());
+        if st.active.load(Relaxed) == 0 {
+            return Verdict::Accept;
+        }
+        let lan = st.lan_ifindex.load(Relaxed);
+        if state.in_ifindex() != Some(lan) {
+            return Verdict::Accept;
+        }
+        let Some(h) = header(&skb) else {
+            return Verdict::Accept;
+        };
+        let lan_addr = Ipv4Addr::from(st.lan_addr.load(Relaxed));
+        match h.protocol {
+            proto::ICMP => st
+                .pap
+                .receive(st, state.net(), &skb, &h)
+                .unwrap_or(Verdict::Accept),
+            proto::IPIP if h.dst == lan_addr => crate::datapath::inbound(st, skb, &h),
+            _ => Verdict::Accept,
+        }
+    }
+}
+
+/// `POST_ROUTING`: counts; tunnels what the host sends from the public
+/// address to the Internet.
+pub struct PostRouting;
+
+impl NetHook for PostRouting {
+    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
+        let Some(st) = Pernet::<HostNet>::get(state.net()) else {
+            return Verdict::Accept;
+        };
+        st.counters.count(state.hook());
+        let public = st.public.load(Relaxed);
+        if public == 0 {
+            return Verdict::Accept;
+        }
+        let Some(h) = header(&skb) else {
+            return Verdict::Accept;
+        };
+        if u32::from(h.src) != public {
+            return Verdict::Accept;
+        }
+        crate::datapath::outbound(st, skb, state, &h)
+    }
+}
+
 static HOOKS: [HookOps; 5] = [
-    HookOps::new::<CountHook<HostNet>>(PRE_ROUTING, PRIORITY),
+    HookOps::new::<PreRouting>(PRE_ROUTING, PRIORITY),
     HookOps::new::<CountHook<HostNet>>(LOCAL_IN, PRIORITY),
     HookOps::new::<CountHook<HostNet>>(FORWARD, PRIORITY),
     HookOps::new::<CountHook<HostNet>>(LOCAL_OUT, PRIORITY),
-    HookOps::new::<CountHook<HostNet>>(POST_ROUTING, PRIORITY),
+    HookOps::new::<PostRouting>(POST_ROUTING, POST_PRIORITY),
 ];
 
 /// The host's state in every namespace.

@@ -423,7 +423,10 @@ pub struct HostTimeouts {
 impl HostTimeouts {
     /// Defaults: TCP 7440 s (RFC 5382's 2 h 4 min), UDP 180 s (longer
     /// than RFC 4787's 2 min minimum).
-    pub const DEFAULT: Self = Self { tcp: 7440, udp: 180 };
+    pub const DEFAULT: Self = Self {
+        tcp: 7440,
+        udp: 180,
+    };
     /// Longest accepted timeout (a day).
     pub const MAX: u32 = 86_400;
 }
@@ -560,8 +563,16 @@ impl HostConfig {
             }
         }
         for (t, attr, slot) in [
-            (update.tcp_timeout, host_attr::TCP_TIMEOUT, &mut next.timeouts.tcp),
-            (update.udp_timeout, host_attr::UDP_TIMEOUT, &mut next.timeouts.udp),
+            (
+                update.tcp_timeout,
+                host_attr::TCP_TIMEOUT,
+                &mut next.timeouts.tcp,
+            ),
+            (
+                update.udp_timeout,
+                host_attr::UDP_TIMEOUT,
+                &mut next.timeouts.udp,
+            ),
         ] {
             if let Some(t) = t {
                 if t == 0 || t > HostTimeouts::MAX {

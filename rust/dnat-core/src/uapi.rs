@@ -388,7 +388,10 @@ mod tests {
         assert_eq!(value("DNAT_BLOCK_SPIS"), i64::from(block_kind::SPIS));
         assert_eq!(value("DNAT_UNOWNED_LOCAL"), i64::from(unowned::LOCAL));
         assert_eq!(value("DNAT_UNOWNED_DROP"), i64::from(unowned::DROP));
-        assert_eq!(value("DNAT_HOST_MODE_TRANSLATE"), i64::from(host_mode::TRANSLATE));
+        assert_eq!(
+            value("DNAT_HOST_MODE_TRANSLATE"),
+            i64::from(host_mode::TRANSLATE)
+        );
         assert_eq!(value("DNAT_HOST_MODE_NATIVE"), i64::from(host_mode::NATIVE));
         assert_eq!(value("DNAT_FLOW_FIN_OUT"), i64::from(flow_state::FIN_OUT));
         assert_eq!(value("DNAT_FLOW_FIN_IN"), i64::from(flow_state::FIN_IN));

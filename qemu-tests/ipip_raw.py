@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Sends one IP-in-IP packet (IPv4 protocol 4) whose payload is a chosen,
+possibly malformed, inner packet. Test code for the host module's inbound
+checks.
+
+    ipip_raw.py DST KIND
+
+KIND:
+  truncated   an inner IPv4 header cut after 12 bytes
+  not-ipv4    an inner packet whose version nibble is 6
+  udp SRC DPORT PAYLOAD
+              a well-formed inner UDP datagram SRC -> 203.0.113.30:DPORT
+"""
+import socket
+import struct
+import sys
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4(src, dst, proto, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64,
+                    proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return h + payload
+
+
+dst, kind = sys.argv[1], sys.argv[2]
+if kind == "truncated":
+    inner = ipv4("203.0.113.3", "203.0.113.30", 17, b"x" * 8)[:12]
+elif kind == "not-ipv4":
+    inner = bytes([0x60]) + b"\0" * 39
+elif kind == "udp":
+    src, dport, data = sys.argv[3], int(sys.argv[4]), sys.argv[5].encode()
+    udp = struct.pack("!HHHH", 9999, dport, 8 + len(data), 0) + data
+    inner = ipv4(src, "203.0.113.30", 17, udp)
+else:
+    sys.exit("unknown kind " + kind)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)
+s.sendto(inner, (dst, 0))

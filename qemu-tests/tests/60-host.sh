@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The full system: the router module and two hosts with the host module
+# (in-kernel PAP client, port translation, IP-in-IP both ways). Unmodified
+# applications on both hosts reach one server port at once, both directions
+# of data verified; the WAN shows only granted ports; both hosts using the
+# same ephemeral port still work; LAN traffic is untouched; translations
+# end after FIN/RST and idle timeouts; a router restart is survived without
+# reloading the host module; malformed tunnel packets are dropped and
+# counted.
+#
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
+#   (dnat_host)   |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+pids=()
+finish() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	cleanup_netns
+}
+trap finish EXIT
+topology
+T=$(mktemp -d)
+hstat() { n "$1" "$DNATCTL" --json host stats | jq -r ".stats.$2"; }
+sptt() { n "$1" "$DNATCTL" --json host sptt; }
+pcap() { tcpdump -r "$1" -n 2>/dev/null || true; }
+in_block() { [ "$1" -ge "$2" ] && [ "$1" -lt $(($2 + $3)) ]; }
+
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+dnat_host_module h1
+dnat_host_module h2
+lo1=$(wait_ports h1) || lo1=
+lo2=$(wait_ports h2) || lo2=
+check "h1's module obtained a port block by itself" test -n "$lo1"
+check "h2's module obtained a port block by itself" test -n "$lo2"
+lo1=${lo1:-0} lo2=${lo2:-0}
+c1=$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports")][0].count')
+c2=$(nh2 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports")][0].count')
+check "the two hosts' blocks are disjoint" test $((lo1 + c1)) -le "$lo2" -o $((lo2 + c2)) -le "$lo1"
+rb=$(nrouter "$DNATCTL" --json router blocks)
+check "the router lists h1's block" jq -e ".blocks[] | select(.host == \"10.0.0.1\" and .lowest == $lo1)" <<<"$rb" >/dev/null
+check "the router lists h2's block" jq -e ".blocks[] | select(.host == \"10.0.0.3\" and .lowest == $lo2)" <<<"$rb" >/dev/null
+for i in $(seq 100); do
+	[ "$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "spis")] | length')" -gt 0 ] && break
+	sleep 0.1
+done
+check "h1's module holds an SPI block" sh -c "ip netns exec h1 '$DNATCTL' --json host blocks | jq -e '[.blocks[] | select(.kind == \"spis\")] | length > 0' >/dev/null"
+check "h1's host show reports the router epoch" sh -c "ip netns exec h1 '$DNATCTL' --json host show | jq -e '.config.epoch > 0' >/dev/null"
+
+# Servers in ext: a TCP echo and a UDP echo.
+next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &
+pids+=($!)
+wait_listen ext t 8080
+next python3 "$TOP/qemu-tests/udp_echo.py" 9090 &
+pids+=($!)
+wait_listen ext u 9090
+nrouter tcpdump -U -q -n -i wan0 -w "$T/wan.pcap" 'tcp port 8080 or udp port 9090' 2>/dev/null &
+tcpdump_pid=$!
+sleep 1
+
+head -c 300000 /dev/urandom >"$T/data"
+want=$(sha256sum <"$T/data" | cut -d' ' -f1)
+clients=()
+for h in h1 h2; do
+	n $h timeout 60 socat -t 5 - TCP:203.0.113.3:8080 <"$T/data" >"$T/$h.tcp" &
+	clients+=($!)
+	n $h sh -c "echo udp-from-$h | timeout 10 socat -t 3 - UDP:203.0.113.3:9090" >"$T/$h.udp" &
+	clients+=($!)
+done
+wait "${clients[@]}" 2>/dev/null || true
+for h in h1 h2; do
+	expect_eq "$h: TCP echo (unmodified socat) returns identical data" "$(sha256sum <"$T/$h.tcp" | cut -d' ' -f1)" "$want"
+	expect_eq "$h: UDP echo (unmodified socat)" "$(cat "$T/$h.udp")" "udp-from-$h"
+done
+
+# Both hosts bind the same source port explicitly: both flows work and
+# leave the hosts on different granted ports.
+clients=()
+for h in h1 h2; do
+	n $h sh -c "echo same-port-$h | timeout 10 socat -t 3 - UDP:203.0.113.3:9090,sourceport=40000" >"$T/$h.same" &
+	clients+=($!)
+done
+wait "${clients[@]}" 2>/dev/null || true
+for h in h1 h2; do
+	expect_eq "$h: UDP from source port 40000 works" "$(cat "$T/$h.same")" "same-port-$h"
+done
+u1=$(sptt h1 | jq '[.translations[] | select(.proto == "udp" and .local_port == 40000)][0].unique_port')
+u2=$(sptt h2 | jq '[.translations[] | select(.proto == "udp" and .local_port == 40000)][0].unique_port')
+check "h1 translated port 40000 into its own block ($u1)" in_block "${u1//null/0}" "$lo1" "$c1"
+check "h2 translated port 40000 into its own block ($u2)" in_block "${u2//null/0}" "$lo2" "$c2"
+
+sleep 1
+kill "$tcpdump_pid" 2>/dev/null || true
+wait "$tcpdump_pid" 2>/dev/null || true
+srcs=$(pcap "$T/wan.pcap" | awk '$3 ~ /^203\.0\.113\.30\./ {print $3}' | sort -u)
+check "the WAN saw the public address as source" test -n "$srcs"
+bad=0 seen1=0 seen2=0
+for s in $srcs; do
+	p=${s##*.}
+	if in_block "$p" "$lo1" "$c1"; then
+		seen1=1
+	elif in_block "$p" "$lo2" "$c2"; then
+		seen2=1
+	else
+		bad=1
+	fi
+done
+expect_eq "every source port on the WAN is a granted port" "$bad" 0
+expect_eq "h1's granted ports were used on the WAN" "$seen1" 1
+expect_eq "h2's granted ports were used on the WAN" "$seen2" 1
+check "port 40000 never appeared on the WAN" sh -c "! tcpdump -r '$T/wan.pcap' -n 2>/dev/null | grep -q '203\.0\.113\.30\.40000 '"
+check "the WAN saw no LAN address" sh -c "! tcpdump -r '$T/wan.pcap' -n 2>/dev/null | grep -q ' 10\.0\.0\.'"
+check "the server saw 203.0.113.30 for both hosts" test "$(pcap "$T/wan.pcap" | awk '$3 ~ /^203\.0\.113\.3\./ {print $5}' | cut -d. -f1-4 | sort -u)" = "203.0.113.30"
+
+# LAN traffic between h1 and h2: neither translated nor tunnelled, even
+# from the public address.
+nh2 tcpdump -U -q -n -i eth0 -w "$T/lan.pcap" 'host 10.0.0.1' 2>/dev/null &
+lanpcap=$!
+sleep 1
+tun0=$(hstat h1 out_tunnelled)
+nh2 python3 "$TOP/qemu-tests/udp_echo.py" 7070 &
+pids+=($!)
+wait_listen h2 u 7070
+expect_eq "h1 -> h2 UDP on the LAN works" "$(echo lan | nh1 timeout 10 socat -t 3 - UDP:10.0.0.3:7070,sourceport=41000)" lan
+sleep 1
+kill "$lanpcap" 2>/dev/null || true
+wait "$lanpcap" 2>/dev/null || true
+check "h2 saw the LAN datagram from h1's own port, not tunnelled" sh -c "tcpdump -r '$T/lan.pcap' -n 2>/dev/null | grep -q '10\.0\.0\.1\.41000 > 10\.0\.0\.3\.7070: UDP'"
+check "no IP-in-IP on the LAN between h1 and h2" sh -c "! tcpdump -r '$T/lan.pcap' -n 'ip proto 4' 2>/dev/null | grep -q ."
+expect_eq "LAN traffic did not go through the tunnel" "$(hstat h1 out_tunnelled)" "$tun0"
+
+# Translations end: TCP after FIN (closing grace), UDP after its idle
+# timeout; the ports go back to the pool.
+nh1 "$DNATCTL" host set udp-timeout 2
+for i in $(seq 40); do
+	[ "$(sptt h1 | jq '.translations | length')" = 0 ] && break
+	sleep 0.5
+done
+expect_eq "h1's translations ended after FIN and the UDP timeout" "$(sptt h1 | jq '.translations | length')" 0
+expect_eq "h1's block shows no port in use" "$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports") | .used] | add')" 0
+# RST: a connection to a closed port is refused; its entry goes too.
+nh1 timeout 5 socat -u - TCP:203.0.113.3:8081 </dev/null 2>/dev/null || true
+expect_eq "the refused connection's translation saw the RST" "$(sptt h1 | jq '[.translations[] | select(.proto == "tcp" and (.state | index("rst")))] | length')" 1
+for i in $(seq 40); do
+	[ "$(sptt h1 | jq '[.translations[] | select(.proto == "tcp")] | length')" = 0 ] && break
+	sleep 0.5
+done
+expect_eq "a refused (RST) TCP translation ended" "$(sptt h1 | jq '[.translations[] | select(.proto == "tcp")] | length')" 0
+
+# Malformed tunnel packets: from the router with a truncated or non-IPv4
+# inner packet, and from a host that is not the router.
+m0=$(hstat h1 in_malformed)
+b0=$(hstat h1 in_bad_source)
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 truncated
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 not-ipv4
+nh2 python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 "$lo1" spoofed
+sleep 1
+expect_eq "truncated and non-IPv4 inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 2))
+expect_eq "a tunnel packet from h2 (not the router) dropped and counted" "$(hstat h1 in_bad_source)" $((b0 + 1))
+
+# Router restart: the router module is reloaded and configured again; it
+# tells the LAN everything is invalid; the hosts ask again and new
+# connections work without reloading the host module.
+e0=$(nh1 "$DNATCTL" --json host show | jq .config.epoch)
+rmmod dnat_router
+insmod "$TOP/rust/dnat_router.ko"
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 30000-39999 spis 0x1000-0x1fff
+for i in $(seq 100); do
+	n1=$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports" and .lowest >= 30000)] | length')
+	n2=$(nh2 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports" and .lowest >= 30000)] | length')
+	[ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] && break
+	sleep 0.2
+done
+check "h1 re-acquired ports from the restarted router" test "$n1" -gt 0
+check "h2 re-acquired ports from the restarted router" test "$n2" -gt 0
+check "h1 saw a new router epoch" test "$(nh1 "$DNATCTL" --json host show | jq .config.epoch)" != "$e0"
+expect_eq "h1: no block of the old router left" "$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports" and .lowest < 30000)] | length')" 0
+for h in h1 h2; do
+	expect_eq "$h: TCP works after the router restart" "$(echo again-$h | n $h timeout 20 socat -t 3 - TCP:203.0.113.3:8080)" "again-$h"
+done
+
+# Giving a block back by hand, and asking for one.
+lo=$(wait_ports h1)
+cnt=$(nh1 "$DNATCTL" --json host blocks | jq "[.blocks[] | select(.kind == \"ports\" and .lowest == $lo)][0].count")
+check "dnatctl host release gives a block back" nh1 "$DNATCTL" host release ports "$lo" "$cnt"
+for i in $(seq 50); do
+	nrouter "$DNATCTL" --json router blocks | jq -e ".blocks[] | select(.lowest == $lo)" >/dev/null || break
+	sleep 0.2
+done
+check "the router no longer lists the released block" sh -c "! ip netns exec router '$DNATCTL' --json router blocks | jq -e '.blocks[] | select(.lowest == $lo)' >/dev/null"
+expect_errno "releasing a block not held is refused" 2 "no held block" nh1 "$DNATCTL" host release ports 1 1
+check "dnatctl host request asks for more ports" nh1 "$DNATCTL" host request ports 8
+for i in $(seq 50); do
+	[ "$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports" and .count == 8)] | length')" -gt 0 ] && break
+	sleep 0.2
+done
+check "the requested 8-port block is held" sh -c "ip netns exec h1 '$DNATCTL' --json host blocks | jq -e '[.blocks[] | select(.kind == \"ports\" and .count == 8)] | length > 0' >/dev/null"
+expect_errno "a request for 0 ports is refused" 34 "" nh1 "$DNATCTL" host request ports 0
+expect_errno "an unknown mode is refused" 22 "unknown MODE" nh1 "$DNATCTL" host set mode 7
+
+# Native mode: the module makes the granted block the ephemeral port
+# range and only tunnels; back in translate mode the range is restored.
+orig=$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')
+nh2 "$DNATCTL" host set mode native
+blk=$(nh2 "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "ports")] | max_by(.count) | "\(.lowest) \(.lowest + .count - 1)"')
+expect_eq "native mode: h2's ephemeral range is its granted block" "$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "$blk"
+t0=$(hstat h2 out_translated)
+expect_eq "native mode: TCP from h2 works" "$(echo native | nh2 timeout 20 socat -t 3 - TCP:203.0.113.3:8080)" native
+expect_eq "native mode: nothing was translated" "$(hstat h2 out_translated)" "$t0"
+nh2 "$DNATCTL" host set mode translate
+expect_eq "translate mode: h2's ephemeral range is restored" "$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "$orig"

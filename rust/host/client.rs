@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel glue for the host's PAP client (`dnat-core/src/pap_client.rs`):
+//! the periodic work polls it and sends what it asks for; the
+//! `PRE_ROUTING` hook hands it PAP messages from the router; what it holds
+//! is mirrored into the SPTT's pool.
+//!
+//! The client sits behind an IRQ-disabling spinlock (the hook runs in
+//! softirq context, the work and netlink in process context); nothing is
+//! sent while the lock is held.
+
+use core::net::Ipv4Addr;
+
+use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::{new_spinlock_irq, sync::SpinLockIrq};
+
+use crate::config::HOST_PORT_BLOCK_DEFAULT;
+use crate::ffi::net::Net;
+use crate::ffi::netfilter::Verdict;
+use crate::ffi::pernet::Pernet;
+use crate::ffi::rcu::random_u32;
+use crate::ffi::route::OwnedPacket;
+use crate::ffi::skb::SkBuff;
+use crate::ipv4::{self, proto, Header};
+use crate::pap::{self, Direction, PortBlock, SpiBlock};
+use crate::pap_client::{Action, Client, Config, Event, Stat, MAX_BLOCKS};
+use crate::state::HostNet;
+use crate::uapi::block_kind;
+
+/// TTL of PAP messages (they stay on the LAN).
+const TTL: u8 = 64;
+
+/// ICMP types that carry PAP.
+const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
+
+/// Most messages sent per tick (the client sends one transaction at a
+/// time; this only bounds a misbehaving loop).
+const MAX_SENDS: usize = 8;
+
+/// Receive-side counters the client itself does not keep.
+#[derive(Clone, Copy)]
+#[repr(usize)]
+enum RxStat {
+    Received,
+    Malformed,
+    Foreign,
+    SendFailed,
+}
+
+const RX_NAMES: [&str; 4] = ["rx", "rx_malformed", "rx_foreign", "send_failed"];
+
+struct Inner {
+    client: Option<Client>,
+    port_block: u8,
+}
+
+/// The PAP client of one namespace.
+#[pin_data]
+pub struct PapClient {
+    #[pin]
+    inner: SpinLockIrq<Inner>,
+    rx: [Atomic<u64>; 4],
+}
+
+impl PapClient {
+    /// A stopped client.
+    pub fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            inner <- new_spinlock_irq!(Inner {
+                client: None,
+                port_block: HOST_PORT_BLOCK_DEFAULT,
+            }),
+            rx: [const { Atomic::new(0) }; 4],
+        })
+    }
+
+    fn bump(&self, s: RxStat) {
+        if let Some(c) = self.rx.get(s as usize) {
+            c.add(1, Relaxed);
+        }
+    }
+
+    /// Sets the ports asked for per request (from the next start on).
+    pub fn set_block_size(&self, n: u8) {
+        self.inner.lock().port_block = n;
+    }
+
+    /// Stops the client and, if `start`, starts a new one (which first
+    /// gives back whatever an earlier run left at the router). Forgets
+    /// every block.
+    pub fn reset(&self, net: &Net, st: &HostNet, start: bool) {
+        {
+            let mut g = self.inner.lock();
+            g.client = if start {
+                let cfg = Config {
+                    port_block: g.port_block,
+                    ..Config::DEFAULT
+                };
+                Client::new(cfg, random_u32()).ok()
+            } else {
+                None
+            };
+        }
+        self.sync_blocks(st, net);
+    }
+
+    /// The router epoch last seen, 0 if none.
+    pub fn epoch(&self) -> u32 {
+        self.inner.lock().client.as_ref().map_or(0, |c| c.epoch())
+    }
+
+    /// Copies the held port blocks into the SPTT's pool (and, in native
+    /// mode, the largest into the ephemeral port range).
+    pub fn sync_blocks(&self, st: &HostNet, net: &Net) {
+        let mut blocks = [PortBlock {
+            lowest: 0,
+            count: 0,
+        }; MAX_BLOCKS];
+        let mut n = 0;
+        if let Some(c) = self.inner.lock().client.as_ref() {
+            for (slot, h) in blocks.iter_mut().zip(c.port_blocks()) {
+                *slot = h.block;
+                n += 1;
+            }
+        }
+        let held = blocks.get(..n).unwrap_or(&[]);
+        st.sptt.set_blocks(held);
+        st.apply_port_range(net, held.iter().max_by_key(|b| b.count).copied());
+    }
+
+    /// Polls the client and sends what it asks for (the periodic work).
+    pub fn run(&self, st: &HostNet, net: &Net, now: u32) {
+        let in_use = st.sptt.in_use();
+        for _ in 0..MAX_SENDS {
+            let action = match self.inner.lock().client.as_mut() {
+                Some(c) => c.poll(now, in_use),
+                None => None,
+            };
+            match action {
+                Some(Action::Send(out)) => self.send(st, net, out.bytes()),
+                Some(Action::Changed(ch)) => {
+                    if ch.ports {
+                        self.sync_blocks(st, net);
+                    }
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn send(&self, st: &HostNet, net: &Net, payload: &[u8]) {
+        let src = Ipv4Addr::from(st.lan_addr.load(Relaxed));
+        let dst = Ipv4Addr::from(st.router.load(Relaxed));
+        let lan = st.lan_ifindex.load(Relaxed);
+        let sent = ipv4::build(src, dst, proto::ICMP, TTL, payload.len())
+            .ok_or(EINVAL)
+            .and_then(|hdr| OwnedPacket::ipv4(&hdr, payload))
+            .and_then(|p| p.send(net, src, dst, Some(lan), proto::ICMP));
+        if sent.is_err() {
+            self.bump(RxStat::SendFailed);
+        }
+    }
+
+    /// Handles `skb` (header `h`, ICMP, on the LAN interface) if it is PAP:
+    /// `None` if it is not. PAP is always consumed.
+    pub fn receive(
+        &self,
+        st: &HostNet,
+        net: &Net,
+        skb: &SkBuff<'_>,
+        h: &Header,
+    ) -> Option<Verdict> {
+        if h.frag_offset != 0 {
+            return None;
+        }
+        let mut ty = [0u8; 1];
+        skb.copy_from_network(h.header_len, &mut ty).ok()?;
+        if !PAP_TYPES.contains(&ty[0]) {
+            return None;
+        }
+        self.bump(RxStat::Received);
+        let lan_addr = st.lan_addr.load(Relaxed);
+        let bcast = lan_addr | !st.lan_mask.load(Relaxed);
+        let to_us = [lan_addr, bcast, u32::MAX].contains(&u32::from(h.dst));
+        if u32::from(h.src) != st.router.load(Relaxed) || !to_us || h.is_fragment {
+            self.bump(RxStat::Foreign);
+            return Some(Verdict::Drop);
+        }
+        let mut buf = [0u8; pap::MAX_LEN];
+        let len = h.total_len.saturating_sub(h.header_len);
+        let msg = buf.get_mut(..len).and_then(|b| {
+            skb.copy_from_network(h.header_len, b).ok()?;
+            pap::decode(b, Direction::ToHost).ok()
+        });
+        let Some(msg) = msg else {
+            self.bump(RxStat::Malformed);
+            return Some(Verdict::Drop);
+        };
+        let now = crate::datapath::now();
+        let ev = match self.inner.lock().client.as_mut() {
+            Some(c) => c.receive(&msg, now),
+            None => return Some(Verdict::Drop),
+        };
+        match ev {
+            Event::Changed(ch) => {
+                if ch.ports || ch.epoch {
+                    self.sync_blocks(st, net);
+                }
+            }
+            Event::Ignored(_) => return Some(Verdict::Drop),
+            Event::Nothing | Event::Refused(_) => {}
+        }
+        // A transaction ended: the next one (or what was lost) goes out now.
+        Pernet::<HostNet>::kick(net, 0);
+        Some(Verdict::Drop)
+    }
+
+    /// Held block `i`, ports first: kind, lowest, count and the end of its
+    /// lease on the client's clock.
+    pub fn block(&self, i: usize) -> Option<(u8, u32, u32, Option<u32>)> {
+        let g = self.inner.lock();
+        let c = g.client.as_ref()?;
+        let nports = c.port_blocks().count();
+        if let Some(h) = c.port_blocks().nth(i) {
+            return Some((
+                block_kind::PORTS,
+                u32::from(h.block.lowest),
+                u32::from(h.block.count),
+                h.expires_at,
+            ));
+        }
+        let h = c.spi_blocks().nth(i.checked_sub(nports)?)?;
+        Some((
+            block_kind::SPIS,
+            h.block.lowest,
+            u32::from(h.block.count),
+            h.expires_at,
+        ))
+    }
+
+    /// Counter `j` of the client, then of the receive side.
+    pub fn stat(&self, j: usize) -> Option<(&'static str, &'static str, u64)> {
+        if let Some(&s) = Stat::ALL.get(j) {
+            let v = self.inner.lock().client.as_ref().map_or(0, |c| c.stat(s));
+            return Some(("pap_", s.name(), v));
+        }
+        let k = j.checked_sub(Stat::COUNT)?;
+        Some(("pap_", RX_NAMES.get(k)?, self.rx.get(k)?.load(Relaxed)))
+    }
+
+    /// Asks for `n` ports or SPIs now.
+    pub fn request(&self, kind: u8, n: u32) -> Result {
+        let mut g = self.inner.lock();
+        let c = g.client.as_mut().ok_or(ENOTCONN)?;
+        let started = if kind == block_kind::PORTS {
+            c.request_ports(u8::try_from(n).map_err(|_| ERANGE)?)
+        } else {
+            c.request_spis(u16::try_from(n).map_err(|_| ERANGE)?)
+        };
+        if started {
+            Ok(())
+        } else {
+            Err(EBUSY)
+        }
+    }
+
+    /// Gives back the held block `lowest`, `n` of `kind`.
+    pub fn release(&self, kind: u8, lowest: u32, n: u32) -> Result {
+        let mut g = self.inner.lock();
+        let c = g.client.as_mut().ok_or(ENOENT)?;
+        let done = if kind == block_kind::PORTS {
+            match (u16::try_from(lowest), u8::try_from(n)) {
+                (Ok(lowest), Ok(count)) => c.release_ports(PortBlock { lowest, count }),
+                _ => false,
+            }
+        } else {
+            match u16::try_from(n) {
+                Ok(count) => c.release_spis(SpiBlock { lowest, count }),
+                Err(_) => false,
+            }
+        };
+        if done {
+            Ok(())
+        } else {
+            Err(ENOENT)
+        }
+    }
+}

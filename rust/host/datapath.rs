@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The host's data path.
+//!
+//! - Outbound, `POST_ROUTING` (after routing, so it also sees what XFRM
+//!   produced): a packet from the shared public address to a destination
+//!   outside the LAN gets its TCP/UDP source port translated to a granted
+//!   port through the SPTT (in translate mode), then an outer IPv4 header
+//!   host -> router, protocol 4, and goes to the router. ESP/AH are tunnelled
+//!   untouched. LAN destinations are never translated or tunnelled.
+//! - Inbound, `PRE_ROUTING` after defragmentation: IP-in-IP from the
+//!   router's LAN address to ours loses its outer header, the TCP/UDP
+//!   destination port is translated back, and the stack goes on with the
+//!   inner packet (ESP/AH on to XFRM). IP-in-IP from anyone else, or with a
+//!   malformed inner packet, is dropped and counted.
+//!
+//! Lookups are lock-free loads; the first packet of a flow takes the SPTT
+//! writer lock to claim a port. Nothing is allocated per packet.
+
+use core::net::Ipv4Addr;
+
+use kernel::sync::atomic::{Atomic, Relaxed};
+
+use crate::config::is_unicast;
+use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::pernet::Pernet;
+use crate::ffi::rcu::monotonic_seconds;
+use crate::ffi::skb::{PortField, SkBuff};
+use crate::ipv4::{self, proto, Header};
+use crate::state::HostNet;
+
+/// TTL of the outer header towards the router (one LAN hop).
+const OUTER_TTL: u8 = 64;
+
+/// Data-path counters.
+#[derive(Debug, Clone, Copy)]
+#[repr(usize)]
+pub enum HostStat {
+    /// Outbound packets tunnelled to the router.
+    OutTunnelled,
+    /// Outbound packets whose source port was translated.
+    OutTranslated,
+    /// Outbound translations created (first packet of a flow).
+    OutNewFlow,
+    /// Packets from the public address to the LAN, left untouched.
+    OutLan,
+    /// Outbound packets dropped: the host is not configured yet.
+    OutNotReady,
+    /// Outbound packets dropped: no granted port free for a new flow.
+    OutNoPort,
+    /// Outbound TCP/UDP fragments dropped (their ports cannot be
+    /// translated; the stack fragments after this hook, so only raw
+    /// sockets make them).
+    OutFragment,
+    /// Outbound packets of a protocol not carried for hosts (not TCP, UDP,
+    /// ESP or AH).
+    OutProtocol,
+    /// Outbound packets that could not be translated or tunnelled.
+    OutFailed,
+    /// Inbound tunnelled packets delivered to the stack.
+    InDelivered,
+    /// Inbound packets whose destination port was translated back.
+    InTranslated,
+    /// Inbound tunnelled packets from an address other than the router.
+    InBadSource,
+    /// Inbound tunnelled packets with a truncated or malformed inner
+    /// packet, or an inner packet not to the public address.
+    InMalformed,
+    /// Inbound tunnelled packets that could not be decapsulated.
+    InFailed,
+}
+
+impl HostStat {
+    /// Number of counters.
+    pub const COUNT: usize = 14;
+    const NAMES: [&'static str; Self::COUNT] = [
+        "out_tunnelled",
+        "out_translated",
+        "out_new_flow",
+        "out_lan",
+        "out_not_ready",
+        "out_no_port",
+        "out_fragment",
+        "out_protocol",
+        "out_failed",
+        "in_delivered",
+        "in_translated",
+        "in_bad_source",
+        "in_malformed",
+        "in_failed",
+    ];
+}
+
+/// The data path's counters.
+pub struct HostStats([Atomic<u64>; HostStat::COUNT]);
+
+impl HostStats {
+    /// All zero.
+    pub const fn new() -> Self {
+        Self([const { Atomic::new(0) }; HostStat::COUNT])
+    }
+
+    /// Counts one event.
+    pub fn bump(&self, s: HostStat) {
+        if let Some(c) = self.0.get(s as usize) {
+            c.add(1, Relaxed);
+        }
+    }
+
+    /// Counter `i`: its name and value.
+    pub fn entry(&self, i: usize) -> Option<(&'static str, u64)> {
+        Some((*HostStat::NAMES.get(i)?, self.0.get(i)?.load(Relaxed)))
+    }
+}
+
+impl Default for HostStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Bytes of a TCP/UDP header the data path reads: ports, and the TCP flags
+/// (byte 13).
+const L4_PEEK: usize = 14;
+
+/// The ports (and TCP flags, 0 for UDP) of the transport header after `h`.
+fn ports(skb: &SkBuff<'_>, h: &Header) -> Option<(u16, u16, u8)> {
+    let want = if h.protocol == proto::TCP { L4_PEEK } else { 4 };
+    let mut b = [0u8; L4_PEEK];
+    let buf = b.get_mut(..want)?;
+    if h.total_len.saturating_sub(h.header_len) < want {
+        return None;
+    }
+    skb.copy_from_network(h.header_len, buf).ok()?;
+    let flags = if want == L4_PEEK { b[13] } else { 0 };
+    Some((
+        u16::from_be_bytes([b[0], b[1]]),
+        u16::from_be_bytes([b[2], b[3]]),
+        flags,
+    ))
+}
+
+/// Seconds on the clock the SPTT and the PAP client use.
+pub fn now() -> u32 {
+    monotonic_seconds() as u32
+}
+
+/// An outbound packet `h` from the public address, in `POST_ROUTING`.
+pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -> Verdict {
+    let lan_addr = Ipv4Addr::from(st.lan_addr.load(Relaxed));
+    let mask = Ipv4Addr::from(st.lan_mask.load(Relaxed));
+    if !is_unicast(h.dst) || ipv4::in_prefix(h.dst, lan_addr, mask) {
+        st.data.bump(HostStat::OutLan);
+        return Verdict::Accept;
+    }
+    if skb.xfrm_pending() {
+        // XFRM transforms it first; the ESP/AH result comes back here.
+        return Verdict::Accept;
+    }
+    let router = Ipv4Addr::from(st.router.load(Relaxed));
+    let lan = st.lan_ifindex.load(Relaxed);
+    if st.active.load(Relaxed) == 0 || lan_addr.is_unspecified() || router.is_unspecified() {
+        st.data.bump(HostStat::OutNotReady);
+        return Verdict::Drop;
+    }
+    match h.protocol {
+        proto::TCP | proto::UDP => {
+            if st.native.load(Relaxed) == 0 {
+                if let Err(s) = translate_out(st, &mut skb, hs, h) {
+                    st.data.bump(s);
+                    return Verdict::Drop;
+                }
+            }
+        }
+        proto::ESP | proto::AH => {}
+        _ => {
+            st.data.bump(HostStat::OutProtocol);
+            return Verdict::Drop;
+        }
+    }
+    let v = skb.ipip_encap_send(hs.net(), lan_addr, router, lan, OUTER_TTL);
+    st.data.bump(if v == Verdict::Stolen {
+        HostStat::OutTunnelled
+    } else {
+        HostStat::OutFailed
+    });
+    v
+}
+
+fn translate_out(
+    st: &HostNet,
+    skb: &mut SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+) -> Result<(), HostStat> {
+    if h.is_fragment {
+        return Err(HostStat::OutFragment);
+    }
+    let (sport, _, flags) = ports(skb, h).ok_or(HostStat::OutFailed)?;
+    let t = now();
+    let (unique, created) = st.sptt.out(h.protocol, sport, t).ok_or_else(|| {
+        // Out of ports: the PAP client asks for more at once.
+        Pernet::<HostNet>::kick(hs.net(), 0);
+        HostStat::OutNoPort
+    })?;
+    if created {
+        st.data.bump(HostStat::OutNewFlow);
+        if st.sptt.low() {
+            Pernet::<HostNet>::kick(hs.net(), 0);
+        }
+    }
+    if unique != sport {
+        skb.set_l4_port(h.header_len, h.protocol, PortField::Src, unique)
+            .map_err(|_| HostStat::OutFailed)?;
+        st.data.bump(HostStat::OutTranslated);
+    }
+    if h.protocol == proto::TCP {
+        st.sptt.note_tcp(unique, flags, true, t);
+    }
+    Ok(())
+}
+
+/// An IP-in-IP packet `h` to our LAN address, in `PRE_ROUTING`.
+pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
+    let router = Ipv4Addr::from(st.router.load(Relaxed));
+    if h.src != router {
+        st.data.bump(HostStat::InBadSource);
+        return Verdict::Drop;
+    }
+    let mut ib = [0u8; 60];
+    let inner_len = h.total_len.saturating_sub(h.header_len);
+    let first = ib.get_mut(..ipv4::HEADER_LEN);
+    if h.is_fragment || !first.is_some_and(|b| skb.copy_from_network(h.header_len, b).is_ok()) {
+        st.data.bump(HostStat::InMalformed);
+        return Verdict::Drop;
+    }
+    let ihl = usize::from(ib[0] & 0x0f) * 4;
+    if ihl > ipv4::HEADER_LEN
+        && !ib
+            .get_mut(..ihl)
+            .is_some_and(|b| skb.copy_from_network(h.header_len, b).is_ok())
+    {
+        st.data.bump(HostStat::InMalformed);
+        return Verdict::Drop;
+    }
+    let public = Ipv4Addr::from(st.public.load(Relaxed));
+    let inner = match Header::parse(&ib, inner_len) {
+        Ok(i) if i.dst == public => i,
+        _ => {
+            st.data.bump(HostStat::InMalformed);
+            return Verdict::Drop;
+        }
+    };
+    if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
+        st.data.bump(HostStat::InFailed);
+        return Verdict::Drop;
+    }
+    let tcp_udp = inner.protocol == proto::TCP || inner.protocol == proto::UDP;
+    if tcp_udp && !inner.is_fragment && st.native.load(Relaxed) == 0 {
+        // The inner packet now starts at the network header.
+        let Some((_, dport, flags)) = ports(&skb, &inner) else {
+            st.data.bump(HostStat::InMalformed);
+            return Verdict::Drop;
+        };
+        let t = now();
+        if let Some(local) = st.sptt.back(inner.protocol, dport, t) {
+            if local != dport {
+                if skb
+                    .set_l4_port(inner.header_len, inner.protocol, PortField::Dst, local)
+                    .is_err()
+                {
+                    st.data.bump(HostStat::InFailed);
+                    return Verdict::Drop;
+                }
+                st.data.bump(HostStat::InTranslated);
+            }
+            if inner.protocol == proto::TCP {
+                st.sptt.note_tcp(dport, flags, false, t);
+            }
+        }
+    }
+    st.data.bump(HostStat::InDelivered);
+    Verdict::Accept
+}

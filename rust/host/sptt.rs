@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel glue for the source port translation table
+//! (`dnat-core/src/sptt.rs`): the per-namespace storage and the writer lock.
+//!
+//! Readers (the packet path) look up without a lock; the first packet of a
+//! flow, block changes (PAP, in softirq or process context) and expiry (the
+//! periodic work) take an IRQ-disabling spinlock, so every context may.
+
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
+
+use kernel::prelude::*;
+use kernel::{new_spinlock_irq, sync::SpinLockIrq};
+
+use crate::config::HostTimeouts;
+use crate::pap::PortBlock;
+use crate::sptt::{Layout, Proto, Shared, Sptt, Timeouts, WriterState};
+
+/// Free ports below which the PAP client asks for another block.
+pub const LOW_WATER: u32 = 8;
+
+struct Writer {
+    used: KVVec<u64>,
+    st: WriterState,
+}
+
+/// A translation, for dumps.
+pub struct Translation {
+    /// IP protocol (6 or 17).
+    pub proto: u8,
+    /// The stack's own port.
+    pub local: u16,
+    /// The granted port it is translated to.
+    pub unique: u16,
+    /// Seconds since last use.
+    pub idle: u32,
+    /// `flow_state` bits.
+    pub state: u8,
+}
+
+/// One namespace's SPTT.
+#[pin_data]
+pub struct SpttTables {
+    ports: KVVec<AtomicU16>,
+    times: KVVec<AtomicU32>,
+    states: KVVec<AtomicU8>,
+    held: KVVec<AtomicU64>,
+    /// Free ports (minimum over both protocols), for the packet path.
+    free: AtomicU32,
+    #[pin]
+    writer: SpinLockIrq<Writer>,
+}
+
+fn filled<T>(n: usize, f: impl Fn() -> T) -> Result<KVVec<T>> {
+    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+    for _ in 0..n {
+        v.push(f(), GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
+impl SpttTables {
+    /// An empty table (about 1.15 MiB, `Layout::BYTES`).
+    pub fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ports: filled(Layout::PORTS_LEN, || AtomicU16::new(0))?,
+            times: filled(Layout::TIMES_LEN, || AtomicU32::new(0))?,
+            states: filled(Layout::STATES_LEN, || AtomicU8::new(0))?,
+            held: filled(Layout::HELD_LEN, || AtomicU64::new(0))?,
+            free: AtomicU32::new(0),
+            writer <- new_spinlock_irq!(Writer {
+                used: filled(Layout::USED_LEN, || 0u64)?,
+                st: WriterState::new(),
+            }),
+        })
+    }
+
+    fn shared(&self) -> Option<Shared<'_>> {
+        Shared::new(&self.ports, &self.times, &self.states, &self.held).ok()
+    }
+
+    /// Runs `f` on the writer view under the lock, then refreshes the
+    /// free-port count.
+    fn write<R>(&self, f: impl FnOnce(&mut Sptt<'_>) -> R) -> Option<R> {
+        let shared = self.shared()?;
+        let mut g = self.writer.lock();
+        let Writer { used, st } = &mut *g;
+        let mut t = Sptt::new(shared, used, st).ok()?;
+        let r = f(&mut t);
+        let free = Proto::ALL
+            .iter()
+            .map(|&p| t.free_ports(p))
+            .min()
+            .unwrap_or(0);
+        self.free.store(
+            u32::try_from(free).unwrap_or(u32::MAX),
+            core::sync::atomic::Ordering::Relaxed,
+        );
+        Some(r)
+    }
+
+    /// The granted port for `port` of `proto` (6 or 17), creating the
+    /// translation on a flow's first packet: `(unique, created)`, or `None`
+    /// when no granted port is free.
+    pub fn out(&self, proto: u8, port: u16, now: u32) -> Option<(u16, bool)> {
+        let p = Proto::from_ip(proto)?;
+        if let Some(u) = self.shared()?.lookup_out(p, port, now) {
+            return Some((u, false));
+        }
+        self.write(|t| t.create(p, port, now).ok().map(|u| (u, true)))?
+    }
+
+    /// The stack's port for granted port `port` of `proto`, if translated.
+    pub fn back(&self, proto: u8, port: u16, now: u32) -> Option<u16> {
+        self.shared()?.lookup_in(Proto::from_ip(proto)?, port, now)
+    }
+
+    /// Records the TCP flags of a segment of the flow on granted `port`.
+    pub fn note_tcp(&self, port: u16, flags: u8, outbound: bool, now: u32) {
+        if let Some(s) = self.shared() {
+            s.note_tcp(port, flags, outbound, now);
+        }
+    }
+
+    /// Whether free ports ran low (time to ask for another block).
+    pub fn low(&self) -> bool {
+        self.free.load(core::sync::atomic::Ordering::Relaxed) < LOW_WATER
+    }
+
+    /// Replaces the pool with the held `blocks`.
+    pub fn set_blocks(&self, blocks: &[PortBlock]) {
+        self.write(|t| {
+            if t.set_blocks(blocks).is_err() {
+                // Not expected (the client holds at most as many blocks,
+                // disjoint): keep nothing rather than a wrong pool.
+                let _ = t.set_blocks(&[]);
+            }
+        });
+    }
+
+    /// Ends idle translations.
+    pub fn expire(&self, now: u32, timeouts: &HostTimeouts) {
+        let t = Timeouts {
+            tcp_idle: timeouts.tcp,
+            udp_idle: timeouts.udp,
+            ..Timeouts::DEFAULT
+        };
+        self.write(|s| s.expire(now, &t));
+    }
+
+    /// Ends every translation and forgets the pool.
+    pub fn clear(&self) {
+        self.write(|t| {
+            t.remove_all();
+            let _ = t.set_blocks(&[]);
+        });
+    }
+
+    /// Translations in use (both protocols).
+    pub fn in_use(&self) -> u32 {
+        self.write(|t| t.entries(Proto::Tcp) + t.entries(Proto::Udp))
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Ports of `lowest..lowest+count` in use by translations (either
+    /// protocol).
+    pub fn used_in(&self, lowest: u32, count: u32) -> u32 {
+        let (Ok(lowest), Ok(count)) = (u16::try_from(lowest), u8::try_from(count)) else {
+            return 0;
+        };
+        let b = PortBlock { lowest, count };
+        self.write(|t| Proto::ALL.iter().map(|&p| t.used_in(p, &b)).sum::<usize>())
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// The translation at `cursor` or after it, and the next cursor.
+    pub fn entry(&self, cursor: usize, now: u32) -> Option<(Translation, usize)> {
+        let c = u32::try_from(cursor).ok()?;
+        let (e, next) = self.write(|t| t.next_entry(c))??;
+        Some((
+            Translation {
+                proto: e.proto.ip(),
+                local: e.eph,
+                unique: e.unique,
+                idle: now.saturating_sub(e.last_use),
+                state: e.state,
+            },
+            next as usize,
+        ))
+    }
+}
