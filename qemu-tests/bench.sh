@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Router benchmark, run inside the QEMU guest by `make bench`.
+# Router and host benchmarks, run inside the QEMU guest by `make bench`.
 #
 #   gen 203.0.113.3 --- wan0 [router] lan0 --- sink 10.0.0.1
 #                    203.0.113.30    10.0.0.7
@@ -118,6 +118,85 @@ done
 insmod "$TOP/rust/dnat_router.ko"
 echo "table memory: $(n router "$DNATCTL" --json router stats | jq -r '.stats.table_bytes') bytes (256 hosts)"
 rmmod dnat_router
-echo "(QEMU/TCG: only the ratios are meaningful)"
+# --- Host benchmark ---------------------------------------------------------
+#
+#   h 10.0.0.1 --- lan0 [router] wan0 --- ext 203.0.113.3 (iperf3 server)
+#                  10.0.0.7    203.0.113.30
+#
+# The same host talks to the same server, interleaved:
+#   direct  no dnat modules; h sends from 10.0.0.1, the router forwards
+#   dnat    dnat_router and dnat_host configured; h sends from
+#           203.0.113.30 through the host module (port translation +
+#           IP-in-IP) and the router (ownership check, decapsulation;
+#           replies classified by port and tunnelled back)
+# TCP: iperf3 throughput (h -> ext). UDP: iperf3 64-byte datagrams at full
+# speed, datagrams received by the server per second.
+cleanup_netns
+for ns in h router ext; do
+	ip netns add $ns
+	n $ns ip link set lo up
+done
+ip link add lan0 netns router type veth peer name eth0 netns h
+ip link add wan0 netns router type veth peer name eth0 netns ext
+n h ip addr add 10.0.0.1/24 dev eth0
+n router ip addr add 10.0.0.7/24 dev lan0
+n router ip addr add 203.0.113.30/24 dev wan0
+n ext ip addr add 203.0.113.3/24 dev eth0
+for d in "h eth0" "router lan0" "router wan0" "ext eth0"; do n ${d% *} ip link set ${d#* } up; done
+n router sysctl -qw net.ipv4.ip_forward=1
+n router sysctl -qw net.ipv4.conf.lan0.accept_local=1
+n ext ip route add 10.0.0.0/24 via 203.0.113.30
+n h ip route add default via 10.0.0.7
+n ext iperf3 -s -D >/dev/null
+sleep 1
+
+dnat_on() {
+	insmod "$TOP/rust/dnat_router.ko"
+	insmod "$TOP/rust/dnat_host.ko"
+	n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+	n h ip addr add 203.0.113.30/32 dev lo
+	n h ip route replace default via 10.0.0.7 dev eth0 src 203.0.113.30 mtu 1480
+	n h "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30 dev eth0
+	wait_ports h >/dev/null
+}
+dnat_off() {
+	n h ip route replace default via 10.0.0.7 dev eth0
+	n h ip addr del 203.0.113.30/32 dev lo
+	rmmod dnat_host dnat_router
+}
+HT=${DNAT_BENCH_SECONDS:-3}
+host_run() { # MODE PROTO -> bits/s (tcp) or datagrams/s received (udp)
+	local j
+	[ "$1" = dnat ] && dnat_on
+	if [ "$2" = tcp ]; then
+		j=$(n h iperf3 -c 203.0.113.3 -t "$HT" -J)
+		jq -r '.end.sum_received.bits_per_second | floor' <<<"$j"
+	else
+		j=$(n h iperf3 -c 203.0.113.3 -u -b 0 -l 64 -t "$HT" -J)
+		jq -r '.end.sum | ((.packets - .lost_packets) / .seconds) | floor' <<<"$j"
+	fi
+	[ "$1" = dnat ] && dnat_off
+	return 0
+}
+rmmod dnat_host dnat_router 2>/dev/null || true
+echo "host bench: $RUNS runs of ${HT}s iperf3 TCP and 64-byte UDP per mode, interleaved"
+for i in $(seq "$RUNS"); do
+	for m in direct dnat; do
+		for p in tcp udp; do
+			r=$(host_run $m $p)
+			res[$m-$p]+="$r "
+			printf '  run %d %-6s %s %12d %s\n' "$i" "$m" "$p" "$r" "$([ $p = tcp ] && echo bit/s || echo datagrams/s)"
+		done
+	done
+done
+for k in direct-tcp dnat-tcp direct-udp dnat-udp; do
+	printf '%-10s median %12d  spread %s\n' "$k" "$(median <<<"${res[$k]}")" "$(spread <<<"${res[$k]}")"
+done
+dt=$(median <<<"${res[direct-tcp]}"); ht=$(median <<<"${res[dnat-tcp]}")
+du=$(median <<<"${res[direct-udp]}"); hu=$(median <<<"${res[dnat-udp]}")
+awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { printf "host: tcp %.2f x direct, udp %.2f x direct\n", a / b, c / d }'
+hvd=$(awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
+
+echo "(QEMU/TCG: only the ratios are meaningful; host_vs_direct is the lower of the TCP and UDP ratios)"
 f=$(median <<<"${res[forwarding]}"); r=$(median <<<"${res[router]}"); ct=$(median <<<"${res[conntrack]}")
-awk -v f="$f" -v r="$r" -v c="$ct" 'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f\n", r / f, r / c }'
+awk -v f="$f" -v r="$r" -v c="$ct" -v h="$hvd" 'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f host_vs_direct=%s\n", r / f, r / c, h }'

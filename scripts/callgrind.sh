@@ -16,7 +16,10 @@
 #
 # Prints a table "scenario instructions/packet" and, on the last line,
 # classify_inbound_port=NN classify_inbound_spi_1m=NN classify_outbound=NN
-# (ports: the whole pool allocated; SPIs: 65,536 blocks of 16).
+# (ports: the whole pool allocated; SPIs: 65,536 blocks of 16)
+# host_translate_out=NN host_translate_in=NN host_translate_udp=NN (the host's
+# SPTT lookup + TCP flag tracking + port rewrite with checksum fix-up,
+# rust/dnat-core/examples/sptt_cost.rs, 4,080 entries per protocol).
 # The two runs of a scenario go side by side (two processes); the whole
 # takes about half a minute, most of it building 65,536 SPI blocks.
 # Usage: scripts/callgrind.sh [N]   (N packets, default 20000)
@@ -31,42 +34,59 @@ VALGRIND=${VALGRIND:-/usr/bin/valgrind}
 SCENARIOS=(base inbound_port_1 inbound_port_64k inbound_spi_1 inbound_spi_1m
 	outbound outbound_find_host outbound_find_host_4k)
 
-step "building the classify_cost example (release)"
+HOST_SCENARIOS=(base out-rewrite in-rewrite udp-out-rewrite)
+
+step "building the classify_cost and sptt_cost examples (release)"
 cd "$DNAT_TOP"
-cargo build --quiet --release --example classify_cost \
+cargo build --quiet --release --example classify_cost --example sptt_cost \
 	--manifest-path rust/dnat-core/Cargo.toml
-BIN=${CARGO_TARGET_DIR:-rust/dnat-core/target}/release/examples/classify_cost
-[[ -x $BIN ]] || die "$BIN not built"
+EX=${CARGO_TARGET_DIR:-rust/dnat-core/target}/release/examples
+for b in classify_cost sptt_cost; do
+	[[ -x $EX/$b ]] || die "$EX/$b not built"
+done
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# Total instructions of `classify_cost SCENARIO PACKETS` under callgrind.
+# Total instructions of `EXAMPLE SCENARIO PACKETS` under callgrind.
 instructions() {
-	local out=$TMP/$1.$2
+	local out=$TMP/$1.$2.$3
 	"$VALGRIND" --tool=callgrind --callgrind-out-file="$out" \
-		"$BIN" "$1" "$2" >"$out.stdout" 2>"$out.stderr" ||
-		die "$1 $2 failed: $(cat "$out.stdout" "$out.stderr")"
+		"$EX/$1" "$2" "$3" >"$out.stdout" 2>"$out.stderr" ||
+		die "$1 $2 $3 failed: $(cat "$out.stdout" "$out.stderr")"
 	awk '$1 == "summary:" || $1 == "totals:" { print $2; exit }' "$out"
 }
 
 declare -A PER
-step "running ${#SCENARIOS[@]} scenarios under callgrind, $N and $((2 * N)) packets"
-for s in "${SCENARIOS[@]}"; do
-	instructions "$s" "$N" >"$TMP/a" &
-	instructions "$s" "$((2 * N))" >"$TMP/b" ||
-		die "$s $((2 * N)) failed"
-	wait $! || die "$s $N failed"
-	a=$(<"$TMP/a") b=$(<"$TMP/b")
-	[[ -n $a && -n $b ]] || die "no instruction total for $s"
-	PER[$s]=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN { printf "%.1f", (b - a) / n }')
-done
+# measure EXAMPLE SCENARIO...: instructions per packet into PER[EXAMPLE:SCENARIO].
+measure() {
+	local ex=$1 s a b
+	shift
+	step "running $# $ex scenarios under callgrind, $N and $((2 * N)) packets"
+	for s in "$@"; do
+		instructions "$ex" "$s" "$N" >"$TMP/a" &
+		instructions "$ex" "$s" "$((2 * N))" >"$TMP/b" ||
+			die "$ex $s $((2 * N)) failed"
+		wait $! || die "$ex $s $N failed"
+		a=$(<"$TMP/a") b=$(<"$TMP/b")
+		[[ -n $a && -n $b ]] || die "no instruction total for $ex $s"
+		PER[$ex:$s]=$(awk -v a="$a" -v b="$b" -v n="$N" 'BEGIN { printf "%.1f", (b - a) / n }')
+	done
+}
+measure classify_cost "${SCENARIOS[@]}"
+measure sptt_cost "${HOST_SCENARIOS[@]}"
 
-printf '%-24s %s\n' scenario instructions/packet
+printf '%-32s %s\n' scenario instructions/packet
 for s in "${SCENARIOS[@]}"; do
-	printf '%-24s %s\n' "$s" "${PER[$s]}"
+	printf '%-32s %s\n' "router $s" "${PER[classify_cost:$s]}"
+done
+for s in "${HOST_SCENARIOS[@]}"; do
+	printf '%-32s %s\n' "host $s" "${PER[sptt_cost:$s]}"
 done
 round() { printf '%.0f' "$1"; }
-echo "classify_inbound_port=$(round "${PER[inbound_port_64k]}")" \
-	"classify_inbound_spi_1m=$(round "${PER[inbound_spi_1m]}")" \
-	"classify_outbound=$(round "${PER[outbound]}")"
+echo "classify_inbound_port=$(round "${PER[classify_cost:inbound_port_64k]}")" \
+	"classify_inbound_spi_1m=$(round "${PER[classify_cost:inbound_spi_1m]}")" \
+	"classify_outbound=$(round "${PER[classify_cost:outbound]}")" \
+	"host_translate_out=$(round "${PER[sptt_cost:out-rewrite]}")" \
+	"host_translate_in=$(round "${PER[sptt_cost:in-rewrite]}")" \
+	"host_translate_udp=$(round "${PER[sptt_cost:udp-out-rewrite]}")"

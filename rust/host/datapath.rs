@@ -230,15 +230,15 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
     let mut ib = [0u8; 60];
     let inner_len = h.total_len.saturating_sub(h.header_len);
     let first = ib.get_mut(..ipv4::HEADER_LEN);
-    if h.is_fragment || !first.is_some_and(|b| skb.copy_from_network(h.header_len, b).is_ok()) {
+    if h.is_fragment || first.is_none_or(|b| skb.copy_from_network(h.header_len, b).is_err()) {
         st.data.bump(HostStat::InMalformed);
         return Verdict::Drop;
     }
     let ihl = usize::from(ib[0] & 0x0f) * 4;
     if ihl > ipv4::HEADER_LEN
-        && !ib
+        && ib
             .get_mut(..ihl)
-            .is_some_and(|b| skb.copy_from_network(h.header_len, b).is_ok())
+            .is_none_or(|b| skb.copy_from_network(h.header_len, b).is_err())
     {
         st.data.bump(HostStat::InMalformed);
         return Verdict::Drop;

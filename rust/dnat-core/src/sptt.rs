@@ -820,7 +820,15 @@ impl<'a> Sptt<'a> {
             *d = *b;
         }
         let new = new.get_mut(..blocks.len()).unwrap_or(&mut []);
-        new.sort_unstable_by_key(|b| b.lowest);
+        // Insertion sort: at most 16 blocks, and no panicking path for the
+        // kernel build (core's slice sorts bring in ones objtool flags).
+        for i in 1..new.len() {
+            let mut j = i;
+            while j > 0 && new.get(j - 1).map(|b| b.lowest) > new.get(j).map(|b| b.lowest) {
+                new.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         for w in new.windows(2) {
             if let [a, b] = w {
                 if u32::from(a.lowest) + u32::from(a.count) > u32::from(b.lowest) {
