@@ -154,10 +154,7 @@ dnat_on() {
 	insmod "$TOP/rust/dnat_router.ko"
 	insmod "$TOP/rust/dnat_host.ko"
 	n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
-	n h ip addr add 203.0.113.30/32 dev lo
-	n h ip route replace default via 10.0.0.7 dev eth0 src 203.0.113.30 mtu 1480
-	n h "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30 dev eth0
-	wait_ports h >/dev/null
+	n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
 }
 dnat_off() {
 	n h ip route replace default via 10.0.0.7 dev eth0

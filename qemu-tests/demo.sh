@@ -4,11 +4,12 @@
 # The dnat demo, run inside the QEMU guest by `make demo`.
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3   (server)
-#    dnat0 ipip   |-- [lan] --- router ---- [inet] --|
+#   (dnat_host)   |-- [lan] --- router ---- [inet] --|
 #   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66 (attacker)
 #
-# Two hosts share the public address 203.0.113.30: each gets its own ports
-# and SPIs from the router with PAP, tunnels to the router, and the router
+# Two hosts share the public address 203.0.113.30: each host module gets
+# its own ports and SPIs from the router with PAP, translates its stack's
+# ephemeral ports to them and tunnels to the router, and the router
 # forwards without rewriting anything; inbound traffic goes to the owner of
 # the port or SPI; an attacker's flood and a spoofing host are dropped.
 set -euo pipefail
@@ -43,15 +44,13 @@ say "Bad input is refused with a precise error and changes nothing"
 NS=router run "$DNATCTL" router set spis 1-1000 || echo "    (exit status $?)"
 NS=router run "$DNATCTL" router set lan nosuch0 || echo "    (exit status $?)"
 
-say "Hosts: an ipip tunnel to the router, ports and SPIs from PAP (native mode)"
-for h in h1:10.0.0.1 h2:10.0.0.3; do
-	dnat_host_ipip "${h%:*}" "${h#*:}"
-	NS=${h%:*} run "$DNATCTL" pap request ports 32 router 10.0.0.7 --native
-	NS=${h%:*} run "$DNATCTL" pap request spis 256 router 10.0.0.7
+say "Hosts: the host module gets ports and SPIs from the router with PAP by itself"
+for h in h1 h2; do
+	NS=$h run "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0
 done
 NS=router run "$DNATCTL" router blocks
 
-say "TCP and UDP from both hosts to one server port, at the same time"
+say "TCP and UDP from unmodified applications on both hosts to one server port, at once"
 next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &
 pids+=($!)
 wait_listen ext t 8080
@@ -66,16 +65,18 @@ cl=()
 for h in h1 h2; do
 	(n $h socat -t 5 - TCP:203.0.113.3:8080 <"$TMPDIR/demo.data" | sha256sum | sed "s/ .*/ ($h TCP echo)/; s/^/    /") &
 	cl+=($!)
-	(echo "hello from $h" | n $h socat -t 2 - UDP:203.0.113.3:9090 | sed 's/^/    UDP echo: /') &
+	(echo "hello from $h" | n $h socat -t 2 - UDP:203.0.113.3:9090,sourceport=40000 | sed 's/^/    UDP echo: /') &
 	cl+=($!)
 done
 wait "${cl[@]}" 2>/dev/null || true
 echo "    $(sha256sum <"$TMPDIR/demo.data" | cut -d' ' -f1) (what was sent)"
 sleep 1
+say "Both hosts sent UDP from port 40000: each host translated it to a port of its own"
+for h in h1 h2; do NS=$h run "$DNATCTL" host sptt; done
 
-say "IPsec by SPI: ESP for h1's SPI reaches h1, untouched, through the shared address"
+say "IPsec by SPI: ESP for h1's SPI reaches h1, untouched, inside IP-in-IP from the router"
 spi=$(nrouter "$DNATCTL" --json router blocks | jq -r '[.blocks[] | select(.host == "10.0.0.1" and .kind == "spis")][0].lowest')
-nh1 tcpdump -l -q -n -i dnat0 -c 3 'ip proto 50' 2>/dev/null | sed 's/^/    h1 dnat0: /' &
+nh1 tcpdump -l -q -n -i eth0 -c 3 'ip proto 4' 2>/dev/null | sed 's/^/    h1 eth0: /' &
 pids+=($!)
 sleep 1
 run next python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 3
@@ -86,14 +87,17 @@ run n ext2 python3 -c "
 import socket, random
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(2000):
-    s.sendto(b'x' * 32, ('203.0.113.30', random.randint(30000, 60000)))
+    s.sendto(b'x' * 32, ('203.0.113.30', random.randint(40000, 60000)))
 "
-say "A host tries to send from a port it does not own: dropped and counted"
+say "h2 tunnels a datagram from one of h1's ports: dropped and counted at the router"
 lo1=$(nrouter "$DNATCTL" --json router blocks | jq -r '[.blocks[] | select(.host == "10.0.0.1" and .kind == "ports")][0].lowest')
-NS=h2 run sh -c "echo spoof | socat -t 1 - UDP:203.0.113.3:9090,sourceport=$lo1 || true"
+NS=h2 run python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.7 from-public "$lo1" 203.0.113.3 9090 spoof
 sleep 1
 
 say "Tables and counters"
+NS=h1 run "$DNATCTL" host show
+NS=h1 run "$DNATCTL" host blocks
+NS=h1 run sh -c "$DNATCTL host stats | grep -v ': 0$'"
 NS=router run "$DNATCTL" router hosts
 NS=router run sh -c "$DNATCTL router stats | grep -v ': 0$'"
 NS=router run "$DNATCTL" router show

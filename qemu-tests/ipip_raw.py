@@ -10,7 +10,11 @@ KIND:
   truncated   an inner IPv4 header cut after 12 bytes
   not-ipv4    an inner packet whose version nibble is 6
   udp SRC DPORT PAYLOAD
-              a well-formed inner UDP datagram SRC -> 203.0.113.30:DPORT
+              a well-formed inner UDP datagram SRC:9999 -> 203.0.113.30:DPORT
+  from-public SPORT DST DPORT PAYLOAD
+              a well-formed inner UDP datagram 203.0.113.30:SPORT -> DST:DPORT
+              (what a host tunnels to the router; with somebody else's
+              port, a spoofing attempt)
 """
 import socket
 import struct
@@ -42,6 +46,11 @@ elif kind == "udp":
     src, dport, data = sys.argv[3], int(sys.argv[4]), sys.argv[5].encode()
     udp = struct.pack("!HHHH", 9999, dport, 8 + len(data), 0) + data
     inner = ipv4(src, "203.0.113.30", 17, udp)
+elif kind == "from-public":
+    sport, idst, dport = int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+    data = sys.argv[6].encode()
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    inner = ipv4("203.0.113.30", idst, 17, udp)
 else:
     sys.exit("unknown kind " + kind)
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)

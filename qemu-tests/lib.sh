@@ -142,15 +142,12 @@ wait_listen() {
 	return 1
 }
 
-# dnat_host_module NS: a host with the host module: the shared public
-# address as a local address, external destinations routed via the router
-# from that address with room for the outer header (MTU 1480, as on a
-# tunnel device), and the module configured. Does not wait for the grant.
+# dnat_host_module NS: a host with the host module, set up by
+# scripts/host-up.sh (the shared public address as a local address,
+# external destinations routed via the router from that address with room
+# for the outer header, the module configured, ports granted).
 dnat_host_module() {
-	local ns=$1
-	n "$ns" ip addr add 203.0.113.30/32 dev lo
-	n "$ns" ip route replace default via 10.0.0.7 dev eth0 src 203.0.113.30 mtu 1480
-	n "$ns" "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30 dev eth0
+	n "$1" env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
 }
 
 # wait_ports NS: waits (up to 30 s) until the host module in NS holds a

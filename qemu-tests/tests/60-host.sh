@@ -29,8 +29,8 @@ pcap() { tcpdump -r "$1" -n 2>/dev/null || true; }
 in_block() { [ "$1" -ge "$2" ] && [ "$1" -lt $(($2 + $3)) ]; }
 
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
-dnat_host_module h1
-dnat_host_module h2
+check "h1 set up by scripts/host-up.sh (ports granted)" dnat_host_module h1
+check "h2 set up by scripts/host-up.sh (ports granted)" dnat_host_module h2
 lo1=$(wait_ports h1) || lo1=
 lo2=$(wait_ports h2) || lo2=
 check "h1's module obtained a port block by itself" test -n "$lo1"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sets a host up to use the shared public address through dnat_host, in the
+# current network namespace:
+#
+#   scripts/host-up.sh ROUTER PUBLIC DEV [MTU]
+#
+# 1. PUBLIC becomes a local address (on lo), so that applications can send
+#    from it and the stack accepts what is tunnelled to it;
+# 2. the default route goes via ROUTER out of DEV with PUBLIC as preferred
+#    source and MTU (default 1480: DEV's MTU minus the 20-byte outer
+#    header, as a tunnel device would have), so that unmodified
+#    applications use the public address for the Internet and TCP picks an
+#    MSS that fits the tunnel; LAN prefixes keep their own routes and
+#    source addresses and are never tunnelled;
+# 3. dnat_host is configured (it must be loaded), and the script waits
+#    until the router granted ports (up to 30 s), then prints the blocks.
+#
+# Undo: ip route replace default via ROUTER dev DEV; ip addr del PUBLIC/32
+# dev lo; dnat_host stops tunnelling when unloaded.
+set -euo pipefail
+[ $# -ge 3 ] || { echo "usage: $0 ROUTER PUBLIC DEV [MTU]" >&2; exit 2; }
+router=$1 public=$2 dev=$3
+mtu=${4:-$(($(cat "/sys/class/net/$dev/mtu") - 20))}
+DNATCTL=${DNATCTL:-$(command -v dnatctl || echo "$(dirname "$0")/../userspace-tool/target/release/dnatctl")}
+
+ip addr replace "$public/32" dev lo
+ip route replace default via "$router" dev "$dev" src "$public" mtu "$mtu"
+"$DNATCTL" host set router "$router" public "$public" dev "$dev"
+for _ in $(seq 300); do
+	if "$DNATCTL" --json host blocks | jq -e '[.blocks[] | select(.kind == "ports")] | length > 0' >/dev/null; then
+		"$DNATCTL" host blocks
+		exit 0
+	fi
+	sleep 0.1
+done
+echo "$0: no ports granted by $router within 30 s (see: dnatctl host stats)" >&2
+exit 1
