@@ -211,3 +211,17 @@ expect_eq "native mode: TCP from h2 works" "$(echo native | nh2 timeout 20 socat
 expect_eq "native mode: nothing was translated" "$(hstat h2 out_translated)" "$t0"
 nh2 "$DNATCTL" host set mode translate
 expect_eq "translate mode: h2's ephemeral range is restored" "$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "$orig"
+
+# Unloading the host module under a native-mode host: the blocks go back
+# to the router (invalidate-all from each host) and the ephemeral port
+# range is restored.
+nh2 "$DNATCTL" host set mode native
+check "h2 in native mode before the unload" test "$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" != "$orig"
+rmmod dnat_host
+for i in $(seq 50); do
+	[ "$(nrouter "$DNATCTL" --json router blocks | jq '.blocks | length')" = 0 ] && break
+	sleep 0.1
+done
+expect_eq "unloading dnat_host gave every block back to the router" "$(nrouter "$DNATCTL" --json router blocks | jq '.blocks | length')" 0
+expect_eq "unloading dnat_host restored h2's ephemeral range" "$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "$orig"
+check "dnat_host loads again" insmod "$TOP/rust/dnat_host.ko"

@@ -105,6 +105,30 @@ impl PapClient {
         self.sync_blocks(st, net);
     }
 
+    /// Gives everything back to the router (one invalidate-all) and stops:
+    /// the namespace or the module is going away.
+    pub fn shutdown(&self, st: &HostNet, net: &Net) {
+        let out = {
+            let mut g = self.inner.lock();
+            let Some(c) = g.client.as_mut() else {
+                return;
+            };
+            c.release_all();
+            // The notice goes out at once; nobody waits for its ack.
+            let out = match c.poll(crate::datapath::now(), 0) {
+                Some(Action::Send(out)) => Some(out),
+                _ => None,
+            };
+            g.client = None;
+            out
+        };
+        if let Some(out) = out {
+            if st.active.load(Relaxed) != 0 {
+                self.send(st, net, out.bytes());
+            }
+        }
+    }
+
     /// The router epoch last seen, 0 if none.
     pub fn epoch(&self) -> u32 {
         self.inner.lock().client.as_ref().map_or(0, |c| c.epoch())

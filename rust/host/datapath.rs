@@ -148,6 +148,14 @@ pub fn now() -> u32 {
 /// An outbound packet `h` from the public address, in `POST_ROUTING`.
 pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -> Verdict {
     let lan_addr = Ipv4Addr::from(st.lan_addr.load(Relaxed));
+    let router = Ipv4Addr::from(st.router.load(Relaxed));
+    let lan = st.lan_ifindex.load(Relaxed);
+    if st.active.load(Relaxed) == 0 || lan_addr.is_unspecified() || router.is_unspecified() {
+        // Without the LAN prefix nothing tells LAN from Internet: the
+        // public address is not used until the host is set up.
+        st.data.bump(HostStat::OutNotReady);
+        return Verdict::Drop;
+    }
     let mask = Ipv4Addr::from(st.lan_mask.load(Relaxed));
     if !is_unicast(h.dst) || ipv4::in_prefix(h.dst, lan_addr, mask) {
         st.data.bump(HostStat::OutLan);
@@ -156,12 +164,6 @@ pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -
     if skb.xfrm_pending() {
         // XFRM transforms it first; the ESP/AH result comes back here.
         return Verdict::Accept;
-    }
-    let router = Ipv4Addr::from(st.router.load(Relaxed));
-    let lan = st.lan_ifindex.load(Relaxed);
-    if st.active.load(Relaxed) == 0 || lan_addr.is_unspecified() || router.is_unspecified() {
-        st.data.bump(HostStat::OutNotReady);
-        return Verdict::Drop;
     }
     match h.protocol {
         proto::TCP | proto::UDP => {

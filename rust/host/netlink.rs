@@ -275,7 +275,10 @@ impl DoIt for RequestBlock {
             if *e == ENOTCONN {
                 req.set_error(c"the host is not configured yet", None);
             } else if *e == EBUSY {
-                req.set_error(c"another request is outstanding; try again", None);
+                req.set_error(
+                    c"another request is outstanding or the most blocks are held",
+                    None,
+                );
             }
         })
     }

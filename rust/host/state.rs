@@ -135,8 +135,11 @@ impl PernetData for HostNet {
         Some(TICK_MS)
     }
 
-    /// Puts the ephemeral port range back.
+    /// Gives the blocks back to the router and puts the ephemeral port
+    /// range back.
     fn stop(&self, net: &Net) {
+        self.pap.shutdown(self, net);
+        self.active.store(0, Relaxed);
         let mut r = self.range.lock();
         r.stopped = true;
         if let Some(old) = r.saved.take() {
