@@ -19,10 +19,14 @@ set -euo pipefail
 DNAT_RESULTS=${DNAT_RESULTS:-/dev/null}
 SCENARIO=bench
 . "$(dirname "$0")/lib.sh"
+# Parts to run (default both; `qemu-tests/run.sh --bench host` for one).
+PARTS=" ${*:-router host} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 RUNS=${DNAT_BENCH_RUNS:-5}
 COUNT=${DNAT_BENCH_COUNT:-150000}
 trap cleanup_netns EXIT
 
+router_bench() {
 for ns in gen router sink; do
 	ip netns add $ns
 	n $ns ip link set lo up
@@ -111,7 +115,6 @@ run() { # CONFIG -> packets per second at the sink
 
 rmmod dnat_router 2>/dev/null || true
 modprobe -a nf_conntrack nf_nat nft_nat nf_defrag_ipv4 ipip pktgen
-declare -A res
 echo "bench: $RUNS runs of $COUNT 64-byte UDP packets per configuration, random source ports, interleaved"
 for i in $(seq "$RUNS"); do
 	for c in forwarding router conntrack; do
@@ -120,14 +123,14 @@ for i in $(seq "$RUNS"); do
 		printf '  run %d %-10s %8d pps\n' "$i" "$c" "$r"
 	done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.1f%%", (a[NR]-a[1])*100/a[int((NR+1)/2)]}'; }
 for c in forwarding router conntrack; do
 	printf '%-10s median %8d pps  spread %s\n' "$c" "$(median <<<"${res[$c]}")" "$(spread <<<"${res[$c]}")"
 done
 insmod "$TOP/rust/dnat_router.ko"
 echo "table memory: $(n router "$DNATCTL" --json router stats | jq -r '.stats.table_bytes') bytes (256 hosts)"
 rmmod dnat_router
+}
+
 # --- Host benchmark ---------------------------------------------------------
 #
 #   h 10.0.0.1 --- lan0 [router] wan0 --- ext 203.0.113.3 (iperf3 server)
@@ -141,6 +144,8 @@ rmmod dnat_router
 #           replies classified by port and tunnelled back)
 # TCP: iperf3 throughput (h -> ext). UDP: iperf3 64-byte datagrams at full
 # speed, datagrams received by the server per second.
+host_bench() {
+modprobe -a nf_defrag_ipv4
 cleanup_netns
 for ns in h router ext; do
 	ip netns add $ns
@@ -206,7 +211,18 @@ dt=$(median <<<"${res[direct-tcp]}"); ht=$(median <<<"${res[dnat-tcp]}")
 du=$(median <<<"${res[direct-udp]}"); hu=$(median <<<"${res[dnat-udp]}")
 awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { printf "host: tcp %.2f x direct, udp %.2f x direct\n", a / b, c / d }'
 hvd=$(awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
+}
 
+declare -A res
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.1f%%", (a[NR]-a[1])*100/a[int((NR+1)/2)]}'; }
+part router && router_bench
+part host && host_bench
 echo "(QEMU/TCG: only the ratios are meaningful; host_vs_direct is the lower of the TCP and UDP ratios)"
-f=$(median <<<"${res[forwarding]}"); r=$(median <<<"${res[router]}"); ct=$(median <<<"${res[conntrack]}")
-awk -v f="$f" -v r="$r" -v c="$ct" -v h="$hvd" 'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f host_vs_direct=%s\n", r / f, r / c, h }'
+line=
+if part router; then
+	f=$(median <<<"${res[forwarding]}"); r=$(median <<<"${res[router]}"); ct=$(median <<<"${res[conntrack]}")
+	line=$(awk -v f="$f" -v r="$r" -v c="$ct" 'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f", r / f, r / c }')
+fi
+part host && line="${line:+$line }host_vs_direct=$hvd"
+echo "$line"

@@ -26,7 +26,7 @@ if [ "$mode" = demo ]; then
 	exec bash "$TOP/qemu-tests/demo.sh"
 fi
 if [ "$mode" = bench ]; then
-	exec bash "$TOP/qemu-tests/bench.sh"
+	exec bash "$TOP/qemu-tests/bench.sh" "$@"
 fi
 
 # The guest must have no way out: only the loopback device exists.

@@ -120,4 +120,47 @@ mod tests {
         );
         assert_eq!(same.map_err(|e| e.errno), Err(EINVAL));
     }
+
+    #[test]
+    fn sptt_in_kernel_memory() {
+        use super::config::HostTimeouts;
+        use super::pap::PortBlock;
+        use super::sptt_glue::SpttTables;
+        use kernel::prelude::*;
+
+        let Ok(t) = KBox::pin_init(SpttTables::new(), GFP_KERNEL) else {
+            // No memory for the test: nothing to check.
+            return;
+        };
+        // No pool: nothing can be translated.
+        assert_eq!(t.out(6, 40000, 100), None);
+        t.set_blocks(&[PortBlock {
+            lowest: 20000,
+            count: 4,
+        }]);
+        // A port of the pool maps to itself; others to a free pool port.
+        assert_eq!(t.out(17, 20001, 100), Some((20001, true)));
+        assert_eq!(t.out(17, 20001, 101), Some((20001, false)));
+        let (u, created) = t.out(17, 40000, 100).unwrap_or((0, false));
+        assert!(created && (20000..20004).contains(&u) && u != 20001);
+        assert_eq!(t.back(17, u, 102), Some(40000));
+        assert_eq!(t.back(6, u, 102), None);
+        assert_eq!(t.in_use(), 2);
+        assert_eq!(t.used_in(20000, 4), 2);
+        // UDP idle timeout: gone after it, and the port is free again.
+        let short = HostTimeouts { tcp: 60, udp: 5 };
+        t.expire(104, &short);
+        assert_eq!(t.in_use(), 2);
+        t.expire(200, &short);
+        assert_eq!(t.in_use(), 0);
+        assert_eq!(t.back(17, u, 200), None);
+        // Pool exhausted: the fifth flow gets nothing.
+        for p in 0..4u16 {
+            assert!(t.out(6, 41000 + p, 300).is_some());
+        }
+        assert_eq!(t.out(6, 41004, 300), None);
+        assert!(t.low());
+        t.clear();
+        assert_eq!(t.in_use(), 0);
+    }
 }

@@ -29,11 +29,12 @@ pub struct SkBuff<'a> {
 const IPV4_HLEN: usize = 20;
 
 /// Headroom kept for the link-layer header in front of an outer header:
-/// an Ethernet header rounded up (`LL_RESERVED_SPACE` of an Ethernet
-/// device). Asking for more than the packet has makes `skb_cow_head` copy
+/// an Ethernet header rounded up (`HH_DATA_MOD`, as `LL_RESERVED_SPACE`
+/// does). Asking for more than the packet has makes `skb_cow_head` copy
 /// the packet, so this stays small: a device that needs more headroom gets
-/// it from the output path.
-const LL_HEADROOM: usize = 32;
+/// it from the output path. (The host module also raises its LAN device's
+/// `needed_headroom`, so that the stack leaves room for the outer header.)
+const LL_HEADROOM: usize = 16;
 
 impl SkBuff<'_> {
     /// Takes the packet a hook was called with.
@@ -153,6 +154,69 @@ impl SkBuff<'_> {
             bindings::ip_local_out(net.as_ptr(), core::ptr::null_mut(), skb);
         }
         Verdict::Stolen
+    }
+
+    /// Prepends an IPv4 header `src` -> `dst`, protocol 4, DF clear, a
+    /// fresh IP ID, TTL `ttl`, in place, for a packet in `POST_ROUTING`:
+    /// the packet takes the route to `dst` out of `oif` and goes on through
+    /// the rest of the output path (fragmentation, neighbour, device) when
+    /// the hook accepts it. Unlike [`SkBuff::ipip_encap_send`] the outer
+    /// packet does not go through the output hooks a second time. On error
+    /// the packet is unchanged.
+    pub fn ipip_encap_in_place(
+        &mut self,
+        net: &Net,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        oif: u32,
+        ttl: u8,
+    ) -> Result {
+        let skb = self.raw();
+        let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
+        let mut fl4: bindings::flowi4 = pin_init::zeroed();
+        fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
+        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
+        fl4.__fl_common.flowic_proto = bindings::IPPROTO_IPIP as u8;
+        fl4.saddr = u32::from_ne_bytes(src.octets());
+        fl4.daddr = u32::from_ne_bytes(dst.octets());
+        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
+        // route with a reference, or an ERR_PTR.
+        let rt = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })?;
+        // SAFETY: the skb is ours (type invariant); `skb_cow_head` makes
+        // room for the outer and link-layer headers and unshares them,
+        // `iptunnel_handle_offloads` marks GSO packets IPXIP4 and records
+        // the inner headers. Neither changes the packet's data.
+        let prepared = unsafe {
+            bindings::skb_cow_head(skb, (IPV4_HLEN + LL_HEADROOM) as c_uint) == 0
+                && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
+        };
+        if !prepared {
+            // SAFETY: `rt` holds a reference we own.
+            unsafe { bindings::ip_rt_put(rt) };
+            return Err(ENOMEM);
+        }
+        // `skb_push` has the headroom `skb_cow_head` made; the outer header
+        // gets its ID and checksum as `ip_local_out` would give them; the
+        // control block (IPCB) of the inner packet's output is cleared as
+        // `iptunnel_xmit` does; the route is swapped for the one to `dst`,
+        // whose reference `skb_dst_set` takes over.
+        // SAFETY: the skb is ours; `p` points to `IPV4_HLEN` writable bytes
+        // at the new data start; `cb` is at least an `inet_skb_parm` long.
+        unsafe {
+            let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
+            core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
+            bindings::skb_reset_network_header(skb);
+            bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
+            bindings::ip_send_check(p.cast());
+            core::ptr::write_bytes(
+                (*skb).cb.as_mut_ptr().cast::<u8>(),
+                0,
+                core::mem::size_of::<bindings::inet_skb_parm>(),
+            );
+            bindings::skb_dst_drop(skb);
+            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
+        }
+        Ok(())
     }
 
     /// Removes the outer IPv4 header (`outer_len` bytes) of a tunnelled
@@ -289,9 +353,10 @@ impl SkBuff<'_> {
 }
 
 /// The outer header: DF clear, ID 0 (set by the caller), checksum left for
-/// `ip_local_out`.
+/// `ip_local_out` or the caller. `None` if the outer packet would exceed
+/// the 65,535 bytes an IPv4 length can say.
 fn outer_header(src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, inner_len: u32) -> Option<[u8; IPV4_HLEN]> {
-    let total = u16::try_from(usize::try_from(inner_len).ok()? + IPV4_HLEN).unwrap_or(0);
+    let total = u16::try_from(usize::try_from(inner_len).ok()? + IPV4_HLEN).ok()?;
     let mut h = [0u8; IPV4_HLEN];
     h[0] = 0x45;
     h[2..4].copy_from_slice(&total.to_be_bytes());

@@ -25,6 +25,7 @@ use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
 use crate::pap::{self, Direction, PortBlock, SpiBlock};
 use crate::pap_client::{Action, Client, Config, Event, Stat, MAX_BLOCKS};
+use crate::sptt_glue::LOW_WATER;
 use crate::state::HostNet;
 use crate::uapi::block_kind;
 
@@ -53,7 +54,19 @@ const RX_NAMES: [&str; 4] = ["rx", "rx_malformed", "rx_foreign", "send_failed"];
 struct Inner {
     client: Option<Client>,
     port_block: u8,
+    /// Held port blocks no translation used at the last tick, and since
+    /// when (the client's clock).
+    unused: [(PortBlock, u32); MAX_BLOCKS],
 }
+
+/// A port block unused for this long (seconds) is given back, if the
+/// other blocks keep enough free ports.
+const RELEASE_IDLE: u32 = 120;
+
+const NO_BLOCK: PortBlock = PortBlock {
+    lowest: 0,
+    count: 0,
+};
 
 /// The PAP client of one namespace.
 #[pin_data]
@@ -70,6 +83,7 @@ impl PapClient {
             inner <- new_spinlock_irq!(Inner {
                 client: None,
                 port_block: HOST_PORT_BLOCK_DEFAULT,
+                unused: [(NO_BLOCK, 0); MAX_BLOCKS],
             }),
             rx: [const { Atomic::new(0) }; 4],
         })
@@ -153,8 +167,66 @@ impl PapClient {
         st.apply_port_range(net, held.iter().max_by_key(|b| b.count).copied());
     }
 
+    /// Gives back one port block that no translation has used for
+    /// [`RELEASE_IDLE`] seconds, when the other blocks keep at least twice
+    /// the low-water mark free (so that the client does not ask again at
+    /// once): the host returns what it no longer needs.
+    fn release_unneeded(&self, st: &HostNet, net: &Net, now: u32) {
+        let mut blocks = [NO_BLOCK; MAX_BLOCKS];
+        let mut n = 0;
+        if let Some(c) = self.inner.lock().client.as_ref() {
+            for (slot, h) in blocks.iter_mut().zip(c.port_blocks()) {
+                *slot = h.block;
+                n += 1;
+            }
+        }
+        let held = blocks.get(..n).unwrap_or(&[]);
+        let total: u32 = held.iter().map(|b| u32::from(b.count)).sum();
+        let free = total.saturating_sub(st.sptt.in_use());
+        // Which blocks are unused now (the SPTT lock, not ours, is taken).
+        let mut unused = [false; MAX_BLOCKS];
+        for (u, b) in unused.iter_mut().zip(held) {
+            *u = st.sptt.used_in(u32::from(b.lowest), u32::from(b.count)) == 0;
+        }
+        let mut victim = None;
+        {
+            let mut g = self.inner.lock();
+            let mut next = [(NO_BLOCK, 0); MAX_BLOCKS];
+            for ((slot, b), &u) in next.iter_mut().zip(held).zip(unused.iter()) {
+                if !u {
+                    continue;
+                }
+                let since = g
+                    .unused
+                    .iter()
+                    .find(|(ub, _)| ub == b)
+                    .map_or(now, |&(_, t)| t);
+                *slot = (*b, since);
+                let spare = free.saturating_sub(u32::from(b.count));
+                if victim.is_none()
+                    && held.len() > 1
+                    && now.saturating_sub(since) >= RELEASE_IDLE
+                    && spare >= 2 * LOW_WATER
+                {
+                    victim = Some(*b);
+                }
+            }
+            g.unused = next;
+            if let Some(b) = victim {
+                let released = g.client.as_mut().is_some_and(|c| c.release_ports(b));
+                if !released {
+                    victim = None;
+                }
+            }
+        }
+        if victim.is_some() {
+            self.sync_blocks(st, net);
+        }
+    }
+
     /// Polls the client and sends what it asks for (the periodic work).
     pub fn run(&self, st: &HostNet, net: &Net, now: u32) {
+        self.release_unneeded(st, net, now);
         let in_use = st.sptt.in_use();
         for _ in 0..MAX_SENDS {
             let action = match self.inner.lock().client.as_mut() {

@@ -180,13 +180,17 @@ pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -
             return Verdict::Drop;
         }
     }
-    let v = skb.ipip_encap_send(hs.net(), lan_addr, router, lan, OUTER_TTL);
-    st.data.bump(if v == Verdict::Stolen {
-        HostStat::OutTunnelled
-    } else {
-        HostStat::OutFailed
-    });
-    v
+    // In place: the packet goes on through the rest of this output path
+    // (once, as it would have without the module), to the router.
+    if skb
+        .ipip_encap_in_place(hs.net(), lan_addr, router, lan, OUTER_TTL)
+        .is_err()
+    {
+        st.data.bump(HostStat::OutFailed);
+        return Verdict::Drop;
+    }
+    st.data.bump(HostStat::OutTunnelled);
+    Verdict::Accept
 }
 
 fn translate_out(
