@@ -23,5 +23,6 @@ pub mod ipv4;
 pub mod pap;
 pub mod pap_client;
 pub mod pap_server;
+pub mod sa_table;
 pub mod sptt;
 pub mod uapi;

@@ -4,20 +4,56 @@
 //! does to the allocation tables, and the reply it gets.
 //!
 //! The kernel module parses the packet, checks where it came from, takes
-//! the table lock and calls [`serve`]; it sends the reply [`serve`] returns
-//! and counts the [`Stat`]. Everything here is independent of the kernel.
+//! the table lock and calls [`serve_with_sa`] (or [`serve`], the same
+//! without an SA table); it sends the reply returned and counts the
+//! [`Stat`]. Everything here is independent of the kernel.
 //!
 //! Replies echo the request's transaction id and carry the router epoch
 //! and the granted lease in the extension trailer; a request without the
-//! trailer (a base-protocol host) gets a base reply. Messages of the
-//! IPsec/DoS work item (SA validate/invalidate, blacklist) are not served
-//! yet: they are counted as `unsupported` and, when they carry a trailer,
-//! refused with an acknowledgement (reason `unspecified`).
+//! trailer (a base-protocol host) gets a base reply, and a base notice no
+//! reply at all.
+//!
+//! # SA validation and blacklists (34/x, 35/x)
+//!
+//! [`serve_with_sa`] applies them to the established-SA table and the
+//! blacklists (`sa_table.rs`) and, with the trailer, acknowledges them:
+//! 36/1 when applied, 36/2 with a [`Reason`] when refused; [`serve`]
+//! counts them as `unsupported` and refuses them (`unspecified`).
+//!
+//! - The sending host must have a slot (else `not_owned`) and not be
+//!   revoked (`revoked`).
+//! - 34/0 validate, 35/0 invalidate: the SPI must lie in an active SPI
+//!   block of the host (`not_owned`); the address must be external: unicast
+//!   (the codec checks that) and outside the LAN prefix (`unspecified`).
+//!   Invalidating an SA that does not exist is "done".
+//! - 34/1 blacklist add: the host must hold an active block (ports or
+//!   SPIs; `not_owned`), an SPI it names must be the host's (`not_owned`),
+//!   an address external (`unspecified`). 35/1 removes exactly that entry;
+//!   removing an absent one is "done".
+//! - A full table is `no_space`, a host at its limit of SAs or blacklist
+//!   entries `over_quota`.
+//!
+//! # What goes with released blocks
+//!
+//! The SA table may only hold what the allocation table backs: an SA entry
+//! (and a blacklist entry naming an SPI) only while the SPI is in an active
+//! block of its host, a blacklist only while its host holds a block. This
+//! also guarantees that nothing of a host is left when its slot is reused.
+//! The rule is kept where blocks are retired:
+//!
+//! - inside [`serve_with_sa`], for what hosts release (32/2, 32/3, 33/2,
+//!   33/3, 36/0; the SA bit of 36/0 clears the host's SAs and blacklist);
+//! - by the caller, for everything the allocation table retires outside
+//!   [`serve_with_sa`] (lease expiry, revocation, reset, a pool change, an
+//!   administrator's invalidation): pass [`forget_block`] in the
+//!   `on_retire` callback, then call [`forget_idle`] under the same lock.
+//!   A reset may call `SaTable::clear` instead.
 
 use core::net::Ipv4Addr;
 
-use super::alloc_table::{AllocError, AllocTable, Kind};
+use super::alloc_table::{AllocError, AllocTable, BlockInfo, HostInfo, Kind, Slot};
 use super::pap::{scope, Acked, Message, PortBlock, PortClass, Reason, SpiBlock, Trailer, MAX_LEN};
+use super::sa_table::{Lan, SaError, SaTable};
 
 /// What the server counts, one counter each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,11 +91,23 @@ pub enum Stat {
     /// A retransmitted message (same transaction id as the host's last)
     /// answered with the cached reply, nothing done again.
     Retransmitted,
+    /// An SA was validated (34/0 applied).
+    SaValidated,
+    /// An SA was invalidated (35/0 applied, or nothing to remove).
+    SaInvalidated,
+    /// An SA validation or invalidation was refused.
+    SaRefused,
+    /// A blacklist entry was added (34/1 applied).
+    BlacklistAdded,
+    /// A blacklist entry was removed (35/1 applied, or nothing to remove).
+    BlacklistRemoved,
+    /// A blacklist addition or removal was refused.
+    BlacklistRefused,
 }
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 21;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -78,6 +126,12 @@ impl Stat {
         Stat::NotConfigured,
         Stat::InvalidateAllSent,
         Stat::Retransmitted,
+        Stat::SaValidated,
+        Stat::SaInvalidated,
+        Stat::SaRefused,
+        Stat::BlacklistAdded,
+        Stat::BlacklistRemoved,
+        Stat::BlacklistRefused,
     ];
 
     /// The counter's slot.
@@ -103,6 +157,12 @@ impl Stat {
             Stat::NotConfigured => "dropped_not_configured",
             Stat::InvalidateAllSent => "invalidate_all_sent",
             Stat::Retransmitted => "retransmitted",
+            Stat::SaValidated => "sa_validated",
+            Stat::SaInvalidated => "sa_invalidated",
+            Stat::SaRefused => "sa_refused",
+            Stat::BlacklistAdded => "blacklist_added",
+            Stat::BlacklistRemoved => "blacklist_removed",
+            Stat::BlacklistRefused => "blacklist_refused",
         }
     }
 }
@@ -167,6 +227,88 @@ pub fn reason(e: AllocError) -> Reason {
     }
 }
 
+/// The PAP refusal reason for an SA-table error.
+pub fn sa_reason(e: SaError) -> Reason {
+    match e {
+        SaError::TableFull => Reason::NoSpace,
+        SaError::HostLimit => Reason::OverQuota,
+        SaError::NotOwned => Reason::NotOwned,
+        _ => Reason::Unspecified,
+    }
+}
+
+/// Whether the host in `slot` holds `spi` in an active block now (the
+/// writer-side truth; the published SPI index lags by a grace period).
+/// O(blocks per host).
+pub fn owns_spi(t: &AllocTable<'_>, slot: Slot, spi: u32) -> bool {
+    t.host_blocks(slot)
+        .any(|(_, b)| b.kind == Kind::Spi && !b.retiring && b.lowest <= spi && spi <= b.last())
+}
+
+/// Removes what the SA table holds for the SPIs of the retired block `b`
+/// (its host's SAs and blacklist entries naming them; nothing for ports).
+/// Pass it as (part of) the `on_retire` callback of every allocation-table
+/// call that retires blocks outside [`serve_with_sa`]; returns how many
+/// entries went.
+pub fn forget_block(sa: &mut SaTable<'_>, b: &BlockInfo) -> usize {
+    match b.kind {
+        Kind::Spi => sa.remove_spis(b.slot, b.lowest, b.count),
+        Kind::Port => 0,
+    }
+}
+
+/// Whether the host in `slot` may keep SA-table state: it has the slot,
+/// is not revoked and holds an active block.
+fn backed(h: Option<HostInfo>) -> bool {
+    h.is_some_and(|h| !h.revoked && h.port_blocks + h.spi_blocks > 0)
+}
+
+fn forget_if_idle(sa: &mut SaTable<'_>, t: &AllocTable<'_>, slot: Slot) -> usize {
+    if sa.host_counts(slot) == (0, 0) || backed(t.host_info(slot)) {
+        return 0;
+    }
+    sa.remove_host(slot)
+}
+
+/// Removes the SAs and blacklist of every host that has no slot any more,
+/// is revoked or holds no active block. Call it, under the tables' lock,
+/// after allocation-table calls that retire blocks outside
+/// [`serve_with_sa`] (after [`forget_block`] ran for each block).
+/// O(host slots) for hosts without SA state, O(blocks per host) for the
+/// others, plus a scan of the SA buckets for each host that loses SAs.
+pub fn forget_idle(sa: &mut SaTable<'_>, t: &AllocTable<'_>) -> usize {
+    let mut n = 0;
+    for s in 1..=sa.hosts() {
+        if let Ok(slot) = Slot::try_from(s) {
+            n += forget_if_idle(sa, t, slot);
+        }
+    }
+    n
+}
+
+/// The host's slot if it may change its SA state: known, not revoked.
+fn sa_host(t: &AllocTable<'_>, host: Ipv4Addr) -> Result<HostInfo, Reason> {
+    let h = t.host(host).ok_or(Reason::NotOwned)?;
+    if h.revoked {
+        return Err(Reason::Revoked);
+    }
+    Ok(h)
+}
+
+/// Applied or "nothing to do" (an absent entry) is done; anything else is
+/// refused.
+fn done_if_absent(r: Result<(), SaError>) -> Result<(), Reason> {
+    match r {
+        Ok(()) | Err(SaError::NotFound) => Ok(()),
+        Err(e) => Err(sa_reason(e)),
+    }
+}
+
+fn counted(r: Result<(), Reason>, ok: Stat, refused: Stat) -> (Result<(), Reason>, Stat) {
+    let stat = if r.is_ok() { ok } else { refused };
+    (r, stat)
+}
+
 fn reply_ext(req: Option<Trailer>, epoch: u32, lease: u32) -> Option<Trailer> {
     req.map(|t| Trailer {
         xid: t.xid,
@@ -199,6 +341,86 @@ fn ack(
     Some(Message::Ack { acked, result, ext })
 }
 
+fn sa_of<'x, 'a>(sa: &'x mut Option<(&mut SaTable<'a>, Lan)>) -> Option<&'x mut SaTable<'a>> {
+    sa.as_mut().map(|(s, _)| &mut **s)
+}
+
+/// After a host released block `r`: the SA table forgets the block's SPIs,
+/// and the host's blacklist if it holds no block any more.
+fn retired(
+    sa: Option<&mut SaTable<'_>>,
+    t: &AllocTable<'_>,
+    r: Result<BlockInfo, AllocError>,
+) -> Result<(), AllocError> {
+    let b = r?;
+    if let Some(sa) = sa {
+        forget_block(sa, &b);
+        forget_if_idle(sa, t, b.slot);
+    }
+    Ok(())
+}
+
+/// The notice a 34/x or 35/x message is acknowledged as.
+fn acked_of(msg: &Message) -> Acked {
+    match msg {
+        Message::SaInvalidate { .. } => Acked::SaInvalidate,
+        Message::BlacklistAdd { .. } => Acked::BlacklistAdd,
+        Message::BlacklistRemove { .. } => Acked::BlacklistRemove,
+        _ => Acked::SaValidate,
+    }
+}
+
+/// Applies a 34/x or 35/x message from `host` to the SA table.
+fn sa_notice(
+    t: &AllocTable<'_>,
+    sa: &mut SaTable<'_>,
+    lan: Lan,
+    host: Ipv4Addr,
+    msg: &Message,
+) -> (Acked, Result<(), Reason>, Stat) {
+    let owns = |s: Slot, v: u32| owns_spi(t, s, v);
+    let h = sa_host(t, host);
+    match *msg {
+        Message::SaValidate { addr, spi, .. } => {
+            let r = h.and_then(|h| {
+                sa.validate(h.slot, addr, spi, Some(lan), owns)
+                    .map(|_| ())
+                    .map_err(sa_reason)
+            });
+            let (r, stat) = counted(r, Stat::SaValidated, Stat::SaRefused);
+            (Acked::SaValidate, r, stat)
+        }
+        Message::SaInvalidate { addr, spi, .. } => {
+            let r = h.and_then(|h| {
+                if !owns(h.slot, spi) {
+                    return Err(Reason::NotOwned);
+                }
+                done_if_absent(sa.invalidate(h.slot, addr, spi))
+            });
+            let (r, stat) = counted(r, Stat::SaInvalidated, Stat::SaRefused);
+            (Acked::SaInvalidate, r, stat)
+        }
+        Message::BlacklistAdd { addr, spi, .. } => {
+            let r = h.and_then(|h| {
+                if !backed(Some(h)) {
+                    return Err(Reason::NotOwned);
+                }
+                sa.blacklist_add(h.slot, addr, spi, Some(lan), owns)
+                    .map(|_| ())
+                    .map_err(sa_reason)
+            });
+            let (r, stat) = counted(r, Stat::BlacklistAdded, Stat::BlacklistRefused);
+            (Acked::BlacklistAdd, r, stat)
+        }
+        Message::BlacklistRemove { addr, spi, .. } => {
+            let r = h.and_then(|h| done_if_absent(sa.blacklist_remove(h.slot, addr, spi)));
+            let (r, stat) = counted(r, Stat::BlacklistRemoved, Stat::BlacklistRefused);
+            (Acked::BlacklistRemove, r, stat)
+        }
+        _ => (acked_of(msg), Err(Reason::Unspecified), Stat::Unsupported),
+    }
+}
+
 fn released(r: Result<(), AllocError>) -> (Result<(), Reason>, Stat) {
     match r {
         Ok(()) => (Ok(()), Stat::Released),
@@ -207,10 +429,40 @@ fn released(r: Result<(), AllocError>) -> (Result<(), Reason>, Stat) {
 }
 
 /// Serves `msg`, decoded from a packet that `host` sent to the router, at
-/// time `now` (seconds, the table's clock), in router epoch `epoch`.
-/// Returns the reply to send back (if any) and what to count.
+/// time `now` (seconds, the table's clock), in router epoch `epoch`, on
+/// the allocation table `t` and the SA table `sa` (both under the caller's
+/// lock); `lan` is the router's LAN prefix (SA peers and blacklisted
+/// sources must lie outside it). Returns the reply to send back (if any)
+/// and what to count.
+pub fn serve_with_sa(
+    t: &mut AllocTable<'_>,
+    sa: &mut SaTable<'_>,
+    lan: Lan,
+    host: Ipv4Addr,
+    msg: &Message,
+    now: u64,
+    epoch: u32,
+) -> (Option<Message>, Stat) {
+    serve_on(t, Some((sa, lan)), host, msg, now, epoch)
+}
+
+/// [`serve_with_sa`] for a router without an SA table: SA validations and
+/// blacklist changes (34/x, 35/x) are counted as `unsupported` and, with
+/// the trailer, refused (reason `unspecified`); everything else is served
+/// alike.
 pub fn serve(
     t: &mut AllocTable<'_>,
+    host: Ipv4Addr,
+    msg: &Message,
+    now: u64,
+    epoch: u32,
+) -> (Option<Message>, Stat) {
+    serve_on(t, None, host, msg, now, epoch)
+}
+
+fn serve_on(
+    t: &mut AllocTable<'_>,
+    mut sa: Option<(&mut SaTable<'_>, Lan)>,
     host: Ipv4Addr,
     msg: &Message,
     now: u64,
@@ -305,7 +557,8 @@ pub fn serve(
             )
         }
         Message::PortInvalidate { port, ext, .. } => {
-            let (result, stat) = released(t.invalidate_port(Some(host), port).map(|_| ()));
+            let r = t.invalidate_port(Some(host), port);
+            let (result, stat) = released(retired(sa_of(&mut sa), t, r));
             (ack(Acked::PortInvalidate, ext, epoch, result), stat)
         }
         Message::PortBlockInvalidate { block, ext, .. } => {
@@ -315,11 +568,12 @@ pub fn serve(
                 u32::from(block.lowest),
                 Some(u32::from(block.count)),
             );
-            let (result, stat) = released(r.map(|_| ()));
+            let (result, stat) = released(retired(sa_of(&mut sa), t, r));
             (ack(Acked::PortBlockInvalidate, ext, epoch, result), stat)
         }
         Message::SpiInvalidate { spi, ext, .. } => {
-            let (result, stat) = released(t.invalidate_spi(Some(host), spi).map(|_| ()));
+            let r = t.invalidate_spi(Some(host), spi);
+            let (result, stat) = released(retired(sa_of(&mut sa), t, r));
             (ack(Acked::SpiInvalidate, ext, epoch, result), stat)
         }
         Message::SpiBlockInvalidate { block, ext, .. } => {
@@ -329,7 +583,7 @@ pub fn serve(
                 block.lowest,
                 Some(u32::from(block.count)),
             );
-            let (result, stat) = released(r.map(|_| ()));
+            let (result, stat) = released(retired(sa_of(&mut sa), t, r));
             (ack(Acked::SpiBlockInvalidate, ext, epoch, result), stat)
         }
         Message::InvalidateAll { scope: s, ext, .. } => {
@@ -340,28 +594,34 @@ pub fn serve(
                 (false, false) => None,
             };
             let r = match kinds {
-                Some(k) => t.invalidate_host(host, k, |_| {}).map(|_| ()),
+                Some(k) => t
+                    .invalidate_host(host, k, |b| {
+                        if let Some(sa) = sa_of(&mut sa) {
+                            forget_block(sa, b);
+                        }
+                    })
+                    .map(|_| ()),
                 None => Ok(()),
             };
+            if let (Some(slot), Some(sa)) = (t.find_host(host), sa_of(&mut sa)) {
+                if s & scope::SA != 0 {
+                    sa.remove_host(slot);
+                }
+                forget_if_idle(sa, t, slot);
+            }
             let (result, stat) = released(r);
             (ack(Acked::InvalidateAll, ext, epoch, result), stat)
         }
-        Message::SaValidate { ext, .. } => (
-            ack(Acked::SaValidate, ext, epoch, Err(Reason::Unspecified)),
-            Stat::Unsupported,
-        ),
-        Message::SaInvalidate { ext, .. } => (
-            ack(Acked::SaInvalidate, ext, epoch, Err(Reason::Unspecified)),
-            Stat::Unsupported,
-        ),
-        Message::BlacklistAdd { ext, .. } => (
-            ack(Acked::BlacklistAdd, ext, epoch, Err(Reason::Unspecified)),
-            Stat::Unsupported,
-        ),
-        Message::BlacklistRemove { ext, .. } => (
-            ack(Acked::BlacklistRemove, ext, epoch, Err(Reason::Unspecified)),
-            Stat::Unsupported,
-        ),
+        Message::SaValidate { ext, .. }
+        | Message::SaInvalidate { ext, .. }
+        | Message::BlacklistAdd { ext, .. }
+        | Message::BlacklistRemove { ext, .. } => {
+            let (acked, result, stat) = match sa {
+                Some((sa, lan)) => sa_notice(t, sa, lan, host, msg),
+                None => (acked_of(msg), Err(Reason::Unspecified), Stat::Unsupported),
+            };
+            (ack(acked, ext, epoch, result), stat)
+        }
         // Router-to-host messages never decode as `ToRouter`.
         Message::PortResponse { .. } | Message::SpiResponse { .. } | Message::Ack { .. } => {
             (None, Stat::Unsupported)
@@ -375,9 +635,15 @@ mod tests {
     use crate::alloc_table::{BlockRef, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState};
     use crate::config::Range;
     use crate::pap::Direction;
+    use crate::sa_table::{
+        BlacklistSlot, DropReason, SaBucket, SaLayout, SaShared, SaState, Seed, Verdict,
+    };
     use core::sync::atomic::{AtomicU16, AtomicU32};
     use std::vec;
     use std::vec::Vec;
+
+    const HOSTS: usize = 8;
+    const SEED: Seed = Seed([1, 2]);
 
     struct Store {
         ports: Vec<AtomicU16>,
@@ -388,11 +654,19 @@ mod tests {
         pl: Vec<BlockRef>,
         sl: Vec<BlockRef>,
         st: WriterState,
+        buckets: Vec<SaBucket>,
+        bl: Vec<BlacklistSlot>,
+        counts: Vec<u16>,
+        sa_st: SaState,
     }
 
     impl Store {
         fn new() -> Self {
-            let l = Layout { hosts: 8 };
+            let l = Layout { hosts: HOSTS };
+            let sl = SaLayout {
+                buckets: 64,
+                hosts: HOSTS,
+            };
             let mut s = Self {
                 ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
                 addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
@@ -404,6 +678,12 @@ mod tests {
                 pl: vec![BlockRef::default(); l.port_list_len()],
                 sl: vec![BlockRef::default(); l.spi_list_len()],
                 st: WriterState::new(Settings::DEFAULT),
+                buckets: (0..sl.buckets_len()).map(|_| SaBucket::default()).collect(),
+                bl: (0..sl.blacklists_len())
+                    .map(|_| BlacklistSlot::default())
+                    .collect(),
+                counts: vec![0; sl.counts_len()],
+                sa_st: SaState::new(),
             };
             let ports = Some(Range {
                 min: 20000,
@@ -418,16 +698,44 @@ mod tests {
         }
 
         fn t(&mut self) -> AllocTable<'_> {
+            self.both().0
+        }
+
+        /// Both writer views, as the kernel builds them under its lock.
+        fn both(&mut self) -> (AllocTable<'_>, SaTable<'_>) {
             let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).unwrap();
-            AllocTable::new(
+            let t = AllocTable::new(
                 sh,
                 &mut self.hosts,
                 &mut self.pl,
                 &mut self.sl,
                 &mut self.st,
             )
-            .unwrap()
+            .unwrap();
+            let ssh = SaShared::new(&self.buckets, &self.bl, SEED).unwrap();
+            let sa = SaTable::new(ssh, &mut self.counts, &mut self.sa_st).unwrap();
+            (t, sa)
         }
+
+        /// The packet path's view of the SA table.
+        fn r(&self) -> SaShared<'_> {
+            SaShared::new(&self.buckets, &self.bl, SEED).unwrap()
+        }
+
+        fn slot(&mut self, host: Ipv4Addr) -> Slot {
+            self.t().find_host(host).unwrap()
+        }
+    }
+
+    const LAN: Lan = Lan {
+        addr: Ipv4Addr::new(10, 0, 0, 7),
+        mask: Ipv4Addr::new(255, 255, 255, 0),
+    };
+
+    /// [`serve_with_sa`] as the kernel calls it.
+    fn sv(s: &mut Store, host: Ipv4Addr, msg: &Message, now: u64) -> (Option<Message>, Stat) {
+        let (mut t, mut sa) = s.both();
+        serve_with_sa(&mut t, &mut sa, LAN, host, msg, now, EPOCH)
     }
 
     const H1: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
@@ -460,8 +768,8 @@ mod tests {
     #[test]
     fn two_hosts_get_disjoint_port_blocks_and_replies_echo_xid() {
         let mut s = Store::new();
-        let (r1, st1) = serve(&mut s.t(), H1, &port_req(16, 7), 100, EPOCH);
-        let (r2, st2) = serve(&mut s.t(), H2, &port_req(16, 8), 100, EPOCH);
+        let (r1, st1) = sv(&mut s, H1, &port_req(16, 7), 100);
+        let (r2, st2) = sv(&mut s, H2, &port_req(16, 8), 100);
         assert_eq!((st1, st2), (Stat::Granted, Stat::Granted));
         let (b1, b2) = (granted_ports(r1), granted_ports(r2));
         assert_eq!((b1.lowest, b1.count), (20000, 16));
@@ -486,7 +794,7 @@ mod tests {
         let mut s = Store::new();
         let mut got = 0u32;
         for i in 0..6 {
-            let (r, st) = serve(&mut s.t(), H1, &port_req(32, i + 1), 1, EPOCH);
+            let (r, st) = sv(&mut s, H1, &port_req(32, i + 1), 1);
             match r {
                 Some(Message::PortResponse { result: Ok(b), .. }) => {
                     assert_eq!(st, Stat::Granted);
@@ -511,7 +819,7 @@ mod tests {
             count: 256,
             ext: None,
         };
-        match serve(&mut s.t(), H1, &m, 5, EPOCH) {
+        match sv(&mut s, H1, &m, 5) {
             (
                 Some(Message::SpiResponse {
                     result: Ok(b),
@@ -528,13 +836,13 @@ mod tests {
     #[test]
     fn release_only_own_blocks() {
         let mut s = Store::new();
-        let b = granted_ports(serve(&mut s.t(), H1, &port_req(16, 1), 1, EPOCH).0);
+        let b = granted_ports(sv(&mut s, H1, &port_req(16, 1), 1).0);
         let inval = Message::PortBlockInvalidate {
             dir: Direction::ToRouter,
             block: b,
             ext: ext(9, 0),
         };
-        match serve(&mut s.t(), H2, &inval, 2, EPOCH) {
+        match sv(&mut s, H2, &inval, 2) {
             (
                 Some(Message::Ack {
                     result: Err(Reason::NotOwned),
@@ -548,7 +856,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            serve(&mut s.t(), H1, &inval, 2, EPOCH),
+            sv(&mut s, H1, &inval, 2),
             (Some(Message::Ack { result: Ok(()), .. }), Stat::Released)
         ));
     }
@@ -556,7 +864,7 @@ mod tests {
     #[test]
     fn renew_and_invalidate_all() {
         let mut s = Store::new();
-        let b = granted_ports(serve(&mut s.t(), H1, &port_req(8, 1), 1, EPOCH).0);
+        let b = granted_ports(sv(&mut s, H1, &port_req(8, 1), 1).0);
         let renew = Message::PortRenew {
             block: b,
             ext: Trailer {
@@ -565,7 +873,7 @@ mod tests {
                 lease: 60,
             },
         };
-        match serve(&mut s.t(), H1, &renew, 10, EPOCH) {
+        match sv(&mut s, H1, &renew, 10) {
             (
                 Some(Message::PortResponse {
                     result: Ok(rb),
@@ -577,34 +885,524 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(serve(&mut s.t(), H2, &renew, 10, EPOCH).1, Stat::Refused);
+        assert_eq!(sv(&mut s, H2, &renew, 10).1, Stat::Refused);
         let all = Message::InvalidateAll {
             dir: Direction::ToRouter,
             scope: scope::ALL,
             ext: ext(3, 0),
         };
-        assert_eq!(serve(&mut s.t(), H1, &all, 11, EPOCH).1, Stat::Released);
+        assert_eq!(sv(&mut s, H1, &all, 11).1, Stat::Released);
         assert!(s.t().host(H1).is_none_or(|h| h.ports == 0));
     }
 
-    #[test]
-    fn sa_messages_are_refused_as_unsupported() {
+    const PEER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 3);
+    const PEER2: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 3);
+    const ATTACKER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 66);
+    const H3: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 9);
+
+    fn spi_req(count: u16, xid: u32) -> Message {
+        Message::SpiRequest {
+            count,
+            ext: ext(xid, 0),
+        }
+    }
+
+    fn granted_spis(m: Option<Message>) -> SpiBlock {
+        match m {
+            Some(Message::SpiResponse { result: Ok(b), .. }) => b,
+            other => panic!("not a grant: {other:?}"),
+        }
+    }
+
+    /// Trailer with `xid`, or none (base format) for xid 0.
+    fn tr(xid: u32) -> Option<Trailer> {
+        (xid != 0).then(|| ext(xid, 0)).flatten()
+    }
+
+    fn validate(addr: Ipv4Addr, spi: u32, xid: u32) -> Message {
+        Message::SaValidate {
+            addr,
+            spi,
+            ext: tr(xid),
+        }
+    }
+
+    fn invalidate(addr: Ipv4Addr, spi: u32, xid: u32) -> Message {
+        Message::SaInvalidate {
+            addr,
+            spi,
+            ext: tr(xid),
+        }
+    }
+
+    fn bl_add(addr: Option<Ipv4Addr>, spi: Option<u32>, xid: u32) -> Message {
+        Message::BlacklistAdd {
+            addr,
+            spi,
+            ext: tr(xid),
+        }
+    }
+
+    fn bl_remove(addr: Option<Ipv4Addr>, spi: Option<u32>, xid: u32) -> Message {
+        Message::BlacklistRemove {
+            addr,
+            spi,
+            ext: tr(xid),
+        }
+    }
+
+    /// The acknowledgement's result and the stat, checking that it names
+    /// `acked` and carries the trailer a reply must.
+    fn acked(r: (Option<Message>, Stat), acked: Acked, xid: u32) -> (Result<(), Reason>, Stat) {
+        match r.0 {
+            Some(Message::Ack {
+                acked: a,
+                result,
+                ext,
+            }) => {
+                assert_eq!(a, acked);
+                assert_eq!((ext.xid, ext.epoch, ext.lease), (xid, EPOCH, 0));
+                (result, r.1)
+            }
+            other => panic!("not an acknowledgement: {other:?}"),
+        }
+    }
+
+    const NV: Verdict = Verdict::Drop(DropReason::NotValidated);
+    const BL: Verdict = Verdict::Drop(DropReason::Blacklisted);
+
+    /// H1 holds SPIs 0x1000..=0x100f, H2 0x1010..=0x101f.
+    fn two_hosts_with_spis() -> Store {
         let mut s = Store::new();
-        let m = Message::SaValidate {
-            addr: Ipv4Addr::new(203, 0, 113, 3),
-            spi: 0x1000,
+        let b1 = granted_spis(sv(&mut s, H1, &spi_req(16, 1), 1).0);
+        let b2 = granted_spis(sv(&mut s, H2, &spi_req(16, 2), 1).0);
+        assert_eq!((b1.lowest, b2.lowest), (0x1000, 0x1010));
+        s
+    }
+
+    #[test]
+    fn sa_validate_and_invalidate() {
+        let mut s = two_hosts_with_spis();
+        let h1 = s.slot(H1);
+        let r = sv(&mut s, H1, &validate(PEER, 0x1000, 5), 2);
+        assert_eq!(acked(r, Acked::SaValidate, 5), (Ok(()), Stat::SaValidated));
+        // The acknowledgement encodes, and decodes as a router message.
+        let mut buf = [0u8; MAX_LEN];
+        let n = crate::pap::encode(&r.0.unwrap(), &mut buf).unwrap();
+        assert_eq!(
+            crate::pap::decode(&buf[..n], Direction::ToHost).unwrap(),
+            r.0.unwrap()
+        );
+        assert_eq!(s.r().check(PEER, 0x1000, h1), Verdict::Deliver);
+        assert_eq!(s.r().check(ATTACKER, 0x1000, h1), NV);
+        assert_eq!(s.r().check(PEER, 0x1001, h1), NV);
+        // Validating again is done again.
+        let r = sv(&mut s, H1, &validate(PEER, 0x1000, 6), 2);
+        assert_eq!(acked(r, Acked::SaValidate, 6), (Ok(()), Stat::SaValidated));
+        // Another host's SPI, a LAN address, an unknown host: refused.
+        let r = sv(&mut s, H1, &validate(PEER, 0x1010, 7), 2);
+        assert_eq!(
+            acked(r, Acked::SaValidate, 7),
+            (Err(Reason::NotOwned), Stat::SaRefused)
+        );
+        let r = sv(
+            &mut s,
+            H1,
+            &validate(Ipv4Addr::new(10, 0, 0, 3), 0x1001, 8),
+            2,
+        );
+        assert_eq!(
+            acked(r, Acked::SaValidate, 8),
+            (Err(Reason::Unspecified), Stat::SaRefused)
+        );
+        let r = sv(&mut s, H3, &validate(PEER, 0x1000, 9), 2);
+        assert_eq!(
+            acked(r, Acked::SaValidate, 9),
+            (Err(Reason::NotOwned), Stat::SaRefused)
+        );
+        assert!(s.t().find_host(H3).is_none());
+        // Base format: applied or refused, never answered.
+        assert_eq!(
+            sv(&mut s, H1, &validate(PEER2, 0x1001, 0), 2),
+            (None, Stat::SaValidated)
+        );
+        assert_eq!(s.r().check(PEER2, 0x1001, h1), Verdict::Deliver);
+        assert_eq!(
+            sv(&mut s, H1, &validate(PEER2, 0x1011, 0), 2),
+            (None, Stat::SaRefused)
+        );
+        assert_eq!(s.both().1.host_counts(h1), (2, 0));
+        // Invalidation: done, also when there is nothing to remove; the
+        // SPI must be the host's.
+        let r = sv(&mut s, H1, &invalidate(PEER, 0x1000, 10), 3);
+        assert_eq!(
+            acked(r, Acked::SaInvalidate, 10),
+            (Ok(()), Stat::SaInvalidated)
+        );
+        assert_eq!(s.r().check(PEER, 0x1000, h1), NV);
+        let r = sv(&mut s, H1, &invalidate(PEER, 0x1000, 11), 3);
+        assert_eq!(
+            acked(r, Acked::SaInvalidate, 11),
+            (Ok(()), Stat::SaInvalidated)
+        );
+        let r = sv(&mut s, H2, &invalidate(PEER2, 0x1001, 12), 3);
+        assert_eq!(
+            acked(r, Acked::SaInvalidate, 12),
+            (Err(Reason::NotOwned), Stat::SaRefused)
+        );
+        assert_eq!(s.r().check(PEER2, 0x1001, h1), Verdict::Deliver);
+        let r = sv(&mut s, H3, &invalidate(PEER2, 0x1001, 13), 3);
+        assert_eq!(
+            acked(r, Acked::SaInvalidate, 13),
+            (Err(Reason::NotOwned), Stat::SaRefused)
+        );
+        assert_eq!(
+            sv(&mut s, H1, &invalidate(PEER2, 0x1001, 0), 3),
+            (None, Stat::SaInvalidated)
+        );
+        assert_eq!(s.both().1.stats().entries, 0);
+    }
+
+    #[test]
+    fn sa_refusals_limit_full_revoked() {
+        let mut s = two_hosts_with_spis();
+        s.both().1.set_host_limit(2);
+        for (i, spi) in [0x1000u32, 0x1001].into_iter().enumerate() {
+            let r = sv(&mut s, H1, &validate(PEER, spi, 20 + i as u32), 2);
+            assert_eq!(r.1, Stat::SaValidated);
+        }
+        let r = sv(&mut s, H1, &validate(PEER, 0x1002, 30), 2);
+        assert_eq!(
+            acked(r, Acked::SaValidate, 30),
+            (Err(Reason::OverQuota), Stat::SaRefused)
+        );
+        // The table holds half its 64 buckets.
+        s.both().1.set_host_limit(100);
+        let mut ok = 2;
+        let mut refused = None;
+        for i in 0..40u32 {
+            let peer = Ipv4Addr::from(u32::from(PEER2) + i);
+            let r = sv(&mut s, H2, &validate(peer, 0x1010, 100 + i), 2);
+            match acked(r, Acked::SaValidate, 100 + i) {
+                (Ok(()), _) => ok += 1,
+                (Err(why), st) => {
+                    assert_eq!(st, Stat::SaRefused);
+                    refused = Some(why);
+                    break;
+                }
+            }
+        }
+        assert_eq!((ok, refused), (32, Some(Reason::NoSpace)));
+        // Revocation (the kernel's netlink path): everything of H1 goes,
+        // and H1 is refused from then on.
+        {
+            let (mut t, mut sa) = s.both();
+            t.revoke_host(H1, |b| {
+                forget_block(&mut sa, b);
+            })
+            .unwrap();
+            forget_idle(&mut sa, &t);
+        }
+        let h1 = s.slot(H1);
+        assert_eq!(s.both().1.host_counts(h1), (0, 0));
+        assert_eq!(s.r().check(PEER, 0x1000, h1), NV);
+        let r = sv(&mut s, H1, &validate(PEER, 0x1000, 40), 2);
+        assert_eq!(
+            acked(r, Acked::SaValidate, 40),
+            (Err(Reason::Revoked), Stat::SaRefused)
+        );
+        let r = sv(&mut s, H1, &invalidate(PEER, 0x1000, 41), 2);
+        assert_eq!(
+            acked(r, Acked::SaInvalidate, 41),
+            (Err(Reason::Revoked), Stat::SaRefused)
+        );
+        let r = sv(&mut s, H1, &bl_add(Some(ATTACKER), None, 42), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistAdd, 42),
+            (Err(Reason::Revoked), Stat::BlacklistRefused)
+        );
+        let r = sv(&mut s, H1, &bl_remove(Some(ATTACKER), None, 43), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistRemove, 43),
+            (Err(Reason::Revoked), Stat::BlacklistRefused)
+        );
+    }
+
+    #[test]
+    fn blacklist_add_and_remove() {
+        let mut s = two_hosts_with_spis();
+        let (h1, h2) = (s.slot(H1), s.slot(H2));
+        sv(&mut s, H1, &validate(ATTACKER, 0x1000, 1), 2);
+        sv(&mut s, H1, &validate(PEER, 0x1001, 2), 2);
+        sv(&mut s, H2, &validate(ATTACKER, 0x1010, 3), 2);
+        assert_eq!(s.r().check(ATTACKER, 0x1000, h1), Verdict::Deliver);
+        // Address only: the host drops everything from the attacker; the
+        // other host is not affected.
+        let r = sv(&mut s, H1, &bl_add(Some(ATTACKER), None, 4), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistAdd, 4),
+            (Ok(()), Stat::BlacklistAdded)
+        );
+        assert_eq!(s.r().check(ATTACKER, 0x1000, h1), BL);
+        assert_eq!(s.r().check(PEER, 0x1001, h1), Verdict::Deliver);
+        assert_eq!(s.r().check(ATTACKER, 0x1010, h2), Verdict::Deliver);
+        // SPI only, base format.
+        assert_eq!(
+            sv(&mut s, H1, &bl_add(None, Some(0x1001), 0), 2),
+            (None, Stat::BlacklistAdded)
+        );
+        assert_eq!(s.r().check(PEER, 0x1001, h1), BL);
+        // Refusals: another host's SPI, a LAN address.
+        let r = sv(&mut s, H1, &bl_add(None, Some(0x1010), 5), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistAdd, 5),
+            (Err(Reason::NotOwned), Stat::BlacklistRefused)
+        );
+        let r = sv(
+            &mut s,
+            H1,
+            &bl_add(Some(Ipv4Addr::new(10, 0, 0, 3)), None, 6),
+            2,
+        );
+        assert_eq!(
+            acked(r, Acked::BlacklistAdd, 6),
+            (Err(Reason::Unspecified), Stat::BlacklistRefused)
+        );
+        // Removal, exact; an absent entry is done.
+        let r = sv(&mut s, H1, &bl_remove(Some(ATTACKER), None, 7), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistRemove, 7),
+            (Ok(()), Stat::BlacklistRemoved)
+        );
+        assert_eq!(s.r().check(ATTACKER, 0x1000, h1), Verdict::Deliver);
+        let r = sv(&mut s, H1, &bl_remove(Some(ATTACKER), None, 8), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistRemove, 8),
+            (Ok(()), Stat::BlacklistRemoved)
+        );
+        assert_eq!(s.r().check(PEER, 0x1001, h1), BL);
+        // The per-host limit.
+        for i in 0..15u32 {
+            let a = Ipv4Addr::from(u32::from(PEER2) + i);
+            assert_eq!(
+                sv(&mut s, H1, &bl_add(Some(a), None, 0), 2).1,
+                Stat::BlacklistAdded
+            );
+        }
+        let r = sv(&mut s, H1, &bl_add(Some(ATTACKER), None, 9), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistAdd, 9),
+            (Err(Reason::OverQuota), Stat::BlacklistRefused)
+        );
+        // An unknown host, and a host holding no block (its last one is
+        // retiring), are refused.
+        let r = sv(&mut s, H3, &bl_add(Some(ATTACKER), None, 10), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistAdd, 10),
+            (Err(Reason::NotOwned), Stat::BlacklistRefused)
+        );
+        let r = sv(&mut s, H3, &bl_remove(Some(ATTACKER), None, 11), 2);
+        assert_eq!(
+            acked(r, Acked::BlacklistRemove, 11),
+            (Err(Reason::NotOwned), Stat::BlacklistRefused)
+        );
+        let all = Message::InvalidateAll {
+            dir: Direction::ToRouter,
+            scope: scope::SPIS,
+            ext: ext(12, 0),
+        };
+        assert_eq!(sv(&mut s, H2, &all, 3).1, Stat::Released);
+        assert!(s.t().find_host(H2).is_some());
+        let r = sv(&mut s, H2, &bl_add(Some(ATTACKER), None, 13), 3);
+        assert_eq!(
+            acked(r, Acked::BlacklistAdd, 13),
+            (Err(Reason::NotOwned), Stat::BlacklistRefused)
+        );
+    }
+
+    #[test]
+    fn released_blocks_take_their_sa_state_along() {
+        let mut s = Store::new();
+        let a = granted_spis(sv(&mut s, H1, &spi_req(16, 1), 1).0);
+        let b = granted_spis(sv(&mut s, H1, &spi_req(16, 2), 1).0);
+        let p = granted_ports(sv(&mut s, H1, &port_req(8, 3), 1).0);
+        let h1 = s.slot(H1);
+        let setup = |s: &mut Store| {
+            for m in [
+                validate(PEER, a.lowest, 0),
+                validate(PEER, b.lowest, 0),
+                bl_add(None, Some(a.lowest + 1), 0),
+                bl_add(Some(ATTACKER), None, 0),
+            ] {
+                let st = sv(s, H1, &m, 2).1;
+                assert!(
+                    matches!(st, Stat::SaValidated | Stat::BlacklistAdded),
+                    "{st:?}"
+                );
+            }
+        };
+        setup(&mut s);
+        assert_eq!(s.both().1.host_counts(h1), (2, 2));
+        // Block a goes: its SA and the entry naming its SPI.
+        let inval = Message::SpiBlockInvalidate {
+            dir: Direction::ToRouter,
+            block: a,
             ext: ext(4, 0),
         };
-        assert!(matches!(
-            serve(&mut s.t(), H1, &m, 1, EPOCH),
-            (
-                Some(Message::Ack {
-                    result: Err(Reason::Unspecified),
-                    ..
+        assert_eq!(sv(&mut s, H1, &inval, 3).1, Stat::Released);
+        assert_eq!(s.both().1.host_counts(h1), (1, 1));
+        assert_eq!(s.r().check(PEER, a.lowest, h1), NV);
+        assert_eq!(s.r().check(PEER, b.lowest, h1), Verdict::Deliver);
+        // One SPI of block b: the whole block goes, with its SA.
+        let one = Message::SpiInvalidate {
+            dir: Direction::ToRouter,
+            spi: b.lowest + 3,
+            ext: None,
+        };
+        assert_eq!(sv(&mut s, H1, &one, 3), (None, Stat::Released));
+        assert_eq!(s.both().1.host_counts(h1), (0, 1));
+        // The port block is the host's last: its blacklist goes too.
+        assert!(s.r().blacklisted(ATTACKER, 0x9999, h1));
+        let inval = Message::PortBlockInvalidate {
+            dir: Direction::ToRouter,
+            block: p,
+            ext: None,
+        };
+        assert_eq!(sv(&mut s, H1, &inval, 3).1, Stat::Released);
+        assert_eq!(s.both().1.host_counts(h1), (0, 0));
+        assert!(!s.r().blacklisted(ATTACKER, 0x9999, h1));
+        // After the grace periods the slot is free, and nothing of it is
+        // left in the SA table.
+        let (mut t, mut sa) = s.both();
+        while let Some(tok) = t.start_grace() {
+            t.finish_grace(tok);
+        }
+        assert!(t.find_host(H1).is_none(), "slot freed");
+        let tok = sa.start_grace().unwrap();
+        sa.finish_grace(tok);
+        assert_eq!(
+            sa.stats(),
+            crate::sa_table::SaStats {
+                max_entries: 32,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn invalidate_all_scopes() {
+        let mut s = Store::new();
+        let a = granted_spis(sv(&mut s, H1, &spi_req(16, 1), 1).0);
+        granted_ports(sv(&mut s, H1, &port_req(8, 2), 1).0);
+        let h1 = s.slot(H1);
+        let setup = |s: &mut Store| {
+            sv(s, H1, &validate(PEER, a.lowest, 0), 2);
+            sv(s, H1, &bl_add(Some(ATTACKER), None, 0), 2);
+            sv(s, H1, &bl_add(None, Some(a.lowest), 0), 2);
+        };
+        let all = |sc: u8, xid: u32| Message::InvalidateAll {
+            dir: Direction::ToRouter,
+            scope: sc,
+            ext: ext(xid, 0),
+        };
+        setup(&mut s);
+        assert_eq!(s.both().1.host_counts(h1), (1, 2));
+        // The SA bit alone: SA state goes, blocks stay.
+        let r = sv(&mut s, H1, &all(scope::SA, 3), 2);
+        assert_eq!(acked(r, Acked::InvalidateAll, 3), (Ok(()), Stat::Released));
+        assert_eq!(s.both().1.host_counts(h1), (0, 0));
+        let info = s.t().host(H1).unwrap();
+        assert_eq!((info.port_blocks, info.spi_blocks), (1, 1));
+        // SPIs: the SA and the SPI entry go, the address entry stays (the
+        // host still holds ports).
+        setup(&mut s);
+        assert_eq!(sv(&mut s, H1, &all(scope::SPIS, 4), 2).1, Stat::Released);
+        assert_eq!(s.both().1.host_counts(h1), (0, 1));
+        // Ports: the host holds nothing now; the blacklist goes.
+        assert_eq!(sv(&mut s, H1, &all(scope::PORTS, 5), 2).1, Stat::Released);
+        assert_eq!(s.both().1.host_counts(h1), (0, 0));
+    }
+
+    #[test]
+    fn glue_forgets_expired_and_reset() {
+        let mut s = two_hosts_with_spis();
+        let (h1, h2) = (s.slot(H1), s.slot(H2));
+        sv(&mut s, H1, &validate(PEER, 0x1000, 0), 2);
+        sv(&mut s, H1, &bl_add(Some(ATTACKER), None, 0), 2);
+        sv(&mut s, H2, &validate(PEER, 0x1010, 0), 2);
+        sv(&mut s, H2, &bl_add(Some(ATTACKER), None, 0), 2);
+        // H2 renews; H1's lease (3600 s from time 1) runs out.
+        let renew = Message::SpiRenew {
+            block: SpiBlock {
+                lowest: 0x1010,
+                count: 16,
+            },
+            ext: Trailer {
+                xid: 9,
+                epoch: EPOCH,
+                lease: 0,
+            },
+        };
+        assert_eq!(sv(&mut s, H2, &renew, 1000).1, Stat::Renewed);
+        {
+            let (mut t, mut sa) = s.both();
+            let mut gone = 0;
+            assert_eq!(
+                t.expire(3601, |b| {
+                    gone += forget_block(&mut sa, b);
                 }),
-                Stat::Unsupported
-            )
-        ));
+                1
+            );
+            assert_eq!(gone, 1);
+            assert_eq!(forget_idle(&mut sa, &t), 1);
+            assert_eq!(forget_idle(&mut sa, &t), 0);
+        }
+        assert_eq!(s.r().check(PEER, 0x1000, h1), NV);
+        assert!(!s.r().blacklisted(ATTACKER, 0x1000, h1));
+        assert_eq!(s.r().check(PEER, 0x1010, h2), Verdict::Deliver);
+        assert!(s.r().blacklisted(ATTACKER, 0x1010, h2));
+        // A router reset.
+        {
+            let (mut t, mut sa) = s.both();
+            t.invalidate_all(None, |_| {});
+            assert_eq!(sa.clear(), 2);
+        }
+        assert_eq!(s.r().check(PEER, 0x1010, h2), NV);
+        assert_eq!(s.both().1.stats().blacklist, 0);
+        assert_eq!(sa_reason(SaError::BadSpi), Reason::Unspecified);
+    }
+
+    #[test]
+    fn without_sa_table_sa_messages_are_unsupported() {
+        let mut s = two_hosts_with_spis();
+        for (m, a) in [
+            (validate(PEER, 0x1000, 4), Acked::SaValidate),
+            (invalidate(PEER, 0x1000, 4), Acked::SaInvalidate),
+            (bl_add(Some(PEER), None, 4), Acked::BlacklistAdd),
+            (bl_remove(Some(PEER), None, 4), Acked::BlacklistRemove),
+        ] {
+            let r = serve(&mut s.t(), H1, &m, 1, EPOCH);
+            assert_eq!(
+                acked(r, a, 4),
+                (Err(Reason::Unspecified), Stat::Unsupported)
+            );
+        }
+        let base = validate(PEER, 0x1000, 0);
+        assert_eq!(
+            serve(&mut s.t(), H1, &base, 1, EPOCH),
+            (None, Stat::Unsupported)
+        );
+        assert_eq!(s.both().1.stats().entries, 0);
+        // Releases work alike.
+        let one = Message::SpiInvalidate {
+            dir: Direction::ToRouter,
+            spi: 0x1000,
+            ext: None,
+        };
+        assert_eq!(
+            serve(&mut s.t(), H1, &one, 1, EPOCH),
+            (None, Stat::Released)
+        );
     }
 
     #[test]
