@@ -55,6 +55,21 @@
  *   QUOTA_SPIS, the most a host may hold at once (EINVAL for 0); requests
  *   beyond a quota are cut to it, then refused (PAP reason over_quota).
  *   GET_CONFIG reports both quotas in effect.
+ * SET_CONFIG also takes SA_POLICY (enum dnat_sa_policy; EINVAL if unknown).
+ * DNAT_ROUTER_CMD_GET_SAS (dumpit): one message per established SA with
+ *   HOST_ADDR, PEER_ADDR and SPI.
+ * DNAT_ROUTER_CMD_SA_VALIDATE, DNAT_ROUTER_CMD_SA_INVALIDATE (doit, admin):
+ *   HOST_ADDR, PEER_ADDR, SPI: what the host's PAP 34/0 and 35/0 do.
+ *   ENOENT for an unknown host or (invalidate) SA, EINVAL for a peer
+ *   address that is not a unicast external address, EPERM for an SPI the
+ *   host does not hold, ENOSPC when the table or the host's share is full.
+ * DNAT_ROUTER_CMD_GET_BLACKLIST (dumpit): one message per entry with
+ *   HOST_ADDR and PEER_ADDR and/or SPI (an absent one matches any).
+ * DNAT_ROUTER_CMD_BLACKLIST_ADD, DNAT_ROUTER_CMD_BLACKLIST_DEL (doit,
+ *   admin): HOST_ADDR with PEER_ADDR and/or SPI; errors as for SAs.
+ *   Inbound ESP/AH is delivered to the SPI's owner only if (SA_POLICY
+ *   strict) its (source, SPI) is validated for that owner, and never if it
+ *   matches one of the owner's blacklist entries.
  *
  * Host commands
  * -------------
@@ -107,6 +122,12 @@ enum dnat_router_cmd {
 	DNAT_ROUTER_CMD_REVOKE_HOST = 7,
 	DNAT_ROUTER_CMD_READMIT_HOST = 8,
 	DNAT_ROUTER_CMD_RESET = 9,
+	DNAT_ROUTER_CMD_GET_SAS = 10,
+	DNAT_ROUTER_CMD_SA_VALIDATE = 11,
+	DNAT_ROUTER_CMD_SA_INVALIDATE = 12,
+	DNAT_ROUTER_CMD_GET_BLACKLIST = 13,
+	DNAT_ROUTER_CMD_BLACKLIST_ADD = 14,
+	DNAT_ROUTER_CMD_BLACKLIST_DEL = 15,
 	__DNAT_ROUTER_CMD_MAX
 };
 #define DNAT_ROUTER_CMD_MAX (__DNAT_ROUTER_CMD_MAX - 1)
@@ -141,6 +162,10 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_UNOWNED = 26,	/* u8, enum dnat_unowned (setting) */
 	DNAT_ROUTER_A_QUOTA_PORTS = 27,	/* u32, most ports per host (setting) */
 	DNAT_ROUTER_A_QUOTA_SPIS = 28,	/* u32, most SPIs per host (setting) */
+	DNAT_ROUTER_A_PEER_ADDR = 29,	/* __be32, an SA peer's address */
+	DNAT_ROUTER_A_SPI = 30,		/* u32, an SPI */
+	DNAT_ROUTER_A_SA_POLICY = 31,	/* u8, enum dnat_sa_policy (setting) */
+	DNAT_ROUTER_A_HOST_SA_DROPPED = 32,	/* u64, ESP/AH dropped by SA checks */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)
@@ -153,6 +178,11 @@ enum dnat_block_kind {
 enum dnat_unowned {
 	DNAT_UNOWNED_LOCAL = 0,	/* to the router's own stack (default) */
 	DNAT_UNOWNED_DROP = 1,	/* dropped */
+};
+
+enum dnat_sa_policy {
+	DNAT_SA_POLICY_STRICT = 0,	/* (source, SPI) must be validated (default) */
+	DNAT_SA_POLICY_PERMISSIVE = 1,	/* the SPI's owner gets it (reference) */
 };
 
 enum dnat_host_cmd {

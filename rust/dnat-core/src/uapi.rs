@@ -54,8 +54,34 @@ pub mod router_cmd {
     /// Reset (doit, admin): invalidate every allocation, start a new epoch
     /// and broadcast invalidate-all on the LAN.
     pub const RESET: u8 = 9;
+    /// Dump the established-SA table (dumpit), one message per SA, with
+    /// `HOST_ADDR`, `PEER_ADDR`, `SPI`.
+    pub const GET_SAS: u8 = 10;
+    /// Validate an SA by hand (doit, admin): `HOST_ADDR`, `PEER_ADDR`,
+    /// `SPI`, as the host's PAP 34/0 does.
+    pub const SA_VALIDATE: u8 = 11;
+    /// Invalidate an SA by hand (doit, admin): as `SA_VALIDATE`.
+    pub const SA_INVALIDATE: u8 = 12;
+    /// Dump the blacklist (dumpit), one message per entry, with
+    /// `HOST_ADDR` and `PEER_ADDR` and/or `SPI` (absent: any).
+    pub const GET_BLACKLIST: u8 = 13;
+    /// Add a blacklist entry (doit, admin): `HOST_ADDR`, `PEER_ADDR`
+    /// and/or `SPI`.
+    pub const BLACKLIST_ADD: u8 = 14;
+    /// Remove a blacklist entry (doit, admin): as `BLACKLIST_ADD`.
+    pub const BLACKLIST_DEL: u8 = 15;
     /// Highest command.
-    pub const MAX: u8 = RESET;
+    pub const MAX: u8 = BLACKLIST_DEL;
+}
+
+/// `SA_POLICY` values.
+pub mod sa_policy {
+    /// Inbound ESP/AH is delivered only if its (source, SPI) was validated
+    /// by the owning host; the default.
+    pub const STRICT: u8 = 0;
+    /// The reference behaviour: the SPI's owner gets it, whatever the
+    /// source (blacklists still apply).
+    pub const PERMISSIVE: u8 = 1;
 }
 
 /// `UNOWNED` values.
@@ -135,8 +161,17 @@ pub mod router_attr {
     pub const QUOTA_PORTS: u16 = 27;
     /// Most SPIs a host may hold at once (u32, at least 1): a setting.
     pub const QUOTA_SPIS: u16 = 28;
+    /// An SA peer's external address (u32, network byte order).
+    pub const PEER_ADDR: u16 = 29;
+    /// An SPI (u32).
+    pub const SPI: u16 = 30;
+    /// [`super::sa_policy`] (u8): a setting.
+    pub const SA_POLICY: u16 = 31;
+    /// Inbound ESP/AH for a host dropped by the SA checks (u64), in host
+    /// dumps.
+    pub const HOST_SA_DROPPED: u16 = 32;
     /// Highest attribute.
-    pub const MAX: u16 = QUOTA_SPIS;
+    pub const MAX: u16 = HOST_SA_DROPPED;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -289,6 +324,12 @@ mod tests {
             ("DNAT_ROUTER_CMD_REVOKE_HOST", router_cmd::REVOKE_HOST),
             ("DNAT_ROUTER_CMD_READMIT_HOST", router_cmd::READMIT_HOST),
             ("DNAT_ROUTER_CMD_RESET", router_cmd::RESET),
+            ("DNAT_ROUTER_CMD_GET_SAS", router_cmd::GET_SAS),
+            ("DNAT_ROUTER_CMD_SA_VALIDATE", router_cmd::SA_VALIDATE),
+            ("DNAT_ROUTER_CMD_SA_INVALIDATE", router_cmd::SA_INVALIDATE),
+            ("DNAT_ROUTER_CMD_GET_BLACKLIST", router_cmd::GET_BLACKLIST),
+            ("DNAT_ROUTER_CMD_BLACKLIST_ADD", router_cmd::BLACKLIST_ADD),
+            ("DNAT_ROUTER_CMD_BLACKLIST_DEL", router_cmd::BLACKLIST_DEL),
             ("DNAT_ROUTER_CMD_MAX", router_cmd::MAX),
             ("DNAT_HOST_CMD_GET_CONFIG", host_cmd::GET_CONFIG),
             ("DNAT_HOST_CMD_SET_CONFIG", host_cmd::SET_CONFIG),
@@ -338,6 +379,13 @@ mod tests {
             ("DNAT_ROUTER_A_UNOWNED", router_attr::UNOWNED),
             ("DNAT_ROUTER_A_QUOTA_PORTS", router_attr::QUOTA_PORTS),
             ("DNAT_ROUTER_A_QUOTA_SPIS", router_attr::QUOTA_SPIS),
+            ("DNAT_ROUTER_A_PEER_ADDR", router_attr::PEER_ADDR),
+            ("DNAT_ROUTER_A_SPI", router_attr::SPI),
+            ("DNAT_ROUTER_A_SA_POLICY", router_attr::SA_POLICY),
+            (
+                "DNAT_ROUTER_A_HOST_SA_DROPPED",
+                router_attr::HOST_SA_DROPPED,
+            ),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
@@ -370,7 +418,7 @@ mod tests {
         }
         // Every enum value in the header is checked above (plus UNSPECs and
         // the small enums: block kinds, unowned, host modes, flow states).
-        let listed = cmds.len() + attrs.len() + 4 + 2 + 2 + 2 + 3;
+        let listed = cmds.len() + attrs.len() + 4 + 2 + 2 + 2 + 2 + 3;
         assert_eq!(header_values().len(), listed);
     }
 
