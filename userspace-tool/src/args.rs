@@ -12,15 +12,15 @@ use std::net::Ipv4Addr;
 use clap::{value_parser, Parser, Subcommand};
 use dnat_core::config::Range;
 use dnat_core::pap::PortClass;
-use dnat_core::uapi::{host_mode, unowned};
+use dnat_core::uapi::{host_mode, sa_policy, unowned};
 
 use crate::msg::{HostAttr, RouterAttr};
 
 const LONG_ABOUT: &str = "\
 Configure and inspect the dnat kernel modules (dnat_router on the router, \
 dnat_host on a host) over generic netlink, in the caller's network namespace. \
-`dnatctl pap` is a PAP client that obtains ports and SPIs from the router \
-without the dnat_host module.
+`dnatctl pap` is a PAP client that obtains ports and SPIs from the router, and \
+tells it about SAs and blacklist entries, without the dnat_host module.
 
 Exit codes:
   0  success
@@ -43,8 +43,34 @@ Settings (any non-empty subset, in any order):
                     (0 to 255) is sent as is
   quota-ports N     most ports one host may hold at once
   quota-spis N      most SPIs one host may hold at once
+  sa-policy strict|permissive
+                    inbound ESP/AH reaches the SPI's owner only from a peer it
+                    validated (strict), or from any peer (permissive); the
+                    blacklist applies either way; a number (0 to 255) is sent
+                    as is
 
 Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
+
+const ROUTER_SA_HELP: &str = "\
+HOST is the host's LAN address, PEER the SA peer's external address, SPI the
+SA's inbound SPI (decimal or 0x hex). Does for the host what its PAP 34/0
+(validate) and 35/0 (invalidate) do; prints nothing. The kernel refuses an
+unknown host or (invalidate) SA (ENOENT), a peer that is not a unicast
+external address (EINVAL), an SPI the host does not hold (EPERM), or a full
+table (ENOSPC). \"dnatctl router sas\" lists the SAs.
+
+Example: dnatctl router sa validate 10.0.0.1 203.0.113.3 0x1000";
+
+const ROUTER_BLACKLIST_HELP: &str = "\
+Without a subcommand (or with show), prints the blacklist entries:
+  10.0.0.1 peer 203.0.113.66 spi any
+
+add and del take the host's LAN address, then peer ADDR and/or spi SPI (at
+least one; the one left out matches any). Inbound ESP/AH for the host that
+matches an entry is dropped, even from a validated SA. The kernel's errors
+are those of \"dnatctl router sa\".
+
+Example: dnatctl router blacklist add 10.0.0.1 peer 203.0.113.66";
 
 const HOST_SET_HELP: &str = "\
 Settings (any non-empty subset, in any order):
@@ -83,7 +109,7 @@ CAP_NET_RAW) and waits for the router's answer: 1 s, then retransmits the same
 message after 1, 2 and 4 s without an answer, waiting 8 s after the last.
 
 Exit codes:
-  0  granted / released
+  0  granted / released / acknowledged (validated, blacklisted, ...)
   1  refused by the router (the reason is printed), or no permission for a raw socket
   2  usage error, or no router address
   4  no answer after 4 transmissions (15 s), or a socket error";
@@ -117,6 +143,29 @@ Optional words:
 
 Example: dnatctl pap release spis 0x1000 256 router 10.0.0.7";
 
+const PAP_SA_HELP: &str = "\
+PEER is the SA peer's external address (unicast), SPI the SA's inbound SPI
+(at least 256, decimal or 0x hex), which the router checks is this host's.
+validate sends 34/0, invalidate 35/0; the router acknowledges with 36/1
+(printed as \"validated 203.0.113.3 spi 0x1000\") or refuses with 36/2 and a
+reason (\"refused: not_owned\", exit 1).
+
+Optional words:
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+Example: dnatctl pap validate 203.0.113.3 0x1000 router 10.0.0.7";
+
+const PAP_BLACKLIST_HELP: &str = "\
+Words (any order, each once; peer and/or spi, at least one):
+  peer ADDR         the external source address (unicast); left out: any
+  spi SPI           the SPI (at least 256, this host's); left out: any
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+add sends 34/1, del 35/1; the router acknowledges with 36/1 or refuses with
+36/2 and a reason (exit 1).
+
+Example: dnatctl pap blacklist add peer 203.0.113.66 router 10.0.0.7";
+
 /// dnatctl: configure the dnat router and host modules.
 #[derive(Debug, Parser)]
 #[command(name = "dnatctl", version, long_about = LONG_ABOUT)]
@@ -141,8 +190,8 @@ pub enum Object {
         #[command(subcommand)]
         cmd: Option<HostCmd>,
     },
-    /// A userspace PAP client: get ports or SPIs from the router without
-    /// the dnat_host module.
+    /// A userspace PAP client: get ports or SPIs from the router, validate
+    /// SAs and blacklist peers, without the dnat_host module.
     #[command(after_help = PAP_EXIT)]
     Pap {
         #[command(subcommand)]
@@ -158,7 +207,7 @@ pub enum RouterCmd {
     #[command(after_help = ROUTER_SET_HELP)]
     Set {
         /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
-        /// unowned local|drop.
+        /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
@@ -166,7 +215,8 @@ pub enum RouterCmd {
     Blocks,
     /// Print the PAP server's counters.
     Stats,
-    /// Print the hosts: ports and SPIs held, packets in and out, spoofed packets.
+    /// Print the hosts: ports and SPIs held, packets in and out, spoofed packets,
+    /// ESP/AH dropped by the SA checks.
     Hosts,
     /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
     Revoke {
@@ -183,6 +233,70 @@ pub enum RouterCmd {
     /// Invalidate every allocation, start a new epoch and broadcast
     /// invalidate-all on the LAN.
     Reset,
+    /// Print the established SAs: host, peer, inbound SPI.
+    Sas,
+    /// Validate or invalidate an SA for a host.
+    #[command(after_help = ROUTER_SA_HELP)]
+    Sa {
+        #[command(subcommand)]
+        what: RouterSa,
+    },
+    /// Print the blacklist, or add or remove an entry.
+    #[command(after_help = ROUTER_BLACKLIST_HELP)]
+    Blacklist {
+        #[command(subcommand)]
+        cmd: Option<RouterBlacklist>,
+    },
+}
+
+/// An SA: the host, its peer and the inbound SPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct SaArgs {
+    /// The host's LAN address.
+    #[arg(value_name = "HOST")]
+    pub host: Ipv4Addr,
+    /// The SA peer's external address.
+    #[arg(value_name = "PEER")]
+    pub peer: Ipv4Addr,
+    /// The SA's inbound SPI, decimal or 0x hex.
+    #[arg(value_name = "SPI", value_parser = spi_arg)]
+    pub spi: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum RouterSa {
+    /// Validate: ESP/AH from PEER with SPI is for HOST (SA_VALIDATE).
+    #[command(after_help = ROUTER_SA_HELP)]
+    Validate(SaArgs),
+    /// Invalidate: the SA ended (SA_INVALIDATE).
+    #[command(after_help = ROUTER_SA_HELP)]
+    Invalidate(SaArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum RouterBlacklist {
+    /// Print the blacklist entries (the default).
+    Show,
+    /// Add an entry for HOST: peer ADDR and/or spi SPI (BLACKLIST_ADD).
+    #[command(after_help = ROUTER_BLACKLIST_HELP)]
+    Add {
+        /// The host's LAN address.
+        #[arg(value_name = "HOST")]
+        host: Ipv4Addr,
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD")]
+        words: Vec<String>,
+    },
+    /// Remove an entry of HOST, named as it was added (BLACKLIST_DEL).
+    #[command(after_help = ROUTER_BLACKLIST_HELP)]
+    Del {
+        /// The host's LAN address.
+        #[arg(value_name = "HOST")]
+        host: Ipv4Addr,
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD")]
+        words: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +387,56 @@ pub enum PapCmd {
     Release {
         #[command(subcommand)]
         what: PapRelease,
+    },
+    /// Tell the router an SA with PEER using inbound SPI exists (34/0).
+    #[command(after_help = PAP_SA_HELP)]
+    Validate {
+        /// The SA peer's external address.
+        #[arg(value_name = "PEER")]
+        peer: Ipv4Addr,
+        /// The SA's inbound SPI, decimal or 0x hex.
+        #[arg(value_name = "SPI", value_parser = spi_arg)]
+        spi: u32,
+        /// router ADDR.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
+    },
+    /// Tell the router that SA ended (35/0).
+    #[command(after_help = PAP_SA_HELP)]
+    Invalidate {
+        /// The SA peer's external address.
+        #[arg(value_name = "PEER")]
+        peer: Ipv4Addr,
+        /// The SA's inbound SPI, decimal or 0x hex.
+        #[arg(value_name = "SPI", value_parser = spi_arg)]
+        spi: u32,
+        /// router ADDR.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
+    },
+    /// Add or remove a blacklist entry (34/1, 35/1).
+    #[command(after_help = PAP_BLACKLIST_HELP)]
+    Blacklist {
+        #[command(subcommand)]
+        what: PapBlacklist,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum PapBlacklist {
+    /// Drop ESP/AH for this host from peer ADDR and/or with spi SPI (34/1).
+    #[command(after_help = PAP_BLACKLIST_HELP)]
+    Add {
+        /// peer ADDR, spi SPI, router ADDR.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
+    },
+    /// Remove that entry (35/1).
+    #[command(after_help = PAP_BLACKLIST_HELP)]
+    Del {
+        /// peer ADDR, spi SPI, router ADDR.
+        #[arg(value_name = "WORD")]
+        options: Vec<String>,
     },
 }
 
@@ -390,6 +554,60 @@ impl PapOptions {
     }
 }
 
+/// The words of a blacklist entry: `peer ADDR`, `spi SPI` (at least one),
+/// and, for `pap blacklist`, `router ADDR`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BlacklistWords {
+    /// `peer ADDR`; `None`: any address.
+    pub peer: Option<Ipv4Addr>,
+    /// `spi SPI`; `None`: any SPI.
+    pub spi: Option<u32>,
+    /// `router ADDR` (PAP only).
+    pub router: Option<Ipv4Addr>,
+}
+
+impl BlacklistWords {
+    /// Parses `args`; `router` says whether `router ADDR` is allowed.
+    pub fn parse(args: &[String], router: bool) -> Result<Self, String> {
+        let usage = if router {
+            "peer ADDR, spi SPI or router ADDR"
+        } else {
+            "peer ADDR or spi SPI"
+        };
+        let mut w = Self::default();
+        let mut it = args.iter();
+        while let Some(word) = it.next() {
+            let key = word.as_str();
+            let twice = || format!("option \"{key}\" given twice");
+            let slot = match key {
+                "peer" => &mut w.peer,
+                "router" if router => &mut w.router,
+                "spi" => {
+                    let value = option_value(&mut it, key)?;
+                    let v = spi(value).ok_or_else(|| {
+                        format!(
+                            "spi: \"{value}\" is not an SPI (0 to 4294967295, decimal or 0x hex)"
+                        )
+                    })?;
+                    if w.spi.replace(v).is_some() {
+                        return Err(twice());
+                    }
+                    continue;
+                }
+                _ => return Err(format!("unknown option \"{key}\"; expected {usage}")),
+            };
+            let value = option_value(&mut it, key)?;
+            if slot.replace(addr(key, value)?).is_some() {
+                return Err(twice());
+            }
+        }
+        if w.peer.is_none() && w.spi.is_none() {
+            return Err("give peer ADDR, spi SPI or both".into());
+        }
+        Ok(w)
+    }
+}
+
 fn option_value<'a>(
     it: &mut impl Iterator<Item = &'a String>,
     key: &str,
@@ -429,6 +647,8 @@ pub struct RouterSettings {
     pub quota_ports: Option<u32>,
     /// `quota-spis N`.
     pub quota_spis: Option<u32>,
+    /// `sa-policy`: `strict`, `permissive` or a raw number.
+    pub sa_policy: Option<u8>,
 }
 
 /// The settings of `host set`.
@@ -516,33 +736,54 @@ fn spi(s: &str) -> Option<u32> {
     u32::from_str_radix(digits, radix).ok()
 }
 
-/// `local`, `drop`, or a number 0 to 255 (sent as is, for the kernel to judge).
-fn unowned_value(key: &str, value: &str) -> Result<u8, String> {
-    match value {
-        "local" => Ok(unowned::LOCAL),
-        "drop" => Ok(unowned::DROP),
-        v if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => v
-            .parse()
-            .map_err(|_| format!("{key}: \"{value}\" is out of range (0 to 255)")),
-        _ => Err(format!(
-            "{key}: \"{value}\" is not local, drop or a number (0 to 255)"
-        )),
+/// One of the two `names` (with their values), or a decimal number 0 to
+/// 255 (sent as is, for the kernel to judge).
+fn named_u8(key: &str, value: &str, names: [(&str, u8); 2]) -> Result<u8, String> {
+    if let Some(&(_, v)) = names.iter().find(|(n, _)| *n == value) {
+        return Ok(v);
     }
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return value
+            .parse()
+            .map_err(|_| format!("{key}: \"{value}\" is out of range (0 to 255)"));
+    }
+    let [(a, _), (b, _)] = names;
+    Err(format!(
+        "{key}: \"{value}\" is not {a}, {b} or a number (0 to 255)"
+    ))
 }
 
-/// `translate`, `native`, or a number 0 to 255 (sent as is, for the kernel
-/// to judge).
+/// `local`, `drop`, or a number 0 to 255.
+fn unowned_value(key: &str, value: &str) -> Result<u8, String> {
+    named_u8(
+        key,
+        value,
+        [("local", unowned::LOCAL), ("drop", unowned::DROP)],
+    )
+}
+
+/// `translate`, `native`, or a number 0 to 255.
 fn mode_value(key: &str, value: &str) -> Result<u8, String> {
-    match value {
-        "translate" => Ok(host_mode::TRANSLATE),
-        "native" => Ok(host_mode::NATIVE),
-        v if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => v
-            .parse()
-            .map_err(|_| format!("{key}: \"{value}\" is out of range (0 to 255)")),
-        _ => Err(format!(
-            "{key}: \"{value}\" is not translate, native or a number (0 to 255)"
-        )),
-    }
+    named_u8(
+        key,
+        value,
+        [
+            ("translate", host_mode::TRANSLATE),
+            ("native", host_mode::NATIVE),
+        ],
+    )
+}
+
+/// `strict`, `permissive`, or a number 0 to 255.
+fn sa_policy_value(key: &str, value: &str) -> Result<u8, String> {
+    named_u8(
+        key,
+        value,
+        [
+            ("strict", sa_policy::STRICT),
+            ("permissive", sa_policy::PERMISSIVE),
+        ],
+    )
 }
 
 /// A decimal u32 setting; its range is for the kernel to judge.
@@ -552,7 +793,7 @@ fn u32_value(key: &str, value: &str) -> Result<u32, String> {
 
 impl RouterSettings {
     const USAGE: &'static str =
-        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N or quota-spis N";
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N or sa-policy strict|permissive";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
@@ -565,6 +806,7 @@ impl RouterSettings {
             "unowned",
             "quota-ports",
             "quota-spis",
+            "sa-policy",
         ];
         for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
@@ -581,6 +823,7 @@ impl RouterSettings {
                     )?)
                 }
                 "unowned" => s.unowned = Some(unowned_value(key, value)?),
+                "sa-policy" => s.sa_policy = Some(sa_policy_value(key, value)?),
                 "quota-ports" | "quota-spis" => {
                     let q = value.parse::<u32>().map_err(|_| {
                         format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
@@ -625,6 +868,9 @@ impl RouterSettings {
         }
         if let Some(q) = self.quota_spis {
             v.push(RouterAttr::QuotaSpis(q));
+        }
+        if let Some(p) = self.sa_policy {
+            v.push(RouterAttr::SaPolicy(p));
         }
         v
     }
@@ -725,6 +971,7 @@ mod tests {
                 unowned: Some(1),
                 quota_ports: None,
                 quota_spis: None,
+                sa_policy: None,
             }
         );
         assert_eq!(
@@ -786,6 +1033,314 @@ mod tests {
         ] {
             let e = RouterSettings::parse(&args(input)).unwrap_err();
             assert!(e.contains(msg), "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn sa_policy_setting() {
+        for (input, value) in [
+            ("sa-policy strict", 0),
+            ("sa-policy permissive", 1),
+            ("sa-policy 0", 0),
+            // Unknown values are the kernel's to refuse.
+            ("sa-policy 2", 2),
+            ("sa-policy 255", 255),
+        ] {
+            let s = RouterSettings::parse(&args(input)).unwrap();
+            assert_eq!(s.sa_policy, Some(value), "{input}");
+            assert_eq!(s.attrs(), vec![RouterAttr::SaPolicy(value)], "{input}");
+        }
+        for (input, msg) in [
+            ("sa-policy", "setting \"sa-policy\" needs a value"),
+            (
+                "sa-policy loose",
+                "sa-policy: \"loose\" is not strict, permissive or a number (0 to 255)",
+            ),
+            ("sa-policy Strict", "\"Strict\" is not strict, permissive"),
+            ("sa-policy -1", "\"-1\" is not strict, permissive"),
+            (
+                "sa-policy 256",
+                "sa-policy: \"256\" is out of range (0 to 255)",
+            ),
+            (
+                "sa-policy strict sa-policy permissive",
+                "setting \"sa-policy\" given twice",
+            ),
+            ("sa_policy strict", "unknown setting \"sa_policy\""),
+            ("sa-policy strict mtu 1", "sa-policy strict|permissive"),
+        ] {
+            let e = RouterSettings::parse(&args(input)).unwrap_err();
+            assert!(e.contains(msg), "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn sa_command_words() {
+        let sa = SaArgs {
+            host: Ipv4Addr::new(10, 0, 0, 1),
+            peer: Ipv4Addr::new(203, 0, 113, 3),
+            spi: 0x1000,
+        };
+        for (input, json, want) in [
+            (
+                "router sa validate 10.0.0.1 203.0.113.3 0x1000",
+                false,
+                RouterSa::Validate(sa),
+            ),
+            (
+                "router sa validate 10.0.0.1 203.0.113.3 4096 -j",
+                true,
+                RouterSa::Validate(sa),
+            ),
+            (
+                "router sa invalidate 10.0.0.1 203.0.113.3 0X1000",
+                false,
+                RouterSa::Invalidate(sa),
+            ),
+            // The kernel judges addresses and SPIs.
+            (
+                "router sa validate 10.0.0.1 10.0.0.2 0",
+                false,
+                RouterSa::Validate(SaArgs {
+                    peer: Ipv4Addr::new(10, 0, 0, 2),
+                    spi: 0,
+                    ..sa
+                }),
+            ),
+        ] {
+            let c = cli(input).unwrap();
+            assert_eq!(c.json, json, "{input}");
+            match c.object {
+                Object::Router {
+                    cmd: Some(RouterCmd::Sa { what }),
+                } => assert_eq!(what, want, "{input}"),
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+        let c = cli("--json router sas").unwrap();
+        assert!(c.json);
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Sas)
+            }
+        ));
+        for input in [
+            "router sa",
+            "router sa validate",
+            "router sa validate 10.0.0.1",
+            "router sa validate 10.0.0.1 203.0.113.3",
+            "router sa validate 10.0.0.1 203.0.113.3 0x",
+            "router sa validate 10.0.0.1 203.0.113.3 4294967296",
+            "router sa validate 10.0.0.1 203.0.113.3 -1",
+            "router sa validate 10.0.0.1 203.0.113 4096",
+            "router sa validate host 10.0.0.1 203.0.113.3 4096",
+            "router sa validate 10.0.0.1 203.0.113.3 4096 extra",
+            "router sa add 10.0.0.1 203.0.113.3 4096",
+            "router sas 10.0.0.1",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn blacklist_command_words() {
+        for input in [
+            "router blacklist",
+            "router blacklist show",
+            "-j router blacklist",
+        ] {
+            let c = cli(input).unwrap();
+            assert!(
+                matches!(
+                    c.object,
+                    Object::Router {
+                        cmd: Some(RouterCmd::Blacklist {
+                            cmd: None | Some(RouterBlacklist::Show)
+                        })
+                    }
+                ),
+                "{input}"
+            );
+        }
+        let c = cli("router blacklist add 10.0.0.1 peer 203.0.113.66 spi 0x1000").unwrap();
+        match c.object {
+            Object::Router {
+                cmd:
+                    Some(RouterCmd::Blacklist {
+                        cmd: Some(RouterBlacklist::Add { host, words }),
+                    }),
+            } => {
+                assert_eq!(host, Ipv4Addr::new(10, 0, 0, 1));
+                assert_eq!(words, args("peer 203.0.113.66 spi 0x1000"));
+            }
+            o => panic!("{o:?}"),
+        }
+        let c = cli("router blacklist del 10.0.0.1 spi 4096").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Blacklist {
+                    cmd: Some(RouterBlacklist::Del { .. })
+                })
+            }
+        ));
+        for input in [
+            "router blacklist add",
+            "router blacklist add peer 203.0.113.66",
+            "router blacklist add 10.0.0 peer 203.0.113.66",
+            "router blacklist remove 10.0.0.1 peer 203.0.113.66",
+            "router blacklist show 10.0.0.1",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn blacklist_words() {
+        let peer = Ipv4Addr::new(203, 0, 113, 66);
+        for (input, router, want) in [
+            (
+                "peer 203.0.113.66",
+                false,
+                BlacklistWords {
+                    peer: Some(peer),
+                    ..BlacklistWords::default()
+                },
+            ),
+            (
+                "spi 0x1000",
+                false,
+                BlacklistWords {
+                    spi: Some(0x1000),
+                    ..BlacklistWords::default()
+                },
+            ),
+            (
+                "spi 4096 peer 203.0.113.66 router 10.0.0.7",
+                true,
+                BlacklistWords {
+                    peer: Some(peer),
+                    spi: Some(4096),
+                    router: Some(Ipv4Addr::new(10, 0, 0, 7)),
+                },
+            ),
+            // The kernel (or the PAP codec) judges values.
+            (
+                "peer 0.0.0.0 spi 0",
+                false,
+                BlacklistWords {
+                    peer: Some(Ipv4Addr::UNSPECIFIED),
+                    spi: Some(0),
+                    router: None,
+                },
+            ),
+        ] {
+            assert_eq!(
+                BlacklistWords::parse(&args(input), router).unwrap(),
+                want,
+                "{input}"
+            );
+        }
+        for (input, router, msg) in [
+            ("", false, "give peer ADDR, spi SPI or both"),
+            ("router 10.0.0.7", true, "give peer ADDR, spi SPI or both"),
+            (
+                "router 10.0.0.7 peer 203.0.113.66",
+                false,
+                "unknown option \"router\"; expected peer ADDR or spi SPI",
+            ),
+            (
+                "any",
+                true,
+                "unknown option \"any\"; expected peer ADDR, spi SPI or router ADDR",
+            ),
+            ("peer", false, "option \"peer\" needs a value"),
+            ("spi", false, "option \"spi\" needs a value"),
+            ("peer any", false, "peer: \"any\" is not an IPv4 address"),
+            (
+                "spi any",
+                false,
+                "spi: \"any\" is not an SPI (0 to 4294967295, decimal or 0x hex)",
+            ),
+            ("spi 0x", false, "spi: \"0x\" is not an SPI"),
+            ("spi 4294967296", false, "is not an SPI"),
+            (
+                "peer 1.2.3.4 peer 1.2.3.5",
+                false,
+                "option \"peer\" given twice",
+            ),
+            ("spi 1 spi 1", false, "option \"spi\" given twice"),
+            (
+                "spi 4096 router 10.0.0.7 router 10.0.0.8",
+                true,
+                "option \"router\" given twice",
+            ),
+        ] {
+            let e = BlacklistWords::parse(&args(input), router).unwrap_err();
+            assert!(e.contains(msg), "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn pap_sa_and_blacklist_words() {
+        let c = cli("--json pap validate 203.0.113.3 0x1000 router 10.0.0.7").unwrap();
+        assert!(c.json);
+        match c.object {
+            Object::Pap {
+                cmd:
+                    PapCmd::Validate {
+                        peer,
+                        spi: 0x1000,
+                        options,
+                    },
+            } => {
+                assert_eq!(peer, Ipv4Addr::new(203, 0, 113, 3));
+                assert_eq!(options, args("router 10.0.0.7"));
+            }
+            o => panic!("{o:?}"),
+        }
+        assert!(matches!(
+            cli("pap invalidate 203.0.113.3 4096").unwrap().object,
+            Object::Pap {
+                cmd: PapCmd::Invalidate { spi: 4096, ref options, .. }
+            } if options.is_empty()
+        ));
+        match cli("pap blacklist add peer 203.0.113.66 router 10.0.0.7")
+            .unwrap()
+            .object
+        {
+            Object::Pap {
+                cmd:
+                    PapCmd::Blacklist {
+                        what: PapBlacklist::Add { options },
+                    },
+            } => assert_eq!(options, args("peer 203.0.113.66 router 10.0.0.7")),
+            o => panic!("{o:?}"),
+        }
+        assert!(matches!(
+            cli("pap blacklist del spi 0x1000 -j").unwrap().object,
+            Object::Pap {
+                cmd: PapCmd::Blacklist {
+                    what: PapBlacklist::Del { .. }
+                }
+            }
+        ));
+        for input in [
+            "pap validate",
+            "pap validate 203.0.113.3",
+            "pap validate 203.0.113.3 0x",
+            "pap validate 203.0.113.3 4294967296",
+            "pap validate peer 203.0.113.3 4096",
+            "pap invalidate 203.0.113 4096",
+            "pap blacklist",
+            "pap blacklist list",
+            "pap blacklist add --native",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
         }
     }
 
@@ -1360,8 +1915,17 @@ mod tests {
         let help = cli("router set --help").unwrap_err().to_string();
         assert!(help.contains("spis MIN-MAX"), "{help}");
         assert!(help.contains("unowned local|drop"), "{help}");
+        assert!(help.contains("sa-policy strict|permissive"), "{help}");
         let help = cli("router --help").unwrap_err().to_string();
-        for word in ["hosts", "revoke", "readmit", "reset"] {
+        for word in [
+            "hosts",
+            "revoke",
+            "readmit",
+            "reset",
+            "sas",
+            "sa ",
+            "blacklist",
+        ] {
             assert!(help.contains(word), "{help}");
         }
         let help = cli("pap request ports --help").unwrap_err().to_string();
@@ -1395,6 +1959,20 @@ mod tests {
         let help = cli("pap --help").unwrap_err().to_string();
         assert!(
             help.contains("4  no answer after 4 transmissions"),
+            "{help}"
+        );
+        for word in ["validate", "invalidate", "blacklist"] {
+            assert!(help.contains(word), "{help}");
+        }
+        let help = cli("pap validate --help").unwrap_err().to_string();
+        assert!(help.contains("validated 203.0.113.3 spi 0x1000"), "{help}");
+        let help = cli("pap blacklist add --help").unwrap_err().to_string();
+        assert!(help.contains("peer ADDR"), "{help}");
+        let help = cli("router sa validate --help").unwrap_err().to_string();
+        assert!(help.contains("EPERM"), "{help}");
+        let help = cli("router blacklist --help").unwrap_err().to_string();
+        assert!(
+            help.contains("10.0.0.1 peer 203.0.113.66 spi any"),
             "{help}"
         );
     }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What `router blocks`, `router stats` and `router hosts` print: the
-//! messages of the `GET_BLOCKS`, `GET_PAP_STATS` and `GET_HOSTS` dumps of
-//! the router family; and what `host stats`, `host blocks` and `host sptt`
+//! What `router blocks`, `router stats`, `router hosts`, `router sas` and
+//! `router blacklist` print: the messages of the `GET_BLOCKS`,
+//! `GET_PAP_STATS`, `GET_HOSTS`, `GET_SAS` and `GET_BLACKLIST` dumps of the
+//! router family; and what `host stats`, `host blocks` and `host sptt`
 //! print: the `GET_STATS`, `GET_BLOCKS` and `GET_SPTT` dumps of the host
 //! family. Decoded, rendered for humans or serialized as JSON. Attributes
 //! this tool does not know are skipped.
@@ -274,6 +275,11 @@ pub struct Host {
     pub out_packets: u64,
     /// Packets it sent from ports it does not own (dropped).
     pub spoofed: u64,
+    /// Inbound ESP/AH for it dropped by the SA checks (not validated,
+    /// blacklisted); `None` (left out of the JSON) when the module does not
+    /// send `HOST_SA_DROPPED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sa_dropped: Option<u64>,
 }
 
 /// Everything `router hosts` prints: `{"hosts":[...]}`.
@@ -286,12 +292,14 @@ pub struct Hosts {
 impl Hosts {
     /// Decodes a dump, one message's attributes each. Every message needs
     /// `HOST_ADDR`, `HOST_PORTS`, `HOST_SPIS`, `HOST_IN_PACKETS`,
-    /// `HOST_OUT_PACKETS` and `HOST_SPOOFED`; `HOST_REVOKED` is a flag.
+    /// `HOST_OUT_PACKETS` and `HOST_SPOOFED`; `HOST_REVOKED` is a flag,
+    /// `HOST_SA_DROPPED` optional.
     pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [RouterAttr]>) -> Result<Self, String> {
         let mut out = Self::default();
         for attrs in msgs {
             let (mut host, mut revoked, mut ports, mut spis) = (None, false, None, None);
             let (mut in_packets, mut out_packets, mut spoofed) = (None, None, None);
+            let mut sa_dropped = None;
             for a in attrs {
                 match a {
                     RouterAttr::HostAddr(h) => host = Some(*h),
@@ -301,6 +309,7 @@ impl Hosts {
                     RouterAttr::HostInPackets(v) => in_packets = Some(*v),
                     RouterAttr::HostOutPackets(v) => out_packets = Some(*v),
                     RouterAttr::HostSpoofed(v) => spoofed = Some(*v),
+                    RouterAttr::HostSaDropped(v) => sa_dropped = Some(*v),
                     _ => {}
                 }
             }
@@ -325,6 +334,7 @@ impl Hosts {
                         in_packets: i,
                         out_packets: o,
                         spoofed,
+                        sa_dropped,
                     })
                 }
                 _ => return Err(missing),
@@ -335,7 +345,8 @@ impl Hosts {
     }
 }
 
-/// Human output of `router hosts`: one line per host, in address order.
+/// Human output of `router hosts`: one line per host, in address order;
+/// `sa_dropped N` at the end when the module sends it.
 pub fn render_hosts(h: &Hosts) -> String {
     if h.hosts.is_empty() {
         return "(no hosts)\n".into();
@@ -343,11 +354,144 @@ pub fn render_hosts(h: &Hosts) -> String {
     let mut out = String::new();
     for h in &h.hosts {
         let mark = if h.revoked { " (revoked)" } else { "" };
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{}{mark}: ports {} spis {} in {} out {} spoofed {}",
             h.host, h.ports, h.spis, h.in_packets, h.out_packets, h.spoofed
         );
+        if let Some(d) = h.sa_dropped {
+            let _ = write!(out, " sa_dropped {d}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One established SA (one message of `GET_SAS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sa {
+    /// The host the SA's packets go to.
+    pub host: Ipv4Addr,
+    /// The SA peer's external address.
+    pub peer: Ipv4Addr,
+    /// The SA's inbound SPI.
+    pub spi: u32,
+}
+
+/// Everything `router sas` prints: `{"sas":[...]}`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Sas {
+    /// Sorted by host, peer, SPI.
+    pub sas: Vec<Sa>,
+}
+
+impl Sas {
+    /// Decodes a dump, one message's attributes each. Every message needs
+    /// `HOST_ADDR`, `PEER_ADDR` and `SPI`.
+    pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [RouterAttr]>) -> Result<Self, String> {
+        let mut out = Self::default();
+        for attrs in msgs {
+            let (mut host, mut peer, mut spi) = (None, None, None);
+            for a in attrs {
+                match a {
+                    RouterAttr::HostAddr(h) => host = Some(*h),
+                    RouterAttr::PeerAddr(p) => peer = Some(*p),
+                    RouterAttr::Spi(s) => spi = Some(*s),
+                    _ => {}
+                }
+            }
+            let (Some(host), Some(peer), Some(spi)) = (host, peer, spi) else {
+                return Err(missing(
+                    "sa",
+                    &[
+                        ("HOST_ADDR", host.is_none()),
+                        ("PEER_ADDR", peer.is_none()),
+                        ("SPI", spi.is_none()),
+                    ],
+                ));
+            };
+            out.sas.push(Sa { host, peer, spi });
+        }
+        out.sas.sort_by_key(|s| (s.host, s.peer, s.spi));
+        Ok(out)
+    }
+}
+
+/// Human output of `router sas`: one line per SA,
+/// `10.0.0.1 peer 203.0.113.3 spi 0x1000`.
+pub fn render_sas(s: &Sas) -> String {
+    if s.sas.is_empty() {
+        return "(no SAs)\n".into();
+    }
+    let mut out = String::new();
+    for sa in &s.sas {
+        let _ = writeln!(out, "{} peer {} spi {:#x}", sa.host, sa.peer, sa.spi);
+    }
+    out
+}
+
+/// One blacklist entry (one message of `GET_BLACKLIST`); `None`: any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BlacklistEntry {
+    /// The host whose inbound ESP/AH the entry drops.
+    pub host: Ipv4Addr,
+    /// The source address; `None`: any.
+    pub peer: Option<Ipv4Addr>,
+    /// The SPI; `None`: any.
+    pub spi: Option<u32>,
+}
+
+/// Everything `router blacklist` prints: `{"blacklist":[...]}`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Blacklist {
+    /// Sorted by host, peer (any first), SPI (any first).
+    pub blacklist: Vec<BlacklistEntry>,
+}
+
+impl Blacklist {
+    /// Decodes a dump, one message's attributes each. Every message needs
+    /// `HOST_ADDR` and at least one of `PEER_ADDR` and `SPI`.
+    pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [RouterAttr]>) -> Result<Self, String> {
+        let mut out = Self::default();
+        for attrs in msgs {
+            let (mut host, mut peer, mut spi) = (None, None, None);
+            for a in attrs {
+                match a {
+                    RouterAttr::HostAddr(h) => host = Some(*h),
+                    RouterAttr::PeerAddr(p) => peer = Some(*p),
+                    RouterAttr::Spi(s) => spi = Some(*s),
+                    _ => {}
+                }
+            }
+            let Some(host) = host else {
+                return Err("blacklist message without HOST_ADDR".into());
+            };
+            if peer.is_none() && spi.is_none() {
+                return Err("blacklist message without PEER_ADDR or SPI".into());
+            }
+            out.blacklist.push(BlacklistEntry { host, peer, spi });
+        }
+        out.blacklist.sort_by_key(|e| (e.host, e.peer, e.spi));
+        Ok(out)
+    }
+}
+
+/// `peer ADDR spi SPI` of a blacklist entry, `any` for what it leaves out.
+pub fn blacklist_match(peer: Option<Ipv4Addr>, spi: Option<u32>) -> String {
+    let peer = peer.map_or_else(|| "any".into(), |p| p.to_string());
+    let spi = spi.map_or_else(|| "any".into(), |s| format!("{s:#x}"));
+    format!("peer {peer} spi {spi}")
+}
+
+/// Human output of `router blacklist`: one line per entry,
+/// `10.0.0.1 peer 203.0.113.66 spi any`.
+pub fn render_blacklist(b: &Blacklist) -> String {
+    if b.blacklist.is_empty() {
+        return "(no blacklist entries)\n".into();
+    }
+    let mut out = String::new();
+    for e in &b.blacklist {
+        let _ = writeln!(out, "{} {}", e.host, blacklist_match(e.peer, e.spi));
     }
     out
 }
@@ -799,6 +943,207 @@ mod tests {
         assert!(serde_json::to_string(&h).unwrap().starts_with(
             r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0},"#
         ));
+    }
+
+    #[test]
+    fn hosts_with_sa_dropped() {
+        let mut with = host_msg([10, 0, 0, 1], false, [16, 256, 1234, 1200, 0]);
+        let mut a = vec![
+            tlv(router_attr::HOST_ADDR, &[10, 0, 0, 3]),
+            tlv(router_attr::HOST_PORTS, &0u32.to_ne_bytes()),
+            tlv(router_attr::HOST_SPIS, &16u32.to_ne_bytes()),
+            tlv(router_attr::PAD, &[]),
+        ];
+        for kind in [
+            router_attr::HOST_IN_PACKETS,
+            router_attr::HOST_OUT_PACKETS,
+            router_attr::HOST_SPOOFED,
+        ] {
+            a.push(tlv(kind, &0u64.to_ne_bytes()));
+        }
+        a.push(tlv(router_attr::PAD, &[]));
+        a.push(tlv(router_attr::HOST_SA_DROPPED, &u64::MAX.to_ne_bytes()));
+        let dropped = parse(router_cmd::GET_HOSTS, &a);
+        assert_eq!(dropped[8], RouterAttr::HostSaDropped(u64::MAX));
+        with.push(RouterAttr::HostSaDropped(7));
+        // Without HOST_SA_DROPPED (an older module): no field.
+        let without = host_msg([10, 0, 0, 2], true, [1, 0, 2, 3, 4]);
+        let h = Hosts::from_dump([&dropped[..], &with[..], &without[..]]).unwrap();
+        assert_eq!(
+            render_hosts(&h),
+            "10.0.0.1: ports 16 spis 256 in 1234 out 1200 spoofed 0 sa_dropped 7\n\
+             10.0.0.2 (revoked): ports 1 spis 0 in 2 out 3 spoofed 4\n\
+             10.0.0.3: ports 0 spis 16 in 0 out 0 spoofed 0 sa_dropped 18446744073709551615\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&h).unwrap(),
+            json!({"hosts": [
+                {"host": "10.0.0.1", "revoked": false, "ports": 16, "spis": 256,
+                 "in": 1234, "out": 1200, "spoofed": 0, "sa_dropped": 7},
+                {"host": "10.0.0.2", "revoked": true, "ports": 1, "spis": 0,
+                 "in": 2, "out": 3, "spoofed": 4},
+                {"host": "10.0.0.3", "revoked": false, "ports": 0, "spis": 16,
+                 "in": 0, "out": 0, "spoofed": 0, "sa_dropped": u64::MAX},
+            ]})
+        );
+        assert!(serde_json::to_string(&h).unwrap().starts_with(
+            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"sa_dropped":7},"#
+        ));
+        // HOST_SA_DROPPED is a u64.
+        use netlink_packet_core::ParseableParametrized;
+        use netlink_packet_generic::GenlHeader;
+        let buf = tlv(router_attr::HOST_SA_DROPPED, &1u32.to_ne_bytes());
+        let h = GenlHeader { cmd: 6, version: 1 };
+        assert!(Msg::<RouterAttr>::parse_with_param(&buf, h).is_err());
+    }
+
+    fn sa_msg(host: [u8; 4], peer: [u8; 4], spi: u32) -> Vec<RouterAttr> {
+        parse(
+            router_cmd::GET_SAS,
+            &[
+                tlv(router_attr::HOST_ADDR, &host),
+                tlv(99, b"future"),
+                tlv(router_attr::PEER_ADDR, &peer),
+                tlv(router_attr::SPI, &spi.to_ne_bytes()),
+            ],
+        )
+    }
+
+    #[test]
+    fn decodes_sas() {
+        let d = [
+            sa_msg([10, 0, 0, 3], [198, 51, 100, 7], 0x2000),
+            sa_msg([10, 0, 0, 1], [203, 0, 113, 3], 0x1001),
+            sa_msg([10, 0, 0, 1], [203, 0, 113, 3], 0x1000),
+            sa_msg([10, 0, 0, 1], [192, 0, 2, 1], u32::MAX),
+        ];
+        assert_eq!(d[0][0], RouterAttr::HostAddr(Ipv4Addr::new(10, 0, 0, 3)));
+        assert!(matches!(d[0][1], RouterAttr::Other(_)));
+        assert_eq!(
+            d[0][2],
+            RouterAttr::PeerAddr(Ipv4Addr::new(198, 51, 100, 7))
+        );
+        assert_eq!(d[0][3], RouterAttr::Spi(0x2000));
+        let s = Sas::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(
+            render_sas(&s),
+            "10.0.0.1 peer 192.0.2.1 spi 0xffffffff\n\
+             10.0.0.1 peer 203.0.113.3 spi 0x1000\n\
+             10.0.0.1 peer 203.0.113.3 spi 0x1001\n\
+             10.0.0.3 peer 198.51.100.7 spi 0x2000\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            json!({"sas": [
+                {"host": "10.0.0.1", "peer": "192.0.2.1", "spi": u32::MAX},
+                {"host": "10.0.0.1", "peer": "203.0.113.3", "spi": 4096},
+                {"host": "10.0.0.1", "peer": "203.0.113.3", "spi": 4097},
+                {"host": "10.0.0.3", "peer": "198.51.100.7", "spi": 8192},
+            ]})
+        );
+        assert!(serde_json::to_string(&s)
+            .unwrap()
+            .starts_with(r#"{"sas":[{"host":"10.0.0.1","peer":"192.0.2.1","spi":4294967295},"#));
+    }
+
+    #[test]
+    fn empty_and_bad_sa_dumps() {
+        let s = Sas::default();
+        assert_eq!(render_sas(&s), "(no SAs)\n");
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"sas":[]}"#);
+        let mut partial = sa_msg([10, 0, 0, 1], [203, 0, 113, 3], 0x1000);
+        partial.retain(|a| !matches!(a, RouterAttr::PeerAddr(_)));
+        assert_eq!(
+            Sas::from_dump([&partial[..]]).unwrap_err(),
+            "sa message without PEER_ADDR"
+        );
+        let only_spi = [RouterAttr::Spi(0x1000)];
+        assert_eq!(
+            Sas::from_dump([&only_spi[..]]).unwrap_err(),
+            "sa message without HOST_ADDR, PEER_ADDR"
+        );
+        use netlink_packet_core::ParseableParametrized;
+        use netlink_packet_generic::GenlHeader;
+        let h = GenlHeader {
+            cmd: 10,
+            version: 1,
+        };
+        // PEER_ADDR is 4 bytes, SPI a u32.
+        for buf in [
+            tlv(router_attr::PEER_ADDR, &[203, 0, 113]),
+            tlv(router_attr::SPI, &1u64.to_ne_bytes()),
+            tlv(router_attr::SPI, &[1, 0]),
+        ] {
+            assert!(
+                Msg::<RouterAttr>::parse_with_param(&buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
+    }
+
+    fn bl_msg(host: [u8; 4], peer: Option<[u8; 4]>, spi: Option<u32>) -> Vec<RouterAttr> {
+        let mut a = vec![tlv(router_attr::HOST_ADDR, &host)];
+        if let Some(p) = peer {
+            a.push(tlv(router_attr::PEER_ADDR, &p));
+        }
+        a.push(tlv(99, b"future"));
+        if let Some(s) = spi {
+            a.push(tlv(router_attr::SPI, &s.to_ne_bytes()));
+        }
+        parse(router_cmd::GET_BLACKLIST, &a)
+    }
+
+    #[test]
+    fn decodes_blacklist() {
+        let d = [
+            bl_msg([10, 0, 0, 3], None, Some(0x2000)),
+            bl_msg([10, 0, 0, 1], Some([203, 0, 113, 66]), None),
+            bl_msg([10, 0, 0, 1], Some([192, 0, 2, 9]), Some(0x1000)),
+            bl_msg([10, 0, 0, 1], None, Some(0x1001)),
+        ];
+        assert_eq!(d[0][2], RouterAttr::Spi(0x2000));
+        assert_eq!(
+            d[1][1],
+            RouterAttr::PeerAddr(Ipv4Addr::new(203, 0, 113, 66))
+        );
+        let b = Blacklist::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(
+            render_blacklist(&b),
+            "10.0.0.1 peer any spi 0x1001\n\
+             10.0.0.1 peer 192.0.2.9 spi 0x1000\n\
+             10.0.0.1 peer 203.0.113.66 spi any\n\
+             10.0.0.3 peer any spi 0x2000\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            json!({"blacklist": [
+                {"host": "10.0.0.1", "peer": null, "spi": 4097},
+                {"host": "10.0.0.1", "peer": "192.0.2.9", "spi": 4096},
+                {"host": "10.0.0.1", "peer": "203.0.113.66", "spi": null},
+                {"host": "10.0.0.3", "peer": null, "spi": 8192},
+            ]})
+        );
+        assert!(serde_json::to_string(&b)
+            .unwrap()
+            .starts_with(r#"{"blacklist":[{"host":"10.0.0.1","peer":null,"spi":4097},"#));
+    }
+
+    #[test]
+    fn empty_and_bad_blacklist_dumps() {
+        let b = Blacklist::default();
+        assert_eq!(render_blacklist(&b), "(no blacklist entries)\n");
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"blacklist":[]}"#);
+        let neither = bl_msg([10, 0, 0, 1], None, None);
+        assert_eq!(
+            Blacklist::from_dump([&neither[..]]).unwrap_err(),
+            "blacklist message without PEER_ADDR or SPI"
+        );
+        let no_host = [RouterAttr::Spi(0x1000)];
+        assert_eq!(
+            Blacklist::from_dump([&no_host[..]]).unwrap_err(),
+            "blacklist message without HOST_ADDR"
+        );
+        assert_eq!(blacklist_match(None, None), "peer any spi any");
     }
 
     #[test]

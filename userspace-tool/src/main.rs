@@ -22,13 +22,14 @@ use dnat_core::uapi::{block_kind, host_cmd, router_cmd};
 use serde::Serialize;
 
 use args::{
-    Cli, HostCmd, HostRelease, HostRequest, HostSettings, Object, PapCmd, PapOptions, PapRelease,
-    PapRequest, RouterCmd, RouterSettings,
+    BlacklistWords, Cli, HostCmd, HostRelease, HostRequest, HostSettings, Object, PapBlacklist,
+    PapCmd, PapOptions, PapRelease, PapRequest, RouterBlacklist, RouterCmd, RouterSa,
+    RouterSettings, SaArgs,
 };
-use dump::{Blocks, HostBlocks, Hosts, Stats, Translations};
+use dump::{Blacklist, Blocks, HostBlocks, Hosts, Sas, Stats, Translations};
 use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
 use nl::{exit, genl, Conn, Error};
-use pap_client::{Op, Outcome, RawSocket, Report, TransactError};
+use pap_client::{Notice, Op, Outcome, RawSocket, Report, TransactError};
 use show::{Counter, HostConfig, RouterConfig, Show};
 
 /// `GET_CONFIG` then `GET_COUNTERS` on `A`'s family.
@@ -90,6 +91,57 @@ fn host_request(cmd: u8, addr: Ipv4Addr) -> (Msg<RouterAttr>, String) {
     (msg, format!("{verb} host {addr}"))
 }
 
+/// `SA_VALIDATE` or `SA_INVALIDATE` of `sa`, and what it does.
+fn sa_request(what: RouterSa) -> (Msg<RouterAttr>, String) {
+    let (cmd, verb, sa) = match what {
+        RouterSa::Validate(sa) => (router_cmd::SA_VALIDATE, "validating", sa),
+        RouterSa::Invalidate(sa) => (router_cmd::SA_INVALIDATE, "invalidating", sa),
+    };
+    let SaArgs { host, peer, spi } = sa;
+    let msg = Msg {
+        cmd,
+        attrs: vec![
+            RouterAttr::HostAddr(host),
+            RouterAttr::PeerAddr(peer),
+            RouterAttr::Spi(spi),
+        ],
+    };
+    (
+        msg,
+        format!("{verb} the SA of host {host} with peer {peer} spi {spi:#x}"),
+    )
+}
+
+/// `BLACKLIST_ADD` (`add`) or `BLACKLIST_DEL` of an entry of `host`, and
+/// what it does.
+fn blacklist_request(add: bool, host: Ipv4Addr, w: BlacklistWords) -> (Msg<RouterAttr>, String) {
+    let (cmd, verb, prep) = if add {
+        (router_cmd::BLACKLIST_ADD, "adding", "to")
+    } else {
+        (router_cmd::BLACKLIST_DEL, "removing", "from")
+    };
+    let mut attrs = vec![RouterAttr::HostAddr(host)];
+    attrs.extend(w.peer.map(RouterAttr::PeerAddr));
+    attrs.extend(w.spi.map(RouterAttr::Spi));
+    let entry = dump::blacklist_match(w.peer, w.spi);
+    (
+        Msg { cmd, attrs },
+        format!("{verb} {entry} {prep} the blacklist of host {host}"),
+    )
+}
+
+/// `router blacklist add|del HOST WORDS...` (command `name`).
+fn blacklist_change(
+    name: &'static str,
+    add: bool,
+    host: Ipv4Addr,
+    words: &[String],
+) -> Result<i32, Error> {
+    let w = BlacklistWords::parse(words, false).map_err(|msg| Error::Usage { cmd: name, msg })?;
+    let (msg, what) = blacklist_request(add, host, w);
+    request(msg, &what).map(|()| exit::OK)
+}
+
 /// `RESET`, and what it does.
 fn reset_request() -> (Msg<RouterAttr>, String) {
     (
@@ -110,7 +162,8 @@ fn counters<A>(
 }
 
 /// A dump of `A`'s family (router `GET_BLOCKS`, `GET_PAP_STATS`,
-/// `GET_HOSTS`; host `GET_STATS`, `GET_BLOCKS`, `GET_SPTT`), then `decode`
+/// `GET_HOSTS`, `GET_SAS`, `GET_BLACKLIST`; host `GET_STATS`, `GET_BLOCKS`,
+/// `GET_SPTT`), then `decode`
 /// on its messages' attributes.
 fn family_dump<A: Attr, T>(
     cmd: u8,
@@ -186,8 +239,34 @@ fn host_router_addr() -> Option<Ipv4Addr> {
     HostConfig::from_attrs(&config.first()?.attrs).router_addr
 }
 
+/// The router address given as `router ADDR` (only that word allowed).
+fn pap_router(name: &'static str, words: &[String]) -> Result<PapOptions, Error> {
+    PapOptions::parse(words, false, false).map_err(|msg| Error::Usage { cmd: name, msg })
+}
+
+/// The `pap blacklist` notice and its router address.
+fn pap_blacklist(what: PapBlacklist) -> Result<(&'static str, Op, PapOptions), Error> {
+    let (name, add, words) = match what {
+        PapBlacklist::Add { options } => ("pap blacklist add", true, options),
+        PapBlacklist::Del { options } => ("pap blacklist del", false, options),
+    };
+    let w = BlacklistWords::parse(&words, true).map_err(|msg| Error::Usage { cmd: name, msg })?;
+    let (peer, spi) = (w.peer, w.spi);
+    let notice = if add {
+        Notice::BlacklistAdd { peer, spi }
+    } else {
+        Notice::BlacklistRemove { peer, spi }
+    };
+    let options = PapOptions {
+        router: w.router,
+        ..PapOptions::default()
+    };
+    Ok((name, Op::Notice(notice), options))
+}
+
 /// The command name, operation, options and `--native` of a `pap` command;
-/// usage errors for bad options and for blocks the codec refuses.
+/// usage errors for bad options and for blocks, SAs and blacklist entries
+/// the codec refuses.
 fn pap_op(cmd: PapCmd) -> Result<(&'static str, Op, PapOptions, bool), Error> {
     let (name, op, options, native) = match cmd {
         PapCmd::Request {
@@ -251,16 +330,37 @@ fn pap_op(cmd: PapCmd) -> Result<(&'static str, Op, PapOptions, bool), Error> {
                 .map_err(|msg| Error::Usage { cmd: name, msg })?;
             (name, Op::ReleaseSpis(SpiBlock { lowest, count }), o, false)
         }
+        PapCmd::Validate { peer, spi, options } => {
+            let name = "pap validate";
+            let o = pap_router(name, &options)?;
+            (name, Op::Notice(Notice::SaValidate { peer, spi }), o, false)
+        }
+        PapCmd::Invalidate { peer, spi, options } => {
+            let name = "pap invalidate";
+            let o = pap_router(name, &options)?;
+            (
+                name,
+                Op::Notice(Notice::SaInvalidate { peer, spi }),
+                o,
+                false,
+            )
+        }
+        PapCmd::Blacklist { what } => {
+            let (name, op, o) = pap_blacklist(what)?;
+            (name, op, o, false)
+        }
     };
-    // A block past the end of its space, reserved SPIs.
+    // A block past the end of its space, reserved SPIs, a peer that is not
+    // unicast.
     op.message(1).validate().map_err(|e| Error::Usage {
         cmd: name,
-        msg: format!("invalid block: {e}"),
+        msg: format!("invalid {}: {e}", op.subject()),
     })?;
     Ok((name, op, options, native))
 }
 
-/// `pap request` and `pap release`: one PAP transaction with the router.
+/// `pap request`, `pap release`, `pap validate`, `pap invalidate` and `pap
+/// blacklist`: one PAP transaction with the router.
 fn pap(cmd: PapCmd, json: bool) -> Result<i32, Error> {
     let (name, op, options, native) = pap_op(cmd)?;
     let router = match options.router {
@@ -410,6 +510,43 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let (msg, what) = reset_request();
             request(msg, &what).map(|()| exit::OK)
         }
+        Object::Router {
+            cmd: Some(RouterCmd::Sas),
+        } => {
+            let s = family_dump::<RouterAttr, _>(router_cmd::GET_SAS, "SAs", |d| {
+                Sas::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&s, cli.json, dump::render_sas).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Sa { what }),
+        } => {
+            let (msg, what) = sa_request(what);
+            request(msg, &what).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd:
+                Some(RouterCmd::Blacklist {
+                    cmd: None | Some(RouterBlacklist::Show),
+                }),
+        } => {
+            let b = family_dump::<RouterAttr, _>(router_cmd::GET_BLACKLIST, "blacklist", |d| {
+                Blacklist::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&b, cli.json, dump::render_blacklist).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd:
+                Some(RouterCmd::Blacklist {
+                    cmd: Some(RouterBlacklist::Add { host, words }),
+                }),
+        } => blacklist_change("router blacklist add", true, host, &words),
+        Object::Router {
+            cmd:
+                Some(RouterCmd::Blacklist {
+                    cmd: Some(RouterBlacklist::Del { host, words }),
+                }),
+        } => blacklist_change("router blacklist del", false, host, &words),
         Object::Host {
             cmd: None | Some(HostCmd::Show),
         } => {
@@ -488,7 +625,7 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
     use dnat_core::uapi::{host_attr, router_attr};
-    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 
     fn words(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_owned).collect()
@@ -739,6 +876,253 @@ mod tests {
         assert_eq!(got, request(0x21, router_cmd::RESET, 5, &[]));
         assert_eq!(got.len(), 20);
         assert_eq!(router_cmd::RESET, 9);
+    }
+
+    #[test]
+    fn sa_policy_set_config_bytes() {
+        for (words_in, value) in [
+            ("sa-policy strict", 0u8),
+            ("sa-policy permissive", 1),
+            ("sa-policy 9", 9),
+        ] {
+            let s = RouterSettings::parse(&words(words_in)).unwrap();
+            let msg = Msg {
+                cmd: router_cmd::SET_CONFIG,
+                attrs: s.attrs(),
+            };
+            let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 3);
+            let want = request(
+                0x21,
+                router_cmd::SET_CONFIG,
+                3,
+                &[attr(router_attr::SA_POLICY, &[value])],
+            );
+            assert_eq!(got, want);
+            // A u8 attribute number 31: length 5, padded to 8.
+            assert_eq!(&got[20..], &[5, 0, 31, 0, value, 0, 0, 0]);
+        }
+        // Last, in attribute number order.
+        let s = RouterSettings::parse(&words("sa-policy permissive quota-spis 8 unowned drop"))
+            .unwrap();
+        assert_eq!(
+            s.attrs(),
+            vec![
+                RouterAttr::Unowned(1),
+                RouterAttr::QuotaSpis(8),
+                RouterAttr::SaPolicy(1)
+            ]
+        );
+    }
+
+    #[test]
+    fn sa_request_bytes() {
+        let sa = SaArgs {
+            host: Ipv4Addr::new(10, 0, 0, 1),
+            peer: Ipv4Addr::new(203, 0, 113, 3),
+            spi: 0x1000,
+        };
+        for (what, cmd, text) in [
+            (
+                RouterSa::Validate(sa),
+                11u8,
+                "validating the SA of host 10.0.0.1 with peer 203.0.113.3 spi 0x1000",
+            ),
+            (
+                RouterSa::Invalidate(sa),
+                12,
+                "invalidating the SA of host 10.0.0.1 with peer 203.0.113.3 spi 0x1000",
+            ),
+        ] {
+            let (msg, got_what) = sa_request(what);
+            assert_eq!(got_what, text);
+            let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 6);
+            let want = request(
+                0x21,
+                cmd,
+                6,
+                &[
+                    attr(router_attr::HOST_ADDR, &[10, 0, 0, 1]),
+                    attr(router_attr::PEER_ADDR, &[203, 0, 113, 3]),
+                    attr(router_attr::SPI, &0x1000u32.to_ne_bytes()),
+                ],
+            );
+            assert_eq!(got, want);
+            // Addresses in network byte order, the SPI in host byte order.
+            assert_eq!(
+                &got[16..40],
+                &[
+                    cmd, 1, 0, 0, // genlmsghdr
+                    8, 0, 13, 0, 10, 0, 0, 1, // HOST_ADDR
+                    8, 0, 29, 0, 203, 0, 113, 3, // PEER_ADDR
+                    8, 0, 30, 0, // SPI
+                ][..]
+            );
+            assert_eq!(got.len(), 44);
+        }
+        assert_eq!(
+            (router_cmd::SA_VALIDATE, router_cmd::SA_INVALIDATE),
+            (11, 12)
+        );
+    }
+
+    #[test]
+    fn blacklist_request_bytes() {
+        let host = Ipv4Addr::new(10, 0, 0, 1);
+        let peer = Ipv4Addr::new(203, 0, 113, 66);
+        for (add, cmd, w, attrs, text) in [
+            (
+                true,
+                14u8,
+                BlacklistWords {
+                    peer: Some(peer),
+                    ..BlacklistWords::default()
+                },
+                vec![attr(router_attr::PEER_ADDR, &[203, 0, 113, 66])],
+                "adding peer 203.0.113.66 spi any to the blacklist of host 10.0.0.1",
+            ),
+            (
+                false,
+                15,
+                BlacklistWords {
+                    spi: Some(0x1000),
+                    ..BlacklistWords::default()
+                },
+                vec![attr(router_attr::SPI, &0x1000u32.to_ne_bytes())],
+                "removing peer any spi 0x1000 from the blacklist of host 10.0.0.1",
+            ),
+            (
+                true,
+                14,
+                BlacklistWords {
+                    peer: Some(peer),
+                    spi: Some(u32::MAX),
+                    router: None,
+                },
+                vec![
+                    attr(router_attr::PEER_ADDR, &[203, 0, 113, 66]),
+                    attr(router_attr::SPI, &u32::MAX.to_ne_bytes()),
+                ],
+                "adding peer 203.0.113.66 spi 0xffffffff to the blacklist of host 10.0.0.1",
+            ),
+        ] {
+            let (msg, got_what) = blacklist_request(add, host, w);
+            assert_eq!(got_what, text);
+            let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 7);
+            let mut all = vec![attr(router_attr::HOST_ADDR, &[10, 0, 0, 1])];
+            all.extend(attrs);
+            assert_eq!(got, request(0x21, cmd, 7, &all), "{text}");
+            assert_eq!(&got[16..28], &[cmd, 1, 0, 0, 8, 0, 13, 0, 10, 0, 0, 1]);
+        }
+        assert_eq!(
+            (
+                router_cmd::GET_SAS,
+                router_cmd::GET_BLACKLIST,
+                router_cmd::BLACKLIST_ADD,
+                router_cmd::BLACKLIST_DEL
+            ),
+            (10, 13, 14, 15)
+        );
+    }
+
+    #[test]
+    fn sas_and_blacklist_dump_requests() {
+        // A dump request has no attribute: what family_dump sends.
+        for cmd in [router_cmd::GET_SAS, router_cmd::GET_BLACKLIST] {
+            let msg = Msg::<RouterAttr>::new(cmd);
+            let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_DUMP, 2);
+            assert_eq!(got.len(), 20);
+            assert_eq!(&got[16..], &[cmd, 1, 0, 0]);
+        }
+    }
+
+    #[test]
+    fn pap_sa_and_blacklist_ops() {
+        let router = Ipv4Addr::new(10, 0, 0, 7);
+        let peer = Ipv4Addr::new(203, 0, 113, 3);
+        let cmd = |s: &str| match Cli::try_parse_from(
+            std::iter::once("dnatctl").chain(s.split_whitespace()),
+        )
+        .unwrap()
+        .object
+        {
+            Object::Pap { cmd } => cmd,
+            o => panic!("{o:?}"),
+        };
+        let (name, op, o, native) =
+            pap_op(cmd("pap validate 203.0.113.3 0x1000 router 10.0.0.7")).unwrap();
+        assert_eq!(name, "pap validate");
+        assert_eq!(op, Op::Notice(Notice::SaValidate { peer, spi: 0x1000 }));
+        assert_eq!(o.router, Some(router));
+        assert!(!native);
+        let (name, op, o, _) = pap_op(cmd("pap invalidate 203.0.113.3 4096")).unwrap();
+        assert_eq!(name, "pap invalidate");
+        assert_eq!(op, Op::Notice(Notice::SaInvalidate { peer, spi: 4096 }));
+        assert_eq!(o.router, None);
+        let (name, op, o, _) =
+            pap_op(cmd("pap blacklist add router 10.0.0.7 peer 203.0.113.3")).unwrap();
+        assert_eq!(name, "pap blacklist add");
+        assert_eq!(
+            op,
+            Op::Notice(Notice::BlacklistAdd {
+                peer: Some(peer),
+                spi: None
+            })
+        );
+        assert_eq!(o.router, Some(router));
+        let (name, op, _, _) = pap_op(cmd("pap blacklist del spi 0x1000")).unwrap();
+        assert_eq!(name, "pap blacklist del");
+        assert_eq!(
+            op,
+            Op::Notice(Notice::BlacklistRemove {
+                peer: None,
+                spi: Some(0x1000)
+            })
+        );
+        // What the codec refuses is a usage error (exit 2).
+        for (input, msg) in [
+            (
+                "pap validate 203.0.113.3 255",
+                "pap validate: invalid SA: SPIs 1 to 255 are reserved",
+            ),
+            (
+                "pap invalidate 224.0.0.1 0x1000",
+                "pap invalidate: invalid SA: external address is not unicast",
+            ),
+            (
+                "pap validate 0.0.0.0 0x1000",
+                "external address is not unicast",
+            ),
+            ("pap validate 203.0.113.3 0", "invalid SA: SPI 0"),
+            (
+                "pap blacklist add spi 1",
+                "pap blacklist add: invalid blacklist entry: SPIs 1 to 255 are reserved",
+            ),
+            (
+                "pap blacklist del peer 255.255.255.255",
+                "invalid blacklist entry: external address is not unicast",
+            ),
+            (
+                "pap blacklist add router 10.0.0.7",
+                "pap blacklist add: give peer ADDR, spi SPI or both",
+            ),
+            (
+                "pap validate 203.0.113.3 0x1000 lease 5",
+                "unknown option \"lease\"; expected router ADDR",
+            ),
+            (
+                "pap validate 203.0.113.3 0x1000 peer 192.0.2.1",
+                "unknown option \"peer\"",
+            ),
+            // The block messages keep their wording.
+            (
+                "pap release spis 255 1",
+                "pap release spis: invalid block: SPIs 1 to 255 are reserved",
+            ),
+        ] {
+            let e = pap_op(cmd(input)).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input}");
+            assert!(e.to_string().contains(msg), "{input}: {e}");
+        }
     }
 
     #[test]

@@ -154,6 +154,16 @@ pub enum RouterAttr {
     QuotaPorts(u32),
     /// Most SPIs a host may hold (a setting).
     QuotaSpis(u32),
+    /// An SA peer's external address: in SA and blacklist requests and
+    /// dumps.
+    PeerAddr(Ipv4Addr),
+    /// An SPI: in SA and blacklist requests and dumps.
+    Spi(u32),
+    /// `sa_policy` value: whether inbound ESP/AH needs a validated SA (a
+    /// setting).
+    SaPolicy(u8),
+    /// Inbound ESP/AH for a host dropped by the SA checks, in host dumps.
+    HostSaDropped(u64),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -164,13 +174,14 @@ impl Nla for RouterAttr {
         match self {
             LanIfname(s) | WanIfname(s) | StatName(s) => s.len() + 1,
             LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) | QuotaPorts(_)
-            | QuotaSpis(_) => 4,
+            | QuotaSpis(_) | Spi(_) => 4,
             BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
-            PublicAddr(_) | HostAddr(_) => 4,
+            PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
-            BlockKind(_) | Unowned(_) => 1,
+            BlockKind(_) | Unowned(_) | SaPolicy(_) => 1,
             HostRevoked => 0,
-            Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_) => 8,
+            Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_)
+            | HostSaDropped(_) => 8,
             Other(nla) => nla.value_len(),
         }
     }
@@ -205,6 +216,10 @@ impl Nla for RouterAttr {
             Unowned(_) => router_attr::UNOWNED,
             QuotaPorts(_) => router_attr::QUOTA_PORTS,
             QuotaSpis(_) => router_attr::QUOTA_SPIS,
+            PeerAddr(_) => router_attr::PEER_ADDR,
+            Spi(_) => router_attr::SPI,
+            SaPolicy(_) => router_attr::SA_POLICY,
+            HostSaDropped(_) => router_attr::HOST_SA_DROPPED,
             Other(nla) => nla.kind(),
         }
     }
@@ -215,14 +230,13 @@ impl Nla for RouterAttr {
             LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
             LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | QuotaPorts(v)
             | QuotaSpis(v) | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | HostPorts(v)
-            | HostSpis(v) => emit_u32(buffer, *v).unwrap(),
-            PublicAddr(a) | HostAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
+            | HostSpis(v) | Spi(v) => emit_u32(buffer, *v).unwrap(),
+            PublicAddr(a) | HostAddr(a) | PeerAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
-            BlockKind(v) | Unowned(v) => buffer[0] = *v,
+            BlockKind(v) | Unowned(v) | SaPolicy(v) => buffer[0] = *v,
             HostRevoked => {}
-            Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v) => {
-                emit_u64(buffer, *v).unwrap()
-            }
+            Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
+            | HostSaDropped(v) => emit_u64(buffer, *v).unwrap(),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -266,6 +280,10 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::UNOWNED => Self::Unowned(parse_u8(v).with_context(ctx)?),
             router_attr::QUOTA_PORTS => Self::QuotaPorts(parse_u32(v).with_context(ctx)?),
             router_attr::QUOTA_SPIS => Self::QuotaSpis(parse_u32(v).with_context(ctx)?),
+            router_attr::PEER_ADDR => Self::PeerAddr(parse_addr(v).with_context(ctx)?),
+            router_attr::SPI => Self::Spi(parse_u32(v).with_context(ctx)?),
+            router_attr::SA_POLICY => Self::SaPolicy(parse_u8(v).with_context(ctx)?),
+            router_attr::HOST_SA_DROPPED => Self::HostSaDropped(parse_u64(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -510,11 +528,56 @@ mod tests {
     }
 
     #[test]
+    fn sa_attributes_round_trip() {
+        let attrs = vec![
+            RouterAttr::HostAddr(Ipv4Addr::new(10, 0, 0, 1)),
+            RouterAttr::PeerAddr(Ipv4Addr::new(203, 0, 113, 3)),
+            RouterAttr::Spi(0x1000),
+            RouterAttr::SaPolicy(uapi::sa_policy::PERMISSIVE),
+            RouterAttr::HostSaDropped(5),
+        ];
+        let msg = Msg {
+            cmd: router_cmd::GET_SAS,
+            attrs: attrs.clone(),
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        // HOST_ADDR 13, PEER_ADDR 29 (network byte order), SPI 30 (u32),
+        // SA_POLICY 31 (u8, padded), HOST_SA_DROPPED 32 (u64).
+        let mut want = vec![8, 0, 13, 0, 10, 0, 0, 1, 8, 0, 29, 0, 203, 0, 113, 3];
+        want.extend_from_slice(&[8, 0, 30, 0]);
+        want.extend_from_slice(&0x1000u32.to_ne_bytes());
+        want.extend_from_slice(&[5, 0, 31, 0, 1, 0, 0, 0]);
+        want.extend_from_slice(&[12, 0, 32, 0]);
+        want.extend_from_slice(&5u64.to_ne_bytes());
+        assert_eq!(buf, want);
+        let back = Msg::<RouterAttr>::parse_with_param(
+            &buf,
+            GenlHeader {
+                cmd: router_cmd::GET_SAS,
+                version: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(back.attrs, attrs);
+        assert_eq!(
+            (
+                uapi::router_attr::PEER_ADDR,
+                uapi::router_attr::SPI,
+                uapi::router_attr::SA_POLICY,
+                uapi::router_attr::HOST_SA_DROPPED
+            ),
+            (29, 30, 31, 32)
+        );
+    }
+
+    #[test]
     fn wrong_length_is_an_error() {
         let h = GenlHeader { cmd: 6, version: 1 };
-        // UNOWNED is a u8, HOST_PORTS a u32, HOST_SPOOFED a u64.
+        // UNOWNED and SA_POLICY are u8s, HOST_PORTS a u32, HOST_SPOOFED a u64.
         for buf in [
             &[8, 0, 26, 0, 1, 0, 0, 0][..],
+            &[6, 0, 31, 0, 1, 0, 0, 0][..],
             &[6, 0, 21, 0, 1, 0, 0, 0][..],
             &[8, 0, 25, 0, 1, 0, 0, 0][..],
         ] {

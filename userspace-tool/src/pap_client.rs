@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A userspace PAP client: asks the router for a block of ports or SPIs, or
-//! gives one back, over a raw IPv4 ICMP socket, so that a host without the
+//! A userspace PAP client: asks the router for a block of ports or SPIs,
+//! gives one back, or sends an SA or blacklist notice (34/0, 35/0, 34/1,
+//! 35/1), over a raw IPv4 ICMP socket, so that a host without the
 //! `dnat_host` module can take part (SPEC section 9).
 //!
 //! One transaction per run: the message carries the extension trailer (a
-//! random nonzero xid, epoch 0, the wanted lease), is retransmitted with the
-//! same xid while no reply arrives ([`WAITS`]), and ends with the first
-//! datagram that [`match_reply`] accepts. The matching and the retransmission
+//! random nonzero xid, epoch 0, the wanted lease or 0), is retransmitted
+//! with the same xid while no reply arrives ([`WAITS`]), and ends with the
+//! first datagram that [`match_reply`] accepts: a response to a request, an
+//! acknowledgement (36/1, 36/2) naming the message to a release or notice. The matching and the retransmission
 //! loop work on byte buffers and a [`Transport`], so that they are tested
 //! without a network; [`RawSocket`] is the real transport.
 
@@ -27,7 +29,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use dnat_core::uapi::block_kind::{PORTS, SPIS};
 
-use crate::dump::{block_range, kind_name, lease};
+use crate::dump::{blacklist_match, block_range, kind_name, lease};
 
 /// How long to wait for a reply after each transmission: the first one,
 /// then up to 3 retransmissions after 1, 2 and 4 seconds without a reply.
@@ -56,6 +58,89 @@ pub enum Op {
     ReleasePorts(PortBlock),
     /// 33/3 to the router: gives an SPI block back.
     ReleaseSpis(SpiBlock),
+    /// 34/0, 35/0, 34/1 or 35/1 to the router.
+    Notice(Notice),
+}
+
+/// An SA or blacklist notice, acknowledged by the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// 34/0: an SA with `peer` using inbound `spi` exists.
+    SaValidate { peer: Ipv4Addr, spi: u32 },
+    /// 35/0: that SA ended.
+    SaInvalidate { peer: Ipv4Addr, spi: u32 },
+    /// 34/1: drop ESP/AH for this host from `peer` and/or with `spi`
+    /// (`None`: any).
+    BlacklistAdd {
+        peer: Option<Ipv4Addr>,
+        spi: Option<u32>,
+    },
+    /// 35/1: remove that blacklist entry.
+    BlacklistRemove {
+        peer: Option<Ipv4Addr>,
+        spi: Option<u32>,
+    },
+}
+
+impl Notice {
+    /// The message with trailer `ext`.
+    fn message(self, ext: Option<Trailer>) -> Message {
+        match self {
+            Notice::SaValidate { peer, spi } => Message::SaValidate {
+                addr: peer,
+                spi,
+                ext,
+            },
+            Notice::SaInvalidate { peer, spi } => Message::SaInvalidate {
+                addr: peer,
+                spi,
+                ext,
+            },
+            Notice::BlacklistAdd { peer, spi } => Message::BlacklistAdd {
+                addr: peer,
+                spi,
+                ext,
+            },
+            Notice::BlacklistRemove { peer, spi } => Message::BlacklistRemove {
+                addr: peer,
+                spi,
+                ext,
+            },
+        }
+    }
+
+    /// What the router's acknowledgement names.
+    pub fn acked(self) -> Acked {
+        match self {
+            Notice::SaValidate { .. } => Acked::SaValidate,
+            Notice::SaInvalidate { .. } => Acked::SaInvalidate,
+            Notice::BlacklistAdd { .. } => Acked::BlacklistAdd,
+            Notice::BlacklistRemove { .. } => Acked::BlacklistRemove,
+        }
+    }
+
+    /// The verb of the output: `validated`, `invalidated`, `blacklisted`,
+    /// `unblacklisted`.
+    pub fn done(self) -> &'static str {
+        match self {
+            Notice::SaValidate { .. } => "validated",
+            Notice::SaInvalidate { .. } => "invalidated",
+            Notice::BlacklistAdd { .. } => "blacklisted",
+            Notice::BlacklistRemove { .. } => "unblacklisted",
+        }
+    }
+
+    /// The peer and the SPI (`None`: any).
+    pub fn entry(self) -> (Option<Ipv4Addr>, Option<u32>) {
+        match self {
+            Notice::SaValidate { peer, spi } | Notice::SaInvalidate { peer, spi } => {
+                (Some(peer), Some(spi))
+            }
+            Notice::BlacklistAdd { peer, spi } | Notice::BlacklistRemove { peer, spi } => {
+                (peer, spi)
+            }
+        }
+    }
 }
 
 impl Op {
@@ -90,6 +175,17 @@ impl Op {
                 block,
                 ext: Some(ext(0)),
             },
+            Op::Notice(n) => n.message(Some(ext(0))),
+        }
+    }
+
+    /// What the message is about, for errors: `block`, `SA` or
+    /// `blacklist entry`.
+    pub fn subject(&self) -> &'static str {
+        match self {
+            Op::Notice(Notice::SaValidate { .. } | Notice::SaInvalidate { .. }) => "SA",
+            Op::Notice(_) => "blacklist entry",
+            _ => "block",
         }
     }
 
@@ -125,6 +221,8 @@ pub enum Outcome {
         count: u32,
         epoch: u32,
     },
+    /// An SA or blacklist notice was acknowledged ("done").
+    Applied { notice: Notice, epoch: u32 },
     /// A failure response or a refused acknowledgement.
     Refused(Reason),
 }
@@ -165,6 +263,14 @@ impl Outcome {
                 kind_name(kind),
                 block_range(kind, lowest, count)
             ),
+            Outcome::Applied { notice, .. } => match notice {
+                Notice::SaValidate { peer, spi } | Notice::SaInvalidate { peer, spi } => {
+                    format!("{} {peer} spi {spi:#x}\n", notice.done())
+                }
+                Notice::BlacklistAdd { peer, spi } | Notice::BlacklistRemove { peer, spi } => {
+                    format!("{} {}\n", notice.done(), blacklist_match(peer, spi))
+                }
+            },
             Outcome::Refused(r) => format!("refused: {}\n", r.name()),
         }
     }
@@ -208,8 +314,32 @@ impl Outcome {
                 released: true,
                 epoch,
             },
+            Outcome::Applied { notice, epoch } => Report::Applied(Applied { notice, epoch }),
             Outcome::Refused(r) => Report::Refused { refused: r.name() },
         }
+    }
+}
+
+/// The JSON object of an applied notice:
+/// `{"peer":"203.0.113.3","spi":4096,"validated":true,"epoch":N}`, the
+/// verb being `validated`, `invalidated`, `blacklisted` or `unblacklisted`
+/// (for the blacklist, `null` for what the entry leaves out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub notice: Notice,
+    pub epoch: u32,
+}
+
+impl Serialize for Applied {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (peer, spi) = self.notice.entry();
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("peer", &peer)?;
+        m.serialize_entry("spi", &spi)?;
+        m.serialize_entry(self.notice.done(), &true)?;
+        m.serialize_entry("epoch", &self.epoch)?;
+        m.end()
     }
 }
 
@@ -235,6 +365,7 @@ pub enum Report {
         released: bool,
         epoch: u32,
     },
+    Applied(Applied),
     Refused {
         refused: &'static str,
     },
@@ -246,7 +377,7 @@ pub enum Report {
 /// `router`, not a PAP type, not a valid PAP message to a host, without the
 /// trailer or with another xid, or not the reply `op` expects (a response of
 /// the right type for a request, an acknowledgement naming the right
-/// message for a release).
+/// message for a release or a notice).
 pub fn match_reply(op: &Op, xid: u32, router: Ipv4Addr, datagram: &[u8]) -> Option<Outcome> {
     let h = Header::parse(datagram, datagram.len()).ok()?;
     if h.protocol != ipv4::proto::ICMP || h.is_fragment || h.src != router {
@@ -296,6 +427,12 @@ pub fn match_reply(op: &Op, xid: u32, router: Ipv4Addr, datagram: &[u8]) -> Opti
                 ..
             },
         ) => Some(ack(SPIS, b.lowest, b.count.into(), result, epoch)),
+        (Op::Notice(n), Message::Ack { acked, result, .. }) if acked == n.acked() => {
+            Some(match result {
+                Ok(()) => Outcome::Applied { notice: *n, epoch },
+                Err(r) => Outcome::Refused(r),
+            })
+        }
         _ => None,
     }
 }
@@ -565,6 +702,299 @@ mod tests {
                 Ok(m)
             );
         }
+    }
+
+    const PEER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 3);
+
+    #[test]
+    fn notice_bytes() {
+        // The documented 34/0 and 34/1 examples, with epoch 0 (this client
+        // has seen none) instead of 0x5eed0001, hence the checksums.
+        let v = Op::Notice(Notice::SaValidate {
+            peer: PEER,
+            spi: 4096,
+        });
+        assert_eq!(
+            v.encode(0x1234_abcf).unwrap(),
+            hex("22 00 e5 c4  c6 33 64 03  00 00 10 00  12 34 ab cf  00 00 00 00  00 00 00 00")
+        );
+        let b = Op::Notice(Notice::BlacklistAdd {
+            peer: Some(Ipv4Addr::new(192, 0, 2, 66)),
+            spi: None,
+        });
+        assert_eq!(
+            b.encode(0x1234_abd0).unwrap(),
+            hex("22 01 5d b7  c0 00 02 42  00 00 00 00  12 34 ab d0  00 00 00 00  00 00 00 00")
+        );
+        // 35/0: type 35 code 0, address, SPI, then the trailer (lease 0).
+        let i = Op::Notice(Notice::SaInvalidate {
+            peer: Ipv4Addr::new(203, 0, 113, 3),
+            spi: 0x1000,
+        });
+        assert_eq!(
+            i.encode(9).unwrap(),
+            hex("23 00 90 f2  cb 00 71 03  00 00 10 00  00 00 00 09  00 00 00 00  00 00 00 00")
+        );
+        // 35/1 with an SPI only: address 0.0.0.0 (any).
+        let r = Op::Notice(Notice::BlacklistRemove {
+            peer: None,
+            spi: Some(0x1000),
+        })
+        .encode(9)
+        .unwrap();
+        assert_eq!(r.len(), 24);
+        assert_eq!(&r[..2], &[35, 1]);
+        assert_eq!(&r[4..12], &[0, 0, 0, 0, 0, 0, 0x10, 0]);
+        assert_eq!(&r[12..], &[0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]);
+        // Every notice decodes to itself towards the router, and is
+        // acknowledged as itself.
+        for (n, acked) in [
+            (
+                Notice::SaValidate {
+                    peer: PEER,
+                    spi: 256,
+                },
+                Acked::SaValidate,
+            ),
+            (
+                Notice::SaInvalidate {
+                    peer: PEER,
+                    spi: u32::MAX,
+                },
+                Acked::SaInvalidate,
+            ),
+            (
+                Notice::BlacklistAdd {
+                    peer: Some(PEER),
+                    spi: Some(4096),
+                },
+                Acked::BlacklistAdd,
+            ),
+            (
+                Notice::BlacklistRemove {
+                    peer: Some(PEER),
+                    spi: None,
+                },
+                Acked::BlacklistRemove,
+            ),
+        ] {
+            let op = Op::Notice(n);
+            let m = op.message(5);
+            assert_eq!(m.ext().unwrap().lease, 0);
+            assert_eq!(m.acked_as(), Some(acked));
+            assert_eq!(n.acked(), acked);
+            assert_eq!(
+                pap::decode(&op.encode(5).unwrap(), Direction::ToRouter),
+                Ok(m)
+            );
+        }
+        // What the codec refuses.
+        let bad = |n| Op::Notice(n).encode(1).unwrap_err();
+        assert_eq!(
+            bad(Notice::SaValidate {
+                peer: Ipv4Addr::BROADCAST,
+                spi: 4096
+            }),
+            PapError::BadAddress
+        );
+        assert_eq!(
+            bad(Notice::SaInvalidate {
+                peer: PEER,
+                spi: 255
+            }),
+            PapError::ReservedSpi
+        );
+        assert_eq!(
+            bad(Notice::BlacklistAdd {
+                peer: None,
+                spi: None
+            }),
+            PapError::EmptyBlacklistEntry
+        );
+        assert_eq!(
+            Op::Notice(Notice::SaValidate {
+                peer: PEER,
+                spi: 4096
+            })
+            .encode(0),
+            Err(PapError::ZeroXid)
+        );
+        assert_eq!(
+            Op::Notice(Notice::BlacklistAdd {
+                peer: None,
+                spi: Some(1)
+            })
+            .subject(),
+            "blacklist entry"
+        );
+        assert_eq!(PORTS16.subject(), "block");
+    }
+
+    fn acked(acked: Acked, result: Result<(), Reason>, xid: u32) -> Vec<u8> {
+        reply(&Message::Ack {
+            acked,
+            result,
+            ext: t(xid, 0),
+        })
+    }
+
+    #[test]
+    fn matches_notice_acks() {
+        let v = Op::Notice(Notice::SaValidate {
+            peer: PEER,
+            spi: 4096,
+        });
+        // The documented 36/1 for 34/0, xid 0x1234abcf.
+        let done = from(
+            ROUTER,
+            &hex("24 01 9d 0c  22 00 00 00  12 34 ab cf  5e ed 00 01  00 00 00 00"),
+        );
+        assert_eq!(
+            match_reply(&v, 0x1234_abcf, ROUTER, &done),
+            Some(Outcome::Applied {
+                notice: Notice::SaValidate {
+                    peer: PEER,
+                    spi: 4096
+                },
+                epoch: EPOCH
+            })
+        );
+        // Another xid, or from another address: not ours.
+        assert_eq!(match_reply(&v, 0x1234_abd0, ROUTER, &done), None);
+        assert_eq!(
+            match_reply(&v, 0x1234_abcf, Ipv4Addr::new(10, 0, 0, 8), &done),
+            None
+        );
+        // Refused, with the reason.
+        for r in [
+            Reason::NotOwned,
+            Reason::Revoked,
+            Reason::NoSpace,
+            Reason::OverQuota,
+            Reason::Unspecified,
+        ] {
+            let d = acked(Acked::SaValidate, Err(r), XID);
+            assert_eq!(match_reply(&v, XID, ROUTER, &d), Some(Outcome::Refused(r)));
+            assert_eq!(match_reply(&v, XID ^ 1, ROUTER, &d), None);
+        }
+        // An acknowledgement of another message does not end it.
+        for other in [
+            Acked::SaInvalidate,
+            Acked::BlacklistAdd,
+            Acked::BlacklistRemove,
+            Acked::SpiBlockInvalidate,
+            Acked::InvalidateAll,
+        ] {
+            assert_eq!(
+                match_reply(&v, XID, ROUTER, &acked(other, Ok(()), XID)),
+                None,
+                "{other:?}"
+            );
+        }
+        // Nor does a response with the same xid.
+        assert_eq!(match_reply(&v, XID, ROUTER, &granted(XID)), None);
+        // Our own notice looped back is not a reply.
+        let own = from(ROUTER, &v.encode(XID).unwrap());
+        assert_eq!(match_reply(&v, XID, ROUTER, &own), None);
+        // The documented 36/1 for 34/1 ends a blacklist add, not a remove.
+        let add = Op::Notice(Notice::BlacklistAdd {
+            peer: Some(Ipv4Addr::new(192, 0, 2, 66)),
+            spi: None,
+        });
+        let del = Op::Notice(Notice::BlacklistRemove {
+            peer: Some(Ipv4Addr::new(192, 0, 2, 66)),
+            spi: None,
+        });
+        let done = from(
+            ROUTER,
+            &hex("24 01 9d 0a  22 01 00 00  12 34 ab d0  5e ed 00 01  00 00 00 00"),
+        );
+        assert!(matches!(
+            match_reply(&add, 0x1234_abd0, ROUTER, &done),
+            Some(Outcome::Applied { epoch: EPOCH, .. })
+        ));
+        assert_eq!(match_reply(&del, 0x1234_abd0, ROUTER, &done), None);
+        let refused = acked(Acked::BlacklistRemove, Err(Reason::Revoked), XID);
+        assert_eq!(
+            match_reply(&del, XID, ROUTER, &refused),
+            Some(Outcome::Refused(Reason::Revoked))
+        );
+        // An SA invalidate is acknowledged as 35/0.
+        let inv = Op::Notice(Notice::SaInvalidate {
+            peer: PEER,
+            spi: 4096,
+        });
+        assert!(matches!(
+            match_reply(&inv, XID, ROUTER, &acked(Acked::SaInvalidate, Ok(()), XID)),
+            Some(Outcome::Applied { .. })
+        ));
+        assert_eq!(
+            match_reply(&inv, XID, ROUTER, &acked(Acked::SaValidate, Ok(()), XID)),
+            None
+        );
+    }
+
+    #[test]
+    fn retransmits_a_notice_until_its_ack() {
+        let op = Op::Notice(Notice::SaValidate {
+            peer: PEER,
+            spi: 4096,
+        });
+        let msg = op.encode(XID).unwrap();
+        let mut s = Script {
+            rx: VecDeque::from([
+                acked(Acked::SaValidate, Ok(()), XID + 1),
+                vec![],
+                acked(Acked::SaInvalidate, Ok(()), XID),
+                vec![],
+                acked(Acked::SaValidate, Err(Reason::NotOwned), XID),
+            ]),
+            ..Script::default()
+        };
+        let o = transact(&mut s, &op, XID, &msg, ROUTER, &FAST).unwrap();
+        assert_eq!(o, Outcome::Refused(Reason::NotOwned));
+        assert_eq!(s.sent, vec![msg.clone(), msg.clone(), msg.clone()]);
+    }
+
+    #[test]
+    fn renders_notice_outcomes() {
+        let peer = Ipv4Addr::new(203, 0, 113, 3);
+        let js = |o: Outcome| serde_json::to_string(&o.report()).unwrap();
+        for (notice, text, json) in [
+            (
+                Notice::SaValidate { peer, spi: 0x1000 },
+                "validated 203.0.113.3 spi 0x1000\n",
+                r#"{"peer":"203.0.113.3","spi":4096,"validated":true,"epoch":2}"#,
+            ),
+            (
+                Notice::SaInvalidate { peer, spi: 0x1000 },
+                "invalidated 203.0.113.3 spi 0x1000\n",
+                r#"{"peer":"203.0.113.3","spi":4096,"invalidated":true,"epoch":2}"#,
+            ),
+            (
+                Notice::BlacklistAdd {
+                    peer: Some(peer),
+                    spi: None,
+                },
+                "blacklisted peer 203.0.113.3 spi any\n",
+                r#"{"peer":"203.0.113.3","spi":null,"blacklisted":true,"epoch":2}"#,
+            ),
+            (
+                Notice::BlacklistRemove {
+                    peer: None,
+                    spi: Some(0x1000),
+                },
+                "unblacklisted peer any spi 0x1000\n",
+                r#"{"peer":null,"spi":4096,"unblacklisted":true,"epoch":2}"#,
+            ),
+        ] {
+            let o = Outcome::Applied { notice, epoch: 2 };
+            assert_eq!(o.render(), text);
+            assert_eq!(js(o), json);
+        }
+        let f = Outcome::Refused(Reason::NotOwned);
+        assert_eq!(f.render(), "refused: not_owned\n");
+        assert_eq!(js(f), r#"{"refused":"not_owned"}"#);
     }
 
     #[test]

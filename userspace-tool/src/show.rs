@@ -7,7 +7,7 @@
 use std::fmt::{self, Write as _};
 use std::net::Ipv4Addr;
 
-use dnat_core::uapi::{host_mode, unowned};
+use dnat_core::uapi::{host_mode, sa_policy, unowned};
 use dnat_core::{config, hooks};
 use serde::{Serialize, Serializer};
 
@@ -62,6 +62,41 @@ impl Serialize for Unowned {
     }
 }
 
+/// The `SA_POLICY` setting: whether inbound ESP/AH needs a validated SA.
+/// Shown as `strict` or `permissive`, or as the number when this tool does
+/// not know it (JSON: the string, or the number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaPolicy(pub u8);
+
+impl SaPolicy {
+    /// `strict`, `permissive`, or `None` for a value this tool does not know.
+    pub fn name(self) -> Option<&'static str> {
+        match self.0 {
+            sa_policy::STRICT => Some("strict"),
+            sa_policy::PERMISSIVE => Some("permissive"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SaPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for SaPolicy {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(n) => s.serialize_str(n),
+            None => s.serialize_u8(self.0),
+        }
+    }
+}
+
 /// The host's `MODE`: how its traffic uses the granted ports. Shown as
 /// `translate` or `native`, or as the number when this tool does not know
 /// it (JSON: the string, or the number).
@@ -107,6 +142,8 @@ pub struct RouterConfig {
     pub spis: Option<Range<u32>>,
     /// `None`: the module did not send `UNOWNED`.
     pub unowned: Option<Unowned>,
+    /// `None`: the module did not send `SA_POLICY` (a module without it).
+    pub sa_policy: Option<SaPolicy>,
     /// Per-host quotas in effect; `None` if the module did not send them.
     pub quota: Option<Quota>,
 }
@@ -178,6 +215,7 @@ impl RouterConfig {
                 RouterAttr::SpiMin(v) => smin = Some(*v),
                 RouterAttr::SpiMax(v) => smax = Some(*v),
                 RouterAttr::Unowned(v) => c.unowned = Some(Unowned(*v)),
+                RouterAttr::SaPolicy(v) => c.sa_policy = Some(SaPolicy(*v)),
                 RouterAttr::QuotaPorts(v) => c.quota.get_or_insert_with(Quota::default).ports = *v,
                 RouterAttr::QuotaSpis(v) => c.quota.get_or_insert_with(Quota::default).spis = *v,
                 RouterAttr::Hook(_)
@@ -195,6 +233,9 @@ impl RouterConfig {
                 | RouterAttr::HostInPackets(_)
                 | RouterAttr::HostOutPackets(_)
                 | RouterAttr::HostSpoofed(_)
+                | RouterAttr::PeerAddr(_)
+                | RouterAttr::Spi(_)
+                | RouterAttr::HostSaDropped(_)
                 | RouterAttr::Other(_) => {}
             }
         }
@@ -375,6 +416,9 @@ pub fn render_router(s: &Show<RouterConfig>) -> String {
     let _ = writeln!(out, "  ports: {}", ports(&c.ports));
     let _ = writeln!(out, "  spis: {}", spis(&c.spis));
     let _ = writeln!(out, "  unowned: {}", opt(c.unowned));
+    if let Some(p) = c.sa_policy {
+        let _ = writeln!(out, "  sa policy: {p}");
+    }
     if let Some(q) = c.quota {
         let _ = writeln!(out, "  quota per host: {} ports, {} spis", q.ports, q.spis);
     }
@@ -470,6 +514,7 @@ mod tests {
                 tlv(router_attr::SPI_MIN, &0x1000u32.to_ne_bytes()),
                 tlv(router_attr::SPI_MAX, &0x1fffu32.to_ne_bytes()),
                 tlv(router_attr::UNOWNED, &[1]),
+                tlv(router_attr::SA_POLICY, &[sa_policy::STRICT]),
                 tlv(200, b"future"),
             ],
         )
@@ -526,6 +571,7 @@ mod tests {
                     max: 0x1fff
                 }),
                 unowned: Some(Unowned(1)),
+                sa_policy: Some(SaPolicy(0)),
                 quota: None,
             }
         );
@@ -555,6 +601,7 @@ mod tests {
              \x20 ports: 20000-29999 (10000)\n\
              \x20 spis: 0x1000-0x1fff (4096)\n\
              \x20 unowned: drop\n\
+             \x20 sa policy: strict\n\
              counters:\n\
              \x20 prerouting: 12 packets\n\
              \x20 forward: 18446744073709551615 packets\n\
@@ -575,6 +622,7 @@ mod tests {
                     "ports": {"min": 20000, "max": 29999},
                     "spis": {"min": 4096, "max": 8191},
                     "unowned": "drop",
+                    "sa_policy": "strict",
                     "quota": null,
                 },
                 "counters": [
@@ -605,7 +653,7 @@ mod tests {
             serde_json::to_value(&s).unwrap(),
             json!({
                 "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null,
-                           "unowned": null, "quota": null},
+                           "unowned": null, "sa_policy": null, "quota": null},
                 "counters": [],
             })
         );
@@ -800,6 +848,62 @@ mod tests {
             );
             assert_eq!(serde_json::to_value(&s).unwrap()["config"]["unowned"], json);
         }
+    }
+
+    #[test]
+    fn sa_policy_values() {
+        for (value, text, json) in [
+            (0u8, "strict", json!("strict")),
+            (1, "permissive", json!("permissive")),
+            (2, "2", json!(2)),
+            (255, "255", json!(255)),
+        ] {
+            let m = parse::<RouterAttr>(&nlmsg(
+                0x1e,
+                0,
+                router_cmd::GET_CONFIG,
+                &[
+                    tlv(router_attr::SA_POLICY, &[value]),
+                    tlv(router_attr::QUOTA_PORTS, &4096u32.to_ne_bytes()),
+                    tlv(router_attr::QUOTA_SPIS, &1024u32.to_ne_bytes()),
+                ],
+            ));
+            assert_eq!(m.attrs[0], RouterAttr::SaPolicy(value));
+            let s = Show {
+                config: RouterConfig::from_attrs(&m.attrs),
+                counters: vec![],
+            };
+            assert_eq!(s.config.sa_policy, Some(SaPolicy(value)));
+            // After unowned, before the quotas.
+            assert!(
+                render_router(&s).contains(&format!(
+                    "\n  unowned: (none)\n  sa policy: {text}\n  quota per host: 4096 ports, \
+                     1024 spis\n"
+                )),
+                "{value}"
+            );
+            let v = serde_json::to_value(&s).unwrap();
+            assert_eq!(v["config"]["sa_policy"], json, "{value}");
+        }
+        // Key order: after unowned.
+        let s = Show {
+            config: RouterConfig::from_attrs(&[RouterAttr::SaPolicy(1), RouterAttr::Unowned(0)]),
+            counters: vec![],
+        };
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"config":{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"permissive","quota":null},"counters":[]}"#
+        );
+        // A module without SA_POLICY: no line, JSON null.
+        let s = Show {
+            config: RouterConfig::from_attrs(&[RouterAttr::Unowned(0)]),
+            counters: vec![],
+        };
+        assert!(!render_router(&s).contains("sa policy"));
+        assert_eq!(
+            serde_json::to_value(&s).unwrap()["config"]["sa_policy"],
+            json!(null)
+        );
     }
 
     #[test]
