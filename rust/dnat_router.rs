@@ -26,6 +26,8 @@ pub mod ipv4;
 pub mod pap;
 #[path = "dnat-core/src/pap_server.rs"]
 pub mod pap_server;
+#[path = "dnat-core/src/sa_table.rs"]
+pub mod sa_table;
 #[path = "dnat-core/src/uapi.rs"]
 pub mod uapi;
 

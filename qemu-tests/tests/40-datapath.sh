@@ -115,6 +115,10 @@ expect_eq "the port unreachable about h1's flow reached h1" \
 # ESP and AH by SPI: h1's SPI block gets them, an unallocated SPI does not.
 s1=$(nh1 "$DNATCTL" --json pap request spis 16 router 10.0.0.7)
 spi=$(jq .lowest <<<"$s1")
+# The SA peer (ext) is validated for both SPIs (DoS control: the router
+# delivers ESP/AH only for validated pairs; 70-ipsec tests that part).
+nh1 "$DNATCTL" pap validate 203.0.113.3 "$spi" router 10.0.0.7 >/dev/null
+nh1 "$DNATCTL" pap validate 203.0.113.3 "$((spi + 1))" router 10.0.0.7 >/dev/null
 nh1 tcpdump -U -q -n -i dnat0 -w "$T/h1-ipsec.pcap" 'ip proto 50 or ip proto 51' 2>/dev/null &
 cap=$!
 sleep 1

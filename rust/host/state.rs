@@ -227,9 +227,9 @@ impl HostNet {
             return;
         }
         if old != 0 {
-            net.adjust_needed_headroom(old, -(OUTER_HEADROOM as i32));
+            net.adjust_needed_headroom(old, -i32::from(OUTER_HEADROOM));
         }
-        let new = if lan != 0 && net.adjust_needed_headroom(lan, OUTER_HEADROOM as i32) {
+        let new = if lan != 0 && net.adjust_needed_headroom(lan, i32::from(OUTER_HEADROOM)) {
             lan
         } else {
             0

@@ -23,6 +23,7 @@ use crate::classify::{self, Key, OutError, Proof};
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::Header;
+use crate::sa_table::{self, DropReason};
 use crate::state::RouterNet;
 
 /// TTL of the outer header towards a host (one LAN hop).
@@ -55,11 +56,16 @@ pub enum DataStat {
     /// Packets from the LAN with the public address as source that were not
     /// tunnelled to the router (they would skip the ownership check).
     OutUntunnelled,
+    /// Inbound ESP/AH whose (source, SPI) the owner has not validated
+    /// (strict SA policy).
+    InSaNotValidated,
+    /// Inbound ESP/AH matching a blacklist entry of the owner.
+    InSaBlacklisted,
 }
 
 impl DataStat {
     /// Number of counters.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 12;
     const NAMES: [&'static str; Self::COUNT] = [
         "in_delivered",
         "in_unowned",
@@ -71,6 +77,8 @@ impl DataStat {
         "out_bad_inner",
         "out_decap_failed",
         "out_untunnelled",
+        "in_sa_not_validated",
+        "in_sa_blacklisted",
     ];
 }
 
@@ -122,11 +130,26 @@ pub fn inbound(
     let Some(shared) = st.tables.shared() else {
         return Verdict::Accept;
     };
-    let owner = match classify::inbound(h, l4, public) {
+    let key = classify::inbound(h, l4, public);
+    let owner = match key {
         Key::Port(p) => shared.port_owner(p),
         Key::Spi(s) => shared.spi_owner(s),
         Key::None => None,
     };
+    if let (Key::Spi(spi), Some((slot, _))) = (key, owner) {
+        // DoS control: the owner must have validated the sender for this
+        // SPI (strict policy) and not blacklisted it.
+        let v = st.tables.sa_shared().map(|sa| sa.check(h.src, spi, slot));
+        let permissive = st.sa_permissive.load(Relaxed) != 0;
+        if let Some(sa_table::Verdict::Drop(reason)) = v.filter(|v| v.drops(permissive)) {
+            st.data.bump(match reason {
+                DropReason::Blacklisted => DataStat::InSaBlacklisted,
+                DropReason::NotValidated => DataStat::InSaNotValidated,
+            });
+            RouterNet::count_host(&st.host_sa_dropped, slot);
+            return Verdict::Drop;
+        }
+    }
     let Some((slot, host)) = owner else {
         st.data.bump(DataStat::InUnowned);
         return if st.drop_unowned.load(Relaxed) != 0 {

@@ -15,9 +15,11 @@ use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
 use crate::ffi::route::primary_ipv4;
+use crate::pap_server::{forget_block, forget_idle, owns_spi};
+use crate::sa_table::{Lan, SaCursor, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::RouterNet;
-use crate::uapi::{block_kind, unowned};
+use crate::uapi::{block_kind, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
 use kernel::sync::atomic::{Atomic, Relaxed};
 
@@ -53,9 +55,13 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U8),     // UNOWNED
     PolicyEntry::new(AttrType::U32),    // QUOTA_PORTS
     PolicyEntry::new(AttrType::U32),    // QUOTA_SPIS
+    PolicyEntry::new(AttrType::Be32),   // PEER_ADDR
+    PolicyEntry::new(AttrType::U32),    // SPI
+    PolicyEntry::new(AttrType::U8),     // SA_POLICY
+    PolicyEntry::new(AttrType::Reject), // HOST_SA_DROPPED (output only)
 ];
 
-static OPS: [Op; 9] = [
+static OPS: [Op; 15] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
@@ -65,6 +71,12 @@ static OPS: [Op; 9] = [
     Op::doit::<RevokeHost>(cmd::REVOKE_HOST, true),
     Op::doit::<ReadmitHost>(cmd::READMIT_HOST, true),
     Op::doit::<Reset>(cmd::RESET, true),
+    Op::dumpit::<GetSas>(cmd::GET_SAS, false),
+    Op::doit::<SaChange<true>>(cmd::SA_VALIDATE, true),
+    Op::doit::<SaChange<false>>(cmd::SA_INVALIDATE, true),
+    Op::dumpit::<GetBlacklist>(cmd::GET_BLACKLIST, false),
+    Op::doit::<BlacklistChange<true>>(cmd::BLACKLIST_ADD, true),
+    Op::doit::<BlacklistChange<false>>(cmd::BLACKLIST_DEL, true),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -108,6 +120,14 @@ fn put_config(m: &mut Msg, c: &RouterConfig) -> Result {
             unowned::LOCAL
         },
     )?;
+    m.put_u8(
+        a::SA_POLICY,
+        if c.sa_permissive {
+            sa_policy::PERMISSIVE
+        } else {
+            sa_policy::STRICT
+        },
+    )?;
     Ok(())
 }
 
@@ -117,7 +137,7 @@ impl DoIt for GetConfig {
     fn doit(req: &Request<'_>) -> Result {
         let st = state(req.net())?;
         let cfg = *st.config.lock();
-        let quota = st.tables.write(|t, _| t.settings().default_quota);
+        let quota = st.tables.write(|t, _, _| t.settings().default_quota);
         req.reply(cmd::GET_CONFIG, |m| {
             put_config(m, &cfg)?;
             if let Some(q) = quota {
@@ -148,6 +168,7 @@ impl DoIt for SetConfig {
             unowned: req.u8(a::UNOWNED),
             quota_ports: req.u32(a::QUOTA_PORTS),
             quota_spis: req.u32(a::QUOTA_SPIS),
+            sa_policy: req.u8(a::SA_POLICY),
         };
         let checked = update.check().map_err(|e| reject(req, e))?;
         let resolve = |name: Option<crate::config::IfName>, attr| match name {
@@ -174,7 +195,7 @@ impl DoIt for SetConfig {
         let (old, new) = (*cfg, next);
         *cfg = next;
         if checked.quota_ports.is_some() || checked.quota_spis.is_some() {
-            st.tables.write(|t, _| {
+            st.tables.write(|t, _, _| {
                 let mut s = t.settings();
                 if let Some(q) = checked.quota_ports {
                     s.default_quota.ports = q;
@@ -187,11 +208,17 @@ impl DoIt for SetConfig {
         }
         if (old.ports, old.spis) != (new.ports, new.spis) {
             // Blocks outside the new pools are retired.
-            st.tables
-                .write(|t, _| t.set_pools(new.ports, new.spis, |_| {}));
+            st.tables.write(|t, sa, _| {
+                t.set_pools(new.ports, new.spis, |b| {
+                    forget_block(sa, b);
+                });
+                forget_idle(sa, t);
+            });
         }
         let lan = new.lan.map_or(0, |i| i.ifindex);
         st.drop_unowned.store(u32::from(new.drop_unowned), Relaxed);
+        st.sa_permissive
+            .store(u32::from(new.sa_permissive), Relaxed);
         st.wan_ifindex
             .store(new.wan.map_or(0, |i| i.ifindex), Relaxed);
         st.public_addr
@@ -237,7 +264,7 @@ impl DumpIt for GetBlocks {
         // preallocated dump buffer neither sleeps nor allocates.
         let next = st
             .tables
-            .write(|t, now| -> Result<Option<Cursor>> {
+            .write(|t, _, now| -> Result<Option<Cursor>> {
                 for (cur, b) in t.blocks_from(start) {
                     if b.retiring {
                         continue;
@@ -314,7 +341,7 @@ impl DumpIt for GetHosts {
         let start = u16::try_from(dump.cursor()).unwrap_or(u16::MAX);
         let next = st
             .tables
-            .write(|t, _| -> Result<u16> {
+            .write(|t, _, _| -> Result<u16> {
                 for h in t.hosts_from(start) {
                     let i = usize::from(h.slot);
                     let get = |a: &[Atomic<u64>]| a.get(i).map_or(0, |c| c.load(Relaxed));
@@ -327,7 +354,8 @@ impl DumpIt for GetHosts {
                         m.put_u32(a::HOST_SPIS, h.spis)?;
                         m.put_u64(a::HOST_IN_PACKETS, get(&st.host_in), a::PAD)?;
                         m.put_u64(a::HOST_OUT_PACKETS, get(&st.host_out), a::PAD)?;
-                        m.put_u64(a::HOST_SPOOFED, get(&st.host_spoofed), a::PAD)
+                        m.put_u64(a::HOST_SPOOFED, get(&st.host_spoofed), a::PAD)?;
+                        m.put_u64(a::HOST_SA_DROPPED, get(&st.host_sa_dropped), a::PAD)
                     })?;
                     if !added {
                         return Ok(h.slot);
@@ -362,9 +390,15 @@ impl DoIt for RevokeHost {
         let host = host_addr(req)?;
         let slot = st
             .tables
-            .write(|t, _| {
+            .write(|t, sa, _| {
                 let known = t.find_host(host).is_some();
-                t.revoke_host(host, |_| {})?;
+                t.revoke_host(host, |b| {
+                    forget_block(sa, b);
+                })?;
+                if let Some(s) = t.find_host(host) {
+                    // Its SAs and blacklist go with everything else.
+                    sa.remove_host(s);
+                }
                 let slot = t.find_host(host);
                 if let (false, Some(s)) = (known, slot) {
                     // A host new to the table: its slot starts clean.
@@ -398,7 +432,7 @@ impl DoIt for ReadmitHost {
         let host = host_addr(req)?;
         let slot = st
             .tables
-            .write(|t, _| t.readmit_host(host).map(|()| t.find_host(host)))
+            .write(|t, _, _| t.readmit_host(host).map(|()| t.find_host(host)))
             .ok_or(ENOMEM)?
             .map_err(|_| {
                 req.set_error(c"no such host", Some(a::HOST_ADDR));
@@ -417,7 +451,10 @@ impl DoIt for Reset {
     fn doit(req: &Request<'_>) -> Result {
         let st = state(req.net())?;
         st.tables
-            .write(|t, _| t.invalidate_all(None, |_| {}))
+            .write(|t, sa, _| {
+                t.invalidate_all(None, |_| {});
+                sa.clear();
+            })
             .ok_or(ENOMEM)?;
         st.forget_replies(None);
         st.new_epoch();
@@ -425,6 +462,164 @@ impl DoIt for Reset {
         if lan != 0 {
             let _ = broadcast_invalidate_all(st, req.net(), lan);
         }
+        Ok(())
+    }
+}
+
+/// `PEER_ADDR` and `SPI` of an SA request.
+fn peer_spi(req: &Request<'_>) -> Result<(Ipv4Addr, u32)> {
+    match (req.be32(a::PEER_ADDR), req.u32(a::SPI)) {
+        (Some(p), Some(s)) => Ok((Ipv4Addr::from(p), s)),
+        _ => {
+            req.set_error(c"PEER_ADDR and SPI are required", None);
+            Err(EINVAL)
+        }
+    }
+}
+
+/// The LAN prefix, for the check that SA peers are external.
+fn lan_prefix(st: &RouterNet, net: &crate::ffi::net::Net) -> Option<Lan> {
+    let lan = st.lan_ifindex.load(Relaxed);
+    primary_ipv4(net, lan).map(|(addr, mask)| Lan { addr, mask })
+}
+
+/// Reports an SA table refusal.
+fn sa_error(req: &Request<'_>, e: SaError) -> Error {
+    let (msg, attr): (&'static core::ffi::CStr, _) = match e {
+        SaError::NotOwned => (c"the host does not hold that SPI", Some(a::SPI)),
+        SaError::BadAddress => (
+            c"the peer must be a unicast address outside the LAN",
+            Some(a::PEER_ADDR),
+        ),
+        SaError::BadSpi => (c"SPIs 0 to 255 are reserved", Some(a::SPI)),
+        SaError::NotFound => (c"no such entry", None),
+        SaError::TableFull | SaError::HostLimit => (c"the table or the host's share is full", None),
+        _ => (c"refused", None),
+    };
+    req.set_error(msg, attr);
+    Error::from_errno(-e.errno())
+}
+
+/// `SA_VALIDATE` (`true`) and `SA_INVALIDATE` (`false`).
+struct SaChange<const ADD: bool>;
+
+impl<const ADD: bool> DoIt for SaChange<ADD> {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let host = host_addr(req)?;
+        let (peer, spi) = peer_spi(req)?;
+        let lan = lan_prefix(st, req.net());
+        st.tables
+            .write(|t, sa, _| {
+                let Some(slot) = t.find_host(host) else {
+                    req.set_error(c"no such host", Some(a::HOST_ADDR));
+                    return Err(ENOENT);
+                };
+                let r = if ADD {
+                    sa.validate(slot, peer, spi, lan, |s, x| owns_spi(t, s, x))
+                        .map(|_| ())
+                } else {
+                    sa.invalidate(slot, peer, spi)
+                };
+                r.map_err(|e| sa_error(req, e))
+            })
+            .ok_or(ENOMEM)?
+    }
+}
+
+/// `BLACKLIST_ADD` (`true`) and `BLACKLIST_DEL` (`false`).
+struct BlacklistChange<const ADD: bool>;
+
+impl<const ADD: bool> DoIt for BlacklistChange<ADD> {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let host = host_addr(req)?;
+        let peer = req.be32(a::PEER_ADDR).map(Ipv4Addr::from);
+        let spi = req.u32(a::SPI);
+        if peer.is_none() && spi.is_none() {
+            req.set_error(c"PEER_ADDR and/or SPI is required", None);
+            return Err(EINVAL);
+        }
+        let lan = lan_prefix(st, req.net());
+        st.tables
+            .write(|t, sa, _| {
+                let Some(slot) = t.find_host(host) else {
+                    req.set_error(c"no such host", Some(a::HOST_ADDR));
+                    return Err(ENOENT);
+                };
+                let r = if ADD {
+                    sa.blacklist_add(slot, peer, spi, lan, |s, x| owns_spi(t, s, x))
+                        .map(|_| ())
+                } else {
+                    sa.blacklist_remove(slot, peer, spi)
+                };
+                r.map_err(|e| sa_error(req, e))
+            })
+            .ok_or(ENOMEM)?
+    }
+}
+
+struct GetSas;
+
+impl DumpIt for GetSas {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let start = SaCursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
+        let next = st
+            .tables
+            .write(|t, sa, _| -> Result<Option<SaCursor>> {
+                for (cur, e) in sa.entries_from(start) {
+                    let Some(host) = t.host_info(e.slot).map(|h| h.addr) else {
+                        continue;
+                    };
+                    let added = dump.entry(cmd::GET_SAS, |m| {
+                        m.put_be32(a::HOST_ADDR, host.octets())?;
+                        m.put_be32(a::PEER_ADDR, e.addr.octets())?;
+                        m.put_u32(a::SPI, e.spi)
+                    })?;
+                    if !added {
+                        return Ok(Some(cur));
+                    }
+                }
+                Ok(None)
+            })
+            .ok_or(ENOMEM)??;
+        dump.set_cursor(next.map_or(usize::MAX, |c| c.raw() as usize));
+        Ok(())
+    }
+}
+
+struct GetBlacklist;
+
+impl DumpIt for GetBlacklist {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let start = SaCursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
+        let next = st
+            .tables
+            .write(|t, sa, _| -> Result<Option<SaCursor>> {
+                for (cur, e) in sa.blacklist_from(start) {
+                    let Some(host) = t.host_info(e.slot).map(|h| h.addr) else {
+                        continue;
+                    };
+                    let added = dump.entry(cmd::GET_BLACKLIST, |m| {
+                        m.put_be32(a::HOST_ADDR, host.octets())?;
+                        if let Some(p) = e.addr {
+                            m.put_be32(a::PEER_ADDR, p.octets())?;
+                        }
+                        if let Some(s) = e.spi {
+                            m.put_u32(a::SPI, s)?;
+                        }
+                        Ok(())
+                    })?;
+                    if !added {
+                        return Ok(Some(cur));
+                    }
+                }
+                Ok(None)
+            })
+            .ok_or(ENOMEM)??;
+        dump.set_cursor(next.map_or(usize::MAX, |c| c.raw() as usize));
         Ok(())
     }
 }

@@ -17,7 +17,8 @@ use crate::ffi::route::{primary_ipv4, OwnedPacket};
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
 use crate::pap::{self, Direction, Message, PapError};
-use crate::pap_server::{serve, Stat};
+use crate::pap_server::{serve_with_sa, Stat};
+use crate::sa_table::Lan;
 use crate::state::RouterNet;
 
 /// TTL of PAP messages the router sends (they stay on the LAN).
@@ -155,7 +156,7 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
     let mut out = [0u8; pap::MAX_LEN];
     let served = st
         .tables
-        .write(|t, now| {
+        .write(|t, sa, now| {
             let known = t.find_host(h.src);
             // A retransmission (its reply was lost): the same answer again.
             if let Some(s) = known {
@@ -166,7 +167,11 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
                     return Some((n, Stat::Retransmitted));
                 }
             }
-            let (reply, stat) = serve(t, h.src, &msg, now, epoch);
+            let lan_prefix = Lan {
+                addr: lan_addr,
+                mask,
+            };
+            let (reply, stat) = serve_with_sa(t, sa, lan_prefix, h.src, &msg, now, epoch);
             let slot = t.find_host(h.src);
             if let (None, Some(s)) = (known, slot) {
                 // A host new to the table: its slot's state starts clean.

@@ -67,6 +67,11 @@ pub struct RouterNet {
     pub host_out: [Atomic<u64>; HOSTS + 1],
     /// Per host slot: packets dropped for using ports the host does not own.
     pub host_spoofed: [Atomic<u64>; HOSTS + 1],
+    /// Per host slot: inbound ESP/AH dropped by the SA checks (not
+    /// validated, or blacklisted).
+    pub host_sa_dropped: [Atomic<u64>; HOSTS + 1],
+    /// Deliver ESP/AH on the SPI alone (1) or only validated pairs (0).
+    pub sa_permissive: Atomic<u32>,
     /// Per host slot: 1 while the host is revoked (its ESP/AH is refused).
     pub host_revoked: [Atomic<u32>; HOSTS + 1],
     /// Per host slot: the last PAP reply, for retransmitted requests.
@@ -112,6 +117,8 @@ impl PernetData for RouterNet {
             host_in: [const { Atomic::new(0) }; HOSTS + 1],
             host_out: [const { Atomic::new(0) }; HOSTS + 1],
             host_spoofed: [const { Atomic::new(0) }; HOSTS + 1],
+            host_sa_dropped: [const { Atomic::new(0) }; HOSTS + 1],
+            sa_permissive: Atomic::new(0),
             host_revoked: [const { Atomic::new(0) }; HOSTS + 1],
             replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
             pap: PapStats::new(),
@@ -140,7 +147,12 @@ impl RouterNet {
 
     /// Zeroes the per-host counters of a slot that a new host took.
     pub fn reset_host(&self, slot: u16) {
-        for a in [&self.host_in, &self.host_out, &self.host_spoofed] {
+        for a in [
+            &self.host_in,
+            &self.host_out,
+            &self.host_spoofed,
+            &self.host_sa_dropped,
+        ] {
             if let Some(c) = a.get(usize::from(slot)) {
                 c.store(0, Relaxed);
             }

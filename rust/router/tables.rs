@@ -26,17 +26,38 @@ use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 use crate::alloc_table::{
     AllocTable, BlockRef, GraceToken, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState,
 };
-use crate::ffi::rcu::{monotonic_seconds, GraceCookie};
+use crate::ffi::rcu::{monotonic_seconds, random_u32, GraceCookie};
+use crate::pap_server::{forget_block, forget_idle};
+use crate::sa_table::{
+    BlacklistSlot, SaBucket, SaGraceToken, SaLayout, SaShared, SaState, SaTable, Seed,
+};
 
 /// Hosts a namespace's tables hold (about 0.5 MiB of tables).
 pub const HOSTS: usize = 256;
+
+/// Buckets of the established-SA table (up to half as many SAs; 256 KiB).
+pub const SA_BUCKETS: usize = 16384;
+
+const SA_LAYOUT: SaLayout = SaLayout {
+    buckets: SA_BUCKETS,
+    hosts: HOSTS,
+};
+
+/// What a pending grace period will let go of, in both tables.
+struct Grace {
+    alloc: Option<GraceToken>,
+    sa: Option<SaGraceToken>,
+    cookie: GraceCookie,
+}
 
 struct Writer {
     host_slots: KVVec<HostSlot>,
     port_list: KVVec<BlockRef>,
     spi_list: KVVec<BlockRef>,
     st: WriterState,
-    grace: Option<(GraceToken, GraceCookie)>,
+    sa_counts: KVVec<u16>,
+    sa_st: SaState,
+    grace: Option<Grace>,
 }
 
 /// One namespace's allocation tables.
@@ -46,6 +67,9 @@ pub struct Tables {
     hosts: KVVec<AtomicU32>,
     spi_index: KVVec<SpiEntry>,
     spi_ctl: AtomicU32,
+    sa_buckets: KVVec<SaBucket>,
+    sa_blacklists: KVVec<BlacklistSlot>,
+    sa_seed: Seed,
     #[pin]
     writer: SpinLockIrq<Writer>,
 }
@@ -67,11 +91,21 @@ impl Tables {
             hosts: filled(l.host_addrs_len(), || AtomicU32::new(0))?,
             spi_index: filled(l.spi_index_len(), SpiEntry::default)?,
             spi_ctl: AtomicU32::new(0),
+            sa_buckets: filled(SA_LAYOUT.buckets_len(), SaBucket::default)?,
+            sa_blacklists: filled(SA_LAYOUT.blacklists_len(), BlacklistSlot::default)?,
+            // A secret per namespace: Internet hosts choose source
+            // addresses and SPIs, and must not choose colliding ones.
+            sa_seed: Seed([
+                u64::from(random_u32()) << 32 | u64::from(random_u32()),
+                u64::from(random_u32()) << 32 | u64::from(random_u32()),
+            ]),
             writer <- new_spinlock_irq!(Writer {
                 host_slots: filled(l.host_slots_len(), || HostSlot::EMPTY)?,
                 port_list: filled(l.port_list_len(), BlockRef::default)?,
                 spi_list: filled(l.spi_list_len(), BlockRef::default)?,
                 st: WriterState::new(Settings::DEFAULT),
+                sa_counts: filled(SA_LAYOUT.counts_len(), || 0u16)?,
+                sa_st: SaState::new(),
                 grace: None,
             }),
         })
@@ -82,32 +116,60 @@ impl Tables {
         Shared::new(&self.ports, &self.hosts, &self.spi_index, &self.spi_ctl).ok()
     }
 
-    /// Runs `f` on the writer view, under the lock, with the current time.
-    pub fn write<R>(&self, f: impl FnOnce(&mut AllocTable<'_>, u64) -> R) -> Option<R> {
+    /// The lock-free reader view of the established-SA table.
+    pub fn sa_shared(&self) -> Option<SaShared<'_>> {
+        SaShared::new(&self.sa_buckets, &self.sa_blacklists, self.sa_seed).ok()
+    }
+
+    /// Runs `f` on the writer views of both tables, under the lock, with
+    /// the current time. SA entries of SPI blocks that leases end are
+    /// removed with them; callers that retire blocks themselves pass
+    /// [`forget_block`] as the retire callback.
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&mut AllocTable<'_>, &mut SaTable<'_>, u64) -> R,
+    ) -> Option<R> {
         let shared = self.shared()?;
+        let sa_shared = self.sa_shared()?;
         let mut guard = self.writer.lock();
         let Writer {
             host_slots,
             port_list,
             spi_list,
             st,
+            sa_counts,
+            sa_st,
             grace,
         } = &mut *guard;
         let mut t = AllocTable::new(shared, host_slots, port_list, spi_list, st).ok()?;
+        let mut sa = SaTable::new(sa_shared, sa_counts, sa_st).ok()?;
         let now = monotonic_seconds();
-        if let Some((token, cookie)) = *grace {
-            if cookie.elapsed() {
-                t.finish_grace(token);
+        if let Some(g) = grace.as_ref() {
+            if g.cookie.elapsed() {
+                if let Some(tok) = g.alloc {
+                    t.finish_grace(tok);
+                }
+                if let Some(tok) = g.sa {
+                    sa.finish_grace(tok);
+                }
                 *grace = None;
             }
         }
         if t.next_expiry().is_some_and(|e| e <= now) {
-            t.expire(now, |_| {});
+            t.expire(now, |b| {
+                forget_block(&mut sa, b);
+            });
+            forget_idle(&mut sa, &t);
         }
-        let r = f(&mut t, now);
+        let r = f(&mut t, &mut sa, now);
         if grace.is_none() {
-            if let Some(token) = t.start_grace() {
-                *grace = Some((token, GraceCookie::now()));
+            let (alloc, sa_tok) = (t.start_grace(), sa.start_grace());
+            if alloc.is_some() || sa_tok.is_some() {
+                *grace = Some(Grace {
+                    alloc,
+                    sa: sa_tok,
+                    cookie: GraceCookie::now(),
+                });
             }
         }
         Some(r)
@@ -117,11 +179,11 @@ impl Tables {
     /// write). Returns whether a grace period is still pending, so that the
     /// caller can come back soon.
     pub fn maintain(&self) -> bool {
-        self.write(|_, _| ()).is_some() && self.writer.lock().grace.is_some()
+        self.write(|_, _, _| ()).is_some() && self.writer.lock().grace.is_some()
     }
 
     /// Bytes of table memory.
     pub fn bytes(&self) -> usize {
-        Layout { hosts: HOSTS }.bytes()
+        Layout { hosts: HOSTS }.bytes() + SA_LAYOUT.bytes()
     }
 }

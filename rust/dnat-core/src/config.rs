@@ -12,7 +12,7 @@
 use core::ffi::CStr;
 use core::net::Ipv4Addr;
 
-use super::uapi::{host_attr, host_mode, router_attr, unowned, IFNAME_MAX};
+use super::uapi::{host_attr, host_mode, router_attr, sa_policy, unowned, IFNAME_MAX};
 
 /// `EINVAL`: malformed or contradictory value.
 pub const EINVAL: i32 = 22;
@@ -145,6 +145,9 @@ pub struct RouterConfig {
     /// Drop inbound packets for ports and SPIs nobody owns (instead of
     /// leaving them to the router's own stack).
     pub drop_unowned: bool,
+    /// Deliver ESP/AH on the SPI alone (the reference's behaviour), not
+    /// only for validated (source, SPI) pairs.
+    pub sa_permissive: bool,
 }
 
 /// A `SET_CONFIG` request to the router, as parsed from netlink attributes,
@@ -173,6 +176,8 @@ pub struct RouterUpdate<'a> {
     pub quota_ports: Option<u32>,
     /// `QUOTA_SPIS`.
     pub quota_spis: Option<u32>,
+    /// `SA_POLICY`.
+    pub sa_policy: Option<u8>,
 }
 
 /// A router update whose values are all well formed; only the interface
@@ -195,6 +200,8 @@ pub struct CheckedRouterUpdate {
     pub quota_ports: Option<u32>,
     /// New per-host SPI quota.
     pub quota_spis: Option<u32>,
+    /// New SA policy (`true`: permissive).
+    pub sa_permissive: Option<bool>,
 }
 
 /// Whether `a` may be used as a unicast host or router address.
@@ -326,6 +333,18 @@ impl RouterUpdate<'_> {
                 ))
             }
         };
+        let sa_permissive = match self.sa_policy {
+            None => None,
+            Some(sa_policy::STRICT) => Some(false),
+            Some(sa_policy::PERMISSIVE) => Some(true),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"unknown SA_POLICY value (0: strict, 1: permissive)",
+                    router_attr::SA_POLICY,
+                ))
+            }
+        };
         for (q, attr) in [
             (self.quota_ports, router_attr::QUOTA_PORTS),
             (self.quota_spis, router_attr::QUOTA_SPIS),
@@ -347,6 +366,7 @@ impl RouterUpdate<'_> {
             drop_unowned,
             quota_ports: self.quota_ports,
             quota_spis: self.quota_spis,
+            sa_permissive,
         })
     }
 }
@@ -380,6 +400,9 @@ impl RouterConfig {
         }
         if let Some(d) = update.drop_unowned {
             next.drop_unowned = d;
+        }
+        if let Some(p) = update.sa_permissive {
+            next.sa_permissive = p;
         }
         if let (Some(l), Some(w)) = (next.lan, next.wan) {
             if l.ifindex == w.ifindex {

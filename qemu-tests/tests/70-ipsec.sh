@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# IPsec through the shared address and the router's DoS control: h1 (host
+# module) and the server in ext set up real ESP SAs with `ip xfrm`; h1's
+# inbound SPI comes from its PAP-granted SPI block. Inbound ESP reaches h1
+# only once (server, SPI) is validated for h1 (PAP 34/0); the attacker in
+# ext2 sending ESP with h1's SPI gets nothing through; a blacklist entry
+# beats a validation; the permissive policy (the reference's SPI-only
+# check) lets the attacker through; revocation empties h1's SAs; bad
+# validations are refused and change nothing.
+#
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3   (SA peer)
+#   (dnat_host)   |-- [lan] --- router ---- [inet] --|
+#   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66 (attacker)
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+pids=()
+finish() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	cleanup_netns
+}
+trap finish EXIT
+modprobe -a esp4 xfrm_user 2>/dev/null || true
+topology
+T=$(mktemp -d)
+rstat() { nrouter "$DNATCTL" --json router stats | jq -r ".stats.$1"; }
+sa_dropped() { nrouter "$DNATCTL" --json router hosts | jq -r '.hosts[] | select(.host == "10.0.0.1") | .sa_dropped'; }
+h1_esp_in() { nh1 ip -s xfrm state get src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi" | awk '/lifetime current:/ {getline; print $1; exit}' | tr -d 'a-z()'; }
+
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+check "h1 set up" dnat_host_module h1
+check "h2 set up" dnat_host_module h2
+for i in $(seq 100); do
+	spi=$(nh1 "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "spis")][0].lowest // empty')
+	[ -n "$spi" ] && break
+	sleep 0.1
+done
+check "h1 holds an SPI block" test -n "$spi"
+spi=${spi:-4096}
+spi2=$(nh2 "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "spis")][0].lowest // 0')
+hex=$(printf '0x%x' "$spi")
+
+# Transport-mode ESP between h1 (as 203.0.113.30) and the server: h1's
+# inbound SA uses an SPI of its block; the server's inbound SA any SPI of
+# its own.
+K1=0x$(printf '%064d' 1) A1=0x$(printf '%064d' 2) K2=0x$(printf '%064d' 3) A2=0x$(printf '%064d' 4)
+for ns in h1 ext; do
+	n $ns ip xfrm state add src 203.0.113.3 dst 203.0.113.30 proto esp spi "$hex" mode transport \
+		enc 'cbc(aes)' "$K1" auth 'hmac(sha256)' "$A1"
+	n $ns ip xfrm state add src 203.0.113.30 dst 203.0.113.3 proto esp spi 0x7000 mode transport \
+		enc 'cbc(aes)' "$K2" auth 'hmac(sha256)' "$A2"
+done
+nh1 ip xfrm policy add src 203.0.113.30 dst 203.0.113.3 proto udp dir out \
+	tmpl src 203.0.113.30 dst 203.0.113.3 proto esp mode transport
+nh1 ip xfrm policy add src 203.0.113.3 dst 203.0.113.30 proto udp dir in \
+	tmpl src 203.0.113.3 dst 203.0.113.30 proto esp mode transport
+next ip xfrm policy add src 203.0.113.3 dst 203.0.113.30 proto udp dir out \
+	tmpl src 203.0.113.3 dst 203.0.113.30 proto esp mode transport
+next ip xfrm policy add src 203.0.113.30 dst 203.0.113.3 proto udp dir in \
+	tmpl src 203.0.113.30 dst 203.0.113.3 proto esp mode transport
+next python3 "$TOP/qemu-tests/udp_echo.py" 5555 &
+pids+=($!)
+wait_listen ext u 5555
+echo_esp() { echo "$1" | nh1 timeout 10 socat -t 3 - UDP:203.0.113.3:5555 2>/dev/null || true; }
+
+# Strict policy, nothing validated: the server's ESP answer stops at the
+# router.
+d0=$(sa_dropped)
+expect_eq "before validation the ESP echo does not come back" "$(echo_esp before)" ""
+check "the router dropped the unvalidated ESP for h1" test "$(sa_dropped)" -gt "${d0:-0}"
+
+# h1 validates (server, SPI) with PAP 34/0: the echo works both ways.
+check "h1 validates its SA with PAP" nh1 "$DNATCTL" pap validate 203.0.113.3 "$hex" router 10.0.0.7
+check "the router lists the SA" sh -c "ip netns exec router '$DNATCTL' --json router sas | jq -e '.sas[] | select(.host == \"10.0.0.1\" and .peer == \"203.0.113.3\" and .spi == $spi)' >/dev/null"
+expect_eq "UDP over ESP through the router, both ways" "$(echo_esp hello-esp)" hello-esp
+n1=$(h1_esp_in)
+check "h1's inbound SA decrypted packets" test "${n1:-0}" -gt 0
+
+# The attacker sends ESP with h1's SPI: none reaches h1.
+d1=$(sa_dropped)
+del0=$(rstat in_delivered)
+n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 200
+sleep 1
+expect_eq "all 200 attack packets dropped at the router" "$(($(sa_dropped) - d1))" 200
+expect_eq "no attack packet was delivered" "$(rstat in_delivered)" "$del0"
+expect_eq "h1's SA counters did not move" "$(h1_esp_in)" "$n1"
+expect_eq "the SA still works during the attack" "$(echo_esp still-here)" still-here
+
+# A blacklist entry beats the validation; removing it restores service.
+check "admin blacklists the server for h1" nrouter "$DNATCTL" router blacklist add 10.0.0.1 peer 203.0.113.3
+expect_eq "blacklisted: the echo does not come back" "$(echo_esp blocked)" ""
+check "blacklist entry removed" nrouter "$DNATCTL" router blacklist del 10.0.0.1 peer 203.0.113.3
+expect_eq "unblacklisted: the echo works again" "$(echo_esp again)" again
+
+# The reference behaviour (SPI only) lets the attacker in: the comparison.
+nrouter "$DNATCTL" router set sa-policy permissive
+del0=$(rstat in_delivered)
+n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 20
+sleep 1
+expect_eq "permissive policy: the attacker's 20 packets are delivered" "$(($(rstat in_delivered) - del0))" 20
+nrouter "$DNATCTL" router set sa-policy strict
+
+# Bad validations: refused, nothing changes.
+before=$(nrouter "$DNATCTL" --json router sas | jq -c .)
+expect_errno "validating h2's SPI for h1 is refused" 1 "" nrouter "$DNATCTL" router sa validate 10.0.0.1 203.0.113.3 "$spi2"
+expect_errno "validating peer 0.0.0.0 is refused" 22 "" nrouter "$DNATCTL" router sa validate 10.0.0.1 0.0.0.0 "$spi"
+expect_errno "validating a LAN peer is refused" 22 "" nrouter "$DNATCTL" router sa validate 10.0.0.1 10.0.0.3 "$spi"
+check "h2 validating h1's SPI with PAP is refused" sh -c "! ip netns exec h2 '$DNATCTL' pap validate 203.0.113.3 $hex router 10.0.0.7 >/dev/null 2>&1"
+expect_eq "the SA table did not change" "$(nrouter "$DNATCTL" --json router sas | jq -c .)" "$before"
+
+# Invalidation (PAP 35/0) and revocation empty the table.
+check "h1 invalidates its SA with PAP" nh1 "$DNATCTL" pap invalidate 203.0.113.3 "$hex" router 10.0.0.7
+expect_eq "invalidated: the echo does not come back" "$(echo_esp gone)" ""
+check "h1 validates again" nh1 "$DNATCTL" pap validate 203.0.113.3 "$hex" router 10.0.0.7
+check "revoke h1" nrouter "$DNATCTL" router revoke 10.0.0.1
+expect_eq "revocation removed h1's SAs" "$(nrouter "$DNATCTL" --json router sas | jq '[.sas[] | select(.host == "10.0.0.1")] | length')" 0
+check "readmit h1" nrouter "$DNATCTL" router readmit 10.0.0.1
