@@ -74,13 +74,20 @@ sleep 1
 say "Both hosts sent UDP from port 40000: each host translated it to a port of its own"
 for h in h1 h2; do NS=$h run "$DNATCTL" host sptt; done
 
-say "IPsec by SPI: ESP for h1's SPI reaches h1, untouched, inside IP-in-IP from the router"
+say "IPsec by SPI: h1 validates its SA peer with PAP; ESP for h1's SPI reaches h1, untouched"
 spi=$(nrouter "$DNATCTL" --json router blocks | jq -r '[.blocks[] | select(.host == "10.0.0.1" and .kind == "spis")][0].lowest')
+NS=h1 run "$DNATCTL" pap validate 203.0.113.3 "$spi" router 10.0.0.7
+NS=router run "$DNATCTL" router sas
 nh1 tcpdump -l -q -n -i eth0 -c 3 'ip proto 4' 2>/dev/null | sed 's/^/    h1 eth0: /' &
 pids+=($!)
 sleep 1
 run next python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 3
 sleep 2
+
+say "DoS: the attacker sends 500 ESP packets with h1's SPI: the router drops them all"
+run n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 500
+sleep 1
+NS=router run sh -c "$DNATCTL router stats | grep in_sa_"
 
 say "An attacker floods the shared address: nobody owns those ports, the router drops them"
 run n ext2 python3 -c "

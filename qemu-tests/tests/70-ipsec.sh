@@ -26,7 +26,9 @@ topology
 T=$(mktemp -d)
 rstat() { nrouter "$DNATCTL" --json router stats | jq -r ".stats.$1"; }
 sa_dropped() { nrouter "$DNATCTL" --json router hosts | jq -r '.hosts[] | select(.host == "10.0.0.1") | .sa_dropped'; }
-h1_esp_in() { nh1 ip -s xfrm state get src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi" | awk '/lifetime current:/ {getline; print $1; exit}' | tr -d 'a-z()'; }
+# Packets h1's inbound SA decrypted ("lifetime current:" is followed by
+# "N(bytes), M(packets)").
+h1_esp_in() { nh1 ip -s xfrm state get src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi" | awk '/lifetime current:/ {getline; print $2; exit}' | tr -dc '0-9'; }
 
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
 check "h1 set up" dnat_host_module h1

@@ -24,7 +24,7 @@ use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
 use crate::pap::{self, Direction, PortBlock, SpiBlock};
-use crate::pap_client::{Action, Client, Config, Event, Stat, MAX_BLOCKS};
+use crate::pap_client::{Action, Client, Config, Event, Ignored, Stat, MAX_BLOCKS};
 use crate::sptt_glue::LOW_WATER;
 use crate::state::HostNet;
 use crate::uapi::block_kind;
@@ -304,6 +304,10 @@ impl PapClient {
                     self.sync_blocks(st, net);
                 }
             }
+            // Not an answer to the module: maybe to a userspace PAP client
+            // of this host (`dnatctl pap ...` on a raw socket), which gets
+            // it from the stack.
+            Event::Ignored(Ignored::Unmatched) => return Some(Verdict::Accept),
             Event::Ignored(_) => return Some(Verdict::Drop),
             Event::Nothing | Event::Refused(_) => {}
         }

@@ -62,7 +62,8 @@
  *   HOST_ADDR, PEER_ADDR, SPI: what the host's PAP 34/0 and 35/0 do.
  *   ENOENT for an unknown host or (invalidate) SA, EINVAL for a peer
  *   address that is not a unicast external address, EPERM for an SPI the
- *   host does not hold, ENOSPC when the table or the host's share is full.
+ *   host does not hold, ENOSPC when the table is full, EDQUOT when the
+ *   host has its most SAs (256) or blacklist entries (16).
  * DNAT_ROUTER_CMD_GET_BLACKLIST (dumpit): one message per entry with
  *   HOST_ADDR and PEER_ADDR and/or SPI (an absent one matches any).
  * DNAT_ROUTER_CMD_BLACKLIST_ADD, DNAT_ROUTER_CMD_BLACKLIST_DEL (doit,
