@@ -94,7 +94,9 @@ impl SkBuff<'_> {
     /// Prepends an IPv4 header `src` -> `dst`, protocol 4 (IP in IP), DF
     /// clear (the outer packet is fragmented rather than dropped when too
     /// big), a fresh IP ID, TTL `ttl`, and sends it by a route to `dst`
-    /// out of `oif`. The packet itself is not changed.
+    /// out of `oif`, through the route's output as a forwarded packet goes
+    /// (`POST_ROUTING` hooks apply, `LOCAL_OUT` ones do not). The packet
+    /// itself is not changed.
     ///
     /// Consumes the packet: returns [`Verdict::Stolen`] when it was handed
     /// to the output path (even if that then dropped it), or
@@ -140,18 +142,33 @@ impl SkBuff<'_> {
         };
         // `skb_scrub_packet` clears the ingress state (conntrack, mark, dst),
         // `skb_dst_set` takes over the route reference, `__ip_select_ident`
-        // writes the ID into our header, `ip_local_out` consumes the packet
-        // and fills in the checksum and total length.
+        // and `ip_send_check` complete our header, the control block (IPCB)
+        // is cleared as `iptunnel_xmit` does, and the route's output
+        // (`dst_output`: `ip_output`, with the `POST_ROUTING` hooks, as for
+        // a forwarded packet) consumes the packet whatever it returns.
         // SAFETY: the skb is ours; `skb_cow_head` guaranteed the headroom
-        // for `skb_push`, whose result points to `IPV4_HLEN` writable bytes.
+        // for `skb_push`, whose result points to `IPV4_HLEN` writable bytes;
+        // `cb` is at least an `inet_skb_parm` long; `output` is the route's
+        // own output function, valid while the skb holds the route.
         unsafe {
             bindings::skb_scrub_packet(skb, false);
             let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
             core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
             bindings::skb_reset_network_header(skb);
-            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
             bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
-            bindings::ip_local_out(net.as_ptr(), core::ptr::null_mut(), skb);
+            bindings::ip_send_check(p.cast());
+            core::ptr::write_bytes(
+                (*skb).cb.as_mut_ptr().cast::<u8>(),
+                0,
+                core::mem::size_of::<bindings::inet_skb_parm>(),
+            );
+            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
+            match (*rt).dst.output {
+                Some(output) => {
+                    output(net.as_ptr(), core::ptr::null_mut(), skb);
+                }
+                None => bindings::kfree_skb(skb),
+            }
         }
         Verdict::Stolen
     }

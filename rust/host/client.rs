@@ -259,7 +259,9 @@ impl PapClient {
     }
 
     /// Handles `skb` (header `h`, ICMP, on the LAN interface) if it is PAP:
-    /// `None` if it is not. PAP is always consumed.
+    /// `None` if it is not. PAP for the module is consumed; a reply it did
+    /// not ask for goes on to the stack (a userspace PAP client on a raw
+    /// socket may be waiting for it); anything else is dropped.
     pub fn receive(
         &self,
         st: &HostNet,

@@ -403,6 +403,7 @@ impl DoIt for RevokeHost {
                 if let (false, Some(s)) = (known, slot) {
                     // A host new to the table: its slot starts clean.
                     st.reset_host(s);
+                    sa.remove_host(s);
                 }
                 Ok(slot)
             })

@@ -174,8 +174,10 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
             let (reply, stat) = serve_with_sa(t, sa, lan_prefix, h.src, &msg, now, epoch);
             let slot = t.find_host(h.src);
             if let (None, Some(s)) = (known, slot) {
-                // A host new to the table: its slot's state starts clean.
+                // A host new to the table: its slot's state starts clean,
+                // SAs and blacklist included.
                 st.reset_host(s);
+                sa.remove_host(s);
             }
             let n = match reply {
                 Some(r) => pap::encode(&r, &mut out).ok()?,
