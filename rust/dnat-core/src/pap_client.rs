@@ -16,9 +16,14 @@
 //!   (`pap::decode` with `Direction::ToHost`, source address checked) and
 //!   hands it to [`Client::receive`], which answers with an [`Event`];
 //! - [`Client::release_ports`], [`Client::release_spis`] give a block back,
-//!   [`Client::release_all`] gives everything back on deconfiguration.
+//!   [`Client::release_all`] gives everything back on deconfiguration;
+//! - [`Client::validate`], [`Client::invalidate`], [`Client::blacklist_add`],
+//!   [`Client::blacklist_remove`] queue SA notices (34/x, 35/x), see
+//!   [SA notices](#sa-notices).
 //!
-//! Everything here is independent of the kernel and O([`MAX_BLOCKS`]).
+//! Everything here is independent of the kernel, and every call is bounded
+//! by the fixed tables (O([`MAX_BLOCKS`] + [`MAX_SA_RECORDS`] x
+//! [`MAX_SA_NOTICES`])).
 //! The wire format and the protocol rules are in
 //! `Documentation/networking/dnat-pap.rst`; the router side is
 //! `pap_server.rs`.
@@ -27,15 +32,19 @@
 //!
 //! Every message the client sends carries the extension trailer (xid, the
 //! last router epoch seen, the wanted lease) and is a transaction: a port
-//! request (32/0 or 32/1), an SPI request (33/0), a renewal (32/4, 33/4) or
-//! a release notice (32/3, 33/3, 36/0). **One transaction is outstanding at
-//! a time**: the router remembers only its last reply per host (its reply
-//! cache), so a retransmission must not be preceded by another transaction
-//! if it is to get the cached answer instead of a second grant. When
-//! several things are due, the next transaction is, in this order: a
-//! queued release notice, the renewal due first, a requested block
-//! ([`Client::request_ports`], [`Client::request_spis`]), a port request,
-//! an SPI request.
+//! request (32/0 or 32/1), an SPI request (33/0), a renewal (32/4, 33/4),
+//! a release notice (32/3, 33/3, 36/0) or an SA notice (34/0, 35/0, 34/1,
+//! 35/1). **One transaction is outstanding at a time**: the router
+//! remembers only its last reply per host (its reply cache), so a
+//! retransmission must not be preceded by another transaction if it is to
+//! get the cached answer instead of a second grant. When several things are
+//! due, the next transaction is, in this order: a queued release notice,
+//! the renewal due first, a queued SA notice (oldest first), a requested
+//! block ([`Client::request_ports`], [`Client::request_spis`]), a port
+//! request, an SPI request. (Releases first: a block given back must not
+//! be validated on; renewals next: SAs live on SPI blocks; SA notices
+//! before requests: a validation unblocks inbound traffic that is being
+//! dropped, and a request that is not granted at once would hold it up.)
 //!
 //! - **Retransmission**: a transaction without a reply is sent again
 //!   [`RETRANSMIT`] seconds after each transmission (1, 2, 4, 8, 16), each
@@ -55,7 +64,8 @@
 //!   is not counted from a time long past. A late reply to the last
 //!   given-up request or renewal is still accepted (its lease counted from
 //!   that transaction's start). A release notice is dropped (the router
-//!   frees the block when its lease ends).
+//!   frees the block when its lease ends); so is an SA notice (see
+//!   [SA notices](#sa-notices) for what becomes of a validation).
 //! - **xids** come from a xorshift32 generator seeded by the caller (a
 //!   random 32-bit value; 0 is replaced by a constant), so tests are
 //!   deterministic, an xid is never 0 and does not repeat within 2^32 - 1
@@ -121,10 +131,70 @@
 //! - **Epoch**: the first epoch seen is remembered. A different epoch in a
 //!   matched reply or an invalidation means that the router restarted:
 //!   every block is dropped (not released: it is not ours any more), queued
-//!   notices and renewals are forgotten, refusal holds are lifted, an
-//!   outstanding request gets a new xid and is sent again at the next
-//!   [`Client::poll`]; then the message itself is processed (a grant that
-//!   carried the new epoch is a valid grant of the new router).
+//!   notices (release and SA) and renewals are forgotten, recorded SA
+//!   validations become stale (re-sent once SPIs are granted again),
+//!   refusal holds are lifted, an outstanding request gets a new xid and
+//!   is sent again at the next [`Client::poll`]; then the message itself is
+//!   processed (a grant that carried the new epoch is a valid grant of the
+//!   new router).
+//!
+//! # SA notices
+//!
+//! [`Client::validate`] (34/0: an SA with the peer `addr` on the inbound
+//! `spi` exists), [`Client::invalidate`] (35/0: it ended),
+//! [`Client::blacklist_add`] (34/1) and [`Client::blacklist_remove`] (35/1)
+//! check their arguments, queue the notice (at most [`MAX_SA_NOTICES`],
+//! a queue of their own, after the release notices) and return at once; the
+//! notice is a transaction like the others (trailer, retransmissions, one at
+//! a time, in the order above). Its acknowledgement (36/1 applied, 36/2
+//! refused with a [`Reason`], same xid, naming the notice) ends it and is
+//! reported by [`Client::receive`] as [`Event::SaNotice`] (unless the same
+//! message also revealed a router restart: then [`Event::Changed`]).
+//!
+//! - **Refused locally** ([`SaNoticeError`]): the client is stopped; the
+//!   address is not unicast, an SPI is below 256, or a blacklist entry has
+//!   neither; the SPI of a validation or invalidation, or the SPI a
+//!   blacklist addition names, is not in a held SPI block, or a blacklist
+//!   addition without SPI while no block at all is held (the router would
+//!   refuse with `not_owned`); the queue is full; a validation of a new pair
+//!   while [`MAX_SA_RECORDS`] are recorded. (The router also refuses peers
+//!   inside its LAN prefix; the client does not know that prefix.)
+//! - **Order and duplicates**: notices are sent in the order they were
+//!   queued. A notice identical to the last one queued for the same SA or
+//!   blacklist entry is not queued again (and is not an error). Nothing
+//!   cancels anything: a validation followed by an invalidation of the
+//!   same pair sends both, in that order.
+//! - **Given up** (no acknowledgement after [`MAX_TRANSMISSIONS`]): the
+//!   notice is dropped (counted [`Stat::SaNoticesDropped`]); a validation
+//!   stays recorded as stale (below).
+//! - **Lost SPI blocks**: when an SPI block goes (release, invalidation,
+//!   expiry, a refused renewal), queued notices naming an SPI that is no
+//!   longer held are dropped (the router forgets the SAs and blacklist
+//!   entries of those SPIs with the block).
+//!
+//! **Validation records.** The client records up to [`MAX_SA_RECORDS`]
+//! validated pairs (address, SPI) ([`Client::sa_records`]) with a state
+//! ([`SaRecordState`]): `Pending` from [`Client::validate`] until the
+//! acknowledgement, then `Validated` (refused: the record goes), `Stale`
+//! when the router forgot it. [`Client::invalidate`] removes the record at
+//! once (and again when acknowledged, unless a new validation of the pair
+//! is queued behind it); losing the SPI block removes the records in it.
+//! The router forgets validations when it restarts (new epoch) or sends an
+//! invalidate-all with the SA scope bit ([`Changes::sas`]); the records
+//! become stale. A stale record whose SPI is held is queued for validation
+//! again at the next [`Client::poll`] (SPEC: hosts re-validate their live
+//! SAs after re-acquiring SPIs); after a restart that is when an SPI block
+//! is granted again, and stale records outside the SPI blocks then held are
+//! dropped (their SPIs are not the host's any more). A validation given up
+//! is stale too: while the router is deemed silent it is sent again only
+//! when no renewal or request is due (so it serves as the probe that finds
+//! the router again, one message per 16 s, and never holds up the others),
+//! at once when a router message has been accepted. The acknowledgement of
+//! a validation sent before the record went stale leaves it stale, so a
+//! validation that raced with the router's flush is sent again.
+//!
+//! Blacklist entries are not recorded: after [`Changes::sas`] or
+//! [`Changes::epoch`] the caller sends its blacklist entries again.
 //!
 //! # Start and stop
 //!
@@ -144,13 +214,14 @@
 //!
 //! # Use in the kernel
 //!
-//! - One [`Client`] per network namespace (about 2 KB: keep it in the
+//! - One [`Client`] per network namespace (about 3 KB: keep it in the
 //!   heap-allocated per-namespace state), created when the router address
 //!   is configured, with a random seed (`get_random_u32()`).
 //! - [`Client::receive`] runs in the netfilter hook (softirq), so the lock
 //!   around the client is a spinlock taken with bottom halves disabled (or
 //!   the hook queues the message to the work item, and a mutex does). No
-//!   call sleeps, allocates or takes longer than O([`MAX_BLOCKS`]).
+//!   call sleeps, allocates or takes longer than the fixed tables allow
+//!   (a few thousand steps at most).
 //! - `now`: `ktime_get_boottime_seconds()` truncated to `u32` (boot time
 //!   keeps counting during suspend, as the router's leases do).
 //! - A delayed work item polls: at least once a second while anything is
@@ -164,21 +235,34 @@
 //!   mappings (SPTT entries, native `ip_local_port_range`) on ports no
 //!   longer held; `spis` -> the same for [`Client::spi_blocks`] (and tell
 //!   userspace: SAs on dropped SPIs are dead); `sas` or `epoch` -> send the
-//!   SA validations and blacklist entries again (for SPIs still or again
-//!   held). [`Event::Refused`] is worth a rate-limited log line,
+//!   blacklist entries again (for SPIs still or again held; the client
+//!   re-sends its recorded SA validations itself). [`Event::Refused`] and a
+//!   refused [`Event::SaNotice`] are worth a rate-limited log line,
 //!   [`Event::Ignored`] only its counter (already counted here).
+//! - SA notices: whoever learns of SAs and blacklist entries (a netlink
+//!   command from userspace) calls [`Client::validate`] and the others
+//!   under the lock, then kicks the work item; [`SaNoticeError`] maps to an
+//!   errno and an extended-ack message ([`SaNoticeError::errno`],
+//!   [`SaNoticeError::message`]). PAP sent by a userspace client on a raw
+//!   socket bypasses the one-transaction rule (the router keeps one cached
+//!   reply per host), so SA notices should go through the client.
 //! - Deconfiguration and unload: [`Client::release_all`], then keep polling
 //!   (sending) until [`Client::is_idle`] or a few seconds have passed.
 //! - Dumps: [`Client::port_blocks`], [`Client::spi_blocks`] ([`Held`], times
-//!   on the caller's clock), [`Client::epoch`], [`Client::stat`] for every
-//!   [`Stat::ALL`] with [`Stat::name`].
+//!   on the caller's clock), [`Client::sa_records`], [`Client::sa_notices`],
+//!   [`Client::epoch`], [`Client::stat`] for every [`Stat::ALL`] with
+//!   [`Stat::name`].
 //!
 //! # What this client does not do
 //!
-//! SA validation and blacklists (34/x, 35/x) and the host's translation
-//! tables are the caller's; [`Changes::sas`] and [`Changes::epoch`] tell it
-//! when the router forgot its validations.
+//! Deciding which SAs exist and which peers to blacklist, remembering the
+//! blacklist, and the host's translation tables are the caller's;
+//! [`Changes::sas`] and [`Changes::epoch`] tell it when the router forgot
+//! its blacklist entries.
 
+use core::net::Ipv4Addr;
+
+use super::config::{is_unicast, SPI_FIRST_ALLOCATABLE};
 use super::pap::{
     self, scope, Acked, Direction, Message, PortBlock, PortClass, Reason, SpiBlock, Trailer,
     MAX_LEN,
@@ -191,6 +275,13 @@ pub const MAX_BLOCKS: usize = 16;
 /// [`Stat::NoticesDropped`]) and the router frees those blocks at the end
 /// of their lease.
 pub const MAX_NOTICES: usize = 8;
+/// SA notices (34/x, 35/x) waiting for their turn; more are refused
+/// ([`SaNoticeError::QueueFull`]).
+pub const MAX_SA_NOTICES: usize = 16;
+/// SA validations recorded for re-validation after the router forgot
+/// them; a validation of a new pair beyond that is refused
+/// ([`SaNoticeError::RecordsFull`]).
+pub const MAX_SA_RECORDS: usize = 64;
 /// Seconds to wait for a reply after the first, second, ... transmission of
 /// a transaction (before the +-25 % jitter).
 pub const RETRANSMIT: [u32; 5] = [1, 2, 4, 8, 16];
@@ -339,6 +430,15 @@ pub enum Stat {
     Surplus,
     /// Release notices not sent: the queue was full.
     NoticesDropped,
+    /// SA notice transactions started (34/0, 35/0, 34/1, 35/1).
+    SaNoticesSent,
+    /// SA notices the router acknowledged as applied (36/1).
+    SaNoticesApplied,
+    /// SA notices the router refused (36/2; also counted by reason).
+    SaNoticesRefused,
+    /// SA notices forgotten without an answer: given up, their SPI block
+    /// went, or the router restarted.
+    SaNoticesDropped,
     /// A transaction could not be encoded (never expected) and was dropped.
     Unsendable,
     /// Ignored: not a valid message.
@@ -353,7 +453,7 @@ pub enum Stat {
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 27;
+    pub const COUNT: usize = 31;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -379,6 +479,10 @@ impl Stat {
         Stat::Overlaps,
         Stat::Surplus,
         Stat::NoticesDropped,
+        Stat::SaNoticesSent,
+        Stat::SaNoticesApplied,
+        Stat::SaNoticesRefused,
+        Stat::SaNoticesDropped,
         Stat::Unsendable,
         Stat::IgnoredInvalid,
         Stat::IgnoredNotForHost,
@@ -429,6 +533,10 @@ impl Stat {
             Stat::Overlaps => "overlaps",
             Stat::Surplus => "surplus",
             Stat::NoticesDropped => "notices_dropped",
+            Stat::SaNoticesSent => "sa_notices_sent",
+            Stat::SaNoticesApplied => "sa_notices_applied",
+            Stat::SaNoticesRefused => "sa_notices_refused",
+            Stat::SaNoticesDropped => "sa_notices_dropped",
             Stat::Unsendable => "unsendable",
             Stat::IgnoredInvalid => "ignored_invalid",
             Stat::IgnoredNotForHost => "ignored_not_for_host",
@@ -474,7 +582,9 @@ pub struct Changes {
     /// The set of held SPIs changed.
     pub spis: bool,
     /// The router dropped the host's SA validations and blacklist entries
-    /// (invalidate-all with the SA scope bit, or a restart).
+    /// (invalidate-all with the SA scope bit, or a restart). The client
+    /// re-sends the validations it recorded; the caller re-sends its
+    /// blacklist entries.
     pub sas: bool,
     /// The router restarted (new epoch): everything held before is gone.
     pub epoch: bool,
@@ -503,11 +613,136 @@ pub enum Event {
     Nothing,
     /// Accepted; held resources changed.
     Changed(Changes),
-    /// Accepted; the router refused a request, renewal or notice, and
-    /// nothing changed (a refusal that drops a block is `Changed`).
+    /// Accepted; the router refused a request, renewal or release notice,
+    /// and nothing changed (a refusal that drops a block is `Changed`).
     Refused(Reason),
+    /// Accepted; the router acknowledged an SA notice: applied (`Ok`) or
+    /// refused. (Reported as `Changed` instead if the acknowledgement
+    /// carried a new epoch.)
+    SaNotice {
+        /// Which notice.
+        kind: SaNoticeKind,
+        /// Its address (`None`: a blacklist entry for any address).
+        addr: Option<Ipv4Addr>,
+        /// Its SPI (`None`: a blacklist entry for any SPI).
+        spi: Option<u32>,
+        /// Applied, or why not.
+        result: Result<(), Reason>,
+    },
     /// Not acted on.
     Ignored(Ignored),
+}
+
+/// What an SA notice asks of the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaNoticeKind {
+    /// 34/0: an SA with the peer `addr` on the inbound `spi` exists.
+    Validate,
+    /// 35/0: that SA ended.
+    Invalidate,
+    /// 34/1: drop ESP/AH for this host from `addr` and/or with `spi`.
+    BlacklistAdd,
+    /// 35/1: remove exactly that blacklist entry.
+    BlacklistRemove,
+}
+
+impl SaNoticeKind {
+    /// A name for logs and dumps.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Validate => "validate",
+            Self::Invalidate => "invalidate",
+            Self::BlacklistAdd => "blacklist_add",
+            Self::BlacklistRemove => "blacklist_remove",
+        }
+    }
+
+    /// The acknowledgement that answers it.
+    pub const fn acked(self) -> Acked {
+        match self {
+            Self::Validate => Acked::SaValidate,
+            Self::Invalidate => Acked::SaInvalidate,
+            Self::BlacklistAdd => Acked::BlacklistAdd,
+            Self::BlacklistRemove => Acked::BlacklistRemove,
+        }
+    }
+}
+
+/// An SA notice, as [`Client::sa_notices`] lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaNotice {
+    /// Which notice.
+    pub kind: SaNoticeKind,
+    /// The peer's address; always set for validations and invalidations,
+    /// `None` for a blacklist entry for any address.
+    pub addr: Option<Ipv4Addr>,
+    /// The SPI; always set for validations and invalidations, `None` for a
+    /// blacklist entry for any SPI.
+    pub spi: Option<u32>,
+}
+
+/// Why an SA notice was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaNoticeError {
+    /// [`Client::release_all`] stopped the client.
+    Stopped,
+    /// The address is not unicast, an SPI is below 256, or a blacklist
+    /// entry has neither address nor SPI.
+    Invalid,
+    /// The SPI is not in a held SPI block (for a blacklist entry without
+    /// SPI: no block at all is held).
+    NotHeld,
+    /// [`MAX_SA_NOTICES`] notices are queued.
+    QueueFull,
+    /// A validation of a new pair while [`MAX_SA_RECORDS`] are recorded.
+    RecordsFull,
+}
+
+impl SaNoticeError {
+    /// A positive errno for netlink replies.
+    pub const fn errno(self) -> i32 {
+        match self {
+            Self::Stopped => 107,    // ENOTCONN
+            Self::Invalid => 22,     // EINVAL
+            Self::NotHeld => 1,      // EPERM
+            Self::QueueFull => 16,   // EBUSY
+            Self::RecordsFull => 28, // ENOSPC
+        }
+    }
+
+    /// A message for logs and netlink extended acks.
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::Stopped => "the PAP client is stopped",
+            Self::Invalid => "not a unicast address, an SPI below 256, or an empty blacklist entry",
+            Self::NotHeld => "the SPI is not in an SPI block the host holds",
+            Self::QueueFull => "too many SA notices are waiting",
+            Self::RecordsFull => "too many SA validations are recorded",
+        }
+    }
+}
+
+/// Where a recorded validation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaRecordState {
+    /// Queued or sent, not acknowledged yet.
+    Pending,
+    /// Acknowledged as applied.
+    Validated,
+    /// The router forgot it (restart, invalidate-all with the SA bit) or
+    /// its notice was given up: validated again when possible.
+    Stale,
+}
+
+/// A recorded SA validation ([`Client::sa_records`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaRecord {
+    /// The peer's external address.
+    pub addr: Ipv4Addr,
+    /// The SA's inbound SPI.
+    pub spi: u32,
+    /// Where it stands.
+    pub state: SaRecordState,
 }
 
 /// A PAP message to send to the router: the message and its encoding.
@@ -682,7 +917,15 @@ enum Op {
     ReleasePorts(PortBlock),
     ReleaseSpis(SpiBlock),
     ReleaseAll,
+    SaValidate(Ipv4Addr, u32),
+    SaInvalidate(Ipv4Addr, u32),
+    BlacklistAdd(Option<Ipv4Addr>, Option<u32>),
+    BlacklistRemove(Option<Ipv4Addr>, Option<u32>),
 }
+
+/// What an SA notice is about: an SA (`false`) or a blacklist entry
+/// (`true`), its address and SPI.
+type Subject = (bool, Option<Ipv4Addr>, Option<u32>);
 
 impl Op {
     const fn is_request(self) -> bool {
@@ -696,13 +939,48 @@ impl Op {
         )
     }
 
+    const fn is_sa(self) -> bool {
+        matches!(
+            self,
+            Op::SaValidate(..)
+                | Op::SaInvalidate(..)
+                | Op::BlacklistAdd(..)
+                | Op::BlacklistRemove(..)
+        )
+    }
+
     const fn acked(self) -> Option<Acked> {
         match self {
             Op::ReleasePorts(_) => Some(Acked::PortBlockInvalidate),
             Op::ReleaseSpis(_) => Some(Acked::SpiBlockInvalidate),
             Op::ReleaseAll => Some(Acked::InvalidateAll),
-            _ => None,
+            _ => match self.sa_notice() {
+                Some(n) => Some(n.kind.acked()),
+                None => None,
+            },
         }
+    }
+
+    /// The SA notice this transaction sends.
+    const fn sa_notice(self) -> Option<SaNotice> {
+        let (kind, addr, spi) = match self {
+            Op::SaValidate(a, s) => (SaNoticeKind::Validate, Some(a), Some(s)),
+            Op::SaInvalidate(a, s) => (SaNoticeKind::Invalidate, Some(a), Some(s)),
+            Op::BlacklistAdd(a, s) => (SaNoticeKind::BlacklistAdd, a, s),
+            Op::BlacklistRemove(a, s) => (SaNoticeKind::BlacklistRemove, a, s),
+            _ => return None,
+        };
+        Some(SaNotice { kind, addr, spi })
+    }
+
+    /// The SA or blacklist entry an SA notice is about.
+    fn subject(self) -> Option<Subject> {
+        let n = self.sa_notice()?;
+        let blacklist = matches!(
+            n.kind,
+            SaNoticeKind::BlacklistAdd | SaNoticeKind::BlacklistRemove
+        );
+        Some((blacklist, n.addr, n.spi))
     }
 
     /// Whether `msg` (a reply with this transaction's xid, or without
@@ -761,8 +1039,73 @@ impl Op {
                 scope: scope::ALL,
                 ext: Some(t(0)),
             },
+            Op::SaValidate(addr, spi) => Message::SaValidate {
+                addr,
+                spi,
+                ext: Some(t(0)),
+            },
+            Op::SaInvalidate(addr, spi) => Message::SaInvalidate {
+                addr,
+                spi,
+                ext: Some(t(0)),
+            },
+            Op::BlacklistAdd(addr, spi) => Message::BlacklistAdd {
+                addr,
+                spi,
+                ext: Some(t(0)),
+            },
+            Op::BlacklistRemove(addr, spi) => Message::BlacklistRemove {
+                addr,
+                spi,
+                ext: Some(t(0)),
+            },
         }
     }
+}
+
+/// Takes the oldest entry out of a queue.
+fn q_pop<const N: usize>(q: &mut [Option<Op>; N]) -> Option<Op> {
+    let first = q.first().copied().flatten()?;
+    q.rotate_left(1);
+    if let Some(last) = q.last_mut() {
+        *last = None;
+    }
+    Some(first)
+}
+
+/// Appends `op` to a queue; `false` if it is full.
+fn q_push<const N: usize>(q: &mut [Option<Op>; N], op: Op) -> bool {
+    match q.iter_mut().find(|n| n.is_none()) {
+        Some(slot) => {
+            *slot = Some(op);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Keeps the entries of a queue for which `keep` holds, in order; returns
+/// how many went.
+fn q_retain<const N: usize>(q: &mut [Option<Op>; N], mut keep: impl FnMut(Op) -> bool) -> u64 {
+    let mut kept = [None; N];
+    let mut slots = kept.iter_mut();
+    let mut gone = 0u64;
+    for op in q.iter().flatten() {
+        if keep(*op) {
+            if let Some(s) = slots.next() {
+                *s = Some(*op);
+            }
+        } else {
+            gone = gone.saturating_add(1);
+        }
+    }
+    *q = kept;
+    gone
+}
+
+/// Whether `spi` is in a block of `t`.
+fn holds(t: &Table<SpiBlock>, spi: u32) -> bool {
+    held(t).any(|e| e.block.contains(spi))
 }
 
 /// A transaction: its xid, when it was first sent, when it is due again,
@@ -821,6 +1164,10 @@ pub struct Client {
     given_up: Option<Txn>,
     /// Release notices not started yet, oldest first.
     notices: [Option<Op>; MAX_NOTICES],
+    /// SA notices not started yet, oldest first.
+    sa_queue: [Option<Op>; MAX_SA_NOTICES],
+    /// Recorded SA validations.
+    records: [Option<SaRecord>; MAX_SA_RECORDS],
     silent: bool,
     stopped: bool,
     want_ports: Want,
@@ -850,6 +1197,8 @@ impl Client {
             txn: None,
             given_up: None,
             notices: [None; MAX_NOTICES],
+            sa_queue: [None; MAX_SA_NOTICES],
+            records: [None; MAX_SA_RECORDS],
             silent: false,
             stopped: false,
             want_ports: Want::new(u16::from(cfg.port_block)),
@@ -927,15 +1276,22 @@ impl Client {
             Some(e) => self.see_epoch(e.epoch, t),
             None => Changes::NONE,
         };
-        let refused = match matched {
-            Some(txn) => self.apply_reply(txn, msg, t, &mut ch),
+        let (refused, sa) = match matched {
+            Some(txn) => (self.apply_reply(txn, msg, t, &mut ch), txn.op.sa_notice()),
             None => {
                 self.apply_invalidation(msg, &mut ch);
-                None
+                (None, None)
             }
         };
         if ch.any() {
             Event::Changed(ch)
+        } else if let Some(n) = sa {
+            Event::SaNotice {
+                kind: n.kind,
+                addr: n.addr,
+                spi: n.spi,
+                result: refused.map_or(Ok(()), Err),
+            }
         } else if let Some(r) = refused {
             Event::Refused(r)
         } else {
@@ -964,8 +1320,83 @@ impl Client {
         }
         self.unstick_quota(Res::Spis);
         self.prune();
+        self.spis_changed();
         self.queue_notice(Op::ReleaseSpis(block));
         true
+    }
+
+    /// Queues a validation (34/0): the host established an SA with the peer
+    /// `addr` whose inbound SPI is `spi`, in a held SPI block. The pair is
+    /// recorded (`Pending`) and validated again whenever the router forgets
+    /// it. See [SA notices](#sa-notices).
+    pub fn validate(&mut self, addr: Ipv4Addr, spi: u32) -> Result<(), SaNoticeError> {
+        self.check_notice(Some(addr), Some(spi))?;
+        if !self.owns_spi(spi) {
+            return Err(SaNoticeError::NotHeld);
+        }
+        let slot = match self.record_index(addr, spi) {
+            Some(i) => i,
+            None => self
+                .records
+                .iter()
+                .position(Option::is_none)
+                .ok_or(SaNoticeError::RecordsFull)?,
+        };
+        self.queue_sa(Op::SaValidate(addr, spi))?;
+        if let Some(r) = self.records.get_mut(slot) {
+            *r = Some(SaRecord {
+                addr,
+                spi,
+                state: SaRecordState::Pending,
+            });
+        }
+        Ok(())
+    }
+
+    /// Queues an invalidation (35/0): that SA ended. Its record goes at
+    /// once, even when the SPI is not held any more (then nothing is sent
+    /// and the answer is [`SaNoticeError::NotHeld`]: the router forgot the
+    /// SA with the block).
+    pub fn invalidate(&mut self, addr: Ipv4Addr, spi: u32) -> Result<(), SaNoticeError> {
+        self.check_notice(Some(addr), Some(spi))?;
+        if !self.owns_spi(spi) {
+            self.forget_record(addr, spi);
+            return Err(SaNoticeError::NotHeld);
+        }
+        self.queue_sa(Op::SaInvalidate(addr, spi))?;
+        self.forget_record(addr, spi);
+        Ok(())
+    }
+
+    /// Queues a blacklist addition (34/1): the router is to drop ESP/AH for
+    /// this host from `addr` (`None`: any address) with `spi` (`None`: any
+    /// SPI), not both `None`. An SPI must be in a held SPI block; without
+    /// one, some block must be held (the router keeps a blacklist only for
+    /// a host holding a block). Not recorded: see [`Changes::sas`].
+    pub fn blacklist_add(
+        &mut self,
+        addr: Option<Ipv4Addr>,
+        spi: Option<u32>,
+    ) -> Result<(), SaNoticeError> {
+        self.check_notice(addr, spi)?;
+        let backed = match spi {
+            Some(s) => self.owns_spi(s),
+            None => blocks(&self.ports) > 0 || blocks(&self.spis) > 0,
+        };
+        if !backed {
+            return Err(SaNoticeError::NotHeld);
+        }
+        self.queue_sa(Op::BlacklistAdd(addr, spi))
+    }
+
+    /// Queues a blacklist removal (35/1) of exactly that entry.
+    pub fn blacklist_remove(
+        &mut self,
+        addr: Option<Ipv4Addr>,
+        spi: Option<u32>,
+    ) -> Result<(), SaNoticeError> {
+        self.check_notice(addr, spi)?;
+        self.queue_sa(Op::BlacklistRemove(addr, spi))
     }
 
     /// Asks for a block of `count` ports now (an administrator's request),
@@ -1018,6 +1449,8 @@ impl Client {
         self.txn = None;
         self.given_up = None;
         self.notices = [None; MAX_NOTICES];
+        self.sa_queue = [None; MAX_SA_NOTICES];
+        self.records = [None; MAX_SA_RECORDS];
         self.asked_ports = None;
         self.asked_spis = None;
         self.stopped = true;
@@ -1067,7 +1500,21 @@ impl Client {
 
     /// Whether `spi` is in a held block.
     pub fn owns_spi(&self, spi: u32) -> bool {
-        held(&self.spis).any(|e| e.block.contains(spi))
+        holds(&self.spis, spi)
+    }
+
+    /// The recorded SA validations.
+    pub fn sa_records(&self) -> impl Iterator<Item = SaRecord> + '_ {
+        self.records.iter().flatten().copied()
+    }
+
+    /// The SA notices waiting for their turn, oldest first (the one being
+    /// sent is [`Client::outstanding`]).
+    pub fn sa_notices(&self) -> impl Iterator<Item = SaNotice> + '_ {
+        self.sa_queue
+            .iter()
+            .flatten()
+            .filter_map(|op| op.sa_notice())
     }
 
     /// Counter `s`.
@@ -1094,7 +1541,9 @@ impl Client {
     /// Whether no transaction is outstanding or queued (after
     /// [`Client::release_all`]: the invalidate-all is done or given up).
     pub fn is_idle(&self) -> bool {
-        self.txn.is_none() && self.notices.iter().all(|n| n.is_none())
+        self.txn.is_none()
+            && self.notices.iter().all(|n| n.is_none())
+            && self.sa_queue.iter().all(|n| n.is_none())
     }
 
     /// Seconds from the last `now` until [`Client::poll`] has something to
@@ -1118,6 +1567,10 @@ impl Client {
                     at(t);
                 }
                 if !self.stopped && (self.asked_ports.is_some() || self.asked_spis.is_some()) {
+                    at(t);
+                }
+                if !self.stopped && (self.sa_queue.iter().any(|n| n.is_some()) || self.stale_due())
+                {
                     at(t);
                 }
                 if !self.stopped {
@@ -1203,7 +1656,7 @@ impl Client {
     }
 
     fn message(&self, txn: &Txn) -> Message {
-        let lease = if txn.op.is_notice() {
+        let lease = if txn.op.is_notice() || txn.op.is_sa() {
             0
         } else {
             self.cfg.lease
@@ -1220,36 +1673,184 @@ impl Client {
     }
 
     fn queue_notice(&mut self, op: Op) {
-        match self.notices.iter_mut().find(|n| n.is_none()) {
-            Some(slot) => *slot = Some(op),
-            None => self.bump(Stat::NoticesDropped),
+        if !q_push(&mut self.notices, op) {
+            self.bump(Stat::NoticesDropped);
         }
-    }
-
-    fn pop_notice(&mut self) -> Option<Op> {
-        let first = self.notices.first().copied().flatten()?;
-        self.notices.rotate_left(1);
-        if let Some(last) = self.notices.last_mut() {
-            *last = None;
-        }
-        Some(first)
     }
 
     /// Forgets queued and outstanding releases for which `f` holds.
     fn drop_releases(&mut self, mut f: impl FnMut(Op) -> bool) {
-        let mut kept = [None; MAX_NOTICES];
-        let mut slots = kept.iter_mut();
-        for op in self.notices.iter().flatten() {
-            if !f(*op) {
-                if let Some(s) = slots.next() {
-                    *s = Some(*op);
-                }
-            }
-        }
-        self.notices = kept;
+        q_retain(&mut self.notices, |op| !f(op));
         if self.txn.is_some_and(|t| t.op.is_notice() && f(t.op)) {
             self.txn = None;
         }
+    }
+
+    /// Checks the client and the arguments of an SA notice.
+    fn check_notice(&self, addr: Option<Ipv4Addr>, spi: Option<u32>) -> Result<(), SaNoticeError> {
+        if self.stopped {
+            return Err(SaNoticeError::Stopped);
+        }
+        if (addr.is_none() && spi.is_none())
+            || addr.is_some_and(|a| !is_unicast(a))
+            || spi.is_some_and(|s| s < SPI_FIRST_ALLOCATABLE)
+        {
+            return Err(SaNoticeError::Invalid);
+        }
+        Ok(())
+    }
+
+    /// The last queued SA notice about `subject`.
+    fn last_queued(&self, subject: Subject) -> Option<Op> {
+        self.sa_queue
+            .iter()
+            .rev()
+            .flatten()
+            .find(|op| op.subject() == Some(subject))
+            .copied()
+    }
+
+    /// Queues SA notice `op`, unless the last one queued about the same
+    /// subject is identical.
+    fn queue_sa(&mut self, op: Op) -> Result<(), SaNoticeError> {
+        if let Some(subject) = op.subject() {
+            if self.last_queued(subject) == Some(op) {
+                return Ok(());
+            }
+        }
+        if q_push(&mut self.sa_queue, op) {
+            Ok(())
+        } else {
+            Err(SaNoticeError::QueueFull)
+        }
+    }
+
+    /// Whether a validation of the pair is queued.
+    fn validation_queued(&self, addr: Ipv4Addr, spi: u32) -> bool {
+        self.sa_queue
+            .iter()
+            .flatten()
+            .any(|op| *op == Op::SaValidate(addr, spi))
+    }
+
+    fn record_index(&self, addr: Ipv4Addr, spi: u32) -> Option<usize> {
+        self.records
+            .iter()
+            .position(|r| r.is_some_and(|r| r.addr == addr && r.spi == spi))
+    }
+
+    fn forget_record(&mut self, addr: Ipv4Addr, spi: u32) {
+        for r in self.records.iter_mut() {
+            if r.is_some_and(|r| r.addr == addr && r.spi == spi) {
+                *r = None;
+            }
+        }
+    }
+
+    /// The router forgot every validation.
+    fn records_stale(&mut self) {
+        for r in self.records.iter_mut().flatten() {
+            r.state = SaRecordState::Stale;
+        }
+    }
+
+    /// Whether a stale record can be validated again now.
+    fn stale_due(&self) -> bool {
+        self.records
+            .iter()
+            .flatten()
+            .any(|r| r.state == SaRecordState::Stale && holds(&self.spis, r.spi))
+    }
+
+    /// Queues a validation for each stale record whose SPI is held, at
+    /// most `max`, while the queue has room.
+    fn requeue_stale(&mut self, max: usize) {
+        if self.stopped {
+            return;
+        }
+        let mut left = max;
+        for i in 0..self.records.len() {
+            if left == 0 {
+                return;
+            }
+            let Some(r) = self.records.get(i).copied().flatten() else {
+                continue;
+            };
+            if r.state != SaRecordState::Stale || !holds(&self.spis, r.spi) {
+                continue;
+            }
+            if !self.validation_queued(r.addr, r.spi)
+                && !q_push(&mut self.sa_queue, Op::SaValidate(r.addr, r.spi))
+            {
+                return;
+            }
+            if let Some(Some(r)) = self.records.get_mut(i) {
+                r.state = SaRecordState::Pending;
+            }
+            left = left.saturating_sub(1);
+        }
+    }
+
+    /// The router answered SA notice `op` (`applied` or refused).
+    fn sa_answered(&mut self, op: Op, applied: bool) {
+        match op {
+            // A validation queued behind this one decides.
+            Op::SaValidate(a, s) if !self.validation_queued(a, s) => {
+                let i = self.record_index(a, s);
+                let Some(slot) = i.and_then(|i| self.records.get_mut(i)) else {
+                    return;
+                };
+                match slot.map(|r| r.state) {
+                    // Forgotten by the router since it was sent (or
+                    // invalidated): it is sent again (or not at all).
+                    Some(SaRecordState::Stale) | None => {}
+                    Some(_) if applied => {
+                        if let Some(r) = slot {
+                            r.state = SaRecordState::Validated;
+                        }
+                    }
+                    Some(_) => *slot = None,
+                }
+            }
+            Op::SaInvalidate(a, s) if !self.validation_queued(a, s) => self.forget_record(a, s),
+            _ => {}
+        }
+    }
+
+    /// SA notice `op` was given up.
+    fn sa_given_up(&mut self, op: Op) {
+        self.bump(Stat::SaNoticesDropped);
+        if let Op::SaValidate(a, s) = op {
+            if self.validation_queued(a, s) {
+                return;
+            }
+            if let Some(Some(r)) = self
+                .record_index(a, s)
+                .and_then(|i| self.records.get_mut(i))
+            {
+                r.state = SaRecordState::Stale;
+            }
+        }
+    }
+
+    /// The held SPI blocks changed (not by a restart): records and queued
+    /// SA notices on SPIs no longer held go.
+    fn spis_changed(&mut self) {
+        let spis = &self.spis;
+        for r in self.records.iter_mut() {
+            if r.is_some_and(|r| !holds(spis, r.spi)) {
+                *r = None;
+            }
+        }
+        let gone = q_retain(&mut self.sa_queue, |op| {
+            let spi = match op {
+                Op::SaValidate(_, s) | Op::SaInvalidate(_, s) => Some(s),
+                Op::BlacklistAdd(_, s) | Op::BlacklistRemove(_, s) => s,
+                _ => None,
+            };
+            spi.is_none_or(|s| holds(spis, s))
+        });
+        self.bump_by(Stat::SaNoticesDropped, gone);
     }
 
     /// Forgets renewals of blocks no longer held.
@@ -1285,6 +1886,7 @@ impl Client {
         }
         if ns > 0 {
             self.unstick_quota(Res::Spis);
+            self.spis_changed();
         }
         self.prune();
         Changes {
@@ -1316,7 +1918,7 @@ impl Client {
 
     /// The next transaction to start at `t`, if any.
     fn next_op(&mut self, t: u64) -> Option<Op> {
-        if let Some(op) = self.pop_notice() {
+        if let Some(op) = q_pop(&mut self.notices) {
             return Some(op);
         }
         if self.stopped {
@@ -1334,6 +1936,12 @@ impl Client {
             (Some((_, b)), None) => return Some(Op::RenewPorts(b)),
             (_, Some((_, b))) => return Some(Op::RenewSpis(b)),
             (None, None) => {}
+        }
+        if !self.silent {
+            self.requeue_stale(MAX_SA_RECORDS);
+        }
+        if let Some(op) = q_pop(&mut self.sa_queue) {
+            return Some(op);
         }
         if let Some(n) = self.asked_ports {
             if blocks(&self.ports) < MAX_BLOCKS {
@@ -1356,7 +1964,10 @@ impl Client {
         if self.needs_spis() && Self::may_ask(&self.want_spis, t) {
             return Some(Op::RequestSpis(self.want_spis.ask.max(1)));
         }
-        None
+        // A silent router is probed by whatever is due; by a stale
+        // validation (one at a time) only when nothing else is.
+        self.requeue_stale(1);
+        q_pop(&mut self.sa_queue)
     }
 
     fn start(&mut self, op: Op, t: u64) {
@@ -1384,6 +1995,10 @@ impl Client {
             Op::RequestPorts(_) | Op::RequestSpis(_) => Stat::Requests,
             Op::RenewPorts(_) | Op::RenewSpis(_) => Stat::Renewals,
             Op::ReleasePorts(_) | Op::ReleaseSpis(_) | Op::ReleaseAll => Stat::Notices,
+            Op::SaValidate(..)
+            | Op::SaInvalidate(..)
+            | Op::BlacklistAdd(..)
+            | Op::BlacklistRemove(..) => Stat::SaNoticesSent,
         });
     }
 
@@ -1424,7 +2039,9 @@ impl Client {
         self.txn = None;
         self.silent = true;
         self.bump(Stat::GivenUp);
-        if !txn.op.is_notice() {
+        if txn.op.is_sa() {
+            self.sa_given_up(txn.op);
+        } else if !txn.op.is_notice() {
             self.given_up = Some(txn);
         }
     }
@@ -1480,6 +2097,14 @@ impl Client {
         self.ports = [None; MAX_BLOCKS];
         self.spis = [None; MAX_BLOCKS];
         self.notices = [None; MAX_NOTICES];
+        // The new router knows none of the SAs: the records wait for SPIs
+        // (and the caller re-sends its blacklist), queued notices go.
+        self.records_stale();
+        let mut gone = q_retain(&mut self.sa_queue, |_| false);
+        if self.txn.is_some_and(|t| t.op.is_sa()) {
+            gone = gone.saturating_add(1);
+        }
+        self.bump_by(Stat::SaNoticesDropped, gone);
         self.given_up = None;
         self.txn = match self.txn {
             // The new router has no reply cache to protect, and a new xid
@@ -1542,6 +2167,15 @@ impl Client {
                 }
                 Err(r) => Some(r),
             },
+            (op, Message::Ack { result, .. }) if op.is_sa() => {
+                self.bump(if result.is_ok() {
+                    Stat::SaNoticesApplied
+                } else {
+                    Stat::SaNoticesRefused
+                });
+                self.sa_answered(op, result.is_ok());
+                result.err()
+            }
             (_, Message::Ack { result, .. }) => match result {
                 Ok(()) => {
                     self.bump(Stat::Released);
@@ -1573,13 +2207,20 @@ impl Client {
                     if remove_where(&mut self.spis, |e| e.block == b) > 0 {
                         ch.spis = true;
                         self.unstick_quota(Res::Spis);
+                        self.spis_changed();
                     }
                 } else if let Some(e) = find_mut(&mut self.spis, b) {
                     e.lease.renew_at = Some(t.saturating_add(u64::from(RENEW_RETRY)));
                 }
                 self.renewal_refused(r);
             }
-            Op::ReleasePorts(_) | Op::ReleaseSpis(_) | Op::ReleaseAll => {}
+            Op::ReleasePorts(_)
+            | Op::ReleaseSpis(_)
+            | Op::ReleaseAll
+            | Op::SaValidate(..)
+            | Op::SaInvalidate(..)
+            | Op::BlacklistAdd(..)
+            | Op::BlacklistRemove(..) => {}
         }
         Some(r)
     }
@@ -1639,6 +2280,9 @@ impl Client {
             self.bump(Stat::Surplus);
             self.queue_notice(Op::ReleaseSpis(b));
         }
+        // Also where SPIs are re-acquired after a restart: stale records
+        // outside the blocks now held are not the host's any more.
+        self.spis_changed();
     }
 
     /// Applies a router invalidation (unsolicited, xid 0).
@@ -1647,29 +2291,30 @@ impl Client {
         match *msg {
             Message::PortInvalidate { port, .. } => {
                 let lo = u64::from(port);
-                self.invalidate(Res::Ports, lo, lo.saturating_add(1), ch);
+                self.drop_blocks(Res::Ports, lo, lo.saturating_add(1), ch);
             }
             Message::PortBlockInvalidate { block, .. } => {
                 let (lo, hi) = block.range();
-                self.invalidate(Res::Ports, lo, hi, ch);
+                self.drop_blocks(Res::Ports, lo, hi, ch);
             }
             Message::SpiInvalidate { spi, .. } => {
                 let lo = u64::from(spi);
-                self.invalidate(Res::Spis, lo, lo.saturating_add(1), ch);
+                self.drop_blocks(Res::Spis, lo, lo.saturating_add(1), ch);
             }
             Message::SpiBlockInvalidate { block, .. } => {
                 let (lo, hi) = block.range();
-                self.invalidate(Res::Spis, lo, hi, ch);
+                self.drop_blocks(Res::Spis, lo, hi, ch);
             }
             Message::InvalidateAll { scope: s, .. } => {
                 if s & scope::PORTS != 0 {
-                    self.invalidate(Res::Ports, 0, u64::MAX, ch);
+                    self.drop_blocks(Res::Ports, 0, u64::MAX, ch);
                 }
                 if s & scope::SPIS != 0 {
-                    self.invalidate(Res::Spis, 0, u64::MAX, ch);
+                    self.drop_blocks(Res::Spis, 0, u64::MAX, ch);
                 }
                 if s & scope::SA != 0 {
                     ch.sas = true;
+                    self.records_stale();
                 }
             }
             _ => {}
@@ -1678,7 +2323,7 @@ impl Client {
 
     /// Drops every held block of `res` overlapping `lo..hi`, and the
     /// releases of such blocks not yet acknowledged.
-    fn invalidate(&mut self, res: Res, lo: u64, hi: u64, ch: &mut Changes) {
+    fn drop_blocks(&mut self, res: Res, lo: u64, hi: u64, ch: &mut Changes) {
         let n = match res {
             Res::Ports => remove_where(&mut self.ports, |e| overlaps(&e.block, lo, hi)),
             Res::Spis => remove_where(&mut self.spis, |e| overlaps(&e.block, lo, hi)),
@@ -1692,7 +2337,10 @@ impl Client {
         if n > 0 {
             match res {
                 Res::Ports => ch.ports = true,
-                Res::Spis => ch.spis = true,
+                Res::Spis => {
+                    ch.spis = true;
+                    self.spis_changed();
+                }
             }
             self.unstick_quota(res);
         }
@@ -1708,8 +2356,10 @@ mod tests {
     };
     use crate::config::Range;
     use crate::pap::{decode, encode};
-    use crate::pap_server::{serve, CachedReply};
-    use core::net::Ipv4Addr;
+    use crate::pap_server::{serve, serve_with_sa, CachedReply};
+    use crate::sa_table::{
+        BlacklistSlot, Lan, SaBucket, SaLayout, SaShared, SaState, SaTable, Seed,
+    };
     use core::sync::atomic::{AtomicU16, AtomicU32};
     use std::vec;
     use std::vec::Vec;
@@ -1718,6 +2368,13 @@ mod tests {
     const H2: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 3);
     const EPOCH: u32 = 0x5eed_0001;
     const LEASE: u32 = 60;
+
+    const SEED: Seed = Seed([1, 2]);
+    /// The router's LAN prefix (H1 and H2 are inside).
+    const LAN: Lan = Lan {
+        addr: Ipv4Addr::new(10, 0, 0, 7),
+        mask: Ipv4Addr::new(255, 255, 255, 0),
+    };
 
     /// The router's tables (as in `pap_server`'s tests).
     struct Store {
@@ -1729,11 +2386,19 @@ mod tests {
         pl: Vec<BlockRef>,
         sl: Vec<BlockRef>,
         st: WriterState,
+        buckets: Vec<SaBucket>,
+        bl: Vec<BlacklistSlot>,
+        counts: Vec<u16>,
+        sa_st: SaState,
     }
 
     impl Store {
         fn new(settings: Settings) -> Self {
             let l = Layout { hosts: 8 };
+            let sl = SaLayout {
+                buckets: 256,
+                hosts: 8,
+            };
             let mut s = Self {
                 ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
                 addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
@@ -1745,6 +2410,12 @@ mod tests {
                 pl: vec![BlockRef::default(); l.port_list_len()],
                 sl: vec![BlockRef::default(); l.spi_list_len()],
                 st: WriterState::new(settings),
+                buckets: (0..sl.buckets_len()).map(|_| SaBucket::default()).collect(),
+                bl: (0..sl.blacklists_len())
+                    .map(|_| BlacklistSlot::default())
+                    .collect(),
+                counts: vec![0; sl.counts_len()],
+                sa_st: SaState::new(),
             };
             let ports = Some(Range {
                 min: 20000,
@@ -1759,23 +2430,39 @@ mod tests {
         }
 
         fn t(&mut self) -> AllocTable<'_> {
+            self.both().0
+        }
+
+        /// Both writer views, as the kernel builds them under its lock.
+        fn both(&mut self) -> (AllocTable<'_>, SaTable<'_>) {
             let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).unwrap();
-            AllocTable::new(
+            let t = AllocTable::new(
                 sh,
                 &mut self.hosts,
                 &mut self.pl,
                 &mut self.sl,
                 &mut self.st,
             )
-            .unwrap()
+            .unwrap();
+            let ssh = SaShared::new(&self.buckets, &self.bl, SEED).unwrap();
+            let sa = SaTable::new(ssh, &mut self.counts, &mut self.sa_st).unwrap();
+            (t, sa)
+        }
+
+        /// The packet path's view of the SA table.
+        fn sa(&self) -> SaShared<'_> {
+            SaShared::new(&self.buckets, &self.bl, SEED).unwrap()
         }
     }
 
-    /// The router as `router/server.rs` runs it: reply cache, then `serve`.
+    /// The router as `router/server.rs` runs it: reply cache, then
+    /// `serve_with_sa`.
     struct Router {
         s: Store,
         epoch: u32,
         cache: CachedReply,
+        /// Messages answered from the reply cache.
+        replayed: usize,
     }
 
     impl Router {
@@ -1791,12 +2478,17 @@ mod tests {
                 s: Store::new(settings),
                 epoch: EPOCH,
                 cache: CachedReply::EMPTY,
+                replayed: 0,
             }
         }
 
         fn grace(&mut self) {
             while let Some(tok) = self.s.t().start_grace() {
                 self.s.t().finish_grace(tok);
+            }
+            let (_, mut sa) = self.s.both();
+            while let Some(tok) = sa.start_grace() {
+                sa.finish_grace(tok);
             }
         }
 
@@ -1805,12 +2497,16 @@ mod tests {
             let msg = decode(bytes, Direction::ToRouter).expect("the client sends valid PAP");
             if self.s.t().find_host(H1).is_some() {
                 if let Some(b) = self.cache.replay(&msg) {
+                    self.replayed += 1;
                     return Some(b.to_vec());
                 }
             } else {
                 self.cache = CachedReply::EMPTY;
             }
-            let (reply, _) = serve(&mut self.s.t(), H1, &msg, now, self.epoch);
+            let (reply, _) = {
+                let (mut t, mut sa) = self.s.both();
+                serve_with_sa(&mut t, &mut sa, LAN, H1, &msg, now, self.epoch)
+            };
             self.grace();
             let mut out = [0u8; MAX_LEN];
             let n = encode(&reply?, &mut out).unwrap();
@@ -1821,6 +2517,7 @@ mod tests {
         /// A restart: everything dropped, a new epoch; the broadcast.
         fn restart(&mut self, epoch: u32) -> Message {
             self.s.t().invalidate_all(None, |_| {});
+            self.s.both().1.clear();
             self.grace();
             self.epoch = epoch;
             self.cache = CachedReply::EMPTY;
@@ -1849,6 +2546,28 @@ mod tests {
 
         fn host_spis(&mut self) -> u32 {
             self.s.t().host(H1).map_or(0, |h| h.spis)
+        }
+
+        /// Whether the router delivers ESP from `addr` on `spi` to H1.
+        fn validated(&mut self, addr: Ipv4Addr, spi: u32) -> bool {
+            let h1 = self.s.t().find_host(H1);
+            h1.is_some() && self.s.sa().lookup(addr, spi) == h1
+        }
+
+        /// Whether H1's blacklist drops ESP from `addr` on `spi`.
+        fn blacklisted(&mut self, addr: Ipv4Addr, spi: u32) -> bool {
+            match self.s.t().find_host(H1) {
+                Some(h1) => self.s.sa().blacklisted(addr, spi, h1),
+                None => false,
+            }
+        }
+
+        /// H1's SAs at the router.
+        fn sas(&mut self) -> usize {
+            match self.s.t().find_host(H1) {
+                Some(h1) => usize::from(self.s.both().1.host_counts(h1).0),
+                None => 0,
+            }
         }
     }
 
@@ -2777,6 +3496,699 @@ mod tests {
         }
     }
 
+    // ----- SA notices -----
+
+    const PEER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 3);
+    const PEER2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 4);
+    const PEER3: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 5);
+    const ATTACKER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 66);
+
+    fn rec(addr: Ipv4Addr, spi: u32, state: SaRecordState) -> SaRecord {
+        SaRecord { addr, spi, state }
+    }
+
+    fn sa_ev(kind: SaNoticeKind, addr: Ipv4Addr, spi: u32, result: Result<(), Reason>) -> Event {
+        Event::SaNotice {
+            kind,
+            addr: Some(addr),
+            spi: Some(spi),
+            result,
+        }
+    }
+
+    fn is_sa_message(m: &Message) -> bool {
+        matches!(
+            m,
+            Message::SaValidate { .. }
+                | Message::SaInvalidate { .. }
+                | Message::BlacklistAdd { .. }
+                | Message::BlacklistRemove { .. }
+        )
+    }
+
+    fn is_validation(m: &Message, a: Ipv4Addr, s: u32) -> bool {
+        matches!(*m, Message::SaValidate { addr, spi, .. } if addr == a && spi == s)
+    }
+
+    impl Net {
+        fn records(&self) -> Vec<SaRecord> {
+            self.c.sa_records().collect()
+        }
+
+        fn states(&self) -> Vec<SaRecordState> {
+            self.c.sa_records().map(|r| r.state).collect()
+        }
+
+        /// The messages sent from index `from` on.
+        fn sent_since(&self, from: usize) -> Vec<Message> {
+            self.sent[from..].iter().map(|(_, m)| *m).collect()
+        }
+    }
+
+    #[test]
+    fn validation_is_applied_recorded_and_invalidated() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        let spi = n.spis()[0].block.lowest;
+        assert_eq!(spi, 0x1000);
+        assert_eq!(n.c.validate(PEER, spi), Ok(()));
+        assert_eq!(
+            n.c.sa_notices().collect::<Vec<_>>(),
+            vec![SaNotice {
+                kind: SaNoticeKind::Validate,
+                addr: Some(PEER),
+                spi: Some(spi),
+            }]
+        );
+        assert_eq!(n.records(), vec![rec(PEER, spi, SaRecordState::Pending)]);
+        assert_eq!(n.c.next_timeout(), Some(0));
+        assert!(!n.c.is_idle());
+        let from = n.sent.len();
+        n.tick();
+        let sent = n.sent_since(from);
+        assert_eq!(sent.len(), 1);
+        match sent[0] {
+            Message::SaValidate {
+                addr,
+                spi: s,
+                ext: Some(e),
+            } => assert_eq!((addr, s, e.epoch, e.lease), (PEER, spi, EPOCH, 0)),
+            ref m => panic!("{m:?}"),
+        }
+        assert_eq!(
+            n.events.last(),
+            Some(&sa_ev(SaNoticeKind::Validate, PEER, spi, Ok(())))
+        );
+        assert!(n.r.validated(PEER, spi));
+        assert!(!n.r.validated(PEER2, spi));
+        assert_eq!(n.records(), vec![rec(PEER, spi, SaRecordState::Validated)]);
+        assert_eq!(n.c.sa_notices().count(), 0);
+        assert!(n.c.is_idle());
+        assert_eq!(
+            (
+                n.c.stat(Stat::SaNoticesSent),
+                n.c.stat(Stat::SaNoticesApplied)
+            ),
+            (1, 1)
+        );
+        assert_eq!((n.c.stat(Stat::Notices), n.c.stat(Stat::Released)), (0, 0));
+
+        // The SA ends: the record goes at once, the router drops the SA.
+        assert_eq!(n.c.invalidate(PEER, spi), Ok(()));
+        assert!(n.records().is_empty());
+        n.tick();
+        assert!(matches!(
+            n.sent.last().unwrap().1,
+            Message::SaInvalidate {
+                addr: PEER,
+                spi: 0x1000,
+                ext: Some(_)
+            }
+        ));
+        assert_eq!(
+            n.events.last(),
+            Some(&sa_ev(SaNoticeKind::Invalidate, PEER, spi, Ok(())))
+        );
+        assert!(!n.r.validated(PEER, spi));
+        assert_eq!(n.r.sas(), 0);
+        // Invalidating it again is "done" at the router.
+        n.c.invalidate(PEER, spi).unwrap();
+        n.tick();
+        assert_eq!(
+            n.events.last(),
+            Some(&sa_ev(SaNoticeKind::Invalidate, PEER, spi, Ok(())))
+        );
+        assert_eq!(
+            (
+                n.c.stat(Stat::SaNoticesSent),
+                n.c.stat(Stat::SaNoticesApplied)
+            ),
+            (3, 3)
+        );
+    }
+
+    #[test]
+    fn sa_notices_refused_locally() {
+        use SaNoticeError::*;
+        let mut n = Net::new(cfg());
+        // Nothing held yet.
+        assert_eq!(n.c.validate(PEER, 0x1000), Err(NotHeld));
+        assert_eq!(n.c.blacklist_add(Some(ATTACKER), None), Err(NotHeld));
+        n.tick();
+        assert_eq!(
+            n.c.validate(PEER, 0x1100),
+            Err(NotHeld),
+            "not in 0x1000-0x10ff"
+        );
+        assert_eq!(n.c.validate(PEER, 0x0fff), Err(NotHeld));
+        assert_eq!(n.c.validate(PEER, 255), Err(Invalid));
+        for a in [
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::BROADCAST,
+            Ipv4Addr::new(224, 0, 0, 1),
+            Ipv4Addr::new(127, 0, 0, 1),
+            Ipv4Addr::new(240, 0, 0, 1),
+        ] {
+            assert_eq!(n.c.validate(a, 0x1000), Err(Invalid), "{a}");
+            assert_eq!(n.c.blacklist_add(Some(a), None), Err(Invalid), "{a}");
+        }
+        assert_eq!(n.c.blacklist_add(None, None), Err(Invalid));
+        assert_eq!(n.c.blacklist_remove(None, None), Err(Invalid));
+        assert_eq!(n.c.blacklist_remove(None, Some(7)), Err(Invalid));
+        assert_eq!(
+            n.c.blacklist_add(Some(ATTACKER), Some(0x1100)),
+            Err(NotHeld)
+        );
+        assert_eq!(n.c.invalidate(PEER, 0x1100), Err(NotHeld));
+        assert_eq!(n.c.sa_notices().count(), 0);
+        assert!(n.records().is_empty());
+        let sent = n.sent.len();
+        n.run(5);
+        assert_eq!(n.sent.len(), sent, "nothing sent");
+        n.c.release_all();
+        assert_eq!(n.c.validate(PEER, 0x1000), Err(Stopped));
+        assert_eq!(n.c.blacklist_remove(Some(ATTACKER), None), Err(Stopped));
+        for e in [Stopped, Invalid, NotHeld, QueueFull, RecordsFull] {
+            assert!(e.errno() > 0 && !e.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn router_refusals_surface_in_the_event() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        // A peer inside the router's LAN prefix.
+        let lan_peer = Ipv4Addr::new(10, 0, 0, 9);
+        n.c.validate(lan_peer, 0x1000).unwrap();
+        n.tick();
+        assert_eq!(
+            n.events.last(),
+            Some(&sa_ev(
+                SaNoticeKind::Validate,
+                lan_peer,
+                0x1000,
+                Err(Reason::Unspecified)
+            ))
+        );
+        assert!(n.records().is_empty(), "a refused validation is not kept");
+        assert_eq!(n.c.stat(Stat::SaNoticesRefused), 1);
+        assert_eq!(n.c.stat(Stat::RefusedUnspecified), 1);
+        assert_eq!(n.c.last_refusal(), Some(Reason::Unspecified));
+        // The router retires the SPI block without telling: `not_owned`.
+        n.r.s
+            .t()
+            .invalidate_block(None, Kind::Spi, 0x1000, Some(256))
+            .unwrap();
+        n.r.grace();
+        n.c.validate(PEER, 0x1001).unwrap();
+        n.tick();
+        assert_eq!(
+            n.events.last(),
+            Some(&sa_ev(
+                SaNoticeKind::Validate,
+                PEER,
+                0x1001,
+                Err(Reason::NotOwned)
+            ))
+        );
+        assert!(n.records().is_empty());
+        assert_eq!(n.c.stat(Stat::SaNoticesRefused), 2);
+        assert_eq!(n.spis().len(), 1, "the block goes at its renewal");
+    }
+
+    #[test]
+    fn lost_ack_is_retransmitted_with_the_same_xid_and_answered_from_the_cache() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.lose_replies = 1;
+        let from = n.sent.len();
+        n.tick();
+        assert!(n.r.validated(PEER, 0x1000), "applied, the ack lost");
+        assert_eq!(n.states(), vec![SaRecordState::Pending]);
+        n.run(1);
+        let sent = n.sent_since(from);
+        assert_eq!(sent.len(), 2);
+        assert!(sent.iter().all(|m| is_validation(m, PEER, 0x1000)));
+        assert_eq!(xid(&sent[0]), xid(&sent[1]));
+        assert_eq!(n.r.replayed, 1);
+        assert_eq!(
+            n.events.last(),
+            Some(&sa_ev(SaNoticeKind::Validate, PEER, 0x1000, Ok(())))
+        );
+        assert_eq!(n.states(), vec![SaRecordState::Validated]);
+        assert_eq!(n.c.stat(Stat::Retransmits), 1);
+        assert_eq!(
+            (
+                n.c.stat(Stat::SaNoticesSent),
+                n.c.stat(Stat::SaNoticesApplied)
+            ),
+            (1, 1)
+        );
+        // A late duplicate of the ack matches nothing.
+        let dup = Message::Ack {
+            acked: Acked::SaValidate,
+            result: Ok(()),
+            ext: Trailer {
+                xid: xid(&sent[0]),
+                epoch: EPOCH,
+                lease: 0,
+            },
+        };
+        assert_eq!(n.deliver(&dup), Event::Ignored(Ignored::Unmatched));
+        // An ack naming another notice, with the outstanding xid, is not
+        // the answer.
+        n.c.validate(PEER2, 0x1000).unwrap();
+        n.down = true;
+        n.tick();
+        let out = n.c.outstanding().unwrap();
+        let wrong = Message::Ack {
+            acked: Acked::SaInvalidate,
+            result: Ok(()),
+            ext: out.ext().unwrap(),
+        };
+        assert_eq!(n.deliver(&wrong), Event::Ignored(Ignored::WrongReply));
+        assert_eq!(n.c.outstanding(), Some(out));
+    }
+
+    #[test]
+    fn sa_notices_come_after_releases_and_renewals_before_requests_one_at_a_time() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        // Fewer than low_water ports free: a port request is due; SPIs are
+        // asked for; SA notices are queued.
+        n.in_use = 30;
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.c.blacklist_add(Some(ATTACKER), None).unwrap();
+        assert!(n.c.request_spis(16));
+        n.c.validate(PEER2, 0x1001).unwrap();
+        let from = n.sent.len();
+        n.down = true;
+        n.tick();
+        // One transaction at a time: the validation is alone on the wire
+        // (same xid) until it is given up.
+        assert_eq!(n.sent_since(from).len(), 1);
+        assert!(is_validation(&n.sent_since(from)[0], PEER, 0x1000));
+        n.run(40);
+        let sent = n.sent_since(from);
+        assert_eq!(&sent[..5], &[sent[0]; 5], "{sent:?}");
+        assert!(!is_validation(&sent[5], PEER, 0x1000));
+        assert!(n.c.stat(Stat::SaNoticesDropped) >= 1);
+        // The router comes back: everything gets through.
+        n.down = false;
+        n.run(40);
+        assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1001));
+        assert!(n.r.blacklisted(ATTACKER, 0x1000));
+        assert_eq!(n.ports().len(), 2);
+
+        // The order, the router up.
+        let mut n = Net::new(cfg());
+        n.tick();
+        n.in_use = 30;
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.c.blacklist_add(Some(ATTACKER), None).unwrap();
+        assert!(n.c.request_spis(16));
+        n.now += LEASE / 2; // both renewals due
+                            // A release queued last still goes first.
+        n.c.release_spis(n.spis()[0].block);
+        let from = n.sent.len();
+        n.tick();
+        let kinds: Vec<(u8, u8)> = n.sent_since(from).iter().map(|m| m.type_code()).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (33, 3), // the release
+                (32, 4), // the renewal (the SPI block is gone)
+                (34, 1), // the blacklist entry (the validation went with the block)
+                (33, 0), // the requested SPIs
+                (32, 1), // the port request (the requested SPIs are held)
+            ]
+        );
+        assert_eq!(n.c.stat(Stat::SaNoticesDropped), 1);
+    }
+
+    #[test]
+    fn router_restart_revalidates_after_the_spis_are_granted_again() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.c.validate(PEER2, 0x1010).unwrap();
+        n.c.blacklist_add(Some(ATTACKER), None).unwrap();
+        n.tick();
+        assert_eq!(n.r.sas(), 2);
+        assert!(n.r.blacklisted(ATTACKER, 0x1000));
+        // A notice still queued when the router restarts goes.
+        n.c.validate(PEER3, 0x1020).unwrap();
+        let b = n.r.restart(EPOCH + 1);
+        n.now += 1;
+        assert_eq!(
+            n.deliver(&b),
+            Event::Changed(Changes {
+                ports: true,
+                spis: true,
+                sas: true,
+                epoch: true,
+            })
+        );
+        assert_eq!(
+            n.records(),
+            vec![
+                rec(PEER, 0x1000, SaRecordState::Stale),
+                rec(PEER2, 0x1010, SaRecordState::Stale),
+                rec(PEER3, 0x1020, SaRecordState::Stale),
+            ]
+        );
+        assert_eq!(n.c.sa_notices().count(), 0);
+        assert_eq!(n.c.stat(Stat::SaNoticesDropped), 1);
+        assert_eq!(n.r.sas(), 0);
+        // Ports, SPIs, then the validations in record order.
+        let from = n.sent.len();
+        n.tick();
+        let sent = n.sent_since(from);
+        assert_eq!(sent.len(), 5, "{sent:?}");
+        assert!(is_port_request(&sent[0]));
+        assert!(matches!(sent[1], Message::SpiRequest { .. }));
+        assert!(is_validation(&sent[2], PEER, 0x1000));
+        assert!(is_validation(&sent[3], PEER2, 0x1010));
+        assert!(is_validation(&sent[4], PEER3, 0x1020));
+        assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1010));
+        assert!(n.r.validated(PEER3, 0x1020));
+        assert!(n.states().iter().all(|&s| s == SaRecordState::Validated));
+        // The blacklist is the caller's to send again.
+        assert!(!n.r.blacklisted(ATTACKER, 0x1000));
+        assert_eq!(n.c.stat(Stat::SaNoticesSent), 6);
+
+        // Again, but this time another host gets those SPIs first: the
+        // records are not the host's any more.
+        let b = n.r.restart(EPOCH + 2);
+        n.r.s
+            .t()
+            .request_spis(H2, 256, 0, u64::from(n.now))
+            .unwrap();
+        n.deliver(&b);
+        let from = n.sent.len();
+        n.tick();
+        assert_eq!(n.spis()[0].block.lowest, 0x1100);
+        assert!(n.records().is_empty());
+        assert!(!n.sent_since(from).iter().any(is_sa_message));
+    }
+
+    #[test]
+    fn restart_noticed_in_an_ack_keeps_the_record_for_later() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.tick();
+        // The router restarts; the broadcast is lost; the next notice's
+        // ack (refused: the SPI is nobody's) carries the new epoch.
+        n.r.restart(EPOCH + 1);
+        n.c.validate(PEER2, 0x1001).unwrap();
+        let from = n.sent.len();
+        let ev = n.events.len();
+        n.tick();
+        assert_eq!(
+            n.events[ev],
+            Event::Changed(Changes {
+                ports: true,
+                spis: true,
+                sas: true,
+                epoch: true,
+            }),
+            "the ack's refusal is not the event"
+        );
+        assert_eq!(n.c.stat(Stat::SaNoticesRefused), 1);
+        let sent = n.sent_since(from);
+        assert!(is_validation(&sent[0], PEER2, 0x1001));
+        assert!(is_port_request(&sent[1]));
+        assert!(is_validation(&sent[3], PEER, 0x1000));
+        assert!(is_validation(&sent[4], PEER2, 0x1001));
+        assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1001));
+        assert_eq!(
+            n.states(),
+            vec![SaRecordState::Validated, SaRecordState::Validated]
+        );
+    }
+
+    #[test]
+    fn sa_scope_invalidate_all_revalidates_at_once() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.tick();
+        // The administrator flushes H1's SAs at the router.
+        let h1 = n.r.s.t().find_host(H1).unwrap();
+        n.r.s.both().1.remove_host(h1);
+        assert!(!n.r.validated(PEER, 0x1000));
+        let m = Message::InvalidateAll {
+            dir: Direction::ToHost,
+            scope: scope::SA,
+            ext: Some(n.r.unsolicited()),
+        };
+        assert_eq!(
+            n.deliver(&m),
+            Event::Changed(Changes {
+                sas: true,
+                ..Changes::NONE
+            })
+        );
+        assert_eq!(n.states(), vec![SaRecordState::Stale]);
+        assert_eq!(n.c.next_timeout(), Some(0));
+        n.tick();
+        assert!(n.r.validated(PEER, 0x1000));
+        assert_eq!(n.states(), vec![SaRecordState::Validated]);
+        // A flush racing with a validation: the ack of the validation sent
+        // before the flush does not count, it is sent again.
+        n.c.validate(PEER2, 0x1001).unwrap();
+        n.lose_replies = 1;
+        n.tick();
+        n.r.s.both().1.remove_host(h1);
+        n.deliver(&m);
+        n.run(1); // the retransmission's cached ack, then both again
+        assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1001));
+        assert_eq!(
+            n.states(),
+            vec![SaRecordState::Validated, SaRecordState::Validated]
+        );
+    }
+
+    #[test]
+    fn losing_an_spi_block_drops_its_records_and_notices() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.tick();
+        n.c.validate(PEER2, 0x1001).unwrap();
+        n.c.blacklist_add(Some(ATTACKER), Some(0x1002)).unwrap();
+        n.c.blacklist_add(Some(ATTACKER), None).unwrap();
+        n.c.blacklist_remove(None, Some(0x1003)).unwrap();
+        // The router takes the block back.
+        let m = Message::SpiBlockInvalidate {
+            dir: Direction::ToHost,
+            block: n.spis()[0].block,
+            ext: Some(n.r.unsolicited()),
+        };
+        assert!(matches!(
+            n.deliver(&m),
+            Event::Changed(Changes { spis: true, .. })
+        ));
+        assert!(n.records().is_empty());
+        assert_eq!(
+            n.c.sa_notices().collect::<Vec<_>>(),
+            vec![SaNotice {
+                kind: SaNoticeKind::BlacklistAdd,
+                addr: Some(ATTACKER),
+                spi: None,
+            }]
+        );
+        assert_eq!(n.c.stat(Stat::SaNoticesDropped), 3);
+        // Granted again (the same SPIs): nothing to validate.
+        n.r.s
+            .t()
+            .invalidate_block(None, Kind::Spi, 0x1000, Some(256))
+            .unwrap();
+        n.r.grace();
+        let from = n.sent.len();
+        n.tick();
+        let sent = n.sent_since(from);
+        assert_eq!(sent.len(), 2);
+        assert!(matches!(sent[0], Message::BlacklistAdd { spi: None, .. }));
+        assert!(matches!(sent[1], Message::SpiRequest { .. }));
+        assert!(n.records().is_empty());
+        // Expiry drops them too.
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.tick();
+        n.down = true;
+        n.run(LEASE);
+        assert!(n.spis().is_empty());
+        assert!(n.records().is_empty());
+    }
+
+    #[test]
+    fn given_up_validation_probes_a_silent_router_when_nothing_else_is_due() {
+        let mut n = Net::new(cfg());
+        n.r = Router::with(Settings {
+            default_lease: 600,
+            ..Settings::DEFAULT
+        });
+        n.tick();
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.down = true;
+        n.run(20);
+        let validations = |n: &Net| -> Vec<u32> {
+            n.sent
+                .iter()
+                .filter(|(_, m)| is_validation(m, PEER, 0x1000))
+                .map(|(t, _)| *t)
+                .collect()
+        };
+        assert_eq!(validations(&n).len(), usize::from(MAX_TRANSMISSIONS));
+        n.run(20);
+        assert_eq!(n.c.stat(Stat::GivenUp), 1);
+        assert!(n.c.stat(Stat::SaNoticesDropped) >= 1);
+        // Given up: stale, and sent again once per silent interval (no
+        // renewal or request is due to find the router).
+        n.run(60);
+        let v = validations(&n);
+        assert!(v.len() > usize::from(MAX_TRANSMISSIONS) + 2, "{v:?}");
+        let probes = &v[usize::from(MAX_TRANSMISSIONS) - 1..];
+        assert!(
+            probes
+                .windows(2)
+                .all(|w| (12..=20).contains(&(w[1] - w[0]))),
+            "{v:?}"
+        );
+        assert!(n.r.sas() == 0);
+        n.down = false;
+        n.run(20);
+        assert!(n.r.validated(PEER, 0x1000));
+        assert_eq!(n.states(), vec![SaRecordState::Validated]);
+        let sent = n.sent.len();
+        n.run(20);
+        assert_eq!(n.sent.len(), sent, "quiet again");
+    }
+
+    #[test]
+    fn stale_validation_does_not_hold_up_requests_while_the_router_is_silent() {
+        let mut n = Net::new(cfg());
+        n.r = Router::with(Settings {
+            default_lease: 600,
+            ..Settings::DEFAULT
+        });
+        n.tick();
+        n.c.validate(PEER, 0x1000).unwrap();
+        n.c.validate(PEER2, 0x1000).unwrap();
+        n.down = true;
+        n.run(40); // the first given up: stale, the router deemed silent
+        n.run(20); // the second too
+                   // (One of them is probing the router.)
+        assert!(n.states().contains(&SaRecordState::Stale));
+        assert!(!n.states().contains(&SaRecordState::Validated));
+        n.in_use = 30; // a port request is due
+        let from = n.sent.len();
+        n.run(64);
+        let sent = n.sent_since(from);
+        assert!(sent.len() >= 3, "{sent:?}");
+        assert!(sent.iter().all(is_port_request), "{sent:?}");
+        n.down = false;
+        n.run(40);
+        assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1000));
+        assert_eq!(n.ports().len(), 2);
+    }
+
+    #[test]
+    fn sa_queue_full_duplicates_and_records_full() {
+        use SaNoticeKind::*;
+        let mut n = Net::new(cfg());
+        n.tick();
+        assert_eq!(n.c.validate(PEER, 0x1000), Ok(()));
+        assert_eq!(n.c.validate(PEER, 0x1000), Ok(()), "deduplicated");
+        assert_eq!(n.c.sa_notices().count(), 1);
+        // In order, nothing cancelled.
+        n.c.invalidate(PEER, 0x1000).unwrap();
+        n.c.invalidate(PEER, 0x1000).unwrap();
+        n.c.validate(PEER, 0x1000).unwrap();
+        let kinds: Vec<_> = n.c.sa_notices().map(|x| x.kind).collect();
+        assert_eq!(kinds, vec![Validate, Invalidate, Validate]);
+        for i in 0..MAX_SA_NOTICES as u32 - 3 {
+            assert_eq!(n.c.validate(PEER2, 0x1010 + i), Ok(()));
+        }
+        assert_eq!(n.c.validate(PEER2, 0x10f0), Err(SaNoticeError::QueueFull));
+        assert_eq!(
+            n.c.blacklist_add(Some(ATTACKER), None),
+            Err(SaNoticeError::QueueFull)
+        );
+        assert_eq!(n.c.validate(PEER2, 0x101c), Ok(()), "the last again");
+        assert_eq!(n.records().len(), 14);
+        let from = n.sent.len();
+        n.tick();
+        let sent = n.sent_since(from);
+        assert_eq!(sent.len(), MAX_SA_NOTICES);
+        assert!(is_validation(&sent[0], PEER, 0x1000));
+        assert!(matches!(sent[1], Message::SaInvalidate { .. }));
+        assert!(is_validation(&sent[2], PEER, 0x1000));
+        assert!(n.r.validated(PEER, 0x1000));
+        assert_eq!(n.r.sas(), 14);
+        assert!(n.states().iter().all(|&s| s == SaRecordState::Validated));
+        // Fill the records.
+        for i in 0..(MAX_SA_RECORDS - 14) as u32 {
+            assert_eq!(n.c.validate(PEER3, 0x1020 + i), Ok(()));
+            if i % 8 == 7 {
+                n.tick();
+            }
+        }
+        n.tick();
+        assert_eq!(n.records().len(), MAX_SA_RECORDS);
+        assert_eq!(n.r.sas(), MAX_SA_RECORDS);
+        assert_eq!(n.c.validate(PEER3, 0x10f0), Err(SaNoticeError::RecordsFull));
+        assert_eq!(n.c.validate(PEER3, 0x1020), Ok(()), "a recorded pair");
+        // An invalidation makes room.
+        n.c.invalidate(PEER3, 0x1021).unwrap();
+        assert_eq!(n.c.validate(PEER3, 0x10f0), Ok(()));
+        n.tick();
+        assert_eq!(n.r.sas(), MAX_SA_RECORDS);
+    }
+
+    #[test]
+    fn blacklist_add_and_remove() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        n.c.blacklist_add(Some(ATTACKER), None).unwrap();
+        n.c.blacklist_add(None, Some(0x1001)).unwrap();
+        n.tick();
+        assert!(n.r.blacklisted(ATTACKER, 0x1000));
+        assert!(n.r.blacklisted(PEER, 0x1001));
+        assert!(!n.r.blacklisted(PEER, 0x1000));
+        let evs: Vec<Event> = n.events[n.events.len() - 2..].to_vec();
+        assert_eq!(
+            evs,
+            vec![
+                Event::SaNotice {
+                    kind: SaNoticeKind::BlacklistAdd,
+                    addr: Some(ATTACKER),
+                    spi: None,
+                    result: Ok(()),
+                },
+                Event::SaNotice {
+                    kind: SaNoticeKind::BlacklistAdd,
+                    addr: None,
+                    spi: Some(0x1001),
+                    result: Ok(()),
+                },
+            ]
+        );
+        // The kinds match the wire's acknowledgements.
+        for (_, m) in n.sent.iter().filter(|(_, m)| is_sa_message(m)) {
+            let (ty, code) = m.type_code();
+            assert_eq!(m.acked_as(), Acked::from_type_code(ty, code));
+        }
+        n.c.blacklist_remove(Some(ATTACKER), None).unwrap();
+        n.tick();
+        assert!(!n.r.blacklisted(ATTACKER, 0x1000));
+        assert!(n.r.blacklisted(PEER, 0x1001));
+        assert!(n.records().is_empty(), "blacklists are not recorded");
+        assert_eq!(n.c.stat(Stat::SaNoticesApplied), 3);
+    }
+
     struct Rng(u64);
 
     impl Rng {
@@ -2938,6 +4350,34 @@ mod tests {
                         let _ = c.request_ports(rng.next() as u8);
                         let _ = c.request_spis(rng.next() as u16);
                     }
+                    6 | 7 => {
+                        let spi = match (rng.below(3), c.spi_blocks().next()) {
+                            (0 | 1, Some(h)) => {
+                                let i = rng.below(u64::from(h.block.count.max(1))) as u32;
+                                h.block.lowest.wrapping_add(i)
+                            }
+                            _ => rng.below(0x2000) as u32,
+                        };
+                        let addr = match rng.below(8) {
+                            0 => Ipv4Addr::from(rng.next() as u32),
+                            r => Ipv4Addr::new(198, 51, 100, r as u8),
+                        };
+                        let a = (rng.below(4) != 0).then_some(addr);
+                        let s = (rng.below(4) != 0).then_some(spi);
+                        let _ = match rng.below(6) {
+                            0 | 1 => c.validate(addr, spi),
+                            2 => c.invalidate(addr, spi),
+                            3 => c.blacklist_add(a, s),
+                            4 => c.blacklist_remove(a, s),
+                            _ => {
+                                let first = c.spi_blocks().next();
+                                if let Some(h) = first {
+                                    assert!(c.release_spis(h.block));
+                                }
+                                Ok(())
+                            }
+                        };
+                    }
                     _ => {}
                 }
                 for _ in 0..16 {
@@ -3022,11 +4462,33 @@ mod tests {
                 }
                 let _ = c.next_timeout();
                 let _ = c.spi_blocks().count();
+                // Only stale records (waiting for SPIs after a restart) and
+                // blacklist removals may name SPIs not held.
+                for r in c.sa_records() {
+                    assert!(
+                        r.state == SaRecordState::Stale || c.owns_spi(r.spi),
+                        "{r:?}"
+                    );
+                }
+                for x in c.sa_notices() {
+                    if matches!(x.kind, SaNoticeKind::Validate | SaNoticeKind::Invalidate) {
+                        assert!(c.owns_spi(x.spi.unwrap_or(0)), "{x:?}");
+                    }
+                }
+                assert!(c.sa_notices().count() <= MAX_SA_NOTICES);
             }
         }
         assert!(accepted > 50_000, "{accepted}");
         // Every kind of outcome was reached.
-        for want in ["Changed", "Refused", "Nothing", "Unmatched", "WrongReply"] {
+        for want in [
+            "Changed",
+            "Refused",
+            "Nothing",
+            "Unmatched",
+            "WrongReply",
+            "SaNotice { kind: Validate",
+            "SaNotice { kind: Blacklist",
+        ] {
             assert!(
                 events.keys().any(|k| k.contains(want)),
                 "{want}: {events:?}"
