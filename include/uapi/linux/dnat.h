@@ -100,6 +100,15 @@
  * DNAT_HOST_CMD_RELEASE (doit, admin): BLOCK_KIND, BLOCK_LOWEST,
  *   BLOCK_COUNT of a held block; gives it back (translations using it
  *   end). ENOENT if no held block matches.
+ * DNAT_HOST_CMD_SA_VALIDATE, DNAT_HOST_CMD_SA_INVALIDATE (doit, admin):
+ *   PEER_ADDR and SPI; the module sends PAP 34/0 or 35/0 to the router
+ *   (queued, one transaction at a time, retransmitted) and validates again
+ *   after a router restart once the SPI is granted back. EINVAL for a
+ *   peer that is not unicast or an SPI below 256, ENOENT for an SPI
+ *   outside the held blocks, ENOSPC when the queue (16) or the record of
+ *   validated SAs (64) is full, ENOTCONN before the host is configured.
+ * DNAT_HOST_CMD_BLACKLIST_ADD, DNAT_HOST_CMD_BLACKLIST_DEL (doit, admin):
+ *   PEER_ADDR and/or SPI; PAP 34/1 or 35/1; errors as above.
  */
 
 #ifndef _UAPI_LINUX_DNAT_H
@@ -196,6 +205,10 @@ enum dnat_host_cmd {
 	DNAT_HOST_CMD_GET_SPTT = 6,
 	DNAT_HOST_CMD_REQUEST = 7,
 	DNAT_HOST_CMD_RELEASE = 8,
+	DNAT_HOST_CMD_SA_VALIDATE = 9,
+	DNAT_HOST_CMD_SA_INVALIDATE = 10,
+	DNAT_HOST_CMD_BLACKLIST_ADD = 11,
+	DNAT_HOST_CMD_BLACKLIST_DEL = 12,
 	__DNAT_HOST_CMD_MAX
 };
 #define DNAT_HOST_CMD_MAX (__DNAT_HOST_CMD_MAX - 1)
@@ -226,6 +239,8 @@ enum dnat_host_attr {
 	DNAT_HOST_A_UNIQUE_PORT = 22,	/* u16, the granted port on the wire */
 	DNAT_HOST_A_IDLE = 23,		/* u32, seconds since last use */
 	DNAT_HOST_A_FLOW_STATE = 24,	/* u8, enum dnat_flow_state bits */
+	DNAT_HOST_A_PEER_ADDR = 25,	/* __be32, an SA peer's address */
+	DNAT_HOST_A_SPI = 26,		/* u32, an SPI */
 	__DNAT_HOST_A_MAX
 };
 #define DNAT_HOST_A_MAX (__DNAT_HOST_A_MAX - 1)

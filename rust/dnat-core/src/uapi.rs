@@ -199,8 +199,20 @@ pub mod host_cmd {
     /// Give a held block back (doit, admin): `BLOCK_KIND`, `BLOCK_LOWEST`,
     /// `BLOCK_COUNT`.
     pub const RELEASE: u8 = 8;
+    /// Have the module validate an SA with the router (doit, admin):
+    /// `PEER_ADDR`, `SPI` (an SPI of a held block). Queued; the module
+    /// sends PAP 34/0 and re-validates after a router restart.
+    pub const SA_VALIDATE: u8 = 9;
+    /// Have the module invalidate an SA (doit, admin): as `SA_VALIDATE`,
+    /// PAP 35/0.
+    pub const SA_INVALIDATE: u8 = 10;
+    /// Have the module blacklist a peer and/or SPI (doit, admin):
+    /// `PEER_ADDR` and/or `SPI`, PAP 34/1.
+    pub const BLACKLIST_ADD: u8 = 11;
+    /// Have the module remove a blacklist entry (doit, admin): PAP 35/1.
+    pub const BLACKLIST_DEL: u8 = 12;
     /// Highest command.
-    pub const MAX: u8 = RELEASE;
+    pub const MAX: u8 = BLACKLIST_DEL;
 }
 
 /// Host modes (`enum dnat_host_mode`), the `MODE` attribute.
@@ -273,8 +285,12 @@ pub mod host_attr {
     pub const IDLE: u16 = 23;
     /// [`super::flow_state`] bits (u8).
     pub const FLOW_STATE: u16 = 24;
+    /// An SA peer's external address (u32, network byte order).
+    pub const PEER_ADDR: u16 = 25;
+    /// An SPI (u32).
+    pub const SPI: u16 = 26;
     /// Highest attribute.
-    pub const MAX: u16 = FLOW_STATE;
+    pub const MAX: u16 = SPI;
 }
 
 #[cfg(test)]
@@ -339,6 +355,10 @@ mod tests {
             ("DNAT_HOST_CMD_GET_SPTT", host_cmd::GET_SPTT),
             ("DNAT_HOST_CMD_REQUEST", host_cmd::REQUEST),
             ("DNAT_HOST_CMD_RELEASE", host_cmd::RELEASE),
+            ("DNAT_HOST_CMD_SA_VALIDATE", host_cmd::SA_VALIDATE),
+            ("DNAT_HOST_CMD_SA_INVALIDATE", host_cmd::SA_INVALIDATE),
+            ("DNAT_HOST_CMD_BLACKLIST_ADD", host_cmd::BLACKLIST_ADD),
+            ("DNAT_HOST_CMD_BLACKLIST_DEL", host_cmd::BLACKLIST_DEL),
             ("DNAT_HOST_CMD_MAX", host_cmd::MAX),
         ];
         for (n, v) in cmds {
@@ -411,6 +431,8 @@ mod tests {
             ("DNAT_HOST_A_UNIQUE_PORT", host_attr::UNIQUE_PORT),
             ("DNAT_HOST_A_IDLE", host_attr::IDLE),
             ("DNAT_HOST_A_FLOW_STATE", host_attr::FLOW_STATE),
+            ("DNAT_HOST_A_PEER_ADDR", host_attr::PEER_ADDR),
+            ("DNAT_HOST_A_SPI", host_attr::SPI),
             ("DNAT_HOST_A_MAX", host_attr::MAX),
         ];
         for (n, v) in attrs {
