@@ -39,6 +39,8 @@ pub mod ffi;
 pub mod counters;
 #[path = "common/error.rs"]
 pub mod error;
+#[path = "common/packet.rs"]
+pub mod packet;
 
 #[path = "host/client.rs"]
 pub mod client;

@@ -41,6 +41,8 @@ pub mod ffi;
 pub mod counters;
 #[path = "common/error.rs"]
 pub mod error;
+#[path = "common/packet.rs"]
+pub mod packet;
 
 #[path = "router/datapath.rs"]
 pub mod datapath;

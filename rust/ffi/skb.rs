@@ -91,6 +91,76 @@ impl SkBuff<'_> {
         Ok(())
     }
 
+    /// Looks up the route to `dst` out of `oif` and makes the packet ready
+    /// for an outer header: `skb_cow_head` makes room for it and the
+    /// link-layer header and unshares them, `iptunnel_handle_offloads`
+    /// marks GSO packets IPXIP4 and records the inner headers. Returns the
+    /// route (a reference the caller owns) and the outer header. On error
+    /// the packet's data is unchanged and no reference is held.
+    fn prepare_outer(
+        &mut self,
+        net: &Net,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        oif: u32,
+        ttl: u8,
+    ) -> Result<(*mut bindings::rtable, [u8; IPV4_HLEN])> {
+        let skb = self.raw();
+        let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
+        let mut fl4: bindings::flowi4 = pin_init::zeroed();
+        fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
+        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
+        fl4.__fl_common.flowic_proto = bindings::IPPROTO_IPIP as u8;
+        fl4.saddr = u32::from_ne_bytes(src.octets());
+        fl4.daddr = u32::from_ne_bytes(dst.octets());
+        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
+        // route with a reference, or an ERR_PTR.
+        let rt = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })?;
+        // SAFETY: the skb is ours (type invariant); neither call changes
+        // the packet's data.
+        let prepared = unsafe {
+            bindings::skb_cow_head(skb, (IPV4_HLEN + LL_HEADROOM) as c_uint) == 0
+                && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
+        };
+        if !prepared {
+            // SAFETY: `rt` holds a reference we own.
+            unsafe { bindings::ip_rt_put(rt) };
+            return Err(ENOMEM);
+        }
+        Ok((rt, hdr))
+    }
+
+    /// Pushes `hdr` in front of the packet as its network header, with an
+    /// IP ID and checksum as `ip_local_out` would give them, clears the
+    /// control block (IPCB) as `iptunnel_xmit` does, and gives the packet
+    /// route `rt` (taking over its reference) instead of the one it had.
+    ///
+    /// # Safety
+    ///
+    /// [`SkBuff::prepare_outer`] returned `rt` and `hdr` for this packet
+    /// (so the headroom is there), and nothing changed the packet since.
+    unsafe fn push_outer(&mut self, net: &Net, rt: *mut bindings::rtable, hdr: &[u8; IPV4_HLEN]) {
+        let skb = self.raw();
+        // SAFETY: the skb is ours; `skb_cow_head` made the headroom for
+        // `skb_push` (caller), whose result points to `IPV4_HLEN` writable
+        // bytes; `cb` is at least an `inet_skb_parm` long; `rt` is a route
+        // reference the caller hands over.
+        unsafe {
+            let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
+            core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
+            bindings::skb_reset_network_header(skb);
+            bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
+            bindings::ip_send_check(p.cast());
+            core::ptr::write_bytes(
+                (*skb).cb.as_mut_ptr().cast::<u8>(),
+                0,
+                core::mem::size_of::<bindings::inet_skb_parm>(),
+            );
+            bindings::skb_dst_drop(skb);
+            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
+        }
+    }
+
     /// Prepends an IPv4 header `src` -> `dst`, protocol 4 (IP in IP), DF
     /// clear (the outer packet is fragmented rather than dropped when too
     /// big), a fresh IP ID, TTL `ttl`, and sends it by a route to `dst`
@@ -103,66 +173,27 @@ impl SkBuff<'_> {
     /// [`Verdict::Drop`] when it could not be encapsulated (netfilter frees
     /// it).
     pub fn ipip_encap_send(
-        self,
+        mut self,
         net: &Net,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         oif: u32,
         ttl: u8,
     ) -> Verdict {
+        let Ok((rt, hdr)) = self.prepare_outer(net, src, dst, oif, ttl) else {
+            return Verdict::Drop;
+        };
         let skb = self.raw();
-        let mut fl4: bindings::flowi4 = pin_init::zeroed();
-        fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
-        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
-        fl4.__fl_common.flowic_proto = bindings::IPPROTO_IPIP as u8;
-        fl4.saddr = u32::from_ne_bytes(src.octets());
-        fl4.daddr = u32::from_ne_bytes(dst.octets());
-        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
-        // route with a reference, or an ERR_PTR.
-        let Ok(rt) = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })
-        else {
-            return Verdict::Drop;
-        };
-        // `skb_cow_head` makes room for the outer and link-layer headers and
-        // unshares them; `iptunnel_handle_offloads` marks GSO packets IPXIP4.
-        // SAFETY: the skb is ours (type invariant); both only need that.
-        let prepared = unsafe {
-            bindings::skb_cow_head(skb, (IPV4_HLEN + LL_HEADROOM) as c_uint) == 0
-                && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
-        };
-        if !prepared {
-            // SAFETY: `rt` holds a reference we own.
-            unsafe { bindings::ip_rt_put(rt) };
-            return Verdict::Drop;
-        }
-        let Some(hdr) = outer_header(src, dst, ttl, self.len()) else {
-            // SAFETY: as above.
-            unsafe { bindings::ip_rt_put(rt) };
-            return Verdict::Drop;
-        };
-        // `skb_scrub_packet` clears the ingress state (conntrack, mark, dst),
-        // `skb_dst_set` takes over the route reference, `__ip_select_ident`
-        // and `ip_send_check` complete our header, the control block (IPCB)
-        // is cleared as `iptunnel_xmit` does, and the route's output
-        // (`dst_output`: `ip_output`, with the `POST_ROUTING` hooks, as for
-        // a forwarded packet) consumes the packet whatever it returns.
-        // SAFETY: the skb is ours; `skb_cow_head` guaranteed the headroom
-        // for `skb_push`, whose result points to `IPV4_HLEN` writable bytes;
-        // `cb` is at least an `inet_skb_parm` long; `output` is the route's
-        // own output function, valid while the skb holds the route.
+        // `skb_scrub_packet` clears the ingress state (conntrack, mark,
+        // dst); the route's output (`dst_output`: `ip_output`) consumes the
+        // packet whatever it returns.
+        // SAFETY: the skb is ours; `rt` and `hdr` come from
+        // `prepare_outer` for it and scrubbing changes no data; `output`
+        // is the route's own output function, valid while the skb holds
+        // the route.
         unsafe {
             bindings::skb_scrub_packet(skb, false);
-            let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
-            core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
-            bindings::skb_reset_network_header(skb);
-            bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
-            bindings::ip_send_check(p.cast());
-            core::ptr::write_bytes(
-                (*skb).cb.as_mut_ptr().cast::<u8>(),
-                0,
-                core::mem::size_of::<bindings::inet_skb_parm>(),
-            );
-            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
+            self.push_outer(net, rt, &hdr);
             match (*rt).dst.output {
                 Some(output) => {
                     output(net.as_ptr(), core::ptr::null_mut(), skb);
@@ -188,51 +219,10 @@ impl SkBuff<'_> {
         oif: u32,
         ttl: u8,
     ) -> Result {
-        let skb = self.raw();
-        let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
-        let mut fl4: bindings::flowi4 = pin_init::zeroed();
-        fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
-        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
-        fl4.__fl_common.flowic_proto = bindings::IPPROTO_IPIP as u8;
-        fl4.saddr = u32::from_ne_bytes(src.octets());
-        fl4.daddr = u32::from_ne_bytes(dst.octets());
-        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
-        // route with a reference, or an ERR_PTR.
-        let rt = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })?;
-        // SAFETY: the skb is ours (type invariant); `skb_cow_head` makes
-        // room for the outer and link-layer headers and unshares them,
-        // `iptunnel_handle_offloads` marks GSO packets IPXIP4 and records
-        // the inner headers. Neither changes the packet's data.
-        let prepared = unsafe {
-            bindings::skb_cow_head(skb, (IPV4_HLEN + LL_HEADROOM) as c_uint) == 0
-                && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
-        };
-        if !prepared {
-            // SAFETY: `rt` holds a reference we own.
-            unsafe { bindings::ip_rt_put(rt) };
-            return Err(ENOMEM);
-        }
-        // `skb_push` has the headroom `skb_cow_head` made; the outer header
-        // gets its ID and checksum as `ip_local_out` would give them; the
-        // control block (IPCB) of the inner packet's output is cleared as
-        // `iptunnel_xmit` does; the route is swapped for the one to `dst`,
-        // whose reference `skb_dst_set` takes over.
-        // SAFETY: the skb is ours; `p` points to `IPV4_HLEN` writable bytes
-        // at the new data start; `cb` is at least an `inet_skb_parm` long.
-        unsafe {
-            let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
-            core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
-            bindings::skb_reset_network_header(skb);
-            bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
-            bindings::ip_send_check(p.cast());
-            core::ptr::write_bytes(
-                (*skb).cb.as_mut_ptr().cast::<u8>(),
-                0,
-                core::mem::size_of::<bindings::inet_skb_parm>(),
-            );
-            bindings::skb_dst_drop(skb);
-            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
-        }
+        let (rt, hdr) = self.prepare_outer(net, src, dst, oif, ttl)?;
+        // SAFETY: `rt` and `hdr` come from `prepare_outer` for this packet,
+        // unchanged since.
+        unsafe { self.push_outer(net, rt, &hdr) };
         Ok(())
     }
 

@@ -311,7 +311,8 @@ impl PapClient {
             // it from the stack.
             Event::Ignored(Ignored::Unmatched) => return Some(Verdict::Accept),
             Event::Ignored(_) => return Some(Verdict::Drop),
-            Event::Nothing | Event::Refused(_) => {}
+            // Counted by the client (`sa_notices_applied`/`_refused`).
+            Event::Nothing | Event::Refused(_) | Event::SaNotice { .. } => {}
         }
         // A transaction ended: the next one (or what was lost) goes out now.
         Pernet::<HostNet>::kick(net, 0);

@@ -10,6 +10,8 @@
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
 
 use kernel::prelude::*;
+
+use crate::packet::filled;
 use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 
 use crate::config::HostTimeouts;
@@ -49,14 +51,6 @@ pub struct SpttTables {
     free: AtomicU32,
     #[pin]
     writer: SpinLockIrq<Writer>,
-}
-
-fn filled<T>(n: usize, f: impl Fn() -> T) -> Result<KVVec<T>> {
-    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
-    for _ in 0..n {
-        v.push(f(), GFP_KERNEL)?;
-    }
-    Ok(v)
 }
 
 impl SpttTables {

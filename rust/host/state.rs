@@ -19,7 +19,8 @@ use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::route::primary_ipv4;
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
-use crate::ipv4::{self, proto, Header};
+use crate::ipv4::proto;
+use crate::packet::ipv4_header;
 use crate::pap::PortBlock;
 use crate::sptt_glue::{SpttTables, Translation};
 use crate::uapi::block_kind;
@@ -327,20 +328,6 @@ impl HasCounters for HostNet {
     }
 }
 
-/// Reads the IPv4 header of `skb`, which the stack has already validated
-/// (in `PRE_ROUTING` by `ip_rcv`; in `POST_ROUTING` it built it).
-fn header(skb: &SkBuff<'_>) -> Option<Header> {
-    let len = usize::try_from(skb.len()).ok()?;
-    let mut b = [0u8; 60];
-    skb.copy_from_network(0, b.get_mut(..ipv4::HEADER_LEN)?)
-        .ok()?;
-    let hl = usize::from(b[0] & 0x0f) * 4;
-    if hl > ipv4::HEADER_LEN {
-        skb.copy_from_network(0, b.get_mut(..hl)?).ok()?;
-    }
-    Header::parse_checked_by_stack(&b, len).ok()
-}
-
 /// `PRE_ROUTING`: counts; takes PAP from the router and tunnelled packets
 /// to our LAN address.
 pub struct PreRouting;
@@ -358,7 +345,7 @@ impl NetHook for PreRouting {
         if state.in_ifindex() != Some(lan) {
             return Verdict::Accept;
         }
-        let Some(h) = header(&skb) else {
+        let Some(h) = ipv4_header(&skb) else {
             return Verdict::Accept;
         };
         let lan_addr = Ipv4Addr::from(st.lan_addr.load(Relaxed));
@@ -387,7 +374,7 @@ impl NetHook for PostRouting {
         if public == 0 {
             return Verdict::Accept;
         }
-        let Some(h) = header(&skb) else {
+        let Some(h) = ipv4_header(&skb) else {
             return Verdict::Accept;
         };
         if u32::from(h.src) != public {

@@ -75,20 +75,6 @@ impl Default for PapStats {
     }
 }
 
-/// Reads the IPv4 header of `skb` in `PRE_ROUTING`, which `ip_rcv` has
-/// already validated (version, lengths, checksum).
-pub fn header(skb: &SkBuff<'_>) -> Option<Header> {
-    let len = usize::try_from(skb.len()).ok()?;
-    let mut b = [0u8; 60];
-    skb.copy_from_network(0, b.get_mut(..ipv4::HEADER_LEN)?)
-        .ok()?;
-    let hl = usize::from(b[0] & 0x0f) * 4;
-    if hl > ipv4::HEADER_LEN {
-        skb.copy_from_network(0, b.get_mut(..hl)?).ok()?;
-    }
-    Header::parse_checked_by_stack(&b, len).ok()
-}
-
 /// Handles `skb` (with header `h`) if it is PAP; `None` if it is not (the
 /// caller goes on).
 pub fn handle(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) -> Option<Verdict> {

@@ -217,7 +217,7 @@ impl NetHook for PreRouting {
         if lan == 0 {
             return Verdict::Accept;
         }
-        let Some(h) = crate::server::header(&skb) else {
+        let Some(h) = crate::packet::ipv4_header(&skb) else {
             return Verdict::Accept;
         };
         let public = Ipv4Addr::from(st.public_addr.load(Relaxed));

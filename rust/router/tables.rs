@@ -21,6 +21,8 @@
 use core::sync::atomic::{AtomicU16, AtomicU32};
 
 use kernel::prelude::*;
+
+use crate::packet::filled;
 use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 
 use crate::alloc_table::{
@@ -72,14 +74,6 @@ pub struct Tables {
     sa_seed: Seed,
     #[pin]
     writer: SpinLockIrq<Writer>,
-}
-
-fn filled<T>(n: usize, f: impl Fn() -> T) -> Result<KVVec<T>> {
-    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
-    for _ in 0..n {
-        v.push(f(), GFP_KERNEL)?;
-    }
-    Ok(v)
 }
 
 impl Tables {

@@ -104,9 +104,9 @@
  *   PEER_ADDR and SPI; the module sends PAP 34/0 or 35/0 to the router
  *   (queued, one transaction at a time, retransmitted) and validates again
  *   after a router restart once the SPI is granted back. EINVAL for a
- *   peer that is not unicast or an SPI below 256, ENOENT for an SPI
- *   outside the held blocks, ENOSPC when the queue (16) or the record of
- *   validated SAs (64) is full, ENOTCONN before the host is configured.
+ *   peer that is not unicast or an SPI below 256, EPERM for an SPI
+ *   outside the held blocks, EBUSY when 16 notices wait already, ENOSPC
+ *   when 64 validated SAs are recorded, ENOTCONN before the host runs.
  * DNAT_HOST_CMD_BLACKLIST_ADD, DNAT_HOST_CMD_BLACKLIST_DEL (doit, admin):
  *   PEER_ADDR and/or SPI; PAP 34/1 or 35/1; errors as above.
  */
