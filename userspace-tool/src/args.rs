@@ -330,6 +330,51 @@ pub enum HostCmd {
         #[command(subcommand)]
         what: HostRelease,
     },
+    /// Have the module validate or invalidate an SA with the router.
+    Sa {
+        #[command(subcommand)]
+        what: HostSa,
+    },
+    /// Have the module add or remove a blacklist entry at the router.
+    Blacklist {
+        #[command(subcommand)]
+        what: HostBlacklist,
+    },
+}
+
+/// An SA of this host: its peer and the inbound SPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct HostSaArgs {
+    /// The SA peer's external address.
+    #[arg(value_name = "PEER")]
+    pub peer: Ipv4Addr,
+    /// The SA's inbound SPI, decimal or 0x hex.
+    #[arg(value_name = "SPI", value_parser = spi_arg)]
+    pub spi: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum HostSa {
+    /// Validate: ESP/AH from PEER with SPI is for this host (SA_VALIDATE).
+    Validate(HostSaArgs),
+    /// Invalidate: the SA ended (SA_INVALIDATE).
+    Invalidate(HostSaArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum HostBlacklist {
+    /// Add an entry: peer ADDR and/or spi SPI (BLACKLIST_ADD).
+    Add {
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD")]
+        words: Vec<String>,
+    },
+    /// Remove an entry, named as it was added (BLACKLIST_DEL).
+    Del {
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD")]
+        words: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
@@ -1610,6 +1655,87 @@ mod tests {
     }
 
     #[test]
+    fn host_sa_and_blacklist_command_words() {
+        let sa = HostSaArgs {
+            peer: Ipv4Addr::new(203, 0, 113, 3),
+            spi: 0x1000,
+        };
+        for (input, json, want) in [
+            (
+                "host sa validate 203.0.113.3 0x1000",
+                false,
+                HostSa::Validate(sa),
+            ),
+            (
+                "host sa validate 203.0.113.3 4096 -j",
+                true,
+                HostSa::Validate(sa),
+            ),
+            (
+                "host sa invalidate 203.0.113.3 0X1000",
+                false,
+                HostSa::Invalidate(sa),
+            ),
+            // The kernel judges addresses and SPIs.
+            (
+                "host sa validate 10.0.0.2 0",
+                false,
+                HostSa::Validate(HostSaArgs {
+                    peer: Ipv4Addr::new(10, 0, 0, 2),
+                    spi: 0,
+                }),
+            ),
+        ] {
+            let c = cli(input).unwrap();
+            assert_eq!(c.json, json, "{input}");
+            match c.object {
+                Object::Host {
+                    cmd: Some(HostCmd::Sa { what }),
+                } => assert_eq!(what, want, "{input}"),
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+        let c = cli("host blacklist add peer 203.0.113.66 spi 0x1000").unwrap();
+        match c.object {
+            Object::Host {
+                cmd:
+                    Some(HostCmd::Blacklist {
+                        what: HostBlacklist::Add { words },
+                    }),
+            } => assert_eq!(words, args("peer 203.0.113.66 spi 0x1000")),
+            o => panic!("{o:?}"),
+        }
+        let c = cli("host blacklist del spi 4096").unwrap();
+        match c.object {
+            Object::Host {
+                cmd:
+                    Some(HostCmd::Blacklist {
+                        what: HostBlacklist::Del { words },
+                    }),
+            } => assert_eq!(words, args("spi 4096")),
+            o => panic!("{o:?}"),
+        }
+        for input in [
+            "host sa",
+            "host sa validate",
+            "host sa validate 203.0.113.3",
+            "host sa validate 203.0.113.3 0x",
+            "host sa validate 203.0.113.3 4294967296",
+            "host sa validate 203.0.113.3 -1",
+            "host sa validate 203.0.113 4096",
+            "host sa validate 10.0.0.1 203.0.113.3 4096",
+            "host sa validate 203.0.113.3 4096 router 10.0.0.7",
+            "host sa add 203.0.113.3 4096",
+            "host blacklist",
+            "host blacklist show",
+            "host blacklist remove peer 203.0.113.66",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+    }
+
+    #[test]
     fn bad_host_command_words() {
         for input in [
             "host stats now",
@@ -1939,9 +2065,15 @@ mod tests {
             "translations",
             "request",
             "release",
+            "sa ",
+            "blacklist",
         ] {
             assert!(help.contains(word), "{help}");
         }
+        let help = cli("host sa validate --help").unwrap_err().to_string();
+        assert!(help.contains("0x hex"), "{help}");
+        let help = cli("host blacklist add --help").unwrap_err().to_string();
+        assert!(help.contains("peer ADDR"), "{help}");
         let help = cli("host set --help").unwrap_err().to_string();
         for word in [
             "dev IFNAME",

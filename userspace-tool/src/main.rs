@@ -22,9 +22,9 @@ use dnat_core::uapi::{block_kind, host_cmd, router_cmd};
 use serde::Serialize;
 
 use args::{
-    BlacklistWords, Cli, HostCmd, HostRelease, HostRequest, HostSettings, Object, PapBlacklist,
-    PapCmd, PapOptions, PapRelease, PapRequest, RouterBlacklist, RouterCmd, RouterSa,
-    RouterSettings, SaArgs,
+    BlacklistWords, Cli, HostBlacklist, HostCmd, HostRelease, HostRequest, HostSa, HostSaArgs,
+    HostSettings, Object, PapBlacklist, PapCmd, PapOptions, PapRelease, PapRequest,
+    RouterBlacklist, RouterCmd, RouterSa, RouterSettings, SaArgs,
 };
 use dump::{Blacklist, Blocks, HostBlocks, Hosts, Sas, Stats, Translations};
 use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
@@ -207,6 +207,48 @@ fn block_release(what: HostRelease) -> (Msg<HostAttr>, String) {
     };
     let block = dump::block_range(kind, lowest, count);
     (msg, format!("releasing {} {block}", dump::kind_name(kind)))
+}
+
+/// The host's `SA_VALIDATE` or `SA_INVALIDATE`, and what it does.
+fn host_sa_request(what: HostSa) -> (Msg<HostAttr>, String) {
+    let (cmd, verb, sa) = match what {
+        HostSa::Validate(sa) => (host_cmd::SA_VALIDATE, "validating", sa),
+        HostSa::Invalidate(sa) => (host_cmd::SA_INVALIDATE, "invalidating", sa),
+    };
+    let HostSaArgs { peer, spi } = sa;
+    let msg = Msg {
+        cmd,
+        attrs: vec![HostAttr::PeerAddr(peer), HostAttr::Spi(spi)],
+    };
+    (msg, format!("{verb} the SA with peer {peer} spi {spi:#x}"))
+}
+
+/// The host's `BLACKLIST_ADD` (`add`) or `BLACKLIST_DEL`, and what it does.
+fn host_blacklist_request(add: bool, w: BlacklistWords) -> (Msg<HostAttr>, String) {
+    let (cmd, verb, prep) = if add {
+        (host_cmd::BLACKLIST_ADD, "adding", "to")
+    } else {
+        (host_cmd::BLACKLIST_DEL, "removing", "from")
+    };
+    let mut attrs = Vec::new();
+    attrs.extend(w.peer.map(HostAttr::PeerAddr));
+    attrs.extend(w.spi.map(HostAttr::Spi));
+    let entry = dump::blacklist_match(w.peer, w.spi);
+    (
+        Msg { cmd, attrs },
+        format!("{verb} {entry} {prep} the blacklist"),
+    )
+}
+
+/// `host blacklist add|del WORDS...`.
+fn host_blacklist_change(what: HostBlacklist) -> Result<i32, Error> {
+    let (name, add, words) = match what {
+        HostBlacklist::Add { words } => ("host blacklist add", true, words),
+        HostBlacklist::Del { words } => ("host blacklist del", false, words),
+    };
+    let w = BlacklistWords::parse(&words, false).map_err(|msg| Error::Usage { cmd: name, msg })?;
+    let (msg, what) = host_blacklist_request(add, w);
+    request(msg, &what).map(|()| exit::OK)
 }
 
 fn print<T: Serialize>(v: &T, json: bool, render: impl FnOnce(&T) -> String) -> Result<(), Error> {
@@ -602,6 +644,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let (msg, what) = block_release(what);
             request(msg, &what).map(|()| exit::OK)
         }
+        Object::Host {
+            cmd: Some(HostCmd::Sa { what }),
+        } => {
+            let (msg, what) = host_sa_request(what);
+            request(msg, &what).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Blacklist { what }),
+        } => host_blacklist_change(what),
         Object::Pap { cmd } => pap(cmd, cli.json),
     }
 }
@@ -848,6 +899,114 @@ mod tests {
             assert_eq!(got[16], 8);
         }
         assert_eq!((host_cmd::REQUEST, host_cmd::RELEASE), (7, 8));
+    }
+
+    #[test]
+    fn host_sa_request_bytes() {
+        let sa = HostSaArgs {
+            peer: Ipv4Addr::new(203, 0, 113, 3),
+            spi: 0x1000,
+        };
+        for (what, cmd, text) in [
+            (
+                HostSa::Validate(sa),
+                9u8,
+                "validating the SA with peer 203.0.113.3 spi 0x1000",
+            ),
+            (
+                HostSa::Invalidate(sa),
+                10,
+                "invalidating the SA with peer 203.0.113.3 spi 0x1000",
+            ),
+        ] {
+            let (msg, got_what) = host_sa_request(what);
+            assert_eq!(got_what, text);
+            let got = nl::encode(genl(msg, 0x22), NLM_F_REQUEST | NLM_F_ACK, 6);
+            let want = request(
+                0x22,
+                cmd,
+                6,
+                &[
+                    attr(host_attr::PEER_ADDR, &[203, 0, 113, 3]),
+                    attr(host_attr::SPI, &0x1000u32.to_ne_bytes()),
+                ],
+            );
+            assert_eq!(got, want);
+            // The address in network byte order, the SPI in host byte order.
+            assert_eq!(
+                &got[16..32],
+                &[
+                    cmd, 1, 0, 0, // genlmsghdr
+                    8, 0, 25, 0, 203, 0, 113, 3, // PEER_ADDR
+                    8, 0, 26, 0, // SPI
+                ][..]
+            );
+            assert_eq!(got.len(), 36);
+        }
+        assert_eq!((host_cmd::SA_VALIDATE, host_cmd::SA_INVALIDATE), (9, 10));
+    }
+
+    #[test]
+    fn host_blacklist_request_bytes() {
+        let peer = Ipv4Addr::new(203, 0, 113, 66);
+        for (add, cmd, w, attrs, text) in [
+            (
+                true,
+                11u8,
+                BlacklistWords {
+                    peer: Some(peer),
+                    ..BlacklistWords::default()
+                },
+                vec![attr(host_attr::PEER_ADDR, &[203, 0, 113, 66])],
+                "adding peer 203.0.113.66 spi any to the blacklist",
+            ),
+            (
+                false,
+                12,
+                BlacklistWords {
+                    spi: Some(0x1000),
+                    ..BlacklistWords::default()
+                },
+                vec![attr(host_attr::SPI, &0x1000u32.to_ne_bytes())],
+                "removing peer any spi 0x1000 from the blacklist",
+            ),
+            (
+                true,
+                11,
+                BlacklistWords {
+                    peer: Some(peer),
+                    spi: Some(u32::MAX),
+                    router: None,
+                },
+                vec![
+                    attr(host_attr::PEER_ADDR, &[203, 0, 113, 66]),
+                    attr(host_attr::SPI, &u32::MAX.to_ne_bytes()),
+                ],
+                "adding peer 203.0.113.66 spi 0xffffffff to the blacklist",
+            ),
+        ] {
+            let (msg, got_what) = host_blacklist_request(add, w);
+            assert_eq!(got_what, text);
+            let got = nl::encode(genl(msg, 0x22), NLM_F_REQUEST | NLM_F_ACK, 7);
+            assert_eq!(got, request(0x22, cmd, 7, &attrs), "{text}");
+            assert_eq!(&got[16..20], &[cmd, 1, 0, 0]);
+        }
+        // Words that name no entry are a usage error before any socket.
+        for (what, name) in [
+            (HostBlacklist::Add { words: vec![] }, "host blacklist add"),
+            (
+                HostBlacklist::Del {
+                    words: words("router 10.0.0.7"),
+                },
+                "host blacklist del",
+            ),
+        ] {
+            match host_blacklist_change(what) {
+                Err(Error::Usage { cmd, .. }) => assert_eq!(cmd, name),
+                r => panic!("{name}: {r:?}"),
+            }
+        }
+        assert_eq!((host_cmd::BLACKLIST_ADD, host_cmd::BLACKLIST_DEL), (11, 12));
     }
 
     #[test]

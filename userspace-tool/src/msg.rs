@@ -336,6 +336,10 @@ pub enum HostAttr {
     Idle(u32),
     /// `flow_state` bits.
     FlowState(u8),
+    /// An SA peer's external address: in SA and blacklist requests.
+    PeerAddr(Ipv4Addr),
+    /// An SPI: in SA and blacklist requests.
+    Spi(u32),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -345,9 +349,10 @@ impl Nla for HostAttr {
         use HostAttr::*;
         match self {
             LanIfname(s) | StatName(s) => s.len() + 1,
-            RouterAddr(_) | PublicAddr(_) => 4,
+            RouterAddr(_) | PublicAddr(_) | PeerAddr(_) => 4,
             Hook(_) | LanIfindex(_) | TcpTimeout(_) | UdpTimeout(_) | PortBlock(_) | Epoch(_)
-            | BlockLowest(_) | BlockCount(_) | BlockExpires(_) | BlockUsed(_) | Idle(_) => 4,
+            | BlockLowest(_) | BlockCount(_) | BlockExpires(_) | BlockUsed(_) | Idle(_)
+            | Spi(_) => 4,
             LocalPort(_) | UniquePort(_) => 2,
             Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) => 1,
             Packets(_) | StatValue(_) => 8,
@@ -381,6 +386,8 @@ impl Nla for HostAttr {
             UniquePort(_) => host_attr::UNIQUE_PORT,
             Idle(_) => host_attr::IDLE,
             FlowState(_) => host_attr::FLOW_STATE,
+            PeerAddr(_) => host_attr::PEER_ADDR,
+            Spi(_) => host_attr::SPI,
             Other(nla) => nla.kind(),
         }
     }
@@ -389,11 +396,10 @@ impl Nla for HostAttr {
         use HostAttr::*;
         match self {
             LanIfname(s) | StatName(s) => emit_cstring(buffer, s),
-            RouterAddr(a) | PublicAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
+            RouterAddr(a) | PublicAddr(a) | PeerAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             Hook(v) | LanIfindex(v) | TcpTimeout(v) | UdpTimeout(v) | PortBlock(v) | Epoch(v)
-            | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | BlockUsed(v) | Idle(v) => {
-                emit_u32(buffer, *v).unwrap()
-            }
+            | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | BlockUsed(v) | Idle(v)
+            | Spi(v) => emit_u32(buffer, *v).unwrap(),
             LocalPort(v) | UniquePort(v) => emit_u16(buffer, *v).unwrap(),
             Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) => buffer[0] = *v,
             Packets(v) | StatValue(v) => emit_u64(buffer, *v).unwrap(),
@@ -431,6 +437,8 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
             host_attr::UNIQUE_PORT => Self::UniquePort(parse_u16(v).with_context(ctx)?),
             host_attr::IDLE => Self::Idle(parse_u32(v).with_context(ctx)?),
             host_attr::FLOW_STATE => Self::FlowState(parse_u8(v).with_context(ctx)?),
+            host_attr::PEER_ADDR => Self::PeerAddr(parse_addr(v).with_context(ctx)?),
+            host_attr::SPI => Self::Spi(parse_u32(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -669,6 +677,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back.attrs, attrs);
+    }
+
+    #[test]
+    fn host_sa_attributes_round_trip() {
+        let attrs = vec![
+            HostAttr::PeerAddr(Ipv4Addr::new(203, 0, 113, 3)),
+            HostAttr::Spi(0x1000),
+        ];
+        let msg = Msg {
+            cmd: host_cmd::SA_VALIDATE,
+            attrs: attrs.clone(),
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        // PEER_ADDR 25 (network byte order), SPI 26 (u32).
+        let mut want = vec![8, 0, 25, 0, 203, 0, 113, 3, 8, 0, 26, 0];
+        want.extend_from_slice(&0x1000u32.to_ne_bytes());
+        assert_eq!(buf, want);
+        let back = Msg::<HostAttr>::parse_with_param(
+            &buf,
+            GenlHeader {
+                cmd: host_cmd::SA_VALIDATE,
+                version: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(back.attrs, attrs);
+        assert_eq!((host_attr::PEER_ADDR, host_attr::SPI), (25, 26));
+        // Both are 4 bytes.
+        let h = GenlHeader { cmd: 9, version: 1 };
+        for buf in [
+            &[6, 0, 25, 0, 1, 2, 0, 0][..],
+            &[5, 0, 26, 0, 1, 0, 0, 0][..],
+        ] {
+            assert!(
+                Msg::<HostAttr>::parse_with_param(buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
     }
 
     #[test]

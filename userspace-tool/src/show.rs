@@ -282,6 +282,8 @@ impl HostConfig {
                 | HostAttr::UniquePort(_)
                 | HostAttr::Idle(_)
                 | HostAttr::FlowState(_)
+                | HostAttr::PeerAddr(_)
+                | HostAttr::Spi(_)
                 | HostAttr::Other(_) => {}
             }
         }
