@@ -72,9 +72,14 @@ d0=$(sa_dropped)
 expect_eq "before validation the ESP echo does not come back" "$(echo_esp before)" ""
 check "the router dropped the unvalidated ESP for h1" test "$(sa_dropped)" -gt "${d0:-0}"
 
-# h1 validates (server, SPI) with PAP 34/0: the echo works both ways.
-check "h1 validates its SA with PAP" nh1 "$DNATCTL" pap validate 203.0.113.3 "$hex" router 10.0.0.7
-check "the router lists the SA" sh -c "ip netns exec router '$DNATCTL' --json router sas | jq -e '.sas[] | select(.host == \"10.0.0.1\" and .peer == \"203.0.113.3\" and .spi == $spi)' >/dev/null"
+# h1's host module validates (server, SPI) with PAP 34/0: the echo works
+# both ways.
+has_sa() { nrouter "$DNATCTL" --json router sas | jq -e ".sas[] | select(.host == \"10.0.0.1\" and .peer == \"203.0.113.3\" and .spi == $spi)" >/dev/null; }
+check "h1's module is asked to validate its SA" nh1 "$DNATCTL" host sa validate 203.0.113.3 "$hex"
+for i in $(seq 50); do has_sa && break; sleep 0.1; done
+check "the router lists the SA the module validated" has_sa
+expect_eq "the module counted the applied notice" "$(nh1 "$DNATCTL" --json host stats | jq -r .stats.pap_sa_notices_applied)" 1
+expect_errno "the module refuses an SPI outside h1's blocks" 1 "not in an SPI block" nh1 "$DNATCTL" host sa validate 203.0.113.3 "$spi2"
 expect_eq "UDP over ESP through the router, both ways" "$(echo_esp hello-esp)" hello-esp
 n1=$(h1_esp_in)
 check "h1's inbound SA decrypted packets" test "${n1:-0}" -gt 0
@@ -111,10 +116,11 @@ expect_errno "validating a LAN peer is refused" 22 "" nrouter "$DNATCTL" router 
 check "h2 validating h1's SPI with PAP is refused" sh -c "! ip netns exec h2 '$DNATCTL' pap validate 203.0.113.3 $hex router 10.0.0.7 >/dev/null 2>&1"
 expect_eq "the SA table did not change" "$(nrouter "$DNATCTL" --json router sas | jq -c .)" "$before"
 
-# Invalidation (PAP 35/0) and revocation empty the table.
-check "h1 invalidates its SA with PAP" nh1 "$DNATCTL" pap invalidate 203.0.113.3 "$hex" router 10.0.0.7
+# Invalidation (PAP 35/0, here from the userspace client on a raw socket)
+# and revocation empty the table.
+check "h1 invalidates its SA with dnatctl's own PAP" nh1 "$DNATCTL" pap invalidate 203.0.113.3 "$hex" router 10.0.0.7
 expect_eq "invalidated: the echo does not come back" "$(echo_esp gone)" ""
-check "h1 validates again" nh1 "$DNATCTL" pap validate 203.0.113.3 "$hex" router 10.0.0.7
+check "h1 validates again with dnatctl's own PAP" nh1 "$DNATCTL" pap validate 203.0.113.3 "$hex" router 10.0.0.7
 check "revoke h1" nrouter "$DNATCTL" router revoke 10.0.0.1
 expect_eq "revocation removed h1's SAs" "$(nrouter "$DNATCTL" --json router sas | jq '[.sas[] | select(.host == "10.0.0.1")] | length')" 0
 check "readmit h1" nrouter "$DNATCTL" router readmit 10.0.0.1

@@ -24,7 +24,7 @@ use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
 use crate::pap::{self, Direction, PortBlock, SpiBlock};
-use crate::pap_client::{Action, Client, Config, Event, Ignored, Stat, MAX_BLOCKS};
+use crate::pap_client::{Action, Client, Config, Event, Ignored, SaNoticeError, Stat, MAX_BLOCKS};
 use crate::sptt_glue::LOW_WATER;
 use crate::state::HostNet;
 use crate::uapi::block_kind;
@@ -38,6 +38,19 @@ const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
 /// Most messages sent per tick (the client sends one transaction at a
 /// time; this only bounds a misbehaving loop).
 const MAX_SENDS: usize = 8;
+
+/// An SA notice the host asks the module to send.
+#[derive(Clone, Copy)]
+pub enum SaNotice {
+    /// PAP 34/0.
+    Validate(Ipv4Addr, u32),
+    /// PAP 35/0.
+    Invalidate(Ipv4Addr, u32),
+    /// PAP 34/1.
+    BlacklistAdd(Option<Ipv4Addr>, Option<u32>),
+    /// PAP 35/1.
+    BlacklistRemove(Option<Ipv4Addr>, Option<u32>),
+}
 
 /// Receive-side counters the client itself does not keep.
 #[derive(Clone, Copy)]
@@ -365,6 +378,19 @@ impl PapClient {
             Ok(())
         } else {
             Err(EBUSY)
+        }
+    }
+
+    /// Queues an SA notice for the router: validate (34/0) or invalidate
+    /// (35/0) `(addr, spi)`, add (34/1) or remove (35/1) a blacklist entry.
+    pub fn sa_notice(&self, notice: SaNotice) -> core::result::Result<(), SaNoticeError> {
+        let mut g = self.inner.lock();
+        let c = g.client.as_mut().ok_or(SaNoticeError::Stopped)?;
+        match notice {
+            SaNotice::Validate(a, s) => c.validate(a, s),
+            SaNotice::Invalidate(a, s) => c.invalidate(a, s),
+            SaNotice::BlacklistAdd(a, s) => c.blacklist_add(a, s),
+            SaNotice::BlacklistRemove(a, s) => c.blacklist_remove(a, s),
         }
     }
 

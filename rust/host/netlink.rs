@@ -6,11 +6,13 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
+use crate::client::SaNotice;
 use crate::config::{ConfigError, HostConfig, HostMode, HostUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
+use crate::pap_client::SaNoticeError;
 use crate::state::HostNet;
 use crate::uapi::{block_kind, host_mode};
 use crate::uapi::{host_attr as a, host_cmd as cmd, FAMILY_VERSION, HOST_FAMILY, IFNAME_MAX};
@@ -43,9 +45,11 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // UNIQUE_PORT (output only)
     PolicyEntry::new(AttrType::Reject), // IDLE (output only)
     PolicyEntry::new(AttrType::Reject), // FLOW_STATE (output only)
+    PolicyEntry::new(AttrType::Be32),   // PEER_ADDR
+    PolicyEntry::new(AttrType::U32),    // SPI
 ];
 
-static OPS: [Op; 8] = [
+static OPS: [Op; 12] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
@@ -54,6 +58,10 @@ static OPS: [Op; 8] = [
     Op::dumpit::<GetSptt>(cmd::GET_SPTT, false),
     Op::doit::<RequestBlock>(cmd::REQUEST, true),
     Op::doit::<ReleaseBlock>(cmd::RELEASE, true),
+    Op::doit::<SaCmd<{ cmd::SA_VALIDATE }>>(cmd::SA_VALIDATE, true),
+    Op::doit::<SaCmd<{ cmd::SA_INVALIDATE }>>(cmd::SA_INVALIDATE, true),
+    Op::doit::<SaCmd<{ cmd::BLACKLIST_ADD }>>(cmd::BLACKLIST_ADD, true),
+    Op::doit::<SaCmd<{ cmd::BLACKLIST_DEL }>>(cmd::BLACKLIST_DEL, true),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -300,5 +308,54 @@ impl DoIt for ReleaseBlock {
                 req.set_error(c"no held block matches", Some(a::BLOCK_LOWEST));
             }
         })
+    }
+}
+
+/// `SA_VALIDATE`, `SA_INVALIDATE`, `BLACKLIST_ADD`, `BLACKLIST_DEL`: the
+/// module sends the PAP notice (queued, one transaction at a time).
+struct SaCmd<const CMD: u8>;
+
+impl<const CMD: u8> DoIt for SaCmd<CMD> {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let peer = req.be32(a::PEER_ADDR).map(Ipv4Addr::from);
+        let spi = req.u32(a::SPI);
+        let notice = match (CMD, peer, spi) {
+            (cmd::SA_VALIDATE, Some(p), Some(s)) => SaNotice::Validate(p, s),
+            (cmd::SA_INVALIDATE, Some(p), Some(s)) => SaNotice::Invalidate(p, s),
+            (cmd::BLACKLIST_ADD, p, s) if p.is_some() || s.is_some() => {
+                SaNotice::BlacklistAdd(p, s)
+            }
+            (cmd::BLACKLIST_DEL, p, s) if p.is_some() || s.is_some() => {
+                SaNotice::BlacklistRemove(p, s)
+            }
+            (cmd::SA_VALIDATE | cmd::SA_INVALIDATE, _, _) => {
+                req.set_error(c"PEER_ADDR and SPI are required", None);
+                return Err(EINVAL);
+            }
+            _ => {
+                req.set_error(c"PEER_ADDR and/or SPI is required", None);
+                return Err(EINVAL);
+            }
+        };
+        if st.active.load(kernel::sync::atomic::Relaxed) == 0 {
+            req.set_error(c"the host is not configured yet", None);
+            return Err(ENOTCONN);
+        }
+        st.pap.sa_notice(notice).map_err(|e| {
+            let msg = match e {
+                SaNoticeError::Stopped => c"the PAP client is stopped",
+                SaNoticeError::Invalid => {
+                    c"not a unicast address, an SPI below 256, or an empty blacklist entry"
+                }
+                SaNoticeError::NotHeld => c"the SPI is not in an SPI block the host holds",
+                SaNoticeError::QueueFull => c"too many SA notices are waiting",
+                SaNoticeError::RecordsFull => c"too many SA validations are recorded",
+            };
+            req.set_error(msg, None);
+            Error::from_errno(-e.errno())
+        })?;
+        crate::ffi::pernet::Pernet::<HostNet>::kick(req.net(), 0);
+        Ok(())
     }
 }
