@@ -828,6 +828,29 @@ mod tests {
     }
 
     #[test]
+    fn sa_policy() {
+        assert!(!RouterConfig::default().sa_permissive);
+        let set = |p: u8| RouterUpdate {
+            sa_policy: Some(p),
+            ..Default::default()
+        };
+        let cfg = RouterConfig::default()
+            .merged(&set(sa_policy::PERMISSIVE).check().unwrap(), None, None)
+            .unwrap();
+        assert!(cfg.sa_permissive);
+        let back = cfg
+            .merged(&set(sa_policy::STRICT).check().unwrap(), None, None)
+            .unwrap();
+        assert!(!back.sa_permissive);
+        // Absent: unchanged.
+        let same = cfg
+            .merged(&RouterUpdate::default().check().unwrap(), None, None)
+            .unwrap();
+        assert!(same.sa_permissive);
+        assert_eq!(err(set(2)), (EINVAL, Some(router_attr::SA_POLICY)));
+    }
+
+    #[test]
     fn merged_rejects_same_interface_and_changes_nothing() {
         let c = ok_update().check().unwrap();
         let cfg = RouterConfig::default()
