@@ -69,11 +69,10 @@ impl Net {
         if dev.is_null() {
             return false;
         }
-        // SAFETY: `dev` is valid under the RCU read lock. The field is a
-        // hint read with READ_ONCE by `LL_RESERVED_SPACE`; a volatile
-        // read-modify-write races only with other writers of the hint
-        // (tunnel set-up), whose worst case is a wrong hint, never memory
-        // unsafety.
+        // The field is a hint read with READ_ONCE by `LL_RESERVED_SPACE`; a
+        // volatile read-modify-write races only with other writers of the
+        // hint (tunnel set-up), whose worst case is a wrong hint.
+        // SAFETY: `dev` is valid under the RCU read lock (see above).
         unsafe {
             let p = &raw mut (*dev).needed_headroom;
             let v = i32::from(core::ptr::read_volatile(p)).saturating_add(delta);

@@ -141,10 +141,10 @@ pub struct Pernet<T: PernetData> {
     _t: PhantomData<T>,
 }
 
-// SAFETY: the kernel writes `ops` and `id` only inside
-// `register_pernet_subsys`/`unregister_pernet_subsys`, which serialise on
-// `pernet_ops_rwsem`, and `registered` guards against concurrent
-// registration; readers only read `id` after registration.
+// The kernel writes `ops` and `id` only inside (un)register_pernet_subsys,
+// serialised on `pernet_ops_rwsem`; `registered` guards against concurrent
+// registration.
+// SAFETY: as above; readers only read `id` after registration.
 unsafe impl<T: PernetData> Sync for Pernet<T> {}
 
 // kmalloc guarantees at least this alignment for the per-namespace memory.
@@ -207,10 +207,9 @@ impl<T: PernetData> Pernet<T> {
         };
         match hooks {
             Ok(h) => {
-                // SAFETY: `slot` was initialised above and no hook of this
-                // namespace runs yet, so nothing else accesses `hooks`; the
-                // work is initialised and stays valid until `exit_callback`
-                // cancels it.
+                // No hook of this namespace runs yet: nothing else accesses
+                // `hooks`; the work stays valid until `exit_callback`.
+                // SAFETY: `slot` and its work were initialised above.
                 unsafe {
                     (*slot).hooks = h;
                     if let Some(ms) = T::FIRST_TICK_MS {
@@ -280,10 +279,9 @@ impl<T: PernetData> Pernet<T> {
     /// (the function `init_delayed_work` installed).
     unsafe extern "C" fn work_callback(work: *mut bindings::work_struct) {
         let off = core::mem::offset_of!(Slot<T>, work);
-        // SAFETY: `work` is the `work` field (at offset 0) of the
-        // `delayed_work` in a `Slot<T>`'s `work` field (caller), so
-        // stepping back by that field's offset gives the slot. The slot
-        // stays initialised until `exit_callback` has cancelled this work.
+        // `work` is the first field of the `delayed_work` in a `Slot<T>`'s
+        // `work` field (caller): stepping back by that offset gives the slot.
+        // SAFETY: as above; the slot lives until `exit_callback` cancels us.
         let slot = unsafe { &*work.cast::<u8>().sub(off).cast::<Slot<T>>() };
         if !slot.live.load(Ordering::Acquire) {
             return;

@@ -141,10 +141,9 @@ impl SkBuff<'_> {
     /// (so the headroom is there), and nothing changed the packet since.
     unsafe fn push_outer(&mut self, net: &Net, rt: *mut bindings::rtable, hdr: &[u8; IPV4_HLEN]) {
         let skb = self.raw();
-        // SAFETY: the skb is ours; `skb_cow_head` made the headroom for
-        // `skb_push` (caller), whose result points to `IPV4_HLEN` writable
-        // bytes; `cb` is at least an `inet_skb_parm` long; `rt` is a route
-        // reference the caller hands over.
+        // `skb_cow_head` made the headroom for `skb_push` (caller); `cb` is
+        // at least an `inet_skb_parm` long; the caller hands `rt` over.
+        // SAFETY: the skb is ours; as above.
         unsafe {
             let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
             core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
@@ -187,10 +186,9 @@ impl SkBuff<'_> {
         // `skb_scrub_packet` clears the ingress state (conntrack, mark,
         // dst); the route's output (`dst_output`: `ip_output`) consumes the
         // packet whatever it returns.
-        // SAFETY: the skb is ours; `rt` and `hdr` come from
-        // `prepare_outer` for it and scrubbing changes no data; `output`
-        // is the route's own output function, valid while the skb holds
-        // the route.
+        // `rt` and `hdr` come from `prepare_outer` for this skb; scrubbing
+        // changes no data; `output` is valid while the skb holds the route.
+        // SAFETY: the skb is ours; as above.
         unsafe {
             bindings::skb_scrub_packet(skb, false);
             self.push_outer(net, rt, &hdr);
@@ -269,10 +267,9 @@ pub enum PortField {
 impl SkBuff<'_> {
     /// The packet's checksum state (`skb->ip_summed`, `CHECKSUM_*`).
     fn ip_summed(&self) -> u32 {
-        // SAFETY: the skb is valid (type invariant); the bitfield group is
-        // the first member of the anonymous union at `__bindgen_anon_4`
-        // (`struct_group(headers, ...)` overlays the same bytes), and the
-        // generated accessor reads the bitfield from that address.
+        // The bitfield group is the first member of the union at
+        // `__bindgen_anon_4` (`struct_group(headers)` overlays the same bytes).
+        // SAFETY: the skb is valid (type invariant); as above.
         unsafe {
             let grp = (&raw const (*self.raw()).__bindgen_anon_4)
                 .cast::<bindings::sk_buff__bindgen_ty_4__bindgen_ty_1>();
@@ -328,11 +325,10 @@ impl SkBuff<'_> {
         // unshared.
         kernel::error::to_result(unsafe { bindings::skb_ensure_writable(skb, need) })?;
         let partial = self.ip_summed() == bindings::CHECKSUM_PARTIAL;
-        // SAFETY: the first `need` bytes from the data start are linear and
-        // writable, and `need` covers the network header offset, `ihl`, the
-        // port and the checksum field (checked above); `__sum16` is
-        // 2-aligned there since `ihl`, the offsets and the network header
-        // (IP headers are at least 2-aligned) are.
+        // `need` covers the network header offset, `ihl`, the port and the
+        // checksum field (checked above); `__sum16` is 2-aligned there since
+        // `ihl`, the offsets and the network header (at least 2-aligned) are.
+        // SAFETY: the first `need` bytes are linear and writable (above).
         unsafe {
             let l4 = bindings::skb_network_header(skb).add(ihl);
             let port = l4.add(port_off);
