@@ -53,13 +53,13 @@ for ns in h1 ext; do
 	n $ns ip xfrm state add src 203.0.113.30 dst 203.0.113.3 proto esp spi 0x7000 mode transport \
 		enc 'cbc(aes)' "$K2" auth 'hmac(sha256)' "$A2"
 done
-nh1 ip xfrm policy add src 203.0.113.30 dst 203.0.113.3 proto udp dir out \
+nh1 ip xfrm policy add src 203.0.113.30 dst 203.0.113.3 dir out \
 	tmpl src 203.0.113.30 dst 203.0.113.3 proto esp mode transport
-nh1 ip xfrm policy add src 203.0.113.3 dst 203.0.113.30 proto udp dir in \
+nh1 ip xfrm policy add src 203.0.113.3 dst 203.0.113.30 dir in \
 	tmpl src 203.0.113.3 dst 203.0.113.30 proto esp mode transport
-next ip xfrm policy add src 203.0.113.3 dst 203.0.113.30 proto udp dir out \
+next ip xfrm policy add src 203.0.113.3 dst 203.0.113.30 dir out \
 	tmpl src 203.0.113.3 dst 203.0.113.30 proto esp mode transport
-next ip xfrm policy add src 203.0.113.30 dst 203.0.113.3 proto udp dir in \
+next ip xfrm policy add src 203.0.113.30 dst 203.0.113.3 dir in \
 	tmpl src 203.0.113.30 dst 203.0.113.3 proto esp mode transport
 next python3 "$TOP/qemu-tests/udp_echo.py" 5555 &
 pids+=($!)
@@ -94,6 +94,31 @@ expect_eq "no attack packet was delivered" "$(rstat in_delivered)" "$del0"
 expect_eq "h1's SA counters did not move" "$(h1_esp_in)" "$n1"
 expect_eq "the SA still works during the attack" "$(echo_esp still-here)" still-here
 
+# The reference's FIG. 30 under load: a sustained ESP flood with h1's SPI
+# from the attacker while h1 moves a file over its SA (TCP inside ESP):
+# the file arrives intact, no flood packet reaches h1's XFRM.
+next socat TCP-LISTEN:8443,fork,reuseaddr EXEC:cat &
+pids+=($!)
+wait_listen ext t 8443
+head -c 100000 /dev/urandom >"$T/data"
+want=$(sha256sum <"$T/data" | cut -d' ' -f1)
+xfrm_errors() { nh1 awk '$1 ~ /^XfrmIn/ && $1 != "XfrmInError" {s += $2} END {print s + 0}' /proc/net/xfrm_stat; }
+e0=$(xfrm_errors)
+d1=$(sa_dropped)
+del0=$(rstat in_delivered)
+n1=$(h1_esp_in)
+n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 3000 &
+flood=$!
+got=$(nh1 timeout 60 socat -t 5 - TCP:203.0.113.3:8443 <"$T/data" | sha256sum | cut -d' ' -f1)
+wait "$flood" || true
+sleep 1
+expect_eq "file over the SA during the flood arrives intact" "$got" "$want"
+check "h1's SA carried the transfer" test "$(h1_esp_in)" -gt "$n1"
+expect_eq "no flood packet reached h1's XFRM (error counters unchanged)" "$(xfrm_errors)" "$e0"
+check "the router dropped the flood ($(($(sa_dropped) - d1)) of 3000)" test $(($(sa_dropped) - d1)) -ge 2900
+check "every packet the router delivered to h1 during the flood was the server's" \
+	test $(($(rstat in_delivered) - del0)) -le $(($(h1_esp_in) - n1))
+
 # A blacklist entry beats the validation; removing it restores service.
 check "admin blacklists the server for h1" nrouter "$DNATCTL" router blacklist add 10.0.0.1 peer 203.0.113.3
 expect_eq "blacklisted: the echo does not come back" "$(echo_esp blocked)" ""
@@ -103,9 +128,11 @@ expect_eq "unblacklisted: the echo works again" "$(echo_esp again)" again
 # The reference behaviour (SPI only) lets the attacker in: the comparison.
 nrouter "$DNATCTL" router set sa-policy permissive
 del0=$(rstat in_delivered)
+e0=$(xfrm_errors)
 n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 20
 sleep 1
 expect_eq "permissive policy: the attacker's 20 packets are delivered" "$(($(rstat in_delivered) - del0))" 20
+check "permissive policy: h1's XFRM counted the forged packets as errors" test "$(xfrm_errors)" -gt "$e0"
 nrouter "$DNATCTL" router set sa-policy strict
 
 # Bad validations: refused, nothing changes.
