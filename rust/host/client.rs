@@ -161,13 +161,10 @@ impl PapClient {
         self.inner.lock().client.as_ref().map_or(0, |c| c.epoch())
     }
 
-    /// Copies the held port blocks into the SPTT's pool (and, in native
-    /// mode, the largest into the ephemeral port range).
-    pub fn sync_blocks(&self, st: &HostNet, net: &Net) {
-        let mut blocks = [PortBlock {
-            lowest: 0,
-            count: 0,
-        }; MAX_BLOCKS];
+    /// A copy of the held port blocks (the first `n`), taken under the
+    /// lock so that the SPTT, whose lock is separate, can be updated after.
+    fn port_blocks(&self) -> ([PortBlock; MAX_BLOCKS], usize) {
+        let mut blocks = [NO_BLOCK; MAX_BLOCKS];
         let mut n = 0;
         if let Some(c) = self.inner.lock().client.as_ref() {
             for (slot, h) in blocks.iter_mut().zip(c.port_blocks()) {
@@ -175,6 +172,13 @@ impl PapClient {
                 n += 1;
             }
         }
+        (blocks, n)
+    }
+
+    /// Copies the held port blocks into the SPTT's pool (and, in native
+    /// mode, the largest into the ephemeral port range).
+    pub fn sync_blocks(&self, st: &HostNet, net: &Net) {
+        let (blocks, n) = self.port_blocks();
         let held = blocks.get(..n).unwrap_or(&[]);
         st.sptt.set_blocks(held);
         st.apply_port_range(net, held.iter().max_by_key(|b| b.count).copied());
@@ -185,14 +189,7 @@ impl PapClient {
     /// the low-water mark free (so that the client does not ask again at
     /// once): the host returns what it no longer needs.
     fn release_unneeded(&self, st: &HostNet, net: &Net, now: u32) {
-        let mut blocks = [NO_BLOCK; MAX_BLOCKS];
-        let mut n = 0;
-        if let Some(c) = self.inner.lock().client.as_ref() {
-            for (slot, h) in blocks.iter_mut().zip(c.port_blocks()) {
-                *slot = h.block;
-                n += 1;
-            }
-        }
+        let (blocks, n) = self.port_blocks();
         let held = blocks.get(..n).unwrap_or(&[]);
         let total: u32 = held.iter().map(|b| u32::from(b.count)).sum();
         let free = total.saturating_sub(st.sptt.in_use());
