@@ -20,7 +20,8 @@ PKGS=(
 	qemu-system-x86 udev
 	# tools used inside the guest (the guest sees the host's root fs)
 	iproute2 iputils-ping socat iperf3 tcpdump nftables ethtool procps
-	strongswan-charon strongswan-swanctl openssl jq util-linux
+	strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
+	openssl jq util-linux
 	# make bench: instruction counts on the host
 	valgrind
 )

@@ -71,6 +71,14 @@
  *   Inbound ESP/AH is delivered to the SPI's owner only if (SA_POLICY
  *   strict) its (source, SPI) is validated for that owner, and never if it
  *   matches one of the owner's blacklist entries.
+ * DNAT_ROUTER_CMD_PIN_BLOCK (doit, admin): HOST_ADDR, BLOCK_KIND,
+ *   BLOCK_LOWEST, BLOCK_COUNT and PIN_SECS. Binds a block the host holds
+ *   (the range must lie inside one of its blocks, else ENOENT) for
+ *   PIN_SECS seconds from now, the life of a certificate naming it: the
+ *   lease does not end before the pin does, and the host cannot give the
+ *   block back (its release is refused with reason "pinned") until then.
+ *   PIN_SECS 0 removes the pin. Revoking the host or a reset drops pins.
+ *   GET_BLOCKS reports PIN_SECS, the seconds a pin has left.
  *
  * Host commands
  * -------------
@@ -109,6 +117,10 @@
  *   when 64 validated SAs are recorded, ENOTCONN before the host runs.
  * DNAT_HOST_CMD_BLACKLIST_ADD, DNAT_HOST_CMD_BLACKLIST_DEL (doit, admin):
  *   PEER_ADDR and/or SPI; PAP 34/1 or 35/1; errors as above.
+ * DNAT_HOST_CMD_GET_SAS (dumpit): one message per recorded SA validation
+ *   with PEER_ADDR, SPI and SA_STATE (enum dnat_sa_state): pending (not yet
+ *   acknowledged by the router), validated, or stale (the router restarted
+ *   and the SPI is not held any more: the SA no longer gets its traffic).
  */
 
 #ifndef _UAPI_LINUX_DNAT_H
@@ -138,6 +150,7 @@ enum dnat_router_cmd {
 	DNAT_ROUTER_CMD_GET_BLACKLIST = 13,
 	DNAT_ROUTER_CMD_BLACKLIST_ADD = 14,
 	DNAT_ROUTER_CMD_BLACKLIST_DEL = 15,
+	DNAT_ROUTER_CMD_PIN_BLOCK = 16,
 	__DNAT_ROUTER_CMD_MAX
 };
 #define DNAT_ROUTER_CMD_MAX (__DNAT_ROUTER_CMD_MAX - 1)
@@ -176,6 +189,7 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_SPI = 30,		/* u32, an SPI */
 	DNAT_ROUTER_A_SA_POLICY = 31,	/* u8, enum dnat_sa_policy (setting) */
 	DNAT_ROUTER_A_HOST_SA_DROPPED = 32,	/* u64, ESP/AH dropped by SA checks */
+	DNAT_ROUTER_A_PIN_SECS = 33,	/* u32, seconds a block stays bound */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)
@@ -209,6 +223,7 @@ enum dnat_host_cmd {
 	DNAT_HOST_CMD_SA_INVALIDATE = 10,
 	DNAT_HOST_CMD_BLACKLIST_ADD = 11,
 	DNAT_HOST_CMD_BLACKLIST_DEL = 12,
+	DNAT_HOST_CMD_GET_SAS = 13,
 	__DNAT_HOST_CMD_MAX
 };
 #define DNAT_HOST_CMD_MAX (__DNAT_HOST_CMD_MAX - 1)
@@ -241,6 +256,7 @@ enum dnat_host_attr {
 	DNAT_HOST_A_FLOW_STATE = 24,	/* u8, enum dnat_flow_state bits */
 	DNAT_HOST_A_PEER_ADDR = 25,	/* __be32, an SA peer's address */
 	DNAT_HOST_A_SPI = 26,		/* u32, an SPI */
+	DNAT_HOST_A_SA_STATE = 27,	/* u8, enum dnat_sa_state, output only */
 	__DNAT_HOST_A_MAX
 };
 #define DNAT_HOST_A_MAX (__DNAT_HOST_A_MAX - 1)
@@ -248,6 +264,12 @@ enum dnat_host_attr {
 enum dnat_host_mode {
 	DNAT_HOST_MODE_TRANSLATE = 0,	/* ephemeral port <-> granted port */
 	DNAT_HOST_MODE_NATIVE = 1,	/* the stack uses granted ports */
+};
+
+enum dnat_sa_state {
+	DNAT_SA_PENDING = 0,	/* validation sent, not yet acknowledged */
+	DNAT_SA_VALIDATED = 1,	/* the router delivers the SA's packets */
+	DNAT_SA_STALE = 2,	/* SPI lost in a router restart */
 };
 
 enum dnat_flow_state {

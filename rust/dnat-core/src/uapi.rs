@@ -70,8 +70,12 @@ pub mod router_cmd {
     pub const BLACKLIST_ADD: u8 = 14;
     /// Remove a blacklist entry (doit, admin): as `BLACKLIST_ADD`.
     pub const BLACKLIST_DEL: u8 = 15;
+    /// Bind a block a host holds for `PIN_SECS` seconds (doit, admin):
+    /// `HOST_ADDR`, `BLOCK_KIND`, `BLOCK_LOWEST`, `BLOCK_COUNT`,
+    /// `PIN_SECS` (0 unpins). Used by the local CA for certified blocks.
+    pub const PIN_BLOCK: u8 = 16;
     /// Highest command.
-    pub const MAX: u8 = BLACKLIST_DEL;
+    pub const MAX: u8 = PIN_BLOCK;
 }
 
 /// `SA_POLICY` values.
@@ -170,8 +174,11 @@ pub mod router_attr {
     /// Inbound ESP/AH for a host dropped by the SA checks (u64), in host
     /// dumps.
     pub const HOST_SA_DROPPED: u16 = 32;
+    /// Seconds a block stays bound (u32): input of `PIN_BLOCK`, and in
+    /// block dumps the seconds a pin has left.
+    pub const PIN_SECS: u16 = 33;
     /// Highest attribute.
-    pub const MAX: u16 = HOST_SA_DROPPED;
+    pub const MAX: u16 = PIN_SECS;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -211,8 +218,11 @@ pub mod host_cmd {
     pub const BLACKLIST_ADD: u8 = 11;
     /// Have the module remove a blacklist entry (doit, admin): PAP 35/1.
     pub const BLACKLIST_DEL: u8 = 12;
+    /// Dump the recorded SA validations (dumpit): `PEER_ADDR`, `SPI`,
+    /// `SA_STATE`.
+    pub const GET_SAS: u8 = 13;
     /// Highest command.
-    pub const MAX: u8 = BLACKLIST_DEL;
+    pub const MAX: u8 = GET_SAS;
 }
 
 /// Host modes (`enum dnat_host_mode`), the `MODE` attribute.
@@ -221,6 +231,16 @@ pub mod host_mode {
     pub const TRANSLATE: u8 = 0;
     /// The stack uses granted ports itself; tunnel only.
     pub const NATIVE: u8 = 1;
+}
+
+/// States of recorded SA validations (`enum dnat_sa_state`).
+pub mod sa_state {
+    /// Validation sent, not yet acknowledged.
+    pub const PENDING: u8 = 0;
+    /// The router delivers the SA's packets.
+    pub const VALIDATED: u8 = 1;
+    /// The SPI was lost in a router restart.
+    pub const STALE: u8 = 2;
 }
 
 /// Flow states in SPTT dumps (`FLOW_STATE` bits, `enum dnat_flow_state`).
@@ -289,8 +309,10 @@ pub mod host_attr {
     pub const PEER_ADDR: u16 = 25;
     /// An SPI (u32).
     pub const SPI: u16 = 26;
+    /// [`super::sa_state`] of a recorded validation (u8, output only).
+    pub const SA_STATE: u16 = 27;
     /// Highest attribute.
-    pub const MAX: u16 = SPI;
+    pub const MAX: u16 = SA_STATE;
 }
 
 #[cfg(test)]
@@ -346,6 +368,7 @@ mod tests {
             ("DNAT_ROUTER_CMD_GET_BLACKLIST", router_cmd::GET_BLACKLIST),
             ("DNAT_ROUTER_CMD_BLACKLIST_ADD", router_cmd::BLACKLIST_ADD),
             ("DNAT_ROUTER_CMD_BLACKLIST_DEL", router_cmd::BLACKLIST_DEL),
+            ("DNAT_ROUTER_CMD_PIN_BLOCK", router_cmd::PIN_BLOCK),
             ("DNAT_ROUTER_CMD_MAX", router_cmd::MAX),
             ("DNAT_HOST_CMD_GET_CONFIG", host_cmd::GET_CONFIG),
             ("DNAT_HOST_CMD_SET_CONFIG", host_cmd::SET_CONFIG),
@@ -359,6 +382,7 @@ mod tests {
             ("DNAT_HOST_CMD_SA_INVALIDATE", host_cmd::SA_INVALIDATE),
             ("DNAT_HOST_CMD_BLACKLIST_ADD", host_cmd::BLACKLIST_ADD),
             ("DNAT_HOST_CMD_BLACKLIST_DEL", host_cmd::BLACKLIST_DEL),
+            ("DNAT_HOST_CMD_GET_SAS", host_cmd::GET_SAS),
             ("DNAT_HOST_CMD_MAX", host_cmd::MAX),
         ];
         for (n, v) in cmds {
@@ -406,6 +430,7 @@ mod tests {
                 "DNAT_ROUTER_A_HOST_SA_DROPPED",
                 router_attr::HOST_SA_DROPPED,
             ),
+            ("DNAT_ROUTER_A_PIN_SECS", router_attr::PIN_SECS),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
@@ -433,14 +458,16 @@ mod tests {
             ("DNAT_HOST_A_FLOW_STATE", host_attr::FLOW_STATE),
             ("DNAT_HOST_A_PEER_ADDR", host_attr::PEER_ADDR),
             ("DNAT_HOST_A_SPI", host_attr::SPI),
+            ("DNAT_HOST_A_SA_STATE", host_attr::SA_STATE),
             ("DNAT_HOST_A_MAX", host_attr::MAX),
         ];
         for (n, v) in attrs {
             assert_eq!(value(n), i64::from(v), "{n}");
         }
         // Every enum value in the header is checked above (plus UNSPECs and
-        // the small enums: block kinds, unowned, host modes, flow states).
-        let listed = cmds.len() + attrs.len() + 4 + 2 + 2 + 2 + 2 + 3;
+        // the small enums: block kinds, unowned, SA policies, host modes,
+        // SA states, flow states).
+        let listed = cmds.len() + attrs.len() + 4 + 2 + 2 + 2 + 2 + 3 + 3;
         assert_eq!(header_values().len(), listed);
     }
 
@@ -466,5 +493,8 @@ mod tests {
         assert_eq!(value("DNAT_FLOW_FIN_OUT"), i64::from(flow_state::FIN_OUT));
         assert_eq!(value("DNAT_FLOW_FIN_IN"), i64::from(flow_state::FIN_IN));
         assert_eq!(value("DNAT_FLOW_RST"), i64::from(flow_state::RST));
+        assert_eq!(value("DNAT_SA_PENDING"), i64::from(sa_state::PENDING));
+        assert_eq!(value("DNAT_SA_VALIDATED"), i64::from(sa_state::VALIDATED));
+        assert_eq!(value("DNAT_SA_STALE"), i64::from(sa_state::STALE));
     }
 }
