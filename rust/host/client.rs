@@ -24,7 +24,9 @@ use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
 use crate::pap::{self, Direction, PortBlock, SpiBlock};
-use crate::pap_client::{Action, Client, Config, Event, Ignored, SaNoticeError, Stat, MAX_BLOCKS};
+use crate::pap_client::{
+    Action, Client, Config, Event, Ignored, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
+};
 use crate::sptt_glue::LOW_WATER;
 use crate::state::HostNet;
 use crate::uapi::block_kind;
@@ -350,6 +352,11 @@ impl PapClient {
             u32::from(h.block.count),
             h.expires_at,
         ))
+    }
+
+    /// Recorded SA validation `i`: peer, SPI and its state.
+    pub fn sa_record(&self, i: usize) -> Option<SaRecord> {
+        self.inner.lock().client.as_ref()?.sa_records().nth(i)
     }
 
     /// Counter `j` of the client, then of the receive side.

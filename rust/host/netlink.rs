@@ -12,9 +12,9 @@ use crate::counters::{dump_counters, CounterAttrs};
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
-use crate::pap_client::SaNoticeError;
+use crate::pap_client::{SaNoticeError, SaRecordState};
 use crate::state::HostNet;
-use crate::uapi::{block_kind, host_mode};
+use crate::uapi::{block_kind, host_mode, sa_state};
 use crate::uapi::{host_attr as a, host_cmd as cmd, FAMILY_VERSION, HOST_FAMILY, IFNAME_MAX};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
@@ -47,9 +47,10 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // FLOW_STATE (output only)
     PolicyEntry::new(AttrType::Be32),   // PEER_ADDR
     PolicyEntry::new(AttrType::U32),    // SPI
+    PolicyEntry::new(AttrType::Reject), // SA_STATE (output only)
 ];
 
-static OPS: [Op; 12] = [
+static OPS: [Op; 13] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
@@ -62,6 +63,7 @@ static OPS: [Op; 12] = [
     Op::doit::<SaCmd<{ cmd::SA_INVALIDATE }>>(cmd::SA_INVALIDATE, true),
     Op::doit::<SaCmd<{ cmd::BLACKLIST_ADD }>>(cmd::BLACKLIST_ADD, true),
     Op::doit::<SaCmd<{ cmd::BLACKLIST_DEL }>>(cmd::BLACKLIST_DEL, true),
+    Op::dumpit::<GetSas>(cmd::GET_SAS, false),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -232,6 +234,35 @@ impl DumpIt for GetSptt {
             cursor = next;
         }
         dump.set_cursor(cursor);
+        Ok(())
+    }
+}
+
+struct GetSas;
+
+impl DumpIt for GetSas {
+    fn dumpit(dump: &mut Dump<'_>) -> Result {
+        let st = state(dump.net())?;
+        let mut i = dump.cursor();
+        while let Some(r) = st.pap.sa_record(i) {
+            let added = dump.entry(cmd::GET_SAS, |m| {
+                m.put_be32(a::PEER_ADDR, r.addr.octets())?;
+                m.put_u32(a::SPI, r.spi)?;
+                m.put_u8(
+                    a::SA_STATE,
+                    match r.state {
+                        SaRecordState::Pending => sa_state::PENDING,
+                        SaRecordState::Validated => sa_state::VALIDATED,
+                        SaRecordState::Stale => sa_state::STALE,
+                    },
+                )
+            })?;
+            if !added {
+                break;
+            }
+            i += 1;
+        }
+        dump.set_cursor(i);
         Ok(())
     }
 }

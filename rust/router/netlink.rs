@@ -6,7 +6,7 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::alloc_table::{Cursor, Kind};
+use crate::alloc_table::{AllocError, Cursor, Kind};
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::datapath::DataStat;
@@ -41,9 +41,9 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // PAD
     PolicyEntry::new(AttrType::Be32),   // HOST_ADDR (REVOKE_HOST, READMIT_HOST)
     PolicyEntry::new(AttrType::Reject), // HOST_REVOKED (output only)
-    PolicyEntry::new(AttrType::Reject), // BLOCK_KIND (output only)
-    PolicyEntry::new(AttrType::Reject), // BLOCK_LOWEST (output only)
-    PolicyEntry::new(AttrType::Reject), // BLOCK_COUNT (output only)
+    PolicyEntry::new(AttrType::U8),     // BLOCK_KIND (PIN_BLOCK)
+    PolicyEntry::new(AttrType::U32),    // BLOCK_LOWEST (PIN_BLOCK)
+    PolicyEntry::new(AttrType::U32),    // BLOCK_COUNT (PIN_BLOCK)
     PolicyEntry::new(AttrType::Reject), // BLOCK_EXPIRES (output only)
     PolicyEntry::new(AttrType::Reject), // STAT_NAME (output only)
     PolicyEntry::new(AttrType::Reject), // STAT_VALUE (output only)
@@ -59,9 +59,10 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U32),    // SPI
     PolicyEntry::new(AttrType::U8),     // SA_POLICY
     PolicyEntry::new(AttrType::Reject), // HOST_SA_DROPPED (output only)
+    PolicyEntry::new(AttrType::U32),    // PIN_SECS
 ];
 
-static OPS: [Op; 15] = [
+static OPS: [Op; 16] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
@@ -77,6 +78,7 @@ static OPS: [Op; 15] = [
     Op::dumpit::<GetBlacklist>(cmd::GET_BLACKLIST, false),
     Op::doit::<BlacklistChange<true>>(cmd::BLACKLIST_ADD, true),
     Op::doit::<BlacklistChange<false>>(cmd::BLACKLIST_DEL, true),
+    Op::doit::<PinBlock>(cmd::PIN_BLOCK, true),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -286,6 +288,10 @@ impl DumpIt for GetBlocks {
                             let left = u32::try_from(e.saturating_sub(now)).unwrap_or(u32::MAX);
                             m.put_u32(a::BLOCK_EXPIRES, left)?;
                         }
+                        if let Some(p) = b.pinned.filter(|&p| p > now) {
+                            let left = u32::try_from(p - now).unwrap_or(u32::MAX);
+                            m.put_u32(a::PIN_SECS, left)?;
+                        }
                         Ok(())
                     })?;
                     if !added {
@@ -379,6 +385,52 @@ fn host_addr(req: &Request<'_>) -> Result<Ipv4Addr> {
             );
             Err(EINVAL)
         }
+    }
+}
+
+/// `PIN_BLOCK`: binds a block a host holds for `PIN_SECS` seconds (the
+/// local CA pins the blocks a certificate names).
+struct PinBlock;
+
+impl DoIt for PinBlock {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let host = host_addr(req)?;
+        let kind = match req.u8(a::BLOCK_KIND) {
+            Some(block_kind::PORTS) => Kind::Port,
+            Some(block_kind::SPIS) => Kind::Spi,
+            _ => {
+                req.set_error(
+                    c"BLOCK_KIND (1: ports, 2: SPIs) is required",
+                    Some(a::BLOCK_KIND),
+                );
+                return Err(EINVAL);
+            }
+        };
+        let (Some(lowest), Some(count), Some(secs)) = (
+            req.u32(a::BLOCK_LOWEST),
+            req.u32(a::BLOCK_COUNT),
+            req.u32(a::PIN_SECS),
+        ) else {
+            req.set_error(c"BLOCK_LOWEST, BLOCK_COUNT and PIN_SECS are required", None);
+            return Err(EINVAL);
+        };
+        st.tables
+            .write(|t, _, now| t.pin(host, kind, lowest, count, secs, now).map(|_| ()))
+            .ok_or(ENOMEM)?
+            .map_err(|e| {
+                req.set_error(
+                    match e {
+                        AllocError::NotOwner => c"another host holds that block",
+                        _ => c"the host holds no block containing that range",
+                    },
+                    None,
+                );
+                Error::from_errno(-e.errno())
+            })?;
+        // The lease may have moved: let the tick look again.
+        Pernet::<RouterNet>::kick(req.net(), 0);
+        Ok(())
     }
 }
 

@@ -29,6 +29,10 @@ pub struct Block {
     pub count: u32,
     /// Seconds left on the lease; `None`: no expiry.
     pub expires: Option<u32>,
+    /// Seconds left on a pin (a certificate names the block); `None`: not
+    /// pinned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<u32>,
     pub revoked: bool,
 }
 
@@ -76,7 +80,7 @@ impl Blocks {
         let mut out = Self::default();
         for attrs in msgs {
             let (mut host, mut revoked, mut kind) = (None, false, None);
-            let (mut lowest, mut count, mut expires) = (None, None, None);
+            let (mut lowest, mut count, mut expires, mut pinned) = (None, None, None, None);
             for a in attrs {
                 match a {
                     RouterAttr::HostAddr(h) => host = Some(*h),
@@ -85,6 +89,7 @@ impl Blocks {
                     RouterAttr::BlockLowest(v) => lowest = Some(*v),
                     RouterAttr::BlockCount(v) => count = Some(*v),
                     RouterAttr::BlockExpires(v) => expires = Some(*v),
+                    RouterAttr::PinSecs(v) => pinned = Some(*v),
                     _ => {}
                 }
             }
@@ -97,6 +102,7 @@ impl Blocks {
                     lowest,
                     count,
                     expires,
+                    pinned,
                     revoked,
                 }),
                 (None, None, None) => out.hosts_without_blocks.push(BareHost { host, revoked }),
@@ -161,9 +167,12 @@ pub fn render_blocks(b: &Blocks) -> String {
         let mark = if revoked { " (revoked)" } else { "" };
         let _ = writeln!(out, "host {host}{mark}:");
         for blk in b.blocks.iter().filter(|blk| blk.host == host) {
+            let pin = blk
+                .pinned
+                .map_or(String::new(), |s| format!(", pinned {s}s"));
             let _ = writeln!(
                 out,
-                "  {} {} {}",
+                "  {} {} {}{pin}",
                 blk.kind,
                 block_range(blk.kind_num, blk.lowest, blk.count),
                 lease(blk.expires)

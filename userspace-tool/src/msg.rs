@@ -164,6 +164,9 @@ pub enum RouterAttr {
     SaPolicy(u8),
     /// Inbound ESP/AH for a host dropped by the SA checks, in host dumps.
     HostSaDropped(u64),
+    /// Seconds a block stays bound: `PIN_BLOCK` input, seconds left in
+    /// block dumps.
+    PinSecs(u32),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -174,7 +177,7 @@ impl Nla for RouterAttr {
         match self {
             LanIfname(s) | WanIfname(s) | StatName(s) => s.len() + 1,
             LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) | QuotaPorts(_)
-            | QuotaSpis(_) | Spi(_) => 4,
+            | QuotaSpis(_) | Spi(_) | PinSecs(_) => 4,
             BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
             PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
@@ -220,6 +223,7 @@ impl Nla for RouterAttr {
             Spi(_) => router_attr::SPI,
             SaPolicy(_) => router_attr::SA_POLICY,
             HostSaDropped(_) => router_attr::HOST_SA_DROPPED,
+            PinSecs(_) => router_attr::PIN_SECS,
             Other(nla) => nla.kind(),
         }
     }
@@ -230,7 +234,7 @@ impl Nla for RouterAttr {
             LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
             LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | QuotaPorts(v)
             | QuotaSpis(v) | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | HostPorts(v)
-            | HostSpis(v) | Spi(v) => emit_u32(buffer, *v).unwrap(),
+            | HostSpis(v) | Spi(v) | PinSecs(v) => emit_u32(buffer, *v).unwrap(),
             PublicAddr(a) | HostAddr(a) | PeerAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
             BlockKind(v) | Unowned(v) | SaPolicy(v) => buffer[0] = *v,
@@ -284,6 +288,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::SPI => Self::Spi(parse_u32(v).with_context(ctx)?),
             router_attr::SA_POLICY => Self::SaPolicy(parse_u8(v).with_context(ctx)?),
             router_attr::HOST_SA_DROPPED => Self::HostSaDropped(parse_u64(v).with_context(ctx)?),
+            router_attr::PIN_SECS => Self::PinSecs(parse_u32(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }

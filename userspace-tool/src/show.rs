@@ -236,6 +236,7 @@ impl RouterConfig {
                 | RouterAttr::PeerAddr(_)
                 | RouterAttr::Spi(_)
                 | RouterAttr::HostSaDropped(_)
+                | RouterAttr::PinSecs(_)
                 | RouterAttr::Other(_) => {}
             }
         }

@@ -119,8 +119,9 @@
  *   PEER_ADDR and/or SPI; PAP 34/1 or 35/1; errors as above.
  * DNAT_HOST_CMD_GET_SAS (dumpit): one message per recorded SA validation
  *   with PEER_ADDR, SPI and SA_STATE (enum dnat_sa_state): pending (not yet
- *   acknowledged by the router), validated, or stale (the router restarted
- *   and the SPI is not held any more: the SA no longer gets its traffic).
+ *   acknowledged by the router), validated, or stale (the router lost it in
+ *   a restart, or its notice was given up; validated again once the SPI is
+ *   held again: until then the SA gets no traffic).
  */
 
 #ifndef _UAPI_LINUX_DNAT_H
@@ -269,7 +270,7 @@ enum dnat_host_mode {
 enum dnat_sa_state {
 	DNAT_SA_PENDING = 0,	/* validation sent, not yet acknowledged */
 	DNAT_SA_VALIDATED = 1,	/* the router delivers the SA's packets */
-	DNAT_SA_STALE = 2,	/* SPI lost in a router restart */
+	DNAT_SA_STALE = 2,	/* the router lost it; redone when possible */
 };
 
 enum dnat_flow_state {

@@ -231,6 +231,9 @@ pub enum AllocError {
     Revoked,
     /// The address cannot be a host (unspecified, broadcast, ...).
     BadHost,
+    /// The block is pinned ([`AllocTable::pin`]): its host cannot give it
+    /// back before the pin ends.
+    Pinned,
     /// Storage slices of the wrong length.
     BadLayout,
 }
@@ -247,6 +250,7 @@ impl AllocError {
             Self::NotOwner => 1,                         // EPERM
             Self::NotAllocated | Self::UnknownHost => 2, // ENOENT
             Self::Revoked => 13,                         // EACCES
+            Self::Pinned => 16,                          // EBUSY
         }
     }
 }
@@ -527,11 +531,13 @@ enum State {
 
 /// A block in a host slot. `when`: expiry when active ([`NO_EXPIRY`]: none),
 /// retirement stamp when retiring ([`PENDING`]: SPI not unpublished yet).
+/// `pin`: end of a pin ([`AllocTable::pin`]), 0: none.
 #[derive(Debug, Clone, Copy, Default)]
 struct Block {
     lowest: u32,
     count: u32,
     when: u64,
+    pin: u64,
     state: State,
 }
 
@@ -540,6 +546,7 @@ impl Block {
         lowest: 0,
         count: 0,
         when: 0,
+        pin: 0,
         state: State::Free,
     };
 
@@ -790,6 +797,8 @@ pub struct BlockInfo {
     pub expires: Option<u64>,
     /// Unpublished, waiting for a grace period before reuse.
     pub retiring: bool,
+    /// End of the block's pin, `None`: not pinned.
+    pub pinned: Option<u64>,
 }
 
 impl BlockInfo {
@@ -917,6 +926,7 @@ fn info(h: &HostSlot, slot: Slot, kind: Kind, b: &Block) -> BlockInfo {
         count: b.count,
         expires: (active && b.when != NO_EXPIRY).then_some(b.when),
         retiring: !active,
+        pinned: (active && b.pin != 0).then_some(b.pin),
     }
 }
 
@@ -1311,6 +1321,7 @@ impl<'a> AllocTable<'a> {
                 lowest,
                 count,
                 when: expires,
+                pin: 0,
                 state: State::Active,
             };
         }
@@ -1538,11 +1549,58 @@ impl<'a> AllocTable<'a> {
             }
         }
         self.check_owner(slot, by)?;
+        let pinned = slot_index(slot)
+            .and_then(|i| self.hosts.get(i))
+            .and_then(|h| h.blocks(kind).get(index))
+            .is_some_and(|b| b.pin != 0);
+        if pinned && by.is_some() {
+            return Err(AllocError::Pinned);
+        }
         let i = self
             .retire(slot, kind, index)
             .ok_or(AllocError::NotAllocated)?;
         self.try_publish();
         Ok(i)
+    }
+
+    /// Pins the block of `kind` that `host` holds and that contains
+    /// `lowest..lowest + count` for `secs` seconds from `now` (0: unpins):
+    /// until then the host cannot give it back ([`AllocError::Pinned`]),
+    /// its invalidate-all keeps it, and its lease does not end before the
+    /// pin. The administrator's invalidations, revocation and resets still
+    /// retire it. Used for blocks named in a certificate.
+    pub fn pin(
+        &mut self,
+        host: Ipv4Addr,
+        kind: Kind,
+        lowest: u32,
+        count: u32,
+        secs: u32,
+        now: u64,
+    ) -> Result<BlockInfo, AllocError> {
+        let (slot, index) = self.locate(kind, lowest).ok_or(AllocError::NotAllocated)?;
+        self.check_owner(slot, Some(host))?;
+        let h = slot_index(slot)
+            .and_then(|i| self.hosts.get_mut(i))
+            .ok_or(AllocError::NotAllocated)?;
+        let b = h
+            .blocks_mut(kind)
+            .get_mut(index)
+            .ok_or(AllocError::NotAllocated)?;
+        let end = u64::from(lowest) + u64::from(count);
+        if count == 0 || end > u64::from(b.last()) + 1 {
+            return Err(AllocError::NotAllocated);
+        }
+        b.pin = if secs == 0 {
+            0
+        } else {
+            now.saturating_add(u64::from(secs)).min(NO_EXPIRY - 1)
+        };
+        if b.when != NO_EXPIRY && b.pin > b.when {
+            b.when = b.pin;
+        }
+        let b = *b;
+        Ok(info(h, slot, kind, &b))
     }
 
     /// Retires the block holding `port`. `by`: the host asking (must own
@@ -1585,15 +1643,18 @@ impl<'a> AllocTable<'a> {
         mut on_retire: impl FnMut(&BlockInfo),
     ) -> Result<usize, AllocError> {
         let slot = self.find_host(addr).ok_or(AllocError::UnknownHost)?;
-        let n = self.retire_host(slot, scope, &mut on_retire);
+        let n = self.retire_host(slot, scope, true, &mut on_retire);
         self.try_publish();
         Ok(n)
     }
 
+    /// Retires `slot`'s blocks of `scope`; `keep_pinned`: all but the
+    /// pinned ones (the host's own invalidate-all).
     fn retire_host(
         &mut self,
         slot: Slot,
         scope: Option<Kind>,
+        keep_pinned: bool,
         on_retire: &mut impl FnMut(&BlockInfo),
     ) -> usize {
         let mut n = 0;
@@ -1602,6 +1663,13 @@ impl<'a> AllocTable<'a> {
                 continue;
             }
             for bi in 0..PORT_BLOCKS_PER_HOST.max(SPI_BLOCKS_PER_HOST) {
+                let pinned = slot_index(slot)
+                    .and_then(|i| self.hosts.get(i))
+                    .and_then(|h| h.blocks(kind).get(bi))
+                    .is_some_and(|b| b.pin != 0);
+                if keep_pinned && pinned {
+                    continue;
+                }
                 if let Some(i) = self.retire(slot, kind, bi) {
                     on_retire(&i);
                     n += 1;
@@ -1623,7 +1691,7 @@ impl<'a> AllocTable<'a> {
         if let Some(h) = slot_index(slot).and_then(|i| self.hosts.get_mut(i)) {
             h.revoked = true;
         }
-        let n = self.retire_host(slot, None, &mut on_retire);
+        let n = self.retire_host(slot, None, false, &mut on_retire);
         self.try_publish();
         Ok(n)
     }
@@ -1677,13 +1745,13 @@ impl<'a> AllocTable<'a> {
         if b.lowest != lowest || count.is_some_and(|c| c != b.count) {
             return Err(AllocError::NotAllocated);
         }
-        b.when = expires;
+        b.when = pinned_expiry(expires, b.pin);
         Ok(Grant {
             slot,
             lowest,
             count: b.count,
             lease,
-            expires: (expires != NO_EXPIRY).then_some(expires),
+            expires: (b.when != NO_EXPIRY).then_some(b.when),
         })
     }
 
@@ -1697,7 +1765,7 @@ impl<'a> AllocTable<'a> {
         let mut n = 0;
         for b in h.ports.iter_mut().chain(h.spis.iter_mut()) {
             if b.state == State::Active {
-                b.when = expires;
+                b.when = pinned_expiry(expires, b.pin);
                 n += 1;
             }
         }
@@ -1707,11 +1775,18 @@ impl<'a> AllocTable<'a> {
     /// Retires every block whose lease expired at `now` (O(blocks)); calls
     /// `on_retire` for each, returns how many.
     pub fn expire(&mut self, now: u64, mut on_retire: impl FnMut(&BlockInfo)) -> usize {
+        for h in self.hosts.iter_mut().filter(|h| h.addr != 0) {
+            for b in h.ports.iter_mut().chain(h.spis.iter_mut()) {
+                if b.pin != 0 && b.pin <= now {
+                    b.pin = 0;
+                }
+            }
+        }
         let mut n = 0;
         for kind in Kind::ALL {
             n += self.retire_where(
                 kind,
-                |_, b| b.expires.is_some_and(|e| e <= now),
+                |_, b| b.pinned.is_none() && b.expires.is_some_and(|e| e <= now),
                 &mut on_retire,
             );
         }
@@ -1844,6 +1919,15 @@ impl<'a> AllocTable<'a> {
             .store((next << SPI_BUF_SHIFT) | n, Ordering::Release);
         self.st.flip = epoch;
         self.st.spi_dirty = false;
+    }
+}
+
+/// A lease expiry that does not end before the block's pin (0: none).
+fn pinned_expiry(expires: u64, pin: u64) -> u64 {
+    if expires == NO_EXPIRY {
+        expires
+    } else {
+        expires.max(pin)
     }
 }
 
@@ -2353,6 +2437,77 @@ mod tests {
         assert_eq!(t.stats().retiring, 1);
         assert_eq!(GraceToken::from_raw(5).raw(), 5);
         check(&mut s);
+    }
+
+    #[test]
+    fn pins() {
+        let settings = Settings {
+            default_lease: 100,
+            max_lease: 1000,
+            ..big()
+        };
+        let mut s = Store::with_pools(4, settings, (1000, 2000), (256, 10000));
+        let mut t = s.t();
+        let p = t.request_ports(h(1), 10, true, 0, 1000).unwrap();
+        let q = t.request_spis(h(1), 16, 0, 1000).unwrap();
+        // Only the holder, only inside one of its blocks.
+        assert_eq!(
+            t.pin(h(2), Kind::Port, p.lowest, 4, 500, 1000).unwrap_err(),
+            AllocError::NotOwner
+        );
+        assert_eq!(
+            t.pin(h(1), Kind::Port, p.lowest + 5, 6, 500, 1000)
+                .unwrap_err(),
+            AllocError::NotAllocated
+        );
+        assert_eq!(
+            t.pin(h(1), Kind::Port, 5000, 1, 500, 1000).unwrap_err(),
+            AllocError::NotAllocated
+        );
+        assert_eq!(
+            t.pin(h(1), Kind::Port, p.lowest, 0, 500, 1000).unwrap_err(),
+            AllocError::NotAllocated
+        );
+        // A pin past the lease extends it; renewals never shorten it.
+        let i = t.pin(h(1), Kind::Port, p.lowest + 2, 8, 500, 1000).unwrap();
+        assert_eq!((i.pinned, i.expires), (Some(1500), Some(1500)));
+        let r = t.renew(h(1), Kind::Port, p.lowest, None, 0, 1100).unwrap();
+        assert_eq!(r.expires, Some(1500));
+        t.pin(h(1), Kind::Spi, q.lowest, 16, 50, 1000).unwrap();
+        // The host cannot give pinned blocks back, one by one or all at once.
+        assert_eq!(
+            t.invalidate_block(Some(h(1)), Kind::Port, p.lowest, Some(10))
+                .unwrap_err(),
+            AllocError::Pinned
+        );
+        assert_eq!(
+            t.invalidate_port(Some(h(1)), p.lowest as u16).unwrap_err(),
+            AllocError::Pinned
+        );
+        assert_eq!(t.invalidate_host(h(1), None, |_| panic!()).unwrap(), 0);
+        // The SPI pin runs out at 1050: the lease (1100) ends the block.
+        assert_eq!(t.expire(1099, |_| panic!()), 0);
+        assert_eq!(t.expire(1100, |_| {}), 1);
+        // The port block outlives its lease until the pin ends.
+        assert_eq!(t.expire(1499, |_| panic!()), 0);
+        assert_eq!(t.shared().owner_of_port(p.lowest as u16), t.find_host(h(1)));
+        // Unpinned, the host may give it back.
+        let i = t.pin(h(1), Kind::Port, p.lowest, 10, 0, 1200).unwrap();
+        assert_eq!(i.pinned, None);
+        t.invalidate_block(Some(h(1)), Kind::Port, p.lowest, Some(10))
+            .unwrap();
+        // The administrator's revocation drops pinned blocks.
+        let p = t.request_ports(h(3), 10, true, 0, 2000).unwrap();
+        t.pin(h(3), Kind::Port, p.lowest, 10, 500, 2000).unwrap();
+        assert_eq!(t.revoke_host(h(3), |_| {}).unwrap(), 1);
+        // A grant of a block that was pinned starts unpinned.
+        t.readmit_host(h(3)).unwrap();
+        let p2 = t.request_ports(h(3), 10, true, 0, 2000).unwrap();
+        let b = t
+            .host_blocks(t.find_host(h(3)).unwrap())
+            .find(|(_, b)| b.lowest == p2.lowest)
+            .unwrap();
+        assert_eq!(b.1.pinned, None);
     }
 
     #[test]

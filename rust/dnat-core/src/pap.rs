@@ -242,11 +242,14 @@ pub enum Reason {
     Revoked = 5,
     /// The port, SPI or block named is not allocated to this host.
     NotOwned = 6,
+    /// The block is named in a valid certificate: the host cannot give it
+    /// back before the certificate ends or is revoked.
+    Pinned = 7,
 }
 
 impl Reason {
     /// Every reason, in wire order.
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::Unspecified,
         Reason::NoSpace,
         Reason::OverQuota,
@@ -254,6 +257,7 @@ impl Reason {
         Reason::NotConfigured,
         Reason::Revoked,
         Reason::NotOwned,
+        Reason::Pinned,
     ];
 
     /// The reason with wire value `v`.
@@ -266,6 +270,7 @@ impl Reason {
             4 => Self::NotConfigured,
             5 => Self::Revoked,
             6 => Self::NotOwned,
+            7 => Self::Pinned,
             _ => return None,
         })
     }
@@ -280,6 +285,7 @@ impl Reason {
             Self::NotConfigured => "not_configured",
             Self::Revoked => "revoked",
             Self::NotOwned => "not_owned",
+            Self::Pinned => "pinned",
         }
     }
 }
@@ -2123,7 +2129,7 @@ mod tests {
             assert_eq!(*r as usize, i);
             assert_eq!(Reason::from_u8(i as u8), Some(*r));
         }
-        assert_eq!(Reason::from_u8(7), None);
+        assert_eq!(Reason::from_u8(8), None);
     }
 
     /// Decode errors seen by `rejects` (bit per `PapError::index`).
@@ -2234,10 +2240,10 @@ mod tests {
             FailureWithBlock,
         );
         // UnknownReason.
-        rejects("20 00 00 00  00 00 00 07", TO_H, UnknownReason);
+        rejects("20 00 00 00  00 00 00 08", TO_H, UnknownReason);
         rejects("21 00 00 00  00 00 00 ff  00 00 00 00", TO_H, UnknownReason);
         rejects(
-            &std::format!("24 02 00 00  22 00 00 07 {X}"),
+            &std::format!("24 02 00 00  22 00 00 08 {X}"),
             TO_H,
             UnknownReason,
         );

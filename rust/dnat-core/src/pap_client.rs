@@ -418,6 +418,8 @@ pub enum Stat {
     RefusedRevoked,
     /// Refused with `not_owned`.
     RefusedNotOwned,
+    /// Refused with `pinned` (a release of a certified block).
+    RefusedPinned,
     /// Invalidations (32/2, 32/3, 33/2, 33/3, 36/0) received from the router.
     Invalidations,
     /// Router restarts noticed (a new epoch).
@@ -453,7 +455,7 @@ pub enum Stat {
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 31;
+    pub const COUNT: usize = 32;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -473,6 +475,7 @@ impl Stat {
         Stat::RefusedNotConfigured,
         Stat::RefusedRevoked,
         Stat::RefusedNotOwned,
+        Stat::RefusedPinned,
         Stat::Invalidations,
         Stat::EpochChanges,
         Stat::Expired,
@@ -505,6 +508,7 @@ impl Stat {
             Reason::NotConfigured => Stat::RefusedNotConfigured,
             Reason::Revoked => Stat::RefusedRevoked,
             Reason::NotOwned => Stat::RefusedNotOwned,
+            Reason::Pinned => Stat::RefusedPinned,
         }
     }
 
@@ -527,6 +531,7 @@ impl Stat {
             Stat::RefusedNotConfigured => "refused_not_configured",
             Stat::RefusedRevoked => "refused_revoked",
             Stat::RefusedNotOwned => "refused_not_owned",
+            Stat::RefusedPinned => "refused_pinned",
             Stat::Invalidations => "invalidations",
             Stat::EpochChanges => "epoch_changes",
             Stat::Expired => "expired",

@@ -220,6 +220,7 @@ pub fn reason(e: AllocError) -> Reason {
         AllocError::OverQuota => Reason::OverQuota,
         AllocError::NotConfigured => Reason::NotConfigured,
         AllocError::Revoked => Reason::Revoked,
+        AllocError::Pinned => Reason::Pinned,
         AllocError::NotOwner | AllocError::NotAllocated | AllocError::UnknownHost => {
             Reason::NotOwned
         }
