@@ -1734,7 +1734,12 @@ impl<'a> AllocTable<'a> {
         lease: u32,
         now: u64,
     ) -> Result<Grant, AllocError> {
-        let (slot, index) = self.locate(kind, lowest).ok_or(AllocError::NotAllocated)?;
+        let Some((slot, index)) = self.locate(kind, lowest) else {
+            return match (kind, count) {
+                (Kind::Spi, Some(count)) => self.regrant(by, lowest, count, lease, now),
+                _ => Err(AllocError::NotAllocated),
+            };
+        };
         self.check_owner(slot, Some(by))?;
         let lease = self.st.settings.lease_for(lease);
         let expires = expiry(lease, now);
@@ -1753,6 +1758,38 @@ impl<'a> AllocTable<'a> {
             lease,
             expires: (b.when != NO_EXPIRY).then_some(b.when),
         })
+    }
+
+    /// A renewal of an SPI block nobody holds (the router restarted and
+    /// the host asks for its old block back, so that its SAs keep their
+    /// SPIs): granted to `by` exactly as it was if all of it is free and in
+    /// the pool, else [`AllocError::NotAllocated`], as before.
+    fn regrant(
+        &mut self,
+        by: Ipv4Addr,
+        lowest: u32,
+        count: u32,
+        lease: u32,
+        now: u64,
+    ) -> Result<Grant, AllocError> {
+        let pool = self.st.spis.ok_or(AllocError::NotAllocated)?;
+        let last = u64::from(lowest) + u64::from(count);
+        if count == 0 || lowest < pool.min || last > u64::from(pool.max) + 1 {
+            return Err(AllocError::NotAllocated);
+        }
+        let window = (u64::from(lowest), last - 1);
+        match self.search(Kind::Spi, window, u64::from(count)).0 {
+            Some((lo, n)) if lo == u64::from(lowest) && n == u64::from(count) => {}
+            _ => return Err(AllocError::NotAllocated),
+        }
+        let g = self.request(by, Kind::Spi, window, count, lease, now)?;
+        if g.lowest != lowest || g.count != count {
+            // Not expected after the search; never hand out a different
+            // block under the old name.
+            let _ = self.invalidate_block(None, Kind::Spi, g.lowest, Some(g.count));
+            return Err(AllocError::NotAllocated);
+        }
+        Ok(g)
     }
 
     /// Renews every active block of `by`; returns how many.
@@ -2437,6 +2474,49 @@ mod tests {
         assert_eq!(t.stats().retiring, 1);
         assert_eq!(GraceToken::from_raw(5).raw(), 5);
         check(&mut s);
+    }
+
+    #[test]
+    fn renewal_of_a_lost_spi_block_grants_it_back() {
+        let mut s = Store::with_pools(4, big(), (1000, 2000), (256, 10000));
+        let mut t = s.t();
+        t.request_spis(h(2), 16, 0, 1000).unwrap(); // 256..=271
+        // Free and in the pool: granted exactly, as a new block.
+        let g = t.renew(h(1), Kind::Spi, 0x1000, Some(16), 0, 1000).unwrap();
+        assert_eq!((g.lowest, g.count), (0x1000, 16));
+        assert_eq!(t.shared().owner_of_spi(0x100f), None); // published later
+        t.renew(h(2), Kind::Spi, 0x2000, Some(16), 0, 1000).unwrap();
+        // Another host's: not its owner.
+        assert_eq!(
+            t.renew(h(3), Kind::Spi, 260, Some(16), 0, 1000).unwrap_err(),
+            AllocError::NotOwner
+        );
+        // Partly taken, outside the pool, or without a count: refused.
+        for (lowest, count) in [(0x1ff8, 16), (9990, 16), (100, 16)] {
+            assert_eq!(
+                t.renew(h(3), Kind::Spi, lowest, Some(count), 0, 1000)
+                    .unwrap_err(),
+                AllocError::NotAllocated,
+                "{lowest}+{count}"
+            );
+        }
+        assert_eq!(
+            t.renew(h(3), Kind::Spi, 0x2100, None, 0, 1000).unwrap_err(),
+            AllocError::NotAllocated
+        );
+        // Ports are never granted by a renewal.
+        assert_eq!(
+            t.renew(h(3), Kind::Port, 1500, Some(10), 0, 1000)
+                .unwrap_err(),
+            AllocError::NotAllocated
+        );
+        // A revoked host gets nothing.
+        t.revoke_host(h(4), |_| {}).unwrap();
+        assert_eq!(
+            t.renew(h(4), Kind::Spi, 0x2400, Some(16), 0, 1000)
+                .unwrap_err(),
+            AllocError::Revoked
+        );
     }
 
     #[test]

@@ -402,6 +402,9 @@ pub enum Stat {
     Granted,
     /// Leases renewed.
     Renewed,
+    /// SPI blocks got back after a router restart (renewal of a lost
+    /// block that the new router still had free).
+    Reclaimed,
     /// Releases acknowledged as done.
     Released,
     /// Refused with reason `unspecified` (failure response or refusal).
@@ -455,7 +458,7 @@ pub enum Stat {
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 32;
+    pub const COUNT: usize = 33;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -467,6 +470,7 @@ impl Stat {
         Stat::GivenUp,
         Stat::Granted,
         Stat::Renewed,
+        Stat::Reclaimed,
         Stat::Released,
         Stat::RefusedUnspecified,
         Stat::RefusedNoSpace,
@@ -523,6 +527,7 @@ impl Stat {
             Stat::GivenUp => "given_up",
             Stat::Granted => "granted",
             Stat::Renewed => "renewed",
+            Stat::Reclaimed => "reclaimed",
             Stat::Released => "released",
             Stat::RefusedUnspecified => "refused_unspecified",
             Stat::RefusedNoSpace => "refused_no_space",
@@ -919,6 +924,8 @@ enum Op {
     RequestSpis(u16),
     RenewPorts(PortBlock),
     RenewSpis(SpiBlock),
+    /// A renewal of an SPI block lost in a router restart, to get it back.
+    ReclaimSpis(SpiBlock),
     ReleasePorts(PortBlock),
     ReleaseSpis(SpiBlock),
     ReleaseAll,
@@ -998,10 +1005,12 @@ impl Op {
                 Ok(g) => *g == b,
                 Err(_) => true,
             },
-            (Op::RenewSpis(b), Message::SpiResponse { result, .. }) => match result {
-                Ok(g) => *g == b,
-                Err(_) => true,
-            },
+            (Op::RenewSpis(b) | Op::ReclaimSpis(b), Message::SpiResponse { result, .. }) => {
+                match result {
+                    Ok(g) => *g == b,
+                    Err(_) => true,
+                }
+            }
             (op, Message::Ack { acked, .. }) => op.acked() == Some(*acked),
             _ => false,
         }
@@ -1025,7 +1034,7 @@ impl Op {
                 block,
                 ext: t(lease),
             },
-            Op::RenewSpis(block) => Message::SpiRenew {
+            Op::RenewSpis(block) | Op::ReclaimSpis(block) => Message::SpiRenew {
                 block,
                 ext: t(lease),
             },
@@ -1173,6 +1182,9 @@ pub struct Client {
     sa_queue: [Option<Op>; MAX_SA_NOTICES],
     /// Recorded SA validations.
     records: [Option<SaRecord>; MAX_SA_RECORDS],
+    /// SPI blocks lost in a router restart that recorded SAs use: asked
+    /// back (a renewal) before anything new.
+    reclaim: [Option<SpiBlock>; MAX_BLOCKS],
     silent: bool,
     stopped: bool,
     want_ports: Want,
@@ -1204,6 +1216,7 @@ impl Client {
             notices: [None; MAX_NOTICES],
             sa_queue: [None; MAX_SA_NOTICES],
             records: [None; MAX_SA_RECORDS],
+            reclaim: [None; MAX_BLOCKS],
             silent: false,
             stopped: false,
             want_ports: Want::new(u16::from(cfg.port_block)),
@@ -1842,8 +1855,11 @@ impl Client {
     /// SA notices on SPIs no longer held go.
     fn spis_changed(&mut self) {
         let spis = &self.spis;
+        // Stale records stay (flagged) until the SPI comes back or the
+        // caller invalidates them: their SA lost its SPI in a router
+        // restart and gets no traffic.
         for r in self.records.iter_mut() {
-            if r.is_some_and(|r| !holds(spis, r.spi)) {
+            if r.is_some_and(|r| r.state != SaRecordState::Stale && !holds(spis, r.spi)) {
                 *r = None;
             }
         }
@@ -1942,6 +1958,11 @@ impl Client {
             (_, Some((_, b))) => return Some(Op::RenewSpis(b)),
             (None, None) => {}
         }
+        if blocks(&self.spis) < MAX_BLOCKS {
+            if let Some(b) = self.reclaim.iter_mut().find_map(Option::take) {
+                return Some(Op::ReclaimSpis(b));
+            }
+        }
         if !self.silent {
             self.requeue_stale(MAX_SA_RECORDS);
         }
@@ -1998,7 +2019,7 @@ impl Client {
         });
         self.bump(match op {
             Op::RequestPorts(_) | Op::RequestSpis(_) => Stat::Requests,
-            Op::RenewPorts(_) | Op::RenewSpis(_) => Stat::Renewals,
+            Op::RenewPorts(_) | Op::RenewSpis(_) | Op::ReclaimSpis(_) => Stat::Renewals,
             Op::ReleasePorts(_) | Op::ReleaseSpis(_) | Op::ReleaseAll => Stat::Notices,
             Op::SaValidate(..)
             | Op::SaInvalidate(..)
@@ -2099,6 +2120,21 @@ impl Client {
             sas: true,
             epoch: true,
         };
+        // SPI blocks that recorded SAs use: asked back first, so that the
+        // SAs keep their SPIs if the new router still has them free.
+        self.reclaim = [None; MAX_BLOCKS];
+        let mut k = 0;
+        for b in held(&self.spis).map(|e| e.block) {
+            let used = self
+                .records
+                .iter()
+                .flatten()
+                .any(|r| b.contains(r.spi));
+            if let (true, Some(slot)) = (used, self.reclaim.get_mut(k)) {
+                *slot = Some(b);
+                k += 1;
+            }
+        }
         self.ports = [None; MAX_BLOCKS];
         self.spis = [None; MAX_BLOCKS];
         self.notices = [None; MAX_NOTICES];
@@ -2162,6 +2198,14 @@ impl Client {
                 }
                 Err(r) => Some(r),
             },
+            (Op::ReclaimSpis(_), Message::SpiResponse { result, .. }) => match result {
+                Ok(b) => {
+                    self.bump(Stat::Reclaimed);
+                    self.granted_spis(b, Lease::new(txn.started, lease), ch);
+                    None
+                }
+                Err(r) => Some(r),
+            },
             (Op::RenewSpis(b), Message::SpiResponse { result, .. }) => match result {
                 Ok(_) => {
                     self.bump(Stat::Renewed);
@@ -2219,7 +2263,10 @@ impl Client {
                 }
                 self.renewal_refused(r);
             }
-            Op::ReleasePorts(_)
+            // Not given back: the records stay stale and a new block is
+            // requested as usual.
+            Op::ReclaimSpis(_)
+            | Op::ReleasePorts(_)
             | Op::ReleaseSpis(_)
             | Op::ReleaseAll
             | Op::SaValidate(..)
@@ -3844,6 +3891,7 @@ mod tests {
         assert!(n.r.blacklisted(ATTACKER, 0x1000));
         // A notice still queued when the router restarts goes.
         n.c.validate(PEER3, 0x1020).unwrap();
+        let old = n.spis()[0].block;
         let b = n.r.restart(EPOCH + 1);
         n.now += 1;
         assert_eq!(
@@ -3866,16 +3914,20 @@ mod tests {
         assert_eq!(n.c.sa_notices().count(), 0);
         assert_eq!(n.c.stat(Stat::SaNoticesDropped), 1);
         assert_eq!(n.r.sas(), 0);
-        // Ports, SPIs, then the validations in record order.
+        // The old SPI block first (a renewal: the new router still has it
+        // free and grants it back), the validations in record order, then
+        // ports.
         let from = n.sent.len();
         n.tick();
         let sent = n.sent_since(from);
         assert_eq!(sent.len(), 5, "{sent:?}");
-        assert!(is_port_request(&sent[0]));
-        assert!(matches!(sent[1], Message::SpiRequest { .. }));
-        assert!(is_validation(&sent[2], PEER, 0x1000));
-        assert!(is_validation(&sent[3], PEER2, 0x1010));
-        assert!(is_validation(&sent[4], PEER3, 0x1020));
+        assert!(matches!(sent[0], Message::SpiRenew { block, .. } if block == old));
+        assert!(is_validation(&sent[1], PEER, 0x1000));
+        assert!(is_validation(&sent[2], PEER2, 0x1010));
+        assert!(is_validation(&sent[3], PEER3, 0x1020));
+        assert!(is_port_request(&sent[4]));
+        assert_eq!(n.spis()[0].block, old);
+        assert_eq!(n.c.stat(Stat::Reclaimed), 1);
         assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1010));
         assert!(n.r.validated(PEER3, 0x1020));
         assert!(n.states().iter().all(|&s| s == SaRecordState::Validated));
@@ -3884,7 +3936,8 @@ mod tests {
         assert_eq!(n.c.stat(Stat::SaNoticesSent), 6);
 
         // Again, but this time another host gets those SPIs first: the
-        // records are not the host's any more.
+        // renewal is refused, the host gets another block, and the records
+        // stay stale (flagged: their SAs get no traffic) until invalidated.
         let b = n.r.restart(EPOCH + 2);
         n.r.s
             .t()
@@ -3894,8 +3947,11 @@ mod tests {
         let from = n.sent.len();
         n.tick();
         assert_eq!(n.spis()[0].block.lowest, 0x1100);
-        assert!(n.records().is_empty());
+        assert_eq!(n.c.stat(Stat::Reclaimed), 1);
+        assert!(n.states().iter().all(|&s| s == SaRecordState::Stale));
+        assert_eq!(n.records().len(), 3);
         assert!(!n.sent_since(from).iter().any(is_sa_message));
+        n.c.invalidate(PEER, 0x1000).unwrap_err();
     }
 
     #[test]
@@ -3924,9 +3980,9 @@ mod tests {
         assert_eq!(n.c.stat(Stat::SaNoticesRefused), 1);
         let sent = n.sent_since(from);
         assert!(is_validation(&sent[0], PEER2, 0x1001));
-        assert!(is_port_request(&sent[1]));
-        assert!(is_validation(&sent[3], PEER, 0x1000));
-        assert!(is_validation(&sent[4], PEER2, 0x1001));
+        assert!(matches!(sent[1], Message::SpiRenew { .. }));
+        assert!(is_validation(&sent[2], PEER, 0x1000));
+        assert!(is_validation(&sent[3], PEER2, 0x1001));
         assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1001));
         assert_eq!(
             n.states(),
