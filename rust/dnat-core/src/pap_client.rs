@@ -293,6 +293,10 @@ pub const REFUSAL_DELAY_MIN: u32 = 16;
 pub const REFUSAL_DELAY_MAX: u32 = 256;
 /// Seconds before retrying a renewal refused for a passing reason.
 pub const RENEW_RETRY: u32 = 16;
+/// Seconds a host without SPI blocks to ask back waits, after a router
+/// restart, before it requests SPIs: the hosts whose SAs use SPIs get
+/// their old blocks back first (first fit would hand them out again).
+pub const RECLAIM_GRACE: u32 = 3;
 /// A given-up request or renewal started again within this many seconds
 /// of its first transmission keeps its xid (and start time); later it
 /// becomes a new transaction.
@@ -2161,6 +2165,9 @@ impl Client {
             _ => None,
         };
         self.retry_now();
+        if k == 0 {
+            self.want_spis.hold_until = t.saturating_add(u64::from(RECLAIM_GRACE));
+        }
         self.last_refusal = None;
         ch
     }
@@ -2914,7 +2921,11 @@ mod tests {
         assert!(n.ports().is_empty() && n.spis().is_empty());
         assert_eq!(n.c.epoch(), 0x77c1_0002);
         assert_eq!(n.c.stat(Stat::EpochChanges), 1);
+        // Ports at once; SPIs after the grace left to hosts that ask their
+        // old SPI blocks back.
         n.run(1);
+        assert_eq!((n.ports().len(), n.spis().len()), (1, 0));
+        n.run(RECLAIM_GRACE);
         assert_eq!((n.ports().len(), n.spis().len()), (1, 1));
         assert_eq!(n.sent[2].1.ext().unwrap().epoch, 0x77c1_0002);
         // The same broadcast again changes nothing more.
@@ -2935,7 +2946,8 @@ mod tests {
         let _ = n.r.restart(0x77c1_0002); // broadcast lost
         n.run(30);
         // The renewal is refused (not_owned) with the new epoch: the client
-        // drops everything and asks again at once.
+        // drops everything and asks again at once (SPIs after the grace).
+        n.run(RECLAIM_GRACE);
         assert_eq!(n.c.stat(Stat::EpochChanges), 1);
         assert!(n
             .events
