@@ -135,6 +135,30 @@ expect_eq "permissive policy: the attacker's 20 packets are delivered" "$(($(rst
 check "permissive policy: h1's XFRM counted the forged packets as errors" test "$(xfrm_errors)" -gt "$e0"
 nrouter "$DNATCTL" router set sa-policy strict
 
+# Router restart (module reload): the SA table goes with the allocations.
+# h1's module asks its old SPI block back first (a renewal of the lost
+# block) and validates its SA again: the SA keeps its SPI and works without
+# any step on h1; h2, which has no SA, waits before asking for SPIs.
+hsa_state() { nh1 "$DNATCTL" --json host sas | jq -r ".sas[] | select(.peer == \"203.0.113.3\" and .spi == $spi) | .state"; }
+expect_eq "h1's module records its SA as validated" "$(hsa_state)" validated
+rc0=$(nh1 "$DNATCTL" --json host stats | jq -r .stats.pap_reclaimed)
+check "rmmod dnat_router" rmmod dnat_router
+check "insmod dnat_router" insmod "$TOP/rust/dnat_router.ko"
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+for i in $(seq 150); do has_sa && break; sleep 0.1; done
+check "after the restart h1's SA is validated again, same SPI" has_sa
+expect_eq "h1 got its old SPI block back (one reclaim)" \
+	"$(nh1 "$DNATCTL" --json host stats | jq -r .stats.pap_reclaimed)" $((rc0 + 1))
+expect_eq "h1's module records the SA as validated again" "$(hsa_state)" validated
+expect_eq "the SA works again after the router restart" "$(echo_esp restarted)" restarted
+for i in $(seq 100); do
+	spi2=$(nh2 "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "spis")][0].lowest // empty')
+	[ -n "$spi2" ] && break
+	sleep 0.1
+done
+check "h2 got an SPI block after the grace, not h1's" test -n "$spi2" -a "${spi2:-0}" != "$spi"
+spi2=${spi2:-0}
+
 # Bad validations: refused, nothing changes.
 before=$(nrouter "$DNATCTL" --json router sas | jq -c .)
 expect_errno "validating h2's SPI for h1 is refused" 1 "" nrouter "$DNATCTL" router sa validate 10.0.0.1 203.0.113.3 "$spi2"
