@@ -282,6 +282,8 @@ pub const MAX_SA_NOTICES: usize = 16;
 /// them; a validation of a new pair beyond that is refused
 /// ([`SaNoticeError::RecordsFull`]).
 pub const MAX_SA_RECORDS: usize = 64;
+/// Most blacklist entries recorded (as many as the router keeps per host).
+pub const MAX_BLACKLIST: usize = 16;
 /// Seconds to wait for a reply after the first, second, ... transmission of
 /// a transaction (before the +-25 % jitter).
 pub const RETRANSMIT: [u32; 5] = [1, 2, 4, 8, 16];
@@ -597,8 +599,7 @@ pub struct Changes {
     pub spis: bool,
     /// The router dropped the host's SA validations and blacklist entries
     /// (invalidate-all with the SA scope bit, or a restart). The client
-    /// re-sends the validations it recorded; the caller re-sends its
-    /// blacklist entries.
+    /// re-sends the validations and blacklist entries it recorded.
     pub sas: bool,
     /// The router restarted (new epoch): everything held before is gone.
     pub epoch: bool,
@@ -1189,6 +1190,11 @@ pub struct Client {
     /// SPI blocks lost in a router restart that recorded SAs use: asked
     /// back (a renewal) before anything new.
     reclaim: [Option<SpiBlock>; MAX_BLOCKS],
+    /// Blacklist entries added (and not removed), re-sent when the router
+    /// forgets them.
+    blacklist: [Option<(Option<Ipv4Addr>, Option<u32>)>; MAX_BLACKLIST],
+    /// The router forgot the blacklist: re-send it once a block is held.
+    bl_resend: bool,
     silent: bool,
     stopped: bool,
     want_ports: Want,
@@ -1221,6 +1227,8 @@ impl Client {
             sa_queue: [None; MAX_SA_NOTICES],
             records: [None; MAX_SA_RECORDS],
             reclaim: [None; MAX_BLOCKS],
+            blacklist: [None; MAX_BLACKLIST],
+            bl_resend: false,
             silent: false,
             stopped: false,
             want_ports: Want::new(u16::from(cfg.port_block)),
@@ -1394,7 +1402,8 @@ impl Client {
     /// this host from `addr` (`None`: any address) with `spi` (`None`: any
     /// SPI), not both `None`. An SPI must be in a held SPI block; without
     /// one, some block must be held (the router keeps a blacklist only for
-    /// a host holding a block). Not recorded: see [`Changes::sas`].
+    /// a host holding a block). Recorded (at most [`MAX_BLACKLIST`]) and
+    /// sent again when the router forgets it ([`Changes::sas`]).
     pub fn blacklist_add(
         &mut self,
         addr: Option<Ipv4Addr>,
@@ -1408,7 +1417,14 @@ impl Client {
         if !backed {
             return Err(SaNoticeError::NotHeld);
         }
-        self.queue_sa(Op::BlacklistAdd(addr, spi))
+        self.queue_sa(Op::BlacklistAdd(addr, spi))?;
+        let entry = Some((addr, spi));
+        if !self.blacklist.contains(&entry) {
+            if let Some(slot) = self.blacklist.iter_mut().find(|e| e.is_none()) {
+                *slot = entry;
+            }
+        }
+        Ok(())
     }
 
     /// Queues a blacklist removal (35/1) of exactly that entry.
@@ -1418,7 +1434,13 @@ impl Client {
         spi: Option<u32>,
     ) -> Result<(), SaNoticeError> {
         self.check_notice(addr, spi)?;
-        self.queue_sa(Op::BlacklistRemove(addr, spi))
+        self.queue_sa(Op::BlacklistRemove(addr, spi))?;
+        for e in self.blacklist.iter_mut() {
+            if *e == Some((addr, spi)) {
+                *e = None;
+            }
+        }
+        Ok(())
     }
 
     /// Asks for a block of `count` ports now (an administrator's request),
@@ -1769,10 +1791,31 @@ impl Client {
         }
     }
 
-    /// The router forgot every validation.
+    /// The router forgot every validation and blacklist entry.
     fn records_stale(&mut self) {
         for r in self.records.iter_mut().flatten() {
             r.state = SaRecordState::Stale;
+        }
+        self.bl_resend = self.blacklist.iter().any(Option::is_some);
+    }
+
+    /// Queues the recorded blacklist entries again once a block backs
+    /// them; an entry whose SPI is not held any more is forgotten.
+    fn requeue_blacklist(&mut self) {
+        if !self.bl_resend || (blocks(&self.ports) == 0 && blocks(&self.spis) == 0) {
+            return;
+        }
+        self.bl_resend = false;
+        for i in 0..self.blacklist.len() {
+            let Some(Some((a, s))) = self.blacklist.get(i).copied() else {
+                continue;
+            };
+            let backed = s.is_none_or(|s| holds(&self.spis, s));
+            if !backed || !q_push(&mut self.sa_queue, Op::BlacklistAdd(a, s)) {
+                if let Some(e) = self.blacklist.get_mut(i) {
+                    *e = None;
+                }
+            }
         }
     }
 
@@ -1969,6 +2012,7 @@ impl Client {
         }
         if !self.silent {
             self.requeue_stale(MAX_SA_RECORDS);
+            self.requeue_blacklist();
         }
         if let Some(op) = q_pop(&mut self.sa_queue) {
             return Some(op);
@@ -3927,25 +3971,30 @@ mod tests {
         assert_eq!(n.c.stat(Stat::SaNoticesDropped), 1);
         assert_eq!(n.r.sas(), 0);
         // The old SPI block first (a renewal: the new router still has it
-        // free and grants it back), the validations in record order, then
-        // ports.
+        // free and grants it back), the validations in record order, the
+        // blacklist entry, then ports.
         let from = n.sent.len();
         n.tick();
         let sent = n.sent_since(from);
-        assert_eq!(sent.len(), 5, "{sent:?}");
+        assert_eq!(sent.len(), 6, "{sent:?}");
         assert!(matches!(sent[0], Message::SpiRenew { block, .. } if block == old));
         assert!(is_validation(&sent[1], PEER, 0x1000));
         assert!(is_validation(&sent[2], PEER2, 0x1010));
         assert!(is_validation(&sent[3], PEER3, 0x1020));
-        assert!(is_port_request(&sent[4]));
+        assert!(matches!(sent[4], Message::BlacklistAdd { addr: Some(a), spi: None, .. } if a == ATTACKER));
+        assert!(is_port_request(&sent[5]));
         assert_eq!(n.spis()[0].block, old);
         assert_eq!(n.c.stat(Stat::Reclaimed), 1);
         assert!(n.r.validated(PEER, 0x1000) && n.r.validated(PEER2, 0x1010));
         assert!(n.r.validated(PEER3, 0x1020));
         assert!(n.states().iter().all(|&s| s == SaRecordState::Validated));
-        // The blacklist is the caller's to send again.
+        // The blacklist entry was sent again once a block backed it.
+        assert!(n.r.blacklisted(ATTACKER, 0x1000));
+        assert_eq!(n.c.stat(Stat::SaNoticesSent), 7);
+        // Removed, it is not sent after the next restart.
+        n.c.blacklist_remove(Some(ATTACKER), None).unwrap();
+        n.tick();
         assert!(!n.r.blacklisted(ATTACKER, 0x1000));
-        assert_eq!(n.c.stat(Stat::SaNoticesSent), 6);
 
         // Again, but this time another host gets those SPIs first: the
         // renewal is refused, the host gets another block, and the records
