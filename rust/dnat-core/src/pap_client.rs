@@ -2187,7 +2187,7 @@ impl Client {
         self.spis = [None; MAX_BLOCKS];
         self.notices = [None; MAX_NOTICES];
         // The new router knows none of the SAs: the records wait for SPIs
-        // (and the caller re-sends its blacklist), queued notices go.
+        // (the blacklist is re-sent too), queued notices go.
         self.records_stale();
         let mut gone = q_retain(&mut self.sa_queue, |_| false);
         if self.txn.is_some_and(|t| t.op.is_sa()) {
