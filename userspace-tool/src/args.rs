@@ -197,6 +197,17 @@ pub enum Object {
         #[command(subcommand)]
         cmd: PapCmd,
     },
+    /// The router's local certificate authority: init, show, serve (on the router).
+    Ca {
+        #[command(subcommand)]
+        cmd: crate::ca::cli::CaCmd,
+    },
+    /// Certificates of the router's CA: request, crl (on a host); list, show, revoke
+    /// (on the router).
+    Cert {
+        #[command(subcommand)]
+        cmd: crate::ca::cli::CertCmd,
+    },
 }
 
 #[derive(Debug, Subcommand)]

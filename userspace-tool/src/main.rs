@@ -5,6 +5,7 @@
 //! namespace.
 
 mod args;
+mod ca;
 mod dump;
 mod msg;
 mod nl;
@@ -654,6 +655,8 @@ fn run(cli: Cli) -> Result<i32, Error> {
             cmd: Some(HostCmd::Blacklist { what }),
         } => host_blacklist_change(what),
         Object::Pap { cmd } => pap(cmd, cli.json),
+        Object::Ca { cmd } => ca::cli::main_result(ca::cli::run_ca(cmd, cli.json)),
+        Object::Cert { cmd } => ca::cli::main_result(ca::cli::run_cert(cmd, cli.json)),
     }
 }
 

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `dnatctl ca serve`: the CA's TCP service on the LAN (one request per
+//! connection, [`super::wire`]), and its upkeep every 10 s.
+
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::issue::{self, Policy, Refusal, Sweep, SweepReport};
+use super::router::Router;
+use super::store::{self, Ca, Counters};
+use super::wire::{self, op, Code, FrameError};
+use super::CaError;
+
+/// Most connections served at once; more are answered "busy".
+pub const MAX_ACTIVE: usize = 16;
+/// The upkeep's period.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// The service: the CA, the router, the counters.
+pub struct Server {
+    pub ca: Ca,
+    pub router: Box<dyn Router>,
+    pub policy: Policy,
+    counters: Mutex<Counters>,
+    active: AtomicUsize,
+    /// Log one line per request and sweep action to stderr.
+    pub log: bool,
+}
+
+/// One response: status, payload, and what to log.
+struct Answer {
+    code: Code,
+    payload: Vec<u8>,
+    log: String,
+}
+
+impl Answer {
+    fn refused(what: &str, r: Refusal) -> Self {
+        Self {
+            log: format!("{what} refused ({}): {}", r.code, r.message),
+            code: r.code,
+            payload: r.message.into_bytes(),
+        }
+    }
+}
+
+/// The counter of an answer to `op`.
+fn counter_name(op: u8, code: Code) -> String {
+    match (code, op) {
+        (Code::Ok, op::ISSUE) => "issued".into(),
+        (Code::Ok, op::GET_CRL) => "crl_sent".into(),
+        (Code::Ok, _) => "ca_sent".into(),
+        (c, _) => format!("refused_{c}"),
+    }
+}
+
+impl Server {
+    /// The service of `ca` with `router`; the counters go on from
+    /// `stats.json`.
+    pub fn new(ca: Ca, router: Box<dyn Router>, policy: Policy) -> Result<Self, CaError> {
+        let counters = ca.counters()?;
+        Ok(Self {
+            ca,
+            router,
+            policy,
+            counters: Mutex::new(counters),
+            active: AtomicUsize::new(0),
+            log: false,
+        })
+    }
+
+    fn log(&self, line: &str) {
+        if self.log {
+            eprintln!("ca: {line}");
+        }
+    }
+
+    /// The counters now.
+    #[cfg(test)]
+    pub fn counters(&self) -> Counters {
+        self.counters.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn count(&self, names: &[String]) {
+        let Ok(mut c) = self.counters.lock() else {
+            return;
+        };
+        for n in names {
+            *c.entry(n.clone()).or_insert(0) += 1;
+        }
+        if let Err(e) = self.ca.save_counters(&c) {
+            self.log(&format!("{e}"));
+        }
+    }
+
+    /// The upkeep ([`issue::sweep`]), logged and counted.
+    pub fn sweep(&self, what: Sweep) -> SweepReport {
+        let now = store::now();
+        let report = match issue::sweep(&self.ca, self.router.as_ref(), what, now) {
+            Ok(r) => r,
+            Err(e) => SweepReport {
+                errors: vec![e.to_string()],
+                ..SweepReport::default()
+            },
+        };
+        let mut names = Vec::new();
+        for (serial, reason) in &report.revoked {
+            self.log(&format!("revoked certificate {serial} ({})", reason.name()));
+            names.push(format!("revoked_{}", reason.name().replace('-', "_")));
+        }
+        for e in &report.errors {
+            self.log(e);
+        }
+        if !names.is_empty() {
+            self.count(&names);
+        }
+        report
+    }
+
+    /// The answer to `op` with `payload` from `peer`.
+    fn answer(&self, peer: Ipv4Addr, opcode: u8, payload: &[u8]) -> Answer {
+        let what = match opcode {
+            op::ISSUE => "issue",
+            op::GET_CRL => "crl",
+            op::GET_CA => "ca",
+            _ => {
+                return Answer::refused(
+                    "request",
+                    Refusal::new(Code::UnknownOp, format!("unknown op {opcode}")),
+                )
+            }
+        };
+        if let Err(r) = issue::check_lan(self.router.as_ref(), peer) {
+            return Answer::refused(what, r);
+        }
+        if opcode != op::ISSUE && !payload.is_empty() {
+            return Answer::refused(
+                what,
+                Refusal::new(Code::Malformed, format!("op {opcode} takes no payload")),
+            );
+        }
+        match opcode {
+            op::ISSUE => {
+                // Revocations by the administrator apply before anything
+                // is issued.
+                self.sweep(Sweep::default());
+                let now = store::now();
+                match issue::issue(
+                    &self.ca,
+                    self.router.as_ref(),
+                    peer,
+                    payload,
+                    &self.policy,
+                    now,
+                ) {
+                    Ok(c) => {
+                        let blocks: Vec<String> =
+                            c.issued.blocks.iter().map(|b| b.to_string()).collect();
+                        Answer {
+                            code: Code::Ok,
+                            log: format!(
+                                "issue: serial {} {} until {}",
+                                c.issued.serial,
+                                blocks.join(", "),
+                                store::rfc3339(c.issued.not_after)
+                            ),
+                            payload: c.der,
+                        }
+                    }
+                    Err(r) => Answer::refused(what, r),
+                }
+            }
+            op::GET_CRL => match self.ca.crl_der() {
+                Ok(der) => Answer {
+                    code: Code::Ok,
+                    payload: der,
+                    log: "crl sent".into(),
+                },
+                Err(e) => Answer::refused(what, Refusal::new(Code::Internal, e.to_string())),
+            },
+            _ => Answer {
+                code: Code::Ok,
+                payload: self.ca.cert_der.clone(),
+                log: "ca certificate sent".into(),
+            },
+        }
+    }
+
+    /// Serves one connection: reads a request, answers it, counts it.
+    pub fn handle(&self, mut stream: TcpStream) {
+        let peer = match stream.peer_addr() {
+            Ok(SocketAddr::V4(a)) => *a.ip(),
+            Ok(SocketAddr::V6(a)) => match a.ip().to_ipv4_mapped() {
+                Some(v4) => v4,
+                None => {
+                    self.log(&format!("{}: not IPv4, closed", a.ip()));
+                    return;
+                }
+            },
+            Err(_) => return,
+        };
+        let _ = stream.set_read_timeout(Some(wire::TIMEOUT));
+        let _ = stream.set_write_timeout(Some(wire::TIMEOUT));
+        let deadline = Instant::now() + wire::TIMEOUT;
+        let mut reader = Deadline {
+            stream: &stream,
+            deadline,
+            got: 0,
+        };
+        let (opcode, answer) = match wire::read_frame(&mut reader, wire::MAX_REQUEST) {
+            Ok((opcode, payload)) => (opcode, self.answer(peer, opcode, &payload)),
+            Err(FrameError::Io(e))
+                if e.kind() == io::ErrorKind::UnexpectedEof && reader.got == 0 =>
+            {
+                // Connected and closed without a byte: nothing to answer.
+                return;
+            }
+            Err(e) => (
+                0,
+                Answer::refused("request", Refusal::new(Code::Malformed, e.to_string())),
+            ),
+        };
+        self.log(&format!("{peer} {}", answer.log));
+        self.count(&[counter_name(opcode, answer.code)]);
+        let _ = wire::write_frame(&mut stream, answer.code as u8, &answer.payload);
+        finish(stream);
+    }
+
+    /// Accepts connections on `listener` until `stop` is set (and a
+    /// connection wakes the loop), each in its own thread; at most
+    /// [`MAX_ACTIVE`] at once.
+    pub fn serve(self: &Arc<Self>, listener: &TcpListener, stop: &AtomicBool) {
+        for conn in listener.incoming() {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let Ok(stream) = conn else {
+                continue;
+            };
+            if self.active.fetch_add(1, Ordering::AcqRel) >= MAX_ACTIVE {
+                self.active.fetch_sub(1, Ordering::AcqRel);
+                self.busy(stream);
+                continue;
+            }
+            let me = Arc::clone(self);
+            let spawned = thread::Builder::new()
+                .name("ca-conn".into())
+                .spawn(move || {
+                    me.handle(stream);
+                    me.active.fetch_sub(1, Ordering::AcqRel);
+                });
+            if spawned.is_err() {
+                self.active.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    fn busy(&self, mut stream: TcpStream) {
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let msg = "too many requests at once; try again";
+        self.count(&[counter_name(0, Code::Busy)]);
+        let _ = wire::write_frame(&mut stream, Code::Busy as u8, msg.as_bytes());
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+        finish(stream);
+    }
+
+    /// The upkeep every [`SWEEP_EVERY`] until `stop` is set.
+    pub fn sweep_loop(&self, stop: &AtomicBool) {
+        let step = Duration::from_millis(250);
+        let mut next = Instant::now() + SWEEP_EVERY;
+        while !stop.load(Ordering::Relaxed) {
+            thread::sleep(step);
+            if Instant::now() >= next {
+                self.sweep(Sweep {
+                    blocks: true,
+                    repin_all: false,
+                });
+                next = Instant::now() + SWEEP_EVERY;
+            }
+        }
+    }
+}
+
+/// Reads from a stream until an overall deadline (each read also times
+/// out on its own): a slow sender cannot hold a connection longer.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    deadline: Instant,
+    /// Bytes read so far.
+    got: usize,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut s = self.stream;
+        let n = s.read(buf)?;
+        self.got += n;
+        Ok(n)
+    }
+}
+
+/// Closes a connection after the answer: no more writes, then the rest of
+/// what the client sent is read and dropped (a close with unread bytes
+/// would reset the connection and could lose the answer).
+fn finish(mut stream: TcpStream) {
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut sink = [0u8; 4096];
+    let mut left = 64 * 1024;
+    while left > 0 {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left -= n.min(left),
+        }
+    }
+}
+
+/// `ca serve`: binds `listen`, puts back the pins, then serves and keeps
+/// up the certificates until the process ends. `ready` is told the bound
+/// address.
+pub fn run(
+    server: Server,
+    listen: std::net::SocketAddrV4,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), CaError> {
+    let listener = TcpListener::bind(listen).map_err(|err| CaError::Io {
+        what: format!("listening on {listen}"),
+        err,
+    })?;
+    let local = listener.local_addr().map_err(|err| CaError::Io {
+        what: "reading the listening address".into(),
+        err,
+    })?;
+    let server = Arc::new(server);
+    server.sweep(Sweep {
+        blocks: true,
+        repin_all: true,
+    });
+    ready(local);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (s2, stop2) = (Arc::clone(&server), Arc::clone(&stop));
+    thread::Builder::new()
+        .name("ca-sweep".into())
+        .spawn(move || s2.sweep_loop(&stop2))
+        .map_err(|err| CaError::Io {
+            what: "starting the upkeep thread".into(),
+            err,
+        })?;
+    server.serve(&listener, &stop);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ca::client;
+    use crate::ca::issue::tests::{csr, p256, ports, setup, spis};
+    use crate::ca::router::fake::FakeRouter;
+    use std::net::SocketAddrV4;
+
+    /// A server on 127.0.0.1 (port chosen by the kernel) whose LAN is
+    /// 127.0.0.0/8 (or `lan`), where 127.0.0.1 holds the blocks of
+    /// `setup`'s H1.
+    fn start(
+        tag: &str,
+        lan: &str,
+    ) -> (
+        crate::ca::store::tests::TempDir,
+        Arc<Server>,
+        SocketAddrV4,
+        Arc<AtomicBool>,
+        thread::JoinHandle<()>,
+    ) {
+        let (t, _, _) = setup(tag);
+        let ca = Ca::open(t.path()).unwrap();
+        let r = FakeRouter::new(lan);
+        let me = Ipv4Addr::LOCALHOST;
+        r.hold(me, ports(40000, 40063), Some(3600));
+        r.hold(me, spis(0x1000, 0x10ff), None);
+        r.hold(Ipv4Addr::new(127, 0, 0, 2), ports(40064, 40127), None);
+        let server = Arc::new(Server::new(ca, Box::new(r), Policy::default()).unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let SocketAddr::V4(addr) = listener.local_addr().unwrap() else {
+            unreachable!()
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s2, stop2) = (Arc::clone(&server), Arc::clone(&stop));
+        let h = thread::spawn(move || s2.serve(&listener, &stop2));
+        (t, server, addr, stop, h)
+    }
+
+    fn stop(addr: SocketAddrV4, stop: &AtomicBool, h: thread::JoinHandle<()>) {
+        stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(addr);
+        h.join().unwrap();
+    }
+
+    fn raw(addr: SocketAddrV4, bytes: &[u8]) -> (u8, Vec<u8>) {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(bytes).unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        wire::read_frame(&mut s, wire::MAX_RESPONSE).unwrap()
+    }
+
+    #[test]
+    fn end_to_end_over_tcp() {
+        let (t, server, addr, flag, h) = start("tcp", "127.0.0.0/8");
+        // The CA certificate and the empty CRL.
+        let ca_der = client::exchange(addr, op::GET_CA, b"").unwrap();
+        assert_eq!(ca_der, server.ca.cert_der);
+        let crl = client::exchange(addr, op::GET_CRL, b"").unwrap();
+        assert_eq!(crl, server.ca.crl_der().unwrap());
+        // Issue for a claim.
+        let key = p256();
+        let der = client::exchange(
+            addr,
+            op::ISSUE,
+            &csr(&key, Some(&[ports(40000, 40015)]), &[]),
+        )
+        .unwrap();
+        let (_, x) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert_eq!(x.subject().to_string(), "CN=dnat host 127.0.0.1");
+        // A claim of another host's ports: refused, nothing issued.
+        let e = client::exchange(
+            addr,
+            op::ISSUE,
+            &csr(&key, Some(&[ports(40064, 40065)]), &[]),
+        )
+        .unwrap_err();
+        match &e {
+            CaError::CaRefused { code, message } => {
+                assert_eq!(*code, Code::BlocksNotHeld as u8);
+                assert_eq!(message, "host 127.0.0.1 does not hold ports 40064-40065");
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(e.exit_code(), 1);
+        // Malformed and corrupted CSRs.
+        let e = client::exchange(addr, op::ISSUE, b"not a csr").unwrap_err();
+        assert!(matches!(e, CaError::CaRefused { code: 1, .. }), "{e:?}");
+        let mut bad = csr(&key, None, &[]);
+        let n = bad.len();
+        bad[n - 1] ^= 0x80;
+        let e = client::exchange(addr, op::ISSUE, &bad).unwrap_err();
+        assert!(matches!(e, CaError::CaRefused { code: 3, .. }), "{e:?}");
+        // Bad frames: unknown op, payload for op 2, reserved bytes, too
+        // long (answered without reading the payload), cut short.
+        assert_eq!(raw(addr, &wire::encode(9, b"")).0, Code::UnknownOp as u8);
+        assert_eq!(
+            raw(addr, &wire::encode(op::GET_CRL, b"x")).0,
+            Code::Malformed as u8
+        );
+        assert_eq!(
+            raw(addr, &[3, 0, 0, 1, 0, 0, 0, 0]).0,
+            Code::Malformed as u8
+        );
+        let mut big = wire::encode(op::ISSUE, &vec![0x30; 20000]);
+        big[4..8].copy_from_slice(&20000u32.to_be_bytes());
+        let (code, text) = raw(addr, &big);
+        assert_eq!(code, Code::Malformed as u8);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "length 20000 above the limit of 16384 bytes"
+        );
+        let (code, text) = raw(addr, &[1, 0, 0, 0, 0, 0, 0, 9, 1]);
+        assert_eq!(code, Code::Malformed as u8);
+        assert!(String::from_utf8_lossy(&text).contains("closed in the middle"));
+        // Counted, and written to stats.json.
+        let c = server.counters();
+        assert_eq!(c.get("issued"), Some(&1));
+        assert_eq!(c.get("ca_sent"), Some(&1));
+        assert_eq!(c.get("crl_sent"), Some(&1));
+        assert_eq!(c.get("refused_blocks_not_held"), Some(&1));
+        assert_eq!(c.get("refused_malformed"), Some(&5));
+        assert_eq!(c.get("refused_bad_signature"), Some(&1));
+        assert_eq!(c.get("refused_unknown_op"), Some(&1));
+        stop(addr, &flag, h);
+        let on_disk: Counters =
+            serde_json::from_slice(&std::fs::read(t.path().join(store::STATS)).unwrap()).unwrap();
+        assert_eq!(on_disk, server.counters());
+    }
+
+    #[test]
+    fn slow_client_times_out() {
+        let (_t, server, addr, flag, h) = start("slow", "127.0.0.0/8");
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(&[op::GET_CA, 0, 0]).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let t0 = Instant::now();
+        let (code, text) = wire::read_frame(&mut s, wire::MAX_RESPONSE).unwrap();
+        assert!(t0.elapsed() >= Duration::from_secs(4), "{:?}", t0.elapsed());
+        assert_eq!(code, Code::Malformed as u8);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "no complete message within 5 s"
+        );
+        assert_eq!(server.counters().get("refused_malformed"), Some(&1));
+        stop(addr, &flag, h);
+    }
+
+    #[test]
+    fn requester_outside_the_lan() {
+        let (_t, server, addr, flag, h) = start("lan", "10.0.0.0/24");
+        for opcode in [op::ISSUE, op::GET_CRL, op::GET_CA] {
+            let payload = if opcode == op::ISSUE {
+                csr(&p256(), None, &[])
+            } else {
+                vec![]
+            };
+            match client::exchange(addr, opcode, &payload) {
+                Err(CaError::CaRefused { code, message }) => {
+                    assert_eq!(code, Code::NotLanHost as u8);
+                    assert_eq!(message, "127.0.0.1 is not on the LAN (10.0.0.0/24)");
+                }
+                r => panic!("{r:?}"),
+            }
+        }
+        assert_eq!(server.counters().get("refused_not_lan_host"), Some(&3));
+        let index = server.ca.lock().unwrap().index().unwrap();
+        assert!(index.certs.is_empty());
+        stop(addr, &flag, h);
+    }
+}
