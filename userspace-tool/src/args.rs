@@ -20,7 +20,9 @@ const LONG_ABOUT: &str = "\
 Configure and inspect the dnat kernel modules (dnat_router on the router, \
 dnat_host on a host) over generic netlink, in the caller's network namespace. \
 `dnatctl pap` is a PAP client that obtains ports and SPIs from the router, and \
-tells it about SAs and blacklist entries, without the dnat_host module.
+tells it about SAs and blacklist entries, without the dnat_host module. \
+`dnatctl host follow` is a daemon that has the dnat_host module validate the \
+host's inbound IPsec SAs with the router as XFRM adds and deletes them.
 
 Exit codes:
   0  success
@@ -351,6 +353,18 @@ pub enum HostCmd {
         #[command(subcommand)]
         what: HostBlacklist,
     },
+    /// Print the SA validations the module has recorded, with their state.
+    #[command(after_help = crate::host_sas::HELP)]
+    Sas,
+    /// Reserve a free inbound SPI of the held SPI blocks in XFRM.
+    Spi {
+        #[command(subcommand)]
+        what: crate::spi::HostSpi,
+    },
+    /// Follow the kernel's IPsec SAs and have the module validate and
+    /// invalidate them with the router (a daemon).
+    #[command(after_help = crate::follow::HELP)]
+    Follow(crate::follow::FollowArgs),
 }
 
 /// An SA of this host: its peer and the inbound SPI.

@@ -7,10 +7,14 @@
 mod args;
 mod ca;
 mod dump;
+mod follow;
+mod host_sas;
 mod msg;
 mod nl;
 mod pap_client;
 mod show;
+mod spi;
+mod xfrm;
 
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
@@ -654,6 +658,25 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Object::Host {
             cmd: Some(HostCmd::Blacklist { what }),
         } => host_blacklist_change(what),
+        Object::Host {
+            cmd: Some(HostCmd::Sas),
+        } => {
+            let s = family_dump::<HostAttr, _>(host_cmd::GET_SAS, "SAs", |d| {
+                host_sas::HostSas::from_dump(d.iter().map(|v| &v[..]))
+            })?;
+            print(&s, cli.json, host_sas::render_host_sas).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Spi {
+                what: spi::HostSpi::Alloc(a),
+            }),
+        } => {
+            let got = spi::alloc(&a)?;
+            print(&got, cli.json, spi::render).map(|()| exit::OK)
+        }
+        Object::Host {
+            cmd: Some(HostCmd::Follow(a)),
+        } => follow::run(&a),
         Object::Pap { cmd } => pap(cmd, cli.json),
         Object::Ca { cmd } => ca::cli::main_result(ca::cli::run_ca(cmd, cli.json)),
         Object::Cert { cmd } => ca::cli::main_result(ca::cli::run_cert(cmd, cli.json)),

@@ -343,8 +343,10 @@ pub enum HostAttr {
     FlowState(u8),
     /// An SA peer's external address: in SA and blacklist requests.
     PeerAddr(Ipv4Addr),
-    /// An SPI: in SA and blacklist requests.
+    /// An SPI: in SA and blacklist requests and SA dumps.
     Spi(u32),
+    /// `sa_state` of a recorded validation, in SA dumps.
+    SaState(u8),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -359,7 +361,7 @@ impl Nla for HostAttr {
             | BlockLowest(_) | BlockCount(_) | BlockExpires(_) | BlockUsed(_) | Idle(_)
             | Spi(_) => 4,
             LocalPort(_) | UniquePort(_) => 2,
-            Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) => 1,
+            Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) | SaState(_) => 1,
             Packets(_) | StatValue(_) => 8,
             Other(nla) => nla.value_len(),
         }
@@ -393,6 +395,7 @@ impl Nla for HostAttr {
             FlowState(_) => host_attr::FLOW_STATE,
             PeerAddr(_) => host_attr::PEER_ADDR,
             Spi(_) => host_attr::SPI,
+            SaState(_) => host_attr::SA_STATE,
             Other(nla) => nla.kind(),
         }
     }
@@ -406,7 +409,7 @@ impl Nla for HostAttr {
             | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | BlockUsed(v) | Idle(v)
             | Spi(v) => emit_u32(buffer, *v).unwrap(),
             LocalPort(v) | UniquePort(v) => emit_u16(buffer, *v).unwrap(),
-            Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) => buffer[0] = *v,
+            Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) => buffer[0] = *v,
             Packets(v) | StatValue(v) => emit_u64(buffer, *v).unwrap(),
             Other(nla) => nla.emit_value(buffer),
         }
@@ -444,6 +447,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
             host_attr::FLOW_STATE => Self::FlowState(parse_u8(v).with_context(ctx)?),
             host_attr::PEER_ADDR => Self::PeerAddr(parse_addr(v).with_context(ctx)?),
             host_attr::SPI => Self::Spi(parse_u32(v).with_context(ctx)?),
+            host_attr::SA_STATE => Self::SaState(parse_u8(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }

@@ -285,6 +285,7 @@ impl HostConfig {
                 | HostAttr::FlowState(_)
                 | HostAttr::PeerAddr(_)
                 | HostAttr::Spi(_)
+                | HostAttr::SaState(_)
                 | HostAttr::Other(_) => {}
             }
         }
