@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::client::{self, CrlInfo, Granted};
 use super::ext::{self, Block, Kind};
 use super::issue::{self, Policy, MAX_VALIDITY};
-use super::router::{NetlinkRouter, Prefix, Router};
+use super::router::{NetlinkRouter, Prefix, Router, RouterError};
 use super::server::{self, Server};
 use super::store::{self, Ca, Counters, Issued, Revocation, Status};
 use super::wire;
@@ -364,9 +364,11 @@ fn ca_init(dir: &Path, public: Option<Ipv4Addr>, json: bool) -> Result<i32, CaEr
         Some(p) => p,
         None => NetlinkRouter::default()
             .public_addr()
-            .map_err(|e| CaError::Usage {
-                cmd: "ca init",
-                msg: format!("no --public and no public address from the router ({e})"),
+            .map_err(|e| match e {
+                RouterError::NoFamily(m) => {
+                    RouterError::NoFamily(format!("{m} (or give --public)"))
+                }
+                e => RouterError::Other(format!("{e} (give --public)")),
             })?,
     };
     Ca::init(dir, public, store::now())?;

@@ -144,11 +144,11 @@ impl Server {
                 Refusal::new(Code::Malformed, format!("op {opcode} takes no payload")),
             );
         }
+        // Hosts the administrator revoked lose their certificates before
+        // anything is issued or the CRL is sent.
+        self.sweep(Sweep::default());
         match opcode {
             op::ISSUE => {
-                // Revocations by the administrator apply before anything
-                // is issued.
-                self.sweep(Sweep::default());
                 let now = store::now();
                 match issue::issue(
                     &self.ca,
@@ -489,6 +489,57 @@ mod tests {
         let on_disk: Counters =
             serde_json::from_slice(&std::fs::read(t.path().join(store::STATS)).unwrap()).unwrap();
         assert_eq!(on_disk, server.counters());
+    }
+
+    #[test]
+    fn cert_request_and_crl_clients() {
+        use std::os::unix::fs::PermissionsExt;
+        let (t, server, addr, flag, h) = start("client", "127.0.0.0/8");
+        let out = t.path().join("host");
+        // No claim (and no dnat_host module here): every held block.
+        let g = client::request(addr, &out, None, None).unwrap();
+        assert_eq!(g.serial, "1");
+        assert!(g.new_key);
+        assert_eq!(g.subject, "CN=dnat host 127.0.0.1");
+        assert_eq!(g.public, vec!["203.0.113.30".to_string()]);
+        assert_eq!(g.blocks, vec![ports(40000, 40063), spis(0x1000, 0x10ff)]);
+        let mode = |f: &str| std::fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("key.pem"), 0o600);
+        assert_eq!(mode(""), 0o700);
+        let key = std::fs::read(out.join("key.pem")).unwrap();
+        assert!(key.starts_with(b"-----BEGIN PRIVATE KEY-----\n"));
+        assert_eq!(
+            std::fs::read_to_string(out.join("ca.pem")).unwrap(),
+            store::to_pem("CERTIFICATE", &server.ca.cert_der)
+        );
+        // Again with a claim: the same key, the next serial.
+        let g = client::request(addr, &out, Some(vec![spis(0x1000, 0x100f)]), None).unwrap();
+        assert_eq!((g.serial.as_str(), g.new_key), ("2", false));
+        assert_eq!(std::fs::read(out.join("key.pem")).unwrap(), key);
+        assert_eq!(g.blocks, vec![spis(0x1000, 0x100f)]);
+        // A raw CSR from a file.
+        let raw = t.path().join("raw.der");
+        std::fs::write(&raw, b"\x30\x03\x02\x01\x00").unwrap();
+        let e = client::request(addr, &out, None, Some(&raw)).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("refused by the CA (malformed): not a DER PKCS#10"),
+            "{e}"
+        );
+        // Revoked: the CRL says so.
+        let (c, _) = issue::revoke(&server.ca, server.router.as_ref(), 1, store::now()).unwrap();
+        assert!(c.is_some());
+        let crl = client::crl(addr, &t.path().join("crl.pem")).unwrap();
+        assert_eq!(crl.revoked, vec!["1".to_string()]);
+        // Init (at T0, long ago: the upkeep renewed that stale CRL at the
+        // first request), then the revocation.
+        assert_eq!(crl.crl_number.as_deref(), Some("3"));
+        assert!(client::render_crl(&crl).contains("revoked: 1\n"));
+        let pem = std::fs::read_to_string(t.path().join("crl.pem")).unwrap();
+        assert!(pem.starts_with("-----BEGIN X509 CRL-----"));
+        let info = client::crl(addr, &t.path().join("crl.der")).unwrap();
+        assert_eq!(info.revoked, vec!["1".to_string()]);
+        stop(addr, &flag, h);
     }
 
     #[test]
