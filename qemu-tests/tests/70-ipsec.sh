@@ -141,6 +141,10 @@ nrouter "$DNATCTL" router set sa-policy strict
 # any step on h1; h2, which has no SA, waits before asking for SPIs.
 hsa_state() { nh1 "$DNATCTL" --json host sas | jq -r ".sas[] | select(.peer == \"203.0.113.3\" and .spi == $spi) | .state"; }
 expect_eq "h1's module records its SA as validated" "$(hsa_state)" validated
+bl_h1() { nrouter "$DNATCTL" --json router blacklist | jq '[.blacklist[] | select(.host == "10.0.0.1" and .peer == "203.0.113.66")] | length'; }
+check "h1's module blacklists the attacker" nh1 "$DNATCTL" host blacklist add peer 203.0.113.66
+for i in $(seq 50); do [ "$(bl_h1)" = 1 ] && break; sleep 0.1; done
+expect_eq "the router lists h1's blacklist entry" "$(bl_h1)" 1
 rc0=$(nh1 "$DNATCTL" --json host stats | jq -r .stats.pap_reclaimed)
 check "rmmod dnat_router" rmmod dnat_router
 check "insmod dnat_router" insmod "$TOP/rust/dnat_router.ko"
@@ -151,6 +155,9 @@ expect_eq "h1 got its old SPI block back (one reclaim)" \
 	"$(nh1 "$DNATCTL" --json host stats | jq -r .stats.pap_reclaimed)" $((rc0 + 1))
 expect_eq "h1's module records the SA as validated again" "$(hsa_state)" validated
 expect_eq "the SA works again after the router restart" "$(echo_esp restarted)" restarted
+for i in $(seq 50); do [ "$(bl_h1)" = 1 ] && break; sleep 0.1; done
+expect_eq "h1's module sent its blacklist entry again" "$(bl_h1)" 1
+check "h1's module removes the entry" nh1 "$DNATCTL" host blacklist del peer 203.0.113.66
 for i in $(seq 100); do
 	spi2=$(nh2 "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "spis")][0].lowest // empty')
 	[ -n "$spi2" ] && break
