@@ -27,7 +27,8 @@ host's inbound IPsec SAs with the router as XFRM adds and deletes them.
 Exit codes:
   0  success
   1  the kernel refused the request (the errno and the kernel's message are printed),
-     the router refused a PAP request or release, or a raw socket was not permitted
+     the router refused a PAP request or release, or a raw socket was not permitted;
+     the CA refused a certificate request (its reason is printed)
   2  usage error (bad arguments)
   3  the generic netlink family is not registered (module not loaded)
   4  other I/O error (socket failure, malformed reply, no answer from the router)";
