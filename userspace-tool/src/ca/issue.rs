@@ -43,6 +43,9 @@ pub const EKU_IPSEC_IKE: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 17];
 pub const MAX_VALIDITY: u32 = 86400;
 /// A certificate is not issued for less than this.
 pub const MIN_VALIDITY: u32 = 60;
+/// Seconds a pin may differ from its certificate's end without being set
+/// again (the router and the CA count seconds each on its own).
+pub const PIN_SLACK: u32 = 2;
 
 /// Why a request is refused: the status and the text sent back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -402,6 +405,8 @@ pub struct SweepReport {
     pub revoked: Vec<(u64, Reason)>,
     /// Hosts whose pins were put back.
     pub repinned: Vec<Ipv4Addr>,
+    /// Held blocks unpinned: no valid certificate names them.
+    pub unpinned: Vec<(Ipv4Addr, Block)>,
     /// A new CRL was written.
     pub crl_written: bool,
     /// What failed (the rest was done).
@@ -409,9 +414,10 @@ pub struct SweepReport {
 }
 
 /// The upkeep: revokes the certificates of hosts revoked in the router
-/// and (with `what.blocks`) of blocks their host no longer holds, puts
-/// back pins, rewrites the CRL when half its life is gone, and unpins what
-/// it revoked.
+/// and (with `what.blocks`) of blocks their host no longer holds, and
+/// makes every held block's pin end with the last valid certificate naming
+/// it (pins put back, set again, removed); rewrites the CRL when half its
+/// life is gone.
 pub fn sweep(ca: &Ca, router: &dyn Router, what: Sweep, now: i64) -> Result<SweepReport, CaError> {
     let mut report = SweepReport::default();
     let revoked_hosts: BTreeSet<Ipv4Addr> = match router.revoked_hosts() {
@@ -441,28 +447,25 @@ pub fn sweep(ca: &Ca, router: &dyn Router, what: Sweep, now: i64) -> Result<Swee
         if c.status(now) != Status::Valid {
             continue;
         }
+        let lost = held
+            .as_ref()
+            .is_some_and(|h| c.blocks.iter().any(|b| holder(h, c.host, b).is_none()));
         let reason = if revoked_hosts.contains(&c.host) {
             Some(Reason::HostRevoked)
-        } else if let Some(held) = &held {
-            let holders: Vec<Option<&Held>> =
-                c.blocks.iter().map(|b| holder(held, c.host, b)).collect();
-            if holders.iter().any(Option::is_none) {
-                Some(Reason::BlocksLost)
-            } else {
-                if what.repin_all || holders.iter().flatten().any(|h| h.pinned.is_none()) {
-                    repin.insert(c.host);
-                }
-                None
-            }
+        } else if lost {
+            Some(Reason::BlocksLost)
         } else {
-            if what.repin_all {
-                repin.insert(c.host);
-            }
             None
         };
-        if let Some(reason) = reason {
-            c.revoked = Some(Revocation { at: now, reason });
-            report.revoked.push((c.serial, reason));
+        match reason {
+            Some(reason) => {
+                c.revoked = Some(Revocation { at: now, reason });
+                report.revoked.push((c.serial, reason));
+            }
+            None if what.repin_all => {
+                repin.insert(c.host);
+            }
+            None => {}
         }
     }
     if !report.revoked.is_empty() || index.crl_updated + CRL_SECS / 2 <= now {
@@ -470,10 +473,45 @@ pub fn sweep(ca: &Ca, router: &dyn Router, what: Sweep, now: i64) -> Result<Swee
         report.crl_written = true;
     }
     drop(lock);
-    for (serial, _) in &report.revoked {
-        if let Some(c) = index.get(*serial) {
-            if let Err(e) = unpin(router, &index, c, now) {
-                report.errors.push(e);
+    match &held {
+        Some(held) => {
+            // Each held block's pin should end with the last valid
+            // certificate naming it: unpin blocks no valid certificate
+            // names (revoked just now, or left by a race), pin again
+            // hosts whose pins are missing or wrong.
+            for h in held {
+                let want = index
+                    .certs
+                    .iter()
+                    .filter(|c| c.host == h.host && c.blocks.iter().any(|b| h.block.contains(b)))
+                    .filter_map(|c| c.secs_left(now))
+                    .max();
+                match (want, h.pinned) {
+                    (None, Some(_)) => match router.pin(h.host, &h.block, 0) {
+                        Ok(()) | Err(RouterError::NotHeld(_)) => {
+                            report.unpinned.push((h.host, h.block))
+                        }
+                        Err(e) => report
+                            .errors
+                            .push(format!("unpinning {} of host {}: {e}", h.block, h.host)),
+                    },
+                    (Some(_), None) => {
+                        repin.insert(h.host);
+                    }
+                    (Some(w), Some(p)) if w.abs_diff(p) > PIN_SLACK => {
+                        repin.insert(h.host);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None => {
+            for (serial, _) in &report.revoked {
+                if let Some(c) = index.get(*serial) {
+                    if let Err(e) = unpin(router, &index, c, now) {
+                        report.errors.push(e);
+                    }
+                }
             }
         }
     }
@@ -944,6 +982,43 @@ pub mod tests {
         .unwrap();
         assert_eq!(rep.errors.len(), 1);
         assert!(rep.revoked.is_empty());
+    }
+
+    #[test]
+    fn sweep_reconciles_pins() {
+        let (_t, ca, r) = setup("reconcile");
+        let claim = [ports(40000, 40015)];
+        issue(
+            &ca,
+            &r,
+            H1,
+            &csr(&p256(), Some(&claim), &[]),
+            &Policy { max_validity: 900 },
+            T0,
+        )
+        .unwrap();
+        let full = Sweep {
+            blocks: true,
+            repin_all: false,
+        };
+        // A pin no certificate asks for (H1's SPIs, H2's ports), a pin
+        // longer than the certificate's end.
+        r.pin(H1, &spis(0x1000, 0x10ff), 5000).unwrap();
+        r.pin(H2, &ports(40064, 40127), 5000).unwrap();
+        r.pin(H1, &ports(40000, 40063), 5000).unwrap();
+        let rep = sweep(&ca, &r, full, T0 + 100).unwrap();
+        assert_eq!(
+            rep.unpinned,
+            vec![(H1, spis(0x1000, 0x10ff)), (H2, ports(40064, 40127))]
+        );
+        assert_eq!(rep.repinned, vec![H1]);
+        assert_eq!(r.pin_of(H1, &ports(40000, 40063)), Some(800));
+        assert_eq!(r.pin_of(H1, &spis(0x1000, 0x10ff)), None);
+        assert_eq!(r.pin_of(H2, &ports(40064, 40127)), None);
+        // Within the slack: left alone.
+        r.pin(H1, &ports(40000, 40063), 802).unwrap();
+        let rep = sweep(&ca, &r, full, T0 + 100).unwrap();
+        assert_eq!(rep, SweepReport::default());
     }
 
     #[test]

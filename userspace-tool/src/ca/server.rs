@@ -113,6 +113,11 @@ impl Server {
             self.log(&format!("revoked certificate {serial} ({})", reason.name()));
             names.push(format!("revoked_{}", reason.name().replace('-', "_")));
         }
+        for (host, block) in &report.unpinned {
+            self.log(&format!(
+                "unpinned {block} of host {host}: no valid certificate names it"
+            ));
+        }
         for e in &report.errors {
             self.log(e);
         }
@@ -265,7 +270,6 @@ impl Server {
         let msg = "too many requests at once; try again";
         self.count(&[counter_name(0, Code::Busy)]);
         let _ = wire::write_frame(&mut stream, Code::Busy as u8, msg.as_bytes());
-        let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
         finish(stream);
     }
 
@@ -315,6 +319,7 @@ impl Read for Deadline<'_> {
 fn finish(mut stream: TcpStream) {
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
     let mut sink = [0u8; 4096];
     let mut left = 64 * 1024;
     while left > 0 {
