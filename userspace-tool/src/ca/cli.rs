@@ -537,6 +537,60 @@ mod tests {
     use super::*;
 
     #[test]
+    fn router_side_commands() {
+        use crate::ca::issue::tests::{csr, p256, setup, H1};
+        let (t, ca, r) = setup("cli");
+        // A second CA in the same directory: refused.
+        let init = CaCmd::Init {
+            dir: t.path().to_owned(),
+            public: Some(Ipv4Addr::new(203, 0, 113, 30)),
+        };
+        assert_eq!(run_ca(init, false).unwrap_err().exit_code(), 1);
+        let c = issue::issue(
+            &ca,
+            &r,
+            H1,
+            &csr(&p256(), None, &[]),
+            &Policy::default(),
+            store::now(),
+        )
+        .unwrap();
+        assert_eq!(c.issued.serial, 1);
+        let dir = t.path().to_owned();
+        let s = ca_show(&dir, store::now()).unwrap();
+        assert_eq!((s.issued, s.valid, s.next_serial), (1, 1, 2));
+        assert!(render_ca(&s).contains("certificates: 1 issued, 1 valid, 0 revoked, 0 expired\n"));
+        assert_eq!(run_ca(CaCmd::Show { dir: dir.clone() }, true).unwrap(), 0);
+        assert_eq!(
+            run_cert(CertCmd::List { dir: dir.clone() }, false).unwrap(),
+            0
+        );
+        let show = |serial: &str| CertCmd::Show {
+            serial: serial.into(),
+            dir: dir.clone(),
+        };
+        assert_eq!(run_cert(show("0x1"), false).unwrap(), 0);
+        assert_eq!(run_cert(show("2"), false).unwrap_err().exit_code(), 1);
+        let revoke = |serial: &str| CertCmd::Revoke {
+            serial: serial.into(),
+            dir: dir.clone(),
+        };
+        assert_eq!(run_cert(revoke("1"), false).unwrap(), 0);
+        assert_eq!(run_cert(revoke("1"), false).unwrap(), 0);
+        assert_eq!(run_cert(revoke("7"), false).unwrap_err().exit_code(), 1);
+        let index = ca.lock().unwrap().index().unwrap();
+        let v = CertView::new(index.get(1).unwrap(), store::now());
+        assert_eq!(v.status, Status::Revoked);
+        assert_eq!(v.revoked_reason, Some("admin"));
+        let line = render_list(&CertList { certs: vec![v] });
+        assert!(
+            line.starts_with("1 host 10.0.0.1 revoked until ")
+                && line.ends_with(": ports 40000-40063, spis 0x1000-0x10ff\n"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn serials_and_claims() {
         assert_eq!(parse_serial("x", "12").unwrap(), 12);
         assert_eq!(parse_serial("x", "0x1f").unwrap(), 31);

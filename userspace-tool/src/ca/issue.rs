@@ -366,17 +366,19 @@ pub fn apply_pins(
 
 /// Removes the pins of `cert`'s blocks, then pins again those of the
 /// host's other valid certificates. Errors other than "not held" (the
-/// router dropped the blocks already) are returned.
+/// router dropped the blocks already) and "no module" are returned.
 pub fn unpin(router: &dyn Router, index: &Index, cert: &Issued, now: i64) -> Result<(), String> {
     let mut errors = Vec::new();
     for b in &cert.blocks {
         match router.pin(cert.host, b, 0) {
             Ok(()) | Err(RouterError::NotHeld(_)) => {}
+            // No module, no pins.
+            Err(RouterError::NoFamily(_)) => return Ok(()),
             Err(e) => errors.push(format!("unpinning {b} of host {}: {e}", cert.host)),
         }
     }
     if let Err((serial, e)) = apply_pins(router, index, cert.host, now) {
-        if !matches!(e, RouterError::NotHeld(_)) {
+        if !matches!(e, RouterError::NotHeld(_) | RouterError::NoFamily(_)) {
             errors.push(format!("pinning the blocks of certificate {serial}: {e}"));
         }
     }
