@@ -566,6 +566,32 @@ mod tests {
     }
 
     #[test]
+    fn busy_beyond_the_limit() {
+        let (_t, server, addr, flag, h) = start("busy", "127.0.0.0/8");
+        // MAX_ACTIVE slow clients hold every slot (until their 5 s end).
+        let slow: Vec<TcpStream> = (0..MAX_ACTIVE)
+            .map(|_| {
+                let mut s = TcpStream::connect(addr).unwrap();
+                s.write_all(&[op::GET_CA]).unwrap();
+                s
+            })
+            .collect();
+        let t0 = Instant::now();
+        while server.active.load(Ordering::Acquire) < MAX_ACTIVE {
+            assert!(t0.elapsed() < Duration::from_secs(3));
+            thread::sleep(Duration::from_millis(10));
+        }
+        let e = client::exchange(addr, op::GET_CA, b"").unwrap_err();
+        assert!(matches!(e, CaError::CaRefused { code: 10, .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "refused by the CA (busy): too many requests at once; try again"
+        );
+        drop(slow);
+        stop(addr, &flag, h);
+    }
+
+    #[test]
     fn requester_outside_the_lan() {
         let (_t, server, addr, flag, h) = start("lan", "10.0.0.0/24");
         for opcode in [op::ISSUE, op::GET_CRL, op::GET_CA] {
