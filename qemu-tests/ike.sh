@@ -9,6 +9,10 @@
 IKE_EXAMPLES="$TOP/Documentation/networking/examples/strongswan"
 CHARON=/usr/lib/ipsec/charon
 
+# ike_sock NS: the vici socket of NS's charon, on a guest-local file
+# system (a socket cannot live on the 9p share that holds $T).
+ike_sock() { echo "/dev/shm/dnat-ike-$1.vici"; }
+
 # ike_fill TEMPLATE OUT KEY=VALUE...: OUT is TEMPLATE with every @KEY@
 # replaced by VALUE.
 ike_fill() {
@@ -45,5 +49,8 @@ ike_ctl() {
 # ike_load NS DIR: loads DIR/swanctl.conf (connections, secrets, and the
 # credentials in DIR's x509*, pkcs8 directories).
 ike_load() {
-	ike_ctl "$1" "$2" --load-all --file "$2/swanctl.conf"
+	ike_ctl "$1" "$2" --load-all --file "$2/swanctl.conf" >"$2/load.log" 2>&1 || {
+		cat "$2/load.log"
+		return 1
+	}
 }

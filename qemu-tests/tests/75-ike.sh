@@ -44,7 +44,7 @@ block() {
 
 # The responder.
 mkdir -p "$T/ext"
-ike_fill responder-strongswan.conf "$T/ext/strongswan.conf" DIR="$T/ext"
+ike_fill responder-strongswan.conf "$T/ext/strongswan.conf" DIR="$T/ext" SOCK="$(ike_sock ext)"
 secrets=""
 for h in h1 h2; do
 	secrets+="	ike-$h {
@@ -73,7 +73,7 @@ for h in h1 h2; do
 	spilo[$h]=$slo
 	spihi[$h]=$((slo + sn - 1))
 	mkdir -p "$T/$h"
-	ike_fill host-strongswan.conf "$T/$h/strongswan.conf" DIR="$T/$h" IKE_PORT=$plo \
+	ike_fill host-strongswan.conf "$T/$h/strongswan.conf" DIR="$T/$h" SOCK="$(ike_sock $h)" IKE_PORT=$plo \
 		IKE_PORT_NATT=$((plo + 1)) SPI_MIN="$(printf 0x%x "$slo")" SPI_MAX="$(printf 0x%x "${spihi[$h]}")"
 	secret=$(awk -v h="ike-$h" '$1 == h {f = 1} f && $1 == "secret" {print $3; exit}' "$T/secrets" | tr -d '"')
 	ike_fill host-swanctl-psk.conf "$T/$h/swanctl.conf" PUBLIC=203.0.113.30 PEER=203.0.113.3 \
@@ -98,7 +98,7 @@ expect_eq "the responder holds two IKE_SAs from 203.0.113.30" \
 	"$(ike_ctl ext "$T/ext" --list-sas --raw 2>/dev/null | grep -o 'remote-host=203.0.113.30' | wc -l)" 2
 
 # in_spi NS: the SPI of NS's inbound SA from the peer.
-in_spi() { n "$1" ip xfrm state list src 203.0.113.3 dst 203.0.113.30 | awk '$3 == "esp" && $4 == "spi" {print $5; exit}'; }
+in_spi() { n "$1" ip xfrm state list src 203.0.113.3 dst 203.0.113.30 | awk '$1 == "proto" && $2 == "esp" && $3 == "spi" {print $4; exit}'; }
 s1=$(in_spi h1)
 s2=$(in_spi h2)
 check "h1's inbound SPI $s1 is in its PAP block" test $((s1)) -ge "${spilo[h1]}" -a $((s1)) -le "${spihi[h1]}"
