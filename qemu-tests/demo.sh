@@ -3,31 +3,56 @@
 #
 # The dnat demo, run inside the QEMU guest by `make demo`.
 #
-#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3   (server)
+#   h1 10.0.0.1 --+                         +-- ext  203.0.113.3   (server, IKE peer)
 #   (dnat_host)   |-- [lan] --- router ---- [inet] --|
 #   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66 (attacker)
+#                 (dnat_router, local CA)
 #
 # Two hosts share the public address 203.0.113.30: each host module gets
 # its own ports and SPIs from the router with PAP, translates its stack's
 # ephemeral ports to them and tunnels to the router, and the router
 # forwards without rewriting anything; inbound traffic goes to the owner of
-# the port or SPI; an attacker's flood and a spoofing host are dropped.
-set -euo pipefail
+# the port or SPI. The router's CA certifies each host's key with its
+# blocks; strongSwan on each host negotiates IPsec with the server using
+# that certificate; `dnatctl host follow` validates the SAs with the
+# router. An attacker floods ESP with h1's SPI while h1 moves a file over
+# its SA, floods UDP, and h2 spoofs h1's ports: none of it reaches a host.
+# The last line is the verdict.
+set -uo pipefail
 SCENARIO=demo
 DNAT_RESULTS=${DNAT_RESULTS:-/dev/null}
 . "$(dirname "$0")/lib.sh"
+. "$TOP/qemu-tests/ike.sh"
 pids=()
 finish() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null
 	cleanup_netns
 }
 trap finish EXIT
+T=$(mktemp -d)
+legit_ok=yes
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '%s# %s\n' "${NS:+[$NS] }" "$*"; if [ -n "${NS:-}" ]; then n "$NS" "$@"; else "$@"; fi; }
+# same WHAT GOT WANT: prints the comparison; a mismatch spoils the verdict.
+same() {
+	if [ "$2" = "$3" ]; then
+		echo "    $1: ok ($2)"
+	else
+		echo "    $1: MISMATCH (got '$2', want '$3')"
+		legit_ok=no
+	fi
+}
+tables() {
+	NS=router run "$DNATCTL" router blocks
+	NS=router run "$DNATCTL" router hosts
+	NS=router run "$DNATCTL" router sas
+	NS=router run sh -c "$DNATCTL router stats | grep -v ': 0$'"
+}
 
 say "Loading the modules (their KUnit suites run at load)"
-run modprobe -a nf_defrag_ipv4 ipip
+run modprobe -a nf_defrag_ipv4 ipip esp4 xfrm_user
 run insmod "$TOP/rust/dnat_router.ko"
 run insmod "$TOP/rust/dnat_host.ko"
 grep -h -E '^\s*(ok|not ok) ' /sys/kernel/debug/kunit/dnat_*/results | sed 's/^/    kunit: /'
@@ -44,11 +69,18 @@ say "Bad input is refused with a precise error and changes nothing"
 NS=router run "$DNATCTL" router set spis 1-1000 || echo "    (exit status $?)"
 NS=router run "$DNATCTL" router set lan nosuch0 || echo "    (exit status $?)"
 
+say "The router's local CA, serving the LAN"
+NS=router run "$DNATCTL" ca init --dir "$T/ca"
+nrouter "$DNATCTL" ca serve --dir "$T/ca" --listen 10.0.0.7 2>"$T/ca.log" &
+pids+=($!)
+wait_listen router t 7489
+
 say "Hosts: the host module gets ports and SPIs from the router with PAP by itself"
 for h in h1 h2; do
 	NS=$h run "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0
 done
-NS=router run "$DNATCTL" router blocks
+say "Tables before any traffic"
+tables
 
 say "TCP and UDP from unmodified applications on both hosts to one server port, at once"
 next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &
@@ -60,52 +92,119 @@ wait_listen ext u 9090
 nrouter tcpdump -l -q -n -i wan0 -c 8 'tcp port 8080 and tcp[13] & 2 != 0 or udp port 9090' 2>/dev/null | sed 's/^/    router wan0: /' &
 pids+=($!)
 sleep 1
-head -c 100000 /dev/urandom >"$TMPDIR/demo.data"
-cl=()
+head -c 100000 /dev/urandom >"$T/demo.data"
+want=$(sha256sum <"$T/demo.data" | cut -d' ' -f1)
 for h in h1 h2; do
-	(n $h socat -t 5 - TCP:203.0.113.3:8080 <"$TMPDIR/demo.data" | sha256sum | sed "s/ .*/ ($h TCP echo)/; s/^/    /") &
-	cl+=($!)
-	(echo "hello from $h" | n $h socat -t 2 - UDP:203.0.113.3:9090,sourceport=40000 | sed 's/^/    UDP echo: /') &
-	cl+=($!)
+	(n $h socat -t 5 - TCP:203.0.113.3:8080 <"$T/demo.data" | sha256sum | cut -d' ' -f1 >"$T/tcp-$h") &
+	(echo "hello from $h" | n $h socat -t 2 - UDP:203.0.113.3:9090,sourceport=40000 >"$T/udp-$h") &
 done
-wait "${cl[@]}" 2>/dev/null || true
-echo "    $(sha256sum <"$TMPDIR/demo.data" | cut -d' ' -f1) (what was sent)"
+wait_clients() { local p; for p in $(jobs -p); do case " ${pids[*]} " in *" $p "*) ;; *) wait "$p" ;; esac; done; }
+wait_clients
+for h in h1 h2; do
+	same "$h TCP echo of 100 kB" "$(cat "$T/tcp-$h")" "$want"
+	same "$h UDP echo" "$(cat "$T/udp-$h")" "hello from $h"
+done
 sleep 1
 say "Both hosts sent UDP from port 40000: each host translated it to a port of its own"
 for h in h1 h2; do NS=$h run "$DNATCTL" host sptt; done
 
-say "IPsec by SPI: h1 validates its SA peer with PAP; ESP for h1's SPI reaches h1, untouched"
-spi=$(nrouter "$DNATCTL" --json router blocks | jq -r '[.blocks[] | select(.host == "10.0.0.1" and .kind == "spis")][0].lowest')
-NS=h1 run "$DNATCTL" pap validate 203.0.113.3 "$spi" router 10.0.0.7
+say "Certificates from the router's CA: each binds a host's key to 203.0.113.30 and its own blocks"
+declare -A plo slo shi
+for h in h1 h2; do
+	NS=$h run "$DNATCTL" cert request --router 10.0.0.7 --out "$T/$h"
+	plo[$h]=$(n $h "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "ports")][0].lowest')
+	slo[$h]=$(n $h "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "spis")][0].lowest')
+	shi[$h]=$(n $h "$DNATCTL" --json host blocks | jq -r '[.blocks[] | select(.kind == "spis")][0] | .lowest + .count - 1')
+done
+openssl x509 -in "$T/h1/cert.pem" -noout -text | grep -E -A1 'Subject:|Alternative Name|32473' | sed 's/^/    h1 cert: /'
+NS=router run "$DNATCTL" cert list --dir "$T/ca"
+run openssl verify -CAfile "$T/h1/ca.pem" "$T/h1/cert.pem" "$T/h2/cert.pem"
+echo "    h2 asks for a certificate of h1's ports:"
+NS=h2 run "$DNATCTL" cert request --router 10.0.0.7 --out "$T/h2bad" --ports "${plo[h1]}-$((plo[h1] + 3))" || echo "    (exit status $?)"
+
+say "IPsec: strongSwan on both hosts (IKE from their own ports, SPIs from their own blocks, certificates)"
+PSK="demo-$RANDOM$RANDOM"
+mkdir -p "$T/ext/x509ca" "$T/ext/x509crl"
+cp "$T/ca/ca.pem" "$T/ext/x509ca/"
+cp "$T/ca/crl.pem" "$T/ext/x509crl/"
+ike_fill responder-strongswan.conf "$T/ext/strongswan.conf" DIR="$T/ext" SOCK="$(ike_sock ext)"
+ike_fill responder-swanctl-cert.conf "$T/ext/swanctl.conf" PEER=203.0.113.3 PEER_ID=ext.dnat.test SECRET="$PSK"
+ike_start ext "$T/ext" && ike_load ext "$T/ext"
+declare -A app
+for h in h1 h2; do
+	app[$h]=$((plo[$h] + 2))
+	d=$T/ike-$h
+	mkdir -p "$d/x509" "$d/x509ca" "$d/pkcs8"
+	cp "$T/$h/cert.pem" "$d/x509/"
+	cp "$T/$h/ca.pem" "$d/x509ca/"
+	cp "$T/$h/key.pem" "$d/pkcs8/"
+	ike_fill host-strongswan.conf "$d/strongswan.conf" DIR="$d" SOCK="$(ike_sock $h)" IKE_PORT="${plo[$h]}" \
+		IKE_PORT_NATT=$((plo[$h] + 1)) SPI_MIN="$(printf 0x%x "${slo[$h]}")" SPI_MAX="$(printf 0x%x "${shi[$h]}")"
+	ike_fill host-swanctl-cert.conf "$d/swanctl.conf" PUBLIC=203.0.113.30 PEER=203.0.113.3 \
+		PEER_ID=ext.dnat.test APP_PORT="${app[$h]}" SECRET="$PSK"
+	ike_start $h "$d" && ike_load $h "$d"
+	n $h "$DNATCTL" host follow --interval 2 >"$T/follow-$h.log" 2>&1 &
+	pids+=($!)
+done
+for h in h1 h2; do
+	ike_ctl $h "$T/ike-$h" --initiate --child app --timeout 30 2>&1 | grep -E 'established|installed|failed' | sed "s/^/    $h: /" &
+done
+wait_clients
+for i in $(seq 100); do
+	[ "$(nrouter "$DNATCTL" --json router sas | jq '.sas | length')" -ge 2 ] && break
+	sleep 0.1
+done
+echo "    the followers validated the SAs with the router:"
+sed 's/^/    h1 follow: /' "$T/follow-h1.log"
+sed 's/^/    h2 follow: /' "$T/follow-h2.log"
 NS=router run "$DNATCTL" router sas
-nh1 tcpdump -l -q -n -i eth0 -c 3 'ip proto 4' 2>/dev/null | sed 's/^/    h1 eth0: /' &
-pids+=($!)
-sleep 1
-run next python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 3
-sleep 2
+for h in h1 h2; do
+	got=$(echo "ipsec from $h" | n $h timeout 10 socat -t 3 - "UDP:203.0.113.3:9090,sourceport=${app[$h]}" 2>/dev/null)
+	same "$h UDP echo inside its IKE SA" "$got" "ipsec from $h"
+done
 
-say "DoS: the attacker sends 500 ESP packets with h1's SPI: the router drops them all"
-run n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$spi" 500
-sleep 1
-NS=router run sh -c "$DNATCTL router stats | grep in_sa_"
-
-say "An attacker floods the shared address: nobody owns those ports, the router drops them"
-run n ext2 python3 -c "
+say "Attack: ESP flood with h1's SPI during h1's transfer over its SA, a UDP flood, and h2 spoofing h1's ports"
+for h in h1 h2; do
+	n $h nft add table ip demo
+	n $h nft add chain ip demo in '{ type filter hook input priority 0; }'
+	n $h nft add rule ip demo in ip saddr 203.0.113.66 counter
+done
+spi=$(nh1 ip xfrm state list src 203.0.113.3 dst 203.0.113.30 | awk '$1 == "proto" && $3 == "spi" {print $4; exit}')
+echo "    h1's inbound SA from the server: SPI $spi (from h1's block ${slo[h1]}-${shi[h1]})"
+nh1 ip -s xfrm state list src 203.0.113.3 dst 203.0.113.30 | grep -A1 'lifetime current' | sed 's/^/    h1 SA before: /'
+n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 esp "$((spi))" 2000 &
+flood=$!
+n ext2 python3 -c "
 import socket, random
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(2000):
     s.sendto(b'x' * 32, ('203.0.113.30', random.randint(40000, 60000)))
-"
-say "h2 tunnels a datagram from one of h1's ports: dropped and counted at the router"
-lo1=$(nrouter "$DNATCTL" --json router blocks | jq -r '[.blocks[] | select(.host == "10.0.0.1" and .kind == "ports")][0].lowest')
-NS=h2 run python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.7 from-public "$lo1" 203.0.113.3 9090 spoof
+" &
+flood2=$!
+got=$(nh1 timeout 60 socat -t 5 - "TCP:203.0.113.3:8080,sourceport=${app[h1]}" <"$T/demo.data" | sha256sum | cut -d' ' -f1)
+wait $flood $flood2
+NS=h2 run python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.7 from-public "${plo[h1]}" 203.0.113.3 9090 spoof
 sleep 1
+same "h1's 100 kB over its SA during the flood" "$got" "$want"
+nh1 ip -s xfrm state list src 203.0.113.3 dst 203.0.113.30 | grep -A1 'lifetime current' | sed 's/^/    h1 SA after: /'
+delivered=0
+for h in h1 h2; do
+	c=$(n $h nft -j list chain ip demo in | jq '[.nftables[].rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | add // 0')
+	echo "    attacker packets that reached $h: $c"
+	delivered=$((delivered + c))
+done
 
-say "Tables and counters"
-NS=h1 run "$DNATCTL" host show
-NS=h1 run "$DNATCTL" host blocks
-NS=h1 run sh -c "$DNATCTL host stats | grep -v ': 0$'"
-NS=router run "$DNATCTL" router hosts
-NS=router run sh -c "$DNATCTL router stats | grep -v ': 0$'"
-NS=router run "$DNATCTL" router show
-NS=router run "$DNATCTL" --json router hosts
+say "Tables and counters after"
+tables
+for h in h1 h2; do
+	NS=$h run "$DNATCTL" host blocks
+	NS=$h run "$DNATCTL" host sas
+	NS=$h run sh -c "$DNATCTL host stats | grep -v ': 0$'"
+done
+NS=router run "$DNATCTL" ca show --dir "$T/ca"
+
+verdict=ok
+[ "$delivered" = 0 ] && [ "$legit_ok" = yes ] || verdict=FAIL
+echo
+echo "verdict: $verdict attack_packets_delivered=$delivered legit_bytes_ok=$legit_ok"
+[ "$verdict" = ok ]

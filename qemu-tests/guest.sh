@@ -8,7 +8,7 @@ set -uo pipefail
 mode=$1 out=$2
 shift 2
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-export TOP DNAT_RESULTS=$out/results
+export TOP DNAT_RESULTS=$out/results DNATCTL=$out/bin/dnatctl
 : >"$DNAT_RESULTS"
 cd "$TOP"
 SCENARIO=guest
