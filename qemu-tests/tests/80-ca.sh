@@ -166,6 +166,8 @@ check "openssl sees the revocation in the CRL" sh -c "openssl crl -in '$CA/crl.p
 check "the router no longer pins h1's blocks" test "$(pinned 10.0.0.1 ports)" = 0
 cp "$CA/crl.pem" "$T/ext/x509crl/crl.pem"
 check "the responder loads the new CRL" ike_load ext "$T/ext"
+# charon caches the CRLs it used: drop them so that the new one is used.
+check "the responder drops its cached CRLs" ike_ctl ext "$T/ext" --flush-certs --type x509_crl
 ike_ctl h1 "$T/ike-h1" --terminate --ike dnat --timeout 20 >/dev/null 2>&1 || true
 ike_ctl h2 "$T/ike-h2" --terminate --ike dnat --timeout 20 >/dev/null 2>&1 || true
 check "h1's new negotiation fails (revoked)" sh -c "! ip netns exec h1 env STRONGSWAN_CONF='$T/ike-h1/strongswan.conf' swanctl --initiate --child app --timeout 30 >'$T/init2-h1.log' 2>&1"
