@@ -84,6 +84,53 @@ expect_eq "UDP over ESP through the router, both ways" "$(echo_esp hello-esp)" h
 n1=$(h1_esp_in)
 check "h1's inbound SA decrypted packets" test "${n1:-0}" -gt 0
 
+# An AH SA (transport mode, peer 203.0.113.4) and an ESP SA in tunnel mode
+# (peer 203.0.113.5), each with an inbound SPI of h1's block: AH is
+# classified by its SPI at offset 4, the tunnel-mode ESP like any ESP.
+next ip addr add 203.0.113.4/32 dev eth0
+next ip addr add 203.0.113.5/32 dev eth0
+spi_ah=$((spi + 1))
+spi_tun=$((spi + 2))
+A3=0x$(printf '%064d' 5) A4=0x$(printf '%064d' 6) K5=0x$(printf '%064d' 7) A5=0x$(printf '%064d' 8)
+K6=0x$(printf '%064d' 9) A6=0x$(printf '%064d' 10)
+for ns in h1 ext; do
+	n $ns ip xfrm state add src 203.0.113.4 dst 203.0.113.30 proto ah spi "$spi_ah" mode transport auth 'hmac(sha256)' "$A3"
+	n $ns ip xfrm state add src 203.0.113.30 dst 203.0.113.4 proto ah spi 0x7001 mode transport auth 'hmac(sha256)' "$A4"
+	n $ns ip xfrm state add src 203.0.113.5 dst 203.0.113.30 proto esp spi "$spi_tun" mode tunnel \
+		enc 'cbc(aes)' "$K5" auth 'hmac(sha256)' "$A5"
+	n $ns ip xfrm state add src 203.0.113.30 dst 203.0.113.5 proto esp spi 0x7002 mode tunnel \
+		enc 'cbc(aes)' "$K6" auth 'hmac(sha256)' "$A6"
+done
+# pol NS LOCAL REMOTE PROTO MODE: the two policies of an SA pair.
+pol() {
+	n "$1" ip xfrm policy add src "$2" dst "$3" dir out tmpl src "$2" dst "$3" proto "$4" mode "$5"
+	n "$1" ip xfrm policy add src "$3" dst "$2" dir in tmpl src "$3" dst "$2" proto "$4" mode "$5"
+}
+pol h1 203.0.113.30 203.0.113.4 ah transport
+pol ext 203.0.113.4 203.0.113.30 ah transport
+pol h1 203.0.113.30 203.0.113.5 esp tunnel
+pol ext 203.0.113.5 203.0.113.30 esp tunnel
+for a in 203.0.113.4 203.0.113.5; do
+	next python3 "$TOP/qemu-tests/udp_echo.py" 5555 "$a" &
+	pids+=($!)
+done
+sleep 1
+echo_to() { echo "$2" | nh1 timeout 10 socat -t 3 - "UDP:$1:5555" 2>/dev/null || true; }
+sa_in() { nh1 ip -s xfrm state get src "$1" dst 203.0.113.30 proto "$2" spi "$3" | awk '/lifetime current:/ {getline; print $2; exit}' | tr -dc '0-9'; }
+expect_eq "AH: nothing comes back before validation" "$(echo_to 203.0.113.4 ah-before)" ""
+expect_eq "tunnel-mode ESP: nothing comes back before validation" "$(echo_to 203.0.113.5 tun-before)" ""
+check "h1's module validates the AH SA" nh1 "$DNATCTL" host sa validate 203.0.113.4 "$spi_ah"
+check "h1's module validates the tunnel-mode SA" nh1 "$DNATCTL" host sa validate 203.0.113.5 "$spi_tun"
+for i in $(seq 50); do [ "$(nh1 "$DNATCTL" --json host sas | jq '[.sas[] | select(.state == "validated")] | length')" -ge 3 ] && break; sleep 0.1; done
+expect_eq "UDP over AH (transport) through the router, both ways" "$(echo_to 203.0.113.4 over-ah)" over-ah
+expect_eq "UDP over ESP in tunnel mode through the router, both ways" "$(echo_to 203.0.113.5 over-tunnel)" over-tunnel
+check "h1's inbound AH SA verified packets" test "$(sa_in 203.0.113.4 ah "$spi_ah")" -gt 0
+check "h1's inbound tunnel-mode SA decrypted packets" test "$(sa_in 203.0.113.5 esp "$spi_tun")" -gt 0
+d1=$(sa_dropped)
+n ext2 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 ah "$spi_ah" 50
+sleep 1
+expect_eq "the attacker's 50 AH packets with h1's AH SPI were dropped" "$(($(sa_dropped) - d1))" 50
+
 # The attacker sends ESP with h1's SPI: none reaches h1.
 d1=$(sa_dropped)
 del0=$(rstat in_delivered)

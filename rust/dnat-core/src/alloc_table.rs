@@ -2481,14 +2481,15 @@ mod tests {
         let mut s = Store::with_pools(4, big(), (1000, 2000), (256, 10000));
         let mut t = s.t();
         t.request_spis(h(2), 16, 0, 1000).unwrap(); // 256..=271
-        // Free and in the pool: granted exactly, as a new block.
+                                                    // Free and in the pool: granted exactly, as a new block.
         let g = t.renew(h(1), Kind::Spi, 0x1000, Some(16), 0, 1000).unwrap();
         assert_eq!((g.lowest, g.count), (0x1000, 16));
         assert_eq!(t.shared().owner_of_spi(0x100f), None); // published later
         t.renew(h(2), Kind::Spi, 0x2000, Some(16), 0, 1000).unwrap();
         // Another host's: not its owner.
         assert_eq!(
-            t.renew(h(3), Kind::Spi, 260, Some(16), 0, 1000).unwrap_err(),
+            t.renew(h(3), Kind::Spi, 260, Some(16), 0, 1000)
+                .unwrap_err(),
             AllocError::NotOwner
         );
         // Partly taken, outside the pool, or without a count: refused.

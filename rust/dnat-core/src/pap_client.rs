@@ -2173,11 +2173,7 @@ impl Client {
         self.reclaim = [None; MAX_BLOCKS];
         let mut k = 0;
         for b in held(&self.spis).map(|e| e.block) {
-            let used = self
-                .records
-                .iter()
-                .flatten()
-                .any(|r| b.contains(r.spi));
+            let used = self.records.iter().flatten().any(|r| b.contains(r.spi));
             if let (true, Some(slot)) = (used, self.reclaim.get_mut(k)) {
                 *slot = Some(b);
                 k += 1;
@@ -3981,7 +3977,9 @@ mod tests {
         assert!(is_validation(&sent[1], PEER, 0x1000));
         assert!(is_validation(&sent[2], PEER2, 0x1010));
         assert!(is_validation(&sent[3], PEER3, 0x1020));
-        assert!(matches!(sent[4], Message::BlacklistAdd { addr: Some(a), spi: None, .. } if a == ATTACKER));
+        assert!(
+            matches!(sent[4], Message::BlacklistAdd { addr: Some(a), spi: None, .. } if a == ATTACKER)
+        );
         assert!(is_port_request(&sent[5]));
         assert_eq!(n.spis()[0].block, old);
         assert_eq!(n.c.stat(Stat::Reclaimed), 1);
