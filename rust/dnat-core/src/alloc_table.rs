@@ -1833,12 +1833,16 @@ impl<'a> AllocTable<'a> {
 
     /// The earliest lease expiry of an active block.
     pub fn next_expiry(&self) -> Option<u64> {
-        self.hosts
+        let active = self
+            .hosts
             .iter()
             .filter(|h| h.addr != 0)
             .flat_map(|h| h.ports.iter().chain(h.spis.iter()))
-            .filter(|b| b.state == State::Active && b.when != NO_EXPIRY)
-            .map(|b| b.when)
+            .filter(|b| b.state == State::Active);
+        // The end of a pin counts too: `expire` clears it then.
+        active
+            .flat_map(|b| [b.when, if b.pin == 0 { NO_EXPIRY } else { b.pin }])
+            .filter(|&w| w != NO_EXPIRY)
             .min()
     }
 
@@ -2521,6 +2525,28 @@ mod tests {
     }
 
     #[test]
+    fn a_pin_ends_even_without_a_lease() {
+        let settings = Settings {
+            default_lease: 0,
+            max_lease: 0,
+            ..big()
+        };
+        let mut s = Store::with_pools(4, settings, (1000, 2000), (256, 10000));
+        let mut t = s.t();
+        let p = t.request_ports(h(1), 10, true, 0, 1000).unwrap();
+        assert_eq!(t.next_expiry(), None);
+        t.pin(h(1), Kind::Port, p.lowest, 10, 60, 1000).unwrap();
+        assert_eq!(t.next_expiry(), Some(1060));
+        assert_eq!(
+            t.invalidate_port(Some(h(1)), p.lowest as u16).unwrap_err(),
+            AllocError::Pinned
+        );
+        assert_eq!(t.expire(1060, |_| panic!()), 0);
+        assert_eq!(t.next_expiry(), None);
+        t.invalidate_port(Some(h(1)), p.lowest as u16).unwrap();
+    }
+
+    #[test]
     fn pins() {
         let settings = Settings {
             default_lease: 100,
@@ -2572,6 +2598,9 @@ mod tests {
         // The port block outlives its lease until the pin ends.
         assert_eq!(t.expire(1499, |_| panic!()), 0);
         assert_eq!(t.shared().owner_of_port(p.lowest as u16), t.find_host(h(1)));
+        // A pin's end is an expiry event: the tick clears it then, even
+        // when no lease ends.
+        assert_eq!(t.next_expiry(), Some(1500));
         // Unpinned, the host may give it back.
         let i = t.pin(h(1), Kind::Port, p.lowest, 10, 0, 1200).unwrap();
         assert_eq!(i.pinned, None);

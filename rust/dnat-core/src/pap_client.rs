@@ -183,9 +183,12 @@
 //! invalidate-all with the SA scope bit ([`Changes::sas`]); the records
 //! become stale. A stale record whose SPI is held is queued for validation
 //! again at the next [`Client::poll`] (SPEC: hosts re-validate their live
-//! SAs after re-acquiring SPIs); after a restart that is when an SPI block
-//! is granted again, and stale records outside the SPI blocks then held are
-//! dropped (their SPIs are not the host's any more). A validation given up
+//! SAs after re-acquiring SPIs). After a restart the client first asks
+//! back, with a 33/4 renewal each, the SPI blocks its records use (the new
+//! router grants such a block again if it is still free); a host with none
+//! to ask back waits [`RECLAIM_GRACE`] seconds before requesting SPIs.
+//! Records whose SPI did not come back stay stale (flagged: their SA gets
+//! no traffic) until invalidated. A validation given up
 //! is stale too: while the router is deemed silent it is sent again only
 //! when no renewal or request is due (so it serves as the probe that finds
 //! the router again, one message per 16 s, and never holds up the others),
@@ -193,8 +196,9 @@
 //! a validation sent before the record went stale leaves it stale, so a
 //! validation that raced with the router's flush is sent again.
 //!
-//! Blacklist entries are not recorded: after [`Changes::sas`] or
-//! [`Changes::epoch`] the caller sends its blacklist entries again.
+//! Blacklist entries are recorded too (up to [`MAX_BLACKLIST`]) and queued
+//! again once a block is held after [`Changes::sas`] or [`Changes::epoch`];
+//! an entry whose SPI is not held then is forgotten.
 //!
 //! # Start and stop
 //!
@@ -234,9 +238,9 @@
 //!   host's view of its ports from [`Client::port_blocks`] and end the
 //!   mappings (SPTT entries, native `ip_local_port_range`) on ports no
 //!   longer held; `spis` -> the same for [`Client::spi_blocks`] (and tell
-//!   userspace: SAs on dropped SPIs are dead); `sas` or `epoch` -> send the
-//!   blacklist entries again (for SPIs still or again held; the client
-//!   re-sends its recorded SA validations itself). [`Event::Refused`] and a
+//!   userspace: SAs on dropped SPIs are dead); `sas` and `epoch` need
+//!   nothing (the client re-sends its recorded SA validations and
+//!   blacklist entries itself). [`Event::Refused`] and a
 //!   refused [`Event::SaNotice`] are worth a rate-limited log line,
 //!   [`Event::Ignored`] only its counter (already counted here).
 //! - SA notices: whoever learns of SAs and blacklist entries (a netlink
@@ -255,10 +259,8 @@
 //!
 //! # What this client does not do
 //!
-//! Deciding which SAs exist and which peers to blacklist, remembering the
-//! blacklist, and the host's translation tables are the caller's;
-//! [`Changes::sas`] and [`Changes::epoch`] tell it when the router forgot
-//! its blacklist entries.
+//! Deciding which SAs exist and which peers to blacklist, and the host's
+//! translation tables, are the caller's.
 
 use core::net::Ipv4Addr;
 
