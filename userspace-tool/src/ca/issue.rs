@@ -168,6 +168,34 @@ impl Default for Policy {
     }
 }
 
+/// Longest organizationalUnitName (X.520 ub-organizational-unit-name).
+const OU_MAX: usize = 64;
+
+/// The blocks in words for the subject's OU, so that `openssl x509 -text`
+/// shows them (the extension is the binding; this is for people):
+/// `ports 40000-40063, spis 0x1000-0x10ff`, cut to [`OU_MAX`] with `...`.
+fn blocks_summary(blocks: &[Block]) -> String {
+    let all = blocks
+        .iter()
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if all.len() <= OU_MAX {
+        return all;
+    }
+    let mut cut = String::new();
+    for part in all.split(", ") {
+        let sep = if cut.is_empty() { "" } else { ", " };
+        if cut.len() + sep.len() + part.len() + ", ...".len() > OU_MAX {
+            break;
+        }
+        cut.push_str(sep);
+        cut.push_str(part);
+    }
+    cut.push_str(", ...");
+    cut
+}
+
 /// The certificate of `host` with `key` for `blocks`.
 #[allow(clippy::too_many_arguments)]
 fn host_params(
@@ -181,6 +209,7 @@ fn host_params(
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, format!("dnat host {host}"));
+    dn.push(DnType::OrganizationalUnitName, blocks_summary(blocks));
     p.distinguished_name = dn;
     p.subject_alt_names = vec![SanType::IpAddress(IpAddr::V4(public))];
     p.is_ca = IsCa::ExplicitNoCa;
@@ -664,7 +693,15 @@ pub mod tests {
         assert_eq!(c.issued.not_before, T0 - 60);
         assert_eq!(c.issued.not_after, T0 + 3600);
         let (_, x) = x509_parser::parse_x509_certificate(&c.der).unwrap();
-        assert_eq!(x.subject().to_string(), "CN=dnat host 10.0.0.1");
+        assert_eq!(
+            x.subject().to_string(),
+            "CN=dnat host 10.0.0.1, OU=ports 40000-40063, spis 0x1000-0x10ff"
+        );
+        let many: Vec<Block> = (0..8)
+            .map(|i| ports(40000 + i * 100, 40000 + i * 100 + 9))
+            .collect();
+        let ou = blocks_summary(&many);
+        assert!(ou.len() <= OU_MAX && ou.ends_with(", ..."), "{ou}");
         assert_eq!(x.issuer().to_string(), "CN=dnat local CA 203.0.113.30");
         assert_eq!(x.validity().not_after.timestamp(), T0 + 3600);
         assert_eq!(x.raw_serial(), &[1]);

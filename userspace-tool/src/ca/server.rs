@@ -435,7 +435,10 @@ mod tests {
         )
         .unwrap();
         let (_, x) = x509_parser::parse_x509_certificate(&der).unwrap();
-        assert_eq!(x.subject().to_string(), "CN=dnat host 127.0.0.1");
+        assert_eq!(
+            x.subject().to_string(),
+            "CN=dnat host 127.0.0.1, OU=ports 40000-40015"
+        );
         // A claim of another host's ports: refused, nothing issued.
         let e = client::exchange(
             addr,
@@ -505,7 +508,10 @@ mod tests {
         let g = client::request(addr, &out, None, None).unwrap();
         assert_eq!(g.serial, "1");
         assert!(g.new_key);
-        assert_eq!(g.subject, "CN=dnat host 127.0.0.1");
+        assert_eq!(
+            g.subject,
+            "CN=dnat host 127.0.0.1, OU=ports 40000-40063, spis 0x1000-0x10ff"
+        );
         assert_eq!(g.public, vec!["203.0.113.30".to_string()]);
         assert_eq!(g.blocks, vec![ports(40000, 40063), spis(0x1000, 0x10ff)]);
         let mode = |f: &str| std::fs::metadata(out.join(f)).unwrap().permissions().mode() & 0o777;
