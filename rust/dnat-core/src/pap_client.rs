@@ -881,6 +881,21 @@ struct Entry<B> {
     lease: Lease,
 }
 
+impl<B> Entry<B> {
+    /// A block the router refused to take back (pinned): held again, its
+    /// lease unknown until the renewal due at `t`.
+    fn readopted(block: B, t: u64) -> Self {
+        Self {
+            block,
+            lease: Lease {
+                secs: 0,
+                expires: None,
+                renew_at: Some(t),
+            },
+        }
+    }
+}
+
 type Table<B> = [Option<Entry<B>>; MAX_BLOCKS];
 
 fn held<B: Span>(t: &Table<B>) -> impl Iterator<Item = &Entry<B>> + '_ {
@@ -2312,6 +2327,19 @@ impl Client {
                 }
                 self.renewal_refused(r);
             }
+            // A certified block cannot be given back: the router keeps it
+            // for this host, so the host takes it back too and renews it
+            // at once (the renewal brings its lease).
+            Op::ReleasePorts(b) if r == Reason::Pinned => {
+                if insert(&mut self.ports, Entry::readopted(b, t)) {
+                    ch.ports = true;
+                }
+            }
+            Op::ReleaseSpis(b) if r == Reason::Pinned => {
+                if insert(&mut self.spis, Entry::readopted(b, t)) {
+                    ch.spis = true;
+                }
+            }
             // Not given back: the records stay stale and a new block is
             // requested as usual.
             Op::ReclaimSpis(_)
@@ -3250,6 +3278,37 @@ mod tests {
                 ..Changes::NONE
             })
         );
+    }
+
+    #[test]
+    fn a_pinned_block_the_router_keeps_is_held_again() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        let b = n.ports()[0].block;
+        // The router's CA pinned the block (a certificate names it).
+        n.r.s
+            .t()
+            .pin(
+                H1,
+                crate::alloc_table::Kind::Port,
+                u32::from(b.lowest),
+                u32::from(b.count),
+                600,
+                u64::from(n.now),
+            )
+            .unwrap();
+        assert!(n.c.release_ports(b));
+        assert!(n.ports().is_empty());
+        let from = n.sent.len();
+        n.tick();
+        let sent = n.sent_since(from);
+        // Refused (pinned): held again and renewed at once.
+        assert_eq!(n.c.stat(Stat::RefusedPinned), 1);
+        assert!(matches!(sent[0], Message::PortBlockInvalidate { .. }));
+        assert!(matches!(sent[1], Message::PortRenew { block, .. } if block == b));
+        assert_eq!(n.ports()[0].block, b);
+        assert!(n.ports()[0].expires_at.is_some());
+        assert_eq!(n.r.host_ports(), u32::from(b.count));
     }
 
     #[test]
