@@ -133,16 +133,7 @@ ike_start ext "$T/ext" && ike_load ext "$T/ext"
 declare -A app
 for h in h1 h2; do
 	app[$h]=$((plo[$h] + 2))
-	d=$T/ike-$h
-	mkdir -p "$d/x509" "$d/x509ca" "$d/pkcs8"
-	cp "$T/$h/cert.pem" "$d/x509/"
-	cp "$T/$h/ca.pem" "$d/x509ca/"
-	cp "$T/$h/key.pem" "$d/pkcs8/"
-	ike_fill host-strongswan.conf "$d/strongswan.conf" DIR="$d" SOCK="$(ike_sock $h)" IKE_PORT="${plo[$h]}" \
-		IKE_PORT_NATT=$((plo[$h] + 1)) SPI_MIN="$(printf 0x%x "${slo[$h]}")" SPI_MAX="$(printf 0x%x "${shi[$h]}")"
-	ike_fill host-swanctl-cert.conf "$d/swanctl.conf" PUBLIC=203.0.113.30 PEER=203.0.113.3 \
-		PEER_ID=ext.dnat.test APP_PORT="${app[$h]}" SECRET="$PSK"
-	ike_start $h "$d" && ike_load $h "$d"
+	ike_host_cert $h "$T/ike-$h" "$T/$h" "${plo[$h]}" "${slo[$h]}" "${shi[$h]}" "${app[$h]}" "$PSK"
 	n $h "$DNATCTL" host follow --interval 2 >"$T/follow-$h.log" 2>&1 &
 	pids+=($!)
 done

@@ -54,3 +54,28 @@ ike_load() {
 		return 1
 	}
 }
+
+# ike_host_conf NS DIR IKE_PORT SPI_MIN SPI_MAX: DIR/strongswan.conf of a
+# host whose IKE runs from IKE_PORT (its NAT-T port the next one) and whose
+# inbound SPIs come from SPI_MIN..SPI_MAX (decimal).
+ike_host_conf() {
+	ike_fill host-strongswan.conf "$2/strongswan.conf" DIR="$2" SOCK="$(ike_sock "$1")" IKE_PORT="$3" \
+		IKE_PORT_NATT=$(($3 + 1)) SPI_MIN="$(printf 0x%x "$4")" SPI_MAX="$(printf 0x%x "$5")"
+}
+
+# ike_host_cert NS DIR CERTS IKE_PORT SPI_MIN SPI_MAX APP_PORT PSK: a host
+# authenticating with the certificate in CERTS (cert.pem, key.pem, ca.pem
+# from `dnatctl cert request --out CERTS`) to the responder, which proves
+# itself with PSK; its CHILD_SA covers APP_PORT. Starts its charon and
+# loads everything; fails if either step does.
+ike_host_cert() {
+	local ns=$1 dir=$2 certs=$3
+	mkdir -p "$dir/x509" "$dir/x509ca" "$dir/pkcs8"
+	cp "$certs/cert.pem" "$dir/x509/cert.pem"
+	cp "$certs/ca.pem" "$dir/x509ca/ca.pem"
+	cp "$certs/key.pem" "$dir/pkcs8/key.pem"
+	ike_host_conf "$ns" "$dir" "$4" "$5" "$6"
+	ike_fill host-swanctl-cert.conf "$dir/swanctl.conf" PUBLIC=203.0.113.30 PEER=203.0.113.3 \
+		PEER_ID=ext.dnat.test APP_PORT="$7" SECRET="$8"
+	ike_start "$ns" "$dir" && ike_load "$ns" "$dir"
+}

@@ -150,6 +150,18 @@ dnat_host_module() {
 	n "$1" env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
 }
 
+# held_block NS KIND: "lowest count" of the first block of KIND (ports,
+# spis) that the host module in NS holds; waits up to 10 s for one.
+held_block() {
+	local i b
+	for i in $(seq 100); do
+		b=$(n "$1" "$DNATCTL" --json host blocks | jq -r "[.blocks[] | select(.kind == \"$2\")][0] | select(.) | \"\(.lowest) \(.count)\"")
+		[ -n "$b" ] && { echo "$b"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_ports NS: waits (up to 30 s) until the host module in NS holds a
 # port block; prints its first port.
 wait_ports() {

@@ -213,6 +213,23 @@ done
 check "h2 got an SPI block after the grace, not h1's" test -n "$spi2" -a "${spi2:-0}" != "$spi"
 spi2=${spi2:-0}
 
+# The follower (`dnatctl host follow`): an SA added with `ip xfrm` is
+# validated with no manual step, and invalidated when deleted.
+nh1 "$DNATCTL" host follow --interval 1 >"$T/follow.log" 2>&1 &
+follower=$!
+pids+=($follower)
+spi_f=$((spi + 3))
+K7=0x$(printf '%064d' 11) A7=0x$(printf '%064d' 12)
+has_spi() { nrouter "$DNATCTL" --json router sas | jq -e ".sas[] | select(.host == \"10.0.0.1\" and .spi == $1)" >/dev/null; }
+wait_has() { local i; for i in $(seq 150); do has_spi "$1" && return 0; sleep 0.1; done; return 1; }
+wait_gone() { local i; for i in $(seq 150); do has_spi "$1" || return 0; sleep 0.1; done; return 1; }
+nh1 ip xfrm state add src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi_f" mode transport \
+	enc 'cbc(aes)' "$K7" auth 'hmac(sha256)' "$A7"
+check "the follower validated the SA added with ip xfrm" wait_has "$spi_f"
+nh1 ip xfrm state delete src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi_f"
+check "the follower invalidated the SA deleted with ip xfrm" wait_gone "$spi_f"
+check "the follower logged both" sh -c "grep -q 'validate 203.0.113.3 spi $(printf 0x%08x "$spi_f")' '$T/follow.log' && grep -q 'invalidate 203.0.113.3 spi $(printf 0x%08x "$spi_f")' '$T/follow.log'"
+
 # Bad validations: refused, nothing changes.
 before=$(nrouter "$DNATCTL" --json router sas | jq -c .)
 expect_errno "validating h2's SPI for h1 is refused" 1 "" nrouter "$DNATCTL" router sa validate 10.0.0.1 203.0.113.3 "$spi2"
@@ -220,6 +237,12 @@ expect_errno "validating peer 0.0.0.0 is refused" 22 "" nrouter "$DNATCTL" route
 expect_errno "validating a LAN peer is refused" 22 "" nrouter "$DNATCTL" router sa validate 10.0.0.1 10.0.0.3 "$spi"
 check "h2 validating h1's SPI with PAP is refused" sh -c "! ip netns exec h2 '$DNATCTL' pap validate 203.0.113.3 $hex router 10.0.0.7 >/dev/null 2>&1"
 expect_eq "the SA table did not change" "$(nrouter "$DNATCTL" --json router sas | jq -c .)" "$before"
+
+# Revoking h2 stops h2 at the router and leaves h1's SA working.
+check "revoke h2" nrouter "$DNATCTL" router revoke 10.0.0.3
+check "h2 holds nothing at the router" test "$(nrouter "$DNATCTL" --json router blocks | jq '[.blocks[] | select(.host == "10.0.0.3")] | length')" = 0
+expect_eq "h1's SA still works while h2 is revoked" "$(echo_esp h2-revoked)" h2-revoked
+check "readmit h2" nrouter "$DNATCTL" router readmit 10.0.0.3
 
 # Invalidation (PAP 35/0, here from the userspace client on a raw socket)
 # and revocation empty the table.
@@ -229,3 +252,13 @@ check "h1 validates again with dnatctl's own PAP" nh1 "$DNATCTL" pap validate 20
 check "revoke h1" nrouter "$DNATCTL" router revoke 10.0.0.1
 expect_eq "revocation removed h1's SAs" "$(nrouter "$DNATCTL" --json router sas | jq '[.sas[] | select(.host == "10.0.0.1")] | length')" 0
 check "readmit h1" nrouter "$DNATCTL" router readmit 10.0.0.1
+
+# The follower survives the host module reloading: the module comes back
+# empty, h1 is set up again and gets SPIs; the follower's next
+# resynchronisation validates h1's live SAs again with no manual step.
+check "rmmod dnat_host (the follower keeps running)" rmmod dnat_host
+check "insmod dnat_host" insmod "$TOP/rust/dnat_host.ko"
+check "h1 set up again" dnat_host_module h1
+check "the follower validated h1's SA again after the reload" wait_has "$spi"
+check "the follower is still running" kill -0 "$follower"
+expect_eq "the SA works after the host module reload" "$(echo_esp reloaded)" reloaded

@@ -31,16 +31,6 @@ T=$(mktemp -d)
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
 check "h1 set up" dnat_host_module h1
 check "h2 set up" dnat_host_module h2
-# block NS KIND: "lowest count" of NS's first block of KIND.
-block() {
-	local i b
-	for i in $(seq 100); do
-		b=$(n "$1" "$DNATCTL" --json host blocks | jq -r "[.blocks[] | select(.kind == \"$2\")][0] | select(.) | \"\(.lowest) \(.count)\"")
-		[ -n "$b" ] && { echo "$b"; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
 
 # The responder.
 mkdir -p "$T/ext"
@@ -65,16 +55,15 @@ check "the responder loads its connection" ike_load ext "$T/ext"
 # application port the one after; inbound SPIs = its SPI block.
 declare -A app spilo spihi ikeport
 for h in h1 h2; do
-	read -r plo pn <<<"$(block $h ports)"
-	read -r slo sn <<<"$(block $h spis)"
+	read -r plo pn <<<"$(held_block $h ports)"
+	read -r slo sn <<<"$(held_block $h spis)"
 	check "$h holds ports and SPIs ($plo+$pn, $slo+$sn)" test "$pn" -ge 3 -a "$sn" -ge 1
 	app[$h]=$((plo + 2))
 	ikeport[$h]=$plo
 	spilo[$h]=$slo
 	spihi[$h]=$((slo + sn - 1))
 	mkdir -p "$T/$h"
-	ike_fill host-strongswan.conf "$T/$h/strongswan.conf" DIR="$T/$h" SOCK="$(ike_sock $h)" IKE_PORT=$plo \
-		IKE_PORT_NATT=$((plo + 1)) SPI_MIN="$(printf 0x%x "$slo")" SPI_MAX="$(printf 0x%x "${spihi[$h]}")"
+	ike_host_conf $h "$T/$h" "$plo" "$slo" "${spihi[$h]}"
 	secret=$(awk -v h="ike-$h" '$1 == h {f = 1} f && $1 == "secret" {print $3; exit}' "$T/secrets" | tr -d '"')
 	ike_fill host-swanctl-psk.conf "$T/$h/swanctl.conf" PUBLIC=203.0.113.30 PEER=203.0.113.3 \
 		ID="$h.dnat.test" PEER_ID=ext.dnat.test APP_PORT="${app[$h]}" SECRET="$secret"

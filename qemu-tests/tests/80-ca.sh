@@ -45,20 +45,10 @@ expect_refused() {
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
 check "h1 set up" dnat_host_module h1
 check "h2 set up" dnat_host_module h2
-# block NS KIND: "lowest count" of NS's first block of KIND.
-block() {
-	local i b
-	for i in $(seq 100); do
-		b=$(n "$1" "$DNATCTL" --json host blocks | jq -r "[.blocks[] | select(.kind == \"$2\")][0] | select(.) | \"\(.lowest) \(.count)\"")
-		[ -n "$b" ] && { echo "$b"; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
 declare -A plo pn slo sn
 for h in h1 h2; do
-	read -r plo[$h] pn[$h] <<<"$(block $h ports)"
-	read -r slo[$h] sn[$h] <<<"$(block $h spis)"
+	read -r plo[$h] pn[$h] <<<"$(held_block $h ports)"
+	read -r slo[$h] sn[$h] <<<"$(held_block $h spis)"
 done
 
 # The CA: refuses an open directory, then starts.
@@ -80,6 +70,8 @@ for h in h1 h2; do
 	openssl x509 -in "$T/$h/cert.pem" -noout -text >"$T/$h.txt"
 	check "$h's certificate names the shared address" grep -q "IP Address:203.0.113.30" "$T/$h.txt"
 	check "$h's certificate carries the dnat blocks extension" grep -q "1.3.6.1.4.1.32473.7489.1" "$T/$h.txt"
+	span="ports ${plo[$h]}-$((plo[$h] + pn[$h] - 1)), spis $(printf 0x%x "${slo[$h]}")-$(printf 0x%x $((slo[$h] + sn[$h] - 1)))"
+	check "openssl x509 -text shows $h's own blocks ($span)" grep -qF "$span" "$T/$h.txt"
 done
 serial() { nrouter "$DNATCTL" --json cert list --dir "$CA" | jq -r ".certs[] | select(.host == \"$1\" and .status == \"valid\") | .serial" | tail -1; }
 cert_blocks() { nrouter "$DNATCTL" --json cert show "$(serial "$1")" --dir "$CA" | jq -c '[.blocks[] | [.kind, .first, .last]] | sort'; }
@@ -127,18 +119,8 @@ check "the responder loads the CA, the CRL and its connection" ike_load ext "$T/
 declare -A app
 for h in h1 h2; do
 	app[$h]=$((plo[$h] + 2))
-	d=$T/ike-$h
-	mkdir -p "$d/x509" "$d/x509ca" "$d/pkcs8"
-	cp "$T/$h/cert.pem" "$d/x509/cert.pem"
-	cp "$T/$h/ca.pem" "$d/x509ca/ca.pem"
-	cp "$T/$h/key.pem" "$d/pkcs8/key.pem"
-	ike_fill host-strongswan.conf "$d/strongswan.conf" DIR="$d" SOCK="$(ike_sock $h)" IKE_PORT="${plo[$h]}" \
-		IKE_PORT_NATT=$((plo[$h] + 1)) SPI_MIN="$(printf 0x%x "${slo[$h]}")" \
-		SPI_MAX="$(printf 0x%x $((slo[$h] + sn[$h] - 1)))"
-	ike_fill host-swanctl-cert.conf "$d/swanctl.conf" PUBLIC=203.0.113.30 PEER=203.0.113.3 \
-		PEER_ID=ext.dnat.test APP_PORT="${app[$h]}" SECRET="$PSK"
-	check "$h's charon starts" ike_start $h "$d"
-	check "$h loads its certificate, key and connection" ike_load $h "$d"
+	check "$h's charon starts with its certificate, key and connection" ike_host_cert $h "$T/ike-$h" "$T/$h" \
+		"${plo[$h]}" "${slo[$h]}" $((slo[$h] + sn[$h] - 1)) "${app[$h]}" "$PSK"
 	n $h "$DNATCTL" host follow --interval 2 >"$T/follow-$h.log" 2>&1 &
 	pids+=($!)
 done
@@ -185,6 +167,9 @@ expect_eq "the router refused h2's release (reason pinned)" \
 	"$(nh2 "$DNATCTL" --json host stats | jq -r .stats.pap_refused_pinned)" $((rp0 + 1))
 holds() { nrouter "$DNATCTL" --json router blocks | jq -e ".blocks[] | select(.host == \"$1\" and .kind == \"ports\" and .lowest == $2)" >/dev/null; }
 check "the router still holds h2's certified block for h2" holds 10.0.0.3 "${plo[h2]}"
+h2_has() { nh2 "$DNATCTL" --json host blocks | jq -e ".blocks[] | select(.kind == \"ports\" and .lowest == ${plo[h2]})" >/dev/null; }
+for i in $(seq 50); do h2_has && break; sleep 0.1; done
+check "h2's module took the certified block back" h2_has
 check "h1 asks the router for more ports" nh1 "$DNATCTL" host request ports 64
 for i in $(seq 50); do [ "$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports")] | length')" -ge 2 ] && break; sleep 0.1; done
 check "h1 got a second port block" test "$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports")] | length')" -ge 2

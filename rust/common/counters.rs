@@ -77,18 +77,12 @@ pub struct CounterAttrs {
 
 /// Dumps `counters` as one message per hook, resuming at the cursor.
 pub fn dump_counters(dump: &mut Dump<'_>, counters: &HookCounters, a: &CounterAttrs) -> Result {
-    let mut i = dump.cursor();
-    while i < NUM_HOOKS {
-        let hook = u32::try_from(i).map_err(|_| EINVAL)?;
-        let added = dump.entry(a.cmd, |m| {
+    dump.indexed(
+        a.cmd,
+        |i| Some((u32::try_from(i).ok()?, counters.packets(i))).filter(|_| i < NUM_HOOKS),
+        |m, (hook, packets)| {
             m.put_u32(a.hook, hook)?;
-            m.put_u64(a.packets, counters.packets(i), a.pad)
-        })?;
-        if !added {
-            break;
-        }
-        i += 1;
-    }
-    dump.set_cursor(i);
-    Ok(())
+            m.put_u64(a.packets, packets, a.pad)
+        },
+    )
 }

@@ -499,6 +499,27 @@ impl<'a> Dump<'a> {
         unsafe { (*self.cb).__bindgen_anon_1.args[0] = c_long::try_from(v).unwrap_or(c_long::MAX) };
     }
 
+    /// Dumps the items `get(i)`, `i` counting from the cursor, one message
+    /// with command `cmd` each (attributes by `fill`), until `get` returns
+    /// `None` or the buffer is full; the cursor is left on the first item
+    /// not sent, where the next call resumes.
+    pub fn indexed<T>(
+        &mut self,
+        cmd: u8,
+        mut get: impl FnMut(usize) -> Option<T>,
+        mut fill: impl FnMut(&mut Msg, T) -> Result,
+    ) -> Result {
+        let mut i = self.cursor();
+        while let Some(item) = get(i) {
+            if !self.entry(cmd, |m| fill(m, item))? {
+                break;
+            }
+            i += 1;
+        }
+        self.set_cursor(i);
+        Ok(())
+    }
+
     /// Adds one message with command `cmd` whose attributes `fill` adds.
     /// Returns `Ok(false)`, adding nothing, when the buffer is full: stop and
     /// continue from the same entry on the next call.

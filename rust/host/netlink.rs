@@ -169,19 +169,14 @@ struct GetStats;
 impl DumpIt for GetStats {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
-        let mut i = dump.cursor();
-        while let Some((prefix, name, value)) = st.stat(i) {
-            let added = dump.entry(cmd::GET_STATS, |m| {
+        dump.indexed(
+            cmd::GET_STATS,
+            |i| st.stat(i),
+            |m, (prefix, name, value)| {
                 m.put_str(a::STAT_NAME, &[prefix, name])?;
                 m.put_u64(a::STAT_VALUE, value, a::PAD)
-            })?;
-            if !added {
-                break;
-            }
-            i += 1;
-        }
-        dump.set_cursor(i);
-        Ok(())
+            },
+        )
     }
 }
 
@@ -190,9 +185,10 @@ struct GetBlocks;
 impl DumpIt for GetBlocks {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
-        let mut i = dump.cursor();
-        while let Some(b) = st.block(i) {
-            let added = dump.entry(cmd::GET_BLOCKS, |m| {
+        dump.indexed(
+            cmd::GET_BLOCKS,
+            |i| st.block(i),
+            |m, b| {
                 m.put_u8(a::BLOCK_KIND, b.kind)?;
                 m.put_u32(a::BLOCK_LOWEST, b.lowest)?;
                 m.put_u32(a::BLOCK_COUNT, b.count)?;
@@ -203,14 +199,8 @@ impl DumpIt for GetBlocks {
                     m.put_u32(a::BLOCK_USED, b.used)?;
                 }
                 Ok(())
-            })?;
-            if !added {
-                break;
-            }
-            i += 1;
-        }
-        dump.set_cursor(i);
-        Ok(())
+            },
+        )
     }
 }
 
@@ -243,9 +233,10 @@ struct GetSas;
 impl DumpIt for GetSas {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
-        let mut i = dump.cursor();
-        while let Some(r) = st.pap.sa_record(i) {
-            let added = dump.entry(cmd::GET_SAS, |m| {
+        dump.indexed(
+            cmd::GET_SAS,
+            |i| st.pap.sa_record(i),
+            |m, r| {
                 m.put_be32(a::PEER_ADDR, r.addr.octets())?;
                 m.put_u32(a::SPI, r.spi)?;
                 m.put_u8(
@@ -256,14 +247,8 @@ impl DumpIt for GetSas {
                         SaRecordState::Stale => sa_state::STALE,
                     },
                 )
-            })?;
-            if !added {
-                break;
-            }
-            i += 1;
-        }
-        dump.set_cursor(i);
-        Ok(())
+            },
+        )
     }
 }
 

@@ -313,7 +313,6 @@ struct GetPapStats;
 impl DumpIt for GetPapStats {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
-        let mut i = dump.cursor();
         let entry = |i: usize| {
             st.pap.entry(i).or_else(|| {
                 let j = i.checked_sub(PapStats::LEN)?;
@@ -324,18 +323,10 @@ impl DumpIt for GetPapStats {
                 Some(("", n, v))
             })
         };
-        while let Some((prefix, name, value)) = entry(i) {
-            let added = dump.entry(cmd::GET_PAP_STATS, |m| {
-                m.put_str(a::STAT_NAME, &[prefix, name])?;
-                m.put_u64(a::STAT_VALUE, value, a::PAD)
-            })?;
-            if !added {
-                break;
-            }
-            i += 1;
-        }
-        dump.set_cursor(i);
-        Ok(())
+        dump.indexed(cmd::GET_PAP_STATS, entry, |m, (prefix, name, value)| {
+            m.put_str(a::STAT_NAME, &[prefix, name])?;
+            m.put_u64(a::STAT_VALUE, value, a::PAD)
+        })
     }
 }
 
