@@ -48,6 +48,8 @@ use crate::show::HostConfig;
 use crate::spi::holds;
 use crate::xfrm::{self, Event, Monitor, Received, Sa, Xfrm};
 
+/// `EPERM`: the SPI of a request is not in a held block.
+const EPERM: i32 = 1;
 /// `ENOENT`: also what generic netlink answers for a family id that is
 /// gone (the module was unloaded).
 const ENOENT: i32 = 2;
@@ -250,8 +252,12 @@ pub fn plan(
             reason,
         });
     }
-    for &key in records.keys() {
-        if live.contains(&key) || !holds(&view.spis, key.1) {
+    for (&key, r) in &records {
+        // A record whose SPI is not held is left alone, unless it is stale
+        // (its SPI was lost in a router restart): then the module forgets
+        // it when asked (and answers EPERM), so that it does not stay for
+        // ever once its SA is gone.
+        if live.contains(&key) || (!holds(&view.spis, key.1) && !r.is_stale()) {
             continue;
         }
         let reason = if hints.deleted.contains(&key) {
@@ -556,7 +562,14 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
         let mut first_err = None;
         for a in &p.actions {
             let key = (a.peer, a.spi);
-            match self.host.send(a.op, a.peer, a.spi) {
+            let sent = match self.host.send(a.op, a.peer, a.spi) {
+                // The SPI is not held: the module forgot the record
+                // anyway, which is all an invalidation of a stale record
+                // can do.
+                Err(Error::Kernel { errno: EPERM, .. }) if a.op == Op::Invalidate => Ok(()),
+                r => r,
+            };
+            match sent {
                 Ok(()) => {
                     self.log(&a.line());
                     self.failures.remove(&key);
@@ -816,11 +829,13 @@ mod tests {
             rec(PEER, 0x1000, sa_state::VALIDATED),
             rec(PEER, 0x1001, sa_state::STALE),
             rec(PEER2, 0x1002, sa_state::PENDING),
-            // SAs gone: followed, not followed, deleted, outside the blocks.
+            // SAs gone: followed, not followed, deleted, outside the blocks
+            // (stale: lost in a router restart; validated: left alone).
             rec(PEER, 0x1010, sa_state::VALIDATED),
             rec(PEER, 0x1011, sa_state::VALIDATED),
             rec(PEER, 0x1012, sa_state::STALE),
             rec(PEER, 0x9000, sa_state::STALE),
+            rec(PEER, 0x9001, sa_state::VALIDATED),
         ]);
         let mine: BTreeSet<Key> = [(PEER, 0x1010), (PEER, 0x9000), (PEER2, 0x3000)].into();
         let hints = Hints {
@@ -834,12 +849,13 @@ mod tests {
                 "validate 203.0.113.3 spi 0x00001001 (stale record, SPI held again)",
                 "invalidate 203.0.113.3 spi 0x00001010 (SA gone)",
                 "invalidate 203.0.113.3 spi 0x00001012 (SA deleted)",
+                "invalidate 203.0.113.3 spi 0x00009000 (SA gone)",
             ]
         );
         // The pending and validated records of live SAs are followed.
         assert_eq!(p.adopt, [(PEER2, 0x1002), (PEER, 0x1000)]);
         // A followed pair with neither SA nor record is forgotten; one
-        // whose record remains (outside the blocks for now) is kept.
+        // whose record remains is kept until its invalidation went.
         assert_eq!(p.forget, [(PEER2, 0x3000)]);
     }
 

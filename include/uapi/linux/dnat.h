@@ -73,11 +73,12 @@
  *   matches one of the owner's blacklist entries.
  * DNAT_ROUTER_CMD_PIN_BLOCK (doit, admin): HOST_ADDR, BLOCK_KIND,
  *   BLOCK_LOWEST, BLOCK_COUNT and PIN_SECS. Binds a block the host holds
- *   (the range must lie inside one of its blocks, else ENOENT) for
- *   PIN_SECS seconds from now, the life of a certificate naming it: the
- *   lease does not end before the pin does, and the host cannot give the
- *   block back (its release is refused with reason "pinned") until then.
- *   PIN_SECS 0 removes the pin. Revoking the host or a reset drops pins.
+ *   (the range must lie inside one of its blocks, else ENOENT; EPERM if
+ *   another host holds it) for PIN_SECS seconds from now, the life of a
+ *   certificate naming it: the lease does not end before the pin does,
+ *   and the host cannot give the block back (its release is refused with
+ *   reason "pinned") until then. PIN_SECS 0 removes the pin. The host's
+ *   own invalidate-all, revoking the host or a reset drop pinned blocks.
  *   GET_BLOCKS reports PIN_SECS, the seconds a pin has left.
  *
  * Host commands

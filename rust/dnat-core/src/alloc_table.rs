@@ -1564,11 +1564,13 @@ impl<'a> AllocTable<'a> {
     }
 
     /// Pins the block of `kind` that `host` holds and that contains
-    /// `lowest..lowest + count` for `secs` seconds from `now` (0: unpins):
-    /// until then the host cannot give it back ([`AllocError::Pinned`]),
-    /// its invalidate-all keeps it, and its lease does not end before the
-    /// pin. The administrator's invalidations, revocation and resets still
-    /// retire it. Used for blocks named in a certificate.
+    /// `lowest..lowest + count` for `secs` seconds from `now` (0: unpins;
+    /// the lease stays as the pin made it): until then the host cannot give
+    /// it back ([`AllocError::Pinned`]) and its lease does not end before
+    /// the pin. The host's own invalidate-all (it gives up everything), the
+    /// administrator's invalidations, revocation and resets still retire
+    /// it (the CA then revokes the certificate). Used for blocks named in a
+    /// certificate.
     pub fn pin(
         &mut self,
         host: Ipv4Addr,
@@ -1643,18 +1645,16 @@ impl<'a> AllocTable<'a> {
         mut on_retire: impl FnMut(&BlockInfo),
     ) -> Result<usize, AllocError> {
         let slot = self.find_host(addr).ok_or(AllocError::UnknownHost)?;
-        let n = self.retire_host(slot, scope, true, &mut on_retire);
+        let n = self.retire_host(slot, scope, &mut on_retire);
         self.try_publish();
         Ok(n)
     }
 
-    /// Retires `slot`'s blocks of `scope`; `keep_pinned`: all but the
-    /// pinned ones (the host's own invalidate-all).
+    /// Retires `slot`'s blocks of `scope`, pinned ones too.
     fn retire_host(
         &mut self,
         slot: Slot,
         scope: Option<Kind>,
-        keep_pinned: bool,
         on_retire: &mut impl FnMut(&BlockInfo),
     ) -> usize {
         let mut n = 0;
@@ -1663,13 +1663,6 @@ impl<'a> AllocTable<'a> {
                 continue;
             }
             for bi in 0..PORT_BLOCKS_PER_HOST.max(SPI_BLOCKS_PER_HOST) {
-                let pinned = slot_index(slot)
-                    .and_then(|i| self.hosts.get(i))
-                    .and_then(|h| h.blocks(kind).get(bi))
-                    .is_some_and(|b| b.pin != 0);
-                if keep_pinned && pinned {
-                    continue;
-                }
                 if let Some(i) = self.retire(slot, kind, bi) {
                     on_retire(&i);
                     n += 1;
@@ -1691,7 +1684,7 @@ impl<'a> AllocTable<'a> {
         if let Some(h) = slot_index(slot).and_then(|i| self.hosts.get_mut(i)) {
             h.revoked = true;
         }
-        let n = self.retire_host(slot, None, false, &mut on_retire);
+        let n = self.retire_host(slot, None, &mut on_retire);
         self.try_publish();
         Ok(n)
     }
@@ -1778,6 +1771,18 @@ impl<'a> AllocTable<'a> {
             return Err(AllocError::NotAllocated);
         }
         let window = (u64::from(lowest), last - 1);
+        // All of it or nothing: a grant cut to the quota would not be the
+        // block asked back.
+        let (quota, held) = match self.find_host(by).and_then(slot_index) {
+            Some(i) => self
+                .hosts
+                .get(i)
+                .map_or((0, 0), |h| (self.quota_of(h).spis, h.held(Kind::Spi))),
+            None => (self.st.settings.default_quota.spis, 0),
+        };
+        if count > quota.saturating_sub(held) {
+            return Err(AllocError::OverQuota);
+        }
         match self.search(Kind::Spi, window, u64::from(count)).0 {
             Some((lo, n)) if lo == u64::from(lowest) && n == u64::from(count) => {}
             _ => return Err(AllocError::NotAllocated),
@@ -2515,6 +2520,26 @@ mod tests {
                 .unwrap_err(),
             AllocError::NotAllocated
         );
+        // All of it or nothing: beyond the quota, refused without debris.
+        let mut q = Store::with_pools(
+            4,
+            Settings {
+                default_quota: Quota {
+                    ports: 1000,
+                    spis: 8,
+                },
+                ..big()
+            },
+            (1000, 2000),
+            (256, 10000),
+        );
+        let mut tq = q.t();
+        assert_eq!(
+            tq.renew(h(1), Kind::Spi, 0x1000, Some(16), 0, 1000)
+                .unwrap_err(),
+            AllocError::OverQuota
+        );
+        assert_eq!((tq.stats().retiring, tq.stats().spi_blocks), (0, 0));
         // A revoked host gets nothing.
         t.revoke_host(h(4), |_| {}).unwrap();
         assert_eq!(
@@ -2591,7 +2616,6 @@ mod tests {
             t.invalidate_port(Some(h(1)), p.lowest as u16).unwrap_err(),
             AllocError::Pinned
         );
-        assert_eq!(t.invalidate_host(h(1), None, |_| panic!()).unwrap(), 0);
         // The SPI pin runs out at 1050: the lease (1100) ends the block.
         assert_eq!(t.expire(1099, |_| panic!()), 0);
         assert_eq!(t.expire(1100, |_| {}), 1);
@@ -2606,6 +2630,10 @@ mod tests {
         assert_eq!(i.pinned, None);
         t.invalidate_block(Some(h(1)), Kind::Port, p.lowest, Some(10))
             .unwrap();
+        // The host's own invalidate-all gives up pinned blocks too.
+        let p3 = t.request_ports(h(2), 10, true, 0, 1200).unwrap();
+        t.pin(h(2), Kind::Port, p3.lowest, 10, 500, 1200).unwrap();
+        assert_eq!(t.invalidate_host(h(2), None, |_| {}).unwrap(), 1);
         // The administrator's revocation drops pinned blocks.
         let p = t.request_ports(h(3), 10, true, 0, 2000).unwrap();
         t.pin(h(3), Kind::Port, p.lowest, 10, 500, 2000).unwrap();

@@ -879,6 +879,9 @@ impl Lease {
 struct Entry<B> {
     block: B,
     lease: Lease,
+    /// The router refused to take it back (pinned): not given back again
+    /// for being unused ([`Client::release_unused_ports`]).
+    kept: bool,
 }
 
 impl<B> Entry<B> {
@@ -892,6 +895,7 @@ impl<B> Entry<B> {
                 expires: None,
                 renew_at: Some(t),
             },
+            kept: true,
         }
     }
 }
@@ -1210,8 +1214,10 @@ pub struct Client {
     /// Blacklist entries added (and not removed), re-sent when the router
     /// forgets them.
     blacklist: [Option<(Option<Ipv4Addr>, Option<u32>)>; MAX_BLACKLIST],
-    /// The router forgot the blacklist: re-send it once a block is held.
+    /// The router forgot the blacklist: re-send it once a block is held,
+    /// from entry `bl_next` on (the SA queue may fill up on the way).
     bl_resend: bool,
+    bl_next: usize,
     silent: bool,
     stopped: bool,
     want_ports: Want,
@@ -1246,6 +1252,7 @@ impl Client {
             reclaim: [None; MAX_BLOCKS],
             blacklist: [None; MAX_BLACKLIST],
             bl_resend: false,
+            bl_next: 0,
             silent: false,
             stopped: false,
             want_ports: Want::new(u16::from(cfg.port_block)),
@@ -1357,6 +1364,16 @@ impl Client {
         self.prune();
         self.queue_notice(Op::ReleasePorts(block));
         true
+    }
+
+    /// As [`Client::release_ports`], for a block the caller found unused:
+    /// `false` for a block the router refused to take back before (it is
+    /// pinned: asking again would only be refused again).
+    pub fn release_unused_ports(&mut self, block: PortBlock) -> bool {
+        if held(&self.ports).any(|e| e.block == block && e.kept) {
+            return false;
+        }
+        self.release_ports(block)
     }
 
     /// Gives back `block`, a held SPI block (33/3), as
@@ -1814,6 +1831,7 @@ impl Client {
             r.state = SaRecordState::Stale;
         }
         self.bl_resend = self.blacklist.iter().any(Option::is_some);
+        self.bl_next = 0;
     }
 
     /// Queues the recorded blacklist entries again once a block backs
@@ -1822,18 +1840,22 @@ impl Client {
         if !self.bl_resend || (blocks(&self.ports) == 0 && blocks(&self.spis) == 0) {
             return;
         }
-        self.bl_resend = false;
-        for i in 0..self.blacklist.len() {
+        for i in self.bl_next..self.blacklist.len() {
             let Some(Some((a, s))) = self.blacklist.get(i).copied() else {
                 continue;
             };
-            let backed = s.is_none_or(|s| holds(&self.spis, s));
-            if !backed || !q_push(&mut self.sa_queue, Op::BlacklistAdd(a, s)) {
+            if !s.is_none_or(|s| holds(&self.spis, s)) {
                 if let Some(e) = self.blacklist.get_mut(i) {
                     *e = None;
                 }
+            } else if !q_push(&mut self.sa_queue, Op::BlacklistAdd(a, s)) {
+                // The queue is full: go on from here at the next poll.
+                self.bl_next = i;
+                return;
             }
         }
+        self.bl_resend = false;
+        self.bl_next = 0;
     }
 
     /// Whether a stale record can be validated again now.
@@ -2130,7 +2152,12 @@ impl Client {
         self.txn = None;
         self.silent = true;
         self.bump(Stat::GivenUp);
-        if txn.op.is_sa() {
+        if let Op::ReclaimSpis(b) = txn.op {
+            // Asked back again when the router answers again.
+            if let Some(slot) = self.reclaim.iter_mut().find(|r| r.is_none()) {
+                *slot = Some(b);
+            }
+        } else if txn.op.is_sa() {
             self.sa_given_up(txn.op);
         } else if !txn.op.is_notice() {
             self.given_up = Some(txn);
@@ -2386,7 +2413,11 @@ impl Client {
         let n = remove_where(&mut self.ports, |e| overlaps(&e.block, lo, hi));
         self.bump_by(Stat::Overlaps, u64::from(n));
         self.prune();
-        if insert(&mut self.ports, Entry { block: b, lease }) {
+        if insert(&mut self.ports, Entry {
+                block: b,
+                lease,
+                kept: false,
+            }) {
             ch.ports = true;
         } else {
             ch.ports |= n > 0;
@@ -2402,15 +2433,19 @@ impl Client {
         let n = remove_where(&mut self.spis, |e| overlaps(&e.block, lo, hi));
         self.bump_by(Stat::Overlaps, u64::from(n));
         self.prune();
-        if insert(&mut self.spis, Entry { block: b, lease }) {
+        if insert(&mut self.spis, Entry {
+                block: b,
+                lease,
+                kept: false,
+            }) {
             ch.spis = true;
         } else {
             ch.spis |= n > 0;
             self.bump(Stat::Surplus);
             self.queue_notice(Op::ReleaseSpis(b));
         }
-        // Also where SPIs are re-acquired after a restart: stale records
-        // outside the blocks now held are not the host's any more.
+        // Also where SPIs are re-acquired after a restart (stale records
+        // stay, flagged, until their SPI is held again or invalidated).
         self.spis_changed();
     }
 
@@ -3281,6 +3316,28 @@ mod tests {
     }
 
     #[test]
+    fn the_blacklist_is_resent_even_behind_many_validations() {
+        let mut n = Net::new(cfg());
+        n.tick();
+        for i in 0..20 {
+            n.c.validate(PEER, 0x1000 + i).unwrap();
+            n.tick();
+        }
+        n.c.blacklist_add(Some(ATTACKER), None).unwrap();
+        n.tick();
+        assert!(n.r.blacklisted(ATTACKER, 0x1000));
+        let b = n.r.restart(EPOCH + 1);
+        n.deliver(&b);
+        // More stale validations than the SA queue holds: the blacklist
+        // entry waits its turn instead of being forgotten.
+        for _ in 0..5 {
+            n.tick();
+        }
+        assert!(n.r.validated(PEER, 0x1000 + 19));
+        assert!(n.r.blacklisted(ATTACKER, 0x1000));
+    }
+
+    #[test]
     fn a_pinned_block_the_router_keeps_is_held_again() {
         let mut n = Net::new(cfg());
         n.tick();
@@ -3309,6 +3366,9 @@ mod tests {
         assert_eq!(n.ports()[0].block, b);
         assert!(n.ports()[0].expires_at.is_some());
         assert_eq!(n.r.host_ports(), u32::from(b.count));
+        // Not given back again for being unused (it would only be refused).
+        assert!(!n.c.release_unused_ports(b));
+        assert_eq!(n.ports()[0].block, b);
     }
 
     #[test]
