@@ -89,7 +89,7 @@ wait_listen ext t 8080
 next python3 "$TOP/qemu-tests/udp_echo.py" 9090 &
 pids+=($!)
 wait_listen ext u 9090
-nrouter tcpdump -l -q -n -i wan0 -c 8 'tcp port 8080 and tcp[13] & 2 != 0 or udp port 9090' 2>/dev/null | sed 's/^/    router wan0: /' &
+nrouter timeout 30 tcpdump -l -q -n -i wan0 -c 8 'tcp port 8080 and tcp[13] & 2 != 0 or udp port 9090' 2>/dev/null | sed 's/^/    router wan0: /' &
 pids+=($!)
 sleep 1
 head -c 100000 /dev/urandom >"$T/demo.data"
