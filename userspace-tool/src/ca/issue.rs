@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rcgen::{
     CertificateParams, CustomExtension, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -46,6 +47,18 @@ pub const MIN_VALIDITY: u32 = 60;
 /// Seconds a pin may differ from its certificate's end without being set
 /// again (the router and the CA count seconds each on its own).
 pub const PIN_SLACK: u32 = 2;
+
+/// Serialises, within the process, every operation that reads the
+/// router's blocks and changes pins or the index ([`issue`], [`sweep`],
+/// [`revoke`]): the periodic upkeep and the requests' run in different
+/// threads, and a sweep working from a dump taken before an issue must
+/// not undo that issue's pins. Taken before the directory's lock (which
+/// also excludes `cert revoke` in other processes).
+static WORK: Mutex<()> = Mutex::new(());
+
+fn work() -> MutexGuard<'static, ()> {
+    WORK.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Why a request is refused: the status and the text sent back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +267,10 @@ pub fn issue(
     now: i64,
 ) -> Result<IssuedCert, Refusal> {
     let csr = parse_csr(csr)?;
+    // From the router's dump to the last pin, nothing else in the process
+    // sweeps or issues, and no other process changes the index.
+    let _work = work();
+    let lock = ca.lock().map_err(internal)?;
     if router.revoked_hosts().map_err(internal)?.contains(&host) {
         return Err(Refusal::new(
             Code::HostRevoked,
@@ -313,7 +330,6 @@ pub fn issue(
     let not_before = now - BACKDATE_SECS;
     let not_after = now + i64::from(validity);
 
-    let lock = ca.lock().map_err(internal)?;
     let mut index = lock.index().map_err(internal)?;
     // Pin first: a block given back since the dump is refused here.
     let mut pinned = Vec::new();
@@ -449,7 +465,14 @@ pub struct SweepReport {
 /// makes every held block's pin end with the last valid certificate naming
 /// it (pins put back, set again, removed); rewrites the CRL when half its
 /// life is gone.
+///
+/// The whole sweep, from the router's dumps to the last pin, runs under
+/// the process's work lock and the directory's lock: an issue or a `cert
+/// revoke` happens wholly before or after it, so no pin is judged from a
+/// dump older than the index.
 pub fn sweep(ca: &Ca, router: &dyn Router, what: Sweep, now: i64) -> Result<SweepReport, CaError> {
+    let _work = work();
+    let lock = ca.lock()?;
     let mut report = SweepReport::default();
     let revoked_hosts: BTreeSet<Ipv4Addr> = match router.revoked_hosts() {
         Ok(v) => v.into_iter().collect(),
@@ -471,7 +494,6 @@ pub fn sweep(ca: &Ca, router: &dyn Router, what: Sweep, now: i64) -> Result<Swee
     } else {
         None
     };
-    let lock = ca.lock()?;
     let mut index = lock.index()?;
     let mut repin: BTreeSet<Ipv4Addr> = BTreeSet::new();
     for c in index.certs.iter_mut() {
@@ -503,7 +525,6 @@ pub fn sweep(ca: &Ca, router: &dyn Router, what: Sweep, now: i64) -> Result<Swee
         lock.write_crl(&mut index, now)?;
         report.crl_written = true;
     }
-    drop(lock);
     match &held {
         Some(held) => {
             // Each held block's pin should end with the last valid
@@ -558,8 +579,6 @@ pub fn sweep(ca: &Ca, router: &dyn Router, what: Sweep, now: i64) -> Result<Swee
     }
     if !lost.is_empty() {
         // Given back between the dump and the pin: revoke those too.
-        let lock = ca.lock()?;
-        let mut index = lock.index()?;
         let mut any = false;
         for serial in lost {
             if let Some(c) = index.certs.iter_mut().find(|c| c.serial == serial) {
@@ -590,12 +609,14 @@ pub fn revoke(
     serial: u64,
     now: i64,
 ) -> Result<(Option<Issued>, Option<String>), CaError> {
+    let _work = work();
     let lock = ca.lock()?;
     let mut index = lock.index()?;
     let Some(c) = lock.revoke(&mut index, serial, Reason::Admin, now)? else {
         return Ok((None, None));
     };
-    drop(lock);
+    // Unpinned under the lock: a sweep or an issue sees the index and the
+    // pins agree.
     let err = if c.not_after > now {
         unpin(router, &index, &c, now).err()
     } else {
@@ -889,6 +910,106 @@ pub mod tests {
         // The ports pinned on the way were unpinned.
         assert_eq!(r.pin_of(H1, &ports(40000, 40063)), None);
         assert!(ca.lock().unwrap().index().unwrap().certs.is_empty());
+    }
+
+    /// A router that records, at each dump of the blocks and each pin,
+    /// whether the CA's directory was locked.
+    struct LockWatch<'a> {
+        r: &'a FakeRouter,
+        lock: std::path::PathBuf,
+        unlocked: Mutex<Vec<&'static str>>,
+    }
+
+    impl LockWatch<'_> {
+        fn check(&self, what: &'static str) {
+            let f = std::fs::File::open(&self.lock).unwrap();
+            if f.try_lock().is_ok() {
+                self.unlocked.lock().unwrap().push(what);
+            }
+        }
+    }
+
+    impl Router for LockWatch<'_> {
+        fn public_addr(&self) -> Result<Ipv4Addr, RouterError> {
+            self.r.public_addr()
+        }
+        fn lan_prefixes(&self) -> Result<Vec<super::super::router::Prefix>, RouterError> {
+            self.r.lan_prefixes()
+        }
+        fn revoked_hosts(&self) -> Result<Vec<Ipv4Addr>, RouterError> {
+            self.check("revoked_hosts");
+            self.r.revoked_hosts()
+        }
+        fn blocks(&self) -> Result<Vec<Held>, RouterError> {
+            self.check("blocks");
+            self.r.blocks()
+        }
+        fn pin(&self, host: Ipv4Addr, b: &Block, secs: u32) -> Result<(), RouterError> {
+            self.check("pin");
+            self.r.pin(host, b, secs)
+        }
+    }
+
+    #[test]
+    fn dumps_and_pins_under_the_directory_lock() {
+        let (_t, ca, r) = setup("locked");
+        let w = LockWatch {
+            r: &r,
+            lock: ca.dir.join(store::LOCK),
+            unlocked: Mutex::new(Vec::new()),
+        };
+        let c = issue(
+            &ca,
+            &w,
+            H1,
+            &csr(&p256(), None, &[]),
+            &Policy::default(),
+            T0,
+        )
+        .unwrap();
+        for h in r.0.lock().unwrap().blocks.iter_mut() {
+            h.pinned = None;
+        }
+        let full = Sweep {
+            blocks: true,
+            repin_all: true,
+        };
+        let rep = sweep(&ca, &w, full, T0 + 10).unwrap();
+        assert_eq!(rep.repinned, vec![H1]);
+        r.pin(H2, &ports(40064, 40127), 500).unwrap();
+        let rep = sweep(&ca, &w, full, T0 + 10).unwrap();
+        assert_eq!(rep.unpinned, vec![(H2, ports(40064, 40127))]);
+        revoke(&ca, &w, c.issued.serial, T0 + 20).unwrap();
+        assert_eq!(r.pin_of(H1, &ports(40000, 40063)), None);
+        assert_eq!(*w.unlocked.lock().unwrap(), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn sweeps_and_issues_at_once_keep_fresh_pins() {
+        // Requests issue while the upkeep sweeps in other threads: every
+        // valid certificate's blocks stay pinned.
+        let (_t, ca, r) = setup("concurrent");
+        let full = Sweep {
+            blocks: true,
+            repin_all: false,
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    sweep(&ca, &r, full, T0 + 1).unwrap();
+                }
+            });
+            for _ in 0..3 {
+                s.spawn(|| {
+                    let key = p256();
+                    let der = csr(&key, Some(&[ports(40000, 40015)]), &[]);
+                    issue(&ca, &r, H1, &der, &Policy::default(), T0).unwrap();
+                });
+            }
+        });
+        sweep(&ca, &r, full, T0 + 1).unwrap();
+        assert!(r.pin_of(H1, &ports(40000, 40063)).is_some());
+        assert_eq!(ca.lock().unwrap().index().unwrap().certs.len(), 3);
     }
 
     #[test]
