@@ -261,7 +261,7 @@ fn ca_show(dir: &Path, now: i64) -> Result<CaShow, CaError> {
         not_after: store::rfc3339(x.validity().not_after.timestamp()),
         public: index.public,
         next_serial: index.next_serial,
-        issued: index.certs.len(),
+        issued: usize::try_from(index.next_serial.saturating_sub(1)).unwrap_or(usize::MAX),
         valid: n(Status::Valid),
         revoked: n(Status::Revoked),
         expired: n(Status::Expired),

@@ -34,7 +34,10 @@ use x509_parser::prelude::FromDer;
 
 use super::ext::{self, Block};
 use super::router::{Held, Router, RouterError};
-use super::store::{self, Ca, Index, Issued, Reason, Revocation, Status, BACKDATE_SECS, CRL_SECS};
+use super::store::{
+    self, Ca, Index, Issued, Reason, Revocation, Status, BACKDATE_SECS, CRL_SECS,
+    MAX_VALID_PER_HOST,
+};
 use super::wire::Code;
 use super::CaError;
 
@@ -254,6 +257,9 @@ fn holder<'a>(held: &'a [Held], host: Ipv4Addr, b: &Block) -> Option<&'a Held> {
 pub struct IssuedCert {
     pub issued: Issued,
     pub der: Vec<u8>,
+    /// The host's older certificates revoked to keep it within
+    /// [`MAX_VALID_PER_HOST`] (reason superseded).
+    pub superseded: Vec<u64>,
 }
 
 /// Issues a certificate to `host` (a LAN host: see [`check_lan`]) for the
@@ -351,6 +357,25 @@ pub fn issue(
             }
         }
     }
+    // At most MAX_VALID_PER_HOST valid certificates per host: the oldest
+    // beyond go, superseded by this one.
+    let mut valid: Vec<u64> = index
+        .certs
+        .iter()
+        .filter(|c| c.host == host && c.status(now) == Status::Valid)
+        .map(|c| c.serial)
+        .collect();
+    valid.sort_unstable();
+    let excess = (valid.len() + 1).saturating_sub(MAX_VALID_PER_HOST);
+    let superseded: Vec<u64> = valid[..excess].to_vec();
+    for c in index.certs.iter_mut() {
+        if superseded.contains(&c.serial) {
+            c.revoked = Some(Revocation {
+                at: now,
+                reason: Reason::Superseded,
+            });
+        }
+    }
     let serial = index.next_serial;
     let params = host_params(host, public, &blocks, serial, not_before, not_after);
     let signed = ca
@@ -375,10 +400,27 @@ pub fn issue(
     index.next_serial += 1;
     index.certs.push(issued.clone());
     lock.save_cert(serial, &der).map_err(internal)?;
-    lock.save_index(&index).map_err(internal)?;
-    // Longer-lived certificates of the host keep their pins.
+    if superseded.is_empty() {
+        lock.prune(&mut index, now);
+        lock.save_index(&index).map_err(internal)?;
+    } else {
+        // Prunes too, and saves the index.
+        lock.write_crl(&mut index, now).map_err(internal)?;
+    }
+    // The superseded certificates' blocks are unpinned unless a valid
+    // certificate (this one) names them; longer-lived certificates of the
+    // host keep their pins.
+    for s in &superseded {
+        if let Some(c) = index.get(*s) {
+            let _ = unpin(router, &index, c, now);
+        }
+    }
     let _ = apply_pins(router, &index, host, now);
-    Ok(IssuedCert { issued, der })
+    Ok(IssuedCert {
+        issued,
+        der,
+        superseded,
+    })
 }
 
 /// Pins the blocks of every valid certificate of `host` for the rest of
@@ -1010,6 +1052,95 @@ pub mod tests {
         sweep(&ca, &r, full, T0 + 1).unwrap();
         assert!(r.pin_of(H1, &ports(40000, 40063)).is_some());
         assert_eq!(ca.lock().unwrap().index().unwrap().certs.len(), 3);
+    }
+
+    #[test]
+    fn per_host_cap_supersedes_the_oldest() {
+        let (_t, ca, r) = setup("cap");
+        let p = Policy::default();
+        let first = issue(
+            &ca,
+            &r,
+            H1,
+            &csr(&p256(), Some(&[ports(40000, 40015)]), &[]),
+            &p,
+            T0,
+        )
+        .unwrap();
+        let other = issue(&ca, &r, H2, &csr(&p256(), None, &[]), &p, T0).unwrap();
+        for i in 1..MAX_VALID_PER_HOST {
+            let c = issue(
+                &ca,
+                &r,
+                H1,
+                &csr(&p256(), Some(&[spis(0x1000, 0x100f)]), &[]),
+                &p,
+                T0 + i as i64,
+            )
+            .unwrap();
+            assert!(c.superseded.is_empty());
+        }
+        assert_eq!(r.pin_of(H1, &ports(40000, 40063)), Some(3600 - 3));
+        // The fifth: the oldest of H1 goes, and with it the pin of the
+        // ports (no valid certificate names them now).
+        let c = issue(
+            &ca,
+            &r,
+            H1,
+            &csr(&p256(), Some(&[spis(0x1000, 0x100f)]), &[]),
+            &p,
+            T0 + 10,
+        )
+        .unwrap();
+        assert_eq!(c.superseded, vec![first.issued.serial]);
+        assert_eq!(r.pin_of(H1, &ports(40000, 40063)), None);
+        assert!(r.pin_of(H1, &spis(0x1000, 0x10ff)).is_some());
+        let index = ca.lock().unwrap().index().unwrap();
+        let r1 = index.get(first.issued.serial).unwrap().revoked.unwrap();
+        assert_eq!((r1.at, r1.reason), (T0 + 10, Reason::Superseded));
+        assert_eq!(index.get(other.issued.serial).unwrap().revoked, None);
+        let valid = |h| {
+            index
+                .certs
+                .iter()
+                .filter(|c| c.host == h && c.status(T0 + 10) == Status::Valid)
+                .count()
+        };
+        assert_eq!((valid(H1), valid(H2)), (MAX_VALID_PER_HOST, 1));
+        // On the CRL, reason superseded.
+        let der = ca.crl_der().unwrap();
+        let (_, crl) = x509_parser::parse_x509_crl(&der).unwrap();
+        let listed: Vec<_> = crl
+            .iter_revoked_certificates()
+            .map(|c| (c.raw_serial().to_vec(), c.reason_code().map(|r| r.1 .0)))
+            .collect();
+        assert_eq!(listed, vec![(vec![1u8], Some(4))]);
+    }
+
+    #[test]
+    fn old_certificates_leave_the_index() {
+        let (t, ca, r) = setup("prune");
+        let p = Policy::default();
+        let a = issue(&ca, &r, H1, &csr(&p256(), None, &[]), &p, T0).unwrap();
+        assert!(t.path().join("certs/1.pem").exists());
+        // Expired (T0 + 3600) for less than 7 days: kept.
+        let late = T0 + 3600 + store::PRUNE_AFTER_SECS;
+        sweep(&ca, &r, Sweep::default(), late - 1).unwrap();
+        assert_eq!(ca.lock().unwrap().index().unwrap().certs.len(), 1);
+        // 7 days after: gone at the next rewrite (the CRL's renewal), its
+        // serial counted and never used again.
+        r.0.lock().unwrap().blocks.iter_mut().for_each(|h| {
+            h.expires = None;
+            h.pinned = None;
+        });
+        let rep = sweep(&ca, &r, Sweep::default(), late + CRL_SECS).unwrap();
+        assert!(rep.crl_written);
+        let index = ca.lock().unwrap().index().unwrap();
+        assert!(index.get(a.issued.serial).is_none());
+        assert_eq!((index.pruned, index.next_serial), (1, 2));
+        assert!(!t.path().join("certs/1.pem").exists());
+        let b = issue(&ca, &r, H1, &csr(&p256(), None, &[]), &p, late + CRL_SECS).unwrap();
+        assert_eq!(b.issued.serial, 2);
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! `dnatctl ca serve`: the CA's TCP service on the LAN (one request per
 //! connection, [`super::wire`]), and its upkeep every 10 s.
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -18,6 +20,14 @@ use super::CaError;
 
 /// Most connections served at once; more are answered "busy".
 pub const MAX_ACTIVE: usize = 16;
+/// Most connections from one source address served at once; more are
+/// answered "busy".
+pub const MAX_PER_SOURCE: usize = 2;
+/// Refusals waiting to be written (by one thread); beyond, a refused
+/// connection is closed without an answer (counted `dropped`).
+const REFUSE_QUEUE: usize = 64;
+/// `stats.json` is written at most this often.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
 /// The upkeep's period.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
@@ -26,10 +36,62 @@ pub struct Server {
     pub ca: Ca,
     pub router: Box<dyn Router>,
     pub policy: Policy,
-    counters: Mutex<Counters>,
+    counters: Mutex<Stats>,
     active: AtomicUsize,
+    /// Connections being served, by source address.
+    per_source: Mutex<HashMap<Ipv4Addr, usize>>,
     /// Log one line per request and sweep action to stderr.
     pub log: bool,
+}
+
+/// The counters, and when they were last written.
+#[derive(Default)]
+struct Stats {
+    counters: Counters,
+    /// Changed since written.
+    dirty: bool,
+    saved: Option<Instant>,
+}
+
+/// A connection being served: its place in the limits, given back when
+/// dropped. Its source's share is given back as soon as the answer is
+/// ready ([`Slot::release_source`]): a client that sends its next request
+/// right after reading an answer is not refused because the server has
+/// not yet seen it close.
+struct Slot {
+    server: Arc<Server>,
+    peer: Ipv4Addr,
+    counted: bool,
+}
+
+impl Slot {
+    fn release_source(&mut self) {
+        if !std::mem::take(&mut self.counted) {
+            return;
+        }
+        if let Ok(mut m) = self.server.per_source.lock() {
+            if let Some(n) = m.get_mut(&self.peer) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&self.peer);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.release_source();
+        self.server.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A connection refused at accept time, for the refusing thread.
+struct Refused {
+    stream: TcpStream,
+    peer: Ipv4Addr,
+    refusal: Refusal,
 }
 
 /// One response: status, payload, and what to log.
@@ -68,8 +130,12 @@ impl Server {
             ca,
             router,
             policy,
-            counters: Mutex::new(counters),
+            counters: Mutex::new(Stats {
+                counters,
+                ..Stats::default()
+            }),
             active: AtomicUsize::new(0),
+            per_source: Mutex::new(HashMap::new()),
             log: false,
         })
     }
@@ -83,17 +149,39 @@ impl Server {
     /// The counters now.
     #[cfg(test)]
     pub fn counters(&self) -> Counters {
-        self.counters.lock().map(|c| c.clone()).unwrap_or_default()
+        self.counters
+            .lock()
+            .map(|c| c.counters.clone())
+            .unwrap_or_default()
     }
 
+    /// Counts `names`; `stats.json` is written if it was not within
+    /// [`SAVE_EVERY`] (else by [`Self::save_counters`] later).
     fn count(&self, names: &[String]) {
         let Ok(mut c) = self.counters.lock() else {
             return;
         };
         for n in names {
-            *c.entry(n.clone()).or_insert(0) += 1;
+            *c.counters.entry(n.clone()).or_insert(0) += 1;
         }
-        if let Err(e) = self.ca.save_counters(&c) {
+        c.dirty = true;
+        drop(c);
+        self.save_counters(false);
+    }
+
+    /// Writes `stats.json` if the counters changed since, and (unless
+    /// `force`) it was not written within [`SAVE_EVERY`].
+    fn save_counters(&self, force: bool) {
+        let Ok(mut c) = self.counters.lock() else {
+            return;
+        };
+        let due = force || c.saved.is_none_or(|t| t.elapsed() >= SAVE_EVERY);
+        if !c.dirty || !due {
+            return;
+        }
+        c.dirty = false;
+        c.saved = Some(Instant::now());
+        if let Err(e) = self.ca.save_counters(&c.counters) {
             self.log(&format!("{e}"));
         }
     }
@@ -140,9 +228,6 @@ impl Server {
                 )
             }
         };
-        if let Err(r) = issue::check_lan(self.router.as_ref(), peer) {
-            return Answer::refused(what, r);
-        }
         if opcode != op::ISSUE && !payload.is_empty() {
             return Answer::refused(
                 what,
@@ -166,6 +251,12 @@ impl Server {
                     Ok(c) => {
                         let blocks: Vec<String> =
                             c.issued.blocks.iter().map(|b| b.to_string()).collect();
+                        for serial in &c.superseded {
+                            self.log(&format!("revoked certificate {serial} (superseded)"));
+                        }
+                        if !c.superseded.is_empty() {
+                            self.count(&vec!["revoked_superseded".into(); c.superseded.len()]);
+                        }
                         Answer {
                             code: Code::Ok,
                             log: format!(
@@ -196,19 +287,10 @@ impl Server {
         }
     }
 
-    /// Serves one connection: reads a request, answers it, counts it.
-    pub fn handle(&self, mut stream: TcpStream) {
-        let peer = match stream.peer_addr() {
-            Ok(SocketAddr::V4(a)) => *a.ip(),
-            Ok(SocketAddr::V6(a)) => match a.ip().to_ipv4_mapped() {
-                Some(v4) => v4,
-                None => {
-                    self.log(&format!("{}: not IPv4, closed", a.ip()));
-                    return;
-                }
-            },
-            Err(_) => return,
-        };
+    /// Serves one admitted connection from `peer`: reads a request,
+    /// answers it, counts it.
+    fn handle(&self, mut stream: TcpStream, slot: &mut Slot) {
+        let peer = slot.peer;
         let _ = stream.set_read_timeout(Some(wire::TIMEOUT));
         let _ = stream.set_write_timeout(Some(wire::TIMEOUT));
         let deadline = Instant::now() + wire::TIMEOUT;
@@ -232,14 +314,63 @@ impl Server {
         };
         self.log(&format!("{peer} {}", answer.log));
         self.count(&[counter_name(opcode, answer.code)]);
+        slot.release_source();
         let _ = wire::write_frame(&mut stream, answer.code as u8, &answer.payload);
-        finish(stream);
+        finish(stream, Duration::from_secs(1));
+    }
+
+    /// Admits a connection from `peer` (before a byte of it is read):
+    /// a LAN host, with fewer than [`MAX_PER_SOURCE`] connections being
+    /// served, and fewer than [`MAX_ACTIVE`] in all.
+    fn admit(self: &Arc<Self>, peer: Ipv4Addr) -> Result<Slot, Refusal> {
+        issue::check_lan(self.router.as_ref(), peer)?;
+        let mut m = self
+            .per_source
+            .lock()
+            .map_err(|_| Refusal::new(Code::Internal, "poisoned lock"))?;
+        let n = m.entry(peer).or_insert(0);
+        if *n >= MAX_PER_SOURCE {
+            if *n == 0 {
+                m.remove(&peer);
+            }
+            return Err(Refusal::new(
+                Code::Busy,
+                format!("too many requests from {peer} at once; try again"),
+            ));
+        }
+        if self.active.fetch_add(1, Ordering::AcqRel) >= MAX_ACTIVE {
+            self.active.fetch_sub(1, Ordering::AcqRel);
+            if *n == 0 {
+                m.remove(&peer);
+            }
+            return Err(Refusal::new(
+                Code::Busy,
+                "too many requests at once; try again",
+            ));
+        }
+        *n += 1;
+        Ok(Slot {
+            server: Arc::clone(self),
+            peer,
+            counted: true,
+        })
     }
 
     /// Accepts connections on `listener` until `stop` is set (and a
-    /// connection wakes the loop), each in its own thread; at most
-    /// [`MAX_ACTIVE`] at once.
+    /// connection wakes the loop). Each admitted connection ([`Self::admit`])
+    /// is served in its own thread; refused ones are answered by one
+    /// refusing thread, so the loop never waits on a client.
     pub fn serve(self: &Arc<Self>, listener: &TcpListener, stop: &AtomicBool) {
+        let (tx, rx) = mpsc::sync_channel::<Refused>(REFUSE_QUEUE);
+        let me = Arc::clone(self);
+        let refuser = thread::Builder::new()
+            .name("ca-refuse".into())
+            .spawn(move || {
+                for r in rx {
+                    me.refuse(r);
+                }
+            })
+            .ok();
         for conn in listener.incoming() {
             if stop.load(Ordering::Relaxed) {
                 break;
@@ -247,30 +378,63 @@ impl Server {
             let Ok(stream) = conn else {
                 continue;
             };
-            if self.active.fetch_add(1, Ordering::AcqRel) >= MAX_ACTIVE {
-                self.active.fetch_sub(1, Ordering::AcqRel);
-                self.busy(stream);
-                continue;
+            let peer = match stream.peer_addr() {
+                Ok(SocketAddr::V4(a)) => *a.ip(),
+                Ok(SocketAddr::V6(a)) => match a.ip().to_ipv4_mapped() {
+                    Some(v4) => v4,
+                    None => continue,
+                },
+                Err(_) => continue,
+            };
+            match self.admit(peer) {
+                Ok(mut slot) => {
+                    let _ = thread::Builder::new()
+                        .name("ca-conn".into())
+                        .spawn(move || {
+                            let server = Arc::clone(&slot.server);
+                            server.handle(stream, &mut slot);
+                        });
+                }
+                Err(refusal) => self.queue_refusal(
+                    &tx,
+                    Refused {
+                        stream,
+                        peer,
+                        refusal,
+                    },
+                ),
             }
-            let me = Arc::clone(self);
-            let spawned = thread::Builder::new()
-                .name("ca-conn".into())
-                .spawn(move || {
-                    me.handle(stream);
-                    me.active.fetch_sub(1, Ordering::AcqRel);
-                });
-            if spawned.is_err() {
-                self.active.fetch_sub(1, Ordering::AcqRel);
-            }
+        }
+        drop(tx);
+        if let Some(h) = refuser {
+            let _ = h.join();
+        }
+        self.save_counters(true);
+    }
+
+    fn queue_refusal(&self, tx: &SyncSender<Refused>, r: Refused) {
+        if let Err(mpsc::TrySendError::Full(r) | mpsc::TrySendError::Disconnected(r)) =
+            tx.try_send(r)
+        {
+            self.log(&format!("{} closed: too many refusals queued", r.peer));
+            self.count(&["dropped".into()]);
         }
     }
 
-    fn busy(&self, mut stream: TcpStream) {
-        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-        let msg = "too many requests at once; try again";
-        self.count(&[counter_name(0, Code::Busy)]);
-        let _ = wire::write_frame(&mut stream, Code::Busy as u8, msg.as_bytes());
-        finish(stream);
+    /// Answers a connection refused at accept time (without reading its
+    /// request), counts it, closes it.
+    fn refuse(&self, r: Refused) {
+        let Refused {
+            mut stream,
+            peer,
+            refusal,
+        } = r;
+        let answer = Answer::refused("request", refusal);
+        self.log(&format!("{peer} {}", answer.log));
+        self.count(&[counter_name(0, answer.code)]);
+        let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
+        let _ = wire::write_frame(&mut stream, answer.code as u8, &answer.payload);
+        finish(stream, Duration::from_millis(200));
     }
 
     /// The upkeep every [`SWEEP_EVERY`] until `stop` is set.
@@ -286,6 +450,7 @@ impl Server {
                 });
                 next = Instant::now() + SWEEP_EVERY;
             }
+            self.save_counters(false);
         }
     }
 }
@@ -316,10 +481,10 @@ impl Read for Deadline<'_> {
 /// Closes a connection after the answer: no more writes, then the rest of
 /// what the client sent is read and dropped (a close with unread bytes
 /// would reset the connection and could lose the answer).
-fn finish(mut stream: TcpStream) {
+fn finish(mut stream: TcpStream, wait: Duration) {
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    let _ = stream.set_read_timeout(Some(wait));
     let mut sink = [0u8; 4096];
     let mut left = 64 * 1024;
     while left > 0 {
@@ -571,13 +736,59 @@ mod tests {
         stop(addr, &flag, h);
     }
 
+    /// A connection to `addr` from `from` (port chosen by the kernel).
+    fn connect_from(from: Ipv4Addr, addr: SocketAddrV4) -> TcpStream {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.bind(&SocketAddrV4::new(from, 0).into()).unwrap();
+        s.connect(&addr.into()).unwrap();
+        s.into()
+    }
+
     #[test]
     fn busy_beyond_the_limit() {
         let (_t, server, addr, flag, h) = start("busy", "127.0.0.0/8");
-        // MAX_ACTIVE slow clients hold every slot (until their 5 s end).
-        let slow: Vec<TcpStream> = (0..MAX_ACTIVE)
+        // Two slow clients of 127.0.0.2 hold its share: a third from
+        // there is busy at once, while others are served.
+        let two: Vec<TcpStream> = (0..MAX_PER_SOURCE)
             .map(|_| {
-                let mut s = TcpStream::connect(addr).unwrap();
+                let mut s = connect_from(Ipv4Addr::new(127, 0, 0, 2), addr);
+                s.write_all(&[op::GET_CA]).unwrap();
+                s
+            })
+            .collect();
+        let t0 = Instant::now();
+        while server.active.load(Ordering::Acquire) < MAX_PER_SOURCE {
+            assert!(t0.elapsed() < Duration::from_secs(3));
+            thread::sleep(Duration::from_millis(10));
+        }
+        let mut third = connect_from(Ipv4Addr::new(127, 0, 0, 2), addr);
+        third
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        // It sends nothing and does not close: answered all the same.
+        let (code, text) = wire::read_frame(&mut third, wire::MAX_RESPONSE).unwrap();
+        assert_eq!(code, Code::Busy as u8);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "too many requests from 127.0.0.2 at once; try again"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+        assert_eq!(
+            client::exchange(addr, op::GET_CA, b"").unwrap(),
+            server.ca.cert_der
+        );
+        drop(two);
+        drop(third);
+        // MAX_ACTIVE slow clients (of as many addresses) hold every slot
+        // (until their 5 s end).
+        let t0 = Instant::now();
+        while server.active.load(Ordering::Acquire) > 0 {
+            assert!(t0.elapsed() < Duration::from_secs(8));
+            thread::sleep(Duration::from_millis(10));
+        }
+        let slow: Vec<TcpStream> = (0..MAX_ACTIVE)
+            .map(|i| {
+                let mut s = connect_from(Ipv4Addr::new(127, 0, 1, i as u8 + 1), addr);
                 s.write_all(&[op::GET_CA]).unwrap();
                 s
             })
@@ -593,6 +804,7 @@ mod tests {
             e.to_string(),
             "refused by the CA (busy): too many requests at once; try again"
         );
+        assert_eq!(server.counters().get("refused_busy"), Some(&2));
         drop(slow);
         stop(addr, &flag, h);
     }

@@ -58,6 +58,12 @@ pub const CRL_SECS: i64 = 86400;
 pub const BACKDATE_SECS: i64 = 60;
 /// Version of `index.json`.
 pub const INDEX_VERSION: u32 = 1;
+/// Most valid certificates of one host: issuing another revokes the
+/// oldest (reason superseded).
+pub const MAX_VALID_PER_HOST: usize = 4;
+/// Certificates that ended (expired) this long ago leave the index (and
+/// the CRL) when it is next rewritten: 7 days.
+pub const PRUNE_AFTER_SECS: i64 = 7 * 86400;
 
 /// Why a certificate was revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +77,9 @@ pub enum Reason {
     /// The router no longer gives the host a certified block
     /// (cessationOfOperation).
     BlocksLost,
+    /// The host got a newer certificate while it held
+    /// [`MAX_VALID_PER_HOST`] valid ones: its oldest goes (superseded).
+    Superseded,
 }
 
 impl Reason {
@@ -79,6 +88,7 @@ impl Reason {
             Reason::Admin => None,
             Reason::HostRevoked => Some(RevocationReason::PrivilegeWithdrawn),
             Reason::BlocksLost => Some(RevocationReason::CessationOfOperation),
+            Reason::Superseded => Some(RevocationReason::Superseded),
         }
     }
 
@@ -87,6 +97,7 @@ impl Reason {
             Reason::Admin => "admin",
             Reason::HostRevoked => "host-revoked",
             Reason::BlocksLost => "blocks-lost",
+            Reason::Superseded => "superseded",
         }
     }
 }
@@ -168,6 +179,11 @@ pub struct Index {
     pub crl_number: u64,
     /// thisUpdate of the last CRL written (Unix seconds).
     pub crl_updated: i64,
+    /// Certificates pruned from `certs` (ended more than
+    /// [`PRUNE_AFTER_SECS`] ago); their serials are never used again
+    /// (`next_serial` only grows).
+    #[serde(default)]
+    pub pruned: u64,
     /// In serial order.
     pub certs: Vec<Issued>,
 }
@@ -175,6 +191,22 @@ pub struct Index {
 impl Index {
     pub fn get(&self, serial: u64) -> Option<&Issued> {
         self.certs.iter().find(|c| c.serial == serial)
+    }
+
+    /// Drops the certificates whose notAfter is [`PRUNE_AFTER_SECS`] or
+    /// more before `now` (revoked or not: an expired certificate is
+    /// invalid anyway), counting them in `pruned`; returns their serials.
+    pub fn prune(&mut self, now: i64) -> Vec<u64> {
+        let mut gone = Vec::new();
+        self.certs.retain(|c| {
+            let keep = c.not_after + PRUNE_AFTER_SECS > now;
+            if !keep {
+                gone.push(c.serial);
+            }
+            keep
+        });
+        self.pruned += gone.len() as u64;
+        gone
     }
 
     #[cfg(test)]
@@ -362,6 +394,7 @@ impl Ca {
             next_serial: 1,
             crl_number: 0,
             crl_updated: 0,
+            pruned: 0,
             certs: Vec::new(),
         };
         lock.write_crl(&mut index, now)?;
@@ -514,16 +547,25 @@ impl Locked<'_> {
         )
     }
 
+    /// Prunes the index ([`Index::prune`]) and removes the pruned
+    /// certificates' files; called before the index is rewritten.
+    pub fn prune(&self, index: &mut Index, now: i64) {
+        for serial in index.prune(now) {
+            let _ = fs::remove_file(self.ca.dir.join(CERTS).join(format!("{serial}.pem")));
+        }
+    }
+
     /// Certificate `serial`, PEM.
     pub fn cert_pem(&self, serial: u64) -> Result<String, CaError> {
         let path = self.ca.dir.join(CERTS).join(format!("{serial}.pem"));
         fs::read_to_string(&path).map_err(io_err(format!("reading {}", path.display())))
     }
 
-    /// Signs a new CRL (next cRLNumber, thisUpdate `now`) listing every
-    /// revoked certificate, writes `crl.der` and `crl.pem`, then the
+    /// Prunes the index, then signs a new CRL (next cRLNumber, thisUpdate
+    /// `now`) listing every revoked certificate left, writes `crl.der` and `crl.pem`, then the
     /// index (with the new number).
     pub fn write_crl(&self, index: &mut Index, now: i64) -> Result<(), CaError> {
+        self.prune(index, now);
         let number = index.crl_number + 1;
         let params = CertificateRevocationListParams {
             this_update: datetime(now),
