@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io;
-use std::net::{SocketAddr, SocketAddrV4, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -22,15 +22,82 @@ use super::CaError;
 use crate::msg::{Attr, HostAttr, Msg};
 use crate::nl::{genl, Conn};
 
-/// Sends one request to the CA at `addr` and returns the payload of an
-/// "ok" answer; a refusal is [`CaError::CaRefused`].
+/// A random port of [`wire::CLIENT_PORTS`].
+fn random_port() -> u16 {
+    let mut b = [0u8; 2];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    let span = wire::CLIENT_PORTS.end() - wire::CLIENT_PORTS.start() + 1;
+    wire::CLIENT_PORTS.start() + u16::from_be_bytes(b) % span
+}
+
+/// Whether `err` is "permission denied" (binding a privileged port
+/// without the right to).
+pub fn is_denied(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(13 /* EACCES */) | Some(1 /* EPERM */)
+    )
+}
+
+/// A TCP connection to the CA at `addr` from a privileged source port (a
+/// random one of [`wire::CLIENT_PORTS`], tried until one is free), of
+/// `from` (unspecified: the kernel's choice of address). The CA refuses
+/// unprivileged ports: binding needs root or CAP_NET_BIND_SERVICE.
+pub fn connect(addr: SocketAddrV4, from: Ipv4Addr) -> Result<TcpStream, CaError> {
+    use socket2::{Domain, Socket, Type};
+    let io = |what: String| move |err| CaError::Io { what, err };
+    let mut last = None;
+    for _ in 0..64 {
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None)
+            .map_err(io("making a TCP socket".into()))?;
+        let port = random_port();
+        match s.bind(&SocketAddrV4::new(from, port).into()) {
+            Ok(()) => {}
+            Err(e) if is_denied(&e) => {
+                return Err(CaError::Io {
+                    what: format!(
+                        "binding source port {port} (the CA answers only privileged ports, \
+                         600-1023: run as root or with CAP_NET_BIND_SERVICE)"
+                    ),
+                    err: e,
+                })
+            }
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                last = Some(e);
+                continue;
+            }
+            Err(e) => return Err(io(format!("binding source port {port}"))(e)),
+        }
+        match s.connect_timeout(&SocketAddr::V4(addr).into(), wire::TIMEOUT) {
+            Ok(()) => return Ok(s.into()),
+            // That port and the CA's make a pair still in use (TIME_WAIT):
+            // another port.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::AddrInUse | io::ErrorKind::AddrNotAvailable
+                ) =>
+            {
+                last = Some(e);
+            }
+            Err(e) => return Err(io(format!("connecting to the CA at {addr}"))(e)),
+        }
+    }
+    Err(CaError::Io {
+        what: format!("finding a free source port (600-1023) to reach the CA at {addr}"),
+        err: last.unwrap_or_else(|| io::ErrorKind::AddrInUse.into()),
+    })
+}
+
+/// Sends one request to the CA at `addr` (from a privileged port:
+/// [`connect`]) and returns the payload of an "ok" answer; a refusal is
+/// [`CaError::CaRefused`].
 pub fn exchange(addr: SocketAddrV4, opcode: u8, payload: &[u8]) -> Result<Vec<u8>, CaError> {
     let io = |what: &str| {
         let what = format!("{what} {addr}");
         move |err| CaError::Io { what, err }
     };
-    let mut s = TcpStream::connect_timeout(&SocketAddr::V4(addr), wire::TIMEOUT)
-        .map_err(io("connecting to the CA at"))?;
+    let mut s = connect(addr, Ipv4Addr::UNSPECIFIED)?;
     s.set_read_timeout(Some(wire::TIMEOUT))
         .and_then(|()| s.set_write_timeout(Some(wire::TIMEOUT)))
         .map_err(io("setting timeouts for"))?;

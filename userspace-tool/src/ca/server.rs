@@ -322,8 +322,17 @@ impl Server {
     /// Admits a connection from `peer` (before a byte of it is read):
     /// a LAN host, with fewer than [`MAX_PER_SOURCE`] connections being
     /// served, and fewer than [`MAX_ACTIVE`] in all.
-    fn admit(self: &Arc<Self>, peer: Ipv4Addr) -> Result<Slot, Refusal> {
+    fn admit(self: &Arc<Self>, peer: Ipv4Addr, port: u16) -> Result<Slot, Refusal> {
         issue::check_lan(self.router.as_ref(), peer)?;
+        if port >= wire::FIRST_UNPRIVILEGED {
+            return Err(Refusal::new(
+                Code::UnprivilegedPort,
+                format!(
+                    "source port {port} is not privileged: only root (or \
+                     CAP_NET_BIND_SERVICE) on {peer} may ask, from a port below 1024"
+                ),
+            ));
+        }
         let mut m = self
             .per_source
             .lock()
@@ -378,15 +387,15 @@ impl Server {
             let Ok(stream) = conn else {
                 continue;
             };
-            let peer = match stream.peer_addr() {
-                Ok(SocketAddr::V4(a)) => *a.ip(),
+            let (peer, port) = match stream.peer_addr() {
+                Ok(SocketAddr::V4(a)) => (*a.ip(), a.port()),
                 Ok(SocketAddr::V6(a)) => match a.ip().to_ipv4_mapped() {
-                    Some(v4) => v4,
+                    Some(v4) => (v4, a.port()),
                     None => continue,
                 },
                 Err(_) => continue,
             };
-            match self.admit(peer) {
+            match self.admit(peer, port) {
                 Ok(mut slot) => {
                     let _ = thread::Builder::new()
                         .name("ca-conn".into())
@@ -575,8 +584,28 @@ mod tests {
         h.join().unwrap();
     }
 
+    /// Whether this process may bind privileged ports (the CA answers
+    /// only those). Tests run as root; elsewhere their network part is
+    /// skipped, with a note.
+    pub fn privileged(test: &str) -> bool {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        for port in wire::CLIENT_PORTS {
+            match s.bind(&SocketAddrV4::new(Ipv4Addr::LOCALHOST, port).into()) {
+                Ok(()) => return true,
+                Err(e) if client::is_denied(&e) => {
+                    eprintln!(
+                        "{test}: skipped: binding a port below 1024 is not allowed here (not root)"
+                    );
+                    return false;
+                }
+                Err(_) => continue,
+            }
+        }
+        true
+    }
+
     fn raw(addr: SocketAddrV4, bytes: &[u8]) -> (u8, Vec<u8>) {
-        let mut s = TcpStream::connect(addr).unwrap();
+        let mut s = client::connect(addr, Ipv4Addr::LOCALHOST).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s.write_all(bytes).unwrap();
         s.shutdown(Shutdown::Write).unwrap();
@@ -585,7 +614,14 @@ mod tests {
 
     #[test]
     fn end_to_end_over_tcp() {
+        if !privileged("end_to_end_over_tcp") {
+            return;
+        }
         let (t, server, addr, flag, h) = start("tcp", "127.0.0.0/8");
+        // The client's source port is privileged.
+        let s = client::connect(addr, Ipv4Addr::LOCALHOST).unwrap();
+        assert!(wire::CLIENT_PORTS.contains(&s.local_addr().unwrap().port()));
+        drop(s);
         // The CA certificate and the empty CRL.
         let ca_der = client::exchange(addr, op::GET_CA, b"").unwrap();
         assert_eq!(ca_der, server.ca.cert_der);
@@ -666,6 +702,9 @@ mod tests {
 
     #[test]
     fn cert_request_and_crl_clients() {
+        if !privileged("cert_request_and_crl_clients") {
+            return;
+        }
         use std::os::unix::fs::PermissionsExt;
         let (t, server, addr, flag, h) = start("client", "127.0.0.0/8");
         let out = t.path().join("host");
@@ -720,8 +759,11 @@ mod tests {
 
     #[test]
     fn slow_client_times_out() {
+        if !privileged("slow_client_times_out") {
+            return;
+        }
         let (_t, server, addr, flag, h) = start("slow", "127.0.0.0/8");
-        let mut s = TcpStream::connect(addr).unwrap();
+        let mut s = client::connect(addr, Ipv4Addr::LOCALHOST).unwrap();
         s.write_all(&[op::GET_CA, 0, 0]).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
         let t0 = Instant::now();
@@ -738,14 +780,14 @@ mod tests {
 
     /// A connection to `addr` from `from` (port chosen by the kernel).
     fn connect_from(from: Ipv4Addr, addr: SocketAddrV4) -> TcpStream {
-        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        s.bind(&SocketAddrV4::new(from, 0).into()).unwrap();
-        s.connect(&addr.into()).unwrap();
-        s.into()
+        client::connect(addr, from).unwrap()
     }
 
     #[test]
     fn busy_beyond_the_limit() {
+        if !privileged("busy_beyond_the_limit") {
+            return;
+        }
         let (_t, server, addr, flag, h) = start("busy", "127.0.0.0/8");
         // Two slow clients of 127.0.0.2 hold its share: a third from
         // there is busy at once, while others are served.
@@ -810,7 +852,38 @@ mod tests {
     }
 
     #[test]
+    fn unprivileged_source_port() {
+        // Needs no privilege: a plain connect() has a port above 1023.
+        let (_t, server, addr, flag, h) = start("port", "127.0.0.0/8");
+        let mut s = TcpStream::connect(addr).unwrap();
+        let port = s.local_addr().unwrap().port();
+        assert!(port >= 1024);
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // Answered before it sends anything.
+        let (code, text) = wire::read_frame(&mut s, wire::MAX_RESPONSE).unwrap();
+        assert_eq!(code, Code::UnprivilegedPort as u8);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            format!(
+                "source port {port} is not privileged: only root (or \
+                 CAP_NET_BIND_SERVICE) on 127.0.0.1 may ask, from a port below 1024"
+            )
+        );
+        drop(s);
+        let t0 = Instant::now();
+        while server.counters().get("refused_unprivileged_port") != Some(&1) {
+            assert!(t0.elapsed() < Duration::from_secs(3));
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert!(server.ca.lock().unwrap().index().unwrap().certs.is_empty());
+        stop(addr, &flag, h);
+    }
+
+    #[test]
     fn requester_outside_the_lan() {
+        if !privileged("requester_outside_the_lan") {
+            return;
+        }
         let (_t, server, addr, flag, h) = start("lan", "10.0.0.0/24");
         for opcode in [op::ISSUE, op::GET_CRL, op::GET_CA] {
             let payload = if opcode == op::ISSUE {

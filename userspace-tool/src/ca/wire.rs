@@ -29,6 +29,11 @@ pub const MAX_REQUEST: u32 = 16 * 1024;
 pub const MAX_RESPONSE: u32 = 1024 * 1024;
 /// How long either side waits for the other's bytes.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// The source ports a client binds (privileged: below 1024); the server
+/// refuses ports from 1024 up.
+pub const CLIENT_PORTS: std::ops::RangeInclusive<u16> = 600..=1023;
+/// The lowest unprivileged port.
+pub const FIRST_UNPRIVILEGED: u16 = 1024;
 
 /// Request operations.
 pub mod op {
@@ -71,10 +76,13 @@ pub enum Code {
     Busy = 10,
     /// The CA could not do it (router module unreachable, state files).
     Internal = 11,
+    /// The TCP source port is 1024 or above: only a privileged process
+    /// (root, CAP_NET_BIND_SERVICE) of a LAN host may ask.
+    UnprivilegedPort = 12,
 }
 
 impl Code {
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 13] = [
         Code::Ok,
         Code::Malformed,
         Code::UnknownOp,
@@ -87,6 +95,7 @@ impl Code {
         Code::UnsupportedKey,
         Code::Busy,
         Code::Internal,
+        Code::UnprivilegedPort,
     ];
 
     pub fn from_u8(b: u8) -> Option<Self> {
@@ -108,6 +117,7 @@ impl Code {
             Code::UnsupportedKey => "unsupported_key",
             Code::Busy => "busy",
             Code::Internal => "internal",
+            Code::UnprivilegedPort => "unprivileged_port",
         }
     }
 }
@@ -241,7 +251,9 @@ mod tests {
             assert_eq!(*c as usize, i);
             assert_eq!(Code::from_u8(i as u8), Some(*c));
         }
-        assert_eq!(Code::from_u8(12), None);
+        assert_eq!(Code::from_u8(12), Some(Code::UnprivilegedPort));
+        assert_eq!(Code::UnprivilegedPort.name(), "unprivileged_port");
+        assert_eq!(Code::from_u8(13), None);
         assert_eq!(Code::BlocksNotHeld.to_string(), "blocks_not_held");
     }
 
