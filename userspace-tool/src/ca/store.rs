@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use rcgen::{
@@ -248,9 +248,42 @@ pub fn write_atomic(dir: &Path, name: &str, data: &[u8]) -> Result<(), CaError> 
     r.map_err(io_err(what))
 }
 
-/// Refuses a path whose mode lets the group or others in (`what` is
-/// "directory" or "file").
+/// The process's effective uid (from `/proc/self/status`: the crate
+/// forbids `unsafe`, and std has no `geteuid`).
+pub fn euid() -> Result<u32, CaError> {
+    let path = "/proc/self/status";
+    let text = fs::read_to_string(path)
+        .map_err(io_err(format!("reading {path} (for the effective uid)")))?;
+    // "Uid:\treal\teffective\tsaved\tfs"
+    text.lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| CaError::Invalid {
+            what: format!("reading {path}"),
+            detail: "no effective uid in its Uid: line".into(),
+        })
+}
+
+/// Refuses a path that is a symbolic link, that another user owns, or
+/// whose mode lets the group or others in. `meta` is its
+/// `symlink_metadata`.
 fn check_private(path: &Path, meta: &fs::Metadata) -> Result<(), CaError> {
+    if meta.file_type().is_symlink() {
+        return Err(CaError::Refused(format!(
+            "{} is a symbolic link; the CA keeps its key there: give the real path",
+            path.display()
+        )));
+    }
+    let me = euid()?;
+    if meta.uid() != me {
+        return Err(CaError::Refused(format!(
+            "{} is owned by uid {}, not by this process's uid {me}; the CA keeps its key \
+             there: chown it, or run as its owner",
+            path.display(),
+            meta.uid()
+        )));
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(CaError::Refused(format!(
@@ -323,9 +356,11 @@ pub fn ca_name(public: Ipv4Addr) -> String {
 
 impl Ca {
     /// Makes a new CA in `dir` (created 0700 if missing; refused if it is
-    /// open to group or others, or holds a CA already).
+    /// a symbolic link, another user's, open to group or others, or holds
+    /// a CA already).
     pub fn init(dir: &Path, public: Ipv4Addr, now: i64) -> Result<Self, CaError> {
-        match fs::metadata(dir) {
+        match fs::symlink_metadata(dir) {
+            Ok(m) if m.file_type().is_symlink() => check_private(dir, &m)?,
             Ok(m) if !m.is_dir() => {
                 return Err(CaError::Refused(format!(
                     "{} exists and is not a directory",
@@ -402,10 +437,10 @@ impl Ca {
         Ok(ca)
     }
 
-    /// Opens the CA in `dir`; refused if `dir` or the key is open to group
-    /// or others.
+    /// Opens the CA in `dir`; refused if `dir` or the key is a symbolic
+    /// link, another user's, or open to group or others.
     pub fn open(dir: &Path) -> Result<Self, CaError> {
-        let meta = match fs::metadata(dir) {
+        let meta = match fs::symlink_metadata(dir) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(CaError::Refused(format!(
@@ -417,9 +452,15 @@ impl Ca {
             Err(e) => return Err(io_err(format!("reading {}", dir.display()))(e)),
         };
         check_private(dir, &meta)?;
+        if !meta.is_dir() {
+            return Err(CaError::Refused(format!(
+                "{} is not a directory",
+                dir.display()
+            )));
+        }
         let key_path = dir.join(KEY);
-        let key_pem = match fs::read_to_string(&key_path) {
-            Ok(s) => s,
+        let meta = match fs::symlink_metadata(&key_path) {
+            Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(CaError::Refused(format!(
                     "{} holds no CA (no {KEY}; dnatctl ca init makes one)",
@@ -428,9 +469,23 @@ impl Ca {
             }
             Err(e) => return Err(io_err(format!("reading {}", key_path.display()))(e)),
         };
-        let meta =
-            fs::metadata(&key_path).map_err(io_err(format!("reading {}", key_path.display())))?;
         check_private(&key_path, &meta)?;
+        let read_key = || -> io::Result<(String, fs::Metadata)> {
+            let mut f = File::open(&key_path)?;
+            let opened = f.metadata()?;
+            let mut s = String::new();
+            io::Read::read_to_string(&mut f, &mut s)?;
+            Ok((s, opened))
+        };
+        let (key_pem, opened) =
+            read_key().map_err(io_err(format!("reading {}", key_path.display())))?;
+        // The file read is the one checked (not swapped for a link since).
+        if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
+            return Err(CaError::Refused(format!(
+                "{} changed while it was opened",
+                key_path.display()
+            )));
+        }
         let key = KeyPair::from_pem(&key_pem).map_err(|e| CaError::Invalid {
             what: format!("reading {}", key_path.display()),
             detail: e.to_string(),
@@ -731,6 +786,74 @@ pub mod tests {
         fs::set_permissions(&open, fs::Permissions::from_mode(0o700)).unwrap();
         let e = Ca::open(&open).unwrap_err();
         assert!(e.to_string().contains("holds no CA"), "{e}");
+    }
+
+    #[test]
+    fn links_and_other_owners_refused() {
+        use std::os::unix::fs::symlink;
+        let t = TempDir::new("owner");
+        let dir = t.path().join("ca");
+        Ca::init(&dir, PUBLIC, T0).unwrap();
+        assert_eq!(euid().unwrap(), fs::metadata(&dir).unwrap().uid());
+        // A link to the directory, for open and init.
+        let link = t.path().join("link");
+        symlink(&dir, &link).unwrap();
+        let e = Ca::open(&link).unwrap_err();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert_eq!(e.exit_code(), 1);
+        let e = Ca::init(&link, PUBLIC, T0).unwrap_err();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        // The key a link (to a private copy): refused.
+        let copy = t.path().join("key-copy.pem");
+        fs::copy(dir.join(KEY), &copy).unwrap();
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::rename(dir.join(KEY), t.path().join("key-orig.pem")).unwrap();
+        symlink(&copy, dir.join(KEY)).unwrap();
+        let e = Ca::open(&dir).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} is a symbolic link; the CA keeps its key there: give the real path",
+                dir.join(KEY).display()
+            )
+        );
+        fs::remove_file(dir.join(KEY)).unwrap();
+        fs::rename(t.path().join("key-orig.pem"), dir.join(KEY)).unwrap();
+        assert!(Ca::open(&dir).is_ok());
+        // Another user's directory or key (as root: chown; else skipped).
+        let other = if euid().unwrap() == 0 { 65534 } else { 0 };
+        let chown = |p: &Path, uid| std::os::unix::fs::chown(p, Some(uid), None);
+        if chown(&dir, other).is_err() {
+            eprintln!("links_and_other_owners_refused: owner part skipped (not root)");
+            return;
+        }
+        let e = Ca::open(&dir).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!(
+                "is owned by uid {other}, not by this process's uid"
+            )),
+            "{e}"
+        );
+        let me = euid().unwrap();
+        chown(&dir, me).unwrap();
+        chown(&dir.join(KEY), other).unwrap();
+        let e = Ca::open(&dir).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&dir.join(KEY).display().to_string()),
+            "{e}"
+        );
+        assert!(e.to_string().contains("chown it"), "{e}");
+        chown(&dir.join(KEY), me).unwrap();
+        assert!(Ca::open(&dir).is_ok());
+        // init into another user's empty directory.
+        let empty = t.path().join("empty");
+        fs::DirBuilder::new().mode(0o700).create(&empty).unwrap();
+        chown(&empty, other).unwrap();
+        assert!(Ca::init(&empty, PUBLIC, T0)
+            .unwrap_err()
+            .to_string()
+            .contains("is owned by uid"));
     }
 
     #[test]
