@@ -225,10 +225,7 @@ impl PapClient {
             }
             g.unused = next;
             if let Some(b) = victim {
-                let released = g
-                    .client
-                    .as_mut()
-                    .is_some_and(|c| c.release_unused_ports(b));
+                let released = g.client.as_mut().is_some_and(|c| c.release_unused_ports(b));
                 if !released {
                     victim = None;
                 }

@@ -2413,11 +2413,14 @@ impl Client {
         let n = remove_where(&mut self.ports, |e| overlaps(&e.block, lo, hi));
         self.bump_by(Stat::Overlaps, u64::from(n));
         self.prune();
-        if insert(&mut self.ports, Entry {
+        if insert(
+            &mut self.ports,
+            Entry {
                 block: b,
                 lease,
                 kept: false,
-            }) {
+            },
+        ) {
             ch.ports = true;
         } else {
             ch.ports |= n > 0;
@@ -2433,11 +2436,14 @@ impl Client {
         let n = remove_where(&mut self.spis, |e| overlaps(&e.block, lo, hi));
         self.bump_by(Stat::Overlaps, u64::from(n));
         self.prune();
-        if insert(&mut self.spis, Entry {
+        if insert(
+            &mut self.spis,
+            Entry {
                 block: b,
                 lease,
                 kept: false,
-            }) {
+            },
+        ) {
             ch.spis = true;
         } else {
             ch.spis |= n > 0;
