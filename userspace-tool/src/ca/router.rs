@@ -169,38 +169,27 @@ pub fn pin_msg(host: Ipv4Addr, block: &Block, secs: u32) -> Msg<RouterAttr> {
     }
 }
 
-/// Decodes a `GET_BLOCKS` dump; messages without a block (a revoked host
-/// holding nothing) and blocks of unknown kinds are skipped.
+/// Decodes a `GET_BLOCKS` dump with `router blocks`' decoder
+/// ([`crate::dump::Blocks::from_dump`]); messages without a block (a
+/// revoked host holding nothing) and blocks of unknown kinds are skipped.
 pub fn decode_blocks(dump: &[Vec<RouterAttr>]) -> Result<Vec<Held>, String> {
+    let blocks = crate::dump::Blocks::from_dump(dump.iter().map(Vec::as_slice))?;
     let mut out = Vec::new();
-    for attrs in dump {
-        let (mut host, mut kind, mut lowest, mut count) = (None, None, None, None);
-        let (mut expires, mut pinned) = (None, None);
-        for a in attrs {
-            match a {
-                RouterAttr::HostAddr(h) => host = Some(*h),
-                RouterAttr::BlockKind(k) => kind = Some(*k),
-                RouterAttr::BlockLowest(v) => lowest = Some(*v),
-                RouterAttr::BlockCount(v) => count = Some(*v),
-                RouterAttr::BlockExpires(v) => expires = Some(*v),
-                RouterAttr::PinSecs(v) => pinned = Some(*v),
-                _ => {}
-            }
-        }
-        let host = host.ok_or("block message without HOST_ADDR")?;
-        let (Some(kind), Some(lowest), Some(count)) = (kind, lowest, count) else {
+    for b in blocks.blocks {
+        let Some(kind) = Kind::from_number(i64::from(b.kind_num)) else {
             continue;
         };
-        let Some(kind) = Kind::from_number(i64::from(kind)) else {
-            continue;
-        };
-        let block = Block::from_count(kind, lowest, count)
-            .ok_or_else(|| format!("block {lowest} count {count} of {host}: no such block"))?;
+        let block = Block::from_count(kind, b.lowest, b.count).ok_or_else(|| {
+            format!(
+                "block {} count {} of {}: no such block",
+                b.lowest, b.count, b.host
+            )
+        })?;
         out.push(Held {
-            host,
+            host: b.host,
             block,
-            expires,
-            pinned,
+            expires: b.expires,
+            pinned: b.pinned,
         });
     }
     Ok(out)
