@@ -68,6 +68,7 @@ pub struct Tables {
     ports: KVVec<AtomicU16>,
     hosts: KVVec<AtomicU32>,
     spi_index: KVVec<SpiEntry>,
+    spi_dir: KVVec<AtomicU32>,
     spi_ctl: AtomicU32,
     sa_buckets: KVVec<SaBucket>,
     sa_blacklists: KVVec<BlacklistSlot>,
@@ -84,6 +85,7 @@ impl Tables {
             ports: filled(l.port_map_len(), || AtomicU16::new(0))?,
             hosts: filled(l.host_addrs_len(), || AtomicU32::new(0))?,
             spi_index: filled(l.spi_index_len(), SpiEntry::default)?,
+            spi_dir: filled(l.spi_dir_len(), || AtomicU32::new(0))?,
             spi_ctl: AtomicU32::new(0),
             sa_buckets: filled(SA_LAYOUT.buckets_len(), SaBucket::default)?,
             sa_blacklists: filled(SA_LAYOUT.blacklists_len(), BlacklistSlot::default)?,
@@ -107,7 +109,14 @@ impl Tables {
 
     /// The lock-free reader view.
     pub fn shared(&self) -> Option<Shared<'_>> {
-        Shared::new(&self.ports, &self.hosts, &self.spi_index, &self.spi_ctl).ok()
+        Shared::new(
+            &self.ports,
+            &self.hosts,
+            &self.spi_index,
+            &self.spi_dir,
+            &self.spi_ctl,
+        )
+        .ok()
     }
 
     /// The lock-free reader view of the established-SA table.

@@ -43,13 +43,13 @@
 
 use std::hint::black_box;
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicU16, AtomicU32};
 use std::time::Instant;
 
 use dnat_core::alloc_table::*;
 use dnat_core::classify::{self, Key, Proof};
 use dnat_core::config::Range;
 use dnat_core::ipv4::{self, proto, Header, HEADER_LEN};
+use dnat_core::store::AllocStore;
 
 /// Host slots of every table (enough for 65,536 SPI blocks of 16 per host).
 const HOSTS: usize = 4096;
@@ -73,76 +73,37 @@ const PUBLIC: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 30);
 const REMOTE: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
 const ROUTER_LAN: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 
-struct Store {
-    ports: Vec<AtomicU16>,
-    addrs: Vec<AtomicU32>,
-    spi: Vec<SpiEntry>,
-    ctl: AtomicU32,
-    hosts: Vec<HostSlot>,
-    pl: Vec<BlockRef>,
-    sl: Vec<BlockRef>,
-    st: WriterState,
+/// A table for `cap` hosts with no quota or lease limits and the pools
+/// `PORT_MIN..=PORT_MAX` and `SPI_MIN..`.
+fn new_store(cap: usize) -> AllocStore {
+    let settings = Settings {
+        default_quota: Quota {
+            ports: 65535,
+            spis: u32::MAX,
+        },
+        default_lease: 0,
+        max_lease: 0,
+    };
+    let mut s = AllocStore::new(cap, settings);
+    s.table().set_pools(
+        Some(Range {
+            min: PORT_MIN,
+            max: PORT_MAX,
+        }),
+        Some(Range {
+            min: SPI_MIN,
+            max: u32::MAX,
+        }),
+        |_| {},
+    );
+    s
 }
 
-impl Store {
-    fn new(cap: usize) -> Self {
-        let l = Layout { hosts: cap };
-        let settings = Settings {
-            default_quota: Quota {
-                ports: 65535,
-                spis: u32::MAX,
-            },
-            default_lease: 0,
-            max_lease: 0,
-        };
-        let mut s = Self {
-            ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
-            addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
-            spi: (0..l.spi_index_len())
-                .map(|_| SpiEntry::default())
-                .collect(),
-            ctl: AtomicU32::new(0),
-            hosts: vec![HostSlot::EMPTY; l.host_slots_len()],
-            pl: vec![BlockRef::default(); l.port_list_len()],
-            sl: vec![BlockRef::default(); l.spi_list_len()],
-            st: WriterState::new(settings),
-        };
-        s.table().set_pools(
-            Some(Range {
-                min: PORT_MIN,
-                max: PORT_MAX,
-            }),
-            Some(Range {
-                min: SPI_MIN,
-                max: u32::MAX,
-            }),
-            |_| {},
-        );
-        s
-    }
-
-    fn shared(&self) -> Shared<'_> {
-        Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).expect("layout")
-    }
-
-    fn table(&mut self) -> AllocTable<'_> {
-        let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).expect("layout");
-        AllocTable::new(
-            sh,
-            &mut self.hosts,
-            &mut self.pl,
-            &mut self.sl,
-            &mut self.st,
-        )
-        .expect("layout")
-    }
-
-    /// Publishes everything (grace periods elapse at once here).
-    fn settle(&mut self) {
-        let mut t = self.table();
-        while let Some(tok) = t.start_grace() {
-            t.finish_grace(tok);
-        }
+/// Publishes everything (grace periods elapse at once here).
+fn settle(s: &mut AllocStore) {
+    let mut t = s.table();
+    while let Some(tok) = t.start_grace() {
+        t.finish_grace(tok);
     }
 }
 
@@ -154,7 +115,7 @@ fn host(n: usize) -> Ipv4Addr {
 /// Grants port blocks of 255, one per host starting with host `first`,
 /// below 10000 first, until the pool is exhausted or `blocks` are granted;
 /// returns the number of ports granted.
-fn grant_ports(s: &mut Store, first: usize, blocks: usize) -> u64 {
+fn grant_ports(s: &mut AllocStore, first: usize, blocks: usize) -> u64 {
     let mut t = s.table();
     let mut n = 0;
     for b in 0..blocks {
@@ -171,7 +132,7 @@ fn grant_ports(s: &mut Store, first: usize, blocks: usize) -> u64 {
 }
 
 /// Grants `blocks` SPI blocks of 16, 16 blocks per host.
-fn grant_spis(s: &mut Store, blocks: usize) -> u64 {
+fn grant_spis(s: &mut AllocStore, blocks: usize) -> u64 {
     let mut t = s.table();
     for b in 0..blocks {
         t.request_spis(host(b / SPI_BLOCKS_PER_HOST), SPI_BLOCK, 0, 0)
@@ -335,7 +296,7 @@ fn main() {
     let scenario = args.get(1).map_or("", |s| s.as_str());
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let all_ports = u32::from(PORT_MAX - PORT_MIN) + 1;
-    let mut s = Store::new(HOSTS);
+    let mut s = new_store(HOSTS);
     let (granted, pkts, len, f): (u64, _, _, Decide) = match scenario {
         "base" => (
             grant_ports(&mut s, 0, 1),
@@ -381,7 +342,7 @@ fn main() {
                 }
             }
             let granted = grant_ports(&mut s, first, HOSTS);
-            s.settle();
+            settle(&mut s);
             let pkts = outbound_packets(&s.shared());
             let f = if scenario == "outbound" {
                 outbound_packet
@@ -400,7 +361,7 @@ fn main() {
         eprintln!("classify_cost: only {granted} ports granted");
         std::process::exit(1);
     }
-    s.settle();
+    settle(&mut s);
     let sh = s.shared();
     let t0 = Instant::now();
     let owned = run(n, &sh, &pkts, len, f);

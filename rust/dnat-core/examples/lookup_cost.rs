@@ -25,73 +25,28 @@
 
 use std::hint::black_box;
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicU16, AtomicU32};
 use std::time::Instant;
 
 use dnat_core::alloc_table::*;
 use dnat_core::config::Range;
-
-struct Store {
-    ports: Vec<AtomicU16>,
-    addrs: Vec<AtomicU32>,
-    spi: Vec<SpiEntry>,
-    ctl: AtomicU32,
-    hosts: Vec<HostSlot>,
-    pl: Vec<BlockRef>,
-    sl: Vec<BlockRef>,
-    st: WriterState,
-}
-
-impl Store {
-    fn new(cap: usize) -> Self {
-        let l = Layout { hosts: cap };
-        let settings = Settings {
-            default_quota: Quota {
-                ports: 65535,
-                spis: u32::MAX,
-            },
-            default_lease: 0,
-            max_lease: 0,
-        };
-        Self {
-            ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
-            addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
-            spi: (0..l.spi_index_len())
-                .map(|_| SpiEntry::default())
-                .collect(),
-            ctl: AtomicU32::new(0),
-            hosts: vec![HostSlot::EMPTY; l.host_slots_len()],
-            pl: vec![BlockRef::default(); l.port_list_len()],
-            sl: vec![BlockRef::default(); l.spi_list_len()],
-            st: WriterState::new(settings),
-        }
-    }
-
-    fn shared(&self) -> Shared<'_> {
-        Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).expect("layout")
-    }
-
-    fn table(&mut self) -> AllocTable<'_> {
-        let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).expect("layout");
-        AllocTable::new(
-            sh,
-            &mut self.hosts,
-            &mut self.pl,
-            &mut self.sl,
-            &mut self.st,
-        )
-        .expect("layout")
-    }
-}
+use dnat_core::store::AllocStore;
 
 const SPI_BLOCK: u32 = 16;
 const SPI_MIN: u32 = 0x1000;
 
 /// Fills a table with `blocks` SPI blocks of 16 and the whole port pool
 /// 1024..=65535 with port blocks of 16; returns it.
-fn build(blocks: usize) -> Store {
+fn build(blocks: usize) -> AllocStore {
     let hosts = blocks.div_ceil(SPI_BLOCKS_PER_HOST).max(256);
-    let mut s = Store::new(hosts);
+    let settings = Settings {
+        default_quota: Quota {
+            ports: 65535,
+            spis: u32::MAX,
+        },
+        default_lease: 0,
+        max_lease: 0,
+    };
+    let mut s = AllocStore::new(hosts, settings);
     let mut t = s.table();
     t.set_pools(
         Some(Range {

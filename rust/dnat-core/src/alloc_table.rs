@@ -19,17 +19,28 @@
 //!   acquire load (O(1), no lock, no branch on table size).
 //! - **SPI -> slot**: SPIs are 32-bit, so no direct array. The active SPI
 //!   blocks are published as a sorted array of `(lowest, last, slot)` in one
-//!   of two buffers; one `AtomicU32` holds the active buffer (bit 31) and its
-//!   length. A reader loads that word (acquire) and binary-searches the
-//!   buffer: O(log n), bounded by `log2(capacity * SPI_BLOCKS_PER_HOST)`
-//!   steps, no lock. The writer fills the *inactive* buffer and flips the
-//!   word (release). This was preferred over a hash of aligned SPI buckets
-//!   because it puts no alignment or granularity constraint on blocks (any
-//!   lowest SPI, any count, pools up to the whole 32-bit space), its memory
-//!   depends on the number of blocks, not on the pool size, and its cost is
-//!   deterministic (no probe sequences, no tombstones). Its price, one full
-//!   rebuild per publication and at most one publication per grace period,
-//!   is paid by the writer (see below).
+//!   of two buffers, each with a *directory*; one `AtomicU32` holds the
+//!   active buffer (bit 31) and its length. The directory cuts the span from
+//!   the lowest published block start to the highest into `D` equal chunks
+//!   of `2^shift` SPIs (`D` = the buffer's capacity, `capacity *
+//!   SPI_BLOCKS_PER_HOST`, and `shift` the smallest that makes the span
+//!   fit) and records, per chunk, how many blocks start at or below the
+//!   chunk's first SPI. A reader loads the word (acquire), computes the
+//!   chunk of its SPI with a subtraction and a shift, and searches only the
+//!   blocks that start inside that chunk, plus the one before it: with as
+//!   many chunks as blocks can exist, that is one or two blocks unless
+//!   blocks of very different sizes crowd one chunk, and never more than
+//!   `log2(n) + 1` halving steps. So a lookup costs the same with 1 or
+//!   with a million SPIs allocated (measured: `examples/lookup_cost.rs`),
+//!   no lock. The writer fills the *inactive* buffer and its directory and
+//!   flips the word (release). This was preferred over a hash of aligned SPI
+//!   buckets because it puts no alignment or granularity constraint on
+//!   blocks (any lowest SPI, any count, pools up to the whole 32-bit
+//!   space), its memory depends on the number of blocks, not on the pool
+//!   size, and its cost is deterministic (no probe sequences, no
+//!   tombstones). Its price, one full rebuild (`O(n + D)`) per publication
+//!   and at most one publication per grace period, is paid by the writer
+//!   (see below).
 //! - **Slot -> host address**: an array of `AtomicU32` (acquire load), so the
 //!   packet path can tunnel to the owner and check that the outer source of
 //!   an outbound packet owns its inner source port.
@@ -109,8 +120,9 @@
 //!
 //! Measured with `examples/lookup_cost.rs` under callgrind (x86-64,
 //! release, call and return included): port -> slot 7 instructions, port ->
-//! slot and address 25; SPI -> slot 28 with one published block, 140 with
-//! 1,024 and 209 with 65,536 (about 11 per halving).
+//! slot and address 25; SPI -> slot 59 with one published block of 16, 61
+//! with 1,024 and 68 with 65,536 (1,048,576 SPIs) through the directory (a
+//! binary search of all blocks took 28, 140 and 209: about 11 per halving).
 //!
 //! # Leases
 //!
@@ -179,6 +191,9 @@ const PENDING: u64 = u64::MAX;
 const BLOCKS_PER_HOST: usize = PORT_BLOCKS_PER_HOST + SPI_BLOCKS_PER_HOST;
 const SPI_BUF_SHIFT: u32 = 31;
 const SPI_LEN_MASK: u32 = (1 << SPI_BUF_SHIFT) - 1;
+/// Words before the chunk counts in each half of the SPI directory: the
+/// lowest published block start (`base`) and the chunk size's `shift`.
+const SPI_DIR_HEAD: usize = 2;
 
 /// A host slot, `1..=capacity`; 0 never names a host.
 pub type Slot = u16;
@@ -338,6 +353,11 @@ impl Layout {
     pub const fn spi_index_len(&self) -> usize {
         2 * self.spi_list_len()
     }
+    /// SPI directory length (both buffers): per buffer, `base`, `shift` and
+    /// one chunk count per possible SPI block.
+    pub const fn spi_dir_len(&self) -> usize {
+        2 * (SPI_DIR_HEAD + self.spi_list_len())
+    }
     /// Host slot array length.
     pub const fn host_slots_len(&self) -> usize {
         self.hosts
@@ -357,14 +377,14 @@ impl Layout {
 }
 
 /// Bytes used by a table of `hosts` slots: the reader-side arrays (port map,
-/// host addresses, both SPI buffers, control word) and the writer-side ones
+/// host addresses, both SPI buffers and directories, control word) and the writer-side ones
 /// (host slots, two sorted block lists, state).
 pub const fn table_bytes(hosts: usize) -> usize {
     let l = Layout { hosts };
     l.port_map_len() * core::mem::size_of::<AtomicU16>()
         + l.host_addrs_len() * core::mem::size_of::<AtomicU32>()
         + l.spi_index_len() * core::mem::size_of::<SpiEntry>()
-        + core::mem::size_of::<AtomicU32>()
+        + (l.spi_dir_len() + 1) * core::mem::size_of::<AtomicU32>()
         + l.host_slots_len() * core::mem::size_of::<HostSlot>()
         + (l.port_list_len() + l.spi_list_len()) * core::mem::size_of::<BlockRef>()
         + core::mem::size_of::<WriterState>()
@@ -385,6 +405,7 @@ pub struct Shared<'a> {
     ports: &'a [AtomicU16; PORT_SPACE],
     hosts: &'a [AtomicU32],
     spi: [&'a [SpiEntry]; 2],
+    spi_dir: [&'a [AtomicU32]; 2],
     spi_ctl: &'a AtomicU32,
 }
 
@@ -400,28 +421,37 @@ impl core::fmt::Debug for Shared<'_> {
 impl<'a> Shared<'a> {
     /// Views caller-provided storage with the lengths of a [`Layout`]:
     /// `ports` [`PORT_SPACE`], `hosts` capacity + 1, `spi_index` twice
-    /// capacity * [`SPI_BLOCKS_PER_HOST`]. All of it starts zeroed
-    /// (`Default`).
+    /// capacity * [`SPI_BLOCKS_PER_HOST`], `spi_dir`
+    /// [`Layout::spi_dir_len`]. All of it starts zeroed (`Default`).
     pub fn new(
         ports: &'a [AtomicU16],
         hosts: &'a [AtomicU32],
         spi_index: &'a [SpiEntry],
+        spi_dir: &'a [AtomicU32],
         spi_ctl: &'a AtomicU32,
     ) -> Result<Self, AllocError> {
         let ports =
             <&[AtomicU16; PORT_SPACE]>::try_from(ports).map_err(|_| AllocError::BadLayout)?;
         let cap = hosts.len().checked_sub(1).ok_or(AllocError::BadLayout)?;
         let l = Layout { hosts: cap };
-        if cap == 0 || cap > MAX_HOSTS || spi_index.len() != l.spi_index_len() {
+        if cap == 0
+            || cap > MAX_HOSTS
+            || spi_index.len() != l.spi_index_len()
+            || spi_dir.len() != l.spi_dir_len()
+        {
             return Err(AllocError::BadLayout);
         }
         let (a, b) = spi_index
             .split_at_checked(l.spi_list_len())
             .ok_or(AllocError::BadLayout)?;
+        let (da, db) = spi_dir
+            .split_at_checked(l.spi_dir_len() / 2)
+            .ok_or(AllocError::BadLayout)?;
         Ok(Self {
             ports,
             hosts,
             spi: [a, b],
+            spi_dir: [da, db],
             spi_ctl,
         })
     }
@@ -438,20 +468,41 @@ impl<'a> Shared<'a> {
         (s != 0).then_some(s)
     }
 
-    /// The slot owning `spi`: one acquire load and a binary search over the
-    /// published SPI blocks.
+    /// The slot owning `spi`: one acquire load, the chunk of `spi` in the
+    /// published directory, and a search of the blocks that start in that
+    /// chunk (usually one or two; see the module documentation).
     #[inline]
     pub fn owner_of_spi(&self, spi: u32) -> Option<Slot> {
         let w = self.spi_ctl.load(Ordering::Acquire);
-        let buf = if w >> SPI_BUF_SHIFT == 0 {
-            self.spi[0]
+        let (buf, dir) = if w >> SPI_BUF_SHIFT == 0 {
+            (self.spi[0], self.spi_dir[0])
         } else {
-            self.spi[1]
+            (self.spi[1], self.spi_dir[1])
         };
-        let mut s = buf.get(..(w & SPI_LEN_MASK) as usize)?;
-        // The last entry with `lowest <= spi` (if any): halve the slice,
-        // keeping the upper half iff its first entry starts at or below
-        // `spi`. At most log2(len) + 1 steps.
+        let n = (w & SPI_LEN_MASK) as usize;
+        let all = buf.get(..n)?;
+        let (head, chunks) = dir.split_at_checked(SPI_DIR_HEAD)?;
+        let base = head.first()?.load(Ordering::Relaxed);
+        let shift = head.get(1)?.load(Ordering::Relaxed);
+        let off = spi.checked_sub(base)?;
+        let c = off.checked_shr(shift).unwrap_or(0) as usize;
+        // Blocks `lo..hi` start inside chunk `c`; block `lo - 1` is the last
+        // one starting at or below the chunk's first SPI (the directory
+        // starts at the first block, so `lo >= 1`). Past the last chunk
+        // only the last block can hold `spi`.
+        let (lo, hi) = match chunks.get(c) {
+            Some(d) => (
+                d.load(Ordering::Relaxed) as usize,
+                chunks
+                    .get(c + 1)
+                    .map_or(n, |e| e.load(Ordering::Relaxed) as usize),
+            ),
+            None => (n, n),
+        };
+        let mut s = all.get(lo.checked_sub(1)?..hi.min(n))?;
+        // The last entry with `lowest <= spi` (the first one has): halve
+        // the slice, keeping the upper half iff its first entry starts at
+        // or below `spi`.
         while s.len() > 1 {
             let (lo, hi) = s.split_at_checked(s.len() / 2)?;
             let up = hi
@@ -1959,12 +2010,48 @@ impl<'a> AllocTable<'a> {
                 _ => {}
             }
         }
+        let dir = if next == 0 {
+            self.shared.spi_dir[0]
+        } else {
+            self.shared.spi_dir[1]
+        };
+        index_spis(buf.get(..n).unwrap_or_default(), dir);
         let n = (n as u32) & SPI_LEN_MASK;
         self.shared
             .spi_ctl
             .store((next << SPI_BUF_SHIFT) | n, Ordering::Release);
         self.st.flip = epoch;
         self.st.spi_dirty = false;
+    }
+}
+
+/// Fills the directory `dir` (`base`, `shift`, chunk counts) of the sorted
+/// SPI blocks `entries`: the smallest `shift` that puts the last block's
+/// start in the last chunk, and per chunk the number of blocks starting at
+/// or below its first SPI. `O(entries + chunks)`.
+fn index_spis(entries: &[SpiEntry], dir: &[AtomicU32]) {
+    let Some((head, chunks)) = dir.split_at_checked(SPI_DIR_HEAD) else {
+        return;
+    };
+    let start = |e: &SpiEntry| e.lowest.load(Ordering::Relaxed);
+    let base = entries.first().map_or(0, start);
+    let span = entries.last().map_or(0, |e| start(e).saturating_sub(base));
+    let d = chunks.len().max(1) as u64;
+    let mut shift = 0u32;
+    while shift < 32 && u64::from(span) >> shift >= d {
+        shift += 1;
+    }
+    let mut i = 0usize;
+    for (c, slot) in chunks.iter().enumerate() {
+        let first = u64::from(base) + ((c as u64) << shift);
+        while entries.get(i).is_some_and(|e| u64::from(start(e)) <= first) {
+            i += 1;
+        }
+        slot.store(i as u32, Ordering::Relaxed);
+    }
+    if let [b, s, ..] = head {
+        b.store(base, Ordering::Relaxed);
+        s.store(shift, Ordering::Relaxed);
     }
 }
 
@@ -1999,68 +2086,24 @@ fn release_if_idle(hosts: &mut [HostSlot], shared: &Shared<'_>, st: &mut WriterS
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::vec;
     use std::vec::Vec;
 
-    struct Store {
-        ports: Vec<AtomicU16>,
-        addrs: Vec<AtomicU32>,
-        spi: Vec<SpiEntry>,
-        ctl: AtomicU32,
-        hosts: Vec<HostSlot>,
-        pl: Vec<BlockRef>,
-        sl: Vec<BlockRef>,
-        st: WriterState,
-    }
+    use crate::store::AllocStore as Store;
 
-    impl Store {
-        fn new(cap: usize, settings: Settings) -> Self {
-            let l = Layout { hosts: cap };
-            Self {
-                ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
-                addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
-                spi: (0..l.spi_index_len())
-                    .map(|_| SpiEntry::default())
-                    .collect(),
-                ctl: AtomicU32::new(0),
-                hosts: vec![HostSlot::EMPTY; l.host_slots_len()],
-                pl: vec![BlockRef::default(); l.port_list_len()],
-                sl: vec![BlockRef::default(); l.spi_list_len()],
-                st: WriterState::new(settings),
-            }
-        }
-
-        fn with_pools(cap: usize, settings: Settings, ports: (u16, u16), spis: (u32, u32)) -> Self {
-            let mut s = Self::new(cap, settings);
-            s.t().set_pools(
-                Some(Range {
-                    min: ports.0,
-                    max: ports.1,
-                }),
-                Some(Range {
-                    min: spis.0,
-                    max: spis.1,
-                }),
-                |_| {},
-            );
-            s
-        }
-
-        fn r(&self) -> Shared<'_> {
-            Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).unwrap()
-        }
-
-        fn t(&mut self) -> AllocTable<'_> {
-            let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).unwrap();
-            AllocTable::new(
-                sh,
-                &mut self.hosts,
-                &mut self.pl,
-                &mut self.sl,
-                &mut self.st,
-            )
-            .unwrap()
-        }
+    fn with_pools(cap: usize, settings: Settings, ports: (u16, u16), spis: (u32, u32)) -> Store {
+        let mut s = Store::new(cap, settings);
+        s.table().set_pools(
+            Some(Range {
+                min: ports.0,
+                max: ports.1,
+            }),
+            Some(Range {
+                min: spis.0,
+                max: spis.1,
+            }),
+            |_| {},
+        );
+        s
     }
 
     fn h(n: u8) -> Ipv4Addr {
@@ -2092,7 +2135,7 @@ mod tests {
     /// Checks every structural invariant, and the published SPI index when
     /// nothing is pending.
     fn check(s: &mut Store) {
-        let t = s.t();
+        let t = s.table();
         let sh = t.shared();
         let mut used = 0;
         let mut nonfree = [0usize; 2];
@@ -2205,32 +2248,115 @@ mod tests {
         }
     }
 
+    /// Lookups through the SPI directory agree with a linear search of
+    /// the blocks, whatever their spread: one block, blocks crowded into
+    /// one chunk beside one far away (the directory's worst case), blocks
+    /// at both ends of the 32-bit space, and every chunk boundary.
+    #[test]
+    fn spi_directory_agrees_with_a_scan() {
+        let layouts: [&[(u32, u32)]; 4] = [
+            &[(0x1000, 1)],
+            &[(256, 1), (257, 1), (258, 3), (261, 1), (0xffff_ffe0, 16)],
+            &[
+                (0x1000, 16),
+                (0x2000, 1024),
+                (0x8000_0000, 7),
+                (0xffff_ffff, 1),
+            ],
+            &[(300, 40), (341, 1), (343, 2), (9000, 100), (70_000, 5000)],
+        ];
+        for blocks in layouts {
+            let mut s = with_pools(4, big(), (1024, 2047), (256, u32::MAX));
+            let mut t = s.table();
+            for (i, &(lo, n)) in blocks.iter().enumerate() {
+                let g = t
+                    .renew(h(1 + (i % 4) as u8), Kind::Spi, lo, Some(n), 0, 0)
+                    .unwrap();
+                assert_eq!((g.lowest, g.count), (lo, n));
+            }
+            grace(&mut t);
+            check(&mut s);
+            let sh = s.shared();
+            let scan = |v: u32| {
+                blocks
+                    .iter()
+                    .enumerate()
+                    .find(|(_, &(lo, n))| v >= lo && v - lo < n)
+                    .map(|(i, _)| (i % 4) as u16 + 1)
+            };
+            // Every block edge and its neighbours, every chunk start, and
+            // a sweep.
+            let w = sh.spi_ctl.load(Ordering::Relaxed);
+            let dir = sh.spi_dir[(w >> SPI_BUF_SHIFT) as usize];
+            let (base, shift) = (
+                dir[0].load(Ordering::Relaxed),
+                dir[1].load(Ordering::Relaxed),
+            );
+            let mut probes: Vec<u32> = std::vec![0, 1, 255, 256, u32::MAX];
+            for &(lo, n) in blocks {
+                let last = lo + (n - 1);
+                for v in [
+                    lo - 1,
+                    lo,
+                    lo.wrapping_add(1),
+                    last - 1,
+                    last,
+                    last.wrapping_add(1),
+                ] {
+                    probes.push(v);
+                }
+            }
+            for c in 0..(dir.len() - SPI_DIR_HEAD) as u64 {
+                let v = u64::from(base) + (c << shift);
+                for d in [0, 1] {
+                    if let Ok(v) = u32::try_from((v + d).saturating_sub(d * 2)) {
+                        probes.push(v);
+                    }
+                }
+            }
+            probes.extend((0..4096u32).map(|i| i.wrapping_mul(0x0010_0001)));
+            for v in probes {
+                assert_eq!(sh.owner_of_spi(v), scan(v), "spi {v:#x} in {blocks:x?}");
+            }
+        }
+    }
+
     #[test]
     fn layout_is_checked() {
         let s = Store::new(4, Settings::DEFAULT);
         assert_eq!(
-            Shared::new(&s.ports[1..], &s.addrs, &s.spi, &s.ctl).unwrap_err(),
+            Shared::new(&s.ports[1..], &s.addrs, &s.spi, &s.spi_dir, &s.ctl).unwrap_err(),
             AllocError::BadLayout
         );
         assert_eq!(
-            Shared::new(&s.ports, &s.addrs[1..], &s.spi, &s.ctl).unwrap_err(),
+            Shared::new(&s.ports, &s.addrs[1..], &s.spi, &s.spi_dir, &s.ctl).unwrap_err(),
             AllocError::BadLayout
         );
         assert_eq!(
-            Shared::new(&s.ports, &s.addrs[..1], &s.spi[..0], &s.ctl).unwrap_err(),
+            Shared::new(&s.ports, &s.addrs[..1], &s.spi[..0], &s.spi_dir, &s.ctl).unwrap_err(),
+            AllocError::BadLayout
+        );
+        assert_eq!(
+            Shared::new(&s.ports, &s.addrs, &s.spi, &s.spi_dir[1..], &s.ctl).unwrap_err(),
             AllocError::BadLayout
         );
         let mut s = s;
-        let sh = Shared::new(&s.ports, &s.addrs, &s.spi, &s.ctl).unwrap();
+        let sh = Shared::new(&s.ports, &s.addrs, &s.spi, &s.spi_dir, &s.ctl).unwrap();
         assert_eq!(sh.capacity(), 4);
-        let e = AllocTable::new(sh, &mut s.hosts[1..], &mut s.pl, &mut s.sl, &mut s.st);
+        let e = AllocTable::new(
+            sh,
+            &mut s.hosts[1..],
+            &mut s.port_list,
+            &mut s.spi_list,
+            &mut s.st,
+        );
         assert_eq!(e.unwrap_err(), AllocError::BadLayout);
     }
 
     #[test]
     fn first_fit_and_partial_grants() {
-        let mut s = Store::with_pools(8, big(), (1024, 1099), (256, 1000));
-        let mut t = s.t();
+        let mut s = with_pools(8, big(), (1024, 1099), (256, 1000));
+        let mut t = s.table();
         let a = t.request_ports(h(1), 16, true, 0, 0).unwrap();
         assert_eq!((a.lowest, a.count, a.slot), (1024, 16, 1));
         let b = t.request_ports(h(2), 16, true, 0, 0).unwrap();
@@ -2272,7 +2398,7 @@ mod tests {
     #[test]
     fn request_errors() {
         let mut s = Store::new(2, Settings::DEFAULT);
-        let mut t = s.t();
+        let mut t = s.table();
         assert_eq!(
             t.request_ports(h(1), 1, false, 0, 0).unwrap_err(),
             AllocError::NotConfigured
@@ -2319,8 +2445,8 @@ mod tests {
 
     #[test]
     fn below_and_above_10000() {
-        let mut s = Store::with_pools(4, big(), (9990, 10009), (256, 511));
-        let mut t = s.t();
+        let mut s = with_pools(4, big(), (9990, 10009), (256, 511));
+        let mut t = s.table();
         let lo = t.request_ports(h(1), 4, true, 0, 0).unwrap();
         assert_eq!((lo.lowest, lo.count), (9990, 4));
         let hi = t.request_ports(h(1), 4, false, 0, 0).unwrap();
@@ -2368,8 +2494,8 @@ mod tests {
             default_quota: Quota { ports: 20, spis: 5 },
             ..Settings::DEFAULT
         };
-        let mut s = Store::with_pools(4, settings, (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, settings, (1000, 2000), (256, 10000));
+        let mut t = s.table();
         assert_eq!(t.request_ports(h(1), 16, true, 0, 0).unwrap().count, 16);
         assert_eq!(t.request_ports(h(1), 16, true, 0, 0).unwrap().count, 4);
         assert_eq!(
@@ -2405,8 +2531,8 @@ mod tests {
 
     #[test]
     fn too_many_blocks_then_reclaim() {
-        let mut s = Store::with_pools(2, big(), (1000, 3000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(2, big(), (1000, 3000), (256, 10000));
+        let mut t = s.table();
         for i in 0..PORT_BLOCKS_PER_HOST as u32 {
             let g = t.request_ports(h(1), 2, true, 0, 0).unwrap();
             assert_eq!(g.lowest, 1000 + 2 * i);
@@ -2430,8 +2556,8 @@ mod tests {
 
     #[test]
     fn grace_protocol() {
-        let mut s = Store::with_pools(4, big(), (1000, 1007), (256, 259));
-        let mut t = s.t();
+        let mut s = with_pools(4, big(), (1000, 1007), (256, 259));
+        let mut t = s.table();
         assert!(t.start_grace().is_none());
         t.request_ports(h(1), 4, true, 0, 0).unwrap();
         t.request_ports(h(2), 4, true, 0, 0).unwrap();
@@ -2487,8 +2613,8 @@ mod tests {
 
     #[test]
     fn renewal_of_a_lost_spi_block_grants_it_back() {
-        let mut s = Store::with_pools(4, big(), (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, big(), (1000, 2000), (256, 10000));
+        let mut t = s.table();
         t.request_spis(h(2), 16, 0, 1000).unwrap(); // 256..=271
                                                     // Free and in the pool: granted exactly, as a new block.
         let g = t.renew(h(1), Kind::Spi, 0x1000, Some(16), 0, 1000).unwrap();
@@ -2521,7 +2647,7 @@ mod tests {
             AllocError::NotAllocated
         );
         // All of it or nothing: beyond the quota, refused without debris.
-        let mut q = Store::with_pools(
+        let mut q = with_pools(
             4,
             Settings {
                 default_quota: Quota {
@@ -2533,7 +2659,7 @@ mod tests {
             (1000, 2000),
             (256, 10000),
         );
-        let mut tq = q.t();
+        let mut tq = q.table();
         assert_eq!(
             tq.renew(h(1), Kind::Spi, 0x1000, Some(16), 0, 1000)
                 .unwrap_err(),
@@ -2556,8 +2682,8 @@ mod tests {
             max_lease: 0,
             ..big()
         };
-        let mut s = Store::with_pools(4, settings, (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, settings, (1000, 2000), (256, 10000));
+        let mut t = s.table();
         let p = t.request_ports(h(1), 10, true, 0, 1000).unwrap();
         assert_eq!(t.next_expiry(), None);
         t.pin(h(1), Kind::Port, p.lowest, 10, 60, 1000).unwrap();
@@ -2578,8 +2704,8 @@ mod tests {
             max_lease: 1000,
             ..big()
         };
-        let mut s = Store::with_pools(4, settings, (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, settings, (1000, 2000), (256, 10000));
+        let mut t = s.table();
         let p = t.request_ports(h(1), 10, true, 0, 1000).unwrap();
         let q = t.request_spis(h(1), 16, 0, 1000).unwrap();
         // Only the holder, only inside one of its blocks.
@@ -2672,8 +2798,8 @@ mod tests {
         };
         assert_eq!(capped.lease_for(0), 60);
 
-        let mut s = Store::with_pools(4, settings, (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, settings, (1000, 2000), (256, 10000));
+        let mut t = s.table();
         let a = t.request_ports(h(1), 10, true, 0, 1000).unwrap();
         assert_eq!((a.lease, a.expires), (100, Some(1100)));
         let b = t.request_spis(h(2), 10, 500, 1000).unwrap();
@@ -2727,8 +2853,8 @@ mod tests {
 
     #[test]
     fn every_invalidate_kind() {
-        let mut s = Store::with_pools(4, big(), (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, big(), (1000, 2000), (256, 10000));
+        let mut t = s.table();
         let p1 = t.request_ports(h(1), 10, true, 0, 0).unwrap();
         let p2 = t.request_ports(h(2), 10, true, 0, 0).unwrap();
         let s1 = t.request_spis(h(1), 10, 0, 0).unwrap();
@@ -2825,8 +2951,8 @@ mod tests {
 
     #[test]
     fn revoke_and_readmit() {
-        let mut s = Store::with_pools(4, big(), (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, big(), (1000, 2000), (256, 10000));
+        let mut t = s.table();
         t.request_ports(h(1), 10, true, 0, 0).unwrap();
         t.request_ports(h(1), 10, true, 0, 0).unwrap();
         t.request_spis(h(1), 10, 0, 0).unwrap();
@@ -2866,8 +2992,8 @@ mod tests {
 
     #[test]
     fn set_pools_retires_outside() {
-        let mut s = Store::with_pools(4, big(), (1000, 2000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(4, big(), (1000, 2000), (256, 10000));
+        let mut t = s.table();
         t.request_ports(h(1), 100, true, 0, 0).unwrap();
         t.request_ports(h(1), 100, true, 0, 0).unwrap();
         t.request_spis(h(1), 100, 0, 0).unwrap();
@@ -2893,8 +3019,8 @@ mod tests {
 
     #[test]
     fn dump_cursor_resumes() {
-        let mut s = Store::with_pools(8, big(), (1000, 5000), (256, 10000));
-        let mut t = s.t();
+        let mut s = with_pools(8, big(), (1000, 5000), (256, 10000));
+        let mut t = s.table();
         for n in 1..=6u8 {
             for _ in 0..n {
                 t.request_ports(h(n), 3, true, 0, 0).unwrap();
@@ -3003,14 +3129,14 @@ mod tests {
             default_lease: 50,
             max_lease: 200,
         };
-        let mut s = Store::with_pools(6, settings, (9800, 10199), (256, 855));
+        let mut s = with_pools(6, settings, (9800, 10199), (256, 855));
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut now = 0u64;
         let mut pending: Option<GraceToken> = None;
         let mut grants = 0;
         let mut partial = 0;
         for step in 0..6000 {
-            let mut t = s.t();
+            let mut t = s.table();
             let host = h(1 + rng.below(8) as u8);
             now += rng.below(3);
             match rng.below(16) {
@@ -3144,7 +3270,7 @@ mod tests {
                 check(&mut s);
             }
         }
-        let mut t = s.t();
+        let mut t = s.table();
         if let Some(tok) = pending {
             t.finish_grace(tok);
         }
@@ -3157,11 +3283,11 @@ mod tests {
 
     #[test]
     fn spi_lookup_vs_model_across_flips() {
-        let mut s = Store::with_pools(16, big(), (1000, 2000), (256, 100_000));
+        let mut s = with_pools(16, big(), (1000, 2000), (256, 100_000));
         let mut rng = Rng(42);
         // model: (lowest, last, slot) of published blocks, updated at flips.
         for round in 0..300 {
-            let mut t = s.t();
+            let mut t = s.table();
             for _ in 0..rng.below(6) {
                 let host = h(1 + rng.below(16) as u8);
                 match rng.below(3) {
@@ -3221,15 +3347,15 @@ mod tests {
             }
             check(&mut s);
         }
-        assert_eq!(s.r().owner_of_spi(0), None);
-        assert_eq!(s.r().owner_of_spi(u32::MAX), None);
+        assert_eq!(s.shared().owner_of_spi(0), None);
+        assert_eq!(s.shared().owner_of_spi(u32::MAX), None);
     }
 
     #[test]
     fn million_spis_in_many_blocks() {
         const HOSTS: usize = 4096;
-        let mut s = Store::with_pools(HOSTS, big(), (1000, 2000), (256, 256 + (1 << 20) - 1));
-        let mut t = s.t();
+        let mut s = with_pools(HOSTS, big(), (1000, 2000), (256, 256 + (1 << 20) - 1));
+        let mut t = s.table();
         for n in 0..HOSTS {
             let a = Ipv4Addr::from(0x0a00_0001u32 + n as u32);
             for _ in 0..SPI_BLOCKS_PER_HOST {

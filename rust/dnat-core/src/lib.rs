@@ -2,7 +2,8 @@
 
 //! Kernel-independent logic of dnat.
 //!
-//! Every file under `src/` except this one is also compiled into the kernel
+//! Every file under `src/` except this one and `store.rs` (heap-owned table
+//! storage for tests, examples and fuzzing) is also compiled into the kernel
 //! modules (`rust/dnat_router.rs`, `rust/dnat_host.rs` include them with
 //! `#[path]` at their crate root), so the files use only `core`, refer to
 //! each other through `super::`, and never panic on input.
@@ -25,4 +26,5 @@ pub mod pap_client;
 pub mod pap_server;
 pub mod sa_table;
 pub mod sptt;
+pub mod store;
 pub mod uapi;

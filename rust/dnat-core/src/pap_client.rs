@@ -2520,17 +2520,12 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alloc_table::{
-        AllocTable, BlockRef, HostSlot, Kind, Layout, Quota, Settings, Shared, SpiEntry,
-        WriterState,
-    };
+    use crate::alloc_table::{AllocTable, Kind, Quota, Settings};
     use crate::config::Range;
     use crate::pap::{decode, encode};
     use crate::pap_server::{serve, serve_with_sa, CachedReply};
-    use crate::sa_table::{
-        BlacklistSlot, Lan, SaBucket, SaLayout, SaShared, SaState, SaTable, Seed,
-    };
-    use core::sync::atomic::{AtomicU16, AtomicU32};
+    use crate::sa_table::{Lan, SaLayout, SaShared, SaTable, Seed};
+    use crate::store::{AllocStore, RouterStore, SaStore};
     use std::vec;
     use std::vec::Vec;
 
@@ -2547,46 +2542,20 @@ mod tests {
     };
 
     /// The router's tables (as in `pap_server`'s tests).
-    struct Store {
-        ports: Vec<AtomicU16>,
-        addrs: Vec<AtomicU32>,
-        spi: Vec<SpiEntry>,
-        ctl: AtomicU32,
-        hosts: Vec<HostSlot>,
-        pl: Vec<BlockRef>,
-        sl: Vec<BlockRef>,
-        st: WriterState,
-        buckets: Vec<SaBucket>,
-        bl: Vec<BlacklistSlot>,
-        counts: Vec<u16>,
-        sa_st: SaState,
-    }
+    struct Store(RouterStore);
 
     impl Store {
         fn new(settings: Settings) -> Self {
-            let l = Layout { hosts: 8 };
-            let sl = SaLayout {
-                buckets: 256,
-                hosts: 8,
-            };
-            let mut s = Self {
-                ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
-                addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
-                spi: (0..l.spi_index_len())
-                    .map(|_| SpiEntry::default())
-                    .collect(),
-                ctl: AtomicU32::new(0),
-                hosts: vec![HostSlot::EMPTY; l.host_slots_len()],
-                pl: vec![BlockRef::default(); l.port_list_len()],
-                sl: vec![BlockRef::default(); l.spi_list_len()],
-                st: WriterState::new(settings),
-                buckets: (0..sl.buckets_len()).map(|_| SaBucket::default()).collect(),
-                bl: (0..sl.blacklists_len())
-                    .map(|_| BlacklistSlot::default())
-                    .collect(),
-                counts: vec![0; sl.counts_len()],
-                sa_st: SaState::new(),
-            };
+            let mut s = Self(RouterStore {
+                alloc: AllocStore::new(8, settings),
+                sa: SaStore::new(
+                    SaLayout {
+                        buckets: 256,
+                        hosts: 8,
+                    },
+                    SEED,
+                ),
+            });
             let ports = Some(Range {
                 min: 20000,
                 max: 20099,
@@ -2605,23 +2574,12 @@ mod tests {
 
         /// Both writer views, as the kernel builds them under its lock.
         fn both(&mut self) -> (AllocTable<'_>, SaTable<'_>) {
-            let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).unwrap();
-            let t = AllocTable::new(
-                sh,
-                &mut self.hosts,
-                &mut self.pl,
-                &mut self.sl,
-                &mut self.st,
-            )
-            .unwrap();
-            let ssh = SaShared::new(&self.buckets, &self.bl, SEED).unwrap();
-            let sa = SaTable::new(ssh, &mut self.counts, &mut self.sa_st).unwrap();
-            (t, sa)
+            self.0.both()
         }
 
         /// The packet path's view of the SA table.
         fn sa(&self) -> SaShared<'_> {
-            SaShared::new(&self.buckets, &self.bl, SEED).unwrap()
+            self.0.sa.shared()
         }
     }
 

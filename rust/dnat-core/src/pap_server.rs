@@ -633,59 +633,29 @@ fn serve_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alloc_table::{BlockRef, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState};
+    use crate::alloc_table::Settings;
     use crate::config::Range;
     use crate::pap::Direction;
-    use crate::sa_table::{
-        BlacklistSlot, DropReason, SaBucket, SaLayout, SaShared, SaState, Seed, Verdict,
-    };
-    use core::sync::atomic::{AtomicU16, AtomicU32};
-    use std::vec;
-    use std::vec::Vec;
+    use crate::sa_table::{DropReason, SaLayout, SaShared, Seed, Verdict};
+    use crate::store::{AllocStore, RouterStore, SaStore};
 
     const HOSTS: usize = 8;
     const SEED: Seed = Seed([1, 2]);
 
-    struct Store {
-        ports: Vec<AtomicU16>,
-        addrs: Vec<AtomicU32>,
-        spi: Vec<SpiEntry>,
-        ctl: AtomicU32,
-        hosts: Vec<HostSlot>,
-        pl: Vec<BlockRef>,
-        sl: Vec<BlockRef>,
-        st: WriterState,
-        buckets: Vec<SaBucket>,
-        bl: Vec<BlacklistSlot>,
-        counts: Vec<u16>,
-        sa_st: SaState,
-    }
+    struct Store(RouterStore);
 
     impl Store {
         fn new() -> Self {
-            let l = Layout { hosts: HOSTS };
-            let sl = SaLayout {
-                buckets: 64,
-                hosts: HOSTS,
-            };
-            let mut s = Self {
-                ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
-                addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
-                spi: (0..l.spi_index_len())
-                    .map(|_| SpiEntry::default())
-                    .collect(),
-                ctl: AtomicU32::new(0),
-                hosts: vec![HostSlot::EMPTY; l.host_slots_len()],
-                pl: vec![BlockRef::default(); l.port_list_len()],
-                sl: vec![BlockRef::default(); l.spi_list_len()],
-                st: WriterState::new(Settings::DEFAULT),
-                buckets: (0..sl.buckets_len()).map(|_| SaBucket::default()).collect(),
-                bl: (0..sl.blacklists_len())
-                    .map(|_| BlacklistSlot::default())
-                    .collect(),
-                counts: vec![0; sl.counts_len()],
-                sa_st: SaState::new(),
-            };
+            let mut s = Self(RouterStore {
+                alloc: AllocStore::new(HOSTS, Settings::DEFAULT),
+                sa: SaStore::new(
+                    SaLayout {
+                        buckets: 64,
+                        hosts: HOSTS,
+                    },
+                    SEED,
+                ),
+            });
             let ports = Some(Range {
                 min: 20000,
                 max: 20099,
@@ -704,23 +674,12 @@ mod tests {
 
         /// Both writer views, as the kernel builds them under its lock.
         fn both(&mut self) -> (AllocTable<'_>, SaTable<'_>) {
-            let sh = Shared::new(&self.ports, &self.addrs, &self.spi, &self.ctl).unwrap();
-            let t = AllocTable::new(
-                sh,
-                &mut self.hosts,
-                &mut self.pl,
-                &mut self.sl,
-                &mut self.st,
-            )
-            .unwrap();
-            let ssh = SaShared::new(&self.buckets, &self.bl, SEED).unwrap();
-            let sa = SaTable::new(ssh, &mut self.counts, &mut self.sa_st).unwrap();
-            (t, sa)
+            self.0.both()
         }
 
         /// The packet path's view of the SA table.
         fn r(&self) -> SaShared<'_> {
-            SaShared::new(&self.buckets, &self.bl, SEED).unwrap()
+            self.0.sa.shared()
         }
 
         fn slot(&mut self, host: Ipv4Addr) -> Slot {
