@@ -6,13 +6,19 @@
 #   gen 203.0.113.3 --- wan0 [router] lan0 --- sink 10.0.0.1
 #                    203.0.113.30    10.0.0.7
 #
-# pktgen in gen sends 64-byte UDP packets with random source ports (many
-# flows) through the router to the sink; the rate is the sink's received
-# packets over wall time. Three configurations, interleaved in one boot:
+# pktgen in gen sends 64-byte packets through the router to the sink; the
+# rate is the sink's received packets over wall time. Two kinds of traffic:
+#   udp  UDP with random source ports (many flows) to the sink's ports
+#   esp  ESP (transport mode, null cipher: pktgen's IPSEC mode with an
+#        `ecb(cipher_null)` SA, so the generator pays no crypto) with an SPI
+#        of the sink's block, from a peer the sink validated
+# and three configurations, interleaved in one boot:
 #   forwarding  no dnat hooks (module unloaded), packets to 10.0.0.1
 #   router      dnat_router configured, packets to 203.0.113.30 on ports
-#               owned by the sink, tunnelled to it
+#               (SPIs) owned by the sink, tunnelled to it
 #   conntrack   conntrack + nftables DNAT 203.0.113.30 -> 10.0.0.1
+# router_vs_forwarding and router_vs_conntrack are the lower of the UDP and
+# ESP ratios.
 # The guest runs under TCG: absolute rates mean nothing, ratios measured
 # side by side do.
 set -euo pipefail
@@ -43,13 +49,13 @@ n router sysctl -qw net.ipv4.conf.lan0.accept_local=1
 n gen ip route add 10.0.0.0/24 via 203.0.113.30
 n sink ip route add default via 10.0.0.7
 # The sink counts what its device receives and drops the test traffic at
-# once (UDP, or UDP inside IP-in-IP), in every configuration alike, so that
+# once (UDP or ESP, or either inside IP-in-IP), in every configuration alike, so that
 # its own work does not weigh on one of them. PAP (ICMP) gets through.
 n sink nft -f - <<'NFT'
 table ip sink {
 	chain pre {
 		type filter hook prerouting priority -500;
-		ip protocol { 4, 17 } drop
+		ip protocol { 4, 17, 50 } drop
 	}
 }
 NFT
@@ -58,20 +64,34 @@ n router ping -c 1 -W 2 10.0.0.1 >/dev/null || true
 mac=$(n router cat /sys/class/net/wan0/address)
 
 pg() { n gen sh -c "echo '$2' > /proc/net/pktgen/$1"; }
-pktgen_setup() { # DST DPORT_MIN DPORT_MAX
+# The sink's SPI (the first of its block) and the gen's SA with it: pktgen
+# finds the SA by SPI and, in transport mode, keeps each packet's addresses,
+# so the same SA serves packets to 10.0.0.1 and to 203.0.113.30.
+SPI=
+pktgen_setup() { # TRAFFIC DST DPORT_MIN DPORT_MAX
 	pg kpktgend_0 rem_device_all
 	pg kpktgend_0 "add_device eth0"
-	for c in "count $COUNT" "pkt_size 64" "delay 0" "clone_skb 0" "dst $1" "dst_mac $mac" \
-		"udp_src_min 1024" "udp_src_max 65535" "flag UDPSRC_RND" "udp_dst_min $2" "udp_dst_max $3" "flag UDPDST_RND"; do
+	for c in "count $COUNT" "pkt_size 64" "delay 0" "clone_skb 0" "dst $2" "dst_mac $mac" \
+		"udp_src_min 1024" "udp_src_max 65535" "flag UDPSRC_RND" "udp_dst_min $3" "udp_dst_max $4" "flag UDPDST_RND"; do
 		pg eth0 "$c"
 	done
+	if [ "$1" = esp ]; then
+		pg eth0 "flag IPSEC"
+		pg eth0 "spi $SPI"
+	fi
 }
 
 router_on() {
+	local s
 	insmod "$TOP/rust/dnat_router.ko"
 	n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-20255 spis 0x1000-0x1fff
 	n sink "$DNATCTL" pap request ports 255 high router 10.0.0.7 >/dev/null ||
 		{ echo "bench: the sink got no ports; the router run would measure nothing" >&2; exit 1; }
+	s=$(n sink "$DNATCTL" --json pap request spis 16 router 10.0.0.7 | jq -r .lowest)
+	[ "$s" = "$SPI" ] ||
+		{ echo "bench: the sink got SPI $s, not $SPI; the ESP run would measure nothing" >&2; exit 1; }
+	# Strict SA policy: the sink validates the generator as its peer.
+	n sink "$DNATCTL" pap validate 203.0.113.3 "$SPI" router 10.0.0.7 >/dev/null
 }
 router_off() {
 	# The router configuration must have tunnelled the packets to the sink
@@ -88,6 +108,7 @@ table ip bench {
 	chain pre {
 		type nat hook prerouting priority dstnat;
 		ip daddr 203.0.113.30 udp dport 20000-20254 dnat to 10.0.0.1
+		ip daddr 203.0.113.30 ip protocol esp dnat to 10.0.0.1
 	}
 }
 NFT
@@ -95,12 +116,12 @@ NFT
 ct_off() { n router nft delete table ip bench; }
 
 rx() { n sink cat /sys/class/net/eth0/statistics/rx_packets; }
-run() { # CONFIG -> packets per second at the sink
+run() { # CONFIG TRAFFIC -> packets per second at the sink
 	local a b t0 t1
 	case $1 in
-	forwarding) pktgen_setup 10.0.0.1 20000 20254 ;;
-	router) router_on; pktgen_setup 203.0.113.30 20000 20254 ;;
-	conntrack) ct_on; pktgen_setup 203.0.113.30 20000 20254 ;;
+	forwarding) pktgen_setup "$2" 10.0.0.1 20000 20254 ;;
+	router) router_on; pktgen_setup "$2" 203.0.113.30 20000 20254 ;;
+	conntrack) ct_on; pktgen_setup "$2" 203.0.113.30 20000 20254 ;;
 	esac
 	a=$(rx); t0=$(date +%s.%N)
 	n gen sh -c 'echo start > /proc/net/pktgen/pgctrl'
@@ -114,18 +135,31 @@ run() { # CONFIG -> packets per second at the sink
 }
 
 rmmod dnat_router 2>/dev/null || true
-modprobe -a nf_conntrack nf_nat nft_nat nf_defrag_ipv4 ipip pktgen
-echo "bench: $RUNS runs of $COUNT 64-byte UDP packets per configuration, random source ports, interleaved"
+modprobe -a nf_conntrack nf_nat nft_nat nf_defrag_ipv4 ipip pktgen esp4
+# The first SPI of the pool: the sink's block, asked for first, starts there.
+SPI=$((0x1000))
+n gen ip xfrm state add src 203.0.113.3 dst 203.0.113.30 proto esp spi "$SPI" mode transport \
+	enc 'ecb(cipher_null)' ''
+echo "bench: $RUNS runs of $COUNT 64-byte packets per configuration and traffic (UDP, random source ports; ESP, one SA), interleaved"
 for i in $(seq "$RUNS"); do
-	for c in forwarding router conntrack; do
-		r=$(run $c)
-		res[$c]+="$r "
-		printf '  run %d %-10s %8d pps\n' "$i" "$c" "$r"
+	for t in udp esp; do
+		for c in forwarding router conntrack; do
+			r=$(run $c $t)
+			res[$c-$t]+="$r "
+			printf '  run %d %-3s %-10s %8d pps\n' "$i" "$t" "$c" "$r"
+		done
 	done
 done
-for c in forwarding router conntrack; do
-	printf '%-10s median %8d pps  spread %s\n' "$c" "$(median <<<"${res[$c]}")" "$(spread <<<"${res[$c]}")"
+for t in udp esp; do
+	for c in forwarding router conntrack; do
+		printf '%-3s %-10s median %8d pps  spread %s\n' "$t" "$c" "$(median <<<"${res[$c-$t]}")" "$(spread <<<"${res[$c-$t]}")"
+	done
+	f=$(median <<<"${res[forwarding-$t]}"); r=$(median <<<"${res[router-$t]}"); ct=$(median <<<"${res[conntrack-$t]}")
+	rf[$t]=$(awk -v r="$r" -v f="$f" 'BEGIN { printf "%.2f", r / f }')
+	rc[$t]=$(awk -v r="$r" -v c="$ct" 'BEGIN { printf "%.2f", r / c }')
+	echo "$t: router ${rf[$t]} x forwarding, ${rc[$t]} x conntrack"
 done
+n gen ip xfrm state flush
 insmod "$TOP/rust/dnat_router.ko"
 echo "table memory: $(n router "$DNATCTL" --json router stats | jq -r '.stats.table_bytes') bytes (256 hosts)"
 rmmod dnat_router
@@ -213,16 +247,16 @@ awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { printf "host: tcp %.2f 
 hvd=$(awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
 }
 
-declare -A res
+declare -A res rf rc
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.1f%%", (a[NR]-a[1])*100/a[int((NR+1)/2)]}'; }
 part router && router_bench
 part host && host_bench
-echo "(QEMU/TCG: only the ratios are meaningful; host_vs_direct is the lower of the TCP and UDP ratios)"
+echo "(QEMU/TCG: only the ratios are meaningful; each field is the lower of its two ratios: UDP and ESP, TCP and UDP)"
 line=
 if part router; then
-	f=$(median <<<"${res[forwarding]}"); r=$(median <<<"${res[router]}"); ct=$(median <<<"${res[conntrack]}")
-	line=$(awk -v f="$f" -v r="$r" -v c="$ct" 'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f", r / f, r / c }')
+	line=$(awk -v a="${rf[udp]}" -v b="${rf[esp]}" -v c="${rc[udp]}" -v d="${rc[esp]}" \
+		'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f", (a < b ? a : b), (c < d ? c : d) }')
 fi
 part host && line="${line:+$line }host_vs_direct=$hvd"
 echo "$line"

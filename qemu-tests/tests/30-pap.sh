@@ -100,6 +100,46 @@ expect_eq "over quota: refused" "$rc $(jq -r .refused <<<"$out")" "1 over_quota"
 expect_eq "over quota: tables unchanged" "$(blocks)" "$before"
 nrouter "$DNATCTL" router set quota-ports 4096
 
+# -- a host's own quota (SET_QUOTA): it beats the default for that host
+# only, the one left out keeps its value, "default" gives the default back
+quota() { nrouter "$DNATCTL" --json router hosts | jq -c ".hosts[] | select(.host == \"$1\") | [.quota_ports, .quota_spis, .quota_own]"; }
+expect_eq "h2 starts on the default quota" "$(quota 10.0.0.3)" '[4096,1024,false]'
+check "h2's own SPI quota set to 20" nrouter "$DNATCTL" router quota 10.0.0.3 spis 20
+expect_eq "h2's own quota shown, its port quota kept" "$(quota 10.0.0.3)" '[4096,20,true]'
+expect_eq "h1 keeps the default" "$(quota 10.0.0.1)" '[4096,1024,false]'
+g7=$(pap h2 request spis 16)
+expect_eq "h2 gets 16 SPIs under its quota of 20" "$(jq .count <<<"$g7")" 16
+g8=$(pap h2 request spis 16)
+expect_eq "h2's next request is cut to its quota (4)" "$(jq .count <<<"$g8")" 4
+before=$(blocks)
+rc=0; out=$(pap h2 request spis 1) || rc=$?
+expect_eq "h2 over its own quota: refused" "$rc $(jq -r .refused <<<"$out")" "1 over_quota"
+expect_eq "h2 over its own quota: tables unchanged" "$(blocks)" "$before"
+g9=$(pap h1 request spis 32)
+expect_eq "h1 (default quota, holding 256) still gets 32" "$(jq .count <<<"$g9")" 32
+raw_quota() { nrouter python3 "$TOP/qemu-tests/genl_raw.py" dnat_router 17 "$@"; }
+# HOST_ADDR (13) is a __be32: 10.0.0.3 in network order, read as a
+# little-endian u32.
+h2be=$((0x0300000a))
+expect_eq "the kernel refuses a port quota of 0" "$(raw_quota 13:u32:$h2be 27:u32:0)" \
+	"errno 22 a quota is at least 1"
+expect_eq "the kernel refuses SET_QUOTA without HOST_ADDR" "$(raw_quota 27:u32:5 | cut -d' ' -f1-2)" "errno 22"
+expect_eq "refusals changed nothing" "$(quota 10.0.0.3)" '[4096,20,true]'
+unpriv() { nrouter setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all "$@"; }
+expect_errno "unprivileged quota change refused" 1 "" unpriv "$DNATCTL" router quota 10.0.0.3 ports 1
+expect_eq "the unprivileged attempt changed nothing" "$(quota 10.0.0.3)" '[4096,20,true]'
+check "h2 back on the default quota" nrouter "$DNATCTL" router quota 10.0.0.3 default
+expect_eq "h2's quota is the default again" "$(quota 10.0.0.3)" '[4096,1024,false]'
+g10=$(pap h2 request spis 1)
+expect_eq "h2 is granted again under the default" "$(jq .count <<<"$g10")" 1
+# A host the router does not know yet keeps its quota in a slot of its own.
+check "a quota for an unknown host" nrouter "$DNATCTL" router quota 10.0.0.9 ports 5 spis 6
+expect_eq "the unknown host is listed with its quota" "$(quota 10.0.0.9)" '[5,6,true]'
+check "its quota back to the default" nrouter "$DNATCTL" router quota 10.0.0.9 default
+expect_eq "holding nothing and on the default, it leaves the host table" "$(quota 10.0.0.9)" ""
+release_spis() { n "$1" "$DNATCTL" pap release spis "$(jq .lowest <<<"$2")" "$(jq .count <<<"$2")" router 10.0.0.7 >/dev/null; }
+release_spis h2 "$g7"; release_spis h2 "$g8"; release_spis h2 "$g10"; release_spis h1 "$g9"
+
 # -- a retransmitted request (same xid: its reply was lost) is answered
 # again from the cache, without a second grant
 nb=$(blocks | jq '[.[] | select(.host == "10.0.0.1")] | length')

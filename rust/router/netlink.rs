@@ -6,7 +6,7 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::alloc_table::{AllocError, Cursor, Kind};
+use crate::alloc_table::{AllocError, Cursor, Kind, Quota};
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::datapath::DataStat;
@@ -60,9 +60,10 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U8),     // SA_POLICY
     PolicyEntry::new(AttrType::Reject), // HOST_SA_DROPPED (output only)
     PolicyEntry::new(AttrType::U32),    // PIN_SECS
+    PolicyEntry::new(AttrType::Reject), // QUOTA_OWN (output only)
 ];
 
-static OPS: [Op; 16] = [
+static OPS: [Op; 17] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
@@ -79,6 +80,7 @@ static OPS: [Op; 16] = [
     Op::doit::<BlacklistChange<true>>(cmd::BLACKLIST_ADD, true),
     Op::doit::<BlacklistChange<false>>(cmd::BLACKLIST_DEL, true),
     Op::doit::<PinBlock>(cmd::PIN_BLOCK, true),
+    Op::doit::<SetQuota>(cmd::SET_QUOTA, true),
 ];
 
 /// The family, registered by the module after the per-namespace state.
@@ -352,7 +354,13 @@ impl DumpIt for GetHosts {
                         m.put_u64(a::HOST_IN_PACKETS, get(&st.host_in), a::PAD)?;
                         m.put_u64(a::HOST_OUT_PACKETS, get(&st.host_out), a::PAD)?;
                         m.put_u64(a::HOST_SPOOFED, get(&st.host_spoofed), a::PAD)?;
-                        m.put_u64(a::HOST_SA_DROPPED, get(&st.host_sa_dropped), a::PAD)
+                        m.put_u64(a::HOST_SA_DROPPED, get(&st.host_sa_dropped), a::PAD)?;
+                        m.put_u32(a::QUOTA_PORTS, h.quota.ports)?;
+                        m.put_u32(a::QUOTA_SPIS, h.quota.spis)?;
+                        if h.custom_quota {
+                            m.put_flag(a::QUOTA_OWN)?;
+                        }
+                        Ok(())
                     })?;
                     if !added {
                         return Ok(h.slot);
@@ -422,6 +430,51 @@ impl DoIt for PinBlock {
         // The lease may have moved: let the tick look again.
         Pernet::<RouterNet>::kick(req.net(), 0);
         Ok(())
+    }
+}
+
+/// `SET_QUOTA`: a host's own quota, or the default again.
+struct SetQuota;
+
+impl DoIt for SetQuota {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let host = host_addr(req)?;
+        let (ports, spis) = (req.u32(a::QUOTA_PORTS), req.u32(a::QUOTA_SPIS));
+        for (v, attr) in [(ports, a::QUOTA_PORTS), (spis, a::QUOTA_SPIS)] {
+            if v == Some(0) {
+                req.set_error(c"a quota is at least 1", Some(attr));
+                return Err(EINVAL);
+            }
+        }
+        st.tables
+            .write(|t, sa, _| {
+                let known = t.find_host(host);
+                let quota = if ports.is_none() && spis.is_none() {
+                    None
+                } else {
+                    // The one left out keeps the value in effect.
+                    let now = known
+                        .and_then(|s| t.host_info(s))
+                        .map_or(t.settings().default_quota, |h| h.quota);
+                    Some(Quota {
+                        ports: ports.unwrap_or(now.ports),
+                        spis: spis.unwrap_or(now.spis),
+                    })
+                };
+                t.set_quota(host, quota)?;
+                if let (None, Some(s)) = (known, t.find_host(host)) {
+                    // A host new to the table: its slot starts clean.
+                    st.reset_host(s);
+                    sa.remove_host(s);
+                }
+                Ok(())
+            })
+            .ok_or(ENOMEM)?
+            .map_err(|e: AllocError| {
+                req.set_error(c"the host table is full", None);
+                Error::from_errno(-e.errno())
+            })
     }
 }
 

@@ -5,7 +5,9 @@
 //!
 //! Only the syntax is checked here (numbers parse and fit their attribute,
 //! addresses parse, ranges are `MIN-MAX`). Whether a value is acceptable is
-//! for the kernel to say: `spis 1-100` is sent as is.
+//! for the kernel to say: `spis 1-100` is sent as is. The one exception is
+//! a quota of 0 in `router quota`, a usage error: 0 could be taken for "no
+//! quota of its own", which is the word `default`.
 
 use std::net::Ipv4Addr;
 
@@ -74,6 +76,24 @@ matches an entry is dropped, even from a validated SA. The kernel's errors
 are those of \"dnatctl router sa\".
 
 Example: dnatctl router blacklist add 10.0.0.1 peer 203.0.113.66";
+
+const ROUTER_QUOTA_HELP: &str = "\
+Words (any order, each once):
+  ports N           most ports the host may hold at once (1 to 4294967295)
+  spis N            most SPIs the host may hold at once (1 to 4294967295)
+  default           alone: the host goes back on the default quota (the one
+                    \"dnatctl router set quota-ports N quota-spis N\" sets)
+
+ports and/or spis give the host its own quota; the one left out keeps the
+value in effect for the host (its own, or the default). Sends SET_QUOTA;
+prints nothing. Lowering a quota takes nothing back: the host's requests are
+refused (PAP reason over_quota) until it holds less. \"dnatctl router hosts\"
+shows the quota in effect as \"quota PORTS/SPIS\", marked \"(own)\" for a
+host's own. The kernel refuses an address that is not unicast (EINVAL) and a
+full host table (ENOSPC: a host the router does not know yet takes a slot to
+keep its quota).
+
+Example: dnatctl router quota 10.0.0.1 ports 100 spis 16";
 
 const HOST_SET_HELP: &str = "\
 Settings (any non-empty subset, in any order):
@@ -243,6 +263,16 @@ pub enum RouterCmd {
         /// The host's LAN address.
         #[arg(value_name = "ADDR")]
         addr: Ipv4Addr,
+    },
+    /// Give a host its own quota of ports and SPIs, or put it back on the default.
+    #[command(after_help = ROUTER_QUOTA_HELP)]
+    Quota {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR")]
+        addr: Ipv4Addr,
+        /// ports N, spis N, or default.
+        #[arg(value_name = "WORD")]
+        words: Vec<String>,
     },
     /// Invalidate every allocation, start a new epoch and broadcast
     /// invalidate-all on the LAN.
@@ -676,6 +706,93 @@ impl BlacklistWords {
             return Err("give peer ADDR, spi SPI or both".into());
         }
         Ok(w)
+    }
+}
+
+/// The words of `router quota`: `ports N` and/or `spis N`, or `default`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaWords {
+    /// `default`: the host goes back on the default quota (`SET_QUOTA`
+    /// with `HOST_ADDR` alone).
+    Default,
+    /// `ports N` and/or `spis N` (at least one, each at least 1): the
+    /// host's own quota; `None` keeps the value in effect for the host.
+    Own {
+        ports: Option<u32>,
+        spis: Option<u32>,
+    },
+}
+
+impl QuotaWords {
+    const USAGE: &'static str = "ports N, spis N or default";
+
+    /// Parses `args`: `default` alone, or `ports N` and/or `spis N` (any
+    /// order, each once, N from 1 to 4294967295).
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let (mut ports, mut spis, mut default) = (None, None, false);
+        let mut it = args.iter();
+        while let Some(word) = it.next() {
+            let key = word.as_str();
+            let twice = || format!("option \"{key}\" given twice");
+            let slot = match key {
+                "ports" => &mut ports,
+                "spis" => &mut spis,
+                "default" => {
+                    if default {
+                        return Err(twice());
+                    }
+                    default = true;
+                    continue;
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown option \"{key}\"; expected {}",
+                        Self::USAGE
+                    ))
+                }
+            };
+            let value = option_value(&mut it, key)?;
+            if slot.replace(quota_value(key, value)?).is_some() {
+                return Err(twice());
+            }
+        }
+        match (default, ports, spis) {
+            (true, None, None) => Ok(Self::Default),
+            (true, _, _) => Err(
+                "default cannot be combined with ports or spis (it puts the host back on \
+                 the default quota)"
+                    .into(),
+            ),
+            (false, None, None) => Err("give ports N, spis N or both, or default".into()),
+            (false, ports, spis) => Ok(Self::Own { ports, spis }),
+        }
+    }
+
+    /// The `SET_QUOTA` attributes after `HOST_ADDR`, in attribute number
+    /// order: none for `default`.
+    pub fn attrs(&self) -> Vec<RouterAttr> {
+        match *self {
+            Self::Default => Vec::new(),
+            Self::Own { ports, spis } => ports
+                .map(RouterAttr::QuotaPorts)
+                .into_iter()
+                .chain(spis.map(RouterAttr::QuotaSpis))
+                .collect(),
+        }
+    }
+}
+
+/// A quota of `router quota`: a decimal u32 of at least 1.
+fn quota_value(key: &str, value: &str) -> Result<u32, String> {
+    match seconds(value) {
+        Some(0) => Err(format!(
+            "{key}: a quota is at least 1 (\"default\" puts the host back on the default \
+             quota)"
+        )),
+        Some(q) => Ok(q),
+        None => Err(format!(
+            "{key}: \"{value}\" is not a number (1 to 4294967295)"
+        )),
     }
 }
 

@@ -289,6 +289,26 @@ pub struct Host {
     /// send `HOST_SA_DROPPED`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sa_dropped: Option<u64>,
+    /// The quota in effect for it; `None` (left out of the JSON) when the
+    /// module does not send `QUOTA_PORTS` and `QUOTA_SPIS`.
+    #[serde(flatten)]
+    pub quota: Option<HostQuota>,
+}
+
+/// The quota in effect for a host (`QUOTA_PORTS`, `QUOTA_SPIS` and the
+/// flag `QUOTA_OWN` of a `GET_HOSTS` message). JSON: `"quota_ports"`,
+/// `"quota_spis"`, `"quota_own"` in the host's object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HostQuota {
+    /// Most ports it may hold at once.
+    #[serde(rename = "quota_ports")]
+    pub ports: u32,
+    /// Most SPIs it may hold at once.
+    #[serde(rename = "quota_spis")]
+    pub spis: u32,
+    /// The quota is its own (`dnatctl router quota`), not the default.
+    #[serde(rename = "quota_own")]
+    pub own: bool,
 }
 
 /// Everything `router hosts` prints: `{"hosts":[...]}`.
@@ -302,13 +322,16 @@ impl Hosts {
     /// Decodes a dump, one message's attributes each. Every message needs
     /// `HOST_ADDR`, `HOST_PORTS`, `HOST_SPIS`, `HOST_IN_PACKETS`,
     /// `HOST_OUT_PACKETS` and `HOST_SPOOFED`; `HOST_REVOKED` is a flag,
-    /// `HOST_SA_DROPPED` optional.
+    /// `HOST_SA_DROPPED` optional. `QUOTA_PORTS` and `QUOTA_SPIS` are
+    /// optional (a module without per-host quotas) but come together, and
+    /// the flag `QUOTA_OWN` only with them.
     pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [RouterAttr]>) -> Result<Self, String> {
         let mut out = Self::default();
         for attrs in msgs {
             let (mut host, mut revoked, mut ports, mut spis) = (None, false, None, None);
             let (mut in_packets, mut out_packets, mut spoofed) = (None, None, None);
             let mut sa_dropped = None;
+            let (mut quota_ports, mut quota_spis, mut quota_own) = (None, None, false);
             for a in attrs {
                 match a {
                     RouterAttr::HostAddr(h) => host = Some(*h),
@@ -319,35 +342,52 @@ impl Hosts {
                     RouterAttr::HostOutPackets(v) => out_packets = Some(*v),
                     RouterAttr::HostSpoofed(v) => spoofed = Some(*v),
                     RouterAttr::HostSaDropped(v) => sa_dropped = Some(*v),
+                    RouterAttr::QuotaPorts(v) => quota_ports = Some(*v),
+                    RouterAttr::QuotaSpis(v) => quota_spis = Some(*v),
+                    RouterAttr::QuotaOwn => quota_own = true,
                     _ => {}
                 }
             }
-            let missing = missing(
-                "host",
-                &[
-                    ("HOST_ADDR", host.is_none()),
-                    ("HOST_PORTS", ports.is_none()),
-                    ("HOST_SPIS", spis.is_none()),
-                    ("HOST_IN_PACKETS", in_packets.is_none()),
-                    ("HOST_OUT_PACKETS", out_packets.is_none()),
-                    ("HOST_SPOOFED", spoofed.is_none()),
-                ],
-            );
-            match (host, ports, spis, in_packets, out_packets, spoofed) {
-                (Some(host), Some(ports), Some(spis), Some(i), Some(o), Some(spoofed)) => {
-                    out.hosts.push(Host {
-                        host,
-                        revoked,
-                        ports,
-                        spis,
-                        in_packets: i,
-                        out_packets: o,
-                        spoofed,
-                        sa_dropped,
-                    })
+            let (Some(host), Some(ports), Some(spis), Some(i), Some(o), Some(spoofed)) =
+                (host, ports, spis, in_packets, out_packets, spoofed)
+            else {
+                return Err(missing(
+                    "host",
+                    &[
+                        ("HOST_ADDR", host.is_none()),
+                        ("HOST_PORTS", ports.is_none()),
+                        ("HOST_SPIS", spis.is_none()),
+                        ("HOST_IN_PACKETS", in_packets.is_none()),
+                        ("HOST_OUT_PACKETS", out_packets.is_none()),
+                        ("HOST_SPOOFED", spoofed.is_none()),
+                    ],
+                ));
+            };
+            // All of the quota or none of it (an older module).
+            let quota = match (quota_ports, quota_spis, quota_own) {
+                (None, None, false) => None,
+                (Some(ports), Some(spis), own) => Some(HostQuota { ports, spis, own }),
+                _ => {
+                    return Err(missing(
+                        "host",
+                        &[
+                            ("QUOTA_PORTS", quota_ports.is_none()),
+                            ("QUOTA_SPIS", quota_spis.is_none()),
+                        ],
+                    ))
                 }
-                _ => return Err(missing),
-            }
+            };
+            out.hosts.push(Host {
+                host,
+                revoked,
+                ports,
+                spis,
+                in_packets: i,
+                out_packets: o,
+                spoofed,
+                sa_dropped,
+                quota,
+            });
         }
         out.hosts.sort_by_key(|h| h.host);
         Ok(out)
@@ -355,7 +395,8 @@ impl Hosts {
 }
 
 /// Human output of `router hosts`: one line per host, in address order;
-/// `sa_dropped N` at the end when the module sends it.
+/// `quota PORTS/SPIS` (with `(own)` for a host's own) after the SPIs and
+/// `sa_dropped N` at the end when the module sends them.
 pub fn render_hosts(h: &Hosts) -> String {
     if h.hosts.is_empty() {
         return "(no hosts)\n".into();
@@ -363,10 +404,15 @@ pub fn render_hosts(h: &Hosts) -> String {
     let mut out = String::new();
     for h in &h.hosts {
         let mark = if h.revoked { " (revoked)" } else { "" };
+        let _ = write!(out, "{}{mark}: ports {} spis {}", h.host, h.ports, h.spis);
+        if let Some(q) = h.quota {
+            let own = if q.own { " (own)" } else { "" };
+            let _ = write!(out, " quota {}/{}{own}", q.ports, q.spis);
+        }
         let _ = write!(
             out,
-            "{}{mark}: ports {} spis {} in {} out {} spoofed {}",
-            h.host, h.ports, h.spis, h.in_packets, h.out_packets, h.spoofed
+            " in {} out {} spoofed {}",
+            h.in_packets, h.out_packets, h.spoofed
         );
         if let Some(d) = h.sa_dropped {
             let _ = write!(out, " sa_dropped {d}");

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 use args::{
     BlacklistWords, Cli, HostBlacklist, HostCmd, HostRelease, HostRequest, HostSa, HostSaArgs,
-    HostSettings, Object, PapBlacklist, PapCmd, PapOptions, PapRelease, PapRequest,
+    HostSettings, Object, PapBlacklist, PapCmd, PapOptions, PapRelease, PapRequest, QuotaWords,
     RouterBlacklist, RouterCmd, RouterSa, RouterSettings, SaArgs,
 };
 use dump::{Blacklist, Blocks, HostBlocks, Hosts, Sas, Stats, Translations};
@@ -144,6 +144,39 @@ fn blacklist_change(
 ) -> Result<i32, Error> {
     let w = BlacklistWords::parse(words, false).map_err(|msg| Error::Usage { cmd: name, msg })?;
     let (msg, what) = blacklist_request(add, host, w);
+    request(msg, &what).map(|()| exit::OK)
+}
+
+/// `SET_QUOTA` for `host`, and what it does.
+fn quota_request(host: Ipv4Addr, q: QuotaWords) -> (Msg<RouterAttr>, String) {
+    let mut attrs = vec![RouterAttr::HostAddr(host)];
+    attrs.extend(q.attrs());
+    let what = match q {
+        QuotaWords::Default => format!("putting host {host} back on the default quota"),
+        QuotaWords::Own { ports, spis } => {
+            let values: Vec<String> = [("ports", ports), ("spis", spis)]
+                .into_iter()
+                .filter_map(|(name, v)| v.map(|v| format!("{name} {v}")))
+                .collect();
+            format!("setting the quota of host {host} to {}", values.join(" "))
+        }
+    };
+    (
+        Msg {
+            cmd: router_cmd::SET_QUOTA,
+            attrs,
+        },
+        what,
+    )
+}
+
+/// `router quota HOST WORDS...`.
+fn quota_change(host: Ipv4Addr, words: &[String]) -> Result<i32, Error> {
+    let q = QuotaWords::parse(words).map_err(|msg| Error::Usage {
+        cmd: "router quota",
+        msg,
+    })?;
+    let (msg, what) = quota_request(host, q);
     request(msg, &what).map(|()| exit::OK)
 }
 
@@ -551,6 +584,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let (msg, what) = host_request(router_cmd::READMIT_HOST, addr);
             request(msg, &what).map(|()| exit::OK)
         }
+        Object::Router {
+            cmd: Some(RouterCmd::Quota { addr, words }),
+        } => quota_change(addr, &words),
         Object::Router {
             cmd: Some(RouterCmd::Reset),
         } => {

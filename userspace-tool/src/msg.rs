@@ -110,6 +110,15 @@ fn parse_addr(payload: &[u8]) -> Result<Ipv4Addr, DecodeError> {
     Ok(Ipv4Addr::from(octets))
 }
 
+/// A flag attribute: no payload.
+fn parse_flag(payload: &[u8]) -> Result<(), DecodeError> {
+    if payload.is_empty() {
+        Ok(())
+    } else {
+        Err(DecodeError::invalid_number(0, payload.len()))
+    }
+}
+
 /// Attributes of the `dnat_router` family (`router_attr`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RouterAttr {
@@ -150,9 +159,10 @@ pub enum RouterAttr {
     HostSpoofed(u64),
     /// `unowned` value: what happens to inbound packets nobody owns (a setting).
     Unowned(u8),
-    /// Most ports a host may hold (a setting).
+    /// Most ports a host may hold: the default (a setting), a host's own
+    /// in `SET_QUOTA`, the one in effect for a host in host dumps.
     QuotaPorts(u32),
-    /// Most SPIs a host may hold (a setting).
+    /// Most SPIs a host may hold: as for `QuotaPorts`.
     QuotaSpis(u32),
     /// An SA peer's external address: in SA and blacklist requests and
     /// dumps.
@@ -167,6 +177,9 @@ pub enum RouterAttr {
     /// Seconds a block stays bound: `PIN_BLOCK` input, seconds left in
     /// block dumps.
     PinSecs(u32),
+    /// Flag (no payload): the host has its own quota (`SET_QUOTA`), in
+    /// host dumps.
+    QuotaOwn,
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -182,7 +195,7 @@ impl Nla for RouterAttr {
             PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
             BlockKind(_) | Unowned(_) | SaPolicy(_) => 1,
-            HostRevoked => 0,
+            HostRevoked | QuotaOwn => 0,
             Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_)
             | HostSaDropped(_) => 8,
             Other(nla) => nla.value_len(),
@@ -224,6 +237,7 @@ impl Nla for RouterAttr {
             SaPolicy(_) => router_attr::SA_POLICY,
             HostSaDropped(_) => router_attr::HOST_SA_DROPPED,
             PinSecs(_) => router_attr::PIN_SECS,
+            QuotaOwn => router_attr::QUOTA_OWN,
             Other(nla) => nla.kind(),
         }
     }
@@ -238,7 +252,7 @@ impl Nla for RouterAttr {
             PublicAddr(a) | HostAddr(a) | PeerAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
             BlockKind(v) | Unowned(v) | SaPolicy(v) => buffer[0] = *v,
-            HostRevoked => {}
+            HostRevoked | QuotaOwn => {}
             Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
             | HostSaDropped(v) => emit_u64(buffer, *v).unwrap(),
             Other(nla) => nla.emit_value(buffer),
@@ -265,9 +279,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::PACKETS => Self::Packets(parse_u64(v).with_context(ctx)?),
             router_attr::HOST_ADDR => Self::HostAddr(parse_addr(v).with_context(ctx)?),
             router_attr::HOST_REVOKED => {
-                if !v.is_empty() {
-                    return Err(DecodeError::invalid_number(0, v.len())).with_context(ctx);
-                }
+                parse_flag(v).with_context(ctx)?;
                 Self::HostRevoked
             }
             router_attr::BLOCK_KIND => Self::BlockKind(parse_u8(v).with_context(ctx)?),
@@ -289,6 +301,10 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::SA_POLICY => Self::SaPolicy(parse_u8(v).with_context(ctx)?),
             router_attr::HOST_SA_DROPPED => Self::HostSaDropped(parse_u64(v).with_context(ctx)?),
             router_attr::PIN_SECS => Self::PinSecs(parse_u32(v).with_context(ctx)?),
+            router_attr::QUOTA_OWN => {
+                parse_flag(v).with_context(ctx)?;
+                Self::QuotaOwn
+            }
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -586,6 +602,46 @@ mod tests {
             ),
             (29, 30, 31, 32)
         );
+    }
+
+    #[test]
+    fn quota_attributes_round_trip() {
+        let attrs = vec![
+            RouterAttr::HostAddr(Ipv4Addr::new(10, 0, 0, 1)),
+            RouterAttr::QuotaPorts(100),
+            RouterAttr::QuotaSpis(u32::MAX),
+            RouterAttr::QuotaOwn,
+        ];
+        let msg = Msg {
+            cmd: router_cmd::GET_HOSTS,
+            attrs: attrs.clone(),
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        // QUOTA_PORTS 27 and QUOTA_SPIS 28 (u32), QUOTA_OWN 34 (flag).
+        let mut want = vec![8, 0, 13, 0, 10, 0, 0, 1, 8, 0, 27, 0];
+        want.extend_from_slice(&100u32.to_ne_bytes());
+        want.extend_from_slice(&[8, 0, 28, 0]);
+        want.extend_from_slice(&u32::MAX.to_ne_bytes());
+        want.extend_from_slice(&[4, 0, 34, 0]);
+        assert_eq!(buf, want);
+        let h = GenlHeader {
+            cmd: router_cmd::GET_HOSTS,
+            version: 1,
+        };
+        let back = Msg::<RouterAttr>::parse_with_param(&buf, h).unwrap();
+        assert_eq!(back.attrs, attrs);
+        assert_eq!(
+            (router_cmd::SET_QUOTA, uapi::router_attr::QUOTA_OWN),
+            (17, 34)
+        );
+        // QUOTA_OWN is a flag: no payload.
+        for buf in [&[5, 0, 34, 0, 1, 0, 0, 0][..], &[8, 0, 34, 0, 1, 0, 0, 0][..]] {
+            assert!(
+                Msg::<RouterAttr>::parse_with_param(buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
     }
 
     #[test]

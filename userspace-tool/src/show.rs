@@ -237,6 +237,7 @@ impl RouterConfig {
                 | RouterAttr::Spi(_)
                 | RouterAttr::HostSaDropped(_)
                 | RouterAttr::PinSecs(_)
+                | RouterAttr::QuotaOwn
                 | RouterAttr::Other(_) => {}
             }
         }

@@ -42,7 +42,8 @@
  *   PAP server and the data path, with STAT_NAME and STAT_VALUE.
  * DNAT_ROUTER_CMD_GET_HOSTS (dumpit): one message per host with HOST_ADDR,
  *   HOST_REVOKED (flag), HOST_PORTS, HOST_SPIS, HOST_IN_PACKETS,
- *   HOST_OUT_PACKETS and HOST_SPOOFED.
+ *   HOST_OUT_PACKETS, HOST_SPOOFED, HOST_SA_DROPPED, QUOTA_PORTS,
+ *   QUOTA_SPIS and QUOTA_OWN (flag).
  * DNAT_ROUTER_CMD_REVOKE_HOST (doit, admin): HOST_ADDR. Invalidates all the
  *   host holds, tells it so, and refuses it service (PAP, its ESP/AH) until
  *   readmitted; an unknown host is entered as revoked. EINVAL without a
@@ -80,6 +81,15 @@
  *   reason "pinned") until then. PIN_SECS 0 removes the pin. The host's
  *   own invalidate-all, revoking the host or a reset drop pinned blocks.
  *   GET_BLOCKS reports PIN_SECS, the seconds a pin has left.
+ * DNAT_ROUTER_CMD_SET_QUOTA (doit, admin): HOST_ADDR with QUOTA_PORTS
+ *   and/or QUOTA_SPIS gives the host its own quota (the one left out keeps
+ *   the value in effect for the host); HOST_ADDR alone puts the host back
+ *   on the default quota of SET_CONFIG. EINVAL for a quota of 0 or without
+ *   a unicast HOST_ADDR, ENOSPC when the host table is full (a host the
+ *   router does not know yet takes a slot to keep its quota). Lowering a
+ *   quota takes nothing back: the host's requests fail until it holds less.
+ *   GET_HOSTS reports QUOTA_PORTS and QUOTA_SPIS in effect for every host,
+ *   and the flag QUOTA_OWN for a host with its own.
  *
  * Host commands
  * -------------
@@ -153,6 +163,7 @@ enum dnat_router_cmd {
 	DNAT_ROUTER_CMD_BLACKLIST_ADD = 14,
 	DNAT_ROUTER_CMD_BLACKLIST_DEL = 15,
 	DNAT_ROUTER_CMD_PIN_BLOCK = 16,
+	DNAT_ROUTER_CMD_SET_QUOTA = 17,
 	__DNAT_ROUTER_CMD_MAX
 };
 #define DNAT_ROUTER_CMD_MAX (__DNAT_ROUTER_CMD_MAX - 1)
@@ -192,6 +203,7 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_SA_POLICY = 31,	/* u8, enum dnat_sa_policy (setting) */
 	DNAT_ROUTER_A_HOST_SA_DROPPED = 32,	/* u64, ESP/AH dropped by SA checks */
 	DNAT_ROUTER_A_PIN_SECS = 33,	/* u32, seconds a block stays bound */
+	DNAT_ROUTER_A_QUOTA_OWN = 34,	/* flag, the host has its own quota */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)

@@ -74,8 +74,12 @@ pub mod router_cmd {
     /// `HOST_ADDR`, `BLOCK_KIND`, `BLOCK_LOWEST`, `BLOCK_COUNT`,
     /// `PIN_SECS` (0 unpins). Used by the local CA for certified blocks.
     pub const PIN_BLOCK: u8 = 16;
+    /// Give a host its own quota (doit, admin): `HOST_ADDR` with
+    /// `QUOTA_PORTS` and/or `QUOTA_SPIS`; `HOST_ADDR` alone restores the
+    /// default.
+    pub const SET_QUOTA: u8 = 17;
     /// Highest command.
-    pub const MAX: u8 = PIN_BLOCK;
+    pub const MAX: u8 = SET_QUOTA;
 }
 
 /// `SA_POLICY` values.
@@ -177,8 +181,10 @@ pub mod router_attr {
     /// Seconds a block stays bound (u32): input of `PIN_BLOCK`, and in
     /// block dumps the seconds a pin has left.
     pub const PIN_SECS: u16 = 33;
+    /// The host has its own quota (flag), in host dumps.
+    pub const QUOTA_OWN: u16 = 34;
     /// Highest attribute.
-    pub const MAX: u16 = PIN_SECS;
+    pub const MAX: u16 = QUOTA_OWN;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -369,6 +375,7 @@ mod tests {
             ("DNAT_ROUTER_CMD_BLACKLIST_ADD", router_cmd::BLACKLIST_ADD),
             ("DNAT_ROUTER_CMD_BLACKLIST_DEL", router_cmd::BLACKLIST_DEL),
             ("DNAT_ROUTER_CMD_PIN_BLOCK", router_cmd::PIN_BLOCK),
+            ("DNAT_ROUTER_CMD_SET_QUOTA", router_cmd::SET_QUOTA),
             ("DNAT_ROUTER_CMD_MAX", router_cmd::MAX),
             ("DNAT_HOST_CMD_GET_CONFIG", host_cmd::GET_CONFIG),
             ("DNAT_HOST_CMD_SET_CONFIG", host_cmd::SET_CONFIG),
@@ -431,6 +438,7 @@ mod tests {
                 router_attr::HOST_SA_DROPPED,
             ),
             ("DNAT_ROUTER_A_PIN_SECS", router_attr::PIN_SECS),
+            ("DNAT_ROUTER_A_QUOTA_OWN", router_attr::QUOTA_OWN),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
