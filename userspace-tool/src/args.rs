@@ -249,8 +249,8 @@ pub enum RouterCmd {
     Blocks,
     /// Print the PAP server's counters.
     Stats,
-    /// Print the hosts: ports and SPIs held, packets in and out, spoofed packets,
-    /// ESP/AH dropped by the SA checks.
+    /// Print the hosts: ports and SPIs held, the quota in effect, packets in and
+    /// out, spoofed packets, ESP/AH dropped by the SA checks.
     Hosts,
     /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
     Revoke {
@@ -1186,6 +1186,129 @@ mod tests {
         );
         assert!(RouterSettings::parse(&args("quota-ports many")).is_err());
         assert!(RouterSettings::parse(&args("quota-ports -1")).is_err());
+    }
+
+    #[test]
+    fn quota_command_words() {
+        for (input, json, words) in [
+            (
+                "router quota 10.0.0.1 ports 100 spis 16",
+                false,
+                "ports 100 spis 16",
+            ),
+            ("-j router quota 10.0.0.1 default", true, "default"),
+            ("router quota 10.0.0.1 spis 0x10 --json", true, "spis 0x10"),
+            // The words are judged by QuotaWords::parse, not by clap.
+            ("router quota 10.0.0.1", false, ""),
+            ("router quota 10.0.0.1 ports 0", false, "ports 0"),
+        ] {
+            let c = cli(input).unwrap();
+            assert_eq!(c.json, json, "{input}");
+            match c.object {
+                Object::Router {
+                    cmd: Some(RouterCmd::Quota { addr, words: w }),
+                } => {
+                    assert_eq!(addr, Ipv4Addr::new(10, 0, 0, 1), "{input}");
+                    assert_eq!(w, args(words), "{input}");
+                }
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+        for input in [
+            "router quota",
+            "router quota ports 100",
+            "router quota 10.0.0 ports 100",
+            "router quota 10.0.0.1/32 default",
+            "router quota 10.0.0.1 ports -1",
+            "router quotas 10.0.0.1 default",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn quota_words() {
+        for (input, want, attrs) in [
+            (
+                "ports 100 spis 16",
+                QuotaWords::Own {
+                    ports: Some(100),
+                    spis: Some(16),
+                },
+                vec![RouterAttr::QuotaPorts(100), RouterAttr::QuotaSpis(16)],
+            ),
+            // In attribute number order, whatever the order of the words.
+            (
+                "spis 16 ports 100",
+                QuotaWords::Own {
+                    ports: Some(100),
+                    spis: Some(16),
+                },
+                vec![RouterAttr::QuotaPorts(100), RouterAttr::QuotaSpis(16)],
+            ),
+            (
+                "ports 1",
+                QuotaWords::Own {
+                    ports: Some(1),
+                    spis: None,
+                },
+                vec![RouterAttr::QuotaPorts(1)],
+            ),
+            (
+                "spis 4294967295",
+                QuotaWords::Own {
+                    ports: None,
+                    spis: Some(u32::MAX),
+                },
+                vec![RouterAttr::QuotaSpis(u32::MAX)],
+            ),
+            ("default", QuotaWords::Default, vec![]),
+        ] {
+            let q = QuotaWords::parse(&args(input)).unwrap();
+            assert_eq!(q, want, "{input}");
+            assert_eq!(q.attrs(), attrs, "{input}");
+        }
+        for (input, msg) in [
+            ("", "give ports N, spis N or both, or default"),
+            (
+                "ports 0",
+                "ports: a quota is at least 1 (\"default\" puts the host back on the default quota)",
+            ),
+            ("spis 0", "spis: a quota is at least 1"),
+            ("ports 100 spis 000", "spis: a quota is at least 1"),
+            (
+                "ports 4294967296",
+                "ports: \"4294967296\" is not a number (1 to 4294967295)",
+            ),
+            ("ports many", "ports: \"many\" is not a number (1 to 4294967295)"),
+            ("ports +5", "ports: \"+5\" is not a number"),
+            ("spis 0x10", "spis: \"0x10\" is not a number"),
+            ("ports 1.5", "ports: \"1.5\" is not a number"),
+            ("ports", "option \"ports\" needs a value"),
+            ("ports 100 spis", "option \"spis\" needs a value"),
+            ("ports 1 ports 2", "option \"ports\" given twice"),
+            ("spis 1 ports 2 spis 1", "option \"spis\" given twice"),
+            ("default default", "option \"default\" given twice"),
+            (
+                "default ports 100",
+                "default cannot be combined with ports or spis",
+            ),
+            (
+                "spis 16 default",
+                "default cannot be combined with ports or spis (it puts the host back on the \
+                 default quota)",
+            ),
+            (
+                "quota-ports 100",
+                "unknown option \"quota-ports\"; expected ports N, spis N or default",
+            ),
+            ("PORTS 100", "unknown option \"PORTS\""),
+            ("100", "unknown option \"100\""),
+        ] {
+            let e = QuotaWords::parse(&args(input)).unwrap_err();
+            assert!(e.contains(msg), "{input:?}: {e}");
+        }
     }
 
     #[test]
@@ -2190,6 +2313,7 @@ mod tests {
             "hosts",
             "revoke",
             "readmit",
+            "quota",
             "reset",
             "sas",
             "sa ",
@@ -2250,5 +2374,18 @@ mod tests {
             help.contains("10.0.0.1 peer 203.0.113.66 spi any"),
             "{help}"
         );
+        let help = cli("router quota --help").unwrap_err().to_string();
+        for word in [
+            "ports N",
+            "spis N",
+            "default",
+            "SET_QUOTA",
+            "EINVAL",
+            "ENOSPC",
+            "quota PORTS/SPIS",
+            "Example: dnatctl router quota 10.0.0.1 ports 100 spis 16",
+        ] {
+            assert!(help.contains(word), "{help}");
+        }
     }
 }

@@ -1052,6 +1052,147 @@ mod tests {
         assert!(Msg::<RouterAttr>::parse_with_param(&buf, h).is_err());
     }
 
+    /// A `GET_HOSTS` message as a module with per-host quotas sends it:
+    /// `host_msg`'s attributes, `HOST_SA_DROPPED`, `QUOTA_PORTS`,
+    /// `QUOTA_SPIS` and, for a host's own quota, `QUOTA_OWN`.
+    fn quota_host_msg(addr: [u8; 4], v: [u64; 5], quota: (u32, u32), own: bool) -> Vec<RouterAttr> {
+        let mut a = vec![
+            tlv(router_attr::HOST_ADDR, &addr),
+            tlv(router_attr::HOST_PORTS, &(v[0] as u32).to_ne_bytes()),
+            tlv(router_attr::HOST_SPIS, &(v[1] as u32).to_ne_bytes()),
+        ];
+        for (kind, value) in [
+            (router_attr::HOST_IN_PACKETS, v[2]),
+            (router_attr::HOST_OUT_PACKETS, v[3]),
+            (router_attr::HOST_SPOOFED, v[4]),
+            (router_attr::HOST_SA_DROPPED, 0),
+        ] {
+            a.push(tlv(router_attr::PAD, &[]));
+            a.push(tlv(kind, &value.to_ne_bytes()));
+        }
+        a.push(tlv(router_attr::QUOTA_PORTS, &quota.0.to_ne_bytes()));
+        a.push(tlv(router_attr::QUOTA_SPIS, &quota.1.to_ne_bytes()));
+        if own {
+            a.push(tlv(router_attr::QUOTA_OWN, &[]));
+        }
+        a.push(tlv(99, b"future"));
+        parse(router_cmd::GET_HOSTS, &a)
+    }
+
+    #[test]
+    fn hosts_with_quota() {
+        let d = [
+            quota_host_msg([10, 0, 0, 3], [0, 0, 0, 0, 0], (4096, 1024), false),
+            quota_host_msg([10, 0, 0, 1], [16, 256, 1234, 1200, 0], (100, 16), true),
+            quota_host_msg([10, 0, 0, 2], [1, 2, 3, 4, 5], (u32::MAX, 1), true),
+        ];
+        assert_eq!(d[1][11], RouterAttr::QuotaPorts(100));
+        assert_eq!(d[1][12], RouterAttr::QuotaSpis(16));
+        assert_eq!(d[1][13], RouterAttr::QuotaOwn);
+        assert!(matches!(d[1][14], RouterAttr::Other(_)));
+        assert!(!d[0].contains(&RouterAttr::QuotaOwn));
+        // An older module's message (no quota) decodes alongside.
+        let old = host_msg([10, 0, 0, 4], true, [0, 0, 0, 0, 3]);
+        let h = Hosts::from_dump(d.iter().chain([&old]).map(|v| &v[..])).unwrap();
+        assert_eq!(
+            h.hosts[0].quota,
+            Some(HostQuota {
+                ports: 100,
+                spis: 16,
+                own: true
+            })
+        );
+        assert_eq!(h.hosts[3].quota, None);
+        assert_eq!(
+            render_hosts(&h),
+            "10.0.0.1: ports 16 spis 256 quota 100/16 (own) in 1234 out 1200 spoofed 0 \
+             sa_dropped 0\n\
+             10.0.0.2: ports 1 spis 2 quota 4294967295/1 (own) in 3 out 4 spoofed 5 \
+             sa_dropped 0\n\
+             10.0.0.3: ports 0 spis 0 quota 4096/1024 in 0 out 0 spoofed 0 sa_dropped 0\n\
+             10.0.0.4 (revoked): ports 0 spis 0 in 0 out 0 spoofed 3\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&h).unwrap(),
+            json!({"hosts": [
+                {"host": "10.0.0.1", "revoked": false, "ports": 16, "spis": 256,
+                 "in": 1234, "out": 1200, "spoofed": 0, "sa_dropped": 0,
+                 "quota_ports": 100, "quota_spis": 16, "quota_own": true},
+                {"host": "10.0.0.2", "revoked": false, "ports": 1, "spis": 2,
+                 "in": 3, "out": 4, "spoofed": 5, "sa_dropped": 0,
+                 "quota_ports": u32::MAX, "quota_spis": 1, "quota_own": true},
+                {"host": "10.0.0.3", "revoked": false, "ports": 0, "spis": 0,
+                 "in": 0, "out": 0, "spoofed": 0, "sa_dropped": 0,
+                 "quota_ports": 4096, "quota_spis": 1024, "quota_own": false},
+                {"host": "10.0.0.4", "revoked": true, "ports": 0, "spis": 0,
+                 "in": 0, "out": 0, "spoofed": 3},
+            ]})
+        );
+        // The quota after the other keys.
+        assert!(serde_json::to_string(&h).unwrap().starts_with(
+            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"sa_dropped":0,"quota_ports":100,"quota_spis":16,"quota_own":true},"#
+        ));
+    }
+
+    #[test]
+    fn bad_host_quota_messages() {
+        let full = quota_host_msg([10, 0, 0, 1], [1, 2, 3, 4, 5], (100, 16), true);
+        let without = |f: &dyn Fn(&RouterAttr) -> bool| -> Vec<RouterAttr> {
+            full.iter().filter(|a| !f(a)).cloned().collect()
+        };
+        // QUOTA_PORTS and QUOTA_SPIS come together; QUOTA_OWN only with them.
+        for (attrs, e) in [
+            (
+                without(&|a| matches!(a, RouterAttr::QuotaSpis(_))),
+                "host message without QUOTA_SPIS",
+            ),
+            (
+                without(&|a| matches!(a, RouterAttr::QuotaPorts(_))),
+                "host message without QUOTA_PORTS",
+            ),
+            (
+                without(&|a| matches!(a, RouterAttr::QuotaPorts(_) | RouterAttr::QuotaSpis(_))),
+                "host message without QUOTA_PORTS, QUOTA_SPIS",
+            ),
+            // The quota does not make up for the other attributes.
+            (
+                without(&|a| matches!(a, RouterAttr::HostSpoofed(_))),
+                "host message without HOST_SPOOFED",
+            ),
+            (
+                without(&|a| matches!(a, RouterAttr::HostAddr(_))),
+                "host message without HOST_ADDR",
+            ),
+        ] {
+            assert_eq!(Hosts::from_dump([&attrs[..]]).unwrap_err(), e);
+        }
+        // Without QUOTA_OWN: the default quota.
+        let default = without(&|a| matches!(a, RouterAttr::QuotaOwn));
+        let h = Hosts::from_dump([&default[..]]).unwrap();
+        assert_eq!(
+            h.hosts[0].quota,
+            Some(HostQuota {
+                ports: 100,
+                spis: 16,
+                own: false
+            })
+        );
+        // QUOTA_PORTS and QUOTA_SPIS are u32s, QUOTA_OWN a flag.
+        use netlink_packet_core::ParseableParametrized;
+        use netlink_packet_generic::GenlHeader;
+        let h = GenlHeader { cmd: 6, version: 1 };
+        for buf in [
+            tlv(router_attr::QUOTA_PORTS, &[1, 0]),
+            tlv(router_attr::QUOTA_SPIS, &1u64.to_ne_bytes()),
+            tlv(router_attr::QUOTA_OWN, &[1]),
+        ] {
+            assert!(
+                Msg::<RouterAttr>::parse_with_param(&buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
+    }
+
     fn sa_msg(host: [u8; 4], peer: [u8; 4], spi: u32) -> Vec<RouterAttr> {
         parse(
             router_cmd::GET_SAS,

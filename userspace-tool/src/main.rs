@@ -1100,6 +1100,80 @@ mod tests {
     }
 
     #[test]
+    fn quota_request_bytes() {
+        let host = Ipv4Addr::new(10, 0, 0, 1);
+        for (input, attrs, text) in [
+            (
+                "spis 16 ports 100",
+                vec![
+                    attr(router_attr::QUOTA_PORTS, &100u32.to_ne_bytes()),
+                    attr(router_attr::QUOTA_SPIS, &16u32.to_ne_bytes()),
+                ],
+                "setting the quota of host 10.0.0.1 to ports 100 spis 16",
+            ),
+            (
+                "ports 4294967295",
+                vec![attr(router_attr::QUOTA_PORTS, &u32::MAX.to_ne_bytes())],
+                "setting the quota of host 10.0.0.1 to ports 4294967295",
+            ),
+            (
+                "spis 1",
+                vec![attr(router_attr::QUOTA_SPIS, &1u32.to_ne_bytes())],
+                "setting the quota of host 10.0.0.1 to spis 1",
+            ),
+            // HOST_ADDR alone: back on the default quota.
+            (
+                "default",
+                vec![],
+                "putting host 10.0.0.1 back on the default quota",
+            ),
+        ] {
+            let q = QuotaWords::parse(&words(input)).unwrap();
+            let (msg, what) = quota_request(host, q);
+            assert_eq!(what, text);
+            let got = nl::encode(genl(msg, 0x21), NLM_F_REQUEST | NLM_F_ACK, 8);
+            let mut all = vec![attr(router_attr::HOST_ADDR, &[10, 0, 0, 1])];
+            all.extend(attrs);
+            assert_eq!(got, request(0x21, router_cmd::SET_QUOTA, 8, &all), "{text}");
+            // SET_QUOTA 17, version 1, HOST_ADDR in network byte order.
+            assert_eq!(&got[16..28], &[17, 1, 0, 0, 8, 0, 13, 0, 10, 0, 0, 1]);
+        }
+        // Spelled out once, for a little-endian machine.
+        if cfg!(target_endian = "little") {
+            let q = QuotaWords::parse(&words("ports 100 spis 16")).unwrap();
+            let got = nl::encode(genl(quota_request(host, q).0, 0x21), NLM_F_REQUEST, 8);
+            assert_eq!(
+                &got[28..],
+                &[
+                    8, 0, 27, 0, 100, 0, 0, 0, // QUOTA_PORTS
+                    8, 0, 28, 0, 16, 0, 0, 0, // QUOTA_SPIS
+                ][..]
+            );
+        }
+        // Words the parser refuses are a usage error (exit 2) before any
+        // socket.
+        for input in ["", "ports 0", "default spis 16", "spis 1 spis 2", "all"] {
+            match quota_change(host, &words(input)) {
+                Err(
+                    e @ Error::Usage {
+                        cmd: "router quota",
+                        ..
+                    },
+                ) => {
+                    assert_eq!(e.exit_code(), 2, "{input:?}")
+                }
+                r => panic!("{input:?}: {r:?}"),
+            }
+        }
+        let e = quota_change(host, &words("ports 0")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "router quota: ports: a quota is at least 1 (\"default\" puts the host back on the \
+             default quota)"
+        );
+    }
+
+    #[test]
     fn sa_policy_set_config_bytes() {
         for (words_in, value) in [
             ("sa-policy strict", 0u8),

@@ -636,7 +636,10 @@ mod tests {
             (17, 34)
         );
         // QUOTA_OWN is a flag: no payload.
-        for buf in [&[5, 0, 34, 0, 1, 0, 0, 0][..], &[8, 0, 34, 0, 1, 0, 0, 0][..]] {
+        for buf in [
+            &[5, 0, 34, 0, 1, 0, 0, 0][..],
+            &[8, 0, 34, 0, 1, 0, 0, 0][..],
+        ] {
             assert!(
                 Msg::<RouterAttr>::parse_with_param(buf, h).is_err(),
                 "{buf:?}"
