@@ -215,8 +215,8 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
     let Some(shared) = st.tables.shared() else {
         return Verdict::Drop;
     };
-    // The sender's slot: from the port's owner for TCP/UDP (one load); a
-    // scan of the host addresses only for ESP/AH and on the drop path.
+    // The sender's slot: from the port's owner for TCP/UDP (one load); from
+    // the host index (two loads) for ESP/AH and on the drop path.
     let sender = match classify::outbound(&inner, l4, public) {
         Ok(Proof::Port(p)) => shared
             .port_owner(p)

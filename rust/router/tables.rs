@@ -67,6 +67,7 @@ struct Writer {
 pub struct Tables {
     ports: KVVec<AtomicU16>,
     hosts: KVVec<AtomicU32>,
+    host_index: KVVec<AtomicU32>,
     spi_index: KVVec<SpiEntry>,
     spi_dir: KVVec<AtomicU32>,
     spi_ctl: AtomicU32,
@@ -84,6 +85,7 @@ impl Tables {
         try_pin_init!(Self {
             ports: filled(l.port_map_len(), || AtomicU16::new(0))?,
             hosts: filled(l.host_addrs_len(), || AtomicU32::new(0))?,
+            host_index: filled(l.host_index_len(), || AtomicU32::new(0))?,
             spi_index: filled(l.spi_index_len(), SpiEntry::default)?,
             spi_dir: filled(l.spi_dir_len(), || AtomicU32::new(0))?,
             spi_ctl: AtomicU32::new(0),
@@ -112,6 +114,7 @@ impl Tables {
         Shared::new(
             &self.ports,
             &self.hosts,
+            &self.host_index,
             &self.spi_index,
             &self.spi_dir,
             &self.spi_ctl,

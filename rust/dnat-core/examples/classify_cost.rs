@@ -22,8 +22,8 @@
 //!   header and of the inner header, `classify::outbound`, then
 //!   `Shared::port_owner` and the comparison of the owner's address with the
 //!   outer source; with `find_host`, also `Shared::find_host` of the outer
-//!   source, which the kernel does on every outbound packet for its per-host
-//!   counters (a linear scan of the host slots).
+//!   source, which the kernel does for outbound ESP/AH and on the drop path
+//!   (the host index: two loads, the same with 254 or 4,096 hosts).
 //!
 //! Scenarios:
 //!

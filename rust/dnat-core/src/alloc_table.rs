@@ -44,6 +44,15 @@
 //! - **Slot -> host address**: an array of `AtomicU32` (acquire load), so the
 //!   packet path can tunnel to the owner and check that the outer source of
 //!   an outbound packet owns its inner source port.
+//! - **Host address -> slot** (outbound ESP/AH: is the outer source a known
+//!   host?): a direct index of [`HOST_INDEX_LEN`] `AtomicU32` by the
+//!   address's low 12 bits, holding the slot of the one host with those
+//!   bits, or [`HOST_COLLIDED`] when several hosts share them. Hosts of a
+//!   LAN of /20 or smaller never share them, so a lookup is two acquire
+//!   loads and a comparison; only sharers fall back to a scan of the host
+//!   addresses. The writer sets an entry after the host's address (admit)
+//!   and recomputes it when a host leaves, so a reader finds every host that
+//!   is present for the whole of its lookup.
 //!
 //! Nothing on the packet path allocates, locks or writes.
 //!
@@ -194,6 +203,10 @@ const SPI_LEN_MASK: u32 = (1 << SPI_BUF_SHIFT) - 1;
 /// Words before the chunk counts in each half of the SPI directory: the
 /// lowest published block start (`base`) and the chunk size's `shift`.
 const SPI_DIR_HEAD: usize = 2;
+/// Entries of the host index (the low 12 bits of an address).
+pub const HOST_INDEX_LEN: usize = 1 << 12;
+/// A host index entry for bits that several hosts share.
+pub const HOST_COLLIDED: u32 = u32::MAX;
 
 /// A host slot, `1..=capacity`; 0 never names a host.
 pub type Slot = u16;
@@ -358,6 +371,10 @@ impl Layout {
     pub const fn spi_dir_len(&self) -> usize {
         2 * (SPI_DIR_HEAD + self.spi_list_len())
     }
+    /// Host index length ([`HOST_INDEX_LEN`]).
+    pub const fn host_index_len(&self) -> usize {
+        HOST_INDEX_LEN
+    }
     /// Host slot array length.
     pub const fn host_slots_len(&self) -> usize {
         self.hosts
@@ -377,12 +394,12 @@ impl Layout {
 }
 
 /// Bytes used by a table of `hosts` slots: the reader-side arrays (port map,
-/// host addresses, both SPI buffers and directories, control word) and the writer-side ones
+/// host addresses and index, both SPI buffers and directories, control word) and the writer-side ones
 /// (host slots, two sorted block lists, state).
 pub const fn table_bytes(hosts: usize) -> usize {
     let l = Layout { hosts };
     l.port_map_len() * core::mem::size_of::<AtomicU16>()
-        + l.host_addrs_len() * core::mem::size_of::<AtomicU32>()
+        + (l.host_addrs_len() + l.host_index_len()) * core::mem::size_of::<AtomicU32>()
         + l.spi_index_len() * core::mem::size_of::<SpiEntry>()
         + (l.spi_dir_len() + 1) * core::mem::size_of::<AtomicU32>()
         + l.host_slots_len() * core::mem::size_of::<HostSlot>()
@@ -404,6 +421,7 @@ pub struct SpiEntry {
 pub struct Shared<'a> {
     ports: &'a [AtomicU16; PORT_SPACE],
     hosts: &'a [AtomicU32],
+    host_index: &'a [AtomicU32],
     spi: [&'a [SpiEntry]; 2],
     spi_dir: [&'a [AtomicU32]; 2],
     spi_ctl: &'a AtomicU32,
@@ -420,12 +438,14 @@ impl core::fmt::Debug for Shared<'_> {
 
 impl<'a> Shared<'a> {
     /// Views caller-provided storage with the lengths of a [`Layout`]:
-    /// `ports` [`PORT_SPACE`], `hosts` capacity + 1, `spi_index` twice
-    /// capacity * [`SPI_BLOCKS_PER_HOST`], `spi_dir`
-    /// [`Layout::spi_dir_len`]. All of it starts zeroed (`Default`).
+    /// `ports` [`PORT_SPACE`], `hosts` capacity + 1, `host_index`
+    /// [`HOST_INDEX_LEN`], `spi_index` twice capacity *
+    /// [`SPI_BLOCKS_PER_HOST`], `spi_dir` [`Layout::spi_dir_len`]. All of it
+    /// starts zeroed (`Default`).
     pub fn new(
         ports: &'a [AtomicU16],
         hosts: &'a [AtomicU32],
+        host_index: &'a [AtomicU32],
         spi_index: &'a [SpiEntry],
         spi_dir: &'a [AtomicU32],
         spi_ctl: &'a AtomicU32,
@@ -438,6 +458,7 @@ impl<'a> Shared<'a> {
             || cap > MAX_HOSTS
             || spi_index.len() != l.spi_index_len()
             || spi_dir.len() != l.spi_dir_len()
+            || host_index.len() != l.host_index_len()
         {
             return Err(AllocError::BadLayout);
         }
@@ -450,6 +471,7 @@ impl<'a> Shared<'a> {
         Ok(Self {
             ports,
             hosts,
+            host_index,
             spi: [a, b],
             spi_dir: [da, db],
             spi_ctl,
@@ -551,25 +573,84 @@ impl<'a> Shared<'a> {
         }
     }
 
+    /// Gives `slot` the address `addr` (0: frees it) and keeps the host
+    /// index right: the address first, then the index entry (admit); the
+    /// entry recomputed from the remaining hosts (leave).
     fn set_host(&self, slot: Slot, addr: u32) {
-        if let Some(h) = self.hosts.get(usize::from(slot)) {
-            h.store(addr, Ordering::Release);
+        let Some(h) = self.hosts.get(usize::from(slot)) else {
+            return;
+        };
+        let old = h.load(Ordering::Relaxed);
+        h.store(addr, Ordering::Release);
+        if old != 0 {
+            self.reindex(old);
+        }
+        if addr != 0 {
+            if let Some(e) = self.host_index.get(host_bits(addr)) {
+                let v = if e.load(Ordering::Relaxed) == 0 {
+                    u32::from(slot)
+                } else {
+                    HOST_COLLIDED
+                };
+                e.store(v, Ordering::Release);
+            }
         }
     }
 
+    /// Recomputes the index entry of the low bits of `addr` from the host
+    /// addresses: none, the one host with those bits, or collided.
+    fn reindex(&self, addr: u32) {
+        let bits = host_bits(addr);
+        let Some(e) = self.host_index.get(bits) else {
+            return;
+        };
+        let mut v = 0u32;
+        for (i, h) in self.hosts.iter().enumerate().skip(1) {
+            let a = h.load(Ordering::Relaxed);
+            if a != 0 && host_bits(a) == bits {
+                v = if v == 0 { i as u32 } else { HOST_COLLIDED };
+            }
+        }
+        e.store(v, Ordering::Release);
+    }
+
     /// The slot of the host with address `addr` (a `u32` in host order):
-    /// a scan of the host addresses, O(capacity), lock-free.
+    /// its entry in the host index and a check of the slot's address, O(1),
+    /// lock-free; a scan of the host addresses only when several hosts
+    /// share the address's low bits.
+    #[inline]
     pub fn find_host(&self, addr: u32) -> Option<Slot> {
         if addr == 0 {
             return None;
         }
+        match self
+            .host_index
+            .get(host_bits(addr))?
+            .load(Ordering::Acquire)
+        {
+            0 => None,
+            HOST_COLLIDED => self.scan_host(addr),
+            s => {
+                let s = u16::try_from(s).ok()?;
+                (self.host_addr(s) == Some(Ipv4Addr::from(addr))).then_some(s)
+            }
+        }
+    }
+
+    /// [`Shared::find_host`] by a scan of the host addresses, O(capacity).
+    fn scan_host(&self, addr: u32) -> Option<Slot> {
         let i = self
             .hosts
             .iter()
             .skip(1)
-            .position(|h| h.load(Ordering::Relaxed) == addr)?;
+            .position(|h| h.load(Ordering::Acquire) == addr)?;
         u16::try_from(i + 1).ok()
     }
+}
+
+/// The host index entry of address `addr`: its low 12 bits.
+fn host_bits(addr: u32) -> usize {
+    (addr as usize) & (HOST_INDEX_LEN - 1)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -2208,6 +2289,32 @@ mod tests {
                 assert_eq!((b.lowest, b.last()), (e.lowest, e.last));
             }
         }
+        // The host index names, for every low-bits value, the one host with
+        // those bits, or says collided, and finds every host.
+        for (bits, e) in sh.host_index.iter().enumerate() {
+            let with: Vec<u32> = (1..sh.hosts.len())
+                .filter(|&i| {
+                    let a = sh.hosts[i].load(Ordering::Relaxed);
+                    a != 0 && host_bits(a) == bits
+                })
+                .map(|i| i as u32)
+                .collect();
+            let want = match with.len() {
+                0 => 0,
+                1 => with[0],
+                _ => HOST_COLLIDED,
+            };
+            assert_eq!(
+                e.load(Ordering::Relaxed),
+                want,
+                "host index entry {bits:#x}"
+            );
+        }
+        for (i, h) in t.hosts.iter().enumerate() {
+            if h.addr != 0 {
+                assert_eq!(sh.find_host(h.addr), Some(i as u16 + 1));
+            }
+        }
         // Published SPI index equals the active SPI blocks.
         if !t.st.spi_dirty {
             let w = sh.spi_ctl.load(Ordering::Relaxed);
@@ -2246,6 +2353,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Hosts whose addresses share the low 12 bits are found through the
+    /// scan; the index entry goes back to the remaining host, then to none,
+    /// as they leave.
+    #[test]
+    fn host_index_collisions() {
+        let mut s = with_pools(8, big(), (1024, 2047), (256, 4095));
+        let (a, b, c) = (
+            Ipv4Addr::new(10, 0, 0, 1),
+            Ipv4Addr::new(10, 0, 16, 1),
+            Ipv4Addr::new(10, 0, 0, 2),
+        );
+        let mut t = s.table();
+        let ga = t.request_ports(a, 4, true, 0, 0).unwrap();
+        let gb = t.request_ports(b, 4, true, 0, 0).unwrap();
+        let gc = t.request_ports(c, 4, true, 0, 0).unwrap();
+        let sh = t.shared();
+        assert_eq!(sh.host_index[1].load(Ordering::Relaxed), HOST_COLLIDED);
+        assert_eq!(sh.host_index[2].load(Ordering::Relaxed), u32::from(gc.slot));
+        assert_eq!(sh.find_host(u32::from(a)), Some(ga.slot));
+        assert_eq!(sh.find_host(u32::from(b)), Some(gb.slot));
+        assert_eq!(sh.find_host(u32::from(c)), Some(gc.slot));
+        assert_eq!(sh.find_host(u32::from(Ipv4Addr::new(10, 0, 32, 1))), None);
+        assert_eq!(sh.find_host(u32::from(Ipv4Addr::new(10, 0, 0, 3))), None);
+        assert_eq!(sh.find_host(0), None);
+        check(&mut s);
+        let mut t = s.table();
+        t.invalidate_block(Some(a), Kind::Port, ga.lowest, None)
+            .unwrap();
+        grace(&mut t);
+        let sh = t.shared();
+        assert_eq!(sh.find_host(u32::from(a)), None);
+        assert_eq!(sh.host_index[1].load(Ordering::Relaxed), u32::from(gb.slot));
+        assert_eq!(sh.find_host(u32::from(b)), Some(gb.slot));
+        check(&mut s);
+        let mut t = s.table();
+        t.invalidate_block(Some(b), Kind::Port, gb.lowest, None)
+            .unwrap();
+        grace(&mut t);
+        assert_eq!(t.shared().host_index[1].load(Ordering::Relaxed), 0);
+        check(&mut s);
     }
 
     /// Lookups through the SPI directory agree with a linear search of
@@ -2325,23 +2474,75 @@ mod tests {
     fn layout_is_checked() {
         let s = Store::new(4, Settings::DEFAULT);
         assert_eq!(
-            Shared::new(&s.ports[1..], &s.addrs, &s.spi, &s.spi_dir, &s.ctl).unwrap_err(),
+            Shared::new(
+                &s.ports[1..],
+                &s.addrs,
+                &s.host_index,
+                &s.spi,
+                &s.spi_dir,
+                &s.ctl
+            )
+            .unwrap_err(),
             AllocError::BadLayout
         );
         assert_eq!(
-            Shared::new(&s.ports, &s.addrs[1..], &s.spi, &s.spi_dir, &s.ctl).unwrap_err(),
+            Shared::new(
+                &s.ports,
+                &s.addrs[1..],
+                &s.host_index,
+                &s.spi,
+                &s.spi_dir,
+                &s.ctl
+            )
+            .unwrap_err(),
             AllocError::BadLayout
         );
         assert_eq!(
-            Shared::new(&s.ports, &s.addrs[..1], &s.spi[..0], &s.spi_dir, &s.ctl).unwrap_err(),
+            Shared::new(
+                &s.ports,
+                &s.addrs[..1],
+                &s.host_index,
+                &s.spi[..0],
+                &s.spi_dir,
+                &s.ctl
+            )
+            .unwrap_err(),
             AllocError::BadLayout
         );
         assert_eq!(
-            Shared::new(&s.ports, &s.addrs, &s.spi, &s.spi_dir[1..], &s.ctl).unwrap_err(),
+            Shared::new(
+                &s.ports,
+                &s.addrs,
+                &s.host_index,
+                &s.spi,
+                &s.spi_dir[1..],
+                &s.ctl
+            )
+            .unwrap_err(),
+            AllocError::BadLayout
+        );
+        assert_eq!(
+            Shared::new(
+                &s.ports,
+                &s.addrs,
+                &s.host_index[1..],
+                &s.spi,
+                &s.spi_dir,
+                &s.ctl
+            )
+            .unwrap_err(),
             AllocError::BadLayout
         );
         let mut s = s;
-        let sh = Shared::new(&s.ports, &s.addrs, &s.spi, &s.spi_dir, &s.ctl).unwrap();
+        let sh = Shared::new(
+            &s.ports,
+            &s.addrs,
+            &s.host_index,
+            &s.spi,
+            &s.spi_dir,
+            &s.ctl,
+        )
+        .unwrap();
         assert_eq!(sh.capacity(), 4);
         let e = AllocTable::new(
             sh,

@@ -29,6 +29,8 @@ pub struct AllocStore {
     pub ports: Vec<AtomicU16>,
     /// Host addresses.
     pub addrs: Vec<AtomicU32>,
+    /// Host index.
+    pub host_index: Vec<AtomicU32>,
     /// Both SPI buffers.
     pub spi: Vec<SpiEntry>,
     /// Both SPI directories.
@@ -52,6 +54,7 @@ impl AllocStore {
         Self {
             ports: (0..l.port_map_len()).map(|_| AtomicU16::new(0)).collect(),
             addrs: (0..l.host_addrs_len()).map(|_| AtomicU32::new(0)).collect(),
+            host_index: (0..l.host_index_len()).map(|_| AtomicU32::new(0)).collect(),
             spi: (0..l.spi_index_len())
                 .map(|_| SpiEntry::default())
                 .collect(),
@@ -69,6 +72,7 @@ impl AllocStore {
         Shared::new(
             &self.ports,
             &self.addrs,
+            &self.host_index,
             &self.spi,
             &self.spi_dir,
             &self.ctl,
@@ -94,6 +98,7 @@ impl AllocStore {
         let sh = Shared::new(
             &self.ports,
             &self.addrs,
+            &self.host_index,
             &self.spi,
             &self.spi_dir,
             &self.ctl,
