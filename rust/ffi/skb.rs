@@ -105,7 +105,6 @@ impl SkBuff<'_> {
         oif: u32,
         ttl: u8,
     ) -> Result<(*mut bindings::rtable, [u8; IPV4_HLEN])> {
-        let skb = self.raw();
         let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
         let mut fl4: bindings::flowi4 = pin_init::zeroed();
         fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
