@@ -37,6 +37,8 @@ pub mod defrag;
 #[path = "ffi/mod.rs"]
 pub mod ffi;
 
+#[path = "common/atomic.rs"]
+pub mod atomic;
 #[path = "common/counters.rs"]
 pub mod counters;
 #[path = "common/error.rs"]

@@ -4,8 +4,8 @@
 
 use core::marker::PhantomData;
 
+use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
 
 use crate::ffi::genl::Dump;
 use crate::ffi::netfilter::{HookState, NetHook, Verdict};
@@ -22,7 +22,7 @@ impl HookCounters {
     /// All zero.
     pub const fn new() -> Self {
         Self {
-            packets: [const { Atomic::new(0) }; NUM_HOOKS],
+            packets: [const { Atomic::<u64>::new(0) }; NUM_HOOKS],
         }
     }
 

@@ -4,11 +4,14 @@
 //!
 //! A module keeps one [`Pernet<T>`] in a static. Once registered, every
 //! network namespace (existing and future) gets its own `T`, built in place
-//! in the memory the kernel allocates for the namespace, and, after `T` is
-//! built, the module's netfilter hooks. When a namespace goes away, or the
-//! module unregisters, the hooks are removed in the `pre_exit` callback and
-//! `T` is dropped in `exit`; the kernel runs an RCU grace period between the
-//! two (`ops_undo_list`), so no hook still runs when `T` is dropped.
+//! in the memory the kernel allocates for the namespace. The module's
+//! netfilter hooks are registered in a namespace only when the module asks
+//! ([`Pernet::enable_hooks`], on its first configuration there), as
+//! connection tracking does: a namespace where the module is not used pays
+//! nothing per packet. When a namespace goes away, or the module
+//! unregisters, the hooks are removed in the `pre_exit` callback and `T` is
+//! dropped in `exit`; the kernel runs an RCU grace period between the two
+//! (`ops_undo_list`), so no hook still runs when `T` is dropped.
 //! (`nf_unregister_net_hooks` itself does not wait: it frees the old hook
 //! array with `call_rcu`.)
 //!
@@ -25,7 +28,8 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use kernel::{
-    bindings, c_str, prelude::*, static_lock_class, time::msecs_to_jiffies, types::Opaque,
+    bindings, c_str, new_mutex, prelude::*, static_lock_class, sync::Mutex, time::msecs_to_jiffies,
+    types::Opaque,
 };
 
 use super::net::Net;
@@ -67,11 +71,14 @@ pub trait PernetData: Sized + Send + Sync + 'static {
 /// `delayed_work` whose function is [`Pernet::work_callback`] for `T`. While
 /// `live` is true the work may be queued; once it is false nothing queues
 /// it again except a `tick` already running, which sees `live` first.
+/// `hooks` holds a registration only while `live` is true (both change
+/// under its lock).
 #[pin_data]
 struct Slot<T> {
-    // Taken and dropped in `pre_exit`, a grace period before `data` is
-    // dropped in `exit`.
-    hooks: Option<NetHooks>,
+    // Set by `enable_hooks`; taken and dropped in `pre_exit`, a grace
+    // period before `data` is dropped in `exit`.
+    #[pin]
+    hooks: Mutex<Option<NetHooks>>,
     ns: *mut bindings::net,
     live: AtomicBool,
     #[pin]
@@ -177,7 +184,7 @@ impl<T: PernetData> Pernet<T> {
         unsafe { bindings::net_generic(net.as_ptr(), id) }.cast::<Slot<T>>()
     }
 
-    /// Builds the state of a new namespace and registers its hooks.
+    /// Builds the state of a new namespace.
     ///
     /// # Safety
     ///
@@ -187,7 +194,7 @@ impl<T: PernetData> Pernet<T> {
         let net = unsafe { Net::from_raw(net) };
         let slot = Self::slot(net);
         let init = try_pin_init!(Slot::<T> {
-            hooks: None,
+            hooks <- new_mutex!(None),
             ns: net.as_ptr(),
             live: AtomicBool::new(true),
             work <- init_delayed_work(Self::work_callback),
@@ -199,32 +206,38 @@ impl<T: PernetData> Pernet<T> {
         if let Err(e) = unsafe { init.__init(slot) } {
             return e.to_errno();
         }
-        let ops = T::pernet().hooks;
-        let hooks = if ops.is_empty() {
-            Ok(None)
-        } else {
-            NetHooks::register(net, ops).map(Some)
-        };
-        match hooks {
-            Ok(h) => {
-                // No hook of this namespace runs yet: nothing else accesses
-                // `hooks`; the work stays valid until `exit_callback`.
-                // SAFETY: `slot` and its work were initialised above.
-                unsafe {
-                    (*slot).hooks = h;
-                    if let Some(ms) = T::FIRST_TICK_MS {
-                        queue((*slot).work.get(), ms);
-                    }
-                }
-                0
-            }
-            Err(e) => {
-                // SAFETY: `slot` is initialised and unused; dropping it here
-                // leaves the memory as the kernel will free it.
-                unsafe { core::ptr::drop_in_place(slot) };
-                e.to_errno()
-            }
+        if let Some(ms) = T::FIRST_TICK_MS {
+            // SAFETY: `slot` and its work were initialised above; the work
+            // stays valid until `exit_callback`.
+            unsafe { queue((*slot).work.get(), ms) };
         }
+        0
+    }
+
+    /// Registers the module's hooks in `net` if they are not registered
+    /// there yet. From process context (it may sleep), for a namespace the
+    /// caller keeps alive (a netlink request from a socket in it).
+    pub fn enable_hooks(net: &Net) -> Result {
+        let p = T::pernet();
+        if !p.registered.load(Ordering::Acquire) {
+            return Err(ENODEV);
+        }
+        if p.hooks.is_empty() {
+            return Ok(());
+        }
+        // SAFETY: `T` is registered and `net` live, so the slot is
+        // initialised (type invariant) and stays so while `net` is
+        // borrowed.
+        let slot = unsafe { &*Self::slot(net) };
+        let mut hooks = slot.hooks.lock();
+        if hooks.is_none() {
+            // A namespace on its way out (`pre_exit` ran) gets none.
+            if !slot.live.load(Ordering::Acquire) {
+                return Err(ENODEV);
+            }
+            *hooks = Some(NetHooks::register(net, p.hooks)?);
+        }
+        Ok(())
     }
 
     /// Unregisters a dying namespace's hooks.
@@ -238,10 +251,12 @@ impl<T: PernetData> Pernet<T> {
         let slot = Self::slot(net);
         // SAFETY: `init_callback` succeeded for this namespace (the kernel
         // calls `pre_exit` only then), so the slot is initialised.
-        unsafe { (*slot).live.store(false, Ordering::Release) };
-        // SAFETY: as above. Hooks read only `data`; nothing else touches
-        // `hooks` now.
-        let hooks = unsafe { (*slot).hooks.take() };
+        let s = unsafe { &*slot };
+        let hooks = {
+            let mut h = s.hooks.lock();
+            s.live.store(false, Ordering::Release);
+            h.take()
+        };
         // Unregisters; hooks already running may finish during the grace
         // period the kernel runs before `exit`.
         drop(hooks);

@@ -71,11 +71,25 @@ impl SkBuff<'_> {
     /// linear part or in fragments. Fails if the packet is shorter.
     pub fn copy_from_network(&self, offset: usize, buf: &mut [u8]) -> Result {
         let skb = self.raw();
-        // SAFETY: the skb is valid (type invariant).
-        let nh = unsafe { bindings::skb_network_offset(skb) };
-        let off = c_int::try_from(offset).map_err(|_| EINVAL)?;
+        let off = isize::try_from(offset).map_err(|_| EINVAL)?;
         let len = c_int::try_from(buf.len()).map_err(|_| EINVAL)?;
-        let start = nh.checked_add(off).ok_or(EINVAL)?;
+        let start = self.network_offset().checked_add(off).ok_or(EINVAL)?;
+        // SAFETY: the skb is valid (type invariant); `len`, `data_len` and
+        // `data` are plain fields.
+        let (total, data_len, data) = unsafe { ((*skb).len, (*skb).data_len, (*skb).data) };
+        let headlen = total.saturating_sub(data_len) as usize;
+        if let Ok(s) = usize::try_from(start) {
+            if s.checked_add(buf.len()).is_some_and(|e| e <= headlen) {
+                // The bytes are in the linear part: copy them from there
+                // (the common case, without a call into C).
+                // SAFETY: `data..data + headlen` is the linear data of the
+                // skb; `s + buf.len() <= headlen` was checked; `buf` does
+                // not overlap the packet.
+                unsafe { core::ptr::copy_nonoverlapping(data.add(s), buf.as_mut_ptr(), buf.len()) };
+                return Ok(());
+            }
+        }
+        let start = c_int::try_from(start).map_err(|_| EINVAL)?;
         // SAFETY: `buf` is writable for `len` bytes; `skb_header_pointer`
         // checks the bounds against the packet and returns null, a pointer
         // into the packet's linear data, or `buf` after copying into it.
@@ -89,6 +103,23 @@ impl SkBuff<'_> {
             unsafe { core::ptr::copy_nonoverlapping(p.cast::<u8>(), buf.as_mut_ptr(), buf.len()) };
         }
         Ok(())
+    }
+
+    /// `skb_network_offset`: bytes from the data pointer to the network
+    /// header (negative once the data pointer moved past it), computed here
+    /// rather than by a call to the C helper.
+    fn network_offset(&self) -> isize {
+        let skb = self.raw();
+        // SAFETY: the skb is valid (type invariant). `network_header` is a
+        // plain field of the `headers` group at `__bindgen_anon_4` (read as
+        // in `ip_summed`); `head + network_header` and `data` both point
+        // into the skb's buffer, so their distance is defined.
+        unsafe {
+            let grp = (&raw const (*skb).__bindgen_anon_4)
+                .cast::<bindings::sk_buff__bindgen_ty_4__bindgen_ty_1>();
+            let nh = (*skb).head.add(usize::from((*grp).network_header));
+            nh.offset_from((*skb).data)
+        }
     }
 
     /// Looks up the route to `dst` out of `oif` and makes the packet ready

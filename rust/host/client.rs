@@ -11,8 +11,8 @@
 
 use core::net::Ipv4Addr;
 
+use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 
 use crate::config::HOST_PORT_BLOCK_DEFAULT;
@@ -100,7 +100,7 @@ impl PapClient {
                 port_block: HOST_PORT_BLOCK_DEFAULT,
                 unused: [(NO_BLOCK, 0); MAX_BLOCKS],
             }),
-            rx: [const { Atomic::new(0) }; 4],
+            rx: [const { Atomic::<u64>::new(0) }; 4],
         })
     }
 

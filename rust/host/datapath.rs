@@ -19,7 +19,7 @@
 
 use core::net::Ipv4Addr;
 
-use kernel::sync::atomic::{Atomic, Relaxed};
+use crate::atomic::{Atomic, Relaxed};
 
 use crate::config::is_unicast;
 use crate::ffi::netfilter::{HookState, Verdict};
@@ -97,7 +97,7 @@ pub struct HostStats([Atomic<u64>; HostStat::COUNT]);
 impl HostStats {
     /// All zero.
     pub const fn new() -> Self {
-        Self([const { Atomic::new(0) }; HostStat::COUNT])
+        Self([const { Atomic::<u64>::new(0) }; HostStat::COUNT])
     }
 
     /// Counts one event.

@@ -354,7 +354,7 @@ impl<const CMD: u8> DoIt for SaCmd<CMD> {
                 return Err(EINVAL);
             }
         };
-        if st.active.load(kernel::sync::atomic::Relaxed) == 0 {
+        if st.active.load(crate::atomic::Relaxed) == 0 {
             req.set_error(c"the host is not configured yet", None);
             return Err(ENOTCONN);
         }

@@ -4,8 +4,8 @@
 
 use core::net::Ipv4Addr;
 
+use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 
 use crate::client::PapClient;
@@ -109,14 +109,14 @@ impl PernetData for HostNet {
     fn new(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(HostNet {
             config <- new_mutex!(HostConfig::default()),
-            active: Atomic::new(0),
-            lan_ifindex: Atomic::new(0),
-            lan_addr: Atomic::new(0),
-            lan_mask: Atomic::new(0),
-            router: Atomic::new(0),
-            public: Atomic::new(0),
-            native: Atomic::new(0),
-            headroom_dev: Atomic::new(0),
+            active: Atomic::<u32>::new(0),
+            lan_ifindex: Atomic::<u32>::new(0),
+            lan_addr: Atomic::<u32>::new(0),
+            lan_mask: Atomic::<u32>::new(0),
+            router: Atomic::<u32>::new(0),
+            public: Atomic::<u32>::new(0),
+            native: Atomic::<u32>::new(0),
+            headroom_dev: Atomic::<u32>::new(0),
             defrag <- new_mutex!(None),
             sptt <- SpttTables::new(),
             pap <- PapClient::new(),
@@ -169,6 +169,9 @@ impl HostNet {
     ) -> Result {
         let mut cfg = self.config.lock();
         let next = f(&cfg)?;
+        // The hooks, from the first configuration in this namespace on
+        // (before anything changes, so a failure changes nothing).
+        Pernet::<HostNet>::enable_hooks(net)?;
         let lan = next.lan.map_or(0, |i| i.ifindex);
         let (lan_addr, mask) = match primary_ipv4(net, lan) {
             Some(am) if lan != 0 => am,

@@ -17,7 +17,7 @@
 
 use core::net::Ipv4Addr;
 
-use kernel::sync::atomic::{Atomic, Relaxed};
+use crate::atomic::{Atomic, Relaxed};
 
 use crate::classify::{self, Key, OutError, Proof};
 use crate::ffi::netfilter::{HookState, Verdict};
@@ -88,7 +88,7 @@ pub struct DataStats([Atomic<u64>; DataStat::COUNT]);
 impl DataStats {
     /// All zero.
     pub const fn new() -> Self {
-        Self([const { Atomic::new(0) }; DataStat::COUNT])
+        Self([const { Atomic::<u64>::new(0) }; DataStat::COUNT])
     }
 
     fn bump(&self, s: DataStat) {

@@ -7,6 +7,7 @@ use core::net::Ipv4Addr;
 use kernel::prelude::*;
 
 use crate::alloc_table::{AllocError, Cursor, Kind, Quota};
+use crate::atomic::{Atomic, Relaxed};
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::datapath::DataStat;
@@ -21,7 +22,6 @@ use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::RouterNet;
 use crate::uapi::{block_kind, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
-use kernel::sync::atomic::{Atomic, Relaxed};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
 
@@ -187,6 +187,9 @@ impl DoIt for SetConfig {
         let wan = resolve(checked.wan_name, a::WAN_IFNAME)?;
         let mut cfg = st.config.lock();
         let next = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
+        // The hooks, from the first configuration in this namespace on
+        // (before anything changes, so a failure changes nothing).
+        Pernet::<RouterNet>::enable_hooks(req.net())?;
         if next.lan.is_some() {
             // Reassembly before the hooks, from the first configuration
             // on; enabled before anything changes, so a failure changes

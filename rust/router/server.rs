@@ -7,8 +7,8 @@
 
 use core::net::Ipv4Addr;
 
+use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
 
 use crate::config::is_unicast;
 use crate::ffi::net::Net;
@@ -38,8 +38,8 @@ impl PapStats {
     /// All zero.
     pub const fn new() -> Self {
         Self {
-            stats: [const { Atomic::new(0) }; Stat::COUNT],
-            malformed: [const { Atomic::new(0) }; PapError::COUNT],
+            stats: [const { Atomic::<u64>::new(0) }; Stat::COUNT],
+            malformed: [const { Atomic::<u64>::new(0) }; PapError::COUNT],
         }
     }
 

@@ -2,8 +2,8 @@
 
 //! The router's per-namespace state and hooks.
 
+use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 
 use crate::config::RouterConfig;
@@ -106,20 +106,20 @@ impl PernetData for RouterNet {
         let epoch = (real_seconds() as u32).max(1);
         try_pin_init!(RouterNet {
             config <- new_mutex!(RouterConfig::default()),
-            lan_ifindex: Atomic::new(0),
-            lan_addr: Atomic::new(0),
-            wan_ifindex: Atomic::new(0),
-            public_addr: Atomic::new(0),
+            lan_ifindex: Atomic::<u32>::new(0),
+            lan_addr: Atomic::<u32>::new(0),
+            wan_ifindex: Atomic::<u32>::new(0),
+            public_addr: Atomic::<u32>::new(0),
             defrag <- new_mutex!(None),
             tables <- Tables::new(),
-            epoch: Atomic::new(epoch),
-            drop_unowned: Atomic::new(0),
-            host_in: [const { Atomic::new(0) }; HOSTS + 1],
-            host_out: [const { Atomic::new(0) }; HOSTS + 1],
-            host_spoofed: [const { Atomic::new(0) }; HOSTS + 1],
-            host_sa_dropped: [const { Atomic::new(0) }; HOSTS + 1],
-            sa_permissive: Atomic::new(0),
-            host_revoked: [const { Atomic::new(0) }; HOSTS + 1],
+            epoch: Atomic::<u32>::new(epoch),
+            drop_unowned: Atomic::<u32>::new(0),
+            host_in: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
+            host_out: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
+            host_spoofed: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
+            host_sa_dropped: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
+            sa_permissive: Atomic::<u32>::new(0),
+            host_revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
             replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
             pap: PapStats::new(),
             data: DataStats::new(),
