@@ -128,3 +128,14 @@ expect_eq "router forward counted 3 requests + 3 replies" "$(delta forward)" 6
 expect_eq "router output counted its 5 echo replies" "$(delta output)" 5
 expect_eq "router postrouting counted 5 replies + 6 forwarded" "$(delta postrouting)" 11
 expect_eq "h2 saw none of it at input" "$(( $(hook_packets h2 host input) - h2_input ))" 0
+
+# -- the hooks exist only where a module is configured: h2's host module
+# never was, so h2's own packets pass no dnat hook; its first "host set"
+# registers them, and from then on they count
+nh2 ping -q -c 2 -i 0.2 -W 2 10.0.0.7 >/dev/null
+expect_eq "h2 (host module never configured): its pings passed no host hook" \
+	"$(hook_packets h2 host output) $(hook_packets h2 host postrouting)" "0 0"
+check "h2's first host set" nh2 "$DNATCTL" host set tcp-timeout 600
+nh2 ping -q -c 2 -i 0.2 -W 2 10.0.0.7 >/dev/null
+expect_eq "h2's hooks count from its first configuration on" \
+	"$(hook_packets h2 host output) $(hook_packets h2 host postrouting)" "2 2"

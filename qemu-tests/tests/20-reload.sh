@@ -47,10 +47,12 @@ done
 # A fresh module has a fresh state in the namespaces that already existed.
 expect_eq "reloaded router starts unconfigured" "$(nrouter "$DNATCTL" --json router show | jq -c .config.ports)" null
 expect_eq "reloaded host starts unconfigured" "$(nh1 "$DNATCTL" --json host show | jq -c .config.router_addr)" null
+expect_eq "reloaded router: no hooks before it is configured again" "$(hook_packets router router forward)" 0
+nrouter "$DNATCTL" router set lan lan0 wan wan0
 a=$(hook_packets router router forward)
 sleep 1
 b=$(hook_packets router router forward)
-check "reloaded hooks count the ongoing traffic in an existing namespace ($a -> $b)" test "$b" -gt "$a"
+check "reconfigured, its hooks count the ongoing traffic in an existing namespace ($a -> $b)" test "$b" -gt "$a"
 check "the ping survived the reloads" kill -0 "$pinger"
 
 # New namespaces get the state too, and leaving one cleans it up.
