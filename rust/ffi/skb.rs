@@ -112,14 +112,19 @@ impl SkBuff<'_> {
         let skb = self.raw();
         // SAFETY: the skb is valid (type invariant). `network_header` is a
         // plain field of the `headers` group at `__bindgen_anon_4` (read as
-        // in `ip_summed`); `head + network_header` and `data` both point
-        // into the skb's buffer, so their distance is defined.
-        unsafe {
+        // in `ip_summed`); `head` and `data` are plain fields. Only their
+        // addresses are used, in integer arithmetic.
+        let (nh, head, data) = unsafe {
             let grp = (&raw const (*skb).__bindgen_anon_4)
                 .cast::<bindings::sk_buff__bindgen_ty_4__bindgen_ty_1>();
-            let nh = (*skb).head.add(usize::from((*grp).network_header));
-            nh.offset_from((*skb).data)
-        }
+            (
+                (*grp).network_header,
+                (*skb).head as usize,
+                (*skb).data as usize,
+            )
+        };
+        // `data` never lies before `head`; the difference fits an isize.
+        (usize::from(nh) as isize).wrapping_sub(data.wrapping_sub(head) as isize)
     }
 
     /// Looks up the route to `dst` out of `oif` and makes the packet ready
@@ -175,21 +180,14 @@ impl SkBuff<'_> {
 
     /// Pushes `hdr` in front of the packet as its network header, with an
     /// IP ID and checksum as `ip_local_out` would give them, clears the
-    /// control block (IPCB) as `iptunnel_xmit` does, and, given a route
-    /// `rt`, gives the packet that route (taking over its reference)
-    /// instead of the one it had.
+    /// control block (IPCB) as `iptunnel_xmit` does, and gives the packet
+    /// route `rt` (taking over its reference) instead of the one it had.
     ///
     /// # Safety
     ///
-    /// [`SkBuff::prepare_outer`] returned `rt` and `hdr` for this packet, or
-    /// (`rt` is `None`) [`SkBuff::make_outer_room`] succeeded on it (so the
-    /// headroom is there), and nothing changed the packet since.
-    unsafe fn push_outer(
-        &mut self,
-        net: &Net,
-        rt: Option<*mut bindings::rtable>,
-        hdr: &[u8; IPV4_HLEN],
-    ) {
+    /// [`SkBuff::prepare_outer`] returned `rt` and `hdr` for this packet
+    /// (so the headroom is there), and nothing changed the packet since.
+    unsafe fn push_outer(&mut self, net: &Net, rt: *mut bindings::rtable, hdr: &[u8; IPV4_HLEN]) {
         let skb = self.raw();
         // `skb_cow_head` made the headroom for `skb_push` (caller); `cb` is
         // at least an `inet_skb_parm` long; the caller hands `rt` over.
@@ -205,10 +203,8 @@ impl SkBuff<'_> {
                 0,
                 core::mem::size_of::<bindings::inet_skb_parm>(),
             );
-            if let Some(rt) = rt {
-                bindings::skb_dst_drop(skb);
-                bindings::skb_dst_set(skb, &raw mut (*rt).dst);
-            }
+            bindings::skb_dst_drop(skb);
+            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
         }
     }
 
@@ -243,7 +239,7 @@ impl SkBuff<'_> {
         // SAFETY: the skb is ours; as above.
         unsafe {
             bindings::skb_scrub_packet(skb, false);
-            self.push_outer(net, Some(rt), &hdr);
+            self.push_outer(net, rt, &hdr);
             match (*rt).dst.output {
                 Some(output) => {
                     output(net.as_ptr(), core::ptr::null_mut(), skb);
@@ -259,10 +255,7 @@ impl SkBuff<'_> {
     /// the packet takes the route to `dst` out of `oif` and goes on through
     /// the rest of the output path (fragmentation, neighbour, device) when
     /// the hook accepts it. Unlike [`SkBuff::ipip_encap_send`] the outer
-    /// packet does not go through the output hooks a second time. When the
-    /// packet's own route already leads through gateway `dst` out of `oif`
-    /// (a host's route to the Internet via the router), the outer packet
-    /// would take that same way, and keeps it: no route lookup. On error
+    /// packet does not go through the output hooks a second time. On error
     /// the packet is unchanged.
     pub fn ipip_encap_in_place(
         &mut self,
@@ -272,47 +265,11 @@ impl SkBuff<'_> {
         oif: u32,
         ttl: u8,
     ) -> Result {
-        if self.route_via(dst, oif) {
-            let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
-            self.make_outer_room()?;
-            // SAFETY: `make_outer_room` made the headroom for `hdr`; the
-            // packet is unchanged since; no route is handed over.
-            unsafe { self.push_outer(net, None, &hdr) };
-            return Ok(());
-        }
         let (rt, hdr) = self.prepare_outer(net, src, dst, oif, ttl)?;
         // SAFETY: `rt` and `hdr` come from `prepare_outer` for this packet,
         // unchanged since.
-        unsafe { self.push_outer(net, Some(rt), &hdr) };
+        unsafe { self.push_outer(net, rt, &hdr) };
         Ok(())
-    }
-
-    /// Whether the packet's route is an IPv4 route out of interface `oif`
-    /// whose next hop is the gateway `gw`, so that a packet to `gw` itself
-    /// would leave the same way (same device, same neighbour).
-    fn route_via(&self, gw: Ipv4Addr, oif: u32) -> bool {
-        // SAFETY: the skb is valid (type invariant); `skb_dst` returns its
-        // route or null, and a route a packet holds stays valid while the
-        // packet is ours. `ops` and `dev` of a held route are valid; an
-        // IPv4 route (`ops->family == AF_INET`) is the `dst` member at the
-        // start of a `struct rtable`, so the cast reads that rtable.
-        unsafe {
-            let d = bindings::skb_dst(self.raw());
-            if d.is_null() || !(*d).xfrm.is_null() {
-                return false;
-            }
-            let ops = (*d).ops;
-            if ops.is_null() || u32::from((*ops).family) != bindings::AF_INET {
-                return false;
-            }
-            let dev = (*d).__bindgen_anon_1.dev;
-            if dev.is_null() || u32::try_from((*dev).ifindex).ok() != Some(oif) {
-                return false;
-            }
-            let rt = d.cast::<bindings::rtable>();
-            u32::from((*rt).rt_gw_family) == bindings::AF_INET
-                && (*rt).__bindgen_anon_1.rt_gw4 == u32::from_ne_bytes(gw.octets())
-        }
     }
 
     /// Removes the outer IPv4 header (`outer_len` bytes) of a tunnelled

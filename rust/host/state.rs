@@ -169,8 +169,10 @@ impl HostNet {
     ) -> Result {
         let mut cfg = self.config.lock();
         let next = f(&cfg)?;
-        // The hooks, from the first configuration in this namespace on
-        // (before anything changes, so a failure changes nothing).
+        // The hooks, from the first configuration in this namespace on,
+        // before the configuration changes: if they cannot be registered
+        // nothing changes. They stay if a later step fails; they only act
+        // on what is configured.
         Pernet::<HostNet>::enable_hooks(net)?;
         let lan = next.lan.map_or(0, |i| i.ifindex);
         let (lan_addr, mask) = match primary_ipv4(net, lan) {

@@ -187,8 +187,10 @@ impl DoIt for SetConfig {
         let wan = resolve(checked.wan_name, a::WAN_IFNAME)?;
         let mut cfg = st.config.lock();
         let next = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
-        // The hooks, from the first configuration in this namespace on
-        // (before anything changes, so a failure changes nothing).
+        // The hooks, from the first configuration in this namespace on,
+        // before the configuration changes: if they cannot be registered
+        // nothing changes. They stay if a later step fails; they only act
+        // on what is configured.
         Pernet::<RouterNet>::enable_hooks(req.net())?;
         if next.lan.is_some() {
             // Reassembly before the hooks, from the first configuration

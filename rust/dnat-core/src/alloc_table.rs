@@ -147,8 +147,8 @@
 //! A host gets a slot on its first request (or when given its own quota or
 //! revoked in advance) and loses it once it holds nothing, carries no
 //! policy (own quota, revocation) and its last block has been reclaimed.
-//! Finding a host by address scans the slot addresses (4 bytes a slot,
-//! O(capacity), writer side only).
+//! Finding a host by address goes through the host index (see "Packet
+//! path" above), for the writer as for readers.
 //!
 //! # Errors and PAP reasons
 //!
