@@ -76,15 +76,7 @@ const ROUTER_LAN: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 /// A table for `cap` hosts with no quota or lease limits and the pools
 /// `PORT_MIN..=PORT_MAX` and `SPI_MIN..`.
 fn new_store(cap: usize) -> AllocStore {
-    let settings = Settings {
-        default_quota: Quota {
-            ports: 65535,
-            spis: u32::MAX,
-        },
-        default_lease: 0,
-        max_lease: 0,
-    };
-    let mut s = AllocStore::new(cap, settings);
+    let mut s = AllocStore::new(cap, Settings::UNLIMITED);
     s.table().set_pools(
         Some(Range {
             min: PORT_MIN,

@@ -38,15 +38,7 @@ const SPI_MIN: u32 = 0x1000;
 /// 1024..=65535 with port blocks of 16; returns it.
 fn build(blocks: usize) -> AllocStore {
     let hosts = blocks.div_ceil(SPI_BLOCKS_PER_HOST).max(256);
-    let settings = Settings {
-        default_quota: Quota {
-            ports: 65535,
-            spis: u32::MAX,
-        },
-        default_lease: 0,
-        max_lease: 0,
-    };
-    let mut s = AllocStore::new(hosts, settings);
+    let mut s = AllocStore::new(hosts, Settings::UNLIMITED);
     let mut t = s.table();
     t.set_pools(
         Some(Range {

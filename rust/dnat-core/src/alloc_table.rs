@@ -323,6 +323,17 @@ impl Settings {
         max_lease: 86400,
     };
 
+    /// No quota to speak of (65,535 ports, every SPI) and leases that
+    /// never end: for tests and benchmarks that fill the tables.
+    pub const UNLIMITED: Settings = Settings {
+        default_quota: Quota {
+            ports: 65535,
+            spis: u32::MAX,
+        },
+        default_lease: 0,
+        max_lease: 0,
+    };
+
     /// The lease granted for a requested one (0: the default). 0 in the
     /// result means no expiry, which happens only when neither a default
     /// nor a maximum is set.
@@ -2203,14 +2214,7 @@ mod tests {
     }
 
     fn big() -> Settings {
-        Settings {
-            default_quota: Quota {
-                ports: 65535,
-                spis: u32::MAX,
-            },
-            default_lease: 0,
-            max_lease: 0,
-        }
+        Settings::UNLIMITED
     }
 
     /// Checks every structural invariant, and the published SPI index when
