@@ -110,10 +110,10 @@ impl SkBuff<'_> {
     /// rather than by a call to the C helper.
     fn network_offset(&self) -> isize {
         let skb = self.raw();
-        // SAFETY: the skb is valid (type invariant). `network_header` is a
-        // plain field of the `headers` group at `__bindgen_anon_4` (read as
-        // in `ip_summed`); `head` and `data` are plain fields. Only their
-        // addresses are used, in integer arithmetic.
+        // `network_header` is a plain field of the `headers` group at
+        // `__bindgen_anon_4` (read as in `ip_summed`); `head` and `data` are
+        // plain fields, only their addresses used, in integer arithmetic.
+        // SAFETY: the skb is valid (type invariant); as above.
         let (nh, head, data) = unsafe {
             let grp = (&raw const (*skb).__bindgen_anon_4)
                 .cast::<bindings::sk_buff__bindgen_ty_4__bindgen_ty_1>();
@@ -151,19 +151,6 @@ impl SkBuff<'_> {
         // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
         // route with a reference, or an ERR_PTR.
         let rt = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })?;
-        if let Err(e) = self.make_outer_room() {
-            // SAFETY: `rt` holds a reference we own.
-            unsafe { bindings::ip_rt_put(rt) };
-            return Err(e);
-        }
-        Ok((rt, hdr))
-    }
-
-    /// `skb_cow_head` makes room for an outer header and the link-layer
-    /// header and unshares them, `iptunnel_handle_offloads` marks GSO
-    /// packets IPXIP4 and records the inner headers. The packet's data is
-    /// unchanged either way.
-    fn make_outer_room(&mut self) -> Result {
         let skb = self.raw();
         // SAFETY: the skb is ours (type invariant); neither call changes
         // the packet's data.
@@ -171,11 +158,12 @@ impl SkBuff<'_> {
             bindings::skb_cow_head(skb, (IPV4_HLEN + LL_HEADROOM) as c_uint) == 0
                 && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
         };
-        if prepared {
-            Ok(())
-        } else {
-            Err(ENOMEM)
+        if !prepared {
+            // SAFETY: `rt` holds a reference we own.
+            unsafe { bindings::ip_rt_put(rt) };
+            return Err(ENOMEM);
         }
+        Ok((rt, hdr))
     }
 
     /// Pushes `hdr` in front of the packet as its network header, with an
