@@ -107,6 +107,33 @@ mod tests {
     }
 
     #[test]
+    fn route_cache_in_kernel() {
+        use super::ffi::route::RouteCache;
+        // Hooks use the cache with RCU read-side protection.
+        let _rcu = kernel::sync::rcu::read_lock();
+        let net = init_net();
+        let lo = Ipv4Addr::LOCALHOST;
+        let other = Ipv4Addr::new(127, 0, 0, 2);
+        let c = RouteCache::new();
+        assert!(c.cached(lo, lo, 0).is_none());
+        let r = c.output(net, lo, lo, 0, 4);
+        assert!(r.is_ok());
+        let first = r.map(|r| r.as_ptr()).ok();
+        // Cached under its key only.
+        assert_eq!(c.cached(lo, lo, 0).map(|r| r.as_ptr()), first);
+        assert!(c.cached(lo, other, 0).is_none());
+        assert!(c.cached(lo, lo, 1).is_none());
+        // Another key replaces the entry.
+        assert!(c.output(net, lo, other, 0, 4).is_ok());
+        assert!(c.cached(lo, lo, 0).is_none());
+        assert!(c.cached(lo, other, 0).is_some());
+        // (A change of the routing tables making an entry stale is tested
+        // with real packets in 40-datapath.)
+        c.clear();
+        assert!(c.cached(lo, other, 0).is_none());
+    }
+
+    #[test]
     fn reserved_spis_are_refused_in_kernel() {
         let u = RouterUpdate {
             spi_min: Some(1),

@@ -101,6 +101,27 @@ inner=$(python3 "$TOP/qemu-tests/pcap_inner.py" --inner "$T/in-h1.pcap" | grep -
 expect_eq "3 packets on the WAN for h1's port" "$(echo "$wan" | grep -c .)" 3
 expect_eq "the 3 packets inside the tunnel at h1 are byte-identical" "$inner" "$wan"
 
+# -- the router caches its route to each host; a change of the routing
+# tables reaches the very next packet: with a route to h1 via h2, the
+# tunnelled packet goes to h2 (which does not forward it); without, to h1
+port=$((lo1 + 62))
+rx1() { nh1 cat /sys/class/net/dnat0/statistics/rx_packets; }
+d0=$(stat in_delivered)
+nh2 tcpdump -U -n -i eth0 -w "$T/via-h2.pcap" 'ip proto 4 and dst host 10.0.0.1' 2>/dev/null &
+cap=$!
+sleep 1
+r0=$(rx1)
+next sh -c "echo warm | socat -u - UDP-SENDTO:203.0.113.30:$port"
+nrouter ip route add 10.0.0.1/32 via 10.0.0.3 dev lan0
+next sh -c "echo diverted | socat -u - UDP-SENDTO:203.0.113.30:$port"
+nrouter ip route del 10.0.0.1/32 via 10.0.0.3 dev lan0
+next sh -c "echo again | socat -u - UDP-SENDTO:203.0.113.30:$port"
+sleep 1
+kill "$cap" 2>/dev/null; sleep 1
+expect_eq "cached route: the router tunnelled all 3 packets" "$(( $(stat in_delivered) - d0 ))" 3
+expect_eq "cached route: h1 got the packets before and after the route change" "$(( $(rx1) - r0 ))" 2
+expect_eq "cached route: the one in between went via h2" "$(pcap "$T/via-h2.pcap" | grep -c 'IP 10.0.0.7 > 10.0.0.1')" 1
+
 # An ICMP error from the Internet about h1's flow reaches h1: h1 sends to a
 # closed port of the server, whose port unreachable quotes h1's port.
 nh1 tcpdump -U -n -i dnat0 -w "$T/icmp.pcap" 'icmp[0] == 3' 2>/dev/null &

@@ -131,6 +131,20 @@ check "h2 saw the LAN datagram from h1's own port, not tunnelled" sh -c "tcpdump
 check "no IP-in-IP on the LAN between h1 and h2" sh -c "! tcpdump -r '$T/lan.pcap' -n 'ip proto 4' 2>/dev/null | grep -q ."
 expect_eq "LAN traffic did not go through the tunnel" "$(hstat h1 out_tunnelled)" "$tun0"
 
+# The host caches its route to the router; a change of the routing tables
+# reaches the very next packet (with a route to the router via h2, the
+# tunnelled packet goes to h2, which does not forward it).
+rstat() { nrouter "$DNATCTL" --json router stats | jq -r ".stats.$1"; }
+tun0=$(hstat h1 out_tunnelled); fw0=$(rstat out_forwarded)
+nh1 sh -c "echo warm | socat -u - UDP-SENDTO:203.0.113.3:9999"
+nh1 ip route add 10.0.0.7/32 via 10.0.0.3 dev eth0
+nh1 sh -c "echo diverted | socat -u - UDP-SENDTO:203.0.113.3:9999"
+nh1 ip route del 10.0.0.7/32 via 10.0.0.3 dev eth0
+nh1 sh -c "echo again | socat -u - UDP-SENDTO:203.0.113.3:9999"
+sleep 1
+expect_eq "cached route: h1 tunnelled 3 datagrams, the router got those before and after the route change" \
+	"$(( $(hstat h1 out_tunnelled) - tun0 )) $(( $(rstat out_forwarded) - fw0 ))" "3 2"
+
 # Translations end: TCP after FIN (closing grace), UDP after its idle
 # timeout; the ports go back to the pool.
 nh1 "$DNATCTL" host set udp-timeout 2

@@ -7,6 +7,8 @@
 //! [`include/linux/inetdevice.h`].
 
 use core::net::Ipv4Addr;
+use core::ptr::NonNull;
+use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 
 use kernel::{bindings, error::from_err_ptr, prelude::*, sync::rcu};
 
@@ -91,15 +93,7 @@ impl OwnedPacket {
         oif: Option<u32>,
         proto: u8,
     ) -> Result {
-        let mut fl4: bindings::flowi4 = pin_init::zeroed();
-        fl4.__fl_common.flowic_oif = oif.and_then(|i| c_int::try_from(i).ok()).unwrap_or(0);
-        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
-        fl4.__fl_common.flowic_proto = proto;
-        fl4.saddr = u32::from_ne_bytes(src.octets());
-        fl4.daddr = u32::from_ne_bytes(dst.octets());
-        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
-        // route with a reference or an ERR_PTR.
-        let rt = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })?;
+        let rt = Route::output(net, src, dst, oif.unwrap_or(0), proto)?.into_raw();
         let skb = self.skb;
         core::mem::forget(self);
         // SAFETY: `rt` is a valid route whose reference `skb_dst_set` takes
@@ -121,5 +115,255 @@ impl Drop for OwnedPacket {
     fn drop(&mut self) {
         // SAFETY: we own the buffer (type invariant).
         unsafe { bindings::kfree_skb(self.skb) };
+    }
+}
+
+/// An output route with a reference we own (`struct rtable`), dropped
+/// with `ip_rt_put`.
+///
+/// # Invariants
+///
+/// `rt` is a valid route on which this value holds one reference.
+pub struct Route {
+    rt: NonNull<bindings::rtable>,
+}
+
+// SAFETY: a route reference may be used and dropped from any context.
+unsafe impl Send for Route {}
+
+impl Route {
+    /// `ip_route_output_key`: the route from `src` to `dst` (out of `oif`,
+    /// if not 0) for protocol `proto`, as for a packet the module sends.
+    pub fn output(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, oif: u32, proto: u8) -> Result<Self> {
+        let mut fl4: bindings::flowi4 = pin_init::zeroed();
+        fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
+        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
+        fl4.__fl_common.flowic_proto = proto;
+        fl4.saddr = u32::from_ne_bytes(src.octets());
+        fl4.daddr = u32::from_ne_bytes(dst.octets());
+        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
+        // route with a reference, or an ERR_PTR.
+        let rt = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })?;
+        let rt = NonNull::new(rt).ok_or(EHOSTUNREACH)?;
+        // INVARIANT: `ip_route_output_key` gave us a reference on `rt`.
+        Ok(Self { rt })
+    }
+
+    /// A new reference on `rt` if it is still alive and valid: its
+    /// reference count is not dead (`dst_hold_safe`) and the routing
+    /// tables did not change since it was looked up (`dst_check`, which
+    /// for IPv4 compares the route's generation).
+    ///
+    /// # Safety
+    ///
+    /// `rt` points to a route whose memory stays valid for the call: the
+    /// caller holds a reference, or is in an RCU read-side critical section
+    /// entered while a reference was held (routes are freed a grace period
+    /// after their last reference goes).
+    unsafe fn hold_valid(rt: NonNull<bindings::rtable>) -> Option<Self> {
+        let dst = rt.as_ptr().cast::<bindings::dst_entry>();
+        // `rcuref_get` (include/linux/rcuref.h), which `dst_hold_safe` is,
+        // inlined: a relaxed increment, and the slow path (which knows dead
+        // and saturated counts) only when the result is negative. The
+        // count is the `atomic_t` at `dst->__rcuref`; the kernel changes it
+        // only with atomic operations.
+        // SAFETY: `dst` is valid (caller); `dst` is the first member of
+        // `rtable`; the counter is an aligned `int` only accessed atomically.
+        let held = unsafe {
+            let cnt = AtomicI32::from_ptr(&raw mut (*dst).__rcuref.refcnt.counter);
+            cnt.fetch_add(1, Ordering::Relaxed).wrapping_add(1) >= 0
+                || bindings::rcuref_get_slowpath(&raw mut (*dst).__rcuref)
+        };
+        if !held {
+            return None;
+        }
+        // INVARIANT: we now hold a reference on `rt`.
+        let route = Self { rt };
+        // `dst_check`: an obsolete route asks its family's `check`, which
+        // returns the route if it may still be used, else null.
+        // SAFETY: we hold a reference, so `dst` and its `ops` are valid.
+        let ok = unsafe {
+            (*dst).obsolete == 0
+                || match (*(*dst).ops).check {
+                    Some(check) => !check(dst, 0).is_null(),
+                    None => false,
+                }
+        };
+        ok.then_some(route)
+    }
+
+    /// The route's `struct rtable`; the reference stays with `self`.
+    pub fn as_ptr(&self) -> *mut bindings::rtable {
+        self.rt.as_ptr()
+    }
+
+    /// Gives the reference up to the caller.
+    pub fn into_raw(self) -> *mut bindings::rtable {
+        let rt = self.rt.as_ptr();
+        core::mem::forget(self);
+        rt
+    }
+}
+
+impl Drop for Route {
+    fn drop(&mut self) {
+        // SAFETY: we hold a reference on `rt` (type invariant).
+        unsafe { bindings::ip_rt_put(self.rt.as_ptr()) };
+    }
+}
+
+/// A cache of one output route, for the module's own packets that go to the
+/// same destination again and again (the router's to a host, a host's to
+/// its router), so that each of them takes a reference instead of a FIB
+/// lookup. Entries stay valid while the routing tables do not change
+/// (the route's generation is checked on every use) and are replaced when
+/// the key (source, destination, interface) differs.
+///
+/// Readers take no lock: a sequence count, odd while a writer changes the
+/// entry, tells them whether the key and the route they read belong
+/// together (as a seqlock does). Writers are packets that missed; one that
+/// finds another at work leaves the cache as it is.
+///
+/// # Invariants
+///
+/// Whenever `seq` is even, `rt` is null or a route on which the cache holds
+/// one reference, looked up for the source, destination and output
+/// interface in `key`. A route the cache no longer holds is released with
+/// `ip_rt_put`, which frees it only after an RCU grace period.
+pub struct RouteCache {
+    seq: AtomicU32,
+    key: [AtomicU32; 3],
+    rt: AtomicPtr<bindings::rtable>,
+}
+
+// SAFETY: all fields are atomics; the route reference may be dropped from
+// any context.
+unsafe impl Sync for RouteCache {}
+// SAFETY: as above.
+unsafe impl Send for RouteCache {}
+
+impl RouteCache {
+    /// An empty cache.
+    pub const fn new() -> Self {
+        Self {
+            seq: AtomicU32::new(0),
+            key: [const { AtomicU32::new(0) }; 3],
+            rt: AtomicPtr::new(core::ptr::null_mut()),
+        }
+    }
+
+    /// The route from `src` to `dst` out of `oif` for protocol `proto`: the
+    /// cached one when it is still valid, else a fresh lookup, which is
+    /// then cached. Called with RCU read-side protection (from a netfilter
+    /// hook).
+    pub fn output(
+        &self,
+        net: &Net,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        oif: u32,
+        proto: u8,
+    ) -> Result<Route> {
+        let key = [u32::from(src), u32::from(dst), oif];
+        if let Some(r) = self.get(key) {
+            return Ok(r);
+        }
+        let r = Route::output(net, src, dst, oif, proto)?;
+        self.put(key, &r);
+        Ok(r)
+    }
+
+    /// The cached route from `src` to `dst` out of `oif`, if there is one
+    /// and it is still valid. Called with RCU read-side protection.
+    pub fn cached(&self, src: Ipv4Addr, dst: Ipv4Addr, oif: u32) -> Option<Route> {
+        self.get([u32::from(src), u32::from(dst), oif])
+    }
+
+    fn get(&self, key: [u32; 3]) -> Option<Route> {
+        let s = self.seq.load(Ordering::Acquire);
+        if s & 1 != 0 {
+            return None;
+        }
+        let k = [0, 1, 2].map(|i| self.key[i].load(Ordering::Relaxed));
+        let rt = self.rt.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if self.seq.load(Ordering::Relaxed) != s || k != key {
+            return None;
+        }
+        let rt = NonNull::new(rt)?;
+        // The cache held a reference on `rt` while `seq` was `s` (type
+        // invariant); a writer may have released it since, but the caller
+        // entered its RCU read-side section before, so the route is not
+        // freed before the caller leaves it.
+        // SAFETY: as above.
+        unsafe { Route::hold_valid(rt) }
+    }
+
+    /// Makes `r` (looked up for `key`) the cached route, unless another
+    /// writer is at work.
+    fn put(&self, key: [u32; 3], r: &Route) {
+        let Some(s) = self.begin_write() else {
+            return;
+        };
+        // SAFETY: `r` holds a reference, so the route is valid.
+        let Some(held) = (unsafe { Route::hold_valid(r.rt) }) else {
+            self.seq.store(s.wrapping_add(2), Ordering::Release);
+            return;
+        };
+        for (a, v) in self.key.iter().zip(key) {
+            a.store(v, Ordering::Relaxed);
+        }
+        let old = self.rt.swap(held.into_raw(), Ordering::Relaxed);
+        self.seq.store(s.wrapping_add(2), Ordering::Release);
+        // INVARIANT: the cache held a reference on `old`; it is given up.
+        Self::release(old);
+    }
+
+    /// Empties the cache (for example when the module's configuration
+    /// changes), waiting for a writer at work.
+    pub fn clear(&self) {
+        let s = loop {
+            if let Some(s) = self.begin_write() {
+                break s;
+            }
+            core::hint::spin_loop();
+        };
+        let old = self.rt.swap(core::ptr::null_mut(), Ordering::Relaxed);
+        self.seq.store(s.wrapping_add(2), Ordering::Release);
+        Self::release(old);
+    }
+
+    /// Makes `seq` odd if no writer is at work; returns its even value.
+    fn begin_write(&self) -> Option<u32> {
+        let s = self.seq.load(Ordering::Relaxed);
+        if s & 1 != 0 {
+            return None;
+        }
+        self.seq
+            .compare_exchange(s, s.wrapping_add(1), Ordering::Acquire, Ordering::Relaxed)
+            .ok()?;
+        // The entry's stores must not be seen before `seq` is odd.
+        fence(Ordering::Release);
+        Some(s)
+    }
+
+    fn release(rt: *mut bindings::rtable) {
+        if let Some(rt) = NonNull::new(rt) {
+            // INVARIANT: the reference the cache held on `rt` is handed to
+            // this `Route`, which drops it.
+            drop(Route { rt });
+        }
+    }
+}
+
+impl Default for RouteCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for RouteCache {
+    fn drop(&mut self) {
+        Self::release(*self.rt.get_mut());
     }
 }

@@ -8,10 +8,11 @@ use core::marker::PhantomData;
 use core::net::Ipv4Addr;
 use core::ptr::NonNull;
 
-use kernel::{bindings, error::from_err_ptr, prelude::*};
+use kernel::{bindings, prelude::*};
 
 use super::net::Net;
 use super::netfilter::Verdict;
+use super::route::{Route, RouteCache};
 
 /// A packet handed to a hook, by value: operations that consume the packet
 /// (sending it elsewhere) take `self`, so nothing can touch it afterwards.
@@ -127,30 +128,23 @@ impl SkBuff<'_> {
         (usize::from(nh) as isize).wrapping_sub(data.wrapping_sub(head) as isize)
     }
 
-    /// Looks up the route to `dst` out of `oif` and makes the packet ready
-    /// for an outer header: `skb_cow_head` makes room for it and the
-    /// link-layer header and unshares them, `iptunnel_handle_offloads`
-    /// marks GSO packets IPXIP4 and records the inner headers. Returns the
-    /// route (a reference the caller owns) and the outer header. On error
-    /// the packet's data is unchanged and no reference is held.
+    /// Takes the route to `dst` out of `oif` (from `cache`, or looked up
+    /// and cached) and makes the packet ready for an outer header:
+    /// `skb_cow_head` makes room for it and the link-layer header and
+    /// unshares them, `iptunnel_handle_offloads` marks GSO packets IPXIP4
+    /// and records the inner headers. Returns the route and the outer
+    /// header. On error the packet's data is unchanged.
     fn prepare_outer(
         &mut self,
         net: &Net,
+        cache: &RouteCache,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         oif: u32,
         ttl: u8,
-    ) -> Result<(*mut bindings::rtable, [u8; IPV4_HLEN])> {
+    ) -> Result<(Route, [u8; IPV4_HLEN])> {
         let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
-        let mut fl4: bindings::flowi4 = pin_init::zeroed();
-        fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
-        fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
-        fl4.__fl_common.flowic_proto = bindings::IPPROTO_IPIP as u8;
-        fl4.saddr = u32::from_ne_bytes(src.octets());
-        fl4.daddr = u32::from_ne_bytes(dst.octets());
-        // SAFETY: `net` is live and `fl4` a valid flow key; the result is a
-        // route with a reference, or an ERR_PTR.
-        let rt = from_err_ptr(unsafe { bindings::ip_route_output_key(net.as_ptr(), &mut fl4) })?;
+        let rt = cache.output(net, src, dst, oif, bindings::IPPROTO_IPIP as u8)?;
         let skb = self.raw();
         // SAFETY: the skb is ours (type invariant); neither call changes
         // the packet's data.
@@ -159,8 +153,6 @@ impl SkBuff<'_> {
                 && bindings::iptunnel_handle_offloads(skb, bindings::SKB_GSO_IPXIP4 as c_int) == 0
         };
         if !prepared {
-            // SAFETY: `rt` holds a reference we own.
-            unsafe { bindings::ip_rt_put(rt) };
             return Err(ENOMEM);
         }
         Ok((rt, hdr))
@@ -175,8 +167,9 @@ impl SkBuff<'_> {
     ///
     /// [`SkBuff::prepare_outer`] returned `rt` and `hdr` for this packet
     /// (so the headroom is there), and nothing changed the packet since.
-    unsafe fn push_outer(&mut self, net: &Net, rt: *mut bindings::rtable, hdr: &[u8; IPV4_HLEN]) {
+    unsafe fn push_outer(&mut self, net: &Net, rt: Route, hdr: &[u8; IPV4_HLEN]) {
         let skb = self.raw();
+        let rt = rt.into_raw();
         // `skb_cow_head` made the headroom for `skb_push` (caller); `cb` is
         // at least an `inet_skb_parm` long; the caller hands `rt` over.
         // SAFETY: the skb is ours; as above.
@@ -210,25 +203,28 @@ impl SkBuff<'_> {
     pub fn ipip_encap_send(
         mut self,
         net: &Net,
+        cache: &RouteCache,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         oif: u32,
         ttl: u8,
     ) -> Verdict {
-        let Ok((rt, hdr)) = self.prepare_outer(net, src, dst, oif, ttl) else {
+        let Ok((rt, hdr)) = self.prepare_outer(net, cache, src, dst, oif, ttl) else {
             return Verdict::Drop;
         };
         let skb = self.raw();
+        let output = rt.as_ptr();
         // `skb_scrub_packet` clears the ingress state (conntrack, mark,
         // dst); the route's output (`dst_output`: `ip_output`) consumes the
         // packet whatever it returns.
         // `rt` and `hdr` come from `prepare_outer` for this skb; scrubbing
-        // changes no data; `output` is valid while the skb holds the route.
+        // changes no data; the route (`output`) is valid while the skb
+        // holds it.
         // SAFETY: the skb is ours; as above.
         unsafe {
             bindings::skb_scrub_packet(skb, false);
             self.push_outer(net, rt, &hdr);
-            match (*rt).dst.output {
+            match (*output).dst.output {
                 Some(output) => {
                     output(net.as_ptr(), core::ptr::null_mut(), skb);
                 }
@@ -248,12 +244,13 @@ impl SkBuff<'_> {
     pub fn ipip_encap_in_place(
         &mut self,
         net: &Net,
+        cache: &RouteCache,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         oif: u32,
         ttl: u8,
     ) -> Result {
-        let (rt, hdr) = self.prepare_outer(net, src, dst, oif, ttl)?;
+        let (rt, hdr) = self.prepare_outer(net, cache, src, dst, oif, ttl)?;
         // SAFETY: `rt` and `hdr` come from `prepare_outer` for this packet,
         // unchanged since.
         unsafe { self.push_outer(net, rt, &hdr) };

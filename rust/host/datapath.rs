@@ -183,7 +183,7 @@ pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -
     // In place: the packet goes on through the rest of this output path
     // (once, as it would have without the module), to the router.
     if skb
-        .ipip_encap_in_place(hs.net(), lan_addr, router, lan, OUTER_TTL)
+        .ipip_encap_in_place(hs.net(), &st.route, lan_addr, router, lan, OUTER_TTL)
         .is_err()
     {
         st.data.bump(HostStat::OutFailed);

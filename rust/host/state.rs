@@ -16,7 +16,7 @@ use crate::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
-use crate::ffi::route::primary_ipv4;
+use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::ipv4::proto;
@@ -60,6 +60,8 @@ pub struct HostNet {
     pub native: Atomic<u32>,
     /// The interface whose `needed_headroom` we raised (0: none).
     headroom_dev: Atomic<u32>,
+    /// The route to the router, for the packets tunnelled to it.
+    pub route: RouteCache,
     /// Defragmentation, enabled once the host is configured.
     #[pin]
     pub defrag: Mutex<Option<Defrag>>,
@@ -117,6 +119,7 @@ impl PernetData for HostNet {
             public: Atomic::<u32>::new(0),
             native: Atomic::<u32>::new(0),
             headroom_dev: Atomic::<u32>::new(0),
+            route: RouteCache::new(),
             defrag <- new_mutex!(None),
             sptt <- SpttTables::new(),
             pap <- PapClient::new(),
@@ -211,6 +214,7 @@ impl HostNet {
         // room for the outer header, so encapsulating them copies nothing.
         self.set_headroom_dev(net, if next.complete() { lan } else { 0 });
         self.lan_ifindex.store(lan, Relaxed);
+        self.route.clear();
         self.lan_addr.store(u32::from(lan_addr), Relaxed);
         self.lan_mask.store(u32::from(mask), Relaxed);
         self.router

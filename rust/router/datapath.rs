@@ -163,7 +163,11 @@ pub fn inbound(
         st.data.bump(DataStat::InEncapFailed);
         return Verdict::Drop;
     };
-    let v = skb.ipip_encap_send(net, lan_addr, host, lan, OUTER_TTL);
+    let Some(route) = st.routes.get(usize::from(slot)) else {
+        st.data.bump(DataStat::InEncapFailed);
+        return Verdict::Drop;
+    };
+    let v = skb.ipip_encap_send(net, route, lan_addr, host, lan, OUTER_TTL);
     if v == Verdict::Stolen {
         st.data.bump(DataStat::InDelivered);
         RouterNet::count_host(&st.host_in, slot);

@@ -236,6 +236,9 @@ impl DoIt for SetConfig {
         st.lan_addr
             .store(if lan == 0 { 0 } else { lan_addr }, Relaxed);
         st.lan_ifindex.store(lan, Relaxed);
+        // The cached routes hold references (on routes, through them on
+        // devices) that an old LAN should not keep.
+        st.routes.iter().for_each(|r| r.clear());
         if lan != 0 && old.lan.map(|i| i.ifindex) != Some(lan) {
             // A (new) LAN: hosts there may hold blocks of an earlier
             // instance; tell them everything is invalid.

@@ -14,7 +14,7 @@ use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::rcu::real_seconds;
-use crate::ffi::route::primary_ipv4;
+use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::ipv4::proto;
@@ -72,6 +72,9 @@ pub struct RouterNet {
     pub host_sa_dropped: [Atomic<u64>; HOSTS + 1],
     /// Deliver ESP/AH on the SPI alone (1) or only validated pairs (0).
     pub sa_permissive: Atomic<u32>,
+    /// Per host slot: the route to the host, for the packets tunnelled to
+    /// it.
+    pub routes: [RouteCache; HOSTS + 1],
     /// Per host slot: 1 while the host is revoked (its ESP/AH is refused).
     pub host_revoked: [Atomic<u32>; HOSTS + 1],
     /// Per host slot: the last PAP reply, for retransmitted requests.
@@ -119,6 +122,7 @@ impl PernetData for RouterNet {
             host_spoofed: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             host_sa_dropped: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             sa_permissive: Atomic::<u32>::new(0),
+            routes: [const { RouteCache::new() }; HOSTS + 1],
             host_revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
             replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
             pap: PapStats::new(),
