@@ -62,7 +62,7 @@ topology
 ip netns list | sed 's/^/    /'
 
 say "Configuring the router"
-NS=router run "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff unowned drop
+NS=router run "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff unowned drop hook-counters on
 NS=router run "$DNATCTL" router show
 
 say "Bad input is refused with a precise error and changes nothing"

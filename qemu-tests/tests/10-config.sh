@@ -113,6 +113,17 @@ expect_errno "host: unprivileged set refused" 1 "" \
 	nh1 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
 	"$DNATCTL" host set router 10.0.0.8
 
+# -- per-hook counters are off by default (each hook the data path does not
+# need costs a call per packet), and count only while switched on
+expect_eq "hook counters off by default" "$(nrouter "$DNATCTL" --json router show | jq -c .config.hook_counters)" false
+p0=$(hook_packets router router prerouting)
+nh1 ping -q -c 2 -i 0.2 -W 2 10.0.0.7 >/dev/null
+expect_eq "hook counters off: the router's pings were not counted" "$(hook_packets router router prerouting)" "$p0"
+expect_errno "router: hook-counters 2 refused" 22 "0 (off) or 1 (on)" \
+	nrouter "$DNATCTL" router set hook-counters 2
+check "router: hook counters on" nrouter "$DNATCTL" router set hook-counters on
+expect_eq "router show: hook counters on" "$(nrouter "$DNATCTL" router show | grep -c '^  hook counters: on$')" 1
+
 # -- per-hook counters with real packets (IPv4 only; ARP is not counted)
 declare -A before
 for hk in prerouting input forward output postrouting; do
@@ -128,6 +139,11 @@ expect_eq "router forward counted 3 requests + 3 replies" "$(delta forward)" 6
 expect_eq "router output counted its 5 echo replies" "$(delta output)" 5
 expect_eq "router postrouting counted 5 replies + 6 forwarded" "$(delta postrouting)" 11
 expect_eq "h2 saw none of it at input" "$(( $(hook_packets h2 host input) - h2_input ))" 0
+check "router: hook counters off again" nrouter "$DNATCTL" router set hook-counters off
+f0=$(hook_packets router router forward)
+nh1 ping -q -c 2 -i 0.2 -W 2 203.0.113.3 >/dev/null
+expect_eq "hook counters off: the forward count stays where it was" "$(hook_packets router router forward)" "$f0"
+check "the forward count kept its value ($f0)" test "$f0" -gt 0
 
 # -- the hooks exist only where a module is configured: h2's host module
 # never was, so h2's own packets pass no dnat hook; its first "host set"
@@ -135,7 +151,7 @@ expect_eq "h2 saw none of it at input" "$(( $(hook_packets h2 host input) - h2_i
 nh2 ping -q -c 2 -i 0.2 -W 2 10.0.0.7 >/dev/null
 expect_eq "h2 (host module never configured): its pings passed no host hook" \
 	"$(hook_packets h2 host output) $(hook_packets h2 host postrouting)" "0 0"
-check "h2's first host set" nh2 "$DNATCTL" host set tcp-timeout 600
+check "h2's first host set, with hook counters" nh2 "$DNATCTL" host set tcp-timeout 600 hook-counters on
 nh2 ping -q -c 2 -i 0.2 -W 2 10.0.0.7 >/dev/null
 expect_eq "h2's hooks count from its first configuration on" \
 	"$(hook_packets h2 host output) $(hook_packets h2 host postrouting)" "2 2"

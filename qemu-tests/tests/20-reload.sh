@@ -25,8 +25,8 @@ finish() {
 trap finish EXIT
 topology
 
-nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999
-nh1 "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30
+nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 hook-counters on
+nh1 "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30 hook-counters on
 
 # Traffic through every hook of the router and the host module.
 nh1 ping -q -i 0.002 -W 1 203.0.113.3 >/dev/null 2>&1 &
@@ -34,6 +34,13 @@ pinger=$!
 sleep 1
 fwd=$(hook_packets router router forward)
 check "traffic flows through the router before the reloads ($fwd forwarded)" test "$fwd" -gt 20
+# The counting hooks come and go under traffic too.
+for i in 1 2 3; do
+	check "router: hook counters off and on under traffic (round $i)" sh -c \
+		"ip netns exec router '$DNATCTL' router set hook-counters off && ip netns exec router '$DNATCTL' router set hook-counters on"
+	check "host: hook counters off and on under traffic (round $i)" sh -c \
+		"ip netns exec h1 '$DNATCTL' host set hook-counters off && ip netns exec h1 '$DNATCTL' host set hook-counters on"
+done
 
 for i in 1 2 3; do
 	check "rmmod dnat_router under traffic (round $i)" rmmod dnat_router
@@ -48,7 +55,7 @@ done
 expect_eq "reloaded router starts unconfigured" "$(nrouter "$DNATCTL" --json router show | jq -c .config.ports)" null
 expect_eq "reloaded host starts unconfigured" "$(nh1 "$DNATCTL" --json host show | jq -c .config.router_addr)" null
 expect_eq "reloaded router: no hooks before it is configured again" "$(hook_packets router router forward)" 0
-nrouter "$DNATCTL" router set lan lan0 wan wan0
+nrouter "$DNATCTL" router set lan lan0 wan wan0 hook-counters on
 a=$(hook_packets router router forward)
 sleep 1
 b=$(hook_packets router router forward)
@@ -59,7 +66,7 @@ check "the ping survived the reloads" kill -0 "$pinger"
 ip netns add late
 expect_eq "a namespace created after loading has its own state" \
 	"$(n late "$DNATCTL" --json router show | jq -c .config)" \
-	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024}}'
+	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024},"hook_counters":false}'
 ip netns del late
 kill "$pinger"
 pinger=

@@ -13,9 +13,11 @@ use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{index, NUM_HOOKS};
 
-/// Packets seen at each IPv4 hook point of one namespace.
+/// Packets seen at each IPv4 hook point of one namespace, counted while
+/// enabled (the `HOOK_COUNTERS` setting).
 pub struct HookCounters {
     packets: [Atomic<u64>; NUM_HOOKS],
+    enabled: Atomic<u32>,
 }
 
 impl HookCounters {
@@ -23,11 +25,21 @@ impl HookCounters {
     pub const fn new() -> Self {
         Self {
             packets: [const { Atomic::<u64>::new(0) }; NUM_HOOKS],
+            enabled: Atomic::<u32>::new(0),
         }
     }
 
-    /// Counts one packet at `hook`; other numbers are ignored.
+    /// Starts or stops counting (the counts so far stay).
+    pub fn set_enabled(&self, on: bool) {
+        self.enabled.store(u32::from(on), Relaxed);
+    }
+
+    /// Counts one packet at `hook` if counting is enabled; other numbers
+    /// are ignored.
     pub fn count(&self, hook: u32) {
+        if self.enabled.load(Relaxed) == 0 {
+            return;
+        }
         if let Some(i) = index(hook) {
             self.packets[i].add(1, Relaxed);
         }
@@ -51,7 +63,8 @@ pub trait HasCounters: PernetData {
     fn counters(&self) -> &HookCounters;
 }
 
-/// A hook that counts every IPv4 packet and lets it pass.
+/// A hook that counts every IPv4 packet and lets it pass (registered only
+/// while counting is enabled).
 pub struct CountHook<T>(PhantomData<T>);
 
 impl<T: HasCounters> NetHook for CountHook<T> {

@@ -8,8 +8,10 @@
 //! netfilter hooks are registered in a namespace only when the module asks
 //! ([`Pernet::enable_hooks`], on its first configuration there), as
 //! connection tracking does: a namespace where the module is not used pays
-//! nothing per packet. When a namespace goes away, or the module
-//! unregisters, the hooks are removed in the `pre_exit` callback and `T` is
+//! nothing per packet. A second set of hooks, for counting only, is
+//! registered and unregistered on request ([`Pernet::enable_hooks`] with
+//! `counting`, [`Pernet::drop_counting_hooks`]). When a namespace goes
+//! away, or the module unregisters, the hooks are removed in the `pre_exit` callback and `T` is
 //! dropped in `exit`; the kernel runs an RCU grace period between the two
 //! (`ops_undo_list`), so no hook still runs when `T` is dropped.
 //! (`nf_unregister_net_hooks` itself does not wait: it frees the old hook
@@ -71,20 +73,28 @@ pub trait PernetData: Sized + Send + Sync + 'static {
 /// `delayed_work` whose function is [`Pernet::work_callback`] for `T`. While
 /// `live` is true the work may be queued; once it is false nothing queues
 /// it again except a `tick` already running, which sees `live` first.
-/// `hooks` holds a registration only while `live` is true (both change
+/// `hooks` holds registrations only while `live` is true (both change
 /// under its lock).
 #[pin_data]
 struct Slot<T> {
     // Set by `enable_hooks`; taken and dropped in `pre_exit`, a grace
     // period before `data` is dropped in `exit`.
     #[pin]
-    hooks: Mutex<Option<NetHooks>>,
+    hooks: Mutex<Registered>,
     ns: *mut bindings::net,
     live: AtomicBool,
     #[pin]
     work: Opaque<bindings::delayed_work>,
     #[pin]
     data: T,
+}
+
+/// The hook registrations of one namespace.
+struct Registered {
+    /// The module's hooks.
+    main: Option<NetHooks>,
+    /// The hooks that only count.
+    counting: Option<NetHooks>,
 }
 
 /// Initialises a `delayed_work` that runs `func` (`INIT_DELAYED_WORK`).
@@ -144,6 +154,7 @@ pub struct Pernet<T: PernetData> {
     ops: Opaque<bindings::pernet_operations>,
     id: Opaque<c_uint>,
     hooks: &'static [HookOps],
+    count_hooks: &'static [HookOps],
     registered: AtomicBool,
     _t: PhantomData<T>,
 }
@@ -158,8 +169,9 @@ unsafe impl<T: PernetData> Sync for Pernet<T> {}
 const PERNET_ALIGN: usize = 8;
 
 impl<T: PernetData> Pernet<T> {
-    /// A registration template for `T` with `hooks` in every namespace.
-    pub const fn new(hooks: &'static [HookOps]) -> Self {
+    /// A registration template for `T` with `hooks` in every namespace
+    /// where the module is used, and `count_hooks` where it counts.
+    pub const fn new(hooks: &'static [HookOps], count_hooks: &'static [HookOps]) -> Self {
         assert!(core::mem::align_of::<Slot<T>>() <= PERNET_ALIGN);
         let mut ops: bindings::pernet_operations = pin_init::zeroed();
         ops.init = Some(Self::init_callback);
@@ -170,6 +182,7 @@ impl<T: PernetData> Pernet<T> {
             ops: Opaque::new(ops),
             id: Opaque::new(0),
             hooks,
+            count_hooks,
             registered: AtomicBool::new(false),
             _t: PhantomData,
         }
@@ -194,7 +207,10 @@ impl<T: PernetData> Pernet<T> {
         let net = unsafe { Net::from_raw(net) };
         let slot = Self::slot(net);
         let init = try_pin_init!(Slot::<T> {
-            hooks <- new_mutex!(None),
+            hooks <- new_mutex!(Registered {
+                main: None,
+                counting: None,
+            }),
             ns: net.as_ptr(),
             live: AtomicBool::new(true),
             work <- init_delayed_work(Self::work_callback),
@@ -215,29 +231,49 @@ impl<T: PernetData> Pernet<T> {
     }
 
     /// Registers the module's hooks in `net` if they are not registered
-    /// there yet. From process context (it may sleep), for a namespace the
-    /// caller keeps alive (a netlink request from a socket in it).
-    pub fn enable_hooks(net: &Net) -> Result {
+    /// there yet, and its counting hooks too if `counting`. From process
+    /// context (it may sleep), for a namespace the caller keeps alive (a
+    /// netlink request from a socket in it). On error nothing changed.
+    pub fn enable_hooks(net: &Net, counting: bool) -> Result {
         let p = T::pernet();
         if !p.registered.load(Ordering::Acquire) {
             return Err(ENODEV);
-        }
-        if p.hooks.is_empty() {
-            return Ok(());
         }
         // SAFETY: `T` is registered and `net` live, so the slot is
         // initialised (type invariant) and stays so while `net` is
         // borrowed.
         let slot = unsafe { &*Self::slot(net) };
         let mut hooks = slot.hooks.lock();
-        if hooks.is_none() {
-            // A namespace on its way out (`pre_exit` ran) gets none.
-            if !slot.live.load(Ordering::Acquire) {
-                return Err(ENODEV);
-            }
-            *hooks = Some(NetHooks::register(net, p.hooks)?);
+        // A namespace on its way out (`pre_exit` ran) gets none.
+        if !slot.live.load(Ordering::Acquire) {
+            return Err(ENODEV);
+        }
+        let main = match (&hooks.main, p.hooks.is_empty()) {
+            (None, false) => Some(NetHooks::register(net, p.hooks)?),
+            _ => None,
+        };
+        if counting && hooks.counting.is_none() && !p.count_hooks.is_empty() {
+            // On failure `main` (if new) is dropped: unregistered again.
+            hooks.counting = Some(NetHooks::register(net, p.count_hooks)?);
+        }
+        if main.is_some() {
+            hooks.main = main;
         }
         Ok(())
+    }
+
+    /// Unregisters the counting hooks of `net`, if registered. From
+    /// process context, for a namespace the caller keeps alive. A counting
+    /// hook already running may still finish (its state lives until the
+    /// namespace's `exit`).
+    pub fn drop_counting_hooks(net: &Net) {
+        if !T::pernet().registered.load(Ordering::Acquire) {
+            return;
+        }
+        // SAFETY: as in `enable_hooks`.
+        let slot = unsafe { &*Self::slot(net) };
+        let counting = slot.hooks.lock().counting.take();
+        drop(counting);
     }
 
     /// Unregisters a dying namespace's hooks.
@@ -255,7 +291,7 @@ impl<T: PernetData> Pernet<T> {
         let hooks = {
             let mut h = s.hooks.lock();
             s.live.store(false, Ordering::Release);
-            h.take()
+            (h.main.take(), h.counting.take())
         };
         // Unregisters; hooks already running may finish during the grace
         // period the kernel runs before `exit`.
@@ -377,5 +413,10 @@ impl<T: PernetData> Drop for PernetRegistration<T> {
         // SAFETY: `ops` is registered (we hold the registration).
         unsafe { bindings::unregister_pernet_subsys(self.pernet.ops.get()) };
         self.pernet.registered.store(false, Ordering::Release);
+        // The state may have queued RCU callbacks (route caches give up
+        // references after a grace period); they run module code, so they
+        // must all have run before the module goes.
+        // SAFETY: process context (module unload); no lock held.
+        unsafe { bindings::rcu_barrier() };
     }
 }

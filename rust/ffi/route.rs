@@ -10,7 +10,7 @@ use core::net::Ipv4Addr;
 use core::ptr::NonNull;
 use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 
-use kernel::{bindings, error::from_err_ptr, prelude::*, sync::rcu};
+use kernel::{alloc::flags, bindings, error::from_err_ptr, prelude::*, sync::rcu};
 
 use super::net::Net;
 
@@ -156,10 +156,11 @@ impl Route {
     ///
     /// # Safety
     ///
-    /// `rt` points to a route whose memory stays valid for the call: the
-    /// caller holds a reference, or is in an RCU read-side critical section
-    /// entered while a reference was held (routes are freed a grace period
-    /// after their last reference goes).
+    /// `rt` points to a route on which a reference is held for the whole
+    /// call (by the caller, or by a [`RouteCache`] that the caller read it
+    /// from inside an RCU read-side critical section it is still in: the
+    /// cache gives a reference up only a grace period after it stopped
+    /// publishing the route).
     unsafe fn hold_valid(rt: NonNull<bindings::rtable>) -> Option<Self> {
         let dst = rt.as_ptr().cast::<bindings::dst_entry>();
         // `rcuref_get` (include/linux/rcuref.h), which `dst_hold_safe` is,
@@ -181,9 +182,11 @@ impl Route {
         let route = Self { rt };
         // `dst_check`: an obsolete route asks its family's `check`, which
         // returns the route if it may still be used, else null.
+        // `obsolete` is written with `WRITE_ONCE` by `dst_dev_put`, hence
+        // the volatile read (`READ_ONCE` in `dst_check`).
         // SAFETY: we hold a reference, so `dst` and its `ops` are valid.
         let ok = unsafe {
-            (*dst).obsolete == 0
+            core::ptr::read_volatile(&raw const (*dst).obsolete) == 0
                 || match (*(*dst).ops).check {
                     Some(check) => !check(dst, 0).is_null(),
                     None => false,
@@ -221,26 +224,48 @@ impl Drop for Route {
 ///
 /// Readers take no lock: a sequence count, odd while a writer changes the
 /// entry, tells them whether the key and the route they read belong
-/// together (as a seqlock does). Writers are packets that missed; one that
-/// finds another at work leaves the cache as it is.
+/// together (as a seqlock does), and they take their own reference on the
+/// route. Writers are packets that missed; one that finds another at work
+/// leaves the cache as it is.
+///
+/// A reader may still hold the pointer to a route the cache has just
+/// replaced. The cache's reference on it is therefore given up only an RCU
+/// grace period later (`call_rcu`): the last other reference may go at any
+/// time, and some (the routes a FIB nexthop caches) are freed at once when
+/// they go (`dst_release_immediate`), not a grace period later.
 ///
 /// # Invariants
 ///
 /// Whenever `seq` is even, `rt` is null or a route on which the cache holds
 /// one reference, looked up for the source, destination and output
-/// interface in `key`. A route the cache no longer holds is released with
-/// `ip_rt_put`, which frees it only after an RCU grace period.
+/// interface in `key`. A reference the cache held on a route it published
+/// is given up only after a grace period has passed since it stopped
+/// publishing it.
 pub struct RouteCache {
     seq: AtomicU32,
     key: [AtomicU32; 3],
     rt: AtomicPtr<bindings::rtable>,
 }
 
-// SAFETY: all fields are atomics; the route reference may be dropped from
-// any context.
-unsafe impl Sync for RouteCache {}
-// SAFETY: as above.
-unsafe impl Send for RouteCache {}
+/// A route reference to give up after a grace period.
+#[repr(C)]
+struct Retired {
+    head: bindings::callback_head,
+    rt: *mut bindings::rtable,
+}
+
+/// Gives up a [`Retired`] route reference (`call_rcu` callback).
+///
+/// # Safety
+///
+/// `head` is the `head` of a `Retired` from `KBox::into_raw`, passed to
+/// `call_rcu` once.
+unsafe extern "C" fn release_retired(head: *mut bindings::callback_head) {
+    // SAFETY: `head` is the first field of a `#[repr(C)]` `Retired` that
+    // `KBox::into_raw` gave (caller): the same pointer, owned again here.
+    let r = unsafe { KBox::from_raw(head.cast::<Retired>()) };
+    RouteCache::release(r.rt);
+}
 
 impl RouteCache {
     /// An empty cache.
@@ -254,10 +279,10 @@ impl RouteCache {
 
     /// The route from `src` to `dst` out of `oif` for protocol `proto`: the
     /// cached one when it is still valid, else a fresh lookup, which is
-    /// then cached. Called with RCU read-side protection (from a netfilter
-    /// hook).
+    /// then cached. From any context (atomic included).
     pub fn output(
         &self,
+        rcu: &rcu::Guard,
         net: &Net,
         src: Ipv4Addr,
         dst: Ipv4Addr,
@@ -265,7 +290,7 @@ impl RouteCache {
         proto: u8,
     ) -> Result<Route> {
         let key = [u32::from(src), u32::from(dst), oif];
-        if let Some(r) = self.get(key) {
+        if let Some(r) = self.get(rcu, key) {
             return Ok(r);
         }
         let r = Route::output(net, src, dst, oif, proto)?;
@@ -274,12 +299,18 @@ impl RouteCache {
     }
 
     /// The cached route from `src` to `dst` out of `oif`, if there is one
-    /// and it is still valid. Called with RCU read-side protection.
-    pub fn cached(&self, src: Ipv4Addr, dst: Ipv4Addr, oif: u32) -> Option<Route> {
-        self.get([u32::from(src), u32::from(dst), oif])
+    /// and it is still valid.
+    pub fn cached(
+        &self,
+        rcu: &rcu::Guard,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        oif: u32,
+    ) -> Option<Route> {
+        self.get(rcu, [u32::from(src), u32::from(dst), oif])
     }
 
-    fn get(&self, key: [u32; 3]) -> Option<Route> {
+    fn get(&self, _rcu: &rcu::Guard, key: [u32; 3]) -> Option<Route> {
         let s = self.seq.load(Ordering::Acquire);
         if s & 1 != 0 {
             return None;
@@ -292,16 +323,19 @@ impl RouteCache {
         }
         let rt = NonNull::new(rt)?;
         // The cache held a reference on `rt` while `seq` was `s` (type
-        // invariant); a writer may have released it since, but the caller
-        // entered its RCU read-side section before, so the route is not
-        // freed before the caller leaves it.
+        // invariant), and we are in a read-side critical section (`_rcu`)
+        // that began before it stopped publishing `rt`: the cache gives
+        // that reference up only after this section ends.
         // SAFETY: as above.
         unsafe { Route::hold_valid(rt) }
     }
 
     /// Makes `r` (looked up for `key`) the cached route, unless another
-    /// writer is at work.
+    /// writer is at work or there is no memory to retire the old one.
     fn put(&self, key: [u32; 3], r: &Route) {
+        let Ok(node) = Self::retired_node(flags::GFP_ATOMIC) else {
+            return;
+        };
         let Some(s) = self.begin_write() else {
             return;
         };
@@ -315,13 +349,17 @@ impl RouteCache {
         }
         let old = self.rt.swap(held.into_raw(), Ordering::Relaxed);
         self.seq.store(s.wrapping_add(2), Ordering::Release);
-        // INVARIANT: the cache held a reference on `old`; it is given up.
-        Self::release(old);
+        Self::retire(old, node);
     }
 
     /// Empties the cache (for example when the module's configuration
-    /// changes), waiting for a writer at work.
+    /// changes), waiting for a writer at work. From process context (it
+    /// may sleep).
     pub fn clear(&self) {
+        if self.rt.load(Ordering::Relaxed).is_null() {
+            return;
+        }
+        let node = Self::retired_node(flags::GFP_KERNEL);
         let s = loop {
             if let Some(s) = self.begin_write() {
                 break s;
@@ -330,7 +368,47 @@ impl RouteCache {
         };
         let old = self.rt.swap(core::ptr::null_mut(), Ordering::Relaxed);
         self.seq.store(s.wrapping_add(2), Ordering::Release);
-        Self::release(old);
+        match node {
+            Ok(node) => Self::retire(old, node),
+            Err(_) => {
+                // No memory for `call_rcu`: wait for the readers here.
+                // SAFETY: process context (caller); no lock is held that
+                // an RCU reader would need.
+                unsafe { bindings::synchronize_rcu() };
+                // INVARIANT: a grace period passed since `old` was
+                // published last.
+                Self::release(old);
+            }
+        }
+    }
+
+    fn retired_node(gfp: kernel::alloc::Flags) -> Result<KBox<Retired>> {
+        let node = KBox::new(
+            Retired {
+                head: bindings::callback_head {
+                    next: core::ptr::null_mut(),
+                    func: None,
+                },
+                rt: core::ptr::null_mut(),
+            },
+            gfp,
+        )?;
+        Ok(node)
+    }
+
+    /// Gives up the cache's reference on `old`, which it no longer
+    /// publishes, after a grace period.
+    fn retire(old: *mut bindings::rtable, mut node: KBox<Retired>) {
+        if old.is_null() {
+            return;
+        }
+        node.rt = old;
+        let node = KBox::into_raw(node);
+        // The module waits for its callbacks before it goes
+        // (`rcu_barrier` in `PernetRegistration::drop`).
+        // SAFETY: `node` is a valid `Retired` handed to `call_rcu` once;
+        // the callback takes it back.
+        unsafe { bindings::call_rcu(&raw mut (*node).head, Some(release_retired)) };
     }
 
     /// Makes `seq` odd if no writer is at work; returns its even value.
@@ -364,6 +442,9 @@ impl Default for RouteCache {
 
 impl Drop for RouteCache {
     fn drop(&mut self) {
+        // INVARIANT: nothing reads a cache being dropped (its owner is
+        // dropped a grace period after its last reader, as a namespace's
+        // state is).
         Self::release(*self.rt.get_mut());
     }
 }

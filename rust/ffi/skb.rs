@@ -144,7 +144,12 @@ impl SkBuff<'_> {
         ttl: u8,
     ) -> Result<(Route, [u8; IPV4_HLEN])> {
         let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
-        let rt = cache.output(net, src, dst, oif, bindings::IPPROTO_IPIP as u8)?;
+        let rt = {
+            // Hooks run inside a read-side critical section already; this
+            // one, nested, is what the cache's readers are asked to show.
+            let rcu = kernel::sync::rcu::read_lock();
+            cache.output(&rcu, net, src, dst, oif, bindings::IPPROTO_IPIP as u8)?
+        };
         let skb = self.raw();
         // SAFETY: the skb is ours (type invariant); neither call changes
         // the packet's data.
@@ -224,7 +229,8 @@ impl SkBuff<'_> {
         unsafe {
             bindings::skb_scrub_packet(skb, false);
             self.push_outer(net, rt, &hdr);
-            match (*output).dst.output {
+            // `dst_dev_put` may rewrite `output` (`WRITE_ONCE`).
+            match core::ptr::read_volatile(&raw const (*output).dst.output) {
                 Some(output) => {
                     output(net.as_ptr(), core::ptr::null_mut(), skb);
                 }

@@ -48,6 +48,7 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Be32),   // PEER_ADDR
     PolicyEntry::new(AttrType::U32),    // SPI
     PolicyEntry::new(AttrType::Reject), // SA_STATE (output only)
+    PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS
 ];
 
 static OPS: [Op; 13] = [
@@ -100,6 +101,7 @@ fn put_config(m: &mut Msg, c: &HostConfig, epoch: u32) -> Result {
     m.put_u32(a::TCP_TIMEOUT, c.timeouts.tcp)?;
     m.put_u32(a::UDP_TIMEOUT, c.timeouts.udp)?;
     m.put_u32(a::PORT_BLOCK, u32::from(c.port_block))?;
+    m.put_u8(a::HOOK_COUNTERS, u8::from(c.hook_counters))?;
     if epoch != 0 {
         m.put_u32(a::EPOCH, epoch)?;
     }
@@ -131,6 +133,7 @@ impl DoIt for SetConfig {
             tcp_timeout: req.u32(a::TCP_TIMEOUT),
             udp_timeout: req.u32(a::UDP_TIMEOUT),
             port_block: req.u32(a::PORT_BLOCK),
+            hook_counters: req.u8(a::HOOK_COUNTERS),
         };
         let lan = match update.lan_name().map_err(|e| reject(req, e))? {
             None => None,

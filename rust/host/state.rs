@@ -172,11 +172,11 @@ impl HostNet {
     ) -> Result {
         let mut cfg = self.config.lock();
         let next = f(&cfg)?;
-        // The hooks, from the first configuration in this namespace on,
-        // before the configuration changes: if they cannot be registered
-        // nothing changes. They stay if a later step fails; they only act
-        // on what is configured.
-        Pernet::<HostNet>::enable_hooks(net)?;
+        // The hooks, from the first configuration in this namespace on
+        // (and the counting hooks if asked for), before the configuration
+        // changes: if they cannot be registered nothing changes. They stay
+        // if a later step fails; they only act on what is configured.
+        Pernet::<HostNet>::enable_hooks(net, next.hook_counters)?;
         let lan = next.lan.map_or(0, |i| i.ifindex);
         let (lan_addr, mask) = match primary_ipv4(net, lan) {
             Some(am) if lan != 0 => am,
@@ -214,13 +214,19 @@ impl HostNet {
         // room for the outer header, so encapsulating them copies nothing.
         self.set_headroom_dev(net, if next.complete() { lan } else { 0 });
         self.lan_ifindex.store(lan, Relaxed);
-        self.route.clear();
+        self.counters.set_enabled(next.hook_counters);
+        if !next.hook_counters {
+            Pernet::<HostNet>::drop_counting_hooks(net);
+        }
         self.lan_addr.store(u32::from(lan_addr), Relaxed);
         self.lan_mask.store(u32::from(mask), Relaxed);
         self.router
             .store(next.router_addr.map_or(0, u32::from), Relaxed);
         self.public
             .store(next.public_addr.map_or(0, u32::from), Relaxed);
+        // The cached route was for the old set-up (its key tells anyway);
+        // its reference goes.
+        self.route.clear();
         let ready = next.complete() && !lan_addr.is_unspecified();
         self.active.store(u32::from(ready), Relaxed);
         if ready {
@@ -393,13 +399,17 @@ impl NetHook for PostRouting {
     }
 }
 
-static HOOKS: [HookOps; 5] = [
+static HOOKS: [HookOps; 2] = [
     HookOps::new::<PreRouting>(PRE_ROUTING, PRIORITY),
-    HookOps::new::<CountHook<HostNet>>(LOCAL_IN, PRIORITY),
-    HookOps::new::<CountHook<HostNet>>(FORWARD, PRIORITY),
-    HookOps::new::<CountHook<HostNet>>(LOCAL_OUT, PRIORITY),
     HookOps::new::<PostRouting>(POST_ROUTING, POST_PRIORITY),
 ];
 
+/// Hooks that only count, registered while `HOOK_COUNTERS` is on.
+static COUNT_HOOKS: [HookOps; 3] = [
+    HookOps::new::<CountHook<HostNet>>(LOCAL_IN, PRIORITY),
+    HookOps::new::<CountHook<HostNet>>(FORWARD, PRIORITY),
+    HookOps::new::<CountHook<HostNet>>(LOCAL_OUT, PRIORITY),
+];
+
 /// The host's state in every namespace.
-pub static HOST: Pernet<HostNet> = Pernet::new(&HOOKS);
+pub static HOST: Pernet<HostNet> = Pernet::new(&HOOKS, &COUNT_HOOKS);

@@ -61,6 +61,7 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // HOST_SA_DROPPED (output only)
     PolicyEntry::new(AttrType::U32),    // PIN_SECS
     PolicyEntry::new(AttrType::Reject), // QUOTA_OWN (output only)
+    PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS
 ];
 
 static OPS: [Op; 17] = [
@@ -132,6 +133,7 @@ fn put_config(m: &mut Msg, c: &RouterConfig) -> Result {
             sa_policy::STRICT
         },
     )?;
+    m.put_u8(a::HOOK_COUNTERS, u8::from(c.hook_counters))?;
     Ok(())
 }
 
@@ -173,6 +175,7 @@ impl DoIt for SetConfig {
             quota_ports: req.u32(a::QUOTA_PORTS),
             quota_spis: req.u32(a::QUOTA_SPIS),
             sa_policy: req.u8(a::SA_POLICY),
+            hook_counters: req.u8(a::HOOK_COUNTERS),
         };
         let checked = update.check().map_err(|e| reject(req, e))?;
         let resolve = |name: Option<crate::config::IfName>, attr| match name {
@@ -187,11 +190,12 @@ impl DoIt for SetConfig {
         let wan = resolve(checked.wan_name, a::WAN_IFNAME)?;
         let mut cfg = st.config.lock();
         let next = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
-        // The hooks, from the first configuration in this namespace on,
-        // before the configuration changes: if they cannot be registered
-        // nothing changes. They stay if a later step fails; they only act
-        // on what is configured.
-        Pernet::<RouterNet>::enable_hooks(req.net())?;
+        // The hooks, from the first configuration in this namespace on
+        // (and the counting hooks if asked for), before the configuration
+        // changes: if they cannot be registered nothing changes. They stay
+        // if a later step fails; they only act on what is configured (the
+        // counting hooks count only once counting is enabled below).
+        Pernet::<RouterNet>::enable_hooks(req.net(), next.hook_counters)?;
         if next.lan.is_some() {
             // Reassembly before the hooks, from the first configuration
             // on; enabled before anything changes, so a failure changes
@@ -236,9 +240,13 @@ impl DoIt for SetConfig {
         st.lan_addr
             .store(if lan == 0 { 0 } else { lan_addr }, Relaxed);
         st.lan_ifindex.store(lan, Relaxed);
-        // The cached routes hold references (on routes, through them on
-        // devices) that an old LAN should not keep.
+        // The cached routes were looked up for the old configuration (their
+        // keys tell anyway); their references go.
         st.routes.iter().for_each(|r| r.clear());
+        st.counters.set_enabled(next.hook_counters);
+        if !next.hook_counters {
+            Pernet::<RouterNet>::drop_counting_hooks(req.net());
+        }
         if lan != 0 && old.lan.map(|i| i.ifindex) != Some(lan) {
             // A (new) LAN: hosts there may hold blocks of an earlier
             // instance; tell them everything is invalid.

@@ -248,8 +248,10 @@ impl NetHook for PreRouting {
     }
 }
 
-static HOOKS: [HookOps; 5] = [
-    HookOps::new::<PreRouting>(PRE_ROUTING, PRIORITY),
+static HOOKS: [HookOps; 1] = [HookOps::new::<PreRouting>(PRE_ROUTING, PRIORITY)];
+
+/// Hooks that only count, registered while `HOOK_COUNTERS` is on.
+static COUNT_HOOKS: [HookOps; 4] = [
     HookOps::new::<CountHook<RouterNet>>(LOCAL_IN, PRIORITY),
     HookOps::new::<CountHook<RouterNet>>(FORWARD, PRIORITY),
     HookOps::new::<CountHook<RouterNet>>(LOCAL_OUT, PRIORITY),
@@ -257,4 +259,4 @@ static HOOKS: [HookOps; 5] = [
 ];
 
 /// The router's state in every namespace.
-pub static ROUTER: Pernet<RouterNet> = Pernet::new(&HOOKS);
+pub static ROUTER: Pernet<RouterNet> = Pernet::new(&HOOKS, &COUNT_HOOKS);

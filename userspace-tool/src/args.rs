@@ -53,6 +53,9 @@ Settings (any non-empty subset, in any order):
                     validated (strict), or from any peer (permissive); the
                     blacklist applies either way; a number (0 to 255) is sent
                     as is
+  hook-counters on|off
+                    count packets at every IPv4 hook point (router counters);
+                    off by default: each extra hook costs a call per packet
 
 Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
 
@@ -107,6 +110,9 @@ Settings (any non-empty subset, in any order):
   tcp-timeout SECS  idle timeout of TCP translations (the kernel takes 1 to 86400)
   udp-timeout SECS  idle timeout of UDP translations (the kernel takes 1 to 86400)
   port-block N      ports asked for per PAP request (the kernel takes 1 to 255)
+  hook-counters on|off
+                    count packets at every IPv4 hook point (host counters);
+                    off by default: each extra hook costs a call per packet
 
 Example: dnatctl host set router 10.0.0.7 public 203.0.113.30 dev eth0";
 
@@ -241,7 +247,8 @@ pub enum RouterCmd {
     #[command(after_help = ROUTER_SET_HELP)]
     Set {
         /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
-        /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive.
+        /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive,
+        /// hook-counters on|off.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
@@ -837,6 +844,8 @@ pub struct RouterSettings {
     pub quota_spis: Option<u32>,
     /// `sa-policy`: `strict`, `permissive` or a raw number.
     pub sa_policy: Option<u8>,
+    /// `hook-counters`: `on`, `off` or a raw number.
+    pub hook_counters: Option<u8>,
 }
 
 /// The settings of `host set`.
@@ -854,6 +863,8 @@ pub struct HostSettings {
     pub udp_timeout: Option<u32>,
     /// `port-block N`.
     pub port_block: Option<u32>,
+    /// `hook-counters`: `on`, `off` or a raw number.
+    pub hook_counters: Option<u8>,
 }
 
 /// Splits `args` into (key, value) pairs, checking that every key is one of
@@ -974,6 +985,11 @@ fn sa_policy_value(key: &str, value: &str) -> Result<u8, String> {
     )
 }
 
+/// `off`, `on`, or a number 0 to 255.
+fn switch_value(key: &str, value: &str) -> Result<u8, String> {
+    named_u8(key, value, [("off", 0), ("on", 1)])
+}
+
 /// A decimal u32 setting; its range is for the kernel to judge.
 fn u32_value(key: &str, value: &str) -> Result<u32, String> {
     seconds(value).ok_or_else(|| format!("{key}: \"{value}\" is not a number (0 to 4294967295)"))
@@ -981,7 +997,7 @@ fn u32_value(key: &str, value: &str) -> Result<u32, String> {
 
 impl RouterSettings {
     const USAGE: &'static str =
-        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N or sa-policy strict|permissive";
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive or hook-counters on|off";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
@@ -995,6 +1011,7 @@ impl RouterSettings {
             "quota-ports",
             "quota-spis",
             "sa-policy",
+            "hook-counters",
         ];
         for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
@@ -1012,6 +1029,7 @@ impl RouterSettings {
                 }
                 "unowned" => s.unowned = Some(unowned_value(key, value)?),
                 "sa-policy" => s.sa_policy = Some(sa_policy_value(key, value)?),
+                "hook-counters" => s.hook_counters = Some(switch_value(key, value)?),
                 "quota-ports" | "quota-spis" => {
                     let q = value.parse::<u32>().map_err(|_| {
                         format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
@@ -1060,13 +1078,17 @@ impl RouterSettings {
         if let Some(p) = self.sa_policy {
             v.push(RouterAttr::SaPolicy(p));
         }
+        if let Some(c) = self.hook_counters {
+            v.push(RouterAttr::HookCounters(c));
+        }
         v
     }
 }
 
 impl HostSettings {
     const USAGE: &'static str = "router ADDR, public ADDR, dev IFNAME, mode translate|native, \
-                                 tcp-timeout SECS, udp-timeout SECS or port-block N";
+                                 tcp-timeout SECS, udp-timeout SECS, port-block N or \
+                                 hook-counters on|off";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
@@ -1078,6 +1100,7 @@ impl HostSettings {
             "tcp-timeout",
             "udp-timeout",
             "port-block",
+            "hook-counters",
         ];
         for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
@@ -1088,6 +1111,7 @@ impl HostSettings {
                 "tcp-timeout" => s.tcp_timeout = Some(u32_value(key, value)?),
                 "udp-timeout" => s.udp_timeout = Some(u32_value(key, value)?),
                 "port-block" => s.port_block = Some(u32_value(key, value)?),
+                "hook-counters" => s.hook_counters = Some(switch_value(key, value)?),
                 _ => unreachable!("checked by pairs()"),
             }
         }
@@ -1117,6 +1141,9 @@ impl HostSettings {
         }
         if let Some(n) = self.port_block {
             v.push(HostAttr::PortBlock(n));
+        }
+        if let Some(c) = self.hook_counters {
+            v.push(HostAttr::HookCounters(c));
         }
         v
     }
@@ -1160,6 +1187,7 @@ mod tests {
                 quota_ports: None,
                 quota_spis: None,
                 sa_policy: None,
+                hook_counters: None,
             }
         );
         assert_eq!(
@@ -1772,15 +1800,16 @@ mod tests {
         assert_eq!(
             e,
             "unknown setting \"mtu\"; expected router ADDR, public ADDR, dev IFNAME, \
-             mode translate|native, tcp-timeout SECS, udp-timeout SECS or port-block N"
+             mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N or \
+             hook-counters on|off"
         );
     }
 
     #[test]
     fn full_host_settings() {
         let s = HostSettings::parse(&args(
-            "port-block 16 udp-timeout 30 tcp-timeout 7440 mode native dev eth0 \
-             public 203.0.113.30 router 10.0.0.7",
+            "hook-counters on port-block 16 udp-timeout 30 tcp-timeout 7440 mode native \
+             dev eth0 public 203.0.113.30 router 10.0.0.7",
         ))
         .unwrap();
         assert_eq!(
@@ -1793,6 +1822,7 @@ mod tests {
                 tcp_timeout: Some(7440),
                 udp_timeout: Some(30),
                 port_block: Some(16),
+                hook_counters: Some(1),
             }
         );
         // In attribute number order, whatever the order of the words.
@@ -1806,8 +1836,22 @@ mod tests {
                 HostAttr::TcpTimeout(7440),
                 HostAttr::UdpTimeout(30),
                 HostAttr::PortBlock(16),
+                HostAttr::HookCounters(1),
             ]
         );
+        for (input, value) in [
+            ("hook-counters off", 0),
+            ("hook-counters on", 1),
+            // Unknown values are the kernel's to refuse.
+            ("hook-counters 2", 2),
+        ] {
+            let r = RouterSettings::parse(&args(input)).unwrap();
+            assert_eq!(r.attrs(), vec![RouterAttr::HookCounters(value)], "{input}");
+            let h = HostSettings::parse(&args(input)).unwrap();
+            assert_eq!(h.attrs(), vec![HostAttr::HookCounters(value)], "{input}");
+        }
+        let e = HostSettings::parse(&args("hook-counters yes")).unwrap_err();
+        assert!(e.contains("\"yes\" is not off, on or a number"), "{e}");
         let s = HostSettings::parse(&args("dev lan0")).unwrap();
         assert_eq!(s.attrs(), vec![HostAttr::LanIfname("lan0".into())]);
         for (input, value) in [

@@ -180,6 +180,9 @@ pub enum RouterAttr {
     /// Flag (no payload): the host has its own quota (`SET_QUOTA`), in
     /// host dumps.
     QuotaOwn,
+    /// `hook_counters` value: count packets at every hook point (a
+    /// setting).
+    HookCounters(u8),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -194,7 +197,7 @@ impl Nla for RouterAttr {
             BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
             PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
-            BlockKind(_) | Unowned(_) | SaPolicy(_) => 1,
+            BlockKind(_) | Unowned(_) | SaPolicy(_) | HookCounters(_) => 1,
             HostRevoked | QuotaOwn => 0,
             Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_)
             | HostSaDropped(_) => 8,
@@ -238,6 +241,7 @@ impl Nla for RouterAttr {
             HostSaDropped(_) => router_attr::HOST_SA_DROPPED,
             PinSecs(_) => router_attr::PIN_SECS,
             QuotaOwn => router_attr::QUOTA_OWN,
+            HookCounters(_) => router_attr::HOOK_COUNTERS,
             Other(nla) => nla.kind(),
         }
     }
@@ -251,7 +255,7 @@ impl Nla for RouterAttr {
             | HostSpis(v) | Spi(v) | PinSecs(v) => emit_u32(buffer, *v).unwrap(),
             PublicAddr(a) | HostAddr(a) | PeerAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
             PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
-            BlockKind(v) | Unowned(v) | SaPolicy(v) => buffer[0] = *v,
+            BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) => buffer[0] = *v,
             HostRevoked | QuotaOwn => {}
             Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
             | HostSaDropped(v) => emit_u64(buffer, *v).unwrap(),
@@ -305,6 +309,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
                 parse_flag(v).with_context(ctx)?;
                 Self::QuotaOwn
             }
+            router_attr::HOOK_COUNTERS => Self::HookCounters(parse_u8(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -363,6 +368,9 @@ pub enum HostAttr {
     Spi(u32),
     /// `sa_state` of a recorded validation, in SA dumps.
     SaState(u8),
+    /// `hook_counters` value: count packets at every hook point (a
+    /// setting).
+    HookCounters(u8),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -377,7 +385,7 @@ impl Nla for HostAttr {
             | BlockLowest(_) | BlockCount(_) | BlockExpires(_) | BlockUsed(_) | Idle(_)
             | Spi(_) => 4,
             LocalPort(_) | UniquePort(_) => 2,
-            Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) | SaState(_) => 1,
+            Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) | SaState(_) | HookCounters(_) => 1,
             Packets(_) | StatValue(_) => 8,
             Other(nla) => nla.value_len(),
         }
@@ -412,6 +420,7 @@ impl Nla for HostAttr {
             PeerAddr(_) => host_attr::PEER_ADDR,
             Spi(_) => host_attr::SPI,
             SaState(_) => host_attr::SA_STATE,
+            HookCounters(_) => host_attr::HOOK_COUNTERS,
             Other(nla) => nla.kind(),
         }
     }
@@ -425,7 +434,9 @@ impl Nla for HostAttr {
             | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | BlockUsed(v) | Idle(v)
             | Spi(v) => emit_u32(buffer, *v).unwrap(),
             LocalPort(v) | UniquePort(v) => emit_u16(buffer, *v).unwrap(),
-            Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) => buffer[0] = *v,
+            Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) | HookCounters(v) => {
+                buffer[0] = *v
+            }
             Packets(v) | StatValue(v) => emit_u64(buffer, *v).unwrap(),
             Other(nla) => nla.emit_value(buffer),
         }
@@ -464,6 +475,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
             host_attr::PEER_ADDR => Self::PeerAddr(parse_addr(v).with_context(ctx)?),
             host_attr::SPI => Self::Spi(parse_u32(v).with_context(ctx)?),
             host_attr::SA_STATE => Self::SaState(parse_u8(v).with_context(ctx)?),
+            host_attr::HOOK_COUNTERS => Self::HookCounters(parse_u8(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }

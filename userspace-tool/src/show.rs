@@ -146,6 +146,9 @@ pub struct RouterConfig {
     pub sa_policy: Option<SaPolicy>,
     /// Per-host quotas in effect; `None` if the module did not send them.
     pub quota: Option<Quota>,
+    /// Whether packets are counted at every hook point; `None`: the
+    /// module did not send `HOOK_COUNTERS`.
+    pub hook_counters: Option<bool>,
 }
 
 /// Most ports and SPIs a host may hold at once.
@@ -172,6 +175,8 @@ pub struct HostConfig {
     pub port_block: Option<u32>,
     /// The router epoch last seen; `None` before the router's first answer.
     pub epoch: Option<u32>,
+    /// Whether packets are counted at every hook point.
+    pub hook_counters: Option<bool>,
 }
 
 /// The packet counter of one hook (one message of `GET_COUNTERS`).
@@ -216,6 +221,7 @@ impl RouterConfig {
                 RouterAttr::SpiMax(v) => smax = Some(*v),
                 RouterAttr::Unowned(v) => c.unowned = Some(Unowned(*v)),
                 RouterAttr::SaPolicy(v) => c.sa_policy = Some(SaPolicy(*v)),
+                RouterAttr::HookCounters(v) => c.hook_counters = Some(*v != 0),
                 RouterAttr::QuotaPorts(v) => c.quota.get_or_insert_with(Quota::default).ports = *v,
                 RouterAttr::QuotaSpis(v) => c.quota.get_or_insert_with(Quota::default).spis = *v,
                 RouterAttr::Hook(_)
@@ -270,6 +276,7 @@ impl HostConfig {
                 HostAttr::UdpTimeout(t) => c.udp_timeout = Some(*t),
                 HostAttr::PortBlock(n) => c.port_block = Some(*n),
                 HostAttr::Epoch(e) => c.epoch = Some(*e),
+                HostAttr::HookCounters(v) => c.hook_counters = Some(*v != 0),
                 HostAttr::Hook(_)
                 | HostAttr::Packets(_)
                 | HostAttr::StatName(_)
@@ -401,6 +408,12 @@ fn spis(r: &Option<Range<u32>>) -> String {
     }
 }
 
+fn hook_counters(out: &mut String, on: Option<bool>) {
+    if let Some(on) = on {
+        let _ = writeln!(out, "  hook counters: {}", if on { "on" } else { "off" });
+    }
+}
+
 fn counters(out: &mut String, counters: &[Counter]) {
     out.push_str("counters:\n");
     if counters.is_empty() {
@@ -427,6 +440,7 @@ pub fn render_router(s: &Show<RouterConfig>) -> String {
     if let Some(q) = c.quota {
         let _ = writeln!(out, "  quota per host: {} ports, {} spis", q.ports, q.spis);
     }
+    hook_counters(&mut out, c.hook_counters);
     counters(&mut out, &s.counters);
     out
 }
@@ -455,6 +469,7 @@ pub fn render_host(s: &Show<HostConfig>) -> String {
     if let Some(e) = c.epoch {
         let _ = writeln!(out, "  epoch: {e:#010x}");
     }
+    hook_counters(&mut out, c.hook_counters);
     counters(&mut out, &s.counters);
     out
 }
@@ -578,6 +593,7 @@ mod tests {
                 unowned: Some(Unowned(1)),
                 sa_policy: Some(SaPolicy(0)),
                 quota: None,
+                hook_counters: None,
             }
         );
         let c: Vec<_> = s
@@ -629,6 +645,7 @@ mod tests {
                     "unowned": "drop",
                     "sa_policy": "strict",
                     "quota": null,
+                    "hook_counters": null,
                 },
                 "counters": [
                     {"hook": "prerouting", "packets": 12},
@@ -658,7 +675,8 @@ mod tests {
             serde_json::to_value(&s).unwrap(),
             json!({
                 "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null,
-                           "unowned": null, "sa_policy": null, "quota": null},
+                           "unowned": null, "sa_policy": null, "quota": null,
+                           "hook_counters": null},
                 "counters": [],
             })
         );
@@ -694,7 +712,7 @@ mod tests {
             json!({
                 "config": {"router_addr": "10.0.0.7", "public_addr": "203.0.113.30", "dev": null,
                            "mode": null, "tcp_timeout": null, "udp_timeout": null,
-                           "port_block": null, "epoch": null},
+                           "port_block": null, "epoch": null, "hook_counters": null},
                 "counters": [{"hook": "output", "packets": 5}, {"hook": "hook 9", "packets": 1}],
             })
         );
@@ -753,6 +771,7 @@ mod tests {
                 udp_timeout: Some(180),
                 port_block: Some(64),
                 epoch: Some(0x5eed0001),
+                hook_counters: None,
             }
         );
         assert_eq!(
@@ -772,7 +791,7 @@ mod tests {
         // Key order as documented.
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"config":{"router_addr":"10.0.0.7","public_addr":"203.0.113.30","dev":{"name":"eth0","ifindex":2},"mode":"translate","tcp_timeout":7440,"udp_timeout":180,"port_block":64,"epoch":1592590337},"counters":[]}"#
+            r#"{"config":{"router_addr":"10.0.0.7","public_addr":"203.0.113.30","dev":{"name":"eth0","ifindex":2},"mode":"translate","tcp_timeout":7440,"udp_timeout":180,"port_block":64,"epoch":1592590337,"hook_counters":null},"counters":[]}"#
         );
     }
 
@@ -897,7 +916,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"config":{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"permissive","quota":null},"counters":[]}"#
+            r#"{"config":{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"permissive","quota":null,"hook_counters":null},"counters":[]}"#
         );
         // A module without SA_POLICY: no line, JSON null.
         let s = Show {

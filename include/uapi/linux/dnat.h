@@ -34,7 +34,10 @@
  *     ENODEV  no interface of that name in the caller's namespace
  *     EPERM   caller lacks CAP_NET_ADMIN
  * DNAT_ROUTER_CMD_GET_COUNTERS (dumpit): one message per IPv4 hook point
- *   with HOOK and PACKETS.
+ *   with HOOK and PACKETS. Packets are counted while the HOOK_COUNTERS
+ *   setting is 1 (SET_CONFIG; 0 by default, EINVAL for other values): the
+ *   module then has hooks of its own at the points its data path does not
+ *   use, each a hook call per packet, so counting is off unless asked for.
  * DNAT_ROUTER_CMD_GET_BLOCKS (dumpit): one message per allocated block
  *   (ports or SPIs) with HOST_ADDR, BLOCK_KIND, BLOCK_LOWEST, BLOCK_COUNT,
  *   BLOCK_EXPIRES (if the lease expires) and HOST_REVOKED (if revoked).
@@ -99,7 +102,7 @@
  *   PUBLIC_ADDR (both unicast and different, else EINVAL), LAN_IFNAME
  *   (ENODEV if unknown), MODE (EINVAL if unknown), TCP_TIMEOUT and
  *   UDP_TIMEOUT (ERANGE outside 1..86400), PORT_BLOCK (ERANGE outside
- *   1..255). Once ROUTER_ADDR, PUBLIC_ADDR and LAN_IFNAME are all set the
+ *   1..255), HOOK_COUNTERS (as for the router). Once ROUTER_ADDR, PUBLIC_ADDR and LAN_IFNAME are all set the
  *   host starts: it asks the router for ports and SPIs and tunnels every
  *   packet from PUBLIC_ADDR to a destination outside the LAN prefix.
  *   Changing ROUTER_ADDR, PUBLIC_ADDR or the LAN starts over.
@@ -204,6 +207,7 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_HOST_SA_DROPPED = 32,	/* u64, ESP/AH dropped by SA checks */
 	DNAT_ROUTER_A_PIN_SECS = 33,	/* u32, seconds a block stays bound */
 	DNAT_ROUTER_A_QUOTA_OWN = 34,	/* flag, the host has its own quota */
+	DNAT_ROUTER_A_HOOK_COUNTERS = 35,	/* u8, 0/1: per-hook counters (setting) */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)
@@ -271,6 +275,7 @@ enum dnat_host_attr {
 	DNAT_HOST_A_PEER_ADDR = 25,	/* __be32, an SA peer's address */
 	DNAT_HOST_A_SPI = 26,		/* u32, an SPI */
 	DNAT_HOST_A_SA_STATE = 27,	/* u8, enum dnat_sa_state, output only */
+	DNAT_HOST_A_HOOK_COUNTERS = 28,	/* u8, 0/1: per-hook counters (setting) */
 	__DNAT_HOST_A_MAX
 };
 #define DNAT_HOST_A_MAX (__DNAT_HOST_A_MAX - 1)

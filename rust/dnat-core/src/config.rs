@@ -148,6 +148,10 @@ pub struct RouterConfig {
     /// Deliver ESP/AH on the SPI alone (the reference's behaviour), not
     /// only for validated (source, SPI) pairs.
     pub sa_permissive: bool,
+    /// Count packets at every IPv4 hook point (`GET_COUNTERS`): hooks of
+    /// their own at the points the data path does not use. Off by default,
+    /// as conntrack's accounting is: each costs a hook call per packet.
+    pub hook_counters: bool,
 }
 
 /// A `SET_CONFIG` request to the router, as parsed from netlink attributes,
@@ -178,6 +182,8 @@ pub struct RouterUpdate<'a> {
     pub quota_spis: Option<u32>,
     /// `SA_POLICY`.
     pub sa_policy: Option<u8>,
+    /// `HOOK_COUNTERS`.
+    pub hook_counters: Option<u8>,
 }
 
 /// A router update whose values are all well formed; only the interface
@@ -202,12 +208,28 @@ pub struct CheckedRouterUpdate {
     pub quota_spis: Option<u32>,
     /// New SA policy (`true`: permissive).
     pub sa_permissive: Option<bool>,
+    /// Count packets at every hook point, or not.
+    pub hook_counters: Option<bool>,
 }
 
 /// Whether `a` may be used as a unicast host or router address.
 pub fn is_unicast(a: Ipv4Addr) -> bool {
     !(a.is_unspecified() || a.is_broadcast() || a.is_multicast() || a.is_loopback())
         && a.octets()[0] < 240
+}
+
+/// A 0/1 setting (`u8`), or why it is refused.
+pub fn switch(v: Option<u8>, attr: u16) -> Result<Option<bool>, ConfigError> {
+    match v {
+        None => Ok(None),
+        Some(0) => Ok(Some(false)),
+        Some(1) => Ok(Some(true)),
+        Some(_) => Err(ConfigError::new(
+            EINVAL,
+            c"a switch is 0 (off) or 1 (on)",
+            attr,
+        )),
+    }
 }
 
 fn range_pair<T: Copy>(
@@ -345,6 +367,7 @@ impl RouterUpdate<'_> {
                 ))
             }
         };
+        let hook_counters = switch(self.hook_counters, router_attr::HOOK_COUNTERS)?;
         for (q, attr) in [
             (self.quota_ports, router_attr::QUOTA_PORTS),
             (self.quota_spis, router_attr::QUOTA_SPIS),
@@ -367,6 +390,7 @@ impl RouterUpdate<'_> {
             quota_ports: self.quota_ports,
             quota_spis: self.quota_spis,
             sa_permissive,
+            hook_counters,
         })
     }
 }
@@ -403,6 +427,9 @@ impl RouterConfig {
         }
         if let Some(p) = update.sa_permissive {
             next.sa_permissive = p;
+        }
+        if let Some(c) = update.hook_counters {
+            next.hook_counters = c;
         }
         if let (Some(l), Some(w)) = (next.lan, next.wan) {
             if l.ifindex == w.ifindex {
@@ -478,6 +505,9 @@ pub struct HostConfig {
     pub timeouts: HostTimeouts,
     /// Ports asked for per PAP request (1..=255).
     pub port_block: u8,
+    /// Count packets at every IPv4 hook point (off by default; see
+    /// [`RouterConfig::hook_counters`]).
+    pub hook_counters: bool,
 }
 
 impl Default for HostConfig {
@@ -489,6 +519,7 @@ impl Default for HostConfig {
             mode: HostMode::Translate,
             timeouts: HostTimeouts::DEFAULT,
             port_block: HOST_PORT_BLOCK_DEFAULT,
+            hook_counters: false,
         }
     }
 }
@@ -512,6 +543,8 @@ pub struct HostUpdate<'a> {
     pub udp_timeout: Option<u32>,
     /// `PORT_BLOCK`.
     pub port_block: Option<u32>,
+    /// `HOOK_COUNTERS`.
+    pub hook_counters: Option<u8>,
 }
 
 impl HostUpdate<'_> {
@@ -619,6 +652,9 @@ impl HostConfig {
                     ))
                 }
             };
+        }
+        if let Some(c) = switch(update.hook_counters, host_attr::HOOK_COUNTERS)? {
+            next.hook_counters = c;
         }
         if next.router_addr.is_some() && next.router_addr == next.public_addr {
             return Err(ConfigError::new(
@@ -848,6 +884,40 @@ mod tests {
             .unwrap();
         assert!(same.sa_permissive);
         assert_eq!(err(set(2)), (EINVAL, Some(router_attr::SA_POLICY)));
+    }
+
+    #[test]
+    fn hook_counters_switch() {
+        assert!(!RouterConfig::default().hook_counters);
+        assert!(!HostConfig::default().hook_counters);
+        let set = |v: u8| RouterUpdate {
+            hook_counters: Some(v),
+            ..Default::default()
+        };
+        let on = RouterConfig::default()
+            .merged(&set(1).check().unwrap(), None, None)
+            .unwrap();
+        assert!(on.hook_counters);
+        let same = on
+            .merged(&RouterUpdate::default().check().unwrap(), None, None)
+            .unwrap();
+        assert!(same.hook_counters);
+        let off = on.merged(&set(0).check().unwrap(), None, None).unwrap();
+        assert!(!off.hook_counters);
+        assert_eq!(err(set(2)), (EINVAL, Some(router_attr::HOOK_COUNTERS)));
+        let host = |v: u8| {
+            HostConfig::default().merged(
+                &HostUpdate {
+                    hook_counters: Some(v),
+                    ..Default::default()
+                },
+                None,
+            )
+        };
+        assert!(host(1).unwrap().hook_counters);
+        assert!(!host(0).unwrap().hook_counters);
+        let e = host(7).unwrap_err();
+        assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::HOOK_COUNTERS)));
     }
 
     #[test]

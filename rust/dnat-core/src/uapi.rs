@@ -183,8 +183,10 @@ pub mod router_attr {
     pub const PIN_SECS: u16 = 33;
     /// The host has its own quota (flag), in host dumps.
     pub const QUOTA_OWN: u16 = 34;
+    /// Count packets at every hook point (u8 0/1, setting).
+    pub const HOOK_COUNTERS: u16 = 35;
     /// Highest attribute.
-    pub const MAX: u16 = QUOTA_OWN;
+    pub const MAX: u16 = HOOK_COUNTERS;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -317,8 +319,10 @@ pub mod host_attr {
     pub const SPI: u16 = 26;
     /// [`super::sa_state`] of a recorded validation (u8, output only).
     pub const SA_STATE: u16 = 27;
+    /// Count packets at every hook point (u8 0/1, setting).
+    pub const HOOK_COUNTERS: u16 = 28;
     /// Highest attribute.
-    pub const MAX: u16 = SA_STATE;
+    pub const MAX: u16 = HOOK_COUNTERS;
 }
 
 #[cfg(test)]
@@ -439,6 +443,7 @@ mod tests {
             ),
             ("DNAT_ROUTER_A_PIN_SECS", router_attr::PIN_SECS),
             ("DNAT_ROUTER_A_QUOTA_OWN", router_attr::QUOTA_OWN),
+            ("DNAT_ROUTER_A_HOOK_COUNTERS", router_attr::HOOK_COUNTERS),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
@@ -467,6 +472,7 @@ mod tests {
             ("DNAT_HOST_A_PEER_ADDR", host_attr::PEER_ADDR),
             ("DNAT_HOST_A_SPI", host_attr::SPI),
             ("DNAT_HOST_A_SA_STATE", host_attr::SA_STATE),
+            ("DNAT_HOST_A_HOOK_COUNTERS", host_attr::HOOK_COUNTERS),
             ("DNAT_HOST_A_MAX", host_attr::MAX),
         ];
         for (n, v) in attrs {
