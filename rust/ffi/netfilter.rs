@@ -164,7 +164,8 @@ impl Drop for NetHooks {
         // This does not wait for hooks running on other CPUs: the owner lets
         // a grace period pass before freeing what the hooks use.
         // SAFETY: registered in `self.net` (type invariant), alive: we are
-        // kept in per-namespace state, dropped in its pre_exit callback.
+        // kept in per-namespace state, dropped in its pre_exit callback or
+        // by a request from a socket in the namespace, which keeps it alive.
         unsafe {
             bindings::nf_unregister_net_hooks(
                 self.net,

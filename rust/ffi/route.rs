@@ -353,31 +353,41 @@ impl RouteCache {
     }
 
     /// Empties the cache (for example when the module's configuration
-    /// changes), waiting for a writer at work. From process context (it
-    /// may sleep).
+    /// changes). From process context (it may sleep).
     pub fn clear(&self) {
-        if self.rt.load(Ordering::Relaxed).is_null() {
-            return;
-        }
-        let node = Self::retired_node(flags::GFP_KERNEL);
-        let s = loop {
-            if let Some(s) = self.begin_write() {
-                break s;
+        Self::clear_all(core::slice::from_ref(self));
+    }
+
+    /// Empties every cache of `caches`. From process context (it may
+    /// sleep: for a grace period per cache when there is no memory to give
+    /// the references up later).
+    pub fn clear_all(caches: &[RouteCache]) {
+        for c in caches {
+            if c.rt.load(Ordering::Relaxed).is_null() {
+                continue;
             }
-            core::hint::spin_loop();
-        };
-        let old = self.rt.swap(core::ptr::null_mut(), Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(2), Ordering::Release);
-        match node {
-            Ok(node) => Self::retire(old, node),
-            Err(_) => {
-                // No memory for `call_rcu`: wait for the readers here.
-                // SAFETY: process context (caller); no lock is held that
-                // an RCU reader would need.
-                unsafe { bindings::synchronize_rcu() };
-                // INVARIANT: a grace period passed since `old` was
-                // published last.
-                Self::release(old);
+            let node = Self::retired_node(flags::GFP_KERNEL);
+            let s = loop {
+                if let Some(s) = c.begin_write() {
+                    break s;
+                }
+                // A packet is filling the entry; it may have been preempted.
+                // SAFETY: process context (caller).
+                unsafe { bindings::msleep(1) };
+            };
+            let old = c.rt.swap(core::ptr::null_mut(), Ordering::Relaxed);
+            c.seq.store(s.wrapping_add(2), Ordering::Release);
+            match node {
+                Ok(node) => Self::retire(old, node),
+                Err(_) => {
+                    // No memory for `call_rcu`: wait for the readers here.
+                    // SAFETY: process context (caller); no lock is held that
+                    // an RCU reader would need.
+                    unsafe { bindings::synchronize_rcu() };
+                    // INVARIANT: a grace period passed since `old` was
+                    // published last.
+                    Self::release(old);
+                }
             }
         }
     }

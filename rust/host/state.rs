@@ -174,8 +174,9 @@ impl HostNet {
         let next = f(&cfg)?;
         // The hooks, from the first configuration in this namespace on
         // (and the counting hooks if asked for), before the configuration
-        // changes: if they cannot be registered nothing changes. They stay
-        // if a later step fails; they only act on what is configured.
+        // changes: if they cannot be registered nothing changes. The main
+        // hooks stay if a later step fails (they only act on what is
+        // configured).
         Pernet::<HostNet>::enable_hooks(net, next.hook_counters)?;
         let lan = next.lan.map_or(0, |i| i.ifindex);
         let (lan_addr, mask) = match primary_ipv4(net, lan) {
@@ -188,7 +189,12 @@ impl HostNet {
             // before anything changes, so a failure changes nothing.
             let mut d = self.defrag.lock();
             if d.is_none() {
-                *d = Some(Defrag::enable(net)?);
+                // Counting hooks this request added go again.
+                *d = Some(Defrag::enable(net).inspect_err(|_| {
+                    if !cfg.hook_counters {
+                        Pernet::<HostNet>::drop_counting_hooks(net);
+                    }
+                })?);
             }
         }
         let old = *cfg;

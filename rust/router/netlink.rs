@@ -15,7 +15,7 @@ use crate::defrag::Defrag;
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
-use crate::ffi::route::primary_ipv4;
+use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::pap_server::{forget_block, forget_idle, owns_spi};
 use crate::sa_table::{Lan, SaCursor, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
@@ -192,17 +192,22 @@ impl DoIt for SetConfig {
         let next = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
         // The hooks, from the first configuration in this namespace on
         // (and the counting hooks if asked for), before the configuration
-        // changes: if they cannot be registered nothing changes. They stay
-        // if a later step fails; they only act on what is configured (the
-        // counting hooks count only once counting is enabled below).
+        // changes: if they cannot be registered nothing changes. The main
+        // hooks stay if a later step fails (they only act on what is
+        // configured); counting hooks this request added go again.
         Pernet::<RouterNet>::enable_hooks(req.net(), next.hook_counters)?;
+        let undo_counting = || {
+            if !cfg.hook_counters {
+                Pernet::<RouterNet>::drop_counting_hooks(req.net());
+            }
+        };
         if next.lan.is_some() {
             // Reassembly before the hooks, from the first configuration
             // on; enabled before anything changes, so a failure changes
             // nothing.
             let mut d = st.defrag.lock();
             if d.is_none() {
-                *d = Some(Defrag::enable(req.net())?);
+                *d = Some(Defrag::enable(req.net()).inspect_err(|_| undo_counting())?);
             }
         }
         let (old, new) = (*cfg, next);
@@ -242,7 +247,7 @@ impl DoIt for SetConfig {
         st.lan_ifindex.store(lan, Relaxed);
         // The cached routes were looked up for the old configuration (their
         // keys tell anyway); their references go.
-        st.routes.iter().for_each(|r| r.clear());
+        RouteCache::clear_all(&st.routes);
         st.counters.set_enabled(next.hook_counters);
         if !next.hook_counters {
             Pernet::<RouterNet>::drop_counting_hooks(req.net());
