@@ -145,6 +145,21 @@ sleep 1
 expect_eq "cached route: h1 tunnelled 3 datagrams, the router got those before and after the route change" \
 	"$(( $(hstat h1 out_tunnelled) - tun0 )) $(( $(rstat out_forwarded) - fw0 ))" "3 2"
 
+# A route to the Internet through another device (here an ipip device,
+# whose headroom has room for the outer header): the datagram is still
+# translated, tunnelled by the module and sent out of the LAN device, not
+# by that device (which would wrap it a second time).
+nh1 ip link add dnat0 type ipip local 10.0.0.1 remote 10.0.0.7 dev eth0
+nh1 ip link set dnat0 up
+nh1 ip route add 203.0.113.3/32 dev dnat0 src 203.0.113.30
+tun0=$(hstat h1 out_tunnelled); tx0=$(nh1 cat /sys/class/net/dnat0/statistics/tx_packets)
+expect_eq "route via another device: UDP echo through the module" \
+	"$(echo via-dev | nh1 timeout 10 socat -t 3 - UDP:203.0.113.3:9090)" via-dev
+expect_eq "route via another device: tunnelled by the module, not by that device" \
+	"$(( $(hstat h1 out_tunnelled) - tun0 )) $(( $(nh1 cat /sys/class/net/dnat0/statistics/tx_packets) - tx0 ))" "1 0"
+nh1 ip route del 203.0.113.3/32 dev dnat0
+nh1 ip link del dnat0
+
 # Translations end: TCP after FIN (closing grace), UDP after its idle
 # timeout; the ports go back to the pool.
 nh1 "$DNATCTL" host set udp-timeout 2

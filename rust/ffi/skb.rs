@@ -191,6 +191,15 @@ impl SkBuff<'_> {
             );
             bindings::skb_dst_drop(skb);
             bindings::skb_dst_set(skb, &raw mut (*rt).dst);
+            // The packet leaves by the new route's device: `ip_output` set
+            // `skb->dev` from the old route before `POST_ROUTING`, and the
+            // rest of the output path transmits on `skb->dev`. (`dst->dev`
+            // is rewritten with `WRITE_ONCE` when its device goes.)
+            (*skb)
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .dev = core::ptr::read_volatile(&raw const (*rt).dst.__bindgen_anon_1.dev);
         }
     }
 
