@@ -108,31 +108,34 @@ mod tests {
 
     #[test]
     fn route_cache_in_kernel() {
-        use super::ffi::route::RouteCache;
-        let rcu = kernel::sync::rcu::read_lock();
+        use super::ffi::{rcu::ReadSide, route::RouteCache};
+        let guard = kernel::sync::rcu::read_lock();
+        let rcu = ReadSide::from_guard(&guard);
         let net = init_net();
         let lo = Ipv4Addr::LOCALHOST;
         let other = Ipv4Addr::new(127, 0, 0, 2);
         let c = RouteCache::new();
-        assert!(c.cached(&rcu, lo, lo, 0).is_none());
-        let r = c.output(&rcu, net, lo, lo, 0, 4);
+        assert!(c.cached(rcu, lo, lo, 0).is_none());
+        let r = c.output(rcu, net, lo, lo, 0, 4);
         assert!(r.is_ok());
         let first = r.map(|r| r.as_ptr()).ok();
         // Cached under its key only.
-        assert_eq!(c.cached(&rcu, lo, lo, 0).map(|r| r.as_ptr()), first);
-        assert!(c.cached(&rcu, lo, other, 0).is_none());
-        assert!(c.cached(&rcu, lo, lo, 1).is_none());
+        assert_eq!(c.cached(rcu, lo, lo, 0).map(|r| r.as_ptr()), first);
+        assert!(c.cached(rcu, lo, other, 0).is_none());
+        assert!(c.cached(rcu, lo, lo, 1).is_none());
         // Another key replaces the entry.
-        assert!(c.output(&rcu, net, lo, other, 0, 4).is_ok());
-        assert!(c.cached(&rcu, lo, lo, 0).is_none());
-        assert!(c.cached(&rcu, lo, other, 0).is_some());
+        assert!(c.output(rcu, net, lo, other, 0, 4).is_ok());
+        assert!(c.cached(rcu, lo, lo, 0).is_none());
+        assert!(c.cached(rcu, lo, other, 0).is_some());
         // (A change of the routing tables making an entry stale is tested
         // with real packets in 40-datapath.)
         // `clear` may sleep: outside the read-side section.
-        drop(rcu);
+        drop(guard);
         c.clear();
-        let rcu = kernel::sync::rcu::read_lock();
-        assert!(c.cached(&rcu, lo, other, 0).is_none());
+        let guard = kernel::sync::rcu::read_lock();
+        assert!(c
+            .cached(ReadSide::from_guard(&guard), lo, other, 0)
+            .is_none());
     }
 
     #[test]

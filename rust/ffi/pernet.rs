@@ -12,8 +12,9 @@
 //! registered and unregistered on request ([`Pernet::enable_hooks`] with
 //! `counting`, [`Pernet::drop_counting_hooks`]). When a namespace goes
 //! away, or the module unregisters, the hooks are removed in the `pre_exit`
-//! callback and `T` is dropped in `exit`; the kernel runs an RCU grace period between the two
-//! (`ops_undo_list`), so no hook still runs when `T` is dropped.
+//! callback and `T` is dropped in `exit`; the kernel runs an RCU grace
+//! period between the two (`ops_undo_list`), so no hook still runs when `T`
+//! is dropped.
 //! (`nf_unregister_net_hooks` itself does not wait: it frees the old hook
 //! array with `call_rcu`.)
 //!

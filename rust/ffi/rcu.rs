@@ -5,7 +5,33 @@
 //!
 //! C headers: [`include/linux/rcupdate.h`], [`include/linux/timekeeping.h`].
 
-use kernel::bindings;
+use core::marker::PhantomData;
+
+use kernel::{bindings, sync::rcu::Guard};
+
+/// Proof that the holder is inside an RCU read-side critical section for
+/// `'a`: taken from a [`Guard`], or, without a call, where the context
+/// guarantees one (a netfilter hook runs inside one: `nf_hook` holds
+/// `rcu_read_lock` around the hook functions).
+#[derive(Clone, Copy)]
+pub struct ReadSide<'a>(PhantomData<&'a ()>);
+
+impl<'a> ReadSide<'a> {
+    /// The section a guard holds.
+    pub fn from_guard(_guard: &'a Guard) -> Self {
+        Self(PhantomData)
+    }
+
+    /// The section the caller is in.
+    ///
+    /// # Safety
+    ///
+    /// The caller is inside an RCU read-side critical section for all of
+    /// `'a`.
+    pub unsafe fn assume() -> Self {
+        Self(PhantomData)
+    }
+}
 
 /// A point in RCU time: [`GraceCookie::elapsed`] tells, without blocking,
 /// whether a full grace period has passed since it was taken

@@ -13,6 +13,7 @@ use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use kernel::{alloc::flags, bindings, error::from_err_ptr, prelude::*, sync::rcu};
 
 use super::net::Net;
+use super::rcu::ReadSide;
 
 /// Headroom reserved for link-layer headers in packets we build.
 const LL_HEADROOM: usize = 128;
@@ -282,7 +283,7 @@ impl RouteCache {
     /// then cached. From any context (atomic included).
     pub fn output(
         &self,
-        rcu: &rcu::Guard,
+        rcu: ReadSide<'_>,
         net: &Net,
         src: Ipv4Addr,
         dst: Ipv4Addr,
@@ -302,7 +303,7 @@ impl RouteCache {
     /// and it is still valid.
     pub fn cached(
         &self,
-        rcu: &rcu::Guard,
+        rcu: ReadSide<'_>,
         src: Ipv4Addr,
         dst: Ipv4Addr,
         oif: u32,
@@ -310,7 +311,7 @@ impl RouteCache {
         self.get(rcu, [u32::from(src), u32::from(dst), oif])
     }
 
-    fn get(&self, _rcu: &rcu::Guard, key: [u32; 3]) -> Option<Route> {
+    fn get(&self, _rcu: ReadSide<'_>, key: [u32; 3]) -> Option<Route> {
         let s = self.seq.load(Ordering::Acquire);
         if s & 1 != 0 {
             return None;

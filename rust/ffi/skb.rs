@@ -12,6 +12,7 @@ use kernel::{bindings, prelude::*};
 
 use super::net::Net;
 use super::netfilter::Verdict;
+use super::rcu::ReadSide;
 use super::route::{Route, RouteCache};
 
 /// A packet handed to a hook, by value: operations that consume the packet
@@ -144,12 +145,11 @@ impl SkBuff<'_> {
         ttl: u8,
     ) -> Result<(Route, [u8; IPV4_HLEN])> {
         let hdr = outer_header(src, dst, ttl, self.len()).ok_or(EMSGSIZE)?;
-        let rt = {
-            // Hooks run inside a read-side critical section already; this
-            // one, nested, is what the cache's readers are asked to show.
-            let rcu = kernel::sync::rcu::read_lock();
-            cache.output(&rcu, net, src, dst, oif, bindings::IPPROTO_IPIP as u8)?
-        };
+        // SAFETY: a hook owns the packet for the call (type invariant), and
+        // hooks run inside an RCU read-side critical section (`nf_hook`);
+        // the proof lives no longer than this borrow of the packet.
+        let rcu = unsafe { ReadSide::assume() };
+        let rt = cache.output(rcu, net, src, dst, oif, bindings::IPPROTO_IPIP as u8)?;
         let skb = self.raw();
         // SAFETY: the skb is ours (type invariant); neither call changes
         // the packet's data.
