@@ -178,6 +178,13 @@ rmmod dnat_router
 #           replies classified by port and tunnelled back)
 # TCP: iperf3 throughput (h -> ext). UDP: iperf3 64-byte datagrams at full
 # speed, datagrams received by the server per second.
+# Two references, UDP only, in the same rounds (they do not enter
+# host_vs_direct): what the IP-in-IP hop itself costs here.
+#   native  dnat as above in native mode: the ephemeral port range is the
+#           granted block and the host module only tunnels (no translation)
+#   ipip    no dnat modules; the kernel's own IP-in-IP tunnel devices on h
+#           and the router carry h's traffic from 198.51.100.30 (a second
+#           documentation address: the router holds 203.0.113.30)
 host_bench() {
 modprobe -a nf_defrag_ipv4
 cleanup_netns
@@ -195,6 +202,7 @@ for d in "h eth0" "router lan0" "router wan0" "ext eth0"; do n ${d% *} ip link s
 n router sysctl -qw net.ipv4.ip_forward=1
 n router sysctl -qw net.ipv4.conf.lan0.accept_local=1
 n ext ip route add 10.0.0.0/24 via 203.0.113.30
+n ext ip route add 198.51.100.30/32 via 203.0.113.30
 n h ip route add default via 10.0.0.7
 # iperf3 needs a writable TMPDIR that supports shared mmap: the guest's
 # /tmp is read-only and the shared output directory (9p) will not do.
@@ -202,21 +210,50 @@ export TMPDIR=/dev/shm
 n ext iperf3 -s -D >/dev/null
 sleep 1
 
-dnat_on() {
-	insmod "$TOP/rust/dnat_router.ko"
-	insmod "$TOP/rust/dnat_host.ko"
-	n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
-	n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
+mode_on() {
+	case $1 in
+	dnat | native)
+		insmod "$TOP/rust/dnat_router.ko"
+		insmod "$TOP/rust/dnat_host.ko"
+		n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
+		n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
+		if [ "$1" = native ]; then
+			n h "$DNATCTL" host set mode native
+			n h sysctl -qw net.ipv4.ip_local_port_range="$(n h "$DNATCTL" --json host blocks |
+				jq -r '[.blocks[] | select(.kind == "ports")][0] | "\(.lowest) \(.lowest + .count - 1)"')"
+		fi
+		;;
+	ipip)
+		n h ip link add t0 type ipip local 10.0.0.1 remote 10.0.0.7
+		n router ip link add t0 type ipip local 10.0.0.7 remote 10.0.0.1
+		n h ip link set t0 up
+		n router ip link set t0 up
+		n h ip addr add 198.51.100.30/32 dev lo
+		n h ip route replace default dev t0 src 198.51.100.30
+		n router ip route add 198.51.100.30/32 dev t0
+		;;
+	esac
 }
-dnat_off() {
-	n h ip route replace default via 10.0.0.7 dev eth0
-	n h ip addr del 203.0.113.30/32 dev lo
-	rmmod dnat_host dnat_router
+mode_off() {
+	case $1 in
+	dnat | native)
+		n h ip route replace default via 10.0.0.7 dev eth0
+		n h ip addr del 203.0.113.30/32 dev lo
+		n h sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
+		rmmod dnat_host dnat_router
+		;;
+	ipip)
+		n h ip route replace default via 10.0.0.7 dev eth0
+		n h ip addr del 198.51.100.30/32 dev lo
+		n h ip link del t0
+		n router ip link del t0
+		;;
+	esac
 }
 HT=${DNAT_BENCH_SECONDS:-3}
 host_run() { # MODE PROTO -> bits/s (tcp) or datagrams/s received (udp)
 	local j
-	[ "$1" = dnat ] && dnat_on
+	mode_on "$1"
 	if [ "$2" = tcp ]; then
 		j=$(n h iperf3 -c 203.0.113.3 -t "$HT" -J)
 		jq -r '.end.sum_received.bits_per_second | floor' <<<"$j"
@@ -224,26 +261,31 @@ host_run() { # MODE PROTO -> bits/s (tcp) or datagrams/s received (udp)
 		j=$(n h iperf3 -c 203.0.113.3 -u -b 0 -l 64 -t "$HT" -J)
 		jq -r '.end.sum | ((.packets - .lost_packets) / .seconds) | floor' <<<"$j"
 	fi
-	[ "$1" = dnat ] && dnat_off
+	mode_off "$1"
 	return 0
 }
 rmmod dnat_host dnat_router 2>/dev/null || true
+modprobe ipip
 echo "host bench: $RUNS runs of ${HT}s iperf3 TCP and 64-byte UDP per mode, interleaved"
 for i in $(seq "$RUNS"); do
-	for m in direct dnat; do
+	for m in direct dnat native ipip; do
 		for p in tcp udp; do
+			[ "$m" = native ] || [ "$m" = ipip ] && [ "$p" = tcp ] && continue
 			r=$(host_run $m $p)
 			res[$m-$p]+="$r "
 			printf '  run %d %-6s %s %12d %s\n' "$i" "$m" "$p" "$r" "$([ $p = tcp ] && echo bit/s || echo datagrams/s)"
 		done
 	done
 done
-for k in direct-tcp dnat-tcp direct-udp dnat-udp; do
+for k in direct-tcp dnat-tcp direct-udp dnat-udp native-udp ipip-udp; do
 	printf '%-10s median %12d  spread %s\n' "$k" "$(median <<<"${res[$k]}")" "$(spread <<<"${res[$k]}")"
 done
 dt=$(median <<<"${res[direct-tcp]}"); ht=$(median <<<"${res[dnat-tcp]}")
 du=$(median <<<"${res[direct-udp]}"); hu=$(median <<<"${res[dnat-udp]}")
+nu=$(median <<<"${res[native-udp]}"); iu=$(median <<<"${res[ipip-udp]}")
 awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { printf "host: tcp %.2f x direct, udp %.2f x direct\n", a / b, c / d }'
+awk -v n="$nu" -v i="$iu" -v d="$du" -v h="$hu" \
+	'BEGIN { printf "host references (udp): native mode %.2f x direct, kernel ipip tunnel %.2f x direct; dnat %.2f x kernel ipip\n", n / d, i / d, h / i }'
 hvd=$(awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
 }
 

@@ -4,7 +4,7 @@
 //!
 //! C headers: [`include/net/net_namespace.h`], [`include/linux/netdevice.h`].
 
-use kernel::{bindings, ffi::c_int, sync::rcu, types::Opaque};
+use kernel::{bindings, sync::rcu, types::Opaque};
 
 /// A network namespace.
 ///
@@ -52,33 +52,6 @@ impl Net {
         // net_device that is not freed before the guard is dropped.
         let ifindex = unsafe { (*dev).ifindex };
         u32::try_from(ifindex).ok()
-    }
-
-    /// Changes the link-layer headroom interface `ifindex` asks of the
-    /// stack (`dev->needed_headroom`) by `delta` bytes, as a tunnel does on
-    /// its lower device, so that packets routed out of it are built with
-    /// room for an outer header. Returns whether the interface exists.
-    pub fn adjust_needed_headroom(&self, ifindex: u32, delta: i32) -> bool {
-        let Ok(idx) = c_int::try_from(ifindex) else {
-            return false;
-        };
-        let _guard = rcu::read_lock();
-        // SAFETY: live namespace; the RCU read lock is held for the lookup
-        // and the access below.
-        let dev = unsafe { bindings::dev_get_by_index_rcu(self.as_ptr(), idx) };
-        if dev.is_null() {
-            return false;
-        }
-        // The field is a hint read with READ_ONCE by `LL_RESERVED_SPACE`; a
-        // volatile read-modify-write races only with other writers of the
-        // hint (tunnel set-up), whose worst case is a wrong hint.
-        // SAFETY: `dev` is valid under the RCU read lock (see above).
-        unsafe {
-            let p = &raw mut (*dev).needed_headroom;
-            let v = i32::from(core::ptr::read_volatile(p)).saturating_add(delta);
-            core::ptr::write_volatile(p, u16::try_from(v.max(0)).unwrap_or(u16::MAX));
-        }
-        true
     }
 
     /// The namespace's ephemeral port range

@@ -34,8 +34,7 @@ const IPV4_HLEN: usize = 20;
 /// an Ethernet header rounded up (`HH_DATA_MOD`, as `LL_RESERVED_SPACE`
 /// does). Asking for more than the packet has makes `skb_cow_head` copy
 /// the packet, so this stays small: a device that needs more headroom gets
-/// it from the output path. (The host module also raises its LAN device's
-/// `needed_headroom`, so that the stack leaves room for the outer header.)
+/// it from the output path.
 const LL_HEADROOM: usize = 16;
 
 impl SkBuff<'_> {

@@ -32,9 +32,6 @@ pub const PRIORITY: i32 = -350;
 /// the security modules (225), before conntrack confirms (`INT_MAX`).
 pub const POST_PRIORITY: i32 = 250;
 
-/// Bytes of the outer IPv4 header.
-const OUTER_HEADROOM: u16 = 20;
-
 /// Period of the host's work (PAP client, translation expiry).
 const TICK_MS: u32 = 1000;
 
@@ -58,8 +55,6 @@ pub struct HostNet {
     pub public: Atomic<u32>,
     /// 1 in native mode (no translation).
     pub native: Atomic<u32>,
-    /// The interface whose `needed_headroom` we raised (0: none).
-    headroom_dev: Atomic<u32>,
     /// The route to the router, for the packets tunnelled to it.
     pub route: RouteCache,
     /// Defragmentation, enabled once the host is configured.
@@ -118,7 +113,6 @@ impl PernetData for HostNet {
             router: Atomic::<u32>::new(0),
             public: Atomic::<u32>::new(0),
             native: Atomic::<u32>::new(0),
-            headroom_dev: Atomic::<u32>::new(0),
             route: RouteCache::new(),
             defrag <- new_mutex!(None),
             sptt <- SpttTables::new(),
@@ -146,14 +140,10 @@ impl PernetData for HostNet {
     }
 
     /// Gives the blocks back to the router and puts the ephemeral port
-    /// range and the LAN device's headroom back.
+    /// range back.
     fn stop(&self, net: &Net) {
         self.pap.shutdown(self, net);
         self.active.store(0, Relaxed);
-        {
-            let _cfg = self.config.lock();
-            self.set_headroom_dev(net, 0);
-        }
         let mut r = self.range.lock();
         r.stopped = true;
         if let Some(old) = r.saved.take() {
@@ -216,9 +206,6 @@ impl HostNet {
             self.pap.sync_blocks(self, net);
         }
         self.pap.set_block_size(next.port_block);
-        // Packets the stack routes out of the LAN device are built with
-        // room for the outer header, so encapsulating them copies nothing.
-        self.set_headroom_dev(net, if next.complete() { lan } else { 0 });
         self.lan_ifindex.store(lan, Relaxed);
         self.counters.set_enabled(next.hook_counters);
         if !next.hook_counters {
@@ -239,24 +226,6 @@ impl HostNet {
             Pernet::<HostNet>::kick(net, 0);
         }
         Ok(())
-    }
-
-    /// Moves the extra headroom (room for the outer header) to interface
-    /// `lan` (0: none). Called with the configuration lock held.
-    fn set_headroom_dev(&self, net: &Net, lan: u32) {
-        let old = self.headroom_dev.load(Relaxed);
-        if old == lan {
-            return;
-        }
-        if old != 0 {
-            net.adjust_needed_headroom(old, -i32::from(OUTER_HEADROOM));
-        }
-        let new = if lan != 0 && net.adjust_needed_headroom(lan, i32::from(OUTER_HEADROOM)) {
-            lan
-        } else {
-            0
-        };
-        self.headroom_dev.store(new, Relaxed);
     }
 
     /// In native mode, makes `block` the namespace's ephemeral port range

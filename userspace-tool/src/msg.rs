@@ -13,9 +13,8 @@ use std::net::Ipv4Addr;
 
 use dnat_core::uapi::{self, host_attr, router_attr};
 use netlink_packet_core::{
-    emit_u16, emit_u32, emit_u64, parse_u16, parse_u32, parse_u64, parse_u8, DecodeError,
-    DefaultNla, Emitable, ErrorContext, Nla, NlaBuffer, NlasIterator, Parseable,
-    ParseableParametrized,
+    parse_u16, parse_u32, parse_u64, parse_u8, DecodeError, DefaultNla, Emitable, ErrorContext,
+    Nla, NlaBuffer, NlasIterator, Parseable, ParseableParametrized,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
@@ -97,9 +96,18 @@ fn parse_cstring(payload: &[u8]) -> String {
     String::from_utf8_lossy(&payload[..end]).into_owned()
 }
 
+/// Copies `bytes` to the front of `buffer`. `Nla::emit_value` gets a
+/// buffer of `value_len()` bytes, which is what each caller writes; a
+/// shorter one is left alone rather than panicking.
+fn put(buffer: &mut [u8], bytes: &[u8]) {
+    if let Some(b) = buffer.get_mut(..bytes.len()) {
+        b.copy_from_slice(bytes);
+    }
+}
+
 fn emit_cstring(buffer: &mut [u8], s: &str) {
-    buffer[..s.len()].copy_from_slice(s.as_bytes());
-    buffer[s.len()] = 0;
+    put(buffer, s.as_bytes());
+    put(buffer.get_mut(s.len()..).unwrap_or_default(), &[0]);
 }
 
 /// An IPv4 address attribute: 4 bytes in network byte order.
@@ -252,13 +260,13 @@ impl Nla for RouterAttr {
             LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
             LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | QuotaPorts(v)
             | QuotaSpis(v) | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | HostPorts(v)
-            | HostSpis(v) | Spi(v) | PinSecs(v) => emit_u32(buffer, *v).unwrap(),
-            PublicAddr(a) | HostAddr(a) | PeerAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
-            PortMin(v) | PortMax(v) => emit_u16(buffer, *v).unwrap(),
-            BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) => buffer[0] = *v,
+            | HostSpis(v) | Spi(v) | PinSecs(v) => put(buffer, &v.to_ne_bytes()),
+            PublicAddr(a) | HostAddr(a) | PeerAddr(a) => put(buffer, &a.octets()),
+            PortMin(v) | PortMax(v) => put(buffer, &v.to_ne_bytes()),
+            BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) => put(buffer, &[*v]),
             HostRevoked | QuotaOwn => {}
             Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
-            | HostSaDropped(v) => emit_u64(buffer, *v).unwrap(),
+            | HostSaDropped(v) => put(buffer, &v.to_ne_bytes()),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -429,15 +437,15 @@ impl Nla for HostAttr {
         use HostAttr::*;
         match self {
             LanIfname(s) | StatName(s) => emit_cstring(buffer, s),
-            RouterAddr(a) | PublicAddr(a) | PeerAddr(a) => buffer[..4].copy_from_slice(&a.octets()),
+            RouterAddr(a) | PublicAddr(a) | PeerAddr(a) => put(buffer, &a.octets()),
             Hook(v) | LanIfindex(v) | TcpTimeout(v) | UdpTimeout(v) | PortBlock(v) | Epoch(v)
             | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | BlockUsed(v) | Idle(v)
-            | Spi(v) => emit_u32(buffer, *v).unwrap(),
-            LocalPort(v) | UniquePort(v) => emit_u16(buffer, *v).unwrap(),
+            | Spi(v) => put(buffer, &v.to_ne_bytes()),
+            LocalPort(v) | UniquePort(v) => put(buffer, &v.to_ne_bytes()),
             Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) | HookCounters(v) => {
-                buffer[0] = *v
+                put(buffer, &[*v])
             }
-            Packets(v) | StatValue(v) => emit_u64(buffer, *v).unwrap(),
+            Packets(v) | StatValue(v) => put(buffer, &v.to_ne_bytes()),
             Other(nla) => nla.emit_value(buffer),
         }
     }
