@@ -104,6 +104,8 @@ check "host set: router and public address" nh1 "$DNATCTL" host set router 10.0.
 h=$(nh1 "$DNATCTL" --json host show | jq -c .config)
 expect_eq "host read back" "$(jq -c '[.router_addr,.public_addr]' <<<"$h")" '["10.0.0.7","203.0.113.30"]'
 expect_eq "h2 host config is separate" "$(nh2 "$DNATCTL" --json host show | jq -c .config.router_addr)" null
+expect_eq "no SPTT while the host's configuration is incomplete (no device yet)" \
+	"$(nh1 "$DNATCTL" --json host stats | jq .stats.sptt_bytes)" 0
 expect_errno "host: router address equal to public address refused" 22 "must differ" \
 	nh1 "$DNATCTL" host set public 10.0.0.7
 expect_errno "host: broadcast router address refused" 22 "unicast" \

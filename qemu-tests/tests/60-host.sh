@@ -48,6 +48,10 @@ for i in $(seq 100); do
 done
 check "h1's module holds an SPI block" sh -c "ip netns exec h1 '$DNATCTL' --json host blocks | jq -e '[.blocks[] | select(.kind == \"spis\")] | length > 0' >/dev/null"
 check "h1's host show reports the router epoch" sh -c "ip netns exec h1 '$DNATCTL' --json host show | jq -e '.config.epoch > 0' >/dev/null"
+# The SPTT (about 1.15 MiB) exists only where the host was configured.
+check "h1's SPTT was allocated by its configuration ($(hstat h1 sptt_bytes) bytes)" test "$(hstat h1 sptt_bytes)" -gt 1000000
+expect_eq "no SPTT in the router's and ext's namespaces (host module never configured there)" \
+	"$(hstat router sptt_bytes) $(hstat ext sptt_bytes)" "0 0"
 
 # Servers in ext: a TCP echo and a UDP echo.
 next socat TCP-LISTEN:8080,fork,reuseaddr EXEC:cat &

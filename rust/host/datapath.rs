@@ -202,16 +202,18 @@ fn translate_out(
     if h.is_fragment {
         return Err(HostStat::OutFragment);
     }
+    // Allocated by the configuration that made the host active.
+    let sptt = st.sptt.get().ok_or(HostStat::OutNotReady)?;
     let (sport, _, flags) = ports(skb, h).ok_or(HostStat::OutFailed)?;
     let t = now();
-    let (unique, created) = st.sptt.out(h.protocol, sport, t).ok_or_else(|| {
+    let (unique, created) = sptt.out(h.protocol, sport, t).ok_or_else(|| {
         // Out of ports: the PAP client asks for more at once.
         Pernet::<HostNet>::kick(hs.net(), 0);
         HostStat::OutNoPort
     })?;
     if created {
         st.data.bump(HostStat::OutNewFlow);
-        if st.sptt.low() {
+        if sptt.low() {
             Pernet::<HostNet>::kick(hs.net(), 0);
         }
     }
@@ -221,7 +223,7 @@ fn translate_out(
         st.data.bump(HostStat::OutTranslated);
     }
     if h.protocol == proto::TCP {
-        st.sptt.note_tcp(unique, flags, true, t);
+        sptt.note_tcp(unique, flags, true, t);
     }
     Ok(())
 }
@@ -262,14 +264,15 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
         return Verdict::Drop;
     }
     let tcp_udp = inner.protocol == proto::TCP || inner.protocol == proto::UDP;
-    if tcp_udp && !inner.is_fragment && st.native.load(Relaxed) == 0 {
+    let sptt = st.sptt.get().filter(|_| st.native.load(Relaxed) == 0);
+    if let Some(sptt) = sptt.filter(|_| tcp_udp && !inner.is_fragment) {
         // The inner packet now starts at the network header.
         let Some((_, dport, flags)) = ports(&skb, &inner) else {
             st.data.bump(HostStat::InMalformed);
             return Verdict::Drop;
         };
         let t = now();
-        if let Some(local) = st.sptt.back(inner.protocol, dport, t) {
+        if let Some(local) = sptt.back(inner.protocol, dport, t) {
             if local != dport {
                 if skb
                     .set_l4_port(inner.header_len, inner.protocol, PortField::Dst, local)
@@ -281,7 +284,7 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
                 st.data.bump(HostStat::InTranslated);
             }
             if inner.protocol == proto::TCP {
-                st.sptt.note_tcp(dport, flags, false, t);
+                sptt.note_tcp(dport, flags, false, t);
             }
         }
     }

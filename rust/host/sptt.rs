@@ -12,7 +12,10 @@ use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
 use kernel::prelude::*;
 
 use crate::packet::filled;
-use kernel::{new_spinlock_irq, sync::SpinLockIrq};
+use kernel::{
+    new_spinlock_irq,
+    sync::{SetOnce, SpinLockIrq},
+};
 
 use crate::config::HostTimeouts;
 use crate::pap::PortBlock;
@@ -38,6 +41,78 @@ pub struct Translation {
     pub idle: u32,
     /// `flow_state` bits.
     pub state: u8,
+}
+
+/// One namespace's SPTT, allocated when the namespace's host is first
+/// configured: the tables take about 1.15 MiB, which namespaces that never
+/// use the host module do not pay. Once there, they stay until the
+/// namespace goes (the state that holds them is dropped after its hooks).
+pub struct LazySptt(SetOnce<Pin<KBox<SpttTables>>>);
+
+impl LazySptt {
+    /// Not allocated yet.
+    pub const fn new() -> Self {
+        Self(SetOnce::new())
+    }
+
+    /// The tables, once allocated (one acquire load).
+    pub fn get(&self) -> Option<&SpttTables> {
+        self.0.as_ref().map(|t| &**t)
+    }
+
+    /// The tables, allocated now if they are not yet. Process context;
+    /// callers serialise (the configuration lock), so that two do not
+    /// both allocate (the loser's tables would only be freed again).
+    pub fn get_or_alloc(&self) -> Result<&SpttTables> {
+        if let Some(t) = self.get() {
+            return Ok(t);
+        }
+        let t = KBox::pin_init(SpttTables::new(), GFP_KERNEL)?;
+        self.0.populate(t);
+        self.get().ok_or(ENOMEM)
+    }
+
+    /// Ends idle translations (none without tables).
+    pub fn expire(&self, now: u32, timeouts: &HostTimeouts) {
+        if let Some(t) = self.get() {
+            t.expire(now, timeouts);
+        }
+    }
+
+    /// Ends every translation and forgets the pool.
+    pub fn clear(&self) {
+        if let Some(t) = self.get() {
+            t.clear();
+        }
+    }
+
+    /// Replaces the pool with the held `blocks`.
+    pub fn set_blocks(&self, blocks: &[PortBlock]) {
+        if let Some(t) = self.get() {
+            t.set_blocks(blocks);
+        }
+    }
+
+    /// Translations in use (both protocols).
+    pub fn in_use(&self) -> u32 {
+        self.get().map_or(0, SpttTables::in_use)
+    }
+
+    /// Ports of `lowest..lowest+count` in use by translations.
+    pub fn used_in(&self, lowest: u32, count: u32) -> u32 {
+        self.get().map_or(0, |t| t.used_in(lowest, count))
+    }
+
+    /// The translation at `cursor` or after it, and the next cursor.
+    pub fn entry(&self, cursor: usize, now: u32) -> Option<(Translation, usize)> {
+        self.get()?.entry(cursor, now)
+    }
+}
+
+impl Default for LazySptt {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// One namespace's SPTT.

@@ -22,7 +22,7 @@ use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::ipv4::proto;
 use crate::packet::ipv4_header;
 use crate::pap::PortBlock;
-use crate::sptt_glue::{SpttTables, Translation};
+use crate::sptt_glue::{LazySptt, Translation};
 use crate::uapi::block_kind;
 
 /// Hook priority: after defragmentation, before connection tracking.
@@ -62,7 +62,7 @@ pub struct HostNet {
     pub defrag: Mutex<Option<Defrag>>,
     /// The source port translation table.
     #[pin]
-    pub sptt: SpttTables,
+    pub sptt: LazySptt,
     /// The PAP client.
     #[pin]
     pub pap: PapClient,
@@ -115,7 +115,7 @@ impl PernetData for HostNet {
             native: Atomic::<u32>::new(0),
             route: RouteCache::new(),
             defrag <- new_mutex!(None),
-            sptt <- SpttTables::new(),
+            sptt: LazySptt::new(),
             pap <- PapClient::new(),
             range <- new_spinlock_irq!(SavedRange {
                 saved: None,
@@ -174,17 +174,20 @@ impl HostNet {
             _ => (Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED),
         };
         if next.complete() {
-            // Reassembly before the hooks (tunnelled packets arrive as
-            // fragments when the outer header made them too big); enabled
-            // before anything changes, so a failure changes nothing.
+            // The SPTT, and reassembly before the hooks (tunnelled packets
+            // arrive as fragments when the outer header made them too big):
+            // both before anything changes, so a failure changes nothing
+            // (counting hooks this request added go again).
+            let undo = |e: Error| {
+                if !cfg.hook_counters {
+                    Pernet::<HostNet>::drop_counting_hooks(net);
+                }
+                e
+            };
+            self.sptt.get_or_alloc().map_err(undo)?;
             let mut d = self.defrag.lock();
             if d.is_none() {
-                // Counting hooks this request added go again.
-                *d = Some(Defrag::enable(net).inspect_err(|_| {
-                    if !cfg.hook_counters {
-                        Pernet::<HostNet>::drop_counting_hooks(net);
-                    }
-                })?);
+                *d = Some(Defrag::enable(net).map_err(undo)?);
             }
         }
         let old = *cfg;
@@ -264,10 +267,14 @@ impl HostNet {
             return Some(("", n, v));
         }
         let j = i.checked_sub(crate::datapath::HostStat::COUNT)?;
-        if j == 0 {
-            return Some(("", "translations", u64::from(self.sptt.in_use())));
+        match j {
+            0 => Some(("", "translations", u64::from(self.sptt.in_use()))),
+            1 => {
+                let bytes = self.sptt.get().map_or(0, |_| crate::sptt::Layout::BYTES);
+                Some(("", "sptt_bytes", bytes as u64))
+            }
+            _ => self.pap.stat(j - 2),
         }
-        self.pap.stat(j - 1)
     }
 
     /// Held block `i` (ports first, then SPIs).
