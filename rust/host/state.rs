@@ -60,8 +60,8 @@ pub struct HostNet {
     /// Defragmentation, enabled once the host is configured.
     #[pin]
     pub defrag: Mutex<Option<Defrag>>,
-    /// The source port translation table.
-    #[pin]
+    /// The source port translation table (allocated by the first complete
+    /// configuration).
     pub sptt: LazySptt,
     /// The PAP client.
     #[pin]
