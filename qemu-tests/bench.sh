@@ -271,7 +271,11 @@ for i in $(seq "$RUNS"); do
 	for m in direct dnat native ipip; do
 		for p in tcp udp; do
 			[ "$m" = native ] || [ "$m" = ipip ] && [ "$p" = tcp ] && continue
-			r=$(host_run $m $p)
+			# A step that fails ends the benchmark (set -e inside the
+			# substitution too), rather than filing another set-up's
+			# figure under this mode.
+			r=$(set -e; host_run $m $p)
+			[[ $r =~ ^[0-9]+$ ]] || { echo "host bench: run $i $m $p gave no figure" >&2; exit 1; }
 			res[$m-$p]+="$r "
 			printf '  run %d %-6s %s %12d %s\n' "$i" "$m" "$p" "$r" "$([ $p = tcp ] && echo bit/s || echo datagrams/s)"
 		done
@@ -285,7 +289,7 @@ du=$(median <<<"${res[direct-udp]}"); hu=$(median <<<"${res[dnat-udp]}")
 nu=$(median <<<"${res[native-udp]}"); iu=$(median <<<"${res[ipip-udp]}")
 awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { printf "host: tcp %.2f x direct, udp %.2f x direct\n", a / b, c / d }'
 awk -v n="$nu" -v i="$iu" -v d="$du" -v h="$hu" \
-	'BEGIN { printf "host references (udp): native mode %.2f x direct, kernel ipip tunnel %.2f x direct; dnat %.2f x kernel ipip\n", n / d, i / d, h / i }'
+	'BEGIN { if (n <= 0 || i <= 0 || d <= 0) { print "host references (udp): no datagrams in a mode"; exit } printf "host references (udp): native mode %.2f x direct, kernel ipip tunnel %.2f x direct; dnat %.2f x kernel ipip\n", n / d, i / d, h / i }'
 hvd=$(awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
 }
 

@@ -176,8 +176,10 @@ impl HostNet {
         if next.complete() {
             // The SPTT, and reassembly before the hooks (tunnelled packets
             // arrive as fragments when the outer header made them too big):
-            // both before anything changes, so a failure changes nothing
-            // (counting hooks this request added go again).
+            // both before the configuration changes, so a failure leaves
+            // it as it was (counting hooks this request added go again; an
+            // SPTT allocated before `Defrag::enable` failed stays, empty,
+            // for the next attempt).
             let undo = |e: Error| {
                 if !cfg.hook_counters {
                     Pernet::<HostNet>::drop_counting_hooks(net);
