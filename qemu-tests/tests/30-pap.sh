@@ -150,6 +150,46 @@ sleep 1
 expect_eq "a retransmission gets no second block" "$(blocks | jq '[.[] | select(.host == "10.0.0.1")] | length')" $((nb + 1))
 expect_eq "the retransmission was answered and counted" "$(stat retransmitted)" 1
 
+# -- request rate limit (PAP_RATE): a host over it gets rate_limited, its
+# tables unchanged; another host is not held back; 0 lifts the limit
+expect_eq "no PAP rate limit by default" "$(nrouter "$DNATCTL" --json router show | jq .config.pap_rate)" 0
+expect_errno "a PAP rate above 1000 refused" 34 "0 (none) to 1000" nrouter "$DNATCTL" router set pap-rate 1001
+check "PAP rate limit: 2 requests a second per host" nrouter "$DNATCTL" router set pap-rate 2
+expect_eq "router show: the rate" "$(nrouter "$DNATCTL" router show | grep -c '^  pap rate: 2 requests/s per host$')" 1
+h1_blocks() { blocks | jq -c '[.[] | select(.host == "10.0.0.1")]'; }
+release_new() { # BEFORE: gives back h1's blocks that are not in BEFORE
+	jq -r --argjson old "$1" '.[] | select(. as $b | $old | index([$b]) | not) | "\(.kind) \(.lowest) \(.count)"' <<<"$(h1_blocks)" |
+		while read -r kind lowest count; do
+			n h1 "$DNATCTL" pap release "$kind" "$lowest" "$count" router 10.0.0.7 >/dev/null
+		done
+}
+answered() { echo $(( $(stat granted) + $(stat refused) + $(stat rate_limited) )); }
+b0=$(h1_blocks) a0=$(answered) rl0=$(stat rate_limited) gr0=$(stat granted)
+# 10 base requests of one port within about 30 ms: at most 2 + 2 fit (a
+# full budget, and one more second's worth if a second begins meanwhile).
+nh1 python3 "$TOP/qemu-tests/pap_flood.py" 10.0.0.7 1 1 10
+sleep 1
+expect_eq "all 10 requests answered" $(( $(answered) - a0 )) 10
+limited=$(( $(stat rate_limited) - rl0 ))
+check "6 to 8 of them refused as rate_limited ($limited)" test "$limited" -ge 6 -a "$limited" -le 8
+expect_eq "h1 holds a block for each request granted, none for the others" \
+	$(( $(h1_blocks | jq length) - $(jq length <<<"$b0") )) $(( $(stat granted) - gr0 ))
+g11=$(pap h2 request ports 1 high)
+expect_eq "h2 is not held back by h1's rate" "$(jq .count <<<"$g11")" 1
+release_new "$b0"
+expect_eq "h1's releases were not rate limited" "$(h1_blocks)" "$b0"
+sleep 1
+rc=0; out=$(pap h1 request ports 1 high) || rc=$?
+expect_eq "a second later h1 is served again" "$rc $(jq .count <<<"$out")" "0 1"
+release_new "$b0"
+check "PAP rate limit lifted" nrouter "$DNATCTL" router set pap-rate 0
+rl1=$(stat rate_limited)
+nh1 python3 "$TOP/qemu-tests/pap_flood.py" 10.0.0.7 1 1 10
+sleep 1
+expect_eq "without a limit nothing is rate_limited" "$(stat rate_limited)" "$rl1"
+release_new "$b0"
+n h2 "$DNATCTL" pap release ports "$(jq .lowest <<<"$g11")" 1 router 10.0.0.7 >/dev/null
+
 # -- leases: a block nobody renews expires
 g4=$(pap h2 request ports 4 high lease 2)
 expect_eq "short lease granted" "$(jq -r .lease <<<"$g4")" 2

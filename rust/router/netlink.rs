@@ -62,6 +62,7 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U32),    // PIN_SECS
     PolicyEntry::new(AttrType::Reject), // QUOTA_OWN (output only)
     PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS
+    PolicyEntry::new(AttrType::U32),    // PAP_RATE
 ];
 
 static OPS: [Op; 17] = [
@@ -134,6 +135,7 @@ fn put_config(m: &mut Msg, c: &RouterConfig) -> Result {
         },
     )?;
     m.put_u8(a::HOOK_COUNTERS, u8::from(c.hook_counters))?;
+    m.put_u32(a::PAP_RATE, c.pap_rate)?;
     Ok(())
 }
 
@@ -176,6 +178,7 @@ impl DoIt for SetConfig {
             quota_spis: req.u32(a::QUOTA_SPIS),
             sa_policy: req.u8(a::SA_POLICY),
             hook_counters: req.u8(a::HOOK_COUNTERS),
+            pap_rate: req.u32(a::PAP_RATE),
         };
         let checked = update.check().map_err(|e| reject(req, e))?;
         let resolve = |name: Option<crate::config::IfName>, attr| match name {
@@ -237,6 +240,7 @@ impl DoIt for SetConfig {
         st.drop_unowned.store(u32::from(new.drop_unowned), Relaxed);
         st.sa_permissive
             .store(u32::from(new.sa_permissive), Relaxed);
+        st.pap_rate.store(new.pap_rate, Relaxed);
         st.wan_ifindex
             .store(new.wan.map_or(0, |i| i.ifindex), Relaxed);
         st.public_addr

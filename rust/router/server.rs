@@ -17,7 +17,7 @@ use crate::ffi::route::{primary_ipv4, OwnedPacket};
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
 use crate::pap::{self, Direction, Message, PapError};
-use crate::pap_server::{serve_with_sa, Stat};
+use crate::pap_server::{rate_limited, serve_with_sa, Stat};
 use crate::sa_table::Lan;
 use crate::state::RouterNet;
 
@@ -157,7 +157,17 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
                 addr: lan_addr,
                 mask,
             };
-            let (reply, stat) = serve_with_sa(t, sa, lan_prefix, h.src, &msg, now, epoch);
+            // A known host over its request rate gets `rate_limited` for a
+            // port or SPI request (a host's first message always counts
+            // from a full budget).
+            let limited = known
+                .zip(rate_limited(&msg, epoch))
+                .filter(|&(s, _)| !st.take_request(s, now))
+                .map(|(_, refusal)| refusal);
+            let (reply, stat) = match limited {
+                Some(r) => (Some(r), Stat::RateLimited),
+                None => serve_with_sa(t, sa, lan_prefix, h.src, &msg, now, epoch),
+            };
             let slot = t.find_host(h.src);
             if let (None, Some(s)) = (known, slot) {
                 // A host new to the table: its slot's state starts clean,

@@ -18,7 +18,7 @@ use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::ipv4::proto;
-use crate::pap_server::CachedReply;
+use crate::pap_server::{CachedReply, RateBucket};
 use crate::server::PapStats;
 use crate::tables::{Tables, HOSTS};
 use core::net::Ipv4Addr;
@@ -72,6 +72,9 @@ pub struct RouterNet {
     pub host_sa_dropped: [Atomic<u64>; HOSTS + 1],
     /// Deliver ESP/AH on the SPI alone (1) or only validated pairs (0).
     pub sa_permissive: Atomic<u32>,
+    /// Port and SPI requests a second the PAP server takes from one host
+    /// (0: no limit).
+    pub pap_rate: Atomic<u32>,
     /// Per host slot: the route to the host, for the packets tunnelled to
     /// it.
     pub routes: [RouteCache; HOSTS + 1],
@@ -80,6 +83,10 @@ pub struct RouterNet {
     /// Per host slot: the last PAP reply, for retransmitted requests.
     #[pin]
     pub replies: SpinLockIrq<[CachedReply; HOSTS + 1]>,
+    /// Per host slot: what is left of the host's request budget
+    /// (`pap_rate`).
+    #[pin]
+    pub budgets: SpinLockIrq<[RateBucket; HOSTS + 1]>,
     /// PAP server counters.
     pub pap: PapStats,
     /// Data path counters.
@@ -122,9 +129,11 @@ impl PernetData for RouterNet {
             host_spoofed: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             host_sa_dropped: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             sa_permissive: Atomic::<u32>::new(0),
+            pap_rate: Atomic::<u32>::new(0),
             routes: [const { RouteCache::new() }; HOSTS + 1],
             host_revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
             replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
+            budgets <- new_spinlock_irq!([RateBucket::FULL; HOSTS + 1]),
             pap: PapStats::new(),
             data: DataStats::new(),
             counters: HookCounters::new(),
@@ -163,6 +172,21 @@ impl RouterNet {
         }
         self.set_revoked(slot, false);
         self.forget_replies(Some(slot));
+        if let Some(b) = self.budgets.lock().get_mut(usize::from(slot)) {
+            *b = RateBucket::FULL;
+        }
+    }
+
+    /// Takes one port or SPI request of the host in `slot` from its budget
+    /// at `now`: `false` when the host is over `pap_rate`.
+    pub fn take_request(&self, slot: u16, now: u64) -> bool {
+        let rate = self.pap_rate.load(Relaxed);
+        rate == 0
+            || self
+                .budgets
+                .lock()
+                .get_mut(usize::from(slot))
+                .is_some_and(|b| b.take(now, rate))
     }
 
     /// Forgets the cached PAP replies of `slot`, or of every host.

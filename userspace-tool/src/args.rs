@@ -56,6 +56,9 @@ Settings (any non-empty subset, in any order):
   hook-counters on|off
                     count packets at every IPv4 hook point (router counters);
                     off by default: each extra hook costs a call per packet
+  pap-rate N        port and SPI requests a second the PAP server takes from
+                    one host (the kernel takes 0, no limit and the default, to
+                    1000); requests over it are refused with rate_limited
 
 Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
 
@@ -846,6 +849,8 @@ pub struct RouterSettings {
     pub sa_policy: Option<u8>,
     /// `hook-counters`: `on`, `off` or a raw number.
     pub hook_counters: Option<u8>,
+    /// `pap-rate N`.
+    pub pap_rate: Option<u32>,
 }
 
 /// The settings of `host set`.
@@ -997,7 +1002,7 @@ fn u32_value(key: &str, value: &str) -> Result<u32, String> {
 
 impl RouterSettings {
     const USAGE: &'static str =
-        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive or hook-counters on|off";
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off or pap-rate N";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
@@ -1012,10 +1017,16 @@ impl RouterSettings {
             "quota-spis",
             "sa-policy",
             "hook-counters",
+            "pap-rate",
         ];
         for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
                 "lan" => s.lan = Some(value.to_owned()),
+                "pap-rate" => {
+                    s.pap_rate = Some(value.parse::<u32>().map_err(|_| {
+                        format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
+                    })?)
+                }
                 "wan" => s.wan = Some(value.to_owned()),
                 "public" => s.public = Some(addr(key, value)?),
                 "ports" => s.ports = Some(range(key, value, port, "a port number (0 to 65535)")?),
@@ -1080,6 +1091,9 @@ impl RouterSettings {
         }
         if let Some(c) = self.hook_counters {
             v.push(RouterAttr::HookCounters(c));
+        }
+        if let Some(r) = self.pap_rate {
+            v.push(RouterAttr::PapRate(r));
         }
         v
     }
@@ -1163,6 +1177,19 @@ mod tests {
     }
 
     #[test]
+    fn pap_rate_setting() {
+        let s = RouterSettings::parse(&args("pap-rate 5")).unwrap();
+        assert_eq!(s.attrs(), vec![RouterAttr::PapRate(5)]);
+        // The kernel judges the range (0 to 1000); the tool sends any u32.
+        let s = RouterSettings::parse(&args("pap-rate 4294967295")).unwrap();
+        assert_eq!(s.attrs(), vec![RouterAttr::PapRate(u32::MAX)]);
+        for bad in ["pap-rate x", "pap-rate -1", "pap-rate 4294967296"] {
+            let e = RouterSettings::parse(&args(bad)).unwrap_err();
+            assert!(e.contains("is not a number"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn full_router_settings() {
         let s = RouterSettings::parse(&args(
             "spis 0x1000-0x1fff unowned drop lan veth-lan ports 20000-29999 wan veth-wan \
@@ -1188,6 +1215,7 @@ mod tests {
                 quota_spis: None,
                 sa_policy: None,
                 hook_counters: None,
+                pap_rate: None,
             }
         );
         assert_eq!(

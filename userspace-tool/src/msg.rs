@@ -191,6 +191,9 @@ pub enum RouterAttr {
     /// `hook_counters` value: count packets at every hook point (a
     /// setting).
     HookCounters(u8),
+    /// `pap_rate` value: port and SPI requests a second per host (0: no
+    /// limit).
+    PapRate(u32),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -201,7 +204,7 @@ impl Nla for RouterAttr {
         match self {
             LanIfname(s) | WanIfname(s) | StatName(s) => s.len() + 1,
             LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) | QuotaPorts(_)
-            | QuotaSpis(_) | Spi(_) | PinSecs(_) => 4,
+            | QuotaSpis(_) | Spi(_) | PinSecs(_) | PapRate(_) => 4,
             BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
             PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
@@ -248,6 +251,7 @@ impl Nla for RouterAttr {
             SaPolicy(_) => router_attr::SA_POLICY,
             HostSaDropped(_) => router_attr::HOST_SA_DROPPED,
             PinSecs(_) => router_attr::PIN_SECS,
+            PapRate(_) => router_attr::PAP_RATE,
             QuotaOwn => router_attr::QUOTA_OWN,
             HookCounters(_) => router_attr::HOOK_COUNTERS,
             Other(nla) => nla.kind(),
@@ -260,7 +264,7 @@ impl Nla for RouterAttr {
             LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
             LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | QuotaPorts(v)
             | QuotaSpis(v) | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | HostPorts(v)
-            | HostSpis(v) | Spi(v) | PinSecs(v) => put(buffer, &v.to_ne_bytes()),
+            | HostSpis(v) | Spi(v) | PinSecs(v) | PapRate(v) => put(buffer, &v.to_ne_bytes()),
             PublicAddr(a) | HostAddr(a) | PeerAddr(a) => put(buffer, &a.octets()),
             PortMin(v) | PortMax(v) => put(buffer, &v.to_ne_bytes()),
             BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) => put(buffer, &[*v]),
@@ -313,6 +317,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::SA_POLICY => Self::SaPolicy(parse_u8(v).with_context(ctx)?),
             router_attr::HOST_SA_DROPPED => Self::HostSaDropped(parse_u64(v).with_context(ctx)?),
             router_attr::PIN_SECS => Self::PinSecs(parse_u32(v).with_context(ctx)?),
+            router_attr::PAP_RATE => Self::PapRate(parse_u32(v).with_context(ctx)?),
             router_attr::QUOTA_OWN => {
                 parse_flag(v).with_context(ctx)?;
                 Self::QuotaOwn

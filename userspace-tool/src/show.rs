@@ -149,6 +149,9 @@ pub struct RouterConfig {
     /// Whether packets are counted at every hook point; `None`: the
     /// module did not send `HOOK_COUNTERS`.
     pub hook_counters: Option<bool>,
+    /// Port and SPI requests a second per host (0: no limit); `None`: the
+    /// module did not send `PAP_RATE`.
+    pub pap_rate: Option<u32>,
 }
 
 /// Most ports and SPIs a host may hold at once.
@@ -222,6 +225,7 @@ impl RouterConfig {
                 RouterAttr::Unowned(v) => c.unowned = Some(Unowned(*v)),
                 RouterAttr::SaPolicy(v) => c.sa_policy = Some(SaPolicy(*v)),
                 RouterAttr::HookCounters(v) => c.hook_counters = Some(*v != 0),
+                RouterAttr::PapRate(v) => c.pap_rate = Some(*v),
                 RouterAttr::QuotaPorts(v) => c.quota.get_or_insert_with(Quota::default).ports = *v,
                 RouterAttr::QuotaSpis(v) => c.quota.get_or_insert_with(Quota::default).spis = *v,
                 RouterAttr::Hook(_)
@@ -440,6 +444,13 @@ pub fn render_router(s: &Show<RouterConfig>) -> String {
     if let Some(q) = c.quota {
         let _ = writeln!(out, "  quota per host: {} ports, {} spis", q.ports, q.spis);
     }
+    match c.pap_rate {
+        Some(0) => out.push_str("  pap rate: no limit\n"),
+        Some(r) => {
+            let _ = writeln!(out, "  pap rate: {r} requests/s per host");
+        }
+        None => {}
+    }
     hook_counters(&mut out, c.hook_counters);
     counters(&mut out, &s.counters);
     out
@@ -594,6 +605,7 @@ mod tests {
                 sa_policy: Some(SaPolicy(0)),
                 quota: None,
                 hook_counters: None,
+                pap_rate: None,
             }
         );
         let c: Vec<_> = s
@@ -646,6 +658,7 @@ mod tests {
                     "sa_policy": "strict",
                     "quota": null,
                     "hook_counters": null,
+                    "pap_rate": null,
                 },
                 "counters": [
                     {"hook": "prerouting", "packets": 12},
@@ -654,6 +667,25 @@ mod tests {
                 ],
             })
         );
+    }
+
+    #[test]
+    fn renders_pap_rate() {
+        for (rate, line) in [
+            (0, "  pap rate: no limit\n"),
+            (5, "  pap rate: 5 requests/s per host\n"),
+        ] {
+            let s = Show {
+                config: RouterConfig::from_attrs(&[RouterAttr::PapRate(rate)]),
+                counters: vec![],
+            };
+            assert_eq!(s.config.pap_rate, Some(rate));
+            assert!(render_router(&s).contains(line), "{rate}");
+            assert_eq!(
+                serde_json::to_value(&s).unwrap()["config"]["pap_rate"],
+                json!(rate)
+            );
+        }
     }
 
     #[test]
@@ -676,7 +708,7 @@ mod tests {
             json!({
                 "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null,
                            "unowned": null, "sa_policy": null, "quota": null,
-                           "hook_counters": null},
+                           "hook_counters": null, "pap_rate": null},
                 "counters": [],
             })
         );
@@ -916,7 +948,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"config":{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"permissive","quota":null,"hook_counters":null},"counters":[]}"#
+            r#"{"config":{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"permissive","quota":null,"hook_counters":null,"pap_rate":null},"counters":[]}"#
         );
         // A module without SA_POLICY: no line, JSON null.
         let s = Show {

@@ -30,7 +30,7 @@
  *             unicast, a range given by one bound only, an inverted range
  *             (MIN > MAX), an empty port range (0-0), an *_IFINDEX attribute
  *     ERANGE  a port range containing port 0, an SPI range below 256 (SPIs
- *             0..255 are reserved)
+ *             0..255 are reserved), a PAP_RATE above 1000
  *     ENODEV  no interface of that name in the caller's namespace
  *     EPERM   caller lacks CAP_NET_ADMIN
  * DNAT_ROUTER_CMD_GET_COUNTERS (dumpit): one message per IPv4 hook point
@@ -208,6 +208,7 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_PIN_SECS = 33,	/* u32, seconds a block stays bound */
 	DNAT_ROUTER_A_QUOTA_OWN = 34,	/* flag, the host has its own quota */
 	DNAT_ROUTER_A_HOOK_COUNTERS = 35,	/* u8, 0/1: per-hook counters (setting) */
+	DNAT_ROUTER_A_PAP_RATE = 36,	/* u32, port/SPI requests a second per host, 0: no limit (setting) */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)

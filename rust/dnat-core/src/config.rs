@@ -152,7 +152,13 @@ pub struct RouterConfig {
     /// their own at the points the data path does not use. Off by default,
     /// as conntrack's accounting is: each costs a hook call per packet.
     pub hook_counters: bool,
+    /// Port and SPI requests a second the PAP server takes from one host
+    /// (0: no limit; the default).
+    pub pap_rate: u32,
 }
+
+/// Highest `PAP_RATE`.
+pub const PAP_RATE_MAX: u32 = 1000;
 
 /// A `SET_CONFIG` request to the router, as parsed from netlink attributes,
 /// before validation.
@@ -184,6 +190,8 @@ pub struct RouterUpdate<'a> {
     pub sa_policy: Option<u8>,
     /// `HOOK_COUNTERS`.
     pub hook_counters: Option<u8>,
+    /// `PAP_RATE`.
+    pub pap_rate: Option<u32>,
 }
 
 /// A router update whose values are all well formed; only the interface
@@ -210,6 +218,8 @@ pub struct CheckedRouterUpdate {
     pub sa_permissive: Option<bool>,
     /// Count packets at every hook point, or not.
     pub hook_counters: Option<bool>,
+    /// New request rate limit per host.
+    pub pap_rate: Option<u32>,
 }
 
 /// Whether `a` may be used as a unicast host or router address.
@@ -368,6 +378,13 @@ impl RouterUpdate<'_> {
             }
         };
         let hook_counters = switch(self.hook_counters, router_attr::HOOK_COUNTERS)?;
+        if self.pap_rate.is_some_and(|r| r > PAP_RATE_MAX) {
+            return Err(ConfigError::new(
+                ERANGE,
+                c"the PAP rate limit is 0 (none) to 1000 requests a second",
+                router_attr::PAP_RATE,
+            ));
+        }
         for (q, attr) in [
             (self.quota_ports, router_attr::QUOTA_PORTS),
             (self.quota_spis, router_attr::QUOTA_SPIS),
@@ -391,6 +408,7 @@ impl RouterUpdate<'_> {
             quota_spis: self.quota_spis,
             sa_permissive,
             hook_counters,
+            pap_rate: self.pap_rate,
         })
     }
 }
@@ -430,6 +448,9 @@ impl RouterConfig {
         }
         if let Some(c) = update.hook_counters {
             next.hook_counters = c;
+        }
+        if let Some(r) = update.pap_rate {
+            next.pap_rate = r;
         }
         if let (Some(l), Some(w)) = (next.lan, next.wan) {
             if l.ifindex == w.ifindex {
@@ -884,6 +905,37 @@ mod tests {
             .unwrap();
         assert!(same.sa_permissive);
         assert_eq!(err(set(2)), (EINVAL, Some(router_attr::SA_POLICY)));
+    }
+
+    #[test]
+    fn pap_rate_setting() {
+        assert_eq!(RouterConfig::default().pap_rate, 0);
+        let set = |v| {
+            RouterUpdate {
+                pap_rate: Some(v),
+                ..RouterUpdate::default()
+            }
+            .check()
+        };
+        for v in [0, 1, PAP_RATE_MAX] {
+            let u = set(v).unwrap();
+            assert_eq!(
+                RouterConfig::default()
+                    .merged(&u, None, None)
+                    .unwrap()
+                    .pap_rate,
+                v
+            );
+        }
+        let e = set(PAP_RATE_MAX + 1).unwrap_err();
+        assert_eq!((e.errno, e.attr), (ERANGE, Some(router_attr::PAP_RATE)));
+        // Left out: unchanged.
+        let on = RouterConfig {
+            pap_rate: 5,
+            ..RouterConfig::default()
+        };
+        let u = RouterUpdate::default().check().unwrap();
+        assert_eq!(on.merged(&u, None, None).unwrap().pap_rate, 5);
     }
 
     #[test]

@@ -103,11 +103,14 @@ pub enum Stat {
     BlacklistRemoved,
     /// A blacklist addition or removal was refused.
     BlacklistRefused,
+    /// A port or SPI request was refused because its host is over the
+    /// request rate limit (`PAP_RATE`).
+    RateLimited,
 }
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 21;
+    pub const COUNT: usize = 22;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -132,6 +135,7 @@ impl Stat {
         Stat::BlacklistAdded,
         Stat::BlacklistRemoved,
         Stat::BlacklistRefused,
+        Stat::RateLimited,
     ];
 
     /// The counter's slot.
@@ -163,6 +167,7 @@ impl Stat {
             Stat::BlacklistAdded => "blacklist_added",
             Stat::BlacklistRemoved => "blacklist_removed",
             Stat::BlacklistRefused => "blacklist_refused",
+            Stat::RateLimited => "rate_limited",
         }
     }
 }
@@ -206,6 +211,72 @@ impl CachedReply {
             self.xid = xid;
             self.len = len;
         }
+    }
+}
+
+/// One host's budget of port and SPI requests: a token bucket that gains
+/// `rate` requests a second (whole seconds of the router's clock) and
+/// holds at most `rate`; a host not seen yet starts with a full one.
+/// Renewals, releases and SA messages do not draw from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateBucket {
+    tokens: u32,
+    last: u64,
+    fresh: bool,
+}
+
+impl RateBucket {
+    /// A full bucket.
+    pub const FULL: RateBucket = RateBucket {
+        tokens: 0,
+        last: 0,
+        fresh: true,
+    };
+
+    /// Takes one request at `now` (seconds) under a limit of `rate`
+    /// requests a second (0: no limit). `false`: over the limit, nothing
+    /// taken.
+    pub fn take(&mut self, now: u64, rate: u32) -> bool {
+        if rate == 0 {
+            return true;
+        }
+        if self.fresh {
+            *self = RateBucket {
+                tokens: rate,
+                last: now,
+                fresh: false,
+            };
+        }
+        let gained = now
+            .saturating_sub(self.last)
+            .saturating_mul(u64::from(rate));
+        let tokens = u64::from(self.tokens)
+            .saturating_add(gained)
+            .min(u64::from(rate));
+        self.tokens = u32::try_from(tokens).unwrap_or(rate);
+        self.last = self.last.max(now);
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
+}
+
+/// The refusal (`rate_limited`) of `msg` when it is a port or SPI request,
+/// which is what a request rate limit applies to; `None` for any other
+/// message.
+pub fn rate_limited(msg: &Message, epoch: u32) -> Option<Message> {
+    match *msg {
+        Message::PortRequest { ext, .. } => Some(Message::PortResponse {
+            result: Err(Reason::RateLimited),
+            ext: reply_ext(ext, epoch, 0),
+        }),
+        Message::SpiRequest { ext, .. } => Some(Message::SpiResponse {
+            result: Err(Reason::RateLimited),
+            ext: reply_ext(ext, epoch, 0),
+        }),
+        _ => None,
     }
 }
 
@@ -638,6 +709,73 @@ mod tests {
     use crate::pap::Direction;
     use crate::sa_table::{DropReason, SaLayout, SaShared, Seed, Verdict};
     use crate::store::{AllocStore, RouterStore, SaStore};
+
+    #[test]
+    fn rate_bucket() {
+        let mut b = RateBucket::FULL;
+        // No limit: always.
+        assert!((0..100).all(|_| b.take(5, 0)));
+        // 2 a second: a full bucket at first, then 2 more each second.
+        let mut b = RateBucket::FULL;
+        assert_eq!(
+            [b.take(10, 2), b.take(10, 2), b.take(10, 2)],
+            [true, true, false]
+        );
+        assert!(!b.take(10, 2));
+        assert!(b.take(11, 2) && b.take(11, 2) && !b.take(11, 2));
+        // A long pause fills it to the limit, not beyond.
+        assert_eq!((0..4).filter(|_| b.take(100, 2)).count(), 2);
+        // A clock that went back neither fills it nor breaks it.
+        assert!(!b.take(50, 2));
+        assert!(b.take(101, 2));
+        // Limit 1, and a huge gap.
+        let mut b = RateBucket::FULL;
+        assert!(b.take(0, 1) && !b.take(0, 1) && b.take(u64::MAX, 1) && !b.take(u64::MAX, 1));
+    }
+
+    #[test]
+    fn rate_limited_replies() {
+        let ext = Some(Trailer {
+            xid: 7,
+            epoch: 0,
+            lease: 0,
+        });
+        let port = Message::PortRequest {
+            class: PortClass::High,
+            count: 4,
+            ext,
+        };
+        match rate_limited(&port, 9) {
+            Some(Message::PortResponse { result, ext }) => {
+                assert_eq!(result, Err(Reason::RateLimited));
+                assert_eq!(ext.map(|e| (e.xid, e.epoch, e.lease)), Some((7, 9, 0)));
+            }
+            other => panic!("{other:?}"),
+        }
+        let spi = Message::SpiRequest {
+            count: 16,
+            ext: None,
+        };
+        assert!(matches!(
+            rate_limited(&spi, 9),
+            Some(Message::SpiResponse {
+                result: Err(Reason::RateLimited),
+                ext: None
+            })
+        ));
+        let renew = Message::PortRenew {
+            block: PortBlock {
+                lowest: 20000,
+                count: 4,
+            },
+            ext: Trailer {
+                xid: 8,
+                epoch: 0,
+                lease: 0,
+            },
+        };
+        assert_eq!(rate_limited(&renew, 9), None);
+    }
 
     const HOSTS: usize = 8;
     const SEED: Seed = Seed([1, 2]);

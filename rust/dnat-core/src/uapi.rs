@@ -185,8 +185,11 @@ pub mod router_attr {
     pub const QUOTA_OWN: u16 = 34;
     /// Count packets at every hook point (u8 0/1, setting).
     pub const HOOK_COUNTERS: u16 = 35;
+    /// Port and SPI requests a second the PAP server takes from one host
+    /// (u32, setting; 0: no limit, at most 1000).
+    pub const PAP_RATE: u16 = 36;
     /// Highest attribute.
-    pub const MAX: u16 = HOOK_COUNTERS;
+    pub const MAX: u16 = PAP_RATE;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -444,6 +447,7 @@ mod tests {
             ("DNAT_ROUTER_A_PIN_SECS", router_attr::PIN_SECS),
             ("DNAT_ROUTER_A_QUOTA_OWN", router_attr::QUOTA_OWN),
             ("DNAT_ROUTER_A_HOOK_COUNTERS", router_attr::HOOK_COUNTERS),
+            ("DNAT_ROUTER_A_PAP_RATE", router_attr::PAP_RATE),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
