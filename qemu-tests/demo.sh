@@ -16,7 +16,8 @@
 # blocks; strongSwan on each host negotiates IPsec with the server using
 # that certificate; `dnatctl host follow` validates the SAs with the
 # router. An attacker floods ESP with h1's SPI while h1 moves a file over
-# its SA, floods UDP, and h2 spoofs h1's ports: none of it reaches a host.
+# its SA, floods UDP, and h2 spoofs h1's ports: none of it reaches a host;
+# h2's burst of PAP requests meets the router's request rate limit.
 # The last line is the verdict.
 set -uo pipefail
 SCENARIO=demo
@@ -154,7 +155,7 @@ for h in h1 h2; do
 	same "$h UDP echo inside its IKE SA" "$got" "ipsec from $h"
 done
 
-say "Attack: ESP flood with h1's SPI during h1's transfer over its SA, a UDP flood, and h2 spoofing h1's ports"
+say "Attack: ESP flood with h1's SPI during h1's transfer over its SA, a UDP flood, h2 spoofing h1's ports and flooding PAP"
 for h in h1 h2; do
 	n $h nft add table ip demo
 	n $h nft add chain ip demo in '{ type filter hook input priority 0; }'
@@ -175,6 +176,15 @@ flood2=$!
 got=$(nh1 timeout 60 socat -t 5 - "TCP:203.0.113.3:8080,sourceport=${app[h1]}" <"$T/demo.data" | sha256sum | cut -d' ' -f1)
 wait $flood $flood2
 NS=h2 run python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.7 from-public "${plo[h1]}" 203.0.113.3 9090 spoof
+# A LAN host that asks for ports too fast: 50 PAP requests in a burst from
+# h2's address against a limit of 2 requests a second per host.
+NS=router run "$DNATCTL" router set pap-rate 2
+rl0=$(nrouter "$DNATCTL" --json router stats | jq .stats.rate_limited)
+NS=h2 run python3 "$TOP/qemu-tests/pap_flood.py" 10.0.0.7 3 3 50
+sleep 1
+rl=$(( $(nrouter "$DNATCTL" --json router stats | jq .stats.rate_limited) - rl0 ))
+echo "    PAP requests from h2 refused as rate_limited: $rl of 50 (at most 4 fit in the burst)"
+[ "$rl" -ge 46 ] || { echo "    MISMATCH: expected at least 46"; legit_ok=no; }
 sleep 1
 same "h1's 100 kB over its SA during the flood" "$got" "$want"
 nh1 ip -s xfrm state list src 203.0.113.3 dst 203.0.113.30 | grep -A1 'lifetime current' | sed 's/^/    h1 SA after: /'

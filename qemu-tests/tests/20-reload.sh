@@ -66,7 +66,7 @@ check "the ping survived the reloads" kill -0 "$pinger"
 ip netns add late
 expect_eq "a namespace created after loading has its own state" \
 	"$(n late "$DNATCTL" --json router show | jq -c .config)" \
-	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024},"hook_counters":false}'
+	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024},"hook_counters":false,"pap_rate":0}'
 ip netns del late
 kill "$pinger"
 pinger=

@@ -176,8 +176,9 @@ expect_eq "h1 holds a block for each request granted, none for the others" \
 	$(( $(h1_blocks | jq length) - $(jq length <<<"$b0") )) $(( $(stat granted) - gr0 ))
 g11=$(pap h2 request ports 1 high)
 expect_eq "h2 is not held back by h1's rate" "$(jq .count <<<"$g11")" 1
+rl1=$(stat rate_limited)
 release_new "$b0"
-expect_eq "h1's releases were not rate limited" "$(h1_blocks)" "$b0"
+expect_eq "h1's releases were not rate limited" "$(h1_blocks) $(stat rate_limited)" "$b0 $rl1"
 sleep 1
 rc=0; out=$(pap h1 request ports 1 high) || rc=$?
 expect_eq "a second later h1 is served again" "$rc $(jq .count <<<"$out")" "0 1"

@@ -78,6 +78,15 @@ expect_eq "h1's traffic no longer passes" "$(echo_udp h1 two)" ""
 expect_eq "nothing was delivered to h1" "$(( $(stat in_delivered) - d0 ))" 0
 rc=0; out=$(nh1 "$DNATCTL" --json pap request ports 16 high router 10.0.0.7) || rc=$?
 expect_eq "revoked h1 is refused new ports" "$rc $(jq -r .refused <<<"$out")" "1 revoked"
+# Over the request rate limit, a revoked host is still told "revoked"
+# (stop asking), not "rate_limited" (retry later).
+nrouter "$DNATCTL" router set pap-rate 1
+rl0=$(stat rate_limited) rf0=$(stat refused)
+nh1 python3 "$TOP/qemu-tests/pap_flood.py" 10.0.0.7 1 1 3
+sleep 1
+expect_eq "revoked h1, 3 requests at a limit of 1 a second: all refused, none rate_limited" \
+	"$(( $(stat refused) - rf0 )) $(( $(stat rate_limited) - rl0 ))" "3 0"
+nrouter "$DNATCTL" router set pap-rate 0
 s0=$(host 10.0.0.1 spoofed)
 nh1 python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.3 esp 0x1000 2
 sleep 1

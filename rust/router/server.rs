@@ -157,13 +157,15 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
                 addr: lan_addr,
                 mask,
             };
-            // A known host over its request rate gets `rate_limited` for a
-            // port or SPI request (a host's first message always counts
-            // from a full budget).
+            // A port or SPI request of a known host over its request rate
+            // gets `rate_limited` (a revoked host gets `revoked`, from the
+            // tables: it must stop, not retry).
+            let refusal = rate_limited(&msg, epoch);
             let limited = known
-                .zip(rate_limited(&msg, epoch))
-                .filter(|&(s, _)| !st.take_request(s, now))
-                .map(|(_, refusal)| refusal);
+                .filter(|&s| !st.is_revoked(s))
+                .zip(refusal)
+                .filter(|&(s, _)| !st.take_request(s, h.src, now))
+                .map(|(_, r)| r);
             let (reply, stat) = match limited {
                 Some(r) => (Some(r), Stat::RateLimited),
                 None => serve_with_sa(t, sa, lan_prefix, h.src, &msg, now, epoch),
@@ -174,6 +176,10 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
                 // SAs and blacklist included.
                 st.reset_host(s);
                 sa.remove_host(s);
+                if refusal.is_some() {
+                    // The request that made the host known counts too.
+                    st.take_request(s, h.src, now);
+                }
             }
             let n = match reply {
                 Some(r) => pap::encode(&r, &mut out).ok()?,

@@ -83,10 +83,12 @@ pub struct RouterNet {
     /// Per host slot: the last PAP reply, for retransmitted requests.
     #[pin]
     pub replies: SpinLockIrq<[CachedReply; HOSTS + 1]>,
-    /// Per host slot: what is left of the host's request budget
-    /// (`pap_rate`).
+    /// Per host slot: the address whose request budget (`pap_rate`) it
+    /// is, and what is left of it. Kept when the slot is freed, so that a
+    /// host that gives everything back and asks again on the same slot
+    /// finds its budget as it left it.
     #[pin]
-    pub budgets: SpinLockIrq<[RateBucket; HOSTS + 1]>,
+    pub budgets: SpinLockIrq<[(u32, RateBucket); HOSTS + 1]>,
     /// PAP server counters.
     pub pap: PapStats,
     /// Data path counters.
@@ -133,7 +135,7 @@ impl PernetData for RouterNet {
             routes: [const { RouteCache::new() }; HOSTS + 1],
             host_revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
             replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
-            budgets <- new_spinlock_irq!([RateBucket::FULL; HOSTS + 1]),
+            budgets <- new_spinlock_irq!([(0, RateBucket::FULL); HOSTS + 1]),
             pap: PapStats::new(),
             data: DataStats::new(),
             counters: HookCounters::new(),
@@ -172,21 +174,25 @@ impl RouterNet {
         }
         self.set_revoked(slot, false);
         self.forget_replies(Some(slot));
-        if let Some(b) = self.budgets.lock().get_mut(usize::from(slot)) {
-            *b = RateBucket::FULL;
-        }
     }
 
-    /// Takes one port or SPI request of the host in `slot` from its budget
-    /// at `now`: `false` when the host is over `pap_rate`.
-    pub fn take_request(&self, slot: u16, now: u64) -> bool {
+    /// Takes one port or SPI request of `host`, in `slot`, from its budget
+    /// at `now` (a full one if the slot's budget was another address's):
+    /// `false` when the host is over `pap_rate`.
+    pub fn take_request(&self, slot: u16, host: Ipv4Addr, now: u64) -> bool {
         let rate = self.pap_rate.load(Relaxed);
-        rate == 0
-            || self
-                .budgets
-                .lock()
-                .get_mut(usize::from(slot))
-                .is_some_and(|b| b.take(now, rate))
+        if rate == 0 {
+            return true;
+        }
+        let mut b = self.budgets.lock();
+        let Some((owner, bucket)) = b.get_mut(usize::from(slot)) else {
+            return true;
+        };
+        if *owner != u32::from(host) {
+            *owner = u32::from(host);
+            *bucket = RateBucket::FULL;
+        }
+        bucket.take(now, rate)
     }
 
     /// Forgets the cached PAP replies of `slot`, or of every host.
