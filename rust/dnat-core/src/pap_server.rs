@@ -222,15 +222,13 @@ impl CachedReply {
 pub struct RateBucket {
     tokens: u32,
     last: u64,
-    fresh: bool,
 }
 
 impl RateBucket {
-    /// A full bucket.
+    /// A full bucket (for any rate: `take` caps the tokens at the rate).
     pub const FULL: RateBucket = RateBucket {
-        tokens: 0,
+        tokens: u32::MAX,
         last: 0,
-        fresh: true,
     };
 
     /// Takes one request at `now` (seconds) under a limit of `rate`
@@ -239,13 +237,6 @@ impl RateBucket {
     pub fn take(&mut self, now: u64, rate: u32) -> bool {
         if rate == 0 {
             return true;
-        }
-        if self.fresh {
-            *self = RateBucket {
-                tokens: rate,
-                last: now,
-                fresh: false,
-            };
         }
         let gained = now
             .saturating_sub(self.last)
