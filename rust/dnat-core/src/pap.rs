@@ -91,6 +91,9 @@ pub mod code {
     pub const DONE: u8 = 1;
     /// Type 36 to a host: the acknowledged notice was refused (extension).
     pub const REFUSED: u8 = 2;
+    /// Type 36: key request (to the router) and key grant (to a host),
+    /// `pap_auth.rs`.
+    pub const KEY: u8 = 3;
 }
 
 /// Scope bits of an invalidate-all message.
@@ -245,11 +248,14 @@ pub enum Reason {
     /// The block is named in a valid certificate: the host cannot give it
     /// back before the certificate ends or is revoked.
     Pinned = 7,
+    /// The message was not authenticated with a key the router accepts
+    /// (`pap_auth.rs`): the host gets a key (36/3) and sends it again.
+    Unauthenticated = 8,
 }
 
 impl Reason {
     /// Every reason, in wire order.
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::Unspecified,
         Reason::NoSpace,
         Reason::OverQuota,
@@ -258,6 +264,7 @@ impl Reason {
         Reason::Revoked,
         Reason::NotOwned,
         Reason::Pinned,
+        Reason::Unauthenticated,
     ];
 
     /// The reason with wire value `v`.
@@ -271,6 +278,7 @@ impl Reason {
             5 => Self::Revoked,
             6 => Self::NotOwned,
             7 => Self::Pinned,
+            8 => Self::Unauthenticated,
             _ => return None,
         })
     }
@@ -286,6 +294,7 @@ impl Reason {
             Self::Revoked => "revoked",
             Self::NotOwned => "not_owned",
             Self::Pinned => "pinned",
+            Self::Unauthenticated => "unauthenticated",
         }
     }
 }
@@ -542,11 +551,16 @@ pub enum PapError {
     NonzeroLease,
     /// The output buffer is too small (encoding only).
     BufferTooSmall,
+    /// An auth block or key grant with key id 0 (`pap_auth.rs`).
+    ZeroKeyId,
+    /// A key grant whose auth block names another key, or a sequence
+    /// number (`pap_auth.rs`).
+    BadKeyGrant,
 }
 
 impl PapError {
     /// Number of variants (size of a per-reason counter array).
-    pub const COUNT: usize = 25;
+    pub const COUNT: usize = 27;
 
     /// Every variant, in [`PapError::index`] order.
     pub const ALL: [PapError; Self::COUNT] = [
@@ -575,6 +589,8 @@ impl PapError {
         PapError::ZeroEpoch,
         PapError::NonzeroLease,
         PapError::BufferTooSmall,
+        PapError::ZeroKeyId,
+        PapError::BadKeyGrant,
     ];
 
     /// Index in `0..COUNT`, for per-reason counters.
@@ -610,6 +626,8 @@ impl PapError {
             Self::ZeroEpoch => "zero_epoch",
             Self::NonzeroLease => "nonzero_lease",
             Self::BufferTooSmall => "buffer_too_small",
+            Self::ZeroKeyId => "zero_key_id",
+            Self::BadKeyGrant => "bad_key_grant",
         }
     }
 
@@ -641,6 +659,8 @@ impl PapError {
             Self::ZeroEpoch => "router epoch 0",
             Self::NonzeroLease => "lease in a message that has none",
             Self::BufferTooSmall => "output buffer too small",
+            Self::ZeroKeyId => "key id 0",
+            Self::BadKeyGrant => "key grant sealed with another key or a sequence number",
         }
     }
 }
@@ -1192,6 +1212,12 @@ impl Message {
             }
         })
     }
+}
+
+/// The base length of the message with `ty` and `code` travelling in
+/// direction `dir` (`None`: no such message in this codec).
+pub fn base_len(ty: u8, code: u8, dir: Direction) -> Option<usize> {
+    Kind::lookup(ty, code, dir).map(Kind::base_len)
 }
 
 /// Decodes the ICMP-format payload `buf` (exactly one PAP message) that
@@ -2129,7 +2155,7 @@ mod tests {
             assert_eq!(*r as usize, i);
             assert_eq!(Reason::from_u8(i as u8), Some(*r));
         }
-        assert_eq!(Reason::from_u8(8), None);
+        assert_eq!(Reason::from_u8(9), None);
     }
 
     /// Decode errors seen by `rejects` (bit per `PapError::index`).
@@ -2240,10 +2266,10 @@ mod tests {
             FailureWithBlock,
         );
         // UnknownReason.
-        rejects("20 00 00 00  00 00 00 08", TO_H, UnknownReason);
+        rejects("20 00 00 00  00 00 00 09", TO_H, UnknownReason);
         rejects("21 00 00 00  00 00 00 ff  00 00 00 00", TO_H, UnknownReason);
         rejects(
-            &std::format!("24 02 00 00  22 00 00 08 {X}"),
+            &std::format!("24 02 00 00  22 00 00 09 {X}"),
             TO_H,
             UnknownReason,
         );
@@ -2411,10 +2437,15 @@ mod tests {
             assert!(decode(&buf, dir).is_ok(), "{b}");
         }
         // Every decode error has its rejection case (BufferTooSmall is an
-        // encoding error, tested below).
+        // encoding error, tested below; the auth block's errors come from
+        // `pap_auth::parse`, tested there).
         let seen = SEEN.load(std::sync::atomic::Ordering::Relaxed);
         for e in PapError::ALL {
-            assert_eq!(seen & (1 << e.index()) != 0, e != BufferTooSmall, "{e:?}");
+            let decoder = !matches!(
+                e,
+                BufferTooSmall | PapError::ZeroKeyId | PapError::BadKeyGrant
+            );
+            assert_eq!(seen & (1 << e.index()) != 0, decoder, "{e:?}");
         }
     }
 

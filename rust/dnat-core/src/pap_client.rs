@@ -431,6 +431,9 @@ pub enum Stat {
     RefusedNotOwned,
     /// Refused with `pinned` (a release of a certified block).
     RefusedPinned,
+    /// Refused with `unauthenticated` (a session answers these itself,
+    /// `pap_session.rs`; a sealed one would land here).
+    RefusedUnauthenticated,
     /// Invalidations (32/2, 32/3, 33/2, 33/3, 36/0) received from the router.
     Invalidations,
     /// Router restarts noticed (a new epoch).
@@ -466,7 +469,7 @@ pub enum Stat {
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 33;
+    pub const COUNT: usize = 34;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -488,6 +491,7 @@ impl Stat {
         Stat::RefusedRevoked,
         Stat::RefusedNotOwned,
         Stat::RefusedPinned,
+        Stat::RefusedUnauthenticated,
         Stat::Invalidations,
         Stat::EpochChanges,
         Stat::Expired,
@@ -521,6 +525,7 @@ impl Stat {
             Reason::Revoked => Stat::RefusedRevoked,
             Reason::NotOwned => Stat::RefusedNotOwned,
             Reason::Pinned => Stat::RefusedPinned,
+            Reason::Unauthenticated => Stat::RefusedUnauthenticated,
         }
     }
 
@@ -545,6 +550,7 @@ impl Stat {
             Stat::RefusedRevoked => "refused_revoked",
             Stat::RefusedNotOwned => "refused_not_owned",
             Stat::RefusedPinned => "refused_pinned",
+            Stat::RefusedUnauthenticated => "refused_unauthenticated",
             Stat::Invalidations => "invalidations",
             Stat::EpochChanges => "epoch_changes",
             Stat::Expired => "expired",
@@ -1542,6 +1548,30 @@ impl Client {
     pub fn retry_now(&mut self) {
         self.want_ports = Want::new(u16::from(self.cfg.port_block));
         self.want_spis = Want::new(self.cfg.spi_block);
+    }
+
+    /// The router may have taken blocks back (an invalidation the host
+    /// cannot trust, `pap_session.rs`): every held block is renewed now,
+    /// and the authenticated answers decide what stays.
+    pub fn check_holdings(&mut self) {
+        let t = self.mono;
+        for e in self.ports.iter_mut().flatten() {
+            e.lease.renew_at = Some(t);
+        }
+        for e in self.spis.iter_mut().flatten() {
+            e.lease.renew_at = Some(t);
+        }
+    }
+
+    /// Sends the transaction in flight again at the next [`Client::poll`],
+    /// with a fresh retransmission schedule (a key was installed, or the
+    /// router asked for a new one).
+    pub fn resend_now(&mut self) {
+        let t = self.mono;
+        if let Some(txn) = self.txn.as_mut() {
+            txn.next = t;
+            txn.step = 0;
+        }
     }
 
     // ----- Accessors -----
