@@ -36,12 +36,16 @@ SCENARIOS=(base inbound_port_1 inbound_port_64k inbound_spi_1 inbound_spi_1m
 
 HOST_SCENARIOS=(base out-rewrite in-rewrite udp-out-rewrite)
 
+# PAP: one renewal served and answered, plain or authenticated
+# (rust/dnat-core/examples/pap_cost.rs).
+PAP_SCENARIOS=(base plain auth)
+
 step "building the classify_cost and sptt_cost examples (release)"
 cd "$DNAT_TOP"
 cargo build --quiet --release --example classify_cost --example sptt_cost \
-	--manifest-path rust/dnat-core/Cargo.toml
+	--example pap_cost --manifest-path rust/dnat-core/Cargo.toml
 EX=${CARGO_TARGET_DIR:-rust/dnat-core/target}/release/examples
-for b in classify_cost sptt_cost; do
+for b in classify_cost sptt_cost pap_cost; do
 	[[ -x $EX/$b ]] || die "$EX/$b not built"
 done
 
@@ -75,6 +79,7 @@ measure() {
 }
 measure classify_cost "${SCENARIOS[@]}"
 measure sptt_cost "${HOST_SCENARIOS[@]}"
+measure pap_cost "${PAP_SCENARIOS[@]}"
 
 printf '%-32s %s\n' scenario instructions/packet
 for s in "${SCENARIOS[@]}"; do
@@ -83,6 +88,12 @@ done
 for s in "${HOST_SCENARIOS[@]}"; do
 	printf '%-32s %s\n' "host $s" "${PER[sptt_cost:$s]}"
 done
+for s in "${PAP_SCENARIOS[@]}"; do
+	printf '%-32s %s\n' "pap renewal $s (per message)" "${PER[pap_cost:$s]}"
+done
+# Both ends of one PAP exchange, the loop taken out.
+pap() { awk -v a="${PER[pap_cost:$1]}" -v b="${PER[pap_cost:base]}" 'BEGIN { printf "%.0f", a - b }'; }
+echo "pap_plain=$(pap plain) pap_auth=$(pap auth) (instructions per renewal served and answered)"
 round() { printf '%.0f' "$1"; }
 echo "classify_inbound_port=$(round "${PER[classify_cost:inbound_port_64k]}")" \
 	"classify_inbound_spi_1m=$(round "${PER[classify_cost:inbound_spi_1m]}")" \

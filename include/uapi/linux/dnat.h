@@ -209,6 +209,8 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_QUOTA_OWN = 34,	/* flag, the host has its own quota */
 	DNAT_ROUTER_A_HOOK_COUNTERS = 35,	/* u8, 0/1: per-hook counters (setting) */
 	DNAT_ROUTER_A_PAP_RATE = 36,	/* u32, port/SPI requests a second per host, 0: no limit (setting) */
+	DNAT_ROUTER_A_PAP_AUTH = 37,	/* u8, enum dnat_pap_auth (setting) */
+	DNAT_ROUTER_A_HOST_AUTH = 38,	/* flag, the host authenticates its PAP */
 	__DNAT_ROUTER_A_MAX
 };
 #define DNAT_ROUTER_A_MAX (__DNAT_ROUTER_A_MAX - 1)
@@ -226,6 +228,11 @@ enum dnat_unowned {
 enum dnat_sa_policy {
 	DNAT_SA_POLICY_STRICT = 0,	/* (source, SPI) must be validated (default) */
 	DNAT_SA_POLICY_PERMISSIVE = 1,	/* the SPI's owner gets it (reference) */
+};
+
+enum dnat_pap_auth {
+	DNAT_PAP_AUTH_REQUIRED = 0,	/* only authenticated PAP is served (default) */
+	DNAT_PAP_AUTH_OPTIONAL = 1,	/* hosts without a key are served too */
 };
 
 enum dnat_host_cmd {

@@ -12,7 +12,9 @@
 use core::ffi::CStr;
 use core::net::Ipv4Addr;
 
-use super::uapi::{host_attr, host_mode, router_attr, sa_policy, unowned, IFNAME_MAX};
+use super::uapi::{
+    host_attr, host_mode, pap_auth_mode, router_attr, sa_policy, unowned, IFNAME_MAX,
+};
 
 /// `EINVAL`: malformed or contradictory value.
 pub const EINVAL: i32 = 22;
@@ -155,6 +157,9 @@ pub struct RouterConfig {
     /// Port and SPI requests a second the PAP server takes from one host
     /// (0: no limit; the default).
     pub pap_rate: u32,
+    /// Serve PAP from hosts without a key too (`pap-auth optional`);
+    /// `false`, the default, requires authentication.
+    pub pap_auth_optional: bool,
 }
 
 /// Highest `PAP_RATE`.
@@ -192,6 +197,8 @@ pub struct RouterUpdate<'a> {
     pub hook_counters: Option<u8>,
     /// `PAP_RATE`.
     pub pap_rate: Option<u32>,
+    /// `PAP_AUTH`.
+    pub pap_auth: Option<u8>,
 }
 
 /// A router update whose values are all well formed; only the interface
@@ -220,6 +227,8 @@ pub struct CheckedRouterUpdate {
     pub hook_counters: Option<bool>,
     /// New request rate limit per host.
     pub pap_rate: Option<u32>,
+    /// New PAP authentication mode (`true`: optional).
+    pub pap_auth_optional: Option<bool>,
 }
 
 /// Whether `a` may be used as a unicast host or router address.
@@ -378,6 +387,18 @@ impl RouterUpdate<'_> {
             }
         };
         let hook_counters = switch(self.hook_counters, router_attr::HOOK_COUNTERS)?;
+        let pap_auth_optional = match self.pap_auth {
+            None => None,
+            Some(pap_auth_mode::REQUIRED) => Some(false),
+            Some(pap_auth_mode::OPTIONAL) => Some(true),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    EINVAL,
+                    c"unknown PAP_AUTH value (0: required, 1: optional)",
+                    router_attr::PAP_AUTH,
+                ))
+            }
+        };
         if self.pap_rate.is_some_and(|r| r > PAP_RATE_MAX) {
             return Err(ConfigError::new(
                 ERANGE,
@@ -409,6 +430,7 @@ impl RouterUpdate<'_> {
             sa_permissive,
             hook_counters,
             pap_rate: self.pap_rate,
+            pap_auth_optional,
         })
     }
 }
@@ -451,6 +473,9 @@ impl RouterConfig {
         }
         if let Some(r) = update.pap_rate {
             next.pap_rate = r;
+        }
+        if let Some(o) = update.pap_auth_optional {
+            next.pap_auth_optional = o;
         }
         if let (Some(l), Some(w)) = (next.lan, next.wan) {
             if l.ifindex == w.ifindex {
@@ -905,6 +930,29 @@ mod tests {
             .unwrap();
         assert!(same.sa_permissive);
         assert_eq!(err(set(2)), (EINVAL, Some(router_attr::SA_POLICY)));
+    }
+
+    #[test]
+    fn pap_auth_setting() {
+        // Required by default.
+        assert!(!RouterConfig::default().pap_auth_optional);
+        let set = |p: u8| RouterUpdate {
+            pap_auth: Some(p),
+            ..Default::default()
+        };
+        let cfg = RouterConfig::default()
+            .merged(&set(pap_auth_mode::OPTIONAL).check().unwrap(), None, None)
+            .unwrap();
+        assert!(cfg.pap_auth_optional);
+        let same = cfg
+            .merged(&RouterUpdate::default().check().unwrap(), None, None)
+            .unwrap();
+        assert!(same.pap_auth_optional);
+        let back = cfg
+            .merged(&set(pap_auth_mode::REQUIRED).check().unwrap(), None, None)
+            .unwrap();
+        assert!(!back.pap_auth_optional);
+        assert_eq!(err(set(2)), (EINVAL, Some(router_attr::PAP_AUTH)));
     }
 
     #[test]

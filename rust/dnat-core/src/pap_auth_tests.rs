@@ -331,3 +331,23 @@ fn arbitrary_bytes() {
         }
     }
 }
+
+/// The sealed example of `dnat-pap.rst` ("Authentication"), which the
+/// guest's Python client (`qemu-tests/pap_auth.py`) computes alike.
+#[test]
+fn documented_example() {
+    let m = Message::PortRequest {
+        class: PortClass::High,
+        count: 32,
+        ext: Some(trailer(0x1234_abcd, 0)),
+    };
+    let mut b = [0u8; MAX_WIRE];
+    let n = pap::encode(&m, &mut b).unwrap();
+    let tag = Tag { key_id: 1, seq: 5 };
+    let n = seal(&mut b, n, &[0x5a; 16], tag, Direction::ToRouter, H1).unwrap();
+    let hex: std::string::String = b[..n].iter().map(|x| std::format!("{x:02x}")).collect();
+    assert_eq!(
+        hex,
+        "200120b7200000001234abcd0000000000000000000000010000000590cf789493954446"
+    );
+}

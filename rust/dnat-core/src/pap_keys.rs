@@ -32,21 +32,43 @@ pub enum Mode {
 /// An authenticated host: its key and the last sequence number served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HostKey {
-    /// The host's LAN address.
+    /// The host's LAN address (0.0.0.0: the entry is free).
     pub addr: Ipv4Addr,
     /// Its key.
     pub key_id: u32,
     /// The highest sequence number served under it.
     pub seq: u32,
-    /// When it was last used (the table's clock).
-    pub used: u64,
+    /// When it was last used (the table's clock, low 32 bits).
+    pub used: u32,
 }
 
+impl HostKey {
+    const FREE: HostKey = HostKey {
+        addr: Ipv4Addr::UNSPECIFIED,
+        key_id: 0,
+        seq: 0,
+        used: 0,
+    };
+
+    fn is_free(&self) -> bool {
+        self.addr.is_unspecified()
+    }
+}
+
+/// A grant not used yet (key id 0: free).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Pending {
     addr: Ipv4Addr,
     key_id: u32,
-    issued: u64,
+    issued: u32,
+}
+
+impl Pending {
+    const FREE: Pending = Pending {
+        addr: Ipv4Addr::UNSPECIFIED,
+        key_id: 0,
+        issued: 0,
+    };
 }
 
 /// What to do with a message that passed [`KeyTable::admit`].
@@ -81,13 +103,14 @@ pub enum Deny {
 /// # Invariants
 ///
 /// An address has at most one entry in `hosts`; `pending` holds grants
-/// not yet used, each usable once.
+/// not yet used, each usable once. About 16 bytes a host: the keys
+/// themselves are derived from `secret` when needed.
 #[derive(Debug, Clone)]
 pub struct KeyTable<const N: usize> {
     secret: Key,
     next_id: u32,
-    hosts: [Option<HostKey>; N],
-    pending: [Option<Pending>; PENDING_KEYS],
+    hosts: [HostKey; N],
+    pending: [Pending; PENDING_KEYS],
     next_pending: usize,
     tokens: u32,
     last_refill: u64,
@@ -99,8 +122,8 @@ impl<const N: usize> KeyTable<N> {
         Self {
             secret,
             next_id: 1,
-            hosts: [None; N],
-            pending: [None; PENDING_KEYS],
+            hosts: [HostKey::FREE; N],
+            pending: [Pending::FREE; PENDING_KEYS],
             next_pending: 0,
             tokens: KEY_GRANTS_PER_SEC,
             last_refill: 0,
@@ -109,7 +132,10 @@ impl<const N: usize> KeyTable<N> {
 
     /// The entry of `addr`.
     pub fn host(&self, addr: Ipv4Addr) -> Option<&HostKey> {
-        self.hosts.iter().flatten().find(|h| h.addr == addr)
+        if addr.is_unspecified() {
+            return None;
+        }
+        self.hosts.iter().find(|h| h.addr == addr)
     }
 
     /// Whether `addr` has authenticated (and must go on doing so).
@@ -128,8 +154,8 @@ impl<const N: usize> KeyTable<N> {
     pub fn forget(&mut self, addr: Ipv4Addr) -> bool {
         let mut found = false;
         for e in self.hosts.iter_mut() {
-            if e.is_some_and(|h| h.addr == addr) {
-                *e = None;
+            if !e.is_free() && e.addr == addr {
+                *e = HostKey::FREE;
                 found = true;
             }
         }
@@ -138,7 +164,7 @@ impl<const N: usize> KeyTable<N> {
 
     /// Number of authenticated hosts.
     pub fn hosts(&self) -> usize {
-        self.hosts.iter().flatten().count()
+        self.hosts.iter().filter(|h| !h.is_free()).count()
     }
 
     fn take_token(&mut self, now: u64) -> bool {
@@ -173,11 +199,11 @@ impl<const N: usize> KeyTable<N> {
         let slot = self.next_pending % PENDING_KEYS;
         self.next_pending = (slot + 1) % PENDING_KEYS;
         if let Some(p) = self.pending.get_mut(slot) {
-            *p = Some(Pending {
+            *p = Pending {
                 addr: host,
                 key_id,
-                issued: now,
-            });
+                issued: now as u32,
+            };
         }
         let g = KeyGrant {
             key_id,
@@ -192,8 +218,12 @@ impl<const N: usize> KeyTable<N> {
     }
 
     fn pending_fresh(&self, host: Ipv4Addr, key_id: u32, now: u64) -> bool {
-        self.pending.iter().flatten().any(|p| {
-            p.addr == host && p.key_id == key_id && now.saturating_sub(p.issued) <= KEY_FRESH
+        let now = now as u32;
+        self.pending.iter().any(|p| {
+            p.key_id != 0
+                && p.addr == host
+                && p.key_id == key_id
+                && u64::from(now.wrapping_sub(p.issued)) <= KEY_FRESH
         })
     }
 
@@ -236,32 +266,35 @@ impl<const N: usize> KeyTable<N> {
     /// its last sequence number. A full table gives up the entry used
     /// least recently.
     pub fn accept(&mut self, host: Ipv4Addr, tag: Tag, now: u64) {
+        if host.is_unspecified() {
+            return;
+        }
         for p in self.pending.iter_mut() {
-            if p.is_some_and(|p| p.addr == host && p.key_id == tag.key_id) {
-                *p = None;
+            if p.key_id == tag.key_id && p.addr == host {
+                *p = Pending::FREE;
             }
         }
+        let now = now as u32;
         let entry = HostKey {
             addr: host,
             key_id: tag.key_id,
             seq: tag.seq,
             used: now,
         };
-        if let Some(e) = self.hosts.iter_mut().flatten().find(|h| h.addr == host) {
-            *e = entry;
-            return;
-        }
-        let slot = match self.hosts.iter().position(Option::is_none) {
+        let slot = match self.hosts.iter().position(|h| h.addr == host) {
             Some(i) => Some(i),
-            None => self
-                .hosts
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, h)| h.map_or(0, |h| h.used))
-                .map(|(i, _)| i),
+            None => match self.hosts.iter().position(HostKey::is_free) {
+                Some(i) => Some(i),
+                None => self
+                    .hosts
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, h)| now.wrapping_sub(h.used))
+                    .map(|(i, _)| i),
+            },
         };
         if let Some(e) = slot.and_then(|i| self.hosts.get_mut(i)) {
-            *e = Some(entry);
+            *e = entry;
         }
     }
 }

@@ -106,11 +106,25 @@ pub enum Stat {
     /// A port or SPI request was refused because its host is over the
     /// request rate limit (`PAP_RATE`).
     RateLimited,
+    /// A key was granted (36/3, `pap_auth.rs`).
+    KeyGranted,
+    /// A key request over the router's grant rate, dropped.
+    KeyRateLimited,
+    /// A message without auth block where one is required, refused
+    /// (`unauthenticated`).
+    AuthMissing,
+    /// A message sealed with a key that is neither the host's nor a fresh
+    /// grant for it, refused (`unauthenticated`).
+    AuthUnknownKey,
+    /// A message whose MAC is wrong, refused (`unauthenticated`).
+    AuthBadMac,
+    /// A sealed message whose sequence number was used already, dropped.
+    AuthReplayed,
 }
 
 impl Stat {
     /// Number of counters.
-    pub const COUNT: usize = 22;
+    pub const COUNT: usize = 28;
 
     /// Every counter, in index order.
     pub const ALL: [Stat; Self::COUNT] = [
@@ -136,6 +150,12 @@ impl Stat {
         Stat::BlacklistRemoved,
         Stat::BlacklistRefused,
         Stat::RateLimited,
+        Stat::KeyGranted,
+        Stat::KeyRateLimited,
+        Stat::AuthMissing,
+        Stat::AuthUnknownKey,
+        Stat::AuthBadMac,
+        Stat::AuthReplayed,
     ];
 
     /// The counter's slot.
@@ -168,6 +188,12 @@ impl Stat {
             Stat::BlacklistRemoved => "blacklist_removed",
             Stat::BlacklistRefused => "blacklist_refused",
             Stat::RateLimited => "rate_limited",
+            Stat::KeyGranted => "key_granted",
+            Stat::KeyRateLimited => "dropped_key_rate_limited",
+            Stat::AuthMissing => "auth_missing",
+            Stat::AuthUnknownKey => "auth_unknown_key",
+            Stat::AuthBadMac => "auth_bad_mac",
+            Stat::AuthReplayed => "dropped_auth_replayed",
         }
     }
 }
@@ -251,6 +277,24 @@ impl RateBucket {
         }
         self.tokens -= 1;
         true
+    }
+}
+
+/// The refusal of `msg` for `why`: a failure response to a request or a
+/// renewal, a "refused" acknowledgement to a notice with the trailer;
+/// `None` for a base notice (never answered).
+pub fn refusal(msg: &Message, epoch: u32, why: Reason) -> Option<Message> {
+    let ext = msg.ext();
+    match *msg {
+        Message::PortRequest { .. } | Message::PortRenew { .. } => Some(Message::PortResponse {
+            result: Err(why),
+            ext: reply_ext(ext, epoch, 0),
+        }),
+        Message::SpiRequest { .. } | Message::SpiRenew { .. } => Some(Message::SpiResponse {
+            result: Err(why),
+            ext: reply_ext(ext, epoch, 0),
+        }),
+        _ => ack(msg.acked_as()?, ext, epoch, Err(why)),
     }
 }
 

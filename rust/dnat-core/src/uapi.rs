@@ -82,6 +82,14 @@ pub mod router_cmd {
     pub const MAX: u8 = SET_QUOTA;
 }
 
+/// `PAP_AUTH` values (`enum dnat_pap_auth`).
+pub mod pap_auth_mode {
+    /// Only authenticated PAP (and key requests) is served; the default.
+    pub const REQUIRED: u8 = 0;
+    /// Hosts that have never used a key are served without one.
+    pub const OPTIONAL: u8 = 1;
+}
+
 /// `SA_POLICY` values.
 pub mod sa_policy {
     /// Inbound ESP/AH is delivered only if its (source, SPI) was validated
@@ -188,8 +196,12 @@ pub mod router_attr {
     /// Port and SPI requests a second the PAP server takes from one host
     /// (u32, setting; 0: no limit, at most 1000).
     pub const PAP_RATE: u16 = 36;
+    /// [`super::pap_auth_mode`] (u8): a setting.
+    pub const PAP_AUTH: u16 = 37;
+    /// The host authenticates its PAP (flag), in host dumps.
+    pub const HOST_AUTH: u16 = 38;
     /// Highest attribute.
-    pub const MAX: u16 = PAP_RATE;
+    pub const MAX: u16 = HOST_AUTH;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -448,6 +460,8 @@ mod tests {
             ("DNAT_ROUTER_A_QUOTA_OWN", router_attr::QUOTA_OWN),
             ("DNAT_ROUTER_A_HOOK_COUNTERS", router_attr::HOOK_COUNTERS),
             ("DNAT_ROUTER_A_PAP_RATE", router_attr::PAP_RATE),
+            ("DNAT_ROUTER_A_PAP_AUTH", router_attr::PAP_AUTH),
+            ("DNAT_ROUTER_A_HOST_AUTH", router_attr::HOST_AUTH),
             ("DNAT_ROUTER_A_MAX", router_attr::MAX),
             ("DNAT_HOST_A_ROUTER_ADDR", host_attr::ROUTER_ADDR),
             ("DNAT_HOST_A_PUBLIC_ADDR", host_attr::PUBLIC_ADDR),
@@ -482,10 +496,16 @@ mod tests {
         for (n, v) in attrs {
             assert_eq!(value(n), i64::from(v), "{n}");
         }
+        for (n, v) in [
+            ("DNAT_PAP_AUTH_REQUIRED", pap_auth_mode::REQUIRED),
+            ("DNAT_PAP_AUTH_OPTIONAL", pap_auth_mode::OPTIONAL),
+        ] {
+            assert_eq!(value(n), i64::from(v), "{n}");
+        }
         // Every enum value in the header is checked above (plus UNSPECs and
-        // the small enums: block kinds, unowned, SA policies, host modes,
-        // SA states, flow states).
-        let listed = cmds.len() + attrs.len() + 4 + 2 + 2 + 2 + 2 + 3 + 3;
+        // the small enums: block kinds, unowned, SA policies, PAP auth
+        // modes, host modes, SA states, flow states).
+        let listed = cmds.len() + attrs.len() + 4 + 2 + 2 + 2 + 2 + 2 + 3 + 3;
         assert_eq!(header_values().len(), listed);
     }
 
