@@ -24,10 +24,16 @@ pub mod hooks;
 pub mod ipv4;
 #[path = "dnat-core/src/pap.rs"]
 pub mod pap;
+#[path = "dnat-core/src/pap_auth.rs"]
+pub mod pap_auth;
+#[path = "dnat-core/src/pap_keys.rs"]
+pub mod pap_keys;
 #[path = "dnat-core/src/pap_server.rs"]
 pub mod pap_server;
 #[path = "dnat-core/src/sa_table.rs"]
 pub mod sa_table;
+#[path = "dnat-core/src/siphash.rs"]
+pub mod siphash;
 #[path = "dnat-core/src/uapi.rs"]
 pub mod uapi;
 

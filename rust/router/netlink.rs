@@ -20,7 +20,7 @@ use crate::pap_server::{forget_block, forget_idle, owns_spi};
 use crate::sa_table::{Lan, SaCursor, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::RouterNet;
-use crate::uapi::{block_kind, sa_policy, unowned};
+use crate::uapi::{block_kind, pap_auth_mode, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
@@ -63,22 +63,24 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // QUOTA_OWN (output only)
     PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS
     PolicyEntry::new(AttrType::U32),    // PAP_RATE
+    PolicyEntry::new(AttrType::U8),     // PAP_AUTH
+    PolicyEntry::new(AttrType::Reject), // HOST_AUTH (output only)
 ];
 
 static OPS: [Op; 17] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
-    Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, false),
+    Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, true),
     Op::dumpit::<GetPapStats>(cmd::GET_PAP_STATS, false),
-    Op::dumpit::<GetHosts>(cmd::GET_HOSTS, false),
+    Op::dumpit::<GetHosts>(cmd::GET_HOSTS, true),
     Op::doit::<RevokeHost>(cmd::REVOKE_HOST, true),
     Op::doit::<ReadmitHost>(cmd::READMIT_HOST, true),
     Op::doit::<Reset>(cmd::RESET, true),
-    Op::dumpit::<GetSas>(cmd::GET_SAS, false),
+    Op::dumpit::<GetSas>(cmd::GET_SAS, true),
     Op::doit::<SaChange<true>>(cmd::SA_VALIDATE, true),
     Op::doit::<SaChange<false>>(cmd::SA_INVALIDATE, true),
-    Op::dumpit::<GetBlacklist>(cmd::GET_BLACKLIST, false),
+    Op::dumpit::<GetBlacklist>(cmd::GET_BLACKLIST, true),
     Op::doit::<BlacklistChange<true>>(cmd::BLACKLIST_ADD, true),
     Op::doit::<BlacklistChange<false>>(cmd::BLACKLIST_DEL, true),
     Op::doit::<PinBlock>(cmd::PIN_BLOCK, true),
@@ -136,6 +138,14 @@ fn put_config(m: &mut Msg, c: &RouterConfig) -> Result {
     )?;
     m.put_u8(a::HOOK_COUNTERS, u8::from(c.hook_counters))?;
     m.put_u32(a::PAP_RATE, c.pap_rate)?;
+    m.put_u8(
+        a::PAP_AUTH,
+        if c.pap_auth_optional {
+            pap_auth_mode::OPTIONAL
+        } else {
+            pap_auth_mode::REQUIRED
+        },
+    )?;
     Ok(())
 }
 
@@ -179,6 +189,7 @@ impl DoIt for SetConfig {
             sa_policy: req.u8(a::SA_POLICY),
             hook_counters: req.u8(a::HOOK_COUNTERS),
             pap_rate: req.u32(a::PAP_RATE),
+            pap_auth: req.u8(a::PAP_AUTH),
         };
         let checked = update.check().map_err(|e| reject(req, e))?;
         let resolve = |name: Option<crate::config::IfName>, attr| match name {
@@ -241,6 +252,8 @@ impl DoIt for SetConfig {
         st.sa_permissive
             .store(u32::from(new.sa_permissive), Relaxed);
         st.pap_rate.store(new.pap_rate, Relaxed);
+        st.pap_auth_optional
+            .store(u32::from(new.pap_auth_optional), Relaxed);
         st.wan_ifindex
             .store(new.wan.map_or(0, |i| i.ifindex), Relaxed);
         st.public_addr
@@ -384,6 +397,9 @@ impl DumpIt for GetHosts {
                         m.put_u32(a::QUOTA_SPIS, h.quota.spis)?;
                         if h.custom_quota {
                             m.put_flag(a::QUOTA_OWN)?;
+                        }
+                        if st.keys.lock().is_keyed(h.addr) {
+                            m.put_flag(a::HOST_AUTH)?;
                         }
                         Ok(())
                     })?;

@@ -13,11 +13,14 @@ use kernel::prelude::*;
 use crate::config::is_unicast;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::route::{primary_ipv4, OwnedPacket};
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
-use crate::pap::{self, Direction, Message, PapError};
-use crate::pap_server::{rate_limited, serve_with_sa, Stat};
+use crate::pap::{self, Direction, Message, PapError, Reason};
+use crate::pap_auth::{self, seal, Frame, Tag};
+use crate::pap_keys::{Admit, Deny, Mode};
+use crate::pap_server::{rate_limited, refusal, serve_with_sa, Stat};
 use crate::sa_table::Lan;
 use crate::state::RouterNet;
 
@@ -121,78 +124,43 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
         return Err(Stat::BadSource);
     }
     let len = h.total_len.saturating_sub(h.header_len);
-    if len > pap::MAX_LEN {
+    if len > pap_auth::MAX_WIRE {
         st.pap.bump_malformed(PapError::BadLength);
         return Ok(());
     }
-    let mut buf = [0u8; pap::MAX_LEN];
+    let mut buf = [0u8; pap_auth::MAX_WIRE];
     let buf = buf.get_mut(..len).ok_or(Stat::NotConfigured)?;
     if skb.copy_from_network(h.header_len, buf).is_err() {
         st.pap.bump_malformed(PapError::TooShort);
         return Ok(());
     }
-    let msg = match pap::decode(buf, Direction::ToRouter) {
-        Ok(m) => m,
+    let frame = match pap_auth::parse(buf, Direction::ToRouter) {
+        Ok(f) => f,
         Err(e) => {
             st.pap.bump_malformed(e);
             return Ok(());
         }
     };
     let epoch = st.epoch.load(Relaxed);
-    let mut out = [0u8; pap::MAX_LEN];
-    let served = st
-        .tables
-        .write(|t, sa, now| {
-            let known = t.find_host(h.src);
-            // A retransmission (its reply was lost): the same answer again.
-            if let Some(s) = known {
-                let cache = st.replies.lock();
-                if let Some(bytes) = cache.get(usize::from(s)).and_then(|c| c.replay(&msg)) {
-                    let n = bytes.len();
-                    out.get_mut(..n)?.copy_from_slice(bytes);
-                    return Some((n, Stat::Retransmitted));
-                }
+    let mut out = [0u8; pap_auth::MAX_WIRE];
+    let served = match frame {
+        Frame::KeyRequest(r) => {
+            let now = monotonic_seconds();
+            match st.keys.lock().grant(h.src, &r, epoch, now, &mut out) {
+                Some(Ok(n)) => Some((n, Stat::KeyGranted)),
+                Some(Err(_)) => None,
+                None => Some((0, Stat::KeyRateLimited)),
             }
+        }
+        Frame::Plain(msg) | Frame::Sealed(msg, _) => {
             let lan_prefix = Lan {
                 addr: lan_addr,
                 mask,
             };
-            // A port or SPI request of a known host over its request rate
-            // gets `rate_limited` (a revoked host gets `revoked`, from the
-            // tables: it must stop, not retry).
-            let refusal = rate_limited(&msg, epoch);
-            let limited = known
-                .filter(|&s| !st.is_revoked(s))
-                .zip(refusal)
-                .filter(|&(s, _)| !st.take_request(s, h.src, now))
-                .map(|(_, r)| r);
-            let (reply, stat) = match limited {
-                Some(r) => (Some(r), Stat::RateLimited),
-                None => serve_with_sa(t, sa, lan_prefix, h.src, &msg, now, epoch),
-            };
-            let slot = t.find_host(h.src);
-            if let (None, Some(s)) = (known, slot) {
-                // A host new to the table: its slot's state starts clean,
-                // SAs and blacklist included.
-                st.reset_host(s);
-                sa.remove_host(s);
-                if refusal.is_some() {
-                    // The request that made the host known counts too.
-                    st.take_request(s, h.src, now);
-                }
-            }
-            let n = match reply {
-                Some(r) => pap::encode(&r, &mut out).ok()?,
-                None => 0,
-            };
-            if let (Some(s), Some(bytes)) = (slot, out.get(..n)) {
-                if let Some(c) = st.replies.lock().get_mut(usize::from(s)) {
-                    c.remember(&msg, bytes);
-                }
-            }
-            Some((n, stat))
-        })
-        .flatten();
+            serve_message(st, h.src, lan_prefix, &frame, &msg, buf, epoch, &mut out)
+        }
+        Frame::KeyGrant(..) => None,
+    };
     let Some((n, stat)) = served else {
         return Err(Stat::NotConfigured);
     };
@@ -208,6 +176,116 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
         });
     }
     Ok(())
+}
+
+/// The counter of a refused authentication.
+fn denied(d: Deny) -> Stat {
+    match d {
+        Deny::Unauthenticated => Stat::AuthMissing,
+        Deny::UnknownKey => Stat::AuthUnknownKey,
+        Deny::BadMac => Stat::AuthBadMac,
+        Deny::Replayed => Stat::AuthReplayed,
+    }
+}
+
+/// Serves `msg` (parsed from `buf` as `frame`) from `host` under the table
+/// lock: authentication (`pap_keys.rs`), the reply cache, the rate limit,
+/// then the tables (`pap_server.rs`). Writes the reply, sealed when the
+/// message was, into `out`: its length and what to count.
+#[allow(clippy::too_many_arguments)]
+fn serve_message(
+    st: &RouterNet,
+    host: Ipv4Addr,
+    lan_prefix: Lan,
+    frame: &Frame,
+    msg: &Message,
+    buf: &[u8],
+    epoch: u32,
+    out: &mut [u8; pap_auth::MAX_WIRE],
+) -> Option<(usize, Stat)> {
+    let mode = if st.pap_auth_optional.load(Relaxed) != 0 {
+        Mode::Optional
+    } else {
+        Mode::Required
+    };
+    st.tables
+        .write(|t, sa, now| {
+            let admit = st.keys.lock().admit(mode, host, frame, buf, now);
+            let auth = match admit {
+                Err(Deny::Replayed) => return Some((0, Stat::AuthReplayed)),
+                Err(d) => {
+                    // Plain, so that a host that lost its key learns it.
+                    let n = match refusal(msg, epoch, Reason::Unauthenticated) {
+                        Some(r) => pap::encode(&r, out).ok()?,
+                        None => 0,
+                    };
+                    return Some((n, denied(d)));
+                }
+                Ok(Admit::Plain) => None,
+                Ok(Admit::Fresh(tag, key)) => Some((tag, key, false)),
+                Ok(Admit::Retransmit(tag, key)) => Some((tag, key, true)),
+            };
+            let seal_reply = |out: &mut [u8; pap_auth::MAX_WIRE], n: usize| match auth {
+                Some((tag, key, _)) => seal(out, n, &key, tag, Direction::ToHost, host).ok(),
+                None => Some(n),
+            };
+            let known = t.find_host(host);
+            // A retransmission (its reply was lost): the same answer again.
+            if let Some(s) = known {
+                let cache = st.replies.lock();
+                if let Some(bytes) = cache.get(usize::from(s)).and_then(|c| c.replay(msg)) {
+                    let n = bytes.len();
+                    out.get_mut(..n)?.copy_from_slice(bytes);
+                    drop(cache);
+                    return Some((seal_reply(out, n)?, Stat::Retransmitted));
+                }
+            }
+            if auth.is_some_and(|(_, _, again)| again) {
+                // The last sequence number again, without its reply cached.
+                return Some((0, Stat::AuthReplayed));
+            }
+            // A port or SPI request of a known host over its request rate
+            // gets `rate_limited` (a revoked host gets `revoked`, from the
+            // tables: it must stop, not retry).
+            let limit = rate_limited(msg, epoch);
+            let limited = known
+                .filter(|&s| !st.is_revoked(s))
+                .zip(limit)
+                .filter(|&(s, _)| !st.take_request(s, host, now))
+                .map(|(_, r)| r);
+            let (reply, stat) = match limited {
+                Some(r) => (Some(r), Stat::RateLimited),
+                None => serve_with_sa(t, sa, lan_prefix, host, msg, now, epoch),
+            };
+            let slot = t.find_host(host);
+            if let (None, Some(s)) = (known, slot) {
+                // A host new to the table: its slot's state starts clean,
+                // SAs and blacklist included.
+                st.reset_host(s);
+                sa.remove_host(s);
+                if limit.is_some() {
+                    // The request that made the host known counts too.
+                    st.take_request(s, host, now);
+                }
+            }
+            let n = match reply {
+                Some(r) => pap::encode(&r, out).ok()?,
+                None => 0,
+            };
+            if let (Some(s), Some(bytes)) = (slot, out.get(..n)) {
+                if let Some(c) = st.replies.lock().get_mut(usize::from(s)) {
+                    c.remember(msg, bytes);
+                }
+            }
+            if let Some((tag, _, _)) = auth {
+                st.keys.lock().accept(host, tag, now);
+            }
+            if n == 0 {
+                return Some((0, stat));
+            }
+            Some((seal_reply(out, n)?, stat))
+        })
+        .flatten()
 }
 
 /// Sends PAP message `m` from the router's LAN address to `dst` out of the
@@ -247,7 +325,20 @@ fn send_invalidate_all(st: &RouterNet, net: &Net, lan: u32, dst: Ipv4Addr) -> Re
             lease: 0,
         }),
     };
-    let r = send(net, lan_addr, dst, lan, &m);
+    // To an authenticated host, sealed with its key (sequence number 0:
+    // unsolicited); the broadcast cannot be, and hosts only check on it.
+    let key = st.keys.lock().key_of(dst);
+    let mut out = [0u8; pap_auth::MAX_WIRE];
+    let r = pap::encode(&m, &mut out)
+        .and_then(|n| match key {
+            Some((key_id, k)) => {
+                let tag = Tag { key_id, seq: 0 };
+                seal(&mut out, n, &k, tag, Direction::ToHost, dst)
+            }
+            None => Ok(n),
+        })
+        .map_err(|_| EINVAL)
+        .and_then(|n| send_bytes(net, lan_addr, dst, lan, out.get(..n).ok_or(EINVAL)?));
     st.pap.bump(if r.is_ok() {
         Stat::InvalidateAllSent
     } else {

@@ -13,11 +13,13 @@ use crate::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
+use crate::ffi::rcu::random_u32;
 use crate::ffi::rcu::real_seconds;
 use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::ipv4::proto;
+use crate::pap_keys::KeyTable;
 use crate::pap_server::{CachedReply, RateBucket};
 use crate::server::PapStats;
 use crate::tables::{Tables, HOSTS};
@@ -89,6 +91,13 @@ pub struct RouterNet {
     /// finds its budget as it left it.
     #[pin]
     pub budgets: SpinLockIrq<[(u32, RateBucket); HOSTS + 1]>,
+    /// PAP keys: the router's secret, grants in flight, and the key and
+    /// last sequence number of every authenticated host.
+    #[pin]
+    pub keys: SpinLockIrq<KeyTable<HOSTS>>,
+    /// Serve PAP without authentication from hosts that never used a key
+    /// (1) or only authenticated PAP (0, the default).
+    pub pap_auth_optional: Atomic<u32>,
     /// PAP server counters.
     pub pap: PapStats,
     /// Data path counters.
@@ -136,11 +145,22 @@ impl PernetData for RouterNet {
             host_revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
             replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
             budgets <- new_spinlock_irq!([(0, RateBucket::FULL); HOSTS + 1]),
+            keys <- new_spinlock_irq!(KeyTable::new(secret())),
+            pap_auth_optional: Atomic::<u32>::new(0),
             pap: PapStats::new(),
             data: DataStats::new(),
             counters: HookCounters::new(),
         })
     }
+}
+
+/// A random 128-bit secret for the instance's PAP keys.
+fn secret() -> [u8; 16] {
+    let mut k = [0u8; 16];
+    for c in k.chunks_mut(4) {
+        c.copy_from_slice(&random_u32().to_ne_bytes());
+    }
+    k
 }
 
 impl RouterNet {
