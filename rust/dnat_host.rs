@@ -22,8 +22,14 @@ pub mod hooks;
 pub mod ipv4;
 #[path = "dnat-core/src/pap.rs"]
 pub mod pap;
+#[path = "dnat-core/src/pap_auth.rs"]
+pub mod pap_auth;
 #[path = "dnat-core/src/pap_client.rs"]
 pub mod pap_client;
+#[path = "dnat-core/src/pap_session.rs"]
+pub mod pap_session;
+#[path = "dnat-core/src/siphash.rs"]
+pub mod siphash;
 #[path = "dnat-core/src/sptt.rs"]
 pub mod sptt;
 #[path = "dnat-core/src/uapi.rs"]

@@ -23,10 +23,12 @@ use crate::ffi::rcu::random_u32;
 use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::{self, proto, Header};
-use crate::pap::{self, Direction, PortBlock, SpiBlock};
+use crate::pap::{PortBlock, SpiBlock};
+use crate::pap_auth::MAX_WIRE;
 use crate::pap_client::{
-    Action, Client, Config, Event, Ignored, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
+    Action, Client, Config, Event, Ignored, Out, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
 };
+use crate::pap_session::{Entropy, Opened, Session, SessionDrop};
 use crate::sptt_glue::LOW_WATER;
 use crate::state::HostNet;
 use crate::uapi::block_kind;
@@ -54,7 +56,8 @@ pub enum SaNotice {
     BlacklistRemove(Option<Ipv4Addr>, Option<u32>),
 }
 
-/// Receive-side counters the client itself does not keep.
+/// Receive-side and authentication counters the client itself does not
+/// keep; then one per [`SessionDrop`].
 #[derive(Clone, Copy)]
 #[repr(usize)]
 enum RxStat {
@@ -62,12 +65,29 @@ enum RxStat {
     Malformed,
     Foreign,
     SendFailed,
+    KeyInstalled,
+    Rekey,
+    Hint,
 }
 
-const RX_NAMES: [&str; 4] = ["rx", "rx_malformed", "rx_foreign", "send_failed"];
+const RX_NAMES: [&str; 7] = [
+    "rx",
+    "rx_malformed",
+    "rx_foreign",
+    "send_failed",
+    "auth_keys_installed",
+    "auth_rekeys",
+    "auth_hints",
+];
+
+/// Number of receive-side counters.
+const RX_LEN: usize = RX_NAMES.len() + SessionDrop::ALL.len();
 
 struct Inner {
     client: Option<Client>,
+    /// Authentication towards the router (a new one, without key, with
+    /// every new client).
+    session: Session,
     port_block: u8,
     /// Held port blocks no translation used at the last tick, and since
     /// when (the client's clock).
@@ -88,7 +108,45 @@ const NO_BLOCK: PortBlock = PortBlock {
 pub struct PapClient {
     #[pin]
     inner: SpinLockIrq<Inner>,
-    rx: [Atomic<u64>; 4],
+    rx: [Atomic<u64>; RX_LEN],
+}
+
+/// Fresh random bytes for a key request.
+fn entropy() -> Entropy {
+    let mut e = [0u8; 20];
+    for c in e.chunks_mut(4) {
+        c.copy_from_slice(&random_u32().to_ne_bytes());
+    }
+    e
+}
+
+/// A PAP message ready to send: the client's message, sealed (or a key
+/// request in its place).
+struct Wire {
+    len: usize,
+    bytes: [u8; MAX_WIRE],
+}
+
+impl Wire {
+    fn bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl Inner {
+    /// What goes on the wire for `out`, `None` if it cannot be sealed.
+    fn wire(&mut self, out: &Out) -> Option<Wire> {
+        let ext = out.message().ext()?;
+        let mut w = Wire {
+            len: 0,
+            bytes: [0; MAX_WIRE],
+        };
+        w.len = self
+            .session
+            .outgoing(out.bytes(), ext.xid, ext.epoch, entropy, &mut w.bytes)
+            .ok()?;
+        Some(w)
+    }
 }
 
 impl PapClient {
@@ -97,15 +155,23 @@ impl PapClient {
         pin_init!(Self {
             inner <- new_spinlock_irq!(Inner {
                 client: None,
+                session: Session::new(Ipv4Addr::UNSPECIFIED),
                 port_block: HOST_PORT_BLOCK_DEFAULT,
                 unused: [(NO_BLOCK, 0); MAX_BLOCKS],
             }),
-            rx: [const { Atomic::<u64>::new(0) }; 4],
+            rx: [const { Atomic::<u64>::new(0) }; RX_LEN],
         })
     }
 
     fn bump(&self, s: RxStat) {
         if let Some(c) = self.rx.get(s as usize) {
+            c.add(1, Relaxed);
+        }
+    }
+
+    fn bump_drop(&self, d: SessionDrop) {
+        let i = SessionDrop::ALL.iter().position(|&x| x == d);
+        if let Some(c) = i.and_then(|i| self.rx.get(RX_NAMES.len() + i)) {
             c.add(1, Relaxed);
         }
     }
@@ -130,6 +196,7 @@ impl PapClient {
             } else {
                 None
             };
+            g.session = Session::new(Ipv4Addr::from(st.lan_addr.load(Relaxed)));
         }
         self.sync_blocks(st, net);
     }
@@ -149,7 +216,9 @@ impl PapClient {
                 _ => None,
             };
             g.client = None;
-            out
+            // Without a key it cannot be sent: the router frees the blocks
+            // when their leases end.
+            out.and_then(|o| g.session.key().and(g.wire(&o)))
         };
         if let Some(out) = out {
             if st.active.load(Relaxed) != 0 {
@@ -241,12 +310,24 @@ impl PapClient {
         self.release_unneeded(st, net, now);
         let in_use = st.sptt.in_use();
         for _ in 0..MAX_SENDS {
-            let action = match self.inner.lock().client.as_mut() {
-                Some(c) => c.poll(now, in_use),
-                None => None,
+            let (action, wire) = {
+                let mut g = self.inner.lock();
+                let action = match g.client.as_mut() {
+                    Some(c) => c.poll(now, in_use),
+                    None => None,
+                };
+                let wire = match &action {
+                    Some(Action::Send(out)) => g.wire(out),
+                    _ => None,
+                };
+                (action, wire)
             };
             match action {
-                Some(Action::Send(out)) => self.send(st, net, out.bytes()),
+                Some(Action::Send(_)) => {
+                    if let Some(w) = wire {
+                        self.send(st, net, w.bytes());
+                    }
+                }
                 Some(Action::Changed(ch)) => {
                     if ch.ports {
                         self.sync_blocks(st, net);
@@ -297,20 +378,55 @@ impl PapClient {
             self.bump(RxStat::Foreign);
             return Some(Verdict::Drop);
         }
-        let mut buf = [0u8; pap::MAX_LEN];
+        let mut buf = [0u8; MAX_WIRE];
         let len = h.total_len.saturating_sub(h.header_len);
-        let msg = buf.get_mut(..len).and_then(|b| {
-            skb.copy_from_network(h.header_len, b).ok()?;
-            pap::decode(b, Direction::ToHost).ok()
-        });
-        let Some(msg) = msg else {
+        let Some(b) = buf.get_mut(..len) else {
             self.bump(RxStat::Malformed);
             return Some(Verdict::Drop);
         };
+        if skb.copy_from_network(h.header_len, b).is_err() {
+            self.bump(RxStat::Malformed);
+            return Some(Verdict::Drop);
+        }
         let now = crate::datapath::now();
-        let ev = match self.inner.lock().client.as_mut() {
-            Some(c) => c.receive(&msg, now),
-            None => return Some(Verdict::Drop),
+        let ev = {
+            let mut g = self.inner.lock();
+            let Inner {
+                client, session, ..
+            } = &mut *g;
+            let Some(c) = client.as_mut() else {
+                return Some(Verdict::Drop);
+            };
+            match session.incoming(b, u64::from(now)) {
+                Opened::Message(msg) => Ok(c.receive(&msg, now)),
+                Opened::KeyInstalled => {
+                    c.resend_now();
+                    Err(Some(RxStat::KeyInstalled))
+                }
+                Opened::Rekey => {
+                    c.resend_now();
+                    Err(Some(RxStat::Rekey))
+                }
+                Opened::Hint => {
+                    c.check_holdings();
+                    Err(Some(RxStat::Hint))
+                }
+                Opened::Dropped(d) => {
+                    self.bump_drop(d);
+                    Err(None)
+                }
+            }
+        };
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(Some(s)) => {
+                self.bump(s);
+                Pernet::<HostNet>::kick(net, 0);
+                return Some(Verdict::Drop);
+            }
+            // Sealed with another key, or not sealed: maybe for a
+            // userspace PAP client of this host, which checks it itself.
+            Err(None) => return Some(Verdict::Accept),
         };
         match ev {
             Event::Changed(ch) => {
@@ -366,7 +482,11 @@ impl PapClient {
             return Some(("pap_", s.name(), v));
         }
         let k = j.checked_sub(Stat::COUNT)?;
-        Some(("pap_", RX_NAMES.get(k)?, self.rx.get(k)?.load(Relaxed)))
+        let name = match RX_NAMES.get(k) {
+            Some(n) => n,
+            None => SessionDrop::ALL.get(k.checked_sub(RX_NAMES.len())?)?.name(),
+        };
+        Some(("pap_", name, self.rx.get(k)?.load(Relaxed)))
     }
 
     /// Asks for `n` ports or SPIs now.
