@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use clap::{value_parser, Parser, Subcommand};
 use dnat_core::config::Range;
 use dnat_core::pap::PortClass;
-use dnat_core::uapi::{host_mode, sa_policy, unowned};
+use dnat_core::uapi::{host_mode, pap_auth_mode, sa_policy, unowned};
 
 use crate::msg::{HostAttr, RouterAttr};
 
@@ -851,6 +851,8 @@ pub struct RouterSettings {
     pub hook_counters: Option<u8>,
     /// `pap-rate N`.
     pub pap_rate: Option<u32>,
+    /// `pap-auth`: `required`, `optional` or a raw number.
+    pub pap_auth: Option<u8>,
 }
 
 /// The settings of `host set`.
@@ -990,6 +992,18 @@ fn sa_policy_value(key: &str, value: &str) -> Result<u8, String> {
     )
 }
 
+/// `required`, `optional`, or a number 0 to 255.
+fn pap_auth_value(key: &str, value: &str) -> Result<u8, String> {
+    named_u8(
+        key,
+        value,
+        [
+            ("required", pap_auth_mode::REQUIRED),
+            ("optional", pap_auth_mode::OPTIONAL),
+        ],
+    )
+}
+
 /// `off`, `on`, or a number 0 to 255.
 fn switch_value(key: &str, value: &str) -> Result<u8, String> {
     named_u8(key, value, [("off", 0), ("on", 1)])
@@ -1002,7 +1016,7 @@ fn u32_value(key: &str, value: &str) -> Result<u32, String> {
 
 impl RouterSettings {
     const USAGE: &'static str =
-        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off or pap-rate N";
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off, pap-rate N or pap-auth required|optional";
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
@@ -1018,6 +1032,7 @@ impl RouterSettings {
             "sa-policy",
             "hook-counters",
             "pap-rate",
+            "pap-auth",
         ];
         for (key, value) in pairs(args, &keys, Self::USAGE)? {
             match key {
@@ -1040,6 +1055,7 @@ impl RouterSettings {
                 }
                 "unowned" => s.unowned = Some(unowned_value(key, value)?),
                 "sa-policy" => s.sa_policy = Some(sa_policy_value(key, value)?),
+                "pap-auth" => s.pap_auth = Some(pap_auth_value(key, value)?),
                 "hook-counters" => s.hook_counters = Some(switch_value(key, value)?),
                 "quota-ports" | "quota-spis" => {
                     let q = value.parse::<u32>().map_err(|_| {
@@ -1094,6 +1110,9 @@ impl RouterSettings {
         }
         if let Some(r) = self.pap_rate {
             v.push(RouterAttr::PapRate(r));
+        }
+        if let Some(p) = self.pap_auth {
+            v.push(RouterAttr::PapAuth(p));
         }
         v
     }
@@ -1177,6 +1196,20 @@ mod tests {
     }
 
     #[test]
+    fn pap_auth_setting() {
+        for (input, value) in [
+            ("pap-auth required", 0),
+            ("pap-auth optional", 1),
+            ("pap-auth 7", 7),
+        ] {
+            let s = RouterSettings::parse(&args(input)).unwrap();
+            assert_eq!(s.attrs(), vec![RouterAttr::PapAuth(value)], "{input}");
+        }
+        let e = RouterSettings::parse(&args("pap-auth maybe")).unwrap_err();
+        assert!(e.contains("not required, optional"), "{e}");
+    }
+
+    #[test]
     fn pap_rate_setting() {
         let s = RouterSettings::parse(&args("pap-rate 5")).unwrap();
         assert_eq!(s.attrs(), vec![RouterAttr::PapRate(5)]);
@@ -1216,6 +1249,7 @@ mod tests {
                 sa_policy: None,
                 hook_counters: None,
                 pap_rate: None,
+                pap_auth: None,
             }
         );
         assert_eq!(

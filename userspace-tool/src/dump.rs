@@ -293,6 +293,8 @@ pub struct Host {
     /// module does not send `QUOTA_PORTS` and `QUOTA_SPIS`.
     #[serde(flatten)]
     pub quota: Option<HostQuota>,
+    /// The host authenticates its PAP (`HOST_AUTH`).
+    pub auth: bool,
 }
 
 /// The quota in effect for a host (`QUOTA_PORTS`, `QUOTA_SPIS` and the
@@ -332,6 +334,7 @@ impl Hosts {
             let (mut in_packets, mut out_packets, mut spoofed) = (None, None, None);
             let mut sa_dropped = None;
             let (mut quota_ports, mut quota_spis, mut quota_own) = (None, None, false);
+            let mut auth = false;
             for a in attrs {
                 match a {
                     RouterAttr::HostAddr(h) => host = Some(*h),
@@ -345,6 +348,7 @@ impl Hosts {
                     RouterAttr::QuotaPorts(v) => quota_ports = Some(*v),
                     RouterAttr::QuotaSpis(v) => quota_spis = Some(*v),
                     RouterAttr::QuotaOwn => quota_own = true,
+                    RouterAttr::HostAuth => auth = true,
                     _ => {}
                 }
             }
@@ -387,6 +391,7 @@ impl Hosts {
                 spoofed,
                 sa_dropped,
                 quota,
+                auth,
             });
         }
         out.hosts.sort_by_key(|h| h.host);
@@ -403,7 +408,11 @@ pub fn render_hosts(h: &Hosts) -> String {
     }
     let mut out = String::new();
     for h in &h.hosts {
-        let mark = if h.revoked { " (revoked)" } else { "" };
+        let mark = match (h.revoked, h.auth) {
+            (true, _) => " (revoked)",
+            (false, false) => " (unauthenticated)",
+            (false, true) => "",
+        };
         let _ = write!(out, "{}{mark}: ports {} spis {}", h.host, h.ports, h.spis);
         if let Some(q) = h.quota {
             let own = if q.own { " (own)" } else { "" };
@@ -979,24 +988,24 @@ mod tests {
         let h = Hosts::from_dump(d.iter().map(|v| &v[..])).unwrap();
         assert_eq!(
             render_hosts(&h),
-            "10.0.0.1: ports 16 spis 256 in 1234 out 1200 spoofed 0\n\
+            "10.0.0.1 (unauthenticated): ports 16 spis 256 in 1234 out 1200 spoofed 0\n\
              10.0.0.3 (revoked): ports 0 spis 0 in 0 out 0 spoofed 3\n\
-             10.0.0.20: ports 4294967295 spis 1 in 2 out 18446744073709551615 spoofed 4\n"
+             10.0.0.20 (unauthenticated): ports 4294967295 spis 1 in 2 out 18446744073709551615 spoofed 4\n"
         );
         assert_eq!(
             serde_json::to_value(&h).unwrap(),
             json!({"hosts": [
-                {"host": "10.0.0.1", "revoked": false, "ports": 16, "spis": 256,
+                {"host": "10.0.0.1", "auth": false, "revoked": false, "ports": 16, "spis": 256,
                  "in": 1234, "out": 1200, "spoofed": 0},
-                {"host": "10.0.0.3", "revoked": true, "ports": 0, "spis": 0,
+                {"host": "10.0.0.3", "auth": false, "revoked": true, "ports": 0, "spis": 0,
                  "in": 0, "out": 0, "spoofed": 3},
-                {"host": "10.0.0.20", "revoked": false, "ports": u32::MAX, "spis": 1,
+                {"host": "10.0.0.20", "auth": false, "revoked": false, "ports": u32::MAX, "spis": 1,
                  "in": 2, "out": u64::MAX, "spoofed": 4},
             ]})
         );
         // Key order as documented.
         assert!(serde_json::to_string(&h).unwrap().starts_with(
-            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0},"#
+            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"auth":false},"#
         ));
     }
 
@@ -1026,23 +1035,23 @@ mod tests {
         let h = Hosts::from_dump([&dropped[..], &with[..], &without[..]]).unwrap();
         assert_eq!(
             render_hosts(&h),
-            "10.0.0.1: ports 16 spis 256 in 1234 out 1200 spoofed 0 sa_dropped 7\n\
+            "10.0.0.1 (unauthenticated): ports 16 spis 256 in 1234 out 1200 spoofed 0 sa_dropped 7\n\
              10.0.0.2 (revoked): ports 1 spis 0 in 2 out 3 spoofed 4\n\
-             10.0.0.3: ports 0 spis 16 in 0 out 0 spoofed 0 sa_dropped 18446744073709551615\n"
+             10.0.0.3 (unauthenticated): ports 0 spis 16 in 0 out 0 spoofed 0 sa_dropped 18446744073709551615\n"
         );
         assert_eq!(
             serde_json::to_value(&h).unwrap(),
             json!({"hosts": [
-                {"host": "10.0.0.1", "revoked": false, "ports": 16, "spis": 256,
+                {"host": "10.0.0.1", "auth": false, "revoked": false, "ports": 16, "spis": 256,
                  "in": 1234, "out": 1200, "spoofed": 0, "sa_dropped": 7},
-                {"host": "10.0.0.2", "revoked": true, "ports": 1, "spis": 0,
+                {"host": "10.0.0.2", "auth": false, "revoked": true, "ports": 1, "spis": 0,
                  "in": 2, "out": 3, "spoofed": 4},
-                {"host": "10.0.0.3", "revoked": false, "ports": 0, "spis": 16,
+                {"host": "10.0.0.3", "auth": false, "revoked": false, "ports": 0, "spis": 16,
                  "in": 0, "out": 0, "spoofed": 0, "sa_dropped": u64::MAX},
             ]})
         );
         assert!(serde_json::to_string(&h).unwrap().starts_with(
-            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"sa_dropped":7},"#
+            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"sa_dropped":7,"auth":false},"#
         ));
         // HOST_SA_DROPPED is a u64.
         use netlink_packet_core::ParseableParametrized;
@@ -1105,32 +1114,32 @@ mod tests {
         assert_eq!(h.hosts[3].quota, None);
         assert_eq!(
             render_hosts(&h),
-            "10.0.0.1: ports 16 spis 256 quota 100/16 (own) in 1234 out 1200 spoofed 0 \
+            "10.0.0.1 (unauthenticated): ports 16 spis 256 quota 100/16 (own) in 1234 out 1200 spoofed 0 \
              sa_dropped 0\n\
-             10.0.0.2: ports 1 spis 2 quota 4294967295/1 (own) in 3 out 4 spoofed 5 \
+             10.0.0.2 (unauthenticated): ports 1 spis 2 quota 4294967295/1 (own) in 3 out 4 spoofed 5 \
              sa_dropped 0\n\
-             10.0.0.3: ports 0 spis 0 quota 4096/1024 in 0 out 0 spoofed 0 sa_dropped 0\n\
+             10.0.0.3 (unauthenticated): ports 0 spis 0 quota 4096/1024 in 0 out 0 spoofed 0 sa_dropped 0\n\
              10.0.0.4 (revoked): ports 0 spis 0 in 0 out 0 spoofed 3\n"
         );
         assert_eq!(
             serde_json::to_value(&h).unwrap(),
             json!({"hosts": [
-                {"host": "10.0.0.1", "revoked": false, "ports": 16, "spis": 256,
+                {"host": "10.0.0.1", "auth": false, "revoked": false, "ports": 16, "spis": 256,
                  "in": 1234, "out": 1200, "spoofed": 0, "sa_dropped": 0,
                  "quota_ports": 100, "quota_spis": 16, "quota_own": true},
-                {"host": "10.0.0.2", "revoked": false, "ports": 1, "spis": 2,
+                {"host": "10.0.0.2", "auth": false, "revoked": false, "ports": 1, "spis": 2,
                  "in": 3, "out": 4, "spoofed": 5, "sa_dropped": 0,
                  "quota_ports": u32::MAX, "quota_spis": 1, "quota_own": true},
-                {"host": "10.0.0.3", "revoked": false, "ports": 0, "spis": 0,
+                {"host": "10.0.0.3", "auth": false, "revoked": false, "ports": 0, "spis": 0,
                  "in": 0, "out": 0, "spoofed": 0, "sa_dropped": 0,
                  "quota_ports": 4096, "quota_spis": 1024, "quota_own": false},
-                {"host": "10.0.0.4", "revoked": true, "ports": 0, "spis": 0,
+                {"host": "10.0.0.4", "auth": false, "revoked": true, "ports": 0, "spis": 0,
                  "in": 0, "out": 0, "spoofed": 3},
             ]})
         );
         // The quota after the other keys.
         assert!(serde_json::to_string(&h).unwrap().starts_with(
-            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"sa_dropped":0,"quota_ports":100,"quota_spis":16,"quota_own":true},"#
+            r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"sa_dropped":0,"quota_ports":100,"quota_spis":16,"quota_own":true,"auth":false},"#
         ));
     }
 

@@ -11,6 +11,7 @@ mod follow;
 mod host_sas;
 mod msg;
 mod nl;
+mod pap_auth;
 mod pap_client;
 mod show;
 mod spi;
@@ -468,22 +469,48 @@ fn pap(cmd: PapCmd, json: bool) -> Result<i32, Error> {
             Error::Io { what, err }
         }
     })?;
-    let outcome = pap_client::transact(&mut sock, &op, xid, &msg, router, &pap_client::WAITS)
-        .map_err(|e| match e {
-            TransactError::NoAnswer {
-                transmissions,
-                waited,
-            } => Error::NoAnswer {
-                what: name.into(),
-                router,
-                transmissions,
-                secs: waited.as_secs(),
-            },
-            TransactError::Io { what, err } => Error::Io {
-                what: format!("{name}: {what}"),
-                err,
-            },
+    let waits = &pap_client::WAITS;
+    let outcome = if pap_auth::disabled() {
+        pap_client::transact(&mut sock, &op, xid, &msg, router, waits)
+    } else {
+        let keys = pap_auth::key_dir();
+        let host = pap_auth::local_addr(router).map_err(|err| Error::Io {
+            what: format!("{name}: finding the address towards {router}"),
+            err,
         })?;
+        let file = pap_auth::KeyFile::open(&keys, host, router).map_err(|err| Error::Io {
+            what: format!("{name}: opening the key file in {}", keys.display()),
+            err,
+        })?;
+        let session = file.load(host).map_err(|err| Error::Io {
+            what: format!("{name}: reading the key file"),
+            err,
+        })?;
+        let mut keys = pap_auth::Keys::new(session, Some(&file));
+        let r = pap_auth::transact(&mut sock, &op, xid, &msg, router, waits, &mut keys);
+        if let Some(err) = keys.error {
+            return Err(Error::Io {
+                what: format!("{name}: saving the key file"),
+                err,
+            });
+        }
+        r
+    }
+    .map_err(|e| match e {
+        TransactError::NoAnswer {
+            transmissions,
+            waited,
+        } => Error::NoAnswer {
+            what: name.into(),
+            router,
+            transmissions,
+            secs: waited.as_secs(),
+        },
+        TransactError::Io { what, err } => Error::Io {
+            what: format!("{name}: {what}"),
+            err,
+        },
+    })?;
     let mut text = outcome.render();
     let mut report = outcome.report();
     let mut failed = None;

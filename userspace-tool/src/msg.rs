@@ -194,6 +194,11 @@ pub enum RouterAttr {
     /// `pap_rate` value: port and SPI requests a second per host (0: no
     /// limit).
     PapRate(u32),
+    /// `pap_auth_mode` value: whether PAP must be authenticated (a
+    /// setting).
+    PapAuth(u8),
+    /// Flag (no payload): the host authenticates its PAP, in host dumps.
+    HostAuth,
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -208,8 +213,8 @@ impl Nla for RouterAttr {
             BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
             PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
-            BlockKind(_) | Unowned(_) | SaPolicy(_) | HookCounters(_) => 1,
-            HostRevoked | QuotaOwn => 0,
+            BlockKind(_) | Unowned(_) | SaPolicy(_) | HookCounters(_) | PapAuth(_) => 1,
+            HostRevoked | QuotaOwn | HostAuth => 0,
             Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_)
             | HostSaDropped(_) => 8,
             Other(nla) => nla.value_len(),
@@ -252,6 +257,8 @@ impl Nla for RouterAttr {
             HostSaDropped(_) => router_attr::HOST_SA_DROPPED,
             PinSecs(_) => router_attr::PIN_SECS,
             PapRate(_) => router_attr::PAP_RATE,
+            PapAuth(_) => router_attr::PAP_AUTH,
+            HostAuth => router_attr::HOST_AUTH,
             QuotaOwn => router_attr::QUOTA_OWN,
             HookCounters(_) => router_attr::HOOK_COUNTERS,
             Other(nla) => nla.kind(),
@@ -267,8 +274,10 @@ impl Nla for RouterAttr {
             | HostSpis(v) | Spi(v) | PinSecs(v) | PapRate(v) => put(buffer, &v.to_ne_bytes()),
             PublicAddr(a) | HostAddr(a) | PeerAddr(a) => put(buffer, &a.octets()),
             PortMin(v) | PortMax(v) => put(buffer, &v.to_ne_bytes()),
-            BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) => put(buffer, &[*v]),
-            HostRevoked | QuotaOwn => {}
+            BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) | PapAuth(v) => {
+                put(buffer, &[*v])
+            }
+            HostRevoked | QuotaOwn | HostAuth => {}
             Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
             | HostSaDropped(v) => put(buffer, &v.to_ne_bytes()),
             Other(nla) => nla.emit_value(buffer),
@@ -323,6 +332,11 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
                 Self::QuotaOwn
             }
             router_attr::HOOK_COUNTERS => Self::HookCounters(parse_u8(v).with_context(ctx)?),
+            router_attr::PAP_AUTH => Self::PapAuth(parse_u8(v).with_context(ctx)?),
+            router_attr::HOST_AUTH => {
+                parse_flag(v).with_context(ctx)?;
+                Self::HostAuth
+            }
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }

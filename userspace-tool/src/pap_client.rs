@@ -379,16 +379,28 @@ pub enum Report {
 /// the right type for a request, an acknowledgement naming the right
 /// message for a release or a notice).
 pub fn match_reply(op: &Op, xid: u32, router: Ipv4Addr, datagram: &[u8]) -> Option<Outcome> {
+    let payload = pap_payload(router, datagram)?;
+    let msg = pap::decode(payload, Direction::ToHost).ok()?;
+    match_message(op, xid, msg)
+}
+
+/// The PAP message in `datagram` (IPv4 header first) if it is one from
+/// `router`: an unfragmented IPv4/ICMP datagram of a PAP type.
+pub fn pap_payload(router: Ipv4Addr, datagram: &[u8]) -> Option<&[u8]> {
     let h = Header::parse(datagram, datagram.len()).ok()?;
     if h.protocol != ipv4::proto::ICMP || h.is_fragment || h.src != router {
         return None;
     }
     let payload = datagram.get(h.header_len..h.total_len)?;
     let ty = *payload.first()?;
-    if !(msg_type::PORT..=msg_type::CONTROL).contains(&ty) {
-        return None;
-    }
-    let msg = pap::decode(payload, Direction::ToHost).ok()?;
+    (msg_type::PORT..=msg_type::CONTROL)
+        .contains(&ty)
+        .then_some(payload)
+}
+
+/// The answer to transaction `xid` of `op`, if `msg` (decoded, and
+/// authenticated if the transaction is) is one.
+pub fn match_message(op: &Op, xid: u32, msg: Message) -> Option<Outcome> {
     let ext = msg.ext()?;
     if ext.xid != xid {
         return None;

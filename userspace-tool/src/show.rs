@@ -7,7 +7,7 @@
 use std::fmt::{self, Write as _};
 use std::net::Ipv4Addr;
 
-use dnat_core::uapi::{host_mode, sa_policy, unowned};
+use dnat_core::uapi::{host_mode, pap_auth_mode, sa_policy, unowned};
 use dnat_core::{config, hooks};
 use serde::{Serialize, Serializer};
 
@@ -97,6 +97,41 @@ impl Serialize for SaPolicy {
     }
 }
 
+/// The `PAP_AUTH` setting: whether the PAP server requires
+/// authentication. Shown as `required` or `optional`, or as the number
+/// when this tool does not know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PapAuth(pub u8);
+
+impl PapAuth {
+    /// `required`, `optional`, or `None` for a value this tool does not know.
+    pub fn name(self) -> Option<&'static str> {
+        match self.0 {
+            pap_auth_mode::REQUIRED => Some("required"),
+            pap_auth_mode::OPTIONAL => Some("optional"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PapAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for PapAuth {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(n) => s.serialize_str(n),
+            None => s.serialize_u8(self.0),
+        }
+    }
+}
+
 /// The host's `MODE`: how its traffic uses the granted ports. Shown as
 /// `translate` or `native`, or as the number when this tool does not know
 /// it (JSON: the string, or the number).
@@ -152,6 +187,9 @@ pub struct RouterConfig {
     /// Port and SPI requests a second per host (0: no limit); `None`: the
     /// module did not send `PAP_RATE`.
     pub pap_rate: Option<u32>,
+    /// `required` or `optional` (JSON: the string, or the number this tool
+    /// does not know); `None`: the module did not send `PAP_AUTH`.
+    pub pap_auth: Option<PapAuth>,
 }
 
 /// Most ports and SPIs a host may hold at once.
@@ -226,6 +264,7 @@ impl RouterConfig {
                 RouterAttr::SaPolicy(v) => c.sa_policy = Some(SaPolicy(*v)),
                 RouterAttr::HookCounters(v) => c.hook_counters = Some(*v != 0),
                 RouterAttr::PapRate(v) => c.pap_rate = Some(*v),
+                RouterAttr::PapAuth(v) => c.pap_auth = Some(PapAuth(*v)),
                 RouterAttr::QuotaPorts(v) => c.quota.get_or_insert_with(Quota::default).ports = *v,
                 RouterAttr::QuotaSpis(v) => c.quota.get_or_insert_with(Quota::default).spis = *v,
                 RouterAttr::Hook(_)
@@ -248,6 +287,7 @@ impl RouterConfig {
                 | RouterAttr::HostSaDropped(_)
                 | RouterAttr::PinSecs(_)
                 | RouterAttr::QuotaOwn
+                | RouterAttr::HostAuth
                 | RouterAttr::Other(_) => {}
             }
         }
@@ -451,6 +491,9 @@ pub fn render_router(s: &Show<RouterConfig>) -> String {
         }
         None => {}
     }
+    if let Some(p) = c.pap_auth {
+        let _ = writeln!(out, "  pap auth: {p}");
+    }
     hook_counters(&mut out, c.hook_counters);
     counters(&mut out, &s.counters);
     out
@@ -606,6 +649,7 @@ mod tests {
                 quota: None,
                 hook_counters: None,
                 pap_rate: None,
+                pap_auth: None,
             }
         );
         let c: Vec<_> = s
@@ -659,6 +703,7 @@ mod tests {
                     "quota": null,
                     "hook_counters": null,
                     "pap_rate": null,
+                    "pap_auth": null,
                 },
                 "counters": [
                     {"hook": "prerouting", "packets": 12},
@@ -708,7 +753,7 @@ mod tests {
             json!({
                 "config": {"lan": null, "wan": null, "public_addr": null, "ports": null, "spis": null,
                            "unowned": null, "sa_policy": null, "quota": null,
-                           "hook_counters": null, "pap_rate": null},
+                           "hook_counters": null, "pap_rate": null, "pap_auth": null},
                 "counters": [],
             })
         );
@@ -948,7 +993,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"config":{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"permissive","quota":null,"hook_counters":null,"pap_rate":null},"counters":[]}"#
+            r#"{"config":{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"permissive","quota":null,"hook_counters":null,"pap_rate":null,"pap_auth":null},"counters":[]}"#
         );
         // A module without SA_POLICY: no line, JSON null.
         let s = Show {
