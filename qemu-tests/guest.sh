@@ -20,6 +20,8 @@ mkdir -p /run/netns
 # /tmp): scratch space for the scenarios is in the shared output directory.
 export TMPDIR=$out/tmp
 mkdir -p "$TMPDIR"
+# dnatctl pap keeps its PAP keys there (one file per host address).
+export DNAT_PAP_KEYS=$out/pap-keys
 echo "guest: $(uname -r), $(nproc) CPUs"
 
 if [ "$mode" = demo ]; then
@@ -68,6 +70,7 @@ for t in "${scenarios[@]}"; do
 	[ -f "$t" ] || t=$TOP/qemu-tests/tests/$t.sh
 	name=$(basename "$t" .sh)
 	echo "== scenario $name"
+	rm -rf "$DNAT_PAP_KEYS"
 	if ! SCENARIO=$name bash "$t"; then
 		fail "scenario $name ran to completion"
 	fi

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Module unload and reload while the hooks see traffic: h1 pings ext through
-# the router at a high rate, and both modules are removed and loaded again
-# several times. Unloading must succeed under traffic, traffic must keep
+# the router at a high rate, h2 asks for ports over and over, and both
+# modules are removed, loaded and configured again 20 times (h1's host
+# module starting its PAP each time). Unloading must succeed under traffic, traffic must keep
 # flowing, a reloaded module starts from a clean state in namespaces that
 # existed before it was loaded, and the kernel log stays clean (checked by
 # the runner at the end).
@@ -15,8 +16,10 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 KO=$TOP/rust
 pinger=
+papper=
 finish() {
 	[ -n "$pinger" ] && kill "$pinger" 2>/dev/null
+	[ -n "$papper" ] && kill "$papper" 2>/dev/null
 	cleanup_netns
 	# Leave the modules loaded for the scenarios that follow.
 	grep -q '^dnat_router ' /proc/modules || insmod "$KO/dnat_router.ko"
@@ -42,14 +45,29 @@ for i in 1 2 3; do
 		"ip netns exec h1 '$DNATCTL' host set hook-counters off && ip netns exec h1 '$DNATCTL' host set hook-counters on"
 done
 
-for i in 1 2 3; do
-	check "rmmod dnat_router under traffic (round $i)" rmmod dnat_router
-	check "rmmod dnat_host under traffic (round $i)" rmmod dnat_host
-	expect_eq "dnatctl reports the missing family with exit status 3 (round $i)" \
-		"$(nrouter "$DNATCTL" router show >/dev/null 2>&1; echo $?)" 3
-	check "insmod dnat_router under traffic (round $i)" insmod "$KO/dnat_router.ko"
-	check "insmod dnat_host under traffic (round $i)" insmod "$KO/dnat_host.ko"
+# PAP in flight all along: h2 asks for ports again and again (its key is
+# renewed whenever the router was reloaded), and h1's host module starts
+# with a key exchange and an invalidate-all after each reload.
+(while :; do nh2 "$DNATCTL" pap request ports 1 router 10.0.0.7 >/dev/null 2>&1; done) &
+papper=$!
+# 20 rounds: both modules out and back under traffic and PAP.
+unloaded=0 loaded=0
+for i in $(seq 20); do
+	rmmod dnat_router && rmmod dnat_host && unloaded=$((unloaded + 1))
+	if [ "$i" = 1 ]; then
+		expect_eq "dnatctl reports the missing family with exit status 3" \
+			"$(nrouter "$DNATCTL" router show >/dev/null 2>&1; echo $?)" 3
+	fi
+	insmod "$KO/dnat_router.ko" && insmod "$KO/dnat_host.ko" && loaded=$((loaded + 1))
+	[ "$i" = 20 ] && break
+	nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 >/dev/null
+	nh1 "$DNATCTL" host set router 10.0.0.7 public 203.0.113.30 >/dev/null
+	sleep 0.2
 done
+expect_eq "20 unloads of both modules under traffic and PAP" "$unloaded" 20
+expect_eq "20 loads of both modules under traffic and PAP" "$loaded" 20
+kill "$papper" 2>/dev/null
+papper=
 
 # A fresh module has a fresh state in the namespaces that already existed.
 expect_eq "reloaded router starts unconfigured" "$(nrouter "$DNATCTL" --json router show | jq -c .config.ports)" null
@@ -66,7 +84,7 @@ check "the ping survived the reloads" kill -0 "$pinger"
 ip netns add late
 expect_eq "a namespace created after loading has its own state" \
 	"$(n late "$DNATCTL" --json router show | jq -c .config)" \
-	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024},"hook_counters":false,"pap_rate":0}'
+	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024},"hook_counters":false,"pap_rate":0,"pap_auth":"required"}'
 ip netns del late
 kill "$pinger"
 pinger=
