@@ -49,9 +49,10 @@ cli:
 	@cargo build $(CLI) --release
 
 host-test:
-	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl)"
+	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl), kernel-log check self-test"
 	@cargo test $(CORE)
 	@cargo test $(CLI)
+	@scripts/kernel-log-check.sh --self-test
 
 clippy: setup
 	@scripts/step.sh "clippy: dnat-core, dnatctl, kernel modules (CLIPPY=1)"

@@ -13,7 +13,7 @@ use super::client::{self, CrlInfo, Granted};
 use super::ext::{self, Block, Kind};
 use super::issue::{self, Policy, MAX_VALIDITY};
 use super::router::{NetlinkRouter, Prefix, Router, RouterError};
-use super::server::{self, Server};
+use super::server::{self, Deadlines, Server};
 use super::store::{self, Ca, Counters, Issued, Revocation, Status};
 use super::wire;
 use super::CaError;
@@ -407,7 +407,12 @@ fn ca_serve(dir: &Path, listen: &str, max_validity: u32, lan: &[String]) -> Resu
              {index_public}; certificates name {public}"
         );
     }
-    let mut server = Server::new(ca, Box::new(router), Policy { max_validity })?;
+    let mut server = Server::new(
+        ca,
+        Box::new(router),
+        Policy { max_validity },
+        Deadlines::default(),
+    )?;
     server.log = true;
     let lan: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
     server::run(server, listen, |addr| {

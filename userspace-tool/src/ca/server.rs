@@ -20,22 +20,56 @@ use super::CaError;
 
 /// Most connections served at once; more are answered "busy".
 pub const MAX_ACTIVE: usize = 16;
-/// Most connections from one source address served at once; more are
-/// answered "busy".
-pub const MAX_PER_SOURCE: usize = 2;
+/// Most connections from one source address served at once (each from
+/// accept to close); more are answered "busy". A quarter of
+/// [`MAX_ACTIVE`]: one host cannot take every slot, and a host's next
+/// request may overlap the close of its previous connection.
+pub const MAX_PER_SOURCE: usize = 4;
+/// From accept to a complete request.
+pub const REQUEST_DEADLINE: Duration = wire::TIMEOUT;
+/// From accept to close: the request, the answer, and the wait for the
+/// client's close. A client is cut off then, however it paces its bytes.
+pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(8);
 /// Refusals waiting to be written (by one thread); beyond, a refused
 /// connection is closed without an answer (counted `dropped`).
 const REFUSE_QUEUE: usize = 64;
+/// The refusing thread's time for one connection: its answer and the wait
+/// for its close.
+const REFUSE_DEADLINE: Duration = Duration::from_millis(200);
+/// Most bytes read and dropped after an answer while waiting for the
+/// client's close.
+const DRAIN_MAX: usize = 64 * 1024;
 /// `stats.json` is written at most this often.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 /// The upkeep's period.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// How long a connection may take, from accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// To a complete request ([`REQUEST_DEADLINE`]); later, it is
+    /// answered `malformed`.
+    pub request: Duration,
+    /// To close ([`CONNECTION_DEADLINE`]); later, it is closed whatever
+    /// is left (counted `timed_out`).
+    pub connection: Duration,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            request: REQUEST_DEADLINE,
+            connection: CONNECTION_DEADLINE,
+        }
+    }
+}
 
 /// The service: the CA, the router, the counters.
 pub struct Server {
     pub ca: Ca,
     pub router: Box<dyn Router>,
     pub policy: Policy,
+    deadlines: Deadlines,
     counters: Mutex<Stats>,
     active: AtomicUsize,
     /// Connections being served, by source address.
@@ -53,22 +87,15 @@ struct Stats {
     saved: Option<Instant>,
 }
 
-/// A connection being served: its place in the limits, given back when
-/// dropped. Its source's share is given back as soon as the answer is
-/// ready ([`Slot::release_source`]): a client that sends its next request
-/// right after reading an answer is not refused because the server has
-/// not yet seen it close.
+/// A connection being served: its place in the limits (in all and of its
+/// source), held from accept to close and given back when dropped.
 struct Slot {
     server: Arc<Server>,
     peer: Ipv4Addr,
-    counted: bool,
 }
 
-impl Slot {
-    fn release_source(&mut self) {
-        if !std::mem::take(&mut self.counted) {
-            return;
-        }
+impl Drop for Slot {
+    fn drop(&mut self) {
         if let Ok(mut m) = self.server.per_source.lock() {
             if let Some(n) = m.get_mut(&self.peer) {
                 *n -= 1;
@@ -77,12 +104,6 @@ impl Slot {
                 }
             }
         }
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.release_source();
         self.server.active.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -122,14 +143,21 @@ fn counter_name(op: u8, code: Code) -> String {
 }
 
 impl Server {
-    /// The service of `ca` with `router`; the counters go on from
-    /// `stats.json`.
-    pub fn new(ca: Ca, router: Box<dyn Router>, policy: Policy) -> Result<Self, CaError> {
+    /// The service of `ca` with `router`, its connections limited by
+    /// `deadlines` ([`Deadlines::default`] but in tests); the counters go
+    /// on from `stats.json`.
+    pub fn new(
+        ca: Ca,
+        router: Box<dyn Router>,
+        policy: Policy,
+        deadlines: Deadlines,
+    ) -> Result<Self, CaError> {
         let counters = ca.counters()?;
         Ok(Self {
             ca,
             router,
             policy,
+            deadlines,
             counters: Mutex::new(Stats {
                 counters,
                 ..Stats::default()
@@ -287,26 +315,34 @@ impl Server {
         }
     }
 
-    /// Serves one admitted connection from `peer`: reads a request,
-    /// answers it, counts it.
-    fn handle(&self, mut stream: TcpStream, slot: &mut Slot) {
+    /// Serves one admitted connection, accepted at `accepted`: reads a
+    /// request, answers it, counts it, closes, all within the
+    /// [`Deadlines`]. The slot is given back once the connection is
+    /// closed.
+    fn handle(&self, stream: TcpStream, slot: Slot, accepted: Instant) {
         let peer = slot.peer;
-        let _ = stream.set_read_timeout(Some(wire::TIMEOUT));
-        let _ = stream.set_write_timeout(Some(wire::TIMEOUT));
-        let deadline = Instant::now() + wire::TIMEOUT;
-        let mut reader = Deadline {
+        let request = self.deadlines.request.min(self.deadlines.connection);
+        let mut conn = Timed {
             stream: &stream,
-            deadline,
+            until: accepted + request,
             got: 0,
         };
-        let (opcode, answer) = match wire::read_frame(&mut reader, wire::MAX_REQUEST) {
+        let (opcode, answer) = match wire::read_frame(&mut conn, wire::MAX_REQUEST) {
             Ok((opcode, payload)) => (opcode, self.answer(peer, opcode, &payload)),
-            Err(FrameError::Io(e))
-                if e.kind() == io::ErrorKind::UnexpectedEof && reader.got == 0 =>
-            {
+            Err(FrameError::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof && conn.got == 0 => {
                 // Connected and closed without a byte: nothing to answer.
                 return;
             }
+            Err(FrameError::Io(e)) if timed_out(&e) => (
+                0,
+                Answer::refused(
+                    "request",
+                    Refusal::new(
+                        Code::Malformed,
+                        format!("no complete message within {} s", request.as_secs_f64()),
+                    ),
+                ),
+            ),
             Err(e) => (
                 0,
                 Answer::refused("request", Refusal::new(Code::Malformed, e.to_string())),
@@ -314,14 +350,26 @@ impl Server {
         };
         self.log(&format!("{peer} {}", answer.log));
         self.count(&[counter_name(opcode, answer.code)]);
-        slot.release_source();
-        let _ = wire::write_frame(&mut stream, answer.code as u8, &answer.payload);
-        finish(stream, Duration::from_secs(1));
+        conn.until = accepted + self.deadlines.connection;
+        let cut_off = match wire::write_frame(&mut conn, answer.code as u8, &answer.payload) {
+            Ok(()) => finish(&stream, conn.until),
+            Err(e) => timed_out(&e),
+        };
+        drop(stream);
+        if cut_off {
+            self.log(&format!(
+                "{peer} cut off: {} s since accept",
+                self.deadlines.connection.as_secs_f64()
+            ));
+            self.count(&["timed_out".into()]);
+        }
+        drop(slot);
     }
 
     /// Admits a connection from `peer` (before a byte of it is read):
-    /// a LAN host, with fewer than [`MAX_PER_SOURCE`] connections being
-    /// served, and fewer than [`MAX_ACTIVE`] in all.
+    /// a LAN host, from a privileged port, with fewer than
+    /// [`MAX_PER_SOURCE`] connections open, and fewer than [`MAX_ACTIVE`]
+    /// in all.
     fn admit(self: &Arc<Self>, peer: Ipv4Addr, port: u16) -> Result<Slot, Refusal> {
         issue::check_lan(self.router.as_ref(), peer)?;
         if port >= wire::FIRST_UNPRIVILEGED {
@@ -361,7 +409,6 @@ impl Server {
         Ok(Slot {
             server: Arc::clone(self),
             peer,
-            counted: true,
         })
     }
 
@@ -387,6 +434,7 @@ impl Server {
             let Ok(stream) = conn else {
                 continue;
             };
+            let accepted = Instant::now();
             let (peer, port) = match stream.peer_addr() {
                 Ok(SocketAddr::V4(a)) => (*a.ip(), a.port()),
                 Ok(SocketAddr::V6(a)) => match a.ip().to_ipv4_mapped() {
@@ -396,12 +444,12 @@ impl Server {
                 Err(_) => continue,
             };
             match self.admit(peer, port) {
-                Ok(mut slot) => {
+                Ok(slot) => {
                     let _ = thread::Builder::new()
                         .name("ca-conn".into())
                         .spawn(move || {
                             let server = Arc::clone(&slot.server);
-                            server.handle(stream, &mut slot);
+                            server.handle(stream, slot, accepted);
                         });
                 }
                 Err(refusal) => self.queue_refusal(
@@ -431,19 +479,24 @@ impl Server {
     }
 
     /// Answers a connection refused at accept time (without reading its
-    /// request), counts it, closes it.
+    /// request), counts it, closes it, within [`REFUSE_DEADLINE`].
     fn refuse(&self, r: Refused) {
         let Refused {
-            mut stream,
+            stream,
             peer,
             refusal,
         } = r;
         let answer = Answer::refused("request", refusal);
         self.log(&format!("{peer} {}", answer.log));
         self.count(&[counter_name(0, answer.code)]);
-        let _ = stream.set_write_timeout(Some(Duration::from_millis(200)));
-        let _ = wire::write_frame(&mut stream, answer.code as u8, &answer.payload);
-        finish(stream, Duration::from_millis(200));
+        let mut conn = Timed {
+            stream: &stream,
+            until: Instant::now() + REFUSE_DEADLINE,
+            got: 0,
+        };
+        if wire::write_frame(&mut conn, answer.code as u8, &answer.payload).is_ok() {
+            finish(&stream, conn.until);
+        }
     }
 
     /// The upkeep every [`SWEEP_EVERY`] until `stop` is set.
@@ -464,22 +517,32 @@ impl Server {
     }
 }
 
-/// Reads from a stream until an overall deadline (each read also times
-/// out on its own): a slow sender cannot hold a connection longer.
-struct Deadline<'a> {
+/// A stream whose reads and writes end at a deadline: each waits at most
+/// the time left (its socket timeout set to that first), none is tried
+/// once it has passed. A peer cannot stretch a connection past it,
+/// however it paces its bytes.
+struct Timed<'a> {
     stream: &'a TcpStream,
-    deadline: Instant,
+    until: Instant,
     /// Bytes read so far.
     got: usize,
 }
 
-impl Read for Deadline<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
+impl Timed<'_> {
+    /// The time left, or a time-out error if none is.
+    fn left(&self) -> io::Result<Duration> {
+        let left = self.until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(io::ErrorKind::TimedOut.into());
+            Err(io::ErrorKind::TimedOut.into())
+        } else {
+            Ok(left)
         }
-        self.stream.set_read_timeout(Some(left))?;
+    }
+}
+
+impl Read for Timed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.stream.set_read_timeout(Some(self.left()?))?;
         let mut s = self.stream;
         let n = s.read(buf)?;
         self.got += n;
@@ -487,21 +550,48 @@ impl Read for Deadline<'_> {
     }
 }
 
-/// Closes a connection after the answer: no more writes, then the rest of
-/// what the client sent is read and dropped (a close with unread bytes
-/// would reset the connection and could lose the answer).
-fn finish(mut stream: TcpStream, wait: Duration) {
-    let _ = stream.flush();
+impl Write for Timed<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.set_write_timeout(Some(self.left()?))?;
+        let mut s = self.stream;
+        s.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `e` is a socket time-out (`EAGAIN` on Linux) or a passed
+/// deadline.
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Closes a connection after the answer: no more writes, then what the
+/// client still sends is read and dropped until it closes, [`DRAIN_MAX`]
+/// bytes came, or `until` (a close with unread bytes would reset the
+/// connection and could lose the answer). Whether `until` ended it.
+fn finish(stream: &TcpStream, until: Instant) -> bool {
     let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(wait));
+    let mut conn = Timed {
+        stream,
+        until,
+        got: 0,
+    };
     let mut sink = [0u8; 4096];
-    let mut left = 64 * 1024;
-    while left > 0 {
-        match stream.read(&mut sink) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => left -= n.min(left),
+    while conn.got < DRAIN_MAX {
+        match conn.read(&mut sink) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return timed_out(&e),
         }
     }
+    false
 }
 
 /// `ca serve`: binds `listen`, puts back the pins, then serves and keeps
@@ -547,19 +637,25 @@ mod tests {
     use crate::ca::router::fake::FakeRouter;
     use std::net::SocketAddrV4;
 
-    /// A server on 127.0.0.1 (port chosen by the kernel) whose LAN is
-    /// 127.0.0.0/8 (or `lan`), where 127.0.0.1 holds the blocks of
-    /// `setup`'s H1.
-    fn start(
-        tag: &str,
-        lan: &str,
-    ) -> (
+    /// A running server: its state directory, itself, its address, its
+    /// stop flag and its accepting thread.
+    type Running = (
         crate::ca::store::tests::TempDir,
         Arc<Server>,
         SocketAddrV4,
         Arc<AtomicBool>,
         thread::JoinHandle<()>,
-    ) {
+    );
+
+    /// A server on 127.0.0.1 (port chosen by the kernel) whose LAN is
+    /// 127.0.0.0/8 (or `lan`), where 127.0.0.1 holds the blocks of
+    /// `setup`'s H1.
+    fn start(tag: &str, lan: &str) -> Running {
+        start_with(tag, lan, Deadlines::default())
+    }
+
+    /// [`start`] with `deadlines`.
+    fn start_with(tag: &str, lan: &str, deadlines: Deadlines) -> Running {
         let (t, _, _) = setup(tag);
         let ca = Ca::open(t.path()).unwrap();
         let r = FakeRouter::new(lan);
@@ -567,7 +663,7 @@ mod tests {
         r.hold(me, ports(40000, 40063), Some(3600));
         r.hold(me, spis(0x1000, 0x10ff), None);
         r.hold(Ipv4Addr::new(127, 0, 0, 2), ports(40064, 40127), None);
-        let server = Arc::new(Server::new(ca, Box::new(r), Policy::default()).unwrap());
+        let server = Arc::new(Server::new(ca, Box::new(r), Policy::default(), deadlines).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let SocketAddr::V4(addr) = listener.local_addr().unwrap() else {
             unreachable!()
@@ -789,8 +885,8 @@ mod tests {
             return;
         }
         let (_t, server, addr, flag, h) = start("busy", "127.0.0.0/8");
-        // Two slow clients of 127.0.0.2 hold its share: a third from
-        // there is busy at once, while others are served.
+        // MAX_PER_SOURCE slow clients of 127.0.0.2 hold its share: one
+        // more from there is busy at once, while others are served.
         let two: Vec<TcpStream> = (0..MAX_PER_SOURCE)
             .map(|_| {
                 let mut s = connect_from(Ipv4Addr::new(127, 0, 0, 2), addr);
@@ -822,7 +918,7 @@ mod tests {
         drop(two);
         drop(third);
         // MAX_ACTIVE slow clients (of as many addresses) hold every slot
-        // (until their 5 s end).
+        // (until their request's 5 s end).
         let t0 = Instant::now();
         while server.active.load(Ordering::Acquire) > 0 {
             assert!(t0.elapsed() < Duration::from_secs(8));
@@ -903,5 +999,182 @@ mod tests {
         let index = server.ca.lock().unwrap().index().unwrap();
         assert!(index.certs.is_empty());
         stop(addr, &flag, h);
+    }
+
+    /// Waits (at most `within` after `t0`) until no connection is served;
+    /// when that was, after `t0`.
+    fn all_closed(server: &Server, t0: Instant, within: Duration) -> Duration {
+        loop {
+            let t = t0.elapsed();
+            if server.active.load(Ordering::Acquire) == 0 {
+                return t;
+            }
+            assert!(t < within, "a connection is still served after {t:?}");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// One request from `from`: the status and payload of the answer.
+    fn exchange_from(from: Ipv4Addr, addr: SocketAddrV4, opcode: u8) -> (u8, Vec<u8>) {
+        let mut s = connect_from(from, addr);
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        wire::write_frame(&mut s, opcode, b"").unwrap();
+        wire::read_frame(&mut s, wire::MAX_RESPONSE).unwrap()
+    }
+
+    #[test]
+    fn slow_drip_cut_off_at_the_deadline() {
+        if !privileged("slow_drip_cut_off_at_the_deadline") {
+            return;
+        }
+        let deadlines = Deadlines {
+            request: Duration::from_secs(1),
+            connection: Duration::from_secs(2),
+        };
+        let (_t, server, addr, flag, h) = start_with("drip", "127.0.0.0/8", deadlines);
+        let mut s = connect_from(Ipv4Addr::LOCALHOST, addr);
+        let t0 = Instant::now();
+        // One byte every 300 ms, of an issue request of 16384 bytes (over
+        // an hour at that pace), for as long as the connection takes them:
+        // when the first write fails, after t0.
+        let mut w = s.try_clone().unwrap();
+        let dripper = thread::spawn(move || {
+            let mut bytes = wire::encode(op::ISSUE, &[0x30; 16384]).into_iter();
+            loop {
+                let b = bytes.next().unwrap();
+                if w.write_all(&[b]).is_err() {
+                    return t0.elapsed();
+                }
+                assert!(t0.elapsed() < Duration::from_secs(10), "never cut off");
+                thread::sleep(Duration::from_millis(300));
+            }
+        });
+        // Answered at the request's deadline, cut off at the connection's.
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let (code, text) = wire::read_frame(&mut s, wire::MAX_RESPONSE).unwrap();
+        assert!(
+            t0.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            t0.elapsed()
+        );
+        assert_eq!(code, Code::Malformed as u8);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "no complete message within 1 s"
+        );
+        let closed = all_closed(&server, t0, Duration::from_secs(3));
+        assert!(closed >= Duration::from_millis(1900), "{closed:?}");
+        let refused = dripper.join().unwrap();
+        assert!(refused < Duration::from_millis(3500), "{refused:?}");
+        let c = server.counters();
+        assert_eq!(c.get("refused_malformed"), Some(&1));
+        assert_eq!(c.get("timed_out"), Some(&1));
+        stop(addr, &flag, h);
+    }
+
+    #[test]
+    fn per_source_limit_holds_to_the_close() {
+        if !privileged("per_source_limit_holds_to_the_close") {
+            return;
+        }
+        let deadlines = Deadlines {
+            request: Duration::from_secs(1),
+            connection: Duration::from_secs(3),
+        };
+        let (_t, server, addr, flag, h) = start_with("share", "127.0.0.0/8", deadlines);
+        let me = Ipv4Addr::LOCALHOST;
+        let t0 = Instant::now();
+        // MAX_PER_SOURCE clients of 127.0.0.1 are answered and do not
+        // close: they keep their share until their deadline.
+        let held: Vec<TcpStream> = (0..MAX_PER_SOURCE)
+            .map(|_| {
+                let mut s = connect_from(me, addr);
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                wire::write_frame(&mut s, op::GET_CA, b"").unwrap();
+                let (code, der) = wire::read_frame(&mut s, wire::MAX_RESPONSE).unwrap();
+                assert_eq!((code, der), (Code::Ok as u8, server.ca.cert_der.clone()));
+                s
+            })
+            .collect();
+        assert_eq!(server.active.load(Ordering::Acquire), MAX_PER_SOURCE);
+        // More from 127.0.0.1: busy and closed at once, unread.
+        for _ in 0..2 {
+            let mut extra = connect_from(me, addr);
+            extra
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            let (code, text) = wire::read_frame(&mut extra, wire::MAX_RESPONSE).unwrap();
+            assert_eq!(code, Code::Busy as u8);
+            assert_eq!(
+                String::from_utf8(text).unwrap(),
+                "too many requests from 127.0.0.1 at once; try again"
+            );
+            assert_eq!(extra.read(&mut [0u8; 1]).unwrap(), 0);
+        }
+        // Another address is served meanwhile.
+        let (code, der) = exchange_from(Ipv4Addr::new(127, 0, 0, 2), addr, op::GET_CA);
+        assert_eq!((code, der), (Code::Ok as u8, server.ca.cert_der.clone()));
+        assert_eq!(server.counters().get("refused_busy"), Some(&2));
+        // At the deadline the holders are cut off, and 127.0.0.1 is
+        // served again.
+        all_closed(&server, t0, Duration::from_millis(4500));
+        assert_eq!(
+            server.counters().get("timed_out"),
+            Some(&(MAX_PER_SOURCE as u64))
+        );
+        let (code, _) = exchange_from(me, addr, op::GET_CA);
+        assert_eq!(code, Code::Ok as u8);
+        drop(held);
+        stop(addr, &flag, h);
+    }
+
+    #[test]
+    fn timed_write_ends_at_the_deadline() {
+        // Needs no privilege: no server, a plain pair of sockets.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut peer, _) = l.accept().unwrap();
+        // Small buffers, so that the kernel does not take it all at once.
+        socket2::SockRef::from(&ours)
+            .set_send_buffer_size(64 * 1024)
+            .unwrap();
+        socket2::SockRef::from(&peer)
+            .set_recv_buffer_size(64 * 1024)
+            .unwrap();
+        // The peer reads 16 KiB every 20 ms: every write makes progress,
+        // and the 16 MiB would take 20 s.
+        let reader = thread::spawn(move || {
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut n = 0;
+            loop {
+                match peer.read(&mut buf) {
+                    Ok(0) | Err(_) => return n,
+                    Ok(k) => n += k,
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let t0 = Instant::now();
+        let mut w = Timed {
+            stream: &ours,
+            until: t0 + Duration::from_millis(500),
+            got: 0,
+        };
+        let e = w.write_all(&vec![0u8; 16 << 20]).unwrap_err();
+        let took = t0.elapsed();
+        assert!(timed_out(&e), "{e:?}");
+        assert!(took >= Duration::from_millis(490), "{took:?}");
+        assert!(took < Duration::from_millis(1500), "{took:?}");
+        // Nothing is tried once the deadline passed.
+        assert!(timed_out(&w.write(b"x").unwrap_err()));
+        let mut r = Timed {
+            stream: &ours,
+            until: t0,
+            got: 0,
+        };
+        assert!(timed_out(&r.read(&mut [0u8; 1]).unwrap_err()));
+        drop(ours);
+        let n = reader.join().unwrap();
+        assert!(n > 0 && n < 16 << 20, "{n}");
     }
 }
