@@ -182,9 +182,10 @@ impl PapClient {
     }
 
     /// Stops the client and, if `start`, starts a new one (which first
-    /// gives back whatever an earlier run left at the router). Forgets
-    /// every block.
-    pub fn reset(&self, net: &Net, st: &HostNet, start: bool) {
+    /// gives back whatever an earlier run left at the router), for the
+    /// host's LAN address `lan_addr` (its PAP key is bound to it).
+    /// Forgets every block, and the key.
+    pub fn reset(&self, net: &Net, st: &HostNet, start: bool, lan_addr: Ipv4Addr) {
         {
             let mut g = self.inner.lock();
             g.client = if start {
@@ -196,7 +197,7 @@ impl PapClient {
             } else {
                 None
             };
-            g.session = Session::new(Ipv4Addr::from(st.lan_addr.load(Relaxed)));
+            g.session = Session::new(lan_addr);
         }
         self.sync_blocks(st, net);
     }

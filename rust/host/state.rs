@@ -202,7 +202,7 @@ impl HostNet {
             // set-up: start over.
             self.active.store(0, Relaxed);
             self.sptt.clear();
-            self.pap.reset(net, self, next.complete());
+            self.pap.reset(net, self, next.complete(), lan_addr);
         }
         let was_native = self.native.load(Relaxed) != 0;
         self.native
