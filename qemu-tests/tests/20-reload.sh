@@ -85,6 +85,12 @@ ip netns add late
 expect_eq "a namespace created after loading has its own state" \
 	"$(n late "$DNATCTL" --json router show | jq -c .config)" \
 	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024},"hook_counters":false,"pap_rate":0,"pap_auth":"required"}'
+expect_eq "a namespace never configured as a router has no router tables" \
+	"$(n late "$DNATCTL" --json router stats | jq .stats.table_bytes)" 0
+expect_eq "an unconfigured router's dumps are empty" \
+	"$(n late "$DNATCTL" --json router blocks | jq -c .blocks)" '[]'
+check "a configured router has its tables ($(nrouter "$DNATCTL" --json router stats | jq .stats.table_bytes) bytes)" \
+	test "$(nrouter "$DNATCTL" --json router stats | jq .stats.table_bytes)" -gt 500000
 ip netns del late
 kill "$pinger"
 pinger=

@@ -24,9 +24,10 @@ pub fn ipv4_header(skb: &SkBuff<'_>) -> Option<Header> {
 /// A `KVVec` of `n` elements made by `f` (table storage, allocated when a
 /// namespace's state is built).
 pub fn filled<T>(n: usize, f: impl Fn() -> T) -> Result<KVVec<T>> {
-    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
+    // Charged to the memory cgroup of the process that configures.
+    let mut v = KVVec::with_capacity(n, GFP_KERNEL_ACCOUNT)?;
     for _ in 0..n {
-        v.push(f(), GFP_KERNEL)?;
+        v.push(f(), GFP_KERNEL_ACCOUNT)?;
     }
     Ok(v)
 }

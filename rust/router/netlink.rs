@@ -6,7 +6,7 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::alloc_table::{AllocError, Cursor, Kind, Quota};
+use crate::alloc_table::{AllocError, Cursor, Kind, Quota, Settings};
 use crate::atomic::{Atomic, Relaxed};
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
@@ -19,7 +19,7 @@ use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::pap_server::{forget_block, forget_idle, owns_spi};
 use crate::sa_table::{Lan, SaCursor, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
-use crate::state::RouterNet;
+use crate::state::{RouterNet, TICK_MS};
 use crate::uapi::{block_kind, pap_auth_mode, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
 
@@ -155,7 +155,10 @@ impl DoIt for GetConfig {
     fn doit(req: &Request<'_>) -> Result {
         let st = state(req.net())?;
         let cfg = *st.config.lock();
-        let quota = st.tables.write(|t, _, _| t.settings().default_quota);
+        let quota = st
+            .tables
+            .write(|t, _, _| t.settings().default_quota)
+            .or(Some(Settings::DEFAULT.default_quota));
         req.reply(cmd::GET_CONFIG, |m| {
             put_config(m, &cfg)?;
             if let Some(q) = quota {
@@ -204,6 +207,9 @@ impl DoIt for SetConfig {
         let wan = resolve(checked.wan_name, a::WAN_IFNAME)?;
         let mut cfg = st.config.lock();
         let next = cfg.merged(&checked, lan, wan).map_err(|e| reject(req, e))?;
+        // The tables, from the first configuration on (charged to the
+        // caller's memory cgroup), before anything changes.
+        st.tables.get_or_alloc()?;
         // The hooks, from the first configuration in this namespace on
         // (and the counting hooks if asked for), before the configuration
         // changes: if they cannot be registered nothing changes. The main
@@ -227,7 +233,7 @@ impl DoIt for SetConfig {
         let (old, new) = (*cfg, next);
         *cfg = next;
         if checked.quota_ports.is_some() || checked.quota_spis.is_some() {
-            st.tables.write(|t, _, _| {
+            st.tables.get_or_alloc()?.write(|t, _, _| {
                 let mut s = t.settings();
                 if let Some(q) = checked.quota_ports {
                     s.default_quota.ports = q;
@@ -240,7 +246,7 @@ impl DoIt for SetConfig {
         }
         if (old.ports, old.spis) != (new.ports, new.spis) {
             // Blocks outside the new pools are retired.
-            st.tables.write(|t, sa, _| {
+            st.tables.get_or_alloc()?.write(|t, sa, _| {
                 t.set_pools(new.ports, new.spis, |b| {
                     forget_block(sa, b);
                 });
@@ -269,6 +275,8 @@ impl DoIt for SetConfig {
         if !next.hook_counters {
             Pernet::<RouterNet>::drop_counting_hooks(req.net());
         }
+        // Leases and grace periods are kept from now on.
+        Pernet::<RouterNet>::kick(req.net(), TICK_MS);
         if lan != 0 && old.lan.map(|i| i.ifindex) != Some(lan) {
             // A (new) LAN: hosts there may hold blocks of an earlier
             // instance; tell them everything is invalid.
@@ -301,6 +309,10 @@ struct GetBlocks;
 impl DumpIt for GetBlocks {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
+        if st.tables.get().is_none() {
+            // Not configured yet: nothing allocated, nothing to list.
+            return Ok(());
+        }
         let start = Cursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
         // Messages are built under the table lock: `nla_put` into the
         // preallocated dump buffer neither sleeps nor allocates.
@@ -375,6 +387,10 @@ struct GetHosts;
 impl DumpIt for GetHosts {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
+        if st.tables.get().is_none() {
+            // Not configured yet: nothing allocated, nothing to list.
+            return Ok(());
+        }
         let start = u16::try_from(dump.cursor()).unwrap_or(u16::MAX);
         let next = st
             .tables
@@ -456,6 +472,7 @@ impl DoIt for PinBlock {
             return Err(EINVAL);
         };
         st.tables
+            .get_or_alloc()?
             .write(|t, _, now| t.pin(host, kind, lowest, count, secs, now).map(|_| ()))
             .ok_or(ENOMEM)?
             .map_err(|e| {
@@ -489,6 +506,7 @@ impl DoIt for SetQuota {
             }
         }
         st.tables
+            .get_or_alloc()?
             .write(|t, sa, _| {
                 let known = t.find_host(host);
                 let quota = if ports.is_none() && spis.is_none() {
@@ -527,6 +545,7 @@ impl DoIt for RevokeHost {
         let host = host_addr(req)?;
         let slot = st
             .tables
+            .get_or_alloc()?
             .write(|t, sa, _| {
                 let known = t.find_host(host).is_some();
                 t.revoke_host(host, |b| {
@@ -570,6 +589,7 @@ impl DoIt for ReadmitHost {
         let host = host_addr(req)?;
         let slot = st
             .tables
+            .get_or_alloc()?
             .write(|t, _, _| t.readmit_host(host).map(|()| t.find_host(host)))
             .ok_or(ENOMEM)?
             .map_err(|_| {
@@ -589,6 +609,7 @@ impl DoIt for Reset {
     fn doit(req: &Request<'_>) -> Result {
         let st = state(req.net())?;
         st.tables
+            .get_or_alloc()?
             .write(|t, sa, _| {
                 t.invalidate_all(None, |_| {});
                 sa.clear();
@@ -648,6 +669,7 @@ impl<const ADD: bool> DoIt for SaChange<ADD> {
         let (peer, spi) = peer_spi(req)?;
         let lan = lan_prefix(st, req.net());
         st.tables
+            .get_or_alloc()?
             .write(|t, sa, _| {
                 let Some(slot) = t.find_host(host) else {
                     req.set_error(c"no such host", Some(a::HOST_ADDR));
@@ -680,6 +702,7 @@ impl<const ADD: bool> DoIt for BlacklistChange<ADD> {
         }
         let lan = lan_prefix(st, req.net());
         st.tables
+            .get_or_alloc()?
             .write(|t, sa, _| {
                 let Some(slot) = t.find_host(host) else {
                     req.set_error(c"no such host", Some(a::HOST_ADDR));
@@ -702,6 +725,10 @@ struct GetSas;
 impl DumpIt for GetSas {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
+        if st.tables.get().is_none() {
+            // Not configured yet: nothing allocated, nothing to list.
+            return Ok(());
+        }
         let start = SaCursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
         let next = st
             .tables
@@ -732,6 +759,10 @@ struct GetBlacklist;
 impl DumpIt for GetBlacklist {
     fn dumpit(dump: &mut Dump<'_>) -> Result {
         let st = state(dump.net())?;
+        if st.tables.get().is_none() {
+            // Not configured yet: nothing allocated, nothing to list.
+            return Ok(());
+        }
         let start = SaCursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
         let next = st
             .tables

@@ -22,7 +22,7 @@ use crate::ipv4::proto;
 use crate::pap_keys::KeyTable;
 use crate::pap_server::{CachedReply, RateBucket};
 use crate::server::PapStats;
-use crate::tables::{Tables, HOSTS};
+use crate::tables::{LazyTables, HOSTS};
 use core::net::Ipv4Addr;
 
 /// Hook priority: after IPv4 defragmentation (`NF_IP_PRI_CONNTRACK_DEFRAG`,
@@ -31,7 +31,7 @@ use core::net::Ipv4Addr;
 pub const PRIORITY: i32 = -350;
 
 /// Period of the router's maintenance work (leases expire within it).
-const TICK_MS: u32 = 1000;
+pub const TICK_MS: u32 = 1000;
 /// Period while a grace period is pending (an RCU grace period takes a few
 /// milliseconds to tens of milliseconds).
 const GRACE_POLL_MS: u32 = 20;
@@ -55,9 +55,9 @@ pub struct RouterNet {
     /// Defragmentation, enabled once the router is configured.
     #[pin]
     pub defrag: Mutex<Option<Defrag>>,
-    /// The port and SPI allocation tables.
-    #[pin]
-    pub tables: Tables,
+    /// The port and SPI allocation tables, from the first configuration
+    /// on.
+    pub tables: LazyTables,
     /// The router epoch: changes when the module (re)starts or is reset,
     /// so that hosts notice and ask again.
     pub epoch: Atomic<u32>,
@@ -111,10 +111,11 @@ impl PernetData for RouterNet {
         &ROUTER
     }
 
-    const FIRST_TICK_MS: Option<u32> = Some(TICK_MS);
-
-    /// Leases and grace periods: see [`Tables::maintain`].
+    /// Leases and grace periods: see [`crate::tables::Tables::maintain`].
+    /// The work runs from the first configuration on (which kicks it): a
+    /// namespace without tables has nothing to maintain.
     fn tick(&self, _net: &Net) -> Option<u32> {
+        self.tables.get()?;
         if self.tables.maintain() {
             Some(GRACE_POLL_MS)
         } else {
@@ -132,7 +133,7 @@ impl PernetData for RouterNet {
             wan_ifindex: Atomic::<u32>::new(0),
             public_addr: Atomic::<u32>::new(0),
             defrag <- new_mutex!(None),
-            tables <- Tables::new(),
+            tables: LazyTables::new(),
             epoch: Atomic::<u32>::new(epoch),
             drop_unowned: Atomic::<u32>::new(0),
             host_in: [const { Atomic::<u64>::new(0) }; HOSTS + 1],

@@ -23,7 +23,10 @@ use core::sync::atomic::{AtomicU16, AtomicU32};
 use kernel::prelude::*;
 
 use crate::packet::filled;
-use kernel::{new_spinlock_irq, sync::SpinLockIrq};
+use kernel::{
+    new_spinlock_irq,
+    sync::{SetOnce, SpinLockIrq},
+};
 
 use crate::alloc_table::{
     AllocTable, BlockRef, GraceToken, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState,
@@ -44,6 +47,74 @@ const SA_LAYOUT: SaLayout = SaLayout {
     buckets: SA_BUCKETS,
     hosts: HOSTS,
 };
+
+/// A namespace's tables, allocated by its first router configuration:
+/// about 0.8 MiB that a namespace never configured as a router (every
+/// namespace of a host with the module loaded, an unprivileged user's
+/// among them) does not pay for.
+///
+/// # Invariants
+///
+/// Once set, the tables stay until the namespace goes.
+pub struct LazyTables(SetOnce<Pin<KBox<Tables>>>);
+
+impl LazyTables {
+    /// Not allocated yet.
+    pub const fn new() -> Self {
+        Self(SetOnce::new())
+    }
+
+    /// The tables, once allocated (one acquire load).
+    pub fn get(&self) -> Option<&Tables> {
+        self.0.as_ref().map(|t| &**t)
+    }
+
+    /// The tables, allocated now if they are not yet. Process context;
+    /// callers serialise (the configuration lock), so that two do not
+    /// both allocate (the loser's tables would only be freed again).
+    pub fn get_or_alloc(&self) -> Result<&Tables> {
+        if let Some(t) = self.get() {
+            return Ok(t);
+        }
+        let t = KBox::pin_init(Tables::new(), GFP_KERNEL_ACCOUNT)?;
+        self.0.populate(t);
+        self.get().ok_or(ENOMEM)
+    }
+
+    /// [`Tables::shared`]; `None` before the first configuration.
+    pub fn shared(&self) -> Option<Shared<'_>> {
+        self.get()?.shared()
+    }
+
+    /// [`Tables::sa_shared`]; `None` before the first configuration.
+    pub fn sa_shared(&self) -> Option<SaShared<'_>> {
+        self.get()?.sa_shared()
+    }
+
+    /// [`Tables::write`]; `None` before the first configuration.
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&mut AllocTable<'_>, &mut SaTable<'_>, u64) -> R,
+    ) -> Option<R> {
+        self.get()?.write(f)
+    }
+
+    /// [`Tables::maintain`]; nothing to do without tables.
+    pub fn maintain(&self) -> bool {
+        self.get().is_some_and(Tables::maintain)
+    }
+
+    /// Bytes of table memory (0 before the first configuration).
+    pub fn bytes(&self) -> usize {
+        self.get().map_or(0, Tables::bytes)
+    }
+}
+
+impl Default for LazyTables {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// What a pending grace period will let go of, in both tables.
 struct Grace {
