@@ -6,7 +6,6 @@ well-behaved client (dnatctl pap) never sends. Test code only.
     pap_raw.py DST KIND [SRC]
 
 KIND: request (a valid port request, 16 high ports, no trailer),
-request-xid (4 high ports, trailer with xid 0x1234),
 bad-checksum, truncated, wrong-code, zero-count, too-long.
 """
 import socket
@@ -40,9 +39,6 @@ def build(kind):
         return msg(32, 9, struct.pack("!B3x", 16))
     if kind == "zero-count":
         return msg(32, 1, struct.pack("!B3x", 0))
-    if kind == "request-xid":
-        # 4 high ports, with the extension trailer: xid 0x1234, epoch 0, lease 0.
-        return msg(32, 1, struct.pack("!B3xIII", 4, 0x1234, 0, 0))
     if kind == "too-long":
         return msg(32, 1, struct.pack("!B3x", 16) + bytes(40))
     raise SystemExit("unknown kind " + kind)
