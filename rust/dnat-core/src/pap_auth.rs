@@ -9,7 +9,7 @@
 use core::net::Ipv4Addr;
 
 use super::checksum;
-use super::pap::{self, code, msg_type, Direction, Message, PapError, Reason, Trailer};
+use super::pap::{self, code, msg_type, Direction, Message, PapError, Trailer};
 use super::siphash::{siphash, Key};
 
 /// Length of the auth block: key id, sequence number, MAC.
@@ -29,12 +29,6 @@ pub const KEY_GRANTS_PER_SEC: u32 = 100;
 /// Seconds between two holdings checks a host makes on an unverifiable
 /// hint (an invalidation it cannot trust).
 pub const HINT_INTERVAL: u64 = 5;
-
-/// The router's answer to a message that fails authentication, or a
-/// message that must be authenticated and is not.
-pub const fn refusal_reason() -> Reason {
-    Reason::Unauthenticated
-}
 
 /// The auth block of a sealed message (the MAC aside).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

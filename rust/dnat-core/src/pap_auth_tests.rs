@@ -4,7 +4,7 @@
 //! the wire format, and a host session against the router's key table.
 
 use super::*;
-use crate::pap::{self, scope, Acked, Message, PortBlock, PortClass};
+use crate::pap::{self, scope, Acked, Message, PortBlock, PortClass, Reason};
 use crate::pap_keys::{Admit, Deny, KeyTable, Mode};
 use crate::pap_session::{Opened, Session, SessionDrop};
 

@@ -190,23 +190,21 @@ impl Session {
         };
         match frame {
             Frame::KeyGrant(g, _) => {
-                let Some((xid, half)) = self.pending.filter(|p| p.0 == g.ext.xid) else {
+                let Some((_, half)) = self.pending.filter(|p| p.0 == g.ext.xid) else {
                     return Opened::Dropped(SessionDrop::Unmatched);
                 };
                 let key = wrap(&g.wrapped, &half, self.host, g.key_id);
                 if !verify(buf, &key, Direction::ToHost, self.host) {
                     return Opened::Dropped(SessionDrop::BadMac);
                 }
-                let _ = xid;
                 self.pending = None;
                 self.key = Some((g.key_id, key));
                 Opened::KeyInstalled
             }
             Frame::Sealed(msg, tag) => {
-                let Some((key_id, key)) = self.key.filter(|k| k.0 == tag.key_id) else {
+                let Some((_, key)) = self.key.filter(|k| k.0 == tag.key_id) else {
                     return Opened::Dropped(SessionDrop::ForeignKey);
                 };
-                let _ = key_id;
                 if !verify(buf, &key, Direction::ToHost, self.host) {
                     return Opened::Dropped(SessionDrop::BadMac);
                 }
