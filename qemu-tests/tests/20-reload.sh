@@ -18,8 +18,8 @@ KO=$TOP/rust
 pinger=
 papper=
 finish() {
-	[ -n "$pinger" ] && kill "$pinger" 2>/dev/null
-	[ -n "$papper" ] && kill "$papper" 2>/dev/null
+	[ -z "$pinger" ] || kill "$pinger" 2>/dev/null || true
+	[ -z "$papper" ] || kill "$papper" 2>/dev/null || true
 	cleanup_netns
 	# Leave the modules loaded for the scenarios that follow.
 	grep -q '^dnat_router ' /proc/modules || insmod "$KO/dnat_router.ko"
@@ -48,7 +48,13 @@ done
 # PAP in flight all along: h2 asks for ports again and again (its key is
 # renewed whenever the router was reloaded), and h1's host module starts
 # with a key exchange and an invalidate-all after each reload.
-(while :; do nh2 "$DNATCTL" pap request ports 1 router 10.0.0.7 >/dev/null 2>&1; done) &
+rm -f "$TMPDIR/pap-granted"
+(
+	set +e
+	while :; do
+		nh2 "$DNATCTL" pap request ports 1 router 10.0.0.7 >/dev/null 2>&1 && echo >>"$TMPDIR/pap-granted"
+	done
+) &
 papper=$!
 # 20 rounds: both modules out and back under traffic and PAP.
 unloaded=0 loaded=0
@@ -66,7 +72,9 @@ for i in $(seq 20); do
 done
 expect_eq "20 unloads of both modules under traffic and PAP" "$unloaded" 20
 expect_eq "20 loads of both modules under traffic and PAP" "$loaded" 20
-kill "$papper" 2>/dev/null
+check "the PAP loop was still running at the end" kill "$papper"
+check "h2 was granted ports between the reloads ($(wc -l <"$TMPDIR/pap-granted" 2>/dev/null || echo 0) times)" \
+	test -s "$TMPDIR/pap-granted"
 papper=
 
 # A fresh module has a fresh state in the namespaces that already existed.
