@@ -6,7 +6,8 @@
 #   make check    every test (sets everything up)
 #
 # Other targets: setup, modules, cli, host-test, clippy, fmt, fmt-check,
-# qemu-test (KUnit suites and netns scenarios in the guest), clean. DEBUG=1 selects the debug kernel
+# fuzz-smoke (every cargo-fuzz target for a few seconds), qemu-test (KUnit
+# suites and netns scenarios in the guest), clean. DEBUG=1 selects the debug kernel
 # (KASAN, UBSAN, lockdep, PROVE_RCU, kmemleak). See README.md.
 
 SHELL := /bin/bash
@@ -14,6 +15,7 @@ SHELL := /bin/bash
 DNAT_CACHE ?= $(HOME)/.cache/dnat
 export DNAT_START := $(shell date +%s)
 DEBUG ?= 0
+FUZZ_SECONDS ?= 5
 export DNAT_CACHE
 export DNAT_DEBUG := $(DEBUG)
 
@@ -26,13 +28,15 @@ KMAKE_VARS := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS)
 CORE = --quiet --manifest-path rust/dnat-core/Cargo.toml
 CLI = --quiet --manifest-path userspace-tool/Cargo.toml
+FUZZ_CRATES = rust/dnat-core/fuzz userspace-tool/fuzz
 RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
 
-.PHONY: all setup modules cli host-test clippy fmt fmt-check qemu-test check demo bench clean
+.PHONY: all setup modules cli host-test clippy fmt fmt-check fuzz-smoke qemu-test check demo bench clean
 
 all: modules cli
 
-# Packages, bindgen, virtme-ng, and the kernel (cached, keyed by inputs).
+# Packages, bindgen, cargo-fuzz, virtme-ng, and the kernel (cached, keyed by
+# inputs).
 setup:
 	@scripts/setup-host.sh
 	@scripts/build-kernel.sh >/dev/null
@@ -65,18 +69,27 @@ fmt:
 	@rustfmt --edition 2021 --config-path scripts/rustfmt.toml $(RUSTFMT_FILES)
 	@cargo fmt $(CORE)
 	@cargo fmt $(CLI)
+	@for d in $(FUZZ_CRATES); do cargo fmt --quiet --manifest-path $$d/Cargo.toml || exit; done
 
 fmt-check:
 	@scripts/step.sh "fmt-check: rustfmt"
 	@rustfmt --check --edition 2021 --config-path scripts/rustfmt.toml $(RUSTFMT_FILES)
 	@cargo fmt $(CORE) --check
 	@cargo fmt $(CLI) --check
+	@for d in $(FUZZ_CRATES); do cargo fmt --quiet --manifest-path $$d/Cargo.toml --check || exit; done
+
+# Every cargo-fuzz target built and run for a few seconds (scripts/fuzz.sh):
+# a target that no longer builds or crashes fails. Longer campaigns:
+# scripts/fuzz.sh -r RUNS [TARGET...].
+fuzz-smoke: setup
+	@scripts/step.sh "fuzz-smoke: every fuzz target for $(FUZZ_SECONDS) s"
+	@scripts/fuzz.sh -t $(FUZZ_SECONDS)
 
 # KUnit suites and netns scenarios in a QEMU guest.
 qemu-test: modules cli
 	@qemu-tests/run.sh
 
-check: fmt-check host-test clippy qemu-test
+check: fmt-check host-test clippy fuzz-smoke qemu-test
 	@scripts/step.sh "check: all passed"
 
 demo: modules cli
@@ -92,3 +105,4 @@ clean:
 	-@[ -d $(KDIR) ] && $(KMAKE) clean >/dev/null
 	@cargo clean --quiet --manifest-path rust/dnat-core/Cargo.toml
 	@cargo clean --quiet --manifest-path userspace-tool/Cargo.toml
+	@for d in $(FUZZ_CRATES); do cargo clean --quiet --manifest-path $$d/Cargo.toml; done

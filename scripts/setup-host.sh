@@ -8,6 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 BINDGEN_VERSION=0.73.2
+CARGO_FUZZ_VERSION=0.13.2
 VIRTME_NG_VERSION=1.42
 
 PKGS=(
@@ -46,6 +47,16 @@ if ! "$DNAT_CACHE/bin/bindgen" --version 2>/dev/null | grep -q "$BINDGEN_VERSION
 	ln -sf "$DNAT_CACHE/cargo/bin/bindgen" "$DNAT_CACHE/bin/bindgen"
 else
 	step "bindgen $BINDGEN_VERSION present"
+fi
+
+# make fuzz-smoke: cargo-fuzz (scripts/fuzz.sh runs it with the stable
+# toolchain and RUSTC_BOOTSTRAP=1).
+if ! "$DNAT_CACHE/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+	step "cargo: installing cargo-fuzz $CARGO_FUZZ_VERSION"
+	cargo install --quiet --locked --root "$DNAT_CACHE/cargo" cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+	ln -sf "$DNAT_CACHE/cargo/bin/cargo-fuzz" "$DNAT_CACHE/bin/cargo-fuzz"
+else
+	step "cargo-fuzz $CARGO_FUZZ_VERSION present"
 fi
 
 if ! vng --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then

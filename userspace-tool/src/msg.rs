@@ -512,6 +512,60 @@ impl Attr for HostAttr {
     const FAMILY: &'static CStr = uapi::HOST_FAMILY;
 }
 
+/// `CTRL_ATTR_FAMILY_ID` of the generic netlink controller.
+pub const CTRL_ATTR_FAMILY_ID: u16 = 1;
+
+/// An attribute of the controller's (`nlctrl`) `CTRL_CMD_GETFAMILY` reply,
+/// of which the tool reads only the family id. The rest (name, version,
+/// operations, multicast groups, policies) stays undecoded: the
+/// `GenlCtrl` decoder of netlink-packet-generic 0.5 panics on a policy
+/// nest with an attribute shorter than its header and refuses a reply with
+/// an attribute it does not know, so one odd attribute would keep the tool
+/// from finding its family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CtrlAttr {
+    FamilyId(u16),
+    Other(DefaultNla),
+}
+
+impl Nla for CtrlAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            CtrlAttr::FamilyId(_) => 2,
+            CtrlAttr::Other(nla) => nla.value_len(),
+        }
+    }
+
+    fn kind(&self) -> u16 {
+        match self {
+            CtrlAttr::FamilyId(_) => CTRL_ATTR_FAMILY_ID,
+            CtrlAttr::Other(nla) => nla.kind(),
+        }
+    }
+
+    fn emit_value(&self, buffer: &mut [u8]) {
+        match self {
+            CtrlAttr::FamilyId(v) => put(buffer, &v.to_ne_bytes()),
+            CtrlAttr::Other(nla) => nla.emit_value(buffer),
+        }
+    }
+}
+
+impl<'a> Parseable<NlaBuffer<&'a [u8]>> for CtrlAttr {
+    fn parse(buf: &NlaBuffer<&'a [u8]>) -> Result<Self, DecodeError> {
+        Ok(match buf.kind() {
+            CTRL_ATTR_FAMILY_ID => Self::FamilyId(
+                parse_u16(buf.value()).context("invalid nlctrl attribute CTRL_ATTR_FAMILY_ID")?,
+            ),
+            _ => Self::Other(DefaultNla::parse(buf)?),
+        })
+    }
+}
+
+impl Attr for CtrlAttr {
+    const FAMILY: &'static CStr = c"nlctrl";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

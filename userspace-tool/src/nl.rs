@@ -20,6 +20,8 @@ use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::{GenlFamily, GenlMessage};
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 
+use crate::msg::{CtrlAttr, Msg};
+
 /// `NLMSGERR_ATTR_MSG` (`enum nlmsgerr_attrs`): the extended ack message.
 const NLMSGERR_ATTR_MSG: u16 = 1;
 /// Size of `struct nlmsghdr`.
@@ -315,15 +317,17 @@ impl Conn {
     }
 
     /// Sends a request, reads its reply until the ACK (`dump == false`) or
-    /// `NLMSG_DONE` (`dump == true`), and returns the family's messages.
-    fn transact<F>(
+    /// `NLMSG_DONE` (`dump == true`), and returns the family's messages,
+    /// decoded as `R` (usually the request's own type `F`).
+    fn transact<F, R>(
         &mut self,
         msg: GenlMessage<F>,
         dump: bool,
         what: &str,
-    ) -> Result<Vec<GenlMessage<F>>, Error>
+    ) -> Result<Vec<GenlMessage<R>>, Error>
     where
-        GenlMessage<F>: NetlinkSerializable + NetlinkDeserializable,
+        GenlMessage<F>: NetlinkSerializable,
+        GenlMessage<R>: NetlinkDeserializable,
         F: Debug,
     {
         self.seq = self.seq.wrapping_add(1);
@@ -378,7 +382,7 @@ impl Conn {
         GenlMessage<F>: NetlinkSerializable + NetlinkDeserializable,
         F: Debug,
     {
-        let r = self.transact(msg, false, what)?;
+        let r = self.transact::<F, F>(msg, false, what)?;
         Ok(r.into_iter().map(|m| m.payload).collect())
     }
 
@@ -388,7 +392,7 @@ impl Conn {
         GenlMessage<F>: NetlinkSerializable + NetlinkDeserializable,
         F: Debug,
     {
-        let r = self.transact(msg, true, what)?;
+        let r = self.transact::<F, F>(msg, true, what)?;
         Ok(r.into_iter().map(|m| m.payload).collect())
     }
 
@@ -400,30 +404,37 @@ impl Conn {
             nlas: vec![GenlCtrlAttrs::FamilyName(family.clone())],
         });
         let what = format!("resolving generic netlink family {family}");
-        let replies = self.doit(req, &what).map_err(|e| match e {
-            Error::Kernel { errno, extack, .. }
-                if io::Error::from_raw_os_error(errno).kind() == io::ErrorKind::NotFound =>
-            {
-                Error::NoFamily {
-                    family: family.clone(),
-                    errno,
-                    extack,
+        // The reply is decoded as `CtrlAttr`s, not as `GenlCtrl`: see there.
+        let replies = self
+            .transact::<_, Msg<CtrlAttr>>(req, false, &what)
+            .map_err(|e| match e {
+                Error::Kernel { errno, extack, .. }
+                    if io::Error::from_raw_os_error(errno).kind() == io::ErrorKind::NotFound =>
+                {
+                    Error::NoFamily {
+                        family: family.clone(),
+                        errno,
+                        extack,
+                    }
                 }
-            }
-            e => e,
-        })?;
-        replies
-            .iter()
-            .flat_map(|r| &r.nlas)
-            .find_map(|a| match a {
-                GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                _ => None,
-            })
-            .ok_or_else(|| Error::Malformed {
-                what,
-                detail: "no family id".into(),
-            })
+                e => e,
+            })?;
+        family_id(replies.iter().map(|r| &r.payload)).ok_or_else(|| Error::Malformed {
+            what,
+            detail: "no family id".into(),
+        })
     }
+}
+
+/// The family id in the controller's reply to `CTRL_CMD_GETFAMILY`.
+pub fn family_id<'a>(replies: impl IntoIterator<Item = &'a Msg<CtrlAttr>>) -> Option<u16> {
+    replies
+        .into_iter()
+        .flat_map(|r| &r.attrs)
+        .find_map(|a| match a {
+            CtrlAttr::FamilyId(id) => Some(*id),
+            CtrlAttr::Other(_) => None,
+        })
 }
 
 #[cfg(test)]
@@ -570,6 +581,33 @@ mod tests {
         want.extend_from_slice(&[3, 2, 0, 0]); // CTRL_CMD_GETFAMILY, version 2
         want.extend(tlv(2, b"dnat_host\0")); // CTRL_ATTR_FAMILY_NAME
         assert_eq!(buf, want);
+    }
+
+    /// The controller's reply to `CTRL_CMD_GETFAMILY` is read for its
+    /// family id only: a policy nest whose attribute is shorter than its
+    /// header, or an attribute from a newer kernel, neither panics (as the
+    /// `GenlCtrl` decoder did on the first, found by the `nl_reply` fuzz
+    /// target) nor hides the id.
+    #[test]
+    fn get_family_reply_with_odd_attributes() {
+        let mut attrs = tlv(2, b"dnat_host\0"); // CTRL_ATTR_FAMILY_NAME
+        attrs.extend(tlv(
+            crate::msg::CTRL_ATTR_FAMILY_ID,
+            &0x1234u16.to_ne_bytes(),
+        ));
+        // CTRL_ATTR_POLICY (8) holding a 2-byte attribute, then type 99.
+        attrs.extend(tlv(8, &[2, 0, 0, 0]));
+        attrs.extend(tlv(99, &[1, 2, 3, 4]));
+        let mut msg = nlmsghdr(16 + 4 + attrs.len(), 0x10, 0, 9, 0);
+        msg.extend_from_slice(&[1, 2, 0, 0]); // CTRL_CMD_NEWFAMILY, version 2
+        msg.extend(attrs);
+        let reply = match classify::<GenlMessage<Msg<CtrlAttr>>>(&msg, 9) {
+            Ok(Reply::Data(m)) => m.payload,
+            r => panic!("{r:?}"),
+        };
+        assert_eq!(reply.attrs.len(), 4);
+        assert_eq!(family_id([&reply]), Some(0x1234));
+        assert_eq!(family_id([&Msg::<CtrlAttr>::new(1)]), None);
     }
 
     #[test]
