@@ -56,7 +56,7 @@ fn router_policy(t: u16) -> Ty {
         a::LAN_IFINDEX | a::WAN_IFINDEX | a::SPI_MIN | a::SPI_MAX => Ty::U32,
         a::PUBLIC_ADDR | a::HOST_ADDR | a::PEER_ADDR => Ty::Be32,
         a::PORT_MIN | a::PORT_MAX => Ty::U16,
-        a::BLOCK_KIND | a::UNOWNED | a::SA_POLICY | a::HOOK_COUNTERS => Ty::U8,
+        a::BLOCK_KIND | a::UNOWNED | a::SA_POLICY | a::HOOK_COUNTERS | a::PAP_AUTH => Ty::U8,
         a::BLOCK_LOWEST | a::BLOCK_COUNT | a::QUOTA_PORTS | a::QUOTA_SPIS | a::SPI => Ty::U32,
         a::PIN_SECS | a::PAP_RATE => Ty::U32,
         _ => Ty::Reject,
@@ -188,6 +188,7 @@ fn router(tb: &[Option<&[u8]>], cfg: &mut RouterConfig) {
         sa_policy: u8a(at(a::SA_POLICY)),
         hook_counters: u8a(at(a::HOOK_COUNTERS)),
         pap_rate: u32a(at(a::PAP_RATE)),
+        pap_auth: u8a(at(a::PAP_AUTH)),
     };
     // The documented rules.
     let both = |x: bool, y: bool| x == y;
@@ -208,6 +209,7 @@ fn router(tb: &[Option<&[u8]>], cfg: &mut RouterConfig) {
         && u.sa_policy.is_none_or(|v| v <= 1)
         && u.hook_counters.is_none_or(|v| v <= 1)
         && u.pap_rate.is_none_or(|r| r <= PAP_RATE_MAX)
+        && u.pap_auth.is_none_or(|v| v <= 1)
         && u.quota_ports != Some(0)
         && u.quota_spis != Some(0);
     let c = match u.check() {
@@ -264,6 +266,10 @@ fn router(tb: &[Option<&[u8]>], cfg: &mut RouterConfig) {
             assert_eq!(next.ports, c.ports.or(cfg.ports));
             assert_eq!(next.spis, c.spis.or(cfg.spis));
             assert_eq!(next.pap_rate, c.pap_rate.unwrap_or(cfg.pap_rate));
+            assert_eq!(
+                next.pap_auth_optional,
+                c.pap_auth_optional.unwrap_or(cfg.pap_auth_optional)
+            );
             assert_eq!(
                 next.drop_unowned,
                 c.drop_unowned.unwrap_or(cfg.drop_unowned)
