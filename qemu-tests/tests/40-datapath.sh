@@ -157,6 +157,32 @@ expect_eq "ESP with an unallocated SPI was not delivered" \
 	"$(pcap "$T/h1-ipsec.pcap" | grep -c 'spi=0x00001f00')" 0
 expect_eq "the 4 unallocated-SPI packets were left to the router" "$(( $(stat in_unowned) - unowned0 ))" 4
 
+# ESP in UDP (NAT traversal: from port 4500, no zero non-ESP marker) to a
+# port of h1 gets the ESP checks: the SPI must be h1's, the source
+# validated for it and not blacklisted. IKE (the zero marker) and NAT
+# keepalives are plain UDP.
+port=$((lo1 + 50))
+hsad() { nrouter "$DNATCTL" --json router hosts | jq -r '.hosts[] | select(.host == "10.0.0.1") | .sa_dropped'; }
+natt() { n "$1" python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 natt "$2" "$3" "$port"; sleep 1; }
+r0=$(rx1) nv0=$(stat in_sa_not_validated) so0=$(stat in_sa_not_spi_owner) bl0=$(stat in_sa_blacklisted) sd0=$(hsad)
+natt ext "$spi" 3
+expect_eq "ESP in UDP from the validated peer reaches h1" "$(( $(rx1) - r0 ))" 3
+natt ext2 "$spi" 5
+expect_eq "ESP in UDP with h1's SPI from an unvalidated source is not delivered" "$(( $(rx1) - r0 ))" 3
+expect_eq "... and counted in_sa_not_validated" "$(( $(stat in_sa_not_validated) - nv0 ))" 5
+natt ext 0x1f00 4
+expect_eq "ESP in UDP with an SPI h1 does not hold is not delivered" "$(( $(rx1) - r0 ))" 3
+expect_eq "... and counted in_sa_not_spi_owner" "$(( $(stat in_sa_not_spi_owner) - so0 ))" 4
+natt ext2 0 2
+natt ext2 -1 1
+expect_eq "IKE and a NAT keepalive from port 4500 of anybody reach h1" "$(( $(rx1) - r0 ))" 6
+check "h1 blacklists the peer" nrouter "$DNATCTL" router blacklist add 10.0.0.1 peer 203.0.113.3
+natt ext "$spi" 2
+check "h1 removes the entry" nrouter "$DNATCTL" router blacklist del 10.0.0.1 peer 203.0.113.3
+expect_eq "blacklisted ESP in UDP is not delivered" "$(( $(rx1) - r0 ))" 6
+expect_eq "... and counted in_sa_blacklisted" "$(( $(stat in_sa_blacklisted) - bl0 ))" 2
+expect_eq "h1's sa_dropped counts the 11 drops" "$(( $(hsad) - sd0 ))" 11
+
 # Spoofing: h2 sends from a port of h1's block: dropped at the router.
 spoofed0=$(stat out_spoofed)
 nh2 sh -c "echo spoof | socat -t 1 - UDP:203.0.113.3:9090,sourceport=$((lo1 + 1))" >/dev/null 2>&1 || true

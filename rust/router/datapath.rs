@@ -3,10 +3,11 @@
 //! The router's data path, in `PRE_ROUTING` after defragmentation.
 //!
 //! - Inbound (WAN, to the public address): the owner of the destination
-//!   port (TCP/UDP), of the SPI (ESP/AH), or of the source port quoted in an
-//!   ICMP error gets the packet, unchanged, inside an IP-in-IP header from
-//!   the router's LAN address. Packets nobody owns go on to the router's own
-//!   stack.
+//!   port (TCP/UDP, ESP in UDP), of the SPI (ESP/AH), or of the source port
+//!   quoted in an ICMP error gets the packet, unchanged, inside an IP-in-IP
+//!   header from the router's LAN address; ESP, AH and ESP in UDP only if
+//!   the DoS control lets them through. Packets nobody owns go on to the
+//!   router's own stack.
 //! - Outbound (LAN, IP-in-IP to the router's LAN address): the outer source
 //!   must own the inner source port (TCP/UDP) or be a known host (ESP/AH);
 //!   then the outer header is removed and the stack forwards the inner
@@ -61,11 +62,14 @@ pub enum DataStat {
     InSaNotValidated,
     /// Inbound ESP/AH matching a blacklist entry of the owner.
     InSaBlacklisted,
+    /// Inbound ESP in UDP (NAT traversal) whose SPI the owner of the UDP
+    /// destination port does not hold.
+    InSaNotSpiOwner,
 }
 
 impl DataStat {
     /// Number of counters.
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
     const NAMES: [&'static str; Self::COUNT] = [
         "in_delivered",
         "in_unowned",
@@ -79,6 +83,7 @@ impl DataStat {
         "out_untunnelled",
         "in_sa_not_validated",
         "in_sa_blacklisted",
+        "in_sa_not_spi_owner",
     ];
 }
 
@@ -132,19 +137,28 @@ pub fn inbound(
     };
     let key = classify::inbound(h, l4, public);
     let owner = match key {
-        Key::Port(p) => shared.port_owner(p),
+        Key::Port(p) | Key::EspInUdp { port: p, .. } => shared.port_owner(p),
         Key::Spi(s) => shared.spi_owner(s),
         Key::None => None,
     };
-    if let (Key::Spi(spi), Some((slot, _))) = (key, owner) {
+    if let Some((slot, _)) = owner {
         // DoS control: the owner must have validated the sender for this
-        // SPI (strict policy) and not blacklisted it.
-        let v = st.tables.sa_shared().map(|sa| sa.check(h.src, spi, slot));
+        // SPI (strict policy) and not blacklisted it; ESP in UDP must also
+        // carry an SPI of the owner of its port.
+        let v = st.tables.sa_shared().and_then(|sa| match key {
+            Key::Spi(spi) => Some(sa.check(h.src, spi, slot)),
+            Key::EspInUdp { spi, .. } => {
+                let spi_owner = shared.spi_owner(spi).map(|(s, _)| s);
+                Some(sa.check_in_udp(h.src, spi, slot, spi_owner))
+            }
+            Key::Port(_) | Key::None => None,
+        });
         let permissive = st.sa_permissive.load(Relaxed) != 0;
         if let Some(sa_table::Verdict::Drop(reason)) = v.filter(|v| v.drops(permissive)) {
             st.data.bump(match reason {
                 DropReason::Blacklisted => DataStat::InSaBlacklisted,
                 DropReason::NotValidated => DataStat::InSaNotValidated,
+                DropReason::NotSpiOwner => DataStat::InSaNotSpiOwner,
             });
             RouterNet::count_host(&st.host_sa_dropped, slot);
             return Verdict::Drop;

@@ -224,6 +224,7 @@ fn inbound_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
     let owner = match classify::inbound(&h, l4, PUBLIC) {
         Key::Port(p) => sh.port_owner(p),
         Key::Spi(s) => sh.spi_owner(s),
+        Key::EspInUdp { port, .. } => sh.port_owner(port),
         Key::None => None,
     };
     owner.map_or(0, |(slot, a)| u32::from(a).wrapping_add(u32::from(slot)))

@@ -14,6 +14,11 @@ use super::ipv4::{proto, Header, HEADER_LEN};
 /// IPv4 header (8 + 20) with the quoted ports (+4).
 pub const L4_PEEK: usize = 8 + HEADER_LEN + 4;
 
+/// The port IKE moves to for NAT traversal (RFC 3948): UDP from it whose
+/// payload does not start with the four zero bytes of the non-ESP marker
+/// is ESP.
+pub const NAT_T_PORT: u16 = 4500;
+
 /// What decides who owns a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
@@ -21,6 +26,14 @@ pub enum Key {
     Port(u16),
     /// An IPsec SPI (ESP or AH).
     Spi(u32),
+    /// ESP in UDP (NAT traversal): the UDP destination port decides the
+    /// owner, who must also hold the SPI (and the ESP checks apply).
+    EspInUdp {
+        /// The UDP destination port.
+        port: u16,
+        /// The SPI in the first four bytes of the UDP payload.
+        spi: u32,
+    },
     /// Nothing: the packet belongs to the router itself.
     None,
 }
@@ -47,12 +60,16 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 /// address; `l4` holds the first bytes of its payload (up to [`L4_PEEK`]).
 ///
 /// TCP/UDP: the destination port. ESP: the SPI at offset 0. AH: the SPI at
-/// offset 4. ICMP errors: the *source* port of the quoted TCP/UDP packet,
+/// offset 4. ESP in UDP: UDP from port [`NAT_T_PORT`] whose payload (by the
+/// UDP length) holds at least four bytes and does not start with four zero
+/// bytes (the non-ESP marker of IKE); a 1-byte NAT keepalive and IKE are
+/// plain UDP. ICMP errors: the *source* port of the quoted TCP/UDP packet,
 /// which a host sent from the public address, so that the error reaches
 /// that host. Anything else, or too short: [`Key::None`].
 pub fn inbound(h: &Header, l4: &[u8], public: Ipv4Addr) -> Key {
     let k = match h.protocol {
-        proto::TCP | proto::UDP => be16(l4, 2).map(Key::Port),
+        proto::UDP => esp_in_udp(l4).or_else(|| be16(l4, 2).map(Key::Port)),
+        proto::TCP => be16(l4, 2).map(Key::Port),
         proto::ESP => be32(l4, 0).map(Key::Spi),
         proto::AH => be32(l4, 4).map(Key::Spi),
         proto::ICMP if l4.first().is_some_and(|&t| is_icmp_error(t)) => {
@@ -61,6 +78,18 @@ pub fn inbound(h: &Header, l4: &[u8], public: Ipv4Addr) -> Key {
         _ => None,
     };
     k.unwrap_or(Key::None)
+}
+
+/// ESP in the UDP datagram `l4` (header first), if it is one.
+fn esp_in_udp(l4: &[u8]) -> Option<Key> {
+    if be16(l4, 0)? != NAT_T_PORT || be16(l4, 4)? < 8 + 4 {
+        return None;
+    }
+    let spi = be32(l4, 8).filter(|&s| s != 0)?;
+    Some(Key::EspInUdp {
+        port: be16(l4, 2)?,
+        spi,
+    })
 }
 
 fn quoted(q: &[u8], public: Ipv4Addr) -> Option<Key> {
@@ -155,6 +184,43 @@ mod tests {
         assert_eq!(inbound(&tcp, &[0, 80, 1], PUB), Key::None);
         let gre = hdr(EXT, PUB, 47, 8);
         assert_eq!(inbound(&gre, &[0; 8], PUB), Key::None);
+    }
+
+    #[test]
+    fn esp_in_udp_is_told_by_its_marker() {
+        let udp = hdr(EXT, PUB, proto::UDP, 16);
+        // From 4500 to 20001, SPI 0x1001, sequence 1.
+        let esp = [
+            0x11, 0x94, 0x4e, 0x21, 0, 16, 0, 0, 0, 0, 0x10, 0x01, 0, 0, 0, 1,
+        ];
+        assert_eq!(
+            inbound(&udp, &esp, PUB),
+            Key::EspInUdp {
+                port: 20001,
+                spi: 0x1001
+            }
+        );
+        // The non-ESP marker: IKE, delivered by port.
+        let mut ike = esp;
+        ike[8..12].copy_from_slice(&[0; 4]);
+        assert_eq!(inbound(&udp, &ike, PUB), Key::Port(20001));
+        // A NAT keepalive (one byte 0xff), and a payload shorter than an
+        // SPI by the UDP length whatever follows: plain UDP.
+        let ka = hdr(EXT, PUB, proto::UDP, 9);
+        assert_eq!(
+            inbound(&ka, &[0x11, 0x94, 0x4e, 0x21, 0, 9, 0, 0, 0xff], PUB),
+            Key::Port(20001)
+        );
+        let mut short = esp;
+        short[5] = 11;
+        assert_eq!(inbound(&udp, &short, PUB), Key::Port(20001));
+        // From another port: UDP.
+        let mut other = esp;
+        other[1] = 0x95;
+        assert_eq!(inbound(&udp, &other, PUB), Key::Port(20001));
+        // TCP from 4500 is TCP.
+        let tcp = hdr(EXT, PUB, proto::TCP, 20);
+        assert_eq!(inbound(&tcp, &esp, PUB), Key::Port(20001));
     }
 
     #[test]
