@@ -194,5 +194,22 @@ u0=$(stat out_untunnelled)
 nh2 python3 "$TOP/qemu-tests/raw_udp.py" eth0 203.0.113.30 203.0.113.3 $((lo2 + 5)) 9090 sneaky
 sleep 1
 expect_eq "an untunnelled packet with the public source is dropped and counted" "$(( $(stat out_untunnelled) - u0 ))" 1
+# A host cannot reach the router's own sockets through the tunnel: an inner
+# packet to the public address, to the LAN address or to another address of
+# the router is dropped and counted (lan0 has accept_local=1, so the stack
+# would take it, from the public address).
+nrouter ip addr add 198.51.100.77/32 dev lo
+nrouter timeout 20 socat -u UDP-RECV:5555 - >"$T/local.out" &
+rx=$!
+wait_listen router u 5555
+next sh -c "echo from-wan | socat -u - UDP-SENDTO:203.0.113.30:5555"
+l0=$(stat out_local_destination)
+for d in 203.0.113.30 10.0.0.7 198.51.100.77; do
+	nh1 python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.7 from-public $((lo1 + 3)) "$d" 5555 "forged-to-$d"
+done
+sleep 1
+kill "$rx" 2>/dev/null || true
+expect_eq "the router's socket got only the datagram from the WAN" "$(cat "$T/local.out")" from-wan
+expect_eq "tunnelled packets to the router's own addresses are counted" "$(( $(stat out_local_destination) - l0 ))" 3
 check "forwarded and delivered packets were counted" test "$(stat out_forwarded)" -gt 0 -a "$(stat in_delivered)" -gt 0
 rm -rf "$T"

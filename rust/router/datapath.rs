@@ -8,10 +8,11 @@
 //!   header from the router's LAN address; ESP, AH and ESP in UDP only if
 //!   the DoS control lets them through. Packets nobody owns go on to the
 //!   router's own stack.
-//! - Outbound (LAN, IP-in-IP to the router's LAN address): the outer source
-//!   must own the inner source port (TCP/UDP) or be a known host (ESP/AH);
-//!   then the outer header is removed and the stack forwards the inner
-//!   packet. Anything else is dropped.
+//! - Outbound (LAN, IP-in-IP to the router's LAN address): the inner
+//!   destination must not be the router itself, and the outer source must
+//!   own the inner source port (TCP/UDP) or be a known host (ESP/AH); then
+//!   the outer header is removed and the stack forwards the inner packet.
+//!   Anything else is dropped.
 //!
 //! Lookups are lock-free loads from the allocation tables; nothing is
 //! allocated per packet.
@@ -22,6 +23,7 @@ use crate::atomic::{Atomic, Relaxed};
 
 use crate::classify::{self, Key, OutError, Proof};
 use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::Header;
 use crate::sa_table::{self, DropReason};
@@ -65,11 +67,14 @@ pub enum DataStat {
     /// Inbound ESP in UDP (NAT traversal) whose SPI the owner of the UDP
     /// destination port does not hold.
     InSaNotSpiOwner,
+    /// Outbound packets whose inner destination is the router itself (an
+    /// address of its own, a broadcast or multicast address).
+    OutLocalDestination,
 }
 
 impl DataStat {
     /// Number of counters.
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 14;
     const NAMES: [&'static str; Self::COUNT] = [
         "in_delivered",
         "in_unowned",
@@ -84,6 +89,7 @@ impl DataStat {
         "in_sa_not_validated",
         "in_sa_blacklisted",
         "in_sa_not_spi_owner",
+        "out_local_destination",
     ];
 }
 
@@ -192,7 +198,13 @@ pub fn inbound(
 }
 
 /// An IP-in-IP packet `h` from the LAN to the router's LAN address.
-pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Addr) -> Verdict {
+pub fn outbound(
+    st: &RouterNet,
+    mut skb: SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+    public: Ipv4Addr,
+) -> Verdict {
     let mut ib = [0u8; 60];
     let inner_len = h.total_len.saturating_sub(h.header_len);
     let Some(first) = ib.get_mut(..crate::ipv4::HEADER_LEN) else {
@@ -235,7 +247,17 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
     };
     // The sender's slot: from the port's owner for TCP/UDP (one load); from
     // the host index (two loads) for ESP/AH and on the drop path.
-    let sender = match classify::outbound(&inner, l4, public) {
+    // The inner destination must not be the router: its own addresses
+    // (public, LAN: `h.dst`) and what is not unicast are refused by the
+    // classification, any other address of its own by its routing tables.
+    let proof = classify::outbound(&inner, l4, public, h.dst).and_then(|p| {
+        if route::is_local_destination(hs.net(), inner.dst) {
+            Err(OutError::LocalDestination)
+        } else {
+            Ok(p)
+        }
+    });
+    let sender = match proof {
         Ok(Proof::Port(p)) => shared
             .port_owner(p)
             .filter(|&(_, a)| a == h.src)
@@ -248,6 +270,7 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
                 OutError::NotPublicSource => DataStat::OutNotPublicSource,
                 OutError::Protocol => DataStat::OutProtocol,
                 OutError::Truncated | OutError::Fragment => DataStat::OutBadInner,
+                OutError::LocalDestination => DataStat::OutLocalDestination,
             });
             return Verdict::Drop;
         }

@@ -252,7 +252,7 @@ fn outbound<const FIND_HOST: bool>(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
     } else {
         Some(1)
     };
-    let owns = match classify::outbound(&inner, l4, PUBLIC) {
+    let owns = match classify::outbound(&inner, l4, PUBLIC, ROUTER_LAN) {
         Ok(Proof::Port(p)) => sh.port_owner(p).is_some_and(|(_, a)| a == h.src),
         Ok(Proof::KnownHost) => sender.is_some(),
         Err(_) => false,

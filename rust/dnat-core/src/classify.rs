@@ -7,6 +7,7 @@
 
 use core::net::Ipv4Addr;
 
+use super::config::is_unicast;
 use super::ipv4::{proto, Header, HEADER_LEN};
 
 /// Bytes of the transport header the classifier needs: enough for the
@@ -128,13 +129,29 @@ pub enum OutError {
     Truncated,
     /// An inner fragment (ports unknown).
     Fragment,
+    /// The inner destination is the router itself (its public or LAN
+    /// address) or not unicast (loopback, broadcast, multicast, 0/8,
+    /// 240/4): decapsulated, it would go to the router's own stack with
+    /// the public address as source, not be forwarded.
+    LocalDestination,
 }
 
 /// What the host that tunnelled inner packet `inner` (with `l4` the first
-/// bytes of its payload) must own for the router to forward it.
-pub fn outbound(inner: &Header, l4: &[u8], public: Ipv4Addr) -> Result<Proof, OutError> {
+/// bytes of its payload) to the router's LAN address `router` must own for
+/// the router to forward it. Only the addresses are checked here; the
+/// caller also refuses other destinations the router's routing tables call
+/// local.
+pub fn outbound(
+    inner: &Header,
+    l4: &[u8],
+    public: Ipv4Addr,
+    router: Ipv4Addr,
+) -> Result<Proof, OutError> {
     if inner.src != public {
         return Err(OutError::NotPublicSource);
+    }
+    if inner.dst == public || inner.dst == router || !is_unicast(inner.dst) {
+        return Err(OutError::LocalDestination);
     }
     if inner.is_fragment {
         return Err(OutError::Fragment);
@@ -153,6 +170,7 @@ mod tests {
 
     const PUB: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 30);
     const EXT: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 3);
+    const LAN: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 7);
 
     fn hdr(src: Ipv4Addr, dst: Ipv4Addr, p: u8, len: usize) -> Header {
         let b = ipv4::build(src, dst, p, 64, len).unwrap();
@@ -245,18 +263,38 @@ mod tests {
     fn outbound_proofs() {
         let tcp = hdr(PUB, EXT, proto::TCP, 20);
         assert_eq!(
-            outbound(&tcp, &[0x4e, 0x20, 0, 80], PUB),
+            outbound(&tcp, &[0x4e, 0x20, 0, 80], PUB, LAN),
             Ok(Proof::Port(20000))
         );
         let esp = hdr(PUB, EXT, proto::ESP, 16);
-        assert_eq!(outbound(&esp, &[0; 8], PUB), Ok(Proof::KnownHost));
+        assert_eq!(outbound(&esp, &[0; 8], PUB, LAN), Ok(Proof::KnownHost));
         let spoof = hdr(Ipv4Addr::new(10, 0, 0, 1), EXT, proto::TCP, 20);
         assert_eq!(
-            outbound(&spoof, &[0; 4], PUB),
+            outbound(&spoof, &[0; 4], PUB, LAN),
             Err(OutError::NotPublicSource)
         );
         let icmp = hdr(PUB, EXT, proto::ICMP, 8);
-        assert_eq!(outbound(&icmp, &[8, 0, 0, 0], PUB), Err(OutError::Protocol));
-        assert_eq!(outbound(&tcp, &[0x4e], PUB), Err(OutError::Truncated));
+        assert_eq!(
+            outbound(&icmp, &[8, 0, 0, 0], PUB, LAN),
+            Err(OutError::Protocol)
+        );
+        assert_eq!(outbound(&tcp, &[0x4e], PUB, LAN), Err(OutError::Truncated));
+        // Nothing for the router itself or not unicast.
+        for dst in [
+            PUB,
+            LAN,
+            Ipv4Addr::new(127, 0, 0, 1),
+            Ipv4Addr::new(224, 0, 0, 1),
+            Ipv4Addr::BROADCAST,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::new(240, 0, 0, 1),
+        ] {
+            let local = hdr(PUB, dst, proto::UDP, 8);
+            assert_eq!(
+                outbound(&local, &[0x4e, 0x20, 0, 53], PUB, LAN),
+                Err(OutError::LocalDestination),
+                "{dst}"
+            );
+        }
     }
 }
