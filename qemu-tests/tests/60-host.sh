@@ -182,6 +182,36 @@ for i in $(seq 40); do
 done
 expect_eq "a refused (RST) TCP translation ended" "$(sptt h1 | jq '[.translations[] | select(.proto == "tcp")] | length')" 0
 
+# A blind RST (RFC 5961 3.2): an Internet host forges an RST from the
+# server's address and port to the granted port of h1's idle connection,
+# with a sequence number h1 never acknowledged. h1 does not treat it as
+# closing: the translation outlives the closing grace (10 s) and the
+# connection still works.
+# (The fifo lives on /dev/shm: the 9p share cannot hold one.)
+fifo=$(mktemp -u /dev/shm/dnat-rst.XXXXXX)
+mkfifo "$fifo"
+nh1 timeout 60 socat -t 30 - TCP:203.0.113.3:8080 <"$fifo" >"$T/rst.out" &
+pids+=($!)
+exec 7>"$fifo"
+echo before-rst >&7
+for i in $(seq 50); do grep -q before-rst "$T/rst.out" && break; sleep 0.2; done
+expect_eq "an idle TCP connection from h1 works" "$(cat "$T/rst.out")" before-rst
+ur=$(sptt h1 | jq '[.translations[] | select(.proto == "tcp")][0].unique_port // 0')
+check "its translation is listed ($ur)" in_block "$ur" "$lo1" "$c1"
+n ext2 python3 "$TOP/qemu-tests/tcp_rst.py" 203.0.113.3 8080 203.0.113.30 "$ur" 0x12345678
+sleep 1
+expect_eq "the forged RST did not make the translation closing" \
+	"$(sptt h1 | jq "[.translations[] | select(.proto == \"tcp\" and .unique_port == $ur and (.state | index(\"rst\")))] | length")" 0
+sleep 12
+expect_eq "the translation outlived the closing grace" \
+	"$(sptt h1 | jq "[.translations[] | select(.proto == \"tcp\" and .unique_port == $ur)] | length")" 1
+echo after-rst >&7
+for i in $(seq 50); do grep -q after-rst "$T/rst.out" && break; sleep 0.2; done
+expect_eq "the connection still works after the forged RST" "$(cat "$T/rst.out")" "before-rst
+after-rst"
+exec 7>&-
+rm -f "$fifo"
+
 # Malformed tunnel packets: from the router with a truncated or non-IPv4
 # inner packet, and from a host that is not the router.
 m0=$(hstat h1 in_malformed)
