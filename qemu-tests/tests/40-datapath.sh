@@ -211,5 +211,20 @@ sleep 1
 kill "$rx" 2>/dev/null || true
 expect_eq "the router's socket got only the datagram from the WAN" "$(cat "$T/local.out")" from-wan
 expect_eq "tunnelled packets to the router's own addresses are counted" "$(( $(stat out_local_destination) - l0 ))" 3
+# Decapsulation keeps exactly the inner packet: bytes after it inside the
+# outer packet are not forwarded; an inner packet longer than what the
+# outer one holds is dropped and counted.
+port=$((lo1 + 4))
+nrouter tcpdump -U -n -i wan0 -w "$T/trailer.pcap" "udp and src port $port" 2>/dev/null &
+cap=$!
+sleep 1
+f0=$(stat out_forwarded) bi0=$(stat out_bad_inner)
+nh1 python3 "$TOP/qemu-tests/ipip_raw.py" --trailer 50 10.0.0.7 from-public "$port" 203.0.113.3 9090 trailer
+nh1 python3 "$TOP/qemu-tests/ipip_raw.py" --overlong 10 10.0.0.7 from-public "$port" 203.0.113.3 9090 overlong
+sleep 1
+kill "$cap" 2>/dev/null; sleep 1
+expect_eq "a tunnelled packet with trailing bytes was forwarded once" "$(( $(stat out_forwarded) - f0 ))" 1
+expect_eq "it left without the trailing bytes" "$(python3 "$TOP/qemu-tests/pcap_inner.py" --trailing "$T/trailer.pcap")" 0
+expect_eq "an inner packet longer than the outer one is dropped and counted" "$(( $(stat out_bad_inner) - bi0 ))" 1
 check "forwarded and delivered packets were counted" test "$(stat out_forwarded)" -gt 0 -a "$(stat in_delivered)" -gt 0
 rm -rf "$T"

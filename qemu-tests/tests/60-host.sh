@@ -220,7 +220,18 @@ nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 truncated
 nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 not-ipv4
 nh2 python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 "$lo1" spoofed
 sleep 1
-expect_eq "truncated and non-IPv4 inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 2))
+# Bytes after the inner packet are trimmed off, not delivered (a raw
+# socket sees the whole packet the stack got); an inner packet longer than
+# the outer one holds is dropped.
+nh1 python3 "$TOP/qemu-tests/raw_trailer.py" 7777 >"$T/trailer" &
+rt=$!
+sleep 1
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --trailer 50 10.0.0.1 udp 203.0.113.3 7777 trailer
+wait "$rt" || true
+expect_eq "a tunnelled datagram with 50 trailing bytes reaches h1's stack trimmed" "$(cat "$T/trailer")" 0
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --overlong 10 10.0.0.1 udp 203.0.113.3 7777 overlong
+sleep 1
+expect_eq "truncated, non-IPv4 and overlong inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 3))
 expect_eq "a tunnel packet from h2 (not the router) dropped and counted" "$(hstat h1 in_bad_source)" $((b0 + 1))
 
 # Router restart: the router module is reloaded and configured again; it

@@ -274,10 +274,20 @@ impl SkBuff<'_> {
     /// Removes the outer IPv4 header (`outer_len` bytes) of a tunnelled
     /// packet in place, as the IP-in-IP receive path does, so that the
     /// stack goes on with the inner packet, whose header is `inner_len`
-    /// bytes long.
-    pub fn ipip_decap(&mut self, outer_len: usize, inner_len: usize) -> Result {
+    /// bytes long, and trims what follows the inner packet's `inner_total`
+    /// bytes, as `ip_rcv` does for a received packet (`pskb_trim_rcsum`:
+    /// a `CHECKSUM_COMPLETE` sum is corrected), so that no trailing bytes
+    /// are forwarded or taken for payload. Fails, with the packet
+    /// unchanged, if the packet holds fewer than `outer_len + inner_total`
+    /// bytes; on a later failure the caller drops the packet.
+    pub fn ipip_decap(&mut self, outer_len: usize, inner_len: usize, inner_total: usize) -> Result {
         let len = c_int::try_from(outer_len).map_err(|_| EINVAL)?;
         let ilen = c_int::try_from(inner_len).map_err(|_| EINVAL)?;
+        let total = c_uint::try_from(inner_total).map_err(|_| EINVAL)?;
+        let have = usize::try_from(self.len()).map_err(|_| EINVAL)?;
+        if inner_len > inner_total || outer_len.checked_add(inner_total).is_none_or(|n| n > have) {
+            return Err(EINVAL);
+        }
         // SAFETY: the skb is ours (type invariant); `__iptunnel_pull_header`
         // checks that `len` bytes are there, pulls them, resets the network
         // header to the inner packet and clears tunnel offload state.
@@ -291,6 +301,13 @@ impl SkBuff<'_> {
             )
         };
         kernel::error::to_result(r)?;
+        if total < self.len() {
+            // SAFETY: the skb is ours (type invariant); `total` is below its
+            // length (as `pskb_trim_rcsum` checks before calling this), and
+            // the trim may reallocate the data, which nothing here points
+            // into.
+            kernel::error::to_result(unsafe { bindings::pskb_trim_rcsum_slow(self.raw(), total) })?;
+        }
         // SAFETY: as above: the data now starts at the inner IPv4 header,
         // which becomes the network header; the transport header follows
         // it (`ilen` bytes were checked by the caller to be in the packet).

@@ -273,7 +273,10 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
             return Verdict::Drop;
         }
     };
-    if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
+    if skb
+        .ipip_decap(h.header_len, inner.header_len, inner.total_len)
+        .is_err()
+    {
         st.data.bump(HostStat::InFailed);
         return Verdict::Drop;
     }

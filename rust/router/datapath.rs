@@ -282,7 +282,10 @@ pub fn outbound(
         }
         return Verdict::Drop;
     };
-    if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
+    if skb
+        .ipip_decap(h.header_len, inner.header_len, inner.total_len)
+        .is_err()
+    {
         st.data.bump(DataStat::OutDecapFailed);
         return Verdict::Drop;
     }
