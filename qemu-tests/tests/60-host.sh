@@ -231,6 +231,15 @@ wait "$rt" || true
 expect_eq "a tunnelled datagram with 50 trailing bytes reaches h1's stack trimmed" "$(cat "$T/trailer")" 0
 nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --overlong 10 10.0.0.1 udp 203.0.113.3 7777 overlong
 sleep 1
+# Decapsulated packets arrive on the LAN device: a socket bound to it
+# (SO_BINDTODEVICE) receives them and IP_PKTINFO names the device.
+nh1 python3 "$TOP/qemu-tests/udp_bound_recv.py" eth0 7778 >"$T/bound" &
+rb=$!
+wait_listen h1 u 7778
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 7778 bound
+wait "$rb" || true
+expect_eq "a socket bound to eth0 receives tunnelled traffic, arrived on eth0" \
+	"$(cat "$T/bound")" "bound $(nh1 cat /sys/class/net/eth0/ifindex)"
 expect_eq "truncated, non-IPv4 and overlong inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 3))
 expect_eq "a tunnel packet from h2 (not the router) dropped and counted" "$(hstat h1 in_bad_source)" $((b0 + 1))
 

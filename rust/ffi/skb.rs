@@ -106,6 +106,29 @@ impl SkBuff<'_> {
         Ok(())
     }
 
+    /// The packet's `headers` group (`struct_group(headers)` at
+    /// `__bindgen_anon_4`), where `network_header`, `skb_iif` and the
+    /// checksum bits live.
+    fn headers(&self) -> *mut bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
+        // SAFETY: the skb is valid (type invariant); only the address of
+        // the field is taken.
+        unsafe { (&raw mut (*self.raw()).__bindgen_anon_4).cast() }
+    }
+
+    /// `skb->skb_iif`: the index of the device the packet arrived on.
+    fn iif(&self) -> c_int {
+        // SAFETY: the skb is valid (type invariant); `skb_iif` is a plain
+        // field of the headers group.
+        unsafe { (*self.headers()).skb_iif }
+    }
+
+    /// Sets `skb->skb_iif`.
+    fn set_iif(&mut self, iif: c_int) {
+        // SAFETY: the skb is ours (type invariant); `skb_iif` is a plain
+        // field of the headers group.
+        unsafe { (*self.headers()).skb_iif = iif };
+    }
+
     /// `skb_network_offset`: bytes from the data pointer to the network
     /// header (negative once the data pointer moved past it), computed here
     /// rather than by a call to the C helper.
@@ -277,9 +300,14 @@ impl SkBuff<'_> {
     /// bytes long, and trims what follows the inner packet's `inner_total`
     /// bytes, as `ip_rcv` does for a received packet (`pskb_trim_rcsum`:
     /// a `CHECKSUM_COMPLETE` sum is corrected), so that no trailing bytes
-    /// are forwarded or taken for payload. Fails, with the packet
-    /// unchanged, if the packet holds fewer than `outer_len + inner_total`
-    /// bytes; on a later failure the caller drops the packet.
+    /// are forwarded or taken for payload. The inner packet keeps the
+    /// ingress device index of the outer one (`skb_iif`, which
+    /// `__iptunnel_pull_header` clears), so that it looks as if it arrived
+    /// on the device it came in on: sockets bound to that device
+    /// (`SO_BINDTODEVICE`) receive it and `IP_PKTINFO` names it. Fails,
+    /// with the packet unchanged, if the packet holds fewer than
+    /// `outer_len + inner_total` bytes; on a later failure the caller
+    /// drops the packet.
     pub fn ipip_decap(&mut self, outer_len: usize, inner_len: usize, inner_total: usize) -> Result {
         let len = c_int::try_from(outer_len).map_err(|_| EINVAL)?;
         let ilen = c_int::try_from(inner_len).map_err(|_| EINVAL)?;
@@ -288,6 +316,7 @@ impl SkBuff<'_> {
         if inner_len > inner_total || outer_len.checked_add(inner_total).is_none_or(|n| n > have) {
             return Err(EINVAL);
         }
+        let iif = self.iif();
         // SAFETY: the skb is ours (type invariant); `__iptunnel_pull_header`
         // checks that `len` bytes are there, pulls them, resets the network
         // header to the inner packet and clears tunnel offload state.
@@ -301,6 +330,7 @@ impl SkBuff<'_> {
             )
         };
         kernel::error::to_result(r)?;
+        self.set_iif(iif);
         if total < self.len() {
             // SAFETY: the skb is ours (type invariant); `total` is below its
             // length (as `pskb_trim_rcsum` checks before calling this), and
