@@ -64,6 +64,12 @@ nrouter tcpdump -U -q -n -i wan0 -w "$T/wan.pcap" 'tcp port 8080 or udp port 909
 tcpdump_pid=$!
 sleep 1
 
+# The outer headers h1 sends (DF clear) never repeat an IP ID on the wire:
+# a GSO packet (the capture sees it whole) reserves one ID for each
+# segment it becomes.
+nh1 tcpdump -U -n -i eth0 -w "$T/outer-ids.pcap" 'ip proto 4 and src host 10.0.0.1 and dst host 10.0.0.7' 2>/dev/null &
+idcap=$!
+sleep 1
 head -c 300000 /dev/urandom >"$T/data"
 want=$(sha256sum <"$T/data" | cut -d' ' -f1)
 clients=()
@@ -78,6 +84,12 @@ for h in h1 h2; do
 	expect_eq "$h: TCP echo (unmodified socat) returns identical data" "$(sha256sum <"$T/$h.tcp" | cut -d' ' -f1)" "$want"
 	expect_eq "$h: UDP echo (unmodified socat)" "$(cat "$T/$h.udp")" "udp-from-$h"
 done
+sleep 1
+kill "$idcap" 2>/dev/null || true
+wait "$idcap" 2>/dev/null || true
+read -r idn idgso idover < <(python3 "$TOP/qemu-tests/pcap_ids.py" "$T/outer-ids.pcap")
+check "h1 tunnelled the transfer in GSO packets ($idn outer packets, $idgso over 1500 bytes)" test "$idn" -gt 20 -a "$idgso" -gt 0
+expect_eq "every outer GSO packet of h1 reserved an IP ID per segment (no ID used twice)" "$idover" 0
 
 # The encapsulation comes after every other POST_ROUTING hook and, with
 # conntrack used on h1 after its set-up, after conntrack's confirmation:

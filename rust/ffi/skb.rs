@@ -155,8 +155,10 @@ impl SkBuff<'_> {
     /// and cached) and makes the packet ready for an outer header:
     /// `skb_cow_head` makes room for it and the link-layer header and
     /// unshares them, `iptunnel_handle_offloads` marks GSO packets IPXIP4
-    /// and records the inner headers. Returns the route and the outer
-    /// header. On error the packet's data is unchanged.
+    /// and records the inner headers, and the inner protocol is set to
+    /// IP in IP (`skb_set_inner_ipproto`), as `ipip_tunnel_xmit` does, for
+    /// the devices and GSO code that look at it. Returns the route and the
+    /// outer header. On error the packet's data is unchanged.
     fn prepare_outer(
         &mut self,
         net: &Net,
@@ -182,11 +184,47 @@ impl SkBuff<'_> {
         if !prepared {
             return Err(ENOMEM);
         }
+        // `skb_set_inner_ipproto(skb, IPPROTO_IPIP)`.
+        let grp = self.headers();
+        // SAFETY: the skb is ours (type invariant); `inner_ipproto` is a
+        // plain field of its headers group (in a union with
+        // `inner_protocol`, as in C).
+        unsafe { (*grp).__bindgen_anon_5.inner_ipproto = bindings::IPPROTO_IPIP as u8 };
+        // SAFETY: as above; `inner_protocol_type` is a bit of the headers
+        // group, set by bindgen's accessor.
+        unsafe {
+            bindings::sk_buff__bindgen_ty_4__bindgen_ty_1::set_inner_protocol_type_raw(
+                grp,
+                bindings::ENCAP_TYPE_IPPROTO as u8,
+            )
+        };
         Ok((rt, hdr))
     }
 
+    /// `skb_shinfo(skb)->gso_segs`, or 1 for a packet that is not GSO: the
+    /// number of packets the packet becomes on the wire.
+    fn gso_segs(&self) -> u16 {
+        let skb = self.raw();
+        // SAFETY: the skb is valid (type invariant); `head` and `end` are
+        // plain fields.
+        let (head, end) = unsafe { ((*skb).head, (*skb).end) };
+        // `end` is the offset of the `skb_shared_info` from `head`
+        // (`NET_SKBUFF_DATA_USES_OFFSET`: `sk_buff_data_t` is an unsigned
+        // int, as `skb_end_pointer` reads it).
+        let shinfo = head
+            .wrapping_add(end as usize)
+            .cast::<bindings::skb_shared_info>();
+        // SAFETY: `shinfo` is the skb's shared info (above), which lives as
+        // long as its data; `gso_segs` is a plain field of it.
+        let segs = unsafe { (*shinfo).gso_segs };
+        segs.max(1)
+    }
+
     /// Pushes `hdr` in front of the packet as its network header, with an
-    /// IP ID and checksum as `ip_local_out` would give them, clears the
+    /// IP ID and checksum as `iptunnel_xmit` gives them (one ID for each
+    /// segment a GSO packet becomes, `ip_select_ident_segs` with the
+    /// packet's `gso_segs`: the outer DF is clear, so IDs must not repeat
+    /// between segments of consecutive packets), clears the
     /// control block (IPCB) as `iptunnel_xmit` does, and gives the packet
     /// route `rt` (taking over its reference) instead of the one it had.
     ///
@@ -197,6 +235,7 @@ impl SkBuff<'_> {
     unsafe fn push_outer(&mut self, net: &Net, rt: Route, hdr: &[u8; IPV4_HLEN]) {
         let skb = self.raw();
         let rt = rt.into_raw();
+        let segs = c_int::from(self.gso_segs());
         // `skb_cow_head` made the headroom for `skb_push` (caller); `cb` is
         // at least an `inet_skb_parm` long; the caller hands `rt` over.
         // SAFETY: the skb is ours; as above.
@@ -204,7 +243,7 @@ impl SkBuff<'_> {
             let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
             core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
             bindings::skb_reset_network_header(skb);
-            bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
+            bindings::__ip_select_ident(net.as_ptr(), p.cast(), segs);
             bindings::ip_send_check(p.cast());
             core::ptr::write_bytes(
                 (*skb).cb.as_mut_ptr().cast::<u8>(),
