@@ -4,7 +4,11 @@
 possibly malformed, inner packet. Test code for the host module's inbound
 checks.
 
-    ipip_raw.py DST KIND
+    ipip_raw.py [--trailer N] [--overlong N] DST KIND
+
+--trailer N puts N bytes of garbage after the inner packet (inside the
+outer packet); --overlong N makes the inner header claim N bytes more
+than the inner packet has.
 
 KIND:
   truncated   an inner IPv4 header cut after 12 bytes
@@ -31,12 +35,23 @@ def csum(b):
 
 
 def ipv4(src, dst, proto, payload):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64,
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload) + overlong, 1, 0, 64,
                     proto, 0, socket.inet_aton(src), socket.inet_aton(dst))
     h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
     return h + payload
 
 
+trailer = overlong = 0
+args = sys.argv[1:]
+while args and args[0].startswith("--"):
+    if args[0] == "--trailer":
+        trailer = int(args[1])
+    elif args[0] == "--overlong":
+        overlong = int(args[1])
+    else:
+        sys.exit("unknown option " + args[0])
+    args = args[2:]
+sys.argv[1:] = args
 dst, kind = sys.argv[1], sys.argv[2]
 if kind == "truncated":
     inner = ipv4("203.0.113.3", "203.0.113.30", 17, b"x" * 8)[:12]
@@ -54,4 +69,4 @@ elif kind == "from-public":
 else:
     sys.exit("unknown kind " + kind)
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)
-s.sendto(inner, (dst, 0))
+s.sendto(inner + bytes([0xA5]) * trailer, (dst, 0))

@@ -6,11 +6,16 @@ header removed). Test code: compares what the router received with what
 it delivered, byte for byte.
 
     pcap_inner.py [--inner] FILE
+    pcap_inner.py --trailing FILE
+
+With --trailing, prints for each IPv4 packet the number of bytes the frame
+holds after the packet's total length instead.
 """
 import struct
 import sys
 
 inner = sys.argv[1] == "--inner"
+trailing = sys.argv[1] == "--trailing"
 path = sys.argv[-1]
 data = open(path, "rb").read()
 magic = struct.unpack("<I", data[:4])[0]
@@ -28,4 +33,7 @@ while off + 16 <= len(data):
             continue
         ip = ip[(ip[0] & 15) * 4:]
     total = struct.unpack("!H", ip[2:4])[0]
+    if trailing:
+        print(len(ip) - total)
+        continue
     print(ip[:total].hex())

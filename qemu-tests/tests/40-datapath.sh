@@ -157,6 +157,32 @@ expect_eq "ESP with an unallocated SPI was not delivered" \
 	"$(pcap "$T/h1-ipsec.pcap" | grep -c 'spi=0x00001f00')" 0
 expect_eq "the 4 unallocated-SPI packets were left to the router" "$(( $(stat in_unowned) - unowned0 ))" 4
 
+# ESP in UDP (NAT traversal: from port 4500, no zero non-ESP marker) to a
+# port of h1 gets the ESP checks: the SPI must be h1's, the source
+# validated for it and not blacklisted. IKE (the zero marker) and NAT
+# keepalives are plain UDP.
+port=$((lo1 + 50))
+hsad() { nrouter "$DNATCTL" --json router hosts | jq -r '.hosts[] | select(.host == "10.0.0.1") | .sa_dropped'; }
+natt() { n "$1" python3 "$TOP/qemu-tests/ipsec_raw.py" 203.0.113.30 natt "$2" "$3" "$port"; sleep 1; }
+r0=$(rx1) nv0=$(stat in_sa_not_validated) so0=$(stat in_sa_not_spi_owner) bl0=$(stat in_sa_blacklisted) sd0=$(hsad)
+natt ext "$spi" 3
+expect_eq "ESP in UDP from the validated peer reaches h1" "$(( $(rx1) - r0 ))" 3
+natt ext2 "$spi" 5
+expect_eq "ESP in UDP with h1's SPI from an unvalidated source is not delivered" "$(( $(rx1) - r0 ))" 3
+expect_eq "... and counted in_sa_not_validated" "$(( $(stat in_sa_not_validated) - nv0 ))" 5
+natt ext 0x1f00 4
+expect_eq "ESP in UDP with an SPI h1 does not hold is not delivered" "$(( $(rx1) - r0 ))" 3
+expect_eq "... and counted in_sa_not_spi_owner" "$(( $(stat in_sa_not_spi_owner) - so0 ))" 4
+natt ext2 0 2
+natt ext2 -1 1
+expect_eq "IKE and a NAT keepalive from port 4500 of anybody reach h1" "$(( $(rx1) - r0 ))" 6
+check "h1 blacklists the peer" nrouter "$DNATCTL" router blacklist add 10.0.0.1 peer 203.0.113.3
+natt ext "$spi" 2
+check "h1 removes the entry" nrouter "$DNATCTL" router blacklist del 10.0.0.1 peer 203.0.113.3
+expect_eq "blacklisted ESP in UDP is not delivered" "$(( $(rx1) - r0 ))" 6
+expect_eq "... and counted in_sa_blacklisted" "$(( $(stat in_sa_blacklisted) - bl0 ))" 2
+expect_eq "h1's sa_dropped counts the 11 drops" "$(( $(hsad) - sd0 ))" 11
+
 # Spoofing: h2 sends from a port of h1's block: dropped at the router.
 spoofed0=$(stat out_spoofed)
 nh2 sh -c "echo spoof | socat -t 1 - UDP:203.0.113.3:9090,sourceport=$((lo1 + 1))" >/dev/null 2>&1 || true
@@ -168,5 +194,37 @@ u0=$(stat out_untunnelled)
 nh2 python3 "$TOP/qemu-tests/raw_udp.py" eth0 203.0.113.30 203.0.113.3 $((lo2 + 5)) 9090 sneaky
 sleep 1
 expect_eq "an untunnelled packet with the public source is dropped and counted" "$(( $(stat out_untunnelled) - u0 ))" 1
+# A host cannot reach the router's own sockets through the tunnel: an inner
+# packet to the public address, to the LAN address or to another address of
+# the router is dropped and counted (lan0 has accept_local=1, so the stack
+# would take it, from the public address).
+nrouter ip addr add 198.51.100.77/32 dev lo
+nrouter timeout 20 socat -u UDP-RECV:5555 - >"$T/local.out" &
+rx=$!
+wait_listen router u 5555
+next sh -c "echo from-wan | socat -u - UDP-SENDTO:203.0.113.30:5555"
+l0=$(stat out_local_destination)
+for d in 203.0.113.30 10.0.0.7 198.51.100.77; do
+	nh1 python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.7 from-public $((lo1 + 3)) "$d" 5555 "forged-to-$d"
+done
+sleep 1
+kill "$rx" 2>/dev/null || true
+expect_eq "the router's socket got only the datagram from the WAN" "$(cat "$T/local.out")" from-wan
+expect_eq "tunnelled packets to the router's own addresses are counted" "$(( $(stat out_local_destination) - l0 ))" 3
+# Decapsulation keeps exactly the inner packet: bytes after it inside the
+# outer packet are not forwarded; an inner packet longer than what the
+# outer one holds is dropped and counted.
+port=$((lo1 + 4))
+nrouter tcpdump -U -n -i wan0 -w "$T/trailer.pcap" "udp and src port $port" 2>/dev/null &
+cap=$!
+sleep 1
+f0=$(stat out_forwarded) bi0=$(stat out_bad_inner)
+nh1 python3 "$TOP/qemu-tests/ipip_raw.py" --trailer 50 10.0.0.7 from-public "$port" 203.0.113.3 9090 trailer
+nh1 python3 "$TOP/qemu-tests/ipip_raw.py" --overlong 10 10.0.0.7 from-public "$port" 203.0.113.3 9090 overlong
+sleep 1
+kill "$cap" 2>/dev/null; sleep 1
+expect_eq "a tunnelled packet with trailing bytes was forwarded once" "$(( $(stat out_forwarded) - f0 ))" 1
+expect_eq "it left without the trailing bytes" "$(python3 "$TOP/qemu-tests/pcap_inner.py" --trailing "$T/trailer.pcap")" 0
+expect_eq "an inner packet longer than the outer one is dropped and counted" "$(( $(stat out_bad_inner) - bi0 ))" 1
 check "forwarded and delivered packets were counted" test "$(stat out_forwarded)" -gt 0 -a "$(stat in_delivered)" -gt 0
 rm -rf "$T"

@@ -48,7 +48,7 @@ for i in $(seq 100); do
 done
 check "h1's module holds an SPI block" sh -c "ip netns exec h1 '$DNATCTL' --json host blocks | jq -e '[.blocks[] | select(.kind == \"spis\")] | length > 0' >/dev/null"
 check "h1's host show reports the router epoch" sh -c "ip netns exec h1 '$DNATCTL' --json host show | jq -e '.config.epoch > 0' >/dev/null"
-# The SPTT (about 1.15 MiB) exists only where the host was configured.
+# The SPTT (about 1.9 MiB) exists only where the host was configured.
 check "h1's SPTT was allocated by its configuration ($(hstat h1 sptt_bytes) bytes)" test "$(hstat h1 sptt_bytes)" -gt 1000000
 expect_eq "no SPTT in the router's and ext's namespaces (host module never configured there)" \
 	"$(hstat router sptt_bytes) $(hstat ext sptt_bytes)" "0 0"
@@ -64,6 +64,12 @@ nrouter tcpdump -U -q -n -i wan0 -w "$T/wan.pcap" 'tcp port 8080 or udp port 909
 tcpdump_pid=$!
 sleep 1
 
+# The outer headers h1 sends (DF clear) never repeat an IP ID on the wire:
+# a GSO packet (the capture sees it whole) reserves one ID for each
+# segment it becomes.
+nh1 tcpdump -U -n -i eth0 -w "$T/outer-ids.pcap" 'ip proto 4 and src host 10.0.0.1 and dst host 10.0.0.7' 2>/dev/null &
+idcap=$!
+sleep 1
 head -c 300000 /dev/urandom >"$T/data"
 want=$(sha256sum <"$T/data" | cut -d' ' -f1)
 clients=()
@@ -78,6 +84,32 @@ for h in h1 h2; do
 	expect_eq "$h: TCP echo (unmodified socat) returns identical data" "$(sha256sum <"$T/$h.tcp" | cut -d' ' -f1)" "$want"
 	expect_eq "$h: UDP echo (unmodified socat)" "$(cat "$T/$h.udp")" "udp-from-$h"
 done
+sleep 1
+kill "$idcap" 2>/dev/null || true
+wait "$idcap" 2>/dev/null || true
+read -r idn idgso idover < <(python3 "$TOP/qemu-tests/pcap_ids.py" "$T/outer-ids.pcap")
+check "h1 tunnelled the transfer in GSO packets ($idn outer packets, $idgso over 1500 bytes)" test "$idn" -gt 20 -a "$idgso" -gt 0
+expect_eq "every outer GSO packet of h1 reserved an IP ID per segment (no ID used twice)" "$idover" 0
+
+# The encapsulation comes after every other POST_ROUTING hook and, with
+# conntrack used on h1 after its set-up, after conntrack's confirmation:
+# a chain after source NAT and the security modules (priority 300) sees
+# the inner flow, established in conntrack, and no IP-in-IP from h1.
+modprobe -a nf_conntrack nft_ct 2>/dev/null || true
+nh1 nft -f - <<'EOF'
+table ip ctcheck {
+	chain post {
+		type filter hook postrouting priority 300;
+		ip protocol 4 counter
+		ip saddr 203.0.113.30 tcp dport 8080 ct state established ct original ip saddr 203.0.113.30 counter
+	}
+}
+EOF
+expect_eq "TCP from h1 with conntrack on h1" "$(echo with-ct | nh1 timeout 20 socat -t 3 - TCP:203.0.113.3:8080)" with-ct
+ctpk() { nh1 nft -j list chain ip ctcheck post | jq "[.nftables[] | select(.rule) | .rule.expr[] | select(.counter) | .counter.packets][$1]"; }
+expect_eq "a POST_ROUTING chain at priority 300 saw no IP-in-IP from h1" "$(ctpk 0)" 0
+check "... and saw the inner flow, established in h1's conntrack ($(ctpk 1))" test "$(ctpk 1)" -gt 0
+nh1 nft delete table ip ctcheck
 
 # Both hosts bind the same source port explicitly: both flows work and
 # leave the hosts on different granted ports.
@@ -182,6 +214,36 @@ for i in $(seq 40); do
 done
 expect_eq "a refused (RST) TCP translation ended" "$(sptt h1 | jq '[.translations[] | select(.proto == "tcp")] | length')" 0
 
+# A blind RST (RFC 5961 3.2): an Internet host forges an RST from the
+# server's address and port to the granted port of h1's idle connection,
+# with a sequence number h1 never acknowledged. h1 does not treat it as
+# closing: the translation outlives the closing grace (10 s) and the
+# connection still works.
+# (The fifo lives on /dev/shm: the 9p share cannot hold one.)
+fifo=$(mktemp -u /dev/shm/dnat-rst.XXXXXX)
+mkfifo "$fifo"
+nh1 timeout 60 socat -t 30 - TCP:203.0.113.3:8080 <"$fifo" >"$T/rst.out" &
+pids+=($!)
+exec 7>"$fifo"
+echo before-rst >&7
+for i in $(seq 50); do grep -q before-rst "$T/rst.out" && break; sleep 0.2; done
+expect_eq "an idle TCP connection from h1 works" "$(cat "$T/rst.out")" before-rst
+ur=$(sptt h1 | jq '[.translations[] | select(.proto == "tcp")][0].unique_port // 0')
+check "its translation is listed ($ur)" in_block "$ur" "$lo1" "$c1"
+n ext2 python3 "$TOP/qemu-tests/tcp_rst.py" 203.0.113.3 8080 203.0.113.30 "$ur" 0x12345678
+sleep 1
+expect_eq "the forged RST did not make the translation closing" \
+	"$(sptt h1 | jq "[.translations[] | select(.proto == \"tcp\" and .unique_port == $ur and (.state | index(\"rst\")))] | length")" 0
+sleep 12
+expect_eq "the translation outlived the closing grace" \
+	"$(sptt h1 | jq "[.translations[] | select(.proto == \"tcp\" and .unique_port == $ur)] | length")" 1
+echo after-rst >&7
+for i in $(seq 50); do grep -q after-rst "$T/rst.out" && break; sleep 0.2; done
+expect_eq "the connection still works after the forged RST" "$(cat "$T/rst.out")" "before-rst
+after-rst"
+exec 7>&-
+rm -f "$fifo"
+
 # Malformed tunnel packets: from the router with a truncated or non-IPv4
 # inner packet, and from a host that is not the router.
 m0=$(hstat h1 in_malformed)
@@ -190,7 +252,27 @@ nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 truncated
 nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 not-ipv4
 nh2 python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 "$lo1" spoofed
 sleep 1
-expect_eq "truncated and non-IPv4 inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 2))
+# Bytes after the inner packet are trimmed off, not delivered (a raw
+# socket sees the whole packet the stack got); an inner packet longer than
+# the outer one holds is dropped.
+nh1 python3 "$TOP/qemu-tests/raw_trailer.py" 7777 >"$T/trailer" &
+rt=$!
+sleep 1
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --trailer 50 10.0.0.1 udp 203.0.113.3 7777 trailer
+wait "$rt" || true
+expect_eq "a tunnelled datagram with 50 trailing bytes reaches h1's stack trimmed" "$(cat "$T/trailer")" 0
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --overlong 10 10.0.0.1 udp 203.0.113.3 7777 overlong
+sleep 1
+# Decapsulated packets arrive on the LAN device: a socket bound to it
+# (SO_BINDTODEVICE) receives them and IP_PKTINFO names the device.
+nh1 python3 "$TOP/qemu-tests/udp_bound_recv.py" eth0 7778 >"$T/bound" &
+rb=$!
+wait_listen h1 u 7778
+nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 7778 bound
+wait "$rb" || true
+expect_eq "a socket bound to eth0 receives tunnelled traffic, arrived on eth0" \
+	"$(cat "$T/bound")" "bound $(nh1 cat /sys/class/net/eth0/ifindex)"
+expect_eq "truncated, non-IPv4 and overlong inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 3))
 expect_eq "a tunnel packet from h2 (not the router) dropped and counted" "$(hstat h1 in_bad_source)" $((b0 + 1))
 
 # Router restart: the router module is reloaded and configured again; it

@@ -44,6 +44,18 @@ pub fn primary_ipv4(net: &Net, ifindex: u32) -> Option<(Ipv4Addr, Ipv4Addr)> {
     ))
 }
 
+/// Whether the routing tables of `net` make `addr` anything but a unicast
+/// destination elsewhere (`inet_addr_type` is not `RTN_UNICAST`): an
+/// address of this namespace (`RTN_LOCAL`), a broadcast address
+/// (`RTN_BROADCAST`, also 0.0.0.0 and 255.255.255.255) or multicast. One
+/// lookup in the local routing table, without lock or allocation.
+pub fn is_local_destination(net: &Net, addr: Ipv4Addr) -> bool {
+    // SAFETY: `net` is live; `inet_addr_type` takes the RCU read lock
+    // itself for its lookup and keeps no reference.
+    let t = unsafe { bindings::inet_addr_type(net.as_ptr(), u32::from_ne_bytes(addr.octets())) };
+    t != bindings::RTN_UNICAST
+}
+
 /// A packet we build and own until it is sent.
 ///
 /// # Invariants

@@ -106,6 +106,29 @@ impl SkBuff<'_> {
         Ok(())
     }
 
+    /// The packet's `headers` group (`struct_group(headers)` at
+    /// `__bindgen_anon_4`), where `network_header`, `skb_iif` and the
+    /// checksum bits live.
+    fn headers(&self) -> *mut bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
+        // SAFETY: the skb is valid (type invariant); only the address of
+        // the field is taken.
+        unsafe { (&raw mut (*self.raw()).__bindgen_anon_4).cast() }
+    }
+
+    /// `skb->skb_iif`: the index of the device the packet arrived on.
+    fn iif(&self) -> c_int {
+        // SAFETY: the skb is valid (type invariant); `skb_iif` is a plain
+        // field of the headers group.
+        unsafe { (*self.headers()).skb_iif }
+    }
+
+    /// Sets `skb->skb_iif`.
+    fn set_iif(&mut self, iif: c_int) {
+        // SAFETY: the skb is ours (type invariant); `skb_iif` is a plain
+        // field of the headers group.
+        unsafe { (*self.headers()).skb_iif = iif };
+    }
+
     /// `skb_network_offset`: bytes from the data pointer to the network
     /// header (negative once the data pointer moved past it), computed here
     /// rather than by a call to the C helper.
@@ -132,8 +155,10 @@ impl SkBuff<'_> {
     /// and cached) and makes the packet ready for an outer header:
     /// `skb_cow_head` makes room for it and the link-layer header and
     /// unshares them, `iptunnel_handle_offloads` marks GSO packets IPXIP4
-    /// and records the inner headers. Returns the route and the outer
-    /// header. On error the packet's data is unchanged.
+    /// and records the inner headers, and the inner protocol is set to
+    /// IP in IP (`skb_set_inner_ipproto`), as `ipip_tunnel_xmit` does, for
+    /// the devices and GSO code that look at it. Returns the route and the
+    /// outer header. On error the packet's data is unchanged.
     fn prepare_outer(
         &mut self,
         net: &Net,
@@ -159,11 +184,47 @@ impl SkBuff<'_> {
         if !prepared {
             return Err(ENOMEM);
         }
+        // `skb_set_inner_ipproto(skb, IPPROTO_IPIP)`.
+        let grp = self.headers();
+        // SAFETY: the skb is ours (type invariant); `inner_ipproto` is a
+        // plain field of its headers group (in a union with
+        // `inner_protocol`, as in C).
+        unsafe { (*grp).__bindgen_anon_5.inner_ipproto = bindings::IPPROTO_IPIP as u8 };
+        // SAFETY: as above; `inner_protocol_type` is a bit of the headers
+        // group, set by bindgen's accessor.
+        unsafe {
+            bindings::sk_buff__bindgen_ty_4__bindgen_ty_1::set_inner_protocol_type_raw(
+                grp,
+                bindings::ENCAP_TYPE_IPPROTO as u8,
+            )
+        };
         Ok((rt, hdr))
     }
 
+    /// `skb_shinfo(skb)->gso_segs`, or 1 for a packet that is not GSO: the
+    /// number of packets the packet becomes on the wire.
+    fn gso_segs(&self) -> u16 {
+        let skb = self.raw();
+        // SAFETY: the skb is valid (type invariant); `head` and `end` are
+        // plain fields.
+        let (head, end) = unsafe { ((*skb).head, (*skb).end) };
+        // `end` is the offset of the `skb_shared_info` from `head`
+        // (`NET_SKBUFF_DATA_USES_OFFSET`: `sk_buff_data_t` is an unsigned
+        // int, as `skb_end_pointer` reads it).
+        let shinfo = head
+            .wrapping_add(end as usize)
+            .cast::<bindings::skb_shared_info>();
+        // SAFETY: `shinfo` is the skb's shared info (above), which lives as
+        // long as its data; `gso_segs` is a plain field of it.
+        let segs = unsafe { (*shinfo).gso_segs };
+        segs.max(1)
+    }
+
     /// Pushes `hdr` in front of the packet as its network header, with an
-    /// IP ID and checksum as `ip_local_out` would give them, clears the
+    /// IP ID and checksum as `iptunnel_xmit` gives them (one ID for each
+    /// segment a GSO packet becomes, `ip_select_ident_segs` with the
+    /// packet's `gso_segs`: the outer DF is clear, so IDs must not repeat
+    /// between segments of consecutive packets), clears the
     /// control block (IPCB) as `iptunnel_xmit` does, and gives the packet
     /// route `rt` (taking over its reference) instead of the one it had.
     ///
@@ -174,6 +235,7 @@ impl SkBuff<'_> {
     unsafe fn push_outer(&mut self, net: &Net, rt: Route, hdr: &[u8; IPV4_HLEN]) {
         let skb = self.raw();
         let rt = rt.into_raw();
+        let segs = c_int::from(self.gso_segs());
         // `skb_cow_head` made the headroom for `skb_push` (caller); `cb` is
         // at least an `inet_skb_parm` long; the caller hands `rt` over.
         // SAFETY: the skb is ours; as above.
@@ -181,7 +243,7 @@ impl SkBuff<'_> {
             let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
             core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
             bindings::skb_reset_network_header(skb);
-            bindings::__ip_select_ident(net.as_ptr(), p.cast(), 1);
+            bindings::__ip_select_ident(net.as_ptr(), p.cast(), segs);
             bindings::ip_send_check(p.cast());
             core::ptr::write_bytes(
                 (*skb).cb.as_mut_ptr().cast::<u8>(),
@@ -274,10 +336,26 @@ impl SkBuff<'_> {
     /// Removes the outer IPv4 header (`outer_len` bytes) of a tunnelled
     /// packet in place, as the IP-in-IP receive path does, so that the
     /// stack goes on with the inner packet, whose header is `inner_len`
-    /// bytes long.
-    pub fn ipip_decap(&mut self, outer_len: usize, inner_len: usize) -> Result {
+    /// bytes long, and trims what follows the inner packet's `inner_total`
+    /// bytes, as `ip_rcv` does for a received packet (`pskb_trim_rcsum`:
+    /// a `CHECKSUM_COMPLETE` sum is corrected), so that no trailing bytes
+    /// are forwarded or taken for payload. The inner packet keeps the
+    /// ingress device index of the outer one (`skb_iif`, which
+    /// `__iptunnel_pull_header` clears), so that it looks as if it arrived
+    /// on the device it came in on: sockets bound to that device
+    /// (`SO_BINDTODEVICE`) receive it and `IP_PKTINFO` names it. Fails,
+    /// with the packet unchanged, if the packet holds fewer than
+    /// `outer_len + inner_total` bytes; on a later failure the caller
+    /// drops the packet.
+    pub fn ipip_decap(&mut self, outer_len: usize, inner_len: usize, inner_total: usize) -> Result {
         let len = c_int::try_from(outer_len).map_err(|_| EINVAL)?;
         let ilen = c_int::try_from(inner_len).map_err(|_| EINVAL)?;
+        let total = c_uint::try_from(inner_total).map_err(|_| EINVAL)?;
+        let have = usize::try_from(self.len()).map_err(|_| EINVAL)?;
+        if inner_len > inner_total || outer_len.checked_add(inner_total).is_none_or(|n| n > have) {
+            return Err(EINVAL);
+        }
+        let iif = self.iif();
         // SAFETY: the skb is ours (type invariant); `__iptunnel_pull_header`
         // checks that `len` bytes are there, pulls them, resets the network
         // header to the inner packet and clears tunnel offload state.
@@ -291,6 +369,14 @@ impl SkBuff<'_> {
             )
         };
         kernel::error::to_result(r)?;
+        self.set_iif(iif);
+        if total < self.len() {
+            // SAFETY: the skb is ours (type invariant); `total` is below its
+            // length (as `pskb_trim_rcsum` checks before calling this), and
+            // the trim may reallocate the data, which nothing here points
+            // into.
+            kernel::error::to_result(unsafe { bindings::pskb_trim_rcsum_slow(self.raw(), total) })?;
+        }
         // SAFETY: as above: the data now starts at the inner IPv4 header,
         // which becomes the network header; the transport header follows
         // it (`ilen` bytes were checked by the caller to be in the packet).

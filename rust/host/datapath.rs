@@ -27,6 +27,7 @@ use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::skb::{PortField, SkBuff};
 use crate::ipv4::{self, proto, Header};
+use crate::sptt::Segment;
 use crate::state::HostNet;
 
 /// TTL of the outer header towards the router (one LAN hop).
@@ -119,12 +120,14 @@ impl Default for HostStats {
     }
 }
 
-/// Bytes of a TCP/UDP header the data path reads: ports, and the TCP flags
-/// (byte 13).
+/// Bytes of a TCP/UDP header the data path reads: ports, and the TCP
+/// sequence and acknowledgement numbers and flags (bytes 4 to 13).
 const L4_PEEK: usize = 14;
 
-/// The ports (and TCP flags, 0 for UDP) of the transport header after `h`.
-fn ports(skb: &SkBuff<'_>, h: &Header) -> Option<(u16, u16, u8)> {
+/// The ports of the transport header after `h`, and what the SPTT needs of
+/// a TCP segment (zero flags and numbers for UDP); its remote end is the
+/// destination of an `outbound` packet, else the source.
+fn ports(skb: &SkBuff<'_>, h: &Header, outbound: bool) -> Option<(u16, u16, Segment)> {
     let want = if h.protocol == proto::TCP { L4_PEEK } else { 4 };
     let mut b = [0u8; L4_PEEK];
     let buf = b.get_mut(..want)?;
@@ -132,12 +135,23 @@ fn ports(skb: &SkBuff<'_>, h: &Header) -> Option<(u16, u16, u8)> {
         return None;
     }
     skb.copy_from_network(h.header_len, buf).ok()?;
-    let flags = if want == L4_PEEK { b[13] } else { 0 };
-    Some((
+    let (sport, dport) = (
         u16::from_be_bytes([b[0], b[1]]),
         u16::from_be_bytes([b[2], b[3]]),
-        flags,
-    ))
+    );
+    let (peer, peer_port) = if outbound {
+        (h.dst, dport)
+    } else {
+        (h.src, sport)
+    };
+    let seg = Segment {
+        flags: b[13],
+        seq: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+        ack: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
+        peer,
+        peer_port,
+    };
+    Some((sport, dport, seg))
 }
 
 /// Seconds on the clock the SPTT and the PAP client use.
@@ -204,7 +218,7 @@ fn translate_out(
     }
     // Allocated by the configuration that made the host active.
     let sptt = st.sptt.get().ok_or(HostStat::OutNotReady)?;
-    let (sport, _, flags) = ports(skb, h).ok_or(HostStat::OutFailed)?;
+    let (sport, _, seg) = ports(skb, h, true).ok_or(HostStat::OutFailed)?;
     let t = now();
     let (unique, created) = sptt.out(h.protocol, sport, t).ok_or_else(|| {
         // Out of ports: the PAP client asks for more at once.
@@ -223,7 +237,7 @@ fn translate_out(
         st.data.bump(HostStat::OutTranslated);
     }
     if h.protocol == proto::TCP {
-        sptt.note_tcp(unique, flags, true, t);
+        sptt.note_tcp(unique, &seg, true, t);
     }
     Ok(())
 }
@@ -259,7 +273,10 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
             return Verdict::Drop;
         }
     };
-    if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
+    if skb
+        .ipip_decap(h.header_len, inner.header_len, inner.total_len)
+        .is_err()
+    {
         st.data.bump(HostStat::InFailed);
         return Verdict::Drop;
     }
@@ -267,7 +284,7 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
     let sptt = st.sptt.get().filter(|_| st.native.load(Relaxed) == 0);
     if let Some(sptt) = sptt.filter(|_| tcp_udp && !inner.is_fragment) {
         // The inner packet now starts at the network header.
-        let Some((_, dport, flags)) = ports(&skb, &inner) else {
+        let Some((_, dport, seg)) = ports(&skb, &inner, false) else {
             st.data.bump(HostStat::InMalformed);
             return Verdict::Drop;
         };
@@ -284,7 +301,7 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
                 st.data.bump(HostStat::InTranslated);
             }
             if inner.protocol == proto::TCP {
-                sptt.note_tcp(dport, flags, false, t);
+                sptt.note_tcp(dport, &seg, false, t);
             }
         }
     }

@@ -19,7 +19,7 @@ use kernel::{
 
 use crate::config::HostTimeouts;
 use crate::pap::PortBlock;
-use crate::sptt::{Layout, Proto, Shared, Sptt, Timeouts, WriterState};
+use crate::sptt::{Layout, Proto, Segment, Shared, Sptt, Timeouts, WriterState};
 
 /// Free ports below which the PAP client asks for another block.
 pub const LOW_WATER: u32 = 8;
@@ -44,7 +44,7 @@ pub struct Translation {
 }
 
 /// One namespace's SPTT, allocated when the namespace's host is first
-/// configured: the tables take about 1.15 MiB, which namespaces that never
+/// configured: the tables take about 1.9 MiB, which namespaces that never
 /// use the host module do not pay. Once there, they stay until the
 /// namespace goes (the state that holds them is dropped after its hooks).
 pub struct LazySptt(SetOnce<Pin<KBox<SpttTables>>>);
@@ -122,6 +122,7 @@ pub struct SpttTables {
     times: KVVec<AtomicU32>,
     states: KVVec<AtomicU8>,
     held: KVVec<AtomicU64>,
+    peers: KVVec<AtomicU64>,
     /// Free ports (minimum over both protocols), for the packet path.
     free: AtomicU32,
     #[pin]
@@ -129,13 +130,14 @@ pub struct SpttTables {
 }
 
 impl SpttTables {
-    /// An empty table (about 1.15 MiB, `Layout::BYTES`).
+    /// An empty table (about 1.9 MiB, `Layout::BYTES`).
     pub fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             ports: filled(Layout::PORTS_LEN, || AtomicU16::new(0))?,
             times: filled(Layout::TIMES_LEN, || AtomicU32::new(0))?,
             states: filled(Layout::STATES_LEN, || AtomicU8::new(0))?,
             held: filled(Layout::HELD_LEN, || AtomicU64::new(0))?,
+            peers: filled(Layout::PEERS_LEN, || AtomicU64::new(0))?,
             free: AtomicU32::new(0),
             writer <- new_spinlock_irq!(Writer {
                 used: filled(Layout::USED_LEN, || 0u64)?,
@@ -145,7 +147,14 @@ impl SpttTables {
     }
 
     fn shared(&self) -> Option<Shared<'_>> {
-        Shared::new(&self.ports, &self.times, &self.states, &self.held).ok()
+        Shared::new(
+            &self.ports,
+            &self.times,
+            &self.states,
+            &self.held,
+            &self.peers,
+        )
+        .ok()
     }
 
     /// Runs `f` on the writer view under the lock, then refreshes the
@@ -184,10 +193,12 @@ impl SpttTables {
         self.shared()?.lookup_in(Proto::from_ip(proto)?, port, now)
     }
 
-    /// Records the TCP flags of a segment of the flow on granted `port`.
-    pub fn note_tcp(&self, port: u16, flags: u8, outbound: bool, now: u32) {
+    /// Records TCP segment `seg` of the flow on granted `port` (its flags;
+    /// whether an inbound RST may close the entry, see
+    /// `Shared::note_tcp`).
+    pub fn note_tcp(&self, port: u16, seg: &Segment, outbound: bool, now: u32) {
         if let Some(s) = self.shared() {
-            s.note_tcp(port, flags, outbound, now);
+            s.note_tcp(port, seg, outbound, now);
         }
     }
 

@@ -28,9 +28,16 @@ use crate::uapi::block_kind;
 /// Hook priority: after defragmentation, before connection tracking.
 pub const PRIORITY: i32 = -350;
 
-/// `POST_ROUTING` priority of the tunnel hook: after source NAT (100) and
-/// the security modules (225), before conntrack confirms (`INT_MAX`).
-pub const POST_PRIORITY: i32 = 250;
+/// `POST_ROUTING` priority of the tunnel hook: `NF_IP_PRI_LAST`, after
+/// source NAT (100), the security modules (225) and every other hook, so
+/// that they all see the inner packet. Conntrack's confirmation (with the
+/// helpers and sequence adjustment it runs, which read the transport header
+/// at `ip_hdrlen`) has the same priority, `INT_MAX`; netfilter runs hooks
+/// of equal priority in the reverse order of their registration, so the
+/// encapsulation follows the confirmation when conntrack's hooks were
+/// registered in the namespace after the host's (the kernel offers no
+/// priority after `INT_MAX`), and otherwise directly precedes it.
+pub const POST_PRIORITY: i32 = i32::MAX;
 
 /// Period of the host's work (PAP client, translation expiry).
 const TICK_MS: u32 = 1000;

@@ -3,14 +3,16 @@
 //! The router's data path, in `PRE_ROUTING` after defragmentation.
 //!
 //! - Inbound (WAN, to the public address): the owner of the destination
-//!   port (TCP/UDP), of the SPI (ESP/AH), or of the source port quoted in an
-//!   ICMP error gets the packet, unchanged, inside an IP-in-IP header from
-//!   the router's LAN address. Packets nobody owns go on to the router's own
-//!   stack.
-//! - Outbound (LAN, IP-in-IP to the router's LAN address): the outer source
-//!   must own the inner source port (TCP/UDP) or be a known host (ESP/AH);
-//!   then the outer header is removed and the stack forwards the inner
-//!   packet. Anything else is dropped.
+//!   port (TCP/UDP, ESP in UDP), of the SPI (ESP/AH), or of the source port
+//!   quoted in an ICMP error gets the packet, unchanged, inside an IP-in-IP
+//!   header from the router's LAN address; ESP, AH and ESP in UDP only if
+//!   the DoS control lets them through. Packets nobody owns go on to the
+//!   router's own stack.
+//! - Outbound (LAN, IP-in-IP to the router's LAN address): the inner
+//!   destination must not be the router itself, and the outer source must
+//!   own the inner source port (TCP/UDP) or be a known host (ESP/AH); then
+//!   the outer header is removed and the stack forwards the inner packet.
+//!   Anything else is dropped.
 //!
 //! Lookups are lock-free loads from the allocation tables; nothing is
 //! allocated per packet.
@@ -21,6 +23,7 @@ use crate::atomic::{Atomic, Relaxed};
 
 use crate::classify::{self, Key, OutError, Proof};
 use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::Header;
 use crate::sa_table::{self, DropReason};
@@ -61,11 +64,17 @@ pub enum DataStat {
     InSaNotValidated,
     /// Inbound ESP/AH matching a blacklist entry of the owner.
     InSaBlacklisted,
+    /// Inbound ESP in UDP (NAT traversal) whose SPI the owner of the UDP
+    /// destination port does not hold.
+    InSaNotSpiOwner,
+    /// Outbound packets whose inner destination is the router itself (an
+    /// address of its own, a broadcast or multicast address).
+    OutLocalDestination,
 }
 
 impl DataStat {
     /// Number of counters.
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 14;
     const NAMES: [&'static str; Self::COUNT] = [
         "in_delivered",
         "in_unowned",
@@ -79,6 +88,8 @@ impl DataStat {
         "out_untunnelled",
         "in_sa_not_validated",
         "in_sa_blacklisted",
+        "in_sa_not_spi_owner",
+        "out_local_destination",
     ];
 }
 
@@ -132,19 +143,28 @@ pub fn inbound(
     };
     let key = classify::inbound(h, l4, public);
     let owner = match key {
-        Key::Port(p) => shared.port_owner(p),
+        Key::Port(p) | Key::EspInUdp { port: p, .. } => shared.port_owner(p),
         Key::Spi(s) => shared.spi_owner(s),
         Key::None => None,
     };
-    if let (Key::Spi(spi), Some((slot, _))) = (key, owner) {
+    if let Some((slot, _)) = owner {
         // DoS control: the owner must have validated the sender for this
-        // SPI (strict policy) and not blacklisted it.
-        let v = st.tables.sa_shared().map(|sa| sa.check(h.src, spi, slot));
+        // SPI (strict policy) and not blacklisted it; ESP in UDP must also
+        // carry an SPI of the owner of its port.
+        let v = st.tables.sa_shared().and_then(|sa| match key {
+            Key::Spi(spi) => Some(sa.check(h.src, spi, slot)),
+            Key::EspInUdp { spi, .. } => {
+                let spi_owner = shared.spi_owner(spi).map(|(s, _)| s);
+                Some(sa.check_in_udp(h.src, spi, slot, spi_owner))
+            }
+            Key::Port(_) | Key::None => None,
+        });
         let permissive = st.sa_permissive.load(Relaxed) != 0;
         if let Some(sa_table::Verdict::Drop(reason)) = v.filter(|v| v.drops(permissive)) {
             st.data.bump(match reason {
                 DropReason::Blacklisted => DataStat::InSaBlacklisted,
                 DropReason::NotValidated => DataStat::InSaNotValidated,
+                DropReason::NotSpiOwner => DataStat::InSaNotSpiOwner,
             });
             RouterNet::count_host(&st.host_sa_dropped, slot);
             return Verdict::Drop;
@@ -178,7 +198,13 @@ pub fn inbound(
 }
 
 /// An IP-in-IP packet `h` from the LAN to the router's LAN address.
-pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Addr) -> Verdict {
+pub fn outbound(
+    st: &RouterNet,
+    mut skb: SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+    public: Ipv4Addr,
+) -> Verdict {
     let mut ib = [0u8; 60];
     let inner_len = h.total_len.saturating_sub(h.header_len);
     let Some(first) = ib.get_mut(..crate::ipv4::HEADER_LEN) else {
@@ -221,7 +247,17 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
     };
     // The sender's slot: from the port's owner for TCP/UDP (one load); from
     // the host index (two loads) for ESP/AH and on the drop path.
-    let sender = match classify::outbound(&inner, l4, public) {
+    // The inner destination must not be the router: its own addresses
+    // (public, LAN: `h.dst`) and what is not unicast are refused by the
+    // classification, any other address of its own by its routing tables.
+    let proof = classify::outbound(&inner, l4, public, h.dst).and_then(|p| {
+        if route::is_local_destination(hs.net(), inner.dst) {
+            Err(OutError::LocalDestination)
+        } else {
+            Ok(p)
+        }
+    });
+    let sender = match proof {
         Ok(Proof::Port(p)) => shared
             .port_owner(p)
             .filter(|&(_, a)| a == h.src)
@@ -234,6 +270,7 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
                 OutError::NotPublicSource => DataStat::OutNotPublicSource,
                 OutError::Protocol => DataStat::OutProtocol,
                 OutError::Truncated | OutError::Fragment => DataStat::OutBadInner,
+                OutError::LocalDestination => DataStat::OutLocalDestination,
             });
             return Verdict::Drop;
         }
@@ -245,7 +282,10 @@ pub fn outbound(st: &RouterNet, mut skb: SkBuff<'_>, h: &Header, public: Ipv4Add
         }
         return Verdict::Drop;
     };
-    if skb.ipip_decap(h.header_len, inner.header_len).is_err() {
+    if skb
+        .ipip_decap(h.header_len, inner.header_len, inner.total_len)
+        .is_err()
+    {
         st.data.bump(DataStat::OutDecapFailed);
         return Verdict::Drop;
     }

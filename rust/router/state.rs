@@ -287,7 +287,7 @@ impl NetHook for PreRouting {
         }
         if from == Some(lan) {
             if h.protocol == proto::IPIP && st.lan_addr(state.net(), lan) == Some(h.dst) {
-                return crate::datapath::outbound(st, skb, &h, public);
+                return crate::datapath::outbound(st, skb, state, &h, public);
             }
             if h.src == public {
                 return crate::datapath::untunnelled(st);

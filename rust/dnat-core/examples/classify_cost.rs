@@ -224,6 +224,7 @@ fn inbound_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
     let owner = match classify::inbound(&h, l4, PUBLIC) {
         Key::Port(p) => sh.port_owner(p),
         Key::Spi(s) => sh.spi_owner(s),
+        Key::EspInUdp { port, .. } => sh.port_owner(port),
         Key::None => None,
     };
     owner.map_or(0, |(slot, a)| u32::from(a).wrapping_add(u32::from(slot)))
@@ -251,7 +252,7 @@ fn outbound<const FIND_HOST: bool>(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
     } else {
         Some(1)
     };
-    let owns = match classify::outbound(&inner, l4, PUBLIC) {
+    let owns = match classify::outbound(&inner, l4, PUBLIC, ROUTER_LAN) {
         Ok(Proof::Port(p)) => sh.port_owner(p).is_some_and(|(_, a)| a == h.src),
         Ok(Proof::KnownHost) => sender.is_some(),
         Err(_) => false,

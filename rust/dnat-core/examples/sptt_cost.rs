@@ -48,6 +48,7 @@ struct Store {
     times: Vec<AtomicU32>,
     states: Vec<AtomicU8>,
     held: Vec<AtomicU64>,
+    peers: Vec<AtomicU64>,
     used: Vec<u64>,
     st: WriterState,
 }
@@ -59,17 +60,32 @@ impl Store {
             times: (0..Layout::TIMES_LEN).map(|_| AtomicU32::new(0)).collect(),
             states: (0..Layout::STATES_LEN).map(|_| AtomicU8::new(0)).collect(),
             held: (0..Layout::HELD_LEN).map(|_| AtomicU64::new(0)).collect(),
+            peers: (0..Layout::PEERS_LEN).map(|_| AtomicU64::new(0)).collect(),
             used: vec![0; Layout::USED_LEN],
             st: WriterState::new(),
         }
     }
 
     fn shared(&self) -> Shared<'_> {
-        Shared::new(&self.ports, &self.times, &self.states, &self.held).expect("layout")
+        Shared::new(
+            &self.ports,
+            &self.times,
+            &self.states,
+            &self.held,
+            &self.peers,
+        )
+        .expect("layout")
     }
 
     fn table(&mut self) -> Sptt<'_> {
-        let sh = Shared::new(&self.ports, &self.times, &self.states, &self.held).expect("layout");
+        let sh = Shared::new(
+            &self.ports,
+            &self.times,
+            &self.states,
+            &self.held,
+            &self.peers,
+        )
+        .expect("layout");
         Sptt::new(sh, &mut self.used, &mut self.st).expect("layout")
     }
 }
@@ -133,11 +149,24 @@ fn inbound(sh: &Shared<'_>, unique: u16) -> Option<u16> {
     sh.lookup_in(Proto::Tcp, unique, 1)
 }
 
+/// What `note_tcp` needs of TCP header `l4` (the remote end fixed).
+#[inline(always)]
+fn segment(l4: &[u8]) -> Option<Segment> {
+    let be32 = |at: usize| Some(u32::from_be_bytes(l4.get(at..at + 4)?.try_into().ok()?));
+    Some(Segment {
+        flags: *l4.get(13)?,
+        seq: be32(4)?,
+        ack: be32(8)?,
+        peer: core::net::Ipv4Addr::new(203, 0, 113, 3),
+        peer_port: 443,
+    })
+}
+
 /// Outbound TCP: the stack's source port is `eph`.
 #[inline(never)]
 fn out_rewrite(sh: &Shared<'_>, l4: &mut [u8], eph: u16) -> Option<u16> {
     let u = sh.lookup_out(Proto::Tcp, eph, 1)?;
-    sh.note_tcp(u, *l4.get(13)?, true, 1);
+    sh.note_tcp(u, &segment(l4)?, true, 1);
     rewrite_port(l4, Proto::Tcp, Which::Src, u).ok()
 }
 
@@ -145,7 +174,7 @@ fn out_rewrite(sh: &Shared<'_>, l4: &mut [u8], eph: u16) -> Option<u16> {
 #[inline(never)]
 fn in_rewrite(sh: &Shared<'_>, l4: &mut [u8], unique: u16) -> Option<u16> {
     let e = sh.lookup_in(Proto::Tcp, unique, 1)?;
-    sh.note_tcp(unique, *l4.get(13)?, false, 1);
+    sh.note_tcp(unique, &segment(l4)?, false, 1);
     rewrite_port(l4, Proto::Tcp, Which::Dst, e).ok()
 }
 

@@ -251,13 +251,20 @@ pub enum DropReason {
     NotValidated,
     /// A blacklist entry of the host matches.
     Blacklisted,
+    /// ESP in UDP (NAT traversal) whose SPI the owner of the UDP
+    /// destination port does not hold.
+    NotSpiOwner,
 }
 
 impl DropReason {
     /// Number of reasons.
-    pub const COUNT: usize = 2;
+    pub const COUNT: usize = 3;
     /// Every reason, in index order.
-    pub const ALL: [DropReason; Self::COUNT] = [DropReason::NotValidated, DropReason::Blacklisted];
+    pub const ALL: [DropReason; Self::COUNT] = [
+        DropReason::NotValidated,
+        DropReason::Blacklisted,
+        DropReason::NotSpiOwner,
+    ];
 
     /// The reason's counter slot.
     pub const fn index(self) -> usize {
@@ -269,6 +276,7 @@ impl DropReason {
         match self {
             DropReason::NotValidated => "not_validated",
             DropReason::Blacklisted => "blacklisted",
+            DropReason::NotSpiOwner => "not_spi_owner",
         }
     }
 }
@@ -285,11 +293,12 @@ pub enum Verdict {
 impl Verdict {
     /// Whether a router drops the packet: an enforcing router drops both
     /// reasons, a `permissive` one (the reference's behaviour: the SPI
-    /// check only) drops only blacklisted packets, which a host asked for.
+    /// check only) drops only blacklisted packets, which a host asked for,
+    /// and ESP in UDP to a host that does not hold its SPI.
     pub const fn drops(self, permissive: bool) -> bool {
         match self {
             Verdict::Deliver => false,
-            Verdict::Drop(DropReason::Blacklisted) => true,
+            Verdict::Drop(DropReason::Blacklisted | DropReason::NotSpiOwner) => true,
             Verdict::Drop(DropReason::NotValidated) => !permissive,
         }
     }
@@ -538,6 +547,26 @@ impl<'a> SaShared<'a> {
             Some(s) if s == owner => Verdict::Deliver,
             _ => Verdict::Drop(DropReason::NotValidated),
         }
+    }
+
+    /// The verdict on ESP in UDP (NAT traversal, RFC 3948) from `src` with
+    /// `spi`, whose UDP destination port the allocation table gives to
+    /// `port_owner` and whose SPI to `spi_owner`: the SPI must be the port
+    /// owner's ([`DropReason::NotSpiOwner`] otherwise, whatever the
+    /// policy), then the checks of [`SaShared::check`] apply, so that
+    /// wrapping ESP in UDP gets past none of them.
+    #[inline]
+    pub fn check_in_udp(
+        &self,
+        src: Ipv4Addr,
+        spi: u32,
+        port_owner: Slot,
+        spi_owner: Option<Slot>,
+    ) -> Verdict {
+        if spi_owner != Some(port_owner) {
+            return Verdict::Drop(DropReason::NotSpiOwner);
+        }
+        self.check(src, spi, port_owner)
     }
 
     /// The slot `(src, spi)` is validated for.
@@ -1749,6 +1778,32 @@ mod tests {
     }
 
     #[test]
+    fn esp_in_udp_gets_the_esp_checks() {
+        let mut s = Store::new(64, 4);
+        let mut t = s.t();
+        let (peer, other) = (ext(3), ext(66));
+        t.validate(1, peer, 0x1000, LAN, yes).unwrap();
+        let sh = t.shared();
+        let bl = Verdict::Drop(DropReason::Blacklisted);
+        let nv = Verdict::Drop(DropReason::NotValidated);
+        let so = Verdict::Drop(DropReason::NotSpiOwner);
+        // The port's owner holds the SPI and validated the peer.
+        assert_eq!(sh.check_in_udp(peer, 0x1000, 1, Some(1)), Verdict::Deliver);
+        // Anybody else with the same SPI: not validated.
+        assert_eq!(sh.check_in_udp(other, 0x1000, 1, Some(1)), nv);
+        // The SPI is another host's, or nobody's: dropped even when the
+        // pair is validated (for the SPI's owner), under either policy.
+        assert_eq!(sh.check_in_udp(peer, 0x1000, 2, Some(1)), so);
+        assert_eq!(sh.check_in_udp(peer, 0x1000, 1, None), so);
+        assert!(so.drops(true));
+        // The port owner's blacklist wins over the validation.
+        assert_eq!(t.blacklist_add(1, Some(peer), None, LAN, yes), Ok(true));
+        assert_eq!(sh.check_in_udp(peer, 0x1000, 1, Some(1)), bl);
+        t.blacklist_remove(1, Some(peer), None).unwrap();
+        assert_eq!(sh.check_in_udp(peer, 0x1000, 1, Some(1)), Verdict::Deliver);
+    }
+
+    #[test]
     fn blacklist_rules() {
         let mut s = Store::new(64, 4);
         let mut t = s.t();
@@ -2003,9 +2058,11 @@ mod tests {
     fn verdict_policy_and_names() {
         let nv = Verdict::Drop(DropReason::NotValidated);
         let bl = Verdict::Drop(DropReason::Blacklisted);
+        let so = Verdict::Drop(DropReason::NotSpiOwner);
         assert!(!Verdict::Deliver.drops(false) && !Verdict::Deliver.drops(true));
         assert!(nv.drops(false) && !nv.drops(true));
         assert!(bl.drops(false) && bl.drops(true));
+        assert!(so.drops(false) && so.drops(true));
         for (i, r) in DropReason::ALL.iter().enumerate() {
             assert_eq!(r.index(), i);
             assert!(!r.name().is_empty());

@@ -35,8 +35,9 @@
 //! [`Shared::lookup_out`], [`Shared::lookup_in`], [`Shared::note_tcp`] and
 //! [`Shared::held`] take `&self`, never lock, never allocate and are O(1):
 //! a lookup is two acquire loads and at most one relaxed store, `held` one
-//! relaxed load, `note_tcp` one relaxed byte load for a segment without
-//! FIN, SYN or RST. They may run concurrently on every CPU, with each
+//! relaxed load, `note_tcp` one relaxed byte load for an inbound segment
+//! without FIN, SYN or RST (an outbound one with ACK adds two loads and
+//! the stores of a changed acknowledgement number or remote end). They may run concurrently on every CPU, with each
 //! other and with one writer.
 //! `last_use` is stored only when it differs from `now`, so a busy entry
 //! costs one store per second, not one per packet.
@@ -131,7 +132,15 @@
 //! pass. [`Shared::note_tcp`] records the flags; a SYN clears them (the
 //! stack may reuse an ephemeral port for a new connection right away), and
 //! so does an outbound segment without RST after an RST: the stack sending
-//! on means that it did not accept the RST (e.g. a blind spoofed one).
+//! on means that it did not accept the RST. An inbound RST counts at all
+//! only if it is not blind (RFC 5961 section 3.2): from the remote end the
+//! host last sent to on the port, with the sequence number the host last
+//! acknowledged there (see [`Shared::note_tcp`]); otherwise a sweep of
+//! forged RSTs would end every idle translation `tcp_closing` later, since
+//! the host's stack drops an out-of-window RST silently and sends nothing
+//! that would clear the flag. The remote end and number are per entry, not
+//! per connection: with several connections on one port only the RST of
+//! the one that sent last counts, the others end by FIN or idle timeout.
 //! Because the table is keyed by port only, one entry serves every
 //! connection of the port: when the stack shares one ephemeral port between
 //! connections to different destinations (Linux does when `connect()` finds
@@ -149,13 +158,14 @@
 //! | slice | type | length | bytes |
 //! |---|---|---|---|
 //! | `ports` (out, back per protocol) | `AtomicU16` | 4 * 65,536 | 512 KiB |
-//! | `times` (`last_use`) | `AtomicU32` | 2 * 65,536 | 512 KiB |
+//! | `times` (`last_use`, TCP's RST value) | `AtomicU32` | 3 * 65,536 | 768 KiB |
+//! | `peers` (TCP's remote end) | `AtomicU64` | 65,536 | 512 KiB |
 //! | `states` | `AtomicU8` | 2 * 65,536 | 128 KiB |
 //! | `held` | `AtomicU64` | 1,024 | 8 KiB |
 //! | `used` (writer) | `u64` | 2 * 1,024 | 16 KiB |
 //! | [`WriterState`] (writer) | | 1 | < 100 bytes |
 //!
-//! About 1.15 MiB per network namespace ([`Layout::BYTES`]), in exchange for
+//! About 1.9 MiB per network namespace ([`Layout::BYTES`]), in exchange for
 //! O(1) lookups with no hashing; allocate it when the host side is enabled
 //! in a namespace, not for every namespace.
 //!
@@ -178,6 +188,7 @@
 //! rewrite the destination port; no entry: deliver unchanged. See
 //! [`rewrite_port`] for the checksum offload states.
 
+use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use super::checksum;
@@ -215,6 +226,46 @@ pub const STATE_RST: u8 = flow_state::RST;
 pub const fn is_closing(state: u8) -> bool {
     const BOTH: u8 = STATE_FIN_OUT | STATE_FIN_IN;
     state & STATE_RST != 0 || state & BOTH == BOTH
+}
+
+/// What [`Shared::note_tcp`] needs of a TCP segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// The flags byte (header offset 13).
+    pub flags: u8,
+    /// The sequence number.
+    pub seq: u32,
+    /// The acknowledgement number.
+    pub ack: u32,
+    /// The remote end's address: the destination of an outbound segment,
+    /// the source of an inbound one.
+    pub peer: Ipv4Addr,
+    /// The remote end's port.
+    pub peer_port: u16,
+}
+
+impl Segment {
+    /// A segment with `flags` and nothing else (zero numbers, no peer).
+    pub const fn flags(flags: u8) -> Self {
+        Self {
+            flags,
+            seq: 0,
+            ack: 0,
+            peer: Ipv4Addr::UNSPECIFIED,
+            peer_port: 0,
+        }
+    }
+}
+
+/// `peers` word: a remote end is recorded.
+const PEER_VALID: u64 = 1 << 48;
+/// `peers` word: the host sent a SYN and has acknowledged nothing yet (an
+/// RST must then acknowledge the SYN).
+const PEER_SYN_SENT: u64 = 1 << 49;
+
+/// The `peers` word of a remote end (without the flags).
+const fn peer_key(addr: Ipv4Addr, port: u16) -> u64 {
+    (u32::from_be_bytes(addr.octets()) as u64) << 16 | port as u64
 }
 
 /// The translated protocols.
@@ -358,17 +409,22 @@ impl Layout {
     /// `ports`: `AtomicU16`, TCP out, TCP back, UDP out, UDP back, each
     /// [`PORT_SPACE`] long.
     pub const PORTS_LEN: usize = 4 * PORT_SPACE;
-    /// `times` (last use): `AtomicU32`, TCP then UDP, by unique port.
-    pub const TIMES_LEN: usize = 2 * PORT_SPACE;
+    /// `times`: `AtomicU32`, by unique port: TCP last use, UDP last use,
+    /// then TCP's acceptable RST value (see [`Shared::note_tcp`]).
+    pub const TIMES_LEN: usize = 3 * PORT_SPACE;
+    /// `peers`: `AtomicU64`, TCP's remote end by unique port (see
+    /// [`Shared::note_tcp`]).
+    pub const PEERS_LEN: usize = PORT_SPACE;
     /// `states`: `AtomicU8`, TCP then UDP, by unique port (UDP's unused).
     pub const STATES_LEN: usize = 2 * PORT_SPACE;
     /// `held`: `AtomicU64` bitmap over ports.
     pub const HELD_LEN: usize = BITMAP_WORDS;
     /// `used` (writer side): `u64` bitmaps, TCP then UDP.
     pub const USED_LEN: usize = 2 * BITMAP_WORDS;
-    /// Bytes of everything, reader and writer side (about 1.15 MiB).
+    /// Bytes of everything, reader and writer side (about 1.9 MiB).
     pub const BYTES: usize = Self::PORTS_LEN * core::mem::size_of::<AtomicU16>()
         + Self::TIMES_LEN * core::mem::size_of::<AtomicU32>()
+        + Self::PEERS_LEN * core::mem::size_of::<AtomicU64>()
         + Self::STATES_LEN * core::mem::size_of::<AtomicU8>()
         + Self::HELD_LEN * core::mem::size_of::<AtomicU64>()
         + Self::USED_LEN * core::mem::size_of::<u64>()
@@ -378,6 +434,7 @@ impl Layout {
 type PortMap = [AtomicU16; PORT_SPACE];
 type TimeMap = [AtomicU32; PORT_SPACE];
 type StateMap = [AtomicU8; PORT_SPACE];
+type PeerMap = [AtomicU64; PORT_SPACE];
 type HeldMap = [AtomicU64; BITMAP_WORDS];
 type Bitmap = [u64; BITMAP_WORDS];
 
@@ -515,6 +572,10 @@ impl Entry {
 pub struct Shared<'a> {
     t: PerProto<Tables<'a>>,
     held: &'a HeldMap,
+    /// TCP: the value an inbound RST must carry, by unique port.
+    tcp_rst: &'a TimeMap,
+    /// TCP: the remote end ([`peer_key`] and flags), by unique port.
+    tcp_peer: &'a PeerMap,
 }
 
 impl core::fmt::Debug for Shared<'_> {
@@ -532,13 +593,15 @@ fn halves<T, const N: usize>(s: &[T]) -> Option<(&[T; N], &[T; N])> {
 impl<'a> Shared<'a> {
     /// Views caller-provided storage with the lengths of [`Layout`]:
     /// `ports` [`Layout::PORTS_LEN`], `times` [`Layout::TIMES_LEN`],
-    /// `states` [`Layout::STATES_LEN`], `held` [`Layout::HELD_LEN`]. All of
-    /// it starts zeroed. Cheap: checks lengths only.
+    /// `states` [`Layout::STATES_LEN`], `held` [`Layout::HELD_LEN`],
+    /// `peers` [`Layout::PEERS_LEN`]. All of it starts zeroed. Cheap:
+    /// checks lengths only.
     pub fn new(
         ports: &'a [AtomicU16],
         times: &'a [AtomicU32],
         states: &'a [AtomicU8],
         held: &'a [AtomicU64],
+        peers: &'a [AtomicU64],
     ) -> Result<Self, SpttError> {
         let bad = SpttError::BadLayout;
         if ports.len() != Layout::PORTS_LEN
@@ -550,6 +613,7 @@ impl<'a> Shared<'a> {
         let (tcp, udp) = ports.split_at_checked(2 * PORT_SPACE).ok_or(bad)?;
         let (tcp_out, tcp_back) = halves::<_, PORT_SPACE>(tcp).ok_or(bad)?;
         let (udp_out, udp_back) = halves::<_, PORT_SPACE>(udp).ok_or(bad)?;
+        let (times, tcp_rst) = times.split_at_checked(2 * PORT_SPACE).ok_or(bad)?;
         let (tcp_time, udp_time) = halves::<_, PORT_SPACE>(times).ok_or(bad)?;
         let (tcp_state, udp_state) = halves::<_, PORT_SPACE>(states).ok_or(bad)?;
         Ok(Self {
@@ -568,6 +632,8 @@ impl<'a> Shared<'a> {
                 },
             },
             held: held.try_into().map_err(|_| bad)?,
+            tcp_rst: tcp_rst.try_into().map_err(|_| bad)?,
+            tcp_peer: peers.try_into().map_err(|_| bad)?,
         })
     }
 
@@ -600,19 +666,37 @@ impl<'a> Shared<'a> {
         Some(e)
     }
 
-    /// Records the TCP flags byte (header offset 13) of a segment of the
-    /// entry of unique port `unique`, sent (`outbound`) or received. Call
-    /// it for every TCP segment after the lookup; a segment without FIN,
-    /// SYN or RST costs one byte load.
+    /// Records TCP segment `seg` of the entry of unique port `unique`, sent
+    /// (`outbound`) or received. Call it for every TCP segment after the
+    /// lookup.
     ///
     /// FIN sets [`STATE_FIN_OUT`] or [`STATE_FIN_IN`], RST sets
     /// [`STATE_RST`]; a SYN without FIN or RST clears the state (a new
     /// connection on this port); an outbound segment without RST clears
     /// [`STATE_RST`] (the stack did not accept the RST). Ports without an
     /// entry are ignored.
+    ///
+    /// Blind resets (RFC 5961 section 3.2): an inbound RST counts only if
+    /// it comes from the remote end of the last segment the host sent with
+    /// ACK (or SYN) on this port and its sequence number is exactly the
+    /// acknowledgement number the host sent last (or, while the host's SYN
+    /// is unanswered, it acknowledges that SYN). Any other RST is ignored
+    /// here, whatever its other flags: the packet is delivered and the
+    /// host's stack answers it with a challenge ACK, but the entry does not
+    /// become closing, so a sweep of forged RSTs over the public ports does
+    /// not end idle translations. Each outbound segment with ACK or SYN
+    /// records its remote end and number (a load of each, a store when
+    /// they changed); a segment without FIN, SYN, RST or (outbound) ACK
+    /// costs one byte load.
     #[inline]
-    pub fn note_tcp(&self, unique: u16, flags: u8, outbound: bool, now: u32) {
+    pub fn note_tcp(&self, unique: u16, seg: &Segment, outbound: bool, now: u32) {
         let t = &self.t.tcp;
+        let flags = seg.flags;
+        if outbound {
+            self.note_sent(unique, seg);
+        } else if flags & TCP_RST != 0 && !self.rst_acceptable(unique, seg) {
+            return;
+        }
         let st = at(t.state, unique);
         let s = st.load(Ordering::Relaxed);
         if flags & (TCP_FIN | TCP_SYN | TCP_RST) == 0 {
@@ -644,6 +728,48 @@ impl<'a> Shared<'a> {
             st.fetch_or(add, Ordering::Relaxed);
         }
         touch(at(t.last_use, unique), now);
+    }
+
+    /// Records the remote end of outbound segment `seg` and the value an
+    /// inbound RST must then carry: the acknowledgement number of a segment
+    /// with ACK; for a SYN without ACK, its sequence number + 1 (which the
+    /// RST must acknowledge). Segments with RST or without either flag
+    /// change nothing.
+    #[inline]
+    fn note_sent(&self, unique: u16, seg: &Segment) {
+        let (peer, want) = match seg.flags & (TCP_SYN | TCP_ACK | TCP_RST) {
+            f if f & TCP_RST != 0 => return,
+            TCP_SYN => (PEER_SYN_SENT, seg.seq.wrapping_add(1)),
+            f if f & TCP_ACK != 0 => (0, seg.ack),
+            _ => return,
+        };
+        let peer = peer | PEER_VALID | peer_key(seg.peer, seg.peer_port);
+        let p = at(self.tcp_peer, unique);
+        if p.load(Ordering::Relaxed) != peer {
+            p.store(peer, Ordering::Relaxed);
+        }
+        let r = at(self.tcp_rst, unique);
+        if r.load(Ordering::Relaxed) != want {
+            r.store(want, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether inbound RST `seg` may close the entry of `unique`: from the
+    /// recorded remote end, with the sequence number the host acknowledged
+    /// last (or acknowledging the host's unanswered SYN).
+    #[inline]
+    fn rst_acceptable(&self, unique: u16, seg: &Segment) -> bool {
+        let p = at(self.tcp_peer, unique).load(Ordering::Relaxed);
+        let want = at(self.tcp_rst, unique).load(Ordering::Relaxed);
+        let key = PEER_VALID | peer_key(seg.peer, seg.peer_port);
+        if p & !PEER_SYN_SENT != key {
+            return false;
+        }
+        if p & PEER_SYN_SENT != 0 {
+            seg.flags & TCP_ACK != 0 && seg.ack == want
+        } else {
+            seg.seq == want
+        }
     }
 
     /// Whether `port` is in the granted pool (one relaxed load). An inbound
@@ -900,6 +1026,11 @@ impl<'a> Sptt<'a> {
         };
         at(t.state, u).store(0, Ordering::Relaxed);
         at(t.last_use, u).store(now, Ordering::Relaxed);
+        if proto == Proto::Tcp {
+            // No remote end yet: no inbound RST closes the entry before
+            // the host sends.
+            at(self.sh.tcp_peer, u).store(0, Ordering::Relaxed);
+        }
         at(t.back, u).store(eph, Ordering::Release);
         at(t.out, eph).store(u, Ordering::Release);
         self.set_used(proto, u, true);
@@ -1089,6 +1220,7 @@ mod tests {
         times: Vec<AtomicU32>,
         states: Vec<AtomicU8>,
         held: Vec<AtomicU64>,
+        peers: Vec<AtomicU64>,
     }
 
     /// The writer-side storage (inside the lock in the kernel).
@@ -1104,11 +1236,19 @@ mod tests {
                 times: (0..Layout::TIMES_LEN).map(|_| AtomicU32::new(0)).collect(),
                 states: (0..Layout::STATES_LEN).map(|_| AtomicU8::new(0)).collect(),
                 held: (0..Layout::HELD_LEN).map(|_| AtomicU64::new(0)).collect(),
+                peers: (0..Layout::PEERS_LEN).map(|_| AtomicU64::new(0)).collect(),
             }
         }
 
         fn r(&self) -> Shared<'_> {
-            Shared::new(&self.ports, &self.times, &self.states, &self.held).unwrap()
+            Shared::new(
+                &self.ports,
+                &self.times,
+                &self.states,
+                &self.held,
+                &self.peers,
+            )
+            .unwrap()
         }
     }
 
@@ -1179,10 +1319,12 @@ mod tests {
     #[test]
     fn layout_and_memory() {
         let s = Store::new();
-        assert!(Shared::new(&s.ports[1..], &s.times, &s.states, &s.held).is_err());
-        assert!(Shared::new(&s.ports, &s.times[1..], &s.states, &s.held).is_err());
-        assert!(Shared::new(&s.ports, &s.times, &s.states[1..], &s.held).is_err());
-        assert!(Shared::new(&s.ports, &s.times, &s.states, &s.held[1..]).is_err());
+        let (p, t, st, h, pe) = (&s.ports, &s.times, &s.states, &s.held, &s.peers);
+        assert!(Shared::new(&p[1..], t, st, h, pe).is_err());
+        assert!(Shared::new(p, &t[1..], st, h, pe).is_err());
+        assert!(Shared::new(p, t, &st[1..], h, pe).is_err());
+        assert!(Shared::new(p, t, st, &h[1..], pe).is_err());
+        assert!(Shared::new(p, t, st, h, &pe[1..]).is_err());
         let mut used = vec![0u64; Layout::USED_LEN + 1];
         let mut st = WriterState::new();
         assert_eq!(
@@ -1192,7 +1334,7 @@ mod tests {
         std::println!("SPTT bytes per namespace: {}", Layout::BYTES);
         const {
             assert!(core::mem::size_of::<WriterState>() < 100);
-            assert!(Layout::BYTES > 1_200_000 && Layout::BYTES < 1_210_000);
+            assert!(Layout::BYTES > 1_980_000 && Layout::BYTES < 1_995_000);
         }
     }
 
@@ -1373,34 +1515,34 @@ mod tests {
         let u = tb.create(Tcp, 40000, 100).unwrap();
         let v = tb.create(Tcp, 40001, 100).unwrap();
         let sh = tb.shared();
-        sh.note_tcp(u, TCP_SYN, true, 100);
-        sh.note_tcp(u, TCP_ACK | TCP_FIN, true, 101);
+        sh.note_tcp(u, &Segment::flags(TCP_SYN), true, 100);
+        sh.note_tcp(u, &Segment::flags(TCP_ACK | TCP_FIN), true, 101);
         assert_eq!(sh.entry(Tcp, u).unwrap().state, STATE_FIN_OUT);
         assert!(!sh.entry(Tcp, u).unwrap().closing());
         // Half closed: lives on.
         assert_eq!(tb.expire(200, &to), 0);
         assert_eq!(sh.lookup_in(Tcp, u, 200), Some(40000));
-        sh.note_tcp(u, TCP_ACK | TCP_FIN, false, 200);
+        sh.note_tcp(u, &Segment::flags(TCP_ACK | TCP_FIN), false, 200);
         let e = sh.entry(Tcp, u).unwrap();
         assert!(e.closing());
         assert_eq!(e.state, STATE_FIN_OUT | STATE_FIN_IN);
         // The final ACK refreshes it; the grace counts from there.
         assert_eq!(sh.lookup_out(Tcp, 40000, 203), Some(u));
-        sh.note_tcp(u, TCP_ACK, true, 203);
+        sh.note_tcp(u, &Segment::flags(TCP_ACK), true, 203);
         assert_eq!(tb.expire(213, &to), 0);
         assert_eq!(tb.expire(214, &to), 1);
         assert_eq!(sh.lookup_out(Tcp, 40000, 214), None);
         assert_eq!(sh.lookup_in(Tcp, u, 214), None);
         assert_eq!(sh.lookup_out(Tcp, 40001, 214), Some(v));
         // Flags on a port without entry are ignored.
-        sh.note_tcp(u, TCP_RST, false, 214);
+        sh.note_tcp(u, &Segment::flags(TCP_RST), false, 214);
         assert_eq!(at(sh.t.tcp.state, u).load(Ordering::Relaxed) & STATE_RST, 0);
         assert_eq!(sh.entry(Tcp, u), None);
         // A SYN reopens a closing mapping (the stack reused the port).
-        sh.note_tcp(v, TCP_FIN, true, 214);
-        sh.note_tcp(v, TCP_FIN | TCP_ACK, false, 214);
+        sh.note_tcp(v, &Segment::flags(TCP_FIN), true, 214);
+        sh.note_tcp(v, &Segment::flags(TCP_FIN | TCP_ACK), false, 214);
         assert!(sh.entry(Tcp, v).unwrap().closing());
-        sh.note_tcp(v, TCP_SYN, true, 215);
+        sh.note_tcp(v, &Segment::flags(TCP_SYN), true, 215);
         assert_eq!(sh.entry(Tcp, v).unwrap().state, 0);
         assert_eq!(tb.expire(300, &to), 0);
         // A closing timeout above the idle one is capped by it.
@@ -1409,7 +1551,7 @@ mod tests {
             udp_idle: 5,
             tcp_closing: 50,
         };
-        sh.note_tcp(v, TCP_RST, true, 300);
+        sh.note_tcp(v, &Segment::flags(TCP_RST), true, 300);
         assert_eq!(odd.for_entry(Tcp, STATE_RST), 5);
         assert_eq!(tb.expire(306, &odd), 1);
         check(&s, &mut w);
@@ -1424,16 +1566,95 @@ mod tests {
         tb.set_blocks(&[blk(5000, 8)]).unwrap();
         let u = tb.create(Tcp, 40000, 0).unwrap();
         let sh = tb.shared();
+        let peer = Ipv4Addr::new(203, 0, 113, 3);
+        let sent = |flags, seq, ack| Segment {
+            flags,
+            seq,
+            ack,
+            peer,
+            peer_port: 443,
+        };
+        let rst = |seq| Segment {
+            flags: TCP_RST,
+            seq,
+            ack: 0,
+            peer,
+            peer_port: 443,
+        };
+        // Before the host sent anything, no inbound RST counts.
+        sh.note_tcp(u, &rst(0), false, 1);
+        assert!(!sh.entry(Tcp, u).unwrap().closing());
+        // The host acknowledged up to 7000: only an RST with sequence
+        // number 7000 from the peer counts (RFC 5961 3.2).
+        sh.note_tcp(u, &sent(TCP_ACK, 100, 7000), true, 1);
+        for blind in [
+            rst(6999),
+            rst(7001),
+            Segment {
+                peer: Ipv4Addr::new(203, 0, 113, 66),
+                ..rst(7000)
+            },
+            Segment {
+                peer_port: 444,
+                ..rst(7000)
+            },
+            Segment {
+                flags: TCP_RST | TCP_ACK | TCP_FIN,
+                ..rst(1)
+            },
+        ] {
+            sh.note_tcp(u, &blind, false, 1);
+            assert_eq!(sh.entry(Tcp, u).unwrap().state, 0, "{blind:?}");
+        }
+        // Neither segments without ACK nor RSTs the host sends move the
+        // number.
+        sh.note_tcp(u, &sent(0, 100, 1), true, 1);
+        sh.note_tcp(u, &sent(TCP_RST | TCP_ACK, 100, 1), true, 1);
+        assert_eq!(sh.entry(Tcp, u).unwrap().state, STATE_RST);
+        sh.note_tcp(u, &sent(TCP_ACK, 100, 7000), true, 1);
+        assert!(!sh.entry(Tcp, u).unwrap().closing());
+        sh.note_tcp(u, &rst(7000), false, 1);
+        assert!(sh.entry(Tcp, u).unwrap().closing());
         // An inbound RST the stack ignores (it keeps sending) is forgotten.
-        sh.note_tcp(u, TCP_RST, false, 1);
+        sh.note_tcp(u, &Segment::flags(TCP_ACK), false, 2);
         assert!(sh.entry(Tcp, u).unwrap().closing());
-        sh.note_tcp(u, TCP_ACK, false, 2);
-        assert!(sh.entry(Tcp, u).unwrap().closing());
-        sh.note_tcp(u, TCP_ACK, true, 2);
+        sh.note_tcp(u, &sent(TCP_ACK, 100, 7000), true, 2);
         assert!(!sh.entry(Tcp, u).unwrap().closing());
         assert_eq!(tb.expire(100, &to), 0);
+        // While the host's SYN is unanswered, an RST must acknowledge it.
+        sh.note_tcp(u, &sent(TCP_SYN, 5000, 0), true, 100);
+        sh.note_tcp(u, &rst(7000), false, 100);
+        assert!(!sh.entry(Tcp, u).unwrap().closing());
+        let refused = Segment {
+            flags: TCP_RST | TCP_ACK,
+            ack: 5002,
+            ..rst(0)
+        };
+        sh.note_tcp(u, &refused, false, 100);
+        assert!(!sh.entry(Tcp, u).unwrap().closing());
+        sh.note_tcp(
+            u,
+            &Segment {
+                ack: 5001,
+                ..refused
+            },
+            false,
+            100,
+        );
+        assert!(sh.entry(Tcp, u).unwrap().closing());
+        sh.note_tcp(u, &sent(TCP_SYN, 5000, 0), true, 100);
+        assert!(!sh.entry(Tcp, u).unwrap().closing());
+        // A new entry on a port forgets the remote end (identity entries
+        // come back on the same port).
+        assert_eq!(tb.create(Tcp, 5007, 100), Ok(5007));
+        sh.note_tcp(5007, &sent(TCP_ACK, 1, 9000), true, 100);
+        assert_eq!(tb.remove(Tcp, 5007), Some(5007));
+        assert_eq!(tb.create(Tcp, 5007, 100), Ok(5007));
+        sh.note_tcp(5007, &rst(9000), false, 100);
+        assert!(!sh.entry(Tcp, 5007).unwrap().closing());
+        assert_eq!(tb.remove(Tcp, 5007), Some(5007));
         // An outbound RST ends the entry after the closing grace.
-        sh.note_tcp(u, TCP_RST | TCP_ACK, true, 100);
+        sh.note_tcp(u, &Segment::flags(TCP_RST | TCP_ACK), true, 100);
         assert_eq!(sh.entry(Tcp, u).unwrap().state, STATE_RST);
         assert_eq!(tb.expire(110, &to), 0);
         assert_eq!(tb.expire(111, &to), 1);
@@ -1614,7 +1835,7 @@ mod tests {
                         assert_eq!(sh.lookup_in(p, u, now), Some(eph));
                         if p == Tcp {
                             let f = [TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN][rng.below(4) as usize];
-                            sh.note_tcp(u, f, rng.below(2) == 0, now);
+                            sh.note_tcp(u, &Segment::flags(f), rng.below(2) == 0, now);
                         }
                     }
                 }
@@ -1743,7 +1964,7 @@ mod tests {
                                 assert!(eph_ok(x));
                             }
                             if p == Tcp {
-                                sh.note_tcp(u, TCP_FIN, true, 1);
+                                sh.note_tcp(u, &Segment::flags(TCP_FIN), true, 1);
                             }
                         }
                     }
