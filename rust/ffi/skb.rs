@@ -371,11 +371,12 @@ impl SkBuff<'_> {
         kernel::error::to_result(r)?;
         self.set_iif(iif);
         if total < self.len() {
-            // SAFETY: the skb is ours (type invariant); `total` is below its
-            // length (as `pskb_trim_rcsum` checks before calling this), and
-            // the trim may reallocate the data, which nothing here points
+            // Trimming may reallocate the data, which nothing here points
             // into.
-            kernel::error::to_result(unsafe { bindings::pskb_trim_rcsum_slow(self.raw(), total) })?;
+            // SAFETY: the skb is ours (type invariant); `total` is below its
+            // length, as `pskb_trim_rcsum` checks before calling this.
+            let r = unsafe { bindings::pskb_trim_rcsum_slow(self.raw(), total) };
+            kernel::error::to_result(r)?;
         }
         // SAFETY: as above: the data now starts at the inner IPv4 header,
         // which becomes the network header; the transport header follows
