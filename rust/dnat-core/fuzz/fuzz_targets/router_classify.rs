@@ -44,8 +44,8 @@ use dnat_core::alloc_table::{
     AllocTable, BlockInfo, Cursor, GraceToken, Kind, Quota, Settings, Shared, Slot,
 };
 use dnat_core::checksum;
-use dnat_core::classify::{self, Key, OutError, Proof, L4_PEEK};
-use dnat_core::config::Range;
+use dnat_core::classify::{self, Key, OutError, Proof, L4_PEEK, NAT_T_PORT};
+use dnat_core::config::{is_unicast, Range};
 use dnat_core::ipv4::{proto, Header, HEADER_LEN};
 use dnat_core::pap::{self, scope, Direction, Message, PortBlock, PortClass, SpiBlock, Trailer};
 use dnat_core::pap_server::{forget_block, forget_idle, owns_spi, serve_with_sa};
@@ -574,8 +574,20 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 /// (types 3, 4, 5, 11, 12) the source port of the quoted TCP/UDP packet
 /// that the public address sent.
 fn expected_key(protocol: u8, l4: &[u8]) -> Key {
+    // ESP in UDP: from port 4500, a UDP length with room for an SPI, and
+    // an SPI that is not the non-ESP marker (0).
+    let esp_in_udp = || {
+        let spi = be32(l4, 8).filter(|&s| s != 0)?;
+        let long = be16(l4, 4).is_some_and(|len| len >= 12);
+        (be16(l4, 0) == Some(NAT_T_PORT) && long).then_some(())?;
+        Some(Key::EspInUdp {
+            port: be16(l4, 2)?,
+            spi,
+        })
+    };
     let k = match protocol {
-        proto::TCP | proto::UDP => be16(l4, 2).map(Key::Port),
+        proto::UDP => esp_in_udp().or_else(|| be16(l4, 2).map(Key::Port)),
+        proto::TCP => be16(l4, 2).map(Key::Port),
         proto::ESP => be32(l4, 0).map(Key::Spi),
         proto::AH => be32(l4, 4).map(Key::Spi),
         proto::ICMP if matches!(l4.first(), Some(3 | 4 | 5 | 11 | 12)) => {
@@ -655,13 +667,15 @@ fn inbound(
     let shared: Shared<'_> = t.shared();
     let all = blocks(t);
     let (owner, truth) = match key {
-        Key::Port(p) => (shared.port_owner(p), holder(&all, Kind::Port, u32::from(p))),
+        Key::Port(p) | Key::EspInUdp { port: p, .. } => {
+            (shared.port_owner(p), holder(&all, Kind::Port, u32::from(p)))
+        }
         Key::Spi(s) => (shared.spi_owner(s), holder(&all, Kind::Spi, s)),
         Key::None => (None, None),
     };
     // Ports are unpublished when their block retires; SPI changes are
     // published when a grace period allows.
-    let exact = settled || matches!(key, Key::Port(_));
+    let exact = settled || matches!(key, Key::Port(_) | Key::EspInUdp { .. });
     match (owner, truth) {
         (Some((slot, addr)), Some(b)) => {
             assert_eq!(
@@ -692,6 +706,24 @@ fn inbound(
             "{key:?} from {}",
             h.src
         );
+        if v.drops(permissive) {
+            return Decision::Drop;
+        }
+    }
+    if let (Key::EspInUdp { spi, .. }, Some((slot, _))) = (key, owner) {
+        // The SPI must be the port owner's, then the ESP checks apply.
+        let spi_owner = shared.spi_owner(spi).map(|(s, _)| s);
+        let v = sa.shared().check_in_udp(h.src, spi, slot, spi_owner);
+        if spi_owner != Some(slot) {
+            assert_eq!(v, Verdict::Drop(DropReason::NotSpiOwner), "{key:?}");
+        } else {
+            assert_eq!(
+                v,
+                scan_verdict(sa, h.src, spi, slot),
+                "{key:?} from {}",
+                h.src
+            );
+        }
         if v.drops(permissive) {
             return Decision::Drop;
         }
@@ -735,10 +767,12 @@ fn outbound(t: &AllocTable<'_>, pkt: &[u8]) -> Decision {
     let Some(l4) = skb.get(at..at + n) else {
         return Decision::Drop;
     };
-    let proof = classify::outbound(&inner, l4, PUBLIC);
+    let proof = classify::outbound(&inner, l4, PUBLIC, ROUTER_LAN);
     // The proof as the documentation states it.
     let expected = if inner.src != PUBLIC {
         Err(OutError::NotPublicSource)
+    } else if inner.dst == PUBLIC || inner.dst == ROUTER_LAN || !is_unicast(inner.dst) {
+        Err(OutError::LocalDestination)
     } else if inner.is_fragment {
         Err(OutError::Fragment)
     } else {
