@@ -58,7 +58,7 @@ run insmod "$TOP/rust/dnat_router.ko"
 run insmod "$TOP/rust/dnat_host.ko"
 grep -h -E '^\s*(ok|not ok) ' /sys/kernel/debug/kunit/dnat_*/results | sed 's/^/    kunit: /'
 
-say "Building the SPEC.md topology in network namespaces (no way out of the guest)"
+say "Building the reference topology in network namespaces (no way out of the guest)"
 topology
 ip netns list | sed 's/^/    /'
 

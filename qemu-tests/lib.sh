@@ -76,7 +76,7 @@ cleanup_netns() {
 	done
 }
 
-# The SPEC.md section 2 topology:
+# The reference topology (Documentation/networking/dnat.rst, "Reference topology"):
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
 #                 |-- [lan] --- router ---- [inet] --|
