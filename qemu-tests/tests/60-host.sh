@@ -327,6 +327,21 @@ expect_eq "native mode: nothing was translated" "$(hstat h2 out_translated)" "$t
 nh2 "$DNATCTL" host set mode translate
 expect_eq "translate mode: h2's ephemeral range is restored" "$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "$orig"
 
+# The range is set with the sysctl's own checks: a block below the
+# namespace's ip_unprivileged_port_start is refused and counted, and the
+# range stays as it was.
+nh2 sysctl -qw net.ipv4.ip_local_port_range="50000 60999"
+nh2 sysctl -qw net.ipv4.ip_unprivileged_port_start=40000
+r0=$(hstat h2 port_range_refused)
+nh2 "$DNATCTL" host set mode native
+expect_eq "native mode, blocks below ip_unprivileged_port_start: the range stays" \
+	"$(nh2 sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" "50000 60999"
+check "native mode, blocks below ip_unprivileged_port_start: counted as port_range_refused" \
+	test "$(hstat h2 port_range_refused)" -gt "$r0"
+nh2 "$DNATCTL" host set mode translate
+nh2 sysctl -qw net.ipv4.ip_unprivileged_port_start=1024
+nh2 sysctl -qw net.ipv4.ip_local_port_range="$orig"
+
 # Unloading the host module under a native-mode host: the blocks go back
 # to the router (invalidate-all from each host) and the ephemeral port
 # range is restored.

@@ -4,7 +4,9 @@
 //!
 //! C headers: [`include/net/net_namespace.h`], [`include/linux/netdevice.h`].
 
-use kernel::{bindings, sync::rcu, types::Opaque};
+use core::ffi::c_int;
+
+use kernel::{bindings, error::to_result, prelude::*, sync::rcu, types::Opaque};
 
 /// A network namespace.
 ///
@@ -55,27 +57,25 @@ impl Net {
     }
 
     /// The namespace's ephemeral port range
-    /// (`net.ipv4.ip_local_port_range`), packed as the kernel keeps it:
-    /// `high << 16 | low`.
-    pub fn local_port_range(&self) -> u32 {
-        // SAFETY: live namespace; the kernel reads and writes the field with
-        // READ_ONCE/WRITE_ONCE, which a volatile access matches.
-        unsafe { core::ptr::read_volatile(&raw const (*self.as_ptr()).ipv4.ip_local_ports.range) }
+    /// (`net.ipv4.ip_local_port_range`): lowest and highest port.
+    pub fn local_port_range(&self) -> (u16, u16) {
+        let (mut low, mut high): (c_int, c_int) = (0, 0);
+        // SAFETY: live namespace (type invariant); the pointers are to
+        // locals.
+        unsafe { bindings::inet_get_local_port_range(self.as_ptr(), &mut low, &mut high) };
+        // The kernel keeps each half in 16 bits.
+        (low as u16, high as u16)
     }
 
-    /// Sets the ephemeral port range, as writing the sysctl does (packed:
-    /// `high << 16 | low`, `low <= high`, both nonzero; anything else is
-    /// ignored).
-    pub fn set_local_port_range(&self, packed: u32) {
-        let (low, high) = (packed & 0xffff, packed >> 16);
-        if low == 0 || low > high {
-            return;
-        }
-        // SAFETY: as in `local_port_range`; readers take the two halves
-        // from one load, so any single store is a consistent range.
-        unsafe {
-            core::ptr::write_volatile(&raw mut (*self.as_ptr()).ipv4.ip_local_ports.range, packed)
-        };
+    /// Sets the ephemeral port range with the sysctl's checks
+    /// (`inet_set_local_port_range`): `EINVAL`, and nothing changed, if
+    /// `low` is 0, above `high`, or below the namespace's
+    /// `ip_unprivileged_port_start`.
+    pub fn set_local_port_range(&self, low: u16, high: u16) -> Result {
+        // SAFETY: live namespace (type invariant).
+        to_result(unsafe {
+            bindings::inet_set_local_port_range(self.as_ptr(), c_int::from(low), c_int::from(high))
+        })
     }
 }
 

@@ -8,7 +8,7 @@
 
 use core::net::Ipv4Addr;
 use core::ptr::NonNull;
-use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{fence, AtomicPtr, AtomicU32, Ordering};
 
 use kernel::{alloc::flags, bindings, error::from_err_ptr, prelude::*, sync::rcu};
 
@@ -176,35 +176,17 @@ impl Route {
     /// publishing the route).
     unsafe fn hold_valid(rt: NonNull<bindings::rtable>) -> Option<Self> {
         let dst = rt.as_ptr().cast::<bindings::dst_entry>();
-        // `rcuref_get` (include/linux/rcuref.h), which `dst_hold_safe` is,
-        // inlined: a relaxed increment, and the slow path (which knows dead
-        // and saturated counts) only when the result is negative. The
-        // count is the `atomic_t` at `dst->__rcuref`; the kernel changes it
-        // only with atomic operations.
         // SAFETY: `dst` is valid (caller); `dst` is the first member of
-        // `rtable`; the counter is an aligned `int` only accessed atomically.
-        let held = unsafe {
-            let cnt = AtomicI32::from_ptr(&raw mut (*dst).__rcuref.refcnt.counter);
-            cnt.fetch_add(1, Ordering::Relaxed).wrapping_add(1) >= 0
-                || bindings::rcuref_get_slowpath(&raw mut (*dst).__rcuref)
-        };
-        if !held {
+        // `rtable`.
+        if !unsafe { bindings::dst_hold_safe(dst) } {
             return None;
         }
         // INVARIANT: we now hold a reference on `rt`.
         let route = Self { rt };
         // `dst_check`: an obsolete route asks its family's `check`, which
         // returns the route if it may still be used, else null.
-        // `obsolete` is written with `WRITE_ONCE` by `dst_dev_put`, hence
-        // the volatile read (`READ_ONCE` in `dst_check`).
         // SAFETY: we hold a reference, so `dst` and its `ops` are valid.
-        let ok = unsafe {
-            core::ptr::read_volatile(&raw const (*dst).obsolete) == 0
-                || match (*(*dst).ops).check {
-                    Some(check) => !check(dst, 0).is_null(),
-                    None => false,
-                }
-        };
+        let ok = !unsafe { bindings::dst_check(dst, 0) }.is_null();
         ok.then_some(route)
     }
 

@@ -130,25 +130,12 @@ impl SkBuff<'_> {
     }
 
     /// `skb_network_offset`: bytes from the data pointer to the network
-    /// header (negative once the data pointer moved past it), computed here
-    /// rather than by a call to the C helper.
+    /// header (negative once the data pointer moved past it).
     fn network_offset(&self) -> isize {
-        let skb = self.raw();
-        // `network_header` is a plain field of the `headers` group at
-        // `__bindgen_anon_4` (read as in `ip_summed`); `head` and `data` are
-        // plain fields, only their addresses used, in integer arithmetic.
-        // SAFETY: the skb is valid (type invariant); as above.
-        let (nh, head, data) = unsafe {
-            let grp = (&raw const (*skb).__bindgen_anon_4)
-                .cast::<bindings::sk_buff__bindgen_ty_4__bindgen_ty_1>();
-            (
-                (*grp).network_header,
-                (*skb).head as usize,
-                (*skb).data as usize,
-            )
-        };
-        // `data` never lies before `head`; the difference fits an isize.
-        (usize::from(nh) as isize).wrapping_sub(data.wrapping_sub(head) as isize)
+        // SAFETY: the skb is valid (type invariant).
+        let off = unsafe { bindings::skb_network_offset(self.raw()) };
+        // A `c_int` always fits an `isize` on the targets Linux supports.
+        off as isize
     }
 
     /// Takes the route to `dst` out of `oif` (from `cache`, or looked up
@@ -184,39 +171,19 @@ impl SkBuff<'_> {
         if !prepared {
             return Err(ENOMEM);
         }
-        // `skb_set_inner_ipproto(skb, IPPROTO_IPIP)`.
-        let grp = self.headers();
-        // SAFETY: the skb is ours (type invariant); `inner_ipproto` is a
-        // plain field of its headers group (in a union with
-        // `inner_protocol`, as in C).
-        unsafe { (*grp).__bindgen_anon_5.inner_ipproto = bindings::IPPROTO_IPIP as u8 };
-        // SAFETY: as above; `inner_protocol_type` is a bit of the headers
-        // group, set by bindgen's accessor.
-        unsafe {
-            bindings::sk_buff__bindgen_ty_4__bindgen_ty_1::set_inner_protocol_type_raw(
-                grp,
-                bindings::ENCAP_TYPE_IPPROTO as u8,
-            )
-        };
+        // SAFETY: the skb is ours (type invariant); this sets two header
+        // fields that describe the payload, not the data.
+        unsafe { bindings::skb_set_inner_ipproto(skb, bindings::IPPROTO_IPIP as u8) };
         Ok((rt, hdr))
     }
 
     /// `skb_shinfo(skb)->gso_segs`, or 1 for a packet that is not GSO: the
     /// number of packets the packet becomes on the wire.
     fn gso_segs(&self) -> u16 {
-        let skb = self.raw();
-        // SAFETY: the skb is valid (type invariant); `head` and `end` are
-        // plain fields.
-        let (head, end) = unsafe { ((*skb).head, (*skb).end) };
-        // `end` is the offset of the `skb_shared_info` from `head`
-        // (`NET_SKBUFF_DATA_USES_OFFSET`: `sk_buff_data_t` is an unsigned
-        // int, as `skb_end_pointer` reads it).
-        let shinfo = head
-            .wrapping_add(end as usize)
-            .cast::<bindings::skb_shared_info>();
-        // SAFETY: `shinfo` is the skb's shared info (above), which lives as
-        // long as its data; `gso_segs` is a plain field of it.
-        let segs = unsafe { (*shinfo).gso_segs };
+        // SAFETY: the skb is valid (type invariant), and so is its shared
+        // info, which lives as long as its data; `gso_segs` is a plain field
+        // of it.
+        let segs = unsafe { (*bindings::skb_shinfo(self.raw())).gso_segs };
         segs.max(1)
     }
 
@@ -288,25 +255,17 @@ impl SkBuff<'_> {
             return Verdict::Drop;
         };
         let skb = self.raw();
-        let output = rt.as_ptr();
         // `skb_scrub_packet` clears the ingress state (conntrack, mark,
-        // dst); the route's output (`dst_output`: `ip_output`) consumes the
-        // packet whatever it returns.
-        // `rt` and `hdr` come from `prepare_outer` for this skb; scrubbing
-        // changes no data; the route (`output`) is valid while the skb
-        // holds it.
-        // SAFETY: the skb is ours; as above.
-        unsafe {
-            bindings::skb_scrub_packet(skb, false);
-            self.push_outer(net, rt, &hdr);
-            // `dst_dev_put` may rewrite `output` (`WRITE_ONCE`).
-            match core::ptr::read_volatile(&raw const (*output).dst.output) {
-                Some(output) => {
-                    output(net.as_ptr(), core::ptr::null_mut(), skb);
-                }
-                None => bindings::kfree_skb(skb),
-            }
-        }
+        // dst) and changes no data.
+        // SAFETY: the skb is ours (type invariant).
+        unsafe { bindings::skb_scrub_packet(skb, false) };
+        // SAFETY: `rt` and `hdr` come from `prepare_outer` for this skb,
+        // and scrubbing changed no data.
+        unsafe { self.push_outer(net, rt, &hdr) };
+        // The route's output (`ip_output`) consumes the packet whatever it
+        // returns.
+        // SAFETY: the skb is ours and holds the route `push_outer` set.
+        unsafe { bindings::dst_output(net.as_ptr(), core::ptr::null_mut(), skb) };
         Verdict::Stolen
     }
 
@@ -373,9 +332,8 @@ impl SkBuff<'_> {
         if total < self.len() {
             // Trimming may reallocate the data, which nothing here points
             // into.
-            // SAFETY: the skb is ours (type invariant); `total` is below its
-            // length, as `pskb_trim_rcsum` checks before calling this.
-            let r = unsafe { bindings::pskb_trim_rcsum_slow(self.raw(), total) };
+            // SAFETY: the skb is ours (type invariant).
+            let r = unsafe { bindings::pskb_trim_rcsum(self.raw(), total) };
             kernel::error::to_result(r)?;
         }
         // SAFETY: as above: the data now starts at the inner IPv4 header,
@@ -401,14 +359,8 @@ pub enum PortField {
 impl SkBuff<'_> {
     /// The packet's checksum state (`skb->ip_summed`, `CHECKSUM_*`).
     fn ip_summed(&self) -> u32 {
-        // The bitfield group is the first member of the union at
-        // `__bindgen_anon_4` (`struct_group(headers)` overlays the same bytes).
-        // SAFETY: the skb is valid (type invariant); as above.
-        unsafe {
-            let grp = (&raw const (*self.raw()).__bindgen_anon_4)
-                .cast::<bindings::sk_buff__bindgen_ty_4__bindgen_ty_1>();
-            u32::from(bindings::sk_buff__bindgen_ty_4__bindgen_ty_1::ip_summed_raw(grp))
-        }
+        // SAFETY: the skb is valid (type invariant).
+        u32::from(unsafe { bindings::skb_ip_summed(self.raw()) })
     }
 
     /// Whether the packet's route hands it to XFRM (an IPsec policy

@@ -69,11 +69,14 @@ pub enum HostStat {
     InMalformed,
     /// Inbound tunnelled packets that could not be decapsulated.
     InFailed,
+    /// Native mode: a granted block the kernel refused as the ephemeral
+    /// range (below `ip_unprivileged_port_start`).
+    PortRangeRefused,
 }
 
 impl HostStat {
     /// Number of counters.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
     const NAMES: [&'static str; Self::COUNT] = [
         "out_tunnelled",
         "out_translated",
@@ -89,6 +92,7 @@ impl HostStat {
         "in_bad_source",
         "in_malformed",
         "in_failed",
+        "port_range_refused",
     ];
 }
 

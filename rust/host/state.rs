@@ -11,7 +11,7 @@ use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 use crate::client::PapClient;
 use crate::config::{HostConfig, HostMode};
 use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::datapath::{now, HostStats};
+use crate::datapath::{now, HostStat, HostStats};
 use crate::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
@@ -85,8 +85,8 @@ pub struct HostNet {
 
 /// The ephemeral port range native mode replaced.
 pub struct SavedRange {
-    /// The range before (packed as the kernel keeps it), if replaced.
-    saved: Option<u32>,
+    /// The range before (lowest, highest), if replaced.
+    saved: Option<(u16, u16)>,
     /// The namespace or the module is going away: change nothing more.
     stopped: bool,
 }
@@ -153,8 +153,11 @@ impl PernetData for HostNet {
         self.active.store(0, Relaxed);
         let mut r = self.range.lock();
         r.stopped = true;
-        if let Some(old) = r.saved.take() {
-            net.set_local_port_range(old);
+        if let Some((low, high)) = r.saved.take() {
+            // The range was the namespace's before; if the administrator
+            // raised `ip_unprivileged_port_start` above it since, the
+            // block's range stays, as a sysctl write would have to.
+            let _ = net.set_local_port_range(low, high);
         }
     }
 }
@@ -249,8 +252,9 @@ impl HostNet {
             return;
         }
         if self.native.load(Relaxed) == 0 {
-            if let Some(old) = r.saved.take() {
-                net.set_local_port_range(old);
+            if let Some((low, high)) = r.saved.take() {
+                // As in `stop`.
+                let _ = net.set_local_port_range(low, high);
             }
             return;
         }
@@ -261,7 +265,13 @@ impl HostNet {
             r.saved = Some(net.local_port_range());
         }
         let high = u32::from(b.lowest) + u32::from(b.count) - 1;
-        net.set_local_port_range(high << 16 | u32::from(b.lowest));
+        let high = u16::try_from(high).unwrap_or(u16::MAX);
+        if net.set_local_port_range(b.lowest, high).is_err() {
+            // A block below `ip_unprivileged_port_start`: the sysctl's
+            // checks refuse it, and the stack keeps choosing from its own
+            // range (whose ports the router drops outbound).
+            self.data.bump(HostStat::PortRangeRefused);
+        }
     }
 
     /// The router epoch last seen (0: none yet).
