@@ -54,6 +54,10 @@ pub mod packet;
 
 #[path = "router/datapath.rs"]
 pub mod datapath;
+#[path = "router/dumps.rs"]
+pub mod dumps;
+#[path = "router/hosts.rs"]
+pub mod hosts;
 #[path = "router/netlink.rs"]
 pub mod netlink;
 #[path = "router/server.rs"]

@@ -95,6 +95,12 @@ expect_eq "a namespace created after loading has its own state" \
 	'{"lan":null,"wan":null,"public_addr":null,"ports":null,"spis":null,"unowned":"local","sa_policy":"strict","quota":{"ports":4096,"spis":1024},"hook_counters":false,"pap_rate":0,"pap_auth":"required"}'
 expect_eq "a namespace never configured as a router has no router tables" \
 	"$(n late "$DNATCTL" --json router stats | jq .stats.table_bytes)" 0
+rb=$(n late "$DNATCTL" --json router stats | jq .stats.netns_bytes)
+check "every namespace pays the router module only a small slot ($rb bytes)" test "$rb" -lt 4096
+hb=$(n late "$DNATCTL" --json host stats | jq .stats.netns_bytes)
+# The host's slot holds its PAP client (held blocks, pending requests,
+# key); the SPTT (1.9 MiB) comes with the first configuration.
+check "every namespace pays the host module only a small slot ($hb bytes)" test "$hb" -lt 8192
 expect_eq "an unconfigured router's dumps are empty" \
 	"$(n late "$DNATCTL" --json router blocks | jq -c .blocks)" '[]'
 check "a configured router has its tables ($(nrouter "$DNATCTL" --json router stats | jq .stats.table_bytes) bytes)" \

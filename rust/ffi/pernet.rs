@@ -189,6 +189,12 @@ impl<T: PernetData> Pernet<T> {
         }
     }
 
+    /// Bytes the kernel allocates for `T` in every namespace (the
+    /// `net_generic` slot), whether the module is used there or not.
+    pub const fn slot_bytes() -> usize {
+        core::mem::size_of::<Slot<T>>()
+    }
+
     fn slot(net: &Net) -> *mut Slot<T> {
         let p = T::pernet();
         // SAFETY: `id` was written by `register_pernet_subsys` before any

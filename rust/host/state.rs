@@ -292,7 +292,11 @@ impl HostNet {
                 let bytes = self.sptt.get().map_or(0, |_| crate::sptt::Layout::BYTES);
                 Some(("", "sptt_bytes", bytes as u64))
             }
-            _ => self.pap.stat(j - 2),
+            2 => {
+                let slot = Pernet::<HostNet>::slot_bytes();
+                Some(("", "netns_bytes", slot as u64))
+            }
+            _ => self.pap.stat(j - 3),
         }
     }
 

@@ -166,7 +166,7 @@ pub fn inbound(
                 DropReason::NotValidated => DataStat::InSaNotValidated,
                 DropReason::NotSpiOwner => DataStat::InSaNotSpiOwner,
             });
-            RouterNet::count_host(&st.host_sa_dropped, slot);
+            st.count_host(|h| &h.host_sa_dropped, slot);
             return Verdict::Drop;
         }
     }
@@ -183,14 +183,14 @@ pub fn inbound(
         st.data.bump(DataStat::InEncapFailed);
         return Verdict::Drop;
     };
-    let Some(route) = st.routes.get(usize::from(slot)) else {
+    let Some(route) = st.hosts().and_then(|hs| hs.routes.get(usize::from(slot))) else {
         st.data.bump(DataStat::InEncapFailed);
         return Verdict::Drop;
     };
     let v = skb.ipip_encap_send(net, route, lan_addr, host, lan, OUTER_TTL);
     if v == Verdict::Stolen {
         st.data.bump(DataStat::InDelivered);
-        RouterNet::count_host(&st.host_in, slot);
+        st.count_host(|h| &h.host_in, slot);
     } else {
         st.data.bump(DataStat::InEncapFailed);
     }
@@ -278,7 +278,7 @@ pub fn outbound(
     let Some(sender) = sender else {
         st.data.bump(DataStat::OutSpoofed);
         if let Some(slot) = shared.find_host(u32::from(h.src)) {
-            RouterNet::count_host(&st.host_spoofed, slot);
+            st.count_host(|h| &h.host_spoofed, slot);
         }
         return Verdict::Drop;
     };
@@ -290,7 +290,7 @@ pub fn outbound(
         return Verdict::Drop;
     }
     st.data.bump(DataStat::OutForwarded);
-    RouterNet::count_host(&st.host_out, sender);
+    st.count_host(|h| &h.host_out, sender);
     Verdict::Accept
 }
 

@@ -6,18 +6,19 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::alloc_table::{AllocError, Cursor, Kind, Quota, Settings};
-use crate::atomic::{Atomic, Relaxed};
+use crate::alloc_table::{AllocError, Kind, Quota, Settings};
+use crate::atomic::Relaxed;
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::datapath::DataStat;
 use crate::defrag::Defrag;
+use crate::dumps::{GetBlacklist, GetBlocks, GetHosts, GetSas};
 use crate::error::reject;
 use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
 use crate::ffi::pernet::Pernet;
 use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::pap_server::{forget_block, forget_idle, owns_spi};
-use crate::sa_table::{Lan, SaCursor, SaError};
+use crate::sa_table::{Lan, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::{RouterNet, TICK_MS};
 use crate::uapi::{block_kind, pap_auth_mode, sa_policy, unowned};
@@ -96,7 +97,7 @@ pub static FAMILY: Family = Family::new(
     &OPS,
 );
 
-fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a RouterNet> {
+pub(crate) fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a RouterNet> {
     Pernet::<RouterNet>::get(net).ok_or(ENODEV)
 }
 
@@ -270,7 +271,9 @@ impl DoIt for SetConfig {
         st.lan_ifindex.store(lan, Relaxed);
         // The cached routes were looked up for the old configuration (their
         // keys tell anyway); their references go.
-        RouteCache::clear_all(&st.routes);
+        if let Some(h) = st.hosts() {
+            RouteCache::clear_all(&h.routes);
+        }
         st.counters.set_enabled(next.hook_counters);
         if !next.hook_counters {
             Pernet::<RouterNet>::drop_counting_hooks(req.net());
@@ -304,62 +307,6 @@ impl DumpIt for GetCounters {
     }
 }
 
-struct GetBlocks;
-
-impl DumpIt for GetBlocks {
-    fn dumpit(dump: &mut Dump<'_>) -> Result {
-        let st = state(dump.net())?;
-        if st.tables.get().is_none() {
-            // Not configured yet: nothing allocated, nothing to list.
-            return Ok(());
-        }
-        let start = Cursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
-        // Messages are built under the table lock: `nla_put` into the
-        // preallocated dump buffer neither sleeps nor allocates.
-        let next = st
-            .tables
-            .write(|t, _, now| -> Result<Option<Cursor>> {
-                for (cur, b) in t.blocks_from(start) {
-                    if b.retiring {
-                        continue;
-                    }
-                    let revoked = t.host_info(b.slot).is_some_and(|h| h.revoked);
-                    let added = dump.entry(cmd::GET_BLOCKS, |m| {
-                        m.put_be32(a::HOST_ADDR, b.host.octets())?;
-                        if revoked {
-                            m.put_flag(a::HOST_REVOKED)?;
-                        }
-                        let kind = match b.kind {
-                            Kind::Port => block_kind::PORTS,
-                            Kind::Spi => block_kind::SPIS,
-                        };
-                        m.put_u8(a::BLOCK_KIND, kind)?;
-                        m.put_u32(a::BLOCK_LOWEST, b.lowest)?;
-                        m.put_u32(a::BLOCK_COUNT, b.count)?;
-                        if let Some(e) = b.expires {
-                            let left = u32::try_from(e.saturating_sub(now)).unwrap_or(u32::MAX);
-                            m.put_u32(a::BLOCK_EXPIRES, left)?;
-                        }
-                        if let Some(p) = b.pinned.filter(|&p| p > now) {
-                            let left = u32::try_from(p - now).unwrap_or(u32::MAX);
-                            m.put_u32(a::PIN_SECS, left)?;
-                        }
-                        Ok(())
-                    })?;
-                    if !added {
-                        return Ok(Some(cur));
-                    }
-                }
-                Ok(None)
-            })
-            .ok_or(ENOMEM)??;
-        // Done: park the cursor past the end so that the next call adds
-        // nothing and ends the dump.
-        dump.set_cursor(next.map_or(usize::MAX, |c| c.raw() as usize));
-        Ok(())
-    }
-}
-
 struct GetPapStats;
 
 impl DumpIt for GetPapStats {
@@ -371,6 +318,10 @@ impl DumpIt for GetPapStats {
                 if j == DataStat::COUNT {
                     return Some(("", "table_bytes", st.tables.bytes() as u64));
                 }
+                if j == DataStat::COUNT + 1 {
+                    let slot = Pernet::<RouterNet>::slot_bytes();
+                    return Some(("", "netns_bytes", slot as u64));
+                }
                 let (n, v) = st.data.entry(j)?;
                 Some(("", n, v))
             })
@@ -379,55 +330,6 @@ impl DumpIt for GetPapStats {
             m.put_str(a::STAT_NAME, &[prefix, name])?;
             m.put_u64(a::STAT_VALUE, value, a::PAD)
         })
-    }
-}
-
-struct GetHosts;
-
-impl DumpIt for GetHosts {
-    fn dumpit(dump: &mut Dump<'_>) -> Result {
-        let st = state(dump.net())?;
-        if st.tables.get().is_none() {
-            // Not configured yet: nothing allocated, nothing to list.
-            return Ok(());
-        }
-        let start = u16::try_from(dump.cursor()).unwrap_or(u16::MAX);
-        let next = st
-            .tables
-            .write(|t, _, _| -> Result<u16> {
-                for h in t.hosts_from(start) {
-                    let i = usize::from(h.slot);
-                    let get = |a: &[Atomic<u64>]| a.get(i).map_or(0, |c| c.load(Relaxed));
-                    let added = dump.entry(cmd::GET_HOSTS, |m| {
-                        m.put_be32(a::HOST_ADDR, h.addr.octets())?;
-                        if h.revoked {
-                            m.put_flag(a::HOST_REVOKED)?;
-                        }
-                        m.put_u32(a::HOST_PORTS, h.ports)?;
-                        m.put_u32(a::HOST_SPIS, h.spis)?;
-                        m.put_u64(a::HOST_IN_PACKETS, get(&st.host_in), a::PAD)?;
-                        m.put_u64(a::HOST_OUT_PACKETS, get(&st.host_out), a::PAD)?;
-                        m.put_u64(a::HOST_SPOOFED, get(&st.host_spoofed), a::PAD)?;
-                        m.put_u64(a::HOST_SA_DROPPED, get(&st.host_sa_dropped), a::PAD)?;
-                        m.put_u32(a::QUOTA_PORTS, h.quota.ports)?;
-                        m.put_u32(a::QUOTA_SPIS, h.quota.spis)?;
-                        if h.custom_quota {
-                            m.put_flag(a::QUOTA_OWN)?;
-                        }
-                        if st.keys.lock().is_keyed(h.addr) {
-                            m.put_flag(a::HOST_AUTH)?;
-                        }
-                        Ok(())
-                    })?;
-                    if !added {
-                        return Ok(h.slot);
-                    }
-                }
-                Ok(u16::MAX)
-            })
-            .ok_or(ENOMEM)??;
-        dump.set_cursor(usize::from(next));
-        Ok(())
     }
 }
 
@@ -717,78 +619,5 @@ impl<const ADD: bool> DoIt for BlacklistChange<ADD> {
                 r.map_err(|e| sa_error(req, e))
             })
             .ok_or(ENOMEM)?
-    }
-}
-
-struct GetSas;
-
-impl DumpIt for GetSas {
-    fn dumpit(dump: &mut Dump<'_>) -> Result {
-        let st = state(dump.net())?;
-        if st.tables.get().is_none() {
-            // Not configured yet: nothing allocated, nothing to list.
-            return Ok(());
-        }
-        let start = SaCursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
-        let next = st
-            .tables
-            .write(|t, sa, _| -> Result<Option<SaCursor>> {
-                for (cur, e) in sa.entries_from(start) {
-                    let Some(host) = t.host_info(e.slot).map(|h| h.addr) else {
-                        continue;
-                    };
-                    let added = dump.entry(cmd::GET_SAS, |m| {
-                        m.put_be32(a::HOST_ADDR, host.octets())?;
-                        m.put_be32(a::PEER_ADDR, e.addr.octets())?;
-                        m.put_u32(a::SPI, e.spi)
-                    })?;
-                    if !added {
-                        return Ok(Some(cur));
-                    }
-                }
-                Ok(None)
-            })
-            .ok_or(ENOMEM)??;
-        dump.set_cursor(next.map_or(usize::MAX, |c| c.raw() as usize));
-        Ok(())
-    }
-}
-
-struct GetBlacklist;
-
-impl DumpIt for GetBlacklist {
-    fn dumpit(dump: &mut Dump<'_>) -> Result {
-        let st = state(dump.net())?;
-        if st.tables.get().is_none() {
-            // Not configured yet: nothing allocated, nothing to list.
-            return Ok(());
-        }
-        let start = SaCursor::from_raw(u32::try_from(dump.cursor()).unwrap_or(u32::MAX));
-        let next = st
-            .tables
-            .write(|t, sa, _| -> Result<Option<SaCursor>> {
-                for (cur, e) in sa.blacklist_from(start) {
-                    let Some(host) = t.host_info(e.slot).map(|h| h.addr) else {
-                        continue;
-                    };
-                    let added = dump.entry(cmd::GET_BLACKLIST, |m| {
-                        m.put_be32(a::HOST_ADDR, host.octets())?;
-                        if let Some(p) = e.addr {
-                            m.put_be32(a::PEER_ADDR, p.octets())?;
-                        }
-                        if let Some(s) = e.spi {
-                            m.put_u32(a::SPI, s)?;
-                        }
-                        Ok(())
-                    })?;
-                    if !added {
-                        return Ok(Some(cur));
-                    }
-                }
-                Ok(None)
-            })
-            .ok_or(ENOMEM)??;
-        dump.set_cursor(next.map_or(usize::MAX, |c| c.raw() as usize));
-        Ok(())
     }
 }

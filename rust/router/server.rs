@@ -100,6 +100,7 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
     if lan == 0 {
         return Err(Stat::NotConfigured);
     }
+    let per_host = st.hosts().ok_or(Stat::NotConfigured)?;
     if hs.in_ifindex() != Some(lan) {
         return Err(Stat::WrongInterface);
     }
@@ -146,7 +147,7 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
     let served = match frame {
         Frame::KeyRequest(r) => {
             let now = monotonic_seconds();
-            match st.keys.lock().grant(h.src, &r, epoch, now, &mut out) {
+            match per_host.keys.lock().grant(h.src, &r, epoch, now, &mut out) {
                 Some(Ok(n)) => Some((n, Stat::KeyGranted)),
                 Some(Err(_)) => None,
                 None => Some((0, Stat::KeyRateLimited)),
@@ -208,9 +209,10 @@ fn serve_message(
     } else {
         Mode::Required
     };
+    let per_host = st.hosts()?;
     st.tables
         .write(|t, sa, now| {
-            let admit = st.keys.lock().admit(mode, host, frame, buf, now);
+            let admit = per_host.keys.lock().admit(mode, host, frame, buf, now);
             let auth = match admit {
                 Err(Deny::Replayed) => return Some((0, Stat::AuthReplayed)),
                 Err(d) => {
@@ -232,7 +234,7 @@ fn serve_message(
             let known = t.find_host(host);
             // A retransmission (its reply was lost): the same answer again.
             if let Some(s) = known {
-                let cache = st.replies.lock();
+                let cache = per_host.replies.lock();
                 if let Some(bytes) = cache.get(usize::from(s)).and_then(|c| c.replay(msg)) {
                     let n = bytes.len();
                     out.get_mut(..n)?.copy_from_slice(bytes);
@@ -273,12 +275,12 @@ fn serve_message(
                 None => 0,
             };
             if let (Some(s), Some(bytes)) = (slot, out.get(..n)) {
-                if let Some(c) = st.replies.lock().get_mut(usize::from(s)) {
+                if let Some(c) = per_host.replies.lock().get_mut(usize::from(s)) {
                     c.remember(msg, bytes);
                 }
             }
             if let Some((tag, _, _)) = auth {
-                st.keys.lock().accept(host, tag, now);
+                per_host.keys.lock().accept(host, tag, now);
             }
             if n == 0 {
                 return Some((0, stat));
@@ -327,7 +329,7 @@ fn send_invalidate_all(st: &RouterNet, net: &Net, lan: u32, dst: Ipv4Addr) -> Re
     };
     // To an authenticated host, sealed with its key (sequence number 0:
     // unsolicited); the broadcast cannot be, and hosts only check on it.
-    let key = st.keys.lock().key_of(dst);
+    let key = st.hosts().and_then(|h| h.keys.lock().key_of(dst));
     let mut out = [0u8; pap_auth::MAX_WIRE];
     let r = pap::encode(&m, &mut out)
         .and_then(|n| match key {

@@ -4,7 +4,7 @@
 
 use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
-use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
+use kernel::{new_mutex, sync::Mutex};
 
 use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
@@ -13,16 +13,14 @@ use crate::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
-use crate::ffi::rcu::random_u32;
 use crate::ffi::rcu::real_seconds;
-use crate::ffi::route::{primary_ipv4, RouteCache};
+use crate::ffi::route::primary_ipv4;
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
+use crate::hosts::{HostState, PerHost};
 use crate::ipv4::proto;
-use crate::pap_keys::KeyTable;
-use crate::pap_server::{CachedReply, RateBucket};
 use crate::server::PapStats;
-use crate::tables::{LazyTables, HOSTS};
+use crate::tables::LazyTables;
 use core::net::Ipv4Addr;
 
 /// Hook priority: after IPv4 defragmentation (`NF_IP_PRI_CONNTRACK_DEFRAG`,
@@ -63,38 +61,11 @@ pub struct RouterNet {
     pub epoch: Atomic<u32>,
     /// Drop inbound packets nobody owns (1) or leave them to the stack (0).
     pub drop_unowned: Atomic<u32>,
-    /// Per host slot: packets delivered to the host.
-    pub host_in: [Atomic<u64>; HOSTS + 1],
-    /// Per host slot: packets forwarded for the host.
-    pub host_out: [Atomic<u64>; HOSTS + 1],
-    /// Per host slot: packets dropped for using ports the host does not own.
-    pub host_spoofed: [Atomic<u64>; HOSTS + 1],
-    /// Per host slot: inbound ESP/AH dropped by the SA checks (not
-    /// validated, or blacklisted).
-    pub host_sa_dropped: [Atomic<u64>; HOSTS + 1],
     /// Deliver ESP/AH on the SPI alone (1) or only validated pairs (0).
     pub sa_permissive: Atomic<u32>,
     /// Port and SPI requests a second the PAP server takes from one host
     /// (0: no limit).
     pub pap_rate: Atomic<u32>,
-    /// Per host slot: the route to the host, for the packets tunnelled to
-    /// it.
-    pub routes: [RouteCache; HOSTS + 1],
-    /// Per host slot: 1 while the host is revoked (its ESP/AH is refused).
-    pub host_revoked: [Atomic<u32>; HOSTS + 1],
-    /// Per host slot: the last PAP reply, for retransmitted requests.
-    #[pin]
-    pub replies: SpinLockIrq<[CachedReply; HOSTS + 1]>,
-    /// Per host slot: the address whose request budget (`pap_rate`) it
-    /// is, and what is left of it. Kept when the slot is freed, so that a
-    /// host that gives everything back and asks again on the same slot
-    /// finds its budget as it left it.
-    #[pin]
-    pub budgets: SpinLockIrq<[(u32, RateBucket); HOSTS + 1]>,
-    /// PAP keys: the router's secret, grants in flight, and the key and
-    /// last sequence number of every authenticated host.
-    #[pin]
-    pub keys: SpinLockIrq<KeyTable<HOSTS>>,
     /// Serve PAP without authentication from hosts that never used a key
     /// (1) or only authenticated PAP (0, the default).
     pub pap_auth_optional: Atomic<u32>,
@@ -136,32 +107,14 @@ impl PernetData for RouterNet {
             tables: LazyTables::new(),
             epoch: Atomic::<u32>::new(epoch),
             drop_unowned: Atomic::<u32>::new(0),
-            host_in: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
-            host_out: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
-            host_spoofed: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
-            host_sa_dropped: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             sa_permissive: Atomic::<u32>::new(0),
             pap_rate: Atomic::<u32>::new(0),
-            routes: [const { RouteCache::new() }; HOSTS + 1],
-            host_revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
-            replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
-            budgets <- new_spinlock_irq!([(0, RateBucket::FULL); HOSTS + 1]),
-            keys <- new_spinlock_irq!(KeyTable::new(secret())),
             pap_auth_optional: Atomic::<u32>::new(0),
             pap: PapStats::new(),
             data: DataStats::new(),
             counters: HookCounters::new(),
         })
     }
-}
-
-/// A random 128-bit secret for the instance's PAP keys.
-fn secret() -> [u8; 16] {
-    let mut k = [0u8; 16];
-    for c in k.chunks_mut(4) {
-        c.copy_from_slice(&random_u32().to_ne_bytes());
-    }
-    k
 }
 
 impl RouterNet {
@@ -174,73 +127,49 @@ impl RouterNet {
         }
     }
 
-    /// Counts one packet in a per-host counter array.
-    pub fn count_host(a: &[Atomic<u64>; HOSTS + 1], slot: u16) {
-        if let Some(c) = a.get(usize::from(slot)) {
-            c.add(1, Relaxed);
+    /// The per-host state, once the first configuration allocated it.
+    pub fn hosts(&self) -> Option<&HostState> {
+        self.tables.get().map(|t| &t.per_host)
+    }
+
+    /// Counts one packet in the per-host counter `which` of `slot`.
+    pub fn count_host(&self, which: impl FnOnce(&HostState) -> &PerHost, slot: u16) {
+        if let Some(h) = self.hosts() {
+            HostState::count(which(h), slot);
         }
     }
 
-    /// Zeroes the per-host counters of a slot that a new host took.
+    /// [`HostState::reset`].
     pub fn reset_host(&self, slot: u16) {
-        for a in [
-            &self.host_in,
-            &self.host_out,
-            &self.host_spoofed,
-            &self.host_sa_dropped,
-        ] {
-            if let Some(c) = a.get(usize::from(slot)) {
-                c.store(0, Relaxed);
-            }
+        if let Some(h) = self.hosts() {
+            h.reset(slot);
         }
-        self.set_revoked(slot, false);
-        self.forget_replies(Some(slot));
     }
 
-    /// Takes one port or SPI request of `host`, in `slot`, from its budget
-    /// at `now` (a full one if the slot's budget was another address's):
-    /// `false` when the host is over `pap_rate`.
+    /// [`HostState::take_request`] at the namespace's `pap_rate`.
     pub fn take_request(&self, slot: u16, host: Ipv4Addr, now: u64) -> bool {
         let rate = self.pap_rate.load(Relaxed);
-        if rate == 0 {
-            return true;
-        }
-        let mut b = self.budgets.lock();
-        let Some((owner, bucket)) = b.get_mut(usize::from(slot)) else {
-            return true;
-        };
-        if *owner != u32::from(host) {
-            *owner = u32::from(host);
-            *bucket = RateBucket::FULL;
-        }
-        bucket.take(now, rate)
+        self.hosts()
+            .is_none_or(|h| h.take_request(slot, host, rate, now))
     }
 
-    /// Forgets the cached PAP replies of `slot`, or of every host.
+    /// [`HostState::forget_replies`].
     pub fn forget_replies(&self, slot: Option<u16>) {
-        let mut r = self.replies.lock();
-        match slot {
-            Some(s) => {
-                if let Some(c) = r.get_mut(usize::from(s)) {
-                    *c = CachedReply::EMPTY;
-                }
-            }
-            None => r.iter_mut().for_each(|c| *c = CachedReply::EMPTY),
+        if let Some(h) = self.hosts() {
+            h.forget_replies(slot);
         }
     }
 
-    /// Marks the host in `slot` revoked or not, for the packet path.
+    /// [`HostState::set_revoked`].
     pub fn set_revoked(&self, slot: u16, revoked: bool) {
-        if let Some(c) = self.host_revoked.get(usize::from(slot)) {
-            c.store(u32::from(revoked), Relaxed);
+        if let Some(h) = self.hosts() {
+            h.set_revoked(slot, revoked);
         }
     }
 
-    /// Whether the host in `slot` is revoked.
+    /// [`HostState::is_revoked`].
     pub fn is_revoked(&self, slot: u16) -> bool {
-        self.host_revoked
-            .get(usize::from(slot))
-            .is_some_and(|c| c.load(Relaxed) != 0)
+        self.hosts().is_some_and(|h| h.is_revoked(slot))
     }
 
     /// A new epoch, different from the current one and never 0.

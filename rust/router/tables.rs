@@ -32,6 +32,7 @@ use crate::alloc_table::{
     AllocTable, BlockRef, GraceToken, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState,
 };
 use crate::ffi::rcu::{monotonic_seconds, random_u32, GraceCookie};
+use crate::hosts::HostState;
 use crate::pap_server::{forget_block, forget_idle};
 use crate::sa_table::{
     BlacklistSlot, SaBucket, SaGraceToken, SaLayout, SaShared, SaState, SaTable, Seed,
@@ -48,8 +49,9 @@ const SA_LAYOUT: SaLayout = SaLayout {
     hosts: HOSTS,
 };
 
-/// A namespace's tables, allocated by its first router configuration:
-/// about 0.8 MiB that a namespace never configured as a router (every
+/// A namespace's tables and per-host state, allocated by its first router
+/// configuration: about 0.85 MiB that a namespace never configured as a
+/// router (every
 /// namespace of a host with the module loaded, an unprivileged user's
 /// among them) does not pay for.
 ///
@@ -147,6 +149,9 @@ pub struct Tables {
     sa_seed: Seed,
     #[pin]
     writer: SpinLockIrq<Writer>,
+    /// The per-host state beside the tables.
+    #[pin]
+    pub per_host: HostState,
 }
 
 impl Tables {
@@ -177,6 +182,7 @@ impl Tables {
                 sa_st: SaState::new(),
                 grace: None,
             }),
+            per_host <- HostState::new(),
         })
     }
 
@@ -261,6 +267,6 @@ impl Tables {
 
     /// Bytes of table memory.
     pub fn bytes(&self) -> usize {
-        Layout { hosts: HOSTS }.bytes() + SA_LAYOUT.bytes()
+        Layout { hosts: HOSTS }.bytes() + SA_LAYOUT.bytes() + core::mem::size_of::<Self>()
     }
 }

@@ -1023,6 +1023,20 @@ pub struct Blocks<'t> {
     end: u32,
 }
 
+impl Blocks<'_> {
+    /// Stops the scan before position `end` (a [`Cursor::raw`] value), so
+    /// that a caller holding a lock bounds the work done under it.
+    pub fn until(mut self, end: u32) -> Self {
+        self.end = self.end.min(end);
+        self
+    }
+
+    /// The position where the scan ends.
+    pub fn end(&self) -> u32 {
+        self.end
+    }
+}
+
 impl Iterator for Blocks<'_> {
     type Item = (Cursor, BlockInfo);
 
@@ -1249,6 +1263,11 @@ impl<'a> AllocTable<'a> {
     pub fn hosts_from(&self, slot: Slot) -> impl Iterator<Item = HostInfo> + '_ {
         let start = usize::from(slot.max(1));
         (start..=self.hosts.len()).filter_map(move |s| self.host_info(u16::try_from(s).ok()?))
+    }
+
+    /// The number of host slots (slots count from 1 to this).
+    pub fn host_slots(&self) -> u16 {
+        u16::try_from(self.hosts.len()).unwrap_or(u16::MAX)
     }
 
     /// Every block of the host in `slot` (active and retiring).
@@ -3261,6 +3280,20 @@ mod tests {
         }
         assert_eq!(got, all);
         assert_eq!(parts, all.len().div_ceil(4));
+        // In windows of 5 positions (the bound a lock holder puts on one
+        // scan), which together list every block once.
+        let end = t.blocks_from(Cursor::START).end();
+        let mut windows = Vec::new();
+        for w in (0..end).step_by(5) {
+            let part = t.blocks_from(Cursor::from_raw(w)).until(w + 5);
+            assert!(part.end() <= w + 5);
+            for (c, b) in part {
+                assert!((w..w + 5).contains(&c.raw()));
+                windows.push(b);
+            }
+        }
+        assert_eq!(windows, all);
+        assert_eq!(t.blocks_from(Cursor::from_raw(3)).until(3).count(), 0);
         // One host's blocks and the host list.
         let s5 = t.find_host(h(5)).unwrap();
         let b5: Vec<_> = t.host_blocks(s5).map(|(_, b)| b).collect();

@@ -742,13 +742,31 @@ impl SaCursor {
 pub struct SaEntries<'t> {
     buckets: &'t [SaBucket],
     pos: usize,
+    end: usize,
+}
+
+impl SaEntries<'_> {
+    /// Stops the scan before position `end` (a [`SaCursor::raw`] value), so
+    /// that a caller holding a lock bounds the work done under it.
+    pub fn until(mut self, end: u32) -> Self {
+        self.end = self.end.min(end as usize);
+        self
+    }
+
+    /// The position where the scan ends.
+    pub fn end(&self) -> u32 {
+        self.end as u32
+    }
 }
 
 impl Iterator for SaEntries<'_> {
     type Item = (SaCursor, SaEntry);
 
     fn next(&mut self) -> Option<Self::Item> {
-        while let Some(b) = self.buckets.get(self.pos) {
+        while self.pos < self.end {
+            let Some(b) = self.buckets.get(self.pos) else {
+                break;
+            };
             let pos = self.pos;
             self.pos += 1;
             let k = b.key.load(Ordering::Relaxed);
@@ -771,6 +789,20 @@ pub struct BlacklistEntries<'t> {
     slots: &'t [BlacklistSlot],
     pos: usize,
     end: usize,
+}
+
+impl BlacklistEntries<'_> {
+    /// Stops the scan before position `end` (a [`SaCursor::raw`] value), so
+    /// that a caller holding a lock bounds the work done under it.
+    pub fn until(mut self, end: u32) -> Self {
+        self.end = self.end.min(end as usize);
+        self
+    }
+
+    /// The position where the scan ends.
+    pub fn end(&self) -> u32 {
+        self.end as u32
+    }
 }
 
 impl Iterator for BlacklistEntries<'_> {
@@ -1199,6 +1231,7 @@ impl<'a> SaTable<'a> {
         SaEntries {
             buckets: self.shared.buckets,
             pos: cursor.0 as usize,
+            end: self.shared.buckets.len(),
         }
     }
 
@@ -1991,6 +2024,22 @@ mod tests {
         assert_eq!(got, all);
         let bl: Vec<_> = t.blacklist_from(SaCursor::START).collect();
         assert_eq!(bl.len(), 8);
+        // In windows of 7 positions (the bound a lock holder puts on one
+        // scan), which together list every entry once.
+        let (mut sas, mut bls) = (Vec::new(), Vec::new());
+        let end = t.entries_from(SaCursor::START).end();
+        for w in (0..end).step_by(7) {
+            for (c, e) in t.entries_from(SaCursor::from_raw(w)).until(w + 7) {
+                assert!((w..w + 7).contains(&c.raw()));
+                sas.push(e);
+            }
+        }
+        assert_eq!(sas, all);
+        let end = t.blacklist_from(SaCursor::START).end();
+        for w in (0..end).step_by(7) {
+            bls.extend(t.blacklist_from(SaCursor::from_raw(w)).until(w + 7));
+        }
+        assert_eq!(bls, bl);
         let (c, e) = bl[3];
         assert_eq!(
             e,
