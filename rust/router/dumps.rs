@@ -13,11 +13,11 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::alloc_table::{BlockInfo, Cursor, HostInfo, Kind};
+use crate::alloc_table::{BlockInfo, Blocks, Cursor, HostInfo, Kind};
 use crate::ffi::genl::{Dump, DumpIt, Msg};
 use crate::hosts::{HostState, PerHost};
 use crate::netlink::state;
-use crate::sa_table::{BlacklistEntry, SaCursor, SaEntry};
+use crate::sa_table::{BlacklistEntries, BlacklistEntry, SaCursor, SaEntries, SaEntry};
 use crate::tables::LazyTables;
 use crate::uapi::block_kind;
 use crate::uapi::{router_attr as a, router_cmd as cmd};
@@ -103,9 +103,42 @@ fn run<T: Copy>(
     Ok(())
 }
 
-/// The end of the window that starts at `from`.
-fn window(from: u32) -> u32 {
-    from.saturating_add(SCAN)
+/// A table scan that can be cut short at a position.
+trait Window: Iterator + Sized {
+    /// Stops the scan before position `end`.
+    fn until(self, end: u32) -> Self;
+    /// Where the scan ends.
+    fn end(&self) -> u32;
+}
+
+macro_rules! window {
+    ($($t:ident),*) => {$(
+        impl Window for $t<'_> {
+            fn until(self, end: u32) -> Self {
+                $t::until(self, end)
+            }
+            fn end(&self) -> u32 {
+                $t::end(self)
+            }
+        }
+    )*};
+}
+window!(Blocks, SaEntries, BlacklistEntries);
+
+/// Copies into `batch` what `keep` makes of the entries of `scan` (a scan
+/// from position `from` to the end of its table) in the window of
+/// [`SCAN`] positions from `from`; returns where the next window starts
+/// ([`Batch::take`]).
+fn take_window<I: Window, T: Copy>(
+    batch: &mut Batch<T>,
+    from: u32,
+    scan: I,
+    keep: impl FnMut(I::Item) -> Option<(u32, T)>,
+) -> Option<u32> {
+    let table_end = scan.end();
+    let scan = scan.until(from.saturating_add(SCAN));
+    let stop = scan.end();
+    batch.take(scan.filter_map(keep), stop, stop >= table_end)
 }
 
 pub(crate) struct GetBlocks;
@@ -118,15 +151,12 @@ impl DumpIt for GetBlocks {
             &st.tables,
             cmd::GET_BLOCKS,
             |t, _, _, from, batch| {
-                let end = t.blocks_from(Cursor::START).end();
-                let blocks = t.blocks_from(Cursor::from_raw(from)).until(window(from));
-                let stop = blocks.end();
                 let t = &*t;
-                let live = blocks.filter(|(_, b)| !b.retiring).map(|(c, b)| {
+                let scan = t.blocks_from(Cursor::from_raw(from));
+                take_window(batch, from, scan, |(c, b)| {
                     let revoked = t.host_info(b.slot).is_some_and(|h| h.revoked);
-                    (c.raw(), (b, revoked))
-                });
-                batch.take(live, stop, stop >= end)
+                    (!b.retiring).then_some((c.raw(), (b, revoked)))
+                })
             },
             |m, &(b, revoked): &(BlockInfo, bool), now| {
                 m.put_be32(a::HOST_ADDR, b.host.octets())?;
@@ -166,7 +196,8 @@ impl DumpIt for GetHosts {
             |t, _, _, from, batch| {
                 // Slots count from 1; the position is the slot.
                 let end = u32::from(t.host_slots()) + 1;
-                let (from, stop) = (from.max(1), window(from.max(1)).min(end));
+                let from = from.max(1);
+                let stop = from.saturating_add(SCAN).min(end);
                 let hosts = (from..stop).filter_map(|s| {
                     let h = t.host_info(u16::try_from(s).ok()?)?;
                     Some((s, h))
@@ -214,17 +245,11 @@ impl DumpIt for GetSas {
             &st.tables,
             cmd::GET_SAS,
             |t, sa, _, from, batch| {
-                let end = sa.entries_from(SaCursor::START).end();
-                let entries = sa
-                    .entries_from(SaCursor::from_raw(from))
-                    .until(window(from));
-                let stop = entries.end();
                 let t = &*t;
-                let found = entries.filter_map(|(c, e)| {
-                    let host = t.host_info(e.slot)?.addr;
-                    Some((c.raw(), (host, e)))
-                });
-                batch.take(found, stop, stop >= end)
+                let scan = sa.entries_from(SaCursor::from_raw(from));
+                take_window(batch, from, scan, |(c, e)| {
+                    Some((c.raw(), (t.host_info(e.slot)?.addr, e)))
+                })
             },
             |m, &(host, e): &(Ipv4Addr, SaEntry), _| {
                 m.put_be32(a::HOST_ADDR, host.octets())?;
@@ -245,17 +270,11 @@ impl DumpIt for GetBlacklist {
             &st.tables,
             cmd::GET_BLACKLIST,
             |t, sa, _, from, batch| {
-                let end = sa.blacklist_from(SaCursor::START).end();
-                let entries = sa
-                    .blacklist_from(SaCursor::from_raw(from))
-                    .until(window(from));
-                let stop = entries.end();
                 let t = &*t;
-                let found = entries.filter_map(|(c, e)| {
-                    let host = t.host_info(e.slot)?.addr;
-                    Some((c.raw(), (host, e)))
-                });
-                batch.take(found, stop, stop >= end)
+                let scan = sa.blacklist_from(SaCursor::from_raw(from));
+                take_window(batch, from, scan, |(c, e)| {
+                    Some((c.raw(), (t.host_info(e.slot)?.addr, e)))
+                })
             },
             |m, &(host, e): &(Ipv4Addr, BlacklistEntry), _| {
                 m.put_be32(a::HOST_ADDR, host.octets())?;
