@@ -5,10 +5,10 @@
 #   make demo     the whole system in a QEMU guest (sets everything up)
 #   make check    every test (sets everything up)
 #
-# Other targets: setup, modules, cli, host-test, clippy, fmt, fmt-check,
-# fuzz-smoke (every cargo-fuzz target for a few seconds), qemu-test (KUnit
-# suites and netns scenarios in the guest), clean. DEBUG=1 selects the debug kernel
-# (KASAN, UBSAN, lockdep, PROVE_RCU, kmemleak). See README.md.
+# Other targets: setup, host-setup, modules, cli, host-test, clippy, fmt,
+# fmt-check, fuzz-smoke (every cargo-fuzz target for a few seconds), qemu-test
+# (KUnit suites and netns scenarios in the guest), clean. DEBUG=1 selects the
+# debug kernel (KASAN, UBSAN, lockdep, PROVE_RCU, kmemleak). See README.md.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
@@ -31,14 +31,16 @@ CLI = --quiet --manifest-path userspace-tool/Cargo.toml
 FUZZ_CRATES = rust/dnat-core/fuzz userspace-tool/fuzz
 RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
 
-.PHONY: all setup modules cli host-test clippy fmt fmt-check fuzz-smoke qemu-test check demo bench clean
+.PHONY: all setup host-setup modules cli host-test clippy fmt fmt-check fuzz-smoke qemu-test check demo bench clean
 
 all: modules cli
 
-# Packages, bindgen, cargo-fuzz, virtme-ng, and the kernel (cached, keyed by
-# inputs).
-setup:
+# Packages, bindgen, cargo-fuzz and virtme-ng (a second when all are there).
+host-setup:
 	@scripts/setup-host.sh
+
+# The same, and the kernel (cached, keyed by inputs).
+setup: host-setup
 	@scripts/build-kernel.sh >/dev/null
 
 # The kernel modules; fails on any compiler warning. CLIPPY=1 lints them.
@@ -52,11 +54,15 @@ cli:
 	@scripts/step.sh "cli: building userspace-tool (dnatctl)"
 	@cargo build $(CLI) --release
 
-host-test:
-	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl), kernel-log check self-test"
+# The YNL drift check needs python3-yaml and python3-jsonschema (host-setup)
+# and the kernel source (scripts/build-kernel.sh --source fetches it).
+host-test: host-setup
+	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl), kernel-log check self-test, YNL drift check and self-test"
 	@cargo test $(CORE)
 	@cargo test $(CLI)
 	@scripts/kernel-log-check.sh --self-test
+	@scripts/ynl-check.sh
+	@scripts/ynl-check.sh --self-test
 
 clippy: setup
 	@scripts/step.sh "clippy: dnat-core, dnatctl, kernel modules (CLIPPY=1)"
