@@ -9,6 +9,7 @@ mod ca;
 mod dump;
 mod follow;
 mod host_sas;
+mod log;
 mod msg;
 mod nl;
 mod pap_auth;
@@ -752,9 +753,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("dnatctl: {e}");
+            log::error(&format!("dnatctl: {e}"));
             if let Error::Usage { cmd, .. } = e {
-                eprintln!("Try 'dnatctl {cmd} --help' for more information.");
+                log::error(&format!("Try 'dnatctl {cmd} --help' for more information."));
             }
             ExitCode::from(e.exit_code() as u8)
         }
