@@ -5,7 +5,7 @@
 #   make demo     the whole system in a QEMU guest (sets everything up)
 #   make check    every test (sets everything up)
 #
-# Other targets: setup, modules, cli, host-test, clippy, fmt, fmt-check,
+# Other targets: setup, modules, cli, host-test, gen, clippy, fmt, fmt-check,
 # fuzz-smoke (every cargo-fuzz target for a few seconds), qemu-test (KUnit
 # suites and netns scenarios in the guest), clean. DEBUG=1 selects the debug kernel
 # (KASAN, UBSAN, lockdep, PROVE_RCU, kmemleak). See README.md.
@@ -31,7 +31,7 @@ CLI = --quiet --manifest-path userspace-tool/Cargo.toml
 FUZZ_CRATES = rust/dnat-core/fuzz userspace-tool/fuzz
 RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
 
-.PHONY: all setup modules cli host-test clippy fmt fmt-check fuzz-smoke qemu-test check demo bench clean
+.PHONY: all setup modules cli host-test gen clippy fmt fmt-check fuzz-smoke qemu-test check demo bench clean
 
 all: modules cli
 
@@ -52,11 +52,24 @@ cli:
 	@scripts/step.sh "cli: building userspace-tool (dnatctl)"
 	@cargo build $(CLI) --release
 
+# cargo test of dnatctl includes the drift check of the man pages and
+# completions (src/gen.rs): they must be what the clap definitions generate.
 host-test:
-	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl), kernel-log check self-test"
+	@scripts/step.sh "host-test: cargo test (dnat-core, dnatctl with the man page and completion drift check), kernel-log check self-test"
 	@cargo test $(CORE)
 	@cargo test $(CLI)
+	@bash -n Documentation/completions/dnatctl.bash
+	@if command -v zsh >/dev/null; then zsh -n Documentation/completions/dnatctl.zsh; \
+	else echo "host-test: zsh not installed: zsh -n of the zsh completion skipped"; fi
 	@scripts/kernel-log-check.sh --self-test
+
+# Regenerates Documentation/man/*.8 and Documentation/completions/ from the
+# clap definitions (the drift check of host-test with DNATCTL_REGENERATE=1).
+GEN_TEST = gen::tests::checked_in_man_pages_and_completions_are_current
+gen:
+	@scripts/step.sh "gen: man pages and completions from the clap definitions"
+	@DNATCTL_REGENERATE=1 cargo test $(CLI) --bin dnatctl -- --exact $(GEN_TEST) --nocapture 2>&1 | grep '^generated'
+	@cargo test $(CLI) --bin dnatctl -- --exact $(GEN_TEST) >/dev/null
 
 clippy: setup
 	@scripts/step.sh "clippy: dnat-core, dnatctl, kernel modules (CLIPPY=1)"

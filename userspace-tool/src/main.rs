@@ -8,6 +8,8 @@ mod args;
 mod ca;
 mod dump;
 mod follow;
+#[cfg(test)]
+mod gen;
 mod host_sas;
 mod log;
 mod msg;
