@@ -20,7 +20,7 @@ export DNAT_CACHE
 export DNAT_DEBUG := $(DEBUG)
 
 KDIR ?= $(DNAT_CACHE)/kernel/current$(if $(filter 1,$(DEBUG)),-debug)
-export PATH := $(HOME)/.cargo/bin:$(HOME)/.pyenv/shims:$(HOME)/.pyenv/bin:$(PATH)
+export PATH := $(HOME)/.cargo/bin:$(HOME)/.pyenv/shims:$(HOME)/.pyenv/bin:$(PATH):/usr/sbin:/sbin
 export LIBCLANG_PATH := /usr/lib/llvm-19/lib
 
 KMAKE_VARS := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
@@ -32,6 +32,34 @@ FUZZ_CRATES = rust/dnat-core/fuzz userspace-tool/fuzz
 RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
 
 .PHONY: all setup modules cli host-test gen clippy fmt fmt-check fuzz-smoke qemu-test check demo bench clean
+.PHONY: install install-modules install-cli uninstall uninstall-modules uninstall-cli
+
+# Installation (Documentation/networking/dnat.rst, "Installing and running
+# as services"). Nothing is built: make install takes the modules and
+# dnatctl as make modules and make cli left them.
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+# kmod reads /usr/local/lib/modprobe.d as well as /lib/modprobe.d: it
+# follows PREFIX; /etc is left to the administrator.
+MODPROBEDIR ?= $(PREFIX)/lib/modprobe.d
+# The release of the kernel the modules were built against.
+KRELEASE ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+MODDIR = /lib/modules/$(KRELEASE)/extra
+KOS = rust/dnat_router.ko rust/dnat_host.ko
+DNATCTL_BIN = userspace-tool/target/release/dnatctl
+# depmod runs where the kernel release is installed (its modules.order is
+# there), so that modules.dep knows nf_defrag_ipv4; elsewhere (a staging
+# DESTDIR, a kernel not installed yet) the kernel's installation or the
+# package's depmod picks up extra/ later.
+DEPMOD = if [ -f "$(DESTDIR)/lib/modules/$(KRELEASE)/modules.order" ]; then \
+		depmod $(if $(DESTDIR),-b "$(DESTDIR)") $(KRELEASE); \
+	else \
+		echo "$@: note: depmod skipped: no kernel $(KRELEASE) installed in $(DESTDIR)/lib/modules (no modules.order); run depmod $(KRELEASE) where it is"; \
+	fi
 
 all: modules cli
 
@@ -113,6 +141,41 @@ demo: modules cli
 bench: modules cli
 	@scripts/callgrind.sh
 	@qemu-tests/run.sh --bench
+
+install: install-modules install-cli
+
+# The modules into /lib/modules/KRELEASE/extra (KRELEASE read from KDIR, and
+# checked against the modules' vermagic), and a modprobe.d file.
+install-modules:
+	@for k in $(KOS); do [ -f $$k ] || { echo "$@: $$k is missing: run make modules first" >&2; exit 1; }; done
+	@[ -n "$(KRELEASE)" ] || { echo "$@: no kernel release: $(KDIR)/include/config/kernel.release is missing; set KDIR (or KRELEASE)" >&2; exit 1; }
+	@for k in $(KOS); do v=$$(modinfo -F vermagic $$k | cut -d' ' -f1); \
+		[ "$$v" = "$(KRELEASE)" ] || { echo "$@: $$k was built for $$v, not $(KRELEASE): set KDIR or rebuild" >&2; exit 1; }; done
+	install -d "$(DESTDIR)$(MODDIR)" "$(DESTDIR)$(MODPROBEDIR)"
+	install -m 644 $(KOS) "$(DESTDIR)$(MODDIR)/"
+	install -m 644 scripts/modprobe-dnat.conf "$(DESTDIR)$(MODPROBEDIR)/dnat.conf"
+	@$(DEPMOD)
+
+# dnatctl, its man pages and completions (the checked-in copies, which
+# host-test keeps equal to what the clap definitions generate).
+install-cli:
+	@[ -x $(DNATCTL_BIN) ] || { echo "$@: $(DNATCTL_BIN) is missing: run make cli first" >&2; exit 1; }
+	install -d "$(DESTDIR)$(SBINDIR)" "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(BASHCOMPDIR)" "$(DESTDIR)$(ZSHCOMPDIR)"
+	install -m 755 $(DNATCTL_BIN) "$(DESTDIR)$(SBINDIR)/dnatctl"
+	install -m 644 Documentation/man/*.8 "$(DESTDIR)$(MANDIR)/man8/"
+	install -m 644 Documentation/completions/dnatctl.bash "$(DESTDIR)$(BASHCOMPDIR)/dnatctl"
+	install -m 644 Documentation/completions/dnatctl.zsh "$(DESTDIR)$(ZSHCOMPDIR)/_dnatctl"
+
+uninstall: uninstall-modules uninstall-cli
+
+uninstall-modules:
+	@[ -n "$(KRELEASE)" ] || { echo "$@: no kernel release: $(KDIR)/include/config/kernel.release is missing; set KDIR (or KRELEASE)" >&2; exit 1; }
+	rm -f $(foreach k,$(KOS),"$(DESTDIR)$(MODDIR)/$(notdir $(k))") "$(DESTDIR)$(MODPROBEDIR)/dnat.conf"
+	@$(DEPMOD)
+
+uninstall-cli:
+	rm -f "$(DESTDIR)$(SBINDIR)/dnatctl" "$(DESTDIR)$(MANDIR)/man8/dnatctl.8" "$(DESTDIR)$(MANDIR)/man8/"dnatctl-*.8 \
+		"$(DESTDIR)$(BASHCOMPDIR)/dnatctl" "$(DESTDIR)$(ZSHCOMPDIR)/_dnatctl"
 
 clean:
 	-@[ -d $(KDIR) ] && $(KMAKE) clean >/dev/null
