@@ -25,6 +25,8 @@ PKGS=(
 	openssl jq util-linux
 	# make bench: instruction counts on the host
 	valgrind
+	# make units-check: systemd-analyze verify looks the units' man pages up
+	man-db
 )
 
 missing=()

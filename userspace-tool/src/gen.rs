@@ -99,8 +99,10 @@ fn page(man: &clap_mangen::Man, cmd: &clap::Command) -> Vec<u8> {
     match name.rsplit_once('-') {
         Some((parent, _)) => roff.text([roman(format!("{parent}(8)"))]),
         None => roff.text([roman(
-            "modprobe(8); Documentation/networking/dnat.rst and \
-             userspace-tool/README.md in the dnat sources",
+            "modprobe(8); the systemd units dnat-router.service, dnat-host.service, \
+             dnat-follow.service and dnat-ca.service; Documentation/networking/dnat.rst \
+             (\"Installing and running as services\") and userspace-tool/README.md in \
+             the dnat sources",
         )]),
     };
     section(&mut out, &roff);
