@@ -27,6 +27,8 @@ PKGS=(
 	python3-yaml python3-jsonschema
 	# make bench: instruction counts on the host
 	valgrind
+	# make units-check: systemd-analyze verify looks the units' man pages up
+	man-db
 )
 
 missing=()
