@@ -572,7 +572,8 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 /// independently of `classify`: TCP/UDP destination port, ESP SPI, AH SPI
 /// (after next header, length and reserved), or for an ICMP error
 /// (types 3, 4, 5, 11, 12) the source port of the quoted TCP/UDP packet
-/// that the public address sent.
+/// that the public address sent (a first fragment, quoted with at least 8
+/// bytes of payload).
 fn expected_key(protocol: u8, l4: &[u8]) -> Key {
     // ESP in UDP: from port 4500, a UDP length with room for an SPI, and
     // an SPI that is not the non-ESP marker (0).
@@ -597,7 +598,15 @@ fn expected_key(protocol: u8, l4: &[u8]) -> Key {
                     let hl = usize::from(v & 15) * 4;
                     let src = q.get(12..16).map(|s| Ipv4Addr::new(s[0], s[1], s[2], s[3]));
                     let p = q.get(9).copied();
-                    if src == Some(PUBLIC) && matches!(p, Some(proto::TCP | proto::UDP)) {
+                    // The quote holds its header and 8 bytes, and is not a
+                    // later fragment.
+                    let whole = q.len() >= hl + 8;
+                    let first = be16(q, 6).is_some_and(|f| f & 0x1fff == 0);
+                    if src == Some(PUBLIC)
+                        && whole
+                        && first
+                        && matches!(p, Some(proto::TCP | proto::UDP))
+                    {
                         be16(q, hl).map(Key::Port)
                     } else {
                         None
