@@ -21,6 +21,7 @@ pub mod classify;
 pub mod config;
 pub mod hooks;
 pub mod ipv4;
+pub mod out_sa;
 pub mod pap;
 pub mod pap_auth;
 pub mod pap_client;
