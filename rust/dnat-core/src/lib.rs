@@ -20,6 +20,7 @@ pub mod checksum;
 pub mod classify;
 pub mod config;
 pub mod hooks;
+pub mod icmp;
 pub mod ipv4;
 pub mod out_sa;
 pub mod pap;
