@@ -130,7 +130,12 @@ pub fn inbound(
     public: Ipv4Addr,
 ) -> Verdict {
     let mut l4 = [0u8; classify::L4_PEEK];
-    let n = h.total_len.saturating_sub(h.header_len).min(l4.len());
+    // Only the bytes the protocol's key needs (an ICMP error's quote is
+    // the longest).
+    let n = h
+        .total_len
+        .saturating_sub(h.header_len)
+        .min(classify::peek_len(h.protocol));
     let Some(l4) = l4.get_mut(..n) else {
         return Verdict::Accept;
     };
