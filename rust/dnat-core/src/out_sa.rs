@@ -253,7 +253,10 @@ impl<'a> OutSaShared<'a> {
             buckets: buckets.len(),
             hosts: counts.len(),
         };
-        if !l.valid() || settings.idle == 0 || !(1..=u16::MAX as u32).contains(&settings.per_host) {
+        if !l.valid()
+            || settings.idle == 0
+            || !(1..=u32::from(u16::MAX)).contains(&settings.per_host)
+        {
             return Err(OutSaError::BadLayout);
         }
         Ok(Self {
