@@ -146,6 +146,22 @@ impl RouterNet {
         }
     }
 
+    /// Removes the outbound SAs the host in `slot` sent (see
+    /// `out_sa::OutSaShared::remove_host`): wherever its established SAs
+    /// go.
+    pub fn forget_out_sas(&self, slot: u16) {
+        if let Some(o) = self.tables.out_sa() {
+            o.remove_host(slot);
+        }
+    }
+
+    /// Removes every outbound SA (reset).
+    pub fn clear_out_sas(&self) {
+        if let Some(o) = self.tables.out_sa() {
+            o.clear();
+        }
+    }
+
     /// [`HostState::take_request`] at the namespace's `pap_rate`.
     pub fn take_request(&self, slot: u16, host: Ipv4Addr, now: u64) -> bool {
         let rate = self.pap_rate.load(Relaxed);
