@@ -10,7 +10,7 @@ use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
 use crate::datapath::DataStats;
 use crate::defrag::Defrag;
-use crate::ffi::net::Net;
+use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::rcu::real_seconds;
@@ -239,6 +239,8 @@ impl NetHook for PreRouting {
             }
         } else if from == Some(st.wan_ifindex.load(Relaxed)) && h.dst == public {
             return crate::datapath::inbound(st, skb, state, &h, lan, public);
+        } else if from == Some(LOOPBACK_IFINDEX) && h.dst == public && h.protocol == proto::ICMP {
+            return crate::datapath::local_error(st, skb, state, &h, lan, public);
         }
         Verdict::Accept
     }
