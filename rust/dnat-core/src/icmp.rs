@@ -722,6 +722,18 @@ impl<'a> IdTable<'a> {
         self.remove_where(|_| true)
     }
 
+    /// The first translation at `back` index `cursor` or after it, with
+    /// the cursor to resume from (multi-part netlink dumps; 0 is the
+    /// start, [`ENTRIES`] the end). A table changed between parts may make
+    /// a dump skip or repeat entries, as netlink dumps do. Cost: the
+    /// `back` words between the two cursors.
+    pub fn next_entry(&self, cursor: u32) -> Option<(IdEntry, u32)> {
+        (cursor as usize..ENTRIES).find_map(|i| {
+            let next = u32::try_from(i + 1).ok()?;
+            self.sh.entry_at(i).map(|e| (e, next))
+        })
+    }
+
     /// Calls `f` for every translation, in `back` order.
     pub fn for_each(&self, mut f: impl FnMut(IdEntry)) {
         (0..ENTRIES)
@@ -1391,6 +1403,16 @@ mod tests {
             last_use: 1
         }));
         assert_eq!(seen.len(), 6);
+        // Dumps by cursor see the same, in the same order.
+        let (mut cursor, mut dumped) = (0, Vec::new());
+        while let Some((e, next)) = t.next_entry(cursor) {
+            assert!(next > cursor);
+            dumped.push(e);
+            cursor = next;
+        }
+        assert_eq!(dumped, seen);
+        assert_eq!(t.next_entry(ENTRIES as u32), None);
+        assert_eq!(t.next_entry(u32::MAX), None);
         // Round robin: after removals the search goes on from 5006.
         assert_eq!(t.remove(5000), Some(1));
         assert_eq!(t.remove(5000), None);
