@@ -18,6 +18,8 @@ pub mod checksum;
 pub mod config;
 #[path = "dnat-core/src/hooks.rs"]
 pub mod hooks;
+#[path = "dnat-core/src/icmp.rs"]
+pub mod icmp;
 #[path = "dnat-core/src/ipv4.rs"]
 pub mod ipv4;
 #[path = "dnat-core/src/pap.rs"]
