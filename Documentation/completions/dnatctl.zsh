@@ -870,8 +870,8 @@ _dnatctl__subcmd__host_commands() {
 'set:Change some settings; the others keep their values' \
 'stats:Print the data path and PAP client counters' \
 'blocks:Print the blocks of ports and SPIs the host holds' \
-'sptt:Print the port translations (the SPTT), one per line' \
-'translations:Print the port translations (the SPTT), one per line' \
+'sptt:Print the port and ICMP identifier translations, one per line' \
+'translations:Print the port and ICMP identifier translations, one per line' \
 'request:Ask the router for a block of ports or SPIs now' \
 'release:Give a held block back to the router' \
 'sa:Have the module validate or invalidate an SA with the router' \

@@ -322,7 +322,8 @@ pub mod host_attr {
     pub const BLOCK_EXPIRES: u16 = 18;
     /// Ports of a block in use by translations (u32, output only).
     pub const BLOCK_USED: u16 = 19;
-    /// IP protocol of a translation (u8: 6 TCP, 17 UDP).
+    /// IP protocol of a translation (u8: 6 TCP, 17 UDP, 1 an ICMP query
+    /// identifier).
     pub const PROTO: u16 = 20;
     /// The stack's own (ephemeral) port (u16).
     pub const LOCAL_PORT: u16 = 21;
