@@ -168,7 +168,7 @@ out=$(ynl h1 host --dump get-blocks) || out=
 check "host get-blocks has a port and an SPI block" \
 	jq -e 'map(."block-kind") | index("ports") != null and index("spis") != null' <<<"${out:-null}" >/dev/null
 expect_same "host get-sptt (ynl --dump) is dnatctl host sptt" \
-	"ynl h1 host --dump get-sptt | jq 'map({proto: (if .proto == 6 then \"tcp\" elif .proto == 17 then \"udp\" else .proto end),
+	"ynl h1 host --dump get-sptt | jq 'map({proto: (if .proto == 6 then \"tcp\" elif .proto == 17 then \"udp\" elif .proto == 1 then \"icmp\" else .proto end),
 		local_port: .\"local-port\", unique_port: .\"unique-port\", state: ((.\"flow-state\" // []) | sort)})
 		| sort_by(.proto, .local_port)'" \
 	"nh1 \"\$DNATCTL\" --json host sptt | jq '.translations | map({proto, local_port, unique_port,
