@@ -13,12 +13,16 @@
           --src SRC         the error's source address
           --quoted-len N    quote only N bytes of the quoted payload
           --bad-checksum    a wrong quoted IPv4 header checksum
+    --dropped (any command): the sender's own netfilter hooks are expected to
+    drop the message, so sendto() failing with EPERM is success and a
+    message that leaves is an error (exit 1)
     icmp_raw.py esp DST SPI --ttl N [--src SRC]
         one ESP packet with TTL N (an error about it quotes the SA)
 """
 import argparse
 import socket
 import struct
+import sys
 
 
 def csum(b):
@@ -61,7 +65,15 @@ def send(proto, dst, payload, src=None, ttl=None):
         s.bind((src, 0))
     if ttl:
         s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
-    s.sendto(payload, (dst, 0))
+    try:
+        s.sendto(payload, (dst, 0))
+    except PermissionError:
+        # NF_DROP in the output path reaches a raw socket as EPERM.
+        if a.dropped:
+            return
+        raise
+    if a.dropped:
+        sys.exit("icmp_raw.py: the message left, but it should have been dropped")
 
 
 ap = argparse.ArgumentParser()
@@ -81,6 +93,8 @@ x.add_argument("dst")
 x.add_argument("spi", type=lambda v: int(v, 0))
 x.add_argument("--ttl", type=int, required=True)
 x.add_argument("--src")
+for p in (r, e, x):
+    p.add_argument("--dropped", action="store_true")
 a = ap.parse_args()
 if a.cmd == "reply":
     send(1, a.dst, icmp(0, 0, struct.pack("!HH", a.id, 1) + b"unsolicited"), a.src)

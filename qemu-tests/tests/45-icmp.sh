@@ -248,12 +248,12 @@ expect_eq "h1 counted the error with a bad quoted checksum" "$(($(hstat h1 in_qu
 # and an error about an error (h1's module drops it).
 s0=$(rstat out_spoofed) q0=$(hstat h1 out_icmp_quote)
 raw h1 error 203.0.113.3 3 3 203.0.113.3 $PUB udp 9090 "$lo2" --src $PUB
-raw h1 error 203.0.113.3 3 3 203.0.113.3 $PUB icmp 3 0 --src $PUB
+raw h1 error 203.0.113.3 3 3 203.0.113.3 $PUB icmp 3 0 --src $PUB --dropped
 sleep 1
 expect_eq "h1's error quoting h2's port was refused by the router" "$(($(rstat out_spoofed) - s0))" 1
 expect_eq "h1's error about an error was dropped by its module" "$(($(hstat h1 out_icmp_quote) - q0))" 1
 # An echo reply from h1 (nothing a host may send): dropped by its module.
 x0=$(hstat h1 out_protocol)
-raw h1 reply 203.0.113.3 "$lo1" --src $PUB
+raw h1 reply 203.0.113.3 "$lo1" --src $PUB --dropped
 sleep 1
 expect_eq "h1's echo reply was dropped by its module" "$(($(hstat h1 out_protocol) - x0))" 1
