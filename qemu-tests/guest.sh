@@ -22,6 +22,9 @@ export TMPDIR=$out/tmp
 mkdir -p "$TMPDIR"
 # dnatctl pap keeps its PAP keys there (one file per host address).
 export DNAT_PAP_KEYS=$out/pap-keys
+# The kernel source (its YNL CLI, for 52-ynl), as run.sh found it.
+DNAT_KSRC=$(cat "$out/kernel-src" 2>/dev/null || true)
+export DNAT_KSRC
 echo "guest: $(uname -r), $(nproc) CPUs"
 
 if [ "$mode" = demo ]; then

@@ -34,6 +34,15 @@ check() {
 	if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
 
+# jqe FILTER...: `jq -e` on standard input, except that empty input fails
+# (jq 1.6 exits 0 on it, so a command that printed nothing would pass).
+jqe() {
+	local in
+	in=$(cat)
+	[ -n "$in" ] || return 5
+	jq -e "$@" <<<"$in"
+}
+
 # expect_eq DESC ACTUAL EXPECTED
 expect_eq() {
 	if [ "$2" = "$3" ]; then

@@ -36,6 +36,14 @@ mkdir -p "$OUT/bin"
 # The guest runs a copy of dnatctl: a rebuild on the host during a run
 # must not replace the binary under it.
 cp "$DNAT_TOP/userspace-tool/target/release/dnatctl" "$OUT/bin/dnatctl"
+# The pristine kernel source, whose YNL CLI the 52-ynl scenario runs; the
+# guest reads its path from $OUT/kernel-src (it sees the host's files
+# read-only). Without it that scenario fails, the others run.
+if ksrc=$("$DNAT_TOP/scripts/build-kernel.sh" --source); then
+	echo "$ksrc" >"$OUT/kernel-src"
+else
+	step "qemu: no kernel source (scripts/build-kernel.sh --source failed); 52-ynl will fail"
+fi
 step "qemu: booting $(cat "$KDIR/.dnat-version" 2>/dev/null) under TCG ($mode, at most $limit s)"
 set +e
 timeout --foreground "$limit" vng --disable-kvm --run "$KDIR" --cpus 2 --memory 2G \

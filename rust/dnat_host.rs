@@ -18,6 +18,8 @@ pub mod checksum;
 pub mod config;
 #[path = "dnat-core/src/hooks.rs"]
 pub mod hooks;
+#[path = "dnat-core/src/icmp.rs"]
+pub mod icmp;
 #[path = "dnat-core/src/ipv4.rs"]
 pub mod ipv4;
 #[path = "dnat-core/src/pap.rs"]
@@ -172,5 +174,69 @@ mod tests {
         assert!(t.low());
         t.clear();
         assert_eq!(t.in_use(), 0);
+    }
+
+    #[test]
+    fn icmp_ids_beside_the_sptt_in_kernel() {
+        use super::icmp::{IdError, Quoted, DEFAULT_IDLE};
+        use super::pap::PortBlock;
+        use super::sptt_glue::SpttTables;
+        use kernel::prelude::*;
+
+        let Ok(t) = KBox::pin_init(SpttTables::new(), GFP_KERNEL) else {
+            return;
+        };
+        // No pool: no identifier.
+        assert_eq!(t.id_out(4242, 10), Err(IdError::NoFreeId));
+        t.set_blocks(&[PortBlock {
+            lowest: 20000,
+            count: 4,
+        }]);
+        // A held identifier is its own; another gets a held port, which
+        // a UDP translation may share.
+        assert_eq!(t.id_out(20003, 10), Ok((20003, true)));
+        let (u, created) = t.id_out(4242, 10).unwrap_or((0, false));
+        assert!(created && (20000..20003).contains(&u));
+        assert_eq!(t.id_out(4242, 11), Ok((u, false)));
+        assert_eq!(t.id_back(u, 12), Some(4242));
+        assert_eq!(t.quote_in(Quoted::Icmp, u, true), Some(4242));
+        assert_eq!(t.quote_out(Quoted::Icmp, 4242, true), Some(u));
+        // Native mode leaves quoted ports alone.
+        assert_eq!(t.quote_in(Quoted::Udp, 20001, false), Some(20001));
+        assert_eq!(t.quote_in(Quoted::Udp, 20001, true), None);
+        assert_eq!(t.ids_in_use(), 2);
+        // The dump: port translations first, then identifiers (protocol 1).
+        assert!(t.out(17, 40000, 12).is_some());
+        let (mut cursor, mut n, mut icmp) = (0, 0, 0);
+        while let Some((e, next)) = t.entry(cursor, 12) {
+            assert!(next > cursor);
+            if e.proto == 1 {
+                icmp += 1;
+            } else {
+                assert_eq!(icmp, 0);
+            }
+            n += 1;
+            cursor = next;
+        }
+        assert_eq!((n, icmp), (3, 2));
+        // Idle translations end, and so do those of a block given back.
+        t.expire(
+            12 + DEFAULT_IDLE + 1,
+            &super::config::HostTimeouts {
+                tcp: 7440,
+                udp: 7440,
+            },
+        );
+        assert_eq!(t.ids_in_use(), 0);
+        // Round robin: the next held port after the one handed out last.
+        let (u2, created) = t.id_out(4242, 100).unwrap_or((0, false));
+        assert!(created && u2 == u + 1);
+        t.set_blocks(&[PortBlock {
+            lowest: 30000,
+            count: 4,
+        }]);
+        assert_eq!(t.ids_in_use(), 0);
+        assert_eq!(t.id_back(u2, 101), None);
+        t.clear();
     }
 }

@@ -22,6 +22,8 @@ pub mod config;
 pub mod hooks;
 #[path = "dnat-core/src/ipv4.rs"]
 pub mod ipv4;
+#[path = "dnat-core/src/out_sa.rs"]
+pub mod out_sa;
 #[path = "dnat-core/src/pap.rs"]
 pub mod pap;
 #[path = "dnat-core/src/pap_auth.rs"]

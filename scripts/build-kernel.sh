@@ -11,6 +11,10 @@
 # source package version, the fragments and the patches: a second run with the
 # same inputs reuses it; a change to any of them builds a fresh tree.
 # Prints the kernel tree path on the last line of stdout.
+#
+#   scripts/build-kernel.sh --source   only downloads and unpacks the
+#                                      pristine source (shared by all trees,
+#                                      never modified) and prints its path
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,6 +38,24 @@ if [ -z "$deb" ]; then
 	deb=$(ls "$DNAT_CACHE"/src/${PKG}_*.deb | tail -1)
 fi
 version=$(dpkg-deb -f "$deb" Version)
+
+# The pristine source, unpacked once per package version and shared by all
+# trees (they are copies); nothing writes to it afterwards.
+pristine=$DNAT_CACHE/src/$version
+if [ ! -f "$pristine/.dnat-unpacked" ]; then
+	step "kernel: unpacking $PKG $version"
+	rm -rf "$pristine" "$pristine.x"
+	mkdir -p "$pristine.x"
+	dpkg-deb -x "$deb" "$pristine.x"
+	mkdir -p "$pristine"
+	tar -xf "$pristine.x"/usr/src/linux-source-7.3.tar.xz -C "$pristine" --strip-components=1
+	rm -rf "$pristine.x"
+	touch "$pristine/.dnat-unpacked"
+fi
+if [ "${1:-}" = --source ]; then
+	echo "$pristine"
+	exit 0
+fi
 
 # 2. The cache key: package version + fragments + patches + debug switch.
 frags=("$DNAT_TOP/kernel/config/dnat.config")
@@ -62,18 +84,7 @@ if [ -f "$tree/.dnat-built" ]; then
 	exit 0
 fi
 
-# 3. Unpack (from a pristine copy shared by all keys) and patch.
-pristine=$DNAT_CACHE/src/$version
-if [ ! -f "$pristine/.dnat-unpacked" ]; then
-	step "kernel: unpacking $PKG $version"
-	rm -rf "$pristine" "$pristine.x"
-	mkdir -p "$pristine.x"
-	dpkg-deb -x "$deb" "$pristine.x"
-	mkdir -p "$pristine"
-	tar -xf "$pristine.x"/usr/src/linux-source-7.3.tar.xz -C "$pristine" --strip-components=1
-	rm -rf "$pristine.x"
-	touch "$pristine/.dnat-unpacked"
-fi
+# 3. Copy the pristine source and patch.
 step "kernel: preparing tree $tree"
 rm -rf "$tree"
 mkdir -p "$DNAT_CACHE/kernel"

@@ -44,9 +44,9 @@ shift $((OPTIND - 1))
 CORE=rust/dnat-core/fuzz
 CLI=userspace-tool/fuzz
 declare -A DIR=([pap_decode]=$CORE [pap_auth]=$CORE [router_classify]=$CORE [nl_config]=$CORE
-	[nl_reply]=$CLI [ca_wire]=$CLI)
+	[icmp_quote]=$CORE [nl_reply]=$CLI [ca_wire]=$CLI)
 declare -A SAN=([$CORE]=none [$CLI]=address)
-ALL=(pap_decode pap_auth router_classify nl_config nl_reply ca_wire)
+ALL=(pap_decode pap_auth router_classify nl_config icmp_quote nl_reply ca_wire)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 for t in "${TARGETS[@]}"; do

@@ -4,7 +4,7 @@
 # Sets a host up to use the shared public address through dnat_host, in the
 # current network namespace:
 #
-#   scripts/host-up.sh ROUTER PUBLIC DEV [MTU]
+#   scripts/host-up.sh ROUTER PUBLIC DEV [MTU] [KEY VALUE]...
 #
 # 1. PUBLIC becomes a local address (on lo), so that applications can send
 #    from it and the stack accepts what is tunnelled to it;
@@ -14,19 +14,34 @@
 #    applications use the public address for the Internet and TCP picks an
 #    MSS that fits the tunnel; LAN prefixes keep their own routes and
 #    source addresses and are never tunnelled;
-# 3. dnat_host is configured (it must be loaded), and the script waits
-#    until the router granted ports (up to 30 s), then prints the blocks.
+# 3. dnat_host (it must be loaded) is given the further "dnatctl host set"
+#    settings, if any (mode native, port-block N, ...), then ROUTER, PUBLIC
+#    and DEV, which start it (so that port-block applies to this start),
+#    and the script waits until the router granted ports (up to 30 s),
+#    then prints the blocks.
+#
+# dnat-host.service runs it, installed as PREFIX/lib/dnat/host-up.
 #
 # Undo: ip route replace default via ROUTER dev DEV; ip addr del PUBLIC/32
 # dev lo; dnat_host stops tunnelling when unloaded.
 set -euo pipefail
-[ $# -ge 3 ] || { echo "usage: $0 ROUTER PUBLIC DEV [MTU]" >&2; exit 2; }
+usage() { echo "usage: $0 ROUTER PUBLIC DEV [MTU] [KEY VALUE]..." >&2; exit 2; }
+[ $# -ge 3 ] && [ -n "$1" ] && [ -n "$2" ] && [ -n "$3" ] || usage
 router=$1 public=$2 dev=$3
-mtu=${4:-$(($(cat "/sys/class/net/$dev/mtu") - 20))}
+shift 3
+mtu=
+if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
+	mtu=$1
+	shift
+fi
+mtu=${mtu:-$(($(cat "/sys/class/net/$dev/mtu") - 20))}
 DNATCTL=${DNATCTL:-$(command -v dnatctl || echo "$(dirname "$0")/../userspace-tool/target/release/dnatctl")}
 
 ip addr replace "$public/32" dev lo
 ip route replace default via "$router" dev "$dev" src "$public" mtu "$mtu"
+if [ $# -gt 0 ]; then
+	"$DNATCTL" host set "$@"
+fi
 "$DNATCTL" host set router "$router" public "$public" dev "$dev"
 for _ in $(seq 300); do
 	if "$DNATCTL" --json host blocks | jq -e '[.blocks[] | select(.kind == "ports")] | length > 0' >/dev/null; then

@@ -23,8 +23,12 @@ PKGS=(
 	iproute2 iputils-ping socat iperf3 tcpdump nftables ethtool procps
 	strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
 	openssl jq util-linux
+	# the kernel tree's YNL tools (scripts/ynl-check.sh, the 52-ynl scenario)
+	python3-yaml python3-jsonschema
 	# make bench: instruction counts on the host
 	valgrind
+	# make units-check: systemd-analyze verify looks the units' man pages up
+	man-db
 )
 
 missing=()

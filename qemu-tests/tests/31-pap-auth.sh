@@ -164,5 +164,5 @@ expect_eq "h1 keeps its blocks after the forged router messages" "$(hb)" "$held"
 expect_eq "h1 keeps the router epoch" "$(nh1 "$DNATCTL" --json host show | jq .config.epoch)" "$e0"
 expect_eq "h1's TCP through the router still works" "$(echo after-forgery | nh1 timeout 20 socat -t 3 - TCP:203.0.113.3:8080)" after-forgery
 rb=$(nrouter "$DNATCTL" --json router blocks)
-check "the router still lists h1's block" jq -e ".blocks[] | select(.host == \"10.0.0.1\" and .lowest == $lo1)" <<<"$rb" >/dev/null
+check "the router still lists h1's block" jqe ".blocks[] | select(.host == \"10.0.0.1\" and .lowest == $lo1)" <<<"$rb" >/dev/null
 rm -rf "$T"

@@ -74,7 +74,7 @@ check "the router dropped the unvalidated ESP for h1" test "$(sa_dropped)" -gt "
 
 # h1's host module validates (server, SPI) with PAP 34/0: the echo works
 # both ways.
-has_sa() { nrouter "$DNATCTL" --json router sas | jq -e ".sas[] | select(.host == \"10.0.0.1\" and .peer == \"203.0.113.3\" and .spi == $spi)" >/dev/null; }
+has_sa() { nrouter "$DNATCTL" --json router sas | jqe ".sas[] | select(.host == \"10.0.0.1\" and .peer == \"203.0.113.3\" and .spi == $spi)" >/dev/null; }
 check "h1's module is asked to validate its SA" nh1 "$DNATCTL" host sa validate 203.0.113.3 "$hex"
 for i in $(seq 50); do has_sa && break; sleep 0.1; done
 check "the router lists the SA the module validated" has_sa
@@ -221,7 +221,7 @@ follower=$!
 pids+=($follower)
 spi_f=$((spi + 3))
 K7=0x$(printf '%064d' 11) A7=0x$(printf '%064d' 12)
-has_spi() { nrouter "$DNATCTL" --json router sas | jq -e ".sas[] | select(.host == \"10.0.0.1\" and .spi == $1)" >/dev/null; }
+has_spi() { nrouter "$DNATCTL" --json router sas | jqe ".sas[] | select(.host == \"10.0.0.1\" and .spi == $1)" >/dev/null; }
 wait_has() { local i; for i in $(seq 150); do has_spi "$1" && return 0; sleep 0.1; done; return 1; }
 wait_gone() { local i; for i in $(seq 150); do has_spi "$1" || return 0; sleep 0.1; done; return 1; }
 nh1 ip xfrm state add src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi_f" mode transport \

@@ -170,9 +170,9 @@ nh2 "$DNATCTL" host release ports "${plo[h2]}" "${pn[h2]}"
 for i in $(seq 50); do [ "$(nh2 "$DNATCTL" --json host stats | jq -r .stats.pap_refused_pinned)" != "$rp0" ] && break; sleep 0.1; done
 expect_eq "the router refused h2's release (reason pinned)" \
 	"$(nh2 "$DNATCTL" --json host stats | jq -r .stats.pap_refused_pinned)" $((rp0 + 1))
-holds() { nrouter "$DNATCTL" --json router blocks | jq -e ".blocks[] | select(.host == \"$1\" and .kind == \"ports\" and .lowest == $2)" >/dev/null; }
+holds() { nrouter "$DNATCTL" --json router blocks | jqe ".blocks[] | select(.host == \"$1\" and .kind == \"ports\" and .lowest == $2)" >/dev/null; }
 check "the router still holds h2's certified block for h2" holds 10.0.0.3 "${plo[h2]}"
-h2_has() { nh2 "$DNATCTL" --json host blocks | jq -e ".blocks[] | select(.kind == \"ports\" and .lowest == ${plo[h2]})" >/dev/null; }
+h2_has() { nh2 "$DNATCTL" --json host blocks | jqe ".blocks[] | select(.kind == \"ports\" and .lowest == ${plo[h2]})" >/dev/null; }
 for i in $(seq 50); do h2_has && break; sleep 0.1; done
 check "h2's module took the certified block back" h2_has
 check "h1 asks the router for more ports" nh1 "$DNATCTL" host request ports 64

@@ -8,6 +8,11 @@ use core::ffi::c_int;
 
 use kernel::{bindings, error::to_result, prelude::*, sync::rcu, types::Opaque};
 
+/// The index of the loopback device, the same in every namespace
+/// (`LOOPBACK_IFINDEX`): what the stack sends to its own addresses comes
+/// back in through it.
+pub const LOOPBACK_IFINDEX: u32 = bindings::LOOPBACK_IFINDEX;
+
 /// A network namespace.
 ///
 /// # Invariants

@@ -375,6 +375,44 @@ impl SkBuff<'_> {
         }
     }
 
+    /// Whether the packet's transport checksum is left to the device
+    /// (`CHECKSUM_PARTIAL`): the checksum field then holds only a partial
+    /// sum, which a rewrite must not adjust as a full one.
+    pub fn checksum_partial(&self) -> bool {
+        self.ip_summed() == bindings::CHECKSUM_PARTIAL
+    }
+
+    /// Runs `f` on the first `len` bytes of the packet from the network
+    /// (IPv4) header on, made linear and unshared first
+    /// (`skb_ensure_writable`), so that `f` may change them in place.
+    /// Fails, with nothing changed, if the packet is shorter or memory
+    /// runs out. `f` must keep every checksum that covers what it changes
+    /// right (incremental updates keep a `CHECKSUM_COMPLETE` sum right as
+    /// long as the covered sum does not change, as when a field and the
+    /// checksum covering it change by opposite amounts).
+    pub fn with_network_mut<R>(&mut self, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Result<R> {
+        let skb = self.raw();
+        // SAFETY: the skb is valid (type invariant).
+        let nh = unsafe { bindings::skb_network_offset(skb) };
+        let need = usize::try_from(nh)
+            .ok()
+            .and_then(|n| n.checked_add(len))
+            .and_then(|n| c_uint::try_from(n).ok())
+            .ok_or(EINVAL)?;
+        // SAFETY: the skb is ours; `skb_ensure_writable` checks `need`
+        // against the packet and makes the first `need` bytes (up to the
+        // end of the network header's `len` bytes) linear and unshared.
+        kernel::error::to_result(unsafe { bindings::skb_ensure_writable(skb, need) })?;
+        // SAFETY: the skb is valid; after `skb_ensure_writable` the network
+        // header is at a valid position of the (possibly new) linear data.
+        let start = unsafe { bindings::skb_network_header(skb) };
+        // SAFETY: `start..start + len` lies in the linear, unshared data
+        // (above), which nothing else references while the hook owns the
+        // packet; the slice does not outlive this call.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(start, len) };
+        Ok(f(bytes))
+    }
+
     /// Rewrites a port of the TCP (`proto` 6) or UDP (17) header that
     /// follows the packet's `ihl`-byte IPv4 header, and fixes the transport
     /// checksum for the packet's checksum state as the kernel's own NAT

@@ -5,14 +5,18 @@
 //! - Outbound, `POST_ROUTING` (after routing, so it also sees what XFRM
 //!   produced): a packet from the shared public address to a destination
 //!   outside the LAN gets its TCP/UDP source port translated to a granted
-//!   port through the SPTT (in translate mode), then an outer IPv4 header
-//!   host -> router, protocol 4, and goes to the router. ESP/AH are tunnelled
-//!   untouched. LAN destinations are never translated or tunnelled.
+//!   port through the SPTT (in translate mode), its ICMP query identifier,
+//!   or the port or identifier its ICMP error quotes, translated likewise
+//!   (both modes), then an outer IPv4 header host -> router, protocol 4,
+//!   and goes to the router. ESP/AH are tunnelled untouched. LAN
+//!   destinations are never translated or tunnelled.
 //! - Inbound, `PRE_ROUTING` after defragmentation: IP-in-IP from the
 //!   router's LAN address to ours loses its outer header, the TCP/UDP
-//!   destination port is translated back, and the stack goes on with the
-//!   inner packet (ESP/AH on to XFRM). IP-in-IP from anyone else, or with a
-//!   malformed inner packet, is dropped and counted.
+//!   destination port, an ICMP reply's identifier or what an ICMP error
+//!   quotes is translated back, and the stack goes on with the inner
+//!   packet (ESP/AH on to XFRM). IP-in-IP from anyone else, or with a
+//!   malformed inner packet, is dropped and counted, as are ICMP replies
+//!   nothing asked for.
 //!
 //! Lookups are lock-free loads; the first packet of a flow takes the SPTT
 //! writer lock to claim a port. Nothing is allocated per packet.
@@ -26,7 +30,8 @@ use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::skb::{PortField, SkBuff};
-use crate::ipv4::{self, proto, Header};
+use crate::icmp::{self as icmp_xlat, About, IdError, QuoteSkip};
+use crate::ipv4::{self, icmp, proto, Header};
 use crate::sptt::Segment;
 use crate::state::HostNet;
 
@@ -72,11 +77,59 @@ pub enum HostStat {
     /// Native mode: a granted block the kernel refused as the ephemeral
     /// range (below `ip_unprivileged_port_start`).
     PortRangeRefused,
+    /// Outbound ICMP query requests that created an identifier
+    /// translation.
+    OutIcmpNew,
+    /// Outbound ICMP whose query identifier, or whose quoted port or
+    /// identifier, was translated.
+    OutIcmpTranslated,
+    /// Outbound ICMP errors dropped: not about a packet the host received
+    /// at the public address (the router would refuse them).
+    OutIcmpQuote,
+    /// Inbound ICMP whose query identifier, or whose quoted port or
+    /// identifier, was translated back.
+    InIcmpTranslated,
+    /// Inbound ICMP query replies without an identifier translation
+    /// (nothing asked for them), dropped.
+    InIcmpUnsolicited,
+    /// Inbound ICMP errors left unchanged, by reason
+    /// (`icmp::QuoteSkip`, in its order): not an error.
+    InQuoteNotError,
+    /// ... truncated.
+    InQuoteTruncated,
+    /// ... the quoted header is malformed or fails its checksum.
+    InQuoteBadQuote,
+    /// ... not about a packet the host sent.
+    InQuoteNotOurs,
+    /// ... about a later fragment.
+    InQuoteFragment,
+    /// ... about an ICMP error.
+    InQuoteAboutError,
+    /// ... about a protocol without ports (ESP, AH).
+    InQuoteNoPort,
+    /// ... no translation for the quoted port or identifier.
+    InQuoteNoMapping,
+}
+
+impl HostStat {
+    /// The counter of an inbound error left unchanged for `why`.
+    const fn quote_skip(why: QuoteSkip) -> Self {
+        match why {
+            QuoteSkip::NotError => HostStat::InQuoteNotError,
+            QuoteSkip::Truncated => HostStat::InQuoteTruncated,
+            QuoteSkip::BadQuote => HostStat::InQuoteBadQuote,
+            QuoteSkip::NotOurs => HostStat::InQuoteNotOurs,
+            QuoteSkip::Fragment => HostStat::InQuoteFragment,
+            QuoteSkip::AboutError => HostStat::InQuoteAboutError,
+            QuoteSkip::NoPort => HostStat::InQuoteNoPort,
+            QuoteSkip::NoMapping => HostStat::InQuoteNoMapping,
+        }
+    }
 }
 
 impl HostStat {
     /// Number of counters.
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 28;
     const NAMES: [&'static str; Self::COUNT] = [
         "out_tunnelled",
         "out_translated",
@@ -93,6 +146,19 @@ impl HostStat {
         "in_malformed",
         "in_failed",
         "port_range_refused",
+        "out_icmp_new",
+        "out_icmp_translated",
+        "out_icmp_quote",
+        "in_icmp_translated",
+        "in_icmp_unsolicited",
+        "in_quote_not_error",
+        "in_quote_truncated",
+        "in_quote_bad_quote",
+        "in_quote_not_ours",
+        "in_quote_fragment",
+        "in_quote_about_error",
+        "in_quote_no_port",
+        "in_quote_no_mapping",
     ];
 }
 
@@ -193,6 +259,14 @@ pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -
             }
         }
         proto::ESP | proto::AH => {}
+        proto::ICMP => {
+            // Both modes: the stack's ICMP identifiers are not taken from
+            // the port range (see `icmp_out`).
+            if let Err(s) = icmp_out(st, &mut skb, hs, h) {
+                st.data.bump(s);
+                return Verdict::Drop;
+            }
+        }
         _ => {
             st.data.bump(HostStat::OutProtocol);
             return Verdict::Drop;
@@ -244,6 +318,177 @@ fn translate_out(
         sptt.note_tcp(unique, &seg, true, t);
     }
     Ok(())
+}
+
+/// Bytes of an ICMP error that a quote rewrite may touch: the error's
+/// header, a quoted IPv4 header with the most options and the 20 bytes of
+/// a TCP header up to its checksum.
+const QUOTE_WINDOW: usize = icmp::HEADER_LEN + ipv4::MAX_HEADER_LEN + 20;
+
+/// The ICMP type and, for a query, the identifier of the ICMP message
+/// after `h` (whose network header is the packet's).
+fn icmp_head(skb: &SkBuff<'_>, h: &Header) -> Option<(u8, Option<u16>)> {
+    let mut b = [0u8; icmp::HEADER_LEN];
+    let n = h.total_len.saturating_sub(h.header_len).min(b.len());
+    let head = b.get_mut(..n)?;
+    skb.copy_from_network(h.header_len, head).ok()?;
+    let t = *head.first()?;
+    Some((t, icmp_xlat::query_id(head).ok()))
+}
+
+/// Sets the identifier of the ICMP query after `h` to `new` (checksum
+/// fixed).
+fn set_icmp_id(skb: &mut SkBuff<'_>, h: &Header, new: u16) -> bool {
+    let at = h.header_len;
+    let r = skb.with_network_mut(at + icmp::HEADER_LEN, |b| {
+        b.get_mut(at..)
+            .is_some_and(|m| icmp_xlat::rewrite_id(m, new).is_ok())
+    });
+    r == Ok(true)
+}
+
+/// Translates what the ICMP error after `h` quotes (`about`) with `map`;
+/// `None` if the packet could not be made writable.
+fn rewrite_quote(
+    skb: &mut SkBuff<'_>,
+    h: &Header,
+    public: Ipv4Addr,
+    about: About,
+    map: impl FnOnce(icmp_xlat::Quoted, u16) -> Option<u16>,
+) -> Option<Result<icmp_xlat::Rewritten, QuoteSkip>> {
+    let at = h.header_len;
+    let n = h.total_len.saturating_sub(at).min(QUOTE_WINDOW);
+    skb.with_network_mut(at + n, |b| {
+        b.get_mut(at..)
+            .map(|m| icmp_xlat::rewrite_quote(m, public, about, map))
+    })
+    .ok()
+    .flatten()
+}
+
+/// Outbound ICMP from the public address (translate and native mode
+/// alike: Linux takes ping identifiers from a per-namespace counter, not
+/// from the port range): a query request gets a granted identifier (a
+/// held port's number); an error the stack sends about a packet it
+/// received (destination unreachable, time exceeded, parameter problem)
+/// gets the port or identifier it quotes translated to the granted one,
+/// which the router checks. Replies, source quench, redirect and other
+/// types are dropped (`out_protocol`): the router refuses them.
+fn icmp_out(
+    st: &HostNet,
+    skb: &mut SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+) -> Result<(), HostStat> {
+    if h.is_fragment {
+        return Err(HostStat::OutFragment);
+    }
+    let sptt = st.sptt.get().ok_or(HostStat::OutNotReady)?;
+    let (t, id) = icmp_head(skb, h).ok_or(HostStat::OutFailed)?;
+    if skb.checksum_partial() {
+        // Not made by Linux for ICMP; an incremental update would be
+        // wrong.
+        return Err(HostStat::OutFailed);
+    }
+    match (icmp::class(t), id) {
+        (icmp::Class::Request, Some(id)) => {
+            let (unique, created) = sptt.id_out(id, now()).map_err(|e| {
+                if e == IdError::NoFreeId {
+                    // Out of ports: the PAP client asks for more at once.
+                    Pernet::<HostNet>::kick(hs.net(), 0);
+                }
+                HostStat::OutNoPort
+            })?;
+            if created {
+                st.data.bump(HostStat::OutIcmpNew);
+            }
+            if unique != id {
+                if !set_icmp_id(skb, h, unique) {
+                    return Err(HostStat::OutFailed);
+                }
+                st.data.bump(HostStat::OutIcmpTranslated);
+            }
+            Ok(())
+        }
+        (icmp::Class::Error, _)
+            if matches!(
+                t,
+                icmp::DEST_UNREACH | icmp::TIME_EXCEEDED | icmp::PARAMETER_PROBLEM
+            ) =>
+        {
+            let public = Ipv4Addr::from(st.public.load(Relaxed));
+            let ports = st.native.load(Relaxed) == 0;
+            let map = |q, v| sptt.quote_out(q, v, ports);
+            match rewrite_quote(skb, h, public, About::Received, map) {
+                Some(Ok(r)) => {
+                    if r.new != r.old {
+                        st.data.bump(HostStat::OutIcmpTranslated);
+                    }
+                    Ok(())
+                }
+                // Nothing translated that port (a packet to a held port
+                // that had no translation): the wire's port is the
+                // stack's, the router checks it.
+                Some(Err(QuoteSkip::NoMapping)) => Ok(()),
+                Some(Err(_)) => Err(HostStat::OutIcmpQuote),
+                None => Err(HostStat::OutFailed),
+            }
+        }
+        _ => Err(HostStat::OutProtocol),
+    }
+}
+
+/// Inbound ICMP to the public address, decapsulated (network header at
+/// `h`): a query reply gets the stack's identifier back, or is dropped
+/// when nothing asked for it (`Err`); an error gets the port or identifier
+/// it quotes translated back (or is left unchanged, counted by reason).
+/// Other types go on unchanged.
+fn icmp_in(st: &HostNet, skb: &mut SkBuff<'_>, h: &Header) -> Result<(), HostStat> {
+    let Some(sptt) = st.sptt.get() else {
+        return Ok(());
+    };
+    let Some((t, id)) = icmp_head(skb, h) else {
+        return Ok(());
+    };
+    let class = icmp::class(t);
+    if !matches!(class, icmp::Class::Reply | icmp::Class::Error) {
+        return Ok(());
+    }
+    if skb.checksum_partial() {
+        return Err(HostStat::InFailed);
+    }
+    if let (icmp::Class::Reply, Some(id)) = (class, id) {
+        let local = sptt.id_back(id, now()).ok_or(HostStat::InIcmpUnsolicited)?;
+        if local != id {
+            if !set_icmp_id(skb, h, local) {
+                return Err(HostStat::InFailed);
+            }
+            st.data.bump(HostStat::InIcmpTranslated);
+        }
+        return Ok(());
+    }
+    if class != icmp::Class::Error {
+        // A truncated reply: the stack drops it.
+        return Ok(());
+    }
+    let public = Ipv4Addr::from(st.public.load(Relaxed));
+    let ports = st.native.load(Relaxed) == 0;
+    let map = |q, v| sptt.quote_in(q, v, ports);
+    match rewrite_quote(skb, h, public, About::Sent, map) {
+        Some(Ok(r)) => {
+            if r.new != r.old {
+                st.data.bump(HostStat::InIcmpTranslated);
+            }
+            Ok(())
+        }
+        Some(Err(why)) => {
+            // Delivered unchanged: the stack finds no socket, or (ESP,
+            // AH) finds the SA by its SPI itself.
+            st.data.bump(HostStat::quote_skip(why));
+            Ok(())
+        }
+        None => Err(HostStat::InFailed),
+    }
 }
 
 /// An IP-in-IP packet `h` to our LAN address, in `PRE_ROUTING`.
@@ -307,6 +552,12 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
             if inner.protocol == proto::TCP {
                 sptt.note_tcp(dport, &seg, false, t);
             }
+        }
+    }
+    if inner.protocol == proto::ICMP && !inner.is_fragment {
+        if let Err(s) = icmp_in(st, &mut skb, &inner) {
+            st.data.bump(s);
+            return Verdict::Drop;
         }
     }
     st.data.bump(HostStat::InDelivered);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Kernel glue for the source port translation table
-//! (`dnat-core/src/sptt.rs`): the per-namespace storage and the writer lock.
+//! (`dnat-core/src/sptt.rs`) and, beside it, the ICMP identifier
+//! translations (`dnat-core/src/icmp.rs`): the per-namespace storage and
+//! the writer lock they share.
 //!
 //! Readers (the packet path) look up without a lock; the first packet of a
 //! flow, block changes (PAP, in softirq or process context) and expiry (the
@@ -18,6 +20,7 @@ use kernel::{
 };
 
 use crate::config::HostTimeouts;
+use crate::icmp::{self, IdError, IdLayout, IdShared, IdTable, IdWriter};
 use crate::pap::PortBlock;
 use crate::sptt::{Layout, Proto, Segment, Shared, Sptt, Timeouts, WriterState};
 
@@ -27,19 +30,24 @@ pub const LOW_WATER: u32 = 8;
 struct Writer {
     used: KVVec<u64>,
     st: WriterState,
+    ids: IdWriter,
 }
+
+/// Dump cursors from here on are the identifier table's (its `back`
+/// index), after the SPTT's (`proto index * 65536 + port`).
+const ID_CURSOR: usize = (Proto::ALL.len()) << 16;
 
 /// A translation, for dumps.
 pub struct Translation {
-    /// IP protocol (6 or 17).
+    /// IP protocol (6 or 17; 1 for an ICMP identifier).
     pub proto: u8,
-    /// The stack's own port.
+    /// The stack's own port (or ICMP identifier).
     pub local: u16,
-    /// The granted port it is translated to.
+    /// The granted port (or identifier) it is translated to.
     pub unique: u16,
     /// Seconds since last use.
     pub idle: u32,
-    /// `flow_state` bits.
+    /// `flow_state` bits (0 for ICMP).
     pub state: u8,
 }
 
@@ -98,6 +106,11 @@ impl LazySptt {
         self.get().map_or(0, SpttTables::in_use)
     }
 
+    /// ICMP identifier translations in use.
+    pub fn ids_in_use(&self) -> u32 {
+        self.get().map_or(0, SpttTables::ids_in_use)
+    }
+
     /// Ports of `lowest..lowest+count` in use by translations.
     pub fn used_in(&self, lowest: u32, count: u32) -> u32 {
         self.get().map_or(0, |t| t.used_in(lowest, count))
@@ -123,6 +136,9 @@ pub struct SpttTables {
     states: KVVec<AtomicU8>,
     held: KVVec<AtomicU64>,
     peers: KVVec<AtomicU64>,
+    id_out: KVVec<AtomicU32>,
+    id_back: KVVec<AtomicU32>,
+    id_times: KVVec<AtomicU32>,
     /// Free ports (minimum over both protocols), for the packet path.
     free: AtomicU32,
     #[pin]
@@ -130,7 +146,8 @@ pub struct SpttTables {
 }
 
 impl SpttTables {
-    /// An empty table (about 1.9 MiB, `Layout::BYTES`).
+    /// An empty table (about 1.9 MiB, `Layout::BYTES`, and 12 KiB of
+    /// identifier translations, `IdLayout::BYTES`).
     pub fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             ports: filled(Layout::PORTS_LEN, || AtomicU16::new(0))?,
@@ -138,10 +155,14 @@ impl SpttTables {
             states: filled(Layout::STATES_LEN, || AtomicU8::new(0))?,
             held: filled(Layout::HELD_LEN, || AtomicU64::new(0))?,
             peers: filled(Layout::PEERS_LEN, || AtomicU64::new(0))?,
+            id_out: filled(IdLayout::OUT_LEN, || AtomicU32::new(0))?,
+            id_back: filled(IdLayout::BACK_LEN, || AtomicU32::new(0))?,
+            id_times: filled(IdLayout::TIMES_LEN, || AtomicU32::new(0))?,
             free: AtomicU32::new(0),
             writer <- new_spinlock_irq!(Writer {
                 used: filled(Layout::USED_LEN, || 0u64)?,
                 st: WriterState::new(),
+                ids: IdWriter::new(),
             }),
         })
     }
@@ -157,14 +178,20 @@ impl SpttTables {
         .ok()
     }
 
-    /// Runs `f` on the writer view under the lock, then refreshes the
-    /// free-port count.
-    fn write<R>(&self, f: impl FnOnce(&mut Sptt<'_>) -> R) -> Option<R> {
+    fn ids(&self) -> Option<IdShared<'_>> {
+        IdShared::new(&self.id_out, &self.id_back, &self.id_times).ok()
+    }
+
+    /// Runs `f` on the writer views of both tables under the lock, then
+    /// refreshes the free-port count.
+    fn write<R>(&self, f: impl FnOnce(&mut Sptt<'_>, &mut IdTable<'_>) -> R) -> Option<R> {
         let shared = self.shared()?;
+        let id_shared = self.ids()?;
         let mut g = self.writer.lock();
-        let Writer { used, st } = &mut *g;
+        let Writer { used, st, ids } = &mut *g;
         let mut t = Sptt::new(shared, used, st).ok()?;
-        let r = f(&mut t);
+        let mut ids = IdTable::new(id_shared, ids);
+        let r = f(&mut t, &mut ids);
         let free = Proto::ALL
             .iter()
             .map(|&p| t.free_ports(p))
@@ -185,7 +212,49 @@ impl SpttTables {
         if let Some(u) = self.shared()?.lookup_out(p, port, now) {
             return Some((u, false));
         }
-        self.write(|t| t.create(p, port, now).ok().map(|u| (u, true)))?
+        self.write(|t, _| t.create(p, port, now).ok().map(|u| (u, true)))?
+    }
+
+    /// The granted identifier for the stack's ICMP query identifier `id`,
+    /// creating the translation (a held port's number, the identity when
+    /// `id` is held and free) on the first request: `(unique, created)`.
+    pub fn id_out(&self, id: u16, now: u32) -> Result<(u16, bool), IdError> {
+        let ids = self.ids().ok_or(IdError::BadLayout)?;
+        if let Some(u) = ids.lookup_out(id, now) {
+            return Ok((u, false));
+        }
+        self.write(|t, ids| ids.create(id, now, t.blocks()).map(|u| (u, true)))
+            .ok_or(IdError::BadLayout)?
+    }
+
+    /// The stack's identifier behind granted identifier `unique` (a query
+    /// reply), marked used at `now`.
+    pub fn id_back(&self, unique: u16, now: u32) -> Option<u16> {
+        self.ids()?.lookup_in(unique, now)
+    }
+
+    /// What an ICMP error about a packet the host sent quotes, back from
+    /// granted to the stack's (peek: the translation's last use stays).
+    /// `ports`: whether TCP and UDP ports are translated (translate mode).
+    pub fn quote_in(&self, quoted: icmp::Quoted, v: u16, ports: bool) -> Option<u16> {
+        match quoted {
+            icmp::Quoted::Icmp => self.ids()?.peek_in(v),
+            icmp::Quoted::Tcp if ports => self.shared()?.peek_in(Proto::Tcp, v),
+            icmp::Quoted::Udp if ports => self.shared()?.peek_in(Proto::Udp, v),
+            // Native mode: the stack's ports are the wire's.
+            icmp::Quoted::Tcp | icmp::Quoted::Udp => Some(v),
+        }
+    }
+
+    /// What an ICMP error about a packet the host received quotes, from the
+    /// stack's to granted (peek).
+    pub fn quote_out(&self, quoted: icmp::Quoted, v: u16, ports: bool) -> Option<u16> {
+        match quoted {
+            icmp::Quoted::Icmp => self.ids()?.peek_out(v),
+            icmp::Quoted::Tcp if ports => self.shared()?.peek_out(Proto::Tcp, v),
+            icmp::Quoted::Udp if ports => self.shared()?.peek_out(Proto::Udp, v),
+            icmp::Quoted::Tcp | icmp::Quoted::Udp => Some(v),
+        }
     }
 
     /// The stack's port for granted port `port` of `proto`, if translated.
@@ -209,12 +278,14 @@ impl SpttTables {
 
     /// Replaces the pool with the held `blocks`.
     pub fn set_blocks(&self, blocks: &[PortBlock]) {
-        self.write(|t| {
+        self.write(|t, ids| {
             if t.set_blocks(blocks).is_err() {
                 // Not expected (the client holds at most as many blocks,
                 // disjoint): keep nothing rather than a wrong pool.
                 let _ = t.set_blocks(&[]);
             }
+            // Identifier translations end with their port's block.
+            ids.retain_held(t.blocks());
         });
     }
 
@@ -225,20 +296,30 @@ impl SpttTables {
             udp_idle: timeouts.udp,
             ..Timeouts::DEFAULT
         };
-        self.write(|s| s.expire(now, &t));
+        self.write(|s, ids| {
+            s.expire(now, &t);
+            ids.expire(now, icmp::DEFAULT_IDLE);
+        });
     }
 
     /// Ends every translation and forgets the pool.
     pub fn clear(&self) {
-        self.write(|t| {
+        self.write(|t, ids| {
             t.remove_all();
             let _ = t.set_blocks(&[]);
+            ids.remove_all();
         });
     }
 
     /// Translations in use (both protocols).
     pub fn in_use(&self) -> u32 {
-        self.write(|t| t.entries(Proto::Tcp) + t.entries(Proto::Udp))
+        self.write(|t, _| t.entries(Proto::Tcp) + t.entries(Proto::Udp))
+            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// ICMP identifier translations in use.
+    pub fn ids_in_use(&self) -> u32 {
+        self.write(|_, ids| ids.entries())
             .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
     }
 
@@ -249,14 +330,37 @@ impl SpttTables {
             return 0;
         };
         let b = PortBlock { lowest, count };
-        self.write(|t| Proto::ALL.iter().map(|&p| t.used_in(p, &b)).sum::<usize>())
+        self.write(|t, _| Proto::ALL.iter().map(|&p| t.used_in(p, &b)).sum::<usize>())
             .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     /// The translation at `cursor` or after it, and the next cursor.
+    /// Port translations (TCP, then UDP) come first, then the ICMP
+    /// identifier translations.
     pub fn entry(&self, cursor: usize, now: u32) -> Option<(Translation, usize)> {
-        let c = u32::try_from(cursor).ok()?;
-        let (e, next) = self.write(|t| t.next_entry(c))??;
+        if cursor < ID_CURSOR {
+            let c = u32::try_from(cursor).ok()?;
+            if let Some(r) = self.port_entry(c, now) {
+                return Some(r);
+            }
+        }
+        let c = u32::try_from(cursor.max(ID_CURSOR) - ID_CURSOR).ok()?;
+        let (e, next) = self.write(|_, ids| ids.next_entry(c))??;
+        Some((
+            Translation {
+                proto: crate::ipv4::proto::ICMP,
+                local: e.eph,
+                unique: e.unique,
+                idle: now.saturating_sub(e.last_use),
+                state: 0,
+            },
+            ID_CURSOR + next as usize,
+        ))
+    }
+
+    /// The port translation at `cursor` or after it, and the next cursor.
+    fn port_entry(&self, c: u32, now: u32) -> Option<(Translation, usize)> {
+        let (e, next) = self.write(|t, _| t.next_entry(c))??;
         Some((
             Translation {
                 proto: e.proto.ip(),

@@ -288,15 +288,18 @@ impl HostNet {
         let j = i.checked_sub(crate::datapath::HostStat::COUNT)?;
         match j {
             0 => Some(("", "translations", u64::from(self.sptt.in_use()))),
-            1 => {
-                let bytes = self.sptt.get().map_or(0, |_| crate::sptt::Layout::BYTES);
+            1 => Some(("", "icmp_translations", u64::from(self.sptt.ids_in_use()))),
+            2 => {
+                let bytes = self.sptt.get().map_or(0, |_| {
+                    crate::sptt::Layout::BYTES + crate::icmp::IdLayout::BYTES
+                });
                 Some(("", "sptt_bytes", bytes as u64))
             }
-            2 => {
+            3 => {
                 let slot = Pernet::<HostNet>::slot_bytes();
                 Some(("", "netns_bytes", slot as u64))
             }
-            _ => self.pap.stat(j - 3),
+            _ => self.pap.stat(j - 4),
         }
     }
 

@@ -3,16 +3,20 @@
 //! The router's data path, in `PRE_ROUTING` after defragmentation.
 //!
 //! - Inbound (WAN, to the public address): the owner of the destination
-//!   port (TCP/UDP, ESP in UDP), of the SPI (ESP/AH), or of the source port
-//!   quoted in an ICMP error gets the packet, unchanged, inside an IP-in-IP
-//!   header from the router's LAN address; ESP, AH and ESP in UDP only if
-//!   the DoS control lets them through. Packets nobody owns go on to the
-//!   router's own stack.
+//!   port (TCP/UDP, ESP in UDP), of the SPI (ESP/AH), of an ICMP query
+//!   reply's identifier, or of what an ICMP error quotes (a source port, a
+//!   query identifier, an outbound SA of the host) gets the packet,
+//!   unchanged, inside an IP-in-IP header from the router's LAN address;
+//!   ESP, AH and ESP in UDP only if the DoS control lets them through.
+//!   Packets nobody owns go on to the router's own stack.
+//! - Errors the router's own stack sends about a host's packets reach the
+//!   public address through `lo`; they are tunnelled to the host too.
 //! - Outbound (LAN, IP-in-IP to the router's LAN address): the inner
 //!   destination must not be the router itself, and the outer source must
-//!   own the inner source port (TCP/UDP) or be a known host (ESP/AH); then
-//!   the outer header is removed and the stack forwards the inner packet.
-//!   Anything else is dropped.
+//!   own the inner source port (TCP/UDP), the ICMP query identifier or the
+//!   port an ICMP error quotes, or be a known host (ESP/AH, whose SA the
+//!   router then learns); the outer header is removed and the stack
+//!   forwards the inner packet. Anything else is dropped.
 //!
 //! Lookups are lock-free loads from the allocation tables; nothing is
 //! allocated per packet.
@@ -21,11 +25,15 @@ use core::net::Ipv4Addr;
 
 use crate::atomic::{Atomic, Relaxed};
 
-use crate::classify::{self, Key, OutError, Proof};
+use crate::alloc_table::Shared;
+use crate::checksum;
+use crate::classify::{self, InKey, OutRefusal, Proof};
 use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
-use crate::ipv4::Header;
+use crate::ipv4::{icmp, proto, Header};
+use crate::out_sa::Learnt;
 use crate::sa_table::{self, DropReason};
 use crate::state::RouterNet;
 
@@ -70,11 +78,39 @@ pub enum DataStat {
     /// Outbound packets whose inner destination is the router itself (an
     /// address of its own, a broadcast or multicast address).
     OutLocalDestination,
+    /// Inbound ICMP query replies tunnelled to the owner of their
+    /// identifier.
+    InIcmpReply,
+    /// Inbound ICMP errors tunnelled to the owner of the port or query
+    /// identifier they quote.
+    InIcmpErrorPort,
+    /// Inbound ICMP errors tunnelled to the host that sends the ESP or AH
+    /// SA they quote (table of outbound SAs).
+    InIcmpErrorSa,
+    /// Inbound ICMP query replies and errors that no host owns (also
+    /// counted in `in_unowned`).
+    InIcmpUnowned,
+    /// ICMP errors of the router's own stack about a host's packets
+    /// (time exceeded, fragmentation needed), tunnelled to that host.
+    LocalIcmpError,
+    /// Outbound ICMP of a type hosts do not send (query replies, source
+    /// quench, redirect, types that are neither queries nor errors).
+    OutIcmpType,
+    /// Outbound ICMP errors that are not about a packet the host received
+    /// at the public address (see `classify::OutRefusal::IcmpQuote`).
+    OutIcmpQuote,
+    /// Outbound ESP/AH whose SA the table of outbound SAs could not learn:
+    /// both sets full.
+    OutSaFull,
+    /// ... the host has as many outbound SAs as it may.
+    OutSaHostLimit,
+    /// ... a live entry of that SA belongs to another host.
+    OutSaConflict,
 }
 
 impl DataStat {
     /// Number of counters.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 24;
     const NAMES: [&'static str; Self::COUNT] = [
         "in_delivered",
         "in_unowned",
@@ -90,6 +126,16 @@ impl DataStat {
         "in_sa_blacklisted",
         "in_sa_not_spi_owner",
         "out_local_destination",
+        "in_icmp_reply",
+        "in_icmp_error_port",
+        "in_icmp_error_sa",
+        "in_icmp_unowned",
+        "local_icmp_error",
+        "out_icmp_type",
+        "out_icmp_quote",
+        "out_sa_full",
+        "out_sa_host_limit",
+        "out_sa_conflict",
     ];
 }
 
@@ -120,6 +166,76 @@ impl Default for DataStats {
     }
 }
 
+/// Seconds on the clock of the table of outbound SAs.
+fn now() -> u32 {
+    monotonic_seconds() as u32
+}
+
+/// The owner of an inbound packet with key `key`: by port (TCP, UDP, ESP
+/// in UDP, ICMP identifiers), by SPI, or, for an error quoting a host's
+/// ESP or AH, by the table of outbound SAs.
+fn owner_of(st: &RouterNet, shared: &Shared<'_>, key: InKey) -> Option<(u16, Ipv4Addr)> {
+    match key {
+        InKey::Port(p) | InKey::IcmpId(p) | InKey::EspInUdp { port: p, .. } => shared.port_owner(p),
+        InKey::Spi(s) => shared.spi_owner(s),
+        InKey::QuotedSa(sa) => {
+            let slot = st
+                .tables
+                .out_sa()?
+                .lookup(&sa, now())
+                .filter(|&s| !st.is_revoked(s))?;
+            Some((slot, shared.host_addr(slot)?))
+        }
+        InKey::None => None,
+    }
+}
+
+/// The counter of an ICMP message of type `t` delivered by `key`.
+fn icmp_stat(t: u8, key: InKey) -> DataStat {
+    match (icmp::class(t), key) {
+        (icmp::Class::Reply, _) => DataStat::InIcmpReply,
+        (_, InKey::QuotedSa(_)) => DataStat::InIcmpErrorSa,
+        _ => DataStat::InIcmpErrorPort,
+    }
+}
+
+/// The first bytes of the transport header after `h` that the
+/// classification of protocol `h.protocol` needs, copied into `buf`:
+/// `None` if they cannot be read.
+fn peek<'b>(skb: &SkBuff<'_>, h: &Header, at: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let n = h
+        .total_len
+        .saturating_sub(h.header_len)
+        .min(classify::peek_len(h.protocol));
+    let b = buf.get_mut(..n)?;
+    skb.copy_from_network(at, b).ok()?;
+    Some(b)
+}
+
+/// Tunnels `skb`, owned by the host in `slot` at `host`, to it: an outer
+/// IPv4 header from the router's LAN address, out of the LAN interface.
+fn deliver(
+    st: &RouterNet,
+    skb: SkBuff<'_>,
+    hs: &HookState,
+    lan: u32,
+    lan_addr: Ipv4Addr,
+    (slot, host): (u16, Ipv4Addr),
+) -> Verdict {
+    let Some(route) = st.hosts().and_then(|hs| hs.routes.get(usize::from(slot))) else {
+        st.data.bump(DataStat::InEncapFailed);
+        return Verdict::Drop;
+    };
+    let v = skb.ipip_encap_send(hs.net(), route, lan_addr, host, lan, OUTER_TTL);
+    if v == Verdict::Stolen {
+        st.data.bump(DataStat::InDelivered);
+        st.count_host(|h| &h.host_in, slot);
+    } else {
+        st.data.bump(DataStat::InEncapFailed);
+    }
+    v
+}
+
 /// An inbound packet `h` on the WAN for the public address.
 pub fn inbound(
     st: &RouterNet,
@@ -129,35 +245,34 @@ pub fn inbound(
     lan: u32,
     public: Ipv4Addr,
 ) -> Verdict {
-    let mut l4 = [0u8; classify::L4_PEEK];
-    let n = h.total_len.saturating_sub(h.header_len).min(l4.len());
-    let Some(l4) = l4.get_mut(..n) else {
-        return Verdict::Accept;
+    let mut buf = [0u8; classify::L4_PEEK];
+    // Only the bytes the protocol's key needs (an ICMP error's quote is
+    // the longest).
+    let l4 = if h.frag_offset == 0 {
+        peek(&skb, h, h.header_len, &mut buf)
+    } else {
+        None
     };
-    if h.frag_offset != 0 || skb.copy_from_network(h.header_len, l4).is_err() {
+    let Some(l4) = l4 else {
         st.data.bump(DataStat::InUnowned);
         return Verdict::Accept;
-    }
+    };
     let Some(shared) = st.tables.shared() else {
         return Verdict::Accept;
     };
-    let key = classify::inbound(h, l4, public);
-    let owner = match key {
-        Key::Port(p) | Key::EspInUdp { port: p, .. } => shared.port_owner(p),
-        Key::Spi(s) => shared.spi_owner(s),
-        Key::None => None,
-    };
+    let key = classify::inbound_key(h, l4, public);
+    let owner = owner_of(st, &shared, key);
     if let Some((slot, _)) = owner {
         // DoS control: the owner must have validated the sender for this
         // SPI (strict policy) and not blacklisted it; ESP in UDP must also
         // carry an SPI of the owner of its port.
         let v = st.tables.sa_shared().and_then(|sa| match key {
-            Key::Spi(spi) => Some(sa.check(h.src, spi, slot)),
-            Key::EspInUdp { spi, .. } => {
+            InKey::Spi(spi) => Some(sa.check(h.src, spi, slot)),
+            InKey::EspInUdp { spi, .. } => {
                 let spi_owner = shared.spi_owner(spi).map(|(s, _)| s);
                 Some(sa.check_in_udp(h.src, spi, slot, spi_owner))
             }
-            Key::Port(_) | Key::None => None,
+            InKey::Port(_) | InKey::IcmpId(_) | InKey::QuotedSa(_) | InKey::None => None,
         });
         let permissive = st.sa_permissive.load(Relaxed) != 0;
         if let Some(sa_table::Verdict::Drop(reason)) = v.filter(|v| v.drops(permissive)) {
@@ -170,29 +285,89 @@ pub fn inbound(
             return Verdict::Drop;
         }
     }
-    let Some((slot, host)) = owner else {
+    let icmp_type = (h.protocol == proto::ICMP)
+        .then(|| l4.first().copied())
+        .flatten();
+    let Some(owner) = owner else {
         st.data.bump(DataStat::InUnowned);
+        if icmp_type.is_some_and(|t| icmp::class(t) != icmp::Class::Request) {
+            st.data.bump(DataStat::InIcmpUnowned);
+        }
         return if st.drop_unowned.load(Relaxed) != 0 {
             Verdict::Drop
         } else {
             Verdict::Accept
         };
     };
-    let net = hs.net();
-    let Some(lan_addr) = st.lan_addr(net, lan) else {
+    let Some(lan_addr) = st.lan_addr(hs.net(), lan) else {
         st.data.bump(DataStat::InEncapFailed);
         return Verdict::Drop;
     };
-    let Some(route) = st.hosts().and_then(|hs| hs.routes.get(usize::from(slot))) else {
+    let v = deliver(st, skb, hs, lan, lan_addr, owner);
+    if let (Some(t), Verdict::Stolen) = (icmp_type, v) {
+        st.data.bump(icmp_stat(t, key));
+    }
+    v
+}
+
+/// An ICMP packet `h` to the public address that came in through the
+/// loopback device: what the router's own stack sends to the public
+/// address. The errors among them that are about a host's packet (time
+/// exceeded, fragmentation needed while forwarding what a host sent:
+/// `icmp_send` addresses them to the quoted source, the public address,
+/// which is local, so they go out through `LOCAL_OUT` and `lo` and come
+/// back in here) are classified like inbound errors and tunnelled to that
+/// host, from the router's LAN address: the host's stack would take an
+/// error from its own public address for a martian. Everything else is the
+/// router's own.
+pub fn local_error(
+    st: &RouterNet,
+    mut skb: SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+    lan: u32,
+    public: Ipv4Addr,
+) -> Verdict {
+    let mut buf = [0u8; classify::L4_PEEK];
+    let Some(l4) = peek(&skb, h, h.header_len, &mut buf).filter(|_| !h.is_fragment) else {
+        return Verdict::Accept;
+    };
+    if !l4.first().is_some_and(|&t| icmp::is_error(t)) {
+        return Verdict::Accept;
+    }
+    let Some(shared) = st.tables.shared() else {
+        return Verdict::Accept;
+    };
+    let key = classify::inbound_key(h, l4, public);
+    let Some(owner) = owner_of(st, &shared, key) else {
+        return Verdict::Accept;
+    };
+    let Some(lan_addr) = st.lan_addr(hs.net(), lan) else {
         st.data.bump(DataStat::InEncapFailed);
         return Verdict::Drop;
     };
-    let v = skb.ipip_encap_send(net, route, lan_addr, host, lan, OUTER_TTL);
+    if h.src == public {
+        // From the LAN address instead; the IPv4 checksum follows (the
+        // ICMP checksum does not cover addresses).
+        let (old, new) = (u32::from(public), u32::from(lan_addr));
+        let r = skb.with_network_mut(crate::ipv4::HEADER_LEN, |b| {
+            // Checksum at 10, source address at 12.
+            let Some([c0, c1, a0, a1, a2, a3]) = b.get_mut(10..16) else {
+                return false;
+            };
+            let c = checksum::update32(u16::from_be_bytes([*c0, *c1]), old, new);
+            [*a0, *a1, *a2, *a3] = lan_addr.octets();
+            [*c0, *c1] = c.to_be_bytes();
+            true
+        });
+        if r != Ok(true) {
+            st.data.bump(DataStat::InEncapFailed);
+            return Verdict::Drop;
+        }
+    }
+    let v = deliver(st, skb, hs, lan, lan_addr, owner);
     if v == Verdict::Stolen {
-        st.data.bump(DataStat::InDelivered);
-        st.count_host(|h| &h.host_in, slot);
-    } else {
-        st.data.bump(DataStat::InEncapFailed);
+        st.data.bump(DataStat::LocalIcmpError);
     }
     v
 }
@@ -228,31 +403,24 @@ pub fn outbound(
         st.data.bump(DataStat::OutBadInner);
         return Verdict::Drop;
     };
-    let mut l4b = [0u8; 4];
-    let n = inner
-        .total_len
-        .saturating_sub(inner.header_len)
-        .min(l4b.len());
-    let ok = l4b.get_mut(..n).is_some_and(|b| {
-        skb.copy_from_network(h.header_len + inner.header_len, b)
-            .is_ok()
-    });
-    if !ok {
+    // Only what the inner protocol's proof needs (ICMP errors: the quote).
+    let mut buf = [0u8; classify::L4_PEEK];
+    let Some(l4) = peek(&skb, &inner, h.header_len + inner.header_len, &mut buf) else {
         st.data.bump(DataStat::OutBadInner);
         return Verdict::Drop;
-    }
-    let l4 = l4b.get(..n).unwrap_or(&[]);
+    };
     let Some(shared) = st.tables.shared() else {
         return Verdict::Drop;
     };
-    // The sender's slot: from the port's owner for TCP/UDP (one load); from
-    // the host index (two loads) for ESP/AH and on the drop path.
-    // The inner destination must not be the router: its own addresses
-    // (public, LAN: `h.dst`) and what is not unicast are refused by the
-    // classification, any other address of its own by its routing tables.
-    let proof = classify::outbound(&inner, l4, public, h.dst).and_then(|p| {
+    // The sender's slot: from the port's owner for TCP/UDP and ICMP (one
+    // load); from the host index (two loads) for ESP/AH and on the drop
+    // path. The inner destination must not be the router: its own
+    // addresses (public, LAN: `h.dst`) and what is not unicast are refused
+    // by the classification, any other address of its own by its routing
+    // tables.
+    let proof = classify::outbound_proof(&inner, l4, public, h.dst).and_then(|p| {
         if route::is_local_destination(hs.net(), inner.dst) {
-            Err(OutError::LocalDestination)
+            Err(OutRefusal::LocalDestination)
         } else {
             Ok(p)
         }
@@ -267,10 +435,12 @@ pub fn outbound(
             .filter(|&s| !st.is_revoked(s)),
         Err(e) => {
             st.data.bump(match e {
-                OutError::NotPublicSource => DataStat::OutNotPublicSource,
-                OutError::Protocol => DataStat::OutProtocol,
-                OutError::Truncated | OutError::Fragment => DataStat::OutBadInner,
-                OutError::LocalDestination => DataStat::OutLocalDestination,
+                OutRefusal::NotPublicSource => DataStat::OutNotPublicSource,
+                OutRefusal::Protocol => DataStat::OutProtocol,
+                OutRefusal::Truncated | OutRefusal::Fragment => DataStat::OutBadInner,
+                OutRefusal::LocalDestination => DataStat::OutLocalDestination,
+                OutRefusal::IcmpType => DataStat::OutIcmpType,
+                OutRefusal::IcmpQuote => DataStat::OutIcmpQuote,
             });
             return Verdict::Drop;
         }
@@ -282,12 +452,24 @@ pub fn outbound(
         }
         return Verdict::Drop;
     };
+    // The SA of an ESP/AH packet, so that errors quoting it reach the
+    // sender (before the decapsulation, which may move the bytes `l4`
+    // was copied from; `l4` is a copy).
+    let sa = classify::outbound_sa(&inner, l4);
     if skb
         .ipip_decap(h.header_len, inner.header_len, inner.total_len)
         .is_err()
     {
         st.data.bump(DataStat::OutDecapFailed);
         return Verdict::Drop;
+    }
+    if let (Some(sa), Some(o)) = (sa, st.tables.out_sa()) {
+        match o.learn(&sa, sender, now()) {
+            Learnt::Full => st.data.bump(DataStat::OutSaFull),
+            Learnt::HostLimit => st.data.bump(DataStat::OutSaHostLimit),
+            Learnt::Conflict => st.data.bump(DataStat::OutSaConflict),
+            Learnt::Refreshed | Learnt::Added | Learnt::Invalid => {}
+        }
     }
     st.data.bump(DataStat::OutForwarded);
     st.count_host(|h| &h.host_out, sender);

@@ -428,6 +428,7 @@ impl DoIt for SetQuota {
                     // A host new to the table: its slot starts clean.
                     st.reset_host(s);
                     sa.remove_host(s);
+                    st.forget_out_sas(s);
                 }
                 Ok(())
             })
@@ -456,12 +457,14 @@ impl DoIt for RevokeHost {
                 if let Some(s) = t.find_host(host) {
                     // Its SAs and blacklist go with everything else.
                     sa.remove_host(s);
+                    st.forget_out_sas(s);
                 }
                 let slot = t.find_host(host);
                 if let (false, Some(s)) = (known, slot) {
                     // A host new to the table: its slot starts clean.
                     st.reset_host(s);
                     sa.remove_host(s);
+                    st.forget_out_sas(s);
                 }
                 Ok(slot)
             })
@@ -515,6 +518,7 @@ impl DoIt for Reset {
             .write(|t, sa, _| {
                 t.invalidate_all(None, |_| {});
                 sa.clear();
+                st.clear_out_sas();
             })
             .ok_or(ENOMEM)?;
         st.forget_replies(None);

@@ -265,6 +265,7 @@ fn serve_message(
                 // SAs and blacklist included.
                 st.reset_host(s);
                 sa.remove_host(s);
+                st.forget_out_sas(s);
                 if limit.is_some() {
                     // The request that made the host known counts too.
                     st.take_request(s, host, now);

@@ -10,7 +10,7 @@ use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
 use crate::datapath::DataStats;
 use crate::defrag::Defrag;
-use crate::ffi::net::Net;
+use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::rcu::real_seconds;
@@ -146,6 +146,22 @@ impl RouterNet {
         }
     }
 
+    /// Removes the outbound SAs the host in `slot` sent (see
+    /// `out_sa::OutSaShared::remove_host`): wherever its established SAs
+    /// go.
+    pub fn forget_out_sas(&self, slot: u16) {
+        if let Some(o) = self.tables.out_sa() {
+            o.remove_host(slot);
+        }
+    }
+
+    /// Removes every outbound SA (reset).
+    pub fn clear_out_sas(&self) {
+        if let Some(o) = self.tables.out_sa() {
+            o.clear();
+        }
+    }
+
     /// [`HostState::take_request`] at the namespace's `pap_rate`.
     pub fn take_request(&self, slot: u16, host: Ipv4Addr, now: u64) -> bool {
         let rate = self.pap_rate.load(Relaxed);
@@ -223,6 +239,8 @@ impl NetHook for PreRouting {
             }
         } else if from == Some(st.wan_ifindex.load(Relaxed)) && h.dst == public {
             return crate::datapath::inbound(st, skb, state, &h, lan, public);
+        } else if from == Some(LOOPBACK_IFINDEX) && h.dst == public && h.protocol == proto::ICMP {
+            return crate::datapath::local_error(st, skb, state, &h, lan, public);
         }
         Verdict::Accept
     }

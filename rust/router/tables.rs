@@ -33,6 +33,7 @@ use crate::alloc_table::{
 };
 use crate::ffi::rcu::{monotonic_seconds, random_u32, GraceCookie};
 use crate::hosts::HostState;
+use crate::out_sa::{OutSaBucket, OutSaLayout, OutSaSettings, OutSaShared};
 use crate::pap_server::{forget_block, forget_idle};
 use crate::sa_table::{
     BlacklistSlot, SaBucket, SaGraceToken, SaLayout, SaShared, SaState, SaTable, Seed,
@@ -49,8 +50,15 @@ const SA_LAYOUT: SaLayout = SaLayout {
     hosts: HOSTS,
 };
 
+/// The table of hosts' outbound SAs (for ICMP errors quoting them): as
+/// many buckets as the established-SA table, 256 KiB and 1 KiB of counts.
+const OUT_SA_LAYOUT: OutSaLayout = OutSaLayout {
+    buckets: crate::out_sa::DEFAULT_BUCKETS,
+    hosts: HOSTS,
+};
+
 /// A namespace's tables and per-host state, allocated by its first router
-/// configuration: about 0.85 MiB that a namespace never configured as a
+/// configuration: about 1.1 MiB that a namespace never configured as a
 /// router (every
 /// namespace of a host with the module loaded, an unprivileged user's
 /// among them) does not pay for.
@@ -91,6 +99,11 @@ impl LazyTables {
     /// [`Tables::sa_shared`]; `None` before the first configuration.
     pub fn sa_shared(&self) -> Option<SaShared<'_>> {
         self.get()?.sa_shared()
+    }
+
+    /// [`Tables::out_sa`]; `None` before the first configuration.
+    pub fn out_sa(&self) -> Option<OutSaShared<'_>> {
+        self.get()?.out_sa()
     }
 
     /// [`Tables::write`]; `None` before the first configuration.
@@ -147,6 +160,11 @@ pub struct Tables {
     sa_buckets: KVVec<SaBucket>,
     sa_blacklists: KVVec<BlacklistSlot>,
     sa_seed: Seed,
+    out_sa_buckets: KVVec<OutSaBucket>,
+    out_sa_counts: KVVec<AtomicU32>,
+    out_sa_settings: OutSaSettings,
+    /// The second of the last sweep of the outbound-SA table.
+    out_sa_swept: AtomicU32,
     #[pin]
     writer: SpinLockIrq<Writer>,
     /// The per-host state beside the tables.
@@ -173,6 +191,15 @@ impl Tables {
                 u64::from(random_u32()) << 32 | u64::from(random_u32()),
                 u64::from(random_u32()) << 32 | u64::from(random_u32()),
             ]),
+            out_sa_buckets: filled(OUT_SA_LAYOUT.buckets_len(), OutSaBucket::default)?,
+            out_sa_counts: filled(OUT_SA_LAYOUT.counts_len(), || AtomicU32::new(0))?,
+            // Secret as well: Internet hosts choose what errors quote, LAN
+            // hosts what they send, and neither may aim at a set.
+            out_sa_settings: OutSaSettings::with_seed([
+                u64::from(random_u32()) << 32 | u64::from(random_u32()),
+                u64::from(random_u32()) << 32 | u64::from(random_u32()),
+            ]),
+            out_sa_swept: AtomicU32::new(0),
             writer <- new_spinlock_irq!(Writer {
                 host_slots: filled(l.host_slots_len(), || HostSlot::EMPTY)?,
                 port_list: filled(l.port_list_len(), BlockRef::default)?,
@@ -202,6 +229,17 @@ impl Tables {
     /// The lock-free reader view of the established-SA table.
     pub fn sa_shared(&self) -> Option<SaShared<'_>> {
         SaShared::new(&self.sa_buckets, &self.sa_blacklists, self.sa_seed).ok()
+    }
+
+    /// The table of hosts' outbound SAs: lock-free for the packet path
+    /// and for writers alike (see `dnat-core/src/out_sa.rs`).
+    pub fn out_sa(&self) -> Option<OutSaShared<'_>> {
+        OutSaShared::new(
+            &self.out_sa_buckets,
+            &self.out_sa_counts,
+            self.out_sa_settings,
+        )
+        .ok()
     }
 
     /// Runs `f` on the writer views of both tables, under the lock, with
@@ -261,12 +299,31 @@ impl Tables {
     /// Finishes an elapsed grace period and expires due leases (an empty
     /// write). Returns whether a grace period is still pending, so that the
     /// caller can come back soon.
+    /// Once a second it also sweeps the outbound-SA table: entries idle
+    /// for longer than its timeout, and those of slots without a host or
+    /// with a revoked one.
     pub fn maintain(&self) -> bool {
+        let now = monotonic_seconds() as u32;
+        let swept = self
+            .out_sa_swept
+            .load(core::sync::atomic::Ordering::Relaxed);
+        if swept != now {
+            self.out_sa_swept
+                .store(now, core::sync::atomic::Ordering::Relaxed);
+            if let (Some(o), Some(sh)) = (self.out_sa(), self.shared()) {
+                o.expire(now, |s| {
+                    sh.host_addr(s).is_some() && !self.per_host.is_revoked(s)
+                });
+            }
+        }
         self.write(|_, _, _| ()).is_some() && self.writer.lock().grace.is_some()
     }
 
     /// Bytes of table memory.
     pub fn bytes(&self) -> usize {
-        Layout { hosts: HOSTS }.bytes() + SA_LAYOUT.bytes() + core::mem::size_of::<Self>()
+        Layout { hosts: HOSTS }.bytes()
+            + SA_LAYOUT.bytes()
+            + OUT_SA_LAYOUT.bytes()
+            + core::mem::size_of::<Self>()
     }
 }

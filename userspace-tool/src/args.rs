@@ -369,7 +369,7 @@ pub enum HostCmd {
     Stats,
     /// Print the blocks of ports and SPIs the host holds.
     Blocks,
-    /// Print the port translations (the SPTT), one per line.
+    /// Print the port and ICMP identifier translations, one per line.
     #[command(visible_alias = "translations")]
     Sptt,
     /// Ask the router for a block of ports or SPIs now.

@@ -652,14 +652,17 @@ pub fn render_host_blocks(b: &HostBlocks) -> String {
     out
 }
 
+/// `IPPROTO_ICMP` (an ICMP query identifier translation).
+const IPPROTO_ICMP: u8 = 1;
 /// `IPPROTO_TCP`.
 const IPPROTO_TCP: u8 = 6;
 /// `IPPROTO_UDP`.
 const IPPROTO_UDP: u8 = 17;
 
-/// `tcp`, `udp`, or `proto N`.
+/// `tcp`, `udp`, `icmp`, or `proto N`.
 pub fn proto_name(proto: u8) -> String {
     match proto {
+        IPPROTO_ICMP => "icmp".into(),
         IPPROTO_TCP => "tcp".into(),
         IPPROTO_UDP => "udp".into(),
         p => format!("proto {p}"),
@@ -684,7 +687,7 @@ pub fn flow_state_names(state: u8) -> Vec<String> {
 /// One port translation (one message of `GET_SPTT`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Translation {
-    /// `tcp`, `udp`, or `proto N`.
+    /// `tcp`, `udp`, `icmp` (an identifier translation), or `proto N`.
     pub proto: String,
     #[serde(skip)]
     pub proto_num: u8,
@@ -1537,6 +1540,27 @@ mod tests {
         assert!(serde_json::to_string(&t).unwrap().starts_with(
             r#"{"translations":[{"proto":"tcp","local_port":40100,"unique_port":20000,"idle":0,"state":[]},"#
         ));
+    }
+
+    #[test]
+    fn decodes_icmp_identifier_translations() {
+        // The kernel sends them after the port translations, FLOW_STATE 0.
+        let d = [
+            translation(17, 51000, 20002, 120, Some(0)),
+            translation(1, 4660, 20005, 5, Some(0)),
+        ];
+        let t = Translations::from_dump(d.iter().map(|v| &v[..])).unwrap();
+        assert_eq!(
+            render_translations(&t),
+            "icmp 4660 -> 20005 idle 5s\n\
+             udp 51000 -> 20002 idle 120s\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&t.translations[0]).unwrap(),
+            json!({"proto": "icmp", "local_port": 4660, "unique_port": 20005, "idle": 5,
+                   "state": []})
+        );
+        assert_eq!(proto_name(1), "icmp");
     }
 
     #[test]

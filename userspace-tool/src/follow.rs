@@ -42,6 +42,7 @@ use dnat_core::uapi::{block_kind, host_cmd};
 
 use crate::dump::HostBlocks;
 use crate::host_sas::{HostSa, HostSas};
+use crate::log::{self, Level, Style};
 use crate::msg::{Attr, HostAttr, Msg};
 use crate::nl::{exit, genl, strerror, Conn, Error};
 use crate::show::HostConfig;
@@ -473,6 +474,8 @@ pub struct Follower<H, X, W> {
     pub host: H,
     pub xfrm: X,
     out: W,
+    /// How log lines are prefixed ([`Style::Bare`] unless set).
+    pub style: Style,
     interval: u32,
     /// Records the daemon follows.
     pub mine: BTreeSet<Key>,
@@ -490,6 +493,7 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
             host,
             xfrm,
             out,
+            style: Style::Bare,
             interval,
             mine: BTreeSet::new(),
             failures: BTreeMap::new(),
@@ -499,7 +503,8 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
     }
 
     /// Writes one line and flushes it (the log is read while it grows).
-    pub fn log(&mut self, line: &str) {
+    pub fn log(&mut self, level: Level, line: &str) {
+        let line = log::line(self.style, level, line);
         let _ = writeln!(self.out, "{line}").and_then(|()| self.out.flush());
     }
 
@@ -507,7 +512,10 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
     /// last one logged.
     fn trouble(&mut self, msg: String) {
         if self.problem.as_deref() != Some(msg.as_str()) {
-            self.log(&format!("{msg}, retrying in {} s", self.interval));
+            self.log(
+                Level::Warning,
+                &format!("{msg}, retrying in {} s", self.interval),
+            );
             self.problem = Some(msg);
         }
     }
@@ -550,7 +558,7 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
             } else {
                 "resynchronised again"
             };
-            self.log(back);
+            self.log(Level::Notice, back);
         }
         let p = plan(public, &view, &states, &self.mine, hints);
         self.mine.extend(p.adopt.iter().copied());
@@ -571,7 +579,7 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
             };
             match sent {
                 Ok(()) => {
-                    self.log(&a.line());
+                    self.log(Level::Info, &a.line());
                     self.failures.remove(&key);
                     match a.op {
                         Op::Validate => self.mine.insert(key),
@@ -582,7 +590,7 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
                     let why = failure(&e);
                     let line = format!("{} failed: {why}", a.line());
                     if self.failures.get(&key) != Some(&line) {
-                        self.log(&line);
+                        self.log(Level::Warning, &line);
                         self.failures.insert(key, line);
                     }
                     first_err.get_or_insert(e);
@@ -596,7 +604,7 @@ impl<H: HostModule, X: States, W: Write> Follower<H, X, W> {
                 view.records.len(),
                 p.actions.len()
             );
-            self.log(&line);
+            self.log(Level::Info, &line);
         }
         first_err.map_or(Ok(()), Err)
     }
@@ -688,11 +696,15 @@ fn follow<H: HostModule>(host: H, args: &FollowArgs) -> Result<i32, Error> {
     };
     let xfrm = Xfrm::open()?;
     let mut f = Follower::new(host, xfrm, io::stdout(), args.interval);
+    f.style = Style::of(io::stdout(), Style::Stamped);
     let how = f.host.describe();
-    f.log(&format!(
-        "following the XFRM SAs of this network namespace {how}, resync every {} s",
-        args.interval
-    ));
+    f.log(
+        Level::Notice,
+        &format!(
+            "following the XFRM SAs of this network namespace {how}, resync every {} s",
+            args.interval
+        ),
+    );
     let first = f.resync(&Hints::default(), Some("start"));
     let Some(mon) = mon else {
         return first.map(|()| exit::OK);
@@ -701,7 +713,7 @@ fn follow<H: HostModule>(host: H, args: &FollowArgs) -> Result<i32, Error> {
     let mut next = Instant::now() + interval;
     loop {
         if stop.load(Ordering::Relaxed) {
-            f.log("stopping");
+            f.log(Level::Notice, "stopping");
             return Ok(exit::OK);
         }
         let now = Instant::now();
@@ -713,18 +725,25 @@ fn follow<H: HostModule>(host: H, args: &FollowArgs) -> Result<i32, Error> {
         match mon.recv((next - now).min(TICK))? {
             Received::Nothing => {}
             Received::Overrun => {
-                f.log("XFRM notifications lost (ENOBUFS), resynchronising");
+                f.log(
+                    Level::Warning,
+                    "XFRM notifications lost (ENOBUFS), resynchronising",
+                );
                 let _ = f.resync(&Hints::default(), Some("notifications lost"));
             }
             Received::Messages(msgs) => {
                 let b = burst(&mon, msgs, f.public);
                 if let Some(detail) = &b.malformed {
-                    f.log(&format!(
-                        "malformed XFRM notification ({detail}), resynchronising"
-                    ));
+                    f.log(
+                        Level::Warning,
+                        &format!("malformed XFRM notification ({detail}), resynchronising"),
+                    );
                 }
                 if b.lost {
-                    f.log("XFRM notifications lost (ENOBUFS), resynchronising");
+                    f.log(
+                        Level::Warning,
+                        "XFRM notifications lost (ENOBUFS), resynchronising",
+                    );
                 }
                 if b.relevant || b.lost {
                     let why = b.lost.then_some("notifications lost");
@@ -1028,6 +1047,29 @@ mod tests {
                 (Op::Validate, PEER, 0x1004),
                 (Op::Invalidate, PEER, 0x1004)
             ]
+        );
+    }
+
+    #[test]
+    fn levels_in_the_journal() {
+        let mut f = follower(vec![sa(PEER, 0x1004), sa(PEER2, 0x1005)]);
+        f.style = Style::Journal;
+        f.host.refuse.insert((PEER, 0x1004), 16);
+        assert!(f.resync(&Hints::default(), Some("start")).is_err());
+        f.host.absent = true;
+        assert!(f.resync(&Hints::default(), None).is_err());
+        f.host.absent = false;
+        f.host.refuse.clear();
+        f.resync(&Hints::default(), None).unwrap();
+        assert_eq!(
+            log(&mut f),
+            "<6>validate 198.51.100.7 spi 0x00001005 (no record)\n\
+             <4>validate 203.0.113.3 spi 0x00001004 (no record) failed: \
+             Device or resource busy (errno 16): queue full\n\
+             <6>resync (start): 2 inbound SAs, 0 records, 2 requests\n\
+             <4>host module absent, retrying in 5 s\n\
+             <5>host module present\n\
+             <6>validate 203.0.113.3 spi 0x00001004 (no record)\n"
         );
     }
 

@@ -8,7 +8,10 @@ mod args;
 mod ca;
 mod dump;
 mod follow;
+#[cfg(test)]
+mod gen;
 mod host_sas;
+mod log;
 mod msg;
 mod nl;
 mod pap_auth;
@@ -752,9 +755,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("dnatctl: {e}");
+            log::error(&format!("dnatctl: {e}"));
             if let Error::Usage { cmd, .. } = e {
-                eprintln!("Try 'dnatctl {cmd} --help' for more information.");
+                log::error(&format!("Try 'dnatctl {cmd} --help' for more information."));
             }
             ExitCode::from(e.exit_code() as u8)
         }

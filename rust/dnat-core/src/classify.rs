@@ -1,26 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Packet classification decisions of the router's data path, independent
-//! of the kernel: which key (destination port, SPI, or the source port
-//! quoted in an ICMP error) decides the owner of an inbound packet, and what
-//! an outbound tunnelled packet must prove.
+//! of the kernel: which key (destination port, SPI, ICMP identifier, or
+//! what an ICMP error quotes) decides the owner of an inbound packet, and
+//! what an outbound tunnelled packet must prove.
+//!
+//! [`inbound_key`] and [`outbound_proof`] know ICMP (queries by their
+//! identifier, taken as a port; errors by what they quote, a host's SA
+//! included). [`inbound`] and [`outbound`] are what the modules call until
+//! they are wired to those two: the same decisions without ICMP queries
+//! and quoted SAs inbound, and with every ICMP packet refused outbound.
+//! Documentation/networking/dnat.rst, section "ICMP", has the rules.
 
 use core::net::Ipv4Addr;
 
 use super::config::is_unicast;
-use super::ipv4::{proto, Header, HEADER_LEN};
+use super::ipv4::icmp::{self, Class, Quote};
+use super::ipv4::{proto, Header, MAX_HEADER_LEN};
 
-/// Bytes of the transport header the classifier needs: enough for the
-/// ports (TCP/UDP), the SPI (ESP at 0, AH at 4) and an ICMP error's quoted
-/// IPv4 header (8 + 20) with the quoted ports (+4).
-pub const L4_PEEK: usize = 8 + HEADER_LEN + 4;
+/// Bytes of the transport header the classifier may need: an ICMP error's
+/// header (8), the quoted IPv4 header with the most options (60) and the
+/// 8 bytes of quoted payload every error carries (ports, a quoted query's
+/// identifier at 4, an ESP SPI at 0, an AH SPI at 4). Other protocols need
+/// fewer: see [`peek_len`].
+pub const L4_PEEK: usize = icmp::HEADER_LEN + MAX_HEADER_LEN + icmp::QUOTED_PAYLOAD;
+
+/// Bytes of the transport header of protocol `p` that the classification
+/// (and [`outbound_sa`]) reads, at most [`L4_PEEK`]: TCP 4 (ports), UDP
+/// 12 (ports, length, an SPI in ESP in UDP), ESP 4, AH 8, ICMP
+/// [`L4_PEEK`], anything else 0. A data path copies this much, or less
+/// when the packet is shorter.
+pub const fn peek_len(p: u8) -> usize {
+    match p {
+        proto::TCP | proto::ESP => 4,
+        proto::UDP => 12,
+        proto::AH => 8,
+        proto::ICMP => L4_PEEK,
+        _ => 0,
+    }
+}
 
 /// The port IKE moves to for NAT traversal (RFC 3948): UDP from it whose
 /// payload does not start with the four zero bytes of the non-ESP marker
 /// is ESP.
 pub const NAT_T_PORT: u16 = 4500;
 
-/// What decides who owns a packet.
+/// What decides who owns a packet (the keys [`inbound`] gives).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     /// A TCP or UDP port.
@@ -39,9 +64,67 @@ pub enum Key {
     None,
 }
 
-/// ICMP error types that quote the packet that caused them.
-fn is_icmp_error(t: u8) -> bool {
-    matches!(t, 3 | 4 | 5 | 11 | 12)
+/// An IPsec SA as its packets name it: their destination, SPI and
+/// protocol. For a host's outbound SA the destination is the peer and the
+/// SPI the peer's choice, in no block of the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SaKey {
+    /// The packets' destination (the peer).
+    pub peer: Ipv4Addr,
+    /// The SPI.
+    pub spi: u32,
+    /// [`proto::ESP`] or [`proto::AH`].
+    pub proto: u8,
+}
+
+/// What decides who owns an inbound packet, ICMP included (the keys
+/// [`inbound_key`] gives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InKey {
+    /// A TCP or UDP destination port, or the source port of the TCP or
+    /// UDP packet an ICMP error quotes.
+    Port(u16),
+    /// An IPsec SPI (ESP or AH).
+    Spi(u32),
+    /// ESP in UDP, as [`Key::EspInUdp`].
+    EspInUdp {
+        /// The UDP destination port.
+        port: u16,
+        /// The SPI in the first four bytes of the UDP payload.
+        spi: u32,
+    },
+    /// An ICMP query identifier, owned by the holder of the port of that
+    /// number (the identifier space is the port space, as in MAP-E, RFC
+    /// 7597 section 5.2): of a query reply, or of the query request an
+    /// error quotes. Delivered like [`InKey::Port`], without DoS checks.
+    IcmpId(u16),
+    /// An ICMP error about a host's outbound ESP or AH: the router's table
+    /// of outbound SAs names the host (no block holds the peer's SPI).
+    QuotedSa(SaKey),
+    /// Nothing: the packet belongs to the router itself.
+    None,
+}
+
+impl InKey {
+    /// The port whose owner gets the packet: [`InKey::Port`],
+    /// [`InKey::IcmpId`] and the port of [`InKey::EspInUdp`].
+    pub const fn port(self) -> Option<u16> {
+        match self {
+            InKey::Port(p) | InKey::IcmpId(p) | InKey::EspInUdp { port: p, .. } => Some(p),
+            InKey::Spi(_) | InKey::QuotedSa(_) | InKey::None => None,
+        }
+    }
+
+    /// The key [`inbound`] gives: ICMP identifiers and quoted SAs are the
+    /// router's ([`Key::None`]).
+    pub const fn legacy(self) -> Key {
+        match self {
+            InKey::Port(p) => Key::Port(p),
+            InKey::Spi(s) => Key::Spi(s),
+            InKey::EspInUdp { port, spi } => Key::EspInUdp { port, spi },
+            InKey::IcmpId(_) | InKey::QuotedSa(_) | InKey::None => Key::None,
+        }
+    }
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -58,67 +141,110 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 /// The key of an inbound packet with header `h` addressed to the public
-/// address; `l4` holds the first bytes of its payload (up to [`L4_PEEK`]).
+/// address; `l4` holds the first bytes of its payload (up to
+/// [`peek_len`]`(h.protocol)`).
 ///
 /// TCP/UDP: the destination port. ESP: the SPI at offset 0. AH: the SPI at
 /// offset 4. ESP in UDP: UDP from port [`NAT_T_PORT`] whose payload (by the
 /// UDP length) holds at least four bytes and does not start with four zero
 /// bytes (the non-ESP marker of IKE); a 1-byte NAT keepalive and IKE are
-/// plain UDP. ICMP errors: the *source* port of the quoted TCP/UDP packet,
-/// which a host sent from the public address, so that the error reaches
-/// that host. Anything else, or too short: [`Key::None`].
-pub fn inbound(h: &Header, l4: &[u8], public: Ipv4Addr) -> Key {
+/// plain UDP. ICMP query replies (echo, timestamp, information, address
+/// mask): the identifier ([`InKey::IcmpId`]); query requests are the
+/// router's. ICMP errors (types 3, 4, 5, 11, 12) about a packet that the
+/// public address sent (the quote's source), so that the error reaches the
+/// host that sent it: the quoted TCP/UDP source port, the identifier of a
+/// quoted query request, the quoted ESP/AH SA ([`InKey::QuotedSa`]);
+/// nothing for an error about an ICMP error (or any other ICMP message),
+/// about a later fragment, about another protocol, or one whose quote is
+/// malformed or shorter than its header and 8 bytes. Anything else, or too
+/// short: [`InKey::None`].
+pub fn inbound_key(h: &Header, l4: &[u8], public: Ipv4Addr) -> InKey {
     let k = match h.protocol {
-        proto::UDP => esp_in_udp(l4).or_else(|| be16(l4, 2).map(Key::Port)),
-        proto::TCP => be16(l4, 2).map(Key::Port),
-        proto::ESP => be32(l4, 0).map(Key::Spi),
-        proto::AH => be32(l4, 4).map(Key::Spi),
-        proto::ICMP if l4.first().is_some_and(|&t| is_icmp_error(t)) => {
-            quoted(l4.get(8..).unwrap_or(&[]), public)
-        }
+        proto::UDP => esp_in_udp(l4).or_else(|| be16(l4, 2).map(InKey::Port)),
+        proto::TCP => be16(l4, 2).map(InKey::Port),
+        proto::ESP => be32(l4, 0).map(InKey::Spi),
+        proto::AH => be32(l4, 4).map(InKey::Spi),
+        proto::ICMP => icmp_inbound(l4, public),
         _ => None,
     };
-    k.unwrap_or(Key::None)
+    k.unwrap_or(InKey::None)
+}
+
+/// [`inbound_key`] as the modules use it until they know ICMP: the same
+/// keys, but ICMP identifiers and quoted SAs go to the router
+/// ([`InKey::legacy`]).
+pub fn inbound(h: &Header, l4: &[u8], public: Ipv4Addr) -> Key {
+    inbound_key(h, l4, public).legacy()
 }
 
 /// ESP in the UDP datagram `l4` (header first), if it is one.
-fn esp_in_udp(l4: &[u8]) -> Option<Key> {
+fn esp_in_udp(l4: &[u8]) -> Option<InKey> {
     if be16(l4, 0)? != NAT_T_PORT || be16(l4, 4)? < 8 + 4 {
         return None;
     }
     let spi = be32(l4, 8).filter(|&s| s != 0)?;
-    Some(Key::EspInUdp {
+    Some(InKey::EspInUdp {
         port: be16(l4, 2)?,
         spi,
     })
 }
 
-fn quoted(q: &[u8], public: Ipv4Addr) -> Option<Key> {
-    let b0 = *q.first()?;
-    if b0 >> 4 != 4 {
-        return None;
+/// The key of the ICMP message `l4` to the public address.
+fn icmp_inbound(l4: &[u8], public: Ipv4Addr) -> Option<InKey> {
+    match icmp::class(*l4.first()?) {
+        Class::Reply => be16(l4, icmp::ID_OFFSET).map(InKey::IcmpId),
+        Class::Error => {
+            let q = Quote::parse(l4.get(icmp::HEADER_LEN..)?).ok()?;
+            if q.src != public || q.later_fragment {
+                return None;
+            }
+            quoted_sent(&q)
+        }
+        Class::Request | Class::Other => None,
     }
-    let hl = usize::from(b0 & 0x0f) * 4;
-    let src = Ipv4Addr::new(*q.get(12)?, *q.get(13)?, *q.get(14)?, *q.get(15)?);
-    if hl < HEADER_LEN || src != public {
-        return None;
-    }
-    match *q.get(9)? {
-        proto::TCP | proto::UDP => be16(q, hl).map(Key::Port),
+}
+
+/// The key of a packet the public address sent, quoted in an error.
+fn quoted_sent(q: &Quote<'_>) -> Option<InKey> {
+    let p = q.payload;
+    match q.protocol {
+        proto::TCP | proto::UDP => be16(p, 0).map(InKey::Port),
+        proto::ICMP => match icmp::class(*p.first()?) {
+            Class::Request => be16(p, icmp::ID_OFFSET).map(InKey::IcmpId),
+            Class::Reply | Class::Error | Class::Other => None,
+        },
+        proto::ESP | proto::AH => Some(InKey::QuotedSa(sa_key(q.dst, q.protocol, p)?)),
         _ => None,
     }
+}
+
+/// The SA of an ESP or AH packet to `peer` whose header is at the start of
+/// `l4`.
+fn sa_key(peer: Ipv4Addr, protocol: u8, l4: &[u8]) -> Option<SaKey> {
+    let spi = match protocol {
+        proto::ESP => be32(l4, 0)?,
+        proto::AH => be32(l4, 4)?,
+        _ => return None,
+    };
+    Some(SaKey {
+        peer,
+        spi,
+        proto: protocol,
+    })
 }
 
 /// What an outbound tunnelled packet's outer source must own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Proof {
-    /// The inner TCP/UDP source port.
+    /// The inner TCP/UDP source port; with [`outbound_proof`] also an ICMP
+    /// query request's identifier, or the destination port (or reply
+    /// identifier) of the packet a host's ICMP error quotes.
     Port(u16),
     /// Any allocation at all (ESP/AH: ports are not inspected).
     KnownHost,
 }
 
-/// Why an outbound tunnelled packet is refused.
+/// Why an outbound tunnelled packet is refused (by [`outbound`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutError {
     /// The inner source is not the public address.
@@ -136,37 +262,159 @@ pub enum OutError {
     LocalDestination,
 }
 
+/// Why an outbound tunnelled packet is refused (by [`outbound_proof`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutRefusal {
+    /// As [`OutError::NotPublicSource`].
+    NotPublicSource,
+    /// A protocol the router does not forward for hosts (not TCP, UDP,
+    /// ESP, AH or ICMP).
+    Protocol,
+    /// Too short for its ports, identifier or quote.
+    Truncated,
+    /// As [`OutError::Fragment`].
+    Fragment,
+    /// As [`OutError::LocalDestination`].
+    LocalDestination,
+    /// An ICMP type that hosts do not send to the Internet: query replies
+    /// (requests from the Internet reach the router, not a host, and a
+    /// reply's identifier is the requester's, so no host can prove it
+    /// owns one; forwarding them would let hosts send unsolicited replies
+    /// from the public address), source quench (deprecated, RFC 6633) and
+    /// redirect (routers' messages), and every type that is neither a
+    /// query nor an error.
+    IcmpType,
+    /// An ICMP error that is not about a packet the host received at the
+    /// public address: its quote is malformed, not to the public address,
+    /// not from the error's destination, a later fragment, or of anything
+    /// but TCP, UDP or an ICMP query reply (never an error about an error,
+    /// RFC 1122 3.2.2; a host discards bad ESP and AH silently, RFC 4303
+    /// 3.4.2).
+    IcmpQuote,
+}
+
+impl OutRefusal {
+    /// The error [`outbound`] gives: the ICMP refusals are
+    /// [`OutError::Protocol`].
+    pub const fn legacy(self) -> OutError {
+        match self {
+            OutRefusal::NotPublicSource => OutError::NotPublicSource,
+            OutRefusal::Protocol | OutRefusal::IcmpType | OutRefusal::IcmpQuote => {
+                OutError::Protocol
+            }
+            OutRefusal::Truncated => OutError::Truncated,
+            OutRefusal::Fragment => OutError::Fragment,
+            OutRefusal::LocalDestination => OutError::LocalDestination,
+        }
+    }
+}
+
 /// What the host that tunnelled inner packet `inner` (with `l4` the first
-/// bytes of its payload) to the router's LAN address `router` must own for
-/// the router to forward it. Only the addresses are checked here; the
-/// caller also refuses other destinations the router's routing tables call
-/// local.
+/// bytes of its payload, up to [`peek_len`]`(inner.protocol)`) to the
+/// router's LAN address `router` must own for the router to forward it.
+/// Only the addresses are checked here; the caller also refuses other
+/// destinations the router's routing tables call local.
+///
+/// TCP/UDP: the source port. ESP/AH: a known host. ICMP query requests:
+/// the identifier ([`Proof::Port`]). ICMP destination unreachable, time
+/// exceeded and parameter problem about a packet the host received (the
+/// quote is from the error's destination to the public address): the
+/// quoted TCP/UDP destination port, or the identifier of a quoted query
+/// reply. Every other ICMP message is refused ([`OutRefusal::IcmpType`],
+/// [`OutRefusal::IcmpQuote`]).
+pub fn outbound_proof(
+    inner: &Header,
+    l4: &[u8],
+    public: Ipv4Addr,
+    router: Ipv4Addr,
+) -> Result<Proof, OutRefusal> {
+    if inner.src != public {
+        return Err(OutRefusal::NotPublicSource);
+    }
+    if inner.dst == public || inner.dst == router || !is_unicast(inner.dst) {
+        return Err(OutRefusal::LocalDestination);
+    }
+    if inner.is_fragment {
+        return Err(OutRefusal::Fragment);
+    }
+    match inner.protocol {
+        proto::TCP | proto::UDP => be16(l4, 0).map(Proof::Port).ok_or(OutRefusal::Truncated),
+        proto::ESP | proto::AH => Ok(Proof::KnownHost),
+        proto::ICMP => icmp_outbound(inner, l4, public),
+        _ => Err(OutRefusal::Protocol),
+    }
+}
+
+/// [`outbound_proof`] as the modules use it until they know ICMP: every
+/// ICMP packet that passes the address and fragment checks is refused
+/// with [`OutError::Protocol`].
 pub fn outbound(
     inner: &Header,
     l4: &[u8],
     public: Ipv4Addr,
     router: Ipv4Addr,
 ) -> Result<Proof, OutError> {
-    if inner.src != public {
-        return Err(OutError::NotPublicSource);
+    let r = outbound_proof(inner, l4, public, router);
+    if inner.protocol == proto::ICMP {
+        return match r {
+            Err(
+                e @ (OutRefusal::NotPublicSource
+                | OutRefusal::LocalDestination
+                | OutRefusal::Fragment),
+            ) => Err(e.legacy()),
+            _ => Err(OutError::Protocol),
+        };
     }
-    if inner.dst == public || inner.dst == router || !is_unicast(inner.dst) {
-        return Err(OutError::LocalDestination);
+    r.map_err(OutRefusal::legacy)
+}
+
+/// The proof for the ICMP message `l4` from the public address to
+/// `inner.dst`.
+fn icmp_outbound(inner: &Header, l4: &[u8], public: Ipv4Addr) -> Result<Proof, OutRefusal> {
+    let t = *l4.first().ok_or(OutRefusal::Truncated)?;
+    match (icmp::class(t), t) {
+        (Class::Request, _) => be16(l4, icmp::ID_OFFSET)
+            .map(Proof::Port)
+            .ok_or(OutRefusal::Truncated),
+        (Class::Error, icmp::DEST_UNREACH | icmp::TIME_EXCEEDED | icmp::PARAMETER_PROBLEM) => {
+            let q =
+                Quote::parse(l4.get(icmp::HEADER_LEN..).unwrap_or(&[])).map_err(|e| match e {
+                    icmp::BadQuote::Truncated => OutRefusal::Truncated,
+                    icmp::BadQuote::Malformed => OutRefusal::IcmpQuote,
+                })?;
+            if q.dst != public || q.src != inner.dst || q.later_fragment {
+                return Err(OutRefusal::IcmpQuote);
+            }
+            let p = q.payload;
+            let v = match q.protocol {
+                proto::TCP | proto::UDP => be16(p, 2),
+                proto::ICMP if p.first().is_some_and(|&t| icmp::class(t) == Class::Reply) => {
+                    be16(p, icmp::ID_OFFSET)
+                }
+                _ => return Err(OutRefusal::IcmpQuote),
+            };
+            v.map(Proof::Port).ok_or(OutRefusal::Truncated)
+        }
+        _ => Err(OutRefusal::IcmpType),
     }
+}
+
+/// The SA of an outbound ESP or AH packet `inner` (with `l4` the first
+/// bytes of its payload): what the router's table of outbound SAs learns
+/// for the sending host once [`outbound_proof`] has accepted the packet.
+/// `None` for other protocols, fragments and truncated headers.
+pub fn outbound_sa(inner: &Header, l4: &[u8]) -> Option<SaKey> {
     if inner.is_fragment {
-        return Err(OutError::Fragment);
+        return None;
     }
-    match inner.protocol {
-        proto::TCP | proto::UDP => be16(l4, 0).map(Proof::Port).ok_or(OutError::Truncated),
-        proto::ESP | proto::AH => Ok(Proof::KnownHost),
-        _ => Err(OutError::Protocol),
-    }
+    sa_key(inner.dst, inner.protocol, l4)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ipv4;
+    use crate::ipv4::{self, HEADER_LEN};
+    use std::vec::Vec;
 
     const PUB: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 30);
     const EXT: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 3);
@@ -176,6 +424,35 @@ mod tests {
         let b = ipv4::build(src, dst, p, 64, len).unwrap();
         Header::parse(&b, HEADER_LEN + len).unwrap()
     }
+
+    /// A quoted packet: a header of `words` 32-bit words (options 0x01),
+    /// the fragment field `frag`, then `payload`.
+    fn quote(src: Ipv4Addr, dst: Ipv4Addr, p: u8, words: u8, frag: u16, payload: &[u8]) -> Vec<u8> {
+        let hl = usize::from(words) * 4;
+        let mut q = ipv4::build(src, dst, p, 1, 100).unwrap().to_vec();
+        q[0] = 0x40 | words;
+        q[6..8].copy_from_slice(&frag.to_be_bytes());
+        q.resize(hl, 1);
+        q.extend_from_slice(payload);
+        q
+    }
+
+    /// An ICMP message of type `t` with `word` after the checksum.
+    fn icmp_msg(t: u8, word: [u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut m = std::vec![t, 0, 0, 0];
+        m.extend_from_slice(&word);
+        m.extend_from_slice(body);
+        m
+    }
+
+    /// UDP 20001 -> 53 (8 bytes).
+    const UDP_OUT: [u8; 8] = [0x4e, 0x21, 0, 53, 0, 8, 0x12, 0x34];
+    /// An echo request, identifier 20002 (8 bytes).
+    const ECHO_OUT: [u8; 8] = [8, 0, 0xab, 0xcd, 0x4e, 0x22, 0, 1];
+    /// ESP, SPI 0x12345678 (8 bytes).
+    const ESP_OUT: [u8; 8] = [0x12, 0x34, 0x56, 0x78, 0, 0, 0, 9];
+    /// AH, SPI 0x9abcdef0 at offset 4 (8 bytes).
+    const AH_OUT: [u8; 8] = [50, 4, 0, 0, 0x9a, 0xbc, 0xde, 0xf0];
 
     #[test]
     fn inbound_keys() {
@@ -202,6 +479,16 @@ mod tests {
         assert_eq!(inbound(&tcp, &[0, 80, 1], PUB), Key::None);
         let gre = hdr(EXT, PUB, 47, 8);
         assert_eq!(inbound(&gre, &[0; 8], PUB), Key::None);
+        // The ICMP-aware keys agree on everything but ICMP.
+        assert_eq!(
+            inbound_key(&tcp, &[0x00, 0x50, 0x4e, 0x20], PUB),
+            InKey::Port(20000)
+        );
+        assert_eq!(
+            inbound_key(&ah, &[4, 4, 0, 0, 0, 0, 0x10, 0x02], PUB),
+            InKey::Spi(0x1002)
+        );
+        assert_eq!(inbound_key(&gre, &[0; 8], PUB), InKey::None);
     }
 
     #[test]
@@ -242,21 +529,157 @@ mod tests {
     }
 
     #[test]
-    fn icmp_errors_go_to_the_quoted_source_port() {
-        let icmp = hdr(EXT, PUB, proto::ICMP, 36);
-        let q = ipv4::build(PUB, EXT, proto::UDP, 1, 8).unwrap();
-        let mut l4 = std::vec![3u8, 3, 0, 0, 0, 0, 0, 0];
-        l4.extend_from_slice(&q);
-        l4.extend_from_slice(&[0x4e, 0x21, 0, 53]);
-        assert_eq!(inbound(&icmp, &l4, PUB), Key::Port(20001));
-        // Quoting someone else's packet, or an echo reply: the router's.
-        let other = ipv4::build(EXT, PUB, proto::UDP, 1, 8).unwrap();
-        let mut l4b = std::vec![3u8, 3, 0, 0, 0, 0, 0, 0];
-        l4b.extend_from_slice(&other);
-        l4b.extend_from_slice(&[0x4e, 0x21, 0, 53]);
-        assert_eq!(inbound(&icmp, &l4b, PUB), Key::None);
-        assert_eq!(inbound(&icmp, &[0u8, 0, 0, 0, 0, 0, 0, 0], PUB), Key::None);
-        assert_eq!(inbound(&icmp, &l4[..20], PUB), Key::None);
+    fn inbound_icmp_queries_by_type() {
+        let icmp = hdr(EXT, PUB, proto::ICMP, 8);
+        let mut classes = [0usize; 4];
+        for t in 0..=u8::MAX {
+            let m = icmp_msg(t, [0x4e, 0x21, 0, 7], &[]);
+            let k = inbound_key(&icmp, &m, PUB);
+            let want = match icmp::class(t) {
+                Class::Reply => InKey::IcmpId(20001),
+                // Requests are the router's; errors without a quote, and
+                // everything else, are nobody's.
+                Class::Request | Class::Error | Class::Other => InKey::None,
+            };
+            assert_eq!(k, want, "type {t}");
+            assert_eq!(k.port(), (want != InKey::None).then_some(20001));
+            // The modules' classification leaves all of it to the router.
+            assert_eq!(inbound(&icmp, &m, PUB), Key::None, "type {t}");
+            classes[icmp::class(t) as usize] += 1;
+        }
+        assert_eq!(classes[Class::Reply as usize], 4);
+        // A reply too short for its identifier.
+        for n in 0..6 {
+            let m = icmp_msg(0, [0x4e, 0x21, 0, 7], &[]);
+            assert_eq!(inbound_key(&icmp, &m[..n], PUB), InKey::None, "{n}");
+        }
+        let m = icmp_msg(0, [0x4e, 0x21, 0, 7], &[]);
+        assert_eq!(inbound_key(&icmp, &m[..6], PUB), InKey::IcmpId(20001));
+    }
+
+    /// The key of error type `t` quoting `q`.
+    fn err_key(t: u8, q: &[u8]) -> InKey {
+        let l4 = icmp_msg(t, [0, 0, 0x05, 0xdc], q);
+        let h = hdr(EXT, PUB, proto::ICMP, l4.len());
+        let k = inbound_key(&h, &l4, PUB);
+        // The modules' classification: quoted ports only.
+        assert_eq!(inbound(&h, &l4, PUB), k.legacy());
+        k
+    }
+
+    #[test]
+    fn inbound_icmp_errors_by_what_they_quote() {
+        let sa = |spi, proto| {
+            InKey::QuotedSa(SaKey {
+                peer: EXT,
+                spi,
+                proto,
+            })
+        };
+        let cases: [(u8, &[u8], InKey); 5] = [
+            (proto::UDP, &UDP_OUT, InKey::Port(20001)),
+            (proto::TCP, &UDP_OUT, InKey::Port(20001)),
+            (proto::ICMP, &ECHO_OUT, InKey::IcmpId(20002)),
+            (proto::ESP, &ESP_OUT, sa(0x1234_5678, proto::ESP)),
+            (proto::AH, &AH_OUT, sa(0x9abc_def0, proto::AH)),
+        ];
+        for t in 0..=u8::MAX {
+            for (p, payload, want) in cases {
+                let q = quote(PUB, EXT, p, 5, 0x4000, payload);
+                let want = match icmp::class(t) {
+                    Class::Error => want,
+                    // A reply's identifier is the word after the checksum.
+                    Class::Reply => InKey::IcmpId(0),
+                    Class::Request | Class::Other => InKey::None,
+                };
+                assert_eq!(err_key(t, &q), want, "type {t} quoting {p}");
+            }
+        }
+        for t in [3, 4, 5, 11, 12] {
+            for (p, payload, want) in cases {
+                // Options are skipped, whatever their length.
+                for words in 5..=15 {
+                    let q = quote(PUB, EXT, p, words, 0, payload);
+                    assert_eq!(err_key(t, &q), want, "{words} words");
+                    // Truncated anywhere before the 8 payload bytes: nothing.
+                    let l4 = icmp_msg(t, [0; 4], &q);
+                    let h = hdr(EXT, PUB, proto::ICMP, l4.len());
+                    for n in 0..l4.len() {
+                        assert_eq!(inbound_key(&h, &l4[..n], PUB), InKey::None, "{p} {n}");
+                    }
+                }
+                // About somebody else's packet: the router's.
+                let q = quote(EXT, PUB, p, 5, 0, payload);
+                assert_eq!(err_key(t, &q), InKey::None);
+                let q = quote(LAN, EXT, p, 5, 0, payload);
+                assert_eq!(err_key(t, &q), InKey::None);
+                // A first fragment has ports; a later one has none.
+                let q = quote(PUB, EXT, p, 5, 0x2000, payload);
+                assert_eq!(err_key(t, &q), want);
+                for frag in [1, 0x2001, 0x1fff, 0x4010] {
+                    let q = quote(PUB, EXT, p, 5, frag, payload);
+                    assert_eq!(err_key(t, &q), InKey::None, "fragment {frag:#x}");
+                }
+                // A malformed quote.
+                for b0 in [0x65u8, 0x44, 0x00] {
+                    let mut q = quote(PUB, EXT, p, 5, 0, payload);
+                    q[0] = b0;
+                    assert_eq!(err_key(t, &q), InKey::None, "{b0:#x}");
+                }
+            }
+            // Never an error about an error, nor about anything but a
+            // query request the public address sent.
+            for qt in 0..=u8::MAX {
+                let mut body = ECHO_OUT;
+                body[0] = qt;
+                let q = quote(PUB, EXT, proto::ICMP, 5, 0, &body);
+                let want = match icmp::class(qt) {
+                    Class::Request => InKey::IcmpId(20002),
+                    _ => InKey::None,
+                };
+                assert_eq!(err_key(t, &q), want, "error {t} quoting ICMP {qt}");
+            }
+            // Other protocols have no ports.
+            for p in [0, 4, 41, 47, 132, 136, 255] {
+                let q = quote(PUB, EXT, p, 5, 0, &UDP_OUT);
+                assert_eq!(err_key(t, &q), InKey::None, "protocol {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn l4_peek_covers_the_longest_quote() {
+        assert_eq!(L4_PEEK, 76);
+        let q = quote(PUB, EXT, proto::AH, 15, 0, &AH_OUT);
+        let l4 = icmp_msg(3, [0, 0, 0, 0], &q);
+        assert_eq!(l4.len(), L4_PEEK);
+        let h = hdr(EXT, PUB, proto::ICMP, l4.len());
+        assert!(matches!(inbound_key(&h, &l4, PUB), InKey::QuotedSa(_)));
+        assert_eq!(inbound_key(&h, &l4[..L4_PEEK - 1], PUB), InKey::None);
+        assert_eq!(peek_len(proto::ICMP), L4_PEEK);
+        assert_eq!(peek_len(proto::TCP), 4);
+        assert_eq!(peek_len(proto::UDP), 12);
+        assert_eq!(peek_len(proto::ESP), 4);
+        assert_eq!(peek_len(proto::AH), 8);
+        assert_eq!(peek_len(47), 0);
+        for p in 0..=u8::MAX {
+            assert!(peek_len(p) <= L4_PEEK);
+        }
+        // Each protocol's key fits in its peek.
+        let esp_in_udp = [
+            0x11, 0x94, 0x4e, 0x21, 0, 16, 0, 0, 0, 0, 0x10, 0x01, 0xff, 0xff,
+        ];
+        for (p, l4) in [
+            (proto::TCP, &[0, 80, 0x4e, 0x20, 9, 9][..]),
+            (proto::UDP, &esp_in_udp[..]),
+            (proto::ESP, &ESP_OUT[..]),
+            (proto::AH, &AH_OUT[..]),
+        ] {
+            let h = hdr(EXT, PUB, p, 64);
+            let k = inbound_key(&h, l4, PUB);
+            assert_ne!(k, InKey::None, "{p}");
+            assert_eq!(inbound_key(&h, &l4[..peek_len(p)], PUB), k, "{p}");
+        }
     }
 
     #[test]
@@ -273,12 +696,35 @@ mod tests {
             outbound(&spoof, &[0; 4], PUB, LAN),
             Err(OutError::NotPublicSource)
         );
+        assert_eq!(
+            outbound_proof(&spoof, &[0; 4], PUB, LAN),
+            Err(OutRefusal::NotPublicSource)
+        );
+        // An echo request: its identifier must be owned; the modules'
+        // classification refuses ICMP until they are wired.
         let icmp = hdr(PUB, EXT, proto::ICMP, 8);
+        assert_eq!(
+            outbound_proof(&icmp, &ECHO_OUT, PUB, LAN),
+            Ok(Proof::Port(20002))
+        );
+        assert_eq!(
+            outbound(&icmp, &ECHO_OUT, PUB, LAN),
+            Err(OutError::Protocol)
+        );
+        assert_eq!(
+            outbound_proof(&icmp, &[8, 0, 0, 0], PUB, LAN),
+            Err(OutRefusal::Truncated)
+        );
         assert_eq!(
             outbound(&icmp, &[8, 0, 0, 0], PUB, LAN),
             Err(OutError::Protocol)
         );
         assert_eq!(outbound(&tcp, &[0x4e], PUB, LAN), Err(OutError::Truncated));
+        let gre = hdr(PUB, EXT, 47, 8);
+        assert_eq!(
+            outbound_proof(&gre, &[0; 8], PUB, LAN),
+            Err(OutRefusal::Protocol)
+        );
         // Nothing for the router itself or not unicast.
         for dst in [
             PUB,
@@ -289,12 +735,193 @@ mod tests {
             Ipv4Addr::UNSPECIFIED,
             Ipv4Addr::new(240, 0, 0, 1),
         ] {
-            let local = hdr(PUB, dst, proto::UDP, 8);
+            for (p, l4) in [(proto::UDP, &UDP_OUT), (proto::ICMP, &ECHO_OUT)] {
+                let local = hdr(PUB, dst, p, 8);
+                assert_eq!(
+                    outbound(&local, l4, PUB, LAN),
+                    Err(OutError::LocalDestination),
+                    "{dst}"
+                );
+                assert_eq!(
+                    outbound_proof(&local, l4, PUB, LAN),
+                    Err(OutRefusal::LocalDestination),
+                    "{dst}"
+                );
+            }
+        }
+        // Fragments, ICMP too.
+        let mut b = ipv4::build(PUB, EXT, proto::ICMP, 64, 8).unwrap();
+        b[6] = 0x20;
+        b[10..12].copy_from_slice(&[0, 0]);
+        let c = crate::checksum::checksum(&b);
+        b[10..12].copy_from_slice(&c.to_be_bytes());
+        let frag = Header::parse(&b, 28).unwrap();
+        assert_eq!(
+            outbound_proof(&frag, &ECHO_OUT, PUB, LAN),
+            Err(OutRefusal::Fragment)
+        );
+        assert_eq!(
+            outbound(&frag, &ECHO_OUT, PUB, LAN),
+            Err(OutError::Fragment)
+        );
+    }
+
+    #[test]
+    fn outbound_icmp_by_type() {
+        let icmp = hdr(PUB, EXT, proto::ICMP, 8);
+        for t in 0..=u8::MAX {
+            let m = icmp_msg(t, [0x4e, 0x23, 0, 1], &[]);
+            let want = match icmp::class(t) {
+                Class::Request => Ok(Proof::Port(20003)),
+                // Errors without a quote: truncated; source quench and
+                // redirect are refused whatever they carry.
+                Class::Error if t != 4 && t != 5 => Err(OutRefusal::Truncated),
+                Class::Reply | Class::Error | Class::Other => Err(OutRefusal::IcmpType),
+            };
+            assert_eq!(outbound_proof(&icmp, &m, PUB, LAN), want, "type {t}");
             assert_eq!(
-                outbound(&local, &[0x4e, 0x20, 0, 53], PUB, LAN),
-                Err(OutError::LocalDestination),
-                "{dst}"
+                outbound(&icmp, &m, PUB, LAN),
+                Err(OutError::Protocol),
+                "type {t}"
             );
+            for n in 0..6 {
+                let r = outbound_proof(&icmp, &m[..n], PUB, LAN);
+                if icmp::class(t) == Class::Request || n == 0 {
+                    assert_eq!(r, Err(OutRefusal::Truncated), "type {t}, {n} bytes");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn outbound_icmp_errors_prove_the_quoted_destination() {
+        // The host received UDP EXT:53 -> PUB:20001 (quoted ports reversed)
+        // and an echo reply with identifier 20002.
+        let udp_in = [0, 53, 0x4e, 0x21, 0, 8, 0x12, 0x34];
+        let reply_in = [0, 0, 0xab, 0xcd, 0x4e, 0x22, 0, 1];
+        let proof = |t: u8, q: &[u8], dst: Ipv4Addr| {
+            let l4 = icmp_msg(t, [0; 4], q);
+            let h = hdr(PUB, dst, proto::ICMP, l4.len());
+            assert_eq!(outbound(&h, &l4, PUB, LAN), Err(OutError::Protocol));
+            outbound_proof(&h, &l4, PUB, LAN)
+        };
+        for t in [3, 11, 12] {
+            for words in [5, 6, 15] {
+                let q = quote(EXT, PUB, proto::UDP, words, 0, &udp_in);
+                assert_eq!(proof(t, &q, EXT), Ok(Proof::Port(20001)));
+                let q = quote(EXT, PUB, proto::TCP, words, 0x2000, &udp_in);
+                assert_eq!(proof(t, &q, EXT), Ok(Proof::Port(20001)));
+                for qt in 0..=u8::MAX {
+                    let mut body = reply_in;
+                    body[0] = qt;
+                    let q = quote(EXT, PUB, proto::ICMP, words, 0, &body);
+                    let want = match icmp::class(qt) {
+                        Class::Reply => Ok(Proof::Port(20002)),
+                        _ => Err(OutRefusal::IcmpQuote),
+                    };
+                    assert_eq!(proof(t, &q, EXT), want, "error {t} quoting {qt}");
+                }
+                // Truncated anywhere: refused as such.
+                let q = quote(EXT, PUB, proto::UDP, words, 0, &udp_in);
+                let l4 = icmp_msg(t, [0; 4], &q);
+                let h = hdr(PUB, EXT, proto::ICMP, l4.len());
+                for n in 1..l4.len() {
+                    assert_eq!(
+                        outbound_proof(&h, &l4[..n], PUB, LAN),
+                        Err(OutRefusal::Truncated),
+                        "{n}"
+                    );
+                }
+            }
+            // Not about a packet the host received from the error's
+            // destination at the public address.
+            let cases = [
+                quote(EXT, LAN, proto::UDP, 5, 0, &udp_in),
+                quote(PUB, EXT, proto::UDP, 5, 0, &udp_in),
+                quote(LAN, PUB, proto::UDP, 5, 0, &udp_in),
+                quote(EXT, PUB, proto::UDP, 5, 1, &udp_in),
+                quote(EXT, PUB, proto::UDP, 5, 0x2010, &udp_in),
+                quote(EXT, PUB, proto::ESP, 5, 0, &ESP_OUT),
+                quote(EXT, PUB, proto::AH, 5, 0, &AH_OUT),
+                quote(EXT, PUB, 47, 5, 0, &udp_in),
+            ];
+            for q in &cases {
+                assert_eq!(proof(t, q, EXT), Err(OutRefusal::IcmpQuote), "{q:02x?}");
+            }
+            let mut bad = quote(EXT, PUB, proto::UDP, 5, 0, &udp_in);
+            bad[0] = 0x65;
+            assert_eq!(proof(t, &bad, EXT), Err(OutRefusal::IcmpQuote));
+            bad[0] = 0x43;
+            assert_eq!(proof(t, &bad, EXT), Err(OutRefusal::IcmpQuote));
+        }
+        // Source quench and redirect, even about a valid quote.
+        for t in [4, 5] {
+            let q = quote(EXT, PUB, proto::UDP, 5, 0, &udp_in);
+            assert_eq!(proof(t, &q, EXT), Err(OutRefusal::IcmpType));
+        }
+    }
+
+    #[test]
+    fn outbound_sas() {
+        let esp = hdr(PUB, EXT, proto::ESP, 16);
+        assert_eq!(
+            outbound_sa(&esp, &ESP_OUT),
+            Some(SaKey {
+                peer: EXT,
+                spi: 0x1234_5678,
+                proto: proto::ESP
+            })
+        );
+        assert_eq!(outbound_sa(&esp, &ESP_OUT[..3]), None);
+        let ah = hdr(PUB, EXT, proto::AH, 16);
+        assert_eq!(
+            outbound_sa(&ah, &AH_OUT),
+            Some(SaKey {
+                peer: EXT,
+                spi: 0x9abc_def0,
+                proto: proto::AH
+            })
+        );
+        assert_eq!(outbound_sa(&ah, &AH_OUT[..7]), None);
+        assert_eq!(outbound_sa(&hdr(PUB, EXT, proto::UDP, 8), &UDP_OUT), None);
+        let mut b = ipv4::build(PUB, EXT, proto::ESP, 64, 8).unwrap();
+        b[7] = 1;
+        b[10..12].copy_from_slice(&[0, 0]);
+        let c = crate::checksum::checksum(&b);
+        b[10..12].copy_from_slice(&c.to_be_bytes());
+        let frag = Header::parse(&b, 28).unwrap();
+        assert_eq!(outbound_sa(&frag, &ESP_OUT), None);
+    }
+
+    #[test]
+    fn legacy_mappings() {
+        let sa = SaKey {
+            peer: EXT,
+            spi: 7,
+            proto: proto::ESP,
+        };
+        assert_eq!(InKey::Port(1).legacy(), Key::Port(1));
+        assert_eq!(InKey::Spi(2).legacy(), Key::Spi(2));
+        assert_eq!(
+            InKey::EspInUdp { port: 3, spi: 4 }.legacy(),
+            Key::EspInUdp { port: 3, spi: 4 }
+        );
+        assert_eq!(InKey::IcmpId(5).legacy(), Key::None);
+        assert_eq!(InKey::QuotedSa(sa).legacy(), Key::None);
+        assert_eq!(InKey::None.legacy(), Key::None);
+        assert_eq!(InKey::QuotedSa(sa).port(), None);
+        assert_eq!(InKey::Spi(2).port(), None);
+        assert_eq!(InKey::EspInUdp { port: 3, spi: 4 }.port(), Some(3));
+        for (r, e) in [
+            (OutRefusal::NotPublicSource, OutError::NotPublicSource),
+            (OutRefusal::Protocol, OutError::Protocol),
+            (OutRefusal::Truncated, OutError::Truncated),
+            (OutRefusal::Fragment, OutError::Fragment),
+            (OutRefusal::LocalDestination, OutError::LocalDestination),
+            (OutRefusal::IcmpType, OutError::Protocol),
+            (OutRefusal::IcmpQuote, OutError::Protocol),
+        ] {
+            assert_eq!(r.legacy(), e);
         }
     }
 }

@@ -107,6 +107,58 @@ pub fn siphash(key: &Key, parts: &[&[u8]]) -> u64 {
     h.finish()
 }
 
+/// SipHash-C-D of the 8-byte message `m` (its little-endian bytes) under
+/// the key words `k`.
+#[inline(always)]
+const fn sip_word<const C: usize, const D: usize>(k: [u64; 2], m: u64) -> u64 {
+    const fn round(v: &mut [u64; 4]) {
+        v[0] = v[0].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(13) ^ v[0];
+        v[0] = v[0].rotate_left(32);
+        v[2] = v[2].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(16) ^ v[2];
+        v[0] = v[0].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(21) ^ v[0];
+        v[2] = v[2].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(17) ^ v[2];
+        v[2] = v[2].rotate_left(32);
+    }
+    let mut v = [
+        k[0] ^ 0x736f_6d65_7073_6575,
+        k[1] ^ 0x646f_7261_6e64_6f6d,
+        k[0] ^ 0x6c79_6765_6e65_7261,
+        k[1] ^ 0x7465_6462_7974_6573,
+    ];
+    let blocks = [m, 8u64 << 56];
+    let mut b = 0;
+    while b < blocks.len() {
+        v[3] ^= blocks[b];
+        let mut i = 0;
+        while i < C {
+            round(&mut v);
+            i += 1;
+        }
+        v[0] ^= blocks[b];
+        b += 1;
+    }
+    v[2] ^= 0xff;
+    let mut i = 0;
+    while i < D {
+        round(&mut v);
+        i += 1;
+    }
+    v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+/// SipHash-1-3 of one 64-bit word `m` (as its 8 little-endian bytes) under
+/// the key words `k`: the bucket hash of the router's tables, keyed by a
+/// secret drawn per namespace. On 64-bit machines the kernel's `hsiphash`
+/// of the same 8 bytes is this value's low 32 bits. Not for
+/// authentication (PAP uses [`siphash`], SipHash-2-4).
+pub const fn siphash13_word(k: [u64; 2], m: u64) -> u64 {
+    sip_word::<1, 3>(k, m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +207,28 @@ mod tests {
                 assert_eq!(siphash(&KEY, &[a, b]), want, "len {n} split {split}");
             }
         }
+    }
+
+    #[test]
+    fn one_word_hashes() {
+        // The word routine is SipHash: with 2-4 rounds it is `siphash` of
+        // the word's 8 bytes.
+        let mut x = 0x0123_4567_89ab_cdefu64;
+        for _ in 0..1000 {
+            x = x.rotate_left(7).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x55;
+            let k = [x.rotate_left(13), !x];
+            let mut kb = [0u8; 16];
+            kb[..8].copy_from_slice(&k[0].to_le_bytes());
+            kb[8..].copy_from_slice(&k[1].to_le_bytes());
+            assert_eq!(sip_word::<2, 4>(k, x), siphash(&kb, &[&x.to_le_bytes()]));
+        }
+        // With 1-3 rounds it is the kernel's 64-bit hsiphash
+        // (lib/tests/siphash_kunit.c: key 00..0f, input 00..07).
+        let k = [word(&KEY, 0), word(&KEY, 8)];
+        let m = u64::from_le_bytes([0, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(siphash13_word(k, m) as u32, 0x8d29_9a8e);
+        assert_ne!(siphash13_word(k, m), siphash13_word(k, m ^ 1));
+        assert_ne!(siphash13_word(k, m), siphash13_word([k[0], k[1] ^ 1], m));
     }
 
     #[test]

@@ -666,6 +666,25 @@ impl<'a> Shared<'a> {
         Some(e)
     }
 
+    /// [`Shared::lookup_out`] without marking the entry used: for the
+    /// packet that an ICMP error quotes, since an error must not keep a
+    /// translation alive (RFC 5508 REQ-6). Two acquire loads, no store.
+    #[inline]
+    pub fn peek_out(&self, proto: Proto, eph: u16) -> Option<u16> {
+        let t = self.t.get(proto);
+        let u = at(t.out, eph).load(Ordering::Acquire);
+        (u != 0 && at(t.back, u).load(Ordering::Acquire) == eph).then_some(u)
+    }
+
+    /// [`Shared::lookup_in`] without marking the entry used (see
+    /// [`Shared::peek_out`]). Two acquire loads, no store.
+    #[inline]
+    pub fn peek_in(&self, proto: Proto, unique: u16) -> Option<u16> {
+        let t = self.t.get(proto);
+        let e = at(t.back, unique).load(Ordering::Acquire);
+        (e != 0 && at(t.out, e).load(Ordering::Acquire) == unique).then_some(e)
+    }
+
     /// Records TCP segment `seg` of the entry of unique port `unique`, sent
     /// (`outbound`) or received. Call it for every TCP segment after the
     /// lookup.
@@ -1388,6 +1407,15 @@ mod tests {
         assert_eq!(sh.lookup_in(Tcp, 5003, 9), Some(5003));
         assert_eq!(sh.lookup_out(Tcp, 0, 9), None);
         assert_eq!(sh.lookup_in(Tcp, 0, 9), None);
+        // Peeks give the same answers and leave the last use alone.
+        assert_eq!(sh.peek_out(Tcp, 40000), Some(u));
+        assert_eq!(sh.peek_in(Tcp, u), Some(40000));
+        assert_eq!(sh.peek_in(Tcp, 5003), Some(5003));
+        assert_eq!(sh.peek_out(Udp, 40000), None);
+        assert_eq!(sh.peek_in(Udp, u), None);
+        assert_eq!(sh.peek_out(Tcp, 0), None);
+        assert_eq!(sh.peek_in(Tcp, 0), None);
+        assert_eq!(sh.entry(Tcp, u).unwrap().last_use, 8);
         assert_eq!(tb.create(Tcp, 0, 1), Err(SpttError::ZeroPort));
         assert!(sh.held(5000) && sh.held(5015));
         assert!(!sh.held(4999) && !sh.held(5016) && !sh.held(0));

@@ -18,6 +18,7 @@ use core::sync::atomic::{AtomicU16, AtomicU32};
 use super::alloc_table::{
     AllocTable, BlockRef, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState,
 };
+use super::out_sa::{OutSaBucket, OutSaLayout, OutSaSettings, OutSaShared};
 use super::sa_table::{BlacklistSlot, SaBucket, SaLayout, SaShared, SaState, SaTable, Seed};
 
 /// Storage of an allocation table for `hosts` slots, all zeroed, and its
@@ -164,6 +165,42 @@ impl SaStore {
         let sh =
             SaShared::new(&self.buckets, &self.blacklists, self.seed).expect("SA table layout");
         SaTable::new(sh, &mut self.counts, &mut self.st).expect("SA table layout")
+    }
+}
+
+/// Storage of a table of hosts' outbound SAs.
+#[derive(Debug)]
+pub struct OutSaStore {
+    /// Buckets.
+    pub buckets: Vec<OutSaBucket>,
+    /// Entries per host slot.
+    pub counts: Vec<AtomicU32>,
+    /// Seed, timeout and per-host limit.
+    pub settings: OutSaSettings,
+}
+
+impl OutSaStore {
+    /// Empty storage with the lengths of `layout`.
+    pub fn new(layout: OutSaLayout, settings: OutSaSettings) -> Self {
+        Self {
+            buckets: (0..layout.buckets_len())
+                .map(|_| OutSaBucket::default())
+                .collect(),
+            counts: (0..layout.counts_len())
+                .map(|_| AtomicU32::new(0))
+                .collect(),
+            settings,
+        }
+    }
+
+    /// The table's view (the packet path's and the writer's).
+    ///
+    /// # Panics
+    ///
+    /// If a field no longer has its [`OutSaLayout`] length, or the
+    /// settings are out of range.
+    pub fn shared(&self) -> OutSaShared<'_> {
+        OutSaShared::new(&self.buckets, &self.counts, self.settings).expect("outbound SA layout")
     }
 }
 

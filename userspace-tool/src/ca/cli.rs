@@ -17,6 +17,7 @@ use super::server::{self, Deadlines, Server};
 use super::store::{self, Ca, Counters, Issued, Revocation, Status};
 use super::wire;
 use super::CaError;
+use crate::log::{self, Level, Style};
 use crate::nl::{self, exit};
 
 const CA_HELP: &str = "\
@@ -401,10 +402,18 @@ fn ca_serve(dir: &Path, listen: &str, max_validity: u32, lan: &[String]) -> Resu
     // The router module must be there: its public address and LAN.
     let public = router.public_addr()?;
     let prefixes = router.lan_prefixes()?;
+    let style = Style::of(std::io::stderr(), Style::Stamped);
     if public != index_public {
         eprintln!(
-            "ca: warning: the router's public address is {public}, the CA was made for \
-             {index_public}; certificates name {public}"
+            "{}",
+            log::line(
+                style,
+                Level::Warning,
+                &format!(
+                    "ca: the router's public address is {public}, the CA was made for \
+                     {index_public}; certificates name {public}"
+                )
+            )
         );
     }
     let mut server = Server::new(
@@ -413,12 +422,19 @@ fn ca_serve(dir: &Path, listen: &str, max_validity: u32, lan: &[String]) -> Resu
         Policy { max_validity },
         Deadlines::default(),
     )?;
-    server.log = true;
+    server.log = Some(style);
     let lan: Vec<String> = prefixes.iter().map(|p| p.to_string()).collect();
     server::run(server, listen, |addr| {
         eprintln!(
-            "ca: serving on {addr} for {} (public {public})",
-            lan.join(", ")
+            "{}",
+            log::line(
+                style,
+                Level::Notice,
+                &format!(
+                    "ca: serving on {addr} for {} (public {public})",
+                    lan.join(", ")
+                )
+            )
         );
     })?;
     Ok(exit::OK)
@@ -531,7 +547,7 @@ pub fn main_result(r: Result<i32, CaError>) -> Result<i32, nl::Error> {
         Ok(code) => Ok(code),
         Err(CaError::Usage { cmd, msg }) => Err(nl::Error::Usage { cmd, msg }),
         Err(e) => {
-            eprintln!("dnatctl: {e}");
+            log::error(&format!("dnatctl: {e}"));
             Ok(e.exit_code())
         }
     }

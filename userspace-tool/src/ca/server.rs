@@ -17,6 +17,7 @@ use super::router::Router;
 use super::store::{self, Ca, Counters};
 use super::wire::{self, op, Code, FrameError};
 use super::CaError;
+use crate::log::{self, Level, Style};
 
 /// Most connections served at once; more are answered "busy".
 pub const MAX_ACTIVE: usize = 16;
@@ -74,8 +75,9 @@ pub struct Server {
     active: AtomicUsize,
     /// Connections being served, by source address.
     per_source: Mutex<HashMap<Ipv4Addr, usize>>,
-    /// Log one line per request and sweep action to stderr.
-    pub log: bool,
+    /// Log one line per request and sweep action to stderr, in this
+    /// style; `None`: no log.
+    pub log: Option<Style>,
 }
 
 /// The counters, and when they were last written.
@@ -123,6 +125,15 @@ struct Answer {
 }
 
 impl Answer {
+    /// Served: info; refused: warning.
+    fn level(&self) -> Level {
+        if self.code == Code::Ok {
+            Level::Info
+        } else {
+            Level::Warning
+        }
+    }
+
     fn refused(what: &str, r: Refusal) -> Self {
         Self {
             log: format!("{what} refused ({}): {}", r.code, r.message),
@@ -164,13 +175,13 @@ impl Server {
             }),
             active: AtomicUsize::new(0),
             per_source: Mutex::new(HashMap::new()),
-            log: false,
+            log: None,
         })
     }
 
-    fn log(&self, line: &str) {
-        if self.log {
-            eprintln!("ca: {line}");
+    fn log(&self, level: Level, line: &str) {
+        if let Some(style) = self.log {
+            eprintln!("{}", log::line(style, level, &format!("ca: {line}")));
         }
     }
 
@@ -210,7 +221,7 @@ impl Server {
         c.dirty = false;
         c.saved = Some(Instant::now());
         if let Err(e) = self.ca.save_counters(&c.counters) {
-            self.log(&format!("{e}"));
+            self.log(Level::Error, &format!("{e}"));
         }
     }
 
@@ -226,16 +237,20 @@ impl Server {
         };
         let mut names = Vec::new();
         for (serial, reason) in &report.revoked {
-            self.log(&format!("revoked certificate {serial} ({})", reason.name()));
+            self.log(
+                Level::Notice,
+                &format!("revoked certificate {serial} ({})", reason.name()),
+            );
             names.push(format!("revoked_{}", reason.name().replace('-', "_")));
         }
         for (host, block) in &report.unpinned {
-            self.log(&format!(
-                "unpinned {block} of host {host}: no valid certificate names it"
-            ));
+            self.log(
+                Level::Notice,
+                &format!("unpinned {block} of host {host}: no valid certificate names it"),
+            );
         }
         for e in &report.errors {
-            self.log(e);
+            self.log(Level::Error, e);
         }
         if !names.is_empty() {
             self.count(&names);
@@ -280,7 +295,10 @@ impl Server {
                         let blocks: Vec<String> =
                             c.issued.blocks.iter().map(|b| b.to_string()).collect();
                         for serial in &c.superseded {
-                            self.log(&format!("revoked certificate {serial} (superseded)"));
+                            self.log(
+                                Level::Notice,
+                                &format!("revoked certificate {serial} (superseded)"),
+                            );
                         }
                         if !c.superseded.is_empty() {
                             self.count(&vec!["revoked_superseded".into(); c.superseded.len()]);
@@ -348,7 +366,7 @@ impl Server {
                 Answer::refused("request", Refusal::new(Code::Malformed, e.to_string())),
             ),
         };
-        self.log(&format!("{peer} {}", answer.log));
+        self.log(answer.level(), &format!("{peer} {}", answer.log));
         self.count(&[counter_name(opcode, answer.code)]);
         conn.until = accepted + self.deadlines.connection;
         let cut_off = match wire::write_frame(&mut conn, answer.code as u8, &answer.payload) {
@@ -357,10 +375,13 @@ impl Server {
         };
         drop(stream);
         if cut_off {
-            self.log(&format!(
-                "{peer} cut off: {} s since accept",
-                self.deadlines.connection.as_secs_f64()
-            ));
+            self.log(
+                Level::Warning,
+                &format!(
+                    "{peer} cut off: {} s since accept",
+                    self.deadlines.connection.as_secs_f64()
+                ),
+            );
             self.count(&["timed_out".into()]);
         }
         drop(slot);
@@ -473,7 +494,10 @@ impl Server {
         if let Err(mpsc::TrySendError::Full(r) | mpsc::TrySendError::Disconnected(r)) =
             tx.try_send(r)
         {
-            self.log(&format!("{} closed: too many refusals queued", r.peer));
+            self.log(
+                Level::Warning,
+                &format!("{} closed: too many refusals queued", r.peer),
+            );
             self.count(&["dropped".into()]);
         }
     }
@@ -487,7 +511,7 @@ impl Server {
             refusal,
         } = r;
         let answer = Answer::refused("request", refusal);
-        self.log(&format!("{peer} {}", answer.log));
+        self.log(answer.level(), &format!("{peer} {}", answer.log));
         self.count(&[counter_name(0, answer.code)]);
         let mut conn = Timed {
             stream: &stream,

@@ -14,7 +14,11 @@
 //! inbound (WAN, to the public address) or outbound (IP-in-IP from the
 //! LAN) the way `rust/router/datapath.rs` does: `ipv4::Header` parsing,
 //! `classify::inbound`/`outbound`, the lock-free lookups of `Shared` and
-//! `SaShared::check`.
+//! `SaShared::check`; or, as a data path that knows ICMP will (a flag of
+//! each packet), with `classify::inbound_key`/`outbound_proof`, learning
+//! the SAs of forwarded ESP/AH in an `out_sa` table (8 sets) and
+//! delivering the errors that quote them by it. Packets may be shaped
+//! into ICMP queries and errors that quote what the tables hold.
 //!
 //! Checked, besides "no panic":
 //!
@@ -24,13 +28,17 @@
 //!   the entries; the host index finds exactly the hosts that have slots;
 //!   every PAP reply is a valid message to the host that encodes and
 //!   decodes to itself, and a grant names an active block of the asker;
-//! - for every packet: `classify::inbound` gives the key a plain reading
-//!   of the packet gives; a delivered packet's owner holds the port or SPI
+//! - for every packet: `classify::inbound` and `inbound_key` give the key
+//!   a plain reading of the packet gives (and `outbound`, `outbound_proof`
+//!   the proof); a delivered packet's owner holds the port or SPI
 //!   in a block (active or still retiring; after the grace periods ended,
 //!   exactly the active block's holder, and an unowned key has no active
 //!   block); an ESP/AH verdict agrees with a linear scan of the SAs and
 //!   the blacklist; an outbound packet is forwarded only for the owner of
-//!   its inner source port, or for a known, unrevoked host (ESP/AH);
+//!   its inner source port (or ICMP identifier, or the port an ICMP error
+//!   quotes), or for a known, unrevoked host (ESP/AH); an error quoting
+//!   an SA goes only to a host that sent that SA from that slot (the
+//!   glue removes a slot's entries when its host changes or is revoked);
 //! - the host's port rewrite (`sptt::rewrite_port`) on the packet's TCP
 //!   or UDP header keeps a valid checksum valid and a canonical one
 //!   canonical (the host module's translation, which works on the same
@@ -44,17 +52,21 @@ use dnat_core::alloc_table::{
     AllocTable, BlockInfo, Cursor, GraceToken, Kind, Quota, Settings, Shared, Slot,
 };
 use dnat_core::checksum;
-use dnat_core::classify::{self, Key, OutError, Proof, L4_PEEK, NAT_T_PORT};
+use dnat_core::classify::{
+    self, InKey, Key, OutError, OutRefusal, Proof, SaKey, L4_PEEK, NAT_T_PORT,
+};
 use dnat_core::config::{is_unicast, Range};
 use dnat_core::ipv4::{proto, Header, HEADER_LEN};
+use dnat_core::out_sa::{Learnt, OutSaLayout, OutSaSettings, OutSaShared};
 use dnat_core::pap::{self, scope, Direction, Message, PortBlock, PortClass, SpiBlock, Trailer};
 use dnat_core::pap_server::{forget_block, forget_idle, owns_spi, serve_with_sa};
 use dnat_core::sa_table::{
     DropReason, Lan, SaCursor, SaEntry, SaGraceToken, SaLayout, SaShared, SaTable, Seed, Verdict,
 };
 use dnat_core::sptt::{rewrite_port, Proto, Which};
-use dnat_core::store::{AllocStore, RouterStore, SaStore};
+use dnat_core::store::{AllocStore, OutSaStore, RouterStore, SaStore};
 use libfuzzer_sys::fuzz_target;
+use std::collections::{HashMap, HashSet};
 
 #[path = "input.rs"]
 mod input;
@@ -115,9 +127,47 @@ struct Router {
     /// Port and SPI pools, as configured.
     ports: Option<Range<u16>>,
     spis: Option<Range<u32>>,
+    /// The hosts' outbound SAs, as the glue would keep them.
+    out: OutSaStore,
+    /// Who learnt each SA: (slot, host) pairs, less what the glue removed.
+    learnt: HashMap<SaKey, HashSet<(Slot, Ipv4Addr)>>,
+    /// The host of each slot (and whether revoked) after the last
+    /// operation, to tell when a slot changes hands.
+    slots: [Option<(Ipv4Addr, bool)>; HOSTS + 1],
 }
 
 impl Router {
+    /// The glue's upkeep of the outbound-SA table: a reset clears it; a
+    /// slot whose host changed, went or was revoked loses its entries;
+    /// idle entries and those of such slots expire.
+    fn reconcile_out_sa(&mut self, reset: bool) {
+        let out = self.out.shared();
+        if reset {
+            out.clear();
+            self.learnt.clear();
+        }
+        let (t, _) = self.store.both();
+        for s in 1..=HOSTS as Slot {
+            let now = t.host_info(s).map(|h| (h.addr, h.revoked));
+            let before = self.slots[usize::from(s)];
+            let gone = before.is_some() && before.map(|b| b.0) != now.map(|n| n.0);
+            if gone || now.is_some_and(|(_, revoked)| revoked) {
+                out.remove_host(s);
+                assert_eq!(out.host_entries(s), 0);
+                for v in self.learnt.values_mut() {
+                    v.retain(|&(slot, _)| slot != s);
+                }
+            }
+            self.slots[usize::from(s)] = now;
+        }
+        let alive = |s: Slot| t.host_info(s).is_some_and(|h| !h.revoked);
+        out.expire(self.now as u32, alive);
+        let total: usize = (1..=HOSTS as Slot)
+            .map(|s| out.host_entries(s) as usize)
+            .sum();
+        assert_eq!(total, out.entries_from(0).count(), "outbound SA counts");
+    }
+
     /// Runs `f` on both writer views as `RouterTables::write` does: an
     /// elapsed grace period ends first (`elapsed`), due leases expire with
     /// their SA state, and a new grace period starts if none is running.
@@ -552,6 +602,7 @@ fn op(r: &mut Router, inp: &mut Input<'_>) -> bool {
         }
     }
     check_tables(r);
+    r.reconcile_out_sa(code % 24 == 15);
     true
 }
 
@@ -572,7 +623,8 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 /// independently of `classify`: TCP/UDP destination port, ESP SPI, AH SPI
 /// (after next header, length and reserved), or for an ICMP error
 /// (types 3, 4, 5, 11, 12) the source port of the quoted TCP/UDP packet
-/// that the public address sent.
+/// that the public address sent (a first fragment, quoted with at least 8
+/// bytes of payload).
 fn expected_key(protocol: u8, l4: &[u8]) -> Key {
     // ESP in UDP: from port 4500, a UDP length with room for an SPI, and
     // an SPI that is not the non-ESP marker (0).
@@ -597,7 +649,15 @@ fn expected_key(protocol: u8, l4: &[u8]) -> Key {
                     let hl = usize::from(v & 15) * 4;
                     let src = q.get(12..16).map(|s| Ipv4Addr::new(s[0], s[1], s[2], s[3]));
                     let p = q.get(9).copied();
-                    if src == Some(PUBLIC) && matches!(p, Some(proto::TCP | proto::UDP)) {
+                    // The quote holds its header and 8 bytes, and is not a
+                    // later fragment.
+                    let whole = q.len() >= hl + 8;
+                    let first = be16(q, 6).is_some_and(|f| f & 0x1fff == 0);
+                    if src == Some(PUBLIC)
+                        && whole
+                        && first
+                        && matches!(p, Some(proto::TCP | proto::UDP))
+                    {
                         be16(q, hl).map(Key::Port)
                     } else {
                         None
@@ -609,6 +669,102 @@ fn expected_key(protocol: u8, l4: &[u8]) -> Key {
         _ => None,
     };
     k.unwrap_or(Key::None)
+}
+
+/// An IPv4 address at `at` of `b`.
+fn addr(b: &[u8], at: usize) -> Option<Ipv4Addr> {
+    let a = b.get(at..at + 4)?;
+    Some(Ipv4Addr::new(a[0], a[1], a[2], a[3]))
+}
+
+/// The quote of an ICMP error `l4`: (protocol, source, destination, first
+/// fragment, payload after the header), or why not: `Err(true)` when
+/// truncated (shorter than its header and 8 bytes), `Err(false)` when not
+/// IPv4 or a header length below 20.
+#[allow(clippy::type_complexity)]
+fn quote_of(l4: &[u8]) -> Result<(u8, Ipv4Addr, Ipv4Addr, bool, &[u8]), bool> {
+    let q = l4.get(8..).unwrap_or_default();
+    let v = *q.first().ok_or(true)?;
+    let hl = usize::from(v & 15) * 4;
+    if v >> 4 != 4 || hl < HEADER_LEN {
+        return Err(false);
+    }
+    if q.len() < hl + 8 {
+        return Err(true);
+    }
+    let first = be16(q, 6).is_some_and(|f| f & 0x1fff == 0);
+    let (src, dst) = (addr(q, 12).ok_or(true)?, addr(q, 16).ok_or(true)?);
+    Ok((q[9], src, dst, first, &q[hl..]))
+}
+
+/// The ICMP-aware inbound key as the documentation states it: as
+/// `expected_key`, plus ICMP query replies (0, 14, 16, 18) by their
+/// identifier, and errors about a packet of the public address by its
+/// TCP/UDP source port, the identifier of a quoted query request (8, 13,
+/// 15, 17) or its ESP/AH SA.
+fn expected_in_key(protocol: u8, l4: &[u8]) -> InKey {
+    if protocol != proto::ICMP {
+        return match expected_key(protocol, l4) {
+            Key::Port(p) => InKey::Port(p),
+            Key::Spi(s) => InKey::Spi(s),
+            Key::EspInUdp { port, spi } => InKey::EspInUdp { port, spi },
+            Key::None => InKey::None,
+        };
+    }
+    let k = match l4.first() {
+        Some(0 | 14 | 16 | 18) => be16(l4, 4).map(InKey::IcmpId),
+        Some(3 | 4 | 5 | 11 | 12) => match quote_of(l4) {
+            Ok((p, src, dst, true, pl)) if src == PUBLIC => match p {
+                proto::TCP | proto::UDP => be16(pl, 0).map(InKey::Port),
+                proto::ICMP if matches!(pl[0], 8 | 13 | 15 | 17) => be16(pl, 4).map(InKey::IcmpId),
+                proto::ESP | proto::AH => {
+                    let spi = be32(pl, if p == proto::ESP { 0 } else { 4 });
+                    spi.map(|spi| {
+                        InKey::QuotedSa(SaKey {
+                            peer: dst,
+                            spi,
+                            proto: p,
+                        })
+                    })
+                }
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    k.unwrap_or(InKey::None)
+}
+
+/// The ICMP-aware proof as the documentation states it, after the address
+/// and fragment checks: requests prove their identifier; destination
+/// unreachable, time exceeded and parameter problem about a packet from
+/// the error's destination to the public address prove its TCP/UDP
+/// destination port or query reply identifier; nothing else is proof.
+fn expected_icmp_proof(inner: &Header, l4: &[u8]) -> Result<Proof, OutRefusal> {
+    match l4.first() {
+        None => Err(OutRefusal::Truncated),
+        Some(8 | 13 | 15 | 17) => be16(l4, 4).map(Proof::Port).ok_or(OutRefusal::Truncated),
+        Some(3 | 11 | 12) => match quote_of(l4) {
+            Err(true) => Err(OutRefusal::Truncated),
+            Err(false) => Err(OutRefusal::IcmpQuote),
+            Ok((p, src, dst, first, pl)) => {
+                if dst != PUBLIC || src != inner.dst || !first {
+                    return Err(OutRefusal::IcmpQuote);
+                }
+                match p {
+                    proto::TCP | proto::UDP => {
+                        Ok(Proof::Port(be16(pl, 2).ok_or(OutRefusal::Truncated)?))
+                    }
+                    proto::ICMP if matches!(pl[0], 0 | 14 | 16 | 18) => {
+                        Ok(Proof::Port(be16(pl, 4).ok_or(OutRefusal::Truncated)?))
+                    }
+                    _ => Err(OutRefusal::IcmpQuote),
+                }
+            }
+        },
+        Some(_) => Err(OutRefusal::IcmpType),
+    }
 }
 
 /// What the router does with a packet.
@@ -642,6 +798,15 @@ fn scan_verdict(sa: &SaTable<'_>, src: Ipv4Addr, spi: u32, owner: Slot) -> Verdi
     }
 }
 
+/// What an ICMP-aware data path has besides the tables: the outbound-SA
+/// table, the clock and who learnt what.
+struct Icmp<'a> {
+    aware: bool,
+    out: OutSaShared<'a>,
+    now: u32,
+    learnt: &'a mut HashMap<SaKey, HashSet<(Slot, Ipv4Addr)>>,
+}
+
 /// `datapath::inbound` on `pkt` (already past `ip_rcv`: a full IPv4
 /// packet of `pkt.len()` bytes), checking each step.
 fn inbound(
@@ -650,6 +815,7 @@ fn inbound(
     settled: bool,
     permissive: bool,
     pkt: &[u8],
+    ic: &mut Icmp<'_>,
 ) -> Decision {
     let Ok(h) = Header::parse_checked_by_stack(pkt, pkt.len()) else {
         return Decision::Pass;
@@ -662,9 +828,31 @@ fn inbound(
     if h.frag_offset != 0 {
         return Decision::Pass;
     }
-    let key = classify::inbound(&h, l4, PUBLIC);
-    assert_eq!(key, expected_key(h.protocol, l4), "{h:?} {l4:02x?}");
+    let legacy = classify::inbound(&h, l4, PUBLIC);
+    assert_eq!(legacy, expected_key(h.protocol, l4), "{h:?} {l4:02x?}");
+    let ikey = classify::inbound_key(&h, l4, PUBLIC);
+    assert_eq!(ikey, expected_in_key(h.protocol, l4), "{h:?} {l4:02x?}");
+    assert_eq!(ikey.legacy(), legacy);
     let shared: Shared<'_> = t.shared();
+    // An ICMP-aware data path delivers identifiers as ports, and errors
+    // about SAs to the host the outbound-SA table names.
+    let key = match (ic.aware, ikey) {
+        (true, InKey::IcmpId(p)) => Key::Port(p),
+        (true, InKey::QuotedSa(q)) => {
+            let Some(slot) = ic.out.lookup(&q, ic.now) else {
+                return Decision::Pass;
+            };
+            let Some(a) = shared.host_addr(slot) else {
+                return Decision::Pass;
+            };
+            assert!(
+                ic.learnt.get(&q).is_some_and(|v| v.contains(&(slot, a))),
+                "{q:?} delivered to slot {slot} ({a}), which did not send it"
+            );
+            return Decision::Deliver(slot, a);
+        }
+        _ => legacy,
+    };
     let all = blocks(t);
     let (owner, truth) = match key {
         Key::Port(p) | Key::EspInUdp { port: p, .. } => {
@@ -736,7 +924,7 @@ fn inbound(
 
 /// `datapath::outbound` on `pkt`, an IP-in-IP packet to the router's LAN
 /// address, checking each step.
-fn outbound(t: &AllocTable<'_>, pkt: &[u8]) -> Decision {
+fn outbound(t: &AllocTable<'_>, pkt: &[u8], ic: &mut Icmp<'_>) -> Decision {
     let Ok(h) = Header::parse_checked_by_stack(pkt, pkt.len()) else {
         return Decision::Pass;
     };
@@ -762,7 +950,14 @@ fn outbound(t: &AllocTable<'_>, pkt: &[u8]) -> Decision {
     let Ok(inner) = Header::parse(&ib, inner_len) else {
         return Decision::Drop;
     };
-    let n = inner.total_len.saturating_sub(inner.header_len).min(4);
+    // Today's data path copies 4 bytes; an ICMP-aware one what
+    // `peek_len` says.
+    let want = if ic.aware {
+        classify::peek_len(inner.protocol)
+    } else {
+        4
+    };
+    let n = inner.total_len.saturating_sub(inner.header_len).min(want);
     let at = h.header_len + inner.header_len;
     let Some(l4) = skb.get(at..at + n) else {
         return Decision::Drop;
@@ -783,6 +978,31 @@ fn outbound(t: &AllocTable<'_>, pkt: &[u8]) -> Decision {
         }
     };
     assert_eq!(proof, expected, "{inner:?} {l4:02x?}");
+    let aware = classify::outbound_proof(&inner, l4, PUBLIC, ROUTER_LAN);
+    let expected_aware = match expected {
+        _ if inner.protocol == proto::ICMP
+            && !matches!(
+                expected,
+                Err(OutError::NotPublicSource | OutError::LocalDestination | OutError::Fragment)
+            ) =>
+        {
+            expected_icmp_proof(&inner, l4)
+        }
+        Ok(p) => Ok(p),
+        Err(e) => Err(match e {
+            OutError::NotPublicSource => OutRefusal::NotPublicSource,
+            OutError::Protocol => OutRefusal::Protocol,
+            OutError::Truncated => OutRefusal::Truncated,
+            OutError::Fragment => OutRefusal::Fragment,
+            OutError::LocalDestination => OutRefusal::LocalDestination,
+        }),
+    };
+    assert_eq!(aware, expected_aware, "{inner:?} {l4:02x?}");
+    let proof = if ic.aware {
+        aware.map_err(|e| e.legacy())
+    } else {
+        proof
+    };
     let shared = t.shared();
     let all = blocks(t);
     let sender = match proof {
@@ -816,10 +1036,22 @@ fn outbound(t: &AllocTable<'_>, pkt: &[u8]) -> Decision {
         }
         Err(_) => return Decision::Drop,
     };
-    match sender {
-        Some(s) => Decision::Forward(s),
-        None => Decision::Drop,
+    let Some(s) = sender else {
+        return Decision::Drop;
+    };
+    if let (true, Some(q)) = (ic.aware, classify::outbound_sa(&inner, l4)) {
+        match ic.out.learn(&q, s, ic.now) {
+            Learnt::Added | Learnt::Refreshed => {
+                ic.learnt.entry(q).or_default().insert((s, h.src));
+                assert_eq!(ic.out.lookup(&q, ic.now), Some(s));
+            }
+            Learnt::Conflict => assert!(ic.out.lookup(&q, ic.now).is_some_and(|o| o != s)),
+            Learnt::Invalid => assert!(q.spi < 256, "{q:?}"),
+            Learnt::HostLimit => assert!(ic.out.host_entries(s) >= 6),
+            Learnt::Full => {}
+        }
     }
+    Decision::Forward(s)
 }
 
 /// Sets the IPv4 header checksum of `hdr` (its first `ihl` bytes).
@@ -1004,11 +1236,137 @@ fn shape(t: &AllocTable<'_>, sa: &SaTable<'_>, flags: u8, k: u8, off: u8, b: &mu
         }
     }
     if flags & 8 != 0 {
-        let ohl = usize::from(b[0] & 0x0f) * 4;
-        fix_header(b);
-        if out && ohl >= HEADER_LEN && b.len() > ohl {
-            fix_header(&mut b[ohl..]);
+        fix_headers(b, out);
+    }
+}
+
+/// Sets the checksums of the outer header and, outbound, the inner one.
+fn fix_headers(b: &mut [u8], out: bool) {
+    let Some(&v) = b.first() else {
+        return;
+    };
+    let ohl = usize::from(v & 0x0f) * 4;
+    fix_header(b);
+    if out && ohl >= HEADER_LEN && b.len() > ohl {
+        fix_header(&mut b[ohl..]);
+    }
+}
+
+/// Makes the packet in `b` an ICMP message that names what the tables
+/// hold: a query with a held port as its identifier, or an error quoting
+/// a packet of the public address (inbound: from it, with a held port, a
+/// query request or an SA that a host sent; outbound: to it, from the
+/// error's destination, with a held port or a reply), the outer source the
+/// port's holder. `ity` picks the type and the quoted protocol; `ic` bits:
+/// 0x08 keeps the quoted header's first bytes (version, fragment), 0x10
+/// its addresses, 0x20 quotes an SA a host sent (inbound), 0x80 keeps the
+/// inner source (outbound).
+fn shape_icmp(
+    t: &AllocTable<'_>,
+    learnt: &HashMap<SaKey, HashSet<(Slot, Ipv4Addr)>>,
+    out: bool,
+    (ic, ity): (u8, u8),
+    k: u8,
+    off: u8,
+    b: &mut [u8],
+) {
+    let Some(&b0) = b.first() else {
+        return;
+    };
+    let base = if out {
+        (usize::from(b0 & 0x0f) * 4).max(HEADER_LEN)
+    } else {
+        0
+    };
+    let Some(&v) = b.get(base) else {
+        return;
+    };
+    let l4 = base + (usize::from(v & 0x0f) * 4).max(HEADER_LEN);
+    if b.len() < l4 + 8 {
+        return;
+    }
+    let ports: Vec<BlockInfo> = blocks(t)
+        .into_iter()
+        .filter(|b| b.kind == Kind::Port)
+        .collect();
+    let (id, holder) = match ports.get(usize::from(k) % ports.len().max(1)) {
+        Some(bl) => (
+            (bl.lowest + u32::from(off) % bl.count) as u16,
+            Some(bl.host),
+        ),
+        None => (u16::from_be_bytes([k, off]), None),
+    };
+    b[base + 9] = proto::ICMP;
+    if out {
+        if let Some(h) = holder {
+            b[12..16].copy_from_slice(&h.octets());
         }
+        if ic & 0x80 == 0 {
+            b[base + 12..base + 16].copy_from_slice(&PUBLIC.octets());
+        }
+    }
+    let types: [u8; 10] = if out {
+        [8, 13, 0, 3, 11, 12, 4, 5, 10, 17]
+    } else {
+        [0, 14, 8, 3, 11, 12, 4, 5, 9, 18]
+    };
+    let ty = types[usize::from(ity) % types.len()];
+    let inner_dst = addr(b, base + 16).unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let m = &mut b[l4..];
+    m[0] = ty;
+    if !matches!(ty, 3 | 4 | 5 | 11 | 12) {
+        m[4..6].copy_from_slice(&id.to_be_bytes());
+        return;
+    }
+    if m.len() < 8 + HEADER_LEN + 8 {
+        return;
+    }
+    let q = &mut m[8..];
+    if ic & 0x08 == 0 {
+        q[0] = 0x45;
+        q[6..8].copy_from_slice(&[0x40, 0]);
+    }
+    let qhl = (usize::from(q[0] & 0x0f) * 4).max(HEADER_LEN);
+    let qp =
+        [proto::TCP, proto::UDP, proto::ICMP, proto::ESP, proto::AH][usize::from(ity >> 4) % 5];
+    q[9] = qp;
+    let (src, dst) = if out {
+        (inner_dst, PUBLIC)
+    } else {
+        (PUBLIC, peer(off))
+    };
+    if ic & 0x10 == 0 {
+        q[12..16].copy_from_slice(&src.octets());
+        q[16..20].copy_from_slice(&dst.octets());
+    }
+    // An SA a host sent, in a reproducible order.
+    let mut sas: Vec<&SaKey> = learnt.keys().collect();
+    sas.sort_by_key(|s| (s.peer, s.spi, s.proto));
+    let sa = sas.get(usize::from(off) % sas.len().max(1)).copied();
+    let Some(p) = q.get_mut(qhl..qhl + 8) else {
+        return;
+    };
+    let qp = if ic & 0x20 != 0 && !out && sa.is_some() {
+        proto::ESP
+    } else {
+        qp
+    };
+    match (qp, out) {
+        (proto::TCP | proto::UDP, false) => p[0..2].copy_from_slice(&id.to_be_bytes()),
+        (proto::TCP | proto::UDP, true) => p[2..4].copy_from_slice(&id.to_be_bytes()),
+        (proto::ICMP, _) => {
+            p[0] = if out { 0 } else { 8 };
+            p[4..6].copy_from_slice(&id.to_be_bytes());
+        }
+        (_, false) => {
+            if let Some(sa) = sa {
+                let at = if sa.proto == proto::ESP { 0 } else { 4 };
+                p[at..at + 4].copy_from_slice(&sa.spi.to_be_bytes());
+                q[9] = sa.proto;
+                q[16..20].copy_from_slice(&sa.peer.octets());
+            }
+        }
+        _ => {}
     }
 }
 
@@ -1043,6 +1401,19 @@ fuzz_target!(|data: &[u8]| {
         grace: None,
         ports: None,
         spis: None,
+        out: OutSaStore::new(
+            OutSaLayout {
+                buckets: 64,
+                hosts: HOSTS,
+            },
+            OutSaSettings {
+                seed: [seed.0[0].rotate_left(7), seed.0[1] ^ 1],
+                idle: 40,
+                per_host: 6,
+            },
+        ),
+        learnt: HashMap::new(),
+        slots: [None; HOSTS + 1],
     };
     let pmin = (inp.u16() ^ 20000).max(1);
     let ports = Range {
@@ -1069,9 +1440,11 @@ fuzz_target!(|data: &[u8]| {
             break;
         }
     }
-    // Packets: flags, selector, offset, length, bytes. Those before
-    // `settle_at` see the tables as they are (grace periods may be
-    // running), the rest see them after every grace period ended.
+    // Packets: flags, selector, offset, ICMP byte, length, bytes. Those
+    // before `settle_at` see the tables as they are (grace periods may be
+    // running), the rest see them after every grace period ended, unless
+    // an operation runs between packets (ICMP byte bit 2), which makes
+    // them unsettled again.
     let settle_at = usize::from(inp.u8()) % (MAX_PACKETS + 1);
     let mut settled = false;
     for i in 0..MAX_PACKETS {
@@ -1084,15 +1457,34 @@ fuzz_target!(|data: &[u8]| {
         }
         // Shaping is on unless a flag bit turns it off.
         let (flags, k, off) = (!inp.u8(), inp.u8(), inp.u8());
+        // ICMP bytes: `ic` bit 0 an ICMP-aware data path, bit 1 shape an
+        // ICMP message, bit 2 an operation first, the rest how (see
+        // `shape_icmp`); `ity` the type and the quoted protocol.
+        let (ic, ity) = (inp.u8(), inp.u8());
         let len = usize::from(inp.u8()) + 20;
         let mut pkt = inp.take(len).to_vec();
+        if ic & 4 != 0 && op(&mut r, &mut opin) {
+            settled = false;
+        }
         let (t, sa) = r.store.both();
         shape(&t, &sa, flags, k, off, &mut pkt);
+        if ic & 2 != 0 {
+            shape_icmp(&t, &r.learnt, flags & 1 != 0, (ic, ity), k, off, &mut pkt);
+            if flags & 8 != 0 {
+                fix_headers(&mut pkt, flags & 1 != 0);
+            }
+        }
         let permissive = flags & 0x20 != 0;
+        let mut icx = Icmp {
+            aware: ic & 1 != 0,
+            out: r.out.shared(),
+            now: r.now as u32,
+            learnt: &mut r.learnt,
+        };
         let d = if flags & 1 == 0 {
-            inbound(&t, &sa, settled, permissive, &pkt)
+            inbound(&t, &sa, settled, permissive, &pkt, &mut icx)
         } else {
-            outbound(&t, &pkt)
+            outbound(&t, &pkt, &mut icx)
         };
         match d {
             Decision::Deliver(s, a) => {
