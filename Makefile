@@ -21,7 +21,7 @@ export DNAT_CACHE
 export DNAT_DEBUG := $(DEBUG)
 
 KDIR ?= $(DNAT_CACHE)/kernel/current$(if $(filter 1,$(DEBUG)),-debug)
-export PATH := $(HOME)/.cargo/bin:$(HOME)/.pyenv/shims:$(HOME)/.pyenv/bin:$(PATH):/usr/sbin:/sbin
+export PATH := $(DNAT_CACHE)/bin:$(HOME)/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin:$(PATH)
 export LIBCLANG_PATH := /usr/lib/llvm-19/lib
 
 KMAKE_VARS := LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \

@@ -7,9 +7,11 @@ DNAT_START=${DNAT_START:-$(date +%s)}
 export DNAT_START
 
 # Toolchain: the kernel needs Debian's rustc (with rust-src); rustup's comes
-# first in PATH and has no rust-src.
+# first in PATH and has no rust-src. The cache's bin (bindgen, cargo-fuzz,
+# vng from its virtual environment) comes before everything; python3 is
+# Debian's, whose packages (python3-yaml, ...) set-up installs.
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
-export PATH="$HOME/.cargo/bin:$HOME/.pyenv/shims:$HOME/.pyenv/bin:$PATH"
+export PATH="$DNAT_CACHE/bin:$HOME/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 KMAKE_VARS="LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$DNAT_CACHE/bin/bindgen"
 
 # Progress goes to stderr, so that scripts can print results on stdout.

@@ -25,11 +25,19 @@ PKGS=(
 	openssl jq util-linux
 	# the kernel tree's YNL tools (scripts/ynl-check.sh, the 52-ynl scenario)
 	python3-yaml python3-jsonschema
+	# virtme-ng goes into a virtual environment (bookworm's Python is
+	# externally managed: no pip install into the system)
+	python3-venv
 	# make bench: instruction counts on the host
 	valgrind
 	# make units-check: systemd-analyze verify looks the units' man pages up
 	man-db
 )
+
+# dnatctl, dnat-core and the formatting use a rustup toolchain; bindgen
+# and cargo-fuzz are built with it below.
+command -v cargo >/dev/null && command -v rustfmt >/dev/null ||
+	die "a rustup toolchain is required in ~/.cargo/bin (cargo, rustfmt, clippy): https://rustup.rs"
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -37,7 +45,7 @@ for p in "${PKGS[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	step "apt: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
+	export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
@@ -63,10 +71,17 @@ else
 	step "cargo-fuzz $CARGO_FUZZ_VERSION present"
 fi
 
-if ! vng --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then
-	step "pip: installing virtme-ng $VIRTME_NG_VERSION"
-	python3 -m pip install --quiet "virtme-ng==$VIRTME_NG_VERSION"
-	command -v pyenv >/dev/null && pyenv rehash || true
+# virtme-ng in a virtual environment of Debian's python3 under the cache;
+# $DNAT_CACHE/bin/vng is the one the scripts run (lib.sh puts it first).
+VENV=$DNAT_CACHE/venv
+if ! "$DNAT_CACHE/bin/vng" --version 2>/dev/null | grep -q "$VIRTME_NG_VERSION"; then
+	step "pip: installing virtme-ng $VIRTME_NG_VERSION into $VENV"
+	rm -rf "$VENV"
+	/usr/bin/python3 -m venv "$VENV"
+	PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+		"$VENV/bin/pip" install --quiet --no-warn-script-location \
+		"virtme-ng==$VIRTME_NG_VERSION"
+	ln -sf "$VENV/bin/vng" "$DNAT_CACHE/bin/vng"
 else
 	step "virtme-ng $VIRTME_NG_VERSION present"
 fi
