@@ -313,19 +313,22 @@ impl<'a> Request<'a> {
             return;
         }
         let bad = match attr {
-            // SAFETY: as in `attr`.
+            // SAFETY: `attrs` is non-null, the table genetlink parsed for
+            // this request with `maxattr + 1` entries, alive for `'a`, and
+            // `t <= maxattr` was checked just before.
             Some(t) if !self.info().attrs.is_null() && c_uint::from(t) <= self.maxattr() => unsafe {
                 *self.info().attrs.add(usize::from(t))
             },
             _ => core::ptr::null_mut(),
         };
-        // SAFETY: `ext` is the request's extack, valid during the handler;
-        // `msg` is static, as `_msg` requires.
-        unsafe {
-            (*ext)._msg = msg.as_char_ptr();
-            if !bad.is_null() {
-                (*ext).bad_attr = bad;
-            }
+        // SAFETY: `ext` is the request's extack, valid and ours during the
+        // handler; `msg` is static, as `_msg` requires.
+        unsafe { (*ext)._msg = msg.as_char_ptr() };
+        if !bad.is_null() {
+            // SAFETY: `ext` is the request's extack, valid during the
+            // handler; `bad` points into this request's attribute table,
+            // alive as long as the request.
+            unsafe { (*ext).bad_attr = bad };
         }
     }
 
@@ -451,7 +454,9 @@ impl Msg {
     /// Adds a `u64` attribute, aligned with a `pad` attribute if needed.
     pub fn put_u64(&mut self, t: u16, v: u64, pad: u16) -> Result {
         let b = v.to_ne_bytes();
-        // SAFETY: as in `put`.
+        // SAFETY: `skb` is valid (type invariant); `b` is readable for its
+        // 8 bytes. `nla_put_64bit` fails with -EMSGSIZE when there is no
+        // room.
         to_result(unsafe {
             bindings::nla_put_64bit(
                 self.skb,
@@ -495,7 +500,8 @@ impl<'a> Dump<'a> {
 
     /// Records where the next call starts.
     pub fn set_cursor(&mut self, v: usize) {
-        // SAFETY: as in `cursor`.
+        // SAFETY: `cb` is valid (type invariant); `args` is plain data that
+        // only this dump uses, and nothing else holds a reference to it.
         unsafe { (*self.cb).__bindgen_anon_1.args[0] = c_long::try_from(v).unwrap_or(c_long::MAX) };
     }
 

@@ -104,7 +104,7 @@ fn init_delayed_work(
 ) -> impl PinInit<Opaque<bindings::delayed_work>> {
     Opaque::ffi_init(move |slot: *mut bindings::delayed_work| {
         // SAFETY: `slot` is valid for writes and pinned; `func` is a valid
-        // work function; names and lock classes are static.
+        // work function; the name and lock class are static.
         unsafe {
             bindings::init_work_with_key(
                 &raw mut (*slot).work,
@@ -112,15 +112,20 @@ fn init_delayed_work(
                 false,
                 c_str!("dnat_tick").as_char_ptr(),
                 static_lock_class!().as_ptr(),
-            );
+            )
+        };
+        // SAFETY: `slot` is valid for writes and pinned; the timer function
+        // is the kernel's own for a `delayed_work` (`INIT_DELAYED_WORK`);
+        // the name and lock class are static.
+        unsafe {
             bindings::timer_init_key(
                 &raw mut (*slot).timer,
                 Some(bindings::delayed_work_timer_fn),
                 bindings::TIMER_IRQSAFE,
                 c_str!("dnat_tick_timer").as_char_ptr(),
                 static_lock_class!().as_ptr(),
-            );
-        }
+            )
+        };
     })
 }
 
@@ -160,10 +165,11 @@ pub struct Pernet<T: PernetData> {
     _t: PhantomData<T>,
 }
 
-// The kernel writes `ops` and `id` only inside (un)register_pernet_subsys,
-// serialised on `pernet_ops_rwsem`; `registered` guards against concurrent
-// registration.
-// SAFETY: as above; readers only read `id` after registration.
+// SAFETY: the kernel writes `ops` and `id` only inside
+// (un)register_pernet_subsys, serialised on `pernet_ops_rwsem`, and
+// `registered` (an atomic) keeps two registrations from racing; every other
+// reader reads `id` only after registration returned, when nothing writes
+// it any more.
 unsafe impl<T: PernetData> Sync for Pernet<T> {}
 
 // kmalloc guarantees at least this alignment for the per-namespace memory.
@@ -277,7 +283,9 @@ impl<T: PernetData> Pernet<T> {
         if !T::pernet().registered.load(Ordering::Acquire) {
             return;
         }
-        // SAFETY: as in `enable_hooks`.
+        // SAFETY: `T` is registered (checked above) and `net` live (the
+        // caller keeps it alive), so the slot is initialised (type
+        // invariant) and stays so while `net` is borrowed.
         let slot = unsafe { &*Self::slot(net) };
         let counting = slot.hooks.lock().counting.take();
         drop(counting);
@@ -303,7 +311,9 @@ impl<T: PernetData> Pernet<T> {
         // Unregisters; hooks already running may finish during the grace
         // period the kernel runs before `exit`.
         drop(hooks);
-        // SAFETY: as above; `data` is initialised until `exit`.
+        // SAFETY: `init_callback` succeeded for this namespace (the kernel
+        // calls `pre_exit` only then), and `exit`, the only place that drops
+        // the slot, runs after `pre_exit` returned: `data` is initialised.
         unsafe { (*slot).data.stop(net) };
     }
 
@@ -324,8 +334,10 @@ impl<T: PernetData> Pernet<T> {
         // SAFETY: `init_callback` succeeded (the kernel calls `exit` only
         // then), so the slot and its work are initialised.
         unsafe { bindings::cancel_delayed_work_sync((*slot).work.get()) };
-        // SAFETY: as above; nothing uses the slot any more; dropped exactly
-        // once, here.
+        // SAFETY: `init_callback` succeeded (the kernel calls `exit` only
+        // then), so the slot is initialised; the hooks left a grace period
+        // ago and the work was cancelled just now, so nothing uses it; the
+        // kernel calls `exit` once per namespace, so it is dropped once.
         unsafe { core::ptr::drop_in_place(slot) };
     }
 
@@ -339,7 +351,10 @@ impl<T: PernetData> Pernet<T> {
         let off = core::mem::offset_of!(Slot<T>, work);
         // `work` is the first field of the `delayed_work` in a `Slot<T>`'s
         // `work` field (caller): stepping back by that offset gives the slot.
-        // SAFETY: as above; the slot lives until `exit_callback` cancels us.
+        // SAFETY: the workqueue passes the `work` that `init_callback`
+        // installed in a `Slot<T>` (caller contract), at offset `off` in it,
+        // and the slot lives until `exit_callback` has cancelled this work
+        // and waited for it, so the pointer stepped back is a live slot.
         let slot = unsafe { &*work.cast::<u8>().sub(off).cast::<Slot<T>>() };
         if !slot.live.load(Ordering::Acquire) {
             return;

@@ -36,7 +36,9 @@ pub fn primary_ipv4(net: &Net, ifindex: u32) -> Option<(Ipv4Addr, Ipv4Addr)> {
     if ifa.is_null() {
         return None;
     }
-    // SAFETY: as above, `ifa` is valid under the RCU read lock.
+    // SAFETY: `ifa` is a non-null entry of the RCU-protected `ifa_list`,
+    // read under the RCU read lock this function's guard holds, so it stays
+    // valid until the guard is dropped.
     let (local, mask) = unsafe { ((*ifa).ifa_local, (*ifa).ifa_mask) };
     Some((
         Ipv4Addr::from(local.to_ne_bytes()),
@@ -82,16 +84,22 @@ impl OwnedPacket {
             return Err(ENOMEM);
         }
         let p = Self { skb };
-        // SAFETY: `skb` is a fresh buffer of `LL_HEADROOM + len` bytes:
-        // reserving the headroom and putting `len` bytes stays within it;
-        // `skb_put` returns a pointer to `len` writable bytes.
+        // SAFETY: `skb` is a fresh, empty buffer of `LL_HEADROOM + len`
+        // bytes: reserving the headroom stays within it.
+        unsafe { bindings::skb_reserve(skb, LL_HEADROOM as c_int) };
+        // SAFETY: `skb` is ours; its data starts where the header will be.
+        unsafe { bindings::skb_reset_network_header(skb) };
+        // SAFETY: `len` bytes remain after the headroom; `skb_put` returns
+        // a pointer to `len` writable bytes.
+        let data = unsafe { bindings::skb_put(skb, len as c_uint) }.cast::<u8>();
+        // SAFETY: `data` has `len = header.len() + payload.len()` writable
+        // bytes that nothing else references; the source is a Rust slice.
+        unsafe { core::ptr::copy_nonoverlapping(header.as_ptr(), data, header.len()) };
+        // SAFETY: the `payload.len()` bytes after the header are within
+        // `data`'s `len` bytes.
         unsafe {
-            bindings::skb_reserve(skb, LL_HEADROOM as c_int);
-            bindings::skb_reset_network_header(skb);
-            let data = bindings::skb_put(skb, len as c_uint).cast::<u8>();
-            core::ptr::copy_nonoverlapping(header.as_ptr(), data, header.len());
-            core::ptr::copy_nonoverlapping(payload.as_ptr(), data.add(header.len()), payload.len());
-        }
+            core::ptr::copy_nonoverlapping(payload.as_ptr(), data.add(header.len()), payload.len())
+        };
         Ok(p)
     }
 
@@ -317,11 +325,11 @@ impl RouteCache {
             return None;
         }
         let rt = NonNull::new(rt)?;
-        // The cache held a reference on `rt` while `seq` was `s` (type
-        // invariant), and we are in a read-side critical section (`_rcu`)
-        // that began before it stopped publishing `rt`: the cache gives
-        // that reference up only after this section ends.
-        // SAFETY: as above.
+        // SAFETY: the cache held a reference on `rt` while `seq` was `s`
+        // (type invariant), and we are in a read-side critical section
+        // (`_rcu`) that began before it stopped publishing `rt`: the cache
+        // gives that reference up only after this section ends, so `rt` is
+        // valid for `hold_valid` to take a reference of its own.
         unsafe { Route::hold_valid(rt) }
     }
 

@@ -203,32 +203,51 @@ impl SkBuff<'_> {
         let skb = self.raw();
         let rt = rt.into_raw();
         let segs = c_int::from(self.gso_segs());
-        // `skb_cow_head` made the headroom for `skb_push` (caller); `cb` is
-        // at least an `inet_skb_parm` long; the caller hands `rt` over.
-        // SAFETY: the skb is ours; as above.
+        // SAFETY: the skb is ours (type invariant), and `skb_cow_head` made
+        // `IPV4_HLEN` bytes of private headroom for it (caller).
+        let p = unsafe { bindings::skb_push(skb, IPV4_HLEN as c_uint) }.cast::<u8>();
+        // SAFETY: `p` points to the `IPV4_HLEN` bytes just pushed, which
+        // nothing else references; `hdr` is a distinct Rust array.
+        unsafe { core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN) };
+        // SAFETY: the skb is ours; its data now starts at the new header.
+        unsafe { bindings::skb_reset_network_header(skb) };
+        // SAFETY: `p` is the complete IPv4 header (copied above), `net` is
+        // the live namespace the packet is in (`Net` invariant).
+        unsafe { bindings::__ip_select_ident(net.as_ptr(), p.cast(), segs) };
+        // SAFETY: `p` is the complete IPv4 header, 20 bytes (ihl 5).
+        unsafe { bindings::ip_send_check(p.cast()) };
+        // SAFETY: the skb is ours, and its `cb` is at least as long as an
+        // `inet_skb_parm` (the kernel's static assertion in `ip.h`).
         unsafe {
-            let p = bindings::skb_push(skb, IPV4_HLEN as c_uint).cast::<u8>();
-            core::ptr::copy_nonoverlapping(hdr.as_ptr(), p, IPV4_HLEN);
-            bindings::skb_reset_network_header(skb);
-            bindings::__ip_select_ident(net.as_ptr(), p.cast(), segs);
-            bindings::ip_send_check(p.cast());
             core::ptr::write_bytes(
                 (*skb).cb.as_mut_ptr().cast::<u8>(),
                 0,
                 core::mem::size_of::<bindings::inet_skb_parm>(),
-            );
-            bindings::skb_dst_drop(skb);
-            bindings::skb_dst_set(skb, &raw mut (*rt).dst);
-            // The packet leaves by the new route's device: `ip_output` set
-            // `skb->dev` from the old route before `POST_ROUTING`, and the
-            // rest of the output path transmits on `skb->dev`. (`dst->dev`
-            // is rewritten with `WRITE_ONCE` when its device goes.)
+            )
+        };
+        // SAFETY: the skb is ours; dropping its reference to the old route
+        // is what `skb_dst_drop` is for.
+        unsafe { bindings::skb_dst_drop(skb) };
+        // SAFETY: `rt` is a route with a reference the caller handed over
+        // (`Route::into_raw`); the skb takes that reference.
+        unsafe { bindings::skb_dst_set(skb, &raw mut (*rt).dst) };
+        // The packet leaves by the new route's device: `ip_output` set
+        // `skb->dev` from the old route before `POST_ROUTING`, and the rest
+        // of the output path transmits on `skb->dev`. `dst->dev` is
+        // rewritten with `WRITE_ONCE` when its device goes, hence the
+        // volatile read.
+        // SAFETY: `rt` is live (the skb holds its reference since the line
+        // above), so its `dst.dev` may be read.
+        let dev = unsafe { core::ptr::read_volatile(&raw const (*rt).dst.__bindgen_anon_1.dev) };
+        // SAFETY: the skb is ours; `dev` is a device the route holds, which
+        // is what the output path expects in `skb->dev`.
+        unsafe {
             (*skb)
                 .__bindgen_anon_1
                 .__bindgen_anon_1
                 .__bindgen_anon_1
-                .dev = core::ptr::read_volatile(&raw const (*rt).dst.__bindgen_anon_1.dev);
-        }
+                .dev = dev
+        };
     }
 
     /// Prepends an IPv4 header `src` -> `dst`, protocol 4 (IP in IP), DF
@@ -336,13 +355,12 @@ impl SkBuff<'_> {
             let r = unsafe { bindings::pskb_trim_rcsum(self.raw(), total) };
             kernel::error::to_result(r)?;
         }
-        // SAFETY: as above: the data now starts at the inner IPv4 header,
-        // which becomes the network header; the transport header follows
-        // it (`ilen` bytes were checked by the caller to be in the packet).
-        unsafe {
-            bindings::skb_reset_network_header(self.raw());
-            bindings::skb_set_transport_header(self.raw(), ilen);
-        }
+        // SAFETY: the skb is ours (type invariant); the data now starts at
+        // the inner IPv4 header, which becomes the network header.
+        unsafe { bindings::skb_reset_network_header(self.raw()) };
+        // SAFETY: the skb is ours; the transport header follows the inner
+        // header's `ilen` bytes, which the caller checked are in the packet.
+        unsafe { bindings::skb_set_transport_header(self.raw(), ilen) };
         Ok(())
     }
 }
@@ -450,32 +468,46 @@ impl SkBuff<'_> {
         kernel::error::to_result(unsafe { bindings::skb_ensure_writable(skb, need) })?;
         let partial = self.ip_summed() == bindings::CHECKSUM_PARTIAL;
         // `need` covers the network header offset, `ihl`, the port and the
-        // checksum field (checked above); `__sum16` is 2-aligned there since
-        // `ihl`, the offsets and the network header (at least 2-aligned) are.
-        // SAFETY: the first `need` bytes are linear and writable (above).
-        unsafe {
-            let l4 = bindings::skb_network_header(skb).add(ihl);
-            let port = l4.add(port_off);
-            let old = u16::from_be_bytes([*port, *port.add(1)]);
-            let raw_old = u16::from_ne_bytes(old.to_be_bytes());
-            let raw_new = u16::from_ne_bytes(new.to_be_bytes());
-            core::ptr::copy_nonoverlapping(new.to_be_bytes().as_ptr(), port, 2);
-            let check = l4.add(check_off).cast::<bindings::__sum16>();
-            if !udp || partial || *check != 0 {
+        // checksum field (checked above), and those bytes are linear and
+        // writable: every pointer below stays inside them. `__sum16` is
+        // 2-aligned there since `ihl`, the offsets and the network header
+        // (at least 2-aligned) are.
+        // SAFETY: the skb is ours; its network header is set.
+        let l4 = unsafe { bindings::skb_network_header(skb).add(ihl) };
+        // SAFETY: `port_off + 2 <= check_off + 2` bytes into the transport
+        // header are within the first `need` bytes (above).
+        let port = unsafe { l4.add(port_off) };
+        // SAFETY: `port` and `port + 1` are within the first `need` bytes.
+        let old = u16::from_be_bytes(unsafe { [*port, *port.add(1)] });
+        let raw_old = u16::from_ne_bytes(old.to_be_bytes());
+        let raw_new = u16::from_ne_bytes(new.to_be_bytes());
+        // SAFETY: the 2 bytes at `port` are writable and do not overlap the
+        // local array.
+        unsafe { core::ptr::copy_nonoverlapping(new.to_be_bytes().as_ptr(), port, 2) };
+        // SAFETY: the checksum field at `check_off` is within the first
+        // `need` bytes.
+        let check = unsafe { l4.add(check_off) }.cast::<bindings::__sum16>();
+        // SAFETY: `check` is a readable, aligned `__sum16` (above).
+        if !udp || partial || unsafe { *check } != 0 {
+            // SAFETY: `check` is the writable, aligned checksum field of
+            // this skb's transport header; the skb is ours.
+            unsafe {
                 bindings::inet_proto_csum_replace4(
                     check,
                     skb,
                     u32::from(raw_old),
                     u32::from(raw_new),
                     false,
-                );
-                if udp && !partial && *check == 0 {
-                    // 0 means "no checksum" in UDP: send its other form.
-                    *check = 0xffff;
-                }
+                )
+            };
+            // SAFETY: `check` is a readable, aligned `__sum16` (above).
+            if udp && !partial && unsafe { *check } == 0 {
+                // 0 means "no checksum" in UDP: send its other form.
+                // SAFETY: `check` is writable (above).
+                unsafe { *check = 0xffff };
             }
-            Ok(old)
         }
+        Ok(old)
     }
 }
 
