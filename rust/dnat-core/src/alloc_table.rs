@@ -2195,4 +2195,5 @@ fn release_if_idle(hosts: &mut [HostSlot], shared: &Shared<'_>, st: &mut WriterS
 }
 
 #[cfg(test)]
+#[path = "alloc_table/tests.rs"]
 mod tests;

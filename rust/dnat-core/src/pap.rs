@@ -1296,4 +1296,5 @@ pub fn encode(msg: &Message, out: &mut [u8]) -> Result<usize, PapError> {
 }
 
 #[cfg(test)]
+#[path = "pap/tests.rs"]
 mod tests;

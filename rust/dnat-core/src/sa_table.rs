@@ -1347,4 +1347,5 @@ fn bl_find(b: &BlacklistSlot, used: u32, w: u64) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[path = "sa_table/tests.rs"]
 mod tests;

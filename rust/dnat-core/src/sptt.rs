@@ -1226,4 +1226,5 @@ pub fn set_port(l4: &mut [u8], which: Which, new: u16) -> Result<u16, SpttError>
 }
 
 #[cfg(test)]
+#[path = "sptt/tests.rs"]
 mod tests;

@@ -96,9 +96,7 @@ fn check(s: &mut Store) {
             let n = hs
                 .ports
                 .iter()
-                .filter(|b| {
-                    b.state == State::Active && (b.lowest..=b.last()).contains(&(p as u32))
-                })
+                .filter(|b| b.state == State::Active && (b.lowest..=b.last()).contains(&(p as u32)))
                 .count();
             assert_eq!(n, 1, "port {p}");
         }
@@ -160,8 +158,7 @@ fn check(s: &mut Store) {
             .list(Kind::Spi)
             .iter()
             .filter(|e| {
-                t.hosts[usize::from(e.slot) - 1].spis[usize::from(e.index)].state
-                    == State::Active
+                t.hosts[usize::from(e.slot) - 1].spis[usize::from(e.index)].state == State::Active
             })
             .map(|e| (e.lowest, e.last, e.slot))
             .collect();
@@ -1128,12 +1125,7 @@ impl Rng {
 
 /// The naive allocator: first fit of `want` in the window, else the
 /// first largest free run; over a bitmap built from the lists.
-fn naive(
-    t: &AllocTable<'_>,
-    kind: Kind,
-    (lo, hi): (u64, u64),
-    want: u64,
-) -> Option<(u64, u64)> {
+fn naive(t: &AllocTable<'_>, kind: Kind, (lo, hi): (u64, u64), want: u64) -> Option<(u64, u64)> {
     let taken = |v: u64| {
         t.list(kind)
             .iter()
@@ -1206,8 +1198,9 @@ fn randomized_invariants() {
                         // Nothing free below the grant could hold it.
                         let below_w = (w.0, u64::from(g.lowest).saturating_sub(1));
                         if below_w.0 <= below_w.1 {
-                            assert!(naive(&t, Kind::Port, below_w, want)
-                                .is_none_or(|(_, l)| l < want));
+                            assert!(
+                                naive(&t, Kind::Port, below_w, want).is_none_or(|(_, l)| l < want)
+                            );
                         }
                     }
                     grants += 1;

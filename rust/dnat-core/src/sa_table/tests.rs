@@ -835,8 +835,7 @@ fn mini_fuzz_against_model() {
                     Err(SaError::NotOwned) => assert!(!mine),
                     Err(SaError::HostLimit) => {
                         assert!(
-                            mine && held >= usize::from(LIMIT)
-                                && sas.get(&(ai, si)) != Some(&slot)
+                            mine && held >= usize::from(LIMIT) && sas.get(&(ai, si)) != Some(&slot)
                         )
                     }
                     Err(SaError::TableFull) => {

@@ -882,7 +882,8 @@ fn field(s: &[u8], off: usize) -> u16 {
 fn rewrite_known_packets() {
     // A DNS query 203.0.113.30:40000 -> 198.51.100.3:53 and a TCP
     // segment to port 80; translate the source, then back.
-    let payload = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
+    let payload =
+        b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01";
     let mut u = udp_datagram(40000, 53, payload, true);
     assert!(checksum::verify(&with_pseudo(Udp, &u)));
     let orig = u.clone();
