@@ -2,181 +2,31 @@
 
 //! The router's allocation tables: which host owns which ports and SPIs.
 //!
-//! # What is kept
+//! Hosts (IPv4 LAN addresses) live in slots `1..=capacity` (0 is "nobody"),
+//! each with up to [`PORT_BLOCKS_PER_HOST`] port blocks and
+//! [`SPI_BLOCKS_PER_HOST`] SPI blocks, a quota and a revoked flag. A block
+//! has a lease expiry, in seconds on the caller's clock (this code never
+//! reads a clock), and is active or *retiring*: unpublished, and not handed
+//! to anybody else yet.
 //!
-//! - **Hosts**, identified by their IPv4 LAN address, each in a *slot*
-//!   `1..=capacity` (0 means "nobody"). Per host: up to
-//!   [`PORT_BLOCKS_PER_HOST`] port blocks and [`SPI_BLOCKS_PER_HOST`] SPI
-//!   blocks, a quota (most ports and SPIs held at once), a revoked flag.
-//!   Counters are not here (the kernel keeps them per slot).
-//! - **Blocks**: `lowest, count`, a lease expiry (seconds on the caller's
-//!   clock; this code never reads a clock) and a state: active, or
-//!   *retiring* (unpublished, waiting for a grace period before reuse).
+//! - [`Shared`]: the packet path's lookups (port, SPI or host address to
+//!   slot, slot to address); O(1), lock-free, used inside an RCU read-side
+//!   critical section. Nothing on that path allocates, locks or writes.
+//! - [`AllocTable`]: every change (grants, renewals, releases, revocation,
+//!   pools, quotas, leases); a refusal is an [`AllocError`]. The caller
+//!   serialises writers with one lock (it takes the writer storage by
+//!   `&mut`).
+//! - [`Layout`], [`table_bytes`], [`WriterState`]: the storage, which the
+//!   caller allocates and which only this module changes.
 //!
-//! # Packet path (readers): [`Shared`]
+//! Rule: a port, SPI or host slot that stops being published is not handed
+//! to anybody else before an RCU grace period has elapsed since; the caller
+//! proves the grace period with [`AllocTable::start_grace`] and
+//! [`AllocTable::finish_grace`].
 //!
-//! - **Port -> slot**: a direct array of 65,536 `AtomicU16`; a lookup is one
-//!   acquire load (O(1), no lock, no branch on table size).
-//! - **SPI -> slot**: SPIs are 32-bit, so no direct array. The active SPI
-//!   blocks are published as a sorted array of `(lowest, last, slot)` in one
-//!   of two buffers, each with a *directory*; one `AtomicU32` holds the
-//!   active buffer (bit 31) and its length. The directory cuts the span from
-//!   the lowest published block start to the highest into `D` equal chunks
-//!   of `2^shift` SPIs (`D` = the buffer's capacity, `capacity *
-//!   SPI_BLOCKS_PER_HOST`, and `shift` the smallest that makes the span
-//!   fit) and records, per chunk, how many blocks start at or below the
-//!   chunk's first SPI. A reader loads the word (acquire), computes the
-//!   chunk of its SPI with a subtraction and a shift, and searches only the
-//!   blocks that start inside that chunk, plus the one before it: with as
-//!   many chunks as blocks can exist, that is one or two blocks unless
-//!   blocks of very different sizes crowd one chunk, and never more than
-//!   `log2(n) + 1` halving steps. So a lookup costs the same with 1 or
-//!   with a million SPIs allocated (measured: `examples/lookup_cost.rs`),
-//!   no lock. The writer fills the *inactive* buffer and its directory and
-//!   flips the word (release). This was preferred over a hash of aligned SPI
-//!   buckets because it puts no alignment or granularity constraint on
-//!   blocks (any lowest SPI, any count, pools up to the whole 32-bit
-//!   space), its memory depends on the number of blocks, not on the pool
-//!   size, and its cost is deterministic (no probe sequences, no
-//!   tombstones). Its price, one full rebuild (`O(n + D)`) per publication
-//!   and at most one publication per grace period, is paid by the writer
-//!   (see below).
-//! - **Slot -> host address**: an array of `AtomicU32` (acquire load), so the
-//!   packet path can tunnel to the owner and check that the outer source of
-//!   an outbound packet owns its inner source port.
-//! - **Host address -> slot** (outbound ESP/AH: is the outer source a known
-//!   host?): a direct index of [`HOST_INDEX_LEN`] `AtomicU32` by the
-//!   address's low 12 bits, holding the slot of the one host with those
-//!   bits, or [`HOST_COLLIDED`] when several hosts share them. Hosts of a
-//!   LAN of /20 or smaller never share them, so a lookup is two acquire
-//!   loads and a comparison; only sharers fall back to a scan of the host
-//!   addresses. The writer sets an entry after the host's address (admit)
-//!   and recomputes it when a host leaves, so a reader finds every host that
-//!   is present for the whole of its lookup.
-//!
-//! Nothing on the packet path allocates, locks or writes.
-//!
-//! # Concurrency (the argument)
-//!
-//! Writers are serialised by the caller (one lock around every
-//! [`AllocTable`] call; `AllocTable` takes `&mut` storage). Readers call
-//! [`Shared`] lookups inside an RCU read-side critical section (netfilter
-//! hooks run in one) and use the answers only inside it.
-//!
-//! Rule: **a port, an SPI or a host slot that stops being published is not
-//! handed to anybody else until an RCU grace period has elapsed since it was
-//! unpublished.** Unpublished blocks are *retiring*: they still occupy their
-//! values (first-fit skips them) and their host's block entry, and their
-//! host's slot is not reused. The table cannot see the clock of RCU, so the
-//! caller proves the grace period with a token:
-//!
-//! ```text
-//! lock;   ...changes...; let tok = table.start_grace();   unlock
-//! synchronize_rcu()   (or call_rcu / poll_state_synchronize_rcu)
-//! lock;   table.finish_grace(tok);                        unlock
-//! ```
-//!
-//! [`AllocTable::start_grace`] returns `None` when nothing waits, so the
-//! caller loops `while let Some(t) = start_grace()`; it takes at most two
-//! rounds (one to free the SPI buffer, one to free what that publication
-//! unpublished). Retiring resources are freed only by `finish_grace` with a
-//! token taken *after* they were unpublished.
-//!
-//! What a reader can observe, and why it is right:
-//!
-//! - Every answer (a slot, and the address of that slot) names a host that
-//!   owned the value in the published state the reader saw: for ports the
-//!   state at some instant of its critical section, for SPIs the last
-//!   publication (which lags changes by at most a grace period, see below).
-//!   Grants store the host address (release) before any map entry or SPI
-//!   index names its slot (release), and a reader acquires the entry before
-//!   loading the address. A slot's address changes only when the slot is
-//!   reused, which happens only after a grace period since its last block
-//!   was unpublished; by then no reader that loaded that slot is running.
-//! - During a change a reader may see the old or the new owner of a port
-//!   (ports of one block are stored one by one, so a block appears or
-//!   disappears port by port; each port's answer is still a true owner).
-//!   A packet racing with a revocation goes to the host that owned the port
-//!   a moment ago, as if it had arrived a moment earlier; it can never go to
-//!   a host that did not own the port, because the port is not re-granted
-//!   before the grace period. We chose this over "accept the race": without
-//!   the grace period a re-granted port (or a reused slot) could deliver one
-//!   host's inbound traffic to another host, a privacy breach that DoS
-//!   control must not allow, and the rule costs nothing on the packet path.
-//! - SPI buffers: a reader that loaded the old control word keeps reading the
-//!   old buffer, which the writer does not rewrite before a grace period has
-//!   elapsed since the flip. Hence at most one publication per grace period:
-//!   changes made while the inactive buffer is still being read are kept
-//!   *pending* and published by the next `finish_grace`. A newly granted SPI
-//!   block can thus become routable one grace period after the grant (the
-//!   host needs an IKE exchange before any ESP arrives on it; a revoked one
-//!   keeps being delivered to its old owner until then, see above).
-//!
-//! # Allocation
-//!
-//! First-fit contiguous inside the pool (ports: the pool intersected with
-//! ports `1..=9999` or `10000..=65535` as the request's code asks; SPIs: the
-//! SPI pool, never below 256). The request is first cut to the host's
-//! remaining quota; when no free run of that size exists the largest free run
-//! is granted instead (a partial grant, as the reference allows). Free runs
-//! are the gaps of a sorted list of blocks (active and retiring); a hint
-//! "everything below here is taken" per search window makes allocation from
-//! the bottom O(log n), and the worst case is O(blocks) for the writer
-//! (plus an O(blocks) move to insert into the sorted list, and for SPIs an
-//! O(blocks) rebuild of the published index).
-//!
-//! # Costs on the packet path
-//!
-//! Measured with `examples/lookup_cost.rs` under callgrind (x86-64,
-//! release, call and return included): port -> slot 7 instructions, port ->
-//! slot and address 25; SPI -> slot 59 with one published block of 16, 61
-//! with 1,024 and 68 with 65,536 (1,048,576 SPIs) through the directory (a
-//! binary search of all blocks took 28, 140 and 209: about 11 per halving).
-//!
-//! # Leases
-//!
-//! Every block has an expiry `now + lease` ([`Settings::lease_for`]; 0 means
-//! no expiry). [`AllocTable::renew`] extends one block,
-//! [`AllocTable::renew_host`] all of a host's, [`AllocTable::expire`] retires
-//! every expired block (one pass over the host slots: O(capacity * 32)
-//! block checks plus one map store per port retired) and
-//! [`AllocTable::next_expiry`] tells the caller when to call it next.
-//!
-//! # Hosts
-//!
-//! A host gets a slot on its first request (or when given its own quota or
-//! revoked in advance) and loses it once it holds nothing, carries no
-//! policy (own quota, revocation) and its last block has been reclaimed.
-//! Finding a host by address goes through the host index (see "Packet
-//! path" above), for the writer as for readers.
-//!
-//! # Errors and PAP reasons
-//!
-//! | [`AllocError`] | PAP failure reason |
-//! |---|---|
-//! | `NoSpace`, `PoolSideEmpty`, `TooManyBlocks`, `HostTableFull`, `ReclaimPending` | NoSpace |
-//! | `OverQuota` | OverQuota |
-//! | `NotConfigured` | NotConfigured |
-//! | `Revoked` | Revoked |
-//! | `NotOwner`, `NotAllocated`, `UnknownHost` | NotOwned |
-//! | `ZeroCount`, `BadHost`, `BadLayout` | (rejected before; Unspecified) |
-//!
-//! # Memory
-//!
-//! All storage is handed in by the caller (the kernel allocates it once per
-//! namespace with `kvmalloc`), created with `Default`/`EMPTY` values and
-//! then only changed through this module. [`Layout`] gives every slice's
-//! length and [`table_bytes`] the total; e.g. 256 hosts take about 0.5 MiB,
-//! 4,096 hosts about 6 MiB (see the unit test `memory`).
-//!
-//! Kernel glue, in short: per namespace allocate the reader-side slices
-//! (port map, host addresses, SPI index: `KVVec` filled with `Default`
-//! values) and an `AtomicU32` control word, outside the writer lock, since
-//! hooks read them under `rcu_read_lock` only; put the writer-side ones
-//! (host slots, two block lists, [`WriterState`]) inside the writer lock;
-//! build [`Shared`] in the hook and [`AllocTable`] under the lock for each
-//! operation (both only check lengths). Free the storage only after the
-//! hooks are unregistered and a grace period has elapsed.
+//! Layout, SPI directory, concurrency argument, allocation, costs, errors
+//! and memory: Documentation/networking/dnat.rst, section "Allocation
+//! tables" and its subsections.
 
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU16, AtomicU32, Ordering};
@@ -503,7 +353,8 @@ impl<'a> Shared<'a> {
 
     /// The slot owning `spi`: one acquire load, the chunk of `spi` in the
     /// published directory, and a search of the blocks that start in that
-    /// chunk (usually one or two; see the module documentation).
+    /// chunk (usually one or two; see Documentation/networking/dnat.rst,
+    /// "The SPI directory").
     #[inline]
     pub fn owner_of_spi(&self, spi: u32) -> Option<Slot> {
         let w = self.spi_ctl.load(Ordering::Acquire);
@@ -892,7 +743,8 @@ impl Default for WriterState {
     }
 }
 
-/// Proof-of-grace token, see the module documentation.
+/// Proof-of-grace token: see [`AllocTable::start_grace`] and
+/// Documentation/networking/dnat.rst, "Why the readers need no lock".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub struct GraceToken(u64);

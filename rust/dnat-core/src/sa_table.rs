@@ -4,172 +4,30 @@
 //! 7, reference FIG. 29C): which external peers may send ESP/AH to which
 //! host.
 //!
-//! # What is kept
+//! - Established SAs, `(external address, SPI) -> host slot` (the slots of
+//!   `alloc_table.rs`): an open-addressing table of [`SaBucket`]s, homed by
+//!   SipHash-1-3 under a secret [`Seed`], probed linearly at most
+//!   [`PROBE_LIMIT`] buckets; at most [`SaState::host_limit`] entries a
+//!   host and half the buckets in all.
+//! - Blacklists: per host slot, up to [`BLACKLIST_PER_HOST`] entries
+//!   `(address or any, SPI or any)`, never both "any" ([`BlacklistSlot`]).
+//! - [`SaShared::check`]: the packet path's [`Verdict`] for ESP/AH whose SPI
+//!   owner is known (blacklisted, validated, or not; dropping the
+//!   unvalidated is the router's policy). O(1), lock-free, inside an RCU
+//!   read-side critical section; no allocation, no write.
+//! - [`SaTable`]: validations, invalidations, blacklist changes and the
+//!   removal of what goes with retired blocks, under the caller's lock (the
+//!   allocation table's). [`SaLayout`] gives the caller-provided storage.
 //!
-//! - **Established SAs**: `(external address, SPI) -> host slot` (the slot
-//!   numbering of the allocation table, `alloc_table.rs`). Filled by
-//!   validations (PAP 34/0 from the host, or the administrator), emptied by
-//!   invalidations (35/0), by the release, expiry or revocation of the SPI
-//!   block ([`SaTable::remove_spis`], [`SaTable::remove_host`]) and by a
-//!   router reset ([`SaTable::clear`]). At most [`SaState::host_limit`]
-//!   entries per host (default [`DEFAULT_SAS_PER_HOST`]) and half the
-//!   buckets in all.
-//! - **Blacklists**: per host slot, up to [`BLACKLIST_PER_HOST`] entries
-//!   `(address or any, SPI or any)`, never both "any" (PAP 34/1, 35/1).
+//! A removed key leaves a tombstone that no other key gets before an RCU
+//! grace period has elapsed ([`SaTable::start_grace`],
+//! [`SaTable::finish_grace`]), so no reader pairs a key with another key's
+//! slot.
 //!
-//! # Packet path (readers): [`SaShared`]
-//!
-//! The caller has found the owner of the packet's SPI in the allocation
-//! table (`Shared::spi_owner`), then calls [`SaShared::check`] with the
-//! packet's source address, its SPI and that owner:
-//!
-//! 1. a blacklist entry of the owner matches -> [`DropReason::Blacklisted`]
-//!    (the blacklist wins over a validation);
-//! 2. `(source, SPI)` is validated for the owner -> [`Verdict::Deliver`];
-//! 3. otherwise -> [`DropReason::NotValidated`].
-//!
-//! The verdict always carries the reason; whether a router drops
-//! unvalidated ESP/AH is its policy ([`Verdict::drops`]: a *permissive*
-//! router, the reference's behaviour of checking the SPI only, still drops
-//! blacklisted packets).
-//!
-//! - **SA lookup**: an open-addressing hash table of [`SaBucket`]s, 16 bytes
-//!   each: the key `address << 32 | SPI` in an `AtomicU64`, the value (slot
-//!   and probe distance) in an `AtomicU32`. The bucket count is a power of
-//!   two, [`MIN_BUCKETS`] to [`MAX_BUCKETS`]. A lookup hashes the key and
-//!   probes linearly: at most [`PROBE_LIMIT`] acquire loads, stopping at the
-//!   key or at an empty bucket. O(1) worst case, no lock, no allocation, no
-//!   write.
-//! - **Blacklist**: per slot, a word of used-entry bits and the entries
-//!   (`address << 32 | SPI`, 0 for "any"), [`BlacklistSlot`]: one acquire
-//!   load when the host has no blacklist, one more relaxed load per entry
-//!   otherwise.
-//!
-//! Key encoding: SPIs below 256 are never allocated, so the low word of a
-//! key is an SPI of at least 256 for a live entry, 0 for an empty bucket
-//! (the whole key is 0), 1 for a *young* tombstone (the high word holds its
-//! stamp, see below) and 2 for a *reusable* tombstone. A query with an SPI
-//! below 256 answers "not validated" without probing.
-//!
-//! # Hashing (denial of service)
-//!
-//! The bucket of a key is SipHash-1-3 of the key under a 128-bit secret
-//! [`Seed`] from the caller (the kernel's `hsiphash` on 64-bit machines is
-//! the same function), so nobody who does not know the seed can choose
-//! addresses and SPIs that collide. Attackers on the Internet choose the
-//! source address and SPI of every packet they send, and hosts choose what
-//! they validate; neither can lengthen a probe sequence on purpose, and a
-//! lookup is bounded by [`PROBE_LIMIT`] anyway. The seed must stay the
-//! same for the lifetime of the storage (the kernel draws it with
-//! `get_random_bytes` when it creates a namespace's tables).
-//!
-//! # Costs on the packet path
-//!
-//! Measured under callgrind (x86-64, release, a non-inlined call of
-//! [`SaShared::check`], call and return included; 16,384 buckets holding
-//! 8,000 SAs, owners without blacklist): a validated SA 129 instructions,
-//! an unvalidated source 141. The hash is about 90 of them.
-//!
-//! # Concurrency (the argument)
-//!
-//! Writers are serialised by the caller (one lock around every [`SaTable`]
-//! call; it takes `&mut` storage). Readers call [`SaShared`] inside an RCU
-//! read-side critical section (netfilter hooks run in one) and use the
-//! answer only inside it.
-//!
-//! Invariant **P** (probing): every live key lies fewer than
-//! [`PROBE_LIMIT`] buckets after its home bucket, and no bucket between
-//! its home and its position is empty. Inserts put a key in the first free
-//! bucket (empty or reusable tombstone) from its home, within the limit; a
-//! removal turns the key into a tombstone and never moves anything; a
-//! tombstone becomes empty only when no live key lies past it on a probe
-//! sequence through it (each bucket stores its key's probe distance, so the
-//! writer can tell). Every change is one atomic store, so P holds at every
-//! instant a reader can observe, and a reader looking for a live key never
-//! stops before reaching it.
-//!
-//! Rule **G** (grace): **a bucket whose key was removed is not given to
-//! another key until an RCU grace period has elapsed since the removal.**
-//! A removal stamps its tombstone with the current grace epoch (young);
-//! [`SaTable::finish_grace`] with a token taken after the removal makes it
-//! reusable (or empty). The caller proves the grace period as for the
-//! allocation table:
-//!
-//! ```text
-//! lock;   ...changes...; let tok = sa.start_grace();   unlock
-//! synchronize_rcu()   (or call_rcu / poll_state_synchronize_rcu)
-//! lock;   sa.finish_grace(tok);                        unlock
-//! ```
-//!
-//! What a reader can observe, and why it is right:
-//!
-//! - An insert stores the value (relaxed), then the key (release); a
-//!   reader acquire-loads the key and then loads the value, so a matching
-//!   key comes with its own value. A value changes in place only when a key
-//!   already present is validated for another slot (its SPI changed hands
-//!   without [`SaTable::remove_spis`]): one store, so the reader sees the
-//!   old or the new slot, each true at some instant.
-//! - A reader that loaded a key before it was removed may still load the
-//!   value afterwards: the value is untouched by the removal, and by G the
-//!   bucket is not rewritten for another key before that reader is done. So
-//!   no reader ever pairs a key with another key's slot.
-//! - A packet racing with a validation or invalidation is judged as if it
-//!   had arrived a moment earlier or later: it may be delivered by an entry
-//!   being removed, or dropped although its entry is being added.
-//! - Blacklist entries are self-contained words: an addition stores the
-//!   entry, then sets its bit (release); a removal clears the bit, then the
-//!   entry. A reader loads the bits (acquire), then the entries of the set
-//!   bits, and matches against each entry it loads; an entry slot reused
-//!   at once is harmless because every entry it can load belongs to the
-//!   same host and was present at some instant.
-//! - Slot reuse: entries name allocation-table slots. The caller removes a
-//!   host's entries when its SPI blocks are retired and its blacklist when
-//!   it holds no block any more (`pap_server::forget_block`,
-//!   `pap_server::forget_idle`); the allocation table reuses a slot only a
-//!   grace period after its last block was unpublished, so no reader
-//!   attributes an old host's entry to a new host of the same slot.
-//!
-//! Tombstone stamps hold the low 32 bits of the epoch;
-//! [`SaTable::start_grace`] hands out no token while 2^31 tokens are
-//! outstanding (never the case with a caller that finishes its grace
-//! periods), so a stamp is always unambiguous. Without finished grace
-//! periods tombstones are simply never reused (inserts then fail with
-//! [`SaError::TableFull`]): the rule fails safe.
-//!
-//! # Tombstones
-//!
-//! [`SaTable::finish_grace`] sweeps the buckets once (two passes over the
-//! array, no hashing: O(buckets)): every tombstone old enough becomes empty
-//! if no live key's probe sequence crosses it, else reusable. So the table
-//! never fills with tombstones as long as grace periods finish; inserts
-//! re-use reusable tombstones before empty buckets further on.
-//!
-//! # Writer costs
-//!
-//! Validate, invalidate, blacklist changes: O([`PROBE_LIMIT`]) or
-//! O([`BLACKLIST_PER_HOST`]). [`SaTable::remove_spis`],
-//! [`SaTable::remove_host`] and [`SaTable::clear`] scan every bucket
-//! (O(buckets), 16,384 buckets are 256 KiB), but return at once when the
-//! host has no entry. [`SaTable::finish_grace`]: two passes over the
-//! buckets.
-//!
-//! # Memory
-//!
-//! All storage is handed in by the caller, created with `Default` values
-//! and then only changed through this module. [`SaLayout`] gives every
-//! slice's length and [`SaLayout::bytes`] the total: 16 bytes per bucket,
-//! [`BlacklistSlot`] (136 bytes) and a `u16` per host slot, and an
-//! [`SaState`]. E.g. 16,384 buckets (at most 8,192 SAs) and 256 hosts take
-//! 297,512 bytes (see the unit test `memory`).
-//!
-//! Kernel glue, in short: per namespace allocate the reader-side slices
-//! (buckets, blacklists) outside the writer lock, since hooks read them
-//! under `rcu_read_lock` only, and the per-host counts and [`SaState`]
-//! inside it (the allocation table's lock: the PAP server changes both
-//! tables in one operation); keep the [`Seed`] next to them; build
-//! [`SaShared`] in the hook and [`SaTable`] under the lock for each
-//! operation (both only check lengths). Free the storage only after the
-//! hooks are unregistered and a grace period has elapsed.
+//! Hashing, key encoding, concurrency argument, costs and memory:
+//! Documentation/networking/dnat.rst, section "Denial-of-service control",
+//! subsections "Hashing, limits and memory" and "Reading the SA table
+//! without a lock".
 
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -664,7 +522,8 @@ impl Default for SaState {
     }
 }
 
-/// Proof-of-grace token, see the module documentation.
+/// Proof-of-grace token: see [`SaTable::start_grace`] and
+/// Documentation/networking/dnat.rst, "Reading the SA table without a lock".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub struct SaGraceToken(u64);
