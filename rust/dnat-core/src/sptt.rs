@@ -3,190 +3,33 @@
 //! The host's Source Port Translation Table (SPTT, reference FIG. 11):
 //! ephemeral port <-> locally unique port, per protocol.
 //!
-//! A host sends to the Internet with the shared public address, so the
-//! source port of every outbound TCP/UDP packet must be one of the *unique*
-//! ports the router granted it (PAP port blocks). Its stack picks ephemeral
-//! ports of its own, so the host module translates them: outbound, the
-//! source port `eph -> unique`; inbound, the destination port
-//! `unique -> eph`, fixing the TCP/UDP checksum both ways
-//! ([`rewrite_port`]).
+//! A host sends to the Internet from the shared public address, so the
+//! source port of its outbound TCP/UDP must be one of the *unique* ports the
+//! router granted it (PAP port blocks). The host module translates the
+//! ports its stack picks: outbound the source port `eph -> unique`, inbound
+//! the destination port `unique -> eph`, fixing the checksum both ways
+//! ([`rewrite_port`]). The mapping is endpoint-independent: keyed by the
+//! [`Proto`] and the stack's own port only.
 //!
-//! # What is kept
+//! - [`Shared`]: the packet path ([`Shared::lookup_out`],
+//!   [`Shared::lookup_in`], [`Shared::note_tcp`], [`Shared::held`]); O(1),
+//!   lock-free, no allocation, on every CPU at once and with one writer.
+//! - [`Sptt`]: the writer ([`Sptt::create`] after a lookup miss,
+//!   [`Sptt::set_blocks`] when the held [`PortBlock`]s change,
+//!   [`Sptt::expire`] from a timer), serialised by the caller's lock (it
+//!   takes the writer storage by `&mut`).
+//! - [`Layout`], [`WriterState`]: the caller-provided storage, direct arrays
+//!   over the 65,536 ports ([`Layout::BYTES`], about 1.9 MiB), zero at the
+//!   start and then changed only through this module.
 //!
-//! - **The pool**: the granted port blocks ([`PortBlock`], at most
-//!   [`MAX_BLOCKS`]) and a bitmap of the ports they hold (`held`, shared by
-//!   both protocols, readable by the packet path: an inbound packet to a
-//!   held port without an entry is delivered unchanged).
-//! - **Entries**, per protocol ([`Proto`]): the mapping is
-//!   *endpoint-independent*: it is keyed by the protocol and the stack's own
-//!   source port only, whatever the destination, so every flow of one
-//!   socket uses one unique port and inbound packets to that port reach the
-//!   socket whoever sends them. Per protocol, four direct arrays of 65,536:
-//!   `out[eph] = unique`, `back[unique] = eph` (0: none; port 0 is never
-//!   mapped), `last_use[unique]` (seconds on the caller's clock, this code
-//!   never reads a clock) and `state[unique]` (TCP flags seen: FIN outbound,
-//!   FIN inbound, RST; see [`is_closing`]).
-//! - **Writer side**: per protocol a bitmap of the unique ports in use
-//!   (`used`), plus the blocks, counters and the round-robin position in
-//!   [`WriterState`].
+//! A creation publishes `out[eph]` last and a removal clears it first, so
+//! no reader uses a half-made entry; the storage lives as long as the
+//! namespace, so no grace period is needed. A new entry keeps `eph` when it
+//! is held and free, else takes the next free held port round robin; idle
+//! and closing entries end ([`Timeouts`], [`is_closing`]).
 //!
-//! # Packet path (readers): [`Shared`]
-//!
-//! [`Shared::lookup_out`], [`Shared::lookup_in`], [`Shared::note_tcp`] and
-//! [`Shared::held`] take `&self`, never lock, never allocate and are O(1):
-//! a lookup is two acquire loads and at most one relaxed store, `held` one
-//! relaxed load, `note_tcp` one relaxed byte load for an inbound segment
-//! without FIN, SYN or RST (an outbound one with ACK adds two loads and
-//! the stores of a changed acknowledgement number or remote end). They may run concurrently on every CPU, with each
-//! other and with one writer.
-//! `last_use` is stored only when it differs from `now`, so a busy entry
-//! costs one store per second, not one per packet.
-//!
-//! Measured with `examples/sptt_cost.rs` under callgrind (x86-64, release,
-//! 4,080 entries per protocol; instructions per packet, call and return
-//! included, the example's loop subtracted): `lookup_out` 19, a miss 11,
-//! `lookup_in` 21; `lookup_out` + `note_tcp` + [`rewrite_port`] of a TCP
-//! header 84, the same inbound 84, `lookup_out` + `rewrite_port` of a UDP
-//! header 84.
-//!
-//! # Changes (the writer): [`Sptt`]
-//!
-//! The caller serialises writers (one lock around every [`Sptt`]: it takes
-//! the writer-side storage by `&mut`). [`Sptt::create`] runs on the first
-//! packet of a flow (a lookup miss), [`Sptt::set_blocks`] after every grant,
-//! renewal or invalidation of a block, [`Sptt::expire`] from a timer.
-//!
-//! # Concurrency (the argument)
-//!
-//! All shared storage is atomics, so a race can never be memory-unsafe; the
-//! question is only which mapping a packet gets.
-//!
-//! - **Creation** stores `state[u]` and `last_use[u]` (relaxed), then
-//!   `back[u] = e` (release), then `out[e] = u` (release). A reader
-//!   acquire-loads `out[e]` and then `back[u]` and accepts the pair only if
-//!   `back[u] == e` ([`Shared::lookup_out`]); [`Shared::lookup_in`] loads
-//!   `back[u]`, then `out[e]`, and accepts only if `out[e] == u`. So no
-//!   reader ever uses a half-made entry: `out[e]` is published last and
-//!   seeing it makes the earlier stores visible; a reader that sees
-//!   `back[u]` before `out[e]` is published gets `None`, as if it had come
-//!   a moment earlier. A reader's `last_use` store cannot be lost to the
-//!   creator's initial one, which is ordered before `out[e]`.
-//! - **Removal** clears `out[e]` first, then `back[u]` (both release).
-//!   A reader racing with it either sees the entry whole (its packet is
-//!   translated with the mapping that was valid a moment ago, as if it had
-//!   arrived just before the removal) or sees the two halves disagree or
-//!   missing (`None`: the caller creates a new entry under the writer lock
-//!   or, inbound, delivers the packet unchanged). That is the worst case:
-//!   one packet translated with a stale mapping, or not translated. A
-//!   removed unique port is reused only when the round-robin search comes
-//!   back to it (below), so a stale reader racing with a *reuse* needs a
-//!   nearly exhausted pool; even then it at worst bumps `last_use` or sets a
-//!   TCP flag of the new entry (making it close early or live longer) and
-//!   sends one packet of the old flow from the reused port.
-//! - **The pool**: `held` bits are set (grant) after nothing and cleared
-//!   (invalidation) after the entries of the port were removed; readers use
-//!   them only to decide what to do with a packet that has no entry.
-//!
-//! Nothing is ever freed while readers run: the storage lives as long as
-//! the namespace, so no grace period is needed (unlike the router's
-//! allocation tables, a wrong answer here is a translation of one packet
-//! of the host's own flows, not a delivery to another host).
-//!
-//! # Invariants
-//!
-//! Between writer calls (checked by the unit tests after every operation):
-//!
-//! - per protocol, `out[e] == u != 0` iff `back[u] == e != 0`;
-//! - `back[u] != 0` iff bit `u` of that protocol's `used` is set, and every
-//!   used port is held (inside a current block);
-//! - `held` is exactly the union of the current blocks, which are sorted,
-//!   valid ([`PortBlock::check`]) and disjoint;
-//! - the entry counters equal the number of used bits.
-//!
-//! # Allocation
-//!
-//! [`Sptt::create`] prefers the identity mapping (`unique = eph`) when
-//! `eph` is itself held and not in use in that protocol: a stack that
-//! already sends from granted ports ("native mode", e.g. with
-//! `ip_local_port_range` set to a granted block) needs no rewriting and its
-//! entries only track use. Otherwise it takes the first free held port at
-//! or after a round-robin position (just after the last port it handed
-//! out), wrapping around once: O(blocks + bitmap words in the blocks),
-//! at most 16 blocks of 255 ports, i.e. 16 * 5 words. Round robin rather
-//! than lowest-first so that a port is not reused for a new flow right
-//! after its previous flow ended (a peer may still hold that flow in
-//! `TIME_WAIT` and refuse or confuse the new one).
-//!
-//! A service listening on a held port receives inbound packets unchanged
-//! while the port has no entry (its replies create an identity entry); a
-//! translated flow that was handed that port first shadows it until its
-//! entry ends. Keep listening services out of the granted blocks, or let
-//! them send first.
-//!
-//! # Entry lifetime
-//!
-//! [`Sptt::expire`] removes an entry idle (no lookup) for longer than the
-//! protocol's idle timeout, and a *closing* TCP entry (FIN seen both ways,
-//! or an RST) idle for longer than [`Timeouts::tcp_closing`]; the grace
-//! counts from the last packet, so the final ACK and retransmissions still
-//! pass. [`Shared::note_tcp`] records the flags; a SYN clears them (the
-//! stack may reuse an ephemeral port for a new connection right away), and
-//! so does an outbound segment without RST after an RST: the stack sending
-//! on means that it did not accept the RST. An inbound RST counts at all
-//! only if it is not blind (RFC 5961 section 3.2): from the remote end the
-//! host last sent to on the port, with the sequence number the host last
-//! acknowledged there (see [`Shared::note_tcp`]); otherwise a sweep of
-//! forged RSTs would end every idle translation `tcp_closing` later, since
-//! the host's stack drops an out-of-window RST silently and sends nothing
-//! that would clear the flag. The remote end and number are per entry, not
-//! per connection: with several connections on one port only the RST of
-//! the one that sent last counts, the others end by FIN or idle timeout.
-//! Because the table is keyed by port only, one entry serves every
-//! connection of the port: when the stack shares one ephemeral port between
-//! connections to different destinations (Linux does when `connect()` finds
-//! the 4-tuple unique), the close of one of them ends the entry of all once
-//! they are idle for `tcp_closing`; a connection silent for longer then
-//! gets a new unique port and breaks. Expiry cost: one pass over the used
-//! bitmap words inside the blocks (at most 2 * 80 words) plus one check per
-//! entry (at most 2 * 4,080).
-//!
-//! # Memory
-//!
-//! Caller-provided slices, lengths in [`Layout`], all zero at the start
-//! (`Default` atomics, `0u64`), then changed only through this module:
-//!
-//! | slice | type | length | bytes |
-//! |---|---|---|---|
-//! | `ports` (out, back per protocol) | `AtomicU16` | 4 * 65,536 | 512 KiB |
-//! | `times` (`last_use`, TCP's RST value) | `AtomicU32` | 3 * 65,536 | 768 KiB |
-//! | `peers` (TCP's remote end) | `AtomicU64` | 65,536 | 512 KiB |
-//! | `states` | `AtomicU8` | 2 * 65,536 | 128 KiB |
-//! | `held` | `AtomicU64` | 1,024 | 8 KiB |
-//! | `used` (writer) | `u64` | 2 * 1,024 | 16 KiB |
-//! | [`WriterState`] (writer) | | 1 | < 100 bytes |
-//!
-//! About 1.9 MiB per network namespace ([`Layout::BYTES`]), in exchange for
-//! O(1) lookups with no hashing; allocate it when the host side is enabled
-//! in a namespace, not for every namespace.
-//!
-//! # Kernel glue, in short
-//!
-//! Per namespace allocate `ports`, `times`, `states`, `held` (`KVVec`
-//! filled with `Default`, or `kvzalloc`) outside any lock: hooks build a
-//! [`Shared`] from them (it only checks lengths) and call the lookups under
-//! `rcu_read_lock` (netfilter hooks hold it), which is what keeps the
-//! storage alive: free it only after the hooks are unregistered and a grace
-//! period has elapsed. Put `used` and the [`WriterState`] inside the writer
-//! lock and build an [`Sptt`] under it for every operation. Since
-//! [`Sptt::create`] runs in the packet path (softirq), the lock must be a
-//! spinlock taken with bottom halves disabled from process context
-//! (netlink, the expiry work); every writer call is bounded (see above), so
-//! holding it is short. Packet path per outbound TCP/UDP packet:
-//! `lookup_out` or, on a miss, `create` under the lock (count and drop on
-//! [`SpttError::NoFreePort`]), `note_tcp`, then rewrite the source port if
-//! `unique != eph`; inbound: `lookup_in` on the destination port, `note_tcp`,
-//! rewrite the destination port; no entry: deliver unchanged. See
-//! [`rewrite_port`] for the checksum offload states.
+//! Arrays, concurrency argument, invariants, allocation, entry lifetime and
+//! costs: Documentation/networking/dnat.rst, section "The SPTT".
 
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
@@ -1020,9 +863,9 @@ impl<'a> Sptt<'a> {
     /// `now`) if there is none: call it under the writer lock after a
     /// lookup miss. If another CPU created it meanwhile, that entry is
     /// returned. A new entry maps `eph` to itself when `eph` is held and
-    /// free, else to the first free held port in round-robin order (see the
-    /// module documentation). Errors: [`SpttError::ZeroPort`],
-    /// [`SpttError::NoFreePort`].
+    /// free, else to the first free held port in round-robin order (see
+    /// Documentation/networking/dnat.rst, "The SPTT"). Errors:
+    /// [`SpttError::ZeroPort`], [`SpttError::NoFreePort`].
     pub fn create(&mut self, proto: Proto, eph: u16, now: u32) -> Result<u16, SpttError> {
         if eph == 0 {
             return Err(SpttError::ZeroPort);

@@ -63,7 +63,8 @@ fn blk(lowest: u16, count: u8) -> PortBlock {
 
 use Proto::{Tcp, Udp};
 
-/// Checks every invariant of the module documentation.
+/// Checks every invariant of the SPTT (Documentation/networking/dnat.rst,
+/// "The SPTT", "Invariants").
 fn check(s: &Store, w: &mut Writer) {
     let t = t(s, w);
     let sh = t.shared();
