@@ -119,7 +119,7 @@ pub fn format(style: Style, level: Level, msg: &str, now: OffsetDateTime) -> Str
     }
 }
 
-/// [`format`] now.
+/// [`format()`] now.
 pub fn line(style: Style, level: Level, msg: &str) -> String {
     format(style, level, msg, OffsetDateTime::now_utc())
 }

@@ -3,43 +3,16 @@
 //! Instruction cost of the router's per-packet decision, meant to be run
 //! under callgrind (`scripts/callgrind.sh` does it and prints a table).
 //!
-//! `classify_cost SCENARIO N` builds allocation tables (4,096 host slots,
-//! port pool 1024..=65535, SPI pool from 0x1000), prebuilds 4,096 packets
-//! and decides `N` packets, cycling over them. The packets and the tables do
-//! not depend on `N`, so the instructions of a run with `2N` packets minus
-//! those of a run with `N`, divided by `N`, are the cost of one packet,
-//! setup cancelled.
-//!
-//! Each packet goes through one non-inlined function that does in pure code
-//! what the kernel does per packet (`rust/router/state.rs` `PreRouting`,
-//! `rust/router/datapath.rs`), minus the skb copies:
-//!
-//! - inbound ([`inbound_packet`]): `ipv4::Header::parse` of the 20-byte
-//!   header, the checks on the destination and the fragment offset,
-//!   `classify::inbound` on the transport bytes (up to `L4_PEEK`), then
-//!   `Shared::port_owner` or `Shared::spi_owner`;
-//! - outbound ([`outbound_packet`]): `Header::parse` of the outer IP-in-IP
-//!   header and of the inner header, `classify::outbound`, then
-//!   `Shared::port_owner` and the comparison of the owner's address with the
-//!   outer source; with `find_host`, also `Shared::find_host` of the outer
-//!   source, which the kernel does for outbound ESP/AH and on the drop path
-//!   (the host index: two loads, the same with 254 or 4,096 hosts).
-//!
-//! Scenarios:
-//!
-//! | scenario | table | packets |
-//! |---|---|---|
-//! | `base` | 1 port block | the loop and a trivial non-inlined call only |
-//! | `inbound_port_1` | 1 block of 255 ports | UDP to random ports of it |
-//! | `inbound_port_64k` | all 64,512 ports in 254 blocks of up to 255, one per host | UDP to random ports 1024..=65535 |
-//! | `inbound_spi_1` | 1 block of 16 SPIs | ESP with random SPIs of it |
-//! | `inbound_spi_1m` | 1,048,576 SPIs: 65,536 blocks of 16, 16 per host, 4,096 hosts | ESP with random SPIs of them |
-//! | `outbound` | as `inbound_port_64k` | IP-in-IP from the owner, inner UDP from a random port |
-//! | `outbound_find_host` | as `inbound_port_64k` (owners in slots 1..=254) | same, with `find_host` |
-//! | `outbound_find_host_4k` | 3,842 hosts admitted first, then as `inbound_port_64k` (owners in slots 3,843..=4,096) | same, with `find_host` |
-//!
+//! `classify_cost SCENARIO N` builds allocation tables and 4,096 packets,
+//! then decides `N` packets, cycling over them, each through one
+//! non-inlined function ([`inbound_packet`], [`outbound_packet`]) that does
+//! in pure code what the kernel does per packet (`rust/router/datapath.rs`),
+//! minus the skb copies. Neither the tables nor the packets depend on `N`,
+//! so (instructions(2N) - instructions(N)) / N is the cost of one packet.
 //! Every packet must find its owner; the program exits with 1 otherwise.
-//! It prints one line (the wall-clock time in it is only indicative).
+//!
+//! The scenarios, what each function does, and the results:
+//! Documentation/testing.rst, section "Benchmarks".
 
 use std::hint::black_box;
 use std::net::Ipv4Addr;

@@ -4,263 +4,32 @@
 //! obtain, keep and give back its ports and SPIs, and what the router's
 //! messages do to what it holds.
 //!
-//! [`Client`] is a pure state machine driven by the caller's clock. It
-//! never reads a clock, never sends and never allocates:
+//! [`Client`] is a pure state machine driven by the caller's clock (seconds,
+//! a `u32` that may wrap; a step backwards counts as no time). It never
+//! reads a clock, never sends and never allocates; every call is bounded by
+//! the fixed tables ([`MAX_BLOCKS`], [`MAX_SA_RECORDS`], [`MAX_SA_NOTICES`]).
 //!
-//! - the kernel module's periodic work item calls [`Client::poll`] with the
-//!   current time (seconds) and the number of held ports in use, again and
-//!   again until it returns `None`, and sends every [`Action::Send`] to the
-//!   router; an [`Action::Changed`] (leases that ran out) tells it to update
-//!   its own tables;
-//! - its netfilter hook decodes a PAP message from the router
-//!   (`pap::decode` with `Direction::ToHost`, source address checked) and
-//!   hands it to [`Client::receive`], which answers with an [`Event`];
-//! - [`Client::release_ports`], [`Client::release_spis`] give a block back,
-//!   [`Client::release_all`] gives everything back on deconfiguration;
-//! - [`Client::validate`], [`Client::invalidate`], [`Client::blacklist_add`],
-//!   [`Client::blacklist_remove`] queue SA notices (34/x, 35/x), see
-//!   [SA notices](#sa-notices).
+//! - [`Client::poll`] with the time and the held ports in use, again until
+//!   `None`: each [`Action::Send`] goes to the router, an
+//!   [`Action::Changed`] (leases that ran out) updates the caller's tables.
+//! - [`Client::receive`] takes a message from the router (decoded with
+//!   `Direction::ToHost`, its source checked) and returns an [`Event`].
+//! - [`Client::request_ports`], [`Client::release_ports`],
+//!   [`Client::release_all`] and the like change what is held;
+//!   [`Client::validate`], [`Client::invalidate`], [`Client::blacklist_add`]
+//!   and [`Client::blacklist_remove`] queue SA notices (34/x, 35/x) or
+//!   refuse them with a [`SaNoticeError`].
 //!
-//! Everything here is independent of the kernel, and every call is bounded
-//! by the fixed tables (O([`MAX_BLOCKS`] + [`MAX_SA_RECORDS`] x
-//! [`MAX_SA_NOTICES`])).
-//! The wire format and the protocol rules are in
-//! `Documentation/networking/dnat-pap.rst`; the router side is
-//! `pap_server.rs`.
+//! One transaction is outstanding at a time (the router caches one reply
+//! per host), retransmitted after [`RETRANSMIT`] seconds. Leases count from
+//! a transaction's first transmission and are renewed at half-life. A new
+//! router epoch drops everything held; the SPI blocks of recorded
+//! validations are then asked back. Which SAs exist, which peers to
+//! blacklist, and the translations, are the caller's.
 //!
-//! # Transactions
-//!
-//! Every message the client sends carries the extension trailer (xid, the
-//! last router epoch seen, the wanted lease) and is a transaction: a port
-//! request (32/0 or 32/1), an SPI request (33/0), a renewal (32/4, 33/4),
-//! a release notice (32/3, 33/3, 36/0) or an SA notice (34/0, 35/0, 34/1,
-//! 35/1). **One transaction is outstanding at a time**: the router
-//! remembers only its last reply per host (its reply cache), so a
-//! retransmission must not be preceded by another transaction if it is to
-//! get the cached answer instead of a second grant. When several things are
-//! due, the next transaction is, in this order: a queued release notice,
-//! the renewal due first, a queued SA notice (oldest first), a requested
-//! block ([`Client::request_ports`], [`Client::request_spis`]), a port
-//! request, an SPI request. (Releases first: a block given back must not
-//! be validated on; renewals next: SAs live on SPI blocks; SA notices
-//! before requests: a validation unblocks inbound traffic that is being
-//! dropped, and a request that is not granted at once would hold it up.)
-//!
-//! - **Retransmission**: a transaction without a reply is sent again
-//!   [`RETRANSMIT`] seconds after each transmission (1, 2, 4, 8, 16), each
-//!   wait with a jitter of +-25 % (whole seconds, so only the waits of 4 s
-//!   and more vary), the same xid every time. After [`MAX_TRANSMISSIONS`]
-//!   transmissions (about 31 s) it is given up and the router is deemed
-//!   *silent*: from then on every new transaction is sent once and waited
-//!   for 16 s (+-25 %), until any message from the router is accepted.
-//! - **After giving up**: a request or a renewal that is still needed is
-//!   started again at once, so a router that comes back later is still
-//!   found, at one message per 16 s. Within [`XID_REUSE_MAX`] seconds of
-//!   its first transmission it keeps its xid and its start time, so that
-//!   the router's reply cache answers a request it already granted (only
-//!   the replies were lost) instead of granting twice; later it becomes a
-//!   new transaction (new xid, lease counted from its own first
-//!   transmission), so that a grant from a router that was down for long
-//!   is not counted from a time long past. A late reply to the last
-//!   given-up request or renewal is still accepted (its lease counted from
-//!   that transaction's start). A release notice is dropped (the router
-//!   frees the block when its lease ends); so is an SA notice (see
-//!   [SA notices](#sa-notices) for what becomes of a validation).
-//! - **xids** come from a xorshift32 generator seeded by the caller (a
-//!   random 32-bit value; 0 is replaced by a constant), so tests are
-//!   deterministic, an xid is never 0 and does not repeat within 2^32 - 1
-//!   draws. The jitter draws from the same generator.
-//!
-//! # What is asked for
-//!
-//! - **Ports** ([`Config::port_block`] of [`Config::port_class`]) when no
-//!   port block is held, or when fewer than [`Config::low_water`] held
-//!   ports are free (held minus the `ports_in_use` passed to
-//!   [`Client::poll`]) and fewer than [`Config::max_port_blocks`] blocks
-//!   are held.
-//! - **SPIs** ([`Config::spi_block`]) when [`Config::want_spis`] is set and
-//!   no SPI block is held.
-//! - **On demand**: [`Client::request_ports`] and [`Client::request_spis`]
-//!   ask for one block of a given size at once (an administrator's
-//!   request), before the automatic requests.
-//! - **Refusals** of a request: `over_quota` stops asking for that resource
-//!   until something changes (a block of it is released, invalidated or
-//!   expires, the router restarts, or [`Client::retry_now`]); `revoked`
-//!   stops asking for anything until the router restarts or
-//!   [`Client::retry_now`]. Any other reason waits [`REFUSAL_DELAY_MIN`]
-//!   seconds before asking again, doubling per refusal in a row up to
-//!   [`REFUSAL_DELAY_MAX`]; `no_space` also halves the count asked for
-//!   (at least 1). A grant resets all of that.
-//!
-//! # Leases
-//!
-//! - A grant's lease (trailer `lease`; a reply without trailer or a lease of
-//!   0 means no expiry) is counted from the first transmission of the
-//!   transaction that obtained it, so the host's end of the lease is never
-//!   later than the router's.
-//! - A block is renewed at half its lease (32/4 or 33/4 with the block
-//!   exactly as granted, asking for [`Config::lease`]). The router answers
-//!   with a response of the same type: success with the same block and the
-//!   new lease (counted from the renewal's first transmission), or failure.
-//!   `not_owned` or `revoked` means the block is gone: it is dropped. Any
-//!   other refusal retries the renewal [`RENEW_RETRY`] seconds later.
-//! - A block whose lease ends is dropped locally (the router drops it at the
-//!   same time or later) and reported by [`Client::poll`] as
-//!   [`Action::Changed`].
-//!
-//! # Messages from the router
-//!
-//! - **Replies** (32/0, 32/1, 33/0, 33/1, 36/1, 36/2) are matched by xid to
-//!   the outstanding transaction (or the last given-up one) and must be the
-//!   answer it expects: a response of the request's type, for a renewal
-//!   naming the renewed block, or an acknowledgement naming the notice.
-//!   A reply without trailer (a base-format router) matches an outstanding
-//!   request of the same type. A reply ends its transaction, so a duplicate
-//!   matches nothing: unmatched and unexpected replies are ignored
-//!   ([`Event::Ignored`]) and change nothing, not even the epoch.
-//! - **Invalidations** (xid 0): 32/3 and 33/3 drop every held block that
-//!   overlaps the named one; 32/2 and 33/2 drop the **whole block**
-//!   holding the named port or SPI (the router does the same: its
-//!   `invalidate_port` retires the whole block, and a piece of a split
-//!   block could not be renewed, since renewals name blocks exactly as
-//!   granted); 36/0 drops every port block (scope bit 0x01), every SPI
-//!   block (0x02) and reports the SA bit (0x04) to the caller. Release
-//!   notices still queued for what was dropped are forgotten: the block is
-//!   not ours any more, and a late release could hit a block the router
-//!   grants us again.
-//! - **Epoch**: the first epoch seen is remembered. A different epoch in a
-//!   matched reply or an invalidation means that the router restarted:
-//!   every block is dropped (not released: it is not ours any more), queued
-//!   notices (release and SA) and renewals are forgotten, recorded SA
-//!   validations become stale (re-sent once SPIs are granted again),
-//!   refusal holds are lifted, an outstanding request gets a new xid and
-//!   is sent again at the next [`Client::poll`]; then the message itself is
-//!   processed (a grant that carried the new epoch is a valid grant of the
-//!   new router).
-//!
-//! # SA notices
-//!
-//! [`Client::validate`] (34/0: an SA with the peer `addr` on the inbound
-//! `spi` exists), [`Client::invalidate`] (35/0: it ended),
-//! [`Client::blacklist_add`] (34/1) and [`Client::blacklist_remove`] (35/1)
-//! check their arguments, queue the notice (at most [`MAX_SA_NOTICES`],
-//! a queue of their own, after the release notices) and return at once; the
-//! notice is a transaction like the others (trailer, retransmissions, one at
-//! a time, in the order above). Its acknowledgement (36/1 applied, 36/2
-//! refused with a [`Reason`], same xid, naming the notice) ends it and is
-//! reported by [`Client::receive`] as [`Event::SaNotice`] (unless the same
-//! message also revealed a router restart: then [`Event::Changed`]).
-//!
-//! - **Refused locally** ([`SaNoticeError`]): the client is stopped; the
-//!   address is not unicast, an SPI is below 256, or a blacklist entry has
-//!   neither; the SPI of a validation or invalidation, or the SPI a
-//!   blacklist addition names, is not in a held SPI block, or a blacklist
-//!   addition without SPI while no block at all is held (the router would
-//!   refuse with `not_owned`); the queue is full; a validation of a new pair
-//!   while [`MAX_SA_RECORDS`] are recorded. (The router also refuses peers
-//!   inside its LAN prefix; the client does not know that prefix.)
-//! - **Order and duplicates**: notices are sent in the order they were
-//!   queued. A notice identical to the last one queued for the same SA or
-//!   blacklist entry is not queued again (and is not an error). Nothing
-//!   cancels anything: a validation followed by an invalidation of the
-//!   same pair sends both, in that order.
-//! - **Given up** (no acknowledgement after [`MAX_TRANSMISSIONS`]): the
-//!   notice is dropped (counted [`Stat::SaNoticesDropped`]); a validation
-//!   stays recorded as stale (below).
-//! - **Lost SPI blocks**: when an SPI block goes (release, invalidation,
-//!   expiry, a refused renewal), queued notices naming an SPI that is no
-//!   longer held are dropped (the router forgets the SAs and blacklist
-//!   entries of those SPIs with the block).
-//!
-//! **Validation records.** The client records up to [`MAX_SA_RECORDS`]
-//! validated pairs (address, SPI) ([`Client::sa_records`]) with a state
-//! ([`SaRecordState`]): `Pending` from [`Client::validate`] until the
-//! acknowledgement, then `Validated` (refused: the record goes), `Stale`
-//! when the router forgot it. [`Client::invalidate`] removes the record at
-//! once (and again when acknowledged, unless a new validation of the pair
-//! is queued behind it); losing the SPI block removes the records in it.
-//! The router forgets validations when it restarts (new epoch) or sends an
-//! invalidate-all with the SA scope bit ([`Changes::sas`]); the records
-//! become stale. A stale record whose SPI is held is queued for validation
-//! again at the next [`Client::poll`] (SPEC: hosts re-validate their live
-//! SAs after re-acquiring SPIs). After a restart the client first asks
-//! back, with a 33/4 renewal each, the SPI blocks its records use (the new
-//! router grants such a block again if it is still free); a host with none
-//! to ask back waits [`RECLAIM_GRACE`] seconds before requesting SPIs.
-//! Records whose SPI did not come back stay stale (flagged: their SA gets
-//! no traffic) until invalidated. A validation given up
-//! is stale too: while the router is deemed silent it is sent again only
-//! when no renewal or request is due (so it serves as the probe that finds
-//! the router again, one message per 16 s, and never holds up the others),
-//! at once when a router message has been accepted. The acknowledgement of
-//! a validation sent before the record went stale leaves it stale, so a
-//! validation that raced with the router's flush is sent again.
-//!
-//! Blacklist entries are recorded too (up to [`MAX_BLACKLIST`]) and queued
-//! again once a block is held after [`Changes::sas`] or [`Changes::epoch`];
-//! an entry whose SPI is not held then is forgotten.
-//!
-//! # Start and stop
-//!
-//! With [`Config::flush_on_start`], the first transaction is an
-//! invalidate-all (36/0, scope 0x07) that gives back whatever a previous run
-//! of the host may have left; requests wait for it (one transaction at a
-//! time). [`Client::release_all`] drops everything, forgets every
-//! transaction and sends one invalidate-all; the client is then stopped:
-//! it asks for nothing more (make a new [`Client`] to start again).
-//!
-//! # Clock
-//!
-//! `now` is the caller's clock in seconds. The client keeps its own
-//! monotonic time: it advances by `now` minus the previous `now`, computed
-//! with wrapping arithmetic, so a `u32` clock may wrap; a step backwards
-//! (or forwards by more than 2^31 s) counts as no time passing.
-//!
-//! # Use in the kernel
-//!
-//! - One [`Client`] per network namespace (about 3 KB: keep it in the
-//!   heap-allocated per-namespace state), created when the router address
-//!   is configured, with a random seed (`get_random_u32()`).
-//! - [`Client::receive`] runs in the netfilter hook (softirq), so the lock
-//!   around the client is a spinlock taken with bottom halves disabled (or
-//!   the hook queues the message to the work item, and a mutex does). No
-//!   call sleeps, allocates or takes longer than the fixed tables allow
-//!   (a few thousand steps at most).
-//! - `now`: `ktime_get_boottime_seconds()` truncated to `u32` (boot time
-//!   keeps counting during suspend, as the router's leases do).
-//! - A delayed work item polls: at least once a second while anything is
-//!   pending, or after [`Client::next_timeout`] seconds, and at once after
-//!   `receive` accepted a message or when the ports in use crossed
-//!   [`Config::low_water`]. It loops on [`Client::poll`] until `None`,
-//!   copies each [`Out`] and sends [`Out::bytes`] after unlocking: IPv4,
-//!   protocol 1 (ICMP), to the router's LAN address, TTL 1.
-//! - On [`Changes`] (from `poll` or `receive`): `ports` -> rebuild the
-//!   host's view of its ports from [`Client::port_blocks`] and end the
-//!   mappings (SPTT entries, native `ip_local_port_range`) on ports no
-//!   longer held; `spis` -> the same for [`Client::spi_blocks`] (and tell
-//!   userspace: SAs on dropped SPIs are dead); `sas` and `epoch` need
-//!   nothing (the client re-sends its recorded SA validations and
-//!   blacklist entries itself). [`Event::Refused`] and a
-//!   refused [`Event::SaNotice`] are worth a rate-limited log line,
-//!   [`Event::Ignored`] only its counter (already counted here).
-//! - SA notices: whoever learns of SAs and blacklist entries (a netlink
-//!   command from userspace) calls [`Client::validate`] and the others
-//!   under the lock, then kicks the work item; [`SaNoticeError`] maps to an
-//!   errno and an extended-ack message ([`SaNoticeError::errno`],
-//!   [`SaNoticeError::message`]). PAP sent by a userspace client on a raw
-//!   socket bypasses the one-transaction rule (the router keeps one cached
-//!   reply per host), so SA notices should go through the client.
-//! - Deconfiguration and unload: [`Client::release_all`], then keep polling
-//!   (sending) until [`Client::is_idle`] or a few seconds have passed.
-//! - Dumps: [`Client::port_blocks`], [`Client::spi_blocks`] ([`Held`], times
-//!   on the caller's clock), [`Client::sa_records`], [`Client::sa_notices`],
-//!   [`Client::epoch`], [`Client::stat`] for every [`Stat::ALL`] with
-//!   [`Stat::name`].
-//!
-//! # What this client does not do
-//!
-//! Deciding which SAs exist and which peers to blacklist, and the host's
-//! translation tables, are the caller's.
+//! Every rule, with its reason: Documentation/networking/dnat.rst, "The PAP
+//! client"; the protocol: Documentation/networking/dnat-pap.rst; the router
+//! side: `pap_server.rs`.
 
 use core::net::Ipv4Addr;
 
@@ -1190,7 +959,8 @@ impl Want {
     }
 }
 
-/// The host's PAP client. See the module documentation.
+/// The host's PAP client. See the module documentation and
+/// Documentation/networking/dnat.rst, "The PAP client".
 #[derive(Debug, Clone)]
 pub struct Client {
     cfg: Config,
@@ -1398,7 +1168,8 @@ impl Client {
     /// Queues a validation (34/0): the host established an SA with the peer
     /// `addr` whose inbound SPI is `spi`, in a held SPI block. The pair is
     /// recorded (`Pending`) and validated again whenever the router forgets
-    /// it. See [SA notices](#sa-notices).
+    /// it. See Documentation/networking/dnat.rst, "The PAP client", "SA
+    /// notices".
     pub fn validate(&mut self, addr: Ipv4Addr, spi: u32) -> Result<(), SaNoticeError> {
         self.check_notice(Some(addr), Some(spi))?;
         if !self.owns_spi(spi) {

@@ -5,49 +5,28 @@
 //!
 //! The kernel module parses the packet, checks where it came from, takes
 //! the table lock and calls [`serve_with_sa`] (or [`serve`], the same
-//! without an SA table); it sends the reply returned and counts the
-//! [`Stat`]. Everything here is independent of the kernel.
+//! without an SA table, which refuses 34/x and 35/x with `unspecified` and
+//! counts them `unsupported`); it sends the reply returned and counts the
+//! [`Stat`]. Everything here is independent of the kernel. Replies echo the
+//! request's xid and carry the router epoch and the granted lease in the
+//! extension trailer; a base-format request gets a base-format reply, a
+//! base-format notice none. [`reason`] and [`sa_reason`] give the PAP
+//! reason of a table error.
 //!
-//! Replies echo the request's transaction id and carry the router epoch
-//! and the granted lease in the extension trailer; a request without the
-//! trailer (a base-protocol host) gets a base reply, and a base notice no
-//! reply at all.
+//! The SA table may only hold what the allocation table backs: an SA, or a
+//! blacklist entry naming an SPI, only while the SPI is in an active block
+//! of its host; a blacklist only while its host holds a block. The rule is
+//! kept where blocks are retired: by [`serve_with_sa`] for what hosts
+//! release (32/2, 32/3, 33/2, 33/3, 36/0, whose SA bit clears the host's
+//! SAs and blacklist), by the caller for everything the allocation table
+//! retires otherwise (lease expiry, revocation, reset, a pool change, an
+//! administrator's invalidation): it passes [`forget_block`] as the
+//! `on_retire` callback, then calls [`forget_idle`] under the same lock (a
+//! reset may call `SaTable::clear` instead).
 //!
-//! # SA validation and blacklists (34/x, 35/x)
-//!
-//! [`serve_with_sa`] applies them to the established-SA table and the
-//! blacklists (`sa_table.rs`) and, with the trailer, acknowledges them:
-//! 36/1 when applied, 36/2 with a [`Reason`] when refused; [`serve`]
-//! counts them as `unsupported` and refuses them (`unspecified`).
-//!
-//! - The sending host must have a slot (else `not_owned`) and not be
-//!   revoked (`revoked`).
-//! - 34/0 validate, 35/0 invalidate: the SPI must lie in an active SPI
-//!   block of the host (`not_owned`); the address must be external: unicast
-//!   (the codec checks that) and outside the LAN prefix (`unspecified`).
-//!   Invalidating an SA that does not exist is "done".
-//! - 34/1 blacklist add: the host must hold an active block (ports or
-//!   SPIs; `not_owned`), an SPI it names must be the host's (`not_owned`),
-//!   an address external (`unspecified`). 35/1 removes exactly that entry;
-//!   removing an absent one is "done".
-//! - A full table is `no_space`, a host at its limit of SAs or blacklist
-//!   entries `over_quota`.
-//!
-//! # What goes with released blocks
-//!
-//! The SA table may only hold what the allocation table backs: an SA entry
-//! (and a blacklist entry naming an SPI) only while the SPI is in an active
-//! block of its host, a blacklist only while its host holds a block. This
-//! also guarantees that nothing of a host is left when its slot is reused.
-//! The rule is kept where blocks are retired:
-//!
-//! - inside [`serve_with_sa`], for what hosts release (32/2, 32/3, 33/2,
-//!   33/3, 36/0; the SA bit of 36/0 clears the host's SAs and blacklist);
-//! - by the caller, for everything the allocation table retires outside
-//!   [`serve_with_sa`] (lease expiry, revocation, reset, a pool change, an
-//!   administrator's invalidation): pass [`forget_block`] in the
-//!   `on_retire` callback, then call [`forget_idle`] under the same lock.
-//!   A reset may call `SaTable::clear` instead.
+//! Rules and refusals of 34/x and 35/x: Documentation/networking/dnat-pap.rst,
+//! "SA validation and blacklists in the router"; what removes SA state:
+//! Documentation/networking/dnat.rst, "What removes entries".
 
 use core::net::Ipv4Addr;
 

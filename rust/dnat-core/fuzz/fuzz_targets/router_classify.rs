@@ -3,46 +3,17 @@
 //! The router's per-packet decision on arbitrary packets, against tables
 //! built from the same input.
 //!
-//! The first part of the input is a list of operations on a router's
-//! allocation and SA tables (8 host slots, 64 SA buckets): PAP messages
-//! from 16 candidate hosts (built from a few bytes, or raw bytes through
-//! `pap::decode`) served by `pap_server::serve_with_sa`; the
-//! administrator's revocation, readmission, reset, pools, quotas, pins,
-//! SA validations and blacklist entries, as `rust/router/netlink.rs` does
-//! them; the clock moving on (lease expiry) and grace periods ending, as
-//! `rust/router/tables.rs` does them. The rest is packets, each decided
-//! inbound (WAN, to the public address) or outbound (IP-in-IP from the
-//! LAN) the way `rust/router/datapath.rs` does: `ipv4::Header` parsing,
-//! `classify::inbound`/`outbound`, the lock-free lookups of `Shared` and
-//! `SaShared::check`; or, as a data path that knows ICMP will (a flag of
-//! each packet), with `classify::inbound_key`/`outbound_proof`, learning
-//! the SAs of forwarded ESP/AH in an `out_sa` table (8 sets) and
-//! delivering the errors that quote them by it. Packets may be shaped
-//! into ICMP queries and errors that quote what the tables hold.
+//! The input is first a list of operations on a router's allocation and SA
+//! tables: PAP messages served by `pap_server::serve_with_sa`, the
+//! administrator's commands as `rust/router/netlink.rs` does them, the
+//! clock and grace periods as `rust/router/tables.rs` moves them. The rest
+//! is packets, decided inbound or outbound as `rust/router/datapath.rs`
+//! does, with or without the ICMP lookups. Besides "no panic", it checks
+//! the tables' invariants after every operation, and every verdict against
+//! a plain reading of the packet and a linear scan of the tables.
 //!
-//! Checked, besides "no panic":
-//!
-//! - between operations: active and retiring blocks never overlap; every
-//!   SA and every blacklist entry naming an SPI belongs to a host that
-//!   holds the SPI in an active block; the SA counts per host agree with
-//!   the entries; the host index finds exactly the hosts that have slots;
-//!   every PAP reply is a valid message to the host that encodes and
-//!   decodes to itself, and a grant names an active block of the asker;
-//! - for every packet: `classify::inbound` and `inbound_key` give the key
-//!   a plain reading of the packet gives (and `outbound`, `outbound_proof`
-//!   the proof); a delivered packet's owner holds the port or SPI
-//!   in a block (active or still retiring; after the grace periods ended,
-//!   exactly the active block's holder, and an unowned key has no active
-//!   block); an ESP/AH verdict agrees with a linear scan of the SAs and
-//!   the blacklist; an outbound packet is forwarded only for the owner of
-//!   its inner source port (or ICMP identifier, or the port an ICMP error
-//!   quotes), or for a known, unrevoked host (ESP/AH); an error quoting
-//!   an SA goes only to a host that sent that SA from that slot (the
-//!   glue removes a slot's entries when its host changes or is revoked);
-//! - the host's port rewrite (`sptt::rewrite_port`) on the packet's TCP
-//!   or UDP header keeps a valid checksum valid and a canonical one
-//!   canonical (the host module's translation, which works on the same
-//!   bytes).
+//! What is built and what is checked: Documentation/testing.rst, section
+//! "Fuzzing", `router_classify`.
 
 #![no_main]
 
