@@ -1083,7 +1083,7 @@ _dnatctl__subcmd__router_commands() {
 'set:Change some settings; the others keep their values' \
 'blocks:Print the blocks allocated to hosts, grouped by host' \
 'stats:Print the PAP server'\''s counters' \
-'hosts:Print the hosts\: ports and SPIs held, the quota in effect, packets in and out, spoofed packets, ESP/AH dropped by the SA checks' \
+'hosts:Print the hosts\: ports and SPIs held, the quota in effect, packets in and out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out' \
 'revoke:Revoke a host\: invalidate all it holds and refuse it service until readmitted' \
 'readmit:Readmit a revoked host' \
 'quota:Give a host its own quota of ports and SPIs, or put it back on the default' \

@@ -260,7 +260,7 @@ pub enum RouterCmd {
     /// Print the PAP server's counters.
     Stats,
     /// Print the hosts: ports and SPIs held, the quota in effect, packets in and
-    /// out, spoofed packets, ESP/AH dropped by the SA checks.
+    /// out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out.
     Hosts,
     /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
     Revoke {
