@@ -748,7 +748,7 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__host__subcmd__stats)
-            opts="-j -h --json --help"
+            opts="-a -j -h --all --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1168,7 +1168,7 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__router__subcmd__stats)
-            opts="-j -h --json --help"
+            opts="-a -j -h --all --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

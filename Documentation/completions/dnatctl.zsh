@@ -73,6 +73,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (stats)
 _arguments "${_arguments_options[@]}" : \
+'-a[Print every counter, those that are 0 too (--json always has them all)]' \
+'--all[Print every counter, those that are 0 too (--json always has them all)]' \
 '-j[Print the output as one JSON object]' \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
@@ -260,6 +262,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (stats)
 _arguments "${_arguments_options[@]}" : \
+'-a[Print every counter, those that are 0 too (--json always has them all)]' \
+'--all[Print every counter, those that are 0 too (--json always has them all)]' \
 '-j[Print the output as one JSON object]' \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
@@ -868,7 +872,7 @@ _dnatctl__subcmd__host_commands() {
     local commands; commands=(
 'show:Print the configuration and the per-hook packet counters (the default)' \
 'set:Change some settings; the others keep their values' \
-'stats:Print the data path and PAP client counters' \
+'stats:Print the data path and PAP client counters that are not 0' \
 'blocks:Print the blocks of ports and SPIs the host holds' \
 'sptt:Print the port and ICMP identifier translations, one per line' \
 'translations:Print the port and ICMP identifier translations, one per line' \
@@ -1082,7 +1086,7 @@ _dnatctl__subcmd__router_commands() {
 'show:Print the configuration and the per-hook packet counters (the default)' \
 'set:Change some settings; the others keep their values' \
 'blocks:Print the blocks allocated to hosts, grouped by host' \
-'stats:Print the PAP server'\''s counters' \
+'stats:Print the counters of the PAP server and of the data path that are not 0' \
 'hosts:Print the hosts\: ports and SPIs held, the quota in effect, packets in and out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out' \
 'revoke:Revoke a host\: invalidate all it holds and refuse it service until readmitted' \
 'readmit:Readmit a revoked host' \

@@ -257,8 +257,8 @@ pub enum RouterCmd {
     },
     /// Print the blocks allocated to hosts, grouped by host.
     Blocks,
-    /// Print the PAP server's counters.
-    Stats,
+    /// Print the counters of the PAP server and of the data path that are not 0.
+    Stats(StatsArgs),
     /// Print the hosts: ports and SPIs held, the quota in effect, packets in and
     /// out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out.
     Hosts,
@@ -301,6 +301,14 @@ pub enum RouterCmd {
         #[command(subcommand)]
         cmd: Option<RouterBlacklist>,
     },
+}
+
+/// How `router stats` and `host stats` print.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct StatsArgs {
+    /// Print every counter, those that are 0 too (--json always has them all).
+    #[arg(short, long)]
+    pub all: bool,
 }
 
 /// An SA: the host, its peer and the inbound SPI.
@@ -365,8 +373,8 @@ pub enum HostCmd {
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
-    /// Print the data path and PAP client counters.
-    Stats,
+    /// Print the data path and PAP client counters that are not 0.
+    Stats(StatsArgs),
     /// Print the blocks of ports and SPIs the host holds.
     Blocks,
     /// Print the port and ICMP identifier translations, one per line.
@@ -1953,12 +1961,15 @@ mod tests {
 
     #[test]
     fn host_dump_and_block_command_words() {
-        let stats = |c: &HostCmd| matches!(c, HostCmd::Stats);
+        let stats = |c: &HostCmd| matches!(c, HostCmd::Stats(StatsArgs { all: false }));
+        let all = |c: &HostCmd| matches!(c, HostCmd::Stats(StatsArgs { all: true }));
         let blocks = |c: &HostCmd| matches!(c, HostCmd::Blocks);
         let sptt = |c: &HostCmd| matches!(c, HostCmd::Sptt);
         for (input, json, is) in [
             ("host stats", false, &stats as &dyn Fn(&HostCmd) -> bool),
             ("--json host stats", true, &stats),
+            ("host stats --all", false, &all),
+            ("host stats -a -j", true, &all),
             ("host blocks -j", true, &blocks),
             ("host sptt", false, &sptt),
             ("host translations --json", true, &sptt),
@@ -2318,7 +2329,14 @@ mod tests {
         assert!(matches!(
             c.object,
             Object::Router {
-                cmd: Some(RouterCmd::Stats)
+                cmd: Some(RouterCmd::Stats(StatsArgs { all: false }))
+            }
+        ));
+        let c = cli("router stats --all").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Stats(StatsArgs { all: true }))
             }
         ));
     }

@@ -255,14 +255,18 @@ impl Stats {
     }
 }
 
-/// Human output of `router stats` and `host stats`: `name: value` lines.
-pub fn render_stats(s: &Stats) -> String {
+/// Human output of `router stats` and `host stats`: `name: value` lines,
+/// only those that are not 0 unless `all`.
+pub fn render_stats(s: &Stats, all: bool) -> String {
     if s.0.is_empty() {
         return "(no counters)\n".into();
     }
     let mut out = String::new();
-    for (k, v) in &s.0 {
+    for (k, v) in s.0.iter().filter(|&&(_, v)| all || v != 0) {
         let _ = writeln!(out, "{k}: {v}");
+    }
+    if out.is_empty() {
+        let _ = writeln!(out, "(all {} counters are 0; --all prints them)", s.0.len());
     }
     out
 }
@@ -973,15 +977,27 @@ mod tests {
         .collect();
         let s = Stats::from_dump(d.iter().map(|v| &v[..]), router_stat).unwrap();
         assert_eq!(
-            render_stats(&s),
+            render_stats(&s, true),
             "rx_port_request: 12\ndrop_bad_checksum: 3\nacks: 0\n"
+        );
+        // Without --all, the zeros are left out; JSON keeps them.
+        assert_eq!(
+            render_stats(&s, false),
+            "rx_port_request: 12\ndrop_bad_checksum: 3\n"
         );
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
             r#"{"stats":{"rx_port_request":12,"drop_bad_checksum":3,"acks":0}}"#
         );
+        let zeros = Stats(vec![("a".into(), 0), ("b".into(), 0)]);
+        assert_eq!(
+            render_stats(&zeros, false),
+            "(all 2 counters are 0; --all prints them)\n"
+        );
+        assert_eq!(render_stats(&zeros, true), "a: 0\nb: 0\n");
         let e = Stats::default();
-        assert_eq!(render_stats(&e), "(no counters)\n");
+        assert_eq!(render_stats(&e, false), "(no counters)\n");
+        assert_eq!(render_stats(&e, true), "(no counters)\n");
         assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"stats":{}}"#);
         let half = [RouterAttr::StatName("x".into())];
         assert!(Stats::from_dump([&half[..]], router_stat).is_err());
@@ -1462,8 +1478,12 @@ mod tests {
         assert_eq!(d[0][2], HostAttr::StatValue(40));
         let s = Stats::from_dump(d.iter().map(|v| &v[..]), host_stat).unwrap();
         assert_eq!(
-            render_stats(&s),
+            render_stats(&s, true),
             "tx_translated: 40\npap_requests: 2\nsptt_full: 0\n"
+        );
+        assert_eq!(
+            render_stats(&s, false),
+            "tx_translated: 40\npap_requests: 2\n"
         );
         assert_eq!(
             serde_json::to_string(&s).unwrap(),

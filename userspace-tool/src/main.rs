@@ -587,12 +587,12 @@ fn run(cli: Cli) -> Result<i32, Error> {
             print(&b, cli.json, dump::render_blocks).map(|()| exit::OK)
         }
         Object::Router {
-            cmd: Some(RouterCmd::Stats),
+            cmd: Some(RouterCmd::Stats(a)),
         } => {
             let s = family_dump(router_cmd::GET_PAP_STATS, "PAP counters", |d| {
                 Stats::from_dump(d.iter().map(|v| &v[..]), dump::router_stat)
             })?;
-            print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
+            print(&s, cli.json, |s| dump::render_stats(s, a.all)).map(|()| exit::OK)
         }
         Object::Router {
             cmd: Some(RouterCmd::Hosts),
@@ -680,12 +680,12 @@ fn run(cli: Cli) -> Result<i32, Error> {
             set(host_cmd::SET_CONFIG, s.attrs()).map(|()| exit::OK)
         }
         Object::Host {
-            cmd: Some(HostCmd::Stats),
+            cmd: Some(HostCmd::Stats(a)),
         } => {
             let s = family_dump(host_cmd::GET_STATS, "statistics", |d| {
                 Stats::from_dump(d.iter().map(|v| &v[..]), dump::host_stat)
             })?;
-            print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
+            print(&s, cli.json, |s| dump::render_stats(s, a.all)).map(|()| exit::OK)
         }
         Object::Host {
             cmd: Some(HostCmd::Blocks),

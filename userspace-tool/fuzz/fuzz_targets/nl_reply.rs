@@ -116,7 +116,8 @@ fn router(msgs: &[&[u8]], seq: u32) {
         json(&b);
     }
     if let Ok(s) = dump::Stats::from_dump(attrs.iter().copied(), dump::router_stat) {
-        dump::render_stats(&s);
+        dump::render_stats(&s, false);
+        dump::render_stats(&s, true);
         json(&s);
     }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::router_counter);
@@ -142,7 +143,8 @@ fn host(msgs: &[&[u8]], seq: u32) {
         json(&t);
     }
     if let Ok(s) = dump::Stats::from_dump(attrs.iter().copied(), dump::host_stat) {
-        dump::render_stats(&s);
+        dump::render_stats(&s, false);
+        dump::render_stats(&s, true);
         json(&s);
     }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::host_counter);
