@@ -73,8 +73,11 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (stats)
 _arguments "${_arguments_options[@]}" : \
-'-a[Print every counter, those that are 0 too (--json always has them all)]' \
-'--all[Print every counter, those that are 0 too (--json always has them all)]' \
+'-o+[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'--output=[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'-a[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--all[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--prometheus[Print the counters in the Prometheus text format, for node_exporter'\''s textfile collector (router stats\: with the hosts of router hosts, labelled by address)]' \
 '-j[Print the output as one JSON object]' \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
@@ -262,8 +265,11 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (stats)
 _arguments "${_arguments_options[@]}" : \
-'-a[Print every counter, those that are 0 too (--json always has them all)]' \
-'--all[Print every counter, those that are 0 too (--json always has them all)]' \
+'-o+[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'--output=[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'-a[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--all[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--prometheus[Print the counters in the Prometheus text format, for node_exporter'\''s textfile collector (router stats\: with the hosts of router hosts, labelled by address)]' \
 '-j[Print the output as one JSON object]' \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
