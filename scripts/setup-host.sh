@@ -25,6 +25,8 @@ PKGS=(
 	openssl jq util-linux
 	# the kernel tree's YNL tools (scripts/ynl-check.sh, the 52-ynl scenario)
 	python3-yaml python3-jsonschema
+	# the 58-metrics scenario parses dnatctl's Prometheus output with it
+	python3-prometheus-client
 	# make bench: instruction counts on the host
 	valgrind
 	# make units-check: systemd-analyze verify looks the units' man pages up
