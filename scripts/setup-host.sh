@@ -28,6 +28,8 @@ PKGS=(
 	# virtme-ng goes into a virtual environment (bookworm's Python is
 	# externally managed: no pip install into the system)
 	python3-venv
+	# the 58-metrics scenario parses dnatctl's Prometheus output with it
+	python3-prometheus-client
 	# make bench: instruction counts on the host
 	valgrind
 	# make units-check: systemd-analyze verify looks the units' man pages up

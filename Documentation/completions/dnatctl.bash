@@ -748,12 +748,20 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__host__subcmd__stats)
-            opts="-j -h --json --help"
+            opts="-a -o -j -h --all --prometheus --output --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1168,12 +1176,20 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__router__subcmd__stats)
-            opts="-j -h --json --help"
+            opts="-a -o -j -h --all --prometheus --output --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -73,6 +73,11 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (stats)
 _arguments "${_arguments_options[@]}" : \
+'-o+[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'--output=[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'-a[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--all[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--prometheus[Print the counters in the Prometheus text format, for node_exporter'\''s textfile collector (router stats\: with the hosts of router hosts, labelled by address)]' \
 '-j[Print the output as one JSON object]' \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
@@ -260,6 +265,11 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (stats)
 _arguments "${_arguments_options[@]}" : \
+'-o+[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'--output=[With --prometheus\: write FILE atomically (a temporary file in its directory, renamed over it) instead of printing]:FILE:_files' \
+'-a[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--all[Print every counter, those that are 0 too (--json and --prometheus always have them all)]' \
+'--prometheus[Print the counters in the Prometheus text format, for node_exporter'\''s textfile collector (router stats\: with the hosts of router hosts, labelled by address)]' \
 '-j[Print the output as one JSON object]' \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
@@ -868,7 +878,7 @@ _dnatctl__subcmd__host_commands() {
     local commands; commands=(
 'show:Print the configuration and the per-hook packet counters (the default)' \
 'set:Change some settings; the others keep their values' \
-'stats:Print the data path and PAP client counters' \
+'stats:Print the data path and PAP client counters that are not 0' \
 'blocks:Print the blocks of ports and SPIs the host holds' \
 'sptt:Print the port and ICMP identifier translations, one per line' \
 'translations:Print the port and ICMP identifier translations, one per line' \
@@ -1082,8 +1092,8 @@ _dnatctl__subcmd__router_commands() {
 'show:Print the configuration and the per-hook packet counters (the default)' \
 'set:Change some settings; the others keep their values' \
 'blocks:Print the blocks allocated to hosts, grouped by host' \
-'stats:Print the PAP server'\''s counters' \
-'hosts:Print the hosts\: ports and SPIs held, the quota in effect, packets in and out, spoofed packets, ESP/AH dropped by the SA checks' \
+'stats:Print the counters of the PAP server and of the data path that are not 0' \
+'hosts:Print the hosts\: ports and SPIs held, the quota in effect, packets in and out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out' \
 'revoke:Revoke a host\: invalidate all it holds and refuse it service until readmitted' \
 'readmit:Readmit a revoked host' \
 'quota:Give a host its own quota of ports and SPIs, or put it back on the default' \

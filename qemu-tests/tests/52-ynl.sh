@@ -83,7 +83,8 @@ expect_same "router get-config (ynl --do) is dnatctl router show" \
 HOSTS_YNL='map({host: ."host-addr", revoked: (."host-revoked" // false), ports: ."host-ports",
 	spis: ."host-spis", in: ."host-in-packets", out: ."host-out-packets", spoofed: ."host-spoofed",
 	sa_dropped: ."host-sa-dropped", quota_ports: ."quota-ports", quota_spis: ."quota-spis",
-	quota_own: (."quota-own" // false), auth: (."host-auth" // false)}) | sort_by(.host)'
+	quota_own: (."quota-own" // false), auth: (."host-auth" // false),
+	in_bytes: ."host-in-bytes", out_bytes: ."host-out-bytes"}) | sort_by(.host)'
 expect_same "router get-hosts (ynl --dump) is dnatctl router hosts" \
 	"ynl router router --dump get-hosts | jq '$HOSTS_YNL'" \
 	"nrouter \"\$DNATCTL\" --json router hosts | jq '.hosts | sort_by(.host)'"

@@ -44,6 +44,9 @@ const OUTER_TTL: u8 = 64;
 pub enum HostStat {
     /// Outbound packets tunnelled to the router.
     OutTunnelled,
+    /// Their bytes: the IPv4 total length of each, without the outer
+    /// header.
+    OutTunnelledBytes,
     /// Outbound packets whose source port was translated.
     OutTranslated,
     /// Outbound translations created (first packet of a flow).
@@ -65,6 +68,8 @@ pub enum HostStat {
     OutFailed,
     /// Inbound tunnelled packets delivered to the stack.
     InDelivered,
+    /// Their bytes: the IPv4 total length of each once decapsulated.
+    InDeliveredBytes,
     /// Inbound packets whose destination port was translated back.
     InTranslated,
     /// Inbound tunnelled packets from an address other than the router.
@@ -129,9 +134,10 @@ impl HostStat {
 
 impl HostStat {
     /// Number of counters.
-    pub const COUNT: usize = 28;
+    pub const COUNT: usize = 30;
     const NAMES: [&'static str; Self::COUNT] = [
         "out_tunnelled",
+        "out_tunnelled_bytes",
         "out_translated",
         "out_new_flow",
         "out_lan",
@@ -141,6 +147,7 @@ impl HostStat {
         "out_protocol",
         "out_failed",
         "in_delivered",
+        "in_delivered_bytes",
         "in_translated",
         "in_bad_source",
         "in_malformed",
@@ -173,8 +180,13 @@ impl HostStats {
 
     /// Counts one event.
     pub fn bump(&self, s: HostStat) {
+        self.add(s, 1);
+    }
+
+    /// Adds `n` to counter `s`.
+    pub fn add(&self, s: HostStat, n: u64) {
         if let Some(c) = self.0.get(s as usize) {
-            c.add(1, Relaxed);
+            c.add(n, Relaxed);
         }
     }
 
@@ -282,6 +294,7 @@ pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -
         return Verdict::Drop;
     }
     st.data.bump(HostStat::OutTunnelled);
+    st.data.add(HostStat::OutTunnelledBytes, h.total_len as u64);
     Verdict::Accept
 }
 
@@ -561,5 +574,7 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
         }
     }
     st.data.bump(HostStat::InDelivered);
+    st.data
+        .add(HostStat::InDeliveredBytes, inner.total_len as u64);
     Verdict::Accept
 }

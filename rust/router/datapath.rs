@@ -212,11 +212,13 @@ fn peek<'b>(skb: &SkBuff<'_>, h: &Header, at: usize, buf: &'b mut [u8]) -> Optio
     Some(b)
 }
 
-/// Tunnels `skb`, owned by the host in `slot` at `host`, to it: an outer
-/// IPv4 header from the router's LAN address, out of the LAN interface.
+/// Tunnels `skb`, a packet of `len` bytes (IPv4 total length) owned by
+/// the host in `slot` at `host`, to it: an outer IPv4 header from the
+/// router's LAN address, out of the LAN interface.
 fn deliver(
     st: &RouterNet,
     skb: SkBuff<'_>,
+    len: usize,
     hs: &HookState,
     lan: u32,
     lan_addr: Ipv4Addr,
@@ -229,7 +231,7 @@ fn deliver(
     let v = skb.ipip_encap_send(hs.net(), route, lan_addr, host, lan, OUTER_TTL);
     if v == Verdict::Stolen {
         st.data.bump(DataStat::InDelivered);
-        st.count_host(|h| &h.host_in, slot);
+        st.count_traffic(|h| &h.host_in, slot, len);
     } else {
         st.data.bump(DataStat::InEncapFailed);
     }
@@ -303,7 +305,7 @@ pub fn inbound(
         st.data.bump(DataStat::InEncapFailed);
         return Verdict::Drop;
     };
-    let v = deliver(st, skb, hs, lan, lan_addr, owner);
+    let v = deliver(st, skb, h.total_len, hs, lan, lan_addr, owner);
     if let (Some(t), Verdict::Stolen) = (icmp_type, v) {
         st.data.bump(icmp_stat(t, key));
     }
@@ -365,7 +367,7 @@ pub fn local_error(
             return Verdict::Drop;
         }
     }
-    let v = deliver(st, skb, hs, lan, lan_addr, owner);
+    let v = deliver(st, skb, h.total_len, hs, lan, lan_addr, owner);
     if v == Verdict::Stolen {
         st.data.bump(DataStat::LocalIcmpError);
     }
@@ -472,7 +474,7 @@ pub fn outbound(
         }
     }
     st.data.bump(DataStat::OutForwarded);
-    st.count_host(|h| &h.host_out, sender);
+    st.count_traffic(|h| &h.host_out, sender, inner.total_len);
     Verdict::Accept
 }
 

@@ -220,8 +220,10 @@ fn fill_host(m: &mut Msg, st: &HostState, h: &HostInfo) -> Result {
     }
     m.put_u32(a::HOST_PORTS, h.ports)?;
     m.put_u32(a::HOST_SPIS, h.spis)?;
-    m.put_u64(a::HOST_IN_PACKETS, get(&st.host_in), a::PAD)?;
-    m.put_u64(a::HOST_OUT_PACKETS, get(&st.host_out), a::PAD)?;
+    let (in_packets, in_bytes) = HostState::traffic(&st.host_in, h.slot);
+    let (out_packets, out_bytes) = HostState::traffic(&st.host_out, h.slot);
+    m.put_u64(a::HOST_IN_PACKETS, in_packets, a::PAD)?;
+    m.put_u64(a::HOST_OUT_PACKETS, out_packets, a::PAD)?;
     m.put_u64(a::HOST_SPOOFED, get(&st.host_spoofed), a::PAD)?;
     m.put_u64(a::HOST_SA_DROPPED, get(&st.host_sa_dropped), a::PAD)?;
     m.put_u32(a::QUOTA_PORTS, h.quota.ports)?;
@@ -232,7 +234,8 @@ fn fill_host(m: &mut Msg, st: &HostState, h: &HostInfo) -> Result {
     if st.keys.lock().is_keyed(h.addr) {
         m.put_flag(a::HOST_AUTH)?;
     }
-    Ok(())
+    m.put_u64(a::HOST_IN_BYTES, in_bytes, a::PAD)?;
+    m.put_u64(a::HOST_OUT_BYTES, out_bytes, a::PAD)
 }
 
 pub(crate) struct GetSas;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Per-host state kept beside the allocation tables, and allocated with
-//! them at a namespace's first router configuration: packet counters, the
-//! route to each host, the revoked flags, and what the PAP server keeps
+//! them at a namespace's first router configuration: packet and byte
+//! counters, the route to each host, the revoked flags, and what the PAP server keeps
 //! per host (the last reply, the request budget, the keys).
 
 use core::net::Ipv4Addr;
@@ -21,13 +21,47 @@ use crate::tables::HOSTS;
 /// A counter per host slot (slot 0 unused).
 pub type PerHost = [Atomic<u64>; HOSTS + 1];
 
+/// Packets and bytes of one host in one direction, side by side: the
+/// packet path updates both in one cache line (16-byte aligned, so the
+/// pair never straddles two).
+#[repr(C, align(16))]
+pub struct Traffic {
+    packets: Atomic<u64>,
+    bytes: Atomic<u64>,
+}
+
+impl Traffic {
+    /// Nothing counted.
+    const fn new() -> Self {
+        Self {
+            packets: Atomic::<u64>::new(0),
+            bytes: Atomic::<u64>::new(0),
+        }
+    }
+
+    /// Packets and bytes counted.
+    pub fn get(&self) -> (u64, u64) {
+        (self.packets.load(Relaxed), self.bytes.load(Relaxed))
+    }
+
+    fn clear(&self) {
+        self.packets.store(0, Relaxed);
+        self.bytes.store(0, Relaxed);
+    }
+}
+
+/// A packet and byte counter pair per host slot (slot 0 unused).
+pub type PerHostTraffic = [Traffic; HOSTS + 1];
+
 /// The per-host state of one namespace.
 #[pin_data]
 pub struct HostState {
-    /// Packets delivered to the host.
-    pub host_in: PerHost,
-    /// Packets forwarded for the host.
-    pub host_out: PerHost,
+    /// Packets delivered to the host, and their bytes (IPv4 total
+    /// length, as received on the WAN).
+    pub host_in: PerHostTraffic,
+    /// Packets forwarded for the host, and their bytes (IPv4 total length
+    /// of the decapsulated packet, as sent on the WAN).
+    pub host_out: PerHostTraffic,
     /// Packets dropped for using ports the host does not own.
     pub host_spoofed: PerHost,
     /// Inbound ESP/AH dropped by the SA checks (not validated, or
@@ -56,8 +90,8 @@ impl HostState {
     /// Nothing counted, no routes, a new random PAP key secret.
     pub fn new() -> impl PinInit<Self> {
         pin_init!(Self {
-            host_in: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
-            host_out: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
+            host_in: [const { Traffic::new() }; HOSTS + 1],
+            host_out: [const { Traffic::new() }; HOSTS + 1],
             host_spoofed: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             host_sa_dropped: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             routes: [const { RouteCache::new() }; HOSTS + 1],
@@ -75,22 +109,35 @@ impl HostState {
         }
     }
 
+    /// Counts one packet of `len` bytes of the host in `slot`.
+    pub fn count_traffic(a: &PerHostTraffic, slot: u16, len: usize) {
+        if let Some(t) = a.get(usize::from(slot)) {
+            t.packets.add(1, Relaxed);
+            t.bytes.add(len as u64, Relaxed);
+        }
+    }
+
     /// Counter `a` of the host in `slot`.
     pub fn get(a: &PerHost, slot: u16) -> u64 {
         a.get(usize::from(slot)).map_or(0, |c| c.load(Relaxed))
     }
 
+    /// Packets and bytes `a` of the host in `slot`.
+    pub fn traffic(a: &PerHostTraffic, slot: u16) -> (u64, u64) {
+        a.get(usize::from(slot)).map_or((0, 0), Traffic::get)
+    }
+
     /// Clears what belonged to the previous user of a slot that a new
     /// host took: counters, the revoked flag, the cached reply.
     pub fn reset(&self, slot: u16) {
-        for a in [
-            &self.host_in,
-            &self.host_out,
-            &self.host_spoofed,
-            &self.host_sa_dropped,
-        ] {
+        for a in [&self.host_spoofed, &self.host_sa_dropped] {
             if let Some(c) = a.get(usize::from(slot)) {
                 c.store(0, Relaxed);
+            }
+        }
+        for a in [&self.host_in, &self.host_out] {
+            if let Some(t) = a.get(usize::from(slot)) {
+                t.clear();
             }
         }
         self.set_revoked(slot, false);

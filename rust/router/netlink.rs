@@ -66,6 +66,8 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U32),    // PAP_RATE
     PolicyEntry::new(AttrType::U8),     // PAP_AUTH
     PolicyEntry::new(AttrType::Reject), // HOST_AUTH (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_IN_BYTES (output only)
+    PolicyEntry::new(AttrType::Reject), // HOST_OUT_BYTES (output only)
 ];
 
 static OPS: [Op; 17] = [

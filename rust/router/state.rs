@@ -17,7 +17,7 @@ use crate::ffi::rcu::real_seconds;
 use crate::ffi::route::primary_ipv4;
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
-use crate::hosts::{HostState, PerHost};
+use crate::hosts::{HostState, PerHost, PerHostTraffic};
 use crate::ipv4::proto;
 use crate::server::PapStats;
 use crate::tables::LazyTables;
@@ -136,6 +136,19 @@ impl RouterNet {
     pub fn count_host(&self, which: impl FnOnce(&HostState) -> &PerHost, slot: u16) {
         if let Some(h) = self.hosts() {
             HostState::count(which(h), slot);
+        }
+    }
+
+    /// Counts one packet of `len` bytes in the per-host packet and byte
+    /// counters `which` of `slot`.
+    pub fn count_traffic(
+        &self,
+        which: impl FnOnce(&HostState) -> &PerHostTraffic,
+        slot: u16,
+        len: usize,
+    ) {
+        if let Some(h) = self.hosts() {
+            HostState::count_traffic(which(h), slot, len);
         }
     }
 

@@ -257,10 +257,10 @@ pub enum RouterCmd {
     },
     /// Print the blocks allocated to hosts, grouped by host.
     Blocks,
-    /// Print the PAP server's counters.
-    Stats,
+    /// Print the counters of the PAP server and of the data path that are not 0.
+    Stats(StatsArgs),
     /// Print the hosts: ports and SPIs held, the quota in effect, packets in and
-    /// out, spoofed packets, ESP/AH dropped by the SA checks.
+    /// out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out.
     Hosts,
     /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
     Revoke {
@@ -301,6 +301,34 @@ pub enum RouterCmd {
         #[command(subcommand)]
         cmd: Option<RouterBlacklist>,
     },
+}
+
+/// How `router stats` and `host stats` print.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct StatsArgs {
+    /// Print every counter, those that are 0 too (--json and --prometheus always have
+    /// them all).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print the counters in the Prometheus text format, for node_exporter's textfile
+    /// collector (router stats: with the hosts of router hosts, labelled by address).
+    #[arg(long)]
+    pub prometheus: bool,
+    /// With --prometheus: write FILE atomically (a temporary file in its directory,
+    /// renamed over it) instead of printing.
+    #[arg(short, long, value_name = "FILE", requires = "prometheus")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+impl StatsArgs {
+    /// Refuses --prometheus with the global --json (clap cannot tie a
+    /// subcommand's flag to a global one given before the subcommand).
+    pub fn check(&self, json: bool) -> Result<(), String> {
+        if self.prometheus && json {
+            return Err("--prometheus and --json exclude each other".into());
+        }
+        Ok(())
+    }
 }
 
 /// An SA: the host, its peer and the inbound SPI.
@@ -365,8 +393,8 @@ pub enum HostCmd {
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
-    /// Print the data path and PAP client counters.
-    Stats,
+    /// Print the data path and PAP client counters that are not 0.
+    Stats(StatsArgs),
     /// Print the blocks of ports and SPIs the host holds.
     Blocks,
     /// Print the port and ICMP identifier translations, one per line.
@@ -1953,12 +1981,15 @@ mod tests {
 
     #[test]
     fn host_dump_and_block_command_words() {
-        let stats = |c: &HostCmd| matches!(c, HostCmd::Stats);
+        let stats = |c: &HostCmd| matches!(c, HostCmd::Stats(StatsArgs { all: false, .. }));
+        let all = |c: &HostCmd| matches!(c, HostCmd::Stats(StatsArgs { all: true, .. }));
         let blocks = |c: &HostCmd| matches!(c, HostCmd::Blocks);
         let sptt = |c: &HostCmd| matches!(c, HostCmd::Sptt);
         for (input, json, is) in [
             ("host stats", false, &stats as &dyn Fn(&HostCmd) -> bool),
             ("--json host stats", true, &stats),
+            ("host stats --all", false, &all),
+            ("host stats -a -j", true, &all),
             ("host blocks -j", true, &blocks),
             ("host sptt", false, &sptt),
             ("host translations --json", true, &sptt),
@@ -2318,9 +2349,90 @@ mod tests {
         assert!(matches!(
             c.object,
             Object::Router {
-                cmd: Some(RouterCmd::Stats)
+                cmd: Some(RouterCmd::Stats(StatsArgs { all: false, .. }))
             }
         ));
+        let c = cli("router stats --all").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Router {
+                cmd: Some(RouterCmd::Stats(StatsArgs { all: true, .. }))
+            }
+        ));
+    }
+
+    #[test]
+    fn stats_output_words() {
+        for (input, want) in [
+            ("router stats", StatsArgs::default()),
+            (
+                "router stats --prometheus",
+                StatsArgs {
+                    prometheus: true,
+                    ..StatsArgs::default()
+                },
+            ),
+            (
+                "router stats --prometheus --output /var/lib/x/dnat.prom",
+                StatsArgs {
+                    prometheus: true,
+                    output: Some("/var/lib/x/dnat.prom".into()),
+                    ..StatsArgs::default()
+                },
+            ),
+            (
+                "host stats -o d.prom --prometheus -a",
+                StatsArgs {
+                    all: true,
+                    prometheus: true,
+                    output: Some("d.prom".into()),
+                },
+            ),
+        ] {
+            let got = match cli(input).unwrap().object {
+                Object::Router {
+                    cmd: Some(RouterCmd::Stats(a)),
+                }
+                | Object::Host {
+                    cmd: Some(HostCmd::Stats(a)),
+                } => a,
+                o => panic!("{input}: {o:?}"),
+            };
+            assert_eq!(got, want, "{input}");
+            assert_eq!(got.check(false), Ok(()));
+        }
+        for input in [
+            "--json router stats --prometheus",
+            "host stats --prometheus -j",
+        ] {
+            let c = cli(input).unwrap();
+            let a = match c.object {
+                Object::Router {
+                    cmd: Some(RouterCmd::Stats(a)),
+                }
+                | Object::Host {
+                    cmd: Some(HostCmd::Stats(a)),
+                } => a,
+                o => panic!("{input}: {o:?}"),
+            };
+            let e = a.check(c.json).unwrap_err();
+            assert_eq!(e, "--prometheus and --json exclude each other");
+        }
+        let json_all = StatsArgs {
+            all: true,
+            ..StatsArgs::default()
+        };
+        assert_eq!(json_all.check(true), Ok(()));
+        // --output needs --prometheus (clap: usage errors, exit 2;
+        // --prometheus with --json is refused by `StatsArgs::check`).
+        for input in [
+            "router stats --output x.prom",
+            "host stats -o x.prom",
+            "router stats --prometheus --output",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input}: {e}");
+        }
     }
 
     #[test]

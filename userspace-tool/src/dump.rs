@@ -255,14 +255,18 @@ impl Stats {
     }
 }
 
-/// Human output of `router stats` and `host stats`: `name: value` lines.
-pub fn render_stats(s: &Stats) -> String {
+/// Human output of `router stats` and `host stats`: `name: value` lines,
+/// only those that are not 0 unless `all`.
+pub fn render_stats(s: &Stats, all: bool) -> String {
     if s.0.is_empty() {
         return "(no counters)\n".into();
     }
     let mut out = String::new();
-    for (k, v) in &s.0 {
+    for (k, v) in s.0.iter().filter(|&&(_, v)| all || v != 0) {
         let _ = writeln!(out, "{k}: {v}");
+    }
+    if out.is_empty() {
+        let _ = writeln!(out, "(all {} counters are 0; --all prints them)", s.0.len());
     }
     out
 }
@@ -295,6 +299,14 @@ pub struct Host {
     pub quota: Option<HostQuota>,
     /// The host authenticates its PAP (`HOST_AUTH`).
     pub auth: bool,
+    /// Bytes of the packets of `in` (`HOST_IN_BYTES`: IPv4 total
+    /// lengths); `None` (left out of the JSON) when the module does not
+    /// send it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_bytes: Option<u64>,
+    /// Bytes of the packets of `out` (`HOST_OUT_BYTES`), as `in_bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_bytes: Option<u64>,
 }
 
 /// The quota in effect for a host (`QUOTA_PORTS`, `QUOTA_SPIS` and the
@@ -326,7 +338,8 @@ impl Hosts {
     /// `HOST_OUT_PACKETS` and `HOST_SPOOFED`; `HOST_REVOKED` is a flag,
     /// `HOST_SA_DROPPED` optional. `QUOTA_PORTS` and `QUOTA_SPIS` are
     /// optional (a module without per-host quotas) but come together, and
-    /// the flag `QUOTA_OWN` only with them.
+    /// the flag `QUOTA_OWN` only with them; so do `HOST_IN_BYTES` and
+    /// `HOST_OUT_BYTES` (a module without byte counters).
     pub fn from_dump<'a>(msgs: impl IntoIterator<Item = &'a [RouterAttr]>) -> Result<Self, String> {
         let mut out = Self::default();
         for attrs in msgs {
@@ -335,6 +348,7 @@ impl Hosts {
             let mut sa_dropped = None;
             let (mut quota_ports, mut quota_spis, mut quota_own) = (None, None, false);
             let mut auth = false;
+            let (mut in_bytes, mut out_bytes) = (None, None);
             for a in attrs {
                 match a {
                     RouterAttr::HostAddr(h) => host = Some(*h),
@@ -349,6 +363,8 @@ impl Hosts {
                     RouterAttr::QuotaSpis(v) => quota_spis = Some(*v),
                     RouterAttr::QuotaOwn => quota_own = true,
                     RouterAttr::HostAuth => auth = true,
+                    RouterAttr::HostInBytes(v) => in_bytes = Some(*v),
+                    RouterAttr::HostOutBytes(v) => out_bytes = Some(*v),
                     _ => {}
                 }
             }
@@ -381,6 +397,15 @@ impl Hosts {
                     ))
                 }
             };
+            if in_bytes.is_some() != out_bytes.is_some() {
+                return Err(missing(
+                    "host",
+                    &[
+                        ("HOST_IN_BYTES", in_bytes.is_none()),
+                        ("HOST_OUT_BYTES", out_bytes.is_none()),
+                    ],
+                ));
+            }
             out.hosts.push(Host {
                 host,
                 revoked,
@@ -392,6 +417,8 @@ impl Hosts {
                 sa_dropped,
                 quota,
                 auth,
+                in_bytes,
+                out_bytes,
             });
         }
         out.hosts.sort_by_key(|h| h.host);
@@ -400,8 +427,9 @@ impl Hosts {
 }
 
 /// Human output of `router hosts`: one line per host, in address order;
-/// `quota PORTS/SPIS` (with `(own)` for a host's own) after the SPIs and
-/// `sa_dropped N` at the end when the module sends them.
+/// `quota PORTS/SPIS` (with `(own)` for a host's own) after the SPIs,
+/// `sa_dropped N` and then `in_bytes N out_bytes N` at the end when the
+/// module sends them.
 pub fn render_hosts(h: &Hosts) -> String {
     if h.hosts.is_empty() {
         return "(no hosts)\n".into();
@@ -425,6 +453,9 @@ pub fn render_hosts(h: &Hosts) -> String {
         );
         if let Some(d) = h.sa_dropped {
             let _ = write!(out, " sa_dropped {d}");
+        }
+        if let (Some(i), Some(o)) = (h.in_bytes, h.out_bytes) {
+            let _ = write!(out, " in_bytes {i} out_bytes {o}");
         }
         out.push('\n');
     }
@@ -946,15 +977,27 @@ mod tests {
         .collect();
         let s = Stats::from_dump(d.iter().map(|v| &v[..]), router_stat).unwrap();
         assert_eq!(
-            render_stats(&s),
+            render_stats(&s, true),
             "rx_port_request: 12\ndrop_bad_checksum: 3\nacks: 0\n"
+        );
+        // Without --all, the zeros are left out; JSON keeps them.
+        assert_eq!(
+            render_stats(&s, false),
+            "rx_port_request: 12\ndrop_bad_checksum: 3\n"
         );
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
             r#"{"stats":{"rx_port_request":12,"drop_bad_checksum":3,"acks":0}}"#
         );
+        let zeros = Stats(vec![("a".into(), 0), ("b".into(), 0)]);
+        assert_eq!(
+            render_stats(&zeros, false),
+            "(all 2 counters are 0; --all prints them)\n"
+        );
+        assert_eq!(render_stats(&zeros, true), "a: 0\nb: 0\n");
         let e = Stats::default();
-        assert_eq!(render_stats(&e), "(no counters)\n");
+        assert_eq!(render_stats(&e, false), "(no counters)\n");
+        assert_eq!(render_stats(&e, true), "(no counters)\n");
         assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"stats":{}}"#);
         let half = [RouterAttr::StatName("x".into())];
         assert!(Stats::from_dump([&half[..]], router_stat).is_err());
@@ -1060,6 +1103,46 @@ mod tests {
         use netlink_packet_core::ParseableParametrized;
         use netlink_packet_generic::GenlHeader;
         let buf = tlv(router_attr::HOST_SA_DROPPED, &1u32.to_ne_bytes());
+        let h = GenlHeader { cmd: 6, version: 1 };
+        assert!(Msg::<RouterAttr>::parse_with_param(&buf, h).is_err());
+    }
+
+    #[test]
+    fn hosts_with_bytes() {
+        let mut with = host_msg([10, 0, 0, 1], false, [16, 0, 5, 7, 0]);
+        with.push(RouterAttr::HostSaDropped(0));
+        with.push(RouterAttr::HostInBytes(5 * 128));
+        with.push(RouterAttr::HostOutBytes(u64::MAX));
+        // Without them (an older module): no fields.
+        let without = host_msg([10, 0, 0, 2], false, [1, 0, 2, 3, 4]);
+        let h = Hosts::from_dump([&with[..], &without[..]]).unwrap();
+        assert_eq!(
+            render_hosts(&h),
+            "10.0.0.1 (unauthenticated): ports 16 spis 0 in 5 out 7 spoofed 0 sa_dropped 0 \
+             in_bytes 640 out_bytes 18446744073709551615\n\
+             10.0.0.2 (unauthenticated): ports 1 spis 0 in 2 out 3 spoofed 4\n"
+        );
+        assert_eq!(
+            serde_json::to_value(&h).unwrap(),
+            json!({"hosts": [
+                {"host": "10.0.0.1", "auth": false, "revoked": false, "ports": 16, "spis": 0,
+                 "in": 5, "out": 7, "spoofed": 0, "sa_dropped": 0, "in_bytes": 640,
+                 "out_bytes": u64::MAX},
+                {"host": "10.0.0.2", "auth": false, "revoked": false, "ports": 1, "spis": 0,
+                 "in": 2, "out": 3, "spoofed": 4},
+            ]})
+        );
+        // One without the other is a malformed message.
+        let mut half = host_msg([10, 0, 0, 3], false, [0; 5]);
+        half.push(RouterAttr::HostOutBytes(1));
+        assert_eq!(
+            Hosts::from_dump([&half[..]]).unwrap_err(),
+            "host message without HOST_IN_BYTES"
+        );
+        // A u32 where the u64 belongs is an error.
+        use netlink_packet_core::ParseableParametrized;
+        use netlink_packet_generic::GenlHeader;
+        let buf = tlv(router_attr::HOST_OUT_BYTES, &1u32.to_ne_bytes());
         let h = GenlHeader { cmd: 6, version: 1 };
         assert!(Msg::<RouterAttr>::parse_with_param(&buf, h).is_err());
     }
@@ -1395,8 +1478,12 @@ mod tests {
         assert_eq!(d[0][2], HostAttr::StatValue(40));
         let s = Stats::from_dump(d.iter().map(|v| &v[..]), host_stat).unwrap();
         assert_eq!(
-            render_stats(&s),
+            render_stats(&s, true),
             "tx_translated: 40\npap_requests: 2\nsptt_full: 0\n"
+        );
+        assert_eq!(
+            render_stats(&s, false),
+            "tx_translated: 40\npap_requests: 2\n"
         );
         assert_eq!(
             serde_json::to_string(&s).unwrap(),

@@ -12,10 +12,12 @@ mod follow;
 mod gen;
 mod host_sas;
 mod log;
+mod metrics;
 mod msg;
 mod nl;
 mod pap_auth;
 mod pap_client;
+mod prom;
 mod show;
 mod spi;
 mod xfrm;
@@ -33,7 +35,7 @@ use serde::Serialize;
 use args::{
     BlacklistWords, Cli, HostBlacklist, HostCmd, HostRelease, HostRequest, HostSa, HostSaArgs,
     HostSettings, Object, PapBlacklist, PapCmd, PapOptions, PapRelease, PapRequest, QuotaWords,
-    RouterBlacklist, RouterCmd, RouterSa, RouterSettings, SaArgs,
+    RouterBlacklist, RouterCmd, RouterSa, RouterSettings, SaArgs, StatsArgs,
 };
 use dump::{Blacklist, Blocks, HostBlocks, Hosts, Sas, Stats, Translations};
 use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
@@ -313,6 +315,27 @@ fn print<T: Serialize>(v: &T, json: bool, render: impl FnOnce(&T) -> String) -> 
         })
 }
 
+/// The Prometheus text of `stats --prometheus`: printed, or written to
+/// the `--output` file atomically.
+fn prometheus(text: &str, a: &StatsArgs) -> Result<i32, Error> {
+    let r = match &a.output {
+        Some(path) => prom::write_atomic(path, text).map_err(|err| Error::Io {
+            what: format!("writing {}", path.display()),
+            err,
+        }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|err| Error::Io {
+                    what: "writing the output".into(),
+                    err,
+                })
+        }
+    };
+    r.map(|()| exit::OK)
+}
+
 /// The router address of the `dnat_host` module, if it is loaded here and
 /// has one.
 fn host_router_addr() -> Option<Ipv4Addr> {
@@ -587,12 +610,22 @@ fn run(cli: Cli) -> Result<i32, Error> {
             print(&b, cli.json, dump::render_blocks).map(|()| exit::OK)
         }
         Object::Router {
-            cmd: Some(RouterCmd::Stats),
+            cmd: Some(RouterCmd::Stats(a)),
         } => {
+            a.check(cli.json).map_err(|msg| Error::Usage {
+                cmd: "router stats",
+                msg,
+            })?;
             let s = family_dump(router_cmd::GET_PAP_STATS, "PAP counters", |d| {
                 Stats::from_dump(d.iter().map(|v| &v[..]), dump::router_stat)
             })?;
-            print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
+            if a.prometheus {
+                let h = family_dump::<RouterAttr, _>(router_cmd::GET_HOSTS, "hosts", |d| {
+                    Hosts::from_dump(d.iter().map(|v| &v[..]))
+                })?;
+                return prometheus(&metrics::router(&s, &h), &a);
+            }
+            print(&s, cli.json, |s| dump::render_stats(s, a.all)).map(|()| exit::OK)
         }
         Object::Router {
             cmd: Some(RouterCmd::Hosts),
@@ -680,12 +713,19 @@ fn run(cli: Cli) -> Result<i32, Error> {
             set(host_cmd::SET_CONFIG, s.attrs()).map(|()| exit::OK)
         }
         Object::Host {
-            cmd: Some(HostCmd::Stats),
+            cmd: Some(HostCmd::Stats(a)),
         } => {
+            a.check(cli.json).map_err(|msg| Error::Usage {
+                cmd: "host stats",
+                msg,
+            })?;
             let s = family_dump(host_cmd::GET_STATS, "statistics", |d| {
                 Stats::from_dump(d.iter().map(|v| &v[..]), dump::host_stat)
             })?;
-            print(&s, cli.json, dump::render_stats).map(|()| exit::OK)
+            if a.prometheus {
+                return prometheus(&metrics::host(&s), &a);
+            }
+            print(&s, cli.json, |s| dump::render_stats(s, a.all)).map(|()| exit::OK)
         }
         Object::Host {
             cmd: Some(HostCmd::Blocks),

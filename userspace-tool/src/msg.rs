@@ -199,6 +199,10 @@ pub enum RouterAttr {
     PapAuth(u8),
     /// Flag (no payload): the host authenticates its PAP, in host dumps.
     HostAuth,
+    /// Bytes of the packets of `HostInPackets`, in host dumps.
+    HostInBytes(u64),
+    /// Bytes of the packets of `HostOutPackets`, in host dumps.
+    HostOutBytes(u64),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -216,7 +220,7 @@ impl Nla for RouterAttr {
             BlockKind(_) | Unowned(_) | SaPolicy(_) | HookCounters(_) | PapAuth(_) => 1,
             HostRevoked | QuotaOwn | HostAuth => 0,
             Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_)
-            | HostSaDropped(_) => 8,
+            | HostSaDropped(_) | HostInBytes(_) | HostOutBytes(_) => 8,
             Other(nla) => nla.value_len(),
         }
     }
@@ -259,6 +263,8 @@ impl Nla for RouterAttr {
             PapRate(_) => router_attr::PAP_RATE,
             PapAuth(_) => router_attr::PAP_AUTH,
             HostAuth => router_attr::HOST_AUTH,
+            HostInBytes(_) => router_attr::HOST_IN_BYTES,
+            HostOutBytes(_) => router_attr::HOST_OUT_BYTES,
             QuotaOwn => router_attr::QUOTA_OWN,
             HookCounters(_) => router_attr::HOOK_COUNTERS,
             Other(nla) => nla.kind(),
@@ -279,7 +285,7 @@ impl Nla for RouterAttr {
             }
             HostRevoked | QuotaOwn | HostAuth => {}
             Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
-            | HostSaDropped(v) => put(buffer, &v.to_ne_bytes()),
+            | HostSaDropped(v) | HostInBytes(v) | HostOutBytes(v) => put(buffer, &v.to_ne_bytes()),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -337,6 +343,8 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
                 parse_flag(v).with_context(ctx)?;
                 Self::HostAuth
             }
+            router_attr::HOST_IN_BYTES => Self::HostInBytes(parse_u64(v).with_context(ctx)?),
+            router_attr::HOST_OUT_BYTES => Self::HostOutBytes(parse_u64(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -651,6 +659,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back.attrs, attrs);
+    }
+
+    #[test]
+    fn host_byte_counters_round_trip() {
+        let attrs = vec![
+            RouterAttr::HostInBytes(28 * 5),
+            RouterAttr::HostOutBytes(u64::MAX),
+        ];
+        let msg = Msg {
+            cmd: router_cmd::GET_HOSTS,
+            attrs: attrs.clone(),
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        // HOST_IN_BYTES 39, HOST_OUT_BYTES 40 (u64).
+        let mut want = vec![12, 0, 39, 0];
+        want.extend_from_slice(&140u64.to_ne_bytes());
+        want.extend_from_slice(&[12, 0, 40, 0]);
+        want.extend_from_slice(&u64::MAX.to_ne_bytes());
+        assert_eq!(buf, want);
+        let back = Msg::<RouterAttr>::parse_with_param(
+            &buf,
+            GenlHeader {
+                cmd: router_cmd::GET_HOSTS,
+                version: 1,
+            },
+        )
+        .unwrap();
+        assert_eq!(back.attrs, attrs);
+        // A u32 where a u64 belongs is an error, not a value.
+        let mut short = vec![8, 0, 39, 0];
+        short.extend_from_slice(&1u32.to_ne_bytes());
+        assert!(Msg::<RouterAttr>::parse_with_param(
+            &short,
+            GenlHeader {
+                cmd: router_cmd::GET_HOSTS,
+                version: 1,
+            },
+        )
+        .is_err());
     }
 
     #[test]

@@ -288,6 +288,8 @@ impl RouterConfig {
                 | RouterAttr::PinSecs(_)
                 | RouterAttr::QuotaOwn
                 | RouterAttr::HostAuth
+                | RouterAttr::HostInBytes(_)
+                | RouterAttr::HostOutBytes(_)
                 | RouterAttr::Other(_) => {}
             }
         }

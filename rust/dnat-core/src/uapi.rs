@@ -48,7 +48,8 @@ pub mod router_cmd {
     pub const GET_PAP_STATS: u8 = 5;
     /// Dump the hosts (dumpit), one message per host, with `HOST_ADDR`,
     /// `HOST_REVOKED` (flag), `HOST_PORTS`, `HOST_SPIS`, `HOST_IN_PACKETS`,
-    /// `HOST_OUT_PACKETS`, `HOST_SPOOFED`.
+    /// `HOST_OUT_PACKETS`, `HOST_SPOOFED`, ..., `HOST_IN_BYTES`,
+    /// `HOST_OUT_BYTES`.
     pub const GET_HOSTS: u8 = 6;
     /// Revoke a host (doit, admin): `HOST_ADDR`. Everything it holds is
     /// invalidated, it is told so, and it gets nothing until readmitted.
@@ -204,8 +205,14 @@ pub mod router_attr {
     pub const PAP_AUTH: u16 = 37;
     /// The host authenticates its PAP (flag), in host dumps.
     pub const HOST_AUTH: u16 = 38;
+    /// Bytes delivered to a host (u64, the IPv4 total lengths of the
+    /// packets of `HOST_IN_PACKETS`), in host dumps.
+    pub const HOST_IN_BYTES: u16 = 39;
+    /// Bytes a host sent to the Internet (u64, the IPv4 total lengths of
+    /// the decapsulated packets of `HOST_OUT_PACKETS`), in host dumps.
+    pub const HOST_OUT_BYTES: u16 = 40;
     /// Highest attribute.
-    pub const MAX: u16 = HOST_AUTH;
+    pub const MAX: u16 = HOST_OUT_BYTES;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -500,6 +507,8 @@ mod tests {
             ("PAP_RATE", router_attr::PAP_RATE),
             ("PAP_AUTH", router_attr::PAP_AUTH),
             ("HOST_AUTH", router_attr::HOST_AUTH),
+            ("HOST_IN_BYTES", router_attr::HOST_IN_BYTES),
+            ("HOST_OUT_BYTES", router_attr::HOST_OUT_BYTES),
             ("MAX", router_attr::MAX),
         ] {
             put(&std::format!("DNAT_ROUTER_A_{n}"), v.into());

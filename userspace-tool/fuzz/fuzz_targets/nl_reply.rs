@@ -8,7 +8,8 @@
 //! message of the `dnat_router` or `dnat_host` family and as the
 //! controller's (`nlctrl`) reply to `CTRL_CMD_GETFAMILY`; the attributes of the family's messages through
 //! every decoder of `dump.rs` and `show.rs` that the tool runs on a dump or
-//! a `GET_CONFIG` reply, their text and their JSON. The extended ack
+//! a `GET_CONFIG` reply, their text, their JSON and (stats, hosts) their
+//! Prometheus text (`metrics.rs`). The extended ack
 //! readers (`error_extack`, `tlv_message`) read the same bytes.
 //!
 //! Checked, besides "no panic": `split` cuts the bytes into messages of at
@@ -22,10 +23,14 @@
 
 #[path = "../../src/dump.rs"]
 mod dump;
+#[path = "../../src/metrics.rs"]
+mod metrics;
 #[path = "../../src/msg.rs"]
 mod msg;
 #[path = "../../src/nl.rs"]
 mod nl;
+#[path = "../../src/prom.rs"]
+mod prom;
 #[path = "../../src/show.rs"]
 mod show;
 
@@ -103,9 +108,10 @@ fn router(msgs: &[&[u8]], seq: u32) {
         dump::render_blocks(&b);
         json(&b);
     }
-    if let Ok(h) = dump::Hosts::from_dump(attrs.iter().copied()) {
-        dump::render_hosts(&h);
-        json(&h);
+    let hosts = dump::Hosts::from_dump(attrs.iter().copied());
+    if let Ok(h) = &hosts {
+        dump::render_hosts(h);
+        json(h);
     }
     if let Ok(s) = dump::Sas::from_dump(attrs.iter().copied()) {
         dump::render_sas(&s);
@@ -116,8 +122,10 @@ fn router(msgs: &[&[u8]], seq: u32) {
         json(&b);
     }
     if let Ok(s) = dump::Stats::from_dump(attrs.iter().copied(), dump::router_stat) {
-        dump::render_stats(&s);
+        dump::render_stats(&s, false);
+        dump::render_stats(&s, true);
         json(&s);
+        metrics::router(&s, &hosts.unwrap_or_default());
     }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::router_counter);
     for a in &attrs {
@@ -142,8 +150,10 @@ fn host(msgs: &[&[u8]], seq: u32) {
         json(&t);
     }
     if let Ok(s) = dump::Stats::from_dump(attrs.iter().copied(), dump::host_stat) {
-        dump::render_stats(&s);
+        dump::render_stats(&s, false);
+        dump::render_stats(&s, true);
         json(&s);
+        metrics::host(&s);
     }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::host_counter);
     for a in &attrs {
