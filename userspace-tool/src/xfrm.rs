@@ -21,53 +21,14 @@ use netlink_packet_core::{
     NetlinkDeserializable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NetlinkSerializable,
     NlasIterator, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
+use netlink_packet_xfrm::{
+    AF_INET, XFRMA_ALG_AEAD, XFRMA_ALG_AUTH, XFRMA_ALG_AUTH_TRUNC, XFRMA_ALG_COMP, XFRMA_ALG_CRYPT,
+    XFRMA_SA, XFRMA_SRCADDR, XFRMNLGRP_EXPIRE, XFRMNLGRP_SA, XFRM_MSG_ALLOCSPI, XFRM_MSG_DELSA,
+    XFRM_MSG_EXPIRE, XFRM_MSG_FLUSHSA, XFRM_MSG_GETSA, XFRM_MSG_NEWSA, XFRM_MSG_UPDSA,
+};
 use netlink_sys::{protocols::NETLINK_XFRM, Socket, SocketAddr};
 
 use crate::nl::{self, Error, Reply, ReplyError};
-
-/// XFRM message types (`XFRM_MSG_*`).
-pub mod msg_type {
-    pub const NEWSA: u16 = 16;
-    pub const DELSA: u16 = 17;
-    pub const GETSA: u16 = 18;
-    pub const ALLOCSPI: u16 = 22;
-    pub const EXPIRE: u16 = 24;
-    pub const UPDSA: u16 = 26;
-    pub const FLUSHSA: u16 = 28;
-}
-
-/// XFRM multicast groups (`enum xfrm_nlgroups`).
-pub mod group {
-    /// `XFRMNLGRP_EXPIRE`: `XFRM_MSG_EXPIRE`.
-    pub const EXPIRE: u32 = 2;
-    /// `XFRMNLGRP_SA`: `XFRM_MSG_NEWSA`, `UPDSA`, `DELSA`, `FLUSHSA`.
-    pub const SA: u32 = 3;
-}
-
-/// XFRM attributes (`enum xfrm_attr_type_t`).
-pub mod attr {
-    pub const ALG_AUTH: u16 = 1;
-    pub const ALG_CRYPT: u16 = 2;
-    pub const ALG_COMP: u16 = 3;
-    /// A whole `xfrm_usersa_info`, in `XFRM_MSG_DELSA` notifications.
-    pub const SA: u16 = 6;
-    /// `xfrm_address_t`, the source address in `XFRM_MSG_DELSA` and
-    /// `XFRM_MSG_GETSA` requests.
-    pub const SRCADDR: u16 = 13;
-    pub const ALG_AEAD: u16 = 18;
-    pub const ALG_AUTH_TRUNC: u16 = 20;
-}
-
-/// `AF_INET`.
-pub const AF_INET: u16 = 2;
-/// `IPPROTO_ESP`.
-pub const IPPROTO_ESP: u8 = 50;
-/// `IPPROTO_AH`.
-pub const IPPROTO_AH: u8 = 51;
-/// `XFRM_MODE_TRANSPORT`.
-pub const MODE_TRANSPORT: u8 = 0;
-/// `XFRM_MODE_TUNNEL`.
-pub const MODE_TUNNEL: u8 = 1;
 
 /// `sizeof(struct xfrm_usersa_info)`: selector (56), id (24), saddr (16),
 /// lifetime cfg (64), cur (32), stats (12), seq, reqid, family, mode,
@@ -167,11 +128,11 @@ fn has_algorithm(attrs: &[u8]) -> Result<bool, String> {
         let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
         if matches!(
             nla.kind(),
-            attr::ALG_AUTH
-                | attr::ALG_CRYPT
-                | attr::ALG_COMP
-                | attr::ALG_AEAD
-                | attr::ALG_AUTH_TRUNC
+            XFRMA_ALG_AUTH
+                | XFRMA_ALG_CRYPT
+                | XFRMA_ALG_COMP
+                | XFRMA_ALG_AEAD
+                | XFRMA_ALG_AUTH_TRUNC
         ) {
             return Ok(true);
         }
@@ -231,21 +192,18 @@ pub fn parse_delsa(body: &[u8]) -> Result<Option<Sa>, String> {
         let nla = nla.map_err(|e| format!("bad attribute: {e}"))?;
         let v = nla.value();
         match nla.kind() {
-            attr::SA => {
+            XFRMA_SA => {
                 let (sa, _) = fixed(v, USERSA_INFO_LEN, "XFRMA_SA")?;
                 if u16_at(sa, info::FAMILY) == AF_INET {
                     saddr = Some(v4_at(sa, info::SADDR));
                 }
             }
-            attr::SRCADDR if saddr.is_none() => {
+            XFRMA_SRCADDR if saddr.is_none() => {
                 let (a, _) = fixed(v, 16, "XFRMA_SRCADDR")?;
                 saddr = Some(v4_at(a, 0));
             }
-            attr::ALG_AUTH
-            | attr::ALG_CRYPT
-            | attr::ALG_COMP
-            | attr::ALG_AEAD
-            | attr::ALG_AUTH_TRUNC => complete = true,
+            XFRMA_ALG_AUTH | XFRMA_ALG_CRYPT | XFRMA_ALG_COMP | XFRMA_ALG_AEAD
+            | XFRMA_ALG_AUTH_TRUNC => complete = true,
             _ => {}
         }
     }
@@ -271,14 +229,14 @@ pub fn parse_expire(body: &[u8]) -> Result<Option<(Sa, bool)>, String> {
 /// expiries); an error for a truncated or malformed one.
 pub fn parse_event(ty: u16, body: &[u8]) -> Result<Option<Event>, String> {
     Ok(match ty {
-        msg_type::NEWSA => parse_state(body)?.map(Event::New),
-        msg_type::UPDSA => parse_state(body)?.map(Event::Updated),
-        msg_type::DELSA => parse_delsa(body)?.map(Event::Deleted),
-        msg_type::EXPIRE => match parse_expire(body)? {
+        XFRM_MSG_NEWSA => parse_state(body)?.map(Event::New),
+        XFRM_MSG_UPDSA => parse_state(body)?.map(Event::Updated),
+        XFRM_MSG_DELSA => parse_delsa(body)?.map(Event::Deleted),
+        XFRM_MSG_EXPIRE => match parse_expire(body)? {
             Some((sa, true)) => Some(Event::Expired(sa)),
             _ => None,
         },
-        msg_type::FLUSHSA => Some(Event::Flushed),
+        XFRM_MSG_FLUSHSA => Some(Event::Flushed),
         _ => None,
     })
 }
@@ -443,12 +401,12 @@ impl Xfrm {
     pub fn states(&mut self) -> Result<Vec<Sa>, Error> {
         let what = "dumping the XFRM states";
         let req = XfrmMsg {
-            ty: msg_type::GETSA,
+            ty: XFRM_MSG_GETSA,
             body: Vec::new(),
         };
         let mut out = Vec::new();
         for m in self.transact(req, true, what)? {
-            if m.ty != msg_type::NEWSA {
+            if m.ty != XFRM_MSG_NEWSA {
                 continue;
             }
             let sa = parse_state(&m.body).map_err(|detail| Error::Malformed {
@@ -466,7 +424,7 @@ impl Xfrm {
     /// the leftover of an attempt that found none.)
     pub fn alloc_spi(&mut self, req: &AllocSpi, what: &str) -> Result<u32, Error> {
         let msg = XfrmMsg {
-            ty: msg_type::ALLOCSPI,
+            ty: XFRM_MSG_ALLOCSPI,
             body: req.body(),
         };
         // The reply is the state (XFRM_MSG_NEWSA), then the ACK.
@@ -477,7 +435,7 @@ impl Xfrm {
         };
         let state = replies
             .iter()
-            .find(|m| m.ty == msg_type::NEWSA)
+            .find(|m| m.ty == XFRM_MSG_NEWSA)
             .ok_or_else(|| malformed("no state in the reply".into()))?;
         parse_state(&state.body)
             .map_err(malformed)?
@@ -509,7 +467,7 @@ impl Monitor {
         let mut sock = Socket::new(NETLINK_XFRM).map_err(io_err("opening an XFRM socket"))?;
         sock.bind_auto()
             .map_err(io_err("binding the XFRM monitor socket"))?;
-        for g in [group::SA, group::EXPIRE] {
+        for g in [XFRMNLGRP_SA, XFRMNLGRP_EXPIRE] {
             sock.add_membership(g)
                 .map_err(io_err(format!("joining XFRM multicast group {g}")))?;
         }
@@ -568,10 +526,11 @@ pub fn split_datagram(buf: &[u8]) -> Result<Vec<XfrmMsg>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use netlink_packet_xfrm::{
+        AF_INET6, IPPROTO_AH, IPPROTO_ESP, XFRM_MODE_TRANSPORT, XFRM_MODE_TUNNEL,
+    };
 
-    /// `AF_INET6`.
-    const AF_INET6: u16 = 10;
+    use super::*;
 
     /// An `xfrm_usersa_info` as the kernel fills it.
     pub fn usersa_info(
@@ -597,7 +556,7 @@ mod tests {
         }
         b[208..212].copy_from_slice(&7u32.to_ne_bytes()); // reqid
         b[212..214].copy_from_slice(&family.to_ne_bytes());
-        b[214] = MODE_TRANSPORT;
+        b[214] = XFRM_MODE_TRANSPORT;
         b[215] = 32; // replay window
         b
     }
@@ -622,8 +581,8 @@ mod tests {
         auth.extend_from_slice(&256u32.to_ne_bytes());
         auth.extend_from_slice(&128u32.to_ne_bytes());
         auth.extend_from_slice(&[0x22; 32]);
-        let mut v = nla(attr::ALG_CRYPT, &crypt);
-        v.extend(nla(attr::ALG_AUTH_TRUNC, &auth));
+        let mut v = nla(XFRMA_ALG_CRYPT, &crypt);
+        v.extend(nla(XFRMA_ALG_AUTH_TRUNC, &auth));
         v
     }
 
@@ -647,7 +606,7 @@ mod tests {
         b[20..22].copy_from_slice(&AF_INET.to_ne_bytes());
         b[22] = proto;
         b.extend(nla(
-            attr::SA,
+            XFRMA_SA,
             &usersa_info(AF_INET, daddr, saddr, spi, proto),
         ));
         b.extend(algorithms());
@@ -730,14 +689,14 @@ mod tests {
         assert!(parse_delsa(&d[..23]).is_err());
         // XFRMA_SA cut short.
         let mut short = d[..USERSA_ID_LEN].to_vec();
-        short.extend(nla(attr::SA, &[0; 100]));
+        short.extend(nla(XFRMA_SA, &[0; 100]));
         assert_eq!(
             parse_delsa(&short).unwrap_err(),
             "XFRMA_SA: 100 bytes, shorter than its 224-byte header"
         );
         let e = expire_body(PEER, PUBLIC, 0x1004, true);
         assert!(parse_expire(&e[..231]).is_err());
-        assert!(parse_event(msg_type::EXPIRE, &e[..200]).is_err());
+        assert!(parse_event(XFRM_MSG_EXPIRE, &e[..200]).is_err());
     }
 
     #[test]
@@ -748,7 +707,7 @@ mod tests {
         let mut r = d[..USERSA_ID_LEN].to_vec();
         let mut addr = [0u8; 16];
         addr[..4].copy_from_slice(&PEER);
-        r.extend(nla(attr::SRCADDR, &addr));
+        r.extend(nla(XFRMA_SRCADDR, &addr));
         assert_eq!(parse_delsa(&r), Ok(Some(sa(0x1004, IPPROTO_ESP, false))));
         // Without either it cannot name the SA.
         assert_eq!(
@@ -786,7 +745,7 @@ mod tests {
             // Captured on a little-endian machine.
             return;
         }
-        let got = parse_event(msg_type::DELSA, &delsa).unwrap().unwrap();
+        let got = parse_event(XFRM_MSG_DELSA, &delsa).unwrap().unwrap();
         assert_eq!(
             got,
             Event::Deleted(Sa {
@@ -798,7 +757,7 @@ mod tests {
             })
         );
         delsa.truncate(100);
-        assert!(parse_event(msg_type::DELSA, &delsa).is_err());
+        assert!(parse_event(XFRM_MSG_DELSA, &delsa).is_err());
         let expire = hex(
             "cb00711e000000000000000000000000cb007103000000000000000000000000\
              000000000000000000002020000000000000000000000000cb00711e00000000\
@@ -811,7 +770,7 @@ mod tests {
         );
         assert_eq!(expire.len(), USER_EXPIRE_LEN);
         assert_eq!(
-            parse_event(msg_type::EXPIRE, &expire),
+            parse_event(XFRM_MSG_EXPIRE, &expire),
             Ok(Some(Event::Expired(Sa {
                 daddr: Ipv4Addr::new(203, 0, 113, 30),
                 saddr: Ipv4Addr::new(203, 0, 113, 3),
@@ -826,29 +785,29 @@ mod tests {
     fn parses_events() {
         let new = state_body(PEER, PUBLIC, 0x1004, IPPROTO_ESP, true);
         assert_eq!(
-            parse_event(msg_type::NEWSA, &new),
+            parse_event(XFRM_MSG_NEWSA, &new),
             Ok(Some(Event::New(sa(0x1004, IPPROTO_ESP, true))))
         );
         assert_eq!(
-            parse_event(msg_type::UPDSA, &new),
+            parse_event(XFRM_MSG_UPDSA, &new),
             Ok(Some(Event::Updated(sa(0x1004, IPPROTO_ESP, true))))
         );
         let del = delsa_body(PEER, PUBLIC, 0x1004, IPPROTO_ESP);
         assert_eq!(
-            parse_event(msg_type::DELSA, &del),
+            parse_event(XFRM_MSG_DELSA, &del),
             Ok(Some(Event::Deleted(sa(0x1004, IPPROTO_ESP, true))))
         );
         let hard = expire_body(PEER, PUBLIC, 0x1004, true);
         assert_eq!(
-            parse_event(msg_type::EXPIRE, &hard),
+            parse_event(XFRM_MSG_EXPIRE, &hard),
             Ok(Some(Event::Expired(sa(0x1004, IPPROTO_ESP, false))))
         );
         // A soft expiry changes nothing.
         let soft = expire_body(PEER, PUBLIC, 0x1004, false);
-        assert_eq!(parse_event(msg_type::EXPIRE, &soft), Ok(None));
+        assert_eq!(parse_event(XFRM_MSG_EXPIRE, &soft), Ok(None));
         // xfrm_usersa_flush: one byte, the protocol.
         assert_eq!(
-            parse_event(msg_type::FLUSHSA, &[0, 0, 0, 0]),
+            parse_event(XFRM_MSG_FLUSHSA, &[0, 0, 0, 0]),
             Ok(Some(Event::Flushed))
         );
         // Policies and other messages do not matter.
@@ -857,7 +816,7 @@ mod tests {
         let mut v6 = usersa_info(AF_INET6, PUBLIC, PEER, 1, IPPROTO_ESP);
         v6.push(1);
         v6.resize(USER_EXPIRE_LEN, 0);
-        assert_eq!(parse_event(msg_type::EXPIRE, &v6), Ok(None));
+        assert_eq!(parse_event(XFRM_MSG_EXPIRE, &v6), Ok(None));
     }
 
     #[test]
@@ -866,7 +825,7 @@ mod tests {
             daddr: Ipv4Addr::from(PUBLIC),
             peer: Ipv4Addr::from(PEER),
             proto: IPPROTO_ESP,
-            mode: MODE_TUNNEL,
+            mode: XFRM_MODE_TUNNEL,
             reqid: 9,
             min: 0x1000,
             max: 0x10ff,
@@ -887,7 +846,7 @@ mod tests {
         assert_eq!(&body[228..232], &0x10ffu32.to_ne_bytes());
         let wire = encode(
             XfrmMsg {
-                ty: msg_type::ALLOCSPI,
+                ty: XFRM_MSG_ALLOCSPI,
                 body,
             },
             NLM_F_REQUEST,
@@ -901,7 +860,7 @@ mod tests {
         // The dump request is a bare header.
         let dump = encode(
             XfrmMsg {
-                ty: msg_type::GETSA,
+                ty: XFRM_MSG_GETSA,
                 body: vec![],
             },
             NLM_F_REQUEST | NLM_F_DUMP,
@@ -916,16 +875,16 @@ mod tests {
         let mut dgram = Vec::new();
         for (ty, body) in [
             (
-                msg_type::NEWSA,
+                XFRM_MSG_NEWSA,
                 state_body(PEER, PUBLIC, 0x1004, IPPROTO_ESP, true),
             ),
-            (msg_type::FLUSHSA, vec![0, 0, 0, 0]),
+            (XFRM_MSG_FLUSHSA, vec![0, 0, 0, 0]),
         ] {
             dgram.extend(encode(XfrmMsg { ty, body }, 0, 0));
         }
         let msgs = split_datagram(&dgram).unwrap();
         assert_eq!(msgs.len(), 2);
-        assert_eq!(msgs[0].ty, msg_type::NEWSA);
+        assert_eq!(msgs[0].ty, XFRM_MSG_NEWSA);
         assert_eq!(
             msgs[1],
             XfrmMsg {
