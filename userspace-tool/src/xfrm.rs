@@ -754,12 +754,20 @@ mod tests {
         assert!(parse_event(XFRM_MSG_EXPIRE, &e[..200]).is_err());
         // No prefix of any message panics; one shorter than its structure
         // is an error.
-        for (ty, m, fixed) in [
-            (XFRM_MSG_NEWSA, &b, XFRM_USER_SA_INFO_LEN),
-            (XFRM_MSG_UPDSA, &b, XFRM_USER_SA_INFO_LEN),
-            (XFRM_MSG_DELSA, &d, XFRM_USER_SA_ID_LEN),
-            (XFRM_MSG_EXPIRE, &e, XFRM_USER_EXPIRE_LEN),
-        ] {
+        let mut msgs = vec![
+            (XFRM_MSG_NEWSA, b.clone()),
+            (XFRM_MSG_UPDSA, b),
+            (XFRM_MSG_DELSA, d),
+            (XFRM_MSG_EXPIRE, e),
+        ];
+        msgs.extend(captured().into_iter().map(|(_, ty, m)| (ty, m)));
+        for (ty, m) in msgs {
+            let fixed = match ty {
+                XFRM_MSG_NEWSA | XFRM_MSG_UPDSA => XFRM_USER_SA_INFO_LEN,
+                XFRM_MSG_DELSA => XFRM_USER_SA_ID_LEN,
+                XFRM_MSG_EXPIRE => XFRM_USER_EXPIRE_LEN,
+                _ => 0,
+            };
             for n in 0..m.len() {
                 let r = parse_event(ty, &m[..n]);
                 assert!(n >= fixed || r.is_err(), "{ty} {n}: {r:?}");
@@ -799,62 +807,72 @@ mod tests {
         assert_eq!(parse_delsa(&v6), Ok(None));
     }
 
-    /// A DELSA captured from Linux 6.18 (`ip xfrm state allocspi`, then
-    /// `ip xfrm state delete`).
-    const CAPTURED_DELSA: &str = "\
-        cb00711e0000000000000000000000000000100002003300e4000600cb00711e\
-        000000000000000000000000cb00710400000000000000000000000000000000\
-        0000000000002020000000000000000000000000cb00711e0000000000000000\
-        000000000000100033000000cb007104000000000000000000000000ffffffff\
-        ffffffffffffffffffffffffffffffffffffffffffffffffffffffff00000000\
-        000000001e000000000000000000000000000000000000000000000000000000\
-        000000000000000000000000b219076b00000000000000000000000000000000\
-        0000000000000000000000000700000002000100000000000000000010000a00\
-        000000000000000000000000";
-
-    /// An EXPIRE captured from Linux 6.18 (a larval state expiring).
-    const CAPTURED_EXPIRE: &str = "\
-        cb00711e000000000000000000000000cb007103000000000000000000000000\
-        000000000000000000002020000000000000000000000000cb00711e00000000\
-        0000000000000000000010ad32000000cb007103000000000000000000000000\
-        ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\
-        0000000000000000020000000000000000000000000000000000000000000000\
-        00000000000000000000000000000000bc19076b000000000000000000000000\
-        0000000000000000000000000000000000000000020000000000000000000000\
-        0100000000000000";
+    /// The messages of `testdata/xfrm-captured.txt`, captured from Linux:
+    /// name, type, body.
+    fn captured() -> Vec<(&'static str, u16, Vec<u8>)> {
+        include_str!("../testdata/xfrm-captured.txt")
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                assert_eq!(f.len(), 3, "{l}");
+                (f[0], f[1].parse().unwrap(), hex(f[2]))
+            })
+            .collect()
+    }
 
     #[test]
-    fn parses_captured_notifications() {
+    fn parses_captured_messages() {
         if cfg!(target_endian = "big") {
             // Captured on a little-endian machine.
             return;
         }
-        let mut delsa = hex(CAPTURED_DELSA);
-        let got = parse_event(XFRM_MSG_DELSA, &delsa).unwrap().unwrap();
-        assert_eq!(
-            got,
-            Event::Deleted(Sa {
-                daddr: Ipv4Addr::new(203, 0, 113, 30),
-                saddr: Ipv4Addr::new(203, 0, 113, 4),
-                spi: 0x1000,
-                proto: IPPROTO_AH,
-                complete: false,
-            })
-        );
-        delsa.truncate(100);
-        assert!(parse_event(XFRM_MSG_DELSA, &delsa).is_err());
-        let expire = hex(CAPTURED_EXPIRE);
-        assert_eq!(expire.len(), XFRM_USER_EXPIRE_LEN);
-        assert_eq!(
-            parse_event(XFRM_MSG_EXPIRE, &expire),
-            Ok(Some(Event::Expired(Sa {
-                daddr: Ipv4Addr::new(203, 0, 113, 30),
-                saddr: Ipv4Addr::new(203, 0, 113, 3),
-                spi: 0x10ad,
-                proto: IPPROTO_ESP,
-                complete: false,
-            })))
-        );
+        let v4 = |saddr: [u8; 4], spi: u32, proto: u8, complete: bool| Sa {
+            daddr: Ipv4Addr::from(PUBLIC),
+            saddr: Ipv4Addr::from(saddr),
+            spi,
+            proto,
+            complete,
+        };
+        const PEER2: [u8; 4] = [203, 0, 113, 4];
+        let want = [
+            (
+                "delsa-larval-ah",
+                Event::Deleted(v4(PEER2, 0x1000, IPPROTO_AH, false)),
+            ),
+            (
+                "expire-larval",
+                Event::Expired(v4(PEER, 0x10ad, IPPROTO_ESP, false)),
+            ),
+            ("newsa", Event::New(v4(PEER, 0x1004, IPPROTO_ESP, true))),
+            // What `states` reads of a dump: the larval state, then the
+            // complete one.
+            (
+                "dump-larval",
+                Event::New(v4(PEER, 0x1005, IPPROTO_ESP, false)),
+            ),
+            (
+                "dump-complete",
+                Event::New(v4(PEER, 0x1004, IPPROTO_ESP, true)),
+            ),
+            ("updsa", Event::Updated(v4(PEER, 0x1005, IPPROTO_ESP, true))),
+            // XFRMA_ALG_AEAD, XFRMA_ENCAP, tunnel mode.
+            (
+                "newsa-aead-encap",
+                Event::New(v4(PEER, 0x1006, IPPROTO_ESP, true)),
+            ),
+            ("newsa-ah", Event::New(v4(PEER2, 0x1007, IPPROTO_AH, true))),
+            ("delsa", Event::Deleted(v4(PEER, 0x1004, IPPROTO_ESP, true))),
+            ("flush", Event::Flushed),
+        ];
+        let msgs = captured();
+        assert_eq!(msgs.len(), want.len());
+        for ((name, ty, body), (want_name, event)) in msgs.iter().zip(want) {
+            assert_eq!(*name, want_name);
+            assert_eq!(parse_event(*ty, body), Ok(Some(event)), "{name}");
+        }
+        let (_, ty, delsa) = &msgs[0];
+        assert!(parse_event(*ty, &delsa[..100]).is_err());
     }
 
     /// The crate reads the captured messages whole and writes them back
@@ -864,14 +882,13 @@ mod tests {
         if cfg!(target_endian = "big") {
             return;
         }
-        for (ty, bytes) in [
-            (XFRM_MSG_DELSA, CAPTURED_DELSA),
-            (XFRM_MSG_EXPIRE, CAPTURED_EXPIRE),
-        ] {
-            let bytes = hex(bytes);
+        for (name, ty, bytes) in captured() {
             let m = XfrmMessage::parse_with_param(&bytes[..], ty).unwrap();
-            assert_eq!(m.message_type(), ty);
-            assert_eq!(body(&m), bytes, "{ty}");
+            assert_eq!(m.message_type(), ty, "{name}");
+            let mut back = body(&m);
+            // The kernel pads the one-byte xfrm_usersa_flush to 4.
+            back.resize(back.len().next_multiple_of(4), 0);
+            assert_eq!(back, bytes, "{name}");
         }
     }
 
