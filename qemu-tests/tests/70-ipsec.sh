@@ -231,6 +231,37 @@ nh1 ip xfrm state delete src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi_f"
 check "the follower invalidated the SA deleted with ip xfrm" wait_gone "$spi_f"
 check "the follower logged both" sh -c "grep -q 'validate 203.0.113.3 spi $(printf 0x%08x "$spi_f")' '$T/follow.log' && grep -q 'invalidate 203.0.113.3 spi $(printf 0x%08x "$spi_f")' '$T/follow.log'"
 
+# `dnatctl host spi alloc` (XFRM_MSG_ALLOCSPI): the kernel makes a larval
+# state with an SPI of h1's blocks and the asked protocol, mode and reqid;
+# the follower leaves it alone until `ip xfrm state update` completes it
+# (XFRM_MSG_UPDSA), then validates it.
+held() { nh1 "$DNATCTL" --json host blocks | jqe "[.blocks[] | select(.kind == \"spis\" and .lowest <= $1 and $1 < .lowest + .count)] | length > 0" >/dev/null; }
+# (The listing is read whole first: `ip xfrm` writes a state at a time and
+# would die of SIGPIPE after `grep -q` has matched.)
+larval() {
+	local states
+	states=$(nh1 ip xfrm state list src "$1" dst 203.0.113.30)
+	grep -q "proto $2 spi $3 reqid $4 mode $5" <<<"$states"
+}
+spi_a=$(nh1 "$DNATCTL" host spi alloc 203.0.113.3 || true)
+check "host spi alloc printed an SPI" test -n "$spi_a"
+spi_a=${spi_a:-0x0}
+check "the allocated SPI is in h1's blocks" held $((spi_a))
+check "XFRM holds the larval ESP state" larval 203.0.113.3 esp "$spi_a" 0 transport
+sleep 1.5
+check "the follower does not validate the larval state" sh -c "! grep -q 'spi $spi_a' '$T/follow.log'"
+nh1 ip xfrm state update src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi_a" mode transport \
+	enc 'cbc(aes)' "$K7" auth 'hmac(sha256)' "$A7"
+check "the follower validated the completed state" wait_has $((spi_a))
+nh1 ip xfrm state delete src 203.0.113.3 dst 203.0.113.30 proto esp spi "$spi_a"
+check "the follower invalidated it once deleted" wait_gone $((spi_a))
+ah=$(nh1 "$DNATCTL" --json host spi alloc 203.0.113.4 --proto ah --mode tunnel --reqid 7 || true)
+expect_eq "host spi alloc --json names the request" "$(jq -c '[.peer, .daddr, .proto, .mode, .reqid]' <<<"$ah" 2>/dev/null)" \
+	'["203.0.113.4","203.0.113.30","ah","tunnel",7]'
+spi_ah2=$(jq -r '.spi // 0' <<<"$ah" 2>/dev/null || echo 0)
+check "the AH SPI is in h1's blocks" held "${spi_ah2:-0}"
+check "XFRM holds the larval AH state, tunnel mode, reqid 7" larval 203.0.113.4 ah "$(printf 0x%08x "${spi_ah2:-0}")" 7 tunnel
+
 # Bad validations: refused, nothing changes.
 before=$(nrouter "$DNATCTL" --json router sas | jq -c .)
 expect_errno "validating h2's SPI for h1 is refused" 1 "" nrouter "$DNATCTL" router sa validate 10.0.0.1 203.0.113.3 "$spi2"

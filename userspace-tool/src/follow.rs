@@ -39,6 +39,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dnat_core::uapi::{block_kind, host_cmd};
+use netlink_packet_xfrm::{IPPROTO_AH, IPPROTO_ESP};
 
 use crate::dump::HostBlocks;
 use crate::host_sas::{HostSa, HostSas};
@@ -192,7 +193,7 @@ impl Hints {
 }
 
 fn is_ipsec(proto: u8) -> bool {
-    proto == xfrm::IPPROTO_ESP || proto == xfrm::IPPROTO_AH
+    proto == IPPROTO_ESP || proto == IPPROTO_AH
 }
 
 /// Whether `sa` is an inbound SA of ours (`complete` aside).
@@ -772,7 +773,7 @@ mod tests {
             daddr: PUBLIC,
             saddr: peer,
             spi,
-            proto: xfrm::IPPROTO_ESP,
+            proto: IPPROTO_ESP,
             complete: true,
         }
     }
@@ -811,7 +812,7 @@ mod tests {
             ..sa(PEER, 0x1003)
         };
         let ah = Sa {
-            proto: xfrm::IPPROTO_AH,
+            proto: IPPROTO_AH,
             ..sa(PEER2, 0x1004)
         };
         let states = [

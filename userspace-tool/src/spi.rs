@@ -9,13 +9,14 @@
 use std::net::Ipv4Addr;
 
 use dnat_core::uapi::{block_kind, host_cmd};
+use netlink_packet_xfrm::{IPPROTO_AH, IPPROTO_ESP, XFRM_MODE_TRANSPORT, XFRM_MODE_TUNNEL};
 use serde::Serialize;
 
 use crate::dump::HostBlocks;
 use crate::msg::{Attr, HostAttr, Msg};
 use crate::nl::{genl, Conn, Error};
 use crate::show::HostConfig;
-use crate::xfrm::{self, AllocSpi, Sa, Xfrm};
+use crate::xfrm::{AllocSpi, Sa, Xfrm};
 
 /// `ENOENT`.
 const ENOENT: i32 = 2;
@@ -65,8 +66,8 @@ pub enum Proto {
 impl Proto {
     fn number(self) -> u8 {
         match self {
-            Proto::Esp => xfrm::IPPROTO_ESP,
-            Proto::Ah => xfrm::IPPROTO_AH,
+            Proto::Esp => IPPROTO_ESP,
+            Proto::Ah => IPPROTO_AH,
         }
     }
 
@@ -88,8 +89,8 @@ pub enum Mode {
 impl Mode {
     fn number(self) -> u8 {
         match self {
-            Mode::Transport => xfrm::MODE_TRANSPORT,
-            Mode::Tunnel => xfrm::MODE_TUNNEL,
+            Mode::Transport => XFRM_MODE_TRANSPORT,
+            Mode::Tunnel => XFRM_MODE_TUNNEL,
         }
     }
 
@@ -386,7 +387,7 @@ mod tests {
                     daddr: PUBLIC,
                     saddr: PEER,
                     spi,
-                    proto: xfrm::IPPROTO_ESP,
+                    proto: IPPROTO_ESP,
                     complete: true,
                 })
                 .collect();
@@ -395,7 +396,7 @@ mod tests {
                 daddr: PEER,
                 saddr: PUBLIC,
                 spi: 0x1003,
-                proto: xfrm::IPPROTO_ESP,
+                proto: IPPROTO_ESP,
                 complete: true,
             });
             Ok(v)
@@ -581,7 +582,7 @@ mod tests {
         assert_eq!(larval.len(), 8 + 1 + 1, "{states:?}");
         assert!(larval.iter().all(|s| !s.complete));
         assert!(larval.iter().any(|s| s.spi == ah
-            && s.proto == xfrm::IPPROTO_AH
+            && s.proto == IPPROTO_AH
             && s.saddr == Ipv4Addr::new(203, 0, 113, 4)));
     }
 
