@@ -794,11 +794,18 @@ impl QuotaWords {
 
 /// A quota of `router quota`: a decimal u32 of at least 1.
 fn quota_value(key: &str, value: &str) -> Result<u32, String> {
+    own_quota(
+        key,
+        value,
+        "\"default\" puts the host back on the default quota",
+    )
+}
+
+/// A host's own quota: a decimal u32 of at least 1, as `SET_QUOTA` takes
+/// it; `default` says how to have none.
+pub fn own_quota(key: &str, value: &str, default: &str) -> Result<u32, String> {
     match seconds(value) {
-        Some(0) => Err(format!(
-            "{key}: a quota is at least 1 (\"default\" puts the host back on the default \
-             quota)"
-        )),
+        Some(0) => Err(format!("{key}: a quota is at least 1 ({default})")),
         Some(q) => Ok(q),
         None => Err(format!(
             "{key}: \"{value}\" is not a number (1 to 4294967295)"
@@ -942,9 +949,27 @@ fn spi(s: &str) -> Option<u32> {
     u32::from_str_radix(digits, radix).ok()
 }
 
+/// The names of a `u8` setting's values, as the words of `set` give them.
+type Names = [(&'static str, u8); 2];
+
+const UNOWNED_NAMES: Names = [("local", unowned::LOCAL), ("drop", unowned::DROP)];
+const MODE_NAMES: Names = [
+    ("translate", host_mode::TRANSLATE),
+    ("native", host_mode::NATIVE),
+];
+const SA_POLICY_NAMES: Names = [
+    ("strict", sa_policy::STRICT),
+    ("permissive", sa_policy::PERMISSIVE),
+];
+const PAP_AUTH_NAMES: Names = [
+    ("required", pap_auth_mode::REQUIRED),
+    ("optional", pap_auth_mode::OPTIONAL),
+];
+const SWITCH_NAMES: Names = [("off", 0), ("on", 1)];
+
 /// One of the two `names` (with their values), or a decimal number 0 to
 /// 255 (sent as is, for the kernel to judge).
-fn named_u8(key: &str, value: &str, names: [(&str, u8); 2]) -> Result<u8, String> {
+fn named_u8(key: &str, value: &str, names: Names) -> Result<u8, String> {
     if let Some(&(_, v)) = names.iter().find(|(n, _)| *n == value) {
         return Ok(v);
     }
@@ -959,56 +984,6 @@ fn named_u8(key: &str, value: &str, names: [(&str, u8); 2]) -> Result<u8, String
     ))
 }
 
-/// `local`, `drop`, or a number 0 to 255.
-fn unowned_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [("local", unowned::LOCAL), ("drop", unowned::DROP)],
-    )
-}
-
-/// `translate`, `native`, or a number 0 to 255.
-fn mode_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [
-            ("translate", host_mode::TRANSLATE),
-            ("native", host_mode::NATIVE),
-        ],
-    )
-}
-
-/// `strict`, `permissive`, or a number 0 to 255.
-fn sa_policy_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [
-            ("strict", sa_policy::STRICT),
-            ("permissive", sa_policy::PERMISSIVE),
-        ],
-    )
-}
-
-/// `required`, `optional`, or a number 0 to 255.
-fn pap_auth_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [
-            ("required", pap_auth_mode::REQUIRED),
-            ("optional", pap_auth_mode::OPTIONAL),
-        ],
-    )
-}
-
-/// `off`, `on`, or a number 0 to 255.
-fn switch_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(key, value, [("off", 0), ("on", 1)])
-}
-
 /// A decimal u32 setting; its range is for the kernel to judge.
 fn u32_value(key: &str, value: &str) -> Result<u32, String> {
     seconds(value).ok_or_else(|| format!("{key}: \"{value}\" is not a number (0 to 4294967295)"))
@@ -1018,59 +993,61 @@ impl RouterSettings {
     const USAGE: &'static str =
         "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off, pap-rate N or pap-auth required|optional";
 
+    /// The keys.
+    pub const KEYS: [&'static str; 12] = [
+        "lan",
+        "wan",
+        "public",
+        "ports",
+        "spis",
+        "unowned",
+        "quota-ports",
+        "quota-spis",
+        "sa-policy",
+        "hook-counters",
+        "pap-rate",
+        "pap-auth",
+    ];
+
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
-        let keys = [
-            "lan",
-            "wan",
-            "public",
-            "ports",
-            "spis",
-            "unowned",
-            "quota-ports",
-            "quota-spis",
-            "sa-policy",
-            "hook-counters",
-            "pap-rate",
-            "pap-auth",
-        ];
-        for (key, value) in pairs(args, &keys, Self::USAGE)? {
-            match key {
-                "lan" => s.lan = Some(value.to_owned()),
-                "pap-rate" => {
-                    s.pap_rate = Some(value.parse::<u32>().map_err(|_| {
-                        format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
-                    })?)
-                }
-                "wan" => s.wan = Some(value.to_owned()),
-                "public" => s.public = Some(addr(key, value)?),
-                "ports" => s.ports = Some(range(key, value, port, "a port number (0 to 65535)")?),
-                "spis" => {
-                    s.spis = Some(range(
-                        key,
-                        value,
-                        spi,
-                        "an SPI (0 to 4294967295, decimal or 0x hex)",
-                    )?)
-                }
-                "unowned" => s.unowned = Some(unowned_value(key, value)?),
-                "sa-policy" => s.sa_policy = Some(sa_policy_value(key, value)?),
-                "pap-auth" => s.pap_auth = Some(pap_auth_value(key, value)?),
-                "hook-counters" => s.hook_counters = Some(switch_value(key, value)?),
-                "quota-ports" | "quota-spis" => {
-                    let q = value.parse::<u32>().map_err(|_| {
-                        format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
-                    })?;
-                    if key == "quota-ports" {
-                        s.quota_ports = Some(q);
-                    } else {
-                        s.quota_spis = Some(q);
-                    }
-                }
-                _ => unreachable!("checked by pairs()"),
-            }
+        for (key, value) in pairs(args, &Self::KEYS, Self::USAGE)? {
+            s.set(key, value)?;
         }
         Ok(s)
+    }
+
+    /// Sets `key` (one of [`RouterSettings::KEYS`]) to `value`, as the
+    /// words `key value` of `router set` do.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "lan" => self.lan = Some(value.to_owned()),
+            "wan" => self.wan = Some(value.to_owned()),
+            "public" => self.public = Some(addr(key, value)?),
+            "ports" => self.ports = Some(range(key, value, port, "a port number (0 to 65535)")?),
+            "spis" => {
+                self.spis = Some(range(
+                    key,
+                    value,
+                    spi,
+                    "an SPI (0 to 4294967295, decimal or 0x hex)",
+                )?)
+            }
+            "unowned" => self.unowned = Some(named_u8(key, value, UNOWNED_NAMES)?),
+            "quota-ports" => self.quota_ports = Some(u32_value(key, value)?),
+            "quota-spis" => self.quota_spis = Some(u32_value(key, value)?),
+            "sa-policy" => self.sa_policy = Some(named_u8(key, value, SA_POLICY_NAMES)?),
+            "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            "pap-rate" => self.pap_rate = Some(u32_value(key, value)?),
+            "pap-auth" => self.pap_auth = Some(named_u8(key, value, PAP_AUTH_NAMES)?),
+            _ => {
+                return Err(format!(
+                    "unknown setting \"{key}\"; expected {}",
+                    Self::USAGE
+                ))
+            }
+        }
+        Ok(())
     }
 
     /// The `SET_CONFIG` attributes, in attribute number order.
@@ -1123,32 +1100,46 @@ impl HostSettings {
                                  tcp-timeout SECS, udp-timeout SECS, port-block N or \
                                  hook-counters on|off";
 
+    /// The keys.
+    pub const KEYS: [&'static str; 8] = [
+        "router",
+        "public",
+        "dev",
+        "mode",
+        "tcp-timeout",
+        "udp-timeout",
+        "port-block",
+        "hook-counters",
+    ];
+
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
-        let keys = [
-            "router",
-            "public",
-            "dev",
-            "mode",
-            "tcp-timeout",
-            "udp-timeout",
-            "port-block",
-            "hook-counters",
-        ];
-        for (key, value) in pairs(args, &keys, Self::USAGE)? {
-            match key {
-                "router" => s.router = Some(addr(key, value)?),
-                "public" => s.public = Some(addr(key, value)?),
-                "dev" => s.dev = Some(value.to_owned()),
-                "mode" => s.mode = Some(mode_value(key, value)?),
-                "tcp-timeout" => s.tcp_timeout = Some(u32_value(key, value)?),
-                "udp-timeout" => s.udp_timeout = Some(u32_value(key, value)?),
-                "port-block" => s.port_block = Some(u32_value(key, value)?),
-                "hook-counters" => s.hook_counters = Some(switch_value(key, value)?),
-                _ => unreachable!("checked by pairs()"),
-            }
+        for (key, value) in pairs(args, &Self::KEYS, Self::USAGE)? {
+            s.set(key, value)?;
         }
         Ok(s)
+    }
+
+    /// Sets `key` (one of [`HostSettings::KEYS`]) to `value`, as the words
+    /// `key value` of `host set` do.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "router" => self.router = Some(addr(key, value)?),
+            "public" => self.public = Some(addr(key, value)?),
+            "dev" => self.dev = Some(value.to_owned()),
+            "mode" => self.mode = Some(named_u8(key, value, MODE_NAMES)?),
+            "tcp-timeout" => self.tcp_timeout = Some(u32_value(key, value)?),
+            "udp-timeout" => self.udp_timeout = Some(u32_value(key, value)?),
+            "port-block" => self.port_block = Some(u32_value(key, value)?),
+            "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            _ => {
+                return Err(format!(
+                    "unknown setting \"{key}\"; expected {}",
+                    Self::USAGE
+                ))
+            }
+        }
+        Ok(())
     }
 
     /// The `SET_CONFIG` attributes, in attribute number order.
@@ -1216,7 +1207,15 @@ mod tests {
         // The kernel judges the range (0 to 1000); the tool sends any u32.
         let s = RouterSettings::parse(&args("pap-rate 4294967295")).unwrap();
         assert_eq!(s.attrs(), vec![RouterAttr::PapRate(u32::MAX)]);
-        for bad in ["pap-rate x", "pap-rate -1", "pap-rate 4294967296"] {
+        // Digits only, as for every number of set.
+        for bad in [
+            "pap-rate x",
+            "pap-rate -1",
+            "pap-rate 4294967296",
+            "pap-rate +5",
+            "quota-ports +1",
+            "quota-spis 0x10",
+        ] {
             let e = RouterSettings::parse(&args(bad)).unwrap_err();
             assert!(e.contains("is not a number"), "{bad}: {e}");
         }
