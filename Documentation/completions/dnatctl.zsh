@@ -60,7 +60,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::settings -- Settings\: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off:_default' \
+'*::settings -- Settings\: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off, pap-rate N, pap-auth required|optional:_default' \
 && ret=0
 ;;
 (blocks)
@@ -255,7 +255,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N:_default' \
+'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off:_default' \
 && ret=0
 ;;
 (stats)

@@ -59,6 +59,10 @@ Settings (any non-empty subset, in any order):
   pap-rate N        port and SPI requests a second the PAP server takes from
                     one host (the kernel takes 0, no limit and the default, to
                     1000); requests over it are refused with rate_limited
+  pap-auth required|optional
+                    serve only authenticated PAP and key requests (required,
+                    the default), or also hosts that never used a key
+                    (optional); a number (0 to 255) is sent as is
 
 Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
 
@@ -251,7 +255,7 @@ pub enum RouterCmd {
     Set {
         /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
         /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive,
-        /// hook-counters on|off.
+        /// hook-counters on|off, pap-rate N, pap-auth required|optional.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
@@ -361,7 +365,7 @@ pub enum HostCmd {
     #[command(after_help = HOST_SET_HELP)]
     Set {
         /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
-        /// tcp-timeout SECS, udp-timeout SECS, port-block N.
+        /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
@@ -2413,6 +2417,8 @@ mod tests {
         assert!(help.contains("spis MIN-MAX"), "{help}");
         assert!(help.contains("unowned local|drop"), "{help}");
         assert!(help.contains("sa-policy strict|permissive"), "{help}");
+        assert!(help.contains("pap-rate N"), "{help}");
+        assert!(help.contains("pap-auth required|optional"), "{help}");
         let help = cli("router --help").unwrap_err().to_string();
         for word in [
             "hosts",
