@@ -10,6 +10,7 @@
 //! quota of its own", which is the word `default`.
 
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 
 use clap::{value_parser, Parser, Subcommand};
 use dnat_core::config::Range;
@@ -31,7 +32,7 @@ Exit codes:
   1  the kernel refused the request (the errno and the kernel's message are printed),
      the router refused a PAP request or release, or a raw socket was not permitted;
      the CA refused a certificate request (its reason is printed)
-  2  usage error (bad arguments)
+  2  usage error (bad arguments, or a bad line in the file of setconf)
   3  the generic netlink family is not registered (module not loaded)
   4  other I/O error (socket failure, malformed reply, no answer from the router)";
 
@@ -104,6 +105,69 @@ full host table (ENOSPC: a host the router does not know yet takes a slot to
 keep its quota).
 
 Example: dnatctl router quota 10.0.0.1 ports 100 spis 16";
+
+const ROUTER_SHOWCONF_HELP: &str = "\
+Prints [Router], with every setting of \"dnatctl router set\", then a [Host ADDR]
+section for each host with its own quota (\"dnatctl router quota\") or revoked:
+
+  [Router]
+  lan = lan0
+  ...
+  pap-auth = required
+
+  [Host 10.0.0.1]
+  quota-ports = 100
+  quota-spis = 16
+
+\"dnatctl router setconf\" reads it back. Blocks, leases, counters, SAs and
+blacklist entries are the router's state, not configuration, and are left out
+(an SA or blacklist entry lasts only while its host holds blocks; hosts send
+them again). The format: Documentation/networking/dnat-conf.rst.
+
+Example: dnatctl router showconf >/etc/dnat/router.conf";
+
+const ROUTER_SETCONF_HELP: &str = "\
+Reads FILE (\"-\": the standard input) in the format of showconf and checks it
+whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
+changes. The router then has exactly the file's configuration: a setting the
+file leaves out takes the value of a module just loaded (the interfaces, the
+public address and the pools cannot be unset: leaving out one the router has is
+an error), and a host without a section goes back on the default quota and is
+readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
+and REVOKE_HOST for the hosts that change; prints nothing. If the kernel
+refuses a request midway, the configuration read before is put back (best
+effort: blocks a revocation or a pool change ended stay ended) and the error
+is printed (exit 1). Blocks, SAs and blacklist entries are left alone.
+
+Example: dnatctl router setconf /etc/dnat/router.conf";
+
+const HOST_SHOWCONF_HELP: &str = "\
+Prints [Host], with every setting of \"dnatctl host set\":
+
+  [Host]
+  router = 10.0.0.7
+  public = 203.0.113.30
+  dev = eth0
+  mode = translate
+  ...
+
+\"dnatctl host setconf\" reads it back. Blocks, translations, SA validations,
+blacklist entries, the epoch and the counters are the host's state, not
+configuration, and are left out. The format:
+Documentation/networking/dnat-conf.rst.
+
+Example: dnatctl host showconf >/etc/dnat/host.conf";
+
+const HOST_SETCONF_HELP: &str = "\
+Reads FILE (\"-\": the standard input) in the format of showconf and checks it
+whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
+changes. The host then has exactly the file's configuration: a setting the
+file leaves out takes the value of a module just loaded (router, public and
+dev cannot be unset: leaving out one the host has is an error). Sends one
+SET_CONFIG with every setting, which the kernel applies whole or not at all;
+prints nothing.
+
+Example: dnatctl host setconf /etc/dnat/host.conf";
 
 const HOST_SET_HELP: &str = "\
 Settings (any non-empty subset, in any order):
@@ -259,6 +323,16 @@ pub enum RouterCmd {
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
     },
+    /// Print the configuration in the file format of setconf.
+    #[command(after_help = ROUTER_SHOWCONF_HELP)]
+    Showconf,
+    /// Make the configuration exactly that of a file (as showconf prints it).
+    #[command(after_help = ROUTER_SETCONF_HELP)]
+    Setconf {
+        /// The file; - for the standard input.
+        #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        file: PathBuf,
+    },
     /// Print the blocks allocated to hosts, grouped by host.
     Blocks,
     /// Print the PAP server's counters.
@@ -368,6 +442,16 @@ pub enum HostCmd {
         /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
+    },
+    /// Print the configuration in the file format of setconf.
+    #[command(after_help = HOST_SHOWCONF_HELP)]
+    Showconf,
+    /// Make the configuration exactly that of a file (as showconf prints it).
+    #[command(after_help = HOST_SETCONF_HELP)]
+    Setconf {
+        /// The file; - for the standard input.
+        #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        file: PathBuf,
     },
     /// Print the data path and PAP client counters.
     Stats,
@@ -805,8 +889,9 @@ fn quota_value(key: &str, value: &str) -> Result<u32, String> {
     )
 }
 
-/// A host's own quota: a decimal u32 of at least 1, as `SET_QUOTA` takes
-/// it; `default` says how to have none.
+/// A host's own quota (`router quota`, a `[Host ADDR]` section of a
+/// router's configuration file): a decimal u32 of at least 1, as
+/// `SET_QUOTA` takes it; `default` says how to have none.
 pub fn own_quota(key: &str, value: &str, default: &str) -> Result<u32, String> {
     match seconds(value) {
         Some(0) => Err(format!("{key}: a quota is at least 1 ({default})")),
@@ -842,7 +927,8 @@ fn count_arg(s: &str) -> Result<u32, String> {
     seconds(s).ok_or_else(|| "not a number (0 to 4294967295)".into())
 }
 
-/// The settings of `router set`.
+/// The settings of `router set`, and of the `[Router]` section of a
+/// router's configuration file (`conf.rs`): the same keys and values.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RouterSettings {
     pub lan: Option<String>,
@@ -866,7 +952,8 @@ pub struct RouterSettings {
     pub pap_auth: Option<u8>,
 }
 
-/// The settings of `host set`.
+/// The settings of `host set`, and of the `[Host]` section of a host's
+/// configuration file (`conf.rs`): the same keys and values.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct HostSettings {
     pub router: Option<Ipv4Addr>,
@@ -988,6 +1075,14 @@ fn named_u8(key: &str, value: &str, names: Names) -> Result<u8, String> {
     ))
 }
 
+/// The word [`named_u8`] takes back for `v`: its name, or the number.
+fn u8_word(v: u8, names: Names) -> String {
+    names
+        .iter()
+        .find(|(_, n)| *n == v)
+        .map_or_else(|| v.to_string(), |(name, _)| (*name).to_owned())
+}
+
 /// A decimal u32 setting; its range is for the kernel to judge.
 fn u32_value(key: &str, value: &str) -> Result<u32, String> {
     seconds(value).ok_or_else(|| format!("{key}: \"{value}\" is not a number (0 to 4294967295)"))
@@ -997,7 +1092,7 @@ impl RouterSettings {
     const USAGE: &'static str =
         "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off, pap-rate N or pap-auth required|optional";
 
-    /// The keys.
+    /// The keys, in the order [`RouterSettings::words`] gives them.
     pub const KEYS: [&'static str; 12] = [
         "lan",
         "wan",
@@ -1054,6 +1149,33 @@ impl RouterSettings {
         Ok(())
     }
 
+    /// The settings given, as the `(key, value)` words that
+    /// [`RouterSettings::set`] takes back, in the order of
+    /// [`RouterSettings::KEYS`]: names where a value has one, SPIs in hex.
+    pub fn words(&self) -> Vec<(&'static str, String)> {
+        let [lan, wan, public, ports, spis, unowned, qp, qs, sa, hooks, rate, auth] = Self::KEYS;
+        [
+            (lan, self.lan.clone()),
+            (wan, self.wan.clone()),
+            (public, self.public.map(|a| a.to_string())),
+            (ports, self.ports.map(|r| format!("{}-{}", r.min, r.max))),
+            (
+                spis,
+                self.spis.map(|r| format!("{:#x}-{:#x}", r.min, r.max)),
+            ),
+            (unowned, self.unowned.map(|v| u8_word(v, UNOWNED_NAMES))),
+            (qp, self.quota_ports.map(|v| v.to_string())),
+            (qs, self.quota_spis.map(|v| v.to_string())),
+            (sa, self.sa_policy.map(|v| u8_word(v, SA_POLICY_NAMES))),
+            (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+            (rate, self.pap_rate.map(|v| v.to_string())),
+            (auth, self.pap_auth.map(|v| u8_word(v, PAP_AUTH_NAMES))),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+    }
+
     /// The `SET_CONFIG` attributes, in attribute number order.
     pub fn attrs(&self) -> Vec<RouterAttr> {
         let mut v = Vec::new();
@@ -1104,7 +1226,7 @@ impl HostSettings {
                                  tcp-timeout SECS, udp-timeout SECS, port-block N or \
                                  hook-counters on|off";
 
-    /// The keys.
+    /// The keys, in the order [`HostSettings::words`] gives them.
     pub const KEYS: [&'static str; 8] = [
         "router",
         "public",
@@ -1144,6 +1266,26 @@ impl HostSettings {
             }
         }
         Ok(())
+    }
+
+    /// The settings given, as the `(key, value)` words that
+    /// [`HostSettings::set`] takes back, in the order of
+    /// [`HostSettings::KEYS`].
+    pub fn words(&self) -> Vec<(&'static str, String)> {
+        let [router, public, dev, mode, tcp, udp, block, hooks] = Self::KEYS;
+        [
+            (router, self.router.map(|a| a.to_string())),
+            (public, self.public.map(|a| a.to_string())),
+            (dev, self.dev.clone()),
+            (mode, self.mode.map(|v| u8_word(v, MODE_NAMES))),
+            (tcp, self.tcp_timeout.map(|v| v.to_string())),
+            (udp, self.udp_timeout.map(|v| v.to_string())),
+            (block, self.port_block.map(|v| v.to_string())),
+            (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
     }
 
     /// The `SET_CONFIG` attributes, in attribute number order.
@@ -1202,6 +1344,48 @@ mod tests {
         }
         let e = RouterSettings::parse(&args("pap-auth maybe")).unwrap_err();
         assert!(e.contains("not required, optional"), "{e}");
+    }
+
+    #[test]
+    fn words_give_the_settings_back() {
+        let input = "pap-auth optional pap-rate 9 hook-counters on sa-policy 7 quota-spis 6 \
+                     quota-ports 5 unowned drop spis 256-0x1fff ports 1-2 public 203.0.113.30 \
+                     wan b lan a";
+        let r = RouterSettings::parse(&args(input)).unwrap();
+        let words = r.words();
+        let keys: Vec<&str> = words.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, RouterSettings::KEYS);
+        let flat: Vec<String> = words
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_owned(), v])
+            .collect();
+        assert_eq!(
+            flat.join(" "),
+            "lan a wan b public 203.0.113.30 ports 1-2 spis 0x100-0x1fff unowned drop \
+             quota-ports 5 quota-spis 6 sa-policy 7 hook-counters on pap-rate 9 pap-auth optional"
+        );
+        assert_eq!(RouterSettings::parse(&flat).unwrap(), r);
+        let h = HostSettings::parse(&args(
+            "hook-counters 3 port-block 0 udp-timeout 30 tcp-timeout 7440 mode native dev eth0 \
+             public 203.0.113.30 router 10.0.0.7",
+        ))
+        .unwrap();
+        let flat: Vec<String> = h
+            .words()
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_owned(), v])
+            .collect();
+        assert_eq!(
+            flat.join(" "),
+            "router 10.0.0.7 public 203.0.113.30 dev eth0 mode native tcp-timeout 7440 \
+             udp-timeout 30 port-block 0 hook-counters 3"
+        );
+        assert_eq!(HostSettings::parse(&flat).unwrap(), h);
+        assert!(RouterSettings::default().words().is_empty());
+        assert!(HostSettings::default().words().is_empty());
+        let mut r = RouterSettings::default();
+        let e = r.set("mtu", "1500").unwrap_err();
+        assert!(e.starts_with("unknown setting \"mtu\""), "{e}");
     }
 
     #[test]
@@ -2173,6 +2357,68 @@ mod tests {
         assert!(
             matches!(c.object, Object::Host { cmd: Some(HostCmd::Set { settings }) } if settings.is_empty())
         );
+    }
+
+    #[test]
+    fn conf_command_words() {
+        for (input, json) in [("router showconf", false), ("-j router showconf", true)] {
+            let c = cli(input).unwrap();
+            assert_eq!(c.json, json);
+            assert!(matches!(
+                c.object,
+                Object::Router {
+                    cmd: Some(RouterCmd::Showconf)
+                }
+            ));
+        }
+        let c = cli("host showconf").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Host {
+                cmd: Some(HostCmd::Showconf)
+            }
+        ));
+        for (input, path) in [
+            (
+                "router setconf /etc/dnat/router.conf",
+                "/etc/dnat/router.conf",
+            ),
+            ("router setconf -", "-"),
+        ] {
+            match cli(input).unwrap().object {
+                Object::Router {
+                    cmd: Some(RouterCmd::Setconf { file }),
+                } => assert_eq!(file, PathBuf::from(path)),
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+        match cli("host setconf host.conf").unwrap().object {
+            Object::Host {
+                cmd: Some(HostCmd::Setconf { file }),
+            } => assert_eq!(file, PathBuf::from("host.conf")),
+            o => panic!("{o:?}"),
+        }
+        for input in [
+            "router setconf",
+            "router setconf a b",
+            "router showconf x",
+            "host setconf",
+            "host showconf x",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+        let help = cli("router setconf --help").unwrap_err().to_string();
+        for word in [
+            "FILE:LINE: reason",
+            "READMIT_HOST",
+            "put back",
+            "SAs and blacklist",
+        ] {
+            assert!(help.contains(word), "{help}");
+        }
+        let help = cli("host showconf --help").unwrap_err().to_string();
+        assert!(help.contains("dnat-conf.rst"), "{help}");
     }
 
     #[test]
