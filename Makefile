@@ -196,7 +196,9 @@ install-units:
 		if grep -n '@[A-Z_]*@' "$(DESTDIR)$(SYSTEMDUNITDIR)/$$u" >&2; then \
 			echo "$@: scripts/systemd/$$u: unknown placeholder (above)" >&2; exit 1; fi; done
 	install -m 755 scripts/host-up.sh "$(DESTDIR)$(DNATLIBDIR)/host-up"
-	install -m 644 scripts/systemd/router.env scripts/systemd/host.env "$(DESTDIR)$(DOCDIR)/examples/"
+	install -m 644 scripts/systemd/router.env scripts/systemd/host.env \
+		Documentation/networking/examples/router.conf Documentation/networking/examples/host.conf \
+		"$(DESTDIR)$(DOCDIR)/examples/"
 
 uninstall: uninstall-modules uninstall-cli uninstall-units
 
@@ -211,7 +213,8 @@ uninstall-cli:
 
 uninstall-units:
 	rm -f $(foreach u,$(UNITS),"$(DESTDIR)$(SYSTEMDUNITDIR)/$(u)") "$(DESTDIR)$(DNATLIBDIR)/host-up" \
-		"$(DESTDIR)$(DOCDIR)/examples/router.env" "$(DESTDIR)$(DOCDIR)/examples/host.env"
+		"$(DESTDIR)$(DOCDIR)/examples/router.env" "$(DESTDIR)$(DOCDIR)/examples/host.env" \
+		"$(DESTDIR)$(DOCDIR)/examples/router.conf" "$(DESTDIR)$(DOCDIR)/examples/host.conf"
 	@for d in "$(DESTDIR)$(DNATLIBDIR)" "$(DESTDIR)$(DOCDIR)/examples" "$(DESTDIR)$(DOCDIR)"; do \
 		if [ -d "$$d" ]; then rmdir --ignore-fail-on-non-empty "$$d"; fi; done
 

@@ -79,8 +79,14 @@ _dnatctl() {
             dnatctl__subcmd__host,set)
                 cmd="dnatctl__subcmd__host__subcmd__set"
                 ;;
+            dnatctl__subcmd__host,setconf)
+                cmd="dnatctl__subcmd__host__subcmd__setconf"
+                ;;
             dnatctl__subcmd__host,show)
                 cmd="dnatctl__subcmd__host__subcmd__show"
+                ;;
+            dnatctl__subcmd__host,showconf)
+                cmd="dnatctl__subcmd__host__subcmd__showconf"
                 ;;
             dnatctl__subcmd__host,spi)
                 cmd="dnatctl__subcmd__host__subcmd__spi"
@@ -184,8 +190,14 @@ _dnatctl() {
             dnatctl__subcmd__router,set)
                 cmd="dnatctl__subcmd__router__subcmd__set"
                 ;;
+            dnatctl__subcmd__router,setconf)
+                cmd="dnatctl__subcmd__router__subcmd__setconf"
+                ;;
             dnatctl__subcmd__router,show)
                 cmd="dnatctl__subcmd__router__subcmd__show"
+                ;;
+            dnatctl__subcmd__router,showconf)
+                cmd="dnatctl__subcmd__router__subcmd__showconf"
                 ;;
             dnatctl__subcmd__router,stats)
                 cmd="dnatctl__subcmd__router__subcmd__stats"
@@ -434,7 +446,7 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__host)
-            opts="-j -h --json --help show set stats blocks sptt translations request release sa blacklist sas spi follow"
+            opts="-j -h --json --help show set showconf setconf stats blocks sptt translations request release sa blacklist sas spi follow"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,7 +691,35 @@ _dnatctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dnatctl__subcmd__host__subcmd__setconf)
+            opts="-j -h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dnatctl__subcmd__host__subcmd__show)
+            opts="-j -h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dnatctl__subcmd__host__subcmd__showconf)
             opts="-j -h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -938,7 +978,7 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__router)
-            opts="-j -h --json --help show set blocks stats hosts revoke readmit quota reset sas sa blacklist"
+            opts="-j -h --json --help show set showconf setconf blocks stats hosts revoke readmit quota reset sas sa blacklist"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1161,7 +1201,35 @@ _dnatctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dnatctl__subcmd__router__subcmd__setconf)
+            opts="-j -h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dnatctl__subcmd__router__subcmd__show)
+            opts="-j -h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dnatctl__subcmd__router__subcmd__showconf)
             opts="-j -h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -60,7 +60,24 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::settings -- Settings\: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off:_default' \
+'*::settings -- Settings\: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off, pap-rate N, pap-auth required|optional:_default' \
+&& ret=0
+;;
+(showconf)
+_arguments "${_arguments_options[@]}" : \
+'-j[Print the output as one JSON object]' \
+'--json[Print the output as one JSON object]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(setconf)
+_arguments "${_arguments_options[@]}" : \
+'-j[Print the output as one JSON object]' \
+'--json[Print the output as one JSON object]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':file -- The file; - for the standard input:_files' \
 && ret=0
 ;;
 (blocks)
@@ -260,7 +277,24 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N:_default' \
+'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off:_default' \
+&& ret=0
+;;
+(showconf)
+_arguments "${_arguments_options[@]}" : \
+'-j[Print the output as one JSON object]' \
+'--json[Print the output as one JSON object]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(setconf)
+_arguments "${_arguments_options[@]}" : \
+'-j[Print the output as one JSON object]' \
+'--json[Print the output as one JSON object]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':file -- The file; - for the standard input:_files' \
 && ret=0
 ;;
 (stats)
@@ -878,6 +912,8 @@ _dnatctl__subcmd__host_commands() {
     local commands; commands=(
 'show:Print the configuration and the per-hook packet counters (the default)' \
 'set:Change some settings; the others keep their values' \
+'showconf:Print the configuration in the file format of setconf' \
+'setconf:Make the configuration exactly that of a file (as showconf prints it)' \
 'stats:Print the data path and PAP client counters that are not 0' \
 'blocks:Print the blocks of ports and SPIs the host holds' \
 'sptt:Print the port and ICMP identifier translations, one per line' \
@@ -984,10 +1020,20 @@ _dnatctl__subcmd__host__subcmd__set_commands() {
     local commands; commands=()
     _describe -t commands 'dnatctl host set commands' commands "$@"
 }
+(( $+functions[_dnatctl__subcmd__host__subcmd__setconf_commands] )) ||
+_dnatctl__subcmd__host__subcmd__setconf_commands() {
+    local commands; commands=()
+    _describe -t commands 'dnatctl host setconf commands' commands "$@"
+}
 (( $+functions[_dnatctl__subcmd__host__subcmd__show_commands] )) ||
 _dnatctl__subcmd__host__subcmd__show_commands() {
     local commands; commands=()
     _describe -t commands 'dnatctl host show commands' commands "$@"
+}
+(( $+functions[_dnatctl__subcmd__host__subcmd__showconf_commands] )) ||
+_dnatctl__subcmd__host__subcmd__showconf_commands() {
+    local commands; commands=()
+    _describe -t commands 'dnatctl host showconf commands' commands "$@"
 }
 (( $+functions[_dnatctl__subcmd__host__subcmd__spi_commands] )) ||
 _dnatctl__subcmd__host__subcmd__spi_commands() {
@@ -1091,6 +1137,8 @@ _dnatctl__subcmd__router_commands() {
     local commands; commands=(
 'show:Print the configuration and the per-hook packet counters (the default)' \
 'set:Change some settings; the others keep their values' \
+'showconf:Print the configuration in the file format of setconf' \
+'setconf:Make the configuration exactly that of a file (as showconf prints it)' \
 'blocks:Print the blocks allocated to hosts, grouped by host' \
 'stats:Print the counters of the PAP server and of the data path that are not 0' \
 'hosts:Print the hosts\: ports and SPIs held, the quota in effect, packets in and out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out' \
@@ -1186,10 +1234,20 @@ _dnatctl__subcmd__router__subcmd__set_commands() {
     local commands; commands=()
     _describe -t commands 'dnatctl router set commands' commands "$@"
 }
+(( $+functions[_dnatctl__subcmd__router__subcmd__setconf_commands] )) ||
+_dnatctl__subcmd__router__subcmd__setconf_commands() {
+    local commands; commands=()
+    _describe -t commands 'dnatctl router setconf commands' commands "$@"
+}
 (( $+functions[_dnatctl__subcmd__router__subcmd__show_commands] )) ||
 _dnatctl__subcmd__router__subcmd__show_commands() {
     local commands; commands=()
     _describe -t commands 'dnatctl router show commands' commands "$@"
+}
+(( $+functions[_dnatctl__subcmd__router__subcmd__showconf_commands] )) ||
+_dnatctl__subcmd__router__subcmd__showconf_commands() {
+    local commands; commands=()
+    _describe -t commands 'dnatctl router showconf commands' commands "$@"
 }
 (( $+functions[_dnatctl__subcmd__router__subcmd__stats_commands] )) ||
 _dnatctl__subcmd__router__subcmd__stats_commands() {

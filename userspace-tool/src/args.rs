@@ -10,6 +10,7 @@
 //! quota of its own", which is the word `default`.
 
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 
 use clap::{value_parser, Parser, Subcommand};
 use dnat_core::config::Range;
@@ -31,7 +32,7 @@ Exit codes:
   1  the kernel refused the request (the errno and the kernel's message are printed),
      the router refused a PAP request or release, or a raw socket was not permitted;
      the CA refused a certificate request (its reason is printed)
-  2  usage error (bad arguments)
+  2  usage error (bad arguments, or a bad line in the file of setconf)
   3  the generic netlink family is not registered (module not loaded)
   4  other I/O error (socket failure, malformed reply, no answer from the router)";
 
@@ -59,6 +60,10 @@ Settings (any non-empty subset, in any order):
   pap-rate N        port and SPI requests a second the PAP server takes from
                     one host (the kernel takes 0, no limit and the default, to
                     1000); requests over it are refused with rate_limited
+  pap-auth required|optional
+                    serve only authenticated PAP and key requests (required,
+                    the default), or also hosts that never used a key
+                    (optional); a number (0 to 255) is sent as is
 
 Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
 
@@ -100,6 +105,69 @@ full host table (ENOSPC: a host the router does not know yet takes a slot to
 keep its quota).
 
 Example: dnatctl router quota 10.0.0.1 ports 100 spis 16";
+
+const ROUTER_SHOWCONF_HELP: &str = "\
+Prints [Router], with every setting of \"dnatctl router set\", then a [Host ADDR]
+section for each host with its own quota (\"dnatctl router quota\") or revoked:
+
+  [Router]
+  lan = lan0
+  ...
+  pap-auth = required
+
+  [Host 10.0.0.1]
+  quota-ports = 100
+  quota-spis = 16
+
+\"dnatctl router setconf\" reads it back. Blocks, leases, counters, SAs and
+blacklist entries are the router's state, not configuration, and are left out
+(an SA or blacklist entry lasts only while its host holds blocks; hosts send
+them again). The format: Documentation/networking/dnat-conf.rst.
+
+Example: dnatctl router showconf >/etc/dnat/router.conf";
+
+const ROUTER_SETCONF_HELP: &str = "\
+Reads FILE (\"-\": the standard input) in the format of showconf and checks it
+whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
+changes. The router then has exactly the file's configuration: a setting the
+file leaves out takes the value of a module just loaded (the interfaces, the
+public address and the pools cannot be unset: leaving out one the router has is
+an error), and a host without a section goes back on the default quota and is
+readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
+and REVOKE_HOST for the hosts that change; prints nothing. If the kernel
+refuses a request midway, the configuration read before is put back (best
+effort: blocks a revocation or a pool change ended stay ended) and the error
+is printed (exit 1). Blocks, SAs and blacklist entries are left alone.
+
+Example: dnatctl router setconf /etc/dnat/router.conf";
+
+const HOST_SHOWCONF_HELP: &str = "\
+Prints [Host], with every setting of \"dnatctl host set\":
+
+  [Host]
+  router = 10.0.0.7
+  public = 203.0.113.30
+  dev = eth0
+  mode = translate
+  ...
+
+\"dnatctl host setconf\" reads it back. Blocks, translations, SA validations,
+blacklist entries, the epoch and the counters are the host's state, not
+configuration, and are left out. The format:
+Documentation/networking/dnat-conf.rst.
+
+Example: dnatctl host showconf >/etc/dnat/host.conf";
+
+const HOST_SETCONF_HELP: &str = "\
+Reads FILE (\"-\": the standard input) in the format of showconf and checks it
+whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
+changes. The host then has exactly the file's configuration: a setting the
+file leaves out takes the value of a module just loaded (router, public and
+dev cannot be unset: leaving out one the host has is an error). Sends one
+SET_CONFIG with every setting, which the kernel applies whole or not at all;
+prints nothing.
+
+Example: dnatctl host setconf /etc/dnat/host.conf";
 
 const HOST_SET_HELP: &str = "\
 Settings (any non-empty subset, in any order):
@@ -251,9 +319,19 @@ pub enum RouterCmd {
     Set {
         /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
         /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive,
-        /// hook-counters on|off.
+        /// hook-counters on|off, pap-rate N, pap-auth required|optional.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
+    },
+    /// Print the configuration in the file format of setconf.
+    #[command(after_help = ROUTER_SHOWCONF_HELP)]
+    Showconf,
+    /// Make the configuration exactly that of a file (as showconf prints it).
+    #[command(after_help = ROUTER_SETCONF_HELP)]
+    Setconf {
+        /// The file; - for the standard input.
+        #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        file: PathBuf,
     },
     /// Print the blocks allocated to hosts, grouped by host.
     Blocks,
@@ -389,9 +467,19 @@ pub enum HostCmd {
     #[command(after_help = HOST_SET_HELP)]
     Set {
         /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
-        /// tcp-timeout SECS, udp-timeout SECS, port-block N.
+        /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off.
         #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
         settings: Vec<String>,
+    },
+    /// Print the configuration in the file format of setconf.
+    #[command(after_help = HOST_SHOWCONF_HELP)]
+    Showconf,
+    /// Make the configuration exactly that of a file (as showconf prints it).
+    #[command(after_help = HOST_SETCONF_HELP)]
+    Setconf {
+        /// The file; - for the standard input.
+        #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        file: PathBuf,
     },
     /// Print the data path and PAP client counters that are not 0.
     Stats(StatsArgs),
@@ -822,11 +910,19 @@ impl QuotaWords {
 
 /// A quota of `router quota`: a decimal u32 of at least 1.
 fn quota_value(key: &str, value: &str) -> Result<u32, String> {
+    own_quota(
+        key,
+        value,
+        "\"default\" puts the host back on the default quota",
+    )
+}
+
+/// A host's own quota (`router quota`, a `[Host ADDR]` section of a
+/// router's configuration file): a decimal u32 of at least 1, as
+/// `SET_QUOTA` takes it; `default` says how to have none.
+pub fn own_quota(key: &str, value: &str, default: &str) -> Result<u32, String> {
     match seconds(value) {
-        Some(0) => Err(format!(
-            "{key}: a quota is at least 1 (\"default\" puts the host back on the default \
-             quota)"
-        )),
+        Some(0) => Err(format!("{key}: a quota is at least 1 ({default})")),
         Some(q) => Ok(q),
         None => Err(format!(
             "{key}: \"{value}\" is not a number (1 to 4294967295)"
@@ -859,7 +955,8 @@ fn count_arg(s: &str) -> Result<u32, String> {
     seconds(s).ok_or_else(|| "not a number (0 to 4294967295)".into())
 }
 
-/// The settings of `router set`.
+/// The settings of `router set`, and of the `[Router]` section of a
+/// router's configuration file (`conf.rs`): the same keys and values.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RouterSettings {
     pub lan: Option<String>,
@@ -883,7 +980,8 @@ pub struct RouterSettings {
     pub pap_auth: Option<u8>,
 }
 
-/// The settings of `host set`.
+/// The settings of `host set`, and of the `[Host]` section of a host's
+/// configuration file (`conf.rs`): the same keys and values.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct HostSettings {
     pub router: Option<Ipv4Addr>,
@@ -970,9 +1068,27 @@ fn spi(s: &str) -> Option<u32> {
     u32::from_str_radix(digits, radix).ok()
 }
 
+/// The names of a `u8` setting's values, as the words of `set` give them.
+type Names = [(&'static str, u8); 2];
+
+const UNOWNED_NAMES: Names = [("local", unowned::LOCAL), ("drop", unowned::DROP)];
+const MODE_NAMES: Names = [
+    ("translate", host_mode::TRANSLATE),
+    ("native", host_mode::NATIVE),
+];
+const SA_POLICY_NAMES: Names = [
+    ("strict", sa_policy::STRICT),
+    ("permissive", sa_policy::PERMISSIVE),
+];
+const PAP_AUTH_NAMES: Names = [
+    ("required", pap_auth_mode::REQUIRED),
+    ("optional", pap_auth_mode::OPTIONAL),
+];
+const SWITCH_NAMES: Names = [("off", 0), ("on", 1)];
+
 /// One of the two `names` (with their values), or a decimal number 0 to
 /// 255 (sent as is, for the kernel to judge).
-fn named_u8(key: &str, value: &str, names: [(&str, u8); 2]) -> Result<u8, String> {
+fn named_u8(key: &str, value: &str, names: Names) -> Result<u8, String> {
     if let Some(&(_, v)) = names.iter().find(|(n, _)| *n == value) {
         return Ok(v);
     }
@@ -987,54 +1103,12 @@ fn named_u8(key: &str, value: &str, names: [(&str, u8); 2]) -> Result<u8, String
     ))
 }
 
-/// `local`, `drop`, or a number 0 to 255.
-fn unowned_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [("local", unowned::LOCAL), ("drop", unowned::DROP)],
-    )
-}
-
-/// `translate`, `native`, or a number 0 to 255.
-fn mode_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [
-            ("translate", host_mode::TRANSLATE),
-            ("native", host_mode::NATIVE),
-        ],
-    )
-}
-
-/// `strict`, `permissive`, or a number 0 to 255.
-fn sa_policy_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [
-            ("strict", sa_policy::STRICT),
-            ("permissive", sa_policy::PERMISSIVE),
-        ],
-    )
-}
-
-/// `required`, `optional`, or a number 0 to 255.
-fn pap_auth_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(
-        key,
-        value,
-        [
-            ("required", pap_auth_mode::REQUIRED),
-            ("optional", pap_auth_mode::OPTIONAL),
-        ],
-    )
-}
-
-/// `off`, `on`, or a number 0 to 255.
-fn switch_value(key: &str, value: &str) -> Result<u8, String> {
-    named_u8(key, value, [("off", 0), ("on", 1)])
+/// The word [`named_u8`] takes back for `v`: its name, or the number.
+fn u8_word(v: u8, names: Names) -> String {
+    names
+        .iter()
+        .find(|(_, n)| *n == v)
+        .map_or_else(|| v.to_string(), |(name, _)| (*name).to_owned())
 }
 
 /// A decimal u32 setting; its range is for the kernel to judge.
@@ -1046,59 +1120,88 @@ impl RouterSettings {
     const USAGE: &'static str =
         "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off, pap-rate N or pap-auth required|optional";
 
+    /// The keys, in the order [`RouterSettings::words`] gives them.
+    pub const KEYS: [&'static str; 12] = [
+        "lan",
+        "wan",
+        "public",
+        "ports",
+        "spis",
+        "unowned",
+        "quota-ports",
+        "quota-spis",
+        "sa-policy",
+        "hook-counters",
+        "pap-rate",
+        "pap-auth",
+    ];
+
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
-        let keys = [
-            "lan",
-            "wan",
-            "public",
-            "ports",
-            "spis",
-            "unowned",
-            "quota-ports",
-            "quota-spis",
-            "sa-policy",
-            "hook-counters",
-            "pap-rate",
-            "pap-auth",
-        ];
-        for (key, value) in pairs(args, &keys, Self::USAGE)? {
-            match key {
-                "lan" => s.lan = Some(value.to_owned()),
-                "pap-rate" => {
-                    s.pap_rate = Some(value.parse::<u32>().map_err(|_| {
-                        format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
-                    })?)
-                }
-                "wan" => s.wan = Some(value.to_owned()),
-                "public" => s.public = Some(addr(key, value)?),
-                "ports" => s.ports = Some(range(key, value, port, "a port number (0 to 65535)")?),
-                "spis" => {
-                    s.spis = Some(range(
-                        key,
-                        value,
-                        spi,
-                        "an SPI (0 to 4294967295, decimal or 0x hex)",
-                    )?)
-                }
-                "unowned" => s.unowned = Some(unowned_value(key, value)?),
-                "sa-policy" => s.sa_policy = Some(sa_policy_value(key, value)?),
-                "pap-auth" => s.pap_auth = Some(pap_auth_value(key, value)?),
-                "hook-counters" => s.hook_counters = Some(switch_value(key, value)?),
-                "quota-ports" | "quota-spis" => {
-                    let q = value.parse::<u32>().map_err(|_| {
-                        format!("{key}: \"{value}\" is not a number (0 to 4294967295)")
-                    })?;
-                    if key == "quota-ports" {
-                        s.quota_ports = Some(q);
-                    } else {
-                        s.quota_spis = Some(q);
-                    }
-                }
-                _ => unreachable!("checked by pairs()"),
-            }
+        for (key, value) in pairs(args, &Self::KEYS, Self::USAGE)? {
+            s.set(key, value)?;
         }
         Ok(s)
+    }
+
+    /// Sets `key` (one of [`RouterSettings::KEYS`]) to `value`, as the
+    /// words `key value` of `router set` do.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "lan" => self.lan = Some(value.to_owned()),
+            "wan" => self.wan = Some(value.to_owned()),
+            "public" => self.public = Some(addr(key, value)?),
+            "ports" => self.ports = Some(range(key, value, port, "a port number (0 to 65535)")?),
+            "spis" => {
+                self.spis = Some(range(
+                    key,
+                    value,
+                    spi,
+                    "an SPI (0 to 4294967295, decimal or 0x hex)",
+                )?)
+            }
+            "unowned" => self.unowned = Some(named_u8(key, value, UNOWNED_NAMES)?),
+            "quota-ports" => self.quota_ports = Some(u32_value(key, value)?),
+            "quota-spis" => self.quota_spis = Some(u32_value(key, value)?),
+            "sa-policy" => self.sa_policy = Some(named_u8(key, value, SA_POLICY_NAMES)?),
+            "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            "pap-rate" => self.pap_rate = Some(u32_value(key, value)?),
+            "pap-auth" => self.pap_auth = Some(named_u8(key, value, PAP_AUTH_NAMES)?),
+            _ => {
+                return Err(format!(
+                    "unknown setting \"{key}\"; expected {}",
+                    Self::USAGE
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings given, as the `(key, value)` words that
+    /// [`RouterSettings::set`] takes back, in the order of
+    /// [`RouterSettings::KEYS`]: names where a value has one, SPIs in hex.
+    pub fn words(&self) -> Vec<(&'static str, String)> {
+        let [lan, wan, public, ports, spis, unowned, qp, qs, sa, hooks, rate, auth] = Self::KEYS;
+        [
+            (lan, self.lan.clone()),
+            (wan, self.wan.clone()),
+            (public, self.public.map(|a| a.to_string())),
+            (ports, self.ports.map(|r| format!("{}-{}", r.min, r.max))),
+            (
+                spis,
+                self.spis.map(|r| format!("{:#x}-{:#x}", r.min, r.max)),
+            ),
+            (unowned, self.unowned.map(|v| u8_word(v, UNOWNED_NAMES))),
+            (qp, self.quota_ports.map(|v| v.to_string())),
+            (qs, self.quota_spis.map(|v| v.to_string())),
+            (sa, self.sa_policy.map(|v| u8_word(v, SA_POLICY_NAMES))),
+            (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+            (rate, self.pap_rate.map(|v| v.to_string())),
+            (auth, self.pap_auth.map(|v| u8_word(v, PAP_AUTH_NAMES))),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
     }
 
     /// The `SET_CONFIG` attributes, in attribute number order.
@@ -1151,32 +1254,66 @@ impl HostSettings {
                                  tcp-timeout SECS, udp-timeout SECS, port-block N or \
                                  hook-counters on|off";
 
+    /// The keys, in the order [`HostSettings::words`] gives them.
+    pub const KEYS: [&'static str; 8] = [
+        "router",
+        "public",
+        "dev",
+        "mode",
+        "tcp-timeout",
+        "udp-timeout",
+        "port-block",
+        "hook-counters",
+    ];
+
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut s = Self::default();
-        let keys = [
-            "router",
-            "public",
-            "dev",
-            "mode",
-            "tcp-timeout",
-            "udp-timeout",
-            "port-block",
-            "hook-counters",
-        ];
-        for (key, value) in pairs(args, &keys, Self::USAGE)? {
-            match key {
-                "router" => s.router = Some(addr(key, value)?),
-                "public" => s.public = Some(addr(key, value)?),
-                "dev" => s.dev = Some(value.to_owned()),
-                "mode" => s.mode = Some(mode_value(key, value)?),
-                "tcp-timeout" => s.tcp_timeout = Some(u32_value(key, value)?),
-                "udp-timeout" => s.udp_timeout = Some(u32_value(key, value)?),
-                "port-block" => s.port_block = Some(u32_value(key, value)?),
-                "hook-counters" => s.hook_counters = Some(switch_value(key, value)?),
-                _ => unreachable!("checked by pairs()"),
-            }
+        for (key, value) in pairs(args, &Self::KEYS, Self::USAGE)? {
+            s.set(key, value)?;
         }
         Ok(s)
+    }
+
+    /// Sets `key` (one of [`HostSettings::KEYS`]) to `value`, as the words
+    /// `key value` of `host set` do.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "router" => self.router = Some(addr(key, value)?),
+            "public" => self.public = Some(addr(key, value)?),
+            "dev" => self.dev = Some(value.to_owned()),
+            "mode" => self.mode = Some(named_u8(key, value, MODE_NAMES)?),
+            "tcp-timeout" => self.tcp_timeout = Some(u32_value(key, value)?),
+            "udp-timeout" => self.udp_timeout = Some(u32_value(key, value)?),
+            "port-block" => self.port_block = Some(u32_value(key, value)?),
+            "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            _ => {
+                return Err(format!(
+                    "unknown setting \"{key}\"; expected {}",
+                    Self::USAGE
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings given, as the `(key, value)` words that
+    /// [`HostSettings::set`] takes back, in the order of
+    /// [`HostSettings::KEYS`].
+    pub fn words(&self) -> Vec<(&'static str, String)> {
+        let [router, public, dev, mode, tcp, udp, block, hooks] = Self::KEYS;
+        [
+            (router, self.router.map(|a| a.to_string())),
+            (public, self.public.map(|a| a.to_string())),
+            (dev, self.dev.clone()),
+            (mode, self.mode.map(|v| u8_word(v, MODE_NAMES))),
+            (tcp, self.tcp_timeout.map(|v| v.to_string())),
+            (udp, self.udp_timeout.map(|v| v.to_string())),
+            (block, self.port_block.map(|v| v.to_string())),
+            (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
     }
 
     /// The `SET_CONFIG` attributes, in attribute number order.
@@ -1238,13 +1375,63 @@ mod tests {
     }
 
     #[test]
+    fn words_give_the_settings_back() {
+        let input = "pap-auth optional pap-rate 9 hook-counters on sa-policy 7 quota-spis 6 \
+                     quota-ports 5 unowned drop spis 256-0x1fff ports 1-2 public 203.0.113.30 \
+                     wan b lan a";
+        let r = RouterSettings::parse(&args(input)).unwrap();
+        let words = r.words();
+        let keys: Vec<&str> = words.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, RouterSettings::KEYS);
+        let flat: Vec<String> = words
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_owned(), v])
+            .collect();
+        assert_eq!(
+            flat.join(" "),
+            "lan a wan b public 203.0.113.30 ports 1-2 spis 0x100-0x1fff unowned drop \
+             quota-ports 5 quota-spis 6 sa-policy 7 hook-counters on pap-rate 9 pap-auth optional"
+        );
+        assert_eq!(RouterSettings::parse(&flat).unwrap(), r);
+        let h = HostSettings::parse(&args(
+            "hook-counters 3 port-block 0 udp-timeout 30 tcp-timeout 7440 mode native dev eth0 \
+             public 203.0.113.30 router 10.0.0.7",
+        ))
+        .unwrap();
+        let flat: Vec<String> = h
+            .words()
+            .into_iter()
+            .flat_map(|(k, v)| [k.to_owned(), v])
+            .collect();
+        assert_eq!(
+            flat.join(" "),
+            "router 10.0.0.7 public 203.0.113.30 dev eth0 mode native tcp-timeout 7440 \
+             udp-timeout 30 port-block 0 hook-counters 3"
+        );
+        assert_eq!(HostSettings::parse(&flat).unwrap(), h);
+        assert!(RouterSettings::default().words().is_empty());
+        assert!(HostSettings::default().words().is_empty());
+        let mut r = RouterSettings::default();
+        let e = r.set("mtu", "1500").unwrap_err();
+        assert!(e.starts_with("unknown setting \"mtu\""), "{e}");
+    }
+
+    #[test]
     fn pap_rate_setting() {
         let s = RouterSettings::parse(&args("pap-rate 5")).unwrap();
         assert_eq!(s.attrs(), vec![RouterAttr::PapRate(5)]);
         // The kernel judges the range (0 to 1000); the tool sends any u32.
         let s = RouterSettings::parse(&args("pap-rate 4294967295")).unwrap();
         assert_eq!(s.attrs(), vec![RouterAttr::PapRate(u32::MAX)]);
-        for bad in ["pap-rate x", "pap-rate -1", "pap-rate 4294967296"] {
+        // Digits only, as for every number of set.
+        for bad in [
+            "pap-rate x",
+            "pap-rate -1",
+            "pap-rate 4294967296",
+            "pap-rate +5",
+            "quota-ports +1",
+            "quota-spis 0x10",
+        ] {
             let e = RouterSettings::parse(&args(bad)).unwrap_err();
             assert!(e.contains("is not a number"), "{bad}: {e}");
         }
@@ -2204,6 +2391,68 @@ mod tests {
     }
 
     #[test]
+    fn conf_command_words() {
+        for (input, json) in [("router showconf", false), ("-j router showconf", true)] {
+            let c = cli(input).unwrap();
+            assert_eq!(c.json, json);
+            assert!(matches!(
+                c.object,
+                Object::Router {
+                    cmd: Some(RouterCmd::Showconf)
+                }
+            ));
+        }
+        let c = cli("host showconf").unwrap();
+        assert!(matches!(
+            c.object,
+            Object::Host {
+                cmd: Some(HostCmd::Showconf)
+            }
+        ));
+        for (input, path) in [
+            (
+                "router setconf /etc/dnat/router.conf",
+                "/etc/dnat/router.conf",
+            ),
+            ("router setconf -", "-"),
+        ] {
+            match cli(input).unwrap().object {
+                Object::Router {
+                    cmd: Some(RouterCmd::Setconf { file }),
+                } => assert_eq!(file, PathBuf::from(path)),
+                o => panic!("{input}: {o:?}"),
+            }
+        }
+        match cli("host setconf host.conf").unwrap().object {
+            Object::Host {
+                cmd: Some(HostCmd::Setconf { file }),
+            } => assert_eq!(file, PathBuf::from("host.conf")),
+            o => panic!("{o:?}"),
+        }
+        for input in [
+            "router setconf",
+            "router setconf a b",
+            "router showconf x",
+            "host setconf",
+            "host showconf x",
+        ] {
+            let e = cli(input).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input:?}: {e}");
+        }
+        let help = cli("router setconf --help").unwrap_err().to_string();
+        for word in [
+            "FILE:LINE: reason",
+            "READMIT_HOST",
+            "put back",
+            "SAs and blacklist",
+        ] {
+            assert!(help.contains(word), "{help}");
+        }
+        let help = cli("host showconf --help").unwrap_err().to_string();
+        assert!(help.contains("dnat-conf.rst"), "{help}");
+    }
+
+    #[test]
     fn host_command_words() {
         let c = cli("--json router hosts").unwrap();
         assert!(c.json);
@@ -2526,6 +2775,8 @@ mod tests {
         assert!(help.contains("spis MIN-MAX"), "{help}");
         assert!(help.contains("unowned local|drop"), "{help}");
         assert!(help.contains("sa-policy strict|permissive"), "{help}");
+        assert!(help.contains("pap-rate N"), "{help}");
+        assert!(help.contains("pap-auth required|optional"), "{help}");
         let help = cli("router --help").unwrap_err().to_string();
         for word in [
             "hosts",

@@ -6,6 +6,7 @@
 
 mod args;
 mod ca;
+mod conf;
 mod dump;
 mod follow;
 #[cfg(test)]
@@ -579,6 +580,25 @@ fn pap(cmd: PapCmd, json: bool) -> Result<i32, Error> {
     }
 }
 
+/// `router showconf` or `host showconf` (command `name`): the text
+/// `read` makes of the module's configuration; there is no JSON.
+fn showconf(
+    name: &'static str,
+    json: bool,
+    read: impl FnOnce() -> Result<String, Error>,
+) -> Result<i32, Error> {
+    if json {
+        return Err(Error::Usage {
+            cmd: name,
+            msg: "no JSON output: the configuration file format is the output (\"show\" has \
+                  JSON)"
+                .into(),
+        });
+    }
+    let text = read()?;
+    print(&(), false, |_| text).map(|()| exit::OK)
+}
+
 fn run(cli: Cli) -> Result<i32, Error> {
     match cli.object {
         Object::Router {
@@ -600,6 +620,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 msg,
             })?;
             set(router_cmd::SET_CONFIG, s.attrs()).map(|()| exit::OK)
+        }
+        Object::Router {
+            cmd: Some(RouterCmd::Showconf),
+        } => showconf("router showconf", cli.json, conf::apply::router_showconf),
+        Object::Router {
+            cmd: Some(RouterCmd::Setconf { file }),
+        } => {
+            let (name, text) = conf::apply::read(&file)?;
+            conf::apply::router_setconf(&name, &text).map(|()| exit::OK)
         }
         Object::Router {
             cmd: Some(RouterCmd::Blocks),
@@ -713,6 +742,15 @@ fn run(cli: Cli) -> Result<i32, Error> {
             set(host_cmd::SET_CONFIG, s.attrs()).map(|()| exit::OK)
         }
         Object::Host {
+            cmd: Some(HostCmd::Showconf),
+        } => showconf("host showconf", cli.json, conf::apply::host_showconf),
+        Object::Host {
+            cmd: Some(HostCmd::Setconf { file }),
+        } => {
+            let (name, text) = conf::apply::read(&file)?;
+            conf::apply::host_setconf(&name, &text).map(|()| exit::OK)
+        }
+        Object::Host {
             cmd: Some(HostCmd::Stats(a)),
         } => {
             a.check(cli.json).map_err(|msg| Error::Usage {
@@ -794,6 +832,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
+        Err(e @ Error::Conf { .. }) => {
+            // FILE:LINE: reason, as compilers put it.
+            log::error(&e.to_string());
+            ExitCode::from(e.exit_code() as u8)
+        }
         Err(e) => {
             log::error(&format!("dnatctl: {e}"));
             if let Error::Usage { cmd, .. } = e {
@@ -1139,6 +1182,20 @@ mod tests {
             }
         }
         assert_eq!((host_cmd::BLACKLIST_ADD, host_cmd::BLACKLIST_DEL), (11, 12));
+    }
+
+    #[test]
+    fn showconf_has_no_json() {
+        match showconf("router showconf", true, || panic!("no request")) {
+            Err(e @ Error::Usage { .. }) => {
+                assert_eq!(e.exit_code(), 2);
+                assert!(
+                    e.to_string().starts_with("router showconf: no JSON output"),
+                    "{e}"
+                );
+            }
+            r => panic!("{r:?}"),
+        }
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub enum Error {
     },
     /// Opening a raw socket was not permitted (no `CAP_NET_RAW`).
     NoPermission { what: String, err: io::Error },
+    /// A configuration file of `setconf`: `FILE` or `FILE:LINE`, what is
+    /// wrong, and the exit code (usage for what the file says, that of
+    /// the kernel's refusal while applying it).
+    Conf { at: String, msg: String, code: i32 },
 }
 
 impl Error {
@@ -81,6 +85,7 @@ impl Error {
             Error::Kernel { .. } | Error::NoPermission { .. } => exit::REFUSED,
             Error::NoFamily { .. } => exit::NO_FAMILY,
             Error::Io { .. } | Error::Malformed { .. } | Error::NoAnswer { .. } => exit::IO,
+            Error::Conf { code, .. } => *code,
         }
     }
 }
@@ -145,6 +150,7 @@ impl fmt::Display for Error {
                 }
                 f.write_str(": raw sockets need CAP_NET_RAW (run as root)")
             }
+            Error::Conf { at, msg, .. } => write!(f, "{at}: {msg}"),
         }
     }
 }
@@ -634,6 +640,16 @@ mod tests {
              family not registered; is the dnat_host module loaded?"
         );
         assert_eq!(e.exit_code(), 3);
+        let e = Error::Conf {
+            at: "router.conf:7".into(),
+            msg: "unknown key \"lann\" in [Router]".into(),
+            code: 2,
+        };
+        assert_eq!(
+            e.to_string(),
+            "router.conf:7: unknown key \"lann\" in [Router]"
+        );
+        assert_eq!(e.exit_code(), 2);
         let e = Error::NoAnswer {
             what: "pap request ports".into(),
             router: Ipv4Addr::new(10, 0, 0, 7),
