@@ -42,33 +42,8 @@ in_block() { [ "$1" -ge "$2" ] && [ "$1" -lt $(($2 + $3)) ]; }
 received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"; }
 raw() { n "$1" python3 "$TOP/qemu-tests/icmp_raw.py" "${@:2}"; }
 
-# Beyond the Internet segment: isp (a router), a 1280-byte link to gw,
-# and srv behind gw on a 1500-byte link, so that srv announces a full MSS
-# and only path MTU discovery makes TCP from the hosts fit.
-for ns in isp gw srv; do
-	ip netns add "$ns"
-	n "$ns" ip link set lo up
-done
-ip link add eth0 netns isp type veth peer name isp-eth0 netns inet
-n inet ip link set isp-eth0 master br0 up
-n isp ip addr add 203.0.113.1/24 dev eth0
-n isp ip link set eth0 up
-ip link add eth1 netns isp type veth peer name eth0 netns gw
-n isp ip addr add 192.0.2.1/30 dev eth1
-n gw ip addr add 192.0.2.2/30 dev eth0
-n isp ip link set eth1 mtu 1280 up
-n gw ip link set eth0 mtu 1280 up
-ip link add eth1 netns gw type veth peer name eth0 netns srv
-n gw ip addr add 192.0.2.9/29 dev eth1
-n srv ip addr add 192.0.2.10/29 dev eth0
-n gw ip link set eth1 up
-n srv ip link set eth0 up
-n isp sysctl -qw net.ipv4.ip_forward=1
-n gw sysctl -qw net.ipv4.ip_forward=1
-n isp ip route add 192.0.2.8/29 via 192.0.2.2
-n gw ip route add default via 192.0.2.1
-n srv ip route add default via 192.0.2.9
-nrouter ip route add 192.0.2.0/24 via 203.0.113.1
+# Beyond the Internet segment: isp, a 1280-byte link to gw, srv behind it.
+narrow_path
 
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public $PUB ports 20000-29999 spis 0x1000-0x1fff
 check "h1 set up by scripts/host-up.sh" dnat_host_module h1
