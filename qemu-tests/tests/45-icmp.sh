@@ -7,10 +7,11 @@
 # native mode, and get all their replies; an echo reply nothing asked for
 # is dropped; port unreachable reaches a connected UDP socket both ways;
 # time exceeded from an Internet router and from the router itself
-# reaches ping; path MTU discovery works behind a 1280-byte link (TCP,
-# no MSS clamping) and at the router's own WAN; an error quoting a host's
-# ESP reaches it through the table of outbound SAs; malformed and foreign
-# ICMP is dropped or left to the router, and counted.
+# reaches ping; traceroute (UDP and ICMP probes) shows every hop; path
+# MTU discovery works behind a 1280-byte link (TCP, no MSS clamping) and
+# at the router's own WAN; an error quoting a host's ESP reaches it
+# through the table of outbound SAs; malformed and foreign ICMP is
+# dropped or left to the router, and counted.
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
 #   (dnat_host)   |-- [lan] --- router ---- [inet] --+-- ext2 203.0.113.66
@@ -160,6 +161,41 @@ nh1 ping -c 1 -W 3 -t 1 192.0.2.10 >"$T/ttl1" 2>&1 || true
 check "h1: ping -t 1 reports time exceeded from the router's LAN address" \
 	grep -q 'From 10.0.0.7.*Time to live exceeded' "$T/ttl1"
 expect_eq "... one error of the router's own stack tunnelled to h1" "$(($(rstat local_icmp_error) - l0))" 1
+
+# -- traceroute from h1 (translate mode), with UDP probes (a socket and
+# a port for each, translated; the errors quote the granted ports) and
+# with ICMP probes (-I: echo requests from a raw socket, the identifier
+# translated): each hop is named, the router's LAN address first (its own
+# time exceeded, through lo), then isp, gw and srv (port unreachable or
+# echo reply), every probe answered.
+hops() {
+	awk 'NR > 1 {
+		a = "*"
+		for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/) { a = $i; break }
+		printf "%s%s", (NR > 2 ? " " : ""), a
+	}' "$1"
+}
+for mode in udp icmp; do
+	flag=
+	[ $mode = icmp ] && flag=-I
+	l0=$(rstat local_icmp_error) e0=$(rstat in_icmp_error_port) r0=$(rstat in_icmp_reply)
+	i0=$(hstat h1 in_icmp_translated)
+	nh1 timeout 90 traceroute -n $flag -w 3 -m 8 192.0.2.10 >"$T/tr.$mode" 2>&1 || true
+	sed 's/^/    /' "$T/tr.$mode"
+	expect_eq "traceroute ($mode) from h1: the router's LAN address, isp, gw, srv" \
+		"$(hops "$T/tr.$mode")" "10.0.0.7 203.0.113.1 192.0.2.2 192.0.2.10"
+	check "... every probe answered" sh -c "! tail -n +2 '$T/tr.$mode' | grep -q '[*]'"
+	check "... the router tunnelled its 3 own time exceeded to h1" test $(($(rstat local_icmp_error) - l0)) -ge 3
+	if [ $mode = udp ]; then
+		check "... the router delivered the 9 errors of isp, gw and srv by the quoted port" \
+			test $(($(rstat in_icmp_error_port) - e0)) -ge 9
+		check "... h1 translated the 12 quoted ports back" test $(($(hstat h1 in_icmp_translated) - i0)) -ge 12
+	else
+		check "... the router delivered the 6 time exceeded by the quoted identifier" \
+			test $(($(rstat in_icmp_error_port) - e0)) -ge 6
+		check "... and srv's 3 echo replies by identifier" test $(($(rstat in_icmp_reply) - r0)) -ge 3
+	fi
+done
 
 # -- Path MTU discovery at the router's own WAN: a 1400-byte datagram with
 # DF from h1 does not fit a 1280-byte wan0; the router's fragmentation
