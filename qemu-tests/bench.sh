@@ -269,6 +269,8 @@ for t in $TRAFFIC; do
 done
 n gen ip xfrm state flush
 insmod "$TOP/rust/dnat_router.ko"
+# The tables are allocated by the first configuration.
+n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-20255 spis 0x1000-0x1fff
 echo "table memory: $(n router "$DNATCTL" --json router stats | jq -r '.stats.table_bytes') bytes (256 hosts)"
 rmmod dnat_router
 }
