@@ -19,6 +19,18 @@
 #   conntrack   conntrack + nftables DNAT 203.0.113.30 -> 10.0.0.1
 # router_vs_forwarding and router_vs_conntrack are the lower of the UDP and
 # ESP ratios.
+# In the same rounds, a ping flood from the sink to gen (echo request and
+# reply, 16 in flight), echo replies per second at the sink:
+#   forwarding  from 10.0.0.1, module unloaded
+#   router      from 203.0.113.30 through a kernel ipip device to the
+#               router module (the sink as a host with the userspace PAP
+#               client: an identifier of its port block), which checks
+#               the request's identifier and tunnels the reply by it
+#   conntrack   from 10.0.0.1, conntrack + nftables SNAT to 203.0.113.30
+#   ipip        (reference) the module unloaded, kernel ipip devices on
+#               the router and the sink, from 198.51.100.30: the same
+#               tunnel without the module
+# router_icmp_vs_forwarding is the ICMP router/forwarding ratio.
 # The guest runs under TCG: absolute rates mean nothing, ratios measured
 # side by side do.
 set -euo pipefail
@@ -28,6 +40,13 @@ SCENARIO=bench
 # Parts to run (default both; `qemu-tests/run.sh --bench host` for one).
 PARTS=" ${*:-router host} "
 part() { [[ $PARTS == *" $1 "* ]]; }
+# The router benchmark's kinds of traffic: all, or with `--bench icmp`
+# the ping flood alone.
+TRAFFIC="udp esp icmp"
+if part icmp && ! part router; then
+	TRAFFIC=icmp
+	PARTS+="router "
+fi
 RUNS=${DNAT_BENCH_RUNS:-5}
 COUNT=${DNAT_BENCH_COUNT:-150000}
 trap cleanup_netns EXIT
@@ -48,17 +67,6 @@ n router sysctl -qw net.ipv4.ip_forward=1
 n router sysctl -qw net.ipv4.conf.lan0.accept_local=1
 n gen ip route add 10.0.0.0/24 via 203.0.113.30
 n sink ip route add default via 10.0.0.7
-# The sink counts what its device receives and drops the test traffic at
-# once (UDP or ESP, or either inside IP-in-IP), in every configuration alike, so that
-# its own work does not weigh on one of them. PAP (ICMP) gets through.
-n sink nft -f - <<'NFT'
-table ip sink {
-	chain pre {
-		type filter hook prerouting priority -500;
-		ip protocol { 4, 17, 50 } drop
-	}
-}
-NFT
 n gen ping -c 1 -W 2 203.0.113.30 >/dev/null
 n router ping -c 1 -W 2 10.0.0.1 >/dev/null || true
 mac=$(n router cat /sys/class/net/wan0/address)
@@ -115,6 +123,84 @@ NFT
 }
 ct_off() { n router nft delete table ip bench; }
 
+# The sink counts what its device receives and drops the test traffic at
+# once (UDP or ESP, or either inside IP-in-IP), in every configuration alike, so that
+# its own work does not weigh on one of them. PAP (ICMP) gets through.
+# The table is off while ICMP runs (the tunnelled replies are IP-in-IP).
+sink_drop() {
+	if [ "$1" = on ]; then
+		n sink nft -f - <<'NFT'
+table ip sink {
+	chain pre {
+		type filter hook prerouting priority -500;
+		ip protocol { 4, 17, 50 } drop
+	}
+}
+NFT
+	else
+		n sink nft delete table ip sink
+	fi
+}
+ICMP_SECONDS=${DNAT_BENCH_ICMP_SECONDS:-3}
+# icmp_on|icmp_off CONFIG: the sink's route to gen and what CONFIG needs.
+icmp_on() {
+	sink_drop off
+	case $1 in
+	router)
+		router_on
+		n sink ip route add 203.0.113.3/32 dev dnat0 src 203.0.113.30
+		;;
+	conntrack)
+		n router nft -f - <<'NFT'
+table ip bench {
+	chain post {
+		type nat hook postrouting priority srcnat;
+		oifname "wan0" ip saddr 10.0.0.1 snat to 203.0.113.30
+	}
+}
+NFT
+		;;
+	ipip)
+		n router ip link add t0 type ipip local 10.0.0.7 remote 10.0.0.1
+		n router ip link set t0 up
+		n router ip route add 198.51.100.30/32 dev t0
+		n sink ip route add 203.0.113.3/32 dev dnat0 src 198.51.100.30
+		;;
+	esac
+}
+icmp_off() {
+	local d s
+	case $1 in
+	router)
+		n sink ip route del 203.0.113.3/32 dev dnat0
+		d=$(n router "$DNATCTL" --json router stats | jq -r '.stats.in_icmp_reply')
+		s=$(n router "$DNATCTL" --json router stats | jq -r '.stats.out_spoofed')
+		rmmod dnat_router
+		[ "$d" -gt 100 ] && [ "$s" = 0 ] ||
+			{ echo "bench: the router delivered $d echo replies, refused $s requests" >&2; exit 1; }
+		;;
+	conntrack) ct_off ;;
+	ipip)
+		n sink ip route del 203.0.113.3/32 dev dnat0
+		n router ip link del t0
+		;;
+	esac
+	sink_drop on
+}
+icmp_run() { # CONFIG -> echo replies per second at the sink
+	local out got ms
+	icmp_on "$1"
+	# A raw socket (no ping sockets in a new namespace): -e sets the
+	# identifier, a port of the sink's block.
+	out=$(n sink ping -q -f -l 16 -w "$ICMP_SECONDS" -e 20100 203.0.113.3 2>&1) || true
+	icmp_off "$1"
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+	ms=$(sed -n 's/.* received.* time \([0-9]*\)ms.*/\1/p' <<<"$out")
+	[ "${got:-0}" -gt 100 ] && [ "${ms:-0}" -gt 0 ] ||
+		{ echo "bench: ping flood ($1) gave no figure: $out" >&2; exit 1; }
+	awk -v g="$got" -v ms="$ms" 'BEGIN { printf "%.0f\n", g * 1000 / ms }'
+}
+
 rx() { n sink cat /sys/class/net/eth0/statistics/rx_packets; }
 run() { # CONFIG TRAFFIC -> packets per second at the sink
 	local a b t0 t1
@@ -136,31 +222,55 @@ run() { # CONFIG TRAFFIC -> packets per second at the sink
 
 rmmod dnat_router 2>/dev/null || true
 modprobe -a nf_conntrack nf_nat nft_nat nf_defrag_ipv4 ipip pktgen esp4
+sink_drop on
+# The sink's tunnel to the router (ICMP runs), and gen's route back to the
+# ipip reference's address.
+n sink ip link add dnat0 type ipip local 10.0.0.1 remote 10.0.0.7
+n sink ip link set dnat0 up
+n sink ip addr add 203.0.113.30/32 dev dnat0
+n sink ip addr add 198.51.100.30/32 dev dnat0
+n gen ip route add 198.51.100.30/32 via 203.0.113.30
 # The first SPI of the pool: the sink's block, asked for first, starts there.
 SPI=$((0x1000))
 n gen ip xfrm state add src 203.0.113.3 dst 203.0.113.30 proto esp spi "$SPI" mode transport \
 	enc 'ecb(cipher_null)' ''
-echo "bench: $RUNS runs of $COUNT 64-byte packets per configuration and traffic (UDP, random source ports; ESP, one SA), interleaved"
+echo "bench: $RUNS runs of $COUNT 64-byte packets per configuration and traffic (UDP, random source ports; ESP, one SA)" \
+	"and of a ${ICMP_SECONDS}s ping flood (ICMP), interleaved"
 for i in $(seq "$RUNS"); do
-	for t in udp esp; do
-		for c in forwarding router conntrack; do
-			r=$(run $c $t)
+	for t in $TRAFFIC; do
+		cs="forwarding router conntrack"
+		[ $t = icmp ] && cs+=" ipip"
+		for c in $cs; do
+			# ICMP: set -e inside the substitution too, so that a
+			# failed step ends the benchmark rather than filing
+			# another set-up's figure under this one.
+			if [ $t = icmp ]; then r=$(set -e; icmp_run $c); else r=$(run $c $t); fi
+			[[ $r =~ ^[0-9]+$ ]] || { echo "bench: run $i $t $c gave no figure" >&2; exit 1; }
 			res[$c-$t]+="$r "
-			printf '  run %d %-3s %-10s %8d pps\n' "$i" "$t" "$c" "$r"
+			printf '  run %d %-4s %-10s %8d pps\n' "$i" "$t" "$c" "$r"
 		done
 	done
 done
-for t in udp esp; do
-	for c in forwarding router conntrack; do
-		printf '%-3s %-10s median %8d pps  spread %s\n' "$t" "$c" "$(median <<<"${res[$c-$t]}")" "$(spread <<<"${res[$c-$t]}")"
+for t in $TRAFFIC; do
+	cs="forwarding router conntrack"
+	[ $t = icmp ] && cs+=" ipip"
+	for c in $cs; do
+		printf '%-4s %-10s median %8d pps  spread %s\n' "$t" "$c" "$(median <<<"${res[$c-$t]}")" "$(spread <<<"${res[$c-$t]}")"
 	done
 	f=$(median <<<"${res[forwarding-$t]}"); r=$(median <<<"${res[router-$t]}"); ct=$(median <<<"${res[conntrack-$t]}")
 	rf[$t]=$(awk -v r="$r" -v f="$f" 'BEGIN { printf "%.2f", r / f }')
 	rc[$t]=$(awk -v r="$r" -v c="$ct" 'BEGIN { printf "%.2f", r / c }')
-	echo "$t: router ${rf[$t]} x forwarding, ${rc[$t]} x conntrack"
+	if [ $t = icmp ]; then
+		ri=$(awk -v r="$r" -v i="$(median <<<"${res[ipip-icmp]}")" 'BEGIN { printf "%.2f", r / i }')
+		echo "$t: router ${rf[$t]} x forwarding, ${rc[$t]} x conntrack, $ri x kernel ipip tunnel (reference)"
+	else
+		echo "$t: router ${rf[$t]} x forwarding, ${rc[$t]} x conntrack"
+	fi
 done
 n gen ip xfrm state flush
 insmod "$TOP/rust/dnat_router.ko"
+# The tables are allocated by the first configuration.
+n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-20255 spis 0x1000-0x1fff
 echo "table memory: $(n router "$DNATCTL" --json router stats | jq -r '.stats.table_bytes') bytes (256 hosts)"
 rmmod dnat_router
 }
@@ -298,11 +408,14 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR
 spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.1f%%", (a[NR]-a[1])*100/a[int((NR+1)/2)]}'; }
 part router && router_bench
 part host && host_bench
-echo "(QEMU/TCG: only the ratios are meaningful; each field is the lower of its two ratios: UDP and ESP, TCP and UDP)"
+echo "(QEMU/TCG: only the ratios are meaningful; router_vs_* and host_vs_direct are the lower of two ratios: UDP and ESP, TCP and UDP)"
 line=
-if part router; then
+if [ "$TRAFFIC" = icmp ]; then
+	line="router_icmp_vs_forwarding=${rf[icmp]}"
+elif part router; then
 	line=$(awk -v a="${rf[udp]}" -v b="${rf[esp]}" -v c="${rc[udp]}" -v d="${rc[esp]}" \
 		'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f", (a < b ? a : b), (c < d ? c : d) }')
+	line+=" router_icmp_vs_forwarding=${rf[icmp]}"
 fi
 part host && line="${line:+$line }host_vs_direct=$hvd"
 echo "$line"

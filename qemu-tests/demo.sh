@@ -15,9 +15,11 @@
 # the port or SPI. The router's CA certifies each host's key with its
 # blocks; strongSwan on each host negotiates IPsec with the server using
 # that certificate; `dnatctl host follow` validates the SAs with the
-# router. An attacker floods ESP with h1's SPI while h1 moves a file over
-# its SA, floods UDP, and h2 spoofs h1's ports: none of it reaches a host;
-# h2's burst of PAP requests meets the router's request rate limit.
+# router. Both hosts ping the server with one ICMP identifier, which each
+# host module translates into a port of its own block. An attacker floods
+# ESP with h1's SPI while h1 moves a file over its SA, floods UDP, and h2
+# spoofs h1's ports: none of it reaches a host; h2's burst of PAP requests
+# meets the router's request rate limit.
 # The last line is the verdict.
 set -uo pipefail
 SCENARIO=demo
@@ -108,6 +110,20 @@ done
 sleep 1
 say "Both hosts sent UDP from port 40000: each host translated it to a port of its own"
 for h in h1 h2; do NS=$h run "$DNATCTL" host sptt; done
+
+say "ICMP: both hosts ping the server at once, with the same identifier (ping -e 4242)"
+for h in h1 h2; do
+	(n $h ping -c 3 -i 0.2 -W 3 -e 4242 203.0.113.3 >"$T/ping-$h" 2>&1) &
+done
+wait_clients
+for h in h1 h2; do
+	grep -E 'bytes from|packets transmitted' "$T/ping-$h" | sed "s/^/    [$h] /"
+	same "$h ping replies" "$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/ping-$h")" 3
+done
+echo "    each host module translated identifier 4242 into a port of its own block:"
+for h in h1 h2; do
+	n $h "$DNATCTL" host sptt | grep '^icmp' | sed "s/^/    [$h] /"
+done
 
 say "Certificates from the router's CA: each binds a host's key to 203.0.113.30 and its own blocks"
 declare -A plo slo shi

@@ -140,6 +140,47 @@ dnat_host_ipip() {
 	n "$ns" ip route add 203.0.113.0/24 dev dnat0 src 203.0.113.30
 }
 
+# narrow_path: beyond the Internet segment of `topology`, a router isp, a
+# 1280-byte link to gw and a server srv behind gw on a 1500-byte link (so
+# that srv announces a full MSS and only path MTU discovery makes TCP to it
+# fit); the router routes 192.0.2.0/24 via isp. isp, gw and srv do not
+# rate-limit their ICMP errors (icmp_ratelimit 0): a burst of probes
+# (traceroute) gets every answer.
+#
+#   [inet] -- isp 203.0.113.1
+#               | 192.0.2.1, mtu 1280
+#              gw 192.0.2.2
+#               | 192.0.2.9
+#              srv 192.0.2.10
+narrow_path() {
+	local ns
+	for ns in isp gw srv; do
+		ip netns add "$ns"
+		n "$ns" ip link set lo up
+		n "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
+	done
+	ip link add eth0 netns isp type veth peer name isp-eth0 netns inet
+	n inet ip link set isp-eth0 master br0 up
+	n isp ip addr add 203.0.113.1/24 dev eth0
+	n isp ip link set eth0 up
+	ip link add eth1 netns isp type veth peer name eth0 netns gw
+	n isp ip addr add 192.0.2.1/30 dev eth1
+	n gw ip addr add 192.0.2.2/30 dev eth0
+	n isp ip link set eth1 mtu 1280 up
+	n gw ip link set eth0 mtu 1280 up
+	ip link add eth1 netns gw type veth peer name eth0 netns srv
+	n gw ip addr add 192.0.2.9/29 dev eth1
+	n srv ip addr add 192.0.2.10/29 dev eth0
+	n gw ip link set eth1 up
+	n srv ip link set eth0 up
+	n isp sysctl -qw net.ipv4.ip_forward=1
+	n gw sysctl -qw net.ipv4.ip_forward=1
+	n isp ip route add 192.0.2.8/29 via 192.0.2.2
+	n gw ip route add default via 192.0.2.1
+	n srv ip route add default via 192.0.2.9
+	nrouter ip route add 192.0.2.0/24 via 203.0.113.1
+}
+
 # wait_listen NS u|t PORT: waits (up to 20 s) until a UDP (u) or TCP (t)
 # socket listens on PORT in NS; servers take a while to start under TCG.
 wait_listen() {

@@ -54,8 +54,8 @@ set -e
 step "qemu: guest exited with status $rc"
 [ "$rc" != 124 ] || step "qemu: the guest was stopped at its time limit of $limit s"
 if [ "$mode" = bench ]; then
-	# The ratios, last.
-	grep -a '^router_vs_forwarding=' "$OUT/console.log" | tail -1 | tr -d '\r'
+	# The ratios, last (also when only a part ran: --bench host, icmp).
+	grep -a -E '^(router|host)_[a-z_]+=[0-9]' "$OUT/console.log" | tail -1 | tr -d '\r'
 fi
 if [ "$mode" = demo ]; then
 	# The verdict, last; the demo fails without an ok one.

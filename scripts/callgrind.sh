@@ -20,6 +20,12 @@
 # host_translate_out=NN host_translate_in=NN host_translate_udp=NN (the host's
 # SPTT lookup + TCP flag tracking + port rewrite with checksum fix-up,
 # rust/dnat-core/examples/sptt_cost.rs, 4,080 entries per protocol).
+# ICMP beside UDP (rust/dnat-core/examples/icmp_cost.rs, one harness for
+# both: the ICMP-aware classification, one host with 255 ports): the line
+# before the last gives every scenario, and the last line goes on with
+# icmp_echo_in=NN icmp_udp_in=NN (an echo reply and a UDP datagram to a
+# host) icmp_echo_out=NN icmp_udp_out=NN (IP-in-IP from a host, an echo
+# request and a UDP datagram inside).
 # The two runs of a scenario go side by side (two processes); the whole
 # takes about half a minute, most of it building 65,536 SPI blocks.
 # Usage: scripts/callgrind.sh [N]   (N packets, default 20000)
@@ -40,12 +46,16 @@ HOST_SCENARIOS=(base out-rewrite in-rewrite udp-out-rewrite)
 # (rust/dnat-core/examples/pap_cost.rs).
 PAP_SCENARIOS=(base plain auth)
 
-step "building the classify_cost and sptt_cost examples (release)"
+# ICMP and UDP through the same harness (rust/dnat-core/examples/icmp_cost.rs).
+ICMP_SCENARIOS=(base udp_in echo_in error_in quoted_sa_in udp_out echo_out esp_learn
+	host_echo_out host_error_in)
+
+step "building the classify_cost, sptt_cost, pap_cost and icmp_cost examples (release)"
 cd "$DNAT_TOP"
 cargo build --quiet --release --example classify_cost --example sptt_cost \
-	--example pap_cost --manifest-path rust/dnat-core/Cargo.toml
+	--example pap_cost --example icmp_cost --manifest-path rust/dnat-core/Cargo.toml
 EX=${CARGO_TARGET_DIR:-rust/dnat-core/target}/release/examples
-for b in classify_cost sptt_cost pap_cost; do
+for b in classify_cost sptt_cost pap_cost icmp_cost; do
 	[[ -x $EX/$b ]] || die "$EX/$b not built"
 done
 
@@ -80,6 +90,7 @@ measure() {
 measure classify_cost "${SCENARIOS[@]}"
 measure sptt_cost "${HOST_SCENARIOS[@]}"
 measure pap_cost "${PAP_SCENARIOS[@]}"
+measure icmp_cost "${ICMP_SCENARIOS[@]}"
 
 printf '%-32s %s\n' scenario instructions/packet
 for s in "${SCENARIOS[@]}"; do
@@ -91,13 +102,25 @@ done
 for s in "${PAP_SCENARIOS[@]}"; do
 	printf '%-32s %s\n' "pap renewal $s (per message)" "${PER[pap_cost:$s]}"
 done
+for s in "${ICMP_SCENARIOS[@]}"; do
+	printf '%-32s %s\n' "icmp_cost $s" "${PER[icmp_cost:$s]}"
+done
 # Both ends of one PAP exchange, the loop taken out.
 pap() { awk -v a="${PER[pap_cost:$1]}" -v b="${PER[pap_cost:base]}" 'BEGIN { printf "%.0f", a - b }'; }
 echo "pap_plain=$(pap plain) pap_auth=$(pap auth) (instructions per renewal served and answered)"
 round() { printf '%.0f' "$1"; }
+icmp=""
+for s in "${ICMP_SCENARIOS[@]}"; do
+	icmp+="${icmp:+ }$s=$(round "${PER[icmp_cost:$s]}")"
+done
+echo "icmp_cost: $icmp (instructions per packet, loop included)"
 echo "classify_inbound_port=$(round "${PER[classify_cost:inbound_port_64k]}")" \
 	"classify_inbound_spi_1m=$(round "${PER[classify_cost:inbound_spi_1m]}")" \
 	"classify_outbound=$(round "${PER[classify_cost:outbound]}")" \
 	"host_translate_out=$(round "${PER[sptt_cost:out-rewrite]}")" \
 	"host_translate_in=$(round "${PER[sptt_cost:in-rewrite]}")" \
-	"host_translate_udp=$(round "${PER[sptt_cost:udp-out-rewrite]}")"
+	"host_translate_udp=$(round "${PER[sptt_cost:udp-out-rewrite]}")" \
+	"icmp_echo_in=$(round "${PER[icmp_cost:echo_in]}")" \
+	"icmp_udp_in=$(round "${PER[icmp_cost:udp_in]}")" \
+	"icmp_echo_out=$(round "${PER[icmp_cost:echo_out]}")" \
+	"icmp_udp_out=$(round "${PER[icmp_cost:udp_out]}")"

@@ -20,7 +20,7 @@ PKGS=(
 	# guest: QEMU, virtme-ng needs udev on the host for its console links
 	qemu-system-x86 udev
 	# tools used inside the guest (the guest sees the host's root fs)
-	iproute2 iputils-ping socat iperf3 tcpdump nftables ethtool procps
+	iproute2 iputils-ping traceroute socat iperf3 tcpdump nftables ethtool procps
 	strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
 	openssl jq util-linux
 	# the kernel tree's YNL tools (scripts/ynl-check.sh, the 52-ynl scenario)

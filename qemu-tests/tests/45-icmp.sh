@@ -7,10 +7,11 @@
 # native mode, and get all their replies; an echo reply nothing asked for
 # is dropped; port unreachable reaches a connected UDP socket both ways;
 # time exceeded from an Internet router and from the router itself
-# reaches ping; path MTU discovery works behind a 1280-byte link (TCP,
-# no MSS clamping) and at the router's own WAN; an error quoting a host's
-# ESP reaches it through the table of outbound SAs; malformed and foreign
-# ICMP is dropped or left to the router, and counted.
+# reaches ping; traceroute (UDP and ICMP probes) shows every hop; path
+# MTU discovery works behind a 1280-byte link (TCP, no MSS clamping) and
+# at the router's own WAN; an error quoting a host's ESP reaches it
+# through the table of outbound SAs; malformed and foreign ICMP is
+# dropped or left to the router, and counted.
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
 #   (dnat_host)   |-- [lan] --- router ---- [inet] --+-- ext2 203.0.113.66
@@ -42,33 +43,8 @@ in_block() { [ "$1" -ge "$2" ] && [ "$1" -lt $(($2 + $3)) ]; }
 received() { sed -n 's/.* \([0-9]*\) received.*/\1/p' "$1"; }
 raw() { n "$1" python3 "$TOP/qemu-tests/icmp_raw.py" "${@:2}"; }
 
-# Beyond the Internet segment: isp (a router), a 1280-byte link to gw,
-# and srv behind gw on a 1500-byte link, so that srv announces a full MSS
-# and only path MTU discovery makes TCP from the hosts fit.
-for ns in isp gw srv; do
-	ip netns add "$ns"
-	n "$ns" ip link set lo up
-done
-ip link add eth0 netns isp type veth peer name isp-eth0 netns inet
-n inet ip link set isp-eth0 master br0 up
-n isp ip addr add 203.0.113.1/24 dev eth0
-n isp ip link set eth0 up
-ip link add eth1 netns isp type veth peer name eth0 netns gw
-n isp ip addr add 192.0.2.1/30 dev eth1
-n gw ip addr add 192.0.2.2/30 dev eth0
-n isp ip link set eth1 mtu 1280 up
-n gw ip link set eth0 mtu 1280 up
-ip link add eth1 netns gw type veth peer name eth0 netns srv
-n gw ip addr add 192.0.2.9/29 dev eth1
-n srv ip addr add 192.0.2.10/29 dev eth0
-n gw ip link set eth1 up
-n srv ip link set eth0 up
-n isp sysctl -qw net.ipv4.ip_forward=1
-n gw sysctl -qw net.ipv4.ip_forward=1
-n isp ip route add 192.0.2.8/29 via 192.0.2.2
-n gw ip route add default via 192.0.2.1
-n srv ip route add default via 192.0.2.9
-nrouter ip route add 192.0.2.0/24 via 203.0.113.1
+# Beyond the Internet segment: isp, a 1280-byte link to gw, srv behind it.
+narrow_path
 
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public $PUB ports 20000-29999 spis 0x1000-0x1fff
 check "h1 set up by scripts/host-up.sh" dnat_host_module h1
@@ -185,6 +161,41 @@ nh1 ping -c 1 -W 3 -t 1 192.0.2.10 >"$T/ttl1" 2>&1 || true
 check "h1: ping -t 1 reports time exceeded from the router's LAN address" \
 	grep -q 'From 10.0.0.7.*Time to live exceeded' "$T/ttl1"
 expect_eq "... one error of the router's own stack tunnelled to h1" "$(($(rstat local_icmp_error) - l0))" 1
+
+# -- traceroute from h1 (translate mode), with UDP probes (a socket and
+# a port for each, translated; the errors quote the granted ports) and
+# with ICMP probes (-I: echo requests from a raw socket, the identifier
+# translated): each hop is named, the router's LAN address first (its own
+# time exceeded, through lo), then isp, gw and srv (port unreachable or
+# echo reply), every probe answered.
+hops() {
+	awk 'NR > 1 {
+		a = "*"
+		for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/) { a = $i; break }
+		printf "%s%s", (NR > 2 ? " " : ""), a
+	}' "$1"
+}
+for mode in udp icmp; do
+	flag=
+	[ $mode = icmp ] && flag=-I
+	l0=$(rstat local_icmp_error) e0=$(rstat in_icmp_error_port) r0=$(rstat in_icmp_reply)
+	i0=$(hstat h1 in_icmp_translated)
+	nh1 timeout 90 traceroute -n $flag -w 3 -m 8 192.0.2.10 >"$T/tr.$mode" 2>&1 || true
+	sed 's/^/    /' "$T/tr.$mode"
+	expect_eq "traceroute ($mode) from h1: the router's LAN address, isp, gw, srv" \
+		"$(hops "$T/tr.$mode")" "10.0.0.7 203.0.113.1 192.0.2.2 192.0.2.10"
+	check "... every probe answered" sh -c "! tail -n +2 '$T/tr.$mode' | grep -q '[*]'"
+	check "... the router tunnelled its 3 own time exceeded to h1" test $(($(rstat local_icmp_error) - l0)) -ge 3
+	if [ $mode = udp ]; then
+		check "... the router delivered the 9 errors of isp, gw and srv by the quoted port" \
+			test $(($(rstat in_icmp_error_port) - e0)) -ge 9
+		check "... h1 translated the 12 quoted ports back" test $(($(hstat h1 in_icmp_translated) - i0)) -ge 12
+	else
+		check "... the router delivered the 6 time exceeded by the quoted identifier" \
+			test $(($(rstat in_icmp_error_port) - e0)) -ge 6
+		check "... and srv's 3 echo replies by identifier" test $(($(rstat in_icmp_reply) - r0)) -ge 3
+	fi
+done
 
 # -- Path MTU discovery at the router's own WAN: a 1400-byte datagram with
 # DF from h1 does not fit a 1280-byte wan0; the router's fragmentation
