@@ -16,7 +16,8 @@ generator (KSRC/tools/net/ynl/pyynl):
   include/uapi/linux/dnat.h includes both;
 - rust/dnat-core/src/uapi.rs has one constant per command, attribute and
   enum entry, with the spec's value (names: the spec's in upper case), the
-  MAX of each set, the family names, the version and IFNAME_MAX;
+  MAX of each set, the family names, the version, IFNAME_MAX and one
+  constant per multicast group ({ROUTER,HOST}_MCGRP_<NAME>);
 - the POLICY tables of rust/router/netlink.rs and rust/host/netlink.rs have
   one entry per attribute, in attribute order, each the type the spec
   gives (attributes no request lists: Reject), strings with the spec's
@@ -96,6 +97,8 @@ ENUMS = {
     'host_mode': ('host', 'host-mode'),
     'sa_state': ('host', 'sa-state'),
     'flow_state': ('host', 'flow-state'),
+    'router_event': ('router', 'router-event'),
+    'host_event': ('host', 'host-event'),
 }
 
 # Definitions of the router spec that the host spec uses too: the host
@@ -397,6 +400,20 @@ class Checker:
                 v = self.uapi_int(self.uapi_top, 'FAMILY_VERSION', UAPI_RS)
                 if v is not None and v != version:
                     self.err(UAPI_RS, f'FAMILY_VERSION is {v}, the {fam} spec says {version}')
+        # The multicast groups: one constant per group, named
+        # {ROUTER,HOST}_MCGRP_{NAME}, the group's name as a C string.
+        for fam, d in FAMILIES.items():
+            prefix = d['family_const'].replace('_FAMILY', '_MCGRP_')
+            groups = [g['name'] for g in self.specs[fam].yaml.get('mcast-groups', {}).get('list', [])]
+            want = {prefix + c_upper(g): f'c"{g}"' for g in groups}
+            for name, (_, val, n) in self.uapi_top.items():
+                if name.startswith(prefix) and name not in want:
+                    self.err(f'{UAPI_RS}:{n}', f'{name} is not a multicast group of the {fam} spec')
+            for name, val in want.items():
+                c = self.uapi_top.get(name)
+                if c is None or c[1] != val:
+                    self.err(UAPI_RS, f"{name} is {c[1] if c else 'missing'}, the {fam} spec's "
+                             f'multicast group is {val}')
         ifmax = self.specs['router'].consts.get('ifname-max', {}).get('value')
         if 'IFNAME_MAX' not in self.uapi_top:
             self.err(UAPI_RS, 'no IFNAME_MAX')
@@ -872,6 +889,9 @@ BREAKAGES = [
      'flow_state::RST is 8, the spec says 4'),
     (UAPI_RS, 'pub const IFNAME_MAX: usize = 15;', 'pub const IFNAME_MAX: usize = 16;',
      'IFNAME_MAX is 16, the spec says ifname-max 15'),
+    (UAPI_RS, 'pub const HOST_MCGRP_EVENTS: &core::ffi::CStr = c"events";',
+     'pub const HOST_MCGRP_EVENTS: &core::ffi::CStr = c"event";',
+     'HOST_MCGRP_EVENTS is c"event", the host spec\'s multicast group is c"events"'),
     (UAPI_RS, '    pub const NATIVE: u8 = 1;\n', '    pub const NATIVE: u8 = 1;\n'
      '    pub const HYBRID: u8 = 2;\n', 'host_mode::HYBRID is not in the spec'),
     (FAMILIES['router']['netlink'], 'PolicyEntry::new(AttrType::U16),    // PORT_MIN\n',
@@ -884,7 +904,7 @@ BREAKAGES = [
      'PolicyEntry::new(AttrType::U32),    // PEER_ADDR\n',
      'POLICY[29] (PEER_ADDR) is U32, the spec says Be32'),
     (FAMILIES['host']['netlink'], '    PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS\n',
-     '', 'POLICY has 28 entries, the spec has 29 attributes'),
+     '', 'POLICY has 31 entries, the spec has 32 attributes'),
     (FAMILIES['host']['netlink'], 'const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);',
      'const IFNAME: AttrType = AttrType::NulString(16);',
      'POLICY[6] (LAN_IFNAME) is NulString(16), the spec says NulString(15)'),

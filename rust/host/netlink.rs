@@ -49,6 +49,9 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U32),    // SPI
     PolicyEntry::new(AttrType::Reject), // SA_STATE (output only)
     PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS
+    PolicyEntry::new(AttrType::Reject), // EVENT_TYPE (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_REASON (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_COUNT (events only)
 ];
 
 static OPS: [Op; 13] = [

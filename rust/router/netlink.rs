@@ -66,6 +66,11 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U32),    // PAP_RATE
     PolicyEntry::new(AttrType::U8),     // PAP_AUTH
     PolicyEntry::new(AttrType::Reject), // HOST_AUTH (output only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_TYPE (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_REASON (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_COUNT (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_SUPPRESSED (events only)
+    PolicyEntry::new(AttrType::Reject), // EPOCH (events only)
 ];
 
 static OPS: [Op; 17] = [
