@@ -30,6 +30,7 @@ pub mod pap_client;
 pub mod pap_keys;
 pub mod pap_server;
 pub mod pap_session;
+pub mod router_events;
 pub mod sa_table;
 pub mod siphash;
 pub mod sptt;
