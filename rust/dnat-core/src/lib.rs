@@ -21,6 +21,7 @@ pub mod classify;
 pub mod config;
 pub mod events;
 pub mod hooks;
+pub mod host_events;
 pub mod icmp;
 pub mod ipv4;
 pub mod out_sa;
