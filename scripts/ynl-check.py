@@ -23,7 +23,8 @@ generator (KSRC/tools/net/ynl/pyynl):
   gives (attributes no request lists: Reject), strings with the spec's
   max-len; their OPS tables register every command as doit or dumpit as
   the spec's do or dump, admin (GENL_UNS_ADMIN_PERM) exactly when the spec
-  flags it uns-admin-perm; every Msg::put_* of an attribute in the
+  flags it uns-admin-perm; their MCGRPS tables the spec's multicast groups
+  in order, each admin-only (GENL_MCAST_CAP_NET_ADMIN); every Msg::put_* of an attribute in the
   modules (rust/router, rust/host, rust/common/counters.rs) writes the
   spec's type, so replies are checked as well as requests;
 - Documentation/networking/dnat-netlink.rst lists every command (number,
@@ -514,6 +515,28 @@ class Checker:
                                  + (' (output only: no request lists it)' if p[0] == 'Reject'
                                     else ''))
             self.check_ops(fam, where, text)
+            self.check_mcgrps(fam, where, text)
+
+    def check_mcgrps(self, fam, where, text):
+        """The MCGRPS table registers the spec's groups, in its order (the
+        group numbers), each admin-only: the specs (genetlink-legacy) cannot
+        flag a group, and every dnat group carries what the admin dumps do."""
+        prefix = FAMILIES[fam]['family_const'].replace('_FAMILY', '_MCGRP_')
+        want = [prefix + c_upper(g['name'])
+                for g in self.specs[fam].yaml.get('mcast-groups', {}).get('list', [])]
+        m = re.search(r'^static MCGRPS: \[McastGroup; (\d+)\] = \[(.*?)\];', text, re.M | re.S)
+        if not m:
+            if want:
+                self.err(where, 'no static MCGRPS table (the spec has multicast groups)')
+            return
+        have = re.findall(r'McastGroup::new\(\s*(?:\w+::)*(\w+),\s*(true|false)\s*\)', m.group(2))
+        if int(m.group(1)) != len(have):
+            self.err(where, f'MCGRPS is declared [McastGroup; {m.group(1)}] with {len(have)} groups')
+        if [n for n, _ in have] != want:
+            self.err(where, f"MCGRPS registers {[n for n, _ in have]}, the spec's groups are {want}")
+        for n, admin in have:
+            if admin != 'true':
+                self.err(where, f'MCGRPS: {n} is not admin-only (GENL_MCAST_CAP_NET_ADMIN)')
 
     def check_ops(self, fam, where, text):
         m = re.search(r'^static OPS: \[Op; (\d+)\] = \[\n(.*?)^\];', text, re.M | re.S)
@@ -917,6 +940,9 @@ BREAKAGES = [
     (FAMILIES['router']['netlink'], 'Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, true),',
      'Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, false),',
      'GET_BLOCKS is registered with admin false, the spec flags it uns-admin-perm'),
+    (FAMILIES['router']['netlink'], 'McastGroup::new(ROUTER_MCGRP_EVENTS, true)',
+     'McastGroup::new(ROUTER_MCGRP_EVENTS, false)',
+     'MCGRPS: ROUTER_MCGRP_EVENTS is not admin-only'),
     (FAMILIES['host']['netlink'], 'Op::dumpit::<GetSas>(cmd::GET_SAS, false),',
      'Op::doit::<GetSas>(cmd::GET_SAS, false),',
      'GET_SAS is registered with Op::doit, the spec has dump'),

@@ -14,13 +14,16 @@ use crate::datapath::DataStat;
 use crate::defrag::Defrag;
 use crate::dumps::{GetBlacklist, GetBlocks, GetHosts, GetSas};
 use crate::error::reject;
-use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
+use crate::ffi::genl::{
+    AttrType, DoIt, Dump, DumpIt, Family, McastGroup, Msg, Op, PolicyEntry, Request,
+};
 use crate::ffi::pernet::Pernet;
 use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::pap_server::{forget_block, forget_idle, owns_spi};
 use crate::sa_table::{Lan, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::{RouterNet, TICK_MS};
+use crate::uapi::ROUTER_MCGRP_EVENTS;
 use crate::uapi::{block_kind, pap_auth_mode, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
 
@@ -93,6 +96,13 @@ static OPS: [Op; 17] = [
     Op::doit::<SetQuota>(cmd::SET_QUOTA, true),
 ];
 
+/// The multicast groups: `events` (`EVENT` messages, `notify.rs`), which
+/// only `CAP_NET_ADMIN` may join, as only it may dump the hosts.
+static MCGRPS: [McastGroup; 1] = [McastGroup::new(ROUTER_MCGRP_EVENTS, true)];
+
+/// The number of the `events` group in [`MCGRPS`].
+pub const EVENTS: u8 = 0;
+
 /// The family, registered by the module after the per-namespace state.
 pub static FAMILY: Family = Family::new(
     kernel::module::this_module::<crate::LocalModule>(),
@@ -100,6 +110,7 @@ pub static FAMILY: Family = Family::new(
     FAMILY_VERSION,
     &POLICY,
     &OPS,
+    &MCGRPS,
 );
 
 pub(crate) fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a RouterNet> {
