@@ -19,12 +19,14 @@ use crate::ffi::genl::{
 };
 use crate::ffi::pernet::Pernet;
 use crate::ffi::route::{primary_ipv4, RouteCache};
+use crate::notify;
 use crate::pap_server::{forget_block, forget_idle, owns_spi};
+use crate::router_events as events;
 use crate::sa_table::{Lan, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::{RouterNet, TICK_MS};
 use crate::uapi::ROUTER_MCGRP_EVENTS;
-use crate::uapi::{block_kind, pap_auth_mode, sa_policy, unowned};
+use crate::uapi::{block_kind, pap_auth_mode, router_event, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
@@ -493,11 +495,13 @@ impl DoIt for RevokeHost {
             st.set_revoked(s, true);
             st.forget_replies(Some(s));
         }
+        notify::push(st, events::host(router_event::REVOKED, host));
         let lan = st.lan_ifindex.load(Relaxed);
         if lan != 0 {
             // Best effort: the host may be gone; the revocation stands.
             let _ = tell_invalidate_all(st, req.net(), lan, host);
         }
+        notify::soon(st, req.net());
         Ok(())
     }
 }
@@ -520,6 +524,8 @@ impl DoIt for ReadmitHost {
         if let Some(s) = slot {
             st.set_revoked(s, false);
         }
+        notify::push(st, events::host(router_event::READMITTED, host));
+        notify::soon(st, req.net());
         Ok(())
     }
 }
@@ -538,11 +544,13 @@ impl DoIt for Reset {
             })
             .ok_or(ENOMEM)?;
         st.forget_replies(None);
-        st.new_epoch();
+        let epoch = st.new_epoch();
+        notify::push(st, events::reset(epoch));
         let lan = st.lan_ifindex.load(Relaxed);
         if lan != 0 {
             let _ = broadcast_invalidate_all(st, req.net(), lan);
         }
+        notify::soon(st, req.net());
         Ok(())
     }
 }
@@ -605,7 +613,15 @@ impl<const ADD: bool> DoIt for SaChange<ADD> {
                 };
                 r.map_err(|e| sa_error(req, e))
             })
-            .ok_or(ENOMEM)?
+            .ok_or(ENOMEM)??;
+        let kind = if ADD {
+            router_event::SA_VALIDATED
+        } else {
+            router_event::SA_INVALIDATED
+        };
+        notify::push(st, events::sa(kind, host, Some(peer), Some(spi)));
+        notify::soon(st, req.net());
+        Ok(())
     }
 }
 
@@ -638,6 +654,14 @@ impl<const ADD: bool> DoIt for BlacklistChange<ADD> {
                 };
                 r.map_err(|e| sa_error(req, e))
             })
-            .ok_or(ENOMEM)?
+            .ok_or(ENOMEM)??;
+        let kind = if ADD {
+            router_event::BLACKLIST_ADDED
+        } else {
+            router_event::BLACKLIST_REMOVED
+        };
+        notify::push(st, events::sa(kind, host, peer, spi));
+        notify::soon(st, req.net());
+        Ok(())
     }
 }
