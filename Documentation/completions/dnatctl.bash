@@ -25,6 +25,9 @@ _dnatctl() {
             dnatctl,host)
                 cmd="dnatctl__subcmd__host"
                 ;;
+            dnatctl,monitor)
+                cmd="dnatctl__subcmd__monitor"
+                ;;
             dnatctl,pap)
                 cmd="dnatctl__subcmd__pap"
                 ;;
@@ -212,7 +215,7 @@ _dnatctl() {
 
     case "${cmd}" in
         dnatctl)
-            opts="-j -h -V --json --help --version router host pap ca cert"
+            opts="-j -h -V --json --help --version router host pap ca cert monitor"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -750,6 +753,20 @@ _dnatctl() {
         dnatctl__subcmd__host__subcmd__stats)
             opts="-j -h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dnatctl__subcmd__monitor)
+            opts="-j -h --json --help router host"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -288,6 +288,11 @@ impl RouterConfig {
                 | RouterAttr::PinSecs(_)
                 | RouterAttr::QuotaOwn
                 | RouterAttr::HostAuth
+                | RouterAttr::EventType(_)
+                | RouterAttr::EventReason(_)
+                | RouterAttr::EventCount(_)
+                | RouterAttr::EventSuppressed(_)
+                | RouterAttr::Epoch(_)
                 | RouterAttr::Other(_) => {}
             }
         }
@@ -338,6 +343,9 @@ impl HostConfig {
                 | HostAttr::PeerAddr(_)
                 | HostAttr::Spi(_)
                 | HostAttr::SaState(_)
+                | HostAttr::EventType(_)
+                | HostAttr::EventReason(_)
+                | HostAttr::EventCount(_)
                 | HostAttr::Other(_) => {}
             }
         }

@@ -8,7 +8,8 @@
 //! message of the `dnat_router` or `dnat_host` family and as the
 //! controller's (`nlctrl`) reply to `CTRL_CMD_GETFAMILY`; the attributes of the family's messages through
 //! every decoder of `dump.rs` and `show.rs` that the tool runs on a dump or
-//! a `GET_CONFIG` reply, their text and their JSON. The extended ack
+//! a `GET_CONFIG` reply, and `event.rs` on an event, their text and their
+//! JSON. The extended ack
 //! readers (`error_extack`, `tlv_message`) read the same bytes.
 //!
 //! Checked, besides "no panic": `split` cuts the bytes into messages of at
@@ -22,6 +23,8 @@
 
 #[path = "../../src/dump.rs"]
 mod dump;
+#[path = "../../src/event.rs"]
+mod event;
 #[path = "../../src/msg.rs"]
 mod msg;
 #[path = "../../src/nl.rs"]
@@ -119,6 +122,12 @@ fn router(msgs: &[&[u8]], seq: u32) {
         dump::render_stats(&s);
         json(&s);
     }
+    for a in &attrs {
+        if let Ok(e) = event::Event::from_router(a) {
+            event::render(&e);
+            json(&e);
+        }
+    }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::router_counter);
     for a in &attrs {
         let s = show::Show {
@@ -144,6 +153,12 @@ fn host(msgs: &[&[u8]], seq: u32) {
     if let Ok(s) = dump::Stats::from_dump(attrs.iter().copied(), dump::host_stat) {
         dump::render_stats(&s);
         json(&s);
+    }
+    for a in &attrs {
+        if let Ok(e) = event::Event::from_host(a) {
+            event::render(&e);
+            json(&e);
+        }
     }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::host_counter);
     for a in &attrs {
