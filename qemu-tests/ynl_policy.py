@@ -21,9 +21,14 @@ As an administrator, for every command of the spec:
   NLA_BE32 from NLA_REJECT). pad and unused attributes cannot be sent
   with the library and are left out.
 
+- a notification of the spec (an operation with event or notify) has no
+  handler: generic netlink reports no policy for its command;
+- every multicast group of the spec can be joined.
+
 Without CAP_NET_ADMIN (run it under setpriv), every command of the spec
 with no attributes: the ones flagged uns-admin-perm fail with EPERM, the
-others succeed (they only read).
+others succeed (they only read); joining a multicast group fails with
+EPERM (every dnat group is admin-only: GENL_MCAST_CAP_NET_ADMIN).
 
 Prints one line per mismatch, then a summary; exit status 1 on a mismatch.
 """
@@ -38,6 +43,7 @@ UNPRIVILEGED = '--unprivileged' in sys.argv[3:]
 sys.path.insert(0, os.path.join(KSRC, 'tools/net/ynl/pyynl'))
 # pylint: disable=wrong-import-position
 from lib import YnlFamily, NlError  # noqa: E402
+from lib.ynl import _genl_policy_dump  # noqa: E402
 
 with open(SPEC, encoding='utf-8') as f:
     PROTO = yaml.safe_load(f).get('protocol', 'genetlink')
@@ -45,7 +51,9 @@ ynl = YnlFamily(SPEC, schema=os.path.join(KSRC, 'Documentation/netlink', f'{PROT
 NAME = ynl.yaml['name']
 bad = []
 
-ops = [op for op in ynl.msgs.values() if op.value != 0]
+ops = [op for op in ynl.msgs.values() if op.value != 0 and not op.is_async]
+ntfs = [op for op in ynl.msgs.values() if op.is_async]
+groups = list(ynl.mcast_groups)
 modes = {op.name: [m for m in ('do', 'dump') if m in op.yaml] for op in ops}
 aset = next(iter(ynl.attr_sets.values()))
 requested = set()
@@ -79,7 +87,21 @@ def call(op_name, mode, vals):
         return e.error
 
 
+def join(group):
+    """None if group `group` could be joined, else the errno."""
+    try:
+        YnlFamily(SPEC, schema="").ntf_subscribe(group)
+        return None
+    except OSError as e:
+        return e.errno
+
+
 if UNPRIVILEGED:
+    for g in groups:
+        err = join(g)
+        if err != errno.EPERM:
+            bad.append(f"joining group {g} without CAP_NET_ADMIN: "
+                       f"{'succeeded' if err is None else os.strerror(err)}, expected EPERM")
     for op in ops:
         admin = 'uns-admin-perm' in op.yaml.get('flags', [])
         for m in modes[op.name]:
@@ -117,6 +139,18 @@ else:
     for (n, got), where in wrong.items():
         bad.append(f'policy of {n}: the module reports {got}, the spec implies {want.get(n)} '
                    f"(in {', '.join(where)})")
+    for op in ntfs:
+        try:
+            pol = _genl_policy_dump(ynl.nlproto.family_id, op.rsp_value)[0]
+        except Exception:  # pylint: disable=broad-except
+            pol = {}
+        if pol:
+            bad.append(f'{op.name}: a notification, yet the module has a handler for its '
+                       f'command {op.rsp_value} ({", ".join(pol)})')
+    for g in groups:
+        err = join(g)
+        if err is not None:
+            bad.append(f'joining group {g}: {os.strerror(err)}')
     sample = {'u8': 0, 'u16': 0, 'u32': 0, 'u64': 0, 'flag': True, 'string': 'x'}
     for a in aset.attrs.values():
         if a.type not in sample:
@@ -133,5 +167,6 @@ for b in bad:
     print(f'{NAME}: {b}')
 what = 'permissions' if UNPRIVILEGED else 'commands, policy and attributes'
 print(f"{NAME}: {what}: {len(bad)} mismatches with {os.path.basename(SPEC)} "
-      f'({len(ops)} commands, {len(aset.attrs)} attributes)')
+      f'({len(ops)} commands, {len(ntfs)} notifications, {len(groups)} multicast groups, '
+      f'{len(aset.attrs)} attributes)')
 sys.exit(1 if bad else 0)

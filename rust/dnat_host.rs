@@ -16,8 +16,12 @@ use kernel::prelude::*;
 pub mod checksum;
 #[path = "dnat-core/src/config.rs"]
 pub mod config;
+#[path = "dnat-core/src/events.rs"]
+pub mod events;
 #[path = "dnat-core/src/hooks.rs"]
 pub mod hooks;
+#[path = "dnat-core/src/host_events.rs"]
+pub mod host_events;
 #[path = "dnat-core/src/icmp.rs"]
 pub mod icmp;
 #[path = "dnat-core/src/ipv4.rs"]
@@ -58,6 +62,8 @@ pub mod client;
 pub mod datapath;
 #[path = "host/netlink.rs"]
 pub mod netlink;
+#[path = "host/notify.rs"]
+pub mod notify;
 #[path = "host/sptt.rs"]
 pub mod sptt_glue;
 #[path = "host/state.rs"]

@@ -18,6 +18,8 @@ pub mod checksum;
 pub mod classify;
 #[path = "dnat-core/src/config.rs"]
 pub mod config;
+#[path = "dnat-core/src/events.rs"]
+pub mod events;
 #[path = "dnat-core/src/hooks.rs"]
 pub mod hooks;
 #[path = "dnat-core/src/ipv4.rs"]
@@ -32,6 +34,8 @@ pub mod pap_auth;
 pub mod pap_keys;
 #[path = "dnat-core/src/pap_server.rs"]
 pub mod pap_server;
+#[path = "dnat-core/src/router_events.rs"]
+pub mod router_events;
 #[path = "dnat-core/src/sa_table.rs"]
 pub mod sa_table;
 #[path = "dnat-core/src/siphash.rs"]
@@ -62,6 +66,8 @@ pub mod dumps;
 pub mod hosts;
 #[path = "router/netlink.rs"]
 pub mod netlink;
+#[path = "router/notify.rs"]
+pub mod notify;
 #[path = "router/server.rs"]
 pub mod server;
 #[path = "router/state.rs"]
@@ -148,6 +154,43 @@ mod tests {
         assert!(c
             .cached(ReadSide::from_guard(&guard), lo, other, 0)
             .is_none());
+    }
+
+    #[test]
+    fn events_without_listeners() {
+        use super::netlink::{EVENTS, FAMILY};
+        use super::uapi::{router_attr as a, router_cmd, router_event};
+        use kernel::error::code::{EINVAL, EMSGSIZE, ESRCH};
+        // The suite runs as the module loads: nobody has joined yet.
+        let net = init_net();
+        assert!(!FAMILY.has_listeners(net, EVENTS));
+        assert!(!FAMILY.has_listeners(net, EVENTS + 1));
+        let reset = |m: &mut super::ffi::genl::Msg| {
+            m.put_u8(a::EVENT_TYPE, router_event::RESET)?;
+            m.put_u32(a::EPOCH, 7)
+        };
+        assert_eq!(
+            FAMILY.notify(net, EVENTS, router_cmd::EVENT, reset),
+            Err(ESRCH)
+        );
+        assert_eq!(
+            FAMILY.notify(net, EVENTS + 1, router_cmd::EVENT, reset),
+            Err(EINVAL)
+        );
+        // Attributes beyond the buffer: refused, nothing sent.
+        let big = |m: &mut super::ffi::genl::Msg| {
+            for _ in 0..64 {
+                m.put_str(
+                    a::EVENT_REASON,
+                    &["a reason of forty bytes, or about that."],
+                )?;
+            }
+            Ok(())
+        };
+        assert_eq!(
+            FAMILY.notify(net, EVENTS, router_cmd::EVENT, big),
+            Err(EMSGSIZE)
+        );
     }
 
     #[test]

@@ -16,13 +16,15 @@ generator (KSRC/tools/net/ynl/pyynl):
   include/uapi/linux/dnat.h includes both;
 - rust/dnat-core/src/uapi.rs has one constant per command, attribute and
   enum entry, with the spec's value (names: the spec's in upper case), the
-  MAX of each set, the family names, the version and IFNAME_MAX;
+  MAX of each set, the family names, the version, IFNAME_MAX and one
+  constant per multicast group ({ROUTER,HOST}_MCGRP_<NAME>);
 - the POLICY tables of rust/router/netlink.rs and rust/host/netlink.rs have
   one entry per attribute, in attribute order, each the type the spec
   gives (attributes no request lists: Reject), strings with the spec's
   max-len; their OPS tables register every command as doit or dumpit as
   the spec's do or dump, admin (GENL_UNS_ADMIN_PERM) exactly when the spec
-  flags it uns-admin-perm; every Msg::put_* of an attribute in the
+  flags it uns-admin-perm; their MCGRPS tables the spec's multicast groups
+  in order, each admin-only (GENL_MCAST_CAP_NET_ADMIN); every Msg::put_* of an attribute in the
   modules (rust/router, rust/host, rust/common/counters.rs) writes the
   spec's type, so replies are checked as well as requests;
 - Documentation/networking/dnat-netlink.rst lists every command (number,
@@ -96,6 +98,8 @@ ENUMS = {
     'host_mode': ('host', 'host-mode'),
     'sa_state': ('host', 'sa-state'),
     'flow_state': ('host', 'flow-state'),
+    'router_event': ('router', 'router-event'),
+    'host_event': ('host', 'host-event'),
 }
 
 # Definitions of the router spec that the host spec uses too: the host
@@ -397,6 +401,20 @@ class Checker:
                 v = self.uapi_int(self.uapi_top, 'FAMILY_VERSION', UAPI_RS)
                 if v is not None and v != version:
                     self.err(UAPI_RS, f'FAMILY_VERSION is {v}, the {fam} spec says {version}')
+        # The multicast groups: one constant per group, named
+        # {ROUTER,HOST}_MCGRP_{NAME}, the group's name as a C string.
+        for fam, d in FAMILIES.items():
+            prefix = d['family_const'].replace('_FAMILY', '_MCGRP_')
+            groups = [g['name'] for g in self.specs[fam].yaml.get('mcast-groups', {}).get('list', [])]
+            want = {prefix + c_upper(g): f'c"{g}"' for g in groups}
+            for name, (_, val, n) in self.uapi_top.items():
+                if name.startswith(prefix) and name not in want:
+                    self.err(f'{UAPI_RS}:{n}', f'{name} is not a multicast group of the {fam} spec')
+            for name, val in want.items():
+                c = self.uapi_top.get(name)
+                if c is None or c[1] != val:
+                    self.err(UAPI_RS, f"{name} is {c[1] if c else 'missing'}, the {fam} spec's "
+                             f'multicast group is {val}')
         ifmax = self.specs['router'].consts.get('ifname-max', {}).get('value')
         if 'IFNAME_MAX' not in self.uapi_top:
             self.err(UAPI_RS, 'no IFNAME_MAX')
@@ -497,6 +515,28 @@ class Checker:
                                  + (' (output only: no request lists it)' if p[0] == 'Reject'
                                     else ''))
             self.check_ops(fam, where, text)
+            self.check_mcgrps(fam, where, text)
+
+    def check_mcgrps(self, fam, where, text):
+        """The MCGRPS table registers the spec's groups, in its order (the
+        group numbers), each admin-only: the specs (genetlink-legacy) cannot
+        flag a group, and every dnat group carries what the admin dumps do."""
+        prefix = FAMILIES[fam]['family_const'].replace('_FAMILY', '_MCGRP_')
+        want = [prefix + c_upper(g['name'])
+                for g in self.specs[fam].yaml.get('mcast-groups', {}).get('list', [])]
+        m = re.search(r'^static MCGRPS: \[McastGroup; (\d+)\] = \[(.*?)\];', text, re.M | re.S)
+        if not m:
+            if want:
+                self.err(where, 'no static MCGRPS table (the spec has multicast groups)')
+            return
+        have = re.findall(r'McastGroup::new\(\s*(?:\w+::)*(\w+),\s*(true|false)\s*\)', m.group(2))
+        if int(m.group(1)) != len(have):
+            self.err(where, f'MCGRPS is declared [McastGroup; {m.group(1)}] with {len(have)} groups')
+        if [n for n, _ in have] != want:
+            self.err(where, f"MCGRPS registers {[n for n, _ in have]}, the spec's groups are {want}")
+        for n, admin in have:
+            if admin != 'true':
+                self.err(where, f'MCGRPS: {n} is not admin-only (GENL_MCAST_CAP_NET_ADMIN)')
 
     def check_ops(self, fam, where, text):
         m = re.search(r'^static OPS: \[Op; (\d+)\] = \[\n(.*?)^\];', text, re.M | re.S)
@@ -872,6 +912,9 @@ BREAKAGES = [
      'flow_state::RST is 8, the spec says 4'),
     (UAPI_RS, 'pub const IFNAME_MAX: usize = 15;', 'pub const IFNAME_MAX: usize = 16;',
      'IFNAME_MAX is 16, the spec says ifname-max 15'),
+    (UAPI_RS, 'pub const HOST_MCGRP_EVENTS: &core::ffi::CStr = c"events";',
+     'pub const HOST_MCGRP_EVENTS: &core::ffi::CStr = c"event";',
+     'HOST_MCGRP_EVENTS is c"event", the host spec\'s multicast group is c"events"'),
     (UAPI_RS, '    pub const NATIVE: u8 = 1;\n', '    pub const NATIVE: u8 = 1;\n'
      '    pub const HYBRID: u8 = 2;\n', 'host_mode::HYBRID is not in the spec'),
     (FAMILIES['router']['netlink'], 'PolicyEntry::new(AttrType::U16),    // PORT_MIN\n',
@@ -884,7 +927,7 @@ BREAKAGES = [
      'PolicyEntry::new(AttrType::U32),    // PEER_ADDR\n',
      'POLICY[29] (PEER_ADDR) is U32, the spec says Be32'),
     (FAMILIES['host']['netlink'], '    PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS\n',
-     '', 'POLICY has 28 entries, the spec has 29 attributes'),
+     '', 'POLICY has 31 entries, the spec has 32 attributes'),
     (FAMILIES['host']['netlink'], 'const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);',
      'const IFNAME: AttrType = AttrType::NulString(16);',
      'POLICY[6] (LAN_IFNAME) is NulString(16), the spec says NulString(15)'),
@@ -897,6 +940,9 @@ BREAKAGES = [
     (FAMILIES['router']['netlink'], 'Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, true),',
      'Op::dumpit::<GetBlocks>(cmd::GET_BLOCKS, false),',
      'GET_BLOCKS is registered with admin false, the spec flags it uns-admin-perm'),
+    (FAMILIES['router']['netlink'], 'McastGroup::new(ROUTER_MCGRP_EVENTS, true)',
+     'McastGroup::new(ROUTER_MCGRP_EVENTS, false)',
+     'MCGRPS: ROUTER_MCGRP_EVENTS is not admin-only'),
     (FAMILIES['host']['netlink'], 'Op::dumpit::<GetSas>(cmd::GET_SAS, false),',
      'Op::doit::<GetSas>(cmd::GET_SAS, false),',
      'GET_SAS is registered with Op::doit, the spec has dump'),

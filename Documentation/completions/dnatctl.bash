@@ -25,6 +25,9 @@ _dnatctl() {
             dnatctl,host)
                 cmd="dnatctl__subcmd__host"
                 ;;
+            dnatctl,monitor)
+                cmd="dnatctl__subcmd__monitor"
+                ;;
             dnatctl,pap)
                 cmd="dnatctl__subcmd__pap"
                 ;;
@@ -224,7 +227,7 @@ _dnatctl() {
 
     case "${cmd}" in
         dnatctl)
-            opts="-j -h -V --json --help --version router host pap ca cert"
+            opts="-j -h -V --json --help --version router host pap ca cert monitor"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -802,6 +805,20 @@ _dnatctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dnatctl__subcmd__monitor)
+            opts="-j -h --json --help router host"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -831,6 +831,16 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(monitor)
+_arguments "${_arguments_options[@]}" : \
+'-j[Print the output as one JSON object]' \
+'--json[Print the output as one JSON object]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'::which -- Only the events of this module (default\: both, or the one loaded):((router\:"The dnat_router module'\''s"
+host\:"The dnat_host module'\''s"))' \
+&& ret=0
+;;
         esac
     ;;
 esac
@@ -844,6 +854,7 @@ _dnatctl_commands() {
 'pap:A userspace PAP client\: get ports or SPIs from the router, validate SAs and blacklist peers, without the dnat_host module' \
 'ca:The router'\''s local certificate authority\: init, show, serve (on the router)' \
 'cert:Certificates of the router'\''s CA\: request, crl (on a host); list, show, revoke (on the router)' \
+'monitor:Print the events of the router and host modules as they happen' \
     )
     _describe -t commands 'dnatctl commands' commands "$@"
 }
@@ -1056,6 +1067,11 @@ _dnatctl__subcmd__host__subcmd__sptt_commands() {
 _dnatctl__subcmd__host__subcmd__stats_commands() {
     local commands; commands=()
     _describe -t commands 'dnatctl host stats commands' commands "$@"
+}
+(( $+functions[_dnatctl__subcmd__monitor_commands] )) ||
+_dnatctl__subcmd__monitor_commands() {
+    local commands; commands=()
+    _describe -t commands 'dnatctl monitor commands' commands "$@"
 }
 (( $+functions[_dnatctl__subcmd__pap_commands] )) ||
 _dnatctl__subcmd__pap_commands() {

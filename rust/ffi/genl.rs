@@ -7,7 +7,10 @@
 //! style: a static [`Family`] with an attribute [`Policy`] and [`Op`]s whose
 //! handlers implement [`DoIt`] (one request, one reply) or [`DumpIt`]
 //! (multi-part replies), safe views of a request ([`Request`], [`Dump`]) and
-//! a message builder ([`Msg`]).
+//! a message builder ([`Msg`]); and, as the kernel crate's family does,
+//! multicast groups ([`McastGroup`]), here per network namespace:
+//! [`Family::has_listeners`] and [`Family::notify`] act on one namespace's
+//! listeners (the kernel crate's act on `init_net`'s).
 //!
 //! Attributes are validated by the kernel against the policy before a
 //! handler runs (strict: unknown attributes and wrong lengths are rejected),
@@ -23,6 +26,20 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque, ThisModule};
 
 use super::net::Net;
+
+/// `GENL_MCAST_CAP_NET_ADMIN` (`include/net/genetlink.h`, a `BIT(0)` macro
+/// that bindgen does not translate): joining the group needs
+/// `CAP_NET_ADMIN` in the user namespace owning the network namespace.
+const GENL_MCAST_CAP_NET_ADMIN: u8 = 1 << 0;
+
+/// Room for one notification's attributes (`genlmsg_new` adds the headers).
+const NOTIFY_SIZE: usize = 512;
+
+// `NETLINK_CB` fits in `sk_buff::cb` (48 bytes: `notify` names its type;
+// the kernel checks the same).
+const _: () = assert!(
+    core::mem::size_of::<bindings::netlink_skb_parms>() <= core::mem::size_of::<[c_char; 48]>()
+);
 
 /// Type of one attribute in a [`Policy`].
 #[derive(Clone, Copy)]
@@ -124,17 +141,48 @@ impl Op {
     }
 }
 
-/// A generic netlink family with its policy and commands.
+/// A multicast group of a family (`struct genl_multicast_group`).
+#[repr(transparent)]
+pub struct McastGroup(bindings::genl_multicast_group);
+
+// SAFETY: immutable plain data (a name and flags).
+unsafe impl Sync for McastGroup {}
+
+impl McastGroup {
+    /// Group `name`; `admin`: joining needs `CAP_NET_ADMIN` in the user
+    /// namespace owning the network namespace (`GENL_MCAST_CAP_NET_ADMIN`).
+    pub const fn new(name: &CStr, admin: bool) -> Self {
+        let mut g: bindings::genl_multicast_group = pin_init::zeroed();
+        let name = name.to_bytes_with_nul();
+        assert!(name.len() <= g.name.len());
+        let mut i = 0;
+        while i < name.len() {
+            g.name[i] = name[i] as c_char;
+            i += 1;
+        }
+        g.flags = if admin { GENL_MCAST_CAP_NET_ADMIN } else { 0 };
+        Self(g)
+    }
+}
+
+/// A generic netlink family with its policy, commands and multicast
+/// groups.
 ///
 /// # Invariants
 ///
 /// `inner.policy`/`inner.maxattr` describe a static policy of `maxattr + 1`
-/// entries and `inner.ops`/`inner.n_ops` a static array of ops; the kernel
-/// writes the private fields (`id`, ...) only while registering and
-/// unregistering, which `registered` serialises.
+/// entries, `inner.ops`/`inner.n_ops` a static array of ops and
+/// `inner.mcgrps`/`inner.n_mcgrps` a static array of groups; the kernel
+/// writes the private fields (`id`, `mcgrp_offset`, ...) only while
+/// registering and unregistering, which `registered` serialises. `live` is
+/// true only between a successful registration and the start of its
+/// unregistration; it is read, and the family's group numbers used, only
+/// inside RCU read-side sections, and the unregistration clears it and
+/// waits for a grace period before the kernel frees the groups.
 pub struct Family {
     inner: Opaque<bindings::genl_family>,
     registered: AtomicBool,
+    live: AtomicBool,
 }
 
 // SAFETY: see the type invariants: after construction only the kernel
@@ -142,7 +190,8 @@ pub struct Family {
 unsafe impl Sync for Family {}
 
 impl Family {
-    /// A per-namespace family `name`, `version`, with `policy` and `ops`.
+    /// A per-namespace family `name`, `version`, with `policy`, `ops` and
+    /// multicast groups `mcgrps` (numbered from 0 in this order).
     ///
     /// Every command number must appear once; all commands get strict
     /// validation (`resv_start_op` is 1, the first command).
@@ -152,6 +201,7 @@ impl Family {
         version: u8,
         policy: &'static Policy,
         ops: &'static [Op],
+        mcgrps: &'static [McastGroup],
     ) -> Self {
         let mut f: bindings::genl_family = pin_init::zeroed();
         let name = name.to_bytes_with_nul();
@@ -167,6 +217,9 @@ impl Family {
         f.policy = policy.as_ptr().cast();
         f.ops = ops.as_ptr().cast();
         f.n_ops = ops.len() as u8;
+        assert!(mcgrps.len() <= u8::MAX as usize);
+        f.mcgrps = mcgrps.as_ptr().cast();
+        f.n_mcgrps = mcgrps.len() as u8;
         f.resv_start_op = 1;
         f.module = module.as_ptr();
         // netnsok (bit 0) and parallel_ops (bit 1), as in
@@ -177,7 +230,96 @@ impl Family {
         Self {
             inner: Opaque::new(f),
             registered: AtomicBool::new(false),
+            live: AtomicBool::new(false),
         }
+    }
+
+    /// The kernel's number of the family's group `group` (the family's
+    /// group offset plus `group`), `None` while the family is not
+    /// registered, `EINVAL` for a group the family does not have: call
+    /// inside an RCU read-side section, and use the number only there
+    /// (type invariants).
+    fn group_number(&self, group: u8, _rcu: &kernel::sync::rcu::Guard) -> Result<Option<u32>> {
+        if !self.live.load(Ordering::Acquire) {
+            return Ok(None);
+        }
+        let f = self.inner.get();
+        // SAFETY: registered (`live`), so the kernel has written the
+        // family's group fields and does not change them until the
+        // unregistration, which waits for this read-side section.
+        let (n, offset) = unsafe { ((*f).n_mcgrps, (*f).mcgrp_offset) };
+        if group >= n {
+            return Err(EINVAL);
+        }
+        Ok(Some(offset + u32::from(group)))
+    }
+
+    /// Whether anybody in `net` (or listening to every namespace) has
+    /// joined group `group`; `false` while the family is not registered,
+    /// and for a group it does not have. Cheap (a bit test); callable
+    /// from any context.
+    pub fn has_listeners(&self, net: &Net, group: u8) -> bool {
+        let rcu = kernel::sync::rcu::read_lock();
+        let Ok(Some(g)) = self.group_number(group, &rcu) else {
+            return false;
+        };
+        // SAFETY: `genl_sock` of a live namespace is a valid kernel
+        // netlink socket (`Net::genl_sock`); `g` is one of our groups.
+        unsafe { bindings::netlink_has_listeners(net.genl_sock(), g) != 0 }
+    }
+
+    /// Builds a message with command `cmd` whose attributes `fill` adds
+    /// and multicasts it to group `group` in `net` (as the C inline
+    /// `genlmsg_multicast_netns`, which the kernel does not export: its
+    /// header, `NETLINK_CB(skb).dst_group` and the exported
+    /// `netlink_broadcast` on the namespace's generic netlink socket).
+    /// Process context (the buffer is allocated with `GFP_KERNEL`; the
+    /// copies for the listeners with `GFP_ATOMIC`). Does nothing, with
+    /// success, while the family is not registered; `EINVAL` for a group
+    /// it does not have, `EMSGSIZE` when the attributes do not fit,
+    /// `ESRCH` when nobody listens, `ENOBUFS` when a listener's queue was
+    /// full.
+    pub fn notify(
+        &self,
+        net: &Net,
+        group: u8,
+        cmd: u8,
+        fill: impl FnOnce(&mut Msg) -> Result,
+    ) -> Result {
+        // SAFETY: plain allocation.
+        let skb = unsafe { bindings::genlmsg_new(NOTIFY_SIZE, bindings::GFP_KERNEL) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        let skb = OwnedSkb(skb);
+        // SAFETY: `skb` is a fresh message buffer; the family is static.
+        let hdr = unsafe { bindings::genlmsg_put(skb.0, 0, 0, self.inner.get(), 0, cmd) };
+        if hdr.is_null() {
+            return Err(EMSGSIZE);
+        }
+        fill(&mut Msg { skb: skb.0 })?;
+        // SAFETY: `hdr` is the header put above in `skb`.
+        unsafe { bindings::genlmsg_end(skb.0, hdr) };
+        let rcu = kernel::sync::rcu::read_lock();
+        let Some(g) = self.group_number(group, &rcu)? else {
+            return Ok(());
+        };
+        let raw = skb.into_raw();
+        // SAFETY: `raw` is our valid buffer; this takes the address of its
+        // control buffer.
+        let cb: *mut [c_char; 48] = unsafe { &raw mut (*raw).cb };
+        // SAFETY: a netlink message's control buffer holds its `struct
+        // netlink_skb_parms` (what `NETLINK_CB` reads), which fits in it
+        // (checked below) at its alignment of 8; we own the buffer.
+        unsafe { (*cb.cast::<bindings::netlink_skb_parms>()).dst_group = g };
+        // SAFETY: `genl_sock` of a live namespace is valid (as in
+        // `has_listeners`); `g` is our group, valid until the read-side
+        // section ends; `netlink_broadcast` takes `raw` in every case.
+        let r = unsafe {
+            bindings::netlink_broadcast(net.genl_sock(), raw, 0, g, bindings::GFP_ATOMIC)
+        };
+        drop(rcu);
+        to_result(r.min(0))
     }
 
     /// Registers the family. Fails with `EBUSY` if already registered.
@@ -190,6 +332,7 @@ impl Family {
             self.registered.store(false, Ordering::Release);
             return Err(e);
         }
+        self.live.store(true, Ordering::Release);
         Ok(FamilyRegistration { family: self })
     }
 }
@@ -202,6 +345,11 @@ pub struct FamilyRegistration {
 
 impl Drop for FamilyRegistration {
     fn drop(&mut self) {
+        // No new notification; those under way (in read-side sections)
+        // end before the kernel gives the family's groups up.
+        self.family.live.store(false, Ordering::Release);
+        // SAFETY: process context (module unload), no lock held.
+        unsafe { bindings::synchronize_rcu() };
         // SAFETY: registered by `Family::register` (we hold the registration).
         unsafe { bindings::genl_unregister_family(self.family.inner.get()) };
         self.family.registered.store(false, Ordering::Release);

@@ -41,6 +41,14 @@ impl Net {
         self.0.get()
     }
 
+    /// The namespace's generic netlink socket (`net->genl_sock`), valid
+    /// while the namespace lives: generic netlink creates it before any
+    /// module's per-namespace state and releases it after.
+    pub fn genl_sock(&self) -> *mut bindings::sock {
+        // SAFETY: live namespace (type invariant); a plain field read.
+        unsafe { (*self.as_ptr()).genl_sock }
+    }
+
     /// The index of the interface called `name` (with NUL) in this
     /// namespace, or `None` if there is none.
     pub fn ifindex_by_name(&self, name_with_nul: &[u8]) -> Option<u32> {

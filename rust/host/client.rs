@@ -7,7 +7,9 @@
 //!
 //! The client sits behind an IRQ-disabling spinlock (the hook runs in
 //! softirq context, the work and netlink in process context); nothing is
-//! sent while the lock is held.
+//! sent while the lock is held. After each call that may change what it
+//! holds, the events (`host_events.rs`, `notify.rs`) are reported under
+//! it.
 
 use core::net::Ipv4Addr;
 
@@ -16,12 +18,14 @@ use kernel::prelude::*;
 use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 
 use crate::config::HOST_PORT_BLOCK_DEFAULT;
+use crate::events::asked;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::Verdict;
 use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::random_u32;
 use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
+use crate::host_events::{key_installed, on_receive, on_restart, Lost};
 use crate::ipv4::{self, proto, Header};
 use crate::pap::{PortBlock, SpiBlock};
 use crate::pap_auth::MAX_WIRE;
@@ -183,11 +187,19 @@ impl PapClient {
 
     /// Stops the client and, if `start`, starts a new one (which first
     /// gives back whatever an earlier run left at the router), for the
-    /// host's LAN address `lan_addr` (its PAP key is bound to it).
-    /// Forgets every block, and the key.
-    pub fn reset(&self, net: &Net, st: &HostNet, start: bool, lan_addr: Ipv4Addr) {
+    /// host's LAN address `lan_addr` (its PAP key is bound to it) and the
+    /// router `router`. Forgets every block, and the key.
+    pub fn reset(
+        &self,
+        net: &Net,
+        st: &HostNet,
+        start: bool,
+        lan_addr: Ipv4Addr,
+        router: Ipv4Addr,
+    ) {
         {
             let mut g = self.inner.lock();
+            let had = g.client.is_some();
             g.client = if start {
                 let cfg = Config {
                     port_block: g.port_block,
@@ -198,8 +210,25 @@ impl PapClient {
                 None
             };
             g.session = Session::new(lan_addr);
+            let started = g.client.is_some().then_some(router);
+            crate::notify::update(st, |h, q| {
+                on_restart(h, had, started, |e| {
+                    q.push(e);
+                })
+            });
         }
         self.sync_blocks(st, net);
+        crate::notify::soon(st, net);
+    }
+
+    /// Reports how what the client holds changed (`why`: what the
+    /// caller did), under the client's lock.
+    fn report(st: &HostNet, client: Option<&Client>, why: Lost) {
+        crate::notify::update(st, |h, q| {
+            h.update(client, why, false, |e| {
+                q.push(e);
+            })
+        });
     }
 
     /// Gives everything back to the router (one invalidate-all) and stops:
@@ -298,6 +327,8 @@ impl PapClient {
                 let released = g.client.as_mut().is_some_and(|c| c.release_unused_ports(b));
                 if !released {
                     victim = None;
+                } else {
+                    Self::report(st, g.client.as_ref(), Lost::Released);
                 }
             }
         }
@@ -321,6 +352,9 @@ impl PapClient {
                     Some(Action::Send(out)) => g.wire(out),
                     _ => None,
                 };
+                if let Some(Action::Changed(_)) = action {
+                    Self::report(st, g.client.as_ref(), Lost::Expired);
+                }
                 (action, wire)
             };
             match action {
@@ -399,9 +433,19 @@ impl PapClient {
                 return Some(Verdict::Drop);
             };
             match session.incoming(b, u64::from(now)) {
-                Opened::Message(msg) => Ok(c.receive(&msg, now)),
+                Opened::Message(msg) => {
+                    let wanted = c.outstanding().and_then(|m| asked(&m));
+                    let what = c.receive(&msg, now);
+                    crate::notify::update(st, |h, q| {
+                        on_receive(h, c, &msg, &what, wanted, |e| {
+                            q.push(e);
+                        })
+                    });
+                    Ok(what)
+                }
                 Opened::KeyInstalled => {
                     c.resend_now();
+                    crate::notify::push(st, key_installed());
                     Err(Some(RxStat::KeyInstalled))
                 }
                 Opened::Rekey => {
@@ -520,7 +564,7 @@ impl PapClient {
     }
 
     /// Gives back the held block `lowest`, `n` of `kind`.
-    pub fn release(&self, kind: u8, lowest: u32, n: u32) -> Result {
+    pub fn release(&self, st: &HostNet, kind: u8, lowest: u32, n: u32) -> Result {
         let mut g = self.inner.lock();
         let c = g.client.as_mut().ok_or(ENOENT)?;
         let done = if kind == block_kind::PORTS {
@@ -535,6 +579,7 @@ impl PapClient {
             }
         };
         if done {
+            Self::report(st, g.client.as_ref(), Lost::Released);
             Ok(())
         } else {
             Err(ENOENT)

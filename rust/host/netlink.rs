@@ -10,10 +10,13 @@ use crate::client::SaNotice;
 use crate::config::{ConfigError, HostConfig, HostMode, HostUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
 use crate::error::reject;
-use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
+use crate::ffi::genl::{
+    AttrType, DoIt, Dump, DumpIt, Family, McastGroup, Msg, Op, PolicyEntry, Request,
+};
 use crate::ffi::pernet::Pernet;
 use crate::pap_client::{SaNoticeError, SaRecordState};
 use crate::state::HostNet;
+use crate::uapi::HOST_MCGRP_EVENTS;
 use crate::uapi::{block_kind, host_mode, sa_state};
 use crate::uapi::{host_attr as a, host_cmd as cmd, FAMILY_VERSION, HOST_FAMILY, IFNAME_MAX};
 
@@ -49,6 +52,9 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::U32),    // SPI
     PolicyEntry::new(AttrType::Reject), // SA_STATE (output only)
     PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS
+    PolicyEntry::new(AttrType::Reject), // EVENT_TYPE (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_REASON (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_COUNT (events only)
 ];
 
 static OPS: [Op; 13] = [
@@ -67,6 +73,13 @@ static OPS: [Op; 13] = [
     Op::dumpit::<GetSas>(cmd::GET_SAS, false),
 ];
 
+/// The multicast groups: `events` (`EVENT` messages, `notify.rs`), which
+/// only `CAP_NET_ADMIN` may join.
+static MCGRPS: [McastGroup; 1] = [McastGroup::new(HOST_MCGRP_EVENTS, true)];
+
+/// The number of the `events` group in [`MCGRPS`].
+pub const EVENTS: u8 = 0;
+
 /// The family, registered by the module after the per-namespace state.
 pub static FAMILY: Family = Family::new(
     kernel::module::this_module::<crate::LocalModule>(),
@@ -74,6 +87,7 @@ pub static FAMILY: Family = Family::new(
     FAMILY_VERSION,
     &POLICY,
     &OPS,
+    &MCGRPS,
 );
 
 fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a HostNet> {

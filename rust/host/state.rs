@@ -19,11 +19,13 @@ use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
+use crate::host_events::mode_changed;
 use crate::ipv4::proto;
+use crate::notify::LazyEvents;
 use crate::packet::ipv4_header;
 use crate::pap::PortBlock;
 use crate::sptt_glue::{LazySptt, Translation};
-use crate::uapi::block_kind;
+use crate::uapi::{block_kind, host_mode};
 
 /// Hook priority: after defragmentation, before connection tracking.
 pub const PRIORITY: i32 = -350;
@@ -81,6 +83,8 @@ pub struct HostNet {
     pub data: HostStats,
     /// Packets seen per hook.
     pub counters: HookCounters,
+    /// Events (`notify.rs`), from the first configuration on.
+    pub events: LazyEvents,
 }
 
 /// The ephemeral port range native mode replaced.
@@ -130,19 +134,22 @@ impl PernetData for HostNet {
             }),
             data: HostStats::new(),
             counters: HookCounters::new(),
+            events: LazyEvents::new(),
         })
     }
 
     /// Runs the PAP client (requests, retransmissions, renewals) and ends
-    /// idle translations.
+    /// idle translations; then sends the events ([`crate::notify::tick`]).
     fn tick(&self, net: &Net) -> Option<u32> {
         if self.active.load(Relaxed) == 0 {
+            crate::notify::tick(self, net);
             return None;
         }
         let t = now();
         let timeouts = self.config.lock().timeouts;
         self.sptt.expire(t, &timeouts);
         self.pap.run(self, net, t);
+        crate::notify::tick(self, net);
         Some(TICK_MS)
     }
 
@@ -172,6 +179,9 @@ impl HostNet {
     ) -> Result {
         let mut cfg = self.config.lock();
         let next = f(&cfg)?;
+        // The events, from the first configuration on, before anything
+        // changes.
+        self.events.alloc()?;
         // The hooks, from the first configuration in this namespace on
         // (and the counting hooks if asked for), before the configuration
         // changes: if they cannot be registered nothing changes. The main
@@ -212,11 +222,19 @@ impl HostNet {
             // set-up: start over.
             self.active.store(0, Relaxed);
             self.sptt.clear();
-            self.pap.reset(net, self, next.complete(), lan_addr);
+            let router = next.router_addr.unwrap_or(Ipv4Addr::UNSPECIFIED);
+            self.pap.reset(net, self, next.complete(), lan_addr, router);
         }
         let was_native = self.native.load(Relaxed) != 0;
         self.native
             .store(u32::from(next.mode == HostMode::Native), Relaxed);
+        if old.mode != next.mode {
+            let m = match next.mode {
+                HostMode::Translate => host_mode::TRANSLATE,
+                HostMode::Native => host_mode::NATIVE,
+            };
+            crate::notify::push(self, mode_changed(m));
+        }
         if was_native != (next.mode == HostMode::Native) {
             self.pap.sync_blocks(self, net);
         }
@@ -240,6 +258,7 @@ impl HostNet {
         if ready {
             Pernet::<HostNet>::kick(net, 0);
         }
+        crate::notify::soon(self, net);
         Ok(())
     }
 
@@ -338,7 +357,7 @@ impl HostNet {
 
     /// Gives a held block back to the router.
     pub fn release(&self, net: &Net, kind: u8, lowest: u32, n: u32) -> Result {
-        self.pap.release(kind, lowest, n)?;
+        self.pap.release(self, kind, lowest, n)?;
         self.pap.sync_blocks(self, net);
         Pernet::<HostNet>::kick(net, 0);
         Ok(())

@@ -14,14 +14,19 @@ use crate::datapath::DataStat;
 use crate::defrag::Defrag;
 use crate::dumps::{GetBlacklist, GetBlocks, GetHosts, GetSas};
 use crate::error::reject;
-use crate::ffi::genl::{AttrType, DoIt, Dump, DumpIt, Family, Msg, Op, PolicyEntry, Request};
+use crate::ffi::genl::{
+    AttrType, DoIt, Dump, DumpIt, Family, McastGroup, Msg, Op, PolicyEntry, Request,
+};
 use crate::ffi::pernet::Pernet;
 use crate::ffi::route::{primary_ipv4, RouteCache};
+use crate::notify;
 use crate::pap_server::{forget_block, forget_idle, owns_spi};
+use crate::router_events as events;
 use crate::sa_table::{Lan, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
 use crate::state::{RouterNet, TICK_MS};
-use crate::uapi::{block_kind, pap_auth_mode, sa_policy, unowned};
+use crate::uapi::ROUTER_MCGRP_EVENTS;
+use crate::uapi::{block_kind, pap_auth_mode, router_event, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
@@ -68,6 +73,11 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // HOST_AUTH (output only)
     PolicyEntry::new(AttrType::Reject), // HOST_IN_BYTES (output only)
     PolicyEntry::new(AttrType::Reject), // HOST_OUT_BYTES (output only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_TYPE (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_REASON (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_COUNT (events only)
+    PolicyEntry::new(AttrType::Reject), // EVENT_SUPPRESSED (events only)
+    PolicyEntry::new(AttrType::Reject), // EPOCH (events only)
 ];
 
 static OPS: [Op; 17] = [
@@ -90,6 +100,13 @@ static OPS: [Op; 17] = [
     Op::doit::<SetQuota>(cmd::SET_QUOTA, true),
 ];
 
+/// The multicast groups: `events` (`EVENT` messages, `notify.rs`), which
+/// only `CAP_NET_ADMIN` may join, as only it may dump the hosts.
+static MCGRPS: [McastGroup; 1] = [McastGroup::new(ROUTER_MCGRP_EVENTS, true)];
+
+/// The number of the `events` group in [`MCGRPS`].
+pub const EVENTS: u8 = 0;
+
 /// The family, registered by the module after the per-namespace state.
 pub static FAMILY: Family = Family::new(
     kernel::module::this_module::<crate::LocalModule>(),
@@ -97,6 +114,7 @@ pub static FAMILY: Family = Family::new(
     FAMILY_VERSION,
     &POLICY,
     &OPS,
+    &MCGRPS,
 );
 
 pub(crate) fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a RouterNet> {
@@ -479,11 +497,13 @@ impl DoIt for RevokeHost {
             st.set_revoked(s, true);
             st.forget_replies(Some(s));
         }
+        notify::push(st, events::host(router_event::REVOKED, host));
         let lan = st.lan_ifindex.load(Relaxed);
         if lan != 0 {
             // Best effort: the host may be gone; the revocation stands.
             let _ = tell_invalidate_all(st, req.net(), lan, host);
         }
+        notify::soon(st, req.net());
         Ok(())
     }
 }
@@ -506,6 +526,8 @@ impl DoIt for ReadmitHost {
         if let Some(s) = slot {
             st.set_revoked(s, false);
         }
+        notify::push(st, events::host(router_event::READMITTED, host));
+        notify::soon(st, req.net());
         Ok(())
     }
 }
@@ -524,11 +546,13 @@ impl DoIt for Reset {
             })
             .ok_or(ENOMEM)?;
         st.forget_replies(None);
-        st.new_epoch();
+        let epoch = st.new_epoch();
+        notify::push(st, events::reset(epoch));
         let lan = st.lan_ifindex.load(Relaxed);
         if lan != 0 {
             let _ = broadcast_invalidate_all(st, req.net(), lan);
         }
+        notify::soon(st, req.net());
         Ok(())
     }
 }
@@ -591,7 +615,15 @@ impl<const ADD: bool> DoIt for SaChange<ADD> {
                 };
                 r.map_err(|e| sa_error(req, e))
             })
-            .ok_or(ENOMEM)?
+            .ok_or(ENOMEM)??;
+        let kind = if ADD {
+            router_event::SA_VALIDATED
+        } else {
+            router_event::SA_INVALIDATED
+        };
+        notify::push(st, events::sa(kind, host, Some(peer), Some(spi)));
+        notify::soon(st, req.net());
+        Ok(())
     }
 }
 
@@ -624,6 +656,14 @@ impl<const ADD: bool> DoIt for BlacklistChange<ADD> {
                 };
                 r.map_err(|e| sa_error(req, e))
             })
-            .ok_or(ENOMEM)?
+            .ok_or(ENOMEM)??;
+        let kind = if ADD {
+            router_event::BLACKLIST_ADDED
+        } else {
+            router_event::BLACKLIST_REMOVED
+        };
+        notify::push(st, events::sa(kind, host, peer, spi));
+        notify::soon(st, req.net());
+        Ok(())
     }
 }

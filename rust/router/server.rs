@@ -11,6 +11,7 @@ use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 
 use crate::config::is_unicast;
+use crate::events::Event;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::rcu::monotonic_seconds;
@@ -21,6 +22,7 @@ use crate::pap::{self, Direction, Message, PapError, Reason};
 use crate::pap_auth::{self, seal, Frame, Tag};
 use crate::pap_keys::{Admit, Deny, Mode};
 use crate::pap_server::{rate_limited, refusal, serve_with_sa, Stat};
+use crate::router_events::{of_pap, released_block};
 use crate::sa_table::Lan;
 use crate::state::RouterNet;
 
@@ -56,6 +58,18 @@ impl PapStats {
         if let Some(c) = self.malformed.get(e.index()) {
             c.add(1, Relaxed);
         }
+    }
+
+    /// Counter `s`.
+    pub fn get(&self, s: Stat) -> u64 {
+        self.stats.get(s.index()).map_or(0, |c| c.load(Relaxed))
+    }
+
+    /// All the malformed-message counters together.
+    pub fn malformed_total(&self) -> u64 {
+        self.malformed
+            .iter()
+            .fold(0, |n, c| n.saturating_add(c.load(Relaxed)))
     }
 
     /// Number of counters, for dumps.
@@ -148,9 +162,9 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
         Frame::KeyRequest(r) => {
             let now = monotonic_seconds();
             match per_host.keys.lock().grant(h.src, &r, epoch, now, &mut out) {
-                Some(Ok(n)) => Some((n, Stat::KeyGranted)),
+                Some(Ok(n)) => Some((n, Stat::KeyGranted, None)),
                 Some(Err(_)) => None,
-                None => Some((0, Stat::KeyRateLimited)),
+                None => Some((0, Stat::KeyRateLimited, None)),
             }
         }
         Frame::Plain(msg) | Frame::Sealed(msg, _) => {
@@ -162,10 +176,13 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
         }
         Frame::KeyGrant(..) => None,
     };
-    let Some((n, stat)) = served else {
+    let Some((n, stat, event)) = served else {
         return Err(Stat::NotConfigured);
     };
     st.pap.bump(stat);
+    if let Some(e) = event {
+        crate::notify::push(st, e);
+    }
     if n > 0 {
         let r = out
             .get(..n)
@@ -175,6 +192,9 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
         } else {
             Stat::SendFailed
         });
+    }
+    if event.is_some() {
+        crate::notify::soon(st, net);
     }
     Ok(())
 }
@@ -192,7 +212,8 @@ fn denied(d: Deny) -> Stat {
 /// Serves `msg` (parsed from `buf` as `frame`) from `host` under the table
 /// lock: authentication (`pap_keys.rs`), the reply cache, the rate limit,
 /// then the tables (`pap_server.rs`). Writes the reply, sealed when the
-/// message was, into `out`: its length and what to count.
+/// message was, into `out`: its length, what to count and the event to
+/// report (`router_events.rs`).
 #[allow(clippy::too_many_arguments)]
 fn serve_message(
     st: &RouterNet,
@@ -203,7 +224,7 @@ fn serve_message(
     buf: &[u8],
     epoch: u32,
     out: &mut [u8; pap_auth::MAX_WIRE],
-) -> Option<(usize, Stat)> {
+) -> Option<(usize, Stat, Option<Event>)> {
     let mode = if st.pap_auth_optional.load(Relaxed) != 0 {
         Mode::Optional
     } else {
@@ -214,14 +235,14 @@ fn serve_message(
         .write(|t, sa, now| {
             let admit = per_host.keys.lock().admit(mode, host, frame, buf, now);
             let auth = match admit {
-                Err(Deny::Replayed) => return Some((0, Stat::AuthReplayed)),
+                Err(Deny::Replayed) => return Some((0, Stat::AuthReplayed, None)),
                 Err(d) => {
                     // Plain, so that a host that lost its key learns it.
                     let n = match refusal(msg, epoch, Reason::Unauthenticated) {
                         Some(r) => pap::encode(&r, out).ok()?,
                         None => 0,
                     };
-                    return Some((n, denied(d)));
+                    return Some((n, denied(d), None));
                 }
                 Ok(Admit::Plain) => None,
                 Ok(Admit::Fresh(tag, key)) => Some((tag, key, false)),
@@ -239,12 +260,12 @@ fn serve_message(
                     let n = bytes.len();
                     out.get_mut(..n)?.copy_from_slice(bytes);
                     drop(cache);
-                    return Some((seal_reply(out, n)?, Stat::Retransmitted));
+                    return Some((seal_reply(out, n)?, Stat::Retransmitted, None));
                 }
             }
             if auth.is_some_and(|(_, _, again)| again) {
                 // The last sequence number again, without its reply cached.
-                return Some((0, Stat::AuthReplayed));
+                return Some((0, Stat::AuthReplayed, None));
             }
             // A port or SPI request of a known host over its request rate
             // gets `rate_limited` (a revoked host gets `revoked`, from the
@@ -255,10 +276,15 @@ fn serve_message(
                 .zip(limit)
                 .filter(|&(s, _)| !st.take_request(s, host, now))
                 .map(|(_, r)| r);
-            let (reply, stat) = match limited {
-                Some(r) => (Some(r), Stat::RateLimited),
-                None => serve_with_sa(t, sa, lan_prefix, host, msg, now, epoch),
+            let (reply, stat, released) = match limited {
+                Some(r) => (Some(r), Stat::RateLimited, None),
+                None => {
+                    let released = released_block(t, host, msg);
+                    let (reply, stat) = serve_with_sa(t, sa, lan_prefix, host, msg, now, epoch);
+                    (reply, stat, released)
+                }
             };
+            let event = of_pap(host, msg, reply.as_ref(), stat, released);
             let slot = t.find_host(host);
             if let (None, Some(s)) = (known, slot) {
                 // A host new to the table: its slot's state starts clean,
@@ -284,9 +310,9 @@ fn serve_message(
                 per_host.keys.lock().accept(host, tag, now);
             }
             if n == 0 {
-                return Some((0, stat));
+                return Some((0, stat, event));
             }
-            Some((seal_reply(out, n)?, stat))
+            Some((seal_reply(out, n)?, stat, event))
         })
         .flatten()
 }

@@ -85,9 +85,13 @@ impl PernetData for RouterNet {
     /// Leases and grace periods: see [`crate::tables::Tables::maintain`].
     /// The work runs from the first configuration on (which kicks it): a
     /// namespace without tables has nothing to maintain.
-    fn tick(&self, _net: &Net) -> Option<u32> {
+    /// Then the events: floods, and what is queued is sent
+    /// ([`crate::notify::tick`]).
+    fn tick(&self, net: &Net) -> Option<u32> {
         self.tables.get()?;
-        if self.tables.maintain() {
+        let grace = self.tables.maintain();
+        crate::notify::tick(self, net);
+        if grace {
             Some(GRACE_POLL_MS)
         } else {
             Some(TICK_MS)

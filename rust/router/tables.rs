@@ -33,8 +33,10 @@ use crate::alloc_table::{
 };
 use crate::ffi::rcu::{monotonic_seconds, random_u32, GraceCookie};
 use crate::hosts::HostState;
+use crate::notify::RouterEvents;
 use crate::out_sa::{OutSaBucket, OutSaLayout, OutSaSettings, OutSaShared};
 use crate::pap_server::{forget_block, forget_idle};
+use crate::router_events::expired;
 use crate::sa_table::{
     BlacklistSlot, SaBucket, SaGraceToken, SaLayout, SaShared, SaState, SaTable, Seed,
 };
@@ -170,6 +172,9 @@ pub struct Tables {
     /// The per-host state beside the tables.
     #[pin]
     pub per_host: HostState,
+    /// Events waiting to be sent (`notify.rs`).
+    #[pin]
+    pub events: RouterEvents,
 }
 
 impl Tables {
@@ -210,6 +215,7 @@ impl Tables {
                 grace: None,
             }),
             per_host <- HostState::new(),
+            events <- RouterEvents::new(),
         })
     }
 
@@ -244,8 +250,9 @@ impl Tables {
 
     /// Runs `f` on the writer views of both tables, under the lock, with
     /// the current time. SA entries of SPI blocks that leases end are
-    /// removed with them; callers that retire blocks themselves pass
-    /// [`forget_block`] as the retire callback.
+    /// removed with them, and each such block is reported (an `expired`
+    /// event); callers that retire blocks themselves pass [`forget_block`]
+    /// as the retire callback.
     pub fn write<R>(
         &self,
         f: impl FnOnce(&mut AllocTable<'_>, &mut SaTable<'_>, u64) -> R,
@@ -279,6 +286,7 @@ impl Tables {
         if t.next_expiry().is_some_and(|e| e <= now) {
             t.expire(now, |b| {
                 forget_block(&mut sa, b);
+                self.events.push_at(expired(b), now);
             });
             forget_idle(&mut sa, &t);
         }

@@ -25,7 +25,8 @@ dnat_host on a host) over generic netlink, in the caller's network namespace. \
 `dnatctl pap` is a PAP client that obtains ports and SPIs from the router, and \
 tells it about SAs and blacklist entries, without the dnat_host module. \
 `dnatctl host follow` is a daemon that has the dnat_host module validate the \
-host's inbound IPsec SAs with the router as XFRM adds and deletes them.
+host's inbound IPsec SAs with the router as XFRM adds and deletes them. \
+`dnatctl monitor` prints the modules' events as they happen.
 
 Exit codes:
   0  success
@@ -307,6 +308,13 @@ pub enum Object {
     Cert {
         #[command(subcommand)]
         cmd: crate::ca::cli::CertCmd,
+    },
+    /// Print the events of the router and host modules as they happen.
+    #[command(after_help = crate::monitor::HELP)]
+    Monitor {
+        /// Only the events of this module (default: both, or the one loaded).
+        #[arg(value_enum)]
+        which: Option<crate::monitor::Which>,
     },
 }
 

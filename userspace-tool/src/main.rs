@@ -8,12 +8,14 @@ mod args;
 mod ca;
 mod conf;
 mod dump;
+mod event;
 mod follow;
 #[cfg(test)]
 mod gen;
 mod host_sas;
 mod log;
 mod metrics;
+mod monitor;
 mod msg;
 mod nl;
 mod pap_auth;
@@ -824,6 +826,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Object::Pap { cmd } => pap(cmd, cli.json),
         Object::Ca { cmd } => ca::cli::main_result(ca::cli::run_ca(cmd, cli.json)),
         Object::Cert { cmd } => ca::cli::main_result(ca::cli::run_cert(cmd, cli.json)),
+        Object::Monitor { which } => monitor::run(which, cli.json),
     }
 }
 

@@ -203,6 +203,16 @@ pub enum RouterAttr {
     HostInBytes(u64),
     /// Bytes of the packets of `HostOutPackets`, in host dumps.
     HostOutBytes(u64),
+    /// `router_event` value: what an event reports.
+    EventType(u8),
+    /// A name explaining an event.
+    EventReason(String),
+    /// A number of an event: drops a second, events lost.
+    EventCount(u64),
+    /// Events of the type suppressed by their rate limit before this one.
+    EventSuppressed(u32),
+    /// The router epoch, in reset events.
+    Epoch(u32),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -211,16 +221,18 @@ impl Nla for RouterAttr {
     fn value_len(&self) -> usize {
         use RouterAttr::*;
         match self {
-            LanIfname(s) | WanIfname(s) | StatName(s) => s.len() + 1,
+            LanIfname(s) | WanIfname(s) | StatName(s) | EventReason(s) => s.len() + 1,
             LanIfindex(_) | WanIfindex(_) | SpiMin(_) | SpiMax(_) | Hook(_) | QuotaPorts(_)
             | QuotaSpis(_) | Spi(_) | PinSecs(_) | PapRate(_) => 4,
+            EventSuppressed(_) | Epoch(_) => 4,
             BlockLowest(_) | BlockCount(_) | BlockExpires(_) | HostPorts(_) | HostSpis(_) => 4,
             PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
-            BlockKind(_) | Unowned(_) | SaPolicy(_) | HookCounters(_) | PapAuth(_) => 1,
+            BlockKind(_) | Unowned(_) | SaPolicy(_) | HookCounters(_) | PapAuth(_)
+            | EventType(_) => 1,
             HostRevoked | QuotaOwn | HostAuth => 0,
             Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_)
-            | HostSaDropped(_) | HostInBytes(_) | HostOutBytes(_) => 8,
+            | HostSaDropped(_) | HostInBytes(_) | HostOutBytes(_) | EventCount(_) => 8,
             Other(nla) => nla.value_len(),
         }
     }
@@ -267,6 +279,11 @@ impl Nla for RouterAttr {
             HostOutBytes(_) => router_attr::HOST_OUT_BYTES,
             QuotaOwn => router_attr::QUOTA_OWN,
             HookCounters(_) => router_attr::HOOK_COUNTERS,
+            EventType(_) => router_attr::EVENT_TYPE,
+            EventReason(_) => router_attr::EVENT_REASON,
+            EventCount(_) => router_attr::EVENT_COUNT,
+            EventSuppressed(_) => router_attr::EVENT_SUPPRESSED,
+            Epoch(_) => router_attr::EPOCH,
             Other(nla) => nla.kind(),
         }
     }
@@ -274,18 +291,21 @@ impl Nla for RouterAttr {
     fn emit_value(&self, buffer: &mut [u8]) {
         use RouterAttr::*;
         match self {
-            LanIfname(s) | WanIfname(s) | StatName(s) => emit_cstring(buffer, s),
+            LanIfname(s) | WanIfname(s) | StatName(s) | EventReason(s) => emit_cstring(buffer, s),
             LanIfindex(v) | WanIfindex(v) | SpiMin(v) | SpiMax(v) | Hook(v) | QuotaPorts(v)
             | QuotaSpis(v) | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | HostPorts(v)
-            | HostSpis(v) | Spi(v) | PinSecs(v) | PapRate(v) => put(buffer, &v.to_ne_bytes()),
+            | HostSpis(v) | Spi(v) | PinSecs(v) | PapRate(v) | EventSuppressed(v) | Epoch(v) => {
+                put(buffer, &v.to_ne_bytes())
+            }
             PublicAddr(a) | HostAddr(a) | PeerAddr(a) => put(buffer, &a.octets()),
             PortMin(v) | PortMax(v) => put(buffer, &v.to_ne_bytes()),
-            BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) | PapAuth(v) => {
-                put(buffer, &[*v])
-            }
+            BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) | PapAuth(v)
+            | EventType(v) => put(buffer, &[*v]),
             HostRevoked | QuotaOwn | HostAuth => {}
             Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
-            | HostSaDropped(v) | HostInBytes(v) | HostOutBytes(v) => put(buffer, &v.to_ne_bytes()),
+            | HostSaDropped(v) | HostInBytes(v) | HostOutBytes(v) | EventCount(v) => {
+                put(buffer, &v.to_ne_bytes())
+            }
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -345,6 +365,11 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             }
             router_attr::HOST_IN_BYTES => Self::HostInBytes(parse_u64(v).with_context(ctx)?),
             router_attr::HOST_OUT_BYTES => Self::HostOutBytes(parse_u64(v).with_context(ctx)?),
+            router_attr::EVENT_TYPE => Self::EventType(parse_u8(v).with_context(ctx)?),
+            router_attr::EVENT_REASON => Self::EventReason(parse_cstring(v)),
+            router_attr::EVENT_COUNT => Self::EventCount(parse_u64(v).with_context(ctx)?),
+            router_attr::EVENT_SUPPRESSED => Self::EventSuppressed(parse_u32(v).with_context(ctx)?),
+            router_attr::EPOCH => Self::Epoch(parse_u32(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -406,6 +431,12 @@ pub enum HostAttr {
     /// `hook_counters` value: count packets at every hook point (a
     /// setting).
     HookCounters(u8),
+    /// `host_event` value: what an event reports.
+    EventType(u8),
+    /// A name explaining an event.
+    EventReason(String),
+    /// A number of an event: events lost.
+    EventCount(u64),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -414,14 +445,15 @@ impl Nla for HostAttr {
     fn value_len(&self) -> usize {
         use HostAttr::*;
         match self {
-            LanIfname(s) | StatName(s) => s.len() + 1,
+            LanIfname(s) | StatName(s) | EventReason(s) => s.len() + 1,
             RouterAddr(_) | PublicAddr(_) | PeerAddr(_) => 4,
             Hook(_) | LanIfindex(_) | TcpTimeout(_) | UdpTimeout(_) | PortBlock(_) | Epoch(_)
             | BlockLowest(_) | BlockCount(_) | BlockExpires(_) | BlockUsed(_) | Idle(_)
             | Spi(_) => 4,
             LocalPort(_) | UniquePort(_) => 2,
-            Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) | SaState(_) | HookCounters(_) => 1,
-            Packets(_) | StatValue(_) => 8,
+            Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) | SaState(_) | HookCounters(_)
+            | EventType(_) => 1,
+            Packets(_) | StatValue(_) | EventCount(_) => 8,
             Other(nla) => nla.value_len(),
         }
     }
@@ -456,6 +488,9 @@ impl Nla for HostAttr {
             Spi(_) => host_attr::SPI,
             SaState(_) => host_attr::SA_STATE,
             HookCounters(_) => host_attr::HOOK_COUNTERS,
+            EventType(_) => host_attr::EVENT_TYPE,
+            EventReason(_) => host_attr::EVENT_REASON,
+            EventCount(_) => host_attr::EVENT_COUNT,
             Other(nla) => nla.kind(),
         }
     }
@@ -463,16 +498,15 @@ impl Nla for HostAttr {
     fn emit_value(&self, buffer: &mut [u8]) {
         use HostAttr::*;
         match self {
-            LanIfname(s) | StatName(s) => emit_cstring(buffer, s),
+            LanIfname(s) | StatName(s) | EventReason(s) => emit_cstring(buffer, s),
             RouterAddr(a) | PublicAddr(a) | PeerAddr(a) => put(buffer, &a.octets()),
             Hook(v) | LanIfindex(v) | TcpTimeout(v) | UdpTimeout(v) | PortBlock(v) | Epoch(v)
             | BlockLowest(v) | BlockCount(v) | BlockExpires(v) | BlockUsed(v) | Idle(v)
             | Spi(v) => put(buffer, &v.to_ne_bytes()),
             LocalPort(v) | UniquePort(v) => put(buffer, &v.to_ne_bytes()),
-            Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) | HookCounters(v) => {
-                put(buffer, &[*v])
-            }
-            Packets(v) | StatValue(v) => put(buffer, &v.to_ne_bytes()),
+            Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) | HookCounters(v)
+            | EventType(v) => put(buffer, &[*v]),
+            Packets(v) | StatValue(v) | EventCount(v) => put(buffer, &v.to_ne_bytes()),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -511,6 +545,9 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
             host_attr::SPI => Self::Spi(parse_u32(v).with_context(ctx)?),
             host_attr::SA_STATE => Self::SaState(parse_u8(v).with_context(ctx)?),
             host_attr::HOOK_COUNTERS => Self::HookCounters(parse_u8(v).with_context(ctx)?),
+            host_attr::EVENT_TYPE => Self::EventType(parse_u8(v).with_context(ctx)?),
+            host_attr::EVENT_REASON => Self::EventReason(parse_cstring(v)),
+            host_attr::EVENT_COUNT => Self::EventCount(parse_u64(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -522,10 +559,19 @@ impl Attr for HostAttr {
 
 /// `CTRL_ATTR_FAMILY_ID` of the generic netlink controller.
 pub const CTRL_ATTR_FAMILY_ID: u16 = 1;
+/// `CTRL_ATTR_MCAST_GROUPS`: a nest of the family's multicast groups, each
+/// a nest (typed by its index, from 1) of the two below.
+pub const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
+/// `CTRL_ATTR_MCAST_GRP_NAME`: a group's name.
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+/// `CTRL_ATTR_MCAST_GRP_ID`: the group's number.
+const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
+/// `NLA_F_NESTED`.
+const NLA_F_NESTED: u16 = 0x8000;
 
 /// An attribute of the controller's (`nlctrl`) `CTRL_CMD_GETFAMILY` reply,
-/// of which the tool reads only the family id. The rest (name, version,
-/// operations, multicast groups, policies) stays undecoded: the
+/// of which the tool reads only the family id and the multicast groups.
+/// The rest (name, version, operations, policies) stays undecoded: the
 /// `GenlCtrl` decoder of netlink-packet-generic 0.5 panics on a policy
 /// nest with an attribute shorter than its header and refuses a reply with
 /// an attribute it does not know, so one odd attribute would keep the tool
@@ -533,13 +579,63 @@ pub const CTRL_ATTR_FAMILY_ID: u16 = 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CtrlAttr {
     FamilyId(u16),
+    /// The multicast groups: name and number. A group without either is
+    /// left out.
+    McastGroups(Vec<(String, u32)>),
     Other(DefaultNla),
+}
+
+/// One attribute (header, payload, padding) of type `kind`.
+fn nla_bytes(kind: u16, value: &[u8]) -> Vec<u8> {
+    let len = 4 + value.len();
+    let mut v = Vec::with_capacity((len + 3) & !3);
+    v.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_ne_bytes());
+    v.extend_from_slice(&kind.to_ne_bytes());
+    v.extend_from_slice(value);
+    v.resize((len + 3) & !3, 0);
+    v
+}
+
+/// The payload of `CTRL_ATTR_MCAST_GROUPS` for `groups`.
+fn mcast_groups_bytes(groups: &[(String, u32)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, (name, id)) in groups.iter().enumerate() {
+        let mut name_nul = name.as_bytes().to_vec();
+        name_nul.push(0);
+        let mut inner = nla_bytes(CTRL_ATTR_MCAST_GRP_NAME, &name_nul);
+        inner.extend(nla_bytes(CTRL_ATTR_MCAST_GRP_ID, &id.to_ne_bytes()));
+        let index = u16::try_from(i + 1).unwrap_or(u16::MAX);
+        out.extend(nla_bytes(index | NLA_F_NESTED, &inner));
+    }
+    out
+}
+
+/// The groups of a `CTRL_ATTR_MCAST_GROUPS` payload.
+fn parse_mcast_groups(payload: &[u8]) -> Result<Vec<(String, u32)>, DecodeError> {
+    let mut out = Vec::new();
+    for grp in NlasIterator::new(payload) {
+        let grp = grp?;
+        let (mut name, mut id) = (None, None);
+        for a in NlasIterator::new(grp.value()) {
+            let a = a?;
+            match a.kind() {
+                CTRL_ATTR_MCAST_GRP_NAME => name = Some(parse_cstring(a.value())),
+                CTRL_ATTR_MCAST_GRP_ID => id = Some(parse_u32(a.value())?),
+                _ => {}
+            }
+        }
+        if let (Some(n), Some(i)) = (name, id) {
+            out.push((n, i));
+        }
+    }
+    Ok(out)
 }
 
 impl Nla for CtrlAttr {
     fn value_len(&self) -> usize {
         match self {
             CtrlAttr::FamilyId(_) => 2,
+            CtrlAttr::McastGroups(g) => mcast_groups_bytes(g).len(),
             CtrlAttr::Other(nla) => nla.value_len(),
         }
     }
@@ -547,13 +643,19 @@ impl Nla for CtrlAttr {
     fn kind(&self) -> u16 {
         match self {
             CtrlAttr::FamilyId(_) => CTRL_ATTR_FAMILY_ID,
+            CtrlAttr::McastGroups(_) => CTRL_ATTR_MCAST_GROUPS,
             CtrlAttr::Other(nla) => nla.kind(),
         }
+    }
+
+    fn is_nested(&self) -> bool {
+        matches!(self, CtrlAttr::McastGroups(_))
     }
 
     fn emit_value(&self, buffer: &mut [u8]) {
         match self {
             CtrlAttr::FamilyId(v) => put(buffer, &v.to_ne_bytes()),
+            CtrlAttr::McastGroups(g) => put(buffer, &mcast_groups_bytes(g)),
             CtrlAttr::Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -564,6 +666,10 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for CtrlAttr {
         Ok(match buf.kind() {
             CTRL_ATTR_FAMILY_ID => Self::FamilyId(
                 parse_u16(buf.value()).context("invalid nlctrl attribute CTRL_ATTR_FAMILY_ID")?,
+            ),
+            CTRL_ATTR_MCAST_GROUPS => Self::McastGroups(
+                parse_mcast_groups(buf.value())
+                    .context("invalid nlctrl attribute CTRL_ATTR_MCAST_GROUPS")?,
             ),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })

@@ -404,6 +404,12 @@ impl Conn {
 
     /// The id of the generic netlink family `name`.
     pub fn resolve(&mut self, name: &CStr) -> Result<u16, Error> {
+        self.family(name).map(|(id, _)| id)
+    }
+
+    /// The id of the generic netlink family `name` and its multicast
+    /// groups (name, number).
+    pub fn family(&mut self, name: &CStr) -> Result<(u16, Vec<(String, u32)>), Error> {
         let family = name.to_string_lossy().into_owned();
         let req = GenlMessage::from_payload(GenlCtrl {
             cmd: GenlCtrlCmd::GetFamily,
@@ -425,11 +431,40 @@ impl Conn {
                 }
                 e => e,
             })?;
-        family_id(replies.iter().map(|r| &r.payload)).ok_or_else(|| Error::Malformed {
+        let id = family_id(replies.iter().map(|r| &r.payload)).ok_or_else(|| Error::Malformed {
             what,
             detail: "no family id".into(),
+        })?;
+        Ok((id, family_groups(replies.iter().map(|r| &r.payload))))
+    }
+
+    /// Joins multicast group `group` (a number from [`Conn::family`]);
+    /// the socket then receives its messages besides the replies.
+    pub fn join(&mut self, group: u32) -> Result<(), Error> {
+        self.sock.add_membership(group).map_err(|err| Error::Io {
+            what: format!("joining multicast group {group}"),
+            err,
         })
     }
+
+    /// The socket, to wait on it.
+    pub fn socket(&self) -> &Socket {
+        &self.sock
+    }
+}
+
+/// The multicast groups in the controller's reply to `CTRL_CMD_GETFAMILY`.
+pub fn family_groups<'a>(
+    replies: impl IntoIterator<Item = &'a Msg<CtrlAttr>>,
+) -> Vec<(String, u32)> {
+    replies
+        .into_iter()
+        .flat_map(|r| &r.attrs)
+        .find_map(|a| match a {
+            CtrlAttr::McastGroups(g) => Some(g.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// The family id in the controller's reply to `CTRL_CMD_GETFAMILY`.
@@ -439,7 +474,7 @@ pub fn family_id<'a>(replies: impl IntoIterator<Item = &'a Msg<CtrlAttr>>) -> Op
         .flat_map(|r| &r.attrs)
         .find_map(|a| match a {
             CtrlAttr::FamilyId(id) => Some(*id),
-            CtrlAttr::Other(_) => None,
+            CtrlAttr::McastGroups(_) | CtrlAttr::Other(_) => None,
         })
 }
 
@@ -614,6 +649,58 @@ mod tests {
         assert_eq!(reply.attrs.len(), 4);
         assert_eq!(family_id([&reply]), Some(0x1234));
         assert_eq!(family_id([&Msg::<CtrlAttr>::new(1)]), None);
+        assert_eq!(family_groups([&reply]), []);
+    }
+
+    /// The multicast groups of `CTRL_CMD_GETFAMILY`'s reply, nested as
+    /// the controller nests them (entries typed by index, without
+    /// `NLA_F_NESTED`); an entry without a number is left out.
+    #[test]
+    fn get_family_reply_with_multicast_groups() {
+        let group = |i: u16, name: &[u8], id: Option<u32>| {
+            let mut inner = tlv(1, name); // CTRL_ATTR_MCAST_GRP_NAME
+            if let Some(id) = id {
+                inner.extend(tlv(2, &id.to_ne_bytes())); // CTRL_ATTR_MCAST_GRP_ID
+            }
+            tlv(i, &inner)
+        };
+        let mut groups = group(1, b"events\0", Some(0x17));
+        groups.extend(group(2, b"other\0", None));
+        groups.extend(group(3, b"more\0", Some(0x18)));
+        let mut attrs = tlv(crate::msg::CTRL_ATTR_FAMILY_ID, &0x22u16.to_ne_bytes());
+        attrs.extend(tlv(crate::msg::CTRL_ATTR_MCAST_GROUPS, &groups));
+        let mut msg = nlmsghdr(16 + 4 + attrs.len(), 0x10, 0, 9, 0);
+        msg.extend_from_slice(&[1, 2, 0, 0]);
+        msg.extend(attrs);
+        let reply = match classify::<GenlMessage<Msg<CtrlAttr>>>(&msg, 9) {
+            Ok(Reply::Data(m)) => m.payload,
+            r => panic!("{r:?}"),
+        };
+        assert_eq!(family_id([&reply]), Some(0x22));
+        assert_eq!(
+            family_groups([&reply]),
+            [("events".to_owned(), 0x17), ("more".to_owned(), 0x18)]
+        );
+        // Encoded again, it decodes to the same.
+        use netlink_packet_core::{Emitable, ParseableParametrized};
+        let mut buf = vec![0; reply.buffer_len()];
+        reply.emit(&mut buf);
+        let again = Msg::<CtrlAttr>::parse_with_param(
+            &buf,
+            netlink_packet_generic::GenlHeader { cmd: 1, version: 2 },
+        )
+        .unwrap();
+        assert_eq!(again, reply);
+        // A group entry that is not a nest of attributes is an error.
+        let mut bad = tlv(crate::msg::CTRL_ATTR_MCAST_GROUPS, &tlv(1, &[9, 0, 1, 0]));
+        bad.splice(
+            0..0,
+            tlv(crate::msg::CTRL_ATTR_FAMILY_ID, &1u16.to_ne_bytes()),
+        );
+        let mut msg = nlmsghdr(16 + 4 + bad.len(), 0x10, 0, 9, 0);
+        msg.extend_from_slice(&[1, 2, 0, 0]);
+        msg.extend(bad);
+        assert!(classify::<GenlMessage<Msg<CtrlAttr>>>(&msg, 9).is_err());
     }
 
     #[test]
@@ -700,6 +787,9 @@ mod tests {
             return;
         };
         assert_eq!(conn.resolve(c"nlctrl").unwrap(), 0x10);
+        // The controller's own group, notify (GENL_ID_CTRL).
+        let (_, groups) = conn.family(c"nlctrl").unwrap();
+        assert_eq!(groups, [("notify".to_owned(), 0x10)]);
         match conn.resolve(c"dnatctl_nofam") {
             Err(e @ Error::NoFamily { errno: 2, .. }) => assert_eq!(e.exit_code(), 3),
             r => panic!("{r:?}"),

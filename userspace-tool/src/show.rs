@@ -290,6 +290,11 @@ impl RouterConfig {
                 | RouterAttr::HostAuth
                 | RouterAttr::HostInBytes(_)
                 | RouterAttr::HostOutBytes(_)
+                | RouterAttr::EventType(_)
+                | RouterAttr::EventReason(_)
+                | RouterAttr::EventCount(_)
+                | RouterAttr::EventSuppressed(_)
+                | RouterAttr::Epoch(_)
                 | RouterAttr::Other(_) => {}
             }
         }
@@ -340,6 +345,9 @@ impl HostConfig {
                 | HostAttr::PeerAddr(_)
                 | HostAttr::Spi(_)
                 | HostAttr::SaState(_)
+                | HostAttr::EventType(_)
+                | HostAttr::EventReason(_)
+                | HostAttr::EventCount(_)
                 | HostAttr::Other(_) => {}
             }
         }

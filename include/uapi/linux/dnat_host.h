@@ -49,6 +49,56 @@ enum dnat_flow_state {
 	DNAT_FLOW_RST = 4,
 };
 
+/**
+ * enum dnat_host_event - What an event message of the events multicast group
+ *   reports (event-type); Documentation/networking/dnat-netlink.rst lists the
+ *   attributes of each.
+ * @DNAT_HOST_EVENT_STARTED: The PAP client started (the configuration became
+ *   complete).
+ * @DNAT_HOST_EVENT_STOPPED: The PAP client stopped (deconfigured, or started
+ *   over); what it held is lost.
+ * @DNAT_HOST_EVENT_GRANTED: The router granted the host a block.
+ * @DNAT_HOST_EVENT_RENEWED: The router renewed the lease of a held block.
+ * @DNAT_HOST_EVENT_LOST: A held block is gone; event-reason says why:
+ *   released, expired, invalidated, refused, router-restart or stopped.
+ * @DNAT_HOST_EVENT_REFUSED: The router refused a request, a renewal or a
+ *   release; event-reason is the PAP reason.
+ * @DNAT_HOST_EVENT_ROUTER_RESTART: The router's epoch changed (it restarted or
+ *   was reset).
+ * @DNAT_HOST_EVENT_SA_VALIDATED: The router applied an SA validation (34/0) of
+ *   the host.
+ * @DNAT_HOST_EVENT_SA_INVALIDATED: The router applied an SA invalidation
+ *   (35/0).
+ * @DNAT_HOST_EVENT_BLACKLIST_ADDED: The router applied a blacklist addition
+ *   (34/1).
+ * @DNAT_HOST_EVENT_BLACKLIST_REMOVED: The router applied a blacklist removal
+ *   (35/1).
+ * @DNAT_HOST_EVENT_SA_REFUSED: The router refused an SA or blacklist notice;
+ *   event-reason is the PAP reason.
+ * @DNAT_HOST_EVENT_MODE_CHANGED: The host mode changed (set-config).
+ * @DNAT_HOST_EVENT_KEY_INSTALLED: The PAP client got a key from the router;
+ *   event-reason: installed, or rekey when the router asked for a new one.
+ * @DNAT_HOST_EVENT_OVERFLOW: Events were lost (event-count of them): the queue
+ *   of events waiting to be sent was full.
+ */
+enum dnat_host_event {
+	DNAT_HOST_EVENT_STARTED = 1,
+	DNAT_HOST_EVENT_STOPPED,
+	DNAT_HOST_EVENT_GRANTED,
+	DNAT_HOST_EVENT_RENEWED,
+	DNAT_HOST_EVENT_LOST,
+	DNAT_HOST_EVENT_REFUSED,
+	DNAT_HOST_EVENT_ROUTER_RESTART,
+	DNAT_HOST_EVENT_SA_VALIDATED,
+	DNAT_HOST_EVENT_SA_INVALIDATED,
+	DNAT_HOST_EVENT_BLACKLIST_ADDED,
+	DNAT_HOST_EVENT_BLACKLIST_REMOVED,
+	DNAT_HOST_EVENT_SA_REFUSED,
+	DNAT_HOST_EVENT_MODE_CHANGED,
+	DNAT_HOST_EVENT_KEY_INSTALLED,
+	DNAT_HOST_EVENT_OVERFLOW,
+};
+
 enum dnat_host_attr {
 	DNAT_HOST_A_UNSPEC,
 	DNAT_HOST_A_ROUTER_ADDR,
@@ -79,6 +129,9 @@ enum dnat_host_attr {
 	DNAT_HOST_A_SPI,
 	DNAT_HOST_A_SA_STATE,
 	DNAT_HOST_A_HOOK_COUNTERS,
+	DNAT_HOST_A_EVENT_TYPE,
+	DNAT_HOST_A_EVENT_REASON,
+	DNAT_HOST_A_EVENT_COUNT,
 
 	__DNAT_HOST_A_MAX
 };
@@ -99,9 +152,12 @@ enum dnat_host_cmd {
 	DNAT_HOST_CMD_BLACKLIST_ADD,
 	DNAT_HOST_CMD_BLACKLIST_DEL,
 	DNAT_HOST_CMD_GET_SAS,
+	DNAT_HOST_CMD_EVENT,
 
 	__DNAT_HOST_CMD_MAX
 };
 #define DNAT_HOST_CMD_MAX (__DNAT_HOST_CMD_MAX - 1)
+
+#define DNAT_HOST_MCGRP_EVENTS	"events"
 
 #endif /* _UAPI_LINUX_DNAT_HOST_H */

@@ -58,6 +58,56 @@ enum dnat_pap_auth {
 	DNAT_PAP_AUTH_OPTIONAL,
 };
 
+/**
+ * enum dnat_router_event - What an event message of the events multicast group
+ *   reports (event-type); Documentation/networking/dnat-netlink.rst lists the
+ *   attributes of each.
+ * @DNAT_ROUTER_EVENT_GRANTED: A host was granted a block (PAP port or SPI
+ *   request).
+ * @DNAT_ROUTER_EVENT_RENEWED: A host renewed the lease of a block.
+ * @DNAT_ROUTER_EVENT_RELEASED: A host gave back a block, or everything (PAP
+ *   release notices).
+ * @DNAT_ROUTER_EVENT_EXPIRED: The lease of a block ended; the block was
+ *   retired.
+ * @DNAT_ROUTER_EVENT_REVOKED: An administrator revoked a host (revoke-host).
+ * @DNAT_ROUTER_EVENT_READMITTED: An administrator readmitted a host
+ *   (readmit-host).
+ * @DNAT_ROUTER_EVENT_OVER_QUOTA: A request of a host was refused with
+ *   over_quota.
+ * @DNAT_ROUTER_EVENT_RATE_LIMITED: A request of a host was refused with
+ *   rate_limited (pap-rate).
+ * @DNAT_ROUTER_EVENT_RESET: The router was reset (reset); a new epoch began.
+ * @DNAT_ROUTER_EVENT_SA_VALIDATED: An SA was validated for a host (PAP 34/0 or
+ *   sa-validate).
+ * @DNAT_ROUTER_EVENT_SA_INVALIDATED: An SA was invalidated (PAP 35/0 or
+ *   sa-invalidate).
+ * @DNAT_ROUTER_EVENT_BLACKLIST_ADDED: A blacklist entry was added (PAP 34/1 or
+ *   blacklist-add).
+ * @DNAT_ROUTER_EVENT_BLACKLIST_REMOVED: A blacklist entry was removed (PAP
+ *   35/1 or blacklist-del).
+ * @DNAT_ROUTER_EVENT_FLOOD: A drop counter (event-reason, its name) rose by
+ *   more than 100 in a second; event-count, the drops a second.
+ * @DNAT_ROUTER_EVENT_OVERFLOW: Events were lost (event-count of them): the
+ *   queue of events waiting to be sent was full.
+ */
+enum dnat_router_event {
+	DNAT_ROUTER_EVENT_GRANTED = 1,
+	DNAT_ROUTER_EVENT_RENEWED,
+	DNAT_ROUTER_EVENT_RELEASED,
+	DNAT_ROUTER_EVENT_EXPIRED,
+	DNAT_ROUTER_EVENT_REVOKED,
+	DNAT_ROUTER_EVENT_READMITTED,
+	DNAT_ROUTER_EVENT_OVER_QUOTA,
+	DNAT_ROUTER_EVENT_RATE_LIMITED,
+	DNAT_ROUTER_EVENT_RESET,
+	DNAT_ROUTER_EVENT_SA_VALIDATED,
+	DNAT_ROUTER_EVENT_SA_INVALIDATED,
+	DNAT_ROUTER_EVENT_BLACKLIST_ADDED,
+	DNAT_ROUTER_EVENT_BLACKLIST_REMOVED,
+	DNAT_ROUTER_EVENT_FLOOD,
+	DNAT_ROUTER_EVENT_OVERFLOW,
+};
+
 enum dnat_router_attr {
 	DNAT_ROUTER_A_UNSPEC,
 	DNAT_ROUTER_A_LAN_IFNAME,
@@ -100,6 +150,11 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_HOST_AUTH,
 	DNAT_ROUTER_A_HOST_IN_BYTES,
 	DNAT_ROUTER_A_HOST_OUT_BYTES,
+	DNAT_ROUTER_A_EVENT_TYPE,
+	DNAT_ROUTER_A_EVENT_REASON,
+	DNAT_ROUTER_A_EVENT_COUNT,
+	DNAT_ROUTER_A_EVENT_SUPPRESSED,
+	DNAT_ROUTER_A_EPOCH,
 
 	__DNAT_ROUTER_A_MAX
 };
@@ -124,9 +179,12 @@ enum dnat_router_cmd {
 	DNAT_ROUTER_CMD_BLACKLIST_DEL,
 	DNAT_ROUTER_CMD_PIN_BLOCK,
 	DNAT_ROUTER_CMD_SET_QUOTA,
+	DNAT_ROUTER_CMD_EVENT,
 
 	__DNAT_ROUTER_CMD_MAX
 };
 #define DNAT_ROUTER_CMD_MAX (__DNAT_ROUTER_CMD_MAX - 1)
+
+#define DNAT_ROUTER_MCGRP_EVENTS	"events"
 
 #endif /* _UAPI_LINUX_DNAT_ROUTER_H */

@@ -29,6 +29,12 @@ pub const FAMILY_VERSION: u8 = 1;
 /// Maximum length of an interface name, without the NUL (`IFNAMSIZ - 1`).
 pub const IFNAME_MAX: usize = 15;
 
+/// The router family's multicast group of events (`router_cmd::EVENT`
+/// messages), NUL-terminated.
+pub const ROUTER_MCGRP_EVENTS: &core::ffi::CStr = c"events";
+/// The host family's multicast group of events (`host_cmd::EVENT`).
+pub const HOST_MCGRP_EVENTS: &core::ffi::CStr = c"events";
+
 /// Router family commands (`enum dnat_router_cmd`).
 pub mod router_cmd {
     /// Reserved.
@@ -83,8 +89,46 @@ pub mod router_cmd {
     /// `QUOTA_PORTS` and/or `QUOTA_SPIS`; `HOST_ADDR` alone restores the
     /// default.
     pub const SET_QUOTA: u8 = 17;
+    /// An event, multicast to the events group (never a request):
+    /// `EVENT_TYPE` ([`super::router_event`]) and the attributes of that
+    /// event.
+    pub const EVENT: u8 = 18;
     /// Highest command.
-    pub const MAX: u8 = SET_QUOTA;
+    pub const MAX: u8 = EVENT;
+}
+
+/// `EVENT_TYPE` values of the router family (`enum dnat_router_event`).
+pub mod router_event {
+    /// A host was granted a block.
+    pub const GRANTED: u8 = 1;
+    /// A host renewed a block's lease.
+    pub const RENEWED: u8 = 2;
+    /// A host gave back a block, or everything.
+    pub const RELEASED: u8 = 3;
+    /// A block's lease ended.
+    pub const EXPIRED: u8 = 4;
+    /// A host was revoked.
+    pub const REVOKED: u8 = 5;
+    /// A host was readmitted.
+    pub const READMITTED: u8 = 6;
+    /// A request was refused with `over_quota`.
+    pub const OVER_QUOTA: u8 = 7;
+    /// A request was refused with `rate_limited`.
+    pub const RATE_LIMITED: u8 = 8;
+    /// The router was reset: a new epoch.
+    pub const RESET: u8 = 9;
+    /// An SA was validated.
+    pub const SA_VALIDATED: u8 = 10;
+    /// An SA was invalidated.
+    pub const SA_INVALIDATED: u8 = 11;
+    /// A blacklist entry was added.
+    pub const BLACKLIST_ADDED: u8 = 12;
+    /// A blacklist entry was removed.
+    pub const BLACKLIST_REMOVED: u8 = 13;
+    /// A drop counter rose fast.
+    pub const FLOOD: u8 = 14;
+    /// Events were lost: the queue was full.
+    pub const OVERFLOW: u8 = 15;
 }
 
 /// `PAP_AUTH` values (`enum dnat_pap_auth`).
@@ -211,8 +255,18 @@ pub mod router_attr {
     /// Bytes a host sent to the Internet (u64, the IPv4 total lengths of
     /// the decapsulated packets of `HOST_OUT_PACKETS`), in host dumps.
     pub const HOST_OUT_BYTES: u16 = 40;
+    /// What an event reports (u8, [`super::router_event`]).
+    pub const EVENT_TYPE: u16 = 41;
+    /// A name explaining an event (NUL-terminated string).
+    pub const EVENT_REASON: u16 = 42;
+    /// A number of an event (u64): drops a second, events lost.
+    pub const EVENT_COUNT: u16 = 43;
+    /// Events of the type not sent since the last one (u32).
+    pub const EVENT_SUPPRESSED: u16 = 44;
+    /// The router epoch (u32), in reset events.
+    pub const EPOCH: u16 = 45;
     /// Highest attribute.
-    pub const MAX: u16 = HOST_OUT_BYTES;
+    pub const MAX: u16 = EPOCH;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -255,8 +309,46 @@ pub mod host_cmd {
     /// Dump the recorded SA validations (dumpit): `PEER_ADDR`, `SPI`,
     /// `SA_STATE`.
     pub const GET_SAS: u8 = 13;
+    /// An event, multicast to the events group (never a request):
+    /// `EVENT_TYPE` ([`super::host_event`]) and the attributes of that
+    /// event.
+    pub const EVENT: u8 = 14;
     /// Highest command.
-    pub const MAX: u8 = GET_SAS;
+    pub const MAX: u8 = EVENT;
+}
+
+/// `EVENT_TYPE` values of the host family (`enum dnat_host_event`).
+pub mod host_event {
+    /// The PAP client started.
+    pub const STARTED: u8 = 1;
+    /// The PAP client stopped.
+    pub const STOPPED: u8 = 2;
+    /// The router granted a block.
+    pub const GRANTED: u8 = 3;
+    /// The router renewed a held block's lease.
+    pub const RENEWED: u8 = 4;
+    /// A held block is gone (`EVENT_REASON` says why).
+    pub const LOST: u8 = 5;
+    /// The router refused a request, renewal or release.
+    pub const REFUSED: u8 = 6;
+    /// The router's epoch changed.
+    pub const ROUTER_RESTART: u8 = 7;
+    /// The router applied an SA validation.
+    pub const SA_VALIDATED: u8 = 8;
+    /// The router applied an SA invalidation.
+    pub const SA_INVALIDATED: u8 = 9;
+    /// The router applied a blacklist addition.
+    pub const BLACKLIST_ADDED: u8 = 10;
+    /// The router applied a blacklist removal.
+    pub const BLACKLIST_REMOVED: u8 = 11;
+    /// The router refused an SA or blacklist notice.
+    pub const SA_REFUSED: u8 = 12;
+    /// The host mode changed.
+    pub const MODE_CHANGED: u8 = 13;
+    /// The PAP client got a key.
+    pub const KEY_INSTALLED: u8 = 14;
+    /// Events were lost: the queue was full.
+    pub const OVERFLOW: u8 = 15;
 }
 
 /// Host modes (`enum dnat_host_mode`), the `MODE` attribute.
@@ -348,8 +440,14 @@ pub mod host_attr {
     pub const SA_STATE: u16 = 27;
     /// Count packets at every hook point (u8 0/1, setting).
     pub const HOOK_COUNTERS: u16 = 28;
+    /// What an event reports (u8, [`super::host_event`]).
+    pub const EVENT_TYPE: u16 = 29;
+    /// A name explaining an event (NUL-terminated string).
+    pub const EVENT_REASON: u16 = 30;
+    /// A number of an event (u64): events lost.
+    pub const EVENT_COUNT: u16 = 31;
     /// Highest attribute.
-    pub const MAX: u16 = HOOK_COUNTERS;
+    pub const MAX: u16 = EVENT_COUNT;
 }
 
 #[cfg(test)]
@@ -444,6 +542,7 @@ mod tests {
             ("BLACKLIST_DEL", router_cmd::BLACKLIST_DEL),
             ("PIN_BLOCK", router_cmd::PIN_BLOCK),
             ("SET_QUOTA", router_cmd::SET_QUOTA),
+            ("EVENT", router_cmd::EVENT),
             ("MAX", router_cmd::MAX),
         ] {
             put(&std::format!("DNAT_ROUTER_CMD_{n}"), v.into());
@@ -463,6 +562,7 @@ mod tests {
             ("BLACKLIST_ADD", host_cmd::BLACKLIST_ADD),
             ("BLACKLIST_DEL", host_cmd::BLACKLIST_DEL),
             ("GET_SAS", host_cmd::GET_SAS),
+            ("EVENT", host_cmd::EVENT),
             ("MAX", host_cmd::MAX),
         ] {
             put(&std::format!("DNAT_HOST_CMD_{n}"), v.into());
@@ -509,6 +609,11 @@ mod tests {
             ("HOST_AUTH", router_attr::HOST_AUTH),
             ("HOST_IN_BYTES", router_attr::HOST_IN_BYTES),
             ("HOST_OUT_BYTES", router_attr::HOST_OUT_BYTES),
+            ("EVENT_TYPE", router_attr::EVENT_TYPE),
+            ("EVENT_REASON", router_attr::EVENT_REASON),
+            ("EVENT_COUNT", router_attr::EVENT_COUNT),
+            ("EVENT_SUPPRESSED", router_attr::EVENT_SUPPRESSED),
+            ("EPOCH", router_attr::EPOCH),
             ("MAX", router_attr::MAX),
         ] {
             put(&std::format!("DNAT_ROUTER_A_{n}"), v.into());
@@ -543,6 +648,9 @@ mod tests {
             ("SPI", host_attr::SPI),
             ("SA_STATE", host_attr::SA_STATE),
             ("HOOK_COUNTERS", host_attr::HOOK_COUNTERS),
+            ("EVENT_TYPE", host_attr::EVENT_TYPE),
+            ("EVENT_REASON", host_attr::EVENT_REASON),
+            ("EVENT_COUNT", host_attr::EVENT_COUNT),
             ("MAX", host_attr::MAX),
         ] {
             put(&std::format!("DNAT_HOST_A_{n}"), v.into());
@@ -564,6 +672,51 @@ mod tests {
             ("DNAT_FLOW_FIN_OUT", flow_state::FIN_OUT),
             ("DNAT_FLOW_FIN_IN", flow_state::FIN_IN),
             ("DNAT_FLOW_RST", flow_state::RST),
+            ("DNAT_ROUTER_EVENT_GRANTED", router_event::GRANTED),
+            ("DNAT_ROUTER_EVENT_RENEWED", router_event::RENEWED),
+            ("DNAT_ROUTER_EVENT_RELEASED", router_event::RELEASED),
+            ("DNAT_ROUTER_EVENT_EXPIRED", router_event::EXPIRED),
+            ("DNAT_ROUTER_EVENT_REVOKED", router_event::REVOKED),
+            ("DNAT_ROUTER_EVENT_READMITTED", router_event::READMITTED),
+            ("DNAT_ROUTER_EVENT_OVER_QUOTA", router_event::OVER_QUOTA),
+            ("DNAT_ROUTER_EVENT_RATE_LIMITED", router_event::RATE_LIMITED),
+            ("DNAT_ROUTER_EVENT_RESET", router_event::RESET),
+            ("DNAT_ROUTER_EVENT_SA_VALIDATED", router_event::SA_VALIDATED),
+            (
+                "DNAT_ROUTER_EVENT_SA_INVALIDATED",
+                router_event::SA_INVALIDATED,
+            ),
+            (
+                "DNAT_ROUTER_EVENT_BLACKLIST_ADDED",
+                router_event::BLACKLIST_ADDED,
+            ),
+            (
+                "DNAT_ROUTER_EVENT_BLACKLIST_REMOVED",
+                router_event::BLACKLIST_REMOVED,
+            ),
+            ("DNAT_ROUTER_EVENT_FLOOD", router_event::FLOOD),
+            ("DNAT_ROUTER_EVENT_OVERFLOW", router_event::OVERFLOW),
+            ("DNAT_HOST_EVENT_STARTED", host_event::STARTED),
+            ("DNAT_HOST_EVENT_STOPPED", host_event::STOPPED),
+            ("DNAT_HOST_EVENT_GRANTED", host_event::GRANTED),
+            ("DNAT_HOST_EVENT_RENEWED", host_event::RENEWED),
+            ("DNAT_HOST_EVENT_LOST", host_event::LOST),
+            ("DNAT_HOST_EVENT_REFUSED", host_event::REFUSED),
+            ("DNAT_HOST_EVENT_ROUTER_RESTART", host_event::ROUTER_RESTART),
+            ("DNAT_HOST_EVENT_SA_VALIDATED", host_event::SA_VALIDATED),
+            ("DNAT_HOST_EVENT_SA_INVALIDATED", host_event::SA_INVALIDATED),
+            (
+                "DNAT_HOST_EVENT_BLACKLIST_ADDED",
+                host_event::BLACKLIST_ADDED,
+            ),
+            (
+                "DNAT_HOST_EVENT_BLACKLIST_REMOVED",
+                host_event::BLACKLIST_REMOVED,
+            ),
+            ("DNAT_HOST_EVENT_SA_REFUSED", host_event::SA_REFUSED),
+            ("DNAT_HOST_EVENT_MODE_CHANGED", host_event::MODE_CHANGED),
+            ("DNAT_HOST_EVENT_KEY_INSTALLED", host_event::KEY_INSTALLED),
+            ("DNAT_HOST_EVENT_OVERFLOW", host_event::OVERFLOW),
             ("DNAT_ROUTER_GENL_VERSION", FAMILY_VERSION),
             ("DNAT_HOST_GENL_VERSION", FAMILY_VERSION),
         ] {
@@ -573,6 +726,8 @@ mod tests {
         let names = [
             ("DNAT_ROUTER_GENL_NAME", ROUTER_FAMILY),
             ("DNAT_HOST_GENL_NAME", HOST_FAMILY),
+            ("DNAT_ROUTER_MCGRP_EVENTS", ROUTER_MCGRP_EVENTS),
+            ("DNAT_HOST_MCGRP_EVENTS", HOST_MCGRP_EVENTS),
         ];
         for (n, family) in names {
             let quoted = std::format!("\"{}\"", family.to_str().unwrap());

@@ -8,8 +8,9 @@
 //! message of the `dnat_router` or `dnat_host` family and as the
 //! controller's (`nlctrl`) reply to `CTRL_CMD_GETFAMILY`; the attributes of the family's messages through
 //! every decoder of `dump.rs` and `show.rs` that the tool runs on a dump or
-//! a `GET_CONFIG` reply, their text, their JSON and (stats, hosts) their
-//! Prometheus text (`metrics.rs`). The extended ack
+//! a `GET_CONFIG` reply, and `event.rs` on an event, their text, their
+//! JSON and (stats, hosts) their Prometheus text (`metrics.rs`). The
+//! extended ack
 //! readers (`error_extack`, `tlv_message`) read the same bytes.
 //!
 //! Checked, besides "no panic": `split` cuts the bytes into messages of at
@@ -23,6 +24,8 @@
 
 #[path = "../../src/dump.rs"]
 mod dump;
+#[path = "../../src/event.rs"]
+mod event;
 #[path = "../../src/metrics.rs"]
 mod metrics;
 #[path = "../../src/msg.rs"]
@@ -127,6 +130,12 @@ fn router(msgs: &[&[u8]], seq: u32) {
         json(&s);
         metrics::router(&s, &hosts.unwrap_or_default());
     }
+    for a in &attrs {
+        if let Ok(e) = event::Event::from_router(a) {
+            event::render(&e);
+            json(&e);
+        }
+    }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::router_counter);
     for a in &attrs {
         let s = show::Show {
@@ -154,6 +163,12 @@ fn host(msgs: &[&[u8]], seq: u32) {
         dump::render_stats(&s, true);
         json(&s);
         metrics::host(&s);
+    }
+    for a in &attrs {
+        if let Ok(e) = event::Event::from_host(a) {
+            event::render(&e);
+            json(&e);
+        }
     }
     let counters = show::Counter::from_dump(attrs.iter().copied(), show::host_counter);
     for a in &attrs {
