@@ -30,7 +30,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS)
 CORE = --quiet --manifest-path rust/dnat-core/Cargo.toml
 CLI = --quiet --manifest-path userspace-tool/Cargo.toml
 FUZZ_CRATES = rust/dnat-core/fuzz userspace-tool/fuzz
-RUSTFMT_FILES = rust/dnat_router.rs rust/dnat_host.rs
+RUSTFMT_FILES = rust/dnat_router_main.rs rust/dnat_host_main.rs
 
 .PHONY: all setup host-setup modules cli host-test gen clippy fmt fmt-check fuzz-smoke qemu-test check demo bench clean
 .PHONY: install install-modules install-cli install-units uninstall uninstall-modules uninstall-cli uninstall-units units-check

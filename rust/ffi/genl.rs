@@ -25,6 +25,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use kernel::{bindings, error::to_result, prelude::*, types::Opaque, ThisModule};
 
+use super::helpers;
 use super::net::Net;
 
 /// `GENL_MCAST_CAP_NET_ADMIN` (`include/net/genetlink.h`, a `BIT(0)` macro
@@ -642,7 +643,7 @@ impl<'a> Dump<'a> {
     pub fn cursor(&self) -> usize {
         // SAFETY: `cb` is valid (type invariant); `args` is plain data that
         // only this dump uses.
-        let v = unsafe { (*self.cb).__bindgen_anon_1.args[0] };
+        let v = unsafe { helpers::dnat_cb_cursor(self.cb) };
         usize::try_from(v).unwrap_or(usize::MAX)
     }
 
@@ -650,7 +651,7 @@ impl<'a> Dump<'a> {
     pub fn set_cursor(&mut self, v: usize) {
         // SAFETY: `cb` is valid (type invariant); `args` is plain data that
         // only this dump uses, and nothing else holds a reference to it.
-        unsafe { (*self.cb).__bindgen_anon_1.args[0] = c_long::try_from(v).unwrap_or(c_long::MAX) };
+        unsafe { helpers::dnat_cb_set_cursor(self.cb, c_long::try_from(v).unwrap_or(c_long::MAX)) };
     }
 
     /// Dumps the items `get(i)`, `i` counting from the cursor, one message

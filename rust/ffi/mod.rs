@@ -7,6 +7,7 @@
 //! logic above it is safe Rust. Each wrapper type documents its invariants.
 
 pub mod genl;
+mod helpers;
 pub mod net;
 pub mod netfilter;
 pub mod pernet;

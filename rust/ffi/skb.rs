@@ -10,6 +10,7 @@ use core::ptr::NonNull;
 
 use kernel::{bindings, prelude::*};
 
+use super::helpers;
 use super::net::Net;
 use super::netfilter::Verdict;
 use super::rcu::ReadSide;
@@ -106,27 +107,16 @@ impl SkBuff<'_> {
         Ok(())
     }
 
-    /// The packet's `headers` group (`struct_group(headers)` at
-    /// `__bindgen_anon_4`), where `network_header`, `skb_iif` and the
-    /// checksum bits live.
-    fn headers(&self) -> *mut bindings::sk_buff__bindgen_ty_4__bindgen_ty_1 {
-        // SAFETY: the skb is valid (type invariant); only the address of
-        // the field is taken.
-        unsafe { (&raw mut (*self.raw()).__bindgen_anon_4).cast() }
-    }
-
     /// `skb->skb_iif`: the index of the device the packet arrived on.
     fn iif(&self) -> c_int {
-        // SAFETY: the skb is valid (type invariant); `skb_iif` is a plain
-        // field of the headers group.
-        unsafe { (*self.headers()).skb_iif }
+        // SAFETY: the skb is valid (type invariant).
+        unsafe { helpers::dnat_skb_iif(self.raw()) }
     }
 
     /// Sets `skb->skb_iif`.
     fn set_iif(&mut self, iif: c_int) {
-        // SAFETY: the skb is ours (type invariant); `skb_iif` is a plain
-        // field of the headers group.
-        unsafe { (*self.headers()).skb_iif = iif };
+        // SAFETY: the skb is ours (type invariant); `skb_iif` is plain data.
+        unsafe { helpers::dnat_skb_set_iif(self.raw(), iif) };
     }
 
     /// `skb_network_offset`: bytes from the data pointer to the network
@@ -234,20 +224,14 @@ impl SkBuff<'_> {
         // The packet leaves by the new route's device: `ip_output` set
         // `skb->dev` from the old route before `POST_ROUTING`, and the rest
         // of the output path transmits on `skb->dev`. `dst->dev` is
-        // rewritten with `WRITE_ONCE` when its device goes, hence the
-        // volatile read.
+        // rewritten with `WRITE_ONCE` when its device goes, hence
+        // `dst_dev` (`READ_ONCE`).
         // SAFETY: `rt` is live (the skb holds its reference since the line
         // above), so its `dst.dev` may be read.
-        let dev = unsafe { core::ptr::read_volatile(&raw const (*rt).dst.__bindgen_anon_1.dev) };
+        let dev = unsafe { helpers::dnat_dst_dev(&raw const (*rt).dst) };
         // SAFETY: the skb is ours; `dev` is a device the route holds, which
         // is what the output path expects in `skb->dev`.
-        unsafe {
-            (*skb)
-                .__bindgen_anon_1
-                .__bindgen_anon_1
-                .__bindgen_anon_1
-                .dev = dev
-        };
+        unsafe { helpers::dnat_skb_set_dev(skb, dev) };
     }
 
     /// Prepends an IPv4 header `src` -> `dst`, protocol 4 (IP in IP), DF

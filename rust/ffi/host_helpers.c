@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The ffi accessors, linked into dnat_host.ko. */
+#include "helpers.c"
