@@ -7,7 +7,8 @@
 # ...); events stay in their namespace; the rate limit of rate-limited
 # events and the hold-off of floods; the text output; the monitor's exit
 # on SIGINT and on a closed output, and its refusal without CAP_NET_ADMIN;
-# and the kernel's own YNL CLI subscribed to the group.
+# the kernel's own YNL CLI subscribed to the group; and the monitors
+# following the router module through an unload and a load.
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
 #   (dnat_host)   |-- [lan] --- router ---- [inet] --|
@@ -40,6 +41,18 @@ has() {
 # first FILE FILTER FIELD: the field of the first such event.
 first() { ev "$1" "$2" | head -1 | jq -r ".$3"; }
 count() { ev "$1" "$2" | wc -l; }
+# has_lines FILE RE...: waits up to 15 s for a line matching each RE.
+has_lines() {
+	local f=$1 i re ok
+	shift
+	for i in $(seq 150); do
+		ok=1
+		for re; do grep -qE "$re" "$f" || ok=; done
+		[ -n "$ok" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # more FILE FILTER N: waits up to 15 s for more than N such events.
 more() {
 	local i
@@ -255,6 +268,19 @@ for e in started stopped granted renewed lost refused router-restart sa-validate
 	check "h1 event class $e seen" has "$H" ".event == \"$e\""
 done
 expect_eq "no event was lost (no overflow)" "$(count "$R" '.event == "overflow"') $(count "$H" '.event == "overflow"')" "0 0"
+
+# -- the router module unloaded and loaded again: the monitors follow it
+nrouter "$DNATCTL" router showconf >"$T/router.conf"
+r0=$(count "$R" '.event == "reset"')
+check "rmmod dnat_router" rmmod dnat_router
+router_ev "unloaded (from the controller)" '.event == "unloaded"'
+check "insmod dnat_router" insmod "$TOP/rust/dnat_router.ko"
+router_ev "loaded" '.event == "loaded"'
+check "the saved settings applied to the new module" nrouter "$DNATCTL" router setconf "$T/router.conf"
+check "admin resets the new module" nrouter "$DNATCTL" router reset
+check "router event: the new module's reset, through the joined group" more "$R" '.event == "reset"' "$r0"
+check "text: router unloaded, router loaded" has_lines "$T/router.txt" '^router unloaded$' '^router loaded$'
+expect_eq "h1's monitor (host only) saw neither" "$(count "$H" '.event == "unloaded" or .event == "loaded"')" 0
 
 # -- SIGINT ends a monitor cleanly
 # stop_mon PID DESC: SIGINT; the monitor must exit 0 within 5 s.

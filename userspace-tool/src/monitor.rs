@@ -3,9 +3,10 @@
 //! `dnatctl monitor [router|host]`: joins the `events` multicast group of
 //! the `dnat_router` and/or `dnat_host` family in the caller's network
 //! namespace and prints each event as it comes, one line of text or one
-//! JSON object per line (`event.rs`), like `ip monitor`. It runs until
-//! SIGINT or SIGTERM, or until its output is closed (EPIPE), and exits 0
-//! then.
+//! JSON object per line (`event.rs`), like `ip monitor`. It also joins the
+//! controller's `notify` group, so that a module unloaded and loaded again
+//! is followed on (`unloaded`, `loaded`). It runs until SIGINT or SIGTERM,
+//! or until its output is closed (EPIPE), and exits 0 then.
 
 use std::ffi::CStr;
 use std::io::{self, Write};
@@ -20,7 +21,7 @@ use netlink_packet_generic::GenlMessage;
 
 use crate::event::{render, Event};
 use crate::log;
-use crate::msg::{Attr, HostAttr, Msg, RouterAttr};
+use crate::msg::{Attr, CtrlAttr, HostAttr, Msg, RouterAttr};
 use crate::nl::{exit, split, Conn, Error};
 
 /// `EPERM`.
@@ -29,6 +30,11 @@ const EPERM: i32 = 1;
 const ENOBUFS: i32 = 105;
 /// Longest wait without looking at the signal flag.
 const TICK: Duration = Duration::from_secs(1);
+/// `GENL_ID_CTRL`: the generic netlink controller's family id.
+const GENL_ID_CTRL: u16 = 0x10;
+/// `CTRL_CMD_NEWFAMILY`, `CTRL_CMD_DELFAMILY`.
+const CTRL_CMD_NEWFAMILY: u8 = 1;
+const CTRL_CMD_DELFAMILY: u8 = 2;
 
 pub const HELP: &str = "\
 Prints the events of the dnat_router and/or dnat_host module of this network
@@ -46,7 +52,9 @@ granted, renewed, lost (block, reason), refused (reason), router-restart
 (epoch), sa-validated, sa-invalidated, blacklist-added, blacklist-removed,
 sa-refused, mode-changed, key-installed. overflow says how many events the
 module could not queue; \"(N suppressed)\" how many of that type its rate limit
-held back. Documentation/networking/dnat-netlink.rst (\"Events\") lists every
+held back. unloaded and loaded come from the generic netlink controller, not
+from the module: the monitor follows a module that is unloaded and loaded
+again. Documentation/networking/dnat-netlink.rst (\"Events\") lists every
 event and its attributes.
 
 Example:
@@ -63,10 +71,58 @@ pub enum Which {
     Host,
 }
 
-/// A family followed: its id, and how its events decode.
+/// A family followed: its name and events group, how its events decode,
+/// and its id while it is registered.
 struct Followed {
-    id: u16,
+    family: &'static str,
+    name: &'static CStr,
+    group: &'static CStr,
     decode: fn(&[u8]) -> Option<Result<Event, String>>,
+    id: Option<u16>,
+}
+
+/// What a controller notification says about a family.
+#[derive(Debug, PartialEq, Eq)]
+enum CtrlNews {
+    /// Registered with this id and these multicast groups.
+    New(String, u16, Vec<(String, u32)>),
+    /// Unregistered.
+    Del(String),
+}
+
+/// The controller's `NEWFAMILY` or `DELFAMILY` notification in `bytes`;
+/// `None` for anything else (other commands, malformed messages).
+fn ctrl_news(bytes: &[u8]) -> Option<CtrlNews> {
+    let msg = NetlinkMessage::<GenlMessage<Msg<CtrlAttr>>>::deserialize(bytes).ok()?;
+    let NetlinkPayload::InnerMessage(m) = msg.payload else {
+        return None;
+    };
+    let attrs = &m.payload.attrs;
+    let name = attrs.iter().find_map(|a| match a {
+        CtrlAttr::FamilyName(n) => Some(n.clone()),
+        _ => None,
+    })?;
+    match m.payload.cmd {
+        CTRL_CMD_NEWFAMILY => {
+            let id = crate::nl::family_id([&m.payload])?;
+            Some(CtrlNews::New(
+                name,
+                id,
+                crate::nl::family_groups([&m.payload]),
+            ))
+        }
+        CTRL_CMD_DELFAMILY => Some(CtrlNews::Del(name)),
+        _ => None,
+    }
+}
+
+/// The monitor's own event about `family`: `unloaded` or `loaded`.
+fn module_event(family: &'static str, event: &str) -> Event {
+    Event {
+        family,
+        event: event.into(),
+        ..Event::default()
+    }
 }
 
 /// The event in `bytes`, a message of `A`'s family: `None` if it is not an
@@ -110,6 +166,17 @@ fn follow(
         Err(Error::NoFamily { .. }) if optional => return Ok(None),
         Err(e) => return Err(e),
     };
+    join_group(conn, family, group, &groups)?;
+    Ok(Some(id))
+}
+
+/// Joins `family`'s `group`, found in `groups` (name, number).
+fn join_group(
+    conn: &mut Conn,
+    family: &CStr,
+    group: &CStr,
+    groups: &[(String, u32)],
+) -> Result<(), Error> {
     let name = group.to_string_lossy();
     let Some(&(_, number)) = groups.iter().find(|(n, _)| *n == name) else {
         return Err(Error::Malformed {
@@ -127,8 +194,7 @@ fn follow(
             extack: Some("joining needs CAP_NET_ADMIN".into()),
         },
         e => e,
-    })?;
-    Ok(Some(id))
+    })
 }
 
 /// Waits at most `timeout` (not zero) for a datagram; `Ok(None)` on a
@@ -185,28 +251,33 @@ pub fn run(which: Option<Which>, json: bool) -> Result<i32, Error> {
     let optional = which.is_none();
     let mut followed = Vec::new();
     if which != Some(Which::Host) {
-        if let Some(id) = follow(&mut conn, RouterAttr::FAMILY, ROUTER_MCGRP_EVENTS, optional)? {
-            followed.push(Followed {
-                id,
-                decode: decode_router,
-            });
-        }
+        followed.push(Followed {
+            family: "router",
+            name: RouterAttr::FAMILY,
+            group: ROUTER_MCGRP_EVENTS,
+            decode: decode_router,
+            id: follow(&mut conn, RouterAttr::FAMILY, ROUTER_MCGRP_EVENTS, optional)?,
+        });
     }
     if which != Some(Which::Router) {
-        if let Some(id) = follow(&mut conn, HostAttr::FAMILY, HOST_MCGRP_EVENTS, optional)? {
-            followed.push(Followed {
-                id,
-                decode: decode_host,
-            });
-        }
+        followed.push(Followed {
+            family: "host",
+            name: HostAttr::FAMILY,
+            group: HOST_MCGRP_EVENTS,
+            decode: decode_host,
+            id: follow(&mut conn, HostAttr::FAMILY, HOST_MCGRP_EVENTS, optional)?,
+        });
     }
-    if followed.is_empty() {
+    if followed.iter().all(|f| f.id.is_none()) {
         return Err(Error::NoFamily {
             family: "dnat_router or dnat_host".into(),
             errno: 2,
             extack: Some("neither family is registered; is a dnat module loaded?".into()),
         });
     }
+    // The controller's notifications: a module unloaded and loaded again.
+    let (_, ctrl_groups) = conn.family(CtrlAttr::FAMILY)?;
+    join_group(&mut conn, CtrlAttr::FAMILY, c"notify", &ctrl_groups)?;
     // A burst (a reset, many hosts) should fit; the kernel caps it.
     let _ = socket2::SockRef::from(conn.socket()).set_recv_buffer_size(1 << 20);
     let mut out = io::stdout().lock();
@@ -234,15 +305,22 @@ pub fn run(which: Option<Which>, json: bool) -> Result<i32, Error> {
                 continue;
             };
             let ty = hdr.message_type();
-            let Some(f) = followed.iter().find(|f| f.id == ty) else {
-                continue;
-            };
-            let open = match (f.decode)(bytes) {
-                None => true,
-                Some(Ok(e)) => print(&mut out, &e, json)?,
-                Some(Err(detail)) => {
-                    log::error(&format!("dnatctl: monitor: malformed event: {detail}"));
-                    true
+            let open = if ty == GENL_ID_CTRL {
+                match ctrl_news(bytes) {
+                    Some(news) => module_news(&mut conn, &mut followed, news, &mut out, json)?,
+                    None => true,
+                }
+            } else {
+                let Some(f) = followed.iter().find(|f| f.id == Some(ty)) else {
+                    continue;
+                };
+                match (f.decode)(bytes) {
+                    None => true,
+                    Some(Ok(e)) => print(&mut out, &e, json)?,
+                    Some(Err(detail)) => {
+                        log::error(&format!("dnatctl: monitor: malformed event: {detail}"));
+                        true
+                    }
                 }
             };
             if !open {
@@ -251,6 +329,39 @@ pub fn run(which: Option<Which>, json: bool) -> Result<i32, Error> {
         }
     }
     Ok(exit::OK)
+}
+
+/// Acts on a controller notification: a followed family unregistered is
+/// reported, one registered again is joined and reported. `false` when the
+/// output is closed.
+fn module_news(
+    conn: &mut Conn,
+    followed: &mut [Followed],
+    news: CtrlNews,
+    out: &mut impl Write,
+    json: bool,
+) -> Result<bool, Error> {
+    let name = match &news {
+        CtrlNews::New(n, ..) | CtrlNews::Del(n) => n.as_str(),
+    };
+    let Some(f) = followed
+        .iter_mut()
+        .find(|f| f.name.to_bytes() == name.as_bytes())
+    else {
+        return Ok(true);
+    };
+    match news {
+        CtrlNews::Del(_) if f.id.is_some() => {
+            f.id = None;
+            print(out, &module_event(f.family, "unloaded"), json)
+        }
+        CtrlNews::New(_, id, groups) => {
+            join_group(conn, f.name, f.group, &groups)?;
+            f.id = Some(id);
+            print(out, &module_event(f.family, "loaded"), json)
+        }
+        CtrlNews::Del(_) => Ok(true),
+    }
 }
 
 #[cfg(test)]
@@ -289,6 +400,55 @@ mod tests {
             .unwrap()
             .is_err());
         assert!(decode_host(&bytes[..10]).unwrap().is_err());
+    }
+
+    #[test]
+    fn reads_family_news_of_the_controller() {
+        let news = |cmd, attrs| encode(genl(Msg::<CtrlAttr> { cmd, attrs }, GENL_ID_CTRL), 0, 0);
+        let name = CtrlAttr::FamilyName("dnat_router".into());
+        let groups = CtrlAttr::McastGroups(vec![("events".into(), 9)]);
+        let new = news(
+            CTRL_CMD_NEWFAMILY,
+            vec![CtrlAttr::FamilyId(0x21), name.clone(), groups.clone()],
+        );
+        assert_eq!(
+            ctrl_news(&new),
+            Some(CtrlNews::New(
+                "dnat_router".into(),
+                0x21,
+                vec![("events".into(), 9)]
+            ))
+        );
+        let del = news(
+            CTRL_CMD_DELFAMILY,
+            vec![CtrlAttr::FamilyId(0x21), name.clone()],
+        );
+        assert_eq!(ctrl_news(&del), Some(CtrlNews::Del("dnat_router".into())));
+        // No name, no id in a NEWFAMILY, another command, a cut message.
+        assert_eq!(
+            ctrl_news(&news(CTRL_CMD_DELFAMILY, vec![CtrlAttr::FamilyId(0x21)])),
+            None
+        );
+        assert_eq!(
+            ctrl_news(&news(CTRL_CMD_NEWFAMILY, vec![name.clone(), groups])),
+            None
+        );
+        assert_eq!(
+            ctrl_news(&news(7, vec![CtrlAttr::FamilyId(0x21), name])),
+            None
+        );
+        assert_eq!(ctrl_news(&new[..new.len() - 4]), None);
+        assert_eq!(ctrl_news(&new[..10]), None);
+    }
+
+    #[test]
+    fn module_events_render() {
+        let e = module_event("host", "unloaded");
+        assert_eq!(render(&e), "host unloaded\n");
+        assert_eq!(
+            serde_json::to_string(&module_event("router", "loaded")).unwrap(),
+            "{\"family\":\"router\",\"event\":\"loaded\"}"
+        );
     }
 
     #[test]

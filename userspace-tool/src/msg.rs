@@ -559,6 +559,8 @@ impl Attr for HostAttr {
 
 /// `CTRL_ATTR_FAMILY_ID` of the generic netlink controller.
 pub const CTRL_ATTR_FAMILY_ID: u16 = 1;
+/// `CTRL_ATTR_FAMILY_NAME`: the family's name, NUL-terminated.
+pub const CTRL_ATTR_FAMILY_NAME: u16 = 2;
 /// `CTRL_ATTR_MCAST_GROUPS`: a nest of the family's multicast groups, each
 /// a nest (typed by its index, from 1) of the two below.
 pub const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
@@ -569,9 +571,10 @@ const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
 /// `NLA_F_NESTED`.
 const NLA_F_NESTED: u16 = 0x8000;
 
-/// An attribute of the controller's (`nlctrl`) `CTRL_CMD_GETFAMILY` reply,
-/// of which the tool reads only the family id and the multicast groups.
-/// The rest (name, version, operations, policies) stays undecoded: the
+/// An attribute of the controller's (`nlctrl`) `CTRL_CMD_GETFAMILY` reply
+/// and of its `NEWFAMILY`/`DELFAMILY` notifications, of which the tool
+/// reads only the family id, its name and the multicast groups. The rest
+/// (version, operations, policies) stays undecoded: the
 /// `GenlCtrl` decoder of netlink-packet-generic 0.5 panics on a policy
 /// nest with an attribute shorter than its header and refuses a reply with
 /// an attribute it does not know, so one odd attribute would keep the tool
@@ -579,6 +582,7 @@ const NLA_F_NESTED: u16 = 0x8000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CtrlAttr {
     FamilyId(u16),
+    FamilyName(String),
     /// The multicast groups: name and number. A group without either is
     /// left out.
     McastGroups(Vec<(String, u32)>),
@@ -635,6 +639,7 @@ impl Nla for CtrlAttr {
     fn value_len(&self) -> usize {
         match self {
             CtrlAttr::FamilyId(_) => 2,
+            CtrlAttr::FamilyName(n) => n.len() + 1,
             CtrlAttr::McastGroups(g) => mcast_groups_bytes(g).len(),
             CtrlAttr::Other(nla) => nla.value_len(),
         }
@@ -643,6 +648,7 @@ impl Nla for CtrlAttr {
     fn kind(&self) -> u16 {
         match self {
             CtrlAttr::FamilyId(_) => CTRL_ATTR_FAMILY_ID,
+            CtrlAttr::FamilyName(_) => CTRL_ATTR_FAMILY_NAME,
             CtrlAttr::McastGroups(_) => CTRL_ATTR_MCAST_GROUPS,
             CtrlAttr::Other(nla) => nla.kind(),
         }
@@ -655,6 +661,7 @@ impl Nla for CtrlAttr {
     fn emit_value(&self, buffer: &mut [u8]) {
         match self {
             CtrlAttr::FamilyId(v) => put(buffer, &v.to_ne_bytes()),
+            CtrlAttr::FamilyName(n) => emit_cstring(buffer, n),
             CtrlAttr::McastGroups(g) => put(buffer, &mcast_groups_bytes(g)),
             CtrlAttr::Other(nla) => nla.emit_value(buffer),
         }
@@ -667,6 +674,7 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for CtrlAttr {
             CTRL_ATTR_FAMILY_ID => Self::FamilyId(
                 parse_u16(buf.value()).context("invalid nlctrl attribute CTRL_ATTR_FAMILY_ID")?,
             ),
+            CTRL_ATTR_FAMILY_NAME => Self::FamilyName(parse_cstring(buf.value())),
             CTRL_ATTR_MCAST_GROUPS => Self::McastGroups(
                 parse_mcast_groups(buf.value())
                     .context("invalid nlctrl attribute CTRL_ATTR_MCAST_GROUPS")?,

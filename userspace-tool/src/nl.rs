@@ -474,7 +474,7 @@ pub fn family_id<'a>(replies: impl IntoIterator<Item = &'a Msg<CtrlAttr>>) -> Op
         .flat_map(|r| &r.attrs)
         .find_map(|a| match a {
             CtrlAttr::FamilyId(id) => Some(*id),
-            CtrlAttr::McastGroups(_) | CtrlAttr::Other(_) => None,
+            CtrlAttr::FamilyName(_) | CtrlAttr::McastGroups(_) | CtrlAttr::Other(_) => None,
         })
 }
 
