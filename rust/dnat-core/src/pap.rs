@@ -2,31 +2,15 @@
 
 //! Port Allocation Protocol (PAP): the wire codec.
 //!
-//! PAP messages are ICMP-format messages (IPv4 protocol 1) between a host and
-//! the router's LAN address: `type u8, code u8, checksum u16`, then a body of
-//! one or two 32-bit words, all in network byte order. The checksum is the
-//! Internet checksum over the whole PAP message. This module handles only
-//! that ICMP-format payload, not the IPv4 header around it.
+//! [`decode`] reads the ICMP-format payload of one PAP message (not the
+//! IPv4 header around it), given the [`Direction`] it travels in, into a
+//! [`Message`]; [`encode`] writes one. Decoding is strict ([`PapError`]):
+//! an accepted buffer re-encodes to the same bytes, and [`encode`] refuses
+//! every message that [`decode`] would reject. Nothing here allocates or
+//! panics.
 //!
-//! Base layouts (from the reference) and the extensions are documented byte
-//! by byte in `Documentation/networking/dnat-pap.rst`. In short:
-//!
-//! - Every base message keeps its length and layout. A message may carry an
-//!   optional 12-byte [`Trailer`] (`xid u32, epoch u32, lease u32`) after the
-//!   base body: it is present iff the message is exactly 12 bytes longer
-//!   than its base length; any other length is an error.
-//! - New codes: block invalidate (32/3, 33/3), renew (32/4, 33/4), blacklist
-//!   add and remove (34/1, 35/1), and a new type 36: invalidate all (36/0)
-//!   and the acknowledgement of host notices (36/1 done, 36/2 refused).
-//! - Failure responses carry a [`Reason`] in the base layout's last unused
-//!   byte (zero, "unspecified", in base messages).
-//!
-//! Type 32 and 33 codes 0 and 1 mean "request" towards the router and
-//! "failure"/"success" towards a host, so [`decode`] takes the
-//! [`Direction`]. Decoding is strict (see [`PapError`]): every unused field
-//! must be zero and the checksum must be the canonical one, so an accepted
-//! buffer re-encodes to the same bytes, and [`encode`] refuses every message
-//! that [`decode`] would reject. Nothing here allocates or panics.
+//! The messages byte by byte, the optional [`Trailer`], the [`Reason`]s
+//! and every decoding rule: Documentation/networking/dnat-pap.rst.
 
 use core::net::Ipv4Addr;
 
