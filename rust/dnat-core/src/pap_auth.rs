@@ -366,5 +366,5 @@ pub fn encode_key_grant(
 }
 
 #[cfg(test)]
-#[path = "pap_auth_tests.rs"]
+#[path = "pap_auth/tests.rs"]
 mod tests;
