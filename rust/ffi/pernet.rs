@@ -334,10 +334,10 @@ impl<T: PernetData> Pernet<T> {
         // SAFETY: `init_callback` succeeded (the kernel calls `exit` only
         // then), so the slot and its work are initialised.
         unsafe { bindings::cancel_delayed_work_sync((*slot).work.get()) };
-        // SAFETY: `init_callback` succeeded (the kernel calls `exit` only
-        // then), so the slot is initialised; the hooks left a grace period
-        // ago and the work was cancelled just now, so nothing uses it; the
-        // kernel calls `exit` once per namespace, so it is dropped once.
+        // The hooks left a grace period ago and the work was cancelled just
+        // now, so nothing uses the slot; the kernel calls `exit` once per
+        // namespace, and only after `init_callback` succeeded.
+        // SAFETY: the slot is initialised, unused, and dropped only here.
         unsafe { core::ptr::drop_in_place(slot) };
     }
 
@@ -351,10 +351,10 @@ impl<T: PernetData> Pernet<T> {
         let off = core::mem::offset_of!(Slot<T>, work);
         // `work` is the first field of the `delayed_work` in a `Slot<T>`'s
         // `work` field (caller): stepping back by that offset gives the slot.
-        // SAFETY: the workqueue passes the `work` that `init_callback`
-        // installed in a `Slot<T>` (caller contract), at offset `off` in it,
-        // and the slot lives until `exit_callback` has cancelled this work
-        // and waited for it, so the pointer stepped back is a live slot.
+        // The workqueue passes the `work` that `init_callback` installed in
+        // a `Slot<T>` (caller contract), at offset `off` in it; the slot
+        // lives until `exit_callback` has cancelled this work and waited.
+        // SAFETY: so the pointer stepped back is a live slot.
         let slot = unsafe { &*work.cast::<u8>().sub(off).cast::<Slot<T>>() };
         if !slot.live.load(Ordering::Acquire) {
             return;

@@ -325,11 +325,11 @@ impl RouteCache {
             return None;
         }
         let rt = NonNull::new(rt)?;
-        // SAFETY: the cache held a reference on `rt` while `seq` was `s`
-        // (type invariant), and we are in a read-side critical section
-        // (`_rcu`) that began before it stopped publishing `rt`: the cache
-        // gives that reference up only after this section ends, so `rt` is
-        // valid for `hold_valid` to take a reference of its own.
+        // The cache held a reference on `rt` while `seq` was `s` (type
+        // invariant), and this read-side critical section (`_rcu`) began
+        // before it stopped publishing `rt`: the cache gives that reference
+        // up only after this section ends.
+        // SAFETY: so `rt` is valid for `hold_valid` to take its own.
         unsafe { Route::hold_valid(rt) }
     }
 
