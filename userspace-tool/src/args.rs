@@ -27,6 +27,12 @@ tells it about SAs and blacklist entries, without the dnat_host module. \
 `dnatctl host follow` is a daemon that has the dnat_host module validate the \
 host's inbound IPsec SAs with the router as XFRM adds and deletes them.
 
+Options are options wherever they stand, as for ip and wg: -j (--json) and -h \
+(--help) also among the words of set, quota, blacklist and pap \
+(\"dnatctl router set pap-rate 5 -j\"); -h or --help anywhere prints the \
+command's help and is never a value. After --, the rest of the line is words \
+(a value that starts with -).
+
 Exit codes:
   0  success
   1  the kernel refused the request (the errno and the kernel's message are printed),
@@ -278,6 +284,56 @@ pub struct Cli {
     pub object: Object,
 }
 
+impl Cli {
+    /// The word list of the command ("KEY VALUE" pairs of `set`, the
+    /// words of `quota`, `blacklist` and `pap`), if it has one.
+    pub fn words(&self) -> Option<&[String]> {
+        use HostBlacklist as HB;
+        use PapBlacklist as PB;
+        use RouterBlacklist as RB;
+        let w = match &self.object {
+            Object::Router { cmd: Some(c) } => match c {
+                RouterCmd::Set { settings } => settings,
+                RouterCmd::Quota { words, .. } => words,
+                RouterCmd::Blacklist {
+                    cmd: Some(RB::Add { words, .. } | RB::Del { words, .. }),
+                } => words,
+                _ => return None,
+            },
+            Object::Host { cmd: Some(c) } => match c {
+                HostCmd::Set { settings } => settings,
+                HostCmd::Blacklist {
+                    what: HB::Add { words } | HB::Del { words },
+                } => words,
+                _ => return None,
+            },
+            Object::Pap { cmd } => match cmd {
+                PapCmd::Request {
+                    what: PapRequest::Ports { options, .. } | PapRequest::Spis { options, .. },
+                }
+                | PapCmd::Release {
+                    what: PapRelease::Ports { options, .. } | PapRelease::Spis { options, .. },
+                }
+                | PapCmd::Validate { options, .. }
+                | PapCmd::Invalidate { options, .. }
+                | PapCmd::Blacklist {
+                    what: PB::Add { options } | PB::Del { options },
+                } => options,
+            },
+            _ => return None,
+        };
+        Some(w)
+    }
+
+    /// Whether the word list asks for help: `-h` or `--help` among the
+    /// words after `--`, which clap takes as values (before `--` clap
+    /// itself prints the help).
+    pub fn wants_help(&self) -> bool {
+        self.words()
+            .is_some_and(|w| w.iter().any(|w| w == "-h" || w == "--help"))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Object {
     /// The dnat_router module (on the router).
@@ -320,7 +376,7 @@ pub enum RouterCmd {
         /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
         /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive,
         /// hook-counters on|off, pap-rate N, pap-auth required|optional.
-        #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
+        #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
         settings: Vec<String>,
     },
     /// Print the configuration in the file format of setconf.
@@ -359,7 +415,7 @@ pub enum RouterCmd {
         #[arg(value_name = "ADDR")]
         addr: Ipv4Addr,
         /// ports N, spis N, or default.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
     /// Invalidate every allocation, start a new epoch and broadcast
@@ -444,7 +500,7 @@ pub enum RouterBlacklist {
         #[arg(value_name = "HOST")]
         host: Ipv4Addr,
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
     /// Remove an entry of HOST, named as it was added (BLACKLIST_DEL).
@@ -454,7 +510,7 @@ pub enum RouterBlacklist {
         #[arg(value_name = "HOST")]
         host: Ipv4Addr,
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
 }
@@ -468,7 +524,7 @@ pub enum HostCmd {
     Set {
         /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
         /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off.
-        #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
+        #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
         settings: Vec<String>,
     },
     /// Print the configuration in the file format of setconf.
@@ -548,13 +604,13 @@ pub enum HostBlacklist {
     /// Add an entry: peer ADDR and/or spi SPI (BLACKLIST_ADD).
     Add {
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
     /// Remove an entry, named as it was added (BLACKLIST_DEL).
     Del {
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
 }
@@ -625,7 +681,7 @@ pub enum PapCmd {
         #[arg(value_name = "SPI", value_parser = spi_arg)]
         spi: u32,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Tell the router that SA ended (35/0).
@@ -638,7 +694,7 @@ pub enum PapCmd {
         #[arg(value_name = "SPI", value_parser = spi_arg)]
         spi: u32,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Add or remove a blacklist entry (34/1, 35/1).
@@ -655,14 +711,14 @@ pub enum PapBlacklist {
     #[command(after_help = PAP_BLACKLIST_HELP)]
     Add {
         /// peer ADDR, spi SPI, router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Remove that entry (35/1).
     #[command(after_help = PAP_BLACKLIST_HELP)]
     Del {
         /// peer ADDR, spi SPI, router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
 }
@@ -679,7 +735,7 @@ pub enum PapRequest {
         #[arg(long)]
         native: bool,
         /// low | high, router ADDR, lease SECONDS.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Ask for COUNT SPIs (1 to 65535).
@@ -689,7 +745,7 @@ pub enum PapRequest {
         #[arg(value_parser = value_parser!(u16).range(1..=65535))]
         count: u16,
         /// router ADDR, lease SECONDS.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
 }
@@ -706,7 +762,7 @@ pub enum PapRelease {
         #[arg(value_parser = value_parser!(u8).range(1..=255))]
         count: u8,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
@@ -719,7 +775,7 @@ pub enum PapRelease {
         #[arg(value_parser = value_parser!(u16).range(1..=65535))]
         count: u16,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
 }
@@ -1524,7 +1580,6 @@ mod tests {
             "router quota ports 100",
             "router quota 10.0.0 ports 100",
             "router quota 10.0.0.1/32 default",
-            "router quota 10.0.0.1 ports -1",
             "router quotas 10.0.0.1 default",
         ] {
             let e = cli(input).unwrap_err();
@@ -1588,6 +1643,7 @@ mod tests {
             ),
             ("ports many", "ports: \"many\" is not a number (1 to 4294967295)"),
             ("ports +5", "ports: \"+5\" is not a number"),
+            ("ports -1", "ports: \"-1\" is not a number"),
             ("spis 0x10", "spis: \"0x10\" is not a number"),
             ("ports 1.5", "ports: \"1.5\" is not a number"),
             ("ports", "option \"ports\" needs a value"),
@@ -2694,7 +2750,6 @@ mod tests {
             "pap request spis 0",
             "pap request spis 65536",
             "pap request spis 16 --native",
-            "pap request ports 16 lease -1",
             "pap release ports 0 16",
             "pap release ports 20000 0",
             "pap release ports 20000",
@@ -2748,6 +2803,12 @@ mod tests {
                 "router: \"10.0.0\" is not an IPv4 address",
             ),
             ("lease 4294967296", true, true, "is not a number of seconds"),
+            (
+                "lease -1",
+                true,
+                true,
+                "lease: \"-1\" is not a number of seconds",
+            ),
             (
                 "lease 1h",
                 true,

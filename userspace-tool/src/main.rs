@@ -21,14 +21,15 @@ mod pap_client;
 mod prom;
 mod show;
 mod spi;
+mod usage;
 mod xfrm;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
 use dnat_core::pap::{PortBlock, PortClass, SpiBlock};
 use dnat_core::uapi::{block_kind, host_cmd, router_cmd};
 use serde::Serialize;
@@ -829,7 +830,11 @@ fn run(cli: Cli) -> Result<i32, Error> {
 
 fn main() -> ExitCode {
     // clap prints usage errors and exits with 2, --help/--version with 0.
-    let cli = Cli::parse();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let cli = match usage::parse(&argv) {
+        Ok(usage::Parsed::Run(cli)) => cli,
+        Ok(usage::Parsed::Help(e)) | Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e @ Error::Conf { .. }) => {
@@ -850,6 +855,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
     use dnat_core::uapi::{host_attr, router_attr};
     use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 
