@@ -136,15 +136,19 @@ conf_error "syntax of a value: line 5 named" 2 "$f:5: ports: \"20000\" is not a 
 	R router setconf "$f"
 unchanged "bad value"
 bad 6 "spis = 1-100"
-conf_error "the kernel's rules, checked first: line 6 named" 2 "$f:6: spis: SPIs 0 to 255 are reserved" \
+conf_error "a number outside its limit: line 6 named" 2 "$f:6: spis: \"1\" is out of range (256 to 4294967295)" \
 	R router setconf "$f"
 unchanged "reserved SPIs"
+bad 6 "spis = 0x2000-0x1000"
+conf_error "the kernel's rules, checked first: line 6 named" 2 "$f:6: spis: inverted SPI range" \
+	R router setconf "$f"
+unchanged "inverted SPIs"
 bad 3 "wan = nosuch0"
 conf_error "an interface that does not exist: line 3 named" 2 "$f:3: wan: no interface nosuch0" \
 	R router setconf "$f"
 unchanged "missing interface"
 bad 17 "quota-spis = 0"
-conf_error "a host's quota of 0: line 17 named" 2 "$f:17: quota-spis: a quota is at least 1" \
+conf_error "a host's quota of 0: line 17 named" 2 "$f:17: quota-spis: \"0\" is out of range (1 to 4294967295)" \
 	R router setconf "$f"
 unchanged "quota 0"
 bad 20 "revoked = maybe"
@@ -161,7 +165,7 @@ sed 's/^mode = native/mode = nat/' "$T/host.conf" >"$f"
 conf_error "host: a bad mode: line 5 named" 2 "$f:5: mode: \"nat\" is not translate, native" \
 	H host setconf "$f"
 sed 's/^udp-timeout = 30/udp-timeout = 0/' "$T/host.conf" >"$f"
-conf_error "host: a timeout the kernel refuses: line 7 named" 2 "$f:7: udp-timeout: timeouts are 1 to 86400" \
+conf_error "host: a timeout outside its limit: line 7 named" 2 "$f:7: udp-timeout: \"0\" is out of range (1 to 86400)" \
 	H host setconf "$f"
 grep -v '^dev' "$T/host.conf" >"$f"
 conf_error "host: dev left out" 2 "$f:1: [Host] has no dev" H host setconf "$f"

@@ -12,6 +12,7 @@ mod follow;
 #[cfg(test)]
 mod gen;
 mod host_sas;
+mod limit;
 mod log;
 mod metrics;
 mod msg;
@@ -929,7 +930,8 @@ mod tests {
 
     #[test]
     fn out_of_policy_values_are_encoded_as_given() {
-        let s = RouterSettings::parse(&words("spis 1-100")).unwrap();
+        // An inverted range is the kernel's to refuse.
+        let s = RouterSettings::parse(&words("spis 0x2000-256")).unwrap();
         let msg = Msg {
             cmd: router_cmd::SET_CONFIG,
             attrs: s.attrs(),
@@ -940,8 +942,8 @@ mod tests {
             router_cmd::SET_CONFIG,
             1,
             &[
-                attr(router_attr::SPI_MIN, &1u32.to_ne_bytes()),
-                attr(router_attr::SPI_MAX, &100u32.to_ne_bytes()),
+                attr(router_attr::SPI_MIN, &0x2000u32.to_ne_bytes()),
+                attr(router_attr::SPI_MAX, &256u32.to_ne_bytes()),
             ],
         );
         assert_eq!(got, want);
@@ -1301,8 +1303,8 @@ mod tests {
         let e = quota_change(host, &words("ports 0")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "router quota: ports: a quota is at least 1 (\"default\" puts the host back on the \
-             default quota)"
+            "router quota: ports: \"0\" is out of range (1 to 4294967295); \"default\" puts the \
+             host back on the default quota"
         );
     }
 
@@ -1509,21 +1511,12 @@ mod tests {
         // What the codec refuses is a usage error (exit 2).
         for (input, msg) in [
             (
-                "pap validate 203.0.113.3 255",
-                "pap validate: invalid SA: SPIs 1 to 255 are reserved",
-            ),
-            (
                 "pap invalidate 224.0.0.1 0x1000",
                 "pap invalidate: invalid SA: external address is not unicast",
             ),
             (
                 "pap validate 0.0.0.0 0x1000",
                 "external address is not unicast",
-            ),
-            ("pap validate 203.0.113.3 0", "invalid SA: SPI 0"),
-            (
-                "pap blacklist add spi 1",
-                "pap blacklist add: invalid blacklist entry: SPIs 1 to 255 are reserved",
             ),
             (
                 "pap blacklist del peer 255.255.255.255",
@@ -1543,13 +1536,27 @@ mod tests {
             ),
             // The block messages keep their wording.
             (
-                "pap release spis 255 1",
-                "pap release spis: invalid block: SPIs 1 to 255 are reserved",
+                "pap release ports 65535 2",
+                "pap release ports: invalid block: port block goes past 65535",
+            ),
+            (
+                "pap blacklist add spi 255",
+                "pap blacklist add: spi: \"255\" is out of range (256 to 4294967295)",
             ),
         ] {
             let e = pap_op(cmd(input)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{input}");
             assert!(e.to_string().contains(msg), "{input}: {e}");
+        }
+        // Reserved SPIs are refused with the other limits, before the codec.
+        for input in [
+            "pap validate 203.0.113.3 255",
+            "pap validate 203.0.113.3 0",
+            "pap release spis 255 1",
+        ] {
+            let e = Cli::try_parse_from(std::iter::once("dnatctl").chain(input.split(' ')))
+                .unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input}");
         }
     }
 
