@@ -32,15 +32,16 @@ same() {
 }
 
 # conf_error DESC STATUS PREFIX CMD...: CMD exits with STATUS and its error
-# line starts with PREFIX (FILE:LINE: reason).
+# line is "dnatctl: router setconf: " (or host) then PREFIX (FILE:LINE:
+# reason).
 conf_error() {
 	local desc=$1 want=$2 prefix=$3 rc=0 err
 	shift 3
 	err=$("$@" 2>&1 >/dev/null) || rc=$?
 	if [ "$rc" != "$want" ]; then
 		fail "$desc (exit status $rc, expected $want: $err)"
-	elif [[ $err != "$prefix"* ]]; then
-		fail "$desc (expected '$prefix...': $err)"
+	elif [[ $err != "dnatctl: "@(router|host)" setconf: $prefix"* ]]; then
+		fail "$desc (expected 'dnatctl: ... setconf: $prefix...': $err)"
 	else
 		pass "$desc"
 	fi
@@ -186,7 +187,7 @@ err=$(R router setconf "$f" 2>&1 >/dev/null) || rc=$?
 expect_eq "a full host table midway: exit status 1" "$rc" 1
 check "... the kernel's reason is printed ($err)" grep -q "the host table is full" <<<"$err"
 check "... and that the configuration is as it was" grep -q "the configuration is as it was before setconf" <<<"$err"
-line=$(sed -n 's/^[^:]*:\([0-9]*\): .*/\1/p' <<<"$err")
+line=$(sed -n 's/^dnatctl: router setconf: [^:]*:\([0-9]*\): .*/\1/p' <<<"$err")
 check "... naming the section of the host refused (line $line)" \
 	grep -q '^\[Host 10\.1\.' < <(sed -n "${line:-0}p" "$f")
 unchanged "refused midway (settings, a readmission, a quota put back)"

@@ -35,14 +35,25 @@ Options are options wherever they stand, as for ip and wg: -j (--json) and -h \
 (--help) also among the words of set, quota, blacklist and pap \
 (\"dnatctl router set pap-rate 5 -j\"); -h or --help anywhere prints the \
 command's help and is never a value. After --, the rest of the line is words \
-(a value that starts with -).
+(a value that starts with -). Every number is checked against its limit (the \
+help of each command gives them) before anything is sent.
+
+Errors are printed on standard error as \"dnatctl: CONTEXT: REASON\". For a \
+usage error CONTEXT is the command's words (and FILE:LINE for a bad line of \
+the file of setconf), and a line \"Try 'dnatctl WORDS --help' for more \
+information.\" follows; for the others CONTEXT is what dnatctl was doing:
+
+  dnatctl: router set: pap-rate: \"1001\" is out of range (0 to 1000)
+  Try 'dnatctl router set --help' for more information.
+  dnatctl: setting the dnat_router configuration: Invalid argument (errno 22): ...
 
 Exit codes:
   0  success
   1  the kernel refused the request (the errno and the kernel's message are printed),
      the router refused a PAP request or release, or a raw socket was not permitted;
      the CA refused a certificate request (its reason is printed)
-  2  usage error (bad arguments, or a bad line in the file of setconf)
+  2  usage error (bad arguments, a number outside its limit, or a bad line in the
+     file of setconf), found before anything is sent
   3  the generic netlink family is not registered (module not loaded)
   4  other I/O error (socket failure, malformed reply, no answer from the router)";
 
@@ -156,12 +167,12 @@ Example: dnatctl router showconf >/etc/dnat/router.conf";
 
 const ROUTER_SETCONF_HELP: &str = "\
 Reads FILE (\"-\": the standard input) in the format of showconf and checks it
-whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
-changes. The router then has exactly the file's configuration: a setting the
-file leaves out takes the value of a module just loaded (the interfaces, the
-public address and the pools cannot be unset: leaving out one the router has is
-an error), and a host without a section goes back on the default quota and is
-readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
+whole first; a bad line is reported as \"dnatctl: router setconf: FILE:LINE:
+reason\" (exit 2) and nothing changes. The router then has exactly the file's
+configuration: a setting the file leaves out takes the value of a module just
+loaded (the interfaces, the public address and the pools cannot be unset:
+leaving out one the router has is an error), and a host without a section goes
+back on the default quota and is readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
 and REVOKE_HOST for the hosts that change; prints nothing. If the kernel
 refuses a request midway, the configuration read before is put back (best
 effort: blocks a revocation or a pool change ended stay ended) and the error
@@ -188,10 +199,11 @@ Example: dnatctl host showconf >/etc/dnat/host.conf";
 
 const HOST_SETCONF_HELP: &str = "\
 Reads FILE (\"-\": the standard input) in the format of showconf and checks it
-whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
-changes. The host then has exactly the file's configuration: a setting the
-file leaves out takes the value of a module just loaded (router, public and
-dev cannot be unset: leaving out one the host has is an error). Sends one
+whole first; a bad line is reported as \"dnatctl: host setconf: FILE:LINE:
+reason\" (exit 2) and nothing changes. The host then has exactly the file's
+configuration: a setting the file leaves out takes the value of a module just
+loaded (router, public and dev cannot be unset: leaving out one the host has
+is an error). Sends one
 SET_CONFIG with every setting, which the kernel applies whole or not at all;
 prints nothing.
 
@@ -460,20 +472,20 @@ pub enum RouterCmd {
     /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
     Revoke {
         /// The host's LAN address.
-        #[arg(value_name = "ADDR")]
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
         addr: Ipv4Addr,
     },
     /// Readmit a revoked host.
     Readmit {
         /// The host's LAN address.
-        #[arg(value_name = "ADDR")]
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
         addr: Ipv4Addr,
     },
     /// Give a host its own quota of ports and SPIs, or put it back on the default.
     #[command(after_help = router_quota_help())]
     Quota {
         /// The host's LAN address.
-        #[arg(value_name = "ADDR")]
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
         addr: Ipv4Addr,
         /// ports N, spis N, or default.
         #[arg(value_name = "WORD", allow_negative_numbers = true)]
@@ -530,12 +542,12 @@ impl StatsArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct SaArgs {
     /// The host's LAN address.
-    #[arg(value_name = "HOST")]
+    #[arg(value_name = "HOST", value_parser = addr_arg)]
     pub host: Ipv4Addr,
     /// The SA peer's external address.
-    #[arg(value_name = "PEER")]
+    #[arg(value_name = "PEER", value_parser = addr_arg)]
     pub peer: Ipv4Addr,
-    #[arg(value_name = "SPI", value_parser = SPI.arg::<u32>(),
+    #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
           help = SPI.help("The SA's inbound SPI"))]
     pub spi: u32,
 }
@@ -558,7 +570,7 @@ pub enum RouterBlacklist {
     #[command(after_help = ROUTER_BLACKLIST_HELP)]
     Add {
         /// The host's LAN address.
-        #[arg(value_name = "HOST")]
+        #[arg(value_name = "HOST", value_parser = addr_arg)]
         host: Ipv4Addr,
         /// peer ADDR, spi SPI.
         #[arg(value_name = "WORD", allow_negative_numbers = true)]
@@ -568,7 +580,7 @@ pub enum RouterBlacklist {
     #[command(after_help = ROUTER_BLACKLIST_HELP)]
     Del {
         /// The host's LAN address.
-        #[arg(value_name = "HOST")]
+        #[arg(value_name = "HOST", value_parser = addr_arg)]
         host: Ipv4Addr,
         /// peer ADDR, spi SPI.
         #[arg(value_name = "WORD", allow_negative_numbers = true)]
@@ -645,9 +657,9 @@ pub enum HostCmd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct HostSaArgs {
     /// The SA peer's external address.
-    #[arg(value_name = "PEER")]
+    #[arg(value_name = "PEER", value_parser = addr_arg)]
     pub peer: Ipv4Addr,
-    #[arg(value_name = "SPI", value_parser = SPI.arg::<u32>(),
+    #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
           help = SPI.help("The SA's inbound SPI"))]
     pub spi: u32,
 }
@@ -681,13 +693,13 @@ pub enum HostRequest {
     /// Ask for COUNT ports.
     #[command(after_help = host_request_help())]
     Ports {
-        #[arg(value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
         count: u32,
     },
     /// Ask for COUNT SPIs.
     #[command(after_help = host_request_help())]
     Spis {
-        #[arg(value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
         count: u32,
     },
 }
@@ -697,17 +709,17 @@ pub enum HostRelease {
     /// Give back ports LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = HOST_RELEASE_HELP)]
     Ports {
-        #[arg(value_parser = PORT.arg::<u32>(), help = PORT.help("First port of the block"))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT.arg::<u32>(), help = PORT.help("First port of the block"))]
         lowest: u32,
-        #[arg(value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
         count: u32,
     },
     /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = HOST_RELEASE_HELP)]
     Spis {
-        #[arg(value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
+        #[arg(allow_negative_numbers = true, value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
         lowest: u32,
-        #[arg(value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
         count: u32,
     },
 }
@@ -730,9 +742,9 @@ pub enum PapCmd {
     #[command(after_help = pap_sa_help())]
     Validate {
         /// The SA peer's external address.
-        #[arg(value_name = "PEER")]
+        #[arg(value_name = "PEER", value_parser = addr_arg)]
         peer: Ipv4Addr,
-        #[arg(value_name = "SPI", value_parser = SPI.arg::<u32>(),
+        #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
               help = SPI.help("The SA's inbound SPI"))]
         spi: u32,
         /// router ADDR.
@@ -743,9 +755,9 @@ pub enum PapCmd {
     #[command(after_help = pap_sa_help())]
     Invalidate {
         /// The SA peer's external address.
-        #[arg(value_name = "PEER")]
+        #[arg(value_name = "PEER", value_parser = addr_arg)]
         peer: Ipv4Addr,
-        #[arg(value_name = "SPI", value_parser = SPI.arg::<u32>(),
+        #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
               help = SPI.help("The SA's inbound SPI"))]
         spi: u32,
         /// router ADDR.
@@ -783,7 +795,7 @@ pub enum PapRequest {
     /// Ask for COUNT ports.
     #[command(after_help = pap_request_ports_help())]
     Ports {
-        #[arg(value_parser = PORT_COUNT.arg::<u8>(),
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u8>(),
               help = PORT_COUNT.help("Number of ports (the router may grant fewer)"))]
         count: u8,
         /// Set net.ipv4.ip_local_port_range to the granted block.
@@ -796,7 +808,7 @@ pub enum PapRequest {
     /// Ask for COUNT SPIs.
     #[command(after_help = pap_request_spis_help())]
     Spis {
-        #[arg(value_parser = SPI_COUNT.arg::<u16>(),
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u16>(),
               help = SPI_COUNT.help("Number of SPIs (the router may grant fewer)"))]
         count: u16,
         /// router ADDR, lease SECONDS.
@@ -810,9 +822,9 @@ pub enum PapRelease {
     /// Give back ports LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = PAP_RELEASE_PORTS_HELP)]
     Ports {
-        #[arg(value_parser = PORT.arg::<u16>(), help = PORT.help("First port of the block"))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT.arg::<u16>(), help = PORT.help("First port of the block"))]
         lowest: u16,
-        #[arg(value_parser = PORT_COUNT.arg::<u8>(), help = PORT_COUNT.help("Number of ports"))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u8>(), help = PORT_COUNT.help("Number of ports"))]
         count: u8,
         /// router ADDR.
         #[arg(value_name = "WORD", allow_negative_numbers = true)]
@@ -821,9 +833,9 @@ pub enum PapRelease {
     /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = PAP_RELEASE_SPIS_HELP)]
     Spis {
-        #[arg(value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
+        #[arg(allow_negative_numbers = true, value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
         lowest: u32,
-        #[arg(value_parser = SPI_COUNT.arg::<u16>(), help = SPI_COUNT.help("Number of SPIs"))]
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u16>(), help = SPI_COUNT.help("Number of SPIs"))]
         count: u16,
         /// router ADDR.
         #[arg(value_name = "WORD", allow_negative_numbers = true)]
@@ -1111,9 +1123,13 @@ fn pairs<'a>(
 }
 
 fn addr(key: &str, value: &str) -> Result<Ipv4Addr, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{key}: \"{value}\" is not an IPv4 address (like 203.0.113.30)"))
+    addr_arg(value).map_err(|why| format!("{key}: \"{value}\" {why}"))
+}
+
+/// An IPv4 address, for clap arguments and the words alike.
+pub fn addr_arg(s: &str) -> Result<Ipv4Addr, String> {
+    s.parse()
+        .map_err(|_| "is not an IPv4 address (like 203.0.113.30)".into())
 }
 
 /// `MIN-MAX`, each end within `limit` (whether MIN is above MAX is for
@@ -2562,7 +2578,7 @@ mod tests {
         }
         let help = cli("router setconf --help").unwrap_err().to_string();
         for word in [
-            "FILE:LINE: reason",
+            "\"dnatctl: router setconf: FILE:LINE:",
             "READMIT_HOST",
             "put back",
             "SAs and blacklist",
@@ -2894,7 +2910,7 @@ mod tests {
 
     /// Every number of the command line and the limit it is checked
     /// against: the line, with `{}` for the number.
-    const NUMBERS: [(&str, Limit); 44] = [
+    const NUMBERS: [(&str, Limit); 45] = [
         ("router set ports {}-{}", PORT),
         ("router set spis {}-{}", SPI),
         ("router set quota-ports {}", QUOTA),
@@ -2938,6 +2954,7 @@ mod tests {
         ("pap blacklist add spi {}", SPI),
         ("pap blacklist del spi {}", SPI),
         ("host follow --interval {}", crate::limit::INTERVAL),
+        ("host spi alloc 203.0.113.3 --reqid {}", crate::limit::REQID),
         (
             "ca serve --dir d --listen 10.0.0.7 --max-validity {}",
             crate::limit::VALIDITY,
@@ -3020,6 +3037,11 @@ mod tests {
             help.contains("3  the generic netlink family is not registered"),
             "{help}"
         );
+        assert!(
+            help.contains("Errors are printed on standard error as \"dnatctl: CONTEXT: REASON\""),
+            "{help}"
+        );
+        assert!(help.contains("2  usage error"), "{help}");
         let help = cli("router set --help").unwrap_err().to_string();
         assert!(help.contains("spis MIN-MAX"), "{help}");
         assert!(help.contains("unowned local|drop"), "{help}");

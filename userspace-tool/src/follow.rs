@@ -95,7 +95,7 @@ CAP_NET_ADMIN (XFRM).";
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct FollowArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 5,
-          value_parser = INTERVAL.arg::<u32>(),
+          allow_negative_numbers = true, value_parser = INTERVAL.arg::<u32>(),
           help = INTERVAL.help("Seconds between resynchronisations"))]
     pub interval: u32,
     /// Resynchronise once and exit.

@@ -63,6 +63,8 @@ pub const LEASE: Limit = decimal(0, u32::MAX, "a number of seconds");
 /// The number given for a named value (`unowned 7`): the u8 attribute
 /// carries any; which the kernel knows is for it to say.
 pub const RAW_U8: Limit = decimal(0, u8::MAX as u32, "a number");
+/// `host spi alloc --reqid`: the XFRM reqid, a u32.
+pub const REQID: Limit = decimal(0, u32::MAX, "a number");
 /// `host follow --interval`: at least a second, at most a day.
 pub const INTERVAL: Limit = decimal(1, 86_400, "a number of seconds");
 /// `ca serve --max-validity`: at least a minute, the shortest certificate
@@ -71,7 +73,7 @@ pub const VALIDITY: Limit = decimal(60, u32::MAX, "a number of seconds");
 
 /// Every limit, with its name, for the tests of each at its ends.
 #[cfg(test)]
-pub const ALL: [(&str, Limit); 11] = [
+pub const ALL: [(&str, Limit); 12] = [
     ("PORT", PORT),
     ("SPI", SPI),
     ("QUOTA", QUOTA),
@@ -81,6 +83,7 @@ pub const ALL: [(&str, Limit); 11] = [
     ("SPI_COUNT", SPI_COUNT),
     ("LEASE", LEASE),
     ("RAW_U8", RAW_U8),
+    ("REQID", REQID),
     ("INTERVAL", INTERVAL),
     ("VALIDITY", VALIDITY),
 ];

@@ -830,24 +830,22 @@ fn run(cli: Cli) -> Result<i32, Error> {
 }
 
 fn main() -> ExitCode {
-    // clap prints usage errors and exits with 2, --help/--version with 0.
+    // Help and version: clap prints them (exit 0; the help where a
+    // command is missing, exit 2). Every error: one format (usage.rs).
     let argv: Vec<OsString> = std::env::args_os().collect();
+    let words = usage::command_words(&argv).join(" ");
     let cli = match usage::parse(&argv) {
         Ok(usage::Parsed::Run(cli)) => cli,
-        Ok(usage::Parsed::Help(e)) | Err(e) => e.exit(),
+        Ok(usage::Parsed::Help(e)) => e.exit(),
+        Err(e) => {
+            log::error(&usage::usage_lines(&words, &usage::clap_reason(&e)));
+            return ExitCode::from(exit::USAGE as u8);
+        }
     };
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
-        Err(e @ Error::Conf { .. }) => {
-            // FILE:LINE: reason, as compilers put it.
-            log::error(&e.to_string());
-            ExitCode::from(e.exit_code() as u8)
-        }
         Err(e) => {
-            log::error(&format!("dnatctl: {e}"));
-            if let Error::Usage { cmd, .. } = e {
-                log::error(&format!("Try 'dnatctl {cmd} --help' for more information."));
-            }
+            log::error(&usage::error_text(&e, &words));
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -1190,6 +1188,36 @@ mod tests {
             }
         }
         assert_eq!((host_cmd::BLACKLIST_ADD, host_cmd::BLACKLIST_DEL), (11, 12));
+    }
+
+    /// A bad word of every command with a word list (a word no command
+    /// takes, or a number outside its limit) is a usage error naming the
+    /// command's words, found before any socket is opened, printed in the
+    /// one format.
+    #[test]
+    fn bad_words_of_every_command_in_the_one_format() {
+        use usage::tests::{argv, assert_usage_format, WORD_LISTS};
+        for (head, words) in WORD_LISTS {
+            for bad in ["frob", "lease 4294967296", "spi 255", "pap-rate 1001"] {
+                let line = format!("{head} {words} {bad}");
+                let cli = match usage::parse(&argv(&line)) {
+                    Ok(usage::Parsed::Run(cli)) => cli,
+                    r => panic!("{line}: {r:?}"),
+                };
+                let cmd = usage::command_words(&argv(&line)).join(" ");
+                match run(cli) {
+                    Err(e @ Error::Usage { .. }) => {
+                        let text = usage::error_text(&e, &cmd);
+                        assert_usage_format(&text, &cmd);
+                        let Error::Usage { cmd: named, .. } = e else {
+                            unreachable!()
+                        };
+                        assert_eq!(named, cmd, "{line}");
+                    }
+                    r => panic!("{line}: {r:?}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub enum CaCmd {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         /// The shared public address (default: the dnat_router module's).
-        #[arg(long, value_name = "ADDR")]
+        #[arg(long, value_name = "ADDR", value_parser = crate::args::addr_arg)]
         public: Option<Ipv4Addr>,
     },
     /// Print the CA: subject, key type, fingerprint, next serial, certificates, counters.
@@ -76,7 +76,7 @@ pub enum CaCmd {
         #[arg(long, value_name = "ADDR[:PORT]")]
         listen: String,
         #[arg(long, value_name = "SECS", default_value_t = MAX_VALIDITY,
-              value_parser = VALIDITY.arg::<u32>(),
+              allow_negative_numbers = true, value_parser = VALIDITY.arg::<u32>(),
               help = VALIDITY.help("Most seconds a certificate lives (less if a lease ends sooner)"))]
         max_validity: u32,
         /// LAN prefix (repeatable), instead of the LAN interface's addresses.
