@@ -4,7 +4,7 @@
 
     genl_raw.py FAMILY CMD [TYPE:KIND:VALUE ...]
 
-KIND is u16, u32, u64 or str. Prints "ok" or "errno N MESSAGE" (the
+KIND is u8, u16, u32, u64 or str. Prints "ok" or "errno N MESSAGE" (the
 extended ack message, if any). Test code only: dnatctl uses netlink crates.
 """
 import os
@@ -84,7 +84,7 @@ def main():
     attrs = []
     for spec in sys.argv[3:]:
         t, kind, value = spec.split(":", 2)
-        fmt = {"u16": "=H", "u32": "=I", "u64": "=Q"}.get(kind)
+        fmt = {"u8": "=B", "u16": "=H", "u32": "=I", "u64": "=Q"}.get(kind)
         payload = struct.pack(fmt, int(value, 0)) if fmt else value.encode() + b"\0"
         attrs.append(attr(int(t), payload))
     err, msg = error_of(request(s, 2, fam, cmd, attrs))

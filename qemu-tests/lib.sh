@@ -70,6 +70,28 @@ expect_errno() {
 	fi
 }
 
+# expect_usage DESC MESSAGE-SUBSTRING CMD...: CMD (a dnatctl command) must
+# fail with exit status 2, a usage error dnatctl finds before it sends
+# anything, printed as "dnatctl: WORDS: REASON" with REASON containing
+# MESSAGE-SUBSTRING, then "Try 'dnatctl WORDS --help' for more
+# information.".
+expect_usage() {
+	local desc=$1 msg=$2 rc=0 err first words
+	shift 2
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	first=${err%%$'\n'*}
+	words=$(sed -n 's/^dnatctl: \([a-z ]*\): .*/\1/p' <<<"$first")
+	if [ "$rc" != 2 ]; then
+		fail "$desc (exit status $rc, expected 2: $err)"
+	elif [ -z "$words" ] || ! grep -qF -- "$msg" <<<"$first"; then
+		fail "$desc (expected 'dnatctl: WORDS: ...$msg...': $err)"
+	elif [ "${err#*$'\n'}" != "Try 'dnatctl $words --help' for more information." ]; then
+		fail "$desc (expected \"Try 'dnatctl $words --help' ...\" after: $err)"
+	else
+		pass "$desc"
+	fi
+}
+
 # The packets counted at HOOK by the module family FAMILY (router|host) in NS.
 hook_packets() {
 	local ns=$1 family=$2 hook=$3

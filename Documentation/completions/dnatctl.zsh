@@ -177,7 +177,7 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 ':host -- The host'\''s LAN address:_default' \
 ':peer -- The SA peer'\''s external address:_default' \
-':spi -- The SA'\''s inbound SPI, decimal or 0x hex:_default' \
+':spi -- The SA'\''s inbound SPI (256 to 4294967295, decimal or 0x hex):_default' \
 && ret=0
 ;;
 (invalidate)
@@ -188,7 +188,7 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 ':host -- The host'\''s LAN address:_default' \
 ':peer -- The SA peer'\''s external address:_default' \
-':spi -- The SA'\''s inbound SPI, decimal or 0x hex:_default' \
+':spi -- The SA'\''s inbound SPI (256 to 4294967295, decimal or 0x hex):_default' \
 && ret=0
 ;;
         esac
@@ -356,7 +356,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':count -- Number of ports (0 to 4294967295; the kernel judges):_default' \
+':count -- Number of ports (1 to 255):_default' \
 && ret=0
 ;;
 (spis)
@@ -365,7 +365,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':count -- Number of SPIs (0 to 4294967295; the kernel judges):_default' \
+':count -- Number of SPIs (1 to 65535):_default' \
 && ret=0
 ;;
         esac
@@ -394,8 +394,8 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':lowest -- First port of the block:_default' \
-':count -- Number of ports:_default' \
+':lowest -- First port of the block (1 to 65535):_default' \
+':count -- Number of ports (1 to 255):_default' \
 && ret=0
 ;;
 (spis)
@@ -404,8 +404,8 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':lowest -- First SPI of the block, decimal or 0x hex:_default' \
-':count -- Number of SPIs:_default' \
+':lowest -- First SPI of the block (256 to 4294967295, decimal or 0x hex):_default' \
+':count -- Number of SPIs (1 to 65535):_default' \
 && ret=0
 ;;
         esac
@@ -435,7 +435,7 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
 ':peer -- The SA peer'\''s external address:_default' \
-':spi -- The SA'\''s inbound SPI, decimal or 0x hex:_default' \
+':spi -- The SA'\''s inbound SPI (256 to 4294967295, decimal or 0x hex):_default' \
 && ret=0
 ;;
 (invalidate)
@@ -445,7 +445,7 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
 ':peer -- The SA peer'\''s external address:_default' \
-':spi -- The SA'\''s inbound SPI, decimal or 0x hex:_default' \
+':spi -- The SA'\''s inbound SPI (256 to 4294967295, decimal or 0x hex):_default' \
 && ret=0
 ;;
         esac
@@ -532,7 +532,7 @@ esac
 ;;
 (follow)
 _arguments "${_arguments_options[@]}" : \
-'--interval=[Seconds between resynchronisations]:SECONDS:_default' \
+'--interval=[Seconds between resynchronisations (1 to 86400)]:SECONDS:_default' \
 '--dry-run=[Testing aid\: no host module; PUBLIC,MIN-MAX\[,MIN-MAX...\] stand for its public address and SPI blocks, and what would be sent is logged]:PUBLIC,MIN-MAX:_default' \
 '--once[Resynchronise once and exit]' \
 '-j[Print the output as one JSON object]' \
@@ -584,7 +584,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':count -- Number of ports (the router may grant fewer):_default' \
+':count -- Number of ports (the router may grant fewer) (1 to 255):_default' \
 '*::options -- low | high, router ADDR, lease SECONDS:_default' \
 && ret=0
 ;;
@@ -594,7 +594,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':count -- Number of SPIs (the router may grant fewer):_default' \
+':count -- Number of SPIs (the router may grant fewer) (1 to 65535):_default' \
 '*::options -- router ADDR, lease SECONDS:_default' \
 && ret=0
 ;;
@@ -624,7 +624,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':lowest -- First port of the block:_default' \
+':lowest -- First port of the block (1 to 65535):_default' \
 ':count -- Number of ports (1 to 255):_default' \
 '*::options -- router ADDR:_default' \
 && ret=0
@@ -635,7 +635,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-':lowest -- First SPI of the block, decimal or 0x hex:_default' \
+':lowest -- First SPI of the block (256 to 4294967295, decimal or 0x hex):_default' \
 ':count -- Number of SPIs (1 to 65535):_default' \
 '*::options -- router ADDR:_default' \
 && ret=0
@@ -651,7 +651,7 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
 ':peer -- The SA peer'\''s external address:_default' \
-':spi -- The SA'\''s inbound SPI, decimal or 0x hex:_default' \
+':spi -- The SA'\''s inbound SPI (256 to 4294967295, decimal or 0x hex):_default' \
 '*::options -- router ADDR:_default' \
 && ret=0
 ;;
@@ -662,7 +662,7 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
 ':peer -- The SA peer'\''s external address:_default' \
-':spi -- The SA'\''s inbound SPI, decimal or 0x hex:_default' \
+':spi -- The SA'\''s inbound SPI (256 to 4294967295, decimal or 0x hex):_default' \
 '*::options -- router ADDR:_default' \
 && ret=0
 ;;
@@ -747,7 +747,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--dir=[]:DIR:_files' \
 '--listen=[The router'\''s LAN address to listen on, port 7489 by default]:ADDR[:PORT]:_default' \
-'--max-validity=[Most seconds a certificate lives (less if a lease ends sooner)]:SECS:_default' \
+'--max-validity=[Most seconds a certificate lives (less if a lease ends sooner) (60 to 4294967295)]:SECS:_default' \
 '*--lan=[LAN prefix (repeatable), instead of the LAN interface'\''s addresses]:PREFIX:_default' \
 '-j[Print the output as one JSON object]' \
 '--json[Print the output as one JSON object]' \
@@ -988,8 +988,8 @@ _dnatctl__subcmd__host__subcmd__release__subcmd__spis_commands() {
 (( $+functions[_dnatctl__subcmd__host__subcmd__request_commands] )) ||
 _dnatctl__subcmd__host__subcmd__request_commands() {
     local commands; commands=(
-'ports:Ask for COUNT ports (the kernel takes 1 to 255)' \
-'spis:Ask for COUNT SPIs (the kernel takes 1 to 65535)' \
+'ports:Ask for COUNT ports' \
+'spis:Ask for COUNT SPIs' \
     )
     _describe -t commands 'dnatctl host request commands' commands "$@"
 }
@@ -1128,8 +1128,8 @@ _dnatctl__subcmd__pap__subcmd__release__subcmd__spis_commands() {
 (( $+functions[_dnatctl__subcmd__pap__subcmd__request_commands] )) ||
 _dnatctl__subcmd__pap__subcmd__request_commands() {
     local commands; commands=(
-'ports:Ask for COUNT ports (1 to 255)' \
-'spis:Ask for COUNT SPIs (1 to 65535)' \
+'ports:Ask for COUNT ports' \
+'spis:Ask for COUNT SPIs' \
     )
     _describe -t commands 'dnatctl pap request commands' commands "$@"
 }

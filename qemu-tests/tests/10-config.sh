@@ -43,7 +43,7 @@ good=$(nrouter "$DNATCTL" --json router show | jq -c .config)
 unchanged() {
 	expect_eq "$1: configuration unchanged" "$(nrouter "$DNATCTL" --json router show | jq -c .config)" "$good"
 }
-expect_errno "reserved SPIs 1-255 refused" 34 "SPIs 0 to 255 are reserved" \
+expect_usage "reserved SPIs 1-255 refused by dnatctl" 'spis: "1" is out of range (256 to 4294967295)' \
 	nrouter "$DNATCTL" router set spis 1-1000
 unchanged "reserved SPIs"
 expect_errno "inverted port range refused" 22 "inverted port range" \
@@ -52,11 +52,9 @@ unchanged "inverted ports"
 expect_errno "inverted SPI range refused" 22 "inverted SPI range" \
 	nrouter "$DNATCTL" router set spis 0x2000-0x1000
 unchanged "inverted SPIs"
-expect_errno "empty port range refused" 22 "empty port range" \
-	nrouter "$DNATCTL" router set ports 0-0
-unchanged "empty ports"
-expect_errno "port 0 refused" 34 "port 0 cannot be allocated" \
+expect_usage "port 0 refused by dnatctl" 'ports: "0" is out of range (1 to 65535)' \
 	nrouter "$DNATCTL" router set ports 0-100
+unchanged "port 0"
 expect_errno "unknown LAN interface refused" 19 "no such interface" \
 	nrouter "$DNATCTL" router set lan nosuch0
 unchanged "unknown interface"
@@ -71,9 +69,16 @@ expect_errno "invalid interface name refused" 22 "invalid interface name" \
 	nrouter "$DNATCTL" router set lan 'a/b'
 unchanged "bad names and addresses"
 
-# Raw netlink: what the CLI cannot send.
+# Raw netlink: what the CLI cannot send, or refuses itself (the numbers
+# outside its limits), for the kernel's own checks of them.
 raw() { nrouter python3 "$TOP/qemu-tests/genl_raw.py" "$@"; }
 errno_of() { cut -d' ' -f1-2 <<<"$1"; }
+r=$(raw dnat_router 2 8:u32:1 9:u32:1000)
+expect_eq "the kernel refuses reserved SPIs: $r" "$r" "errno 34 SPIs 0 to 255 are reserved"
+r=$(raw dnat_router 2 6:u16:0 7:u16:0)
+expect_eq "the kernel refuses an empty port range: $r" "$r" "errno 22 empty port range: no allocatable port"
+r=$(raw dnat_router 2 6:u16:0 7:u16:100)
+expect_eq "the kernel refuses port 0: $r" "$r" "errno 34 port 0 cannot be allocated"
 r=$(raw dnat_router 2 99:u32:1)
 expect_eq "unknown attribute type refused (strict policy): $r" "$(errno_of "$r")" "errno 22"
 r=$(raw dnat_router 2 6:u32:1000)
@@ -157,3 +162,42 @@ check "h2's first host set, with hook counters" nh2 "$DNATCTL" host set tcp-time
 nh2 ping -q -c 2 -i 0.2 -W 2 10.0.0.7 >/dev/null
 expect_eq "h2's hooks count from its first configuration on" \
 	"$(hook_packets h2 host output) $(hook_packets h2 host postrouting)" "2 2"
+
+# -- one argument style and one error format, against the module: -j and
+# --help are options wherever they stand (also among the words of set,
+# quota, blacklist and pap), --help is never a value, and a number outside
+# its limit is a usage error (exit 2) found before anything is sent
+conf() { nrouter "$DNATCTL" router showconf; nrouter "$DNATCTL" router blacklist -j; }
+check "router set, -j after its words" nrouter "$DNATCTL" router set pap-rate 5 -j
+expect_eq "... -j was the option: the rate is set" "$(nrouter "$DNATCTL" router show -j | jq .config.pap_rate)" 5
+check "router quota, --json after its words" nrouter "$DNATCTL" router quota 10.0.0.1 ports 64 --json
+expect_eq "... the quota is set" \
+	"$(nrouter "$DNATCTL" router hosts --json | jq -c '.hosts[] | select(.host == "10.0.0.1") | [.quota_ports, .quota_own]')" \
+	"[64,true]"
+out=$(nh1 "$DNATCTL" pap request ports 4 router 10.0.0.7 -j)
+expect_eq "pap request, -j after its words: JSON" "$(jq -c '[.kind, .count]' <<<"$out")" '["ports",4]'
+out=$(nh1 "$DNATCTL" pap release ports "$(jq .lowest <<<"$out")" 4 router 10.0.0.7 --json)
+expect_eq "pap release, --json after its words: JSON" "$(jq -c '[.kind, .released]' <<<"$out")" '["ports",true]'
+before=$(conf)
+for l in "router set:router set pap-rate --help" "router set:router set pap-rate 7 -h" \
+	"router set:router set -- pap-rate --help" "router quota:router quota 10.0.0.1 ports --help" \
+	"router blacklist add:router blacklist add 10.0.0.1 peer --help"; do
+	words=${l%%:*} line=${l#*:}
+	rc=0
+	# shellcheck disable=SC2086 # the words of $line
+	out=$(nrouter "$DNATCTL" $line) || rc=$?
+	expect_eq "'$line' prints the help of $words" "$rc $(grep -c "^Usage: dnatctl $words " <<<"$out")" "0 1"
+done
+expect_eq "--help among the words changed nothing" "$(conf)" "$before"
+expect_usage "a PAP rate above its limit: a usage error" 'router set: pap-rate: "1001" is out of range (0 to 1000)' \
+	nrouter "$DNATCTL" router set pap-rate 1001 -j
+expect_usage "a quota of 0: a usage error" 'router quota: ports: "0" is out of range (1 to 4294967295)' \
+	nrouter "$DNATCTL" router quota 10.0.0.1 ports 0
+expect_usage "a reserved SPI: a usage error (clap's, in the same format)" \
+	'router sa validate: SPI: "255" is out of range (256 to 4294967295)' \
+	nrouter "$DNATCTL" router sa validate 10.0.0.1 203.0.113.3 255
+expect_usage "an unknown command word: a usage error of the words before it" \
+	"router: unrecognized subcommand 'sett'" nrouter "$DNATCTL" router sett pap-rate 5
+expect_eq "the usage errors changed nothing" "$(conf)" "$before"
+nrouter "$DNATCTL" router quota 10.0.0.1 default
+nrouter "$DNATCTL" router set pap-rate 0

@@ -92,7 +92,11 @@ expect_eq "PAP to another host is not the router's" "$(stat dropped_not_for_rout
 # -- quotas: a request is cut to what the host may still hold, then refused
 check "per-host port quota set to 20" nrouter "$DNATCTL" router set quota-ports 20
 expect_eq "quota shown" "$(nrouter "$DNATCTL" --json router show | jq -c .config.quota)" '{"ports":20,"spis":1024}'
-expect_errno "a quota of 0 refused" 22 "quota of 0" nrouter "$DNATCTL" router set quota-spis 0
+expect_usage "a quota of 0 refused by dnatctl" 'quota-spis: "0" is out of range (1 to 4294967295)' \
+	nrouter "$DNATCTL" router set quota-spis 0
+expect_eq "the kernel refuses a quota of 0 (raw SET_CONFIG)" \
+	"$(nrouter python3 "$TOP/qemu-tests/genl_raw.py" dnat_router 2 28:u32:0)" \
+	"errno 22 a quota of 0 would refuse every host (revoke hosts instead)"
 g6=$(pap h1 request ports 16 high)
 expect_eq "h1 (holding 16) gets only 4 more under a quota of 20" "$(jq .count <<<"$g6")" 4
 before=$(blocks)
@@ -153,7 +157,11 @@ expect_eq "the retransmission was answered and counted" "$(stat retransmitted)" 
 # -- request rate limit (PAP_RATE): a host over it gets rate_limited, its
 # tables unchanged; another host is not held back; 0 lifts the limit
 expect_eq "no PAP rate limit by default" "$(nrouter "$DNATCTL" --json router show | jq .config.pap_rate)" 0
-expect_errno "a PAP rate above 1000 refused" 34 "0 (none) to 1000" nrouter "$DNATCTL" router set pap-rate 1001
+expect_usage "a PAP rate above 1000 refused by dnatctl" 'pap-rate: "1001" is out of range (0 to 1000)' \
+	nrouter "$DNATCTL" router set pap-rate 1001
+expect_eq "the kernel refuses a PAP rate above 1000 (raw SET_CONFIG)" \
+	"$(nrouter python3 "$TOP/qemu-tests/genl_raw.py" dnat_router 2 36:u32:1001)" \
+	"errno 34 the PAP rate limit is 0 (none) to 1000 requests a second"
 check "PAP rate limit: 2 requests a second per host" nrouter "$DNATCTL" router set pap-rate 2
 expect_eq "router show: the rate" "$(nrouter "$DNATCTL" router show | grep -c '^  pap rate: 2 requests/s per host$')" 1
 h1_blocks() { blocks | jq -c '[.[] | select(.host == "10.0.0.1")]'; }

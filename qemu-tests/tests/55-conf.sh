@@ -32,15 +32,16 @@ same() {
 }
 
 # conf_error DESC STATUS PREFIX CMD...: CMD exits with STATUS and its error
-# line starts with PREFIX (FILE:LINE: reason).
+# line is "dnatctl: router setconf: " (or host) then PREFIX (FILE:LINE:
+# reason).
 conf_error() {
 	local desc=$1 want=$2 prefix=$3 rc=0 err
 	shift 3
 	err=$("$@" 2>&1 >/dev/null) || rc=$?
 	if [ "$rc" != "$want" ]; then
 		fail "$desc (exit status $rc, expected $want: $err)"
-	elif [[ $err != "$prefix"* ]]; then
-		fail "$desc (expected '$prefix...': $err)"
+	elif [[ $err != "dnatctl: "@(router|host)" setconf: $prefix"* ]]; then
+		fail "$desc (expected 'dnatctl: ... setconf: $prefix...': $err)"
 	else
 		pass "$desc"
 	fi
@@ -136,15 +137,19 @@ conf_error "syntax of a value: line 5 named" 2 "$f:5: ports: \"20000\" is not a 
 	R router setconf "$f"
 unchanged "bad value"
 bad 6 "spis = 1-100"
-conf_error "the kernel's rules, checked first: line 6 named" 2 "$f:6: spis: SPIs 0 to 255 are reserved" \
+conf_error "a number outside its limit: line 6 named" 2 "$f:6: spis: \"1\" is out of range (256 to 4294967295)" \
 	R router setconf "$f"
 unchanged "reserved SPIs"
+bad 6 "spis = 0x2000-0x1000"
+conf_error "the kernel's rules, checked first: line 6 named" 2 "$f:6: spis: inverted SPI range" \
+	R router setconf "$f"
+unchanged "inverted SPIs"
 bad 3 "wan = nosuch0"
 conf_error "an interface that does not exist: line 3 named" 2 "$f:3: wan: no interface nosuch0" \
 	R router setconf "$f"
 unchanged "missing interface"
 bad 17 "quota-spis = 0"
-conf_error "a host's quota of 0: line 17 named" 2 "$f:17: quota-spis: a quota is at least 1" \
+conf_error "a host's quota of 0: line 17 named" 2 "$f:17: quota-spis: \"0\" is out of range (1 to 4294967295)" \
 	R router setconf "$f"
 unchanged "quota 0"
 bad 20 "revoked = maybe"
@@ -161,7 +166,7 @@ sed 's/^mode = native/mode = nat/' "$T/host.conf" >"$f"
 conf_error "host: a bad mode: line 5 named" 2 "$f:5: mode: \"nat\" is not translate, native" \
 	H host setconf "$f"
 sed 's/^udp-timeout = 30/udp-timeout = 0/' "$T/host.conf" >"$f"
-conf_error "host: a timeout the kernel refuses: line 7 named" 2 "$f:7: udp-timeout: timeouts are 1 to 86400" \
+conf_error "host: a timeout outside its limit: line 7 named" 2 "$f:7: udp-timeout: \"0\" is out of range (1 to 86400)" \
 	H host setconf "$f"
 grep -v '^dev' "$T/host.conf" >"$f"
 conf_error "host: dev left out" 2 "$f:1: [Host] has no dev" H host setconf "$f"
@@ -182,7 +187,7 @@ err=$(R router setconf "$f" 2>&1 >/dev/null) || rc=$?
 expect_eq "a full host table midway: exit status 1" "$rc" 1
 check "... the kernel's reason is printed ($err)" grep -q "the host table is full" <<<"$err"
 check "... and that the configuration is as it was" grep -q "the configuration is as it was before setconf" <<<"$err"
-line=$(sed -n 's/^[^:]*:\([0-9]*\): .*/\1/p' <<<"$err")
+line=$(sed -n 's/^dnatctl: router setconf: [^:]*:\([0-9]*\): .*/\1/p' <<<"$err")
 check "... naming the section of the host refused (line $line)" \
 	grep -q '^\[Host 10\.1\.' < <(sed -n "${line:-0}p" "$f")
 unchanged "refused midway (settings, a readmission, a quota put back)"

@@ -314,7 +314,12 @@ for i in $(seq 50); do
 	sleep 0.2
 done
 check "the requested 8-port block is held" jqe '[.blocks[] | select(.kind == "ports" and .count == 8)] | length > 0' <<<"$(nh1 "$DNATCTL" --json host blocks)" >/dev/null
-expect_errno "a request for 0 ports is refused" 34 "" nh1 "$DNATCTL" host request ports 0
+expect_usage "a request for 0 ports is refused by dnatctl" 'COUNT: "0" is out of range (1 to 255)' \
+	nh1 "$DNATCTL" host request ports 0
+# REQUEST (7) with BLOCK_KIND (15) ports and BLOCK_COUNT (17) 0.
+expect_eq "the kernel refuses a request for 0 ports (raw REQUEST)" \
+	"$(nh1 python3 "$TOP/qemu-tests/genl_raw.py" dnat_host 7 15:u8:1 17:u32:0)" \
+	"errno 34 a request asks for 1 to 255 ports or 1 to 65535 SPIs"
 expect_errno "an unknown mode is refused" 22 "unknown MODE" nh1 "$DNATCTL" host set mode 7
 
 # Native mode: the module makes the granted block the ephemeral port

@@ -3,20 +3,24 @@
 //! The command line: clap for the command words, and `ip`-style
 //! "key value" lists for the settings of `set`.
 //!
-//! Only the syntax is checked here (numbers parse and fit their attribute,
-//! addresses parse, ranges are `MIN-MAX`). Whether a value is acceptable is
-//! for the kernel to say: `spis 1-100` is sent as is. The one exception is
-//! a quota of 0 in `router quota`, a usage error: 0 could be taken for "no
-//! quota of its own", which is the word `default`.
+//! Checked here: the syntax (addresses parse, ranges are `MIN-MAX`) and
+//! every number against its limit, from `limit.rs` (those of dnat-core,
+//! which the kernel applies), as the help texts give them: out of range is
+//! a usage error. The rest is for the kernel to judge: whether a range is
+//! inverted, an interface exists, an address is unicast, the number given
+//! for a name (`unowned 7`) is one it knows.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use clap::{value_parser, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use dnat_core::config::Range;
-use dnat_core::pap::PortClass;
+use dnat_core::pap::{PortClass, PORT_CLASS_BOUNDARY};
 use dnat_core::uapi::{host_mode, pap_auth_mode, sa_policy, unowned};
 
+use crate::limit::{
+    Limit, LEASE, PAP_RATE, PORT, PORT_COUNT, QUOTA, RAW_U8, SPI, SPI_COUNT, TIMEOUT,
+};
 use crate::msg::{HostAttr, RouterAttr};
 
 const LONG_ABOUT: &str = "\
@@ -28,45 +32,75 @@ tells it about SAs and blacklist entries, without the dnat_host module. \
 host's inbound IPsec SAs with the router as XFRM adds and deletes them. \
 `dnatctl monitor` prints the modules' events as they happen.
 
+Options are options wherever they stand, as for ip and wg: -j (--json) and -h \
+(--help) also among the words of set, quota, blacklist and pap \
+(\"dnatctl router set pap-rate 5 -j\"); -h or --help anywhere prints the \
+command's help and is never a value. After --, the rest of the line is words \
+(a value that starts with -). Every number is checked against its limit (the \
+help of each command gives them) before anything is sent.
+
+Errors are printed on standard error as \"dnatctl: CONTEXT: REASON\". For a \
+usage error CONTEXT is the command's words (and FILE:LINE for a bad line of \
+the file of setconf), and a line \"Try 'dnatctl WORDS --help' for more \
+information.\" follows; for the others CONTEXT is what dnatctl was doing:
+
+  dnatctl: router set: pap-rate: \"1001\" is out of range (0 to 1000)
+  Try 'dnatctl router set --help' for more information.
+  dnatctl: setting the dnat_router configuration: Invalid argument (errno 22): ...
+
 Exit codes:
   0  success
   1  the kernel refused the request (the errno and the kernel's message are printed),
      the router refused a PAP request or release, or a raw socket was not permitted;
      the CA refused a certificate request (its reason is printed)
-  2  usage error (bad arguments, or a bad line in the file of setconf)
+  2  usage error (bad arguments, a number outside its limit, or a bad line in the
+     file of setconf), found before anything is sent
   3  the generic netlink family is not registered (module not loaded)
   4  other I/O error (socket failure, malformed reply, no answer from the router)";
 
-const ROUTER_SET_HELP: &str = "\
+/// The help of `router set`, with the limits of `limit.rs`.
+fn router_set_help() -> String {
+    format!(
+        "\
 Settings (any non-empty subset, in any order):
   lan IFNAME        interface towards the hosts
   wan IFNAME        interface towards the Internet
   public ADDR       shared public IPv4 address
-  ports MIN-MAX     port pool, inclusive
-  spis MIN-MAX      SPI pool, inclusive; decimal or 0x hex
+  ports MIN-MAX     port pool, inclusive; ports {PORT}
+  spis MIN-MAX      SPI pool, inclusive; SPIs {SPI}, decimal or 0x hex
   unowned local|drop
                     inbound packets for ports and SPIs nobody owns: to the
                     router's own stack (local) or dropped (drop); a number
-                    (0 to 255) is sent as is
-  quota-ports N     most ports one host may hold at once
-  quota-spis N      most SPIs one host may hold at once
+                    ({RAW_U8}) is sent as is
+  quota-ports N     most ports one host may hold at once ({QUOTA})
+  quota-spis N      most SPIs one host may hold at once ({QUOTA})
   sa-policy strict|permissive
                     inbound ESP/AH reaches the SPI's owner only from a peer it
                     validated (strict), or from any peer (permissive); the
-                    blacklist applies either way; a number (0 to 255) is sent
+                    blacklist applies either way; a number ({RAW_U8}) is sent
                     as is
   hook-counters on|off
                     count packets at every IPv4 hook point (router counters);
                     off by default: each extra hook costs a call per packet
   pap-rate N        port and SPI requests a second the PAP server takes from
-                    one host (the kernel takes 0, no limit and the default, to
-                    1000); requests over it are refused with rate_limited
+                    one host ({PAP_RATE}; 0, the default: no limit); requests
+                    over it are refused with rate_limited
   pap-auth required|optional
                     serve only authenticated PAP and key requests (required,
                     the default), or also hosts that never used a key
-                    (optional); a number (0 to 255) is sent as is
+                    (optional); a number ({RAW_U8}) is sent as is
 
-Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff";
+{NUMBERS}
+
+Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff"
+    )
+}
+
+/// What the help of `set` says of numbers outside their ranges.
+const NUMBERS: &str = "\
+A number outside its range is a usage error (exit 2) and nothing is sent; the
+kernel judges the rest (a range's order, interfaces, addresses, the numbers
+given for names).";
 
 const ROUTER_SA_HELP: &str = "\
 HOST is the host's LAN address, PEER the SA peer's external address, SPI the
@@ -89,10 +123,13 @@ are those of \"dnatctl router sa\".
 
 Example: dnatctl router blacklist add 10.0.0.1 peer 203.0.113.66";
 
-const ROUTER_QUOTA_HELP: &str = "\
+/// The help of `router quota`.
+fn router_quota_help() -> String {
+    format!(
+        "\
 Words (any order, each once):
-  ports N           most ports the host may hold at once (1 to 4294967295)
-  spis N            most SPIs the host may hold at once (1 to 4294967295)
+  ports N           most ports the host may hold at once ({QUOTA})
+  spis N            most SPIs the host may hold at once ({QUOTA})
   default           alone: the host goes back on the default quota (the one
                     \"dnatctl router set quota-ports N quota-spis N\" sets)
 
@@ -105,7 +142,9 @@ host's own. The kernel refuses an address that is not unicast (EINVAL) and a
 full host table (ENOSPC: a host the router does not know yet takes a slot to
 keep its quota).
 
-Example: dnatctl router quota 10.0.0.1 ports 100 spis 16";
+Example: dnatctl router quota 10.0.0.1 ports 100 spis 16"
+    )
+}
 
 const ROUTER_SHOWCONF_HELP: &str = "\
 Prints [Router], with every setting of \"dnatctl router set\", then a [Host ADDR]
@@ -129,12 +168,12 @@ Example: dnatctl router showconf >/etc/dnat/router.conf";
 
 const ROUTER_SETCONF_HELP: &str = "\
 Reads FILE (\"-\": the standard input) in the format of showconf and checks it
-whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
-changes. The router then has exactly the file's configuration: a setting the
-file leaves out takes the value of a module just loaded (the interfaces, the
-public address and the pools cannot be unset: leaving out one the router has is
-an error), and a host without a section goes back on the default quota and is
-readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
+whole first; a bad line is reported as \"dnatctl: router setconf: FILE:LINE:
+reason\" (exit 2) and nothing changes. The router then has exactly the file's
+configuration: a setting the file leaves out takes the value of a module just
+loaded (the interfaces, the public address and the pools cannot be unset:
+leaving out one the router has is an error), and a host without a section goes
+back on the default quota and is readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
 and REVOKE_HOST for the hosts that change; prints nothing. If the kernel
 refuses a request midway, the configuration read before is put back (best
 effort: blocks a revocation or a pool change ended stay ended) and the error
@@ -161,16 +200,20 @@ Example: dnatctl host showconf >/etc/dnat/host.conf";
 
 const HOST_SETCONF_HELP: &str = "\
 Reads FILE (\"-\": the standard input) in the format of showconf and checks it
-whole first; a bad line is reported as FILE:LINE: reason (exit 2) and nothing
-changes. The host then has exactly the file's configuration: a setting the
-file leaves out takes the value of a module just loaded (router, public and
-dev cannot be unset: leaving out one the host has is an error). Sends one
+whole first; a bad line is reported as \"dnatctl: host setconf: FILE:LINE:
+reason\" (exit 2) and nothing changes. The host then has exactly the file's
+configuration: a setting the file leaves out takes the value of a module just
+loaded (router, public and dev cannot be unset: leaving out one the host has
+is an error). Sends one
 SET_CONFIG with every setting, which the kernel applies whole or not at all;
 prints nothing.
 
 Example: dnatctl host setconf /etc/dnat/host.conf";
 
-const HOST_SET_HELP: &str = "\
+/// The help of `host set`.
+fn host_set_help() -> String {
+    format!(
+        "\
 Settings (any non-empty subset, in any order):
   router ADDR       the router's LAN address
   public ADDR       shared public IPv4 address
@@ -178,23 +221,33 @@ Settings (any non-empty subset, in any order):
   mode translate|native
                     translate ephemeral ports to granted ports (translate), or
                     let the stack use granted ports itself (native); a number
-                    (0 to 255) is sent as is
-  tcp-timeout SECS  idle timeout of TCP translations (the kernel takes 1 to 86400)
-  udp-timeout SECS  idle timeout of UDP translations (the kernel takes 1 to 86400)
-  port-block N      ports asked for per PAP request (the kernel takes 1 to 255)
+                    ({RAW_U8}) is sent as is
+  tcp-timeout SECS  idle timeout of TCP translations ({TIMEOUT})
+  udp-timeout SECS  idle timeout of UDP translations ({TIMEOUT})
+  port-block N      ports asked for per PAP request ({PORT_COUNT})
   hook-counters on|off
                     count packets at every IPv4 hook point (host counters);
                     off by default: each extra hook costs a call per packet
 
-Example: dnatctl host set router 10.0.0.7 public 203.0.113.30 dev eth0";
+{NUMBERS}
 
-const HOST_REQUEST_HELP: &str = "\
-Asks the router now, through the dnat_host module; prints nothing. The grant
-shows in \"dnatctl host blocks\". The kernel refuses a count of 0 or above 255
-ports or 65535 SPIs (ERANGE), a host that is not configured yet (ENOTCONN), or
-a request while another is outstanding (EBUSY).
+Example: dnatctl host set router 10.0.0.7 public 203.0.113.30 dev eth0"
+    )
+}
 
-Example: dnatctl host request ports 16";
+/// The help of `host request`.
+fn host_request_help() -> String {
+    format!(
+        "\
+Asks the router now, through the dnat_host module, for COUNT ports
+({PORT_COUNT}) or SPIs ({SPI_COUNT}), what one PAP request asks for; prints
+nothing. The grant shows in \"dnatctl host blocks\". The kernel refuses a
+host that is not configured yet (ENOTCONN), or a request while another is
+outstanding (EBUSY).
+
+Example: dnatctl host request ports 16"
+    )
+}
 
 const HOST_RELEASE_HELP: &str = "\
 Gives a held block back to the router, through the dnat_host module; prints
@@ -215,22 +268,38 @@ Exit codes:
   2  usage error, or no router address
   4  no answer after 4 transmissions (15 s), or a socket error";
 
-const PAP_REQUEST_PORTS_HELP: &str = "\
+/// The help of `pap request ports`.
+fn pap_request_ports_help() -> String {
+    // dnat-core's classes: low below the boundary, high from it.
+    let b = PORT_CLASS_BOUNDARY;
+    format!(
+        "\
 Optional words (any order, each once):
-  low | high        ports 1-9999 or 10000-65535 (default: high)
+  low | high        ports {}-{} or {}-{} (default: high)
   router ADDR       the router's LAN address (default: the router address of the
                     dnat_host module, when it is loaded and has one)
-  lease SECONDS     the lease wanted (default 0: the router's default)
+  lease SECONDS     the lease wanted ({LEASE}; default 0: the router's default)
   --native          set net.ipv4.ip_local_port_range to the granted block
 
-Example: dnatctl pap request ports 16 router 10.0.0.7 lease 3600";
+Example: dnatctl pap request ports 16 router 10.0.0.7 lease 3600",
+        PORT.min,
+        b - 1,
+        b,
+        PORT.max
+    )
+}
 
-const PAP_REQUEST_SPIS_HELP: &str = "\
+/// The help of `pap request spis`.
+fn pap_request_spis_help() -> String {
+    format!(
+        "\
 Optional words (any order, each once):
   router ADDR       the router's LAN address (default: dnat_host's)
-  lease SECONDS     the lease wanted (default 0: the router's default)
+  lease SECONDS     the lease wanted ({LEASE}; default 0: the router's default)
 
-Example: dnatctl pap request spis 256 router 10.0.0.7";
+Example: dnatctl pap request spis 256 router 10.0.0.7"
+    )
+}
 
 const PAP_RELEASE_PORTS_HELP: &str = "\
 Optional words:
@@ -244,9 +313,12 @@ Optional words:
 
 Example: dnatctl pap release spis 0x1000 256 router 10.0.0.7";
 
-const PAP_SA_HELP: &str = "\
+/// The help of `pap validate` and `pap invalidate`.
+fn pap_sa_help() -> String {
+    format!(
+        "\
 PEER is the SA peer's external address (unicast), SPI the SA's inbound SPI
-(at least 256, decimal or 0x hex), which the router checks is this host's.
+({SPI}, decimal or 0x hex), which the router checks is this host's.
 validate sends 34/0, invalidate 35/0; the router acknowledges with 36/1
 (printed as \"validated 203.0.113.3 spi 0x1000\") or refuses with 36/2 and a
 reason (\"refused: not_owned\", exit 1).
@@ -254,18 +326,25 @@ reason (\"refused: not_owned\", exit 1).
 Optional words:
   router ADDR       the router's LAN address (default: dnat_host's)
 
-Example: dnatctl pap validate 203.0.113.3 0x1000 router 10.0.0.7";
+Example: dnatctl pap validate 203.0.113.3 0x1000 router 10.0.0.7"
+    )
+}
 
-const PAP_BLACKLIST_HELP: &str = "\
+/// The help of `pap blacklist`.
+fn pap_blacklist_help() -> String {
+    format!(
+        "\
 Words (any order, each once; peer and/or spi, at least one):
   peer ADDR         the external source address (unicast); left out: any
-  spi SPI           the SPI (at least 256, this host's); left out: any
+  spi SPI           the SPI ({SPI}, this host's); left out: any
   router ADDR       the router's LAN address (default: dnat_host's)
 
 add sends 34/1, del 35/1; the router acknowledges with 36/1 or refuses with
 36/2 and a reason (exit 1).
 
-Example: dnatctl pap blacklist add peer 203.0.113.66 router 10.0.0.7";
+Example: dnatctl pap blacklist add peer 203.0.113.66 router 10.0.0.7"
+    )
+}
 
 /// dnatctl: configure the dnat router and host modules.
 #[derive(Debug, Parser)]
@@ -277,6 +356,56 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub object: Object,
+}
+
+impl Cli {
+    /// The word list of the command ("KEY VALUE" pairs of `set`, the
+    /// words of `quota`, `blacklist` and `pap`), if it has one.
+    pub fn words(&self) -> Option<&[String]> {
+        use HostBlacklist as HB;
+        use PapBlacklist as PB;
+        use RouterBlacklist as RB;
+        let w = match &self.object {
+            Object::Router { cmd: Some(c) } => match c {
+                RouterCmd::Set { settings } => settings,
+                RouterCmd::Quota { words, .. } => words,
+                RouterCmd::Blacklist {
+                    cmd: Some(RB::Add { words, .. } | RB::Del { words, .. }),
+                } => words,
+                _ => return None,
+            },
+            Object::Host { cmd: Some(c) } => match c {
+                HostCmd::Set { settings } => settings,
+                HostCmd::Blacklist {
+                    what: HB::Add { words } | HB::Del { words },
+                } => words,
+                _ => return None,
+            },
+            Object::Pap { cmd } => match cmd {
+                PapCmd::Request {
+                    what: PapRequest::Ports { options, .. } | PapRequest::Spis { options, .. },
+                }
+                | PapCmd::Release {
+                    what: PapRelease::Ports { options, .. } | PapRelease::Spis { options, .. },
+                }
+                | PapCmd::Validate { options, .. }
+                | PapCmd::Invalidate { options, .. }
+                | PapCmd::Blacklist {
+                    what: PB::Add { options } | PB::Del { options },
+                } => options,
+            },
+            _ => return None,
+        };
+        Some(w)
+    }
+
+    /// Whether the word list asks for help: `-h` or `--help` among the
+    /// words after `--`, which clap takes as values (before `--` clap
+    /// itself prints the help).
+    pub fn wants_help(&self) -> bool {
+        self.words()
+            .is_some_and(|w| w.iter().any(|w| w == "-h" || w == "--help"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,12 +452,12 @@ pub enum RouterCmd {
     /// Print the configuration and the per-hook packet counters (the default).
     Show,
     /// Change some settings; the others keep their values.
-    #[command(after_help = ROUTER_SET_HELP)]
+    #[command(after_help = router_set_help())]
     Set {
         /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
         /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive,
         /// hook-counters on|off, pap-rate N, pap-auth required|optional.
-        #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
+        #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
         settings: Vec<String>,
     },
     /// Print the configuration in the file format of setconf.
@@ -351,23 +480,23 @@ pub enum RouterCmd {
     /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
     Revoke {
         /// The host's LAN address.
-        #[arg(value_name = "ADDR")]
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
         addr: Ipv4Addr,
     },
     /// Readmit a revoked host.
     Readmit {
         /// The host's LAN address.
-        #[arg(value_name = "ADDR")]
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
         addr: Ipv4Addr,
     },
     /// Give a host its own quota of ports and SPIs, or put it back on the default.
-    #[command(after_help = ROUTER_QUOTA_HELP)]
+    #[command(after_help = router_quota_help())]
     Quota {
         /// The host's LAN address.
-        #[arg(value_name = "ADDR")]
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
         addr: Ipv4Addr,
         /// ports N, spis N, or default.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
     /// Invalidate every allocation, start a new epoch and broadcast
@@ -421,13 +550,13 @@ impl StatsArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct SaArgs {
     /// The host's LAN address.
-    #[arg(value_name = "HOST")]
+    #[arg(value_name = "HOST", value_parser = addr_arg)]
     pub host: Ipv4Addr,
     /// The SA peer's external address.
-    #[arg(value_name = "PEER")]
+    #[arg(value_name = "PEER", value_parser = addr_arg)]
     pub peer: Ipv4Addr,
-    /// The SA's inbound SPI, decimal or 0x hex.
-    #[arg(value_name = "SPI", value_parser = spi_arg)]
+    #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+          help = SPI.help("The SA's inbound SPI"))]
     pub spi: u32,
 }
 
@@ -449,20 +578,20 @@ pub enum RouterBlacklist {
     #[command(after_help = ROUTER_BLACKLIST_HELP)]
     Add {
         /// The host's LAN address.
-        #[arg(value_name = "HOST")]
+        #[arg(value_name = "HOST", value_parser = addr_arg)]
         host: Ipv4Addr,
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
     /// Remove an entry of HOST, named as it was added (BLACKLIST_DEL).
     #[command(after_help = ROUTER_BLACKLIST_HELP)]
     Del {
         /// The host's LAN address.
-        #[arg(value_name = "HOST")]
+        #[arg(value_name = "HOST", value_parser = addr_arg)]
         host: Ipv4Addr,
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
 }
@@ -472,11 +601,11 @@ pub enum HostCmd {
     /// Print the configuration and the per-hook packet counters (the default).
     Show,
     /// Change some settings; the others keep their values.
-    #[command(after_help = HOST_SET_HELP)]
+    #[command(after_help = host_set_help())]
     Set {
         /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
         /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off.
-        #[arg(value_name = "KEY VALUE", trailing_var_arg = true)]
+        #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
         settings: Vec<String>,
     },
     /// Print the configuration in the file format of setconf.
@@ -497,7 +626,7 @@ pub enum HostCmd {
     #[command(visible_alias = "translations")]
     Sptt,
     /// Ask the router for a block of ports or SPIs now.
-    #[command(after_help = HOST_REQUEST_HELP)]
+    #[command(after_help = host_request_help())]
     Request {
         #[command(subcommand)]
         what: HostRequest,
@@ -536,10 +665,10 @@ pub enum HostCmd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct HostSaArgs {
     /// The SA peer's external address.
-    #[arg(value_name = "PEER")]
+    #[arg(value_name = "PEER", value_parser = addr_arg)]
     pub peer: Ipv4Addr,
-    /// The SA's inbound SPI, decimal or 0x hex.
-    #[arg(value_name = "SPI", value_parser = spi_arg)]
+    #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+          help = SPI.help("The SA's inbound SPI"))]
     pub spi: u32,
 }
 
@@ -556,31 +685,29 @@ pub enum HostBlacklist {
     /// Add an entry: peer ADDR and/or spi SPI (BLACKLIST_ADD).
     Add {
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
     /// Remove an entry, named as it was added (BLACKLIST_DEL).
     Del {
         /// peer ADDR, spi SPI.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
 pub enum HostRequest {
-    /// Ask for COUNT ports (the kernel takes 1 to 255).
-    #[command(after_help = HOST_REQUEST_HELP)]
+    /// Ask for COUNT ports.
+    #[command(after_help = host_request_help())]
     Ports {
-        /// Number of ports (0 to 4294967295; the kernel judges).
-        #[arg(value_parser = count_arg)]
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
         count: u32,
     },
-    /// Ask for COUNT SPIs (the kernel takes 1 to 65535).
-    #[command(after_help = HOST_REQUEST_HELP)]
+    /// Ask for COUNT SPIs.
+    #[command(after_help = host_request_help())]
     Spis {
-        /// Number of SPIs (0 to 4294967295; the kernel judges).
-        #[arg(value_parser = count_arg)]
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
         count: u32,
     },
 }
@@ -590,21 +717,17 @@ pub enum HostRelease {
     /// Give back ports LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = HOST_RELEASE_HELP)]
     Ports {
-        /// First port of the block.
-        #[arg(value_parser = count_arg)]
+        #[arg(allow_negative_numbers = true, value_parser = PORT.arg::<u32>(), help = PORT.help("First port of the block"))]
         lowest: u32,
-        /// Number of ports.
-        #[arg(value_parser = count_arg)]
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
         count: u32,
     },
     /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = HOST_RELEASE_HELP)]
     Spis {
-        /// First SPI of the block, decimal or 0x hex.
-        #[arg(value_parser = spi_arg)]
+        #[arg(allow_negative_numbers = true, value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
         lowest: u32,
-        /// Number of SPIs.
-        #[arg(value_parser = count_arg)]
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
         count: u32,
     },
 }
@@ -624,33 +747,33 @@ pub enum PapCmd {
         what: PapRelease,
     },
     /// Tell the router an SA with PEER using inbound SPI exists (34/0).
-    #[command(after_help = PAP_SA_HELP)]
+    #[command(after_help = pap_sa_help())]
     Validate {
         /// The SA peer's external address.
-        #[arg(value_name = "PEER")]
+        #[arg(value_name = "PEER", value_parser = addr_arg)]
         peer: Ipv4Addr,
-        /// The SA's inbound SPI, decimal or 0x hex.
-        #[arg(value_name = "SPI", value_parser = spi_arg)]
+        #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+              help = SPI.help("The SA's inbound SPI"))]
         spi: u32,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Tell the router that SA ended (35/0).
-    #[command(after_help = PAP_SA_HELP)]
+    #[command(after_help = pap_sa_help())]
     Invalidate {
         /// The SA peer's external address.
-        #[arg(value_name = "PEER")]
+        #[arg(value_name = "PEER", value_parser = addr_arg)]
         peer: Ipv4Addr,
-        /// The SA's inbound SPI, decimal or 0x hex.
-        #[arg(value_name = "SPI", value_parser = spi_arg)]
+        #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+              help = SPI.help("The SA's inbound SPI"))]
         spi: u32,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Add or remove a blacklist entry (34/1, 35/1).
-    #[command(after_help = PAP_BLACKLIST_HELP)]
+    #[command(after_help = pap_blacklist_help())]
     Blacklist {
         #[command(subcommand)]
         what: PapBlacklist,
@@ -660,44 +783,44 @@ pub enum PapCmd {
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum PapBlacklist {
     /// Drop ESP/AH for this host from peer ADDR and/or with spi SPI (34/1).
-    #[command(after_help = PAP_BLACKLIST_HELP)]
+    #[command(after_help = pap_blacklist_help())]
     Add {
         /// peer ADDR, spi SPI, router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Remove that entry (35/1).
-    #[command(after_help = PAP_BLACKLIST_HELP)]
+    #[command(after_help = pap_blacklist_help())]
     Del {
         /// peer ADDR, spi SPI, router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PapRequest {
-    /// Ask for COUNT ports (1 to 255).
-    #[command(after_help = PAP_REQUEST_PORTS_HELP)]
+    /// Ask for COUNT ports.
+    #[command(after_help = pap_request_ports_help())]
     Ports {
-        /// Number of ports (the router may grant fewer).
-        #[arg(value_parser = value_parser!(u8).range(1..=255))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u8>(),
+              help = PORT_COUNT.help("Number of ports (the router may grant fewer)"))]
         count: u8,
         /// Set net.ipv4.ip_local_port_range to the granted block.
         #[arg(long)]
         native: bool,
         /// low | high, router ADDR, lease SECONDS.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
-    /// Ask for COUNT SPIs (1 to 65535).
-    #[command(after_help = PAP_REQUEST_SPIS_HELP)]
+    /// Ask for COUNT SPIs.
+    #[command(after_help = pap_request_spis_help())]
     Spis {
-        /// Number of SPIs (the router may grant fewer).
-        #[arg(value_parser = value_parser!(u16).range(1..=65535))]
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u16>(),
+              help = SPI_COUNT.help("Number of SPIs (the router may grant fewer)"))]
         count: u16,
         /// router ADDR, lease SECONDS.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
 }
@@ -707,27 +830,23 @@ pub enum PapRelease {
     /// Give back ports LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = PAP_RELEASE_PORTS_HELP)]
     Ports {
-        /// First port of the block.
-        #[arg(value_parser = value_parser!(u16).range(1..=65535))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT.arg::<u16>(), help = PORT.help("First port of the block"))]
         lowest: u16,
-        /// Number of ports (1 to 255).
-        #[arg(value_parser = value_parser!(u8).range(1..=255))]
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u8>(), help = PORT_COUNT.help("Number of ports"))]
         count: u8,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
     /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
     #[command(after_help = PAP_RELEASE_SPIS_HELP)]
     Spis {
-        /// First SPI of the block, decimal or 0x hex.
-        #[arg(value_parser = spi_arg)]
+        #[arg(allow_negative_numbers = true, value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
         lowest: u32,
-        /// Number of SPIs (1 to 65535).
-        #[arg(value_parser = value_parser!(u16).range(1..=65535))]
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u16>(), help = SPI_COUNT.help("Number of SPIs"))]
         count: u16,
         /// router ADDR.
-        #[arg(value_name = "WORD")]
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
         options: Vec<String>,
     },
 }
@@ -775,10 +894,7 @@ impl PapOptions {
                 }
                 "lease" if lease => {
                     let value = option_value(&mut it, key)?;
-                    let secs = seconds(value).ok_or_else(|| {
-                        format!("lease: \"{value}\" is not a number of seconds (0 to 4294967295)")
-                    })?;
-                    if o.lease.replace(secs).is_some() {
+                    if o.lease.replace(LEASE.parse(key, value)?).is_some() {
                         return Err(twice());
                     }
                 }
@@ -819,12 +935,7 @@ impl BlacklistWords {
                 "router" if router => &mut w.router,
                 "spi" => {
                     let value = option_value(&mut it, key)?;
-                    let v = spi(value).ok_or_else(|| {
-                        format!(
-                            "spi: \"{value}\" is not an SPI (0 to 4294967295, decimal or 0x hex)"
-                        )
-                    })?;
-                    if w.spi.replace(v).is_some() {
+                    if w.spi.replace(SPI.parse(key, value)?).is_some() {
                         return Err(twice());
                     }
                     continue;
@@ -861,7 +972,7 @@ impl QuotaWords {
     const USAGE: &'static str = "ports N, spis N or default";
 
     /// Parses `args`: `default` alone, or `ports N` and/or `spis N` (any
-    /// order, each once, N from 1 to 4294967295).
+    /// order, each once, N within [`QUOTA`]).
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let (mut ports, mut spis, mut default) = (None, None, false);
         let mut it = args.iter();
@@ -916,7 +1027,7 @@ impl QuotaWords {
     }
 }
 
-/// A quota of `router quota`: a decimal u32 of at least 1.
+/// A quota of `router quota`.
 fn quota_value(key: &str, value: &str) -> Result<u32, String> {
     own_quota(
         key,
@@ -926,16 +1037,16 @@ fn quota_value(key: &str, value: &str) -> Result<u32, String> {
 }
 
 /// A host's own quota (`router quota`, a `[Host ADDR]` section of a
-/// router's configuration file): a decimal u32 of at least 1, as
-/// `SET_QUOTA` takes it; `default` says how to have none.
+/// router's configuration file), within [`QUOTA`]; `default` says how to
+/// have none, for a quota of 0.
 pub fn own_quota(key: &str, value: &str, default: &str) -> Result<u32, String> {
-    match seconds(value) {
-        Some(0) => Err(format!("{key}: a quota is at least 1 ({default})")),
-        Some(q) => Ok(q),
-        None => Err(format!(
-            "{key}: \"{value}\" is not a number (1 to 4294967295)"
-        )),
-    }
+    QUOTA.parse(key, value).map_err(|e| {
+        if QUOTA.read(value).is_err() && value.bytes().all(|b| b == b'0') && !value.is_empty() {
+            format!("{e}; {default}")
+        } else {
+            e
+        }
+    })
 }
 
 fn option_value<'a>(
@@ -945,22 +1056,6 @@ fn option_value<'a>(
     it.next()
         .map(String::as_str)
         .ok_or_else(|| format!("option \"{key}\" needs a value"))
-}
-
-fn seconds(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-fn spi_arg(s: &str) -> Result<u32, String> {
-    spi(s).ok_or_else(|| "not an SPI (0 to 4294967295, decimal or 0x hex)".into())
-}
-
-/// A decimal u32 (`seconds` syntax: digits only).
-fn count_arg(s: &str) -> Result<u32, String> {
-    seconds(s).ok_or_else(|| "not a number (0 to 4294967295)".into())
 }
 
 /// The settings of `router set`, and of the `[Router]` section of a
@@ -1036,44 +1131,26 @@ fn pairs<'a>(
 }
 
 fn addr(key: &str, value: &str) -> Result<Ipv4Addr, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{key}: \"{value}\" is not an IPv4 address (like 203.0.113.30)"))
+    addr_arg(value).map_err(|why| format!("{key}: \"{value}\" {why}"))
 }
 
-fn range<T>(
-    key: &str,
-    value: &str,
-    num: impl Fn(&str) -> Option<T>,
-    what: &str,
-) -> Result<Range<T>, String> {
+/// An IPv4 address, for clap arguments and the words alike.
+pub fn addr_arg(s: &str) -> Result<Ipv4Addr, String> {
+    s.parse()
+        .map_err(|_| "is not an IPv4 address (like 203.0.113.30)".into())
+}
+
+/// `MIN-MAX`, each end within `limit` (whether MIN is above MAX is for
+/// the kernel to say).
+fn range<T: TryFrom<u32>>(key: &str, value: &str, limit: Limit) -> Result<Range<T>, String> {
     let Some((min, max)) = value.split_once('-') else {
         return Err(format!("{key}: \"{value}\" is not a range MIN-MAX"));
     };
-    let n = |s: &str| num(s).ok_or_else(|| format!("{key}: \"{s}\" is not {what}"));
+    let n = |s: &str| limit.arg::<T>()(s).map_err(|why| format!("{key}: \"{s}\" {why}"));
     Ok(Range {
         min: n(min)?,
         max: n(max)?,
     })
-}
-
-fn port(s: &str) -> Option<u16> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// A u32 in decimal or `0x` hex.
-fn spi(s: &str) -> Option<u32> {
-    let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => (hex, 16),
-        None => (s, 10),
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    u32::from_str_radix(digits, radix).ok()
 }
 
 /// The names of a `u8` setting's values, as the words of `set` give them.
@@ -1094,20 +1171,18 @@ const PAP_AUTH_NAMES: Names = [
 ];
 const SWITCH_NAMES: Names = [("off", 0), ("on", 1)];
 
-/// One of the two `names` (with their values), or a decimal number 0 to
-/// 255 (sent as is, for the kernel to judge).
+/// One of the two `names` (with their values), or a number within
+/// [`RAW_U8`] (sent as is, for the kernel to judge).
 fn named_u8(key: &str, value: &str, names: Names) -> Result<u8, String> {
     if let Some(&(_, v)) = names.iter().find(|(n, _)| *n == value) {
         return Ok(v);
     }
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value
-            .parse()
-            .map_err(|_| format!("{key}: \"{value}\" is out of range (0 to 255)"));
+        return RAW_U8.arg::<u8>()(value).map_err(|why| format!("{key}: \"{value}\" {why}"));
     }
     let [(a, _), (b, _)] = names;
     Err(format!(
-        "{key}: \"{value}\" is not {a}, {b} or a number (0 to 255)"
+        "{key}: \"{value}\" is not {a}, {b} or a number ({RAW_U8})"
     ))
 }
 
@@ -1117,11 +1192,6 @@ fn u8_word(v: u8, names: Names) -> String {
         .iter()
         .find(|(_, n)| *n == v)
         .map_or_else(|| v.to_string(), |(name, _)| (*name).to_owned())
-}
-
-/// A decimal u32 setting; its range is for the kernel to judge.
-fn u32_value(key: &str, value: &str) -> Result<u32, String> {
-    seconds(value).ok_or_else(|| format!("{key}: \"{value}\" is not a number (0 to 4294967295)"))
 }
 
 impl RouterSettings {
@@ -1159,21 +1229,14 @@ impl RouterSettings {
             "lan" => self.lan = Some(value.to_owned()),
             "wan" => self.wan = Some(value.to_owned()),
             "public" => self.public = Some(addr(key, value)?),
-            "ports" => self.ports = Some(range(key, value, port, "a port number (0 to 65535)")?),
-            "spis" => {
-                self.spis = Some(range(
-                    key,
-                    value,
-                    spi,
-                    "an SPI (0 to 4294967295, decimal or 0x hex)",
-                )?)
-            }
+            "ports" => self.ports = Some(range(key, value, PORT)?),
+            "spis" => self.spis = Some(range(key, value, SPI)?),
             "unowned" => self.unowned = Some(named_u8(key, value, UNOWNED_NAMES)?),
-            "quota-ports" => self.quota_ports = Some(u32_value(key, value)?),
-            "quota-spis" => self.quota_spis = Some(u32_value(key, value)?),
+            "quota-ports" => self.quota_ports = Some(QUOTA.parse(key, value)?),
+            "quota-spis" => self.quota_spis = Some(QUOTA.parse(key, value)?),
             "sa-policy" => self.sa_policy = Some(named_u8(key, value, SA_POLICY_NAMES)?),
             "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
-            "pap-rate" => self.pap_rate = Some(u32_value(key, value)?),
+            "pap-rate" => self.pap_rate = Some(PAP_RATE.parse(key, value)?),
             "pap-auth" => self.pap_auth = Some(named_u8(key, value, PAP_AUTH_NAMES)?),
             _ => {
                 return Err(format!(
@@ -1290,9 +1353,9 @@ impl HostSettings {
             "public" => self.public = Some(addr(key, value)?),
             "dev" => self.dev = Some(value.to_owned()),
             "mode" => self.mode = Some(named_u8(key, value, MODE_NAMES)?),
-            "tcp-timeout" => self.tcp_timeout = Some(u32_value(key, value)?),
-            "udp-timeout" => self.udp_timeout = Some(u32_value(key, value)?),
-            "port-block" => self.port_block = Some(u32_value(key, value)?),
+            "tcp-timeout" => self.tcp_timeout = Some(TIMEOUT.parse(key, value)?),
+            "udp-timeout" => self.udp_timeout = Some(TIMEOUT.parse(key, value)?),
+            "port-block" => self.port_block = Some(PORT_COUNT.parse(key, value)?),
             "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
             _ => {
                 return Err(format!(
@@ -1358,6 +1421,7 @@ impl HostSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ca::ext::{parse_span, Kind};
     use clap::error::ErrorKind;
 
     fn args(s: &str) -> Vec<String> {
@@ -1402,7 +1466,7 @@ mod tests {
         );
         assert_eq!(RouterSettings::parse(&flat).unwrap(), r);
         let h = HostSettings::parse(&args(
-            "hook-counters 3 port-block 0 udp-timeout 30 tcp-timeout 7440 mode native dev eth0 \
+            "hook-counters 3 port-block 1 udp-timeout 30 tcp-timeout 7440 mode native dev eth0 \
              public 203.0.113.30 router 10.0.0.7",
         ))
         .unwrap();
@@ -1414,7 +1478,7 @@ mod tests {
         assert_eq!(
             flat.join(" "),
             "router 10.0.0.7 public 203.0.113.30 dev eth0 mode native tcp-timeout 7440 \
-             udp-timeout 30 port-block 0 hook-counters 3"
+             udp-timeout 30 port-block 1 hook-counters 3"
         );
         assert_eq!(HostSettings::parse(&flat).unwrap(), h);
         assert!(RouterSettings::default().words().is_empty());
@@ -1428,14 +1492,15 @@ mod tests {
     fn pap_rate_setting() {
         let s = RouterSettings::parse(&args("pap-rate 5")).unwrap();
         assert_eq!(s.attrs(), vec![RouterAttr::PapRate(5)]);
-        // The kernel judges the range (0 to 1000); the tool sends any u32.
-        let s = RouterSettings::parse(&args("pap-rate 4294967295")).unwrap();
-        assert_eq!(s.attrs(), vec![RouterAttr::PapRate(u32::MAX)]);
+        // 0 to PAP_RATE_MAX, as dnat-core (the kernel) takes it.
+        let s = RouterSettings::parse(&args("pap-rate 1000")).unwrap();
+        assert_eq!(s.attrs(), vec![RouterAttr::PapRate(1000)]);
+        let e = RouterSettings::parse(&args("pap-rate 4294967296")).unwrap_err();
+        assert_eq!(e, "pap-rate: \"4294967296\" is out of range (0 to 1000)");
         // Digits only, as for every number of set.
         for bad in [
             "pap-rate x",
             "pap-rate -1",
-            "pap-rate 4294967296",
             "pap-rate +5",
             "quota-ports +1",
             "quota-spis 0x10",
@@ -1532,7 +1597,6 @@ mod tests {
             "router quota ports 100",
             "router quota 10.0.0 ports 100",
             "router quota 10.0.0.1/32 default",
-            "router quota 10.0.0.1 ports -1",
             "router quotas 10.0.0.1 default",
         ] {
             let e = cli(input).unwrap_err();
@@ -1586,16 +1650,24 @@ mod tests {
             ("", "give ports N, spis N or both, or default"),
             (
                 "ports 0",
-                "ports: a quota is at least 1 (\"default\" puts the host back on the default quota)",
+                "ports: \"0\" is out of range (1 to 4294967295); \"default\" puts the host back \
+                 on the default quota",
             ),
-            ("spis 0", "spis: a quota is at least 1"),
-            ("ports 100 spis 000", "spis: a quota is at least 1"),
+            (
+                "spis 0",
+                "spis: \"0\" is out of range (1 to 4294967295); \"default\"",
+            ),
+            ("ports 100 spis 000", "spis: \"000\" is out of range"),
             (
                 "ports 4294967296",
-                "ports: \"4294967296\" is not a number (1 to 4294967295)",
+                "ports: \"4294967296\" is out of range (1 to 4294967295)",
             ),
-            ("ports many", "ports: \"many\" is not a number (1 to 4294967295)"),
+            (
+                "ports many",
+                "ports: \"many\" is not a number (1 to 4294967295)",
+            ),
             ("ports +5", "ports: \"+5\" is not a number"),
+            ("ports -1", "ports: \"-1\" is not a number"),
             ("spis 0x10", "spis: \"0x10\" is not a number"),
             ("ports 1.5", "ports: \"1.5\" is not a number"),
             ("ports", "option \"ports\" needs a value"),
@@ -1721,13 +1793,13 @@ mod tests {
                 false,
                 RouterSa::Invalidate(sa),
             ),
-            // The kernel judges addresses and SPIs.
+            // The kernel judges addresses, and whose an SPI is.
             (
-                "router sa validate 10.0.0.1 10.0.0.2 0",
+                "router sa validate 10.0.0.1 10.0.0.2 0xffffffff",
                 false,
                 RouterSa::Validate(SaArgs {
                     peer: Ipv4Addr::new(10, 0, 0, 2),
-                    spi: 0,
+                    spi: u32::MAX,
                     ..sa
                 }),
             ),
@@ -1851,13 +1923,13 @@ mod tests {
                     router: Some(Ipv4Addr::new(10, 0, 0, 7)),
                 },
             ),
-            // The kernel (or the PAP codec) judges values.
+            // The kernel (or the PAP codec) judges addresses.
             (
-                "peer 0.0.0.0 spi 0",
+                "peer 0.0.0.0 spi 256",
                 false,
                 BlacklistWords {
                     peer: Some(Ipv4Addr::UNSPECIFIED),
-                    spi: Some(0),
+                    spi: Some(256),
                     router: None,
                 },
             ),
@@ -1887,16 +1959,25 @@ mod tests {
             (
                 "spi any",
                 false,
-                "spi: \"any\" is not an SPI (0 to 4294967295, decimal or 0x hex)",
+                "spi: \"any\" is not an SPI (256 to 4294967295, decimal or 0x hex)",
             ),
             ("spi 0x", false, "spi: \"0x\" is not an SPI"),
-            ("spi 4294967296", false, "is not an SPI"),
+            (
+                "spi 4294967296",
+                false,
+                "is out of range (256 to 4294967295)",
+            ),
             (
                 "peer 1.2.3.4 peer 1.2.3.5",
                 false,
                 "option \"peer\" given twice",
             ),
-            ("spi 1 spi 1", false, "option \"spi\" given twice"),
+            ("spi 256 spi 256", false, "option \"spi\" given twice"),
+            (
+                "spi 255",
+                false,
+                "spi: \"255\" is out of range (256 to 4294967295)",
+            ),
             (
                 "spi 4096 router 10.0.0.7 router 10.0.0.8",
                 true,
@@ -1970,10 +2051,17 @@ mod tests {
 
     #[test]
     fn values_are_not_judged_here() {
-        // The kernel rejects these; the tool must send them.
-        let s =
-            RouterSettings::parse(&args("spis 1-100 ports 30000-20000 public 0.0.0.0")).unwrap();
-        assert_eq!(s.spis, Some(Range { min: 1, max: 100 }));
+        // The kernel rejects these (inverted ranges, addresses, names);
+        // the tool must send them.
+        let s = RouterSettings::parse(&args("spis 0x2000-0x1000 ports 30000-20000 public 0.0.0.0"))
+            .unwrap();
+        assert_eq!(
+            s.spis,
+            Some(Range {
+                min: 0x2000,
+                max: 0x1000
+            })
+        );
         assert_eq!(
             s.ports,
             Some(Range {
@@ -1982,9 +2070,17 @@ mod tests {
             })
         );
         assert_eq!(s.public, Some(Ipv4Addr::UNSPECIFIED));
-        let s = RouterSettings::parse(&args("ports 0-0 lan this-name-is-far-too-long wan x:y"))
-            .unwrap();
-        assert_eq!(s.ports, Some(Range { min: 0, max: 0 }));
+        let s = RouterSettings::parse(&args(
+            "ports 65535-65535 lan this-name-is-far-too-long wan x:y",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.ports,
+            Some(Range {
+                min: 65535,
+                max: 65535
+            })
+        );
         assert_eq!(s.lan.as_deref(), Some("this-name-is-far-too-long"));
         let s = RouterSettings::parse(&args("spis 0XFFFFFFFF-4294967295")).unwrap();
         assert_eq!(
@@ -2021,13 +2117,37 @@ mod tests {
             ("ports 20000", "ports: \"20000\" is not a range MIN-MAX"),
             ("ports 20000-", "ports: \"\" is not a port number"),
             ("ports -1-5", "ports: \"\" is not a port number"),
-            ("ports 1-65536", "ports: \"65536\" is not a port number"),
+            (
+                "ports 1-65536",
+                "ports: \"65536\" is out of range (1 to 65535)",
+            ),
+            ("ports 0-100", "ports: \"0\" is out of range (1 to 65535)"),
             ("ports +1-5", "ports: \"+1\" is not a port number"),
             ("ports 0x10-0x20", "ports: \"0x10\" is not a port number"),
             ("spis 256-0x", "spis: \"0x\" is not an SPI"),
-            ("spis 256-4294967296", "spis: \"4294967296\" is not an SPI"),
+            (
+                "spis 256-4294967296",
+                "spis: \"4294967296\" is out of range (256 to 4294967295)",
+            ),
+            (
+                "spis 1-1000",
+                "spis: \"1\" is out of range (256 to 4294967295)",
+            ),
+            ("spis 0xff-0x1000", "spis: \"0xff\" is out of range"),
             ("spis 0x1000-0x1fffg", "spis: \"0x1fffg\" is not an SPI"),
-            ("spis 1-2-3", "spis: \"2-3\" is not an SPI"),
+            ("spis 256-2-3", "spis: \"2-3\" is not an SPI"),
+            (
+                "pap-rate 1001",
+                "pap-rate: \"1001\" is out of range (0 to 1000)",
+            ),
+            (
+                "quota-ports 0",
+                "quota-ports: \"0\" is out of range (1 to 4294967295)",
+            ),
+            (
+                "quota-spis 0",
+                "quota-spis: \"0\" is out of range (1 to 4294967295)",
+            ),
         ] {
             let e = RouterSettings::parse(&args(input)).unwrap_err();
             assert!(e.contains(msg), "{input:?}: {e}");
@@ -2059,17 +2179,25 @@ mod tests {
             ("mode -1", "\"-1\" is not translate, native or a number"),
             (
                 "tcp-timeout 2h",
-                "tcp-timeout: \"2h\" is not a number (0 to 4294967295)",
+                "tcp-timeout: \"2h\" is not a number of seconds (1 to 86400)",
             ),
             (
                 "udp-timeout -1",
-                "udp-timeout: \"-1\" is not a number (0 to 4294967295)",
+                "udp-timeout: \"-1\" is not a number of seconds (1 to 86400)",
             ),
             ("udp-timeout +5", "udp-timeout: \"+5\" is not a number"),
             ("tcp-timeout 0x10", "tcp-timeout: \"0x10\" is not a number"),
             (
+                "tcp-timeout 0",
+                "tcp-timeout: \"0\" is out of range (1 to 86400)",
+            ),
+            (
                 "port-block 4294967296",
-                "port-block: \"4294967296\" is not a number (0 to 4294967295)",
+                "port-block: \"4294967296\" is out of range (1 to 255)",
+            ),
+            (
+                "port-block 256",
+                "port-block: \"256\" is out of range (1 to 255)",
             ),
             ("port-block", "setting \"port-block\" needs a value"),
             ("port-block 1.5", "port-block: \"1.5\" is not a number"),
@@ -2154,23 +2282,24 @@ mod tests {
 
     #[test]
     fn host_values_are_not_judged_here() {
-        // The kernel refuses these (timeouts outside 1..86400, port blocks
-        // outside 1..255, bad names); the tool sends them.
+        // The kernel refuses these (bad names, the numbers given for
+        // names); the tool sends them.
         let s = HostSettings::parse(&args(
-            "tcp-timeout 0 udp-timeout 4294967295 port-block 256 dev this-name-is-far-too-long",
+            "tcp-timeout 1 udp-timeout 86400 port-block 255 dev this-name-is-far-too-long mode 9",
         ))
         .unwrap();
         assert_eq!(
             s.attrs(),
             vec![
                 HostAttr::LanIfname("this-name-is-far-too-long".into()),
-                HostAttr::TcpTimeout(0),
-                HostAttr::UdpTimeout(u32::MAX),
-                HostAttr::PortBlock(256),
+                HostAttr::Mode(9),
+                HostAttr::TcpTimeout(1),
+                HostAttr::UdpTimeout(86400),
+                HostAttr::PortBlock(255),
             ]
         );
-        let s = HostSettings::parse(&args("port-block 0 dev a/b")).unwrap();
-        assert_eq!(s.port_block, Some(0));
+        let s = HostSettings::parse(&args("port-block 1 dev a/b")).unwrap();
+        assert_eq!(s.port_block, Some(1));
         assert_eq!(s.dev.as_deref(), Some("a/b"));
     }
 
@@ -2199,11 +2328,11 @@ mod tests {
         for (input, want) in [
             ("host request ports 16", HostRequest::Ports { count: 16 }),
             ("host request spis 256", HostRequest::Spis { count: 256 }),
-            // The kernel refuses 0 and too many; the tool sends them.
-            ("host request ports 0", HostRequest::Ports { count: 0 }),
+            // The ends of what one PAP request asks for.
+            ("host request ports 255", HostRequest::Ports { count: 255 }),
             (
-                "host request spis 4294967295",
-                HostRequest::Spis { count: u32::MAX },
+                "host request spis 65535",
+                HostRequest::Spis { count: 65535 },
             ),
         ] {
             match cli(input).unwrap().object {
@@ -2236,10 +2365,10 @@ mod tests {
                 },
             ),
             (
-                "host release ports 70000 0",
+                "host release ports 65535 1",
                 HostRelease::Ports {
-                    lowest: 70000,
-                    count: 0,
+                    lowest: 65535,
+                    count: 1,
                 },
             ),
         ] {
@@ -2274,13 +2403,13 @@ mod tests {
                 false,
                 HostSa::Invalidate(sa),
             ),
-            // The kernel judges addresses and SPIs.
+            // The kernel judges addresses, and whose an SPI is.
             (
-                "host sa validate 10.0.0.2 0",
+                "host sa validate 10.0.0.2 256",
                 false,
                 HostSa::Validate(HostSaArgs {
                     peer: Ipv4Addr::new(10, 0, 0, 2),
-                    spi: 0,
+                    spi: 256,
                 }),
             ),
         ] {
@@ -2344,6 +2473,10 @@ mod tests {
             "host request ports x",
             "host request ports -1",
             "host request ports 4294967296",
+            "host request ports 0",
+            "host request ports 256",
+            "host request spis 0",
+            "host request spis 65536",
             "host request ports 16 low",
             "host request blocks 16",
             "host request spis 0x10",
@@ -2352,6 +2485,10 @@ mod tests {
             "host release ports 20000 64 router 10.0.0.7",
             "host release spis 0x 16",
             "host release spis 4096 0x10",
+            "host release spis 255 1",
+            "host release ports 0 1",
+            "host release ports 65536 1",
+            "host release ports 20000 0",
             "host release",
             "host list",
         ] {
@@ -2449,7 +2586,7 @@ mod tests {
         }
         let help = cli("router setconf --help").unwrap_err().to_string();
         for word in [
-            "FILE:LINE: reason",
+            "\"dnatctl: router setconf: FILE:LINE:",
             "READMIT_HOST",
             "put back",
             "SAs and blacklist",
@@ -2702,7 +2839,6 @@ mod tests {
             "pap request spis 0",
             "pap request spis 65536",
             "pap request spis 16 --native",
-            "pap request ports 16 lease -1",
             "pap release ports 0 16",
             "pap release ports 20000 0",
             "pap release ports 20000",
@@ -2755,7 +2891,18 @@ mod tests {
                 true,
                 "router: \"10.0.0\" is not an IPv4 address",
             ),
-            ("lease 4294967296", true, true, "is not a number of seconds"),
+            (
+                "lease 4294967296",
+                true,
+                true,
+                "lease: \"4294967296\" is out of range (0 to 4294967295)",
+            ),
+            (
+                "lease -1",
+                true,
+                true,
+                "lease: \"-1\" is not a number of seconds",
+            ),
             (
                 "lease 1h",
                 true,
@@ -2769,6 +2916,125 @@ mod tests {
         }
     }
 
+    /// Every number of the command line and the limit it is checked
+    /// against: the line, with `{}` for the number.
+    const NUMBERS: [(&str, Limit); 45] = [
+        ("router set ports {}-{}", PORT),
+        ("router set spis {}-{}", SPI),
+        ("router set quota-ports {}", QUOTA),
+        ("router set quota-spis {}", QUOTA),
+        ("router set pap-rate {}", PAP_RATE),
+        ("router set unowned {}", RAW_U8),
+        ("router set sa-policy {}", RAW_U8),
+        ("router set hook-counters {}", RAW_U8),
+        ("router set pap-auth {}", RAW_U8),
+        ("router quota 10.0.0.1 ports {}", QUOTA),
+        ("router quota 10.0.0.1 spis {}", QUOTA),
+        ("router sa validate 10.0.0.1 203.0.113.3 {}", SPI),
+        ("router sa invalidate 10.0.0.1 203.0.113.3 {}", SPI),
+        ("router blacklist add 10.0.0.1 spi {}", SPI),
+        ("router blacklist del 10.0.0.1 spi {}", SPI),
+        ("host set tcp-timeout {}", TIMEOUT),
+        ("host set udp-timeout {}", TIMEOUT),
+        ("host set port-block {}", PORT_COUNT),
+        ("host set mode {}", RAW_U8),
+        ("host set hook-counters {}", RAW_U8),
+        ("host request ports {}", PORT_COUNT),
+        ("host request spis {}", SPI_COUNT),
+        ("host release ports {} 1", PORT),
+        ("host release ports 20000 {}", PORT_COUNT),
+        ("host release spis {} 1", SPI),
+        ("host release spis 4096 {}", SPI_COUNT),
+        ("host sa validate 203.0.113.3 {}", SPI),
+        ("host sa invalidate 203.0.113.3 {}", SPI),
+        ("host blacklist add spi {}", SPI),
+        ("host blacklist del spi {}", SPI),
+        ("pap request ports {}", PORT_COUNT),
+        ("pap request spis {}", SPI_COUNT),
+        ("pap request ports 16 lease {}", LEASE),
+        ("pap request spis 16 lease {}", LEASE),
+        ("pap release ports {} 1", PORT),
+        ("pap release ports 20000 {}", PORT_COUNT),
+        ("pap release spis {} 1", SPI),
+        ("pap release spis 4096 {}", SPI_COUNT),
+        ("pap validate 203.0.113.3 {}", SPI),
+        ("pap invalidate 203.0.113.3 {}", SPI),
+        ("pap blacklist add spi {}", SPI),
+        ("pap blacklist del spi {}", SPI),
+        ("host follow --interval {}", crate::limit::INTERVAL),
+        ("host spi alloc 203.0.113.3 --reqid {}", crate::limit::REQID),
+        (
+            "ca serve --dir d --listen 10.0.0.7 --max-validity {}",
+            crate::limit::VALIDITY,
+        ),
+    ];
+
+    /// What the command line makes of `line`: clap's parse, then the
+    /// parse of its words (as `main` does before it sends anything).
+    fn judge(line: &str) -> Result<(), String> {
+        let c = cli(line).map_err(|e| e.to_string())?;
+        let Some(words) = c.words() else {
+            return Ok(());
+        };
+        match &c.object {
+            Object::Router {
+                cmd: Some(RouterCmd::Set { .. }),
+            } => RouterSettings::parse(words).map(drop),
+            Object::Host {
+                cmd: Some(HostCmd::Set { .. }),
+            } => HostSettings::parse(words).map(drop),
+            Object::Router {
+                cmd: Some(RouterCmd::Quota { .. }),
+            } => QuotaWords::parse(words).map(drop),
+            Object::Router { .. } | Object::Host { .. } => {
+                BlacklistWords::parse(words, false).map(drop)
+            }
+            Object::Pap {
+                cmd: PapCmd::Blacklist { .. },
+            } => BlacklistWords::parse(words, true).map(drop),
+            Object::Pap { .. } => PapOptions::parse(words, true, true).map(drop),
+            o => panic!("{line}: {o:?}"),
+        }
+    }
+
+    /// Each number of the command line at its limit's ends: min - 1 and
+    /// max + 1 refused with the limit in the message, min and max taken.
+    #[test]
+    fn every_number_at_its_limits() {
+        for (line, l) in NUMBERS {
+            let at = |v: u64| line.replace("{}", &v.to_string());
+            for v in [l.min, l.max].map(u64::from) {
+                assert_eq!(judge(&at(v)), Ok(()), "{}", at(v));
+            }
+            let mut out = vec![u64::from(l.max) + 1];
+            if l.min > 0 {
+                out.push(u64::from(l.min) - 1);
+            }
+            for v in out {
+                let e = judge(&at(v)).unwrap_err();
+                let want = format!("\"{v}\" is out of range ({l})");
+                let clap = format!("invalid value '{v}' for");
+                assert!(
+                    e.contains(&want) || e.contains(&clap) && e.contains(&format!("({l})")),
+                    "{}: {e}",
+                    at(v)
+                );
+            }
+            let e = judge(&line.replace("{}", "x")).unwrap_err();
+            assert!(e.contains("is not "), "{line}: {e}");
+        }
+        // The blocks of cert request (--ports, --spis).
+        for (kind, l) in [(Kind::Ports, PORT), (Kind::Spis, SPI)] {
+            for v in [l.min, l.max] {
+                assert!(parse_span(kind, &format!("{v}-{v}")).is_ok(), "{v}");
+            }
+            for v in [u64::from(l.min) - 1, u64::from(l.max) + 1] {
+                let e = parse_span(kind, &format!("{v}-{v}")).unwrap_err();
+                assert!(e.contains(&format!("is out of range ({l})")), "{v}: {e}");
+            }
+        }
+    }
+
     #[test]
     fn help_documents_exit_codes() {
         let e = cli("--help").unwrap_err();
@@ -2779,6 +3045,11 @@ mod tests {
             help.contains("3  the generic netlink family is not registered"),
             "{help}"
         );
+        assert!(
+            help.contains("Errors are printed on standard error as \"dnatctl: CONTEXT: REASON\""),
+            "{help}"
+        );
+        assert!(help.contains("2  usage error"), "{help}");
         let help = cli("router set --help").unwrap_err().to_string();
         assert!(help.contains("spis MIN-MAX"), "{help}");
         assert!(help.contains("unowned local|drop"), "{help}");

@@ -43,6 +43,7 @@ use netlink_packet_xfrm::{IPPROTO_AH, IPPROTO_ESP};
 
 use crate::dump::HostBlocks;
 use crate::host_sas::{HostSa, HostSas};
+use crate::limit::INTERVAL;
 use crate::log::{self, Level, Style};
 use crate::msg::{Attr, HostAttr, Msg};
 use crate::nl::{exit, genl, strerror, Conn, Error};
@@ -93,9 +94,9 @@ CAP_NET_ADMIN (XFRM).";
 /// The arguments of `host follow`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct FollowArgs {
-    /// Seconds between resynchronisations.
     #[arg(long, value_name = "SECONDS", default_value_t = 5,
-          value_parser = clap::value_parser!(u32).range(1..=86400))]
+          allow_negative_numbers = true, value_parser = INTERVAL.arg::<u32>(),
+          help = INTERVAL.help("Seconds between resynchronisations"))]
     pub interval: u32,
     /// Resynchronise once and exit.
     #[arg(long)]

@@ -13,6 +13,7 @@ mod follow;
 #[cfg(test)]
 mod gen;
 mod host_sas;
+mod limit;
 mod log;
 mod metrics;
 mod monitor;
@@ -23,14 +24,15 @@ mod pap_client;
 mod prom;
 mod show;
 mod spi;
+mod usage;
 mod xfrm;
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
 use dnat_core::pap::{PortBlock, PortClass, SpiBlock};
 use dnat_core::uapi::{block_kind, host_cmd, router_cmd};
 use serde::Serialize;
@@ -831,20 +833,22 @@ fn run(cli: Cli) -> Result<i32, Error> {
 }
 
 fn main() -> ExitCode {
-    // clap prints usage errors and exits with 2, --help/--version with 0.
-    let cli = Cli::parse();
+    // Help and version: clap prints them (exit 0; the help where a
+    // command is missing, exit 2). Every error: one format (usage.rs).
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let words = usage::command_words(&argv).join(" ");
+    let cli = match usage::parse(&argv) {
+        Ok(usage::Parsed::Run(cli)) => cli,
+        Ok(usage::Parsed::Help(e)) => e.exit(),
+        Err(e) => {
+            log::error(&usage::usage_lines(&words, &usage::clap_reason(&e)));
+            return ExitCode::from(exit::USAGE as u8);
+        }
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
-        Err(e @ Error::Conf { .. }) => {
-            // FILE:LINE: reason, as compilers put it.
-            log::error(&e.to_string());
-            ExitCode::from(e.exit_code() as u8)
-        }
         Err(e) => {
-            log::error(&format!("dnatctl: {e}"));
-            if let Error::Usage { cmd, .. } = e {
-                log::error(&format!("Try 'dnatctl {cmd} --help' for more information."));
-            }
+            log::error(&usage::error_text(&e, &words));
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -853,6 +857,7 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
     use dnat_core::uapi::{host_attr, router_attr};
     use netlink_packet_core::{NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 
@@ -926,7 +931,8 @@ mod tests {
 
     #[test]
     fn out_of_policy_values_are_encoded_as_given() {
-        let s = RouterSettings::parse(&words("spis 1-100")).unwrap();
+        // An inverted range is the kernel's to refuse.
+        let s = RouterSettings::parse(&words("spis 0x2000-256")).unwrap();
         let msg = Msg {
             cmd: router_cmd::SET_CONFIG,
             attrs: s.attrs(),
@@ -937,8 +943,8 @@ mod tests {
             router_cmd::SET_CONFIG,
             1,
             &[
-                attr(router_attr::SPI_MIN, &1u32.to_ne_bytes()),
-                attr(router_attr::SPI_MAX, &100u32.to_ne_bytes()),
+                attr(router_attr::SPI_MIN, &0x2000u32.to_ne_bytes()),
+                attr(router_attr::SPI_MAX, &256u32.to_ne_bytes()),
             ],
         );
         assert_eq!(got, want);
@@ -1187,6 +1193,36 @@ mod tests {
         assert_eq!((host_cmd::BLACKLIST_ADD, host_cmd::BLACKLIST_DEL), (11, 12));
     }
 
+    /// A bad word of every command with a word list (a word no command
+    /// takes, or a number outside its limit) is a usage error naming the
+    /// command's words, found before any socket is opened, printed in the
+    /// one format.
+    #[test]
+    fn bad_words_of_every_command_in_the_one_format() {
+        use usage::tests::{argv, assert_usage_format, WORD_LISTS};
+        for (head, words) in WORD_LISTS {
+            for bad in ["frob", "lease 4294967296", "spi 255", "pap-rate 1001"] {
+                let line = format!("{head} {words} {bad}");
+                let cli = match usage::parse(&argv(&line)) {
+                    Ok(usage::Parsed::Run(cli)) => cli,
+                    r => panic!("{line}: {r:?}"),
+                };
+                let cmd = usage::command_words(&argv(&line)).join(" ");
+                match run(cli) {
+                    Err(e @ Error::Usage { .. }) => {
+                        let text = usage::error_text(&e, &cmd);
+                        assert_usage_format(&text, &cmd);
+                        let Error::Usage { cmd: named, .. } = e else {
+                            unreachable!()
+                        };
+                        assert_eq!(named, cmd, "{line}");
+                    }
+                    r => panic!("{line}: {r:?}"),
+                }
+            }
+        }
+    }
+
     #[test]
     fn showconf_has_no_json() {
         match showconf("router showconf", true, || panic!("no request")) {
@@ -1298,8 +1334,8 @@ mod tests {
         let e = quota_change(host, &words("ports 0")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "router quota: ports: a quota is at least 1 (\"default\" puts the host back on the \
-             default quota)"
+            "router quota: ports: \"0\" is out of range (1 to 4294967295); \"default\" puts the \
+             host back on the default quota"
         );
     }
 
@@ -1506,21 +1542,12 @@ mod tests {
         // What the codec refuses is a usage error (exit 2).
         for (input, msg) in [
             (
-                "pap validate 203.0.113.3 255",
-                "pap validate: invalid SA: SPIs 1 to 255 are reserved",
-            ),
-            (
                 "pap invalidate 224.0.0.1 0x1000",
                 "pap invalidate: invalid SA: external address is not unicast",
             ),
             (
                 "pap validate 0.0.0.0 0x1000",
                 "external address is not unicast",
-            ),
-            ("pap validate 203.0.113.3 0", "invalid SA: SPI 0"),
-            (
-                "pap blacklist add spi 1",
-                "pap blacklist add: invalid blacklist entry: SPIs 1 to 255 are reserved",
             ),
             (
                 "pap blacklist del peer 255.255.255.255",
@@ -1540,13 +1567,27 @@ mod tests {
             ),
             // The block messages keep their wording.
             (
-                "pap release spis 255 1",
-                "pap release spis: invalid block: SPIs 1 to 255 are reserved",
+                "pap release ports 65535 2",
+                "pap release ports: invalid block: port block goes past 65535",
+            ),
+            (
+                "pap blacklist add spi 255",
+                "pap blacklist add: spi: \"255\" is out of range (256 to 4294967295)",
             ),
         ] {
             let e = pap_op(cmd(input)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{input}");
             assert!(e.to_string().contains(msg), "{input}: {e}");
+        }
+        // Reserved SPIs are refused with the other limits, before the codec.
+        for input in [
+            "pap validate 203.0.113.3 255",
+            "pap validate 203.0.113.3 0",
+            "pap release spis 255 1",
+        ] {
+            let e = Cli::try_parse_from(std::iter::once("dnatctl").chain(input.split(' ')))
+                .unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{input}");
         }
     }
 

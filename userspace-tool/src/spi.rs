@@ -106,7 +106,7 @@ impl Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct AllocArgs {
     /// The SA peer's external address (the SA's source).
-    #[arg(value_name = "PEER")]
+    #[arg(value_name = "PEER", value_parser = crate::args::addr_arg)]
     pub peer: Ipv4Addr,
     /// The SA's protocol.
     #[arg(long, value_enum, default_value_t = Proto::Esp)]
@@ -115,7 +115,8 @@ pub struct AllocArgs {
     #[arg(long, value_enum, default_value_t = Mode::Transport)]
     pub mode: Mode,
     /// The SA's reqid.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0,
+          allow_negative_numbers = true, value_parser = crate::limit::REQID.arg::<u32>())]
     pub reqid: u32,
 }
 

@@ -23,6 +23,8 @@
 
 #[path = "../../src/ca/ext.rs"]
 mod ext;
+#[path = "../../src/limit.rs"]
+mod limit;
 #[path = "../../src/ca/wire.rs"]
 mod wire;
 

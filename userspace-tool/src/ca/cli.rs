@@ -17,6 +17,7 @@ use super::server::{self, Deadlines, Server};
 use super::store::{self, Ca, Counters, Issued, Revocation, Status};
 use super::wire;
 use super::CaError;
+use crate::limit::VALIDITY;
 use crate::log::{self, Level, Style};
 use crate::nl::{self, exit};
 
@@ -58,7 +59,7 @@ pub enum CaCmd {
         #[arg(long, value_name = "DIR")]
         dir: PathBuf,
         /// The shared public address (default: the dnat_router module's).
-        #[arg(long, value_name = "ADDR")]
+        #[arg(long, value_name = "ADDR", value_parser = crate::args::addr_arg)]
         public: Option<Ipv4Addr>,
     },
     /// Print the CA: subject, key type, fingerprint, next serial, certificates, counters.
@@ -74,9 +75,9 @@ pub enum CaCmd {
         /// The router's LAN address to listen on, port 7489 by default.
         #[arg(long, value_name = "ADDR[:PORT]")]
         listen: String,
-        /// Most seconds a certificate lives (less if a lease ends sooner).
         #[arg(long, value_name = "SECS", default_value_t = MAX_VALIDITY,
-              value_parser = clap::value_parser!(u32).range(60..))]
+              allow_negative_numbers = true, value_parser = VALIDITY.arg::<u32>(),
+              help = VALIDITY.help("Most seconds a certificate lives (less if a lease ends sooner)"))]
         max_validity: u32,
         /// LAN prefix (repeatable), instead of the LAN interface's addresses.
         #[arg(long, value_name = "PREFIX")]

@@ -23,6 +23,8 @@ use dnat_core::uapi::block_kind;
 use serde::{Deserialize, Serialize};
 use yasna::{ASN1Error, ASN1ErrorKind};
 
+use crate::limit::{self, Limit};
+
 /// `1.3.6.1.4.1.32473.7489.1`: under IANA's example enterprise number
 /// (RFC 5612), arc 7489 (the CA's TCP port), item 1.
 pub const OID: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 7489, 1];
@@ -30,8 +32,6 @@ pub const OID: &[u64] = &[1, 3, 6, 1, 4, 1, 32473, 7489, 1];
 pub const OID_STR: &str = "1.3.6.1.4.1.32473.7489.1";
 /// Most blocks in one extension.
 pub const MAX_BLOCKS: usize = 256;
-/// The lowest SPI a block may hold (0 to 255 are reserved).
-pub const SPI_MIN: u32 = 256;
 
 /// What a block holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -66,6 +66,14 @@ impl Kind {
         match self {
             Kind::Ports => "ports",
             Kind::Spis => "spis",
+        }
+    }
+
+    /// The ports or SPIs a block may hold.
+    pub fn limit(self) -> Limit {
+        match self {
+            Kind::Ports => limit::PORT,
+            Kind::Spis => limit::SPI,
         }
     }
 }
@@ -105,8 +113,9 @@ impl Block {
         self.kind == other.kind && self.first <= other.last && other.first <= self.last
     }
 
-    /// Why the block cannot be held by anyone, if so: `first > last`, port
-    /// 0 or above 65535, SPI below 256.
+    /// Why the block cannot be held by anyone, if so: `first > last`, a
+    /// port or SPI outside [`limit::PORT`] or [`limit::SPI`] (port 0,
+    /// reserved SPIs).
     pub fn check(&self) -> Result<(), String> {
         if self.first > self.last {
             return Err(format!(
@@ -116,15 +125,11 @@ impl Block {
                 self.last
             ));
         }
-        match self.kind {
-            Kind::Ports if self.first == 0 || self.last > 65535 => {
-                Err(format!("{self}: ports are 1 to 65535"))
-            }
-            Kind::Spis if self.first < SPI_MIN => {
-                Err(format!("{self}: SPIs 0 to 255 are reserved"))
-            }
-            _ => Ok(()),
+        let l = self.kind.limit();
+        if self.first < l.min || self.last > l.max {
+            return Err(format!("{self}: {} are {l}", self.kind.name()));
         }
+        Ok(())
     }
 
     /// `FIRST-LAST` (SPIs in hex).
@@ -143,16 +148,18 @@ impl fmt::Display for Block {
     }
 }
 
-/// `FIRST-LAST` of `kind` (numbers decimal or `0x` hex), as `--ports` and
-/// `--spis` take it; checked as [`Block::check`] does.
+/// `FIRST-LAST` of `kind` (numbers decimal or `0x` hex, within the kind's
+/// limit), as `--ports` and `--spis` take it; checked as [`Block::check`]
+/// does.
 pub fn parse_span(kind: Kind, s: &str) -> Result<Block, String> {
+    let l = Limit {
+        hex: true,
+        ..kind.limit()
+    };
     let num = |t: &str| {
         let t = t.trim();
-        match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-            Some(h) => u32::from_str_radix(h, 16),
-            None => t.parse(),
-        }
-        .map_err(|_| format!("invalid number \"{t}\" in \"{s}\""))
+        l.read(t)
+            .map_err(|why| format!("{}: \"{t}\" {why}", kind.name()))
     };
     let (a, b) = s
         .split_once('-')
@@ -279,7 +286,7 @@ mod tests {
             (vec![ports(20, 10)], "first above last"),
             (vec![ports(0, 10)], "ports are 1 to 65535"),
             (vec![ports(65535, 65536)], "ports are 1 to 65535"),
-            (vec![spis(255, 300)], "reserved"),
+            (vec![spis(255, 300)], "spis are 256 to 4294967295"),
         ] {
             let e = decode(&encode(&blocks)).unwrap_err();
             assert!(e.contains(msg), "{blocks:?}: {e}");

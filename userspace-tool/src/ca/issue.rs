@@ -45,8 +45,9 @@ use super::CaError;
 pub const EKU_IPSEC_IKE: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 17];
 /// Default and most seconds a certificate lives.
 pub const MAX_VALIDITY: u32 = 86400;
-/// A certificate is not issued for less than this.
-pub const MIN_VALIDITY: u32 = 60;
+/// A certificate is not issued for less than this (the least
+/// `--max-validity`).
+pub const MIN_VALIDITY: u32 = crate::limit::VALIDITY.min;
 /// Seconds a pin may differ from its certificate's end without being set
 /// again (the router and the CA count seconds each on its own).
 pub const PIN_SLACK: u32 = 2;

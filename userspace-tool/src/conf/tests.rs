@@ -215,7 +215,7 @@ fn errors_name_their_line() {
         (
             "[Host 10.0.0.1]\nquota-ports = 0\n",
             2,
-            "quota-ports: a quota is at least 1 (leave it out",
+            "quota-ports: \"0\" is out of range (1 to 4294967295); leave it out",
         ),
         (
             "[Host 10.0.0.1]\nquota-spis = -1\n",
@@ -253,21 +253,32 @@ fn errors_name_their_line() {
             2,
             "pap-rate: \"+5\" is not a number",
         ),
-        // The kernel's rules (dnat-core's checks of SET_CONFIG).
+        // The limits of limit.rs (dnat-core's).
         (
             "[Router]\nlan = lan0\nspis = 1-100\n",
             3,
-            "spis: SPIs 0 to 255 are reserved",
-        ),
-        (
-            "[Router]\nports = 3000-2000\n",
-            2,
-            "ports: inverted port range",
+            "spis: \"1\" is out of range (256 to 4294967295)",
         ),
         (
             "[Router]\nports = 0-100\n",
             2,
-            "ports: port 0 cannot be allocated",
+            "ports: \"0\" is out of range (1 to 65535)",
+        ),
+        (
+            "[Router]\npap-rate = 1001\n",
+            2,
+            "pap-rate: \"1001\" is out of range (0 to 1000)",
+        ),
+        (
+            "[Router]\nquota-ports = 0\n",
+            2,
+            "quota-ports: \"0\" is out of range (1 to 4294967295)",
+        ),
+        // The kernel's rules (dnat-core's checks of SET_CONFIG).
+        (
+            "[Router]\nports = 3000-2000\n",
+            2,
+            "ports: inverted port range",
         ),
         (
             "[Router]\nlan = lan0\nwan = lan0\n",
@@ -304,16 +315,6 @@ fn errors_name_their_line() {
             "[Router]\nhook-counters = 2\n",
             2,
             "hook-counters: a switch is 0 (off) or 1 (on)",
-        ),
-        (
-            "[Router]\npap-rate = 1001\n",
-            2,
-            "pap-rate: the PAP rate limit is 0 (none) to 1000",
-        ),
-        (
-            "[Router]\nquota-ports = 0\n",
-            2,
-            "quota-ports: a quota of 0 would refuse every host",
         ),
     ] {
         let e = error(true, text);
@@ -359,17 +360,17 @@ fn errors_name_their_line() {
         (
             "[Host]\ntcp-timeout = 0\n",
             2,
-            "tcp-timeout: timeouts are 1 to 86400 seconds",
+            "tcp-timeout: \"0\" is out of range (1 to 86400)",
         ),
         (
             "[Host]\n\nudp-timeout = 86401\n",
             3,
-            "udp-timeout: timeouts are 1 to 86400 seconds",
+            "udp-timeout: \"86401\" is out of range (1 to 86400)",
         ),
         (
             "[Host]\nport-block = 256\n",
             2,
-            "port-block: a PAP request asks for 1 to 255 ports",
+            "port-block: \"256\" is out of range (1 to 255)",
         ),
         (
             "[Host]\nrouter = 255.255.255.255\n",
