@@ -217,8 +217,13 @@ expect_dropped() {
 }
 s0=$(sinks)
 x0=$(rstat out_direct_lladdr)
-forge h3 "$m3" "$mr" "$p1" "$spi1"
-expect_dropped "h3 with its own MAC, h1's port, identifier and SPI (UDP, TCP, ICMP, ESP)" out_direct_lladdr 4
+forge h3 "$m3" "$mr" "$p1" -
+expect_dropped "h3 with its own MAC, h1's port and identifier (UDP, TCP, ICMP)" out_direct_lladdr 3
+# Outbound ESP proves nothing by its SPI (the peer chose it): from a MAC
+# no direct host is bound to, it is untunnelled, whatever the SPI.
+x0=$(rstat out_untunnelled)
+n h3 python3 "$TOP/qemu-tests/raw_eth.py" eth0 "$m3" "$mr" 203.0.113.30 203.0.113.3 esp "$spi1" >/dev/null
+expect_dropped "h3 with its own MAC, ESP with h1's SPI" out_untunnelled 1
 
 x0=$(rstat out_direct_dev)
 forge h3 "$m1" "$mr1" "$p1" "$spi1"
