@@ -382,4 +382,19 @@ check "both direct: h1 sent direct ($(( $(hstat h1 out_direct) - d1 )))" test $(
 check "both direct: h2 sent direct ($(( $(hstat h2 out_direct) - d2 )))" test $(( $(hstat h2 out_direct) - d2 )) -gt 0
 expect_eq "both direct: h2 tunnelled nothing, no IP-in-IP on its port" \
 	"$(( $(hstat h2 out_tunnelled) - t2 )) $(pcount "$T/lan-h2-d.pcap" 'ip proto 4')" "0 0"
+
+# -- (e) the binding learnt from PAP: without lladdr the router waits for
+# h2's next PAP message sealed with h2's key and binds its Ethernet
+# source. h3 forging every host message kind with h2's address (plain,
+# and sealed under a key the router never gave) binds nothing: the host
+# stays unbound, delivered by IP-in-IP.
+check "router delivery 10.0.0.3 direct, no lladdr (learn it)" nrouter "$DNATCTL" router delivery 10.0.0.3 direct
+expect_eq "router hosts: h2 direct, not bound yet" "$(rhost 10.0.0.3)" "direct none"
+sent=$(nh3 python3 "$TOP/qemu-tests/pap_forge.py" as-host 10.0.0.7 10.0.0.3 7 "$lo2" 4 4096 16 198.51.100.3)
+expect_eq "h3 forged every host message kind as h2, plain and sealed" "$sent" "sent 26"
+sleep 1
+expect_eq "... and bound nothing: h2 still waits for its address" "$(rhost 10.0.0.3)" "direct none"
+check "h2's module asks for more ports (a sealed PAP request)" nh2 "$DNATCTL" host request ports 8
+bound() { [ "$(rhost 10.0.0.3)" = "direct $m2" ]; }
+check "the router bound h2's MAC from that request" wait_until 10 bound
 rm -rf "$T"
