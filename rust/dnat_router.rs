@@ -40,6 +40,8 @@ pub mod router_events;
 pub mod sa_table;
 #[path = "dnat-core/src/siphash.rs"]
 pub mod siphash;
+#[path = "dnat-core/src/stat.rs"]
+pub mod stat;
 #[path = "dnat-core/src/uapi.rs"]
 pub mod uapi;
 

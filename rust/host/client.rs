@@ -13,7 +13,7 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::atomic::Relaxed;
 use kernel::prelude::*;
 use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 
@@ -32,8 +32,9 @@ use crate::pap_auth::MAX_WIRE;
 use crate::pap_client::{
     Action, Client, Config, Event, Ignored, Out, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
 };
-use crate::pap_session::{Entropy, Opened, Session, SessionDrop};
+use crate::pap_session::{Entropy, Opened, Session, SessionDrop, SessionDrops};
 use crate::sptt_glue::LOW_WATER;
+use crate::stat::{RxStat, RxStats};
 use crate::state::HostNet;
 use crate::uapi::block_kind;
 
@@ -60,33 +61,6 @@ pub enum SaNotice {
     BlacklistRemove(Option<Ipv4Addr>, Option<u32>),
 }
 
-/// Receive-side and authentication counters the client itself does not
-/// keep; then one per [`SessionDrop`].
-#[derive(Clone, Copy)]
-#[repr(usize)]
-enum RxStat {
-    Received,
-    Malformed,
-    Foreign,
-    SendFailed,
-    KeyInstalled,
-    Rekey,
-    Hint,
-}
-
-const RX_NAMES: [&str; 7] = [
-    "rx",
-    "rx_malformed",
-    "rx_foreign",
-    "send_failed",
-    "auth_keys_installed",
-    "auth_rekeys",
-    "auth_hints",
-];
-
-/// Number of receive-side counters.
-const RX_LEN: usize = RX_NAMES.len() + SessionDrop::ALL.len();
-
 struct Inner {
     client: Option<Client>,
     /// Authentication towards the router (a new one, without key, with
@@ -112,7 +86,8 @@ const NO_BLOCK: PortBlock = PortBlock {
 pub struct PapClient {
     #[pin]
     inner: SpinLockIrq<Inner>,
-    rx: [Atomic<u64>; RX_LEN],
+    rx: RxStats,
+    drops: SessionDrops,
 }
 
 /// Fresh random bytes for a key request.
@@ -163,21 +138,17 @@ impl PapClient {
                 port_block: HOST_PORT_BLOCK_DEFAULT,
                 unused: [(NO_BLOCK, 0); MAX_BLOCKS],
             }),
-            rx: [const { Atomic::<u64>::new(0) }; RX_LEN],
+            rx: RxStats::new(),
+            drops: SessionDrops::new(),
         })
     }
 
     fn bump(&self, s: RxStat) {
-        if let Some(c) = self.rx.get(s as usize) {
-            c.add(1, Relaxed);
-        }
+        self.rx.bump(s);
     }
 
     fn bump_drop(&self, d: SessionDrop) {
-        let i = SessionDrop::ALL.iter().position(|&x| x == d);
-        if let Some(c) = i.and_then(|i| self.rx.get(RX_NAMES.len() + i)) {
-            c.add(1, Relaxed);
-        }
+        self.drops.bump(d);
     }
 
     /// Sets the ports asked for per request (from the next start on).
@@ -527,11 +498,11 @@ impl PapClient {
             return Some(("pap_", s.name(), v));
         }
         let k = j.checked_sub(Stat::COUNT)?;
-        let name = match RX_NAMES.get(k) {
-            Some(n) => n,
-            None => SessionDrop::ALL.get(k.checked_sub(RX_NAMES.len())?)?.name(),
+        let (name, v) = match self.rx.entry(k) {
+            Some(e) => e,
+            None => self.drops.entry(k.checked_sub(RxStat::COUNT)?)?,
         };
-        Some(("pap_", name, self.rx.get(k)?.load(Relaxed)))
+        Some(("pap_", name, v))
     }
 
     /// Asks for `n` ports or SPIs now.

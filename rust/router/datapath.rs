@@ -23,7 +23,7 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::atomic::Relaxed;
 
 use crate::alloc_table::Shared;
 use crate::checksum;
@@ -35,136 +35,11 @@ use crate::ffi::skb::SkBuff;
 use crate::ipv4::{icmp, proto, Header};
 use crate::out_sa::Learnt;
 use crate::sa_table::{self, DropReason};
+use crate::stat::DataStat;
 use crate::state::RouterNet;
 
 /// TTL of the outer header towards a host (one LAN hop).
 const OUTER_TTL: u8 = 64;
-
-/// Data-path counters.
-#[derive(Debug, Clone, Copy)]
-#[repr(usize)]
-pub enum DataStat {
-    /// Inbound packets tunnelled to their owner.
-    InDelivered,
-    /// Inbound packets nobody owns (left to the router's stack, or dropped
-    /// when the router is configured so).
-    InUnowned,
-    /// Inbound packets that could not be tunnelled (no route, no memory).
-    InEncapFailed,
-    /// Outbound packets decapsulated and forwarded.
-    OutForwarded,
-    /// Outbound packets whose host does not own the source port or holds
-    /// nothing (spoofing).
-    OutSpoofed,
-    /// Outbound packets whose inner source is not the public address.
-    OutNotPublicSource,
-    /// Outbound inner protocols not forwarded for hosts.
-    OutProtocol,
-    /// Outbound packets with a malformed or truncated inner packet.
-    OutBadInner,
-    /// Outbound packets that could not be decapsulated.
-    OutDecapFailed,
-    /// Packets from the LAN with the public address as source that were not
-    /// tunnelled to the router (they would skip the ownership check).
-    OutUntunnelled,
-    /// Inbound ESP/AH whose (source, SPI) the owner has not validated
-    /// (strict SA policy).
-    InSaNotValidated,
-    /// Inbound ESP/AH matching a blacklist entry of the owner.
-    InSaBlacklisted,
-    /// Inbound ESP in UDP (NAT traversal) whose SPI the owner of the UDP
-    /// destination port does not hold.
-    InSaNotSpiOwner,
-    /// Outbound packets whose inner destination is the router itself (an
-    /// address of its own, a broadcast or multicast address).
-    OutLocalDestination,
-    /// Inbound ICMP query replies tunnelled to the owner of their
-    /// identifier.
-    InIcmpReply,
-    /// Inbound ICMP errors tunnelled to the owner of the port or query
-    /// identifier they quote.
-    InIcmpErrorPort,
-    /// Inbound ICMP errors tunnelled to the host that sends the ESP or AH
-    /// SA they quote (table of outbound SAs).
-    InIcmpErrorSa,
-    /// Inbound ICMP query replies and errors that no host owns (also
-    /// counted in `in_unowned`).
-    InIcmpUnowned,
-    /// ICMP errors of the router's own stack about a host's packets
-    /// (time exceeded, fragmentation needed), tunnelled to that host.
-    LocalIcmpError,
-    /// Outbound ICMP of a type hosts do not send (query replies, source
-    /// quench, redirect, types that are neither queries nor errors).
-    OutIcmpType,
-    /// Outbound ICMP errors that are not about a packet the host received
-    /// at the public address (see `classify::OutRefusal::IcmpQuote`).
-    OutIcmpQuote,
-    /// Outbound ESP/AH whose SA the table of outbound SAs could not learn:
-    /// both sets full.
-    OutSaFull,
-    /// ... the host has as many outbound SAs as it may.
-    OutSaHostLimit,
-    /// ... a live entry of that SA belongs to another host.
-    OutSaConflict,
-}
-
-impl DataStat {
-    /// Number of counters.
-    pub const COUNT: usize = 24;
-    const NAMES: [&'static str; Self::COUNT] = [
-        "in_delivered",
-        "in_unowned",
-        "in_encap_failed",
-        "out_forwarded",
-        "out_spoofed",
-        "out_not_public_source",
-        "out_protocol",
-        "out_bad_inner",
-        "out_decap_failed",
-        "out_untunnelled",
-        "in_sa_not_validated",
-        "in_sa_blacklisted",
-        "in_sa_not_spi_owner",
-        "out_local_destination",
-        "in_icmp_reply",
-        "in_icmp_error_port",
-        "in_icmp_error_sa",
-        "in_icmp_unowned",
-        "local_icmp_error",
-        "out_icmp_type",
-        "out_icmp_quote",
-        "out_sa_full",
-        "out_sa_host_limit",
-        "out_sa_conflict",
-    ];
-}
-
-/// The data path's counters.
-pub struct DataStats([Atomic<u64>; DataStat::COUNT]);
-
-impl DataStats {
-    /// All zero.
-    pub const fn new() -> Self {
-        Self([const { Atomic::<u64>::new(0) }; DataStat::COUNT])
-    }
-
-    fn bump(&self, s: DataStat) {
-        if let Some(c) = self.0.get(s as usize) {
-            c.add(1, Relaxed);
-        }
-    }
-
-    /// Counter `i`: its name and value.
-    pub fn entry(&self, i: usize) -> Option<(&'static str, u64)> {
-        Some((*DataStat::NAMES.get(i)?, self.0.get(i)?.load(Relaxed)))
-    }
-}
-
-impl Default for DataStats {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// Seconds on the clock of the table of outbound SAs.
 fn now() -> u32 {

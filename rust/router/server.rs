@@ -21,7 +21,7 @@ use crate::ipv4::{self, proto, Header};
 use crate::pap::{self, Direction, Message, PapError, Reason};
 use crate::pap_auth::{self, seal, Frame, Tag};
 use crate::pap_keys::{Admit, Deny, Mode};
-use crate::pap_server::{rate_limited, refusal, serve_with_sa, Stat};
+use crate::pap_server::{rate_limited, refusal, serve_with_sa, Stat, Stats};
 use crate::router_events::{of_pap, released_block};
 use crate::sa_table::Lan;
 use crate::state::RouterNet;
@@ -35,7 +35,7 @@ const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
 /// The server's counters: one per [`Stat`], one per malformed-message
 /// reason ([`PapError`]).
 pub struct PapStats {
-    stats: [Atomic<u64>; Stat::COUNT],
+    stats: Stats,
     malformed: [Atomic<u64>; PapError::COUNT],
 }
 
@@ -43,15 +43,13 @@ impl PapStats {
     /// All zero.
     pub const fn new() -> Self {
         Self {
-            stats: [const { Atomic::<u64>::new(0) }; Stat::COUNT],
+            stats: Stats::new(),
             malformed: [const { Atomic::<u64>::new(0) }; PapError::COUNT],
         }
     }
 
     fn bump(&self, s: Stat) {
-        if let Some(c) = self.stats.get(s.index()) {
-            c.add(1, Relaxed);
-        }
+        self.stats.bump(s);
     }
 
     fn bump_malformed(&self, e: PapError) {
@@ -62,7 +60,7 @@ impl PapStats {
 
     /// Counter `s`.
     pub fn get(&self, s: Stat) -> u64 {
-        self.stats.get(s.index()).map_or(0, |c| c.load(Relaxed))
+        self.stats.get(s)
     }
 
     /// All the malformed-message counters together.
@@ -77,8 +75,8 @@ impl PapStats {
 
     /// Counter `i` (0..[`Self::LEN`]): a name prefix, a name and the value.
     pub fn entry(&self, i: usize) -> Option<(&'static str, &'static str, u64)> {
-        if let Some(s) = Stat::ALL.get(i) {
-            return Some(("", s.name(), self.stats.get(i)?.load(Relaxed)));
+        if let Some((name, v)) = self.stats.entry(i) {
+            return Some(("", name, v));
         }
         let j = i.checked_sub(Stat::COUNT)?;
         let e = PapError::ALL.get(j)?;

@@ -8,7 +8,6 @@ use kernel::{new_mutex, sync::Mutex};
 
 use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::datapath::DataStats;
 use crate::defrag::Defrag;
 use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
@@ -20,6 +19,7 @@ use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::hosts::{HostState, PerHost, PerHostTraffic};
 use crate::ipv4::proto;
 use crate::server::PapStats;
+use crate::stat::DataStats;
 use crate::tables::LazyTables;
 use core::net::Ipv4Addr;
 

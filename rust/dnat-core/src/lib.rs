@@ -35,5 +35,6 @@ pub mod router_events;
 pub mod sa_table;
 pub mod siphash;
 pub mod sptt;
+pub mod stat;
 pub mod store;
 pub mod uapi;
