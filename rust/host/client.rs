@@ -27,7 +27,7 @@ use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
 use crate::host_events::{key_installed, on_receive, on_restart, Lost};
 use crate::ipv4::{self, proto, Header};
-use crate::pap::{PortBlock, SpiBlock};
+use crate::pap::{self, PortBlock, SpiBlock};
 use crate::pap_auth::MAX_WIRE;
 use crate::pap_client::{
     Action, Client, Config, Event, Ignored, Out, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
@@ -37,12 +37,6 @@ use crate::sptt_glue::LOW_WATER;
 use crate::stat::{RxStat, RxStats};
 use crate::state::HostNet;
 use crate::uapi::block_kind;
-
-/// TTL of PAP messages (they stay on the LAN).
-const TTL: u8 = 64;
-
-/// ICMP types that carry PAP.
-const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
 
 /// Most messages sent per tick (the client sends one transaction at a
 /// time; this only bounds a misbehaving loop).
@@ -348,7 +342,7 @@ impl PapClient {
         let src = Ipv4Addr::from(st.lan_addr.load(Relaxed));
         let dst = Ipv4Addr::from(st.router.load(Relaxed));
         let lan = st.lan_ifindex.load(Relaxed);
-        let sent = ipv4::build(src, dst, proto::ICMP, TTL, payload.len())
+        let sent = ipv4::build(src, dst, proto::ICMP, pap::TTL, payload.len())
             .ok_or(EINVAL)
             .and_then(|hdr| OwnedPacket::ipv4(&hdr, payload))
             .and_then(|p| p.send(net, src, dst, Some(lan), proto::ICMP));
@@ -373,7 +367,7 @@ impl PapClient {
         }
         let mut ty = [0u8; 1];
         skb.copy_from_network(h.header_len, &mut ty).ok()?;
-        if !PAP_TYPES.contains(&ty[0]) {
+        if !pap::TYPES.contains(&ty[0]) {
             return None;
         }
         self.bump(RxStat::Received);

@@ -26,12 +26,6 @@ use crate::router_events::{of_pap, released_block};
 use crate::sa_table::Lan;
 use crate::state::RouterNet;
 
-/// TTL of PAP messages the router sends (they stay on the LAN).
-const TTL: u8 = 64;
-
-/// ICMP types that carry PAP.
-const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
-
 /// The server's counters: one per [`Stat`], one per malformed-message
 /// reason ([`PapError`]).
 pub struct PapStats {
@@ -98,7 +92,7 @@ pub fn handle(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) -> O
     }
     let mut ty = [0u8; 1];
     skb.copy_from_network(h.header_len, &mut ty).ok()?;
-    if !PAP_TYPES.contains(&ty[0]) {
+    if !pap::TYPES.contains(&ty[0]) {
         return None;
     }
     if let Err(s) = serve_packet(st, skb, hs, h) {
@@ -325,7 +319,7 @@ pub fn send(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, m: &Message) -> R
 
 /// Sends an encoded PAP message.
 fn send_bytes(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, payload: &[u8]) -> Result {
-    let hdr = ipv4::build(src, dst, proto::ICMP, TTL, payload.len()).ok_or(EINVAL)?;
+    let hdr = ipv4::build(src, dst, proto::ICMP, pap::TTL, payload.len()).ok_or(EINVAL)?;
     OwnedPacket::ipv4(&hdr, payload)?.send(net, src, dst, Some(lan), proto::ICMP)
 }
 
