@@ -36,6 +36,8 @@ pub mod pap_keys;
 pub mod pap_server;
 #[path = "dnat-core/src/router_events.rs"]
 pub mod router_events;
+#[path = "dnat-core/src/router_path.rs"]
+pub mod router_path;
 #[path = "dnat-core/src/sa_table.rs"]
 pub mod sa_table;
 #[path = "dnat-core/src/siphash.rs"]

@@ -18,6 +18,7 @@ use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::hosts::{HostState, PerHost, PerHostTraffic};
 use crate::ipv4::proto;
+use crate::router_path::{self, Iface, Path};
 use crate::server::PapStats;
 use crate::stat::DataStats;
 use crate::tables::LazyTables;
@@ -238,28 +239,25 @@ impl NetHook for PreRouting {
             return Verdict::Accept;
         };
         let public = Ipv4Addr::from(st.public_addr.load(Relaxed));
-        let from = state.in_ifindex();
         if h.protocol == proto::ICMP {
             if let Some(v) = crate::server::handle(st, &skb, state, &h) {
                 return v;
             }
         }
-        if public.is_unspecified() {
-            return Verdict::Accept;
+        let from = match state.in_ifindex() {
+            Some(i) if i == lan => Iface::Lan,
+            Some(i) if i == st.wan_ifindex.load(Relaxed) => Iface::Wan,
+            Some(LOOPBACK_IFINDEX) => Iface::Loopback,
+            _ => Iface::Other,
+        };
+        let net = state.net();
+        match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
+            Path::Outbound => crate::datapath::outbound(st, skb, state, &h, public),
+            Path::Untunnelled => crate::datapath::untunnelled(st, state),
+            Path::Inbound => crate::datapath::inbound(st, skb, state, &h, lan, public),
+            Path::LocalError => crate::datapath::local_error(st, skb, state, &h, lan, public),
+            Path::Pass => Verdict::Accept,
         }
-        if from == Some(lan) {
-            if h.protocol == proto::IPIP && st.lan_addr(state.net(), lan) == Some(h.dst) {
-                return crate::datapath::outbound(st, skb, state, &h, public);
-            }
-            if h.src == public {
-                return crate::datapath::untunnelled(st);
-            }
-        } else if from == Some(st.wan_ifindex.load(Relaxed)) && h.dst == public {
-            return crate::datapath::inbound(st, skb, state, &h, lan, public);
-        } else if from == Some(LOOPBACK_IFINDEX) && h.dst == public && h.protocol == proto::ICMP {
-            return crate::datapath::local_error(st, skb, state, &h, lan, public);
-        }
-        Verdict::Accept
     }
 }
 

@@ -32,6 +32,7 @@ pub mod pap_keys;
 pub mod pap_server;
 pub mod pap_session;
 pub mod router_events;
+pub mod router_path;
 pub mod sa_table;
 pub mod siphash;
 pub mod sptt;
