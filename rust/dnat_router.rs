@@ -34,6 +34,8 @@ pub mod pap_auth;
 pub mod pap_keys;
 #[path = "dnat-core/src/pap_server.rs"]
 pub mod pap_server;
+#[path = "dnat-core/src/pap_serving.rs"]
+pub mod pap_serving;
 #[path = "dnat-core/src/router_events.rs"]
 pub mod router_events;
 #[path = "dnat-core/src/router_path.rs"]

@@ -180,13 +180,6 @@ impl RouterNet {
         }
     }
 
-    /// [`HostState::take_request`] at the namespace's `pap_rate`.
-    pub fn take_request(&self, slot: u16, host: Ipv4Addr, now: u64) -> bool {
-        let rate = self.pap_rate.load(Relaxed);
-        self.hosts()
-            .is_none_or(|h| h.take_request(slot, host, rate, now))
-    }
-
     /// [`HostState::forget_replies`].
     pub fn forget_replies(&self, slot: Option<u16>) {
         if let Some(h) = self.hosts() {

@@ -30,6 +30,7 @@ pub mod pap_auth;
 pub mod pap_client;
 pub mod pap_keys;
 pub mod pap_server;
+pub mod pap_serving;
 pub mod pap_session;
 pub mod router_events;
 pub mod router_path;
