@@ -34,12 +34,18 @@ pub mod pap_auth;
 pub mod pap_keys;
 #[path = "dnat-core/src/pap_server.rs"]
 pub mod pap_server;
+#[path = "dnat-core/src/pap_serving.rs"]
+pub mod pap_serving;
 #[path = "dnat-core/src/router_events.rs"]
 pub mod router_events;
+#[path = "dnat-core/src/router_path.rs"]
+pub mod router_path;
 #[path = "dnat-core/src/sa_table.rs"]
 pub mod sa_table;
 #[path = "dnat-core/src/siphash.rs"]
 pub mod siphash;
+#[path = "dnat-core/src/stat.rs"]
+pub mod stat;
 #[path = "dnat-core/src/uapi.rs"]
 pub mod uapi;
 

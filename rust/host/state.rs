@@ -11,7 +11,7 @@ use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 use crate::client::PapClient;
 use crate::config::{HostConfig, HostMode};
 use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::datapath::{now, HostStat, HostStats};
+use crate::datapath::now;
 use crate::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
@@ -25,6 +25,7 @@ use crate::notify::LazyEvents;
 use crate::packet::ipv4_header;
 use crate::pap::PortBlock;
 use crate::sptt_glue::{LazySptt, Translation};
+use crate::stat::{HostStat, HostStats};
 use crate::uapi::{block_kind, host_mode};
 
 /// Hook priority: after defragmentation, before connection tracking.
@@ -304,7 +305,7 @@ impl HostNet {
         if let Some((n, v)) = self.data.entry(i) {
             return Some(("", n, v));
         }
-        let j = i.checked_sub(crate::datapath::HostStat::COUNT)?;
+        let j = i.checked_sub(HostStat::COUNT)?;
         match j {
             0 => Some(("", "translations", u64::from(self.sptt.in_use()))),
             1 => Some(("", "icmp_translations", u64::from(self.sptt.ids_in_use()))),

@@ -231,7 +231,7 @@ fn fill_host(m: &mut Msg, st: &HostState, h: &HostInfo) -> Result {
     if h.custom_quota {
         m.put_flag(a::QUOTA_OWN)?;
     }
-    if st.keys.lock().is_keyed(h.addr) {
+    if st.serving.lock().is_keyed(h.addr) {
         m.put_flag(a::HOST_AUTH)?;
     }
     m.put_u64(a::HOST_IN_BYTES, in_bytes, a::PAD)?;

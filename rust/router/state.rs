@@ -8,7 +8,6 @@ use kernel::{new_mutex, sync::Mutex};
 
 use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::datapath::DataStats;
 use crate::defrag::Defrag;
 use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
@@ -19,7 +18,9 @@ use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::hosts::{HostState, PerHost, PerHostTraffic};
 use crate::ipv4::proto;
+use crate::router_path::{self, Iface, Path};
 use crate::server::PapStats;
+use crate::stat::DataStats;
 use crate::tables::LazyTables;
 use core::net::Ipv4Addr;
 
@@ -179,13 +180,6 @@ impl RouterNet {
         }
     }
 
-    /// [`HostState::take_request`] at the namespace's `pap_rate`.
-    pub fn take_request(&self, slot: u16, host: Ipv4Addr, now: u64) -> bool {
-        let rate = self.pap_rate.load(Relaxed);
-        self.hosts()
-            .is_none_or(|h| h.take_request(slot, host, rate, now))
-    }
-
     /// [`HostState::forget_replies`].
     pub fn forget_replies(&self, slot: Option<u16>) {
         if let Some(h) = self.hosts() {
@@ -238,28 +232,25 @@ impl NetHook for PreRouting {
             return Verdict::Accept;
         };
         let public = Ipv4Addr::from(st.public_addr.load(Relaxed));
-        let from = state.in_ifindex();
         if h.protocol == proto::ICMP {
             if let Some(v) = crate::server::handle(st, &skb, state, &h) {
                 return v;
             }
         }
-        if public.is_unspecified() {
-            return Verdict::Accept;
+        let from = match state.in_ifindex() {
+            Some(i) if i == lan => Iface::Lan,
+            Some(i) if i == st.wan_ifindex.load(Relaxed) => Iface::Wan,
+            Some(LOOPBACK_IFINDEX) => Iface::Loopback,
+            _ => Iface::Other,
+        };
+        let net = state.net();
+        match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
+            Path::Outbound => crate::datapath::outbound(st, skb, state, &h, public),
+            Path::Untunnelled => crate::datapath::untunnelled(st, state),
+            Path::Inbound => crate::datapath::inbound(st, skb, state, &h, lan, public),
+            Path::LocalError => crate::datapath::local_error(st, skb, state, &h, lan, public),
+            Path::Pass => Verdict::Accept,
         }
-        if from == Some(lan) {
-            if h.protocol == proto::IPIP && st.lan_addr(state.net(), lan) == Some(h.dst) {
-                return crate::datapath::outbound(st, skb, state, &h, public);
-            }
-            if h.src == public {
-                return crate::datapath::untunnelled(st);
-            }
-        } else if from == Some(st.wan_ifindex.load(Relaxed)) && h.dst == public {
-            return crate::datapath::inbound(st, skb, state, &h, lan, public);
-        } else if from == Some(LOOPBACK_IFINDEX) && h.dst == public && h.protocol == proto::ICMP {
-            return crate::datapath::local_error(st, skb, state, &h, lan, public);
-        }
-        Verdict::Accept
     }
 }
 

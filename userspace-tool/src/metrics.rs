@@ -12,11 +12,13 @@ use dnat_core::pap::PapError;
 use dnat_core::pap_client::Stat as ClientStat;
 use dnat_core::pap_server::Stat as ServerStat;
 use dnat_core::pap_session::SessionDrop;
+#[cfg(test)]
+use dnat_core::stat::{DataStat, HostStat, RxStat};
 
 use crate::dump::{Hosts, Stats};
 use crate::prom::{metric_name, Family, Type};
 
-/// The router's data path counters (`DataStat` in rust/router/datapath.rs).
+/// The router's data path counters (`DataStat` in dnat-core's stat.rs).
 const ROUTER_DATA: [(&str, &str); 24] = [
     ("in_delivered", "Inbound packets tunnelled to the host that owns them."),
     ("in_unowned", "Inbound packets nobody owns (left to the router's stack, or dropped by unowned drop)."),
@@ -50,7 +52,7 @@ const ROUTER_GAUGES: [(&str, &str); 2] = [
     ("netns_bytes", "Memory the router module takes in every network namespace, in bytes."),
 ];
 
-/// The host's data path counters (`HostStat` in rust/host/datapath.rs).
+/// The host's data path counters (`HostStat` in dnat-core's stat.rs).
 const HOST_DATA: [(&str, &str); 30] = [
     ("out_tunnelled", "Outbound packets tunnelled to the router."),
     ("out_tunnelled_bytes", "Bytes of the packets tunnelled to the router (IPv4 total lengths, outer header not included)."),
@@ -98,8 +100,8 @@ const HOST_GAUGES: [(&str, &str); 4] = [
     ),
 ];
 
-/// The receive side's counters of the host's PAP client (`RX_NAMES` in
-/// rust/host/client.rs), `pap_` prepended; then one per `SessionDrop`.
+/// The receive side's counters of the host's PAP client (`RxStat` in
+/// dnat-core's stat.rs), `pap_` prepended; then one per `SessionDrop`.
 const HOST_RX: [(&str, &str); 7] = [
     ("rx", "PAP messages from the router taken by the host."),
     (
@@ -331,24 +333,10 @@ mod tests {
     use std::collections::HashSet;
     use std::net::Ipv4Addr;
 
-    /// The string literals of the array `const NAME: [...] = [...];` in
-    /// `src` (a module's counter names).
-    fn names_in(src: &str, decl: &str) -> Vec<String> {
-        let start = src.find(decl).unwrap_or_else(|| panic!("{decl} not found"));
-        let body = &src[start..];
-        let body = &body[body.find("= [").unwrap() + 3..];
-        let body = &body[..body.find("];").unwrap()];
-        body.split('"')
-            .skip(1)
-            .step_by(2)
-            .map(String::from)
-            .collect()
-    }
-
     /// Every name the modules send, in their order (`GET_PAP_STATS`,
     /// `GET_STATS`), as their sources spell them.
     fn router_names() -> Vec<String> {
-        let data = names_in(include_str!("../../rust/router/datapath.rs"), "const NAMES");
+        let data = DataStat::NAMES.map(String::from);
         let mut v: Vec<String> = ServerStat::ALL.iter().map(|s| s.name().into()).collect();
         v.extend(
             PapError::ALL
@@ -365,7 +353,7 @@ mod tests {
     }
 
     fn host_names() -> Vec<String> {
-        let mut v = names_in(include_str!("../../rust/host/datapath.rs"), "const NAMES");
+        let mut v: Vec<String> = HostStat::NAMES.map(String::from).into();
         let state = include_str!("../../rust/host/state.rs");
         for g in [
             "translations",
@@ -377,8 +365,7 @@ mod tests {
             v.push(g.into());
         }
         v.extend(ClientStat::ALL.iter().map(|s| format!("pap_{}", s.name())));
-        let rx = names_in(include_str!("../../rust/host/client.rs"), "const RX_NAMES");
-        v.extend(rx.iter().map(|n| format!("pap_{n}")));
+        v.extend(RxStat::NAMES.iter().map(|n| format!("pap_{n}")));
         v.extend(SessionDrop::ALL.iter().map(|d| format!("pap_{}", d.name())));
         v
     }
@@ -412,11 +399,9 @@ mod tests {
         }
         // The data path tables are in the modules' order.
         let data: Vec<&str> = ROUTER_DATA.iter().map(|(n, _)| *n).collect();
-        let src = names_in(include_str!("../../rust/router/datapath.rs"), "const NAMES");
-        assert_eq!(data, src);
+        assert_eq!(data, DataStat::NAMES);
         let data: Vec<&str> = HOST_DATA.iter().map(|(n, _)| *n).collect();
-        let src = names_in(include_str!("../../rust/host/datapath.rs"), "const NAMES");
-        assert_eq!(data, src);
+        assert_eq!(data, HostStat::NAMES);
     }
 
     fn sample_host(addr: [u8; 4], v: u64) -> Host {
