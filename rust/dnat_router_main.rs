@@ -18,6 +18,8 @@ pub mod checksum;
 pub mod classify;
 #[path = "dnat-core/src/config.rs"]
 pub mod config;
+#[path = "dnat-core/src/direct.rs"]
+pub mod direct;
 #[path = "dnat-core/src/events.rs"]
 pub mod events;
 #[path = "dnat-core/src/hooks.rs"]

@@ -13,6 +13,10 @@
 //! - Outbound (LAN, IP-in-IP to the router's LAN address): if the outer
 //!   source owns what the inner packet uses, the outer header is removed
 //!   and the stack forwards the inner packet; anything else is dropped.
+//! - Direct delivery (hosts in direct mode): inbound packets go unchanged
+//!   to the host's neighbour entry; the host's untunnelled packets are
+//!   forwarded as they are if they come from its bound Ethernet address
+//!   on the LAN device and use what it owns.
 //!
 //! Here: the bytes the decisions need are copied out of the skb, the
 //! decisions read the namespace through [`Ctx`], and the skb is
@@ -31,7 +35,8 @@ use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::Header;
 use crate::out_sa::OutSaShared;
-use crate::router_path::{self, Delivery, HostCount, Inbound, Outbound, Traffic, View};
+use crate::direct::{Binding, Lladdr};
+use crate::router_path::{self, Delivery, HostCount, Iface, Inbound, Outbound, Traffic, View};
 use crate::sa_table::SaShared;
 use crate::stat::DataStat;
 use crate::state::RouterNet;
@@ -71,6 +76,14 @@ impl View for Ctx<'_> {
 
     fn is_revoked(&self, slot: Slot) -> bool {
         self.st.is_revoked(slot)
+    }
+
+    fn binding(&self, slot: Slot) -> Binding {
+        self.st.hosts().map_or(Binding::Ipip, |h| h.direct.get(slot))
+    }
+
+    fn bound_slot(&self, m: Lladdr) -> Option<Slot> {
+        self.st.hosts()?.direct.slot_of(m)
     }
 
     fn drop_unowned(&self) -> bool {
@@ -119,7 +132,8 @@ fn peek<'b>(skb: &SkBuff<'_>, h: &Header, at: usize, buf: &'b mut [u8]) -> Optio
 
 /// Tunnels `skb` (IPv4 total length `len`) to the host of `d`: an outer
 /// IPv4 header from the router's LAN address `lan_addr`, out of the LAN
-/// interface `lan`.
+/// interface `lan`; or, for a direct-mode host, sends it unchanged to the
+/// host's neighbour entry out of `lan`.
 fn deliver(
     cx: &Ctx<'_>,
     skb: SkBuff<'_>,
@@ -127,15 +141,19 @@ fn deliver(
     (lan, lan_addr): (u32, Option<Ipv4Addr>),
     d: &Delivery,
 ) -> Verdict {
-    let route = cx
-        .st
-        .hosts()
-        .and_then(|hs| hs.routes.get(usize::from(d.slot)));
+    let hosts = cx.st.hosts();
+    let route = hosts.and_then(|hs| match d.lladdr {
+        Some(_) => hs.direct_routes.get(usize::from(d.slot)),
+        None => hs.routes.get(usize::from(d.slot)),
+    });
     let (Some(lan_addr), Some(route)) = (lan_addr, route) else {
         router_path::delivered(cx, d, len, false);
         return Verdict::Drop;
     };
-    let v = skb.ipip_encap_send(cx.net, route, lan_addr, d.host, lan, OUTER_TTL);
+    let v = match d.lladdr {
+        Some(_) => skb.direct_send(cx.net, route, lan_addr, d.host, lan),
+        None => skb.ipip_encap_send(cx.net, route, lan_addr, d.host, lan, OUTER_TTL),
+    };
     router_path::delivered(cx, d, len, v == Verdict::Stolen);
     v
 }
@@ -256,9 +274,26 @@ pub fn outbound(
     }
 }
 
-/// A packet from the LAN that is not tunnelled to the router but claims the
-/// public address as its source (`router_path::Path::Untunnelled`).
-pub fn untunnelled(st: &RouterNet, hs: &HookState) -> Verdict {
-    router_path::untunnelled(&Ctx::new(st, hs.net()));
-    Verdict::Drop
+/// A packet that is not tunnelled to the router but claims the public
+/// address as its source, from the LAN or another device but the WAN
+/// (`router_path::Path::Untunnelled`): forwarded as it is for a
+/// direct-mode host from its bound address, else dropped.
+pub fn untunnelled(
+    st: &RouterNet,
+    skb: &SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+    from: Iface,
+    public: Ipv4Addr,
+) -> Verdict {
+    let cx = Ctx::new(st, hs.net());
+    let mut buf = [0u8; classify::L4_PEEK];
+    let l4 = peek(skb, h, h.header_len, &mut buf);
+    match router_path::untunnelled(&cx, h, l4, public, from, skb.eth_src()) {
+        Outbound::Forward { sender, sa } => {
+            router_path::forwarded(&cx, sender, sa, h.total_len, true);
+            Verdict::Accept
+        }
+        Outbound::Drop => Verdict::Drop,
+    }
 }

@@ -11,6 +11,7 @@ use kernel::prelude::*;
 use kernel::sync::SpinLockIrq;
 
 use crate::atomic::{Atomic, Relaxed};
+use crate::direct::{self, Binding, Direct};
 use crate::ffi::rcu::random_u32;
 use crate::ffi::route::RouteCache;
 use crate::packet::filled;
@@ -73,6 +74,12 @@ pub struct HostState {
     pub host_sa_dropped: PerHost,
     /// The route to the host, for the packets tunnelled to it.
     pub routes: [RouteCache; HOSTS + 1],
+    /// The route through the host (next hop: its LAN address), for the
+    /// packets delivered to it directly.
+    pub direct_routes: [RouteCache; HOSTS + 1],
+    /// How each host is delivered to (`dnat-core/src/direct.rs`); written
+    /// under the table lock.
+    pub direct: Direct<{ HOSTS + 1 }, { direct::INDEX }>,
     /// 1 while the host is revoked (its ESP/AH is refused).
     revoked: [Atomic<u32>; HOSTS + 1],
     /// The PAP server's reply cache, request budgets and keys; taken
@@ -90,6 +97,8 @@ impl HostState {
             host_spoofed: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             host_sa_dropped: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             routes: [const { RouteCache::new() }; HOSTS + 1],
+            direct_routes: [const { RouteCache::new() }; HOSTS + 1],
+            direct: Direct::new(),
             revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
             serving <- new_spinlock_irq!(ServingState::new(
                 filled(HOSTS + 1, || HostServing::EMPTY)?,
@@ -137,6 +146,9 @@ impl HostState {
             }
         }
         self.set_revoked(slot, false);
+        // A new host starts on IP-in-IP; a slot is never 0 here, so this
+        // cannot fail.
+        let _ = self.direct.set(slot, Binding::Ipip);
     }
 
     /// Clears what belonged to the previous user of a slot that a new

@@ -293,6 +293,7 @@ impl DoIt for SetConfig {
         // keys tell anyway); their references go.
         if let Some(h) = st.hosts() {
             RouteCache::clear_all(&h.routes);
+            RouteCache::clear_all(&h.direct_routes);
         }
         st.counters.set_enabled(next.hook_counters);
         if !next.hook_counters {

@@ -11,6 +11,7 @@ use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 
 use crate::config::is_unicast;
+use crate::direct::{Binding, Lladdr};
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::rcu::monotonic_seconds;
@@ -169,7 +170,8 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
                     mask,
                 },
             };
-            serve_message(st, per_host, &policy, h.src, &frame, buf, &mut out)
+            let sender = (h.src, skb.eth_src());
+            serve_message(st, per_host, &policy, sender, &frame, buf, &mut out)
         }
         Frame::KeyGrant(..) => None,
     };
@@ -206,12 +208,14 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
 /// and, inside it, the serving state's (`dnat-core/src/pap_serving.rs`
 /// decides: authentication, reply cache, request budget, tables). A host
 /// new to its slot also loses what the module keeps for the slot's
-/// previous host elsewhere: counters, revoked flag, outbound SAs.
+/// previous host elsewhere: counters, revoked flag, outbound SAs. A
+/// direct-mode host waiting for its address to be bound gets the
+/// Ethernet source `lladdr` of its first authenticated message.
 fn serve_message(
     st: &RouterNet,
     per_host: &HostState,
     policy: &Policy,
-    host: Ipv4Addr,
+    (host, lladdr): (Ipv4Addr, Option<Lladdr>),
     frame: &Frame,
     buf: &[u8],
     out: &mut [u8; pap_auth::MAX_WIRE],
@@ -223,6 +227,14 @@ fn serve_message(
             if let Some(s) = served.new_slot {
                 per_host.reset_counters(s);
                 st.forget_out_sas(s);
+            }
+            let slot = t.find_host(host).filter(|_| served.authenticated);
+            if let (Some(s), Some(m)) = (slot, lladdr) {
+                if per_host.direct.get(s) == Binding::Learn {
+                    // Refused (in use by another host, multicast): the
+                    // host stays unbound, delivered by IP-in-IP.
+                    let _ = per_host.direct.set(s, Binding::Bound(m));
+                }
             }
             Some(served)
         })

@@ -6,7 +6,9 @@ use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 use kernel::{new_mutex, sync::Mutex};
 
+use crate::alloc_table::AllocError;
 use crate::config::RouterConfig;
+use crate::direct::{BindError, Binding};
 use crate::counters::{CountHook, HasCounters, HookCounters};
 use crate::defrag::Defrag;
 use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
@@ -164,6 +166,35 @@ impl RouterNet {
         }
     }
 
+    /// Sets how the host at `addr` is delivered to (`direct.rs`): a host
+    /// in direct mode keeps its slot while it holds nothing, as one with
+    /// its own quota does; one back on IP-in-IP lets it go once idle.
+    pub fn set_delivery(&self, addr: Ipv4Addr, b: Binding) -> Result<(), DeliveryError> {
+        self.tables
+            .get_or_alloc()
+            .map_err(|_| DeliveryError::NoMemory)?
+            .write(|t, sa, _| {
+                let known = t.find_host(addr);
+                let Some(slot) = t.keep(addr, true).map_err(DeliveryError::Table)? else {
+                    return Err(DeliveryError::Table(AllocError::HostTableFull));
+                };
+                if known.is_none() {
+                    // A host new to the table: its slot starts clean.
+                    self.reset_host(slot);
+                    sa.remove_host(slot);
+                    self.forget_out_sas(slot);
+                }
+                let hosts = self.hosts().ok_or(DeliveryError::NoMemory)?;
+                let r = hosts.direct.set(slot, b).map_err(DeliveryError::Bind);
+                if r.is_err() || !b.is_direct() {
+                    // Nothing else keeps a slot that is not direct.
+                    let _ = t.keep(addr, false);
+                }
+                r
+            })
+            .ok_or(DeliveryError::NoMemory)?
+    }
+
     /// Removes the outbound SAs the host in `slot` sent (see
     /// `out_sa::OutSaShared::remove_host`): wherever its established SAs
     /// go.
@@ -214,6 +245,17 @@ impl HasCounters for RouterNet {
     }
 }
 
+/// Why [`RouterNet::set_delivery`] failed; nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The tables could not be allocated.
+    NoMemory,
+    /// The host table refused the host (full, not unicast).
+    Table(AllocError),
+    /// The binding was refused.
+    Bind(BindError),
+}
+
 /// `PRE_ROUTING`: counts; on the LAN serves PAP and decapsulates what hosts
 /// tunnel to the router; on the WAN delivers what hosts own.
 pub struct PreRouting;
@@ -246,7 +288,9 @@ impl NetHook for PreRouting {
         let net = state.net();
         match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
             Path::Outbound => crate::datapath::outbound(st, skb, state, &h, public),
-            Path::Untunnelled => crate::datapath::untunnelled(st, state),
+            Path::Untunnelled => {
+                crate::datapath::untunnelled(st, &skb, state, &h, from, public)
+            }
             Path::Inbound => crate::datapath::inbound(st, skb, state, &h, lan, public),
             Path::LocalError => crate::datapath::local_error(st, skb, state, &h, lan, public),
             Path::Pass => Verdict::Accept,

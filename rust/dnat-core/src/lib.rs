@@ -19,6 +19,7 @@ pub mod alloc_table;
 pub mod checksum;
 pub mod classify;
 pub mod config;
+pub mod direct;
 pub mod events;
 pub mod hooks;
 pub mod host_events;

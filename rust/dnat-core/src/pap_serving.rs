@@ -75,6 +75,10 @@ pub struct Served {
     /// what it keeps per slot elsewhere (counters, the revoked flag, the
     /// outbound SAs), under the table lock.
     pub new_slot: Option<Slot>,
+    /// The message was sealed with the host's key, fresh, and served: it
+    /// proves who sent it (a direct-mode host's address may be learnt
+    /// from it).
+    pub authenticated: bool,
 }
 
 impl Served {
@@ -84,6 +88,7 @@ impl Served {
             stat,
             event: None,
             new_slot: None,
+            authenticated: false,
         }
     }
 }
@@ -314,6 +319,7 @@ impl<S: DerefMut<Target = [HostServing]>, const N: usize> ServingState<S, N> {
             stat,
             event,
             new_slot,
+            authenticated: auth.is_some(),
         })
     }
 }

@@ -18,6 +18,7 @@ use core::net::Ipv4Addr;
 use super::alloc_table::{Shared, Slot};
 use super::checksum;
 use super::classify::{self, InKey, OutRefusal, Proof, SaKey};
+use super::direct::{Binding, Lladdr};
 use super::ipv4::{icmp, proto, Header};
 use super::out_sa::{Learnt, OutSaShared};
 use super::sa_table::{DropReason, SaShared, Verdict};
@@ -55,6 +56,10 @@ pub trait View {
     fn now(&self) -> u32;
     /// Whether the host in `slot` is revoked.
     fn is_revoked(&self, slot: Slot) -> bool;
+    /// How the host in `slot` is delivered to (`direct.rs`).
+    fn binding(&self, slot: Slot) -> Binding;
+    /// The direct-mode host bound to Ethernet address `m`.
+    fn bound_slot(&self, m: Lladdr) -> Option<Slot>;
     /// Drop inbound packets nobody owns (`true`) or leave them to the
     /// router's stack.
     fn drop_unowned(&self) -> bool;
@@ -90,8 +95,9 @@ pub enum Iface {
 pub enum Path {
     /// IP-in-IP from a host to the router's LAN address: [`outbound`].
     Outbound,
-    /// From the LAN with the public address as source, not tunnelled: it
-    /// would bypass the ownership check; dropped ([`untunnelled`]).
+    /// Not tunnelled, with the public address as source, from the LAN
+    /// or any device but the WAN and `lo`: forwarded only for a
+    /// direct-mode host from its bound address ([`untunnelled`]).
     Untunnelled,
     /// From the WAN to the public address: [`inbound`].
     Inbound,
@@ -115,20 +121,23 @@ pub fn path(
     }
     match from {
         Iface::Lan if h.protocol == proto::IPIP && lan_addr() == Some(h.dst) => Path::Outbound,
-        Iface::Lan if h.src == public => Path::Untunnelled,
+        Iface::Lan | Iface::Other if h.src == public => Path::Untunnelled,
         Iface::Wan if h.dst == public => Path::Inbound,
         Iface::Loopback if h.dst == public && h.protocol == proto::ICMP => Path::LocalError,
         _ => Path::Pass,
     }
 }
 
-/// A packet for a host: tunnel it to `host`, in `slot`.
+/// A packet for a host: tunnel it to `host`, in `slot`, or send it
+/// unchanged to the host's bound link-layer address (`direct`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delivery {
     /// The host's slot.
     pub slot: Slot,
     /// The host's LAN address.
     pub host: Ipv4Addr,
+    /// Direct delivery to this Ethernet address; `None`: IP-in-IP.
+    pub lladdr: Option<Lladdr>,
     /// What else to count once it is tunnelled (an ICMP counter).
     pub then: Option<DataStat>,
 }
@@ -254,6 +263,7 @@ pub fn inbound<V: View>(v: &V, h: &Header, l4: Option<&[u8]>, public: Ipv4Addr) 
     Inbound::Deliver(Delivery {
         slot,
         host,
+        lladdr: v.binding(slot).lladdr(),
         then: icmp_type.map(|t| icmp_stat(t, key)),
     })
 }
@@ -280,6 +290,7 @@ pub fn local_error<V: View>(
     Some(Delivery {
         slot,
         host,
+        lladdr: v.binding(slot).lladdr(),
         then: Some(DataStat::LocalIcmpError),
     })
 }
@@ -292,6 +303,9 @@ pub fn delivered<V: View>(v: &V, d: &Delivery, len: usize, sent: bool) {
         return;
     }
     v.count(DataStat::InDelivered);
+    if d.lladdr.is_some() {
+        v.count(DataStat::InDirect);
+    }
     v.count_traffic(Traffic::In, d.slot, len);
     if let Some(s) = d.then {
         v.count(s);
@@ -403,9 +417,74 @@ pub fn forwarded<V: View>(v: &V, sender: Slot, sa: Option<SaKey>, len: usize, de
     v.count_traffic(Traffic::Out, sender, len);
 }
 
-/// A packet of [`Path::Untunnelled`]: counted; the glue drops it.
-pub fn untunnelled<V: View>(v: &V) {
-    v.count(DataStat::OutUntunnelled);
+/// A packet of [`Path::Untunnelled`] `h`, `l4` as for [`inbound`], that
+/// came in through `from` with Ethernet source `lladdr` (`None`: not
+/// Ethernet). Forwarded unchanged (then [`forwarded`]) only if it came in
+/// on the LAN device from the address bound to a direct-mode host that
+/// owns what it uses, as [`outbound`] checks a tunnelled packet; anything
+/// else is dropped and counted: from the address of another direct host
+/// or on another device, spoofing by that host; for an IP-in-IP host or
+/// nobody, untunnelled.
+pub fn untunnelled<V: View>(
+    v: &V,
+    h: &Header,
+    l4: Option<&[u8]>,
+    public: Ipv4Addr,
+    from: Iface,
+    lladdr: Option<Lladdr>,
+) -> Outbound {
+    let by_lladdr = lladdr.and_then(|m| v.bound_slot(m));
+    let refuse = |stat| {
+        v.count(stat);
+        Outbound::Drop
+    };
+    if from != Iface::Lan {
+        return refuse(match by_lladdr {
+            Some(_) => DataStat::OutDirectDev,
+            None => DataStat::OutUntunnelled,
+        });
+    }
+    let Some(l4) = l4 else {
+        return refuse(DataStat::OutBadInner);
+    };
+    let Some(shared) = v.alloc() else {
+        return Outbound::Drop;
+    };
+    let proof = classify::outbound_proof(h, l4, public, public).and_then(|p| {
+        if v.is_local(h.dst) {
+            Err(OutRefusal::LocalDestination)
+        } else {
+            Ok(p)
+        }
+    });
+    // The sender: the owner of the port whose binding is this address,
+    // or, for ESP/AH, the host bound to it.
+    let owner = match proof {
+        Ok(Proof::Port(p)) => shared.port_owner(p).map(|(s, _)| s),
+        Ok(Proof::KnownHost) => by_lladdr.filter(|&s| !v.is_revoked(s)),
+        Err(e) => return refuse(refusal_stat(e)),
+    };
+    let bound = owner.map(|s| v.binding(s));
+    match (owner, bound) {
+        (Some(s), Some(Binding::Bound(m))) if Some(m) == lladdr => {
+            v.count(DataStat::OutDirect);
+            Outbound::Forward {
+                sender: s,
+                sa: classify::outbound_sa(h, l4),
+            }
+        }
+        _ => {
+            if let Some(s) = by_lladdr {
+                // A direct host using what it does not own.
+                v.count_host(HostCount::Spoofed, s);
+                refuse(DataStat::OutSpoofed)
+            } else if bound.is_some_and(Binding::is_direct) {
+                refuse(DataStat::OutDirectLladdr)
+            } else {
+                refuse(DataStat::OutUntunnelled)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -139,8 +139,9 @@ counter_enum! {
         OutBadInner = "out_bad_inner",
         /// Outbound packets that could not be decapsulated.
         OutDecapFailed = "out_decap_failed",
-        /// Packets from the LAN with the public address as source that were not
-        /// tunnelled to the router (they would skip the ownership check).
+        /// Packets with the public address as source that were not
+        /// tunnelled to the router and not from a direct-mode host (they
+        /// would skip the ownership check).
         OutUntunnelled = "out_untunnelled",
         /// Inbound ESP/AH whose (source, SPI) the owner has not validated
         /// (strict SA policy).
@@ -181,6 +182,18 @@ counter_enum! {
         OutSaHostLimit = "out_sa_host_limit",
         /// ... a live entry of that SA belongs to another host.
         OutSaConflict = "out_sa_conflict",
+        /// Inbound packets sent unchanged to a direct-mode host (also in
+        /// `in_delivered`).
+        InDirect = "in_direct",
+        /// Untunnelled packets of a direct-mode host, from its bound
+        /// address on the LAN device, forwarded (also in `out_forwarded`).
+        OutDirect = "out_direct",
+        /// Untunnelled packets with the public source using what a
+        /// direct-mode host owns, from another link-layer address.
+        OutDirectLladdr = "out_direct_lladdr",
+        /// Packets with the public source from a direct-mode host's bound
+        /// address on a device other than the LAN device.
+        OutDirectDev = "out_direct_dev",
     }
 }
 
@@ -259,6 +272,14 @@ counter_enum! {
         InQuoteNoPort = "in_quote_no_port",
         /// ... no translation for the quoted port or identifier.
         InQuoteNoMapping = "in_quote_no_mapping",
+        /// Direct delivery: outbound packets sent to the router untunnelled.
+        OutDirect = "out_direct",
+        /// Inbound packets to the public address sent unchanged by the
+        /// router (from its link-layer address), delivered to the stack.
+        InDirect = "in_direct",
+        /// Inbound untunnelled packets to the public address from another
+        /// link-layer address than the router's, dropped (direct mode).
+        InDirectLladdr = "in_direct_lladdr",
     }
 }
 

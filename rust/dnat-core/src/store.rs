@@ -14,12 +14,14 @@ extern crate alloc;
 
 use alloc::vec;
 use alloc::vec::Vec;
+use alloc::boxed::Box;
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 
 use super::alloc_table::{
     AllocTable, BlockRef, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState,
 };
+use super::direct::{self, Binding, Direct, Lladdr};
 use super::out_sa::{OutSaBucket, OutSaLayout, OutSaSettings, OutSaShared};
 use super::router_path::{HostCount, Traffic, View};
 use super::sa_table::{BlacklistSlot, SaBucket, SaLayout, SaShared, SaState, SaTable, Seed};
@@ -256,6 +258,8 @@ pub struct StoreView<'a> {
     pub stats: DataStats,
     /// Per host slot: spoofed, SA drops, packets and bytes in, out.
     pub hosts: Vec<[AtomicU64; 6]>,
+    /// Delivery methods (slots 1 to 256).
+    pub direct: Box<Direct<257, { direct::INDEX }>>,
 }
 
 impl<'a> StoreView<'a> {
@@ -273,6 +277,7 @@ impl<'a> StoreView<'a> {
             sa_permissive: false,
             stats: DataStats::new(),
             hosts: (0..=hosts).map(|_| Default::default()).collect(),
+            direct: Box::new(Direct::new()),
         }
     }
 
@@ -334,6 +339,14 @@ impl View for StoreView<'_> {
 
     fn is_revoked(&self, slot: u16) -> bool {
         self.revoked.contains(&slot)
+    }
+
+    fn binding(&self, slot: u16) -> Binding {
+        self.direct.get(slot)
+    }
+
+    fn bound_slot(&self, m: Lladdr) -> Option<u16> {
+        self.direct.slot_of(m)
     }
 
     fn drop_unowned(&self) -> bool {

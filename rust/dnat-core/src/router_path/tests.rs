@@ -144,7 +144,12 @@ fn decide_out(v: &StoreView<'_>, from: Ipv4Addr, inner: &[u8]) -> Outbound {
 }
 
 fn deliver(slot: Slot, host: Ipv4Addr, then: Option<DataStat>) -> Inbound {
-    Inbound::Deliver(Delivery { slot, host, then })
+    Inbound::Deliver(Delivery {
+        slot,
+        host,
+        lladdr: None,
+        then,
+    })
 }
 
 #[test]
@@ -167,6 +172,9 @@ fn paths() {
     let wan = p(REMOTE, PUBLIC, proto::UDP);
     assert_eq!(path(&wan, Iface::Wan, PUBLIC, lan), Path::Inbound);
     assert_eq!(path(&wan, Iface::Other, PUBLIC, lan), Path::Pass);
+    // The public source on any device but the WAN and lo.
+    assert_eq!(path(&spoof, Iface::Other, PUBLIC, lan), Path::Untunnelled);
+    assert_eq!(path(&spoof, Iface::Wan, PUBLIC, lan), Path::Pass);
     let lo = p(PUBLIC, PUBLIC, proto::ICMP);
     assert_eq!(path(&lo, Iface::Loopback, PUBLIC, lan), Path::LocalError);
     assert_eq!(
@@ -332,6 +340,7 @@ fn local_errors() {
         Some(Delivery {
             slot: r.h1,
             host: H1,
+            lladdr: None,
             then: Some(DataStat::LocalIcmpError)
         })
     );
@@ -354,6 +363,7 @@ fn delivery_counters() {
     let d = Delivery {
         slot: r.h1,
         host: H1,
+        lladdr: None,
         then: Some(DataStat::InIcmpReply),
     };
     delivered(&v, &d, 100, true);
@@ -488,6 +498,7 @@ fn forwarding_learns_the_sa() {
     assert_eq!(v.stat(DataStat::OutDecapFailed), 1);
     assert_eq!(v.stat(DataStat::OutForwarded), 2);
     assert_eq!(v.traffic(Traffic::Out, r.h1), (1, 60));
-    untunnelled(&v);
-    assert_eq!(v.stat(DataStat::OutUntunnelled), 1);
 }
+
+#[path = "direct.rs"]
+mod direct;
