@@ -591,7 +591,8 @@ class Checker:
     # What each Msg::put_* of rust/ffi/genl.rs writes: (type, byte order).
     PUTS = {'u8': ('u8', None), 'u16': ('u16', None), 'u32': ('u32', None),
             'u64': ('u64', None), 'be32': ('u32', 'big-endian'), 'flag': ('flag', None),
-            'str': ('string', None), 'string_with_nul': ('string', None)}
+            'str': ('string', None), 'string_with_nul': ('string', None),
+            'binary': ('binary', None)}
 
     def check_puts(self):
         for fam, d in FAMILIES.items():
@@ -776,6 +777,8 @@ class Checker:
                         continue
                     a = variant[v]
                     want = widths.get(a.type)
+                    if a.type == 'binary' and 'exact-len' in a.yaml.get('checks', {}):
+                        want = str(a.yaml['checks']['exact-len'])
                     if val != want:
                         self.err(MSG_RS, f'{enum}::{v} ({c_upper(a.name)}, {a.type}): value_len '
                                  f'is {val}, the spec type needs {want}')
@@ -795,15 +798,18 @@ class Checker:
                         how = 'string'
                     elif val == '':
                         how = 'flag'
+                    elif re.fullmatch(r'put\(buffer, \w+\)', val):
+                        how = 'binary'
                     else:
                         how = val
-                    want = {'u8': 'u8', 'flag': 'flag', 'string': 'string'}.get(
+                    want = {'u8': 'u8', 'flag': 'flag', 'string': 'string', 'binary': 'binary'}.get(
                         a.type, 'be32' if be else 'host order')
                     if how != want:
                         self.err(MSG_RS, f'{enum}::{v} ({c_upper(a.name)}) is encoded as {how}, '
                                  f'the spec type is {a.byte_order or ""} {a.type}'.replace('  ', ' '))
             decoders = {'u8': 'parse_u8', 'u16': 'parse_u16', 'u64': 'parse_u64',
-                        'string': 'parse_cstring', 'flag': 'parse_flag'}
+                        'string': 'parse_cstring', 'flag': 'parse_flag',
+                        'binary': 'parse_lladdr'}
             for name, fn in re.findall(rf'{mod}::(\w+)\s*=>\s*(?:\{{\s*)?(?:Self::\w+\()?'
                                        r'(parse_\w+)\(', parse):
                 a = by_name.get(name)
@@ -927,7 +933,7 @@ BREAKAGES = [
      'PolicyEntry::new(AttrType::U32),    // PEER_ADDR\n',
      'POLICY[29] (PEER_ADDR) is U32, the spec says Be32'),
     (FAMILIES['host']['netlink'], '    PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS\n',
-     '', 'POLICY has 31 entries, the spec has 32 attributes'),
+     '', 'POLICY has 33 entries, the spec has 34 attributes'),
     (FAMILIES['host']['netlink'], 'const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);',
      'const IFNAME: AttrType = AttrType::NulString(16);',
      'POLICY[6] (LAN_IFNAME) is NulString(16), the spec says NulString(15)'),

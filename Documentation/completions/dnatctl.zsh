@@ -277,7 +277,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off:_default' \
+'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off, delivery ipip|direct:_default' \
 && ret=0
 ;;
 (showconf)

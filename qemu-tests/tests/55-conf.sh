@@ -96,6 +96,7 @@ tcp-timeout = 600
 udp-timeout = 30
 port-block = 16
 hook-counters = on
+delivery = ipip
 EOF
 R router showconf >"$T/router.conf"
 H host showconf >"$T/host.conf"

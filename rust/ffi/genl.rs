@@ -554,6 +554,11 @@ impl Msg {
         self.put(t, &[v])
     }
 
+    /// Adds a binary attribute (`NLA_BINARY`): `data` as it is.
+    pub fn put_binary(&mut self, t: u16, data: &[u8]) -> Result {
+        self.put(t, data)
+    }
+
     /// Adds a flag attribute (no payload).
     pub fn put_flag(&mut self, t: u16) -> Result {
         self.put(t, &[])

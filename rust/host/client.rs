@@ -452,6 +452,10 @@ impl PapClient {
             // Counted by the client (`sa_notices_applied`/`_refused`).
             Event::Nothing | Event::Refused(_) | Event::SaNotice { .. } => {}
         }
+        // An answer of the router: where direct deliveries come from.
+        if let Some(m) = skb.eth_src() {
+            st.learn_router_lladdr(m);
+        }
         // A transaction ended: the next one (or what was lost) goes out now.
         Pernet::<HostNet>::kick(net, 0);
         Some(Verdict::Drop)

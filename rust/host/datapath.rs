@@ -137,6 +137,12 @@ pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -
             return Verdict::Drop;
         }
     }
+    if st.direct.load(Relaxed) != 0 {
+        // Direct delivery: as it is, to the router's link-layer address
+        // (the default route's gateway).
+        st.data.bump(HostStat::OutDirect);
+        return Verdict::Accept;
+    }
     // In place: the packet goes on through the rest of this output path
     // (once, as it would have without the module), to the router.
     if skb
@@ -395,11 +401,37 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
         st.data.bump(HostStat::InFailed);
         return Verdict::Drop;
     }
+    deliver(st, skb, &inner)
+}
+
+/// A packet `h` to the public address that was not tunnelled: sent by the
+/// router directly (direct delivery, which the router may use whatever
+/// the host's own setting) if it comes from the router's link-layer
+/// address, translated back and delivered like a decapsulated one. From
+/// any other address it is dropped in direct delivery, and left alone
+/// otherwise (not the module's business, as before direct delivery).
+pub fn direct_inbound(st: &HostNet, skb: SkBuff<'_>, h: &Header) -> Verdict {
+    let router = st.router_lladdr();
+    if router.is_none() || skb.eth_src() != router {
+        if st.direct.load(Relaxed) == 0 {
+            return Verdict::Accept;
+        }
+        st.data.bump(HostStat::InDirectLladdr);
+        return Verdict::Drop;
+    }
+    st.data.bump(HostStat::InDirect);
+    deliver(st, skb, h)
+}
+
+/// Delivers `inner`, the packet to the public address the router sent
+/// (decapsulated, or sent directly): its TCP/UDP destination port, an
+/// ICMP reply's identifier or what an ICMP error quotes translated back.
+fn deliver(st: &HostNet, mut skb: SkBuff<'_>, inner: &Header) -> Verdict {
     let tcp_udp = inner.protocol == proto::TCP || inner.protocol == proto::UDP;
     let sptt = st.sptt.get().filter(|_| st.native.load(Relaxed) == 0);
     if let Some(sptt) = sptt.filter(|_| tcp_udp && !inner.is_fragment) {
         // The inner packet now starts at the network header.
-        let Some((_, dport, seg)) = ports(&skb, &inner, false) else {
+        let Some((_, dport, seg)) = ports(&skb, inner, false) else {
             st.data.bump(HostStat::InMalformed);
             return Verdict::Drop;
         };
@@ -421,7 +453,7 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
         }
     }
     if inner.protocol == proto::ICMP && !inner.is_fragment {
-        if let Err(s) = icmp_in(st, &mut skb, &inner) {
+        if let Err(s) = icmp_in(st, &mut skb, inner) {
             st.data.bump(s);
             return Verdict::Drop;
         }

@@ -28,6 +28,7 @@ use core::net::Ipv4Addr;
 use crate::alloc_table::{Shared, Slot};
 use crate::atomic::Relaxed;
 use crate::classify;
+use crate::direct::{Binding, Lladdr};
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::rcu::monotonic_seconds;
@@ -35,7 +36,6 @@ use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
 use crate::ipv4::Header;
 use crate::out_sa::OutSaShared;
-use crate::direct::{Binding, Lladdr};
 use crate::router_path::{self, Delivery, HostCount, Iface, Inbound, Outbound, Traffic, View};
 use crate::sa_table::SaShared;
 use crate::stat::DataStat;
@@ -79,7 +79,9 @@ impl View for Ctx<'_> {
     }
 
     fn binding(&self, slot: Slot) -> Binding {
-        self.st.hosts().map_or(Binding::Ipip, |h| h.direct.get(slot))
+        self.st
+            .hosts()
+            .map_or(Binding::Ipip, |h| h.direct.get(slot))
     }
 
     fn bound_slot(&self, m: Lladdr) -> Option<Slot> {

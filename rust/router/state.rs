@@ -8,9 +8,9 @@ use kernel::{new_mutex, sync::Mutex};
 
 use crate::alloc_table::AllocError;
 use crate::config::RouterConfig;
-use crate::direct::{BindError, Binding};
 use crate::counters::{CountHook, HasCounters, HookCounters};
 use crate::defrag::Defrag;
+use crate::direct::{BindError, Binding};
 use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
@@ -288,9 +288,7 @@ impl NetHook for PreRouting {
         let net = state.net();
         match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
             Path::Outbound => crate::datapath::outbound(st, skb, state, &h, public),
-            Path::Untunnelled => {
-                crate::datapath::untunnelled(st, &skb, state, &h, from, public)
-            }
+            Path::Untunnelled => crate::datapath::untunnelled(st, &skb, state, &h, from, public),
             Path::Inbound => crate::datapath::inbound(st, skb, state, &h, lan, public),
             Path::LocalError => crate::datapath::local_error(st, skb, state, &h, lan, public),
             Path::Pass => Verdict::Accept,

@@ -228,6 +228,12 @@ Settings (any non-empty subset, in any order):
   hook-counters on|off
                     count packets at every IPv4 hook point (host counters);
                     off by default: each extra hook costs a call per packet
+  delivery ipip|direct
+                    send to the Internet through an IP-in-IP tunnel to the
+                    router (ipip, the default), or as they are to the
+                    router's link-layer address (direct: the router must
+                    deliver to this host directly too: dnatctl router
+                    delivery); a number ({RAW_U8}) is sent as is
 
 {NUMBERS}
 
@@ -604,7 +610,8 @@ pub enum HostCmd {
     #[command(after_help = host_set_help())]
     Set {
         /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
-        /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off.
+        /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off,
+        /// delivery ipip|direct.
         #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
         settings: Vec<String>,
     },
@@ -1101,6 +1108,8 @@ pub struct HostSettings {
     pub port_block: Option<u32>,
     /// `hook-counters`: `on`, `off` or a raw number.
     pub hook_counters: Option<u8>,
+    /// `delivery`: `ipip`, `direct` or a raw number.
+    pub delivery: Option<u8>,
 }
 
 /// Splits `args` into (key, value) pairs, checking that every key is one of
@@ -1170,6 +1179,7 @@ const PAP_AUTH_NAMES: Names = [
     ("optional", pap_auth_mode::OPTIONAL),
 ];
 const SWITCH_NAMES: Names = [("off", 0), ("on", 1)];
+const DELIVERY_NAMES: Names = [("ipip", 0), ("direct", 1)];
 
 /// One of the two `names` (with their values), or a number within
 /// [`RAW_U8`] (sent as is, for the kernel to judge).
@@ -1322,11 +1332,11 @@ impl RouterSettings {
 
 impl HostSettings {
     const USAGE: &'static str = "router ADDR, public ADDR, dev IFNAME, mode translate|native, \
-                                 tcp-timeout SECS, udp-timeout SECS, port-block N or \
-                                 hook-counters on|off";
+                                 tcp-timeout SECS, udp-timeout SECS, port-block N, \
+                                 hook-counters on|off or delivery ipip|direct";
 
     /// The keys, in the order [`HostSettings::words`] gives them.
-    pub const KEYS: [&'static str; 8] = [
+    pub const KEYS: [&'static str; 9] = [
         "router",
         "public",
         "dev",
@@ -1335,6 +1345,7 @@ impl HostSettings {
         "udp-timeout",
         "port-block",
         "hook-counters",
+        "delivery",
     ];
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
@@ -1357,6 +1368,7 @@ impl HostSettings {
             "udp-timeout" => self.udp_timeout = Some(TIMEOUT.parse(key, value)?),
             "port-block" => self.port_block = Some(PORT_COUNT.parse(key, value)?),
             "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            "delivery" => self.delivery = Some(named_u8(key, value, DELIVERY_NAMES)?),
             _ => {
                 return Err(format!(
                     "unknown setting \"{key}\"; expected {}",
@@ -1371,7 +1383,7 @@ impl HostSettings {
     /// [`HostSettings::set`] takes back, in the order of
     /// [`HostSettings::KEYS`].
     pub fn words(&self) -> Vec<(&'static str, String)> {
-        let [router, public, dev, mode, tcp, udp, block, hooks] = Self::KEYS;
+        let [router, public, dev, mode, tcp, udp, block, hooks, delivery] = Self::KEYS;
         [
             (router, self.router.map(|a| a.to_string())),
             (public, self.public.map(|a| a.to_string())),
@@ -1381,6 +1393,7 @@ impl HostSettings {
             (udp, self.udp_timeout.map(|v| v.to_string())),
             (block, self.port_block.map(|v| v.to_string())),
             (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+            (delivery, self.delivery.map(|v| u8_word(v, DELIVERY_NAMES))),
         ]
         .into_iter()
         .filter_map(|(k, v)| Some((k, v?)))
@@ -1413,6 +1426,9 @@ impl HostSettings {
         }
         if let Some(c) = self.hook_counters {
             v.push(HostAttr::HookCounters(c));
+        }
+        if let Some(d) = self.delivery {
+            v.push(HostAttr::Delivery(d));
         }
         v
     }
@@ -2213,8 +2229,8 @@ mod tests {
         assert_eq!(
             e,
             "unknown setting \"mtu\"; expected router ADDR, public ADDR, dev IFNAME, \
-             mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N or \
-             hook-counters on|off"
+             mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, \
+             hook-counters on|off or delivery ipip|direct"
         );
     }
 
@@ -2236,6 +2252,7 @@ mod tests {
                 udp_timeout: Some(30),
                 port_block: Some(16),
                 hook_counters: Some(1),
+                delivery: None,
             }
         );
         // In attribute number order, whatever the order of the words.
@@ -2265,6 +2282,17 @@ mod tests {
         }
         let e = HostSettings::parse(&args("hook-counters yes")).unwrap_err();
         assert!(e.contains("\"yes\" is not off, on or a number"), "{e}");
+        for (input, value) in [
+            ("delivery ipip", 0),
+            ("delivery direct", 1),
+            ("delivery 7", 7),
+        ] {
+            let h = HostSettings::parse(&args(input)).unwrap();
+            assert_eq!(h.attrs(), vec![HostAttr::Delivery(value)], "{input}");
+            assert_eq!(h.words()[0].0, "delivery");
+        }
+        let e = HostSettings::parse(&args("delivery lan")).unwrap_err();
+        assert!(e.contains("\"lan\" is not ipip, direct or a number"), "{e}");
         let s = HostSettings::parse(&args("dev lan0")).unwrap();
         assert_eq!(s.attrs(), vec![HostAttr::LanIfname("lan0".into())]);
         for (input, value) in [

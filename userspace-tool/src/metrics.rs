@@ -19,7 +19,7 @@ use crate::dump::{Hosts, Stats};
 use crate::prom::{metric_name, Family, Type};
 
 /// The router's data path counters (`DataStat` in dnat-core's stat.rs).
-const ROUTER_DATA: [(&str, &str); 24] = [
+const ROUTER_DATA: [(&str, &str); 28] = [
     ("in_delivered", "Inbound packets tunnelled to the host that owns them."),
     ("in_unowned", "Inbound packets nobody owns (left to the router's stack, or dropped by unowned drop)."),
     ("in_encap_failed", "Inbound packets that could not be tunnelled (no LAN address, no route, no memory); dropped."),
@@ -44,6 +44,10 @@ const ROUTER_DATA: [(&str, &str); 24] = [
     ("out_sa_full", "Outbound ESP/AH SAs the table of outbound SAs could not learn: both sets full."),
     ("out_sa_host_limit", "Outbound ESP/AH SAs not learnt: the host has as many as it may."),
     ("out_sa_conflict", "Outbound ESP/AH SAs not learnt: a live entry belongs to another host."),
+    ("in_direct", "Inbound packets sent unchanged to a direct-delivery host (also in in_delivered)."),
+    ("out_direct", "Untunnelled packets of direct-delivery hosts from their bound link-layer address, forwarded."),
+    ("out_direct_lladdr", "Untunnelled packets using what a direct-delivery host owns from another link-layer address; dropped."),
+    ("out_direct_dev", "Packets with the public source from a direct-delivery host's address on another device than the LAN; dropped."),
 ];
 
 /// The router's gauges of `GET_PAP_STATS` (rust/router/netlink.rs).
@@ -53,7 +57,7 @@ const ROUTER_GAUGES: [(&str, &str); 2] = [
 ];
 
 /// The host's data path counters (`HostStat` in dnat-core's stat.rs).
-const HOST_DATA: [(&str, &str); 30] = [
+const HOST_DATA: [(&str, &str); 33] = [
     ("out_tunnelled", "Outbound packets tunnelled to the router."),
     ("out_tunnelled_bytes", "Bytes of the packets tunnelled to the router (IPv4 total lengths, outer header not included)."),
     ("out_translated", "Outbound packets whose source port was translated."),
@@ -84,6 +88,9 @@ const HOST_DATA: [(&str, &str); 30] = [
     ("in_quote_about_error", "Inbound ICMP errors delivered unchanged: about an ICMP error."),
     ("in_quote_no_port", "Inbound ICMP errors delivered unchanged: about a protocol without ports."),
     ("in_quote_no_mapping", "Inbound ICMP errors delivered unchanged: no translation for what they quote."),
+    ("out_direct", "Outbound packets sent to the router untunnelled (direct delivery)."),
+    ("in_direct", "Packets to the public address the router sent untunnelled, delivered to the stack."),
+    ("in_direct_lladdr", "Untunnelled packets to the public address from another link-layer address than the router's; dropped in direct delivery."),
 ];
 
 /// The host's gauges of `GET_STATS` (rust/host/state.rs).

@@ -118,6 +118,13 @@ fn parse_addr(payload: &[u8]) -> Result<Ipv4Addr, DecodeError> {
     Ok(Ipv4Addr::from(octets))
 }
 
+/// A link-layer (Ethernet) address: exactly 6 bytes.
+fn parse_lladdr(payload: &[u8]) -> Result<[u8; 6], DecodeError> {
+    payload
+        .try_into()
+        .map_err(|_| DecodeError::invalid_number(6, payload.len()))
+}
+
 /// A flag attribute: no payload.
 fn parse_flag(payload: &[u8]) -> Result<(), DecodeError> {
     if payload.is_empty() {
@@ -437,6 +444,10 @@ pub enum HostAttr {
     EventReason(String),
     /// A number of an event: events lost.
     EventCount(u64),
+    /// Delivery method: 0 IP-in-IP, 1 direct (a setting).
+    Delivery(u8),
+    /// The router's link-layer address (output only).
+    RouterLladdr([u8; 6]),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -452,8 +463,9 @@ impl Nla for HostAttr {
             | Spi(_) => 4,
             LocalPort(_) | UniquePort(_) => 2,
             Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) | SaState(_) | HookCounters(_)
-            | EventType(_) => 1,
+            | EventType(_) | Delivery(_) => 1,
             Packets(_) | StatValue(_) | EventCount(_) => 8,
+            RouterLladdr(_) => 6,
             Other(nla) => nla.value_len(),
         }
     }
@@ -491,6 +503,8 @@ impl Nla for HostAttr {
             EventType(_) => host_attr::EVENT_TYPE,
             EventReason(_) => host_attr::EVENT_REASON,
             EventCount(_) => host_attr::EVENT_COUNT,
+            Delivery(_) => host_attr::DELIVERY,
+            RouterLladdr(_) => host_attr::ROUTER_LLADDR,
             Other(nla) => nla.kind(),
         }
     }
@@ -505,8 +519,9 @@ impl Nla for HostAttr {
             | Spi(v) => put(buffer, &v.to_ne_bytes()),
             LocalPort(v) | UniquePort(v) => put(buffer, &v.to_ne_bytes()),
             Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) | HookCounters(v)
-            | EventType(v) => put(buffer, &[*v]),
+            | EventType(v) | Delivery(v) => put(buffer, &[*v]),
             Packets(v) | StatValue(v) | EventCount(v) => put(buffer, &v.to_ne_bytes()),
+            RouterLladdr(m) => put(buffer, m),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -548,6 +563,8 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
             host_attr::EVENT_TYPE => Self::EventType(parse_u8(v).with_context(ctx)?),
             host_attr::EVENT_REASON => Self::EventReason(parse_cstring(v)),
             host_attr::EVENT_COUNT => Self::EventCount(parse_u64(v).with_context(ctx)?),
+            host_attr::DELIVERY => Self::Delivery(parse_u8(v).with_context(ctx)?),
+            host_attr::ROUTER_LLADDR => Self::RouterLladdr(parse_lladdr(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }

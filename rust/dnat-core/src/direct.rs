@@ -133,7 +133,11 @@ impl<const N: usize, const I: usize> Direct<N, I> {
     }
 
     fn live(&self, pos: usize, e: u16) -> bool {
-        e != 0 && self.get(e).lladdr().is_some_and(|m| Self::within(Self::home(m), pos))
+        e != 0
+            && self
+                .get(e)
+                .lladdr()
+                .is_some_and(|m| Self::within(Self::home(m), pos))
     }
 
     fn within(home: usize, pos: usize) -> bool {
@@ -170,10 +174,14 @@ impl<const N: usize, const I: usize> Direct<N, I> {
 
     fn insert(&self, slot: u16, m: Lladdr) -> Result<(), BindError> {
         let home = Self::home(m);
-        let free = (0..PROBE)
-            .map(|k| (home + k) & (I - 1))
-            .find(|&p| self.index.get(p).is_some_and(|e| !self.live(p, e.load(Relaxed))));
-        let e = free.and_then(|p| self.index.get(p)).ok_or(BindError::Full)?;
+        let free = (0..PROBE).map(|k| (home + k) & (I - 1)).find(|&p| {
+            self.index
+                .get(p)
+                .is_some_and(|e| !self.live(p, e.load(Relaxed)))
+        });
+        let e = free
+            .and_then(|p| self.index.get(p))
+            .ok_or(BindError::Full)?;
         e.store(slot, Relaxed);
         Ok(())
     }

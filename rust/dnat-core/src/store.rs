@@ -12,9 +12,9 @@
 
 extern crate alloc;
 
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
-use alloc::boxed::Box;
 use core::net::Ipv4Addr;
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 

@@ -446,8 +446,12 @@ pub mod host_attr {
     pub const EVENT_REASON: u16 = 30;
     /// A number of an event (u64): events lost.
     pub const EVENT_COUNT: u16 = 31;
+    /// Delivery method (u8: 0 IP-in-IP, 1 direct; setting).
+    pub const DELIVERY: u16 = 32;
+    /// The router's link-layer address (6 bytes, output only).
+    pub const ROUTER_LLADDR: u16 = 33;
     /// Highest attribute.
-    pub const MAX: u16 = EVENT_COUNT;
+    pub const MAX: u16 = ROUTER_LLADDR;
 }
 
 #[cfg(test)]
@@ -651,6 +655,8 @@ mod tests {
             ("EVENT_TYPE", host_attr::EVENT_TYPE),
             ("EVENT_REASON", host_attr::EVENT_REASON),
             ("EVENT_COUNT", host_attr::EVENT_COUNT),
+            ("DELIVERY", host_attr::DELIVERY),
+            ("ROUTER_LLADDR", host_attr::ROUTER_LLADDR),
             ("MAX", host_attr::MAX),
         ] {
             put(&std::format!("DNAT_HOST_A_{n}"), v.into());

@@ -123,6 +123,7 @@ fn host_key(attr: u16) -> Option<&'static str> {
         a::UDP_TIMEOUT => "udp-timeout",
         a::PORT_BLOCK => "port-block",
         a::HOOK_COUNTERS => "hook-counters",
+        a::DELIVERY => "delivery",
         _ => return None,
     })
 }
@@ -166,6 +167,7 @@ pub fn check_host(c: &HostConf, lines: &Lines) -> Result<(), ConfError> {
         udp_timeout: s.udp_timeout,
         port_block: s.port_block,
         hook_counters: s.hook_counters,
+        delivery: s.delivery,
     };
     HostConfig::default()
         .merged(&u, None)

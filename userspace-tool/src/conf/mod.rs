@@ -223,6 +223,7 @@ impl HostConf {
         s.udp_timeout.get_or_insert(d.timeouts.udp);
         s.port_block.get_or_insert(u32::from(d.port_block));
         s.hook_counters.get_or_insert(u8::from(d.hook_counters));
+        s.delivery.get_or_insert(u8::from(d.direct));
         HostConf { settings: s }
     }
 
@@ -239,6 +240,7 @@ impl HostConf {
                 HostAttr::UdpTimeout(v) => s.udp_timeout = Some(*v),
                 HostAttr::PortBlock(v) => s.port_block = Some(*v),
                 HostAttr::HookCounters(v) => s.hook_counters = Some(*v),
+                HostAttr::Delivery(v) => s.delivery = Some(*v),
                 _ => {}
             }
         }

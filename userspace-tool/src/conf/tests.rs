@@ -52,6 +52,7 @@ tcp-timeout = 600
 udp-timeout = 30
 port-block = 16
 hook-counters = on
+delivery = direct
 ";
 
 fn addr(s: &str) -> Ipv4Addr {
@@ -107,7 +108,7 @@ fn layout_is_free_but_the_text_is_canonical() {
                 quota-spis = 64\nquota-ports = 512\n[Host 10.0.0.9]\nrevoked = yes\n\
                 quota-spis = 4294967295\nquota-ports = 1\n[Host 10.0.0.5]\nrevoked=yes\n";
     assert_eq!(router(text).render(), ROUTER);
-    let text = "[Host]\nhook-counters = 1\nport-block = 16\nudp-timeout = 30\n\
+    let text = "[Host]\ndelivery = 1\nhook-counters = 1\nport-block = 16\nudp-timeout = 30\n\
                 tcp-timeout = 600\nmode = 1\ndev = eth0\npublic = 203.0.113.30\n\
                 router = 10.0.0.7\n";
     assert_eq!(host(text).render(), HOST);
@@ -139,7 +140,7 @@ fn complete_gives_the_defaults_of_a_module_just_loaded() {
     assert_eq!(
         host("[Host]\ndev = eth0\n").complete().render(),
         "[Host]\ndev = eth0\nmode = translate\ntcp-timeout = 7440\nudp-timeout = 180\n\
-         port-block = 64\nhook-counters = off\n"
+         port-block = 64\nhook-counters = off\ndelivery = ipip\n"
     );
 }
 

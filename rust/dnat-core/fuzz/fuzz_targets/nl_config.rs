@@ -69,7 +69,7 @@ fn host_policy(t: u16) -> Ty {
     match t {
         a::ROUTER_ADDR | a::PUBLIC_ADDR | a::PEER_ADDR => Ty::Be32,
         a::LAN_IFNAME => Ty::IfName,
-        a::MODE | a::BLOCK_KIND | a::HOOK_COUNTERS => Ty::U8,
+        a::MODE | a::BLOCK_KIND | a::HOOK_COUNTERS | a::DELIVERY => Ty::U8,
         a::LAN_IFINDEX | a::TCP_TIMEOUT | a::UDP_TIMEOUT | a::PORT_BLOCK => Ty::U32,
         a::BLOCK_LOWEST | a::BLOCK_COUNT | a::SPI => Ty::U32,
         _ => Ty::Reject,
@@ -307,6 +307,7 @@ fn host(tb: &[Option<&[u8]>], cfg: &mut HostConfig) {
         udp_timeout: u32a(at(a::UDP_TIMEOUT)),
         port_block: u32a(at(a::PORT_BLOCK)),
         hook_counters: u8a(at(a::HOOK_COUNTERS)),
+        delivery: u8a(at(a::DELIVERY)),
     };
     // The handler checks and resolves the name first.
     let lan = match u.lan_name() {

@@ -57,7 +57,10 @@ fn refusals_change_nothing() {
     d.set(5, Binding::Bound(A)).unwrap();
     assert_eq!(d.set(6, Binding::Bound(A)), Err(BindError::InUse));
     assert_eq!(d.get(6), Binding::Ipip);
-    assert_eq!(d.set(6, Binding::Bound([0x01, 0, 0x5e, 0, 0, 1])), Err(BindError::Lladdr));
+    assert_eq!(
+        d.set(6, Binding::Bound([0x01, 0, 0x5e, 0, 0, 1])),
+        Err(BindError::Lladdr)
+    );
     assert_eq!(d.set(6, Binding::Bound([0xff; 6])), Err(BindError::Lladdr));
     assert_eq!(d.set(6, Binding::Bound([0; 6])), Err(BindError::Lladdr));
     assert_eq!(d.set(0, Binding::Bound(B)), Err(BindError::Slot));
@@ -70,10 +73,17 @@ fn refusals_change_nothing() {
 fn every_slot_can_be_bound_at_once() {
     let d = D::new();
     for s in 1..257u16 {
-        d.set(s, Binding::Bound([0x02, 0x42, 0, 0, (s >> 8) as u8, s as u8])).unwrap();
+        d.set(
+            s,
+            Binding::Bound([0x02, 0x42, 0, 0, (s >> 8) as u8, s as u8]),
+        )
+        .unwrap();
     }
     for s in 1..257u16 {
-        assert_eq!(d.slot_of([0x02, 0x42, 0, 0, (s >> 8) as u8, s as u8]), Some(s));
+        assert_eq!(
+            d.slot_of([0x02, 0x42, 0, 0, (s >> 8) as u8, s as u8]),
+            Some(s)
+        );
     }
     d.clear();
     assert_eq!(d.slot_of([0x02, 0x42, 0, 0, 0, 1]), None);
@@ -99,7 +109,14 @@ fn a_full_probe_window_is_refused() {
 fn lladdr_text() {
     assert_eq!(parse_lladdr("02:00:00:00:00:01"), Some(A));
     assert_eq!(parse_lladdr("2:0:0:0:0:1"), Some(A));
-    for bad in ["", "02:00:00:00:00", "02:00:00:00:00:01:02", "02::00:00:00:01", "02:00:00:00:00:100", "zz:00:00:00:00:01"] {
+    for bad in [
+        "",
+        "02:00:00:00:00",
+        "02:00:00:00:00:01:02",
+        "02::00:00:00:01",
+        "02:00:00:00:00:100",
+        "zz:00:00:00:00:01",
+    ] {
         assert_eq!(parse_lladdr(bad), None, "{bad}");
     }
 }

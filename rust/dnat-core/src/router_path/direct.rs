@@ -72,7 +72,10 @@ fn untunnelled_from_the_bound_address_is_forwarded() {
         pkt(PUBLIC, REMOTE, proto::ICMP, &query(icmp::ECHO, H1_PORT + 1)),
     ];
     for p in &cases {
-        assert_eq!(decide_direct(&v, p, Iface::Lan, Some(M1)), forward(r.h1, None));
+        assert_eq!(
+            decide_direct(&v, p, Iface::Lan, Some(M1)),
+            forward(r.h1, None)
+        );
     }
     // ESP and AH: no port to prove, the bound address names the host.
     let e = pkt(PUBLIC, REMOTE, proto::ESP, &esp(0x7000));
@@ -81,9 +84,16 @@ fn untunnelled_from_the_bound_address_is_forwarded() {
         spi: 0x7000,
         proto: proto::ESP,
     };
-    assert_eq!(decide_direct(&v, &e, Iface::Lan, Some(M1)), forward(r.h1, Some(sa)));
+    assert_eq!(
+        decide_direct(&v, &e, Iface::Lan, Some(M1)),
+        forward(r.h1, Some(sa))
+    );
     assert_eq!(v.stat(DataStat::OutDirect), 4);
-    assert_eq!(v.stat(DataStat::OutForwarded), 0, "the glue's forwarded() counts that");
+    assert_eq!(
+        v.stat(DataStat::OutForwarded),
+        0,
+        "the glue's forwarded() counts that"
+    );
 }
 
 #[test]
@@ -120,13 +130,22 @@ fn untunnelled_forgeries_are_dropped_by_class() {
     assert_eq!(v.stat(DataStat::OutDirect), 0);
     // Refusals of the proof are counted as for tunnelled packets.
     let to_router = pkt(PUBLIC, PUBLIC, proto::UDP, &udp(H1_PORT, 53, b"x"));
-    assert_eq!(decide_direct(&v, &to_router, Iface::Lan, Some(M1)), Outbound::Drop);
+    assert_eq!(
+        decide_direct(&v, &to_router, Iface::Lan, Some(M1)),
+        Outbound::Drop
+    );
     assert_eq!(v.stat(DataStat::OutLocalDestination), 1);
     let gre = pkt(PUBLIC, REMOTE, 47, &[0; 8]);
-    assert_eq!(decide_direct(&v, &gre, Iface::Lan, Some(M1)), Outbound::Drop);
+    assert_eq!(
+        decide_direct(&v, &gre, Iface::Lan, Some(M1)),
+        Outbound::Drop
+    );
     assert_eq!(v.stat(DataStat::OutProtocol), 1);
     let h = Header::parse(&h1_udp, h1_udp.len()).unwrap();
-    assert_eq!(untunnelled(&v, &h, None, PUBLIC, Iface::Lan, Some(M1)), Outbound::Drop);
+    assert_eq!(
+        untunnelled(&v, &h, None, PUBLIC, Iface::Lan, Some(M1)),
+        Outbound::Drop
+    );
     assert_eq!(v.stat(DataStat::OutBadInner), 1);
 }
 

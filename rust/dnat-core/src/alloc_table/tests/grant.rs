@@ -187,7 +187,8 @@ fn kept_slots_outlive_idleness() {
     // Kept: admitted, and not freed when its last block goes.
     assert_eq!(t.keep(h(1), true), Ok(Some(1)));
     let g = t.request_ports(h(1), 4, true, 0, 0).unwrap();
-    t.invalidate_block(None, Kind::Port, g.lowest, Some(4)).unwrap();
+    t.invalidate_block(None, Kind::Port, g.lowest, Some(4))
+        .unwrap();
     grace(&mut t);
     assert_eq!(t.find_host(h(1)), Some(1));
     // Let go: the idle slot is freed at once; unknown hosts are no-ops.
