@@ -429,6 +429,8 @@ mod tests {
             auth: true,
             in_bytes: Some(v * 128),
             out_bytes: Some((v + 1) * 128),
+            delivery: Some("ipip".into()),
+            lladdr: None,
         }
     }
 

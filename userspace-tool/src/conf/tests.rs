@@ -409,6 +409,8 @@ fn kernel_host(a: &str, revoked: bool, quota: Option<(u32, u32, bool)>) -> Host 
         sa_dropped: Some(0),
         quota: quota.map(|(ports, spis, own)| HostQuota { ports, spis, own }),
         auth: true,
+        delivery: Some("ipip".into()),
+        lladdr: None,
     }
 }
 
