@@ -172,7 +172,8 @@ Example: dnatctl router delivery 10.0.0.1 direct lladdr 02:00:00:00:00:01";
 
 const ROUTER_SHOWCONF_HELP: &str = "\
 Prints [Router], with every setting of \"dnatctl router set\", then a [Host ADDR]
-section for each host with its own quota (\"dnatctl router quota\") or revoked:
+section for each host with its own quota (\"dnatctl router quota\"), revoked or
+in direct delivery (\"dnatctl router delivery\"; delivery = direct, lladdr = MAC):
 
   [Router]
   lan = lan0
@@ -197,8 +198,9 @@ reason\" (exit 2) and nothing changes. The router then has exactly the file's
 configuration: a setting the file leaves out takes the value of a module just
 loaded (the interfaces, the public address and the pools cannot be unset:
 leaving out one the router has is an error), and a host without a section goes
-back on the default quota and is readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
-and REVOKE_HOST for the hosts that change; prints nothing. If the kernel
+back on the default quota, is readmitted and goes back to ipip. Sends SET_CONFIG
+with every setting, then SET_QUOTA, READMIT_HOST, REVOKE_HOST and SET_DELIVERY
+for the hosts that change; prints nothing. If the kernel
 refuses a request midway, the configuration read before is put back (best
 effort: blocks a revocation or a pool change ended stay ended) and the error
 is printed (exit 1). Blocks, SAs and blacklist entries are left alone.
