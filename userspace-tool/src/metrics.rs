@@ -20,7 +20,7 @@ use crate::prom::{metric_name, Family, Type};
 
 /// The router's data path counters (`DataStat` in dnat-core's stat.rs).
 const ROUTER_DATA: [(&str, &str); 28] = [
-    ("in_delivered", "Inbound packets tunnelled to the host that owns them."),
+    ("in_delivered", "Inbound packets delivered to the host that owns them (tunnelled, or sent unchanged to a direct host)."),
     ("in_unowned", "Inbound packets nobody owns (left to the router's stack, or dropped by unowned drop)."),
     ("in_encap_failed", "Inbound packets that could not be tunnelled (no LAN address, no route, no memory); dropped."),
     ("out_forwarded", "Packets hosts tunnelled, decapsulated and forwarded."),
@@ -29,7 +29,7 @@ const ROUTER_DATA: [(&str, &str); 28] = [
     ("out_protocol", "Tunnelled packets of a protocol not forwarded for hosts; dropped."),
     ("out_bad_inner", "Tunnelled packets whose inner packet is malformed, truncated or a fragment; dropped."),
     ("out_decap_failed", "Tunnelled packets that could not be decapsulated; dropped."),
-    ("out_untunnelled", "Packets from the LAN with the public source address that were not tunnelled to the router; dropped."),
+    ("out_untunnelled", "Packets with the public source address not tunnelled to the router and not from a direct host; dropped."),
     ("in_sa_not_validated", "Inbound ESP/AH whose (source, SPI) the owner has not validated; dropped."),
     ("in_sa_blacklisted", "Inbound ESP/AH matching a blacklist entry of the owner; dropped."),
     ("in_sa_not_spi_owner", "Inbound ESP in UDP whose SPI the owner of its UDP port does not hold; dropped."),
@@ -44,10 +44,10 @@ const ROUTER_DATA: [(&str, &str); 28] = [
     ("out_sa_full", "Outbound ESP/AH SAs the table of outbound SAs could not learn: both sets full."),
     ("out_sa_host_limit", "Outbound ESP/AH SAs not learnt: the host has as many as it may."),
     ("out_sa_conflict", "Outbound ESP/AH SAs not learnt: a live entry belongs to another host."),
-    ("in_direct", "Inbound packets sent unchanged to a direct-delivery host (also in in_delivered)."),
-    ("out_direct", "Untunnelled packets of direct-delivery hosts from their bound link-layer address, forwarded."),
-    ("out_direct_lladdr", "Untunnelled packets using what a direct-delivery host owns from another link-layer address; dropped."),
-    ("out_direct_dev", "Packets with the public source from a direct-delivery host's address on another device than the LAN; dropped."),
+    ("in_direct", "Inbound packets sent unchanged to a direct host's link-layer address (also in in_delivered)."),
+    ("out_direct", "Untunnelled packets of a direct host from its bound address on the LAN device, forwarded (also in out_forwarded)."),
+    ("out_direct_lladdr", "Untunnelled packets with the public source using what a direct host owns, from another link-layer address; dropped."),
+    ("out_direct_dev", "Packets with the public source from a direct host's bound address on another device than the LAN; dropped."),
 ];
 
 /// The router's gauges of `GET_PAP_STATS` (rust/router/netlink.rs).
@@ -88,9 +88,9 @@ const HOST_DATA: [(&str, &str); 33] = [
     ("in_quote_about_error", "Inbound ICMP errors delivered unchanged: about an ICMP error."),
     ("in_quote_no_port", "Inbound ICMP errors delivered unchanged: about a protocol without ports."),
     ("in_quote_no_mapping", "Inbound ICMP errors delivered unchanged: no translation for what they quote."),
-    ("out_direct", "Outbound packets sent to the router untunnelled (direct delivery)."),
-    ("in_direct", "Packets to the public address the router sent untunnelled, delivered to the stack."),
-    ("in_direct_lladdr", "Untunnelled packets to the public address from another link-layer address than the router's; dropped in direct delivery."),
+    ("out_direct", "Direct delivery: outbound packets sent to the router untunnelled."),
+    ("in_direct", "Direct delivery: inbound packets to the public address from the router's link-layer address, delivered to the stack."),
+    ("in_direct_lladdr", "Direct delivery: inbound untunnelled packets to the public address from another link-layer address than the router's, dropped."),
 ];
 
 /// The host's gauges of `GET_STATS` (rust/host/state.rs).
@@ -429,6 +429,8 @@ mod tests {
             auth: true,
             in_bytes: Some(v * 128),
             out_bytes: Some((v + 1) * 128),
+            delivery: Some("ipip".into()),
+            lladdr: None,
         }
     }
 
@@ -485,7 +487,7 @@ dnat_router_granted_total 3
 # HELP dnat_router_malformed_bad_checksum_total PAP dropped as malformed: bad_checksum.
 # TYPE dnat_router_malformed_bad_checksum_total counter
 dnat_router_malformed_bad_checksum_total 0
-# HELP dnat_router_in_delivered_total Inbound packets tunnelled to the host that owns them.
+# HELP dnat_router_in_delivered_total Inbound packets delivered to the host that owns them (tunnelled, or sent unchanged to a direct host).
 # TYPE dnat_router_in_delivered_total counter
 dnat_router_in_delivered_total 5
 # HELP dnat_router_table_bytes Memory of the namespace's allocation, SA and outbound-SA tables and per-host state, in bytes.

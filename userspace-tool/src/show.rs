@@ -305,6 +305,8 @@ impl RouterConfig {
                 | RouterAttr::EventCount(_)
                 | RouterAttr::EventSuppressed(_)
                 | RouterAttr::Epoch(_)
+                | RouterAttr::Delivery(_)
+                | RouterAttr::Lladdr(_)
                 | RouterAttr::Other(_) => {}
             }
         }
