@@ -107,6 +107,16 @@ cleanup_netns() {
 	done
 }
 
+# attach NS IF SWITCH ADDR: a veth from NS (named IF) to SWITCH's bridge
+# br0; the bridge's end is named NS-IF in SWITCH.
+attach() {
+	local ns=$1 ifname=$2 sw=$3 addr=$4 peer="$1-$2"
+	ip link add "$ifname" netns "$ns" type veth peer name "$peer" netns "$sw"
+	n "$sw" ip link set "$peer" master br0 up
+	n "$ns" ip addr add "$addr" dev "$ifname"
+	n "$ns" ip link set "$ifname" up
+}
+
 # The reference topology (Documentation/networking/dnat.rst, "Reference topology"):
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
@@ -127,14 +137,6 @@ topology() {
 	n lan ip link set br0 up
 	n inet ip link set br0 up
 
-	# attach NS IF SWITCH ADDR: a veth from NS (named IF) to SWITCH's bridge.
-	attach() {
-		local ns=$1 ifname=$2 sw=$3 addr=$4 peer="$1-$2"
-		ip link add "$ifname" netns "$ns" type veth peer name "$peer" netns "$sw"
-		n "$sw" ip link set "$peer" master br0 up
-		n "$ns" ip addr add "$addr" dev "$ifname"
-		n "$ns" ip link set "$ifname" up
-	}
 	attach router lan0 lan 10.0.0.7/24
 	attach router wan0 inet 203.0.113.30/24
 	attach h1 eth0 lan 10.0.0.1/24
@@ -160,6 +162,73 @@ dnat_host_ipip() {
 	n "$ns" ip link set dnat0 up
 	n "$ns" ip addr add 203.0.113.30/32 dev dnat0
 	n "$ns" ip route add 203.0.113.0/24 dev dnat0 src 203.0.113.30
+}
+
+# lladdr NS IF: the link-layer (MAC) address of IF in NS.
+lladdr() {
+	n "$1" cat "/sys/class/net/$2/address"
+}
+
+# router_direct NS LANADDR: the router delivers host LANADDR directly
+# (issue 19), bound to the MAC of NS's eth0. The router must be configured
+# (router set) first.
+router_direct() {
+	nrouter "$DNATCTL" router delivery "$2" direct lladdr "$(lladdr "$1" eth0)"
+}
+
+# dnat_host_direct NS LANADDR: a host without the host module in direct
+# delivery: the shared public address on lo (the stack accepts what the
+# router delivers to its MAC), a route to the Internet segment via the
+# router out of eth0 from that address, and the router's binding of
+# LANADDR to NS's MAC (router_direct). As on the real servers of LVS
+# direct routing, eth0 answers ARP only for its own addresses and asks
+# from its LAN address, never from the public one (arp_ignore 1,
+# arp_announce 2).
+dnat_host_direct() {
+	local ns=$1 lanaddr=$2
+	n "$ns" sysctl -qw "net.ipv4.conf.eth0.arp_ignore=1" "net.ipv4.conf.eth0.arp_announce=2"
+	n "$ns" ip addr add 203.0.113.30/32 dev lo
+	n "$ns" ip route add 203.0.113.0/24 via 10.0.0.7 dev eth0 src 203.0.113.30
+	router_direct "$ns" "$lanaddr"
+}
+
+# lan_intruder: a third namespace h3 (10.0.0.9, default route via the
+# router) on the LAN segment of `topology`, for forgeries. The bridge does
+# not learn addresses from h3's port: a frame h3 sends with another host's
+# MAC as source does not divert that host's traffic to h3 (on a real
+# switch it would, which is not what the scenarios test).
+lan_intruder() {
+	ip netns add h3
+	n h3 ip link set lo up
+	attach h3 eth0 lan 10.0.0.9/24
+	n lan ip link set h3-eth0 type bridge_slave learning off
+	n h3 ip route add default via 10.0.0.7
+}
+
+# router_second_port: a second router interface lan1 on the LAN segment's
+# bridge, so that a frame can reach the router on another interface than
+# its LAN device (lan0). lan1 has 10.0.1.7/24, a prefix nobody else uses;
+# it does not answer ARP for lan0's address (arp_ignore 1), so the hosts
+# keep reaching the router through lan0; with accept_local and no reverse
+# path filter, the stack alone would forward a packet from the public
+# address arriving there: whatever stops it is the router module.
+router_second_port() {
+	attach router lan1 lan 10.0.1.7/24
+	nrouter sysctl -qw net.ipv4.conf.lan1.arp_ignore=1 net.ipv4.conf.lan1.accept_local=1 \
+		net.ipv4.conf.lan1.rp_filter=0
+}
+
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds or
+# SECONDS have passed; returns CMD's last status. (Its locals have names
+# no condition uses: a condition sees them, bash's scope being dynamic.)
+wait_until() {
+	local wait_try wait_tries=$(($1 * 10))
+	shift
+	for ((wait_try = 0; wait_try < wait_tries; wait_try++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
 }
 
 # narrow_path: beyond the Internet segment of `topology`, a router isp, a
@@ -214,12 +283,16 @@ wait_listen() {
 	return 1
 }
 
-# dnat_host_module NS: a host with the host module, set up by
-# scripts/host-up.sh (the shared public address as a local address,
+# dnat_host_module NS [KEY VALUE]...: a host with the host module, set up
+# by scripts/host-up.sh (the shared public address as a local address,
 # external destinations routed via the router from that address with room
-# for the outer header, the module configured, ports granted).
+# for the outer header, the module configured, ports granted); KEY VALUE
+# pairs are further "dnatctl host set" settings (delivery direct: no room
+# for an outer header, no tunnel).
 dnat_host_module() {
-	n "$1" env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
+	local ns=$1
+	shift
+	n "$ns" env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 "$@" >/dev/null
 }
 
 # held_block NS KIND: "lowest count" of the first block of KIND (ports,

@@ -10,11 +10,28 @@
 # reloading the host module; malformed tunnel packets are dropped and
 # counted.
 #
+# DELIVERY (61-host-direct and 63-host-mixed set it) chooses how the
+# router delivers to each host (issue 19): ipip (the default) tunnels to
+# both; direct binds both to their MACs (router delivery ... direct
+# lladdr, host-up.sh delivery direct); mixed makes h1 direct and h2 ipip.
+# What a check looks at that only one method has (the outer header, the
+# module's own tunnel) is chosen per host's method, explicitly below.
+#
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
 #   (dnat_host)   |-- [lan] --- router ---- [inet] --|
 #   h2 10.0.0.3 --+    10.0.0.7  lan0 | wan0  203.0.113.30  +-- ext2 203.0.113.66
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
+DELIVERY=${DELIVERY:-ipip}
+case $DELIVERY in
+ipip) d1=ipip d2=ipip ;;
+direct) d1=direct d2=direct ;;
+mixed) d1=direct d2=ipip ;;
+*)
+	fail "DELIVERY is ipip, direct or mixed (not '$DELIVERY')"
+	exit 1
+	;;
+esac
 pids=()
 finish() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -29,8 +46,21 @@ pcap() { tcpdump -r "$1" -n 2>/dev/null || true; }
 in_block() { [ "$1" -ge "$2" ] && [ "$1" -lt $(($2 + $3)) ]; }
 
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
-check "h1 set up by scripts/host-up.sh (ports granted)" dnat_host_module h1
-check "h2 set up by scripts/host-up.sh (ports granted)" dnat_host_module h2
+# host_up NS LANADDR DELIVERY: the router's binding first (direct), then
+# scripts/host-up.sh.
+host_up() {
+	if [ "$3" = direct ]; then
+		check "router delivery $2 direct lladdr ($1's MAC)" router_direct "$1" "$2"
+		check "$1 set up by scripts/host-up.sh delivery direct (ports granted)" dnat_host_module "$1" delivery direct
+	else
+		check "$1 set up by scripts/host-up.sh (ports granted)" dnat_host_module "$1"
+	fi
+}
+host_up h1 10.0.0.1 "$d1"
+host_up h2 10.0.0.3 "$d2"
+# The host counter of what h1 sends to the Internet: tunnelled or direct.
+out1=out_tunnelled
+[ "$d1" = ipip ] || out1=out_direct
 lo1=$(wait_ports h1) || lo1=
 lo2=$(wait_ports h2) || lo2=
 check "h1's module obtained a port block by itself" test -n "$lo1"
@@ -66,7 +96,7 @@ sleep 1
 
 # The outer headers h1 sends (DF clear) never repeat an IP ID on the wire:
 # a GSO packet (the capture sees it whole) reserves one ID for each
-# segment it becomes.
+# segment it becomes. A direct h1 sends no outer header at all.
 nh1 tcpdump -U -n -i eth0 -w "$T/outer-ids.pcap" 'ip proto 4 and src host 10.0.0.1 and dst host 10.0.0.7' 2>/dev/null &
 idcap=$!
 sleep 1
@@ -88,13 +118,18 @@ sleep 1
 kill "$idcap" 2>/dev/null || true
 wait "$idcap" 2>/dev/null || true
 read -r idn idgso idover < <(python3 "$TOP/qemu-tests/pcap_ids.py" "$T/outer-ids.pcap")
-check "h1 tunnelled the transfer in GSO packets ($idn outer packets, $idgso over 1500 bytes)" test "$idn" -gt 20 -a "$idgso" -gt 0
-expect_eq "every outer GSO packet of h1 reserved an IP ID per segment (no ID used twice)" "$idover" 0
+if [ "$d1" = ipip ]; then
+	check "h1 tunnelled the transfer in GSO packets ($idn outer packets, $idgso over 1500 bytes)" test "$idn" -gt 20 -a "$idgso" -gt 0
+	expect_eq "every outer GSO packet of h1 reserved an IP ID per segment (no ID used twice)" "$idover" 0
+else
+	expect_eq "direct: h1 sent no IP-in-IP to the router" "$idn" 0
+fi
 
 # The encapsulation comes after every other POST_ROUTING hook and, with
 # conntrack used on h1 after its set-up, after conntrack's confirmation:
 # a chain after source NAT and the security modules (priority 300) sees
 # the inner flow, established in conntrack, and no IP-in-IP from h1.
+# (Direct: nothing is encapsulated; the chain sees the same.)
 modprobe -a nf_conntrack nft_ct 2>/dev/null || true
 nh1 nft -f - <<'EOF'
 table ip ctcheck {
@@ -155,7 +190,7 @@ check "the server saw 203.0.113.30 for both hosts" test "$(pcap "$T/wan.pcap" | 
 nh2 tcpdump -U -q -n -i eth0 -w "$T/lan.pcap" 'host 10.0.0.1' 2>/dev/null &
 lanpcap=$!
 sleep 1
-tun0=$(hstat h1 out_tunnelled)
+tun0=$(hstat h1 "$out1")
 nh2 python3 "$TOP/qemu-tests/udp_echo.py" 7070 &
 pids+=($!)
 wait_listen h2 u 7070
@@ -165,36 +200,44 @@ kill "$lanpcap" 2>/dev/null || true
 wait "$lanpcap" 2>/dev/null || true
 check "h2 saw the LAN datagram from h1's own port, not tunnelled" sh -c "tcpdump -r '$T/lan.pcap' -n 2>/dev/null | grep -q '10\.0\.0\.1\.41000 > 10\.0\.0\.3\.7070: UDP'"
 check "no IP-in-IP on the LAN between h1 and h2" sh -c "! tcpdump -r '$T/lan.pcap' -n 'ip proto 4' 2>/dev/null | grep -q ."
-expect_eq "LAN traffic did not go through the tunnel" "$(hstat h1 out_tunnelled)" "$tun0"
+if [ "$d1" = ipip ]; then
+	expect_eq "LAN traffic did not go through the tunnel" "$(hstat h1 out_tunnelled)" "$tun0"
+else
+	expect_eq "direct: LAN traffic was not counted as sent direct" "$(hstat h1 out_direct)" "$tun0"
+fi
 
 # The host caches its route to the router; a change of the routing tables
 # reaches the very next packet (with a route to the router via h2, the
-# tunnelled packet goes to h2, which does not forward it).
+# tunnelled packet goes to h2, which does not forward it). Then a route to
+# the Internet through another device. Both concern the module's own
+# tunnel, ipip only: a direct h1's packets are routed by its stack alone.
 rstat() { nrouter "$DNATCTL" --json router stats | jq -r ".stats.$1"; }
-tun0=$(hstat h1 out_tunnelled); fw0=$(rstat out_forwarded)
-nh1 sh -c "echo warm | socat -u - UDP-SENDTO:203.0.113.3:9999"
-nh1 ip route add 10.0.0.7/32 via 10.0.0.3 dev eth0
-nh1 sh -c "echo diverted | socat -u - UDP-SENDTO:203.0.113.3:9999"
-nh1 ip route del 10.0.0.7/32 via 10.0.0.3 dev eth0
-nh1 sh -c "echo again | socat -u - UDP-SENDTO:203.0.113.3:9999"
-sleep 1
-expect_eq "cached route: h1 tunnelled 3 datagrams, the router got those before and after the route change" \
-	"$(( $(hstat h1 out_tunnelled) - tun0 )) $(( $(rstat out_forwarded) - fw0 ))" "3 2"
+if [ "$d1" = ipip ]; then
+	tun0=$(hstat h1 out_tunnelled); fw0=$(rstat out_forwarded)
+	nh1 sh -c "echo warm | socat -u - UDP-SENDTO:203.0.113.3:9999"
+	nh1 ip route add 10.0.0.7/32 via 10.0.0.3 dev eth0
+	nh1 sh -c "echo diverted | socat -u - UDP-SENDTO:203.0.113.3:9999"
+	nh1 ip route del 10.0.0.7/32 via 10.0.0.3 dev eth0
+	nh1 sh -c "echo again | socat -u - UDP-SENDTO:203.0.113.3:9999"
+	sleep 1
+	expect_eq "cached route: h1 tunnelled 3 datagrams, the router got those before and after the route change" \
+		"$(( $(hstat h1 out_tunnelled) - tun0 )) $(( $(rstat out_forwarded) - fw0 ))" "3 2"
 
-# A route to the Internet through another device (here an ipip device,
-# whose headroom has room for the outer header): the datagram is still
-# translated, tunnelled by the module and sent out of the LAN device, not
-# by that device (which would wrap it a second time).
-nh1 ip link add dnat0 type ipip local 10.0.0.1 remote 10.0.0.7 dev eth0
-nh1 ip link set dnat0 up
-nh1 ip route add 203.0.113.3/32 dev dnat0 src 203.0.113.30
-tun0=$(hstat h1 out_tunnelled); tx0=$(nh1 cat /sys/class/net/dnat0/statistics/tx_packets)
-expect_eq "route via another device: UDP echo through the module" \
-	"$(echo via-dev | nh1 timeout 10 socat -t 3 - UDP:203.0.113.3:9090)" via-dev
-expect_eq "route via another device: tunnelled by the module, not by that device" \
-	"$(( $(hstat h1 out_tunnelled) - tun0 )) $(( $(nh1 cat /sys/class/net/dnat0/statistics/tx_packets) - tx0 ))" "1 0"
-nh1 ip route del 203.0.113.3/32 dev dnat0
-nh1 ip link del dnat0
+	# A route to the Internet through another device (here an ipip device,
+	# whose headroom has room for the outer header): the datagram is still
+	# translated, tunnelled by the module and sent out of the LAN device, not
+	# by that device (which would wrap it a second time).
+	nh1 ip link add dnat0 type ipip local 10.0.0.1 remote 10.0.0.7 dev eth0
+	nh1 ip link set dnat0 up
+	nh1 ip route add 203.0.113.3/32 dev dnat0 src 203.0.113.30
+	tun0=$(hstat h1 out_tunnelled); tx0=$(nh1 cat /sys/class/net/dnat0/statistics/tx_packets)
+	expect_eq "route via another device: UDP echo through the module" \
+		"$(echo via-dev | nh1 timeout 10 socat -t 3 - UDP:203.0.113.3:9090)" via-dev
+	expect_eq "route via another device: tunnelled by the module, not by that device" \
+		"$(( $(hstat h1 out_tunnelled) - tun0 )) $(( $(nh1 cat /sys/class/net/dnat0/statistics/tx_packets) - tx0 ))" "1 0"
+	nh1 ip route del 203.0.113.3/32 dev dnat0
+	nh1 ip link del dnat0
+fi
 
 # Translations end: TCP after FIN (closing grace), UDP after its idle
 # timeout; the ports go back to the pool.
@@ -246,34 +289,56 @@ rm -f "$fifo"
 
 # Malformed tunnel packets: from the router with a truncated or non-IPv4
 # inner packet, and from a host that is not the router.
-m0=$(hstat h1 in_malformed)
-b0=$(hstat h1 in_bad_source)
-nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 truncated
-nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 not-ipv4
-nh2 python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 "$lo1" spoofed
-sleep 1
-# Bytes after the inner packet are trimmed off, not delivered (a raw
-# socket sees the whole packet the stack got); an inner packet longer than
-# the outer one holds is dropped.
-nh1 python3 "$TOP/qemu-tests/raw_trailer.py" 7777 >"$T/trailer" &
-rt=$!
-sleep 1
-nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --trailer 50 10.0.0.1 udp 203.0.113.3 7777 trailer
-wait "$rt" || true
-expect_eq "a tunnelled datagram with 50 trailing bytes reaches h1's stack trimmed" "$(cat "$T/trailer")" 0
-nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --overlong 10 10.0.0.1 udp 203.0.113.3 7777 overlong
-sleep 1
-# Decapsulated packets arrive on the LAN device: a socket bound to it
-# (SO_BINDTODEVICE) receives them and IP_PKTINFO names the device.
-nh1 python3 "$TOP/qemu-tests/udp_bound_recv.py" eth0 7778 >"$T/bound" &
-rb=$!
-wait_listen h1 u 7778
-nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 7778 bound
-wait "$rb" || true
-expect_eq "a socket bound to eth0 receives tunnelled traffic, arrived on eth0" \
-	"$(cat "$T/bound")" "bound $(nh1 cat /sys/class/net/eth0/ifindex)"
-expect_eq "truncated, non-IPv4 and overlong inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 3))
-expect_eq "a tunnel packet from h2 (not the router) dropped and counted" "$(hstat h1 in_bad_source)" $((b0 + 1))
+# Direct (below): the same checks of where a packet for the public address
+# comes from, without a tunnel.
+if [ "$d1" = ipip ]; then
+	m0=$(hstat h1 in_malformed)
+	b0=$(hstat h1 in_bad_source)
+	nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 truncated
+	nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 not-ipv4
+	nh2 python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 "$lo1" spoofed
+	sleep 1
+	# Bytes after the inner packet are trimmed off, not delivered (a raw
+	# socket sees the whole packet the stack got); an inner packet longer than
+	# the outer one holds is dropped.
+	nh1 python3 "$TOP/qemu-tests/raw_trailer.py" 7777 >"$T/trailer" &
+	rt=$!
+	sleep 1
+	nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --trailer 50 10.0.0.1 udp 203.0.113.3 7777 trailer
+	wait "$rt" || true
+	expect_eq "a tunnelled datagram with 50 trailing bytes reaches h1's stack trimmed" "$(cat "$T/trailer")" 0
+	nrouter python3 "$TOP/qemu-tests/ipip_raw.py" --overlong 10 10.0.0.1 udp 203.0.113.3 7777 overlong
+	sleep 1
+	# Decapsulated packets arrive on the LAN device: a socket bound to it
+	# (SO_BINDTODEVICE) receives them and IP_PKTINFO names the device.
+	nh1 python3 "$TOP/qemu-tests/udp_bound_recv.py" eth0 7778 >"$T/bound" &
+	rb=$!
+	wait_listen h1 u 7778
+	nrouter python3 "$TOP/qemu-tests/ipip_raw.py" 10.0.0.1 udp 203.0.113.3 7778 bound
+	wait "$rb" || true
+	expect_eq "a socket bound to eth0 receives tunnelled traffic, arrived on eth0" \
+		"$(cat "$T/bound")" "bound $(nh1 cat /sys/class/net/eth0/ifindex)"
+	expect_eq "truncated, non-IPv4 and overlong inner packets dropped and counted" "$(hstat h1 in_malformed)" $((m0 + 3))
+	expect_eq "a tunnel packet from h2 (not the router) dropped and counted" "$(hstat h1 in_bad_source)" $((b0 + 1))
+else
+	# Direct: plain packets to the public address are taken only from the
+	# router's MAC. h2 sends one straight to h1's MAC: dropped and
+	# counted. The router's namespace sends one from the router's MAC to a
+	# socket on h1 bound to eth0 (SO_BINDTODEVICE): received, and
+	# IP_PKTINFO names eth0.
+	m1=$(lladdr h1 eth0)
+	l0=$(hstat h1 in_direct_lladdr)
+	nh2 python3 "$TOP/qemu-tests/raw_eth.py" eth0 "$(lladdr h2 eth0)" "$m1" 203.0.113.3 203.0.113.30 udp 9999 "$lo1" spoofed >/dev/null
+	nh1 python3 "$TOP/qemu-tests/udp_bound_recv.py" eth0 7778 >"$T/bound" &
+	rb=$!
+	wait_listen h1 u 7778
+	nrouter python3 "$TOP/qemu-tests/raw_eth.py" lan0 "$(lladdr router lan0)" "$m1" 203.0.113.3 203.0.113.30 udp 9999 7778 bound >/dev/null
+	wait "$rb" || true
+	expect_eq "direct: a socket bound to eth0 receives what the router's MAC sent, arrived on eth0" \
+		"$(cat "$T/bound")" "bound $(nh1 cat /sys/class/net/eth0/ifindex)"
+	expect_eq "direct: a datagram to the public address from h2's MAC (not the router's) dropped and counted" \
+		"$(hstat h1 in_direct_lladdr)" $((l0 + 1))
+fi
 
 # Router restart: the router module is reloaded and configured again; it
 # tells the LAN everything is invalid; the hosts ask again and new
@@ -282,6 +347,9 @@ e0=$(nh1 "$DNATCTL" --json host show | jq .config.epoch)
 rmmod dnat_router
 insmod "$TOP/rust/dnat_router.ko"
 nrouter "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 30000-39999 spis 0x1000-0x1fff
+# The reloaded router knows no binding: the administrator's again.
+[ "$d1" = ipip ] || check "router delivery 10.0.0.1 direct again after the restart" router_direct h1 10.0.0.1
+[ "$d2" = ipip ] || check "router delivery 10.0.0.3 direct again after the restart" router_direct h2 10.0.0.3
 for i in $(seq 100); do
 	n1=$(nh1 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports" and .lowest >= 30000)] | length')
 	n2=$(nh2 "$DNATCTL" --json host blocks | jq '[.blocks[] | select(.kind == "ports" and .lowest >= 30000)] | length')
