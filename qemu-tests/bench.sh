@@ -17,8 +17,10 @@
 #   router      dnat_router configured, packets to 203.0.113.30 on ports
 #               (SPIs) owned by the sink, tunnelled to it
 #   conntrack   conntrack + nftables DNAT 203.0.113.30 -> 10.0.0.1
+#   rdirect     dnat_router as router, the sink in direct delivery (bound
+#               to its MAC): the same packets sent on unchanged
 # router_vs_forwarding and router_vs_conntrack are the lower of the UDP and
-# ESP ratios.
+# ESP ratios, router_direct_vs_forwarding that of rdirect.
 # In the same rounds, a ping flood from the sink to gen (echo request and
 # reply, 16 in flight), echo replies per second at the sink:
 #   forwarding  from 10.0.0.1, module unloaded
@@ -102,10 +104,10 @@ router_on() {
 	n sink "$DNATCTL" pap validate 203.0.113.3 "$SPI" router 10.0.0.7 >/dev/null
 }
 router_off() {
-	# The router configuration must have tunnelled the packets to the sink
-	# (not left them to its own stack as unowned).
+	# The router configuration must have tunnelled (rdirect: sent) the
+	# packets to the sink (not left them to its own stack as unowned).
 	local d
-	d=$(n router "$DNATCTL" --json router stats | jq -r '.stats.in_delivered')
+	d=$(n router "$DNATCTL" --json router stats | jq -r ".stats.${1:-in_delivered}")
 	rmmod dnat_router
 	[ "$d" -gt $((COUNT / 10)) ] ||
 		{ echo "bench: the router delivered only $d packets to the sink" >&2; exit 1; }
@@ -207,6 +209,11 @@ run() { # CONFIG TRAFFIC -> packets per second at the sink
 	case $1 in
 	forwarding) pktgen_setup "$2" 10.0.0.1 20000 20254 ;;
 	router) router_on; pktgen_setup "$2" 203.0.113.30 20000 20254 ;;
+	rdirect)
+		router_on
+		n router "$DNATCTL" router delivery 10.0.0.1 direct lladdr "$(n sink cat /sys/class/net/eth0/address)"
+		pktgen_setup "$2" 203.0.113.30 20000 20254
+		;;
 	conntrack) ct_on; pktgen_setup "$2" 203.0.113.30 20000 20254 ;;
 	esac
 	a=$(rx); t0=$(date +%s.%N)
@@ -215,6 +222,7 @@ run() { # CONFIG TRAFFIC -> packets per second at the sink
 	t1=$(date +%s.%N); b=$(rx)
 	case $1 in
 	router) router_off ;;
+	rdirect) router_off in_direct ;;
 	conntrack) ct_off ;;
 	esac
 	awk -v p=$((b - a)) -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f\n", p / (t1 - t0 - 0.5) }'
@@ -239,7 +247,7 @@ echo "bench: $RUNS runs of $COUNT 64-byte packets per configuration and traffic 
 for i in $(seq "$RUNS"); do
 	for t in $TRAFFIC; do
 		cs="forwarding router conntrack"
-		[ $t = icmp ] && cs+=" ipip"
+		if [ $t = icmp ]; then cs+=" ipip"; else cs+=" rdirect"; fi
 		for c in $cs; do
 			# ICMP: set -e inside the substitution too, so that a
 			# failed step ends the benchmark rather than filing
@@ -253,7 +261,7 @@ for i in $(seq "$RUNS"); do
 done
 for t in $TRAFFIC; do
 	cs="forwarding router conntrack"
-	[ $t = icmp ] && cs+=" ipip"
+	if [ $t = icmp ]; then cs+=" ipip"; else cs+=" rdirect"; fi
 	for c in $cs; do
 		printf '%-4s %-10s median %8d pps  spread %s\n' "$t" "$c" "$(median <<<"${res[$c-$t]}")" "$(spread <<<"${res[$c-$t]}")"
 	done
@@ -264,7 +272,8 @@ for t in $TRAFFIC; do
 		ri=$(awk -v r="$r" -v i="$(median <<<"${res[ipip-icmp]}")" 'BEGIN { printf "%.2f", r / i }')
 		echo "$t: router ${rf[$t]} x forwarding, ${rc[$t]} x conntrack, $ri x kernel ipip tunnel (reference)"
 	else
-		echo "$t: router ${rf[$t]} x forwarding, ${rc[$t]} x conntrack"
+		rd[$t]=$(awk -v r="$(median <<<"${res[rdirect-$t]}")" -v f="$f" 'BEGIN { printf "%.2f", r / f }')
+		echo "$t: router ${rf[$t]} x forwarding, ${rc[$t]} x conntrack; direct delivery ${rd[$t]} x forwarding"
 	fi
 done
 n gen ip xfrm state flush
@@ -290,6 +299,9 @@ rmmod dnat_router
 # speed, datagrams received by the server per second.
 # Two references, UDP only, in the same rounds (they do not enter
 # host_vs_direct): what the IP-in-IP hop itself costs here.
+#   ddirect dnat as above in direct delivery: no IP-in-IP either way, the
+#           router checks h's MAC and sends the replies on unchanged
+#           (host_direct_mode_vs_direct, the lower of TCP and UDP)
 #   native  dnat as above in native mode: the ephemeral port range is the
 #           granted block and the host module only tunnels (no translation)
 #   ipip    no dnat modules; the kernel's own IP-in-IP tunnel devices on h
@@ -322,11 +334,16 @@ sleep 1
 
 mode_on() {
 	case $1 in
-	dnat | native)
+	dnat | native | ddirect)
 		insmod "$TOP/rust/dnat_router.ko"
 		insmod "$TOP/rust/dnat_host.ko"
 		n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
-		n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
+		if [ "$1" = ddirect ]; then
+			n router "$DNATCTL" router delivery 10.0.0.1 direct lladdr "$(n h cat /sys/class/net/eth0/address)"
+			n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 delivery direct >/dev/null
+		else
+			n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
+		fi
 		if [ "$1" = native ]; then
 			n h "$DNATCTL" host set mode native
 			n h sysctl -qw net.ipv4.ip_local_port_range="$(n h "$DNATCTL" --json host blocks |
@@ -346,7 +363,13 @@ mode_on() {
 }
 mode_off() {
 	case $1 in
-	dnat | native)
+	dnat | native | ddirect)
+		if [ "$1" = ddirect ]; then
+			# The router must have sent h's packets on unchanged.
+			local d
+			d=$(n router "$DNATCTL" --json router stats | jq -r '.stats.out_direct')
+			[ "$d" -gt 100 ] || { echo "host bench: the router forwarded $d direct packets" >&2; exit 1; }
+		fi
 		n h ip route replace default via 10.0.0.7 dev eth0
 		n h ip addr del 203.0.113.30/32 dev lo
 		n h sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
@@ -378,7 +401,7 @@ rmmod dnat_host dnat_router 2>/dev/null || true
 modprobe ipip
 echo "host bench: $RUNS runs of ${HT}s iperf3 TCP and 64-byte UDP per mode, interleaved"
 for i in $(seq "$RUNS"); do
-	for m in direct dnat native ipip; do
+	for m in direct dnat ddirect native ipip; do
 		for p in tcp udp; do
 			[ "$m" = native ] || [ "$m" = ipip ] && [ "$p" = tcp ] && continue
 			# A step that fails ends the benchmark (set -e inside the
@@ -391,19 +414,22 @@ for i in $(seq "$RUNS"); do
 		done
 	done
 done
-for k in direct-tcp dnat-tcp direct-udp dnat-udp native-udp ipip-udp; do
+for k in direct-tcp dnat-tcp ddirect-tcp direct-udp dnat-udp ddirect-udp native-udp ipip-udp; do
 	printf '%-10s median %12d  spread %s\n' "$k" "$(median <<<"${res[$k]}")" "$(spread <<<"${res[$k]}")"
 done
 dt=$(median <<<"${res[direct-tcp]}"); ht=$(median <<<"${res[dnat-tcp]}")
 du=$(median <<<"${res[direct-udp]}"); hu=$(median <<<"${res[dnat-udp]}")
 nu=$(median <<<"${res[native-udp]}"); iu=$(median <<<"${res[ipip-udp]}")
+xt=$(median <<<"${res[ddirect-tcp]}"); xu=$(median <<<"${res[ddirect-udp]}")
 awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { printf "host: tcp %.2f x direct, udp %.2f x direct\n", a / b, c / d }'
+awk -v a="$xt" -v b="$dt" -v c="$xu" -v d="$du" 'BEGIN { printf "host, direct delivery: tcp %.2f x direct, udp %.2f x direct\n", a / b, c / d }'
+hdd=$(awk -v a="$xt" -v b="$dt" -v c="$xu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
 awk -v n="$nu" -v i="$iu" -v d="$du" -v h="$hu" \
 	'BEGIN { if (n <= 0 || i <= 0 || d <= 0) { print "host references (udp): no datagrams in a mode"; exit } printf "host references (udp): native mode %.2f x direct, kernel ipip tunnel %.2f x direct; dnat %.2f x kernel ipip\n", n / d, i / d, h / i }'
 hvd=$(awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
 }
 
-declare -A res rf rc
+declare -A res rf rc rd
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.1f%%", (a[NR]-a[1])*100/a[int((NR+1)/2)]}'; }
 part router && router_bench
@@ -416,6 +442,7 @@ elif part router; then
 	line=$(awk -v a="${rf[udp]}" -v b="${rf[esp]}" -v c="${rc[udp]}" -v d="${rc[esp]}" \
 		'BEGIN { printf "router_vs_forwarding=%.2f router_vs_conntrack=%.2f", (a < b ? a : b), (c < d ? c : d) }')
 	line+=" router_icmp_vs_forwarding=${rf[icmp]}"
+	line+=" $(awk -v a="${rd[udp]}" -v b="${rd[esp]}" 'BEGIN { printf "router_direct_vs_forwarding=%.2f", (a < b ? a : b) }')"
 fi
-part host && line="${line:+$line }host_vs_direct=$hvd"
+part host && line="${line:+$line }host_vs_direct=$hvd host_direct_mode_vs_direct=$hdd"
 echo "$line"

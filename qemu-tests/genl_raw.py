@@ -4,7 +4,8 @@
 
     genl_raw.py FAMILY CMD [TYPE:KIND:VALUE ...]
 
-KIND is u8, u16, u32, u64 or str. Prints "ok" or "errno N MESSAGE" (the
+KIND is u8, u16, u32, u64, str (NUL-terminated) or hex (raw bytes, VALUE
+in hex digits: 01005e000001). Prints "ok" or "errno N MESSAGE" (the
 extended ack message, if any). Test code only: dnatctl uses netlink crates.
 """
 import os
@@ -85,7 +86,12 @@ def main():
     for spec in sys.argv[3:]:
         t, kind, value = spec.split(":", 2)
         fmt = {"u8": "=B", "u16": "=H", "u32": "=I", "u64": "=Q"}.get(kind)
-        payload = struct.pack(fmt, int(value, 0)) if fmt else value.encode() + b"\0"
+        if fmt:
+            payload = struct.pack(fmt, int(value, 0))
+        elif kind == "hex":
+            payload = bytes.fromhex(value)
+        else:
+            payload = value.encode() + b"\0"
         attrs.append(attr(int(t), payload))
     err, msg = error_of(request(s, 2, fam, cmd, attrs))
     print("ok" if not err else ("errno %d %s" % (err, msg)).strip())

@@ -38,6 +38,8 @@ pub mod pap_session;
 pub mod siphash;
 #[path = "dnat-core/src/sptt.rs"]
 pub mod sptt;
+#[path = "dnat-core/src/stat.rs"]
+pub mod stat;
 #[path = "dnat-core/src/uapi.rs"]
 pub mod uapi;
 

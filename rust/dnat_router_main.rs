@@ -18,6 +18,8 @@ pub mod checksum;
 pub mod classify;
 #[path = "dnat-core/src/config.rs"]
 pub mod config;
+#[path = "dnat-core/src/direct.rs"]
+pub mod direct;
 #[path = "dnat-core/src/events.rs"]
 pub mod events;
 #[path = "dnat-core/src/hooks.rs"]
@@ -34,12 +36,18 @@ pub mod pap_auth;
 pub mod pap_keys;
 #[path = "dnat-core/src/pap_server.rs"]
 pub mod pap_server;
+#[path = "dnat-core/src/pap_serving.rs"]
+pub mod pap_serving;
 #[path = "dnat-core/src/router_events.rs"]
 pub mod router_events;
+#[path = "dnat-core/src/router_path.rs"]
+pub mod router_path;
 #[path = "dnat-core/src/sa_table.rs"]
 pub mod sa_table;
 #[path = "dnat-core/src/siphash.rs"]
 pub mod siphash;
+#[path = "dnat-core/src/stat.rs"]
+pub mod stat;
 #[path = "dnat-core/src/uapi.rs"]
 pub mod uapi;
 

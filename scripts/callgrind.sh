@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Instructions per packet of the router's per-packet decision (parse the
-# IPv4 header, classify, look the owner up in the allocation tables), as
+# IPv4 header, then the module's own decisions of
+# rust/dnat-core/src/router_path.rs: path, owner, SA check, counters), as
 # host-side pure code: rust/dnat-core/examples/classify_cost.rs, run under
 # callgrind. Instruction counts are deterministic and do not depend on the
 # machine's load, unlike times measured in a guest under QEMU/TCG (the

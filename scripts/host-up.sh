@@ -10,7 +10,8 @@
 #    from it and the stack accepts what is tunnelled to it;
 # 2. the default route goes via ROUTER out of DEV with PUBLIC as preferred
 #    source and MTU (default 1480: DEV's MTU minus the 20-byte outer
-#    header, as a tunnel device would have), so that unmodified
+#    header, as a tunnel device would have; DEV's MTU with "delivery
+#    direct", which adds no header), so that unmodified
 #    applications use the public address for the Internet and TCP picks an
 #    MSS that fits the tunnel; LAN prefixes keep their own routes and
 #    source addresses and are never tunnelled;
@@ -19,6 +20,9 @@
 #    and DEV, which start it (so that port-block applies to this start),
 #    and the script waits until the router granted ports (up to 30 s),
 #    then prints the blocks.
+# With "delivery direct", DEV also answers ARP only for its own addresses
+# and asks from its LAN address (arp_ignore 1, arp_announce 2, as for an
+# IPVS direct-routing real server): PUBLIC is the router's too.
 #
 # dnat-host.service runs it, installed as PREFIX/lib/dnat/host-up.
 #
@@ -34,7 +38,17 @@ if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
 	mtu=$1
 	shift
 fi
-mtu=${mtu:-$(($(cat "/sys/class/net/$dev/mtu") - 20))}
+direct= hdr=20
+for ((i = 1; i < $#; i++)); do
+	j=$((i + 1))
+	if [ "${!i}" = delivery ] && { [ "${!j}" = direct ] || [ "${!j}" = 1 ]; }; then
+		direct=1 hdr=0
+	fi
+done
+mtu=${mtu:-$(($(cat "/sys/class/net/$dev/mtu") - hdr))}
+if [ -n "$direct" ]; then
+	sysctl -qw "net.ipv4.conf.$dev.arp_ignore=1" "net.ipv4.conf.$dev.arp_announce=2"
+fi
 DNATCTL=${DNATCTL:-$(command -v dnatctl || echo "$(dirname "$0")/../userspace-tool/target/release/dnatctl")}
 
 ip addr replace "$public/32" dev lo

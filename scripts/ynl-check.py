@@ -21,12 +21,14 @@ generator (KSRC/tools/net/ynl/pyynl):
 - the POLICY tables of rust/router/netlink.rs and rust/host/netlink.rs have
   one entry per attribute, in attribute order, each the type the spec
   gives (attributes no request lists: Reject), strings with the spec's
-  max-len; their OPS tables register every command as doit or dumpit as
-  the spec's do or dump, admin (GENL_UNS_ADMIN_PERM) exactly when the spec
-  flags it uns-admin-perm; their MCGRPS tables the spec's multicast groups
-  in order, each admin-only (GENL_MCAST_CAP_NET_ADMIN); every Msg::put_* of an attribute in the
-  modules (rust/router, rust/host, rust/common/counters.rs) writes the
-  spec's type, so replies are checked as well as requests;
+  max-len, binary attributes with its exact-len (Exact); their OPS tables
+  register every command as doit or dumpit as the spec's do or dump,
+  admin (GENL_UNS_ADMIN_PERM) exactly when the spec flags it
+  uns-admin-perm; their MCGRPS tables the spec's multicast groups in
+  order, each admin-only (GENL_MCAST_CAP_NET_ADMIN); every Msg::put_* of
+  an attribute in the modules (rust/router, rust/host,
+  rust/common/counters.rs) writes the spec's type, so replies are checked
+  as well as requests;
 - Documentation/networking/dnat-netlink.rst lists every command (number,
   name, handler, admin) and every attribute (number, name, policy) of each
   family, and nothing else, in its Commands and Attributes tables;
@@ -95,6 +97,7 @@ ENUMS = {
     'unowned': ('router', 'unowned'),
     'sa_policy': ('router', 'sa-policy'),
     'pap_auth_mode': ('router', 'pap-auth'),
+    'delivery': ('router', 'delivery'),
     'host_mode': ('host', 'host-mode'),
     'sa_state': ('host', 'sa-state'),
     'flow_state': ('host', 'flow-state'),
@@ -109,7 +112,7 @@ SHARED = ('ifname-max', 'block-kind')
 # Policy names as the rst writes them.
 NLA = {'Reject': 'NLA_REJECT', 'U8': 'NLA_U8', 'U16': 'NLA_U16',
        'U32': 'NLA_U32', 'U64': 'NLA_U64', 'Be32': 'NLA_BE32',
-       'NulString': 'NLA_NUL_STRING'}
+       'NulString': 'NLA_NUL_STRING', 'Exact': 'NLA_BINARY'}
 
 
 def c_upper(name):
@@ -452,9 +455,12 @@ class Checker:
                 p = ('Be32' if be else 'U32', None)
             elif t == 'string' and 'max-len' in a.yaml.get('checks', {}):
                 p = ('NulString', a.yaml['checks']['max-len'])
+            elif t == 'binary' and 'exact-len' in a.yaml.get('checks', {}):
+                p = ('Exact', a.yaml['checks']['exact-len'])
             else:
                 self.err(FAMILIES[fam]['spec'], f'attribute {a.name}: a request attribute of type '
-                         f'{t} has no AttrType in rust/ffi/genl.rs (strings need a max-len)')
+                         f'{t} has no AttrType in rust/ffi/genl.rs (strings need a max-len, '
+                         'binary attributes an exact-len)')
                 p = None
             out.append((c_upper(a.name), p))
         return out
@@ -473,6 +479,9 @@ class Checker:
                 return ('NulString', self.uapi_int(self.uapi_top, arg, UAPI_RS))
             self.err(where, f'NulString({m.group(1)}): unknown length')
             return None
+        m = re.fullmatch(r'AttrType::Exact\((\d+)\)', expr)
+        if m:
+            return ('Exact', int(m.group(1)))
         if expr in consts:
             return self.resolve_attr_type(consts.pop(expr), consts, where)
         self.err(where, f'policy entry not understood: {expr}')
@@ -591,7 +600,8 @@ class Checker:
     # What each Msg::put_* of rust/ffi/genl.rs writes: (type, byte order).
     PUTS = {'u8': ('u8', None), 'u16': ('u16', None), 'u32': ('u32', None),
             'u64': ('u64', None), 'be32': ('u32', 'big-endian'), 'flag': ('flag', None),
-            'str': ('string', None), 'string_with_nul': ('string', None)}
+            'str': ('string', None), 'string_with_nul': ('string', None),
+            'binary': ('binary', None)}
 
     def check_puts(self):
         for fam, d in FAMILIES.items():
@@ -776,6 +786,8 @@ class Checker:
                         continue
                     a = variant[v]
                     want = widths.get(a.type)
+                    if a.type == 'binary' and 'exact-len' in a.yaml.get('checks', {}):
+                        want = str(a.yaml['checks']['exact-len'])
                     if val != want:
                         self.err(MSG_RS, f'{enum}::{v} ({c_upper(a.name)}, {a.type}): value_len '
                                  f'is {val}, the spec type needs {want}')
@@ -793,17 +805,21 @@ class Checker:
                         how = 'host order'
                     elif val.startswith('emit_cstring'):
                         how = 'string'
+                    elif re.fullmatch(r'put\(buffer, \w+\)', val):
+                        how = 'binary'
                     elif val == '':
                         how = 'flag'
                     else:
                         how = val
-                    want = {'u8': 'u8', 'flag': 'flag', 'string': 'string'}.get(
+                    want = {'u8': 'u8', 'flag': 'flag', 'string': 'string',
+                            'binary': 'binary'}.get(
                         a.type, 'be32' if be else 'host order')
                     if how != want:
                         self.err(MSG_RS, f'{enum}::{v} ({c_upper(a.name)}) is encoded as {how}, '
                                  f'the spec type is {a.byte_order or ""} {a.type}'.replace('  ', ' '))
             decoders = {'u8': 'parse_u8', 'u16': 'parse_u16', 'u64': 'parse_u64',
-                        'string': 'parse_cstring', 'flag': 'parse_flag'}
+                        'string': 'parse_cstring', 'flag': 'parse_flag',
+                        'binary': 'parse_binary'}
             for name, fn in re.findall(rf'{mod}::(\w+)\s*=>\s*(?:\{{\s*)?(?:Self::\w+\()?'
                                        r'(parse_\w+)\(', parse):
                 a = by_name.get(name)
@@ -820,7 +836,7 @@ class Checker:
     def check_fuzz(self):
         text = self.read(FUZZ_RS)
         names = {'Reject': 'Reject', 'U8': 'U8', 'U16': 'U16', 'U32': 'U32', 'Be32': 'Be32',
-                 'IfName': 'NulString'}
+                 'IfName': 'NulString', 'Lladdr': 'Exact'}
         ifmax = self.uapi_int(self.uapi_top, 'IFNAME_MAX', UAPI_RS) \
             if 'IFNAME_MAX' in self.uapi_top else None
         for fam, d in FAMILIES.items():
@@ -848,7 +864,8 @@ class Checker:
                 if p is None:
                     continue
                 ty = model.get(name, default)
-                have = (names.get(ty, ty), ifmax if ty == 'IfName' else None)
+                have = (names.get(ty, ty),
+                        {'IfName': ifmax, 'Lladdr': 6}.get(ty))
                 if have != p:
                     self.err(FUZZ_RS, f"{d['fuzz_fn']}: {name} is Ty::{ty}, the spec says "
                              f'{fmt_policy(p)}')
@@ -927,7 +944,7 @@ BREAKAGES = [
      'PolicyEntry::new(AttrType::U32),    // PEER_ADDR\n',
      'POLICY[29] (PEER_ADDR) is U32, the spec says Be32'),
     (FAMILIES['host']['netlink'], '    PolicyEntry::new(AttrType::U8),     // HOOK_COUNTERS\n',
-     '', 'POLICY has 31 entries, the spec has 32 attributes'),
+     '', 'POLICY has 33 entries, the spec has 34 attributes'),
     (FAMILIES['host']['netlink'], 'const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);',
      'const IFNAME: AttrType = AttrType::NulString(16);',
      'POLICY[6] (LAN_IFNAME) is NulString(16), the spec says NulString(15)'),
@@ -957,6 +974,18 @@ BREAKAGES = [
      'HostAttr decodes SPI (u32) with parse_addr, expected parse_u32'),
     (FUZZ_RS, 'a::PORT_MIN | a::PORT_MAX => Ty::U16,', 'a::PORT_MIN | a::PORT_MAX => Ty::U32,',
      'router_policy: PORT_MIN is Ty::U32, the spec says U16'),
+    (FAMILIES['router']['netlink'], 'const LLADDR: AttrType = AttrType::Exact(6);',
+     'const LLADDR: AttrType = AttrType::Exact(8);',
+     'POLICY[47] (LLADDR) is Exact(8), the spec says Exact(6)'),
+    (f"{FAMILIES['router']['dir']}/dumps.rs", 'm.put_binary(a::LLADDR, &mac)',
+     'm.put_be32(a::LLADDR, mac)', 'router puts LLADDR as big-endian u32 (put_be32), the spec '
+     'says binary'),
+    (MSG_RS, '            Lladdr(_) => 6,\n', '            Lladdr(_) => 8,\n',
+     'RouterAttr::Lladdr (LLADDR, binary): value_len is 8, the spec type needs 6'),
+    (MSG_RS, 'Self::Lladdr(parse_binary(v)', 'Self::Lladdr(parse_u64(v)',
+     'RouterAttr decodes LLADDR (binary) with parse_u64, expected parse_binary'),
+    (FUZZ_RS, 'a::LLADDR => Ty::Lladdr,', 'a::LLADDR => Ty::U32,',
+     'router_policy: LLADDR is Ty::U32, the spec says Exact(6)'),
     (WRAPPER, '#include <linux/dnat_host.h>', '',
      'does not #include <linux/dnat_host.h>'),
 ]

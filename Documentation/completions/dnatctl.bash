@@ -169,6 +169,9 @@ _dnatctl() {
             dnatctl__subcmd__router,blocks)
                 cmd="dnatctl__subcmd__router__subcmd__blocks"
                 ;;
+            dnatctl__subcmd__router,delivery)
+                cmd="dnatctl__subcmd__router__subcmd__delivery"
+                ;;
             dnatctl__subcmd__router,hosts)
                 cmd="dnatctl__subcmd__router__subcmd__hosts"
                 ;;
@@ -995,7 +998,7 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__router)
-            opts="-j -h --json --help show set showconf setconf blocks stats hosts revoke readmit quota reset sas sa blacklist"
+            opts="-j -h --json --help show set showconf setconf blocks stats hosts revoke readmit quota delivery reset sas sa blacklist"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1065,6 +1068,20 @@ _dnatctl() {
             return 0
             ;;
         dnatctl__subcmd__router__subcmd__blocks)
+            opts="-j -h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dnatctl__subcmd__router__subcmd__delivery)
             opts="-j -h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -137,6 +137,16 @@ _arguments "${_arguments_options[@]}" : \
 '*::words -- ports N, spis N, or default:_default' \
 && ret=0
 ;;
+(delivery)
+_arguments "${_arguments_options[@]}" : \
+'-j[Print the output as one JSON object]' \
+'--json[Print the output as one JSON object]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':addr -- The host'\''s LAN address:_default' \
+'*::words -- ipip, or direct \[lladdr MAC\]:_default' \
+&& ret=0
+;;
 (reset)
 _arguments "${_arguments_options[@]}" : \
 '-j[Print the output as one JSON object]' \
@@ -277,7 +287,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json[Print the output as one JSON object]' \
 '-h[Print help]' \
 '--help[Print help]' \
-'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off:_default' \
+'*::settings -- Settings\: router ADDR, public ADDR, dev IFNAME, mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off, delivery ipip|direct:_default' \
 && ret=0
 ;;
 (showconf)
@@ -1161,6 +1171,7 @@ _dnatctl__subcmd__router_commands() {
 'revoke:Revoke a host\: invalidate all it holds and refuse it service until readmitted' \
 'readmit:Readmit a revoked host' \
 'quota:Give a host its own quota of ports and SPIs, or put it back on the default' \
+'delivery:Set how the router delivers to a host\: IP-in-IP or direct (to its Ethernet address)' \
 'reset:Invalidate every allocation, start a new epoch and broadcast invalidate-all on the LAN' \
 'sas:Print the established SAs\: host, peer, inbound SPI' \
 'sa:Validate or invalidate an SA for a host' \
@@ -1196,6 +1207,11 @@ _dnatctl__subcmd__router__subcmd__blacklist__subcmd__show_commands() {
 _dnatctl__subcmd__router__subcmd__blocks_commands() {
     local commands; commands=()
     _describe -t commands 'dnatctl router blocks commands' commands "$@"
+}
+(( $+functions[_dnatctl__subcmd__router__subcmd__delivery_commands] )) ||
+_dnatctl__subcmd__router__subcmd__delivery_commands() {
+    local commands; commands=()
+    _describe -t commands 'dnatctl router delivery commands' commands "$@"
 }
 (( $+functions[_dnatctl__subcmd__router__subcmd__hosts_commands] )) ||
 _dnatctl__subcmd__router__subcmd__hosts_commands() {

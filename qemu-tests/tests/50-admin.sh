@@ -3,7 +3,8 @@
 #
 # Router administration with real traffic: per-host counters, the policy
 # for packets nobody owns, revoking and readmitting a host (its traffic
-# stops at the router, it is told, it is refused service), and a reset.
+# stops at the router, it is told, it is refused service), a reset, and
+# setting a host's delivery method (SET_DELIVERY) and its errors.
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
 #    dnat0 ipip   |-- [lan] --- router ---- [inet] --|
@@ -108,4 +109,62 @@ expect_eq "h2 was told by a broadcast" "$(pcap "$T/reset.pcap" | grep -c 'ICMP t
 expect_eq "no blocks after the reset" "$(nrouter "$DNATCTL" --json router blocks | jq -c .blocks)" '[]'
 g3=$(nh2 "$DNATCTL" --json pap request ports 16 high router 10.0.0.7)
 check "a new epoch after the reset ($e1 -> $(jq -r .epoch <<<"$g3"))" test "$(jq -r .epoch <<<"$g3")" != "$e1"
+
+# -- delivery: direct with a bound address, its refusals, learning, ipip
+raw() { nrouter python3 "$TOP/qemu-tests/genl_raw.py" dnat_router "$@"; }
+delivery() { nrouter "$DNATCTL" --json router hosts | jq -c ".hosts[] | select(.host == \"$1\") | [.delivery, .lladdr]"; }
+mac1=$(nh1 cat /sys/class/net/eth0/address)
+expect_eq "h2 starts on ipip, no lladdr" "$(delivery 10.0.0.3)" '["ipip",null]'
+check "h1 set to direct, bound to its MAC $mac1" nrouter "$DNATCTL" router delivery 10.0.0.1 direct lladdr "$mac1"
+expect_eq "router hosts --json: h1 direct with its lladdr" "$(delivery 10.0.0.1)" "[\"direct\",\"$mac1\"]"
+expect_eq "router hosts: h1's line ends with its delivery" \
+	"$(nrouter "$DNATCTL" router hosts | grep '^10.0.0.1' | grep -o 'delivery.*')" "delivery direct lladdr $mac1"
+expect_eq "router hosts: h2's (ipip) line is as before" \
+	"$(nrouter "$DNATCTL" router hosts | grep '^10.0.0.3' | grep -c delivery)" 0
+expect_errno "h2 bound to h1's MAC: EADDRINUSE" 98 "another host is bound to that link-layer address" \
+	nrouter "$DNATCTL" router delivery 10.0.0.3 direct lladdr "$mac1"
+expect_eq "... h2 unchanged" "$(delivery 10.0.0.3)" '["ipip",null]'
+expect_errno "a multicast MAC: EINVAL" 22 "not a unicast link-layer address" \
+	nrouter "$DNATCTL" router delivery 10.0.0.3 direct lladdr 01:00:5e:00:00:01
+expect_errno "the broadcast MAC: EINVAL" 22 "not a unicast link-layer address" \
+	nrouter "$DNATCTL" router delivery 10.0.0.3 direct lladdr ff:ff:ff:ff:ff:ff
+expect_eq "raw SET_DELIVERY, multicast LLADDR: EINVAL with its message" \
+	"$(raw 19 13:u32:0x0300000a 46:u8:1 47:hex:01005e000001)" "errno 22 not a unicast link-layer address"
+# The policy's exact length is a range (NLA_POLICY_EXACT_LEN): ERANGE.
+expect_eq "raw SET_DELIVERY, LLADDR of 5 bytes: refused by the policy" \
+	"$(raw 19 13:u32:0x0300000a 46:u8:1 47:hex:0200000000 | cut -d' ' -f1-2)" "errno 34"
+expect_eq "raw SET_DELIVERY, LLADDR of 7 bytes: refused by the policy" \
+	"$(raw 19 13:u32:0x0300000a 46:u8:1 47:hex:02000000000300 | cut -d' ' -f1-2)" "errno 34"
+expect_eq "raw SET_DELIVERY, ipip with LLADDR: EINVAL" \
+	"$(raw 19 13:u32:0x0300000a 46:u8:0 47:hex:020000000003)" "errno 22 LLADDR is for direct delivery only"
+expect_eq "raw SET_DELIVERY, DELIVERY 2: EINVAL" \
+	"$(raw 19 13:u32:0x0300000a 46:u8:2)" "errno 22 DELIVERY (0: ipip, 1: direct) is required"
+expect_eq "raw SET_DELIVERY, no DELIVERY: EINVAL" \
+	"$(raw 19 13:u32:0x0300000a)" "errno 22 DELIVERY (0: ipip, 1: direct) is required"
+expect_errno "unprivileged SET_DELIVERY refused" 1 "" \
+	nrouter setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+	"$DNATCTL" router delivery 10.0.0.3 ipip
+expect_eq "... h2 still unchanged" "$(delivery 10.0.0.3)" '["ipip",null]'
+expect_usage "a bad MAC: a usage error" 'router delivery: lladdr: "02:00:00:00:01" is not an Ethernet address' \
+	nrouter "$DNATCTL" router delivery 10.0.0.3 direct lladdr 02:00:00:00:01
+expect_usage "lladdr with ipip: a usage error" "lladdr is for direct delivery only" \
+	nrouter "$DNATCTL" router delivery 10.0.0.3 ipip lladdr "$mac1"
+expect_usage "no mode: a usage error" "give the mode: ipip, or direct [lladdr MAC]" \
+	nrouter "$DNATCTL" router delivery 10.0.0.3
+check "h1 back on ipip" nrouter "$DNATCTL" router delivery 10.0.0.1 ipip
+# Holding nothing since the reset, h1 may have lost its slot: not listed.
+expect_eq "h1 no longer direct, its binding gone" \
+	"$(nrouter "$DNATCTL" --json router hosts | jq -c '[.hosts[] | select(.host == "10.0.0.1") | select(.delivery != "ipip" or .lladdr != null)]')" '[]'
+check "h1's MAC is free again: h2 may bind it" nrouter "$DNATCTL" router delivery 10.0.0.3 direct lladdr "$mac1"
+check "h2 back on ipip" nrouter "$DNATCTL" router delivery 10.0.0.3 ipip
+check "h1 direct without lladdr: waits to learn it" nrouter "$DNATCTL" router delivery 10.0.0.1 direct
+expect_eq "router hosts --json: h1 direct, no lladdr yet" "$(delivery 10.0.0.1)" '["direct",null]'
+expect_eq "router hosts: h1 shown learning" \
+	"$(nrouter "$DNATCTL" router hosts | grep '^10.0.0.1' | grep -o 'delivery.*')" "delivery direct (learning)"
+check "h1 back on ipip" nrouter "$DNATCTL" router delivery 10.0.0.1 ipip
+# A host the router does not know gets a slot while direct, loses it on ipip.
+check "unknown 10.0.0.9 set to direct" nrouter "$DNATCTL" router delivery 10.0.0.9 direct lladdr 02:00:00:00:00:09
+expect_eq "10.0.0.9 is listed, holding nothing" "$(host 10.0.0.9 ports) $(delivery 10.0.0.9)" '0 ["direct","02:00:00:00:00:09"]'
+check "10.0.0.9 back on ipip" nrouter "$DNATCTL" router delivery 10.0.0.9 ipip
+expect_eq "10.0.0.9 is no longer listed" "$(delivery 10.0.0.9)" ""
 rm -rf "$T"

@@ -7,7 +7,7 @@
 # is the same); a bad line named and nothing changed; setconf replacing
 # (hosts and settings the file leaves out go back to the defaults) and
 # leaving blocks, SAs and blacklist entries alone; a refusal midway (the
-# host table full) undone.
+# host table full) undone; direct delivery bindings saved and restored.
 #
 #   h1 10.0.0.1 --+                         +-- ext  203.0.113.3
 #   dnat_host     |-- [lan] --- router ---- [inet] --|
@@ -55,6 +55,8 @@ R router quota 10.0.0.1 ports 100 spis 32
 R router quota 10.0.0.9 spis 8
 R router revoke 10.0.0.5
 R router revoke 10.0.0.9
+R router delivery 10.0.0.21 direct lladdr 02:00:00:00:00:21
+R router delivery 10.0.0.22 direct
 nh1 ip addr add 203.0.113.30/32 dev lo
 H host set mode native tcp-timeout 600 udp-timeout 30 port-block 16 hook-counters on
 H host set router 10.0.0.7 public 203.0.113.30 dev eth0
@@ -85,6 +87,13 @@ revoked = yes
 quota-ports = 512
 quota-spis = 8
 revoked = yes
+
+[Host 10.0.0.21]
+delivery = direct
+lladdr = 02:00:00:00:00:21
+
+[Host 10.0.0.22]
+delivery = direct
 EOF
 cat >"$T/host.want" <<'EOF'
 [Host]
@@ -96,10 +105,11 @@ tcp-timeout = 600
 udp-timeout = 30
 port-block = 16
 hook-counters = on
+delivery = ipip
 EOF
 R router showconf >"$T/router.conf"
 H host showconf >"$T/host.conf"
-same "router showconf: every setting, the hosts' quotas and revocations" "$T/router.conf" "$T/router.want"
+same "router showconf: every setting, the hosts' quotas, revocations and delivery" "$T/router.conf" "$T/router.want"
 same "host showconf: every setting" "$T/host.conf" "$T/host.want"
 
 # -- state is not configuration: blocks, an SA, a blacklist entry
@@ -154,6 +164,12 @@ conf_error "a host's quota of 0: line 17 named" 2 "$f:17: quota-spis: \"0\" is o
 unchanged "quota 0"
 bad 20 "revoked = maybe"
 conf_error "a bad revocation: line 20 named" 2 "$f:20: revoked:" R router setconf "$f"
+bad 28 "# delivery left out"
+conf_error "lladdr without delivery = direct: line 29 named" 2 "$f:29: lladdr needs delivery = direct" \
+	R router setconf "$f"
+bad 29 "lladdr = 02:00:00:00:21"
+conf_error "a bad lladdr: line 29 named" 2 "$f:29: lladdr: \"02:00:00:00:21\" is not an Ethernet address" \
+	R router setconf "$f"
 bad 14 "[Hots 10.0.0.1]"
 conf_error "an unknown section: line 14 named" 2 "$f:14: unknown section [Hots]" R router setconf "$f"
 conf_error "the same through stdin: <stdin>:14" 2 "<stdin>:14: unknown section" \
@@ -263,3 +279,6 @@ same "host: showconf after setconf on a fresh module is the saved text" "$T/host
 check "h1 gets ports from the restored router" got_ports h1
 expect_eq "the revoked hosts are revoked again" \
 	"$(R --json router hosts | jq -c '[.hosts[] | select(.revoked) | .host]')" '["10.0.0.5","10.0.0.9"]'
+expect_eq "the direct hosts are direct again, bound or learning" \
+	"$(R --json router hosts | jq -c '[.hosts[] | select(.delivery == "direct") | [.host, .lladdr]]')" \
+	'[["10.0.0.21","02:00:00:00:00:21"],["10.0.0.22",null]]'

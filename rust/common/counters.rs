@@ -11,12 +11,12 @@ use crate::ffi::genl::Dump;
 use crate::ffi::netfilter::{HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::skb::SkBuff;
-use crate::hooks::{index, NUM_HOOKS};
+use crate::hooks::{of, Hook, HookPackets, NUM_HOOKS};
 
 /// Packets seen at each IPv4 hook point of one namespace, counted while
 /// enabled (the `HOOK_COUNTERS` setting).
 pub struct HookCounters {
-    packets: [Atomic<u64>; NUM_HOOKS],
+    packets: HookPackets,
     enabled: Atomic<u32>,
 }
 
@@ -24,7 +24,7 @@ impl HookCounters {
     /// All zero.
     pub const fn new() -> Self {
         Self {
-            packets: [const { Atomic::<u64>::new(0) }; NUM_HOOKS],
+            packets: HookPackets::new(),
             enabled: Atomic::<u32>::new(0),
         }
     }
@@ -40,14 +40,14 @@ impl HookCounters {
         if self.enabled.load(Relaxed) == 0 {
             return;
         }
-        if let Some(i) = index(hook) {
-            self.packets[i].add(1, Relaxed);
+        if let Some(h) = of(hook) {
+            self.packets.bump(h);
         }
     }
 
     /// Packets counted at hook slot `i` (0 for a slot out of range).
     pub fn packets(&self, i: usize) -> u64 {
-        self.packets.get(i).map_or(0, |c| c.load(Relaxed))
+        Hook::ALL.get(i).map_or(0, |&h| self.packets.get(h))
     }
 }
 

@@ -59,6 +59,8 @@ pub enum AttrType {
     Be32,
     /// NUL-terminated string of at most this many bytes before the NUL.
     NulString(u16),
+    /// Bytes, exactly this many (`NLA_POLICY_EXACT_LEN`).
+    Exact(u16),
 }
 
 /// One attribute's policy (`struct nla_policy`).
@@ -77,6 +79,18 @@ impl PolicyEntry {
             AttrType::U64 => (bindings::NLA_U64, 0),
             AttrType::Be32 => (bindings::NLA_BE32, 0),
             AttrType::NulString(max) => (bindings::NLA_NUL_STRING, max),
+            AttrType::Exact(n) => {
+                // `NLA_POLICY_RANGE(NLA_BINARY, n, n)`: the length is
+                // checked against `min` and `max`. A policy's lengths fit
+                // in an `s16`.
+                p.validation_type = bindings::nla_policy_validation_NLA_VALIDATE_RANGE as u8;
+                p.__bindgen_anon_1.__bindgen_anon_1 =
+                    bindings::nla_policy__bindgen_ty_1__bindgen_ty_1 {
+                        min: n as i16,
+                        max: n as i16,
+                    };
+                (bindings::NLA_BINARY, 0)
+            }
         };
         p.type_ = ty as u8;
         p.len = len;
@@ -446,6 +460,11 @@ impl<'a> Request<'a> {
         fixed(self.attr(t))
     }
 
+    /// Attribute `t` as `N` bytes (policy [`AttrType::Exact`] of `N`).
+    pub fn exact<const N: usize>(&self, t: u16) -> Option<[u8; N]> {
+        fixed(self.attr(t))
+    }
+
     /// Attribute `t` as a string without its NUL (policy
     /// [`AttrType::NulString`]).
     pub fn string(&self, t: u16) -> Option<&'a [u8]> {
@@ -552,6 +571,11 @@ impl Msg {
     /// Adds a `u8` attribute.
     pub fn put_u8(&mut self, t: u16, v: u8) -> Result {
         self.put(t, &[v])
+    }
+
+    /// Adds a binary attribute: the bytes of `v`.
+    pub fn put_binary(&mut self, t: u16, v: &[u8]) -> Result {
+        self.put(t, v)
     }
 
     /// Adds a flag attribute (no payload).

@@ -4,6 +4,8 @@
  * host_helpers.c, one object per module (Kbuild warns about an object
  * linked into two modules).
  */
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
@@ -39,4 +41,25 @@ long dnat_cb_cursor(const struct netlink_callback *cb)
 void dnat_cb_set_cursor(struct netlink_callback *cb, long v)
 {
 	cb->args[0] = v;
+}
+
+/*
+ * The Ethernet source of a received packet: false if the packet did not
+ * come in through an Ethernet device or has no complete link-layer
+ * header before its network header.
+ */
+bool dnat_skb_eth_src(const struct sk_buff *skb, u8 *out)
+{
+	if (!skb->dev || skb->dev->type != ARPHRD_ETHER ||
+	    !skb_mac_header_was_set(skb) ||
+	    skb_network_offset(skb) - skb_mac_offset(skb) < ETH_HLEN)
+		return false;
+	ether_addr_copy(out, eth_hdr(skb)->h_source);
+	return true;
+}
+
+/* skb_forward_csum(): a received checksum state is not one to send with. */
+void dnat_skb_forward_csum(struct sk_buff *skb)
+{
+	skb_forward_csum(skb);
 }

@@ -8,6 +8,8 @@
 #ifndef _DNAT_FFI_HELPERS_H
 #define _DNAT_FFI_HELPERS_H
 
+#include <linux/types.h>
+
 struct sk_buff;
 struct dst_entry;
 struct net_device;
@@ -19,5 +21,7 @@ void dnat_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
 struct net_device *dnat_dst_dev(const struct dst_entry *dst);
 long dnat_cb_cursor(const struct netlink_callback *cb);
 void dnat_cb_set_cursor(struct netlink_callback *cb, long v);
+bool dnat_skb_eth_src(const struct sk_buff *skb, u8 *out);
+void dnat_skb_forward_csum(struct sk_buff *skb);
 
 #endif

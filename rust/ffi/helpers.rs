@@ -26,4 +26,9 @@ extern "C" {
     pub(super) fn dnat_cb_cursor(cb: *const bindings::netlink_callback) -> c_long;
     /// `cb->args[0] = v`.
     pub(super) fn dnat_cb_set_cursor(cb: *mut bindings::netlink_callback, v: c_long);
+    /// The Ethernet source of a received packet into `out` (6 bytes);
+    /// `false` if it has none.
+    pub(super) fn dnat_skb_eth_src(skb: *const bindings::sk_buff, out: *mut u8) -> bool;
+    /// `skb_forward_csum(skb)`.
+    pub(super) fn dnat_skb_forward_csum(skb: *mut bindings::sk_buff);
 }

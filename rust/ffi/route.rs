@@ -156,7 +156,26 @@ impl Route {
     /// `ip_route_output_key`: the route from `src` to `dst` (out of `oif`,
     /// if not 0) for protocol `proto`, as for a packet the module sends.
     pub fn output(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, oif: u32, proto: u8) -> Result<Self> {
+        Self::lookup(net, src, dst, oif, proto, 0)
+    }
+
+    /// The route out of `oif` whose next hop is `via` itself, whatever the
+    /// destination of the packets sent with it (`FLOWI_FLAG_KNOWN_NH`, as
+    /// IPVS direct routing does): the neighbour of `via` gets them.
+    pub fn output_via(net: &Net, src: Ipv4Addr, via: Ipv4Addr, oif: u32) -> Result<Self> {
+        Self::lookup(net, src, via, oif, 0, bindings::FLOWI_FLAG_KNOWN_NH as u8)
+    }
+
+    fn lookup(
+        net: &Net,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        oif: u32,
+        proto: u8,
+        flags: u8,
+    ) -> Result<Self> {
         let mut fl4: bindings::flowi4 = pin_init::zeroed();
+        fl4.__fl_common.flowic_flags = flags;
         fl4.__fl_common.flowic_oif = c_int::try_from(oif).unwrap_or(0);
         fl4.__fl_common.flowic_iif = 1; // LOOPBACK_IFINDEX: an output route
         fl4.__fl_common.flowic_proto = proto;
@@ -297,6 +316,25 @@ impl RouteCache {
             return Ok(r);
         }
         let r = Route::output(net, src, dst, oif, proto)?;
+        self.put(key, &r);
+        Ok(r)
+    }
+
+    /// [`Route::output_via`], cached as [`RouteCache::output`] caches
+    /// (a cache holds routes of one kind only).
+    pub fn output_via(
+        &self,
+        rcu: ReadSide<'_>,
+        net: &Net,
+        src: Ipv4Addr,
+        via: Ipv4Addr,
+        oif: u32,
+    ) -> Result<Route> {
+        let key = [u32::from(src), u32::from(via), oif];
+        if let Some(r) = self.get(rcu, key) {
+            return Ok(r);
+        }
+        let r = Route::output_via(net, src, via, oif)?;
         self.put(key, &r);
         Ok(r)
     }

@@ -272,6 +272,56 @@ impl SkBuff<'_> {
         Verdict::Stolen
     }
 
+    /// Sends the packet, unchanged, out of `oif` to the neighbour of `via`
+    /// (a host on that link), through the output path (`POST_ROUTING`,
+    /// fragmentation to the device's MTU, the neighbour's link-layer
+    /// address): direct delivery, the way IPVS direct routing sends to a
+    /// real server. `src` is the router's address on `oif`, for the route
+    /// lookup only. The route comes from `cache` (one per host).
+    pub fn direct_send(
+        self,
+        net: &Net,
+        cache: &RouteCache,
+        src: Ipv4Addr,
+        via: Ipv4Addr,
+        oif: u32,
+    ) -> Verdict {
+        // SAFETY: a hook owns the packet for the call (type invariant), and
+        // hooks run inside an RCU read-side critical section (`nf_hook`);
+        // the proof lives no longer than this borrow of the packet.
+        let rcu = unsafe { ReadSide::assume() };
+        let Ok(rt) = cache.output_via(rcu, net, src, via, oif) else {
+            return Verdict::Drop;
+        };
+        let skb = self.raw();
+        // `skb_scrub_packet` clears the ingress state (conntrack, mark,
+        // dst) and changes no data.
+        // SAFETY: the skb is ours (type invariant).
+        unsafe { bindings::skb_scrub_packet(skb, false) };
+        // SAFETY: the skb is ours (type invariant); this changes a flag.
+        unsafe { helpers::dnat_skb_forward_csum(skb) };
+        let rt = rt.into_raw();
+        // SAFETY: the skb is ours and holds no route since the scrub; it
+        // takes over the reference on `rt`, a valid route, that `into_raw`
+        // gave up.
+        unsafe { bindings::skb_dst_set(skb, &raw mut (*rt).dst) };
+        // The route's output (`ip_output`) consumes the packet whatever it
+        // returns.
+        // SAFETY: the skb is ours and holds a route.
+        unsafe { bindings::dst_output(net.as_ptr(), core::ptr::null_mut(), skb) };
+        Verdict::Stolen
+    }
+
+    /// The Ethernet source address of a received packet; `None` if it
+    /// did not come in through an Ethernet device.
+    pub fn eth_src(&self) -> Option<[u8; 6]> {
+        let mut m = [0u8; 6];
+        // SAFETY: the skb is valid (type invariant) and `m` has the 6
+        // bytes the helper writes.
+        let ok = unsafe { helpers::dnat_skb_eth_src(self.raw(), m.as_mut_ptr()) };
+        ok.then_some(m)
+    }
+
     /// Prepends an IPv4 header `src` -> `dst`, protocol 4, DF clear, a
     /// fresh IP ID, TTL `ttl`, in place, for a packet in `POST_ROUTING`:
     /// the packet takes the route to `dst` out of `oif` and goes on through

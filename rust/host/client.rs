@@ -13,7 +13,7 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::atomic::Relaxed;
 use kernel::prelude::*;
 use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 
@@ -27,21 +27,16 @@ use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
 use crate::host_events::{key_installed, on_receive, on_restart, Lost};
 use crate::ipv4::{self, proto, Header};
-use crate::pap::{PortBlock, SpiBlock};
+use crate::pap::{self, PortBlock, SpiBlock};
 use crate::pap_auth::MAX_WIRE;
 use crate::pap_client::{
     Action, Client, Config, Event, Ignored, Out, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
 };
-use crate::pap_session::{Entropy, Opened, Session, SessionDrop};
+use crate::pap_session::{Entropy, Opened, Session, SessionDrop, SessionDrops};
 use crate::sptt_glue::LOW_WATER;
+use crate::stat::{RxStat, RxStats};
 use crate::state::HostNet;
 use crate::uapi::block_kind;
-
-/// TTL of PAP messages (they stay on the LAN).
-const TTL: u8 = 64;
-
-/// ICMP types that carry PAP.
-const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
 
 /// Most messages sent per tick (the client sends one transaction at a
 /// time; this only bounds a misbehaving loop).
@@ -59,33 +54,6 @@ pub enum SaNotice {
     /// PAP 35/1.
     BlacklistRemove(Option<Ipv4Addr>, Option<u32>),
 }
-
-/// Receive-side and authentication counters the client itself does not
-/// keep; then one per [`SessionDrop`].
-#[derive(Clone, Copy)]
-#[repr(usize)]
-enum RxStat {
-    Received,
-    Malformed,
-    Foreign,
-    SendFailed,
-    KeyInstalled,
-    Rekey,
-    Hint,
-}
-
-const RX_NAMES: [&str; 7] = [
-    "rx",
-    "rx_malformed",
-    "rx_foreign",
-    "send_failed",
-    "auth_keys_installed",
-    "auth_rekeys",
-    "auth_hints",
-];
-
-/// Number of receive-side counters.
-const RX_LEN: usize = RX_NAMES.len() + SessionDrop::ALL.len();
 
 struct Inner {
     client: Option<Client>,
@@ -112,7 +80,8 @@ const NO_BLOCK: PortBlock = PortBlock {
 pub struct PapClient {
     #[pin]
     inner: SpinLockIrq<Inner>,
-    rx: [Atomic<u64>; RX_LEN],
+    rx: RxStats,
+    drops: SessionDrops,
 }
 
 /// Fresh random bytes for a key request.
@@ -163,21 +132,17 @@ impl PapClient {
                 port_block: HOST_PORT_BLOCK_DEFAULT,
                 unused: [(NO_BLOCK, 0); MAX_BLOCKS],
             }),
-            rx: [const { Atomic::<u64>::new(0) }; RX_LEN],
+            rx: RxStats::new(),
+            drops: SessionDrops::new(),
         })
     }
 
     fn bump(&self, s: RxStat) {
-        if let Some(c) = self.rx.get(s as usize) {
-            c.add(1, Relaxed);
-        }
+        self.rx.bump(s);
     }
 
     fn bump_drop(&self, d: SessionDrop) {
-        let i = SessionDrop::ALL.iter().position(|&x| x == d);
-        if let Some(c) = i.and_then(|i| self.rx.get(RX_NAMES.len() + i)) {
-            c.add(1, Relaxed);
-        }
+        self.drops.bump(d);
     }
 
     /// Sets the ports asked for per request (from the next start on).
@@ -377,7 +342,7 @@ impl PapClient {
         let src = Ipv4Addr::from(st.lan_addr.load(Relaxed));
         let dst = Ipv4Addr::from(st.router.load(Relaxed));
         let lan = st.lan_ifindex.load(Relaxed);
-        let sent = ipv4::build(src, dst, proto::ICMP, TTL, payload.len())
+        let sent = ipv4::build(src, dst, proto::ICMP, pap::TTL, payload.len())
             .ok_or(EINVAL)
             .and_then(|hdr| OwnedPacket::ipv4(&hdr, payload))
             .and_then(|p| p.send(net, src, dst, Some(lan), proto::ICMP));
@@ -402,7 +367,7 @@ impl PapClient {
         }
         let mut ty = [0u8; 1];
         skb.copy_from_network(h.header_len, &mut ty).ok()?;
-        if !PAP_TYPES.contains(&ty[0]) {
+        if !pap::TYPES.contains(&ty[0]) {
             return None;
         }
         self.bump(RxStat::Received);
@@ -487,6 +452,10 @@ impl PapClient {
             // Counted by the client (`sa_notices_applied`/`_refused`).
             Event::Nothing | Event::Refused(_) | Event::SaNotice { .. } => {}
         }
+        // An answer of the router: where direct deliveries come from.
+        if let Some(m) = skb.eth_src() {
+            st.learn_router_lladdr(m);
+        }
         // A transaction ended: the next one (or what was lost) goes out now.
         Pernet::<HostNet>::kick(net, 0);
         Some(Verdict::Drop)
@@ -527,11 +496,11 @@ impl PapClient {
             return Some(("pap_", s.name(), v));
         }
         let k = j.checked_sub(Stat::COUNT)?;
-        let name = match RX_NAMES.get(k) {
-            Some(n) => n,
-            None => SessionDrop::ALL.get(k.checked_sub(RX_NAMES.len())?)?.name(),
+        let (name, v) = match self.rx.entry(k) {
+            Some(e) => e,
+            None => self.drops.entry(k.checked_sub(RxStat::COUNT)?)?,
         };
-        Some(("pap_", name, self.rx.get(k)?.load(Relaxed)))
+        Some(("pap_", name, v))
     }
 
     /// Asks for `n` ports or SPIs now.

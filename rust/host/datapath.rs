@@ -23,7 +23,7 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::atomic::Relaxed;
 
 use crate::config::is_unicast;
 use crate::ffi::netfilter::{HookState, Verdict};
@@ -33,88 +33,11 @@ use crate::ffi::skb::{PortField, SkBuff};
 use crate::icmp::{self as icmp_xlat, About, IdError, QuoteSkip};
 use crate::ipv4::{self, icmp, proto, Header};
 use crate::sptt::Segment;
+use crate::stat::HostStat;
 use crate::state::HostNet;
 
 /// TTL of the outer header towards the router (one LAN hop).
 const OUTER_TTL: u8 = 64;
-
-/// Data-path counters.
-#[derive(Debug, Clone, Copy)]
-#[repr(usize)]
-pub enum HostStat {
-    /// Outbound packets tunnelled to the router.
-    OutTunnelled,
-    /// Their bytes: the IPv4 total length of each, without the outer
-    /// header.
-    OutTunnelledBytes,
-    /// Outbound packets whose source port was translated.
-    OutTranslated,
-    /// Outbound translations created (first packet of a flow).
-    OutNewFlow,
-    /// Packets from the public address to the LAN, left untouched.
-    OutLan,
-    /// Outbound packets dropped: the host is not configured yet.
-    OutNotReady,
-    /// Outbound packets dropped: no granted port free for a new flow.
-    OutNoPort,
-    /// Outbound TCP/UDP fragments dropped (their ports cannot be
-    /// translated; the stack fragments after this hook, so only raw
-    /// sockets make them).
-    OutFragment,
-    /// Outbound packets of a protocol not carried for hosts (not TCP, UDP,
-    /// ESP or AH).
-    OutProtocol,
-    /// Outbound packets that could not be translated or tunnelled.
-    OutFailed,
-    /// Inbound tunnelled packets delivered to the stack.
-    InDelivered,
-    /// Their bytes: the IPv4 total length of each once decapsulated.
-    InDeliveredBytes,
-    /// Inbound packets whose destination port was translated back.
-    InTranslated,
-    /// Inbound tunnelled packets from an address other than the router.
-    InBadSource,
-    /// Inbound tunnelled packets with a truncated or malformed inner
-    /// packet, or an inner packet not to the public address.
-    InMalformed,
-    /// Inbound tunnelled packets that could not be decapsulated.
-    InFailed,
-    /// Native mode: a granted block the kernel refused as the ephemeral
-    /// range (below `ip_unprivileged_port_start`).
-    PortRangeRefused,
-    /// Outbound ICMP query requests that created an identifier
-    /// translation.
-    OutIcmpNew,
-    /// Outbound ICMP whose query identifier, or whose quoted port or
-    /// identifier, was translated.
-    OutIcmpTranslated,
-    /// Outbound ICMP errors dropped: not about a packet the host received
-    /// at the public address (the router would refuse them).
-    OutIcmpQuote,
-    /// Inbound ICMP whose query identifier, or whose quoted port or
-    /// identifier, was translated back.
-    InIcmpTranslated,
-    /// Inbound ICMP query replies without an identifier translation
-    /// (nothing asked for them), dropped.
-    InIcmpUnsolicited,
-    /// Inbound ICMP errors left unchanged, by reason
-    /// (`icmp::QuoteSkip`, in its order): not an error.
-    InQuoteNotError,
-    /// ... truncated.
-    InQuoteTruncated,
-    /// ... the quoted header is malformed or fails its checksum.
-    InQuoteBadQuote,
-    /// ... not about a packet the host sent.
-    InQuoteNotOurs,
-    /// ... about a later fragment.
-    InQuoteFragment,
-    /// ... about an ICMP error.
-    InQuoteAboutError,
-    /// ... about a protocol without ports (ESP, AH).
-    InQuoteNoPort,
-    /// ... no translation for the quoted port or identifier.
-    InQuoteNoMapping,
-}
 
 impl HostStat {
     /// The counter of an inbound error left unchanged for `why`.
@@ -129,76 +52,6 @@ impl HostStat {
             QuoteSkip::NoPort => HostStat::InQuoteNoPort,
             QuoteSkip::NoMapping => HostStat::InQuoteNoMapping,
         }
-    }
-}
-
-impl HostStat {
-    /// Number of counters.
-    pub const COUNT: usize = 30;
-    const NAMES: [&'static str; Self::COUNT] = [
-        "out_tunnelled",
-        "out_tunnelled_bytes",
-        "out_translated",
-        "out_new_flow",
-        "out_lan",
-        "out_not_ready",
-        "out_no_port",
-        "out_fragment",
-        "out_protocol",
-        "out_failed",
-        "in_delivered",
-        "in_delivered_bytes",
-        "in_translated",
-        "in_bad_source",
-        "in_malformed",
-        "in_failed",
-        "port_range_refused",
-        "out_icmp_new",
-        "out_icmp_translated",
-        "out_icmp_quote",
-        "in_icmp_translated",
-        "in_icmp_unsolicited",
-        "in_quote_not_error",
-        "in_quote_truncated",
-        "in_quote_bad_quote",
-        "in_quote_not_ours",
-        "in_quote_fragment",
-        "in_quote_about_error",
-        "in_quote_no_port",
-        "in_quote_no_mapping",
-    ];
-}
-
-/// The data path's counters.
-pub struct HostStats([Atomic<u64>; HostStat::COUNT]);
-
-impl HostStats {
-    /// All zero.
-    pub const fn new() -> Self {
-        Self([const { Atomic::<u64>::new(0) }; HostStat::COUNT])
-    }
-
-    /// Counts one event.
-    pub fn bump(&self, s: HostStat) {
-        self.add(s, 1);
-    }
-
-    /// Adds `n` to counter `s`.
-    pub fn add(&self, s: HostStat, n: u64) {
-        if let Some(c) = self.0.get(s as usize) {
-            c.add(n, Relaxed);
-        }
-    }
-
-    /// Counter `i`: its name and value.
-    pub fn entry(&self, i: usize) -> Option<(&'static str, u64)> {
-        Some((*HostStat::NAMES.get(i)?, self.0.get(i)?.load(Relaxed)))
-    }
-}
-
-impl Default for HostStats {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -283,6 +136,12 @@ pub fn outbound(st: &HostNet, mut skb: SkBuff<'_>, hs: &HookState, h: &Header) -
             st.data.bump(HostStat::OutProtocol);
             return Verdict::Drop;
         }
+    }
+    if st.direct.load(Relaxed) != 0 {
+        // Direct delivery: as it is, to the router's link-layer address
+        // (the default route's gateway).
+        st.data.bump(HostStat::OutDirect);
+        return Verdict::Accept;
     }
     // In place: the packet goes on through the rest of this output path
     // (once, as it would have without the module), to the router.
@@ -542,11 +401,37 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
         st.data.bump(HostStat::InFailed);
         return Verdict::Drop;
     }
+    deliver(st, skb, &inner)
+}
+
+/// A packet `h` to the public address that was not tunnelled: sent by the
+/// router directly (direct delivery, which the router may use whatever
+/// the host's own setting) if it comes from the router's link-layer
+/// address, translated back and delivered like a decapsulated one. From
+/// any other address it is dropped in direct delivery, and left alone
+/// otherwise (not the module's business, as before direct delivery).
+pub fn direct_inbound(st: &HostNet, skb: SkBuff<'_>, h: &Header) -> Verdict {
+    let router = st.router_lladdr();
+    if router.is_none() || skb.eth_src() != router {
+        if st.direct.load(Relaxed) == 0 {
+            return Verdict::Accept;
+        }
+        st.data.bump(HostStat::InDirectLladdr);
+        return Verdict::Drop;
+    }
+    st.data.bump(HostStat::InDirect);
+    deliver(st, skb, h)
+}
+
+/// Delivers `inner`, the packet to the public address the router sent
+/// (decapsulated, or sent directly): its TCP/UDP destination port, an
+/// ICMP reply's identifier or what an ICMP error quotes translated back.
+fn deliver(st: &HostNet, mut skb: SkBuff<'_>, inner: &Header) -> Verdict {
     let tcp_udp = inner.protocol == proto::TCP || inner.protocol == proto::UDP;
     let sptt = st.sptt.get().filter(|_| st.native.load(Relaxed) == 0);
     if let Some(sptt) = sptt.filter(|_| tcp_udp && !inner.is_fragment) {
         // The inner packet now starts at the network header.
-        let Some((_, dport, seg)) = ports(&skb, &inner, false) else {
+        let Some((_, dport, seg)) = ports(&skb, inner, false) else {
             st.data.bump(HostStat::InMalformed);
             return Verdict::Drop;
         };
@@ -568,7 +453,7 @@ pub fn inbound(st: &HostNet, mut skb: SkBuff<'_>, h: &Header) -> Verdict {
         }
     }
     if inner.protocol == proto::ICMP && !inner.is_fragment {
-        if let Err(s) = icmp_in(st, &mut skb, &inner) {
+        if let Err(s) = icmp_in(st, &mut skb, inner) {
             st.data.bump(s);
             return Verdict::Drop;
         }

@@ -55,6 +55,8 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // EVENT_TYPE (events only)
     PolicyEntry::new(AttrType::Reject), // EVENT_REASON (events only)
     PolicyEntry::new(AttrType::Reject), // EVENT_COUNT (events only)
+    PolicyEntry::new(AttrType::U8),     // DELIVERY
+    PolicyEntry::new(AttrType::Reject), // ROUTER_LLADDR (output only)
 ];
 
 static OPS: [Op; 13] = [
@@ -94,7 +96,7 @@ fn state<'a>(net: &'a crate::ffi::net::Net) -> Result<&'a HostNet> {
     Pernet::<HostNet>::get(net).ok_or(ENODEV)
 }
 
-fn put_config(m: &mut Msg, c: &HostConfig, epoch: u32) -> Result {
+fn put_config(m: &mut Msg, c: &HostConfig, epoch: u32, router_lladdr: Option<[u8; 6]>) -> Result {
     if let Some(addr) = c.router_addr {
         m.put_be32(a::ROUTER_ADDR, addr.octets())?;
     }
@@ -119,6 +121,10 @@ fn put_config(m: &mut Msg, c: &HostConfig, epoch: u32) -> Result {
     if epoch != 0 {
         m.put_u32(a::EPOCH, epoch)?;
     }
+    m.put_u8(a::DELIVERY, u8::from(c.direct))?;
+    if let Some(mac) = router_lladdr {
+        m.put_binary(a::ROUTER_LLADDR, &mac)?;
+    }
     Ok(())
 }
 
@@ -129,7 +135,8 @@ impl DoIt for GetConfig {
         let st = state(req.net())?;
         let cfg = *st.config.lock();
         let epoch = st.epoch();
-        req.reply(cmd::GET_CONFIG, |m| put_config(m, &cfg, epoch))
+        let lladdr = st.router_lladdr();
+        req.reply(cmd::GET_CONFIG, |m| put_config(m, &cfg, epoch, lladdr))
     }
 }
 
@@ -148,6 +155,7 @@ impl DoIt for SetConfig {
             udp_timeout: req.u32(a::UDP_TIMEOUT),
             port_block: req.u32(a::PORT_BLOCK),
             hook_counters: req.u8(a::HOOK_COUNTERS),
+            delivery: req.u8(a::DELIVERY),
         };
         let lan = match update.lan_name().map_err(|e| reject(req, e))? {
             None => None,

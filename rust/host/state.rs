@@ -11,7 +11,7 @@ use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 use crate::client::PapClient;
 use crate::config::{HostConfig, HostMode};
 use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::datapath::{now, HostStat, HostStats};
+use crate::datapath::now;
 use crate::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
@@ -25,6 +25,7 @@ use crate::notify::LazyEvents;
 use crate::packet::ipv4_header;
 use crate::pap::PortBlock;
 use crate::sptt_glue::{LazySptt, Translation};
+use crate::stat::{HostStat, HostStats};
 use crate::uapi::{block_kind, host_mode};
 
 /// Hook priority: after defragmentation, before connection tracking.
@@ -64,6 +65,11 @@ pub struct HostNet {
     pub public: Atomic<u32>,
     /// 1 in native mode (no translation).
     pub native: Atomic<u32>,
+    /// 1 in direct delivery (no tunnel to the router).
+    pub direct: Atomic<u32>,
+    /// The router's link-layer address as learnt from its PAP answers:
+    /// [`LLADDR_KNOWN`] and the 48-bit address; 0 until learnt.
+    router_lladdr: Atomic<u64>,
     /// The route to the router, for the packets tunnelled to it.
     pub route: RouteCache,
     /// Defragmentation, enabled once the host is configured.
@@ -124,6 +130,8 @@ impl PernetData for HostNet {
             router: Atomic::<u32>::new(0),
             public: Atomic::<u32>::new(0),
             native: Atomic::<u32>::new(0),
+            direct: Atomic::<u32>::new(0),
+            router_lladdr: Atomic::<u64>::new(0),
             route: RouteCache::new(),
             defrag <- new_mutex!(None),
             sptt: LazySptt::new(),
@@ -250,6 +258,11 @@ impl HostNet {
             .store(next.router_addr.map_or(0, u32::from), Relaxed);
         self.public
             .store(next.public_addr.map_or(0, u32::from), Relaxed);
+        self.direct.store(u32::from(next.direct), Relaxed);
+        if restart {
+            // Learnt again from the (new) router's answers.
+            self.router_lladdr.store(0, Relaxed);
+        }
         // The cached route was for the old set-up (its key tells anyway);
         // its reference goes.
         self.route.clear();
@@ -298,13 +311,26 @@ impl HostNet {
         self.pap.epoch()
     }
 
+    /// The router's link-layer address, once learnt.
+    pub fn router_lladdr(&self) -> Option<[u8; 6]> {
+        let w = self.router_lladdr.load(Relaxed);
+        let b = w.to_be_bytes();
+        (w & LLADDR_KNOWN != 0).then_some([b[2], b[3], b[4], b[5], b[6], b[7]])
+    }
+
+    /// Learns the router's link-layer address from one of its PAP answers.
+    pub fn learn_router_lladdr(&self, m: [u8; 6]) {
+        let w = m.iter().fold(0, |w, &b| (w << 8) | u64::from(b));
+        self.router_lladdr.store(LLADDR_KNOWN | w, Relaxed);
+    }
+
     /// Counter `i` of the data path, then of the PAP client: a name prefix,
     /// a name and the value.
     pub fn stat(&self, i: usize) -> Option<(&'static str, &'static str, u64)> {
         if let Some((n, v)) = self.data.entry(i) {
             return Some(("", n, v));
         }
-        let j = i.checked_sub(crate::datapath::HostStat::COUNT)?;
+        let j = i.checked_sub(HostStat::COUNT)?;
         match j {
             0 => Some(("", "translations", u64::from(self.sptt.in_use()))),
             1 => Some(("", "icmp_translations", u64::from(self.sptt.ids_in_use()))),
@@ -370,6 +396,9 @@ impl HasCounters for HostNet {
     }
 }
 
+/// The flag of a learnt router link-layer address.
+const LLADDR_KNOWN: u64 = 1 << 63;
+
 /// `PRE_ROUTING`: counts; takes PAP from the router and tunnelled packets
 /// to our LAN address.
 pub struct PreRouting;
@@ -391,12 +420,16 @@ impl NetHook for PreRouting {
             return Verdict::Accept;
         };
         let lan_addr = Ipv4Addr::from(st.lan_addr.load(Relaxed));
+        if h.protocol == proto::ICMP {
+            if let Some(v) = st.pap.receive(st, state.net(), &skb, &h) {
+                return v;
+            }
+        }
         match h.protocol {
-            proto::ICMP => st
-                .pap
-                .receive(st, state.net(), &skb, &h)
-                .unwrap_or(Verdict::Accept),
             proto::IPIP if h.dst == lan_addr => crate::datapath::inbound(st, skb, &h),
+            _ if u32::from(h.dst) == st.public.load(Relaxed) => {
+                crate::datapath::direct_inbound(st, skb, &h)
+            }
             _ => Verdict::Accept,
         }
     }

@@ -1,205 +1,125 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The router's data path, in `PRE_ROUTING` after defragmentation.
+//! The router's data path, in `PRE_ROUTING` after defragmentation: the
+//! kernel glue of `dnat-core/src/router_path.rs`, which decides.
 //!
 //! - Inbound (WAN, to the public address): the owner of the destination
-//!   port (TCP/UDP, ESP in UDP), of the SPI (ESP/AH), of an ICMP query
-//!   reply's identifier, or of what an ICMP error quotes (a source port, a
-//!   query identifier, an outbound SA of the host) gets the packet,
-//!   unchanged, inside an IP-in-IP header from the router's LAN address;
-//!   ESP, AH and ESP in UDP only if the DoS control lets them through.
-//!   Packets nobody owns go on to the router's own stack.
+//!   port, SPI, ICMP identifier or of what an ICMP error quotes gets the
+//!   packet, unchanged, inside an IP-in-IP header from the router's LAN
+//!   address, if the DoS control lets it through; what nobody owns goes
+//!   on to the router's own stack (or is dropped, as configured).
 //! - Errors the router's own stack sends about a host's packets reach the
 //!   public address through `lo`; they are tunnelled to the host too.
-//! - Outbound (LAN, IP-in-IP to the router's LAN address): the inner
-//!   destination must not be the router itself, and the outer source must
-//!   own the inner source port (TCP/UDP), the ICMP query identifier or the
-//!   port an ICMP error quotes, or be a known host (ESP/AH, whose SA the
-//!   router then learns); the outer header is removed and the stack
-//!   forwards the inner packet. Anything else is dropped.
+//! - Outbound (LAN, IP-in-IP to the router's LAN address): if the outer
+//!   source owns what the inner packet uses, the outer header is removed
+//!   and the stack forwards the inner packet; anything else is dropped.
+//! - Direct delivery (hosts in direct mode): inbound packets go unchanged
+//!   to the host's neighbour entry; the host's untunnelled packets are
+//!   forwarded as they are if they come from its bound Ethernet address
+//!   on the LAN device and use what it owns.
 //!
-//! Lookups are lock-free loads from the allocation tables; nothing is
-//! allocated per packet.
+//! Here: the bytes the decisions need are copied out of the skb, the
+//! decisions read the namespace through [`Ctx`], and the skb is
+//! tunnelled, decapsulated, accepted or dropped as they say. Lookups are
+//! lock-free loads; nothing is allocated per packet.
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::{Atomic, Relaxed};
-
-use crate::alloc_table::Shared;
-use crate::checksum;
-use crate::classify::{self, InKey, OutRefusal, Proof};
+use crate::alloc_table::{Shared, Slot};
+use crate::atomic::Relaxed;
+use crate::classify;
+use crate::direct::{Binding, Lladdr};
+use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
-use crate::ipv4::{icmp, proto, Header};
-use crate::out_sa::Learnt;
-use crate::sa_table::{self, DropReason};
+use crate::ipv4::Header;
+use crate::out_sa::OutSaShared;
+use crate::router_path::{self, Delivery, HostCount, Iface, Inbound, Outbound, Traffic, View};
+use crate::sa_table::SaShared;
+use crate::stat::DataStat;
 use crate::state::RouterNet;
 
 /// TTL of the outer header towards a host (one LAN hop).
 const OUTER_TTL: u8 = 64;
 
-/// Data-path counters.
-#[derive(Debug, Clone, Copy)]
-#[repr(usize)]
-pub enum DataStat {
-    /// Inbound packets tunnelled to their owner.
-    InDelivered,
-    /// Inbound packets nobody owns (left to the router's stack, or dropped
-    /// when the router is configured so).
-    InUnowned,
-    /// Inbound packets that could not be tunnelled (no route, no memory).
-    InEncapFailed,
-    /// Outbound packets decapsulated and forwarded.
-    OutForwarded,
-    /// Outbound packets whose host does not own the source port or holds
-    /// nothing (spoofing).
-    OutSpoofed,
-    /// Outbound packets whose inner source is not the public address.
-    OutNotPublicSource,
-    /// Outbound inner protocols not forwarded for hosts.
-    OutProtocol,
-    /// Outbound packets with a malformed or truncated inner packet.
-    OutBadInner,
-    /// Outbound packets that could not be decapsulated.
-    OutDecapFailed,
-    /// Packets from the LAN with the public address as source that were not
-    /// tunnelled to the router (they would skip the ownership check).
-    OutUntunnelled,
-    /// Inbound ESP/AH whose (source, SPI) the owner has not validated
-    /// (strict SA policy).
-    InSaNotValidated,
-    /// Inbound ESP/AH matching a blacklist entry of the owner.
-    InSaBlacklisted,
-    /// Inbound ESP in UDP (NAT traversal) whose SPI the owner of the UDP
-    /// destination port does not hold.
-    InSaNotSpiOwner,
-    /// Outbound packets whose inner destination is the router itself (an
-    /// address of its own, a broadcast or multicast address).
-    OutLocalDestination,
-    /// Inbound ICMP query replies tunnelled to the owner of their
-    /// identifier.
-    InIcmpReply,
-    /// Inbound ICMP errors tunnelled to the owner of the port or query
-    /// identifier they quote.
-    InIcmpErrorPort,
-    /// Inbound ICMP errors tunnelled to the host that sends the ESP or AH
-    /// SA they quote (table of outbound SAs).
-    InIcmpErrorSa,
-    /// Inbound ICMP query replies and errors that no host owns (also
-    /// counted in `in_unowned`).
-    InIcmpUnowned,
-    /// ICMP errors of the router's own stack about a host's packets
-    /// (time exceeded, fragmentation needed), tunnelled to that host.
-    LocalIcmpError,
-    /// Outbound ICMP of a type hosts do not send (query replies, source
-    /// quench, redirect, types that are neither queries nor errors).
-    OutIcmpType,
-    /// Outbound ICMP errors that are not about a packet the host received
-    /// at the public address (see `classify::OutRefusal::IcmpQuote`).
-    OutIcmpQuote,
-    /// Outbound ESP/AH whose SA the table of outbound SAs could not learn:
-    /// both sets full.
-    OutSaFull,
-    /// ... the host has as many outbound SAs as it may.
-    OutSaHostLimit,
-    /// ... a live entry of that SA belongs to another host.
-    OutSaConflict,
+/// What the decisions read and count: the namespace's state.
+pub struct Ctx<'a> {
+    st: &'a RouterNet,
+    net: &'a Net,
 }
 
-impl DataStat {
-    /// Number of counters.
-    pub const COUNT: usize = 24;
-    const NAMES: [&'static str; Self::COUNT] = [
-        "in_delivered",
-        "in_unowned",
-        "in_encap_failed",
-        "out_forwarded",
-        "out_spoofed",
-        "out_not_public_source",
-        "out_protocol",
-        "out_bad_inner",
-        "out_decap_failed",
-        "out_untunnelled",
-        "in_sa_not_validated",
-        "in_sa_blacklisted",
-        "in_sa_not_spi_owner",
-        "out_local_destination",
-        "in_icmp_reply",
-        "in_icmp_error_port",
-        "in_icmp_error_sa",
-        "in_icmp_unowned",
-        "local_icmp_error",
-        "out_icmp_type",
-        "out_icmp_quote",
-        "out_sa_full",
-        "out_sa_host_limit",
-        "out_sa_conflict",
-    ];
+impl<'a> Ctx<'a> {
+    /// The data path's view of `st`, in `net`.
+    pub fn new(st: &'a RouterNet, net: &'a Net) -> Self {
+        Self { st, net }
+    }
 }
 
-/// The data path's counters.
-pub struct DataStats([Atomic<u64>; DataStat::COUNT]);
-
-impl DataStats {
-    /// All zero.
-    pub const fn new() -> Self {
-        Self([const { Atomic::<u64>::new(0) }; DataStat::COUNT])
+impl View for Ctx<'_> {
+    fn alloc(&self) -> Option<Shared<'_>> {
+        self.st.tables.shared()
     }
 
-    fn bump(&self, s: DataStat) {
-        if let Some(c) = self.0.get(s as usize) {
-            c.add(1, Relaxed);
+    fn sa(&self) -> Option<SaShared<'_>> {
+        self.st.tables.sa_shared()
+    }
+
+    fn out_sa(&self) -> Option<OutSaShared<'_>> {
+        self.st.tables.out_sa()
+    }
+
+    fn now(&self) -> u32 {
+        monotonic_seconds() as u32
+    }
+
+    fn is_revoked(&self, slot: Slot) -> bool {
+        self.st.is_revoked(slot)
+    }
+
+    fn binding(&self, slot: Slot) -> Binding {
+        self.st
+            .hosts()
+            .map_or(Binding::Ipip, |h| h.direct.get(slot))
+    }
+
+    fn bound_slot(&self, m: Lladdr) -> Option<Slot> {
+        self.st.hosts()?.direct.slot_of(m)
+    }
+
+    fn drop_unowned(&self) -> bool {
+        self.st.drop_unowned.load(Relaxed) != 0
+    }
+
+    fn sa_permissive(&self) -> bool {
+        self.st.sa_permissive.load(Relaxed) != 0
+    }
+
+    fn is_local(&self, addr: Ipv4Addr) -> bool {
+        route::is_local_destination(self.net, addr)
+    }
+
+    fn count(&self, s: DataStat) {
+        self.st.data.bump(s);
+    }
+
+    fn count_host(&self, c: HostCount, slot: Slot) {
+        match c {
+            HostCount::Spoofed => self.st.count_host(|h| &h.host_spoofed, slot),
+            HostCount::SaDropped => self.st.count_host(|h| &h.host_sa_dropped, slot),
         }
     }
 
-    /// Counter `i`: its name and value.
-    pub fn entry(&self, i: usize) -> Option<(&'static str, u64)> {
-        Some((*DataStat::NAMES.get(i)?, self.0.get(i)?.load(Relaxed)))
-    }
-}
-
-impl Default for DataStats {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Seconds on the clock of the table of outbound SAs.
-fn now() -> u32 {
-    monotonic_seconds() as u32
-}
-
-/// The owner of an inbound packet with key `key`: by port (TCP, UDP, ESP
-/// in UDP, ICMP identifiers), by SPI, or, for an error quoting a host's
-/// ESP or AH, by the table of outbound SAs.
-fn owner_of(st: &RouterNet, shared: &Shared<'_>, key: InKey) -> Option<(u16, Ipv4Addr)> {
-    match key {
-        InKey::Port(p) | InKey::IcmpId(p) | InKey::EspInUdp { port: p, .. } => shared.port_owner(p),
-        InKey::Spi(s) => shared.spi_owner(s),
-        InKey::QuotedSa(sa) => {
-            let slot = st
-                .tables
-                .out_sa()?
-                .lookup(&sa, now())
-                .filter(|&s| !st.is_revoked(s))?;
-            Some((slot, shared.host_addr(slot)?))
+    fn count_traffic(&self, t: Traffic, slot: Slot, len: usize) {
+        match t {
+            Traffic::In => self.st.count_traffic(|h| &h.host_in, slot, len),
+            Traffic::Out => self.st.count_traffic(|h| &h.host_out, slot, len),
         }
-        InKey::None => None,
     }
 }
 
-/// The counter of an ICMP message of type `t` delivered by `key`.
-fn icmp_stat(t: u8, key: InKey) -> DataStat {
-    match (icmp::class(t), key) {
-        (icmp::Class::Reply, _) => DataStat::InIcmpReply,
-        (_, InKey::QuotedSa(_)) => DataStat::InIcmpErrorSa,
-        _ => DataStat::InIcmpErrorPort,
-    }
-}
-
-/// The first bytes of the transport header after `h` that the
+/// The first bytes of the transport header after `h` (at `at`) that the
 /// classification of protocol `h.protocol` needs, copied into `buf`:
 /// `None` if they cannot be read.
 fn peek<'b>(skb: &SkBuff<'_>, h: &Header, at: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
@@ -212,29 +132,31 @@ fn peek<'b>(skb: &SkBuff<'_>, h: &Header, at: usize, buf: &'b mut [u8]) -> Optio
     Some(b)
 }
 
-/// Tunnels `skb`, a packet of `len` bytes (IPv4 total length) owned by
-/// the host in `slot` at `host`, to it: an outer IPv4 header from the
-/// router's LAN address, out of the LAN interface.
+/// Tunnels `skb` (IPv4 total length `len`) to the host of `d`: an outer
+/// IPv4 header from the router's LAN address `lan_addr`, out of the LAN
+/// interface `lan`; or, for a direct-mode host, sends it unchanged to the
+/// host's neighbour entry out of `lan`.
 fn deliver(
-    st: &RouterNet,
+    cx: &Ctx<'_>,
     skb: SkBuff<'_>,
     len: usize,
-    hs: &HookState,
-    lan: u32,
-    lan_addr: Ipv4Addr,
-    (slot, host): (u16, Ipv4Addr),
+    (lan, lan_addr): (u32, Option<Ipv4Addr>),
+    d: &Delivery,
 ) -> Verdict {
-    let Some(route) = st.hosts().and_then(|hs| hs.routes.get(usize::from(slot))) else {
-        st.data.bump(DataStat::InEncapFailed);
+    let hosts = cx.st.hosts();
+    let route = hosts.and_then(|hs| match d.lladdr {
+        Some(_) => hs.direct_routes.get(usize::from(d.slot)),
+        None => hs.routes.get(usize::from(d.slot)),
+    });
+    let (Some(lan_addr), Some(route)) = (lan_addr, route) else {
+        router_path::delivered(cx, d, len, false);
         return Verdict::Drop;
     };
-    let v = skb.ipip_encap_send(hs.net(), route, lan_addr, host, lan, OUTER_TTL);
-    if v == Verdict::Stolen {
-        st.data.bump(DataStat::InDelivered);
-        st.count_traffic(|h| &h.host_in, slot, len);
-    } else {
-        st.data.bump(DataStat::InEncapFailed);
-    }
+    let v = match d.lladdr {
+        Some(_) => skb.direct_send(cx.net, route, lan_addr, d.host, lan),
+        None => skb.ipip_encap_send(cx.net, route, lan_addr, d.host, lan, OUTER_TTL),
+    };
+    router_path::delivered(cx, d, len, v == Verdict::Stolen);
     v
 }
 
@@ -247,6 +169,7 @@ pub fn inbound(
     lan: u32,
     public: Ipv4Addr,
 ) -> Verdict {
+    let cx = Ctx::new(st, hs.net());
     let mut buf = [0u8; classify::L4_PEEK];
     // Only the bytes the protocol's key needs (an ICMP error's quote is
     // the longest).
@@ -255,73 +178,19 @@ pub fn inbound(
     } else {
         None
     };
-    let Some(l4) = l4 else {
-        st.data.bump(DataStat::InUnowned);
-        return Verdict::Accept;
-    };
-    let Some(shared) = st.tables.shared() else {
-        return Verdict::Accept;
-    };
-    let key = classify::inbound_key(h, l4, public);
-    let owner = owner_of(st, &shared, key);
-    if let Some((slot, _)) = owner {
-        // DoS control: the owner must have validated the sender for this
-        // SPI (strict policy) and not blacklisted it; ESP in UDP must also
-        // carry an SPI of the owner of its port.
-        let v = st.tables.sa_shared().and_then(|sa| match key {
-            InKey::Spi(spi) => Some(sa.check(h.src, spi, slot)),
-            InKey::EspInUdp { spi, .. } => {
-                let spi_owner = shared.spi_owner(spi).map(|(s, _)| s);
-                Some(sa.check_in_udp(h.src, spi, slot, spi_owner))
-            }
-            InKey::Port(_) | InKey::IcmpId(_) | InKey::QuotedSa(_) | InKey::None => None,
-        });
-        let permissive = st.sa_permissive.load(Relaxed) != 0;
-        if let Some(sa_table::Verdict::Drop(reason)) = v.filter(|v| v.drops(permissive)) {
-            st.data.bump(match reason {
-                DropReason::Blacklisted => DataStat::InSaBlacklisted,
-                DropReason::NotValidated => DataStat::InSaNotValidated,
-                DropReason::NotSpiOwner => DataStat::InSaNotSpiOwner,
-            });
-            st.count_host(|h| &h.host_sa_dropped, slot);
-            return Verdict::Drop;
+    match router_path::inbound(&cx, h, l4, public) {
+        Inbound::Accept => Verdict::Accept,
+        Inbound::Drop => Verdict::Drop,
+        Inbound::Deliver(d) => {
+            let lan_addr = st.lan_addr(cx.net, lan);
+            deliver(&cx, skb, h.total_len, (lan, lan_addr), &d)
         }
     }
-    let icmp_type = (h.protocol == proto::ICMP)
-        .then(|| l4.first().copied())
-        .flatten();
-    let Some(owner) = owner else {
-        st.data.bump(DataStat::InUnowned);
-        if icmp_type.is_some_and(|t| icmp::class(t) != icmp::Class::Request) {
-            st.data.bump(DataStat::InIcmpUnowned);
-        }
-        return if st.drop_unowned.load(Relaxed) != 0 {
-            Verdict::Drop
-        } else {
-            Verdict::Accept
-        };
-    };
-    let Some(lan_addr) = st.lan_addr(hs.net(), lan) else {
-        st.data.bump(DataStat::InEncapFailed);
-        return Verdict::Drop;
-    };
-    let v = deliver(st, skb, h.total_len, hs, lan, lan_addr, owner);
-    if let (Some(t), Verdict::Stolen) = (icmp_type, v) {
-        st.data.bump(icmp_stat(t, key));
-    }
-    v
 }
 
 /// An ICMP packet `h` to the public address that came in through the
-/// loopback device: what the router's own stack sends to the public
-/// address. The errors among them that are about a host's packet (time
-/// exceeded, fragmentation needed while forwarding what a host sent:
-/// `icmp_send` addresses them to the quoted source, the public address,
-/// which is local, so they go out through `LOCAL_OUT` and `lo` and come
-/// back in here) are classified like inbound errors and tunnelled to that
-/// host, from the router's LAN address: the host's stack would take an
-/// error from its own public address for a martian. Everything else is the
-/// router's own.
+/// loopback device (`router_path::local_error`): tunnelled to the host
+/// it is about, from the router's LAN address.
 pub fn local_error(
     st: &RouterNet,
     mut skb: SkBuff<'_>,
@@ -330,48 +199,50 @@ pub fn local_error(
     lan: u32,
     public: Ipv4Addr,
 ) -> Verdict {
+    let cx = Ctx::new(st, hs.net());
     let mut buf = [0u8; classify::L4_PEEK];
-    let Some(l4) = peek(&skb, h, h.header_len, &mut buf).filter(|_| !h.is_fragment) else {
+    let l4 = peek(&skb, h, h.header_len, &mut buf);
+    let Some(d) = router_path::local_error(&cx, h, l4, public) else {
         return Verdict::Accept;
     };
-    if !l4.first().is_some_and(|&t| icmp::is_error(t)) {
-        return Verdict::Accept;
-    }
-    let Some(shared) = st.tables.shared() else {
-        return Verdict::Accept;
-    };
-    let key = classify::inbound_key(h, l4, public);
-    let Some(owner) = owner_of(st, &shared, key) else {
-        return Verdict::Accept;
-    };
-    let Some(lan_addr) = st.lan_addr(hs.net(), lan) else {
-        st.data.bump(DataStat::InEncapFailed);
-        return Verdict::Drop;
-    };
+    let lan_addr = st.lan_addr(cx.net, lan);
     if h.src == public {
-        // From the LAN address instead; the IPv4 checksum follows (the
-        // ICMP checksum does not cover addresses).
-        let (old, new) = (u32::from(public), u32::from(lan_addr));
-        let r = skb.with_network_mut(crate::ipv4::HEADER_LEN, |b| {
-            // Checksum at 10, source address at 12.
-            let Some([c0, c1, a0, a1, a2, a3]) = b.get_mut(10..16) else {
-                return false;
-            };
-            let c = checksum::update32(u16::from_be_bytes([*c0, *c1]), old, new);
-            [*a0, *a1, *a2, *a3] = lan_addr.octets();
-            [*c0, *c1] = c.to_be_bytes();
-            true
+        // From the LAN address instead (the ICMP checksum does not cover
+        // addresses).
+        let rewritten = lan_addr.is_some_and(|a| {
+            skb.with_network_mut(crate::ipv4::HEADER_LEN, |b| {
+                router_path::set_source(b, public, a)
+            }) == Ok(true)
         });
-        if r != Ok(true) {
-            st.data.bump(DataStat::InEncapFailed);
+        if !rewritten {
+            router_path::delivered(&cx, &d, h.total_len, false);
             return Verdict::Drop;
         }
     }
-    let v = deliver(st, skb, h.total_len, hs, lan, lan_addr, owner);
-    if v == Verdict::Stolen {
-        st.data.bump(DataStat::LocalIcmpError);
+    deliver(&cx, skb, h.total_len, (lan, lan_addr), &d)
+}
+
+/// The inner header of the IP-in-IP packet `h` (copied into `ib`) and the
+/// first bytes of its payload (into `buf`); `None` if either cannot be
+/// read or the header is malformed.
+fn inner<'b>(
+    skb: &SkBuff<'_>,
+    h: &Header,
+    ib: &mut [u8; 60],
+    buf: &'b mut [u8; classify::L4_PEEK],
+) -> Option<(Header, &'b [u8])> {
+    let inner_len = h.total_len.saturating_sub(h.header_len);
+    let first = ib.get_mut(..crate::ipv4::HEADER_LEN)?;
+    skb.copy_from_network(h.header_len, first).ok()?;
+    let ihl = usize::from(ib[0] & 0x0f) * 4;
+    if ihl > crate::ipv4::HEADER_LEN {
+        skb.copy_from_network(h.header_len, ib.get_mut(..ihl)?)
+            .ok()?;
     }
-    v
+    let inner = Header::parse(ib, inner_len).ok()?;
+    // Only what the inner protocol's proof needs (ICMP errors: the quote).
+    let l4 = peek(skb, &inner, h.header_len + inner.header_len, buf)?;
+    Some((inner, l4))
 }
 
 /// An IP-in-IP packet `h` from the LAN to the router's LAN address.
@@ -382,107 +253,49 @@ pub fn outbound(
     h: &Header,
     public: Ipv4Addr,
 ) -> Verdict {
-    let mut ib = [0u8; 60];
-    let inner_len = h.total_len.saturating_sub(h.header_len);
-    let Some(first) = ib.get_mut(..crate::ipv4::HEADER_LEN) else {
+    let cx = Ctx::new(st, hs.net());
+    let (mut ib, mut buf) = ([0u8; 60], [0u8; classify::L4_PEEK]);
+    let inner = inner(&skb, h, &mut ib, &mut buf);
+    let Outbound::Forward { sender, sa } =
+        router_path::outbound(&cx, h, inner.as_ref().map(|(i, l4)| (i, *l4)), public)
+    else {
         return Verdict::Drop;
     };
-    if skb.copy_from_network(h.header_len, first).is_err() {
-        st.data.bump(DataStat::OutBadInner);
-        return Verdict::Drop;
-    }
-    let ihl = usize::from(ib[0] & 0x0f) * 4;
-    if ihl > crate::ipv4::HEADER_LEN {
-        let ok = ib
-            .get_mut(..ihl)
-            .is_some_and(|b| skb.copy_from_network(h.header_len, b).is_ok());
-        if !ok {
-            st.data.bump(DataStat::OutBadInner);
-            return Verdict::Drop;
-        }
-    }
-    let Ok(inner) = Header::parse(&ib, inner_len) else {
-        st.data.bump(DataStat::OutBadInner);
+    // `outbound` forwards only what it could read.
+    let Some((inner, _)) = inner else {
         return Verdict::Drop;
     };
-    // Only what the inner protocol's proof needs (ICMP errors: the quote).
-    let mut buf = [0u8; classify::L4_PEEK];
-    let Some(l4) = peek(&skb, &inner, h.header_len + inner.header_len, &mut buf) else {
-        st.data.bump(DataStat::OutBadInner);
-        return Verdict::Drop;
-    };
-    let Some(shared) = st.tables.shared() else {
-        return Verdict::Drop;
-    };
-    // The sender's slot: from the port's owner for TCP/UDP and ICMP (one
-    // load); from the host index (two loads) for ESP/AH and on the drop
-    // path. The inner destination must not be the router: its own
-    // addresses (public, LAN: `h.dst`) and what is not unicast are refused
-    // by the classification, any other address of its own by its routing
-    // tables.
-    let proof = classify::outbound_proof(&inner, l4, public, h.dst).and_then(|p| {
-        if route::is_local_destination(hs.net(), inner.dst) {
-            Err(OutRefusal::LocalDestination)
-        } else {
-            Ok(p)
-        }
-    });
-    let sender = match proof {
-        Ok(Proof::Port(p)) => shared
-            .port_owner(p)
-            .filter(|&(_, a)| a == h.src)
-            .map(|(s, _)| s),
-        Ok(Proof::KnownHost) => shared
-            .find_host(u32::from(h.src))
-            .filter(|&s| !st.is_revoked(s)),
-        Err(e) => {
-            st.data.bump(match e {
-                OutRefusal::NotPublicSource => DataStat::OutNotPublicSource,
-                OutRefusal::Protocol => DataStat::OutProtocol,
-                OutRefusal::Truncated | OutRefusal::Fragment => DataStat::OutBadInner,
-                OutRefusal::LocalDestination => DataStat::OutLocalDestination,
-                OutRefusal::IcmpType => DataStat::OutIcmpType,
-                OutRefusal::IcmpQuote => DataStat::OutIcmpQuote,
-            });
-            return Verdict::Drop;
-        }
-    };
-    let Some(sender) = sender else {
-        st.data.bump(DataStat::OutSpoofed);
-        if let Some(slot) = shared.find_host(u32::from(h.src)) {
-            st.count_host(|h| &h.host_spoofed, slot);
-        }
-        return Verdict::Drop;
-    };
-    // The SA of an ESP/AH packet, so that errors quoting it reach the
-    // sender (before the decapsulation, which may move the bytes `l4`
-    // was copied from; `l4` is a copy).
-    let sa = classify::outbound_sa(&inner, l4);
-    if skb
+    let decapped = skb
         .ipip_decap(h.header_len, inner.header_len, inner.total_len)
-        .is_err()
-    {
-        st.data.bump(DataStat::OutDecapFailed);
-        return Verdict::Drop;
+        .is_ok();
+    router_path::forwarded(&cx, sender, sa, inner.total_len, decapped);
+    if decapped {
+        Verdict::Accept
+    } else {
+        Verdict::Drop
     }
-    if let (Some(sa), Some(o)) = (sa, st.tables.out_sa()) {
-        match o.learn(&sa, sender, now()) {
-            Learnt::Full => st.data.bump(DataStat::OutSaFull),
-            Learnt::HostLimit => st.data.bump(DataStat::OutSaHostLimit),
-            Learnt::Conflict => st.data.bump(DataStat::OutSaConflict),
-            Learnt::Refreshed | Learnt::Added | Learnt::Invalid => {}
-        }
-    }
-    st.data.bump(DataStat::OutForwarded);
-    st.count_traffic(|h| &h.host_out, sender, inner.total_len);
-    Verdict::Accept
 }
 
-/// A packet from the LAN that is not tunnelled to the router but claims the
-/// public address as its source: dropped, it would bypass the ownership
-/// check (the router accepts its own address from the LAN only so that it
-/// can forward what it decapsulates).
-pub fn untunnelled(st: &RouterNet) -> Verdict {
-    st.data.bump(DataStat::OutUntunnelled);
-    Verdict::Drop
+/// A packet that is not tunnelled to the router but claims the public
+/// address as its source, from the LAN or another device but the WAN
+/// (`router_path::Path::Untunnelled`): forwarded as it is for a
+/// direct-mode host from its bound address, else dropped.
+pub fn untunnelled(
+    st: &RouterNet,
+    skb: &SkBuff<'_>,
+    hs: &HookState,
+    h: &Header,
+    from: Iface,
+    public: Ipv4Addr,
+) -> Verdict {
+    let cx = Ctx::new(st, hs.net());
+    let mut buf = [0u8; classify::L4_PEEK];
+    let l4 = peek(skb, h, h.header_len, &mut buf);
+    match router_path::untunnelled(&cx, h, l4, public, from, skb.eth_src()) {
+        Outbound::Forward { sender, sa } => {
+            router_path::forwarded(&cx, sender, sa, h.total_len, true);
+            Verdict::Accept
+        }
+        Outbound::Drop => Verdict::Drop,
+    }
 }

@@ -19,7 +19,7 @@ use crate::hosts::{HostState, PerHost};
 use crate::netlink::state;
 use crate::sa_table::{BlacklistEntries, BlacklistEntry, SaCursor, SaEntries, SaEntry};
 use crate::tables::LazyTables;
-use crate::uapi::block_kind;
+use crate::uapi::{block_kind, delivery};
 use crate::uapi::{router_attr as a, router_cmd as cmd};
 
 /// Table positions scanned per hold of the lock.
@@ -231,11 +231,22 @@ fn fill_host(m: &mut Msg, st: &HostState, h: &HostInfo) -> Result {
     if h.custom_quota {
         m.put_flag(a::QUOTA_OWN)?;
     }
-    if st.keys.lock().is_keyed(h.addr) {
+    if st.serving.lock().is_keyed(h.addr) {
         m.put_flag(a::HOST_AUTH)?;
     }
     m.put_u64(a::HOST_IN_BYTES, in_bytes, a::PAD)?;
-    m.put_u64(a::HOST_OUT_BYTES, out_bytes, a::PAD)
+    m.put_u64(a::HOST_OUT_BYTES, out_bytes, a::PAD)?;
+    let b = st.direct.get(h.slot);
+    let d = if b.is_direct() {
+        delivery::DIRECT
+    } else {
+        delivery::IPIP
+    };
+    m.put_u8(a::DELIVERY, d)?;
+    match b.lladdr() {
+        Some(mac) => m.put_binary(a::LLADDR, &mac),
+        None => Ok(()),
+    }
 }
 
 pub(crate) struct GetSas;

@@ -2,21 +2,26 @@
 
 //! Per-host state kept beside the allocation tables, and allocated with
 //! them at a namespace's first router configuration: packet and byte
-//! counters, the route to each host, the revoked flags, and what the PAP server keeps
-//! per host (the last reply, the request budget, the keys).
-
-use core::net::Ipv4Addr;
+//! counters, the route to each host, the revoked flags, and what the PAP
+//! server keeps (the last reply and the request budget of each slot, the
+//! keys: `dnat-core/src/pap_serving.rs`) under one lock.
 
 use kernel::new_spinlock_irq;
 use kernel::prelude::*;
 use kernel::sync::SpinLockIrq;
 
 use crate::atomic::{Atomic, Relaxed};
+use crate::direct::{self, Binding, Direct};
 use crate::ffi::rcu::random_u32;
 use crate::ffi::route::RouteCache;
-use crate::pap_keys::KeyTable;
-use crate::pap_server::{CachedReply, RateBucket};
+use crate::packet::filled;
+use crate::pap_serving::{HostServing, ServingState};
 use crate::tables::HOSTS;
+
+/// What the PAP server keeps besides the tables: per slot in a vector
+/// (about 14 KiB for 256 hosts, too much for the stack it would be built
+/// on), the keys inline.
+pub type Serving = ServingState<KVVec<HostServing>, HOSTS>;
 
 /// A counter per host slot (slot 0 unused).
 pub type PerHost = [Atomic<u64>; HOSTS + 1];
@@ -69,36 +74,36 @@ pub struct HostState {
     pub host_sa_dropped: PerHost,
     /// The route to the host, for the packets tunnelled to it.
     pub routes: [RouteCache; HOSTS + 1],
+    /// The route through the host (next hop: its LAN address), for the
+    /// packets delivered to it directly.
+    pub direct_routes: [RouteCache; HOSTS + 1],
+    /// How each host is delivered to (`dnat-core/src/direct.rs`); written
+    /// under the table lock.
+    pub direct: Direct<{ HOSTS + 1 }, { direct::INDEX }>,
     /// 1 while the host is revoked (its ESP/AH is refused).
     revoked: [Atomic<u32>; HOSTS + 1],
-    /// The last PAP reply, for retransmitted requests.
+    /// The PAP server's reply cache, request budgets and keys; taken
+    /// inside the table lock when both are.
     #[pin]
-    pub replies: SpinLockIrq<[CachedReply; HOSTS + 1]>,
-    /// The address whose request budget (`pap_rate`) the slot holds, and
-    /// what is left of it. Kept when the slot is freed, so that a host
-    /// that gives everything back and asks again on the same slot finds
-    /// its budget as it left it.
-    #[pin]
-    budgets: SpinLockIrq<[(u32, RateBucket); HOSTS + 1]>,
-    /// PAP keys: the router's secret, grants in flight, and the key and
-    /// last sequence number of every authenticated host.
-    #[pin]
-    pub keys: SpinLockIrq<KeyTable<HOSTS>>,
+    pub serving: SpinLockIrq<Serving>,
 }
 
 impl HostState {
     /// Nothing counted, no routes, a new random PAP key secret.
-    pub fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
+    pub fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
             host_in: [const { Traffic::new() }; HOSTS + 1],
             host_out: [const { Traffic::new() }; HOSTS + 1],
             host_spoofed: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             host_sa_dropped: [const { Atomic::<u64>::new(0) }; HOSTS + 1],
             routes: [const { RouteCache::new() }; HOSTS + 1],
+            direct_routes: [const { RouteCache::new() }; HOSTS + 1],
+            direct: Direct::new(),
             revoked: [const { Atomic::<u32>::new(0) }; HOSTS + 1],
-            replies <- new_spinlock_irq!([CachedReply::EMPTY; HOSTS + 1]),
-            budgets <- new_spinlock_irq!([(0, RateBucket::FULL); HOSTS + 1]),
-            keys <- new_spinlock_irq!(KeyTable::new(secret())),
+            serving <- new_spinlock_irq!(ServingState::new(
+                filled(HOSTS + 1, || HostServing::EMPTY)?,
+                secret()
+            )),
         })
     }
 
@@ -127,9 +132,9 @@ impl HostState {
         a.get(usize::from(slot)).map_or((0, 0), Traffic::get)
     }
 
-    /// Clears what belonged to the previous user of a slot that a new
-    /// host took: counters, the revoked flag, the cached reply.
-    pub fn reset(&self, slot: u16) {
+    /// Clears the counters and the revoked flag of a slot that a new host
+    /// took (the PAP server's state is `ServingState::new_host`'s).
+    pub fn reset_counters(&self, slot: u16) {
         for a in [&self.host_spoofed, &self.host_sa_dropped] {
             if let Some(c) = a.get(usize::from(slot)) {
                 c.store(0, Relaxed);
@@ -141,37 +146,24 @@ impl HostState {
             }
         }
         self.set_revoked(slot, false);
-        self.forget_replies(Some(slot));
+        // A new host starts on IP-in-IP; a slot is never 0 here, so this
+        // cannot fail.
+        let _ = self.direct.set(slot, Binding::Ipip);
     }
 
-    /// Takes one port or SPI request of `host`, in `slot`, from its budget
-    /// of `rate` a second at `now` (a full one if the slot's budget was
-    /// another address's): `false` when the host is over it.
-    pub fn take_request(&self, slot: u16, host: Ipv4Addr, rate: u32, now: u64) -> bool {
-        if rate == 0 {
-            return true;
-        }
-        let mut b = self.budgets.lock();
-        let Some((owner, bucket)) = b.get_mut(usize::from(slot)) else {
-            return true;
-        };
-        if *owner != u32::from(host) {
-            *owner = u32::from(host);
-            *bucket = RateBucket::FULL;
-        }
-        bucket.take(now, rate)
+    /// Clears what belonged to the previous user of a slot that a new
+    /// host took: counters, the revoked flag, the cached reply.
+    pub fn reset(&self, slot: u16) {
+        self.reset_counters(slot);
+        self.serving.lock().new_host(slot);
     }
 
     /// Forgets the cached PAP replies of `slot`, or of every host.
     pub fn forget_replies(&self, slot: Option<u16>) {
-        let mut r = self.replies.lock();
+        let mut s = self.serving.lock();
         match slot {
-            Some(s) => {
-                if let Some(c) = r.get_mut(usize::from(s)) {
-                    *c = CachedReply::EMPTY;
-                }
-            }
-            None => r.iter_mut().for_each(|c| *c = CachedReply::EMPTY),
+            Some(slot) => s.forget_reply(slot),
+            None => s.forget_replies(),
         }
     }
 

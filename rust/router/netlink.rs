@@ -10,8 +10,8 @@ use crate::alloc_table::{AllocError, Kind, Quota, Settings};
 use crate::atomic::Relaxed;
 use crate::config::{ConfigError, RouterConfig, RouterUpdate};
 use crate::counters::{dump_counters, CounterAttrs};
-use crate::datapath::DataStat;
 use crate::defrag::Defrag;
+use crate::direct::{BindError, Binding};
 use crate::dumps::{GetBlacklist, GetBlocks, GetHosts, GetSas};
 use crate::error::reject;
 use crate::ffi::genl::{
@@ -24,12 +24,14 @@ use crate::pap_server::{forget_block, forget_idle, owns_spi};
 use crate::router_events as events;
 use crate::sa_table::{Lan, SaError};
 use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
-use crate::state::{RouterNet, TICK_MS};
+use crate::stat::DataStat;
+use crate::state::{DeliveryError, RouterNet, TICK_MS};
 use crate::uapi::ROUTER_MCGRP_EVENTS;
-use crate::uapi::{block_kind, pap_auth_mode, router_event, sa_policy, unowned};
+use crate::uapi::{block_kind, delivery, pap_auth_mode, router_event, sa_policy, unowned};
 use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
+const LLADDR: AttrType = AttrType::Exact(6);
 
 static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // UNSPEC
@@ -78,9 +80,11 @@ static POLICY: [PolicyEntry; a::MAX as usize + 1] = [
     PolicyEntry::new(AttrType::Reject), // EVENT_COUNT (events only)
     PolicyEntry::new(AttrType::Reject), // EVENT_SUPPRESSED (events only)
     PolicyEntry::new(AttrType::Reject), // EPOCH (events only)
+    PolicyEntry::new(AttrType::U8),     // DELIVERY (SET_DELIVERY)
+    PolicyEntry::new(LLADDR),           // LLADDR (SET_DELIVERY)
 ];
 
-static OPS: [Op; 17] = [
+static OPS: [Op; 18] = [
     Op::doit::<GetConfig>(cmd::GET_CONFIG, false),
     Op::doit::<SetConfig>(cmd::SET_CONFIG, true),
     Op::dumpit::<GetCounters>(cmd::GET_COUNTERS, false),
@@ -98,6 +102,7 @@ static OPS: [Op; 17] = [
     Op::doit::<BlacklistChange<false>>(cmd::BLACKLIST_DEL, true),
     Op::doit::<PinBlock>(cmd::PIN_BLOCK, true),
     Op::doit::<SetQuota>(cmd::SET_QUOTA, true),
+    Op::doit::<SetDelivery>(cmd::SET_DELIVERY, true),
 ];
 
 /// The multicast groups: `events` (`EVENT` messages, `notify.rs`), which
@@ -293,6 +298,7 @@ impl DoIt for SetConfig {
         // keys tell anyway); their references go.
         if let Some(h) = st.hosts() {
             RouteCache::clear_all(&h.routes);
+            RouteCache::clear_all(&h.direct_routes);
         }
         st.counters.set_enabled(next.hook_counters);
         if !next.hook_counters {
@@ -457,6 +463,61 @@ impl DoIt for SetQuota {
                 req.set_error(c"the host table is full", None);
                 Error::from_errno(-e.errno())
             })
+    }
+}
+
+/// `SET_DELIVERY`: how the router delivers to a host (`direct.rs`).
+struct SetDelivery;
+
+impl DoIt for SetDelivery {
+    fn doit(req: &Request<'_>) -> Result {
+        let st = state(req.net())?;
+        let host = host_addr(req)?;
+        let lladdr = req.exact::<6>(a::LLADDR);
+        let b = match (req.u8(a::DELIVERY), lladdr) {
+            (Some(delivery::IPIP), None) => Binding::Ipip,
+            (Some(delivery::IPIP), Some(_)) => {
+                req.set_error(c"LLADDR is for direct delivery only", Some(a::LLADDR));
+                return Err(EINVAL);
+            }
+            (Some(delivery::DIRECT), Some(m)) => Binding::Bound(m),
+            (Some(delivery::DIRECT), None) => Binding::Learn,
+            (v, _) => {
+                let msg = c"DELIVERY (0: ipip, 1: direct) is required";
+                req.set_error(msg, v.map(|_| a::DELIVERY));
+                return Err(EINVAL);
+            }
+        };
+        st.set_delivery(host, b).map_err(|e| {
+            let (msg, attr, errno) = match e {
+                DeliveryError::Table(t) => {
+                    let msg = match t {
+                        AllocError::HostTableFull => c"the host table is full",
+                        AllocError::BadHost => c"HOST_ADDR cannot be a host",
+                        _ => c"the host table refused the host",
+                    };
+                    (msg, None, Error::from_errno(-t.errno()))
+                }
+                DeliveryError::Bind(BindError::Lladdr) => {
+                    (c"not a unicast link-layer address", Some(a::LLADDR), EINVAL)
+                }
+                DeliveryError::Bind(BindError::InUse) => (
+                    c"another host is bound to that link-layer address",
+                    Some(a::LLADDR),
+                    EADDRINUSE,
+                ),
+                DeliveryError::Bind(BindError::Full) => (
+                    c"no room for that link-layer address in the index",
+                    Some(a::LLADDR),
+                    ENOSPC,
+                ),
+                DeliveryError::Bind(BindError::Slot) | DeliveryError::NoMemory => {
+                    (c"out of memory", None, ENOMEM)
+                }
+            };
+            req.set_error(msg, attr);
+            errno
+        })
     }
 }
 

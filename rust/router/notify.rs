@@ -17,7 +17,6 @@ use kernel::new_spinlock_irq;
 use kernel::prelude::*;
 use kernel::sync::SpinLockIrq;
 
-use crate::datapath::DataStat;
 use crate::events::{Event, Flood, Outbox};
 use crate::ffi::genl::Msg;
 use crate::ffi::net::Net;
@@ -26,6 +25,7 @@ use crate::ffi::rcu::monotonic_seconds;
 use crate::netlink::{EVENTS, FAMILY};
 use crate::pap_server::Stat;
 use crate::router_events::{flood, rate, KINDS, QUEUE};
+use crate::stat::DataStat;
 use crate::state::RouterNet;
 use crate::uapi::{router_attr as a, router_cmd as cmd, router_event};
 

@@ -2,7 +2,7 @@
 
 //! The PAP server's packet side: recognise PAP (ICMP types 32 to 36) in
 //! `PRE_ROUTING`, check where it comes from, serve it under the table lock
-//! (`dnat-core/src/pap_server.rs`) and send the reply. PAP never reaches the
+//! (`dnat-core/src/pap_serving.rs`, `pap_server.rs`) and send the reply. PAP never reaches the
 //! stack's ICMP handler: every PAP packet is consumed here, and counted.
 
 use core::net::Ipv4Addr;
@@ -11,31 +11,26 @@ use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 
 use crate::config::is_unicast;
-use crate::events::Event;
+use crate::direct::{Binding, Lladdr};
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::route::{primary_ipv4, OwnedPacket};
 use crate::ffi::skb::SkBuff;
+use crate::hosts::HostState;
 use crate::ipv4::{self, proto, Header};
-use crate::pap::{self, Direction, Message, PapError, Reason};
+use crate::pap::{self, Direction, Message, PapError};
 use crate::pap_auth::{self, seal, Frame, Tag};
-use crate::pap_keys::{Admit, Deny, Mode};
-use crate::pap_server::{rate_limited, refusal, serve_with_sa, Stat};
-use crate::router_events::{of_pap, released_block};
+use crate::pap_keys::Mode;
+use crate::pap_server::{Stat, Stats};
+use crate::pap_serving::{Policy, Served};
 use crate::sa_table::Lan;
 use crate::state::RouterNet;
-
-/// TTL of PAP messages the router sends (they stay on the LAN).
-const TTL: u8 = 64;
-
-/// ICMP types that carry PAP.
-const PAP_TYPES: core::ops::RangeInclusive<u8> = 32..=36;
 
 /// The server's counters: one per [`Stat`], one per malformed-message
 /// reason ([`PapError`]).
 pub struct PapStats {
-    stats: [Atomic<u64>; Stat::COUNT],
+    stats: Stats,
     malformed: [Atomic<u64>; PapError::COUNT],
 }
 
@@ -43,15 +38,13 @@ impl PapStats {
     /// All zero.
     pub const fn new() -> Self {
         Self {
-            stats: [const { Atomic::<u64>::new(0) }; Stat::COUNT],
+            stats: Stats::new(),
             malformed: [const { Atomic::<u64>::new(0) }; PapError::COUNT],
         }
     }
 
     fn bump(&self, s: Stat) {
-        if let Some(c) = self.stats.get(s.index()) {
-            c.add(1, Relaxed);
-        }
+        self.stats.bump(s);
     }
 
     fn bump_malformed(&self, e: PapError) {
@@ -62,7 +55,7 @@ impl PapStats {
 
     /// Counter `s`.
     pub fn get(&self, s: Stat) -> u64 {
-        self.stats.get(s.index()).map_or(0, |c| c.load(Relaxed))
+        self.stats.get(s)
     }
 
     /// All the malformed-message counters together.
@@ -77,8 +70,8 @@ impl PapStats {
 
     /// Counter `i` (0..[`Self::LEN`]): a name prefix, a name and the value.
     pub fn entry(&self, i: usize) -> Option<(&'static str, &'static str, u64)> {
-        if let Some(s) = Stat::ALL.get(i) {
-            return Some(("", s.name(), self.stats.get(i)?.load(Relaxed)));
+        if let Some((name, v)) = self.stats.entry(i) {
+            return Some(("", name, v));
         }
         let j = i.checked_sub(Stat::COUNT)?;
         let e = PapError::ALL.get(j)?;
@@ -100,7 +93,7 @@ pub fn handle(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) -> O
     }
     let mut ty = [0u8; 1];
     skb.copy_from_network(h.header_len, &mut ty).ok()?;
-    if !PAP_TYPES.contains(&ty[0]) {
+    if !pap::TYPES.contains(&ty[0]) {
         return None;
     }
     if let Err(s) = serve_packet(st, skb, hs, h) {
@@ -161,22 +154,34 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
     let served = match frame {
         Frame::KeyRequest(r) => {
             let now = monotonic_seconds();
-            match per_host.keys.lock().grant(h.src, &r, epoch, now, &mut out) {
-                Some(Ok(n)) => Some((n, Stat::KeyGranted, None)),
-                Some(Err(_)) => None,
-                None => Some((0, Stat::KeyRateLimited, None)),
-            }
+            (per_host.serving.lock()).grant_key(h.src, &r, epoch, now, &mut out)
         }
-        Frame::Plain(msg) | Frame::Sealed(msg, _) => {
-            let lan_prefix = Lan {
-                addr: lan_addr,
-                mask,
+        Frame::Plain(_) | Frame::Sealed(..) => {
+            let policy = Policy {
+                mode: if st.pap_auth_optional.load(Relaxed) != 0 {
+                    Mode::Optional
+                } else {
+                    Mode::Required
+                },
+                rate: st.pap_rate.load(Relaxed),
+                epoch,
+                lan: Lan {
+                    addr: lan_addr,
+                    mask,
+                },
             };
-            serve_message(st, h.src, lan_prefix, &frame, &msg, buf, epoch, &mut out)
+            let sender = (h.src, skb.eth_src());
+            serve_message(st, per_host, &policy, sender, &frame, buf, &mut out)
         }
         Frame::KeyGrant(..) => None,
     };
-    let Some((n, stat, event)) = served else {
+    let Some(Served {
+        len: n,
+        stat,
+        event,
+        ..
+    }) = served
+    else {
         return Err(Stat::NotConfigured);
     };
     st.pap.bump(stat);
@@ -199,120 +204,39 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
     Ok(())
 }
 
-/// The counter of a refused authentication.
-fn denied(d: Deny) -> Stat {
-    match d {
-        Deny::Unauthenticated => Stat::AuthMissing,
-        Deny::UnknownKey => Stat::AuthUnknownKey,
-        Deny::BadMac => Stat::AuthBadMac,
-        Deny::Replayed => Stat::AuthReplayed,
-    }
-}
-
-/// Serves `msg` (parsed from `buf` as `frame`) from `host` under the table
-/// lock: authentication (`pap_keys.rs`), the reply cache, the rate limit,
-/// then the tables (`pap_server.rs`). Writes the reply, sealed when the
-/// message was, into `out`: its length, what to count and the event to
-/// report (`router_events.rs`).
-#[allow(clippy::too_many_arguments)]
+/// Serves `frame` (parsed from `buf`) from `host` under the table lock
+/// and, inside it, the serving state's (`dnat-core/src/pap_serving.rs`
+/// decides: authentication, reply cache, request budget, tables). A host
+/// new to its slot also loses what the module keeps for the slot's
+/// previous host elsewhere: counters, revoked flag, outbound SAs. A
+/// direct-mode host waiting for its address to be bound gets the
+/// Ethernet source `lladdr` of its first authenticated message.
 fn serve_message(
     st: &RouterNet,
-    host: Ipv4Addr,
-    lan_prefix: Lan,
+    per_host: &HostState,
+    policy: &Policy,
+    (host, lladdr): (Ipv4Addr, Option<Lladdr>),
     frame: &Frame,
-    msg: &Message,
     buf: &[u8],
-    epoch: u32,
     out: &mut [u8; pap_auth::MAX_WIRE],
-) -> Option<(usize, Stat, Option<Event>)> {
-    let mode = if st.pap_auth_optional.load(Relaxed) != 0 {
-        Mode::Optional
-    } else {
-        Mode::Required
-    };
-    let per_host = st.hosts()?;
+) -> Option<Served> {
     st.tables
         .write(|t, sa, now| {
-            let admit = per_host.keys.lock().admit(mode, host, frame, buf, now);
-            let auth = match admit {
-                Err(Deny::Replayed) => return Some((0, Stat::AuthReplayed, None)),
-                Err(d) => {
-                    // Plain, so that a host that lost its key learns it.
-                    let n = match refusal(msg, epoch, Reason::Unauthenticated) {
-                        Some(r) => pap::encode(&r, out).ok()?,
-                        None => 0,
-                    };
-                    return Some((n, denied(d), None));
-                }
-                Ok(Admit::Plain) => None,
-                Ok(Admit::Fresh(tag, key)) => Some((tag, key, false)),
-                Ok(Admit::Retransmit(tag, key)) => Some((tag, key, true)),
-            };
-            let seal_reply = |out: &mut [u8; pap_auth::MAX_WIRE], n: usize| match auth {
-                Some((tag, key, _)) => seal(out, n, &key, tag, Direction::ToHost, host).ok(),
-                None => Some(n),
-            };
-            let known = t.find_host(host);
-            // A retransmission (its reply was lost): the same answer again.
-            if let Some(s) = known {
-                let cache = per_host.replies.lock();
-                if let Some(bytes) = cache.get(usize::from(s)).and_then(|c| c.replay(msg)) {
-                    let n = bytes.len();
-                    out.get_mut(..n)?.copy_from_slice(bytes);
-                    drop(cache);
-                    return Some((seal_reply(out, n)?, Stat::Retransmitted, None));
-                }
-            }
-            if auth.is_some_and(|(_, _, again)| again) {
-                // The last sequence number again, without its reply cached.
-                return Some((0, Stat::AuthReplayed, None));
-            }
-            // A port or SPI request of a known host over its request rate
-            // gets `rate_limited` (a revoked host gets `revoked`, from the
-            // tables: it must stop, not retry).
-            let limit = rate_limited(msg, epoch);
-            let limited = known
-                .filter(|&s| !st.is_revoked(s))
-                .zip(limit)
-                .filter(|&(s, _)| !st.take_request(s, host, now))
-                .map(|(_, r)| r);
-            let (reply, stat, released) = match limited {
-                Some(r) => (Some(r), Stat::RateLimited, None),
-                None => {
-                    let released = released_block(t, host, msg);
-                    let (reply, stat) = serve_with_sa(t, sa, lan_prefix, host, msg, now, epoch);
-                    (reply, stat, released)
-                }
-            };
-            let event = of_pap(host, msg, reply.as_ref(), stat, released);
-            let slot = t.find_host(host);
-            if let (None, Some(s)) = (known, slot) {
-                // A host new to the table: its slot's state starts clean,
-                // SAs and blacklist included.
-                st.reset_host(s);
-                sa.remove_host(s);
+            let served =
+                (per_host.serving.lock()).serve(t, sa, policy, host, frame, buf, now, out)?;
+            if let Some(s) = served.new_slot {
+                per_host.reset_counters(s);
                 st.forget_out_sas(s);
-                if limit.is_some() {
-                    // The request that made the host known counts too.
-                    st.take_request(s, host, now);
+            }
+            let slot = t.find_host(host).filter(|_| served.authenticated);
+            if let (Some(s), Some(m)) = (slot, lladdr) {
+                if per_host.direct.get(s) == Binding::Learn {
+                    // Refused (in use by another host, multicast): the
+                    // host stays unbound, delivered by IP-in-IP.
+                    let _ = per_host.direct.set(s, Binding::Bound(m));
                 }
             }
-            let n = match reply {
-                Some(r) => pap::encode(&r, out).ok()?,
-                None => 0,
-            };
-            if let (Some(s), Some(bytes)) = (slot, out.get(..n)) {
-                if let Some(c) = per_host.replies.lock().get_mut(usize::from(s)) {
-                    c.remember(msg, bytes);
-                }
-            }
-            if let Some((tag, _, _)) = auth {
-                per_host.keys.lock().accept(host, tag, now);
-            }
-            if n == 0 {
-                return Some((0, stat, event));
-            }
-            Some((seal_reply(out, n)?, stat, event))
+            Some(served)
         })
         .flatten()
 }
@@ -327,7 +251,7 @@ pub fn send(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, m: &Message) -> R
 
 /// Sends an encoded PAP message.
 fn send_bytes(net: &Net, src: Ipv4Addr, dst: Ipv4Addr, lan: u32, payload: &[u8]) -> Result {
-    let hdr = ipv4::build(src, dst, proto::ICMP, TTL, payload.len()).ok_or(EINVAL)?;
+    let hdr = ipv4::build(src, dst, proto::ICMP, pap::TTL, payload.len()).ok_or(EINVAL)?;
     OwnedPacket::ipv4(&hdr, payload)?.send(net, src, dst, Some(lan), proto::ICMP)
 }
 
@@ -356,7 +280,7 @@ fn send_invalidate_all(st: &RouterNet, net: &Net, lan: u32, dst: Ipv4Addr) -> Re
     };
     // To an authenticated host, sealed with its key (sequence number 0:
     // unsolicited); the broadcast cannot be, and hosts only check on it.
-    let key = st.hosts().and_then(|h| h.keys.lock().key_of(dst));
+    let key = st.hosts().and_then(|h| h.serving.lock().key_of(dst));
     let mut out = [0u8; pap_auth::MAX_WIRE];
     let r = pap::encode(&m, &mut out)
         .and_then(|n| match key {

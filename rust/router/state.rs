@@ -6,10 +6,11 @@ use crate::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 use kernel::{new_mutex, sync::Mutex};
 
+use crate::alloc_table::AllocError;
 use crate::config::RouterConfig;
 use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::datapath::DataStats;
 use crate::defrag::Defrag;
+use crate::direct::{BindError, Binding};
 use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
@@ -19,7 +20,9 @@ use crate::ffi::skb::SkBuff;
 use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::hosts::{HostState, PerHost, PerHostTraffic};
 use crate::ipv4::proto;
+use crate::router_path::{self, Iface, Path};
 use crate::server::PapStats;
+use crate::stat::DataStats;
 use crate::tables::LazyTables;
 use core::net::Ipv4Addr;
 
@@ -163,6 +166,35 @@ impl RouterNet {
         }
     }
 
+    /// Sets how the host at `addr` is delivered to (`direct.rs`): a host
+    /// in direct mode keeps its slot while it holds nothing, as one with
+    /// its own quota does; one back on IP-in-IP lets it go once idle.
+    pub fn set_delivery(&self, addr: Ipv4Addr, b: Binding) -> Result<(), DeliveryError> {
+        self.tables
+            .get_or_alloc()
+            .map_err(|_| DeliveryError::NoMemory)?
+            .write(|t, sa, _| {
+                let known = t.find_host(addr);
+                let Some(slot) = t.keep(addr, true).map_err(DeliveryError::Table)? else {
+                    return Err(DeliveryError::Table(AllocError::HostTableFull));
+                };
+                if known.is_none() {
+                    // A host new to the table: its slot starts clean.
+                    self.reset_host(slot);
+                    sa.remove_host(slot);
+                    self.forget_out_sas(slot);
+                }
+                let hosts = self.hosts().ok_or(DeliveryError::NoMemory)?;
+                let r = hosts.direct.set(slot, b).map_err(DeliveryError::Bind);
+                if r.is_err() || !b.is_direct() {
+                    // Nothing else keeps a slot that is not direct.
+                    let _ = t.keep(addr, false);
+                }
+                r
+            })
+            .ok_or(DeliveryError::NoMemory)?
+    }
+
     /// Removes the outbound SAs the host in `slot` sent (see
     /// `out_sa::OutSaShared::remove_host`): wherever its established SAs
     /// go.
@@ -177,13 +209,6 @@ impl RouterNet {
         if let Some(o) = self.tables.out_sa() {
             o.clear();
         }
-    }
-
-    /// [`HostState::take_request`] at the namespace's `pap_rate`.
-    pub fn take_request(&self, slot: u16, host: Ipv4Addr, now: u64) -> bool {
-        let rate = self.pap_rate.load(Relaxed);
-        self.hosts()
-            .is_none_or(|h| h.take_request(slot, host, rate, now))
     }
 
     /// [`HostState::forget_replies`].
@@ -220,6 +245,17 @@ impl HasCounters for RouterNet {
     }
 }
 
+/// Why [`RouterNet::set_delivery`] failed; nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The tables could not be allocated.
+    NoMemory,
+    /// The host table refused the host (full, not unicast).
+    Table(AllocError),
+    /// The binding was refused.
+    Bind(BindError),
+}
+
 /// `PRE_ROUTING`: counts; on the LAN serves PAP and decapsulates what hosts
 /// tunnel to the router; on the WAN delivers what hosts own.
 pub struct PreRouting;
@@ -238,28 +274,25 @@ impl NetHook for PreRouting {
             return Verdict::Accept;
         };
         let public = Ipv4Addr::from(st.public_addr.load(Relaxed));
-        let from = state.in_ifindex();
         if h.protocol == proto::ICMP {
             if let Some(v) = crate::server::handle(st, &skb, state, &h) {
                 return v;
             }
         }
-        if public.is_unspecified() {
-            return Verdict::Accept;
+        let from = match state.in_ifindex() {
+            Some(i) if i == lan => Iface::Lan,
+            Some(i) if i == st.wan_ifindex.load(Relaxed) => Iface::Wan,
+            Some(LOOPBACK_IFINDEX) => Iface::Loopback,
+            _ => Iface::Other,
+        };
+        let net = state.net();
+        match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
+            Path::Outbound => crate::datapath::outbound(st, skb, state, &h, public),
+            Path::Untunnelled => crate::datapath::untunnelled(st, &skb, state, &h, from, public),
+            Path::Inbound => crate::datapath::inbound(st, skb, state, &h, lan, public),
+            Path::LocalError => crate::datapath::local_error(st, skb, state, &h, lan, public),
+            Path::Pass => Verdict::Accept,
         }
-        if from == Some(lan) {
-            if h.protocol == proto::IPIP && st.lan_addr(state.net(), lan) == Some(h.dst) {
-                return crate::datapath::outbound(st, skb, state, &h, public);
-            }
-            if h.src == public {
-                return crate::datapath::untunnelled(st);
-            }
-        } else if from == Some(st.wan_ifindex.load(Relaxed)) && h.dst == public {
-            return crate::datapath::inbound(st, skb, state, &h, lan, public);
-        } else if from == Some(LOOPBACK_IFINDEX) && h.dst == public && h.protocol == proto::ICMP {
-            return crate::datapath::local_error(st, skb, state, &h, lan, public);
-        }
-        Verdict::Accept
     }
 }
 

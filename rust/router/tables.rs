@@ -36,6 +36,7 @@ use crate::hosts::HostState;
 use crate::notify::RouterEvents;
 use crate::out_sa::{OutSaBucket, OutSaLayout, OutSaSettings, OutSaShared};
 use crate::pap_server::{forget_block, forget_idle};
+use crate::pap_serving::HostServing;
 use crate::router_events::expired;
 use crate::sa_table::{
     BlacklistSlot, SaBucket, SaGraceToken, SaLayout, SaShared, SaState, SaTable, Seed,
@@ -327,11 +328,12 @@ impl Tables {
         self.write(|_, _, _| ()).is_some() && self.writer.lock().grace.is_some()
     }
 
-    /// Bytes of table memory.
+    /// Bytes of table memory (the PAP server's per-slot state included).
     pub fn bytes(&self) -> usize {
         Layout { hosts: HOSTS }.bytes()
             + SA_LAYOUT.bytes()
             + OUT_SA_LAYOUT.bytes()
+            + (HOSTS + 1) * core::mem::size_of::<HostServing>()
             + core::mem::size_of::<Self>()
     }
 }

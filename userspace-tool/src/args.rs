@@ -15,8 +15,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use dnat_core::config::Range;
+use dnat_core::direct::{parse_lladdr, Lladdr};
 use dnat_core::pap::{PortClass, PORT_CLASS_BOUNDARY};
-use dnat_core::uapi::{host_mode, pap_auth_mode, sa_policy, unowned};
+use dnat_core::uapi::{delivery, host_mode, pap_auth_mode, sa_policy, unowned};
 
 use crate::limit::{
     Limit, LEASE, PAP_RATE, PORT, PORT_COUNT, QUOTA, RAW_U8, SPI, SPI_COUNT, TIMEOUT,
@@ -146,9 +147,33 @@ Example: dnatctl router quota 10.0.0.1 ports 100 spis 16"
     )
 }
 
+/// The help of `router delivery`.
+const ROUTER_DELIVERY_HELP: &str = "\
+Words:
+  ipip              IP-in-IP from the router's LAN address (the default); the
+                    host's untunnelled packets with the public address are
+                    dropped
+  direct [lladdr MAC]
+                    the unchanged packet to the host's Ethernet address MAC
+                    (aa:bb:cc:dd:ee:ff) on the LAN device, and the host's
+                    untunnelled packets accepted from that address there;
+                    without lladdr, the source of the host's next PAP message
+                    that the router accepts binds it (IP-in-IP until then)
+
+Sends SET_DELIVERY; prints nothing. \"dnatctl router hosts\" ends a direct
+host's line with \"delivery direct lladdr MAC\", or \"delivery direct
+(learning)\" until it is bound (JSON \"delivery\", \"lladdr\"). The kernel
+refuses an address that is not unicast (EINVAL), a MAC that is multicast,
+broadcast or all zeroes (EINVAL), a MAC another host is bound to
+(EADDRINUSE), and a full host table (ENOSPC: a host the router does not know
+yet takes a slot, which it keeps while direct).
+
+Example: dnatctl router delivery 10.0.0.1 direct lladdr 02:00:00:00:00:01";
+
 const ROUTER_SHOWCONF_HELP: &str = "\
 Prints [Router], with every setting of \"dnatctl router set\", then a [Host ADDR]
-section for each host with its own quota (\"dnatctl router quota\") or revoked:
+section for each host with its own quota (\"dnatctl router quota\"), revoked or
+in direct delivery (\"dnatctl router delivery\"; delivery = direct, lladdr = MAC):
 
   [Router]
   lan = lan0
@@ -173,8 +198,9 @@ reason\" (exit 2) and nothing changes. The router then has exactly the file's
 configuration: a setting the file leaves out takes the value of a module just
 loaded (the interfaces, the public address and the pools cannot be unset:
 leaving out one the router has is an error), and a host without a section goes
-back on the default quota and is readmitted. Sends SET_CONFIG with every setting, then SET_QUOTA, READMIT_HOST
-and REVOKE_HOST for the hosts that change; prints nothing. If the kernel
+back on the default quota, is readmitted and goes back to ipip. Sends SET_CONFIG
+with every setting, then SET_QUOTA, READMIT_HOST, REVOKE_HOST and SET_DELIVERY
+for the hosts that change; prints nothing. If the kernel
 refuses a request midway, the configuration read before is put back (best
 effort: blocks a revocation or a pool change ended stay ended) and the error
 is printed (exit 1). Blocks, SAs and blacklist entries are left alone.
@@ -228,6 +254,12 @@ Settings (any non-empty subset, in any order):
   hook-counters on|off
                     count packets at every IPv4 hook point (host counters);
                     off by default: each extra hook costs a call per packet
+  delivery ipip|direct
+                    send to the Internet through an IP-in-IP tunnel to the
+                    router (ipip, the default), or as they are to the
+                    router's link-layer address (direct: the router must
+                    deliver to this host directly too: dnatctl router
+                    delivery); a number ({RAW_U8}) is sent as is
 
 {NUMBERS}
 
@@ -369,6 +401,7 @@ impl Cli {
             Object::Router { cmd: Some(c) } => match c {
                 RouterCmd::Set { settings } => settings,
                 RouterCmd::Quota { words, .. } => words,
+                RouterCmd::Delivery { words, .. } => words,
                 RouterCmd::Blacklist {
                     cmd: Some(RB::Add { words, .. } | RB::Del { words, .. }),
                 } => words,
@@ -499,6 +532,17 @@ pub enum RouterCmd {
         #[arg(value_name = "WORD", allow_negative_numbers = true)]
         words: Vec<String>,
     },
+    /// Set how the router delivers to a host: IP-in-IP or direct (to its
+    /// Ethernet address).
+    #[command(after_help = ROUTER_DELIVERY_HELP)]
+    Delivery {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
+        addr: Ipv4Addr,
+        /// ipip, or direct [lladdr MAC].
+        #[arg(value_name = "WORD")]
+        words: Vec<String>,
+    },
     /// Invalidate every allocation, start a new epoch and broadcast
     /// invalidate-all on the LAN.
     Reset,
@@ -604,7 +648,8 @@ pub enum HostCmd {
     #[command(after_help = host_set_help())]
     Set {
         /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
-        /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off.
+        /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off,
+        /// delivery ipip|direct.
         #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
         settings: Vec<String>,
     },
@@ -1027,6 +1072,72 @@ impl QuotaWords {
     }
 }
 
+/// How the router delivers to a host: the words of `router delivery`,
+/// `delivery` and `lladdr` of a `[Host ADDR]` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// `ipip`.
+    Ipip,
+    /// `direct`, bound to the address given, or to the one learned.
+    Direct(Option<Lladdr>),
+}
+
+impl Delivery {
+    const USAGE: &'static str = "ipip, or direct [lladdr MAC]";
+
+    /// Parses `args`: `ipip`, or `direct` and then, optionally, `lladdr
+    /// MAC`.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut it = args.iter().map(String::as_str);
+        let d = match it.next() {
+            Some("ipip") => Self::Ipip,
+            Some("direct") => Self::Direct(None),
+            Some(w) => return Err(format!("unknown mode \"{w}\"; expected {}", Self::USAGE)),
+            None => return Err(format!("give the mode: {}", Self::USAGE)),
+        };
+        match (d, it.next()) {
+            (_, None) => return Ok(d),
+            (Self::Ipip, Some("lladdr")) => {
+                return Err("lladdr is for direct delivery only (ipip has no address)".into())
+            }
+            (Self::Direct(_), Some("lladdr")) => {}
+            (_, Some(w)) => {
+                return Err(format!("unknown option \"{w}\"; expected {}", Self::USAGE))
+            }
+        }
+        let m = it.next().ok_or("option \"lladdr\" needs a value")?;
+        let d = Self::Direct(Some(lladdr("lladdr", m)?));
+        match it.next() {
+            None => Ok(d),
+            Some(w) => Err(format!("unknown option \"{w}\"; expected {}", Self::USAGE)),
+        }
+    }
+
+    /// The `SET_DELIVERY` attributes after `HOST_ADDR`.
+    pub fn attrs(&self) -> Vec<RouterAttr> {
+        match *self {
+            Self::Ipip => vec![RouterAttr::Delivery(delivery::IPIP)],
+            Self::Direct(m) => std::iter::once(RouterAttr::Delivery(delivery::DIRECT))
+                .chain(m.map(RouterAttr::Lladdr))
+                .collect(),
+        }
+    }
+}
+
+/// An Ethernet address `aa:bb:cc:dd:ee:ff` (whether it is unicast is for
+/// the kernel to say).
+pub fn lladdr(key: &str, value: &str) -> Result<Lladdr, String> {
+    parse_lladdr(value).ok_or_else(|| {
+        format!("{key}: \"{value}\" is not an Ethernet address (like 02:00:00:00:00:01)")
+    })
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn lladdr_text(m: &Lladdr) -> String {
+    let h: Vec<String> = m.iter().map(|b| format!("{b:02x}")).collect();
+    h.join(":")
+}
+
 /// A quota of `router quota`.
 fn quota_value(key: &str, value: &str) -> Result<u32, String> {
     own_quota(
@@ -1101,6 +1212,8 @@ pub struct HostSettings {
     pub port_block: Option<u32>,
     /// `hook-counters`: `on`, `off` or a raw number.
     pub hook_counters: Option<u8>,
+    /// `delivery`: `ipip`, `direct` or a raw number.
+    pub delivery: Option<u8>,
 }
 
 /// Splits `args` into (key, value) pairs, checking that every key is one of
@@ -1170,6 +1283,7 @@ const PAP_AUTH_NAMES: Names = [
     ("optional", pap_auth_mode::OPTIONAL),
 ];
 const SWITCH_NAMES: Names = [("off", 0), ("on", 1)];
+const DELIVERY_NAMES: Names = [("ipip", 0), ("direct", 1)];
 
 /// One of the two `names` (with their values), or a number within
 /// [`RAW_U8`] (sent as is, for the kernel to judge).
@@ -1322,11 +1436,11 @@ impl RouterSettings {
 
 impl HostSettings {
     const USAGE: &'static str = "router ADDR, public ADDR, dev IFNAME, mode translate|native, \
-                                 tcp-timeout SECS, udp-timeout SECS, port-block N or \
-                                 hook-counters on|off";
+                                 tcp-timeout SECS, udp-timeout SECS, port-block N, \
+                                 hook-counters on|off or delivery ipip|direct";
 
     /// The keys, in the order [`HostSettings::words`] gives them.
-    pub const KEYS: [&'static str; 8] = [
+    pub const KEYS: [&'static str; 9] = [
         "router",
         "public",
         "dev",
@@ -1335,6 +1449,7 @@ impl HostSettings {
         "udp-timeout",
         "port-block",
         "hook-counters",
+        "delivery",
     ];
 
     pub fn parse(args: &[String]) -> Result<Self, String> {
@@ -1357,6 +1472,7 @@ impl HostSettings {
             "udp-timeout" => self.udp_timeout = Some(TIMEOUT.parse(key, value)?),
             "port-block" => self.port_block = Some(PORT_COUNT.parse(key, value)?),
             "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            "delivery" => self.delivery = Some(named_u8(key, value, DELIVERY_NAMES)?),
             _ => {
                 return Err(format!(
                     "unknown setting \"{key}\"; expected {}",
@@ -1371,7 +1487,7 @@ impl HostSettings {
     /// [`HostSettings::set`] takes back, in the order of
     /// [`HostSettings::KEYS`].
     pub fn words(&self) -> Vec<(&'static str, String)> {
-        let [router, public, dev, mode, tcp, udp, block, hooks] = Self::KEYS;
+        let [router, public, dev, mode, tcp, udp, block, hooks, delivery] = Self::KEYS;
         [
             (router, self.router.map(|a| a.to_string())),
             (public, self.public.map(|a| a.to_string())),
@@ -1381,6 +1497,7 @@ impl HostSettings {
             (udp, self.udp_timeout.map(|v| v.to_string())),
             (block, self.port_block.map(|v| v.to_string())),
             (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+            (delivery, self.delivery.map(|v| u8_word(v, DELIVERY_NAMES))),
         ]
         .into_iter()
         .filter_map(|(k, v)| Some((k, v?)))
@@ -1413,6 +1530,9 @@ impl HostSettings {
         }
         if let Some(c) = self.hook_counters {
             v.push(HostAttr::HookCounters(c));
+        }
+        if let Some(d) = self.delivery {
+            v.push(HostAttr::Delivery(d));
         }
         v
     }
@@ -1564,6 +1684,72 @@ mod tests {
         );
         assert!(RouterSettings::parse(&args("quota-ports many")).is_err());
         assert!(RouterSettings::parse(&args("quota-ports -1")).is_err());
+    }
+
+    #[test]
+    fn delivery_words() {
+        let m = [0x02, 0, 0, 0, 0xab, 0x01];
+        for (input, want) in [
+            ("ipip", Delivery::Ipip),
+            ("direct", Delivery::Direct(None)),
+            ("direct lladdr 02:00:00:00:ab:01", Delivery::Direct(Some(m))),
+            ("direct lladdr 2:0:0:0:AB:1", Delivery::Direct(Some(m))),
+        ] {
+            assert_eq!(Delivery::parse(&args(input)), Ok(want), "{input}");
+        }
+        assert_eq!(
+            Delivery::Direct(Some(m)).attrs(),
+            vec![RouterAttr::Delivery(1), RouterAttr::Lladdr(m)]
+        );
+        assert_eq!(
+            Delivery::Direct(None).attrs(),
+            vec![RouterAttr::Delivery(1)]
+        );
+        assert_eq!(Delivery::Ipip.attrs(), vec![RouterAttr::Delivery(0)]);
+        for (input, msg) in [
+            ("", "give the mode: ipip, or direct [lladdr MAC]"),
+            ("tunnel", "unknown mode \"tunnel\""),
+            (
+                "ipip lladdr 02:00:00:00:ab:01",
+                "lladdr is for direct delivery only",
+            ),
+            ("direct lladdr", "option \"lladdr\" needs a value"),
+            (
+                "direct lladdr 02:00:00:00:ab",
+                "lladdr: \"02:00:00:00:ab\" is not an Ethernet address",
+            ),
+            (
+                "direct lladdr 02:00:00:00:ab:01:02",
+                "is not an Ethernet address",
+            ),
+            (
+                "direct lladdr 02-00-00-00-ab-01",
+                "is not an Ethernet address",
+            ),
+            (
+                "direct lladdr 002:00:00:00:ab:01",
+                "is not an Ethernet address",
+            ),
+            ("direct mac 02:00:00:00:ab:01", "unknown option \"mac\""),
+            ("direct lladdr 02:00:00:00:ab:01 x", "unknown option \"x\""),
+            ("ipip ipip", "unknown option \"ipip\""),
+        ] {
+            let e = Delivery::parse(&args(input)).unwrap_err();
+            assert!(e.contains(msg), "{input}: {e}");
+        }
+        // The words go to Delivery::parse; -j among them is an option.
+        let c = cli("router delivery 10.0.0.1 direct -j").unwrap();
+        assert!(c.json);
+        match c.object {
+            Object::Router {
+                cmd: Some(RouterCmd::Delivery { addr, words }),
+            } => {
+                assert_eq!(addr, Ipv4Addr::new(10, 0, 0, 1));
+                assert_eq!(words, args("direct"));
+            }
+            o => panic!("{o:?}"),
+        }
+        assert_eq!(lladdr_text(&m), "02:00:00:00:ab:01");
     }
 
     #[test]
@@ -2213,8 +2399,8 @@ mod tests {
         assert_eq!(
             e,
             "unknown setting \"mtu\"; expected router ADDR, public ADDR, dev IFNAME, \
-             mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N or \
-             hook-counters on|off"
+             mode translate|native, tcp-timeout SECS, udp-timeout SECS, port-block N, \
+             hook-counters on|off or delivery ipip|direct"
         );
     }
 
@@ -2236,6 +2422,7 @@ mod tests {
                 udp_timeout: Some(30),
                 port_block: Some(16),
                 hook_counters: Some(1),
+                delivery: None,
             }
         );
         // In attribute number order, whatever the order of the words.
@@ -2265,6 +2452,17 @@ mod tests {
         }
         let e = HostSettings::parse(&args("hook-counters yes")).unwrap_err();
         assert!(e.contains("\"yes\" is not off, on or a number"), "{e}");
+        for (input, value) in [
+            ("delivery ipip", 0),
+            ("delivery direct", 1),
+            ("delivery 7", 7),
+        ] {
+            let h = HostSettings::parse(&args(input)).unwrap();
+            assert_eq!(h.attrs(), vec![HostAttr::Delivery(value)], "{input}");
+            assert_eq!(h.words()[0].0, "delivery");
+        }
+        let e = HostSettings::parse(&args("delivery lan")).unwrap_err();
+        assert!(e.contains("\"lan\" is not ipip, direct or a number"), "{e}");
         let s = HostSettings::parse(&args("dev lan0")).unwrap();
         assert_eq!(s.attrs(), vec![HostAttr::LanIfname("lan0".into())]);
         for (input, value) in [

@@ -11,10 +11,11 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
-use dnat_core::uapi::{block_kind, flow_state};
+use dnat_core::uapi::{block_kind, delivery, flow_state};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::args::lladdr_text;
 use crate::msg::{HostAttr, RouterAttr};
 
 /// One allocated block (one message of `GET_BLOCKS`).
@@ -307,6 +308,25 @@ pub struct Host {
     /// Bytes of the packets of `out` (`HOST_OUT_BYTES`), as `in_bytes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out_bytes: Option<u64>,
+    /// How the router delivers to it (`DELIVERY`): `ipip`, `direct` (or
+    /// the number of a value this tool does not know); `None` (left out
+    /// of the JSON) when the module does not send it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<String>,
+    /// The Ethernet address a direct host is bound to (`LLADDR`),
+    /// `aa:bb:cc:dd:ee:ff`; `None` (left out) while there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lladdr: Option<String>,
+}
+
+/// The name of a `DELIVERY` value (the number of one this tool does not
+/// know).
+pub fn delivery_name(v: u8) -> String {
+    match v {
+        delivery::IPIP => "ipip".into(),
+        delivery::DIRECT => "direct".into(),
+        v => v.to_string(),
+    }
 }
 
 /// The quota in effect for a host (`QUOTA_PORTS`, `QUOTA_SPIS` and the
@@ -349,6 +369,7 @@ impl Hosts {
             let (mut quota_ports, mut quota_spis, mut quota_own) = (None, None, false);
             let mut auth = false;
             let (mut in_bytes, mut out_bytes) = (None, None);
+            let (mut delivery, mut lladdr) = (None, None);
             for a in attrs {
                 match a {
                     RouterAttr::HostAddr(h) => host = Some(*h),
@@ -365,6 +386,8 @@ impl Hosts {
                     RouterAttr::HostAuth => auth = true,
                     RouterAttr::HostInBytes(v) => in_bytes = Some(*v),
                     RouterAttr::HostOutBytes(v) => out_bytes = Some(*v),
+                    RouterAttr::Delivery(v) => delivery = Some(delivery_name(*v)),
+                    RouterAttr::Lladdr(m) => lladdr = Some(lladdr_text(m)),
                     _ => {}
                 }
             }
@@ -419,6 +442,8 @@ impl Hosts {
                 auth,
                 in_bytes,
                 out_bytes,
+                delivery,
+                lladdr,
             });
         }
         out.hosts.sort_by_key(|h| h.host);
@@ -429,7 +454,8 @@ impl Hosts {
 /// Human output of `router hosts`: one line per host, in address order;
 /// `quota PORTS/SPIS` (with `(own)` for a host's own) after the SPIs,
 /// `sa_dropped N` and then `in_bytes N out_bytes N` at the end when the
-/// module sends them.
+/// module sends them, and last, for a host in direct delivery, `delivery
+/// direct lladdr MAC` (`delivery direct (learning)` until it is bound).
 pub fn render_hosts(h: &Hosts) -> String {
     if h.hosts.is_empty() {
         return "(no hosts)\n".into();
@@ -456,6 +482,16 @@ pub fn render_hosts(h: &Hosts) -> String {
         }
         if let (Some(i), Some(o)) = (h.in_bytes, h.out_bytes) {
             let _ = write!(out, " in_bytes {i} out_bytes {o}");
+        }
+        // Nothing for ipip, the default (and for a module without it).
+        match (h.delivery.as_deref(), &h.lladdr) {
+            (None | Some("ipip"), _) => {}
+            (Some(d), Some(m)) => {
+                let _ = write!(out, " delivery {d} lladdr {m}");
+            }
+            (Some(d), None) => {
+                let _ = write!(out, " delivery {d} (learning)");
+            }
         }
         out.push('\n');
     }
@@ -1227,6 +1263,48 @@ mod tests {
         assert!(serde_json::to_string(&h).unwrap().starts_with(
             r#"{"hosts":[{"host":"10.0.0.1","revoked":false,"ports":16,"spis":256,"in":1234,"out":1200,"spoofed":0,"sa_dropped":0,"quota_ports":100,"quota_spis":16,"quota_own":true,"auth":false},"#
         ));
+    }
+
+    #[test]
+    fn hosts_with_delivery() {
+        let mut direct = host_msg([10, 0, 0, 1], false, [1, 0, 2, 3, 0]);
+        direct.extend(parse(
+            router_cmd::GET_HOSTS,
+            &[
+                tlv(router_attr::DELIVERY, &[1]),
+                tlv(router_attr::LLADDR, &[0x02, 0, 0, 0, 0xab, 0x01]),
+            ],
+        ));
+        let mut learning = host_msg([10, 0, 0, 2], false, [0, 0, 0, 0, 0]);
+        learning.extend(parse(
+            router_cmd::GET_HOSTS,
+            &[tlv(router_attr::DELIVERY, &[1])],
+        ));
+        let mut ipip = host_msg([10, 0, 0, 3], false, [0, 0, 0, 0, 0]);
+        ipip.extend(parse(
+            router_cmd::GET_HOSTS,
+            &[tlv(router_attr::DELIVERY, &[0])],
+        ));
+        let h = Hosts::from_dump([&direct[..], &learning[..], &ipip[..]]).unwrap();
+        // Nothing more for ipip: the line is as before.
+        assert_eq!(
+            render_hosts(&h),
+            "10.0.0.1 (unauthenticated): ports 1 spis 0 in 2 out 3 spoofed 0 \
+             delivery direct lladdr 02:00:00:00:ab:01\n\
+             10.0.0.2 (unauthenticated): ports 0 spis 0 in 0 out 0 spoofed 0 \
+             delivery direct (learning)\n\
+             10.0.0.3 (unauthenticated): ports 0 spis 0 in 0 out 0 spoofed 0\n"
+        );
+        let j = serde_json::to_value(&h).unwrap();
+        assert_eq!(j["hosts"][0]["delivery"], "direct");
+        assert_eq!(j["hosts"][0]["lladdr"], "02:00:00:00:ab:01");
+        assert_eq!(j["hosts"][1]["delivery"], "direct");
+        assert!(j["hosts"][1].get("lladdr").is_none());
+        assert_eq!(j["hosts"][2]["delivery"], "ipip");
+        // A module without DELIVERY: no field.
+        let old = host_msg([10, 0, 0, 4], false, [0, 0, 0, 0, 0]);
+        let j = serde_json::to_value(Hosts::from_dump([&old[..]]).unwrap()).unwrap();
+        assert!(j["hosts"][0].get("delivery").is_none());
     }
 
     #[test]

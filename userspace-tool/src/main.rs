@@ -38,9 +38,9 @@ use dnat_core::uapi::{block_kind, host_cmd, router_cmd};
 use serde::Serialize;
 
 use args::{
-    BlacklistWords, Cli, HostBlacklist, HostCmd, HostRelease, HostRequest, HostSa, HostSaArgs,
-    HostSettings, Object, PapBlacklist, PapCmd, PapOptions, PapRelease, PapRequest, QuotaWords,
-    RouterBlacklist, RouterCmd, RouterSa, RouterSettings, SaArgs, StatsArgs,
+    BlacklistWords, Cli, Delivery, HostBlacklist, HostCmd, HostRelease, HostRequest, HostSa,
+    HostSaArgs, HostSettings, Object, PapBlacklist, PapCmd, PapOptions, PapRelease, PapRequest,
+    QuotaWords, RouterBlacklist, RouterCmd, RouterSa, RouterSettings, SaArgs, StatsArgs,
 };
 use dump::{Blacklist, Blocks, HostBlocks, Hosts, Sas, Stats, Translations};
 use msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
@@ -188,6 +188,37 @@ fn quota_change(host: Ipv4Addr, words: &[String]) -> Result<i32, Error> {
         msg,
     })?;
     let (msg, what) = quota_request(host, q);
+    request(msg, &what).map(|()| exit::OK)
+}
+
+/// `SET_DELIVERY` for `host`, and what it does.
+fn delivery_request(host: Ipv4Addr, d: Delivery) -> (Msg<RouterAttr>, String) {
+    let mut attrs = vec![RouterAttr::HostAddr(host)];
+    attrs.extend(d.attrs());
+    let what = match d {
+        Delivery::Ipip => format!("setting the delivery of host {host} to ipip"),
+        Delivery::Direct(None) => format!("setting the delivery of host {host} to direct"),
+        Delivery::Direct(Some(m)) => format!(
+            "setting the delivery of host {host} to direct lladdr {}",
+            args::lladdr_text(&m)
+        ),
+    };
+    (
+        Msg {
+            cmd: router_cmd::SET_DELIVERY,
+            attrs,
+        },
+        what,
+    )
+}
+
+/// `router delivery HOST WORDS...`.
+fn delivery_change(host: Ipv4Addr, words: &[String]) -> Result<i32, Error> {
+    let d = Delivery::parse(words).map_err(|msg| Error::Usage {
+        cmd: "router delivery",
+        msg,
+    })?;
+    let (msg, what) = delivery_request(host, d);
     request(msg, &what).map(|()| exit::OK)
 }
 
@@ -683,6 +714,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Object::Router {
             cmd: Some(RouterCmd::Quota { addr, words }),
         } => quota_change(addr, &words),
+        Object::Router {
+            cmd: Some(RouterCmd::Delivery { addr, words }),
+        } => delivery_change(addr, &words),
         Object::Router {
             cmd: Some(RouterCmd::Reset),
         } => {

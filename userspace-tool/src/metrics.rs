@@ -12,13 +12,15 @@ use dnat_core::pap::PapError;
 use dnat_core::pap_client::Stat as ClientStat;
 use dnat_core::pap_server::Stat as ServerStat;
 use dnat_core::pap_session::SessionDrop;
+#[cfg(test)]
+use dnat_core::stat::{DataStat, HostStat, RxStat};
 
 use crate::dump::{Hosts, Stats};
 use crate::prom::{metric_name, Family, Type};
 
-/// The router's data path counters (`DataStat` in rust/router/datapath.rs).
-const ROUTER_DATA: [(&str, &str); 24] = [
-    ("in_delivered", "Inbound packets tunnelled to the host that owns them."),
+/// The router's data path counters (`DataStat` in dnat-core's stat.rs).
+const ROUTER_DATA: [(&str, &str); 28] = [
+    ("in_delivered", "Inbound packets delivered to the host that owns them (tunnelled, or sent unchanged to a direct host)."),
     ("in_unowned", "Inbound packets nobody owns (left to the router's stack, or dropped by unowned drop)."),
     ("in_encap_failed", "Inbound packets that could not be tunnelled (no LAN address, no route, no memory); dropped."),
     ("out_forwarded", "Packets hosts tunnelled, decapsulated and forwarded."),
@@ -27,7 +29,7 @@ const ROUTER_DATA: [(&str, &str); 24] = [
     ("out_protocol", "Tunnelled packets of a protocol not forwarded for hosts; dropped."),
     ("out_bad_inner", "Tunnelled packets whose inner packet is malformed, truncated or a fragment; dropped."),
     ("out_decap_failed", "Tunnelled packets that could not be decapsulated; dropped."),
-    ("out_untunnelled", "Packets from the LAN with the public source address that were not tunnelled to the router; dropped."),
+    ("out_untunnelled", "Packets with the public source address not tunnelled to the router and not from a direct host; dropped."),
     ("in_sa_not_validated", "Inbound ESP/AH whose (source, SPI) the owner has not validated; dropped."),
     ("in_sa_blacklisted", "Inbound ESP/AH matching a blacklist entry of the owner; dropped."),
     ("in_sa_not_spi_owner", "Inbound ESP in UDP whose SPI the owner of its UDP port does not hold; dropped."),
@@ -42,6 +44,10 @@ const ROUTER_DATA: [(&str, &str); 24] = [
     ("out_sa_full", "Outbound ESP/AH SAs the table of outbound SAs could not learn: both sets full."),
     ("out_sa_host_limit", "Outbound ESP/AH SAs not learnt: the host has as many as it may."),
     ("out_sa_conflict", "Outbound ESP/AH SAs not learnt: a live entry belongs to another host."),
+    ("in_direct", "Inbound packets sent unchanged to a direct host's link-layer address (also in in_delivered)."),
+    ("out_direct", "Untunnelled packets of a direct host from its bound address on the LAN device, forwarded (also in out_forwarded)."),
+    ("out_direct_lladdr", "Untunnelled packets with the public source using what a direct host owns, from another link-layer address; dropped."),
+    ("out_direct_dev", "Packets with the public source from a direct host's bound address on another device than the LAN; dropped."),
 ];
 
 /// The router's gauges of `GET_PAP_STATS` (rust/router/netlink.rs).
@@ -50,8 +56,8 @@ const ROUTER_GAUGES: [(&str, &str); 2] = [
     ("netns_bytes", "Memory the router module takes in every network namespace, in bytes."),
 ];
 
-/// The host's data path counters (`HostStat` in rust/host/datapath.rs).
-const HOST_DATA: [(&str, &str); 30] = [
+/// The host's data path counters (`HostStat` in dnat-core's stat.rs).
+const HOST_DATA: [(&str, &str); 33] = [
     ("out_tunnelled", "Outbound packets tunnelled to the router."),
     ("out_tunnelled_bytes", "Bytes of the packets tunnelled to the router (IPv4 total lengths, outer header not included)."),
     ("out_translated", "Outbound packets whose source port was translated."),
@@ -82,6 +88,9 @@ const HOST_DATA: [(&str, &str); 30] = [
     ("in_quote_about_error", "Inbound ICMP errors delivered unchanged: about an ICMP error."),
     ("in_quote_no_port", "Inbound ICMP errors delivered unchanged: about a protocol without ports."),
     ("in_quote_no_mapping", "Inbound ICMP errors delivered unchanged: no translation for what they quote."),
+    ("out_direct", "Direct delivery: outbound packets sent to the router untunnelled."),
+    ("in_direct", "Direct delivery: inbound packets to the public address from the router's link-layer address, delivered to the stack."),
+    ("in_direct_lladdr", "Direct delivery: inbound untunnelled packets to the public address from another link-layer address than the router's, dropped."),
 ];
 
 /// The host's gauges of `GET_STATS` (rust/host/state.rs).
@@ -98,8 +107,8 @@ const HOST_GAUGES: [(&str, &str); 4] = [
     ),
 ];
 
-/// The receive side's counters of the host's PAP client (`RX_NAMES` in
-/// rust/host/client.rs), `pap_` prepended; then one per `SessionDrop`.
+/// The receive side's counters of the host's PAP client (`RxStat` in
+/// dnat-core's stat.rs), `pap_` prepended; then one per `SessionDrop`.
 const HOST_RX: [(&str, &str); 7] = [
     ("rx", "PAP messages from the router taken by the host."),
     (
@@ -331,24 +340,10 @@ mod tests {
     use std::collections::HashSet;
     use std::net::Ipv4Addr;
 
-    /// The string literals of the array `const NAME: [...] = [...];` in
-    /// `src` (a module's counter names).
-    fn names_in(src: &str, decl: &str) -> Vec<String> {
-        let start = src.find(decl).unwrap_or_else(|| panic!("{decl} not found"));
-        let body = &src[start..];
-        let body = &body[body.find("= [").unwrap() + 3..];
-        let body = &body[..body.find("];").unwrap()];
-        body.split('"')
-            .skip(1)
-            .step_by(2)
-            .map(String::from)
-            .collect()
-    }
-
     /// Every name the modules send, in their order (`GET_PAP_STATS`,
     /// `GET_STATS`), as their sources spell them.
     fn router_names() -> Vec<String> {
-        let data = names_in(include_str!("../../rust/router/datapath.rs"), "const NAMES");
+        let data = DataStat::NAMES.map(String::from);
         let mut v: Vec<String> = ServerStat::ALL.iter().map(|s| s.name().into()).collect();
         v.extend(
             PapError::ALL
@@ -365,7 +360,7 @@ mod tests {
     }
 
     fn host_names() -> Vec<String> {
-        let mut v = names_in(include_str!("../../rust/host/datapath.rs"), "const NAMES");
+        let mut v: Vec<String> = HostStat::NAMES.map(String::from).into();
         let state = include_str!("../../rust/host/state.rs");
         for g in [
             "translations",
@@ -377,8 +372,7 @@ mod tests {
             v.push(g.into());
         }
         v.extend(ClientStat::ALL.iter().map(|s| format!("pap_{}", s.name())));
-        let rx = names_in(include_str!("../../rust/host/client.rs"), "const RX_NAMES");
-        v.extend(rx.iter().map(|n| format!("pap_{n}")));
+        v.extend(RxStat::NAMES.iter().map(|n| format!("pap_{n}")));
         v.extend(SessionDrop::ALL.iter().map(|d| format!("pap_{}", d.name())));
         v
     }
@@ -412,11 +406,9 @@ mod tests {
         }
         // The data path tables are in the modules' order.
         let data: Vec<&str> = ROUTER_DATA.iter().map(|(n, _)| *n).collect();
-        let src = names_in(include_str!("../../rust/router/datapath.rs"), "const NAMES");
-        assert_eq!(data, src);
+        assert_eq!(data, DataStat::NAMES);
         let data: Vec<&str> = HOST_DATA.iter().map(|(n, _)| *n).collect();
-        let src = names_in(include_str!("../../rust/host/datapath.rs"), "const NAMES");
-        assert_eq!(data, src);
+        assert_eq!(data, HostStat::NAMES);
     }
 
     fn sample_host(addr: [u8; 4], v: u64) -> Host {
@@ -437,6 +429,8 @@ mod tests {
             auth: true,
             in_bytes: Some(v * 128),
             out_bytes: Some((v + 1) * 128),
+            delivery: Some("ipip".into()),
+            lladdr: None,
         }
     }
 
@@ -493,7 +487,7 @@ dnat_router_granted_total 3
 # HELP dnat_router_malformed_bad_checksum_total PAP dropped as malformed: bad_checksum.
 # TYPE dnat_router_malformed_bad_checksum_total counter
 dnat_router_malformed_bad_checksum_total 0
-# HELP dnat_router_in_delivered_total Inbound packets tunnelled to the host that owns them.
+# HELP dnat_router_in_delivered_total Inbound packets delivered to the host that owns them (tunnelled, or sent unchanged to a direct host).
 # TYPE dnat_router_in_delivered_total counter
 dnat_router_in_delivered_total 5
 # HELP dnat_router_table_bytes Memory of the namespace's allocation, SA and outbound-SA tables and per-host state, in bytes.

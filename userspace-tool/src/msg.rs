@@ -118,6 +118,13 @@ fn parse_addr(payload: &[u8]) -> Result<Ipv4Addr, DecodeError> {
     Ok(Ipv4Addr::from(octets))
 }
 
+/// A binary attribute of exactly `N` bytes.
+fn parse_binary<const N: usize>(payload: &[u8]) -> Result<[u8; N], DecodeError> {
+    payload
+        .try_into()
+        .map_err(|_| DecodeError::invalid_number(N, payload.len()))
+}
+
 /// A flag attribute: no payload.
 fn parse_flag(payload: &[u8]) -> Result<(), DecodeError> {
     if payload.is_empty() {
@@ -213,6 +220,12 @@ pub enum RouterAttr {
     EventSuppressed(u32),
     /// The router epoch, in reset events.
     Epoch(u32),
+    /// `delivery` value: how the router delivers to a host, in
+    /// `SET_DELIVERY` and host dumps.
+    Delivery(u8),
+    /// A host's Ethernet address: to bind in `SET_DELIVERY`, the bound
+    /// one in host dumps.
+    Lladdr([u8; 6]),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -229,7 +242,8 @@ impl Nla for RouterAttr {
             PublicAddr(_) | HostAddr(_) | PeerAddr(_) => 4,
             PortMin(_) | PortMax(_) => 2,
             BlockKind(_) | Unowned(_) | SaPolicy(_) | HookCounters(_) | PapAuth(_)
-            | EventType(_) => 1,
+            | EventType(_) | Delivery(_) => 1,
+            Lladdr(_) => 6,
             HostRevoked | QuotaOwn | HostAuth => 0,
             Packets(_) | StatValue(_) | HostInPackets(_) | HostOutPackets(_) | HostSpoofed(_)
             | HostSaDropped(_) | HostInBytes(_) | HostOutBytes(_) | EventCount(_) => 8,
@@ -284,6 +298,8 @@ impl Nla for RouterAttr {
             EventCount(_) => router_attr::EVENT_COUNT,
             EventSuppressed(_) => router_attr::EVENT_SUPPRESSED,
             Epoch(_) => router_attr::EPOCH,
+            Delivery(_) => router_attr::DELIVERY,
+            Lladdr(_) => router_attr::LLADDR,
             Other(nla) => nla.kind(),
         }
     }
@@ -300,7 +316,8 @@ impl Nla for RouterAttr {
             PublicAddr(a) | HostAddr(a) | PeerAddr(a) => put(buffer, &a.octets()),
             PortMin(v) | PortMax(v) => put(buffer, &v.to_ne_bytes()),
             BlockKind(v) | Unowned(v) | SaPolicy(v) | HookCounters(v) | PapAuth(v)
-            | EventType(v) => put(buffer, &[*v]),
+            | EventType(v) | Delivery(v) => put(buffer, &[*v]),
+            Lladdr(m) => put(buffer, m),
             HostRevoked | QuotaOwn | HostAuth => {}
             Packets(v) | StatValue(v) | HostInPackets(v) | HostOutPackets(v) | HostSpoofed(v)
             | HostSaDropped(v) | HostInBytes(v) | HostOutBytes(v) | EventCount(v) => {
@@ -370,6 +387,8 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for RouterAttr {
             router_attr::EVENT_COUNT => Self::EventCount(parse_u64(v).with_context(ctx)?),
             router_attr::EVENT_SUPPRESSED => Self::EventSuppressed(parse_u32(v).with_context(ctx)?),
             router_attr::EPOCH => Self::Epoch(parse_u32(v).with_context(ctx)?),
+            router_attr::DELIVERY => Self::Delivery(parse_u8(v).with_context(ctx)?),
+            router_attr::LLADDR => Self::Lladdr(parse_binary(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -437,6 +456,10 @@ pub enum HostAttr {
     EventReason(String),
     /// A number of an event: events lost.
     EventCount(u64),
+    /// Delivery method: 0 IP-in-IP, 1 direct (a setting).
+    Delivery(u8),
+    /// The router's link-layer address (output only).
+    RouterLladdr([u8; 6]),
     /// `PAD` and attributes this tool does not know.
     Other(DefaultNla),
 }
@@ -452,8 +475,9 @@ impl Nla for HostAttr {
             | Spi(_) => 4,
             LocalPort(_) | UniquePort(_) => 2,
             Mode(_) | BlockKind(_) | Proto(_) | FlowState(_) | SaState(_) | HookCounters(_)
-            | EventType(_) => 1,
+            | EventType(_) | Delivery(_) => 1,
             Packets(_) | StatValue(_) | EventCount(_) => 8,
+            RouterLladdr(_) => 6,
             Other(nla) => nla.value_len(),
         }
     }
@@ -491,6 +515,8 @@ impl Nla for HostAttr {
             EventType(_) => host_attr::EVENT_TYPE,
             EventReason(_) => host_attr::EVENT_REASON,
             EventCount(_) => host_attr::EVENT_COUNT,
+            Delivery(_) => host_attr::DELIVERY,
+            RouterLladdr(_) => host_attr::ROUTER_LLADDR,
             Other(nla) => nla.kind(),
         }
     }
@@ -505,8 +531,9 @@ impl Nla for HostAttr {
             | Spi(v) => put(buffer, &v.to_ne_bytes()),
             LocalPort(v) | UniquePort(v) => put(buffer, &v.to_ne_bytes()),
             Mode(v) | BlockKind(v) | Proto(v) | FlowState(v) | SaState(v) | HookCounters(v)
-            | EventType(v) => put(buffer, &[*v]),
+            | EventType(v) | Delivery(v) => put(buffer, &[*v]),
             Packets(v) | StatValue(v) | EventCount(v) => put(buffer, &v.to_ne_bytes()),
+            RouterLladdr(m) => put(buffer, m),
             Other(nla) => nla.emit_value(buffer),
         }
     }
@@ -548,6 +575,8 @@ impl<'a> Parseable<NlaBuffer<&'a [u8]>> for HostAttr {
             host_attr::EVENT_TYPE => Self::EventType(parse_u8(v).with_context(ctx)?),
             host_attr::EVENT_REASON => Self::EventReason(parse_cstring(v)),
             host_attr::EVENT_COUNT => Self::EventCount(parse_u64(v).with_context(ctx)?),
+            host_attr::DELIVERY => Self::Delivery(parse_u8(v).with_context(ctx)?),
+            host_attr::ROUTER_LLADDR => Self::RouterLladdr(parse_binary(v).with_context(ctx)?),
             _ => Self::Other(DefaultNla::parse(buf)?),
         })
     }
@@ -857,6 +886,44 @@ mod tests {
             ),
             (29, 30, 31, 32)
         );
+    }
+
+    #[test]
+    fn delivery_attributes_round_trip() {
+        let attrs = vec![
+            RouterAttr::HostAddr(Ipv4Addr::new(10, 0, 0, 1)),
+            RouterAttr::Delivery(uapi::delivery::DIRECT),
+            RouterAttr::Lladdr([0x02, 0, 0, 0, 0xab, 0xff]),
+        ];
+        let msg = Msg {
+            cmd: router_cmd::SET_DELIVERY,
+            attrs: attrs.clone(),
+        };
+        let mut buf = vec![0xff; msg.buffer_len()];
+        msg.emit(&mut buf);
+        // DELIVERY 46 (u8, padded), LLADDR 47 (6 bytes, padded).
+        let want = vec![
+            8, 0, 13, 0, 10, 0, 0, 1, 5, 0, 46, 0, 1, 0, 0, 0, 10, 0, 47, 0, 2, 0, 0, 0, 0xab,
+            0xff, 0, 0,
+        ];
+        assert_eq!(buf, want);
+        let h = GenlHeader {
+            cmd: router_cmd::GET_HOSTS,
+            version: 1,
+        };
+        let back = Msg::<RouterAttr>::parse_with_param(&buf, h).unwrap();
+        assert_eq!(back.attrs, attrs);
+        assert_eq!((router_cmd::SET_DELIVERY, uapi::delivery::IPIP), (19, 0));
+        // LLADDR is exactly 6 bytes.
+        for buf in [
+            &[8, 0, 47, 0, 1, 2, 3, 4][..],
+            &[11, 0, 47, 0, 1, 2, 3, 4, 5, 6, 7, 0][..],
+        ] {
+            assert!(
+                Msg::<RouterAttr>::parse_with_param(buf, h).is_err(),
+                "{buf:?}"
+            );
+        }
     }
 
     #[test]

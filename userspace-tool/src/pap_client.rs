@@ -21,8 +21,7 @@ use std::time::{Duration, Instant};
 
 use dnat_core::ipv4::{self, Header};
 use dnat_core::pap::{
-    self, msg_type, Acked, Direction, Message, PapError, PortBlock, PortClass, Reason, SpiBlock,
-    Trailer,
+    self, Acked, Direction, Message, PapError, PortBlock, PortClass, Reason, SpiBlock, Trailer,
 };
 use serde::Serialize;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -393,9 +392,7 @@ pub fn pap_payload(router: Ipv4Addr, datagram: &[u8]) -> Option<&[u8]> {
     }
     let payload = datagram.get(h.header_len..h.total_len)?;
     let ty = *payload.first()?;
-    (msg_type::PORT..=msg_type::CONTROL)
-        .contains(&ty)
-        .then_some(payload)
+    pap::TYPES.contains(&ty).then_some(payload)
 }
 
 /// The answer to transaction `xid` of `op`, if `msg` (decoded, and
@@ -542,8 +539,8 @@ pub fn random_xid() -> io::Result<u32> {
     }
 }
 
-/// A raw IPv4 ICMP socket sending to the router (TTL 1: PAP stays on the
-/// LAN). Needs `CAP_NET_RAW`.
+/// A raw IPv4 ICMP socket sending to the router (TTL `pap::TTL`: PAP
+/// stays on the LAN). Needs `CAP_NET_RAW`.
 pub struct RawSocket {
     sock: Socket,
     router: SockAddr,
@@ -552,7 +549,7 @@ pub struct RawSocket {
 impl RawSocket {
     pub fn open(router: Ipv4Addr) -> io::Result<Self> {
         let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
-        sock.set_ttl_v4(1)?;
+        sock.set_ttl_v4(u32::from(pap::TTL))?;
         Ok(Self {
             sock,
             router: SockAddr::from(SocketAddrV4::new(router, 0)),

@@ -218,6 +218,16 @@ pub struct HostConfig {
     pub epoch: Option<u32>,
     /// Whether packets are counted at every hook point.
     pub hook_counters: Option<bool>,
+    /// `ipip` or `direct` (a number this tool does not know as it is).
+    pub delivery: Option<String>,
+    /// The router's link-layer address, once the module learnt it.
+    pub router_lladdr: Option<String>,
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn lladdr(m: &[u8; 6]) -> String {
+    let [a, b, c, d, e, f] = m;
+    format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}")
 }
 
 /// The packet counter of one hook (one message of `GET_COUNTERS`).
@@ -295,6 +305,8 @@ impl RouterConfig {
                 | RouterAttr::EventCount(_)
                 | RouterAttr::EventSuppressed(_)
                 | RouterAttr::Epoch(_)
+                | RouterAttr::Delivery(_)
+                | RouterAttr::Lladdr(_)
                 | RouterAttr::Other(_) => {}
             }
         }
@@ -328,6 +340,14 @@ impl HostConfig {
                 HostAttr::PortBlock(n) => c.port_block = Some(*n),
                 HostAttr::Epoch(e) => c.epoch = Some(*e),
                 HostAttr::HookCounters(v) => c.hook_counters = Some(*v != 0),
+                HostAttr::Delivery(v) => {
+                    c.delivery = Some(match v {
+                        0 => "ipip".to_owned(),
+                        1 => "direct".to_owned(),
+                        v => v.to_string(),
+                    })
+                }
+                HostAttr::RouterLladdr(m) => c.router_lladdr = Some(lladdr(m)),
                 HostAttr::Hook(_)
                 | HostAttr::Packets(_)
                 | HostAttr::StatName(_)
@@ -532,6 +552,12 @@ pub fn render_host(s: &Show<HostConfig>) -> String {
     }
     if let Some(e) = c.epoch {
         let _ = writeln!(out, "  epoch: {e:#010x}");
+    }
+    if let Some(d) = &c.delivery {
+        let _ = writeln!(out, "  delivery: {d}");
+    }
+    if let Some(m) = &c.router_lladdr {
+        let _ = writeln!(out, "  router lladdr: {m}");
     }
     hook_counters(&mut out, c.hook_counters);
     counters(&mut out, &s.counters);
@@ -799,7 +825,8 @@ mod tests {
             json!({
                 "config": {"router_addr": "10.0.0.7", "public_addr": "203.0.113.30", "dev": null,
                            "mode": null, "tcp_timeout": null, "udp_timeout": null,
-                           "port_block": null, "epoch": null, "hook_counters": null},
+                           "port_block": null, "epoch": null, "hook_counters": null,
+                           "delivery": null, "router_lladdr": null},
                 "counters": [{"hook": "output", "packets": 5}, {"hook": "hook 9", "packets": 1}],
             })
         );
@@ -859,6 +886,8 @@ mod tests {
                 port_block: Some(64),
                 epoch: Some(0x5eed0001),
                 hook_counters: None,
+                delivery: None,
+                router_lladdr: None,
             }
         );
         assert_eq!(
@@ -878,7 +907,7 @@ mod tests {
         // Key order as documented.
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"config":{"router_addr":"10.0.0.7","public_addr":"203.0.113.30","dev":{"name":"eth0","ifindex":2},"mode":"translate","tcp_timeout":7440,"udp_timeout":180,"port_block":64,"epoch":1592590337,"hook_counters":null},"counters":[]}"#
+            r#"{"config":{"router_addr":"10.0.0.7","public_addr":"203.0.113.30","dev":{"name":"eth0","ifindex":2},"mode":"translate","tcp_timeout":7440,"udp_timeout":180,"port_block":64,"epoch":1592590337,"hook_counters":null,"delivery":null,"router_lladdr":null},"counters":[]}"#
         );
     }
 

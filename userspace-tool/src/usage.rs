@@ -192,9 +192,13 @@ pub mod tests {
 
     /// Every command with a word list: the line up to the words, and
     /// words it takes.
-    pub const WORD_LISTS: [(&str, &str); 15] = [
+    pub const WORD_LISTS: [(&str, &str); 16] = [
         ("router set", "pap-rate 5 quota-ports 64"),
         ("router quota 10.0.0.2", "ports 64 spis 16"),
+        (
+            "router delivery 10.0.0.2",
+            "direct lladdr 02:00:00:00:00:01",
+        ),
         (
             "router blacklist add 10.0.0.1",
             "peer 203.0.113.66 spi 0x1000",

@@ -59,6 +59,20 @@ enum dnat_pap_auth {
 };
 
 /**
+ * enum dnat_delivery - How the router delivers to a host
+ *   (Documentation/networking/dnat.rst, "Delivery methods").
+ * @DNAT_DELIVERY_IPIP: IP-in-IP from the router's LAN address (the default);
+ *   the host's untunnelled packets with the public source are refused.
+ * @DNAT_DELIVERY_DIRECT: The unchanged packet to the host's link-layer address
+ *   on the LAN device, and the host's untunnelled packets from that address
+ *   accepted; until an address is bound (lladdr), IP-in-IP.
+ */
+enum dnat_delivery {
+	DNAT_DELIVERY_IPIP,
+	DNAT_DELIVERY_DIRECT,
+};
+
+/**
  * enum dnat_router_event - What an event message of the events multicast group
  *   reports (event-type); Documentation/networking/dnat-netlink.rst lists the
  *   attributes of each.
@@ -155,6 +169,8 @@ enum dnat_router_attr {
 	DNAT_ROUTER_A_EVENT_COUNT,
 	DNAT_ROUTER_A_EVENT_SUPPRESSED,
 	DNAT_ROUTER_A_EPOCH,
+	DNAT_ROUTER_A_DELIVERY,
+	DNAT_ROUTER_A_LLADDR,
 
 	__DNAT_ROUTER_A_MAX
 };
@@ -180,6 +196,7 @@ enum dnat_router_cmd {
 	DNAT_ROUTER_CMD_PIN_BLOCK,
 	DNAT_ROUTER_CMD_SET_QUOTA,
 	DNAT_ROUTER_CMD_EVENT,
+	DNAT_ROUTER_CMD_SET_DELIVERY,
 
 	__DNAT_ROUTER_CMD_MAX
 };

@@ -5,9 +5,13 @@
 //!
 //! `classify_cost SCENARIO N` builds allocation tables and 4,096 packets,
 //! then decides `N` packets, cycling over them, each through one
-//! non-inlined function ([`inbound_packet`], [`outbound_packet`]) that does
-//! in pure code what the kernel does per packet (`rust/router/datapath.rs`),
-//! minus the skb copies. Neither the tables nor the packets depend on `N`,
+//! non-inlined function ([`inbound_packet`], [`outbound_packet`]) that
+//! parses the header and calls the kernel's own decisions
+//! (`dnat_core::router_path`: `path`, then `inbound` and `delivered`, or
+//! `outbound` and `forwarded`, counters included) on a
+//! `store::StoreView` of the tables, minus the skb copies. The SA policy
+//! is permissive, so inbound ESP is checked against the established-SA
+//! table and delivered. Neither the tables nor the packets depend on `N`,
 //! so (instructions(2N) - instructions(N)) / N is the cost of one packet.
 //! Every packet must find its owner; the program exits with 1 otherwise.
 //!
@@ -19,10 +23,13 @@ use std::net::Ipv4Addr;
 use std::time::Instant;
 
 use dnat_core::alloc_table::*;
-use dnat_core::classify::{self, Key, Proof};
+use dnat_core::classify;
 use dnat_core::config::Range;
 use dnat_core::ipv4::{self, proto, Header, HEADER_LEN};
-use dnat_core::store::AllocStore;
+use dnat_core::out_sa::{OutSaLayout, OutSaSettings, DEFAULT_BUCKETS};
+use dnat_core::router_path::{self, Iface, Inbound, Outbound, Path};
+use dnat_core::sa_table::{SaLayout, Seed};
+use dnat_core::store::{AllocStore, OutSaStore, SaStore, StoreView};
 
 /// Host slots of every table (enough for 65,536 SPI blocks of 16 per host).
 const HOSTS: usize = 4096;
@@ -146,15 +153,16 @@ fn inbound_packets(p: u8, lo: u32, span: u32) -> Vec<[u8; OUTER_LEN]> {
         .map(|_| {
             let key = lo + rng.below(u64::from(span)) as u32;
             let mut b = [0u8; OUTER_LEN];
-            b[..INNER_LEN].copy_from_slice(&packet(REMOTE, PUBLIC, p, key, 4500));
+            b[..INNER_LEN].copy_from_slice(&packet(REMOTE, PUBLIC, p, key, 53));
             b
         })
         .collect()
 }
 
 /// Outbound packets: IP-in-IP from the owner of a random allocated port to
-/// the router, around a UDP packet from the public address and that port.
-fn outbound_packets(sh: &Shared<'_>) -> Vec<[u8; OUTER_LEN]> {
+/// the router, around a UDP packet from the public address and that port
+/// or, with `esp`, an ESP packet of the owner's SA (one per host).
+fn outbound_packets(sh: &Shared<'_>, esp: bool) -> Vec<[u8; OUTER_LEN]> {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     (0..PACKETS)
         .map(|_| {
@@ -164,14 +172,20 @@ fn outbound_packets(sh: &Shared<'_>) -> Vec<[u8; OUTER_LEN]> {
             b[..HEADER_LEN].copy_from_slice(
                 &ipv4::build(owner, ROUTER_LAN, proto::IPIP, 64, INNER_LEN).expect("header"),
             );
-            b[HEADER_LEN..].copy_from_slice(&packet(PUBLIC, REMOTE, proto::UDP, 53, port));
+            let inner = if esp {
+                let spi = 0x1_0000 | (u32::from(owner) & 0xffff);
+                packet(PUBLIC, REMOTE, proto::ESP, spi, 0)
+            } else {
+                packet(PUBLIC, REMOTE, proto::UDP, 53, port)
+            };
+            b[HEADER_LEN..].copy_from_slice(&inner);
             b
         })
         .collect()
 }
 
 /// A per-packet decision.
-type Decide = fn(&Shared<'_>, &[u8]) -> u32;
+type Decide = fn(&StoreView<'_>, &[u8]) -> u32;
 
 // The per-packet decisions, each in its own non-inlined function. They
 // return nonzero when the packet has an owner (inbound: its address plus
@@ -179,77 +193,67 @@ type Decide = fn(&Shared<'_>, &[u8]) -> u32;
 
 /// The loop's own cost: a non-inlined call that reads one byte.
 #[inline(never)]
-fn base_packet(_: &Shared<'_>, pkt: &[u8]) -> u32 {
+fn base_packet(_: &StoreView<'_>, pkt: &[u8]) -> u32 {
     pkt.first().map_or(0, |&b| u32::from(b) | 1)
 }
 
-/// An inbound packet on the WAN: parse, classify, owner.
+/// An inbound packet on the WAN: parse, path, the decision (classify,
+/// owner, SA check), the delivery's counters.
 #[inline(never)]
-fn inbound_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
+fn inbound_packet(v: &StoreView<'_>, pkt: &[u8]) -> u32 {
     let Ok(h) = Header::parse(pkt, pkt.len()) else {
         return 0;
     };
-    if h.dst != PUBLIC || h.frag_offset != 0 {
+    if router_path::path(&h, Iface::Wan, PUBLIC, || Some(ROUTER_LAN)) != Path::Inbound {
         return 0;
     }
-    let end = h.total_len.min(h.header_len + classify::L4_PEEK);
-    let l4 = pkt.get(h.header_len..end).unwrap_or(&[]);
-    let owner = match classify::inbound(&h, l4, PUBLIC) {
-        Key::Port(p) => sh.port_owner(p),
-        Key::Spi(s) => sh.spi_owner(s),
-        Key::EspInUdp { port, .. } => sh.port_owner(port),
-        Key::None => None,
-    };
-    owner.map_or(0, |(slot, a)| u32::from(a).wrapping_add(u32::from(slot)))
+    let end = h
+        .total_len
+        .min(h.header_len + classify::peek_len(h.protocol));
+    match router_path::inbound(v, &h, pkt.get(h.header_len..end), PUBLIC) {
+        Inbound::Deliver(d) => {
+            router_path::delivered(v, &d, h.total_len, true);
+            u32::from(d.host).wrapping_add(u32::from(d.slot))
+        }
+        Inbound::Accept | Inbound::Drop => 0,
+    }
 }
 
-/// An IP-in-IP packet from the LAN: parse both headers, classify the inner
-/// one, check that the outer source owns the inner source port; with
-/// `FIND_HOST`, also look the sender up as the kernel does for its counters.
-#[inline(always)]
-fn outbound<const FIND_HOST: bool>(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
+/// An IP-in-IP packet from the LAN: parse both headers, path, the
+/// decision (the inner packet's proof, the sender), the forwarding's
+/// counters and, for ESP, the outbound SA's refresh.
+#[inline(never)]
+fn outbound_packet(v: &StoreView<'_>, pkt: &[u8]) -> u32 {
     let Ok(h) = Header::parse(pkt, pkt.len()) else {
         return 0;
     };
-    if h.protocol != proto::IPIP || h.dst != ROUTER_LAN {
+    if router_path::path(&h, Iface::Lan, PUBLIC, || Some(ROUTER_LAN)) != Path::Outbound {
         return 0;
     }
     let inner_pkt = pkt.get(h.header_len..h.total_len).unwrap_or(&[]);
-    let Ok(inner) = Header::parse(inner_pkt, inner_pkt.len()) else {
-        return 0;
-    };
-    let end = inner.total_len.min(inner.header_len + 4);
-    let l4 = inner_pkt.get(inner.header_len..end).unwrap_or(&[]);
-    let sender = if FIND_HOST {
-        sh.find_host(u32::from(h.src))
-    } else {
-        Some(1)
-    };
-    let owns = match classify::outbound(&inner, l4, PUBLIC, ROUTER_LAN) {
-        Ok(Proof::Port(p)) => sh.port_owner(p).is_some_and(|(_, a)| a == h.src),
-        Ok(Proof::KnownHost) => sender.is_some(),
-        Err(_) => false,
-    };
-    u32::from(owns && sender.is_some())
-}
-
-#[inline(never)]
-fn outbound_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
-    outbound::<false>(sh, pkt)
-}
-
-#[inline(never)]
-fn outbound_find_host_packet(sh: &Shared<'_>, pkt: &[u8]) -> u32 {
-    outbound::<true>(sh, pkt)
+    let inner = Header::parse(inner_pkt, inner_pkt.len()).ok();
+    let inner = inner.as_ref().map(|i| {
+        let end = i
+            .total_len
+            .min(i.header_len + classify::peek_len(i.protocol));
+        (i, inner_pkt.get(i.header_len..end).unwrap_or(&[]))
+    });
+    match router_path::outbound(v, &h, inner, PUBLIC) {
+        Outbound::Forward { sender, sa } => {
+            router_path::forwarded(v, sender, sa, inner_pkt.len(), true);
+            1
+        }
+        Outbound::Drop => 0,
+    }
 }
 
 /// `n` packets, cycling over `pkts`, through `f`; how many were owned.
 #[inline(always)]
-fn run(n: u64, sh: &Shared<'_>, pkts: &[[u8; OUTER_LEN]], len: usize, f: Decide) -> u64 {
+fn run(n: u64, v: &StoreView<'_>, pkts: &[[u8; OUTER_LEN]], len: usize, f: Decide) -> u64 {
     let mut owned = 0;
     for i in 0..n {
         let p = &pkts[i as usize & (PACKETS - 1)][..len];
-        owned += u64::from(black_box(f(sh, black_box(p))) != 0);
+        owned += u64::from(black_box(f(v, black_box(p))) != 0);
     }
     owned
 }
@@ -309,13 +313,9 @@ fn main() {
             }
             let granted = grant_ports(&mut s, first, HOSTS);
             settle(&mut s);
-            let pkts = outbound_packets(&s.shared());
-            let f = if scenario == "outbound" {
-                outbound_packet
-            } else {
-                outbound_find_host_packet
-            };
-            (granted, pkts, OUTER_LEN, f)
+            // ESP: the sender is found by its address (the host index).
+            let pkts = outbound_packets(&s.shared(), scenario != "outbound");
+            (granted, pkts, OUTER_LEN, outbound_packet as Decide)
         }
         _ => {
             eprintln!("usage: classify_cost SCENARIO [N]\nscenarios: {SCENARIOS}");
@@ -328,13 +328,32 @@ fn main() {
         std::process::exit(1);
     }
     settle(&mut s);
-    let sh = s.shared();
+    let hosts = s.table().stats().hosts;
+    // The tables the kernel has beside the allocation table.
+    let sa = SaStore::new(
+        SaLayout {
+            buckets: 16384,
+            hosts: HOSTS,
+        },
+        Seed([0x1234, 0x5678]),
+    );
+    let out = OutSaStore::new(
+        OutSaLayout {
+            buckets: DEFAULT_BUCKETS,
+            hosts: HOSTS,
+        },
+        OutSaSettings::with_seed([0x9abc, 0xdef0]),
+    );
+    let mut v = StoreView::new(s.shared(), HOSTS);
+    v.sa = Some(sa.shared());
+    v.out_sa = Some(out.shared());
+    v.sa_permissive = true;
     let t0 = Instant::now();
-    let owned = run(n, &sh, &pkts, len, f);
+    let owned = run(n, &v, &pkts, len, f);
     let dt = t0.elapsed();
     println!(
         "{scenario} n={n} owned={owned} granted={granted} hosts={} {:.1} ns/packet (wall, not callgrind)",
-        s.table().stats().hosts,
+        hosts,
         dt.as_nanos() as f64 / n.max(1) as f64,
     );
     if owned != n {

@@ -6,11 +6,10 @@
 //! cost of one packet (the tables and packets do not depend on `N`).
 //!
 //! `icmp_cost SCENARIO N`. The router's scenarios parse the 20-byte
-//! header, check the destination and fragment offset, classify with the
-//! ICMP-aware `classify::inbound_key` (or `outbound_proof`) and look the
-//! owner up, as `classify_cost`'s `inbound_packet` does with
-//! `classify::inbound`; the table holds one host with a block of 255 ports
-//! (the cost of `port_owner` does not depend on the table's size).
+//! header and call the kernel's decisions (`dnat_core::router_path`:
+//! `path`, then `inbound` and `delivered`, or `outbound` and `forwarded`),
+//! as `classify_cost` does; the table holds one host with a block of 255
+//! ports (the cost of `port_owner` does not depend on the table's size).
 //!
 //! | scenario | per packet |
 //! |---|---|
@@ -33,16 +32,17 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
 use std::time::Instant;
 
-use dnat_core::alloc_table::{Settings, Shared};
+use dnat_core::alloc_table::Settings;
 use dnat_core::checksum;
-use dnat_core::classify::{self, InKey, Proof, SaKey};
+use dnat_core::classify::{self, SaKey};
 use dnat_core::config::Range;
 use dnat_core::icmp::{self, About, IdShared, IdTable, IdWriter};
 use dnat_core::ipv4::{self, proto, Header, HEADER_LEN};
 use dnat_core::out_sa::{OutSaLayout, OutSaSettings, OutSaShared, DEFAULT_BUCKETS};
 use dnat_core::pap::PortBlock;
+use dnat_core::router_path::{self, Iface, Inbound, Outbound, Path};
 use dnat_core::sptt::{self, Proto};
-use dnat_core::store::{AllocStore, OutSaStore};
+use dnat_core::store::{AllocStore, OutSaStore, StoreView};
 
 const PACKETS: usize = 4096;
 const LEN: usize = 100;
@@ -159,7 +159,8 @@ fn sa(i: u32) -> SaKey {
 
 /// What each scenario's function sees.
 struct Ctx<'a> {
-    sh: Shared<'a>,
+    /// The router's data path view (allocation and outbound-SA tables).
+    view: StoreView<'a>,
     out: OutSaShared<'a>,
     ids: IdShared<'a>,
     sptt: sptt::Shared<'a>,
@@ -172,53 +173,53 @@ fn base(_: &Ctx<'_>, p: &mut Pkt) -> u32 {
     u32::from(p[0]) | 1
 }
 
-/// An inbound packet: parse, classify (ICMP-aware), owner.
+/// An inbound packet: parse, path, the decision (ICMP-aware classify,
+/// owner), the delivery's counters.
 #[inline(never)]
 fn inbound(c: &Ctx<'_>, p: &mut Pkt) -> u32 {
     let Ok(h) = Header::parse(&p[..], LEN) else {
         return 0;
     };
-    if h.dst != PUBLIC || h.frag_offset != 0 {
+    if router_path::path(&h, Iface::Wan, PUBLIC, || Some(ROUTER_LAN)) != Path::Inbound {
         return 0;
     }
     let end = h
         .total_len
         .min(h.header_len + classify::peek_len(h.protocol));
-    let l4 = p.get(h.header_len..end).unwrap_or(&[]);
-    let owner = match classify::inbound_key(&h, l4, PUBLIC) {
-        InKey::Port(x) | InKey::IcmpId(x) | InKey::EspInUdp { port: x, .. } => c.sh.port_owner(x),
-        InKey::Spi(s) => c.sh.spi_owner(s),
-        InKey::QuotedSa(q) => c
-            .out
-            .lookup(&q, 1)
-            .and_then(|s| Some((s, c.sh.host_addr(s)?))),
-        InKey::None => None,
-    };
-    owner.map_or(0, |(slot, a)| u32::from(a).wrapping_add(u32::from(slot)))
+    match router_path::inbound(&c.view, &h, p.get(h.header_len..end), PUBLIC) {
+        Inbound::Deliver(d) => {
+            router_path::delivered(&c.view, &d, h.total_len, true);
+            u32::from(d.host).wrapping_add(u32::from(d.slot))
+        }
+        Inbound::Accept | Inbound::Drop => 0,
+    }
 }
 
-/// An outbound IP-in-IP packet: both headers, the ICMP-aware proof, owner.
+/// An outbound IP-in-IP packet: both headers, path, the decision
+/// (ICMP-aware proof, owner), the forwarding's counters.
 #[inline(never)]
 fn outbound(c: &Ctx<'_>, p: &mut Pkt) -> u32 {
     let Ok(h) = Header::parse(&p[..], LEN) else {
         return 0;
     };
-    if h.protocol != proto::IPIP || h.dst != ROUTER_LAN {
+    if router_path::path(&h, Iface::Lan, PUBLIC, || Some(ROUTER_LAN)) != Path::Outbound {
         return 0;
     }
     let inner_pkt = p.get(h.header_len..h.total_len).unwrap_or(&[]);
-    let Ok(inner) = Header::parse(inner_pkt, inner_pkt.len()) else {
-        return 0;
-    };
-    let end = inner
-        .total_len
-        .min(inner.header_len + classify::peek_len(inner.protocol));
-    let l4 = inner_pkt.get(inner.header_len..end).unwrap_or(&[]);
-    let owns = match classify::outbound_proof(&inner, l4, PUBLIC, ROUTER_LAN) {
-        Ok(Proof::Port(x)) => c.sh.port_owner(x).is_some_and(|(_, a)| a == h.src),
-        Ok(Proof::KnownHost) | Err(_) => false,
-    };
-    u32::from(owns)
+    let inner = Header::parse(inner_pkt, inner_pkt.len()).ok();
+    let inner = inner.as_ref().map(|i| {
+        let end = i
+            .total_len
+            .min(i.header_len + classify::peek_len(i.protocol));
+        (i, inner_pkt.get(i.header_len..end).unwrap_or(&[]))
+    });
+    match router_path::outbound(&c.view, &h, inner, PUBLIC) {
+        Outbound::Forward { sender, sa } => {
+            router_path::forwarded(&c.view, sender, sa, inner_pkt.len(), true);
+            1
+        }
+        Outbound::Drop => 0,
+    }
 }
 
 /// Learning the SA of the first 8 bytes: peer and SPI.
@@ -317,8 +318,10 @@ fn main() {
             t.create(1000 + e, 1, &blocks).expect("identifier");
         }
     }
+    let mut view = StoreView::new(store.shared(), usize::from(HOSTS));
+    view.out_sa = Some(out_sh);
     let ctx = Ctx {
-        sh: store.shared(),
+        view,
         out: out_sh,
         ids,
         sptt: sptt_sh,

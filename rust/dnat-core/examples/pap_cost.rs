@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Cost of serving PAP with and without authentication: one grant per
-//! round, the way `router/server.rs` serves it (parse, admit, serve,
-//! encode, seal, accept) and the host opens the answer.
+//! round, served by what `router/server.rs` calls under its locks
+//! (`pap_serving::ServingState::serve`: admit, reply cache, budget,
+//! tables, event, encode, cache, accept, seal) after parsing, and the host
+//! opens the answer.
 //!
 //! `pap_cost MODE N`: `auth` (a host session seals each message, the
-//! router's key table checks it, the reply is sealed and opened), `plain`
-//! (the same messages and replies without auth block), `base` (the loop
-//! alone). Each round is a renewal of one granted block (32/4, answered
+//! router checks it, the reply is sealed and opened), `plain` (the same
+//! messages and replies without auth block, from a host that has no key),
+//! `base` (the loop alone). Each round is a renewal of one granted block (32/4, answered
 //! with a grant of the same block), so that the tables stay the same.
 //! Prints the rate in grants a second (wall clock, indicative); under
 //! callgrind, `(instructions(2N) - instructions(N)) / N` is the cost of a
@@ -20,11 +22,12 @@ use std::time::Instant;
 use dnat_core::alloc_table::Settings;
 use dnat_core::config::Range;
 use dnat_core::pap::{self, Direction, Message, PortBlock, PortClass, Trailer};
-use dnat_core::pap_auth::{parse, seal, Frame, MAX_WIRE};
-use dnat_core::pap_keys::{Admit, KeyTable, Mode};
-use dnat_core::pap_server::serve;
+use dnat_core::pap_auth::{parse, Frame, MAX_WIRE};
+use dnat_core::pap_keys::Mode;
+use dnat_core::pap_serving::{HostServing, Policy, ServingState};
 use dnat_core::pap_session::{Opened, Session};
-use dnat_core::store::AllocStore;
+use dnat_core::sa_table::{Lan, SaLayout, Seed};
+use dnat_core::store::{AllocStore, RouterStore, SaStore};
 
 const HOST: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const EPOCH: u32 = 0x5eed_0001;
@@ -65,8 +68,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map_or("auth", String::as_str);
     let n: u32 = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let mut store = AllocStore::new(8, Settings::UNLIMITED);
-    store.table().set_pools(
+    let mut alloc = AllocStore::new(8, Settings::UNLIMITED);
+    alloc.table().set_pools(
         Some(Range {
             min: 20000,
             max: 29999,
@@ -74,24 +77,64 @@ fn main() {
         None,
         |_| {},
     );
-    let mut keys = KeyTable::<256>::new([0x42; 16]);
+    let mut store = RouterStore {
+        alloc,
+        sa: SaStore::new(
+            SaLayout {
+                buckets: 64,
+                hosts: 8,
+            },
+            Seed([1, 2]),
+        ),
+    };
+    let mut serving = ServingState::<_, 256>::new(vec![HostServing::EMPTY; 9], [0x42; 16]);
+    let policy = Policy {
+        mode: Mode::Optional,
+        rate: 0,
+        epoch: EPOCH,
+        lan: Lan {
+            addr: Ipv4Addr::new(10, 0, 0, 7),
+            mask: Ipv4Addr::new(255, 255, 255, 0),
+        },
+    };
     let mut session = Session::new(HOST);
-    // The key exchange, once.
     let mut wire = [0u8; MAX_WIRE];
-    let (r0, n0) = request(1);
-    let k = session
-        .outgoing(&r0[..n0], 1, 0, || [7; 20], &mut wire)
-        .unwrap_or(0);
-    if let Ok(Frame::KeyRequest(r)) = parse(&wire[..k], Direction::ToRouter) {
-        let mut g = [0u8; MAX_WIRE];
-        if let Some(Ok(gn)) = keys.grant(HOST, &r, EPOCH, 1, &mut g) {
-            assert_eq!(session.incoming(&g[..gn], 1), Opened::KeyInstalled);
+    let mut out = [0u8; MAX_WIRE];
+    if mode == "auth" {
+        // The key exchange, once.
+        let (r0, n0) = request(1);
+        let k = session
+            .outgoing(&r0[..n0], 1, 0, || [7; 20], &mut wire)
+            .unwrap_or(0);
+        if let Ok(Frame::KeyRequest(r)) = parse(&wire[..k], Direction::ToRouter) {
+            if let Some(g) = serving.grant_key(HOST, &r, EPOCH, 1, &mut out) {
+                assert_eq!(session.incoming(&out[..g.len], 1), Opened::KeyInstalled);
+            }
         }
     }
-    // The block every round renews.
-    let (m, _) = request(1);
-    if let Ok(msg) = pap::decode(&m[..20], Direction::ToRouter) {
-        let _ = serve(&mut store.table(), HOST, &msg, 1, EPOCH);
+    // The block every round renews, granted plain (the host has no key
+    // yet in plain mode; in auth mode the grant is sealed).
+    let (m, mn) = request(1);
+    let len = if mode == "auth" {
+        session
+            .outgoing(&m[..mn], 1, EPOCH, || [7; 20], &mut wire)
+            .unwrap_or(0)
+    } else {
+        wire[..mn].copy_from_slice(&m[..mn]);
+        mn
+    };
+    if let Ok(frame) = parse(&wire[..len], Direction::ToRouter) {
+        let (mut t, mut sa) = store.both();
+        let _ = serving.serve(
+            &mut t,
+            &mut sa,
+            &policy,
+            HOST,
+            &frame,
+            &wire[..len],
+            1,
+            &mut out,
+        );
     }
     let start = Instant::now();
     let mut granted = 0u32;
@@ -115,20 +158,10 @@ fn main() {
         let Ok(frame) = parse(buf, Direction::ToRouter) else {
             continue;
         };
-        let admit = keys.admit(Mode::Optional, HOST, &frame, buf, 1);
-        let (Frame::Plain(msg) | Frame::Sealed(msg, _)) = frame else {
-            continue;
-        };
-        let mut t = store.table();
-        let (reply, _) = serve(&mut t, HOST, &msg, 1, EPOCH);
-        let mut out = [0u8; MAX_WIRE];
-        let mut on = reply
-            .and_then(|r| pap::encode(&r, &mut out).ok())
-            .unwrap_or(0);
-        if let Ok(Admit::Fresh(tag, key)) = admit {
-            on = seal(&mut out, on, &key, tag, Direction::ToHost, HOST).unwrap_or(0);
-            keys.accept(HOST, tag, 1);
-        }
+        let (mut t, mut sa) = store.both();
+        let on = serving
+            .serve(&mut t, &mut sa, &policy, HOST, &frame, buf, 1, &mut out)
+            .map_or(0, |s| s.len);
         // The host.
         let got = if mode == "auth" {
             match session.incoming(black_box(&out[..on]), 1) {

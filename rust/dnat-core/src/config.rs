@@ -554,6 +554,9 @@ pub struct HostConfig {
     /// Count packets at every IPv4 hook point (off by default; see
     /// [`RouterConfig::hook_counters`]).
     pub hook_counters: bool,
+    /// Direct delivery: send to the router's link-layer address, no
+    /// tunnel (off by default).
+    pub direct: bool,
 }
 
 impl Default for HostConfig {
@@ -566,6 +569,7 @@ impl Default for HostConfig {
             timeouts: HostTimeouts::DEFAULT,
             port_block: HOST_PORT_BLOCK_DEFAULT,
             hook_counters: false,
+            direct: false,
         }
     }
 }
@@ -591,6 +595,8 @@ pub struct HostUpdate<'a> {
     pub port_block: Option<u32>,
     /// `HOOK_COUNTERS`.
     pub hook_counters: Option<u8>,
+    /// `DELIVERY`.
+    pub delivery: Option<u8>,
 }
 
 impl HostUpdate<'_> {
@@ -701,6 +707,19 @@ impl HostConfig {
         }
         if let Some(c) = switch(update.hook_counters, host_attr::HOOK_COUNTERS)? {
             next.hook_counters = c;
+        }
+        if let Some(d) = update.delivery {
+            next.direct = match d {
+                0 => false,
+                1 => true,
+                _ => {
+                    return Err(ConfigError::new(
+                        EINVAL,
+                        c"unknown DELIVERY (0: ipip, 1: direct)",
+                        host_attr::DELIVERY,
+                    ))
+                }
+            };
         }
         if next.router_addr.is_some() && next.router_addr == next.public_addr {
             return Err(ConfigError::new(

@@ -39,6 +39,10 @@ pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 24;
 /// Ports below this value are "low" ports (type 32 code 0 requests).
 pub const PORT_CLASS_BOUNDARY: u16 = 10_000;
+/// The ICMP types that carry PAP ([`msg_type`]: 32 to 36).
+pub const TYPES: core::ops::RangeInclusive<u8> = msg_type::PORT..=msg_type::CONTROL;
+/// TTL of the PAP messages dnat sends: they stay on the LAN.
+pub const TTL: u8 = 1;
 
 const MAX_WORDS: usize = MAX_LEN / 4;
 

@@ -33,147 +33,73 @@ use core::net::Ipv4Addr;
 use super::alloc_table::{AllocError, AllocTable, BlockInfo, HostInfo, Kind, Slot};
 use super::pap::{scope, Acked, Message, PortBlock, PortClass, Reason, SpiBlock, Trailer, MAX_LEN};
 use super::sa_table::{Lan, SaError, SaTable};
+use super::stat::counter_enum;
 
-/// What the server counts, one counter each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(usize)]
-pub enum Stat {
-    /// A request was granted (fully or partly).
-    Granted,
-    /// A request or renewal was refused (failure response).
-    Refused,
-    /// A host gave back ports or SPIs.
-    Released,
-    /// A release or invalidate-all was refused (not the host's).
-    ReleaseRefused,
-    /// A lease was renewed.
-    Renewed,
-    /// A message the router does not serve yet.
-    Unsupported,
-    /// A reply was sent.
-    Replied,
-    /// A reply could not be sent (no route, no memory).
-    SendFailed,
-    /// PAP arrived on another interface than the LAN interface.
-    WrongInterface,
-    /// PAP arrived fragmented.
-    Fragment,
-    /// PAP not addressed to the router's LAN address.
-    NotForRouter,
-    /// Source outside the LAN prefix, or not unicast.
-    BadSource,
-    /// The router is not configured (no LAN address, no tables).
-    NotConfigured,
-    /// Invalidate-all messages sent (broadcast to the LAN, or to a revoked
-    /// host).
-    InvalidateAllSent,
-    /// A retransmitted message (same transaction id as the host's last)
-    /// answered with the cached reply, nothing done again.
-    Retransmitted,
-    /// An SA was validated (34/0 applied).
-    SaValidated,
-    /// An SA was invalidated (35/0 applied, or nothing to remove).
-    SaInvalidated,
-    /// An SA validation or invalidation was refused.
-    SaRefused,
-    /// A blacklist entry was added (34/1 applied).
-    BlacklistAdded,
-    /// A blacklist entry was removed (35/1 applied, or nothing to remove).
-    BlacklistRemoved,
-    /// A blacklist addition or removal was refused.
-    BlacklistRefused,
-    /// A port or SPI request was refused because its host is over the
-    /// request rate limit (`PAP_RATE`).
-    RateLimited,
-    /// A key was granted (36/3, `pap_auth.rs`).
-    KeyGranted,
-    /// A key request over the router's grant rate, dropped.
-    KeyRateLimited,
-    /// A message without auth block where one is required, refused
-    /// (`unauthenticated`).
-    AuthMissing,
-    /// A message sealed with a key that is neither the host's nor a fresh
-    /// grant for it, refused (`unauthenticated`).
-    AuthUnknownKey,
-    /// A message whose MAC is wrong, refused (`unauthenticated`).
-    AuthBadMac,
-    /// A sealed message whose sequence number was used already, dropped.
-    AuthReplayed,
-}
-
-impl Stat {
-    /// Number of counters.
-    pub const COUNT: usize = 28;
-
-    /// Every counter, in index order.
-    pub const ALL: [Stat; Self::COUNT] = [
-        Stat::Granted,
-        Stat::Refused,
-        Stat::Released,
-        Stat::ReleaseRefused,
-        Stat::Renewed,
-        Stat::Unsupported,
-        Stat::Replied,
-        Stat::SendFailed,
-        Stat::WrongInterface,
-        Stat::Fragment,
-        Stat::NotForRouter,
-        Stat::BadSource,
-        Stat::NotConfigured,
-        Stat::InvalidateAllSent,
-        Stat::Retransmitted,
-        Stat::SaValidated,
-        Stat::SaInvalidated,
-        Stat::SaRefused,
-        Stat::BlacklistAdded,
-        Stat::BlacklistRemoved,
-        Stat::BlacklistRefused,
-        Stat::RateLimited,
-        Stat::KeyGranted,
-        Stat::KeyRateLimited,
-        Stat::AuthMissing,
-        Stat::AuthUnknownKey,
-        Stat::AuthBadMac,
-        Stat::AuthReplayed,
-    ];
-
-    /// The counter's slot.
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-
-    /// The counter's name as shown by `dnatctl router stats`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Stat::Granted => "granted",
-            Stat::Refused => "refused",
-            Stat::Released => "released",
-            Stat::ReleaseRefused => "release_refused",
-            Stat::Renewed => "renewed",
-            Stat::Unsupported => "unsupported",
-            Stat::Replied => "replied",
-            Stat::SendFailed => "send_failed",
-            Stat::WrongInterface => "dropped_wrong_interface",
-            Stat::Fragment => "dropped_fragment",
-            Stat::NotForRouter => "dropped_not_for_router",
-            Stat::BadSource => "dropped_bad_source",
-            Stat::NotConfigured => "dropped_not_configured",
-            Stat::InvalidateAllSent => "invalidate_all_sent",
-            Stat::Retransmitted => "retransmitted",
-            Stat::SaValidated => "sa_validated",
-            Stat::SaInvalidated => "sa_invalidated",
-            Stat::SaRefused => "sa_refused",
-            Stat::BlacklistAdded => "blacklist_added",
-            Stat::BlacklistRemoved => "blacklist_removed",
-            Stat::BlacklistRefused => "blacklist_refused",
-            Stat::RateLimited => "rate_limited",
-            Stat::KeyGranted => "key_granted",
-            Stat::KeyRateLimited => "dropped_key_rate_limited",
-            Stat::AuthMissing => "auth_missing",
-            Stat::AuthUnknownKey => "auth_unknown_key",
-            Stat::AuthBadMac => "auth_bad_mac",
-            Stat::AuthReplayed => "dropped_auth_replayed",
-        }
+counter_enum! {
+    /// What the server counts, one counter each (the name is the one
+    /// `dnatctl router stats` shows).
+    pub enum Stat in Stats {
+        /// A request was granted (fully or partly).
+        Granted = "granted",
+        /// A request or renewal was refused (failure response).
+        Refused = "refused",
+        /// A host gave back ports or SPIs.
+        Released = "released",
+        /// A release or invalidate-all was refused (not the host's).
+        ReleaseRefused = "release_refused",
+        /// A lease was renewed.
+        Renewed = "renewed",
+        /// A message the router does not serve yet.
+        Unsupported = "unsupported",
+        /// A reply was sent.
+        Replied = "replied",
+        /// A reply could not be sent (no route, no memory).
+        SendFailed = "send_failed",
+        /// PAP arrived on another interface than the LAN interface.
+        WrongInterface = "dropped_wrong_interface",
+        /// PAP arrived fragmented.
+        Fragment = "dropped_fragment",
+        /// PAP not addressed to the router's LAN address.
+        NotForRouter = "dropped_not_for_router",
+        /// Source outside the LAN prefix, or not unicast.
+        BadSource = "dropped_bad_source",
+        /// The router is not configured (no LAN address, no tables).
+        NotConfigured = "dropped_not_configured",
+        /// Invalidate-all messages sent (broadcast to the LAN, or to a revoked
+        /// host).
+        InvalidateAllSent = "invalidate_all_sent",
+        /// A retransmitted message (same transaction id as the host's last)
+        /// answered with the cached reply, nothing done again.
+        Retransmitted = "retransmitted",
+        /// An SA was validated (34/0 applied).
+        SaValidated = "sa_validated",
+        /// An SA was invalidated (35/0 applied, or nothing to remove).
+        SaInvalidated = "sa_invalidated",
+        /// An SA validation or invalidation was refused.
+        SaRefused = "sa_refused",
+        /// A blacklist entry was added (34/1 applied).
+        BlacklistAdded = "blacklist_added",
+        /// A blacklist entry was removed (35/1 applied, or nothing to remove).
+        BlacklistRemoved = "blacklist_removed",
+        /// A blacklist addition or removal was refused.
+        BlacklistRefused = "blacklist_refused",
+        /// A port or SPI request was refused because its host is over the
+        /// request rate limit (`PAP_RATE`).
+        RateLimited = "rate_limited",
+        /// A key was granted (36/3, `pap_auth.rs`).
+        KeyGranted = "key_granted",
+        /// A key request over the router's grant rate, dropped.
+        KeyRateLimited = "dropped_key_rate_limited",
+        /// A message without auth block where one is required, refused
+        /// (`unauthenticated`).
+        AuthMissing = "auth_missing",
+        /// A message sealed with a key that is neither the host's nor a fresh
+        /// grant for it, refused (`unauthenticated`).
+        AuthUnknownKey = "auth_unknown_key",
+        /// A message whose MAC is wrong, refused (`unauthenticated`).
+        AuthBadMac = "auth_bad_mac",
+        /// A sealed message whose sequence number was used already, dropped.
+        AuthReplayed = "dropped_auth_replayed",
     }
 }
 

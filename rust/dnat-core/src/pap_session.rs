@@ -17,49 +17,28 @@ use super::pap_auth::{
     encode_key_request, parse, seal, verify, wrap, Frame, KeyRequest, Tag, HINT_INTERVAL,
 };
 use super::siphash::Key;
+use super::stat::counter_enum;
 
 /// Random bytes the session may need for one message: a key request's
 /// half (16) and xid (4).
 pub type Entropy = [u8; 20];
 
-/// Why [`Session::incoming`] dropped a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionDrop {
-    /// Not a valid PAP message to a host.
-    Malformed,
-    /// A key grant that answers no key request of ours.
-    Unmatched,
-    /// Sealed with another key (maybe another client's on this host).
-    ForeignKey,
-    /// The MAC is wrong.
-    BadMac,
-    /// Not sealed, and not something a host may act on unsealed.
-    Unauthenticated,
-    /// A hint within [`HINT_INTERVAL`] of the last one.
-    HintLimited,
-}
-
-impl SessionDrop {
-    /// Every reason, in counter order.
-    pub const ALL: [SessionDrop; 6] = [
-        Self::Malformed,
-        Self::Unmatched,
-        Self::ForeignKey,
-        Self::BadMac,
-        Self::Unauthenticated,
-        Self::HintLimited,
-    ];
-
-    /// Counter name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Malformed => "auth_malformed",
-            Self::Unmatched => "auth_unmatched",
-            Self::ForeignKey => "auth_foreign_key",
-            Self::BadMac => "auth_bad_mac",
-            Self::Unauthenticated => "auth_unauthenticated",
-            Self::HintLimited => "auth_hint_limited",
-        }
+counter_enum! {
+    /// Why [`Session::incoming`] dropped a message (the names are the
+    /// host's counters).
+    pub enum SessionDrop in SessionDrops {
+        /// Not a valid PAP message to a host.
+        Malformed = "auth_malformed",
+        /// A key grant that answers no key request of ours.
+        Unmatched = "auth_unmatched",
+        /// Sealed with another key (maybe another client's on this host).
+        ForeignKey = "auth_foreign_key",
+        /// The MAC is wrong.
+        BadMac = "auth_bad_mac",
+        /// Not sealed, and not something a host may act on unsealed.
+        Unauthenticated = "auth_unauthenticated",
+        /// A hint within [`HINT_INTERVAL`] of the last one.
+        HintLimited = "auth_hint_limited",
     }
 }
 

@@ -93,8 +93,12 @@ pub mod router_cmd {
     /// `EVENT_TYPE` ([`super::router_event`]) and the attributes of that
     /// event.
     pub const EVENT: u8 = 18;
+    /// Set how the router delivers to a host (doit, admin): `HOST_ADDR`,
+    /// `DELIVERY` ([`super::delivery`]) and, for direct, `LLADDR` to bind
+    /// (absent: learned from the host's next accepted PAP message).
+    pub const SET_DELIVERY: u8 = 19;
     /// Highest command.
-    pub const MAX: u8 = EVENT;
+    pub const MAX: u8 = SET_DELIVERY;
 }
 
 /// `EVENT_TYPE` values of the router family (`enum dnat_router_event`).
@@ -129,6 +133,15 @@ pub mod router_event {
     pub const FLOOD: u8 = 14;
     /// Events were lost: the queue was full.
     pub const OVERFLOW: u8 = 15;
+}
+
+/// `DELIVERY` values (`enum dnat_delivery`).
+pub mod delivery {
+    /// IP-in-IP from the router's LAN address; the default.
+    pub const IPIP: u8 = 0;
+    /// The unchanged packet to the host's link-layer address on the LAN
+    /// device (IP-in-IP until one is bound).
+    pub const DIRECT: u8 = 1;
 }
 
 /// `PAP_AUTH` values (`enum dnat_pap_auth`).
@@ -265,8 +278,14 @@ pub mod router_attr {
     pub const EVENT_SUPPRESSED: u16 = 44;
     /// The router epoch (u32), in reset events.
     pub const EPOCH: u16 = 45;
+    /// How the router delivers to a host (u8, [`super::delivery`]): input
+    /// of `SET_DELIVERY`, in host dumps.
+    pub const DELIVERY: u16 = 46;
+    /// A host's Ethernet address (6 bytes): the one to bind in
+    /// `SET_DELIVERY`, the bound one in host dumps.
+    pub const LLADDR: u16 = 47;
     /// Highest attribute.
-    pub const MAX: u16 = EPOCH;
+    pub const MAX: u16 = LLADDR;
 }
 
 /// Host family commands (`enum dnat_host_cmd`).
@@ -446,8 +465,12 @@ pub mod host_attr {
     pub const EVENT_REASON: u16 = 30;
     /// A number of an event (u64): events lost.
     pub const EVENT_COUNT: u16 = 31;
+    /// Delivery method (u8: 0 IP-in-IP, 1 direct; setting).
+    pub const DELIVERY: u16 = 32;
+    /// The router's link-layer address (6 bytes, output only).
+    pub const ROUTER_LLADDR: u16 = 33;
     /// Highest attribute.
-    pub const MAX: u16 = EVENT_COUNT;
+    pub const MAX: u16 = ROUTER_LLADDR;
 }
 
 #[cfg(test)]
@@ -543,6 +566,7 @@ mod tests {
             ("PIN_BLOCK", router_cmd::PIN_BLOCK),
             ("SET_QUOTA", router_cmd::SET_QUOTA),
             ("EVENT", router_cmd::EVENT),
+            ("SET_DELIVERY", router_cmd::SET_DELIVERY),
             ("MAX", router_cmd::MAX),
         ] {
             put(&std::format!("DNAT_ROUTER_CMD_{n}"), v.into());
@@ -614,6 +638,8 @@ mod tests {
             ("EVENT_COUNT", router_attr::EVENT_COUNT),
             ("EVENT_SUPPRESSED", router_attr::EVENT_SUPPRESSED),
             ("EPOCH", router_attr::EPOCH),
+            ("DELIVERY", router_attr::DELIVERY),
+            ("LLADDR", router_attr::LLADDR),
             ("MAX", router_attr::MAX),
         ] {
             put(&std::format!("DNAT_ROUTER_A_{n}"), v.into());
@@ -651,6 +677,8 @@ mod tests {
             ("EVENT_TYPE", host_attr::EVENT_TYPE),
             ("EVENT_REASON", host_attr::EVENT_REASON),
             ("EVENT_COUNT", host_attr::EVENT_COUNT),
+            ("DELIVERY", host_attr::DELIVERY),
+            ("ROUTER_LLADDR", host_attr::ROUTER_LLADDR),
             ("MAX", host_attr::MAX),
         ] {
             put(&std::format!("DNAT_HOST_A_{n}"), v.into());
@@ -664,6 +692,8 @@ mod tests {
             ("DNAT_SA_POLICY_PERMISSIVE", sa_policy::PERMISSIVE),
             ("DNAT_PAP_AUTH_REQUIRED", pap_auth_mode::REQUIRED),
             ("DNAT_PAP_AUTH_OPTIONAL", pap_auth_mode::OPTIONAL),
+            ("DNAT_DELIVERY_IPIP", delivery::IPIP),
+            ("DNAT_DELIVERY_DIRECT", delivery::DIRECT),
             ("DNAT_HOST_MODE_TRANSLATE", host_mode::TRANSLATE),
             ("DNAT_HOST_MODE_NATIVE", host_mode::NATIVE),
             ("DNAT_SA_PENDING", sa_state::PENDING),

@@ -6,9 +6,10 @@
 //! the module's configuration, that it keeps every setting the kernel cannot
 //! unset and that its interfaces exist. Then the requests that make the
 //! module's configuration the file's: the router's `SET_CONFIG` with every
-//! setting, then `SET_QUOTA`, `READMIT_HOST` and `REVOKE_HOST` for the
-//! hosts whose entry differs (first those that lose a quota or a
-//! revocation, freeing host slots); the host's one `SET_CONFIG`. If the
+//! setting, then `SET_QUOTA`, `READMIT_HOST`, `REVOKE_HOST` and
+//! `SET_DELIVERY` for the hosts whose entry differs (first those that lose
+//! a quota, a revocation or a direct binding, freeing host slots and
+//! addresses); the host's one `SET_CONFIG`. If the
 //! kernel refuses a request midway, the configuration read before is put
 //! back (best effort: what the changes ended, blocks of a revoked host or
 //! outside a new pool, stays ended).
@@ -20,9 +21,10 @@ use std::path::Path;
 use dnat_core::config::{ConfigError, HostConfig, HostUpdate, RouterUpdate};
 use dnat_core::uapi::{host_attr, host_cmd, router_attr, router_cmd};
 
+use super::is_direct;
 use super::parse::{self, ConfError, Lines};
 use super::{link, HostConf, RouterConf};
-use crate::args::QuotaWords;
+use crate::args::{Delivery, QuotaWords};
 use crate::dump::Hosts;
 use crate::msg::{family_name, Attr, HostAttr, Msg, RouterAttr};
 use crate::nl::{exit, genl, Conn, Error};
@@ -123,6 +125,7 @@ fn host_key(attr: u16) -> Option<&'static str> {
         a::UDP_TIMEOUT => "udp-timeout",
         a::PORT_BLOCK => "port-block",
         a::HOOK_COUNTERS => "hook-counters",
+        a::DELIVERY => "delivery",
         _ => return None,
     })
 }
@@ -166,6 +169,7 @@ pub fn check_host(c: &HostConf, lines: &Lines) -> Result<(), ConfError> {
         udp_timeout: s.udp_timeout,
         port_block: s.port_block,
         hook_counters: s.hook_counters,
+        delivery: s.delivery,
     };
     HostConfig::default()
         .merged(&u, None)
@@ -227,6 +231,7 @@ pub enum Step {
     Quota(Ipv4Addr, QuotaWords),
     Revoke(Ipv4Addr),
     Readmit(Ipv4Addr),
+    Delivery(Ipv4Addr, Delivery),
 }
 
 impl Step {
@@ -243,6 +248,7 @@ impl Step {
             Step::Quota(host, q) => crate::quota_request(*host, *q),
             Step::Revoke(host) => crate::host_request(router_cmd::REVOKE_HOST, *host),
             Step::Readmit(host) => crate::host_request(router_cmd::READMIT_HOST, *host),
+            Step::Delivery(host, d) => crate::delivery_request(*host, *d),
         }
     }
 
@@ -250,15 +256,19 @@ impl Step {
     fn section(&self) -> String {
         match self {
             Step::Config(_) => "Router".into(),
-            Step::Quota(h, _) | Step::Revoke(h) | Step::Readmit(h) => format!("Host {h}"),
+            Step::Quota(h, _) | Step::Revoke(h) | Step::Readmit(h) | Step::Delivery(h, _) => {
+                format!("Host {h}")
+            }
         }
     }
 }
 
 /// The requests that make `now` `want` (both complete): `SET_CONFIG`
 /// (with `always`, even if the settings are the same: it also looks the
-/// interfaces up again), then the hosts that lose their own quota or
-/// their revocation, then those that get or change them.
+/// interfaces up again), then the hosts that lose their own quota, their
+/// revocation or their direct delivery (a host whose binding changes goes
+/// back to ipip first, so that no two hosts need the same address at
+/// once), then those that get or change them.
 pub fn router_plan(now: &RouterConf, want: &RouterConf, always: bool) -> Vec<Step> {
     let mut steps = Vec::new();
     if always || now.settings != want.settings {
@@ -272,6 +282,9 @@ pub fn router_plan(now: &RouterConf, want: &RouterConf, always: bool) -> Vec<Ste
         if n.quota_ports.is_some() && w.quota_ports.is_none() {
             steps.push(Step::Quota(addr, QuotaWords::Default));
         }
+        if is_direct(n.delivery) && n.delivery != w.delivery {
+            steps.push(Step::Delivery(addr, Delivery::Ipip));
+        }
     }
     for (&addr, w) in &want.hosts {
         let n = now.hosts.get(&addr).copied().unwrap_or_default();
@@ -282,6 +295,9 @@ pub fn router_plan(now: &RouterConf, want: &RouterConf, always: bool) -> Vec<Ste
         }
         if w.revoked && !n.revoked {
             steps.push(Step::Revoke(addr));
+        }
+        if let Some(d) = w.delivery.filter(|_| w.delivery != n.delivery) {
+            steps.push(Step::Delivery(addr, d));
         }
     }
     steps

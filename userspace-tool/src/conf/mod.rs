@@ -4,7 +4,8 @@
 //! showconf|setconf`, in a line-oriented INI format
 //! (Documentation/networking/dnat-conf.rst). A router's file has
 //! `[Router]`, with the keys and values of `router set`, and a `[Host
-//! ADDR]` for each host with its own quota or revoked; a host's file has
+//! ADDR]` for each host with its own quota, revoked or in direct
+//! delivery; a host's file has
 //! `[Host]`, with those of `host set`. Here: the contents and their text;
 //! `parse.rs` reads a file (errors name the line), `apply.rs` checks it as
 //! the kernel will and applies it.
@@ -21,7 +22,7 @@ use dnat_core::alloc_table::Settings;
 use dnat_core::config::{self, HostMode, Range};
 use dnat_core::uapi::{host_mode, pap_auth_mode, sa_policy, unowned};
 
-use crate::args::{own_quota, HostSettings, RouterSettings};
+use crate::args::{lladdr, lladdr_text, own_quota, Delivery, HostSettings, RouterSettings};
 use crate::dump::Hosts;
 use crate::msg::{HostAttr, RouterAttr};
 
@@ -34,11 +35,15 @@ pub struct HostEntry {
     pub quota_spis: Option<u32>,
     /// `revoked = yes`.
     pub revoked: bool,
+    /// `delivery = ipip|direct` and `lladdr = MAC`: how the router
+    /// delivers to it (`None`: ipip, the default).
+    pub delivery: Option<Delivery>,
 }
 
 impl HostEntry {
     /// The keys of a `[Host ADDR]` section.
-    pub const KEYS: [&'static str; 3] = ["quota-ports", "quota-spis", "revoked"];
+    pub const KEYS: [&'static str; 5] =
+        ["quota-ports", "quota-spis", "revoked", "delivery", "lladdr"];
 
     /// Sets `key` (one of [`HostEntry::KEYS`]) to `value`.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
@@ -53,19 +58,46 @@ impl HostEntry {
                     _ => return Err(format!("revoked: \"{value}\" is not yes or no")),
                 }
             }
+            // lladdr (in either order) makes the delivery direct; parse.rs
+            // checks that the section says so.
+            "delivery" => {
+                let m = match self.delivery {
+                    Some(Delivery::Direct(m)) => m,
+                    _ => None,
+                };
+                self.delivery = Some(match value {
+                    "ipip" if m.is_some() => return Err(IPIP_LLADDR.into()),
+                    "ipip" => Delivery::Ipip,
+                    "direct" => Delivery::Direct(m),
+                    _ => return Err(format!("delivery: \"{value}\" is not ipip or direct")),
+                });
+            }
+            "lladdr" => {
+                let m = lladdr(key, value)?;
+                if self.delivery == Some(Delivery::Ipip) {
+                    return Err(IPIP_LLADDR.into());
+                }
+                self.delivery = Some(Delivery::Direct(Some(m)));
+            }
             _ => return Err(format!("unknown key \"{key}\"")),
         }
         Ok(())
     }
 
     /// The keys and values given, in the order of [`HostEntry::KEYS`]
-    /// (`revoked` only when it is).
+    /// (`revoked` only when it is, `delivery` only when direct).
     pub fn words(&self) -> Vec<(&'static str, String)> {
-        let [ports, spis, revoked] = Self::KEYS;
+        let [ports, spis, revoked, delivery, lladdr] = Self::KEYS;
+        let direct = match self.delivery {
+            Some(Delivery::Direct(m)) => Some(m),
+            _ => None,
+        };
         [
             (ports, self.quota_ports.map(|v| v.to_string())),
             (spis, self.quota_spis.map(|v| v.to_string())),
             (revoked, self.revoked.then(|| "yes".to_owned())),
+            (delivery, direct.map(|_| "direct".to_owned())),
+            (lladdr, direct.flatten().map(|m| lladdr_text(&m))),
         ]
         .into_iter()
         .filter_map(|(k, v)| Some((k, v?)))
@@ -73,8 +105,16 @@ impl HostEntry {
     }
 }
 
+/// What `lladdr` with `delivery = ipip` is told.
+const IPIP_LLADDR: &str = "lladdr is for delivery = direct only (ipip has no address)";
+
+/// Whether `d` is direct delivery.
+pub fn is_direct(d: Option<Delivery>) -> bool {
+    matches!(d, Some(Delivery::Direct(_)))
+}
+
 /// A router's configuration: the settings and the hosts with their own
-/// quota or revoked, by address.
+/// quota, revoked or in direct delivery, by address.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RouterConf {
     pub settings: RouterSettings,
@@ -118,8 +158,9 @@ impl RouterConf {
 
     /// The configuration a file stands for: every setting it leaves out
     /// at the value of a module just loaded, every host's quota whole (the
-    /// one left out is the file's default quota), the hosts with neither
-    /// quota nor revocation left out.
+    /// one left out is the file's default quota), ipip left out (the
+    /// default), the hosts with neither quota, revocation nor direct
+    /// delivery left out.
     pub fn complete(&self) -> RouterConf {
         let d = config::RouterConfig::default();
         let (ports, spis) = default_quota();
@@ -148,19 +189,22 @@ impl RouterConf {
             .iter()
             .filter_map(|(&addr, h)| {
                 let own = h.quota_ports.is_some() || h.quota_spis.is_some();
+                let direct = is_direct(h.delivery);
                 let h = HostEntry {
                     quota_ports: own.then(|| h.quota_ports.unwrap_or(quota_ports)),
                     quota_spis: own.then(|| h.quota_spis.unwrap_or(quota_spis)),
                     revoked: h.revoked,
+                    delivery: h.delivery.filter(|_| direct),
                 };
-                (own || h.revoked).then_some((addr, h))
+                (own || h.revoked || direct).then_some((addr, h))
             })
             .collect();
         RouterConf { settings: s, hosts }
     }
 
     /// The configuration of a module: its `GET_CONFIG` reply and its
-    /// `GET_HOSTS` dump (the hosts with their own quota or revoked).
+    /// `GET_HOSTS` dump (the hosts with their own quota, revoked or in
+    /// direct delivery, with the address it is bound to, learned or set).
     pub fn from_kernel(config: &[RouterAttr], hosts: &Hosts) -> RouterConf {
         let mut s = RouterSettings::default();
         let (mut pmin, mut pmax, mut smin, mut smax) = (None, None, None, None);
@@ -190,12 +234,18 @@ impl RouterConf {
             .iter()
             .filter_map(|h| {
                 let own = h.quota.filter(|q| q.own);
+                let direct = h.delivery.as_deref() == Some("direct");
+                let m = h
+                    .lladdr
+                    .as_deref()
+                    .and_then(dnat_core::direct::parse_lladdr);
                 let e = HostEntry {
                     quota_ports: own.map(|q| q.ports),
                     quota_spis: own.map(|q| q.spis),
                     revoked: h.revoked,
+                    delivery: direct.then_some(Delivery::Direct(m)),
                 };
-                (own.is_some() || h.revoked).then_some((h.host, e))
+                (own.is_some() || h.revoked || direct).then_some((h.host, e))
             })
             .collect();
         RouterConf { settings: s, hosts }
@@ -223,6 +273,7 @@ impl HostConf {
         s.udp_timeout.get_or_insert(d.timeouts.udp);
         s.port_block.get_or_insert(u32::from(d.port_block));
         s.hook_counters.get_or_insert(u8::from(d.hook_counters));
+        s.delivery.get_or_insert(u8::from(d.direct));
         HostConf { settings: s }
     }
 
@@ -239,6 +290,7 @@ impl HostConf {
                 HostAttr::UdpTimeout(v) => s.udp_timeout = Some(*v),
                 HostAttr::PortBlock(v) => s.port_block = Some(*v),
                 HostAttr::HookCounters(v) => s.hook_counters = Some(*v),
+                HostAttr::Delivery(v) => s.delivery = Some(*v),
                 _ => {}
             }
         }

@@ -67,6 +67,10 @@ impl Lines {
             .or_else(|| self.section(name))
     }
 
+    fn has(&self, name: &str, key: &str) -> bool {
+        self.keys.contains_key(&(name.to_owned(), key.to_owned()))
+    }
+
     fn keys_of(&self, name: &str) -> usize {
         self.keys.keys().filter(|(s, _)| s == name).count()
     }
@@ -232,8 +236,14 @@ pub fn router(text: &str) -> Result<(RouterConf, Lines), ConfError> {
             let n = r.lines.section(&name).unwrap_or_default();
             return Err(ConfError::at(
                 n,
-                format!("[{name}] sets nothing; give quota-ports, quota-spis or revoked"),
+                format!("[{name}] sets nothing; give quota-ports, quota-spis, revoked or delivery"),
             ));
+        }
+        if r.lines.has(&name, "lladdr") && !r.lines.has(&name, "delivery") {
+            return Err(ConfError {
+                line: r.lines.key(&name, "lladdr"),
+                msg: "lladdr needs delivery = direct in the same section".into(),
+            });
         }
     }
     Ok((conf, r.lines))

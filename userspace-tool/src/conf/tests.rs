@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use super::apply::{check_host, check_router, router_plan, Step};
 use super::parse::{self, ConfError};
 use super::*;
-use crate::args::QuotaWords;
+use crate::args::{Delivery, QuotaWords};
 use crate::dump::{Host, HostQuota};
 
 /// What `router showconf` prints for a router with every kind of setting.
@@ -52,6 +52,7 @@ tcp-timeout = 600
 udp-timeout = 30
 port-block = 16
 hook-counters = on
+delivery = direct
 ";
 
 fn addr(s: &str) -> Ipv4Addr {
@@ -82,7 +83,8 @@ fn showconf_text_round_trips() {
         HostEntry {
             quota_ports: Some(1),
             quota_spis: Some(u32::MAX),
-            revoked: true
+            revoked: true,
+            delivery: None,
         }
     );
     let h = host(HOST);
@@ -107,7 +109,7 @@ fn layout_is_free_but_the_text_is_canonical() {
                 quota-spis = 64\nquota-ports = 512\n[Host 10.0.0.9]\nrevoked = yes\n\
                 quota-spis = 4294967295\nquota-ports = 1\n[Host 10.0.0.5]\nrevoked=yes\n";
     assert_eq!(router(text).render(), ROUTER);
-    let text = "[Host]\nhook-counters = 1\nport-block = 16\nudp-timeout = 30\n\
+    let text = "[Host]\ndelivery = 1\nhook-counters = 1\nport-block = 16\nudp-timeout = 30\n\
                 tcp-timeout = 600\nmode = 1\ndev = eth0\npublic = 203.0.113.30\n\
                 router = 10.0.0.7\n";
     assert_eq!(host(text).render(), HOST);
@@ -139,7 +141,7 @@ fn complete_gives_the_defaults_of_a_module_just_loaded() {
     assert_eq!(
         host("[Host]\ndev = eth0\n").complete().render(),
         "[Host]\ndev = eth0\nmode = translate\ntcp-timeout = 7440\nudp-timeout = 180\n\
-         port-block = 64\nhook-counters = off\n"
+         port-block = 64\nhook-counters = off\ndelivery = ipip\n"
     );
 }
 
@@ -409,6 +411,8 @@ fn kernel_host(a: &str, revoked: bool, quota: Option<(u32, u32, bool)>) -> Host 
         sa_dropped: Some(0),
         quota: quota.map(|(ports, spis, own)| HostQuota { ports, spis, own }),
         auth: true,
+        delivery: Some("ipip".into()),
+        lladdr: None,
     }
 }
 
@@ -529,6 +533,129 @@ fn setconf_requests() {
     );
 }
 
+/// A router's file with hosts in direct delivery.
+const DIRECT: &str = "\
+[Host 10.0.0.1]
+delivery = direct
+lladdr = 02:00:00:00:00:01
+
+[Host 10.0.0.2]
+quota-ports = 100
+quota-spis = 16
+delivery = direct
+";
+
+#[test]
+fn delivery_in_the_configuration() {
+    let m1 = [2, 0, 0, 0, 0, 1];
+    let c = router(DIRECT);
+    assert_eq!(
+        c.hosts[&addr("10.0.0.1")].delivery,
+        Some(Delivery::Direct(Some(m1)))
+    );
+    assert_eq!(
+        c.hosts[&addr("10.0.0.2")].delivery,
+        Some(Delivery::Direct(None))
+    );
+    let full = c.complete();
+    assert!(full.render().ends_with(DIRECT));
+    // lladdr first, hex in capitals: the same; ipip is the default, left out.
+    let other = router(
+        "[Host 10.0.0.1]\nlladdr = 2:0:0:0:0:1\ndelivery = direct\n\
+         [Host 10.0.0.2]\nquota-ports = 100\nquota-spis = 16\ndelivery = direct\n\
+         [Host 10.0.0.3]\ndelivery = ipip\n",
+    );
+    assert_eq!(other.complete(), full);
+    // GET_HOSTS: a direct host is configuration, bound or learning.
+    let mut bound = kernel_host("10.0.0.1", false, Some((4096, 1024, false)));
+    bound.delivery = Some("direct".into());
+    bound.lladdr = Some("02:00:00:00:00:01".into());
+    let mut learning = kernel_host("10.0.0.2", false, Some((100, 16, true)));
+    learning.delivery = Some("direct".into());
+    let ipip = kernel_host("10.0.0.3", false, Some((4096, 1024, false)));
+    let hosts = Hosts {
+        hosts: vec![bound, learning, ipip],
+    };
+    let k = RouterConf::from_kernel(&full.settings.attrs(), &hosts);
+    assert_eq!(k, full);
+    // setconf: hosts that change their binding go through ipip first.
+    let h = |s: &str| addr(s);
+    let fresh = router("").complete();
+    assert_eq!(
+        router_plan(&fresh, &full, false),
+        vec![
+            Step::Delivery(h("10.0.0.1"), Delivery::Direct(Some(m1))),
+            Step::Quota(
+                h("10.0.0.2"),
+                QuotaWords::Own {
+                    ports: Some(100),
+                    spis: Some(16)
+                }
+            ),
+            Step::Delivery(h("10.0.0.2"), Delivery::Direct(None)),
+        ]
+    );
+    assert_eq!(router_plan(&full, &full, false), vec![]);
+    // The address moves from 10.0.0.1 to 10.0.0.2: 10.0.0.1 frees it first.
+    let moved = router(
+        "[Host 10.0.0.2]\nquota-ports = 100\nquota-spis = 16\ndelivery = direct\n\
+         lladdr = 02:00:00:00:00:01\n",
+    )
+    .complete();
+    assert_eq!(
+        router_plan(&full, &moved, false),
+        vec![
+            Step::Delivery(h("10.0.0.1"), Delivery::Ipip),
+            Step::Delivery(h("10.0.0.2"), Delivery::Ipip),
+            Step::Delivery(h("10.0.0.2"), Delivery::Direct(Some(m1))),
+        ]
+    );
+    // And back to nothing: ipip for both.
+    assert_eq!(
+        router_plan(&moved, &fresh, false),
+        vec![
+            Step::Quota(h("10.0.0.2"), QuotaWords::Default),
+            Step::Delivery(h("10.0.0.2"), Delivery::Ipip)
+        ]
+    );
+    for (text, line, msg) in [
+        (
+            "[Host 10.0.0.1]\nlladdr = 02:00:00:00:00:01\n",
+            2,
+            "lladdr needs delivery = direct",
+        ),
+        (
+            "[Host 10.0.0.1]\ndelivery = ipip\nlladdr = 02:00:00:00:00:01\n",
+            3,
+            "lladdr is for delivery = direct only",
+        ),
+        (
+            "[Host 10.0.0.1]\nlladdr = 02:00:00:00:00:01\ndelivery = ipip\n",
+            3,
+            "lladdr is for delivery = direct only",
+        ),
+        (
+            "[Host 10.0.0.1]\ndelivery = tunnel\n",
+            2,
+            "delivery: \"tunnel\" is not ipip or direct",
+        ),
+        (
+            "[Host 10.0.0.1]\ndelivery = direct\nlladdr = 02:00:00:00:01\n",
+            3,
+            "lladdr: \"02:00:00:00:01\" is not an Ethernet address",
+        ),
+        (
+            "[Host 10.0.0.1]\ndelivery = direct\ndelivery = ipip\n",
+            3,
+            "twice",
+        ),
+    ] {
+        let e = error(true, text);
+        assert_eq!(e.line, Some(line), "{text:?}: {e}");
+        assert!(e.msg.contains(msg), "{text:?}: {e}");
+    }
+}
+
 /// `Documentation/networking/examples/NAME`.
 fn example(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -550,6 +677,7 @@ fn example_files_are_accepted() {
     );
     assert!(c.hosts.values().any(|h| h.quota_ports.is_some()));
     assert!(c.hosts.values().any(|h| h.revoked));
+    assert!(c.hosts.values().any(|h| is_direct(h.delivery)));
     // What showconf would print after setconf reads the same.
     assert_eq!(router(&c.render()), c);
     let text = example("host.conf");

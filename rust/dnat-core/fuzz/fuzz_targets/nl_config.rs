@@ -46,6 +46,8 @@ enum Ty {
     U32,
     Be32,
     IfName,
+    /// `NLA_POLICY_EXACT_LEN(6)`: an Ethernet address.
+    Lladdr,
 }
 
 /// The router family's policy (`rust/router/netlink.rs` `POLICY`).
@@ -57,6 +59,8 @@ fn router_policy(t: u16) -> Ty {
         a::PUBLIC_ADDR | a::HOST_ADDR | a::PEER_ADDR => Ty::Be32,
         a::PORT_MIN | a::PORT_MAX => Ty::U16,
         a::BLOCK_KIND | a::UNOWNED | a::SA_POLICY | a::HOOK_COUNTERS | a::PAP_AUTH => Ty::U8,
+        a::DELIVERY => Ty::U8,
+        a::LLADDR => Ty::Lladdr,
         a::BLOCK_LOWEST | a::BLOCK_COUNT | a::QUOTA_PORTS | a::QUOTA_SPIS | a::SPI => Ty::U32,
         a::PIN_SECS | a::PAP_RATE => Ty::U32,
         _ => Ty::Reject,
@@ -69,7 +73,7 @@ fn host_policy(t: u16) -> Ty {
     match t {
         a::ROUTER_ADDR | a::PUBLIC_ADDR | a::PEER_ADDR => Ty::Be32,
         a::LAN_IFNAME => Ty::IfName,
-        a::MODE | a::BLOCK_KIND | a::HOOK_COUNTERS => Ty::U8,
+        a::MODE | a::BLOCK_KIND | a::HOOK_COUNTERS | a::DELIVERY => Ty::U8,
         a::LAN_IFINDEX | a::TCP_TIMEOUT | a::UDP_TIMEOUT | a::PORT_BLOCK => Ty::U32,
         a::BLOCK_LOWEST | a::BLOCK_COUNT | a::SPI => Ty::U32,
         _ => Ty::Reject,
@@ -102,6 +106,7 @@ fn parse(mut buf: &[u8], max: u16, policy: fn(u16) -> Ty) -> Option<Vec<Option<&
             Ty::U8 => v.len() == 1,
             Ty::U16 => v.len() == 2,
             Ty::U32 | Ty::Be32 => v.len() == 4,
+            Ty::Lladdr => v.len() == 6,
             // NLA_NUL_STRING: a NUL within the first IFNAME_MAX + 1
             // bytes, and at most IFNAME_MAX bytes besides a final NUL.
             Ty::IfName => {
@@ -307,6 +312,7 @@ fn host(tb: &[Option<&[u8]>], cfg: &mut HostConfig) {
         udp_timeout: u32a(at(a::UDP_TIMEOUT)),
         port_block: u32a(at(a::PORT_BLOCK)),
         hook_counters: u8a(at(a::HOOK_COUNTERS)),
+        delivery: u8a(at(a::DELIVERY)),
     };
     // The handler checks and resolves the name first.
     let lan = match u.lan_name() {

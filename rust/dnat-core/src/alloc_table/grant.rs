@@ -81,6 +81,28 @@ impl AllocTable<'_> {
         Ok(())
     }
 
+    /// Keeps `addr`'s slot while it holds nothing (`keep`: given one if
+    /// it has none), or lets it go again once idle: a slot for what the
+    /// administrator sets per host besides the quota (the delivery
+    /// method). The slot, if the host has one.
+    pub fn keep(&mut self, addr: Ipv4Addr, keep: bool) -> Result<Option<Slot>, AllocError> {
+        let slot = if keep {
+            self.admit(addr)?
+        } else {
+            let Some(slot) = self.find_host(addr) else {
+                return Ok(None);
+            };
+            slot
+        };
+        if let Some(h) = slot_index(slot).and_then(|i| self.hosts.get_mut(i)) {
+            h.kept = keep;
+        }
+        if !keep {
+            self.release_if_idle(slot);
+        }
+        Ok(self.find_host(addr))
+    }
+
     /// Grants `addr` up to `count` ports from the pool's side below 10000
     /// (`below_10000`, PAP code 0) or from 10000 up (code 1). `lease`:
     /// requested seconds, 0 for the default; `now`: the caller's clock.

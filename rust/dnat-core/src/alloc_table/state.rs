@@ -51,6 +51,9 @@ pub struct HostSlot {
     pub(super) addr: u32,
     pub(super) revoked: bool,
     pub(super) custom_quota: bool,
+    /// The administrator set something else for the host (its delivery
+    /// method) that its slot keeps while it holds nothing.
+    pub(super) kept: bool,
     pub(super) quota: Quota,
     pub(super) held: [u32; 2],
     pub(super) ports: [Block; PORT_BLOCKS_PER_HOST],
@@ -63,6 +66,7 @@ impl HostSlot {
         addr: 0,
         revoked: false,
         custom_quota: false,
+        kept: false,
         quota: Quota { ports: 0, spis: 0 },
         held: [0; 2],
         ports: [Block::FREE; PORT_BLOCKS_PER_HOST],
@@ -100,6 +104,7 @@ impl HostSlot {
     pub(super) fn idle(&self) -> bool {
         !self.revoked
             && !self.custom_quota
+            && !self.kept
             && self
                 .ports
                 .iter()

@@ -425,3 +425,23 @@ fn ifname_round_trip() {
     assert_eq!(n.as_bytes(), b"veth-lan");
     assert_eq!(n.as_bytes_with_nul(), b"veth-lan\0");
 }
+
+#[test]
+fn host_delivery_setting() {
+    let set = |v: u8| {
+        HostConfig::default().merged(
+            &HostUpdate {
+                delivery: Some(v),
+                ..Default::default()
+            },
+            None,
+        )
+    };
+    assert!(!HostConfig::default().direct);
+    assert!(set(1).unwrap().direct);
+    assert!(!set(0).unwrap().direct);
+    for bad in [2, 255] {
+        let e = set(bad).unwrap_err();
+        assert_eq!((e.errno, e.attr), (EINVAL, Some(host_attr::DELIVERY)));
+    }
+}

@@ -62,7 +62,7 @@ impl Kind {
         if let Some(kind) = Self::lookup(ty, code, dir) {
             return Ok(kind);
         }
-        if !(msg_type::PORT..=msg_type::CONTROL).contains(&ty) {
+        if !super::TYPES.contains(&ty) {
             return Err(PapError::UnknownType);
         }
         if Self::lookup(ty, code, dir.reverse()).is_some() {

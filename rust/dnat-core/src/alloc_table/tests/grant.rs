@@ -181,6 +181,32 @@ fn quotas() {
 }
 
 #[test]
+fn kept_slots_outlive_idleness() {
+    let mut s = with_pools(2, big(), (1000, 2000), (256, 10000));
+    let mut t = s.table();
+    // Kept: admitted, and not freed when its last block goes.
+    assert_eq!(t.keep(h(1), true), Ok(Some(1)));
+    let g = t.request_ports(h(1), 4, true, 0, 0).unwrap();
+    t.invalidate_block(None, Kind::Port, g.lowest, Some(4))
+        .unwrap();
+    grace(&mut t);
+    assert_eq!(t.find_host(h(1)), Some(1));
+    // Let go: the idle slot is freed at once; unknown hosts are no-ops.
+    assert_eq!(t.keep(h(1), false), Ok(None));
+    assert_eq!(t.find_host(h(1)), None);
+    assert_eq!(t.keep(h(2), false), Ok(None));
+    // A kept slot that still holds something stays when let go.
+    t.keep(h(2), true).unwrap();
+    t.request_ports(h(2), 4, true, 0, 0).unwrap();
+    assert_eq!(t.keep(h(2), false), Ok(Some(1)));
+    // A full table refuses a new kept host.
+    t.keep(h(3), true).unwrap();
+    assert_eq!(t.keep(h(4), true), Err(AllocError::HostTableFull));
+    assert_eq!(t.keep(h(5), true).unwrap_err(), AllocError::HostTableFull);
+    check(&mut s);
+}
+
+#[test]
 fn too_many_blocks_then_reclaim() {
     let mut s = with_pools(2, big(), (1000, 3000), (256, 10000));
     let mut t = s.table();
