@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
+#include <net/ip.h>
 
 #include "helpers.h"
 
@@ -56,6 +57,20 @@ bool dnat_skb_eth_src(const struct sk_buff *skb, u8 *out)
 		return false;
 	ether_addr_copy(out, eth_hdr(skb)->h_source);
 	return true;
+}
+
+/*
+ * A decapsulated packet starts its IPv4 control block afresh, as
+ * ip_rcv_core() gives every received packet (zeroed, then the ingress
+ * device): what reassembly of the outer packet left there (frag_max_size,
+ * which would make the output path refragment the inner packet or refuse
+ * it with DF set) and the outer header's options are not the inner
+ * packet's.
+ */
+void dnat_skb_reset_ipcb(struct sk_buff *skb)
+{
+	memset(IPCB(skb), 0, sizeof(struct inet_skb_parm));
+	IPCB(skb)->iif = skb->skb_iif;
 }
 
 /* skb_forward_csum(): a received checksum state is not one to send with. */

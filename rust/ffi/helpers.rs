@@ -31,4 +31,6 @@ extern "C" {
     pub(super) fn dnat_skb_eth_src(skb: *const bindings::sk_buff, out: *mut u8) -> bool;
     /// `skb_forward_csum(skb)`.
     pub(super) fn dnat_skb_forward_csum(skb: *mut bindings::sk_buff);
+    /// Zeroes `IPCB(skb)`, then sets its `iif` to `skb->skb_iif`.
+    pub(super) fn dnat_skb_reset_ipcb(skb: *mut bindings::sk_buff);
 }

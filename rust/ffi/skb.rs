@@ -355,7 +355,12 @@ impl SkBuff<'_> {
     /// ingress device index of the outer one (`skb_iif`, which
     /// `__iptunnel_pull_header` clears), so that it looks as if it arrived
     /// on the device it came in on: sockets bound to that device
-    /// (`SO_BINDTODEVICE`) receive it and `IP_PKTINFO` names it. Fails,
+    /// (`SO_BINDTODEVICE`) receive it and `IP_PKTINFO` names it. Its IPv4
+    /// control block starts afresh, as `ip_rcv` gives a received packet: a
+    /// reassembled outer packet's `frag_max_size` would otherwise make
+    /// the router's output refuse a forwarded inner packet with DF set
+    /// (`ip_fragment`: "fragmentation needed" at the very MTU it fits).
+    /// Fails,
     /// with the packet unchanged, if the packet holds fewer than
     /// `outer_len + inner_total` bytes; on a later failure the caller
     /// drops the packet.
@@ -382,6 +387,10 @@ impl SkBuff<'_> {
         };
         kernel::error::to_result(r)?;
         self.set_iif(iif);
+        // SAFETY: the skb is ours (type invariant); this resets its IPv4
+        // control block, which only the stack's IPv4 layer reads, to what
+        // `ip_rcv_core` gives a received packet (the `skb_iif` set above).
+        unsafe { helpers::dnat_skb_reset_ipcb(self.raw()) };
         if total < self.len() {
             // Trimming may reallocate the data, which nothing here points
             // into.
