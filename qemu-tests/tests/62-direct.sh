@@ -257,10 +257,10 @@ table ip answers {
 }
 EOF
 answers() { nh1 nft -j list chain ip answers out | jq '[.nftables[] | .rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | add // 0'; }
-nh1 timeout 60 python3 - "$T/app.port" "$T/app.go" >"$T/app.out" <<'EOF' &
+nh1 timeout 300 python3 - "$T/app.port" "$T/app.go" >"$T/app.out" <<'EOF' &
 import os, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(10)
+s.settimeout(30)
 s.connect(("203.0.113.3", 9090))
 s.send(b"first")
 print(s.recv(100).decode(), flush=True)
@@ -309,7 +309,7 @@ nh1 nft delete table ip answers
 # in direct mode (1460) must pass in ipip mode.
 fifo=$(mktemp -u /dev/shm/dnat-switch.XXXXXX)
 mkfifo "$fifo"
-nh1 timeout 120 socat -t 60 - TCP:203.0.113.3:8080 <"$fifo" >"$T/switch.out" &
+nh1 timeout 300 socat -t 60 - TCP:203.0.113.3:8080 <"$fifo" >"$T/switch.out" &
 sw=$!
 pids+=("$sw")
 exec 7>"$fifo"
