@@ -22,14 +22,7 @@ import argparse
 import socket
 import struct
 
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from pap_auth import csum
 
 
 def mac(text):
