@@ -1,0 +1,1542 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The command line: clap for the command words, and `ip`-style
+//! "key value" lists for the settings of `set`.
+//!
+//! Checked here: the syntax (addresses parse, ranges are `MIN-MAX`) and
+//! every number against its limit, from `limit.rs` (those of dnat-core,
+//! which the kernel applies), as the help texts give them: out of range is
+//! a usage error. The rest is for the kernel to judge: whether a range is
+//! inverted, an interface exists, an address is unicast, the number given
+//! for a name (`unowned 7`) is one it knows.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use dnat_core::config::Range;
+use dnat_core::direct::{parse_lladdr, Lladdr};
+use dnat_core::pap::{PortClass, PORT_CLASS_BOUNDARY};
+use dnat_core::uapi::{delivery, host_mode, pap_auth_mode, sa_policy, unowned};
+
+use crate::limit::{
+    Limit, LEASE, PAP_RATE, PORT, PORT_COUNT, QUOTA, RAW_U8, SPI, SPI_COUNT, TIMEOUT,
+};
+use crate::msg::{HostAttr, RouterAttr};
+
+const LONG_ABOUT: &str = "\
+Configure and inspect the dnat kernel modules (dnat_router on the router, \
+dnat_host on a host) over generic netlink, in the caller's network namespace. \
+`dnatctl pap` is a PAP client that obtains ports and SPIs from the router, and \
+tells it about SAs and blacklist entries, without the dnat_host module. \
+`dnatctl host follow` is a daemon that has the dnat_host module validate the \
+host's inbound IPsec SAs with the router as XFRM adds and deletes them. \
+`dnatctl monitor` prints the modules' events as they happen.
+
+Options are options wherever they stand, as for ip and wg: -j (--json) and -h \
+(--help) also among the words of set, quota, blacklist and pap \
+(\"dnatctl router set pap-rate 5 -j\"); -h or --help anywhere prints the \
+command's help and is never a value. After --, the rest of the line is words \
+(a value that starts with -). Every number is checked against its limit (the \
+help of each command gives them) before anything is sent.
+
+Errors are printed on standard error as \"dnatctl: CONTEXT: REASON\". For a \
+usage error CONTEXT is the command's words (and FILE:LINE for a bad line of \
+the file of setconf), and a line \"Try 'dnatctl WORDS --help' for more \
+information.\" follows; for the others CONTEXT is what dnatctl was doing:
+
+  dnatctl: router set: pap-rate: \"1001\" is out of range (0 to 1000)
+  Try 'dnatctl router set --help' for more information.
+  dnatctl: setting the dnat_router configuration: Invalid argument (errno 22): ...
+
+Exit codes:
+  0  success
+  1  the kernel refused the request (the errno and the kernel's message are printed),
+     the router refused a PAP request or release, or a raw socket was not permitted;
+     the CA refused a certificate request (its reason is printed)
+  2  usage error (bad arguments, a number outside its limit, or a bad line in the
+     file of setconf), found before anything is sent
+  3  the generic netlink family is not registered (module not loaded)
+  4  other I/O error (socket failure, malformed reply, no answer from the router)";
+
+/// The help of `router set`, with the limits of `limit.rs`.
+fn router_set_help() -> String {
+    format!(
+        "\
+Settings (any non-empty subset, in any order):
+  lan IFNAME        interface towards the hosts
+  wan IFNAME        interface towards the Internet
+  public ADDR       shared public IPv4 address
+  ports MIN-MAX     port pool, inclusive; ports {PORT}
+  spis MIN-MAX      SPI pool, inclusive; SPIs {SPI}, decimal or 0x hex
+  unowned local|drop
+                    inbound packets for ports and SPIs nobody owns: to the
+                    router's own stack (local) or dropped (drop); a number
+                    ({RAW_U8}) is sent as is
+  quota-ports N     most ports one host may hold at once ({QUOTA})
+  quota-spis N      most SPIs one host may hold at once ({QUOTA})
+  sa-policy strict|permissive
+                    inbound ESP/AH reaches the SPI's owner only from a peer it
+                    validated (strict), or from any peer (permissive); the
+                    blacklist applies either way; a number ({RAW_U8}) is sent
+                    as is
+  hook-counters on|off
+                    count packets at every IPv4 hook point (router counters);
+                    off by default: each extra hook costs a call per packet
+  pap-rate N        port and SPI requests a second the PAP server takes from
+                    one host ({PAP_RATE}; 0, the default: no limit); requests
+                    over it are refused with rate_limited
+  pap-auth required|optional
+                    serve only authenticated PAP and key requests (required,
+                    the default), or also hosts that never used a key
+                    (optional); a number ({RAW_U8}) is sent as is
+
+{NUMBERS}
+
+Example: dnatctl router set lan veth-lan wan veth-wan public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff"
+    )
+}
+
+/// What the help of `set` says of numbers outside their ranges.
+const NUMBERS: &str = "\
+A number outside its range is a usage error (exit 2) and nothing is sent; the
+kernel judges the rest (a range's order, interfaces, addresses, the numbers
+given for names).";
+
+const ROUTER_SA_HELP: &str = "\
+HOST is the host's LAN address, PEER the SA peer's external address, SPI the
+SA's inbound SPI (decimal or 0x hex). Does for the host what its PAP 34/0
+(validate) and 35/0 (invalidate) do; prints nothing. The kernel refuses an
+unknown host or (invalidate) SA (ENOENT), a peer that is not a unicast
+external address (EINVAL), an SPI the host does not hold (EPERM), or a full
+table (ENOSPC). \"dnatctl router sas\" lists the SAs.
+
+Example: dnatctl router sa validate 10.0.0.1 203.0.113.3 0x1000";
+
+const ROUTER_BLACKLIST_HELP: &str = "\
+Without a subcommand (or with show), prints the blacklist entries:
+  10.0.0.1 peer 203.0.113.66 spi any
+
+add and del take the host's LAN address, then peer ADDR and/or spi SPI (at
+least one; the one left out matches any). Inbound ESP/AH for the host that
+matches an entry is dropped, even from a validated SA. The kernel's errors
+are those of \"dnatctl router sa\".
+
+Example: dnatctl router blacklist add 10.0.0.1 peer 203.0.113.66";
+
+/// The help of `router quota`.
+fn router_quota_help() -> String {
+    format!(
+        "\
+Words (any order, each once):
+  ports N           most ports the host may hold at once ({QUOTA})
+  spis N            most SPIs the host may hold at once ({QUOTA})
+  default           alone: the host goes back on the default quota (the one
+                    \"dnatctl router set quota-ports N quota-spis N\" sets)
+
+ports and/or spis give the host its own quota; the one left out keeps the
+value in effect for the host (its own, or the default). Sends SET_QUOTA;
+prints nothing. Lowering a quota takes nothing back: the host's requests are
+refused (PAP reason over_quota) until it holds less. \"dnatctl router hosts\"
+shows the quota in effect as \"quota PORTS/SPIS\", marked \"(own)\" for a
+host's own. The kernel refuses an address that is not unicast (EINVAL) and a
+full host table (ENOSPC: a host the router does not know yet takes a slot to
+keep its quota).
+
+Example: dnatctl router quota 10.0.0.1 ports 100 spis 16"
+    )
+}
+
+/// The help of `router delivery`.
+const ROUTER_DELIVERY_HELP: &str = "\
+Words:
+  ipip              IP-in-IP from the router's LAN address (the default); the
+                    host's untunnelled packets with the public address are
+                    dropped
+  direct [lladdr MAC]
+                    the unchanged packet to the host's Ethernet address MAC
+                    (aa:bb:cc:dd:ee:ff) on the LAN device, and the host's
+                    untunnelled packets accepted from that address there;
+                    without lladdr, the source of the host's next PAP message
+                    that the router accepts binds it (IP-in-IP until then)
+
+Sends SET_DELIVERY; prints nothing. \"dnatctl router hosts\" ends a direct
+host's line with \"delivery direct lladdr MAC\", or \"delivery direct
+(learning)\" until it is bound (JSON \"delivery\", \"lladdr\"). The kernel
+refuses an address that is not unicast (EINVAL), a MAC that is multicast,
+broadcast or all zeroes (EINVAL), a MAC another host is bound to
+(EADDRINUSE), and a full host table (ENOSPC: a host the router does not know
+yet takes a slot, which it keeps while direct).
+
+Example: dnatctl router delivery 10.0.0.1 direct lladdr 02:00:00:00:00:01";
+
+const ROUTER_SHOWCONF_HELP: &str = "\
+Prints [Router], with every setting of \"dnatctl router set\", then a [Host ADDR]
+section for each host with its own quota (\"dnatctl router quota\"), revoked or
+in direct delivery (\"dnatctl router delivery\"; delivery = direct, lladdr = MAC):
+
+  [Router]
+  lan = lan0
+  ...
+  pap-auth = required
+
+  [Host 10.0.0.1]
+  quota-ports = 100
+  quota-spis = 16
+
+\"dnatctl router setconf\" reads it back. Blocks, leases, counters, SAs and
+blacklist entries are the router's state, not configuration, and are left out
+(an SA or blacklist entry lasts only while its host holds blocks; hosts send
+them again). The format: Documentation/networking/dnat-conf.rst.
+
+Example: dnatctl router showconf >/etc/dnat/router.conf";
+
+const ROUTER_SETCONF_HELP: &str = "\
+Reads FILE (\"-\": the standard input) in the format of showconf and checks it
+whole first; a bad line is reported as \"dnatctl: router setconf: FILE:LINE:
+reason\" (exit 2) and nothing changes. The router then has exactly the file's
+configuration: a setting the file leaves out takes the value of a module just
+loaded (the interfaces, the public address and the pools cannot be unset:
+leaving out one the router has is an error), and a host without a section goes
+back on the default quota, is readmitted and goes back to ipip. Sends SET_CONFIG
+with every setting, then SET_QUOTA, READMIT_HOST, REVOKE_HOST and SET_DELIVERY
+for the hosts that change; prints nothing. If the kernel
+refuses a request midway, the configuration read before is put back (best
+effort: blocks a revocation or a pool change ended stay ended) and the error
+is printed (exit 1). Blocks, SAs and blacklist entries are left alone.
+
+Example: dnatctl router setconf /etc/dnat/router.conf";
+
+const HOST_SHOWCONF_HELP: &str = "\
+Prints [Host], with every setting of \"dnatctl host set\":
+
+  [Host]
+  router = 10.0.0.7
+  public = 203.0.113.30
+  dev = eth0
+  mode = translate
+  ...
+
+\"dnatctl host setconf\" reads it back. Blocks, translations, SA validations,
+blacklist entries, the epoch and the counters are the host's state, not
+configuration, and are left out. The format:
+Documentation/networking/dnat-conf.rst.
+
+Example: dnatctl host showconf >/etc/dnat/host.conf";
+
+const HOST_SETCONF_HELP: &str = "\
+Reads FILE (\"-\": the standard input) in the format of showconf and checks it
+whole first; a bad line is reported as \"dnatctl: host setconf: FILE:LINE:
+reason\" (exit 2) and nothing changes. The host then has exactly the file's
+configuration: a setting the file leaves out takes the value of a module just
+loaded (router, public and dev cannot be unset: leaving out one the host has
+is an error). Sends one
+SET_CONFIG with every setting, which the kernel applies whole or not at all;
+prints nothing.
+
+Example: dnatctl host setconf /etc/dnat/host.conf";
+
+/// The help of `host set`.
+fn host_set_help() -> String {
+    format!(
+        "\
+Settings (any non-empty subset, in any order):
+  router ADDR       the router's LAN address
+  public ADDR       shared public IPv4 address
+  dev IFNAME        interface towards the router
+  mode translate|native
+                    translate ephemeral ports to granted ports (translate), or
+                    let the stack use granted ports itself (native); a number
+                    ({RAW_U8}) is sent as is
+  tcp-timeout SECS  idle timeout of TCP translations ({TIMEOUT})
+  udp-timeout SECS  idle timeout of UDP translations ({TIMEOUT})
+  port-block N      ports asked for per PAP request ({PORT_COUNT})
+  hook-counters on|off
+                    count packets at every IPv4 hook point (host counters);
+                    off by default: each extra hook costs a call per packet
+  delivery ipip|direct
+                    send to the Internet through an IP-in-IP tunnel to the
+                    router (ipip, the default), or as they are to the
+                    router's link-layer address (direct: the router must
+                    deliver to this host directly too: dnatctl router
+                    delivery); a number ({RAW_U8}) is sent as is
+
+{NUMBERS}
+
+Example: dnatctl host set router 10.0.0.7 public 203.0.113.30 dev eth0"
+    )
+}
+
+/// The help of `host request`.
+fn host_request_help() -> String {
+    format!(
+        "\
+Asks the router now, through the dnat_host module, for COUNT ports
+({PORT_COUNT}) or SPIs ({SPI_COUNT}), what one PAP request asks for; prints
+nothing. The grant shows in \"dnatctl host blocks\". The kernel refuses a
+host that is not configured yet (ENOTCONN), or a request while another is
+outstanding (EBUSY).
+
+Example: dnatctl host request ports 16"
+    )
+}
+
+const HOST_RELEASE_HELP: &str = "\
+Gives a held block back to the router, through the dnat_host module; prints
+nothing. Translations using its ports end. The kernel refuses a block it does
+not hold (ENOENT). LOWEST and COUNT are as \"dnatctl host blocks\" shows them
+(SPIs decimal or 0x hex).
+
+Example: dnatctl host release ports 20000 64";
+
+const PAP_EXIT: &str = "\
+Sends one PAP message with the extension trailer over a raw ICMP socket (needs
+CAP_NET_RAW) and waits for the router's answer: 1 s, then retransmits the same
+message after 1, 2 and 4 s without an answer, waiting 8 s after the last.
+
+Exit codes:
+  0  granted / released / acknowledged (validated, blacklisted, ...)
+  1  refused by the router (the reason is printed), or no permission for a raw socket
+  2  usage error, or no router address
+  4  no answer after 4 transmissions (15 s), or a socket error";
+
+/// The help of `pap request ports`.
+fn pap_request_ports_help() -> String {
+    // dnat-core's classes: low below the boundary, high from it.
+    let b = PORT_CLASS_BOUNDARY;
+    format!(
+        "\
+Optional words (any order, each once):
+  low | high        ports {}-{} or {}-{} (default: high)
+  router ADDR       the router's LAN address (default: the router address of the
+                    dnat_host module, when it is loaded and has one)
+  lease SECONDS     the lease wanted ({LEASE}; default 0: the router's default)
+  --native          set net.ipv4.ip_local_port_range to the granted block
+
+Example: dnatctl pap request ports 16 router 10.0.0.7 lease 3600",
+        PORT.min,
+        b - 1,
+        b,
+        PORT.max
+    )
+}
+
+/// The help of `pap request spis`.
+fn pap_request_spis_help() -> String {
+    format!(
+        "\
+Optional words (any order, each once):
+  router ADDR       the router's LAN address (default: dnat_host's)
+  lease SECONDS     the lease wanted ({LEASE}; default 0: the router's default)
+
+Example: dnatctl pap request spis 256 router 10.0.0.7"
+    )
+}
+
+const PAP_RELEASE_PORTS_HELP: &str = "\
+Optional words:
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+Example: dnatctl pap release ports 20000 16 router 10.0.0.7";
+
+const PAP_RELEASE_SPIS_HELP: &str = "\
+Optional words:
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+Example: dnatctl pap release spis 0x1000 256 router 10.0.0.7";
+
+/// The help of `pap validate` and `pap invalidate`.
+fn pap_sa_help() -> String {
+    format!(
+        "\
+PEER is the SA peer's external address (unicast), SPI the SA's inbound SPI
+({SPI}, decimal or 0x hex), which the router checks is this host's.
+validate sends 34/0, invalidate 35/0; the router acknowledges with 36/1
+(printed as \"validated 203.0.113.3 spi 0x1000\") or refuses with 36/2 and a
+reason (\"refused: not_owned\", exit 1).
+
+Optional words:
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+Example: dnatctl pap validate 203.0.113.3 0x1000 router 10.0.0.7"
+    )
+}
+
+/// The help of `pap blacklist`.
+fn pap_blacklist_help() -> String {
+    format!(
+        "\
+Words (any order, each once; peer and/or spi, at least one):
+  peer ADDR         the external source address (unicast); left out: any
+  spi SPI           the SPI ({SPI}, this host's); left out: any
+  router ADDR       the router's LAN address (default: dnat_host's)
+
+add sends 34/1, del 35/1; the router acknowledges with 36/1 or refuses with
+36/2 and a reason (exit 1).
+
+Example: dnatctl pap blacklist add peer 203.0.113.66 router 10.0.0.7"
+    )
+}
+
+/// dnatctl: configure the dnat router and host modules.
+#[derive(Debug, Parser)]
+#[command(name = "dnatctl", version, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Print the output as one JSON object.
+    #[arg(short, long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub object: Object,
+}
+
+impl Cli {
+    /// The word list of the command ("KEY VALUE" pairs of `set`, the
+    /// words of `quota`, `blacklist` and `pap`), if it has one.
+    pub fn words(&self) -> Option<&[String]> {
+        use HostBlacklist as HB;
+        use PapBlacklist as PB;
+        use RouterBlacklist as RB;
+        let w = match &self.object {
+            Object::Router { cmd: Some(c) } => match c {
+                RouterCmd::Set { settings } => settings,
+                RouterCmd::Quota { words, .. } => words,
+                RouterCmd::Delivery { words, .. } => words,
+                RouterCmd::Blacklist {
+                    cmd: Some(RB::Add { words, .. } | RB::Del { words, .. }),
+                } => words,
+                _ => return None,
+            },
+            Object::Host { cmd: Some(c) } => match c {
+                HostCmd::Set { settings } => settings,
+                HostCmd::Blacklist {
+                    what: HB::Add { words } | HB::Del { words },
+                } => words,
+                _ => return None,
+            },
+            Object::Pap { cmd } => match cmd {
+                PapCmd::Request {
+                    what: PapRequest::Ports { options, .. } | PapRequest::Spis { options, .. },
+                }
+                | PapCmd::Release {
+                    what: PapRelease::Ports { options, .. } | PapRelease::Spis { options, .. },
+                }
+                | PapCmd::Validate { options, .. }
+                | PapCmd::Invalidate { options, .. }
+                | PapCmd::Blacklist {
+                    what: PB::Add { options } | PB::Del { options },
+                } => options,
+            },
+            _ => return None,
+        };
+        Some(w)
+    }
+
+    /// Whether the word list asks for help: `-h` or `--help` among the
+    /// words after `--`, which clap takes as values (before `--` clap
+    /// itself prints the help).
+    pub fn wants_help(&self) -> bool {
+        self.words()
+            .is_some_and(|w| w.iter().any(|w| w == "-h" || w == "--help"))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Object {
+    /// The dnat_router module (on the router).
+    Router {
+        #[command(subcommand)]
+        cmd: Option<RouterCmd>,
+    },
+    /// The dnat_host module (on a host).
+    Host {
+        #[command(subcommand)]
+        cmd: Option<HostCmd>,
+    },
+    /// A userspace PAP client: get ports or SPIs from the router, validate
+    /// SAs and blacklist peers, without the dnat_host module.
+    #[command(after_help = PAP_EXIT)]
+    Pap {
+        #[command(subcommand)]
+        cmd: PapCmd,
+    },
+    /// The router's local certificate authority: init, show, serve (on the router).
+    Ca {
+        #[command(subcommand)]
+        cmd: crate::ca::cli::CaCmd,
+    },
+    /// Certificates of the router's CA: request, crl (on a host); list, show, revoke
+    /// (on the router).
+    Cert {
+        #[command(subcommand)]
+        cmd: crate::ca::cli::CertCmd,
+    },
+    /// Print the events of the router and host modules as they happen.
+    #[command(after_help = crate::monitor::HELP)]
+    Monitor {
+        /// Only the events of this module (default: both, or the one loaded).
+        #[arg(value_enum)]
+        which: Option<crate::monitor::Which>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RouterCmd {
+    /// Print the configuration and the per-hook packet counters (the default).
+    Show,
+    /// Change some settings; the others keep their values.
+    #[command(after_help = router_set_help())]
+    Set {
+        /// Settings: lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX,
+        /// unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive,
+        /// hook-counters on|off, pap-rate N, pap-auth required|optional.
+        #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
+        settings: Vec<String>,
+    },
+    /// Print the configuration in the file format of setconf.
+    #[command(after_help = ROUTER_SHOWCONF_HELP)]
+    Showconf,
+    /// Make the configuration exactly that of a file (as showconf prints it).
+    #[command(after_help = ROUTER_SETCONF_HELP)]
+    Setconf {
+        /// The file; - for the standard input.
+        #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        file: PathBuf,
+    },
+    /// Print the blocks allocated to hosts, grouped by host.
+    Blocks,
+    /// Print the counters of the PAP server and of the data path that are not 0.
+    Stats(StatsArgs),
+    /// Print the hosts: ports and SPIs held, the quota in effect, packets in and
+    /// out, spoofed packets, ESP/AH dropped by the SA checks, bytes in and out.
+    Hosts,
+    /// Revoke a host: invalidate all it holds and refuse it service until readmitted.
+    Revoke {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
+        addr: Ipv4Addr,
+    },
+    /// Readmit a revoked host.
+    Readmit {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
+        addr: Ipv4Addr,
+    },
+    /// Give a host its own quota of ports and SPIs, or put it back on the default.
+    #[command(after_help = router_quota_help())]
+    Quota {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
+        addr: Ipv4Addr,
+        /// ports N, spis N, or default.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        words: Vec<String>,
+    },
+    /// Set how the router delivers to a host: IP-in-IP or direct (to its
+    /// Ethernet address).
+    #[command(after_help = ROUTER_DELIVERY_HELP)]
+    Delivery {
+        /// The host's LAN address.
+        #[arg(value_name = "ADDR", value_parser = addr_arg)]
+        addr: Ipv4Addr,
+        /// ipip, or direct [lladdr MAC].
+        #[arg(value_name = "WORD")]
+        words: Vec<String>,
+    },
+    /// Invalidate every allocation, start a new epoch and broadcast
+    /// invalidate-all on the LAN.
+    Reset,
+    /// Print the established SAs: host, peer, inbound SPI.
+    Sas,
+    /// Validate or invalidate an SA for a host.
+    #[command(after_help = ROUTER_SA_HELP)]
+    Sa {
+        #[command(subcommand)]
+        what: RouterSa,
+    },
+    /// Print the blacklist, or add or remove an entry.
+    #[command(after_help = ROUTER_BLACKLIST_HELP)]
+    Blacklist {
+        #[command(subcommand)]
+        cmd: Option<RouterBlacklist>,
+    },
+}
+
+/// How `router stats` and `host stats` print.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct StatsArgs {
+    /// Print every counter, those that are 0 too (--json and --prometheus always have
+    /// them all).
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print the counters in the Prometheus text format, for node_exporter's textfile
+    /// collector (router stats: with the hosts of router hosts, labelled by address).
+    #[arg(long)]
+    pub prometheus: bool,
+    /// With --prometheus: write FILE atomically (a temporary file in its directory,
+    /// renamed over it) instead of printing.
+    #[arg(short, long, value_name = "FILE", requires = "prometheus")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+impl StatsArgs {
+    /// Refuses --prometheus with the global --json (clap cannot tie a
+    /// subcommand's flag to a global one given before the subcommand).
+    pub fn check(&self, json: bool) -> Result<(), String> {
+        if self.prometheus && json {
+            return Err("--prometheus and --json exclude each other".into());
+        }
+        Ok(())
+    }
+}
+
+/// An SA: the host, its peer and the inbound SPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct SaArgs {
+    /// The host's LAN address.
+    #[arg(value_name = "HOST", value_parser = addr_arg)]
+    pub host: Ipv4Addr,
+    /// The SA peer's external address.
+    #[arg(value_name = "PEER", value_parser = addr_arg)]
+    pub peer: Ipv4Addr,
+    #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+          help = SPI.help("The SA's inbound SPI"))]
+    pub spi: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum RouterSa {
+    /// Validate: ESP/AH from PEER with SPI is for HOST (SA_VALIDATE).
+    #[command(after_help = ROUTER_SA_HELP)]
+    Validate(SaArgs),
+    /// Invalidate: the SA ended (SA_INVALIDATE).
+    #[command(after_help = ROUTER_SA_HELP)]
+    Invalidate(SaArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum RouterBlacklist {
+    /// Print the blacklist entries (the default).
+    Show,
+    /// Add an entry for HOST: peer ADDR and/or spi SPI (BLACKLIST_ADD).
+    #[command(after_help = ROUTER_BLACKLIST_HELP)]
+    Add {
+        /// The host's LAN address.
+        #[arg(value_name = "HOST", value_parser = addr_arg)]
+        host: Ipv4Addr,
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        words: Vec<String>,
+    },
+    /// Remove an entry of HOST, named as it was added (BLACKLIST_DEL).
+    #[command(after_help = ROUTER_BLACKLIST_HELP)]
+    Del {
+        /// The host's LAN address.
+        #[arg(value_name = "HOST", value_parser = addr_arg)]
+        host: Ipv4Addr,
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        words: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostCmd {
+    /// Print the configuration and the per-hook packet counters (the default).
+    Show,
+    /// Change some settings; the others keep their values.
+    #[command(after_help = host_set_help())]
+    Set {
+        /// Settings: router ADDR, public ADDR, dev IFNAME, mode translate|native,
+        /// tcp-timeout SECS, udp-timeout SECS, port-block N, hook-counters on|off,
+        /// delivery ipip|direct.
+        #[arg(value_name = "KEY VALUE", allow_negative_numbers = true)]
+        settings: Vec<String>,
+    },
+    /// Print the configuration in the file format of setconf.
+    #[command(after_help = HOST_SHOWCONF_HELP)]
+    Showconf,
+    /// Make the configuration exactly that of a file (as showconf prints it).
+    #[command(after_help = HOST_SETCONF_HELP)]
+    Setconf {
+        /// The file; - for the standard input.
+        #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+        file: PathBuf,
+    },
+    /// Print the data path and PAP client counters that are not 0.
+    Stats(StatsArgs),
+    /// Print the blocks of ports and SPIs the host holds.
+    Blocks,
+    /// Print the port and ICMP identifier translations, one per line.
+    #[command(visible_alias = "translations")]
+    Sptt,
+    /// Ask the router for a block of ports or SPIs now.
+    #[command(after_help = host_request_help())]
+    Request {
+        #[command(subcommand)]
+        what: HostRequest,
+    },
+    /// Give a held block back to the router.
+    #[command(after_help = HOST_RELEASE_HELP)]
+    Release {
+        #[command(subcommand)]
+        what: HostRelease,
+    },
+    /// Have the module validate or invalidate an SA with the router.
+    Sa {
+        #[command(subcommand)]
+        what: HostSa,
+    },
+    /// Have the module add or remove a blacklist entry at the router.
+    Blacklist {
+        #[command(subcommand)]
+        what: HostBlacklist,
+    },
+    /// Print the SA validations the module has recorded, with their state.
+    #[command(after_help = crate::host_sas::HELP)]
+    Sas,
+    /// Reserve a free inbound SPI of the held SPI blocks in XFRM.
+    Spi {
+        #[command(subcommand)]
+        what: crate::spi::HostSpi,
+    },
+    /// Follow the kernel's IPsec SAs and have the module validate and
+    /// invalidate them with the router (a daemon).
+    #[command(after_help = crate::follow::HELP)]
+    Follow(crate::follow::FollowArgs),
+}
+
+/// An SA of this host: its peer and the inbound SPI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct HostSaArgs {
+    /// The SA peer's external address.
+    #[arg(value_name = "PEER", value_parser = addr_arg)]
+    pub peer: Ipv4Addr,
+    #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+          help = SPI.help("The SA's inbound SPI"))]
+    pub spi: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum HostSa {
+    /// Validate: ESP/AH from PEER with SPI is for this host (SA_VALIDATE).
+    Validate(HostSaArgs),
+    /// Invalidate: the SA ended (SA_INVALIDATE).
+    Invalidate(HostSaArgs),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum HostBlacklist {
+    /// Add an entry: peer ADDR and/or spi SPI (BLACKLIST_ADD).
+    Add {
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        words: Vec<String>,
+    },
+    /// Remove an entry, named as it was added (BLACKLIST_DEL).
+    Del {
+        /// peer ADDR, spi SPI.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        words: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum HostRequest {
+    /// Ask for COUNT ports.
+    #[command(after_help = host_request_help())]
+    Ports {
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
+        count: u32,
+    },
+    /// Ask for COUNT SPIs.
+    #[command(after_help = host_request_help())]
+    Spis {
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
+        count: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum HostRelease {
+    /// Give back ports LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = HOST_RELEASE_HELP)]
+    Ports {
+        #[arg(allow_negative_numbers = true, value_parser = PORT.arg::<u32>(), help = PORT.help("First port of the block"))]
+        lowest: u32,
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u32>(), help = PORT_COUNT.help("Number of ports"))]
+        count: u32,
+    },
+    /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = HOST_RELEASE_HELP)]
+    Spis {
+        #[arg(allow_negative_numbers = true, value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
+        lowest: u32,
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u32>(), help = SPI_COUNT.help("Number of SPIs"))]
+        count: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PapCmd {
+    /// Ask the router for a block of ports or SPIs.
+    #[command(after_help = PAP_EXIT)]
+    Request {
+        #[command(subcommand)]
+        what: PapRequest,
+    },
+    /// Give a block back to the router (block invalidate).
+    #[command(after_help = PAP_EXIT)]
+    Release {
+        #[command(subcommand)]
+        what: PapRelease,
+    },
+    /// Tell the router an SA with PEER using inbound SPI exists (34/0).
+    #[command(after_help = pap_sa_help())]
+    Validate {
+        /// The SA peer's external address.
+        #[arg(value_name = "PEER", value_parser = addr_arg)]
+        peer: Ipv4Addr,
+        #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+              help = SPI.help("The SA's inbound SPI"))]
+        spi: u32,
+        /// router ADDR.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+    /// Tell the router that SA ended (35/0).
+    #[command(after_help = pap_sa_help())]
+    Invalidate {
+        /// The SA peer's external address.
+        #[arg(value_name = "PEER", value_parser = addr_arg)]
+        peer: Ipv4Addr,
+        #[arg(value_name = "SPI", allow_negative_numbers = true, value_parser = SPI.arg::<u32>(),
+              help = SPI.help("The SA's inbound SPI"))]
+        spi: u32,
+        /// router ADDR.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+    /// Add or remove a blacklist entry (34/1, 35/1).
+    #[command(after_help = pap_blacklist_help())]
+    Blacklist {
+        #[command(subcommand)]
+        what: PapBlacklist,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum PapBlacklist {
+    /// Drop ESP/AH for this host from peer ADDR and/or with spi SPI (34/1).
+    #[command(after_help = pap_blacklist_help())]
+    Add {
+        /// peer ADDR, spi SPI, router ADDR.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+    /// Remove that entry (35/1).
+    #[command(after_help = pap_blacklist_help())]
+    Del {
+        /// peer ADDR, spi SPI, router ADDR.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PapRequest {
+    /// Ask for COUNT ports.
+    #[command(after_help = pap_request_ports_help())]
+    Ports {
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u8>(),
+              help = PORT_COUNT.help("Number of ports (the router may grant fewer)"))]
+        count: u8,
+        /// Set net.ipv4.ip_local_port_range to the granted block.
+        #[arg(long)]
+        native: bool,
+        /// low | high, router ADDR, lease SECONDS.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+    /// Ask for COUNT SPIs.
+    #[command(after_help = pap_request_spis_help())]
+    Spis {
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u16>(),
+              help = SPI_COUNT.help("Number of SPIs (the router may grant fewer)"))]
+        count: u16,
+        /// router ADDR, lease SECONDS.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PapRelease {
+    /// Give back ports LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = PAP_RELEASE_PORTS_HELP)]
+    Ports {
+        #[arg(allow_negative_numbers = true, value_parser = PORT.arg::<u16>(), help = PORT.help("First port of the block"))]
+        lowest: u16,
+        #[arg(allow_negative_numbers = true, value_parser = PORT_COUNT.arg::<u8>(), help = PORT_COUNT.help("Number of ports"))]
+        count: u8,
+        /// router ADDR.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+    /// Give back SPIs LOWEST to LOWEST + COUNT - 1.
+    #[command(after_help = PAP_RELEASE_SPIS_HELP)]
+    Spis {
+        #[arg(allow_negative_numbers = true, value_parser = SPI.arg::<u32>(), help = SPI.help("First SPI of the block"))]
+        lowest: u32,
+        #[arg(allow_negative_numbers = true, value_parser = SPI_COUNT.arg::<u16>(), help = SPI_COUNT.help("Number of SPIs"))]
+        count: u16,
+        /// router ADDR.
+        #[arg(value_name = "WORD", allow_negative_numbers = true)]
+        options: Vec<String>,
+    },
+}
+
+/// The words after the numbers of a `pap` command.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PapOptions {
+    /// `low` or `high` (port requests only).
+    pub class: Option<PortClass>,
+    /// `router ADDR`.
+    pub router: Option<Ipv4Addr>,
+    /// `lease SECONDS` (requests only).
+    pub lease: Option<u32>,
+}
+
+impl PapOptions {
+    /// Parses `args`; `class` and `lease` say whether those are allowed.
+    pub fn parse(args: &[String], class: bool, lease: bool) -> Result<Self, String> {
+        let usage = match (class, lease) {
+            (true, _) => "low, high, router ADDR or lease SECONDS",
+            (false, true) => "router ADDR or lease SECONDS",
+            (false, false) => "router ADDR",
+        };
+        let mut o = Self::default();
+        let mut it = args.iter();
+        while let Some(word) = it.next() {
+            let key = word.as_str();
+            let twice = || format!("option \"{key}\" given twice");
+            match key {
+                "low" | "high" if class => {
+                    if o.class.is_some() {
+                        return Err("low and high: give one, once".into());
+                    }
+                    o.class = Some(if key == "low" {
+                        PortClass::Low
+                    } else {
+                        PortClass::High
+                    });
+                }
+                "router" => {
+                    let value = option_value(&mut it, key)?;
+                    if o.router.replace(addr(key, value)?).is_some() {
+                        return Err(twice());
+                    }
+                }
+                "lease" if lease => {
+                    let value = option_value(&mut it, key)?;
+                    if o.lease.replace(LEASE.parse(key, value)?).is_some() {
+                        return Err(twice());
+                    }
+                }
+                _ => return Err(format!("unknown option \"{key}\"; expected {usage}")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// The words of a blacklist entry: `peer ADDR`, `spi SPI` (at least one),
+/// and, for `pap blacklist`, `router ADDR`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BlacklistWords {
+    /// `peer ADDR`; `None`: any address.
+    pub peer: Option<Ipv4Addr>,
+    /// `spi SPI`; `None`: any SPI.
+    pub spi: Option<u32>,
+    /// `router ADDR` (PAP only).
+    pub router: Option<Ipv4Addr>,
+}
+
+impl BlacklistWords {
+    /// Parses `args`; `router` says whether `router ADDR` is allowed.
+    pub fn parse(args: &[String], router: bool) -> Result<Self, String> {
+        let usage = if router {
+            "peer ADDR, spi SPI or router ADDR"
+        } else {
+            "peer ADDR or spi SPI"
+        };
+        let mut w = Self::default();
+        let mut it = args.iter();
+        while let Some(word) = it.next() {
+            let key = word.as_str();
+            let twice = || format!("option \"{key}\" given twice");
+            let slot = match key {
+                "peer" => &mut w.peer,
+                "router" if router => &mut w.router,
+                "spi" => {
+                    let value = option_value(&mut it, key)?;
+                    if w.spi.replace(SPI.parse(key, value)?).is_some() {
+                        return Err(twice());
+                    }
+                    continue;
+                }
+                _ => return Err(format!("unknown option \"{key}\"; expected {usage}")),
+            };
+            let value = option_value(&mut it, key)?;
+            if slot.replace(addr(key, value)?).is_some() {
+                return Err(twice());
+            }
+        }
+        if w.peer.is_none() && w.spi.is_none() {
+            return Err("give peer ADDR, spi SPI or both".into());
+        }
+        Ok(w)
+    }
+}
+
+/// The words of `router quota`: `ports N` and/or `spis N`, or `default`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaWords {
+    /// `default`: the host goes back on the default quota (`SET_QUOTA`
+    /// with `HOST_ADDR` alone).
+    Default,
+    /// `ports N` and/or `spis N` (at least one, each at least 1): the
+    /// host's own quota; `None` keeps the value in effect for the host.
+    Own {
+        ports: Option<u32>,
+        spis: Option<u32>,
+    },
+}
+
+impl QuotaWords {
+    const USAGE: &'static str = "ports N, spis N or default";
+
+    /// Parses `args`: `default` alone, or `ports N` and/or `spis N` (any
+    /// order, each once, N within [`QUOTA`]).
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let (mut ports, mut spis, mut default) = (None, None, false);
+        let mut it = args.iter();
+        while let Some(word) = it.next() {
+            let key = word.as_str();
+            let twice = || format!("option \"{key}\" given twice");
+            let slot = match key {
+                "ports" => &mut ports,
+                "spis" => &mut spis,
+                "default" => {
+                    if default {
+                        return Err(twice());
+                    }
+                    default = true;
+                    continue;
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown option \"{key}\"; expected {}",
+                        Self::USAGE
+                    ))
+                }
+            };
+            let value = option_value(&mut it, key)?;
+            if slot.replace(quota_value(key, value)?).is_some() {
+                return Err(twice());
+            }
+        }
+        match (default, ports, spis) {
+            (true, None, None) => Ok(Self::Default),
+            (true, _, _) => Err(
+                "default cannot be combined with ports or spis (it puts the host back on \
+                 the default quota)"
+                    .into(),
+            ),
+            (false, None, None) => Err("give ports N, spis N or both, or default".into()),
+            (false, ports, spis) => Ok(Self::Own { ports, spis }),
+        }
+    }
+
+    /// The `SET_QUOTA` attributes after `HOST_ADDR`, in attribute number
+    /// order: none for `default`.
+    pub fn attrs(&self) -> Vec<RouterAttr> {
+        match *self {
+            Self::Default => Vec::new(),
+            Self::Own { ports, spis } => ports
+                .map(RouterAttr::QuotaPorts)
+                .into_iter()
+                .chain(spis.map(RouterAttr::QuotaSpis))
+                .collect(),
+        }
+    }
+}
+
+/// How the router delivers to a host: the words of `router delivery`,
+/// `delivery` and `lladdr` of a `[Host ADDR]` section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// `ipip`.
+    Ipip,
+    /// `direct`, bound to the address given, or to the one learned.
+    Direct(Option<Lladdr>),
+}
+
+impl Delivery {
+    const USAGE: &'static str = "ipip, or direct [lladdr MAC]";
+
+    /// Parses `args`: `ipip`, or `direct` and then, optionally, `lladdr
+    /// MAC`.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut it = args.iter().map(String::as_str);
+        let d = match it.next() {
+            Some("ipip") => Self::Ipip,
+            Some("direct") => Self::Direct(None),
+            Some(w) => return Err(format!("unknown mode \"{w}\"; expected {}", Self::USAGE)),
+            None => return Err(format!("give the mode: {}", Self::USAGE)),
+        };
+        match (d, it.next()) {
+            (_, None) => return Ok(d),
+            (Self::Ipip, Some("lladdr")) => {
+                return Err("lladdr is for direct delivery only (ipip has no address)".into())
+            }
+            (Self::Direct(_), Some("lladdr")) => {}
+            (_, Some(w)) => {
+                return Err(format!("unknown option \"{w}\"; expected {}", Self::USAGE))
+            }
+        }
+        let m = it.next().ok_or("option \"lladdr\" needs a value")?;
+        let d = Self::Direct(Some(lladdr("lladdr", m)?));
+        match it.next() {
+            None => Ok(d),
+            Some(w) => Err(format!("unknown option \"{w}\"; expected {}", Self::USAGE)),
+        }
+    }
+
+    /// The `SET_DELIVERY` attributes after `HOST_ADDR`.
+    pub fn attrs(&self) -> Vec<RouterAttr> {
+        match *self {
+            Self::Ipip => vec![RouterAttr::Delivery(delivery::IPIP)],
+            Self::Direct(m) => std::iter::once(RouterAttr::Delivery(delivery::DIRECT))
+                .chain(m.map(RouterAttr::Lladdr))
+                .collect(),
+        }
+    }
+}
+
+/// An Ethernet address `aa:bb:cc:dd:ee:ff` (whether it is unicast is for
+/// the kernel to say).
+pub fn lladdr(key: &str, value: &str) -> Result<Lladdr, String> {
+    parse_lladdr(value).ok_or_else(|| {
+        format!("{key}: \"{value}\" is not an Ethernet address (like 02:00:00:00:00:01)")
+    })
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn lladdr_text(m: &Lladdr) -> String {
+    let h: Vec<String> = m.iter().map(|b| format!("{b:02x}")).collect();
+    h.join(":")
+}
+
+/// A quota of `router quota`.
+fn quota_value(key: &str, value: &str) -> Result<u32, String> {
+    own_quota(
+        key,
+        value,
+        "\"default\" puts the host back on the default quota",
+    )
+}
+
+/// A host's own quota (`router quota`, a `[Host ADDR]` section of a
+/// router's configuration file), within [`QUOTA`]; `default` says how to
+/// have none, for a quota of 0.
+pub fn own_quota(key: &str, value: &str, default: &str) -> Result<u32, String> {
+    QUOTA.parse(key, value).map_err(|e| {
+        if QUOTA.read(value).is_err() && value.bytes().all(|b| b == b'0') && !value.is_empty() {
+            format!("{e}; {default}")
+        } else {
+            e
+        }
+    })
+}
+
+fn option_value<'a>(
+    it: &mut impl Iterator<Item = &'a String>,
+    key: &str,
+) -> Result<&'a str, String> {
+    it.next()
+        .map(String::as_str)
+        .ok_or_else(|| format!("option \"{key}\" needs a value"))
+}
+
+/// The settings of `router set`, and of the `[Router]` section of a
+/// router's configuration file (`conf.rs`): the same keys and values.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RouterSettings {
+    pub lan: Option<String>,
+    pub wan: Option<String>,
+    pub public: Option<Ipv4Addr>,
+    pub ports: Option<Range<u16>>,
+    pub spis: Option<Range<u32>>,
+    /// `unowned`: `local`, `drop` or a raw number.
+    pub unowned: Option<u8>,
+    /// `quota-ports N`.
+    pub quota_ports: Option<u32>,
+    /// `quota-spis N`.
+    pub quota_spis: Option<u32>,
+    /// `sa-policy`: `strict`, `permissive` or a raw number.
+    pub sa_policy: Option<u8>,
+    /// `hook-counters`: `on`, `off` or a raw number.
+    pub hook_counters: Option<u8>,
+    /// `pap-rate N`.
+    pub pap_rate: Option<u32>,
+    /// `pap-auth`: `required`, `optional` or a raw number.
+    pub pap_auth: Option<u8>,
+}
+
+/// The settings of `host set`, and of the `[Host]` section of a host's
+/// configuration file (`conf.rs`): the same keys and values.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HostSettings {
+    pub router: Option<Ipv4Addr>,
+    pub public: Option<Ipv4Addr>,
+    /// `dev IFNAME`: the LAN interface.
+    pub dev: Option<String>,
+    /// `mode`: `translate`, `native` or a raw number.
+    pub mode: Option<u8>,
+    /// `tcp-timeout SECS`.
+    pub tcp_timeout: Option<u32>,
+    /// `udp-timeout SECS`.
+    pub udp_timeout: Option<u32>,
+    /// `port-block N`.
+    pub port_block: Option<u32>,
+    /// `hook-counters`: `on`, `off` or a raw number.
+    pub hook_counters: Option<u8>,
+    /// `delivery`: `ipip`, `direct` or a raw number.
+    pub delivery: Option<u8>,
+}
+
+/// Splits `args` into (key, value) pairs, checking that every key is one of
+/// `keys` and is given once.
+fn pairs<'a>(
+    args: &'a [String],
+    keys: &[&str],
+    usage: &str,
+) -> Result<Vec<(&'a str, &'a str)>, String> {
+    if args.is_empty() {
+        return Err(format!("at least one setting is required: {usage}"));
+    }
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    let mut it = args.iter();
+    while let Some(key) = it.next() {
+        if !keys.contains(&key.as_str()) {
+            return Err(format!("unknown setting \"{key}\"; expected {usage}"));
+        }
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(format!("setting \"{key}\" given twice"));
+        }
+        let Some(value) = it.next() else {
+            return Err(format!("setting \"{key}\" needs a value"));
+        };
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+fn addr(key: &str, value: &str) -> Result<Ipv4Addr, String> {
+    addr_arg(value).map_err(|why| format!("{key}: \"{value}\" {why}"))
+}
+
+/// An IPv4 address, for clap arguments and the words alike.
+pub fn addr_arg(s: &str) -> Result<Ipv4Addr, String> {
+    s.parse()
+        .map_err(|_| "is not an IPv4 address (like 203.0.113.30)".into())
+}
+
+/// `MIN-MAX`, each end within `limit` (whether MIN is above MAX is for
+/// the kernel to say).
+fn range<T: TryFrom<u32>>(key: &str, value: &str, limit: Limit) -> Result<Range<T>, String> {
+    let Some((min, max)) = value.split_once('-') else {
+        return Err(format!("{key}: \"{value}\" is not a range MIN-MAX"));
+    };
+    let n = |s: &str| limit.arg::<T>()(s).map_err(|why| format!("{key}: \"{s}\" {why}"));
+    Ok(Range {
+        min: n(min)?,
+        max: n(max)?,
+    })
+}
+
+/// The names of a `u8` setting's values, as the words of `set` give them.
+type Names = [(&'static str, u8); 2];
+
+const UNOWNED_NAMES: Names = [("local", unowned::LOCAL), ("drop", unowned::DROP)];
+const MODE_NAMES: Names = [
+    ("translate", host_mode::TRANSLATE),
+    ("native", host_mode::NATIVE),
+];
+const SA_POLICY_NAMES: Names = [
+    ("strict", sa_policy::STRICT),
+    ("permissive", sa_policy::PERMISSIVE),
+];
+const PAP_AUTH_NAMES: Names = [
+    ("required", pap_auth_mode::REQUIRED),
+    ("optional", pap_auth_mode::OPTIONAL),
+];
+const SWITCH_NAMES: Names = [("off", 0), ("on", 1)];
+const DELIVERY_NAMES: Names = [("ipip", 0), ("direct", 1)];
+
+/// One of the two `names` (with their values), or a number within
+/// [`RAW_U8`] (sent as is, for the kernel to judge).
+fn named_u8(key: &str, value: &str, names: Names) -> Result<u8, String> {
+    if let Some(&(_, v)) = names.iter().find(|(n, _)| *n == value) {
+        return Ok(v);
+    }
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return RAW_U8.arg::<u8>()(value).map_err(|why| format!("{key}: \"{value}\" {why}"));
+    }
+    let [(a, _), (b, _)] = names;
+    Err(format!(
+        "{key}: \"{value}\" is not {a}, {b} or a number ({RAW_U8})"
+    ))
+}
+
+/// The word [`named_u8`] takes back for `v`: its name, or the number.
+fn u8_word(v: u8, names: Names) -> String {
+    names
+        .iter()
+        .find(|(_, n)| *n == v)
+        .map_or_else(|| v.to_string(), |(name, _)| (*name).to_owned())
+}
+
+impl RouterSettings {
+    const USAGE: &'static str =
+        "lan IFNAME, wan IFNAME, public ADDR, ports MIN-MAX, spis MIN-MAX, unowned local|drop, quota-ports N, quota-spis N, sa-policy strict|permissive, hook-counters on|off, pap-rate N or pap-auth required|optional";
+
+    /// The keys, in the order [`RouterSettings::words`] gives them.
+    pub const KEYS: [&'static str; 12] = [
+        "lan",
+        "wan",
+        "public",
+        "ports",
+        "spis",
+        "unowned",
+        "quota-ports",
+        "quota-spis",
+        "sa-policy",
+        "hook-counters",
+        "pap-rate",
+        "pap-auth",
+    ];
+
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut s = Self::default();
+        for (key, value) in pairs(args, &Self::KEYS, Self::USAGE)? {
+            s.set(key, value)?;
+        }
+        Ok(s)
+    }
+
+    /// Sets `key` (one of [`RouterSettings::KEYS`]) to `value`, as the
+    /// words `key value` of `router set` do.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "lan" => self.lan = Some(value.to_owned()),
+            "wan" => self.wan = Some(value.to_owned()),
+            "public" => self.public = Some(addr(key, value)?),
+            "ports" => self.ports = Some(range(key, value, PORT)?),
+            "spis" => self.spis = Some(range(key, value, SPI)?),
+            "unowned" => self.unowned = Some(named_u8(key, value, UNOWNED_NAMES)?),
+            "quota-ports" => self.quota_ports = Some(QUOTA.parse(key, value)?),
+            "quota-spis" => self.quota_spis = Some(QUOTA.parse(key, value)?),
+            "sa-policy" => self.sa_policy = Some(named_u8(key, value, SA_POLICY_NAMES)?),
+            "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            "pap-rate" => self.pap_rate = Some(PAP_RATE.parse(key, value)?),
+            "pap-auth" => self.pap_auth = Some(named_u8(key, value, PAP_AUTH_NAMES)?),
+            _ => {
+                return Err(format!(
+                    "unknown setting \"{key}\"; expected {}",
+                    Self::USAGE
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings given, as the `(key, value)` words that
+    /// [`RouterSettings::set`] takes back, in the order of
+    /// [`RouterSettings::KEYS`]: names where a value has one, SPIs in hex.
+    pub fn words(&self) -> Vec<(&'static str, String)> {
+        let [lan, wan, public, ports, spis, unowned, qp, qs, sa, hooks, rate, auth] = Self::KEYS;
+        [
+            (lan, self.lan.clone()),
+            (wan, self.wan.clone()),
+            (public, self.public.map(|a| a.to_string())),
+            (ports, self.ports.map(|r| format!("{}-{}", r.min, r.max))),
+            (
+                spis,
+                self.spis.map(|r| format!("{:#x}-{:#x}", r.min, r.max)),
+            ),
+            (unowned, self.unowned.map(|v| u8_word(v, UNOWNED_NAMES))),
+            (qp, self.quota_ports.map(|v| v.to_string())),
+            (qs, self.quota_spis.map(|v| v.to_string())),
+            (sa, self.sa_policy.map(|v| u8_word(v, SA_POLICY_NAMES))),
+            (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+            (rate, self.pap_rate.map(|v| v.to_string())),
+            (auth, self.pap_auth.map(|v| u8_word(v, PAP_AUTH_NAMES))),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+    }
+
+    /// The `SET_CONFIG` attributes, in attribute number order.
+    pub fn attrs(&self) -> Vec<RouterAttr> {
+        let mut v = Vec::new();
+        if let Some(n) = &self.lan {
+            v.push(RouterAttr::LanIfname(n.clone()));
+        }
+        if let Some(n) = &self.wan {
+            v.push(RouterAttr::WanIfname(n.clone()));
+        }
+        if let Some(a) = self.public {
+            v.push(RouterAttr::PublicAddr(a));
+        }
+        if let Some(r) = self.ports {
+            v.push(RouterAttr::PortMin(r.min));
+            v.push(RouterAttr::PortMax(r.max));
+        }
+        if let Some(r) = self.spis {
+            v.push(RouterAttr::SpiMin(r.min));
+            v.push(RouterAttr::SpiMax(r.max));
+        }
+        if let Some(u) = self.unowned {
+            v.push(RouterAttr::Unowned(u));
+        }
+        if let Some(q) = self.quota_ports {
+            v.push(RouterAttr::QuotaPorts(q));
+        }
+        if let Some(q) = self.quota_spis {
+            v.push(RouterAttr::QuotaSpis(q));
+        }
+        if let Some(p) = self.sa_policy {
+            v.push(RouterAttr::SaPolicy(p));
+        }
+        if let Some(c) = self.hook_counters {
+            v.push(RouterAttr::HookCounters(c));
+        }
+        if let Some(r) = self.pap_rate {
+            v.push(RouterAttr::PapRate(r));
+        }
+        if let Some(p) = self.pap_auth {
+            v.push(RouterAttr::PapAuth(p));
+        }
+        v
+    }
+}
+
+impl HostSettings {
+    const USAGE: &'static str = "router ADDR, public ADDR, dev IFNAME, mode translate|native, \
+                                 tcp-timeout SECS, udp-timeout SECS, port-block N, \
+                                 hook-counters on|off or delivery ipip|direct";
+
+    /// The keys, in the order [`HostSettings::words`] gives them.
+    pub const KEYS: [&'static str; 9] = [
+        "router",
+        "public",
+        "dev",
+        "mode",
+        "tcp-timeout",
+        "udp-timeout",
+        "port-block",
+        "hook-counters",
+        "delivery",
+    ];
+
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let mut s = Self::default();
+        for (key, value) in pairs(args, &Self::KEYS, Self::USAGE)? {
+            s.set(key, value)?;
+        }
+        Ok(s)
+    }
+
+    /// Sets `key` (one of [`HostSettings::KEYS`]) to `value`, as the words
+    /// `key value` of `host set` do.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "router" => self.router = Some(addr(key, value)?),
+            "public" => self.public = Some(addr(key, value)?),
+            "dev" => self.dev = Some(value.to_owned()),
+            "mode" => self.mode = Some(named_u8(key, value, MODE_NAMES)?),
+            "tcp-timeout" => self.tcp_timeout = Some(TIMEOUT.parse(key, value)?),
+            "udp-timeout" => self.udp_timeout = Some(TIMEOUT.parse(key, value)?),
+            "port-block" => self.port_block = Some(PORT_COUNT.parse(key, value)?),
+            "hook-counters" => self.hook_counters = Some(named_u8(key, value, SWITCH_NAMES)?),
+            "delivery" => self.delivery = Some(named_u8(key, value, DELIVERY_NAMES)?),
+            _ => {
+                return Err(format!(
+                    "unknown setting \"{key}\"; expected {}",
+                    Self::USAGE
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings given, as the `(key, value)` words that
+    /// [`HostSettings::set`] takes back, in the order of
+    /// [`HostSettings::KEYS`].
+    pub fn words(&self) -> Vec<(&'static str, String)> {
+        let [router, public, dev, mode, tcp, udp, block, hooks, delivery] = Self::KEYS;
+        [
+            (router, self.router.map(|a| a.to_string())),
+            (public, self.public.map(|a| a.to_string())),
+            (dev, self.dev.clone()),
+            (mode, self.mode.map(|v| u8_word(v, MODE_NAMES))),
+            (tcp, self.tcp_timeout.map(|v| v.to_string())),
+            (udp, self.udp_timeout.map(|v| v.to_string())),
+            (block, self.port_block.map(|v| v.to_string())),
+            (hooks, self.hook_counters.map(|v| u8_word(v, SWITCH_NAMES))),
+            (delivery, self.delivery.map(|v| u8_word(v, DELIVERY_NAMES))),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+    }
+
+    /// The `SET_CONFIG` attributes, in attribute number order.
+    pub fn attrs(&self) -> Vec<HostAttr> {
+        let mut v = Vec::new();
+        if let Some(a) = self.router {
+            v.push(HostAttr::RouterAddr(a));
+        }
+        if let Some(a) = self.public {
+            v.push(HostAttr::PublicAddr(a));
+        }
+        if let Some(n) = &self.dev {
+            v.push(HostAttr::LanIfname(n.clone()));
+        }
+        if let Some(m) = self.mode {
+            v.push(HostAttr::Mode(m));
+        }
+        if let Some(t) = self.tcp_timeout {
+            v.push(HostAttr::TcpTimeout(t));
+        }
+        if let Some(t) = self.udp_timeout {
+            v.push(HostAttr::UdpTimeout(t));
+        }
+        if let Some(n) = self.port_block {
+            v.push(HostAttr::PortBlock(n));
+        }
+        if let Some(c) = self.hook_counters {
+            v.push(HostAttr::HookCounters(c));
+        }
+        if let Some(d) = self.delivery {
+            v.push(HostAttr::Delivery(d));
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests;
