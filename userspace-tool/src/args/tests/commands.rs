@@ -2,6 +2,8 @@
 
 //! clap's parse of the command words: the global ones and `router`.
 
+use std::path::PathBuf;
+
 use clap::error::ErrorKind;
 
 use super::*;

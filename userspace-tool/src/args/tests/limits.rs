@@ -4,6 +4,9 @@
 
 use super::*;
 use crate::ca::ext::{parse_span, Kind};
+use crate::limit::{
+    Limit, LEASE, PAP_RATE, PORT, PORT_COUNT, QUOTA, RAW_U8, SPI, SPI_COUNT, TIMEOUT,
+};
 
 /// Every number of the command line and the limit it is checked
 /// against: the line, with `{}` for the number.

@@ -11,6 +11,8 @@ mod options;
 mod pap_commands;
 mod settings;
 
+use clap::Parser;
+
 use super::*;
 
 fn args(s: &str) -> Vec<String> {
