@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use super::addr_arg;
 use super::help::{
     host_request_help, host_set_help, pap_blacklist_help, pap_request_ports_help,
     pap_request_spis_help, pap_sa_help, router_quota_help, router_set_help, HOST_RELEASE_HELP,
@@ -18,6 +17,7 @@ use super::help::{
     PAP_RELEASE_SPIS_HELP, ROUTER_BLACKLIST_HELP, ROUTER_DELIVERY_HELP, ROUTER_SA_HELP,
     ROUTER_SETCONF_HELP, ROUTER_SHOWCONF_HELP,
 };
+use super::words::addr_arg;
 use crate::limit::{PORT, PORT_COUNT, SPI, SPI_COUNT};
 
 /// dnatctl: configure the dnat router and host modules.

@@ -2,6 +2,7 @@
 
 //! clap's parse of the command words: the global ones and `router`.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;

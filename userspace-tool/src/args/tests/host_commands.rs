@@ -2,6 +2,8 @@
 
 //! clap's parse of the `host` command words.
 
+use std::net::Ipv4Addr;
+
 use clap::error::ErrorKind;
 
 use super::*;

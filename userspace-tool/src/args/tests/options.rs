@@ -3,7 +3,12 @@
 //! The word lists of `router quota`, `router delivery`, the blacklists
 //! and `pap`.
 
+use std::net::Ipv4Addr;
+
+use dnat_core::pap::PortClass;
+
 use super::*;
+use crate::msg::RouterAttr;
 
 #[test]
 fn delivery_words() {

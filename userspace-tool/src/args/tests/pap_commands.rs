@@ -2,6 +2,10 @@
 
 //! clap's parse of the `pap` command words.
 
+use std::net::Ipv4Addr;
+
+use dnat_core::pap::PortClass;
+
 use super::*;
 
 #[test]

@@ -3,7 +3,12 @@
 //! The settings of `router set` and `host set`: parse, words, attributes,
 //! and the values left for the kernel to judge.
 
+use std::net::Ipv4Addr;
+
+use dnat_core::config::Range;
+
 use super::*;
+use crate::msg::{HostAttr, RouterAttr};
 
 #[test]
 fn pap_auth_setting() {
