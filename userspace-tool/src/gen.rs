@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The manual pages and shell completions of `dnatctl`, generated from its
-//! clap definitions (`args.rs`, `follow.rs`, `spi.rs`, `ca/cli.rs`).
+//! clap definitions (`args/cli.rs`, `follow.rs`, `spi.rs`, `ca/cli.rs`).
 //!
 //! One page per command and subcommand, in section 8 (`dnatctl.8`,
 //! `dnatctl-router.8`, `dnatctl-router-set.8`, ...; hidden commands and

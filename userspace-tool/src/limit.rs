@@ -3,7 +3,7 @@
 //! The limits of every number dnatctl reads, each defined once: from
 //! dnat-core's rules for what the kernel accepts (the pools, quotas, PAP
 //! rate, timeouts, block sizes) or from the width of the field that
-//! carries the number. The word parsers (`args.rs`, and through them the
+//! carries the number. The word parsers (`args/`, and through them the
 //! configuration files), the clap arguments, their error messages and the
 //! help texts all take them from here: a number outside its limit is a
 //! usage error (exit 2), and the kernel is not asked. How numbers relate

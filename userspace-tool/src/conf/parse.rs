@@ -5,7 +5,7 @@
 //! ARG]` starts a section; `key = value` sets a key of the section (the
 //! first `=` splits; blanks around the key and the value go). Each section
 //! and each key is given once. The values are read by the parsers of `set`
-//! (`args.rs`). An error names its line.
+//! (`args/settings.rs`). An error names its line.
 
 use std::collections::BTreeMap;
 use std::fmt;
