@@ -15,8 +15,8 @@ use dnat_core::uapi::{block_kind, delivery, flow_state};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::args::lladdr_text;
 use crate::msg::{HostAttr, RouterAttr};
+use crate::show::lladdr as lladdr_text;
 
 /// One allocated block (one message of `GET_BLOCKS`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

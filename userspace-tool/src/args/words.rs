@@ -19,11 +19,8 @@ pub fn lladdr(key: &str, value: &str) -> Result<Lladdr, String> {
     })
 }
 
-/// `aa:bb:cc:dd:ee:ff`.
-pub fn lladdr_text(m: &Lladdr) -> String {
-    let h: Vec<String> = m.iter().map(|b| format!("{b:02x}")).collect();
-    h.join(":")
-}
+/// `aa:bb:cc:dd:ee:ff`: one text for every output of an address.
+pub use crate::show::lladdr as lladdr_text;
 
 /// A host's own quota (`router quota`, a `[Host ADDR]` section of a
 /// router's configuration file), within [`QUOTA`]; `default` says how to
