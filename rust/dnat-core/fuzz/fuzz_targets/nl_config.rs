@@ -344,6 +344,7 @@ fn host(tb: &[Option<&[u8]>], cfg: &mut HostConfig) {
             .is_none_or(|t| (1..=HostTimeouts::MAX).contains(&t))
         && u.port_block.is_none_or(|b| (1..=255).contains(&b))
         && u.hook_counters.is_none_or(|v| v <= 1)
+        && u.delivery.is_none_or(|v| v <= 1)
         && !(router.is_some() && router == public);
     match cfg.merged(&u, lan) {
         Ok(next) => {
@@ -367,6 +368,7 @@ fn host(tb: &[Option<&[u8]>], cfg: &mut HostConfig) {
                 u.port_block.unwrap_or(u32::from(cfg.port_block))
             );
             assert!(next.port_block >= 1);
+            assert_eq!(next.direct, u.delivery.map_or(cfg.direct, |d| d == 1));
             *cfg = next;
         }
         Err(e) => {
