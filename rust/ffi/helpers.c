@@ -73,6 +73,12 @@ void dnat_skb_reset_ipcb(struct sk_buff *skb)
 	IPCB(skb)->iif = skb->skb_iif;
 }
 
+/* skb_clear_tstamp(): a receive time is no departure time (fq, EDT). */
+void dnat_skb_clear_tstamp(struct sk_buff *skb)
+{
+	skb_clear_tstamp(skb);
+}
+
 /* skb_forward_csum(): a received checksum state is not one to send with. */
 void dnat_skb_forward_csum(struct sk_buff *skb)
 {

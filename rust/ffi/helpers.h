@@ -23,6 +23,7 @@ long dnat_cb_cursor(const struct netlink_callback *cb);
 void dnat_cb_set_cursor(struct netlink_callback *cb, long v);
 bool dnat_skb_eth_src(const struct sk_buff *skb, u8 *out);
 void dnat_skb_forward_csum(struct sk_buff *skb);
+void dnat_skb_clear_tstamp(struct sk_buff *skb);
 void dnat_skb_reset_ipcb(struct sk_buff *skb);
 
 #endif

@@ -29,6 +29,8 @@ extern "C" {
     /// The Ethernet source of a received packet into `out` (6 bytes);
     /// `false` if it has none.
     pub(super) fn dnat_skb_eth_src(skb: *const bindings::sk_buff, out: *mut u8) -> bool;
+    /// `skb_clear_tstamp(skb)`.
+    pub(super) fn dnat_skb_clear_tstamp(skb: *mut bindings::sk_buff);
     /// `skb_forward_csum(skb)`.
     pub(super) fn dnat_skb_forward_csum(skb: *mut bindings::sk_buff);
     /// Zeroes `IPCB(skb)`, then sets its `iif` to `skb->skb_iif`.

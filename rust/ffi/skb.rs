@@ -258,10 +258,14 @@ impl SkBuff<'_> {
             return Verdict::Drop;
         };
         let skb = self.raw();
-        // `skb_scrub_packet` clears the ingress state (conntrack, mark,
-        // dst) and changes no data.
+        // `skb_scrub_packet` clears the ingress state (conntrack, dst,
+        // socket; not the mark, within one namespace) and changes no data.
         // SAFETY: the skb is ours (type invariant).
         unsafe { bindings::skb_scrub_packet(skb, false) };
+        // The receive timestamp is no departure time (as `ip_forward` and
+        // IPVS clear it): `fq` would take it for one beyond its horizon.
+        // SAFETY: the skb is ours (type invariant); this changes a field.
+        unsafe { helpers::dnat_skb_clear_tstamp(skb) };
         // SAFETY: `rt` and `hdr` come from `prepare_outer` for this skb,
         // and scrubbing changed no data.
         unsafe { self.push_outer(net, rt, &hdr) };
@@ -294,17 +298,22 @@ impl SkBuff<'_> {
             return Verdict::Drop;
         };
         let skb = self.raw();
-        // `skb_scrub_packet` clears the ingress state (conntrack, mark,
-        // dst) and changes no data.
+        // `skb_scrub_packet` clears the ingress state (conntrack, dst,
+        // socket; not the mark, within one namespace) and changes no data.
         // SAFETY: the skb is ours (type invariant).
         unsafe { bindings::skb_scrub_packet(skb, false) };
+        // The receive timestamp is no departure time (as `ip_forward` and
+        // IPVS clear it): `fq` would take it for one beyond its horizon.
+        // SAFETY: the skb is ours (type invariant); this changes a field.
+        unsafe { helpers::dnat_skb_clear_tstamp(skb) };
         // SAFETY: the skb is ours (type invariant); this changes a flag.
         unsafe { helpers::dnat_skb_forward_csum(skb) };
-        let rt = rt.into_raw();
+        // `dst` is the first member of `struct rtable`.
+        let dst = rt.into_raw().cast::<bindings::dst_entry>();
         // SAFETY: the skb is ours and holds no route since the scrub; it
-        // takes over the reference on `rt`, a valid route, that `into_raw`
-        // gave up.
-        unsafe { bindings::skb_dst_set(skb, &raw mut (*rt).dst) };
+        // takes over the reference on `dst`, a valid route, that
+        // `into_raw` gave up.
+        unsafe { bindings::skb_dst_set(skb, dst) };
         // The route's output (`ip_output`) consumes the packet whatever it
         // returns.
         // SAFETY: the skb is ours and holds a route.
