@@ -185,11 +185,18 @@ impl RouterNet {
                     self.forget_out_sas(slot);
                 }
                 let hosts = self.hosts().ok_or(DeliveryError::NoMemory)?;
+                let now = hosts.direct.get(slot);
+                // Learning again would drop the host's untunnelled packets
+                // until its next PAP message: a bound host stays bound.
+                let b = if b == Binding::Learn && now.lladdr().is_some() {
+                    now
+                } else {
+                    b
+                };
                 let r = hosts.direct.set(slot, b).map_err(DeliveryError::Bind);
-                if r.is_err() || !b.is_direct() {
-                    // Nothing else keeps a slot that is not direct.
-                    let _ = t.keep(addr, false);
-                }
+                // The slot stays kept while the host is direct (as it was,
+                // if the binding was refused); nothing else keeps it.
+                let _ = t.keep(addr, hosts.direct.get(slot).is_direct());
                 r
             })
             .ok_or(DeliveryError::NoMemory)?

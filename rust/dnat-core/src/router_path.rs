@@ -461,7 +461,9 @@ pub fn untunnelled<V: View>(
     // or, for ESP/AH, the host bound to it.
     let owner = match proof {
         Ok(Proof::Port(p)) => shared.port_owner(p).map(|(s, _)| s),
-        Ok(Proof::KnownHost) => by_lladdr.filter(|&s| !v.is_revoked(s)),
+        Ok(Proof::KnownHost) => {
+            by_lladdr.filter(|&s| !v.is_revoked(s) && shared.host_addr(s).is_some())
+        }
         Err(e) => return refuse(refusal_stat(e)),
     };
     let bound = owner.map(|s| v.binding(s));

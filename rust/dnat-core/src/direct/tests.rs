@@ -92,8 +92,8 @@ fn every_slot_can_be_bound_at_once() {
 
 #[test]
 fn a_full_probe_window_is_refused() {
-    // Eight entries, all probing the same window: the ninth distinct
-    // address of a tiny index cannot be placed.
+    // A 16-entry index is one probe window: the 17th distinct address
+    // cannot be placed.
     let d = Direct::<40, 16>::new();
     let mut placed = 0;
     for s in 1..40u16 {

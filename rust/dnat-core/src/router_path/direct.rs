@@ -164,4 +164,9 @@ fn revoked_or_unbound_hosts_are_not_forwarded() {
     v.direct.set(r.h1, Binding::Ipip).unwrap();
     assert_eq!(decide_direct(&v, &p, Iface::Lan, Some(M1)), Outbound::Drop);
     assert_eq!(v.stat(DataStat::OutUntunnelled), 1);
+    // A binding left on a slot no host holds proves nothing.
+    v.direct.set(7, Binding::Bound(M2)).unwrap();
+    let e = pkt(PUBLIC, REMOTE, proto::ESP, &esp(0x7000));
+    assert_eq!(decide_direct(&v, &e, Iface::Lan, Some(M2)), Outbound::Drop);
+    assert_eq!(v.stat(DataStat::OutDirect), 0);
 }
