@@ -399,14 +399,18 @@ impl PapClient {
             };
             match session.incoming(b, u64::from(now)) {
                 Opened::Message(msg) => {
-                    let wanted = c.outstanding().and_then(|m| asked(&m));
+                    let before = c.outstanding();
+                    let wanted = before.and_then(|m| asked(&m));
                     let what = c.receive(&msg, now);
                     crate::notify::update(st, |h, q| {
                         on_receive(h, c, &msg, &what, wanted, |e| {
                             q.push(e);
                         })
                     });
-                    Ok(what)
+                    // It ended the transaction that was outstanding: an
+                    // answer to this host's own request, which a replay of
+                    // an older router message cannot be.
+                    Ok((what, before.is_some() && c.outstanding() != before))
                 }
                 Opened::KeyInstalled => {
                     c.resend_now();
@@ -427,7 +431,7 @@ impl PapClient {
                 }
             }
         };
-        let ev = match ev {
+        let (ev, answered) = match ev {
             Ok(ev) => ev,
             Err(Some(s)) => {
                 self.bump(s);
@@ -452,8 +456,9 @@ impl PapClient {
             // Counted by the client (`sa_notices_applied`/`_refused`).
             Event::Nothing | Event::Refused(_) | Event::SaNotice { .. } => {}
         }
-        // An answer of the router: where direct deliveries come from.
-        if let Some(m) = skb.eth_src() {
+        // An answer of the router to this host's request: where direct
+        // deliveries come from.
+        if let Some(m) = skb.eth_src().filter(|_| answered) {
             st.learn_router_lladdr(m);
         }
         // A transaction ended: the next one (or what was lost) goes out now.
