@@ -112,6 +112,7 @@ pub struct Direct<const N: usize, const I: usize> {
 impl<const N: usize, const I: usize> Direct<N, I> {
     /// Every host on IP-in-IP.
     pub const fn new() -> Self {
+        const { assert!(I.is_power_of_two() && I >= PROBE) };
         Self {
             slots: [const { AtomicU64::new(0) }; N],
             index: [const { AtomicU16::new(0) }; I],
@@ -127,7 +128,8 @@ impl<const N: usize, const I: usize> Direct<N, I> {
 
     fn home(m: Lladdr) -> usize {
         // Not keyed: only bindings the administrator or an authenticated
-        // host made are indexed, so collisions cannot be forced.
+        // host made are indexed, so only hosts the router trusts could
+        // crowd an address's window (its binding is then refused, Full).
         let w = mac_word(m).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         (w >> 40) as usize & (I - 1)
     }
@@ -174,11 +176,15 @@ impl<const N: usize, const I: usize> Direct<N, I> {
 
     fn insert(&self, slot: u16, m: Lladdr) -> Result<(), BindError> {
         let home = Self::home(m);
-        let free = (0..PROBE).map(|k| (home + k) & (I - 1)).find(|&p| {
-            self.index
-                .get(p)
-                .is_some_and(|e| !self.live(p, e.load(Relaxed)))
-        });
+        let window = || (0..PROBE).map(move |k| (home + k) & (I - 1));
+        let holds = |p: usize, f: &dyn Fn(u16) -> bool| {
+            self.index.get(p).is_some_and(|e| f(e.load(Relaxed)))
+        };
+        // An entry of the slot already in the window serves (a rebind then
+        // takes no second one); else the first free or stale one.
+        let free = window()
+            .find(|&p| holds(p, &|e| e == slot))
+            .or_else(|| window().find(|&p| holds(p, &|e| !self.live(p, e))));
         let e = free
             .and_then(|p| self.index.get(p))
             .ok_or(BindError::Full)?;
@@ -186,7 +192,9 @@ impl<const N: usize, const I: usize> Direct<N, I> {
         Ok(())
     }
 
-    /// Every slot back on IP-in-IP (a new configuration, a reset).
+    /// Every slot back on IP-in-IP. The modules do not call it: like a
+    /// host's own quota, its delivery method outlives a new configuration
+    /// and a reset.
     pub fn clear(&self) {
         for w in &self.slots {
             w.store(0, Relaxed);

@@ -120,3 +120,19 @@ fn lladdr_text() {
         assert_eq!(parse_lladdr(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn rebinding_within_a_window_reuses_the_slots_entry() {
+    // A 16-entry index is one window: rebinding one slot to ever new
+    // addresses never takes a second entry, so 15 other hosts still fit.
+    let d = Direct::<40, 16>::new();
+    for i in 0..100u8 {
+        d.set(1, Binding::Bound([0x02, 9, 9, 9, 9, i])).unwrap();
+    }
+    for s in 2..17u16 {
+        d.set(s, Binding::Bound([0x02, 1, 2, 3, 4, s as u8]))
+            .unwrap();
+    }
+    assert_eq!(d.slot_of([0x02, 9, 9, 9, 9, 99]), Some(1));
+    assert_eq!(d.slot_of([0x02, 1, 2, 3, 4, 16]), Some(16));
+}
