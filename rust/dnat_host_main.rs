@@ -8,68 +8,55 @@
 //! ephemeral ports to granted ones (the SPTT), and tunnels traffic between
 //! the shared public address and the Internet through the router in
 //! IP-in-IP. See `Documentation/networking/dnat.rst`.
+//!
+//! Layering: [`dnat_core`] is the kernel-independent logic (`dnat-core/src/`,
+//! cargo-tested), [`ffi`] the safe wrappers over the C bindings (all the
+//! `unsafe`), [`common`] the glue shared with `dnat_router`, and [`host`]
+//! this module's glue: netlink, per-namespace state, hooks.
 
 use kernel::prelude::*;
 
-// Kernel-independent logic, shared with `cargo test` and the CLI.
-#[path = "dnat-core/src/checksum.rs"]
-pub mod checksum;
-#[path = "dnat-core/src/config.rs"]
-pub mod config;
-#[path = "dnat-core/src/events.rs"]
-pub mod events;
-#[path = "dnat-core/src/hooks.rs"]
-pub mod hooks;
-#[path = "dnat-core/src/host_events.rs"]
-pub mod host_events;
-#[path = "dnat-core/src/icmp.rs"]
-pub mod icmp;
-#[path = "dnat-core/src/ipv4.rs"]
-pub mod ipv4;
-#[path = "dnat-core/src/pap.rs"]
-pub mod pap;
-#[path = "dnat-core/src/pap_auth.rs"]
-pub mod pap_auth;
-#[path = "dnat-core/src/pap_client.rs"]
-pub mod pap_client;
-#[path = "dnat-core/src/pap_session.rs"]
-pub mod pap_session;
-#[path = "dnat-core/src/siphash.rs"]
-pub mod siphash;
-#[path = "dnat-core/src/sptt.rs"]
-pub mod sptt;
-#[path = "dnat-core/src/stat.rs"]
-pub mod stat;
-#[path = "dnat-core/src/uapi.rs"]
-pub mod uapi;
+/// Kernel-independent logic, shared with `cargo test` and the CLI (there the
+/// `dnat_core` crate).
+#[path = "dnat-core/src"]
+pub mod dnat_core {
+    pub mod checksum;
+    pub mod config;
+    pub mod events;
+    pub mod hooks;
+    pub mod host_events;
+    pub mod icmp;
+    pub mod ipv4;
+    pub mod pap;
+    pub mod pap_auth;
+    pub mod pap_client;
+    pub mod pap_session;
+    pub mod siphash;
+    pub mod sptt;
+    pub mod stat;
+    pub mod uapi;
+}
 
 // The wrappers over the C bindings (all `unsafe` is there).
-#[path = "ffi/defrag.rs"]
-pub mod defrag;
-#[path = "ffi/mod.rs"]
 pub mod ffi;
 
-#[path = "common/atomic.rs"]
-pub mod atomic;
-#[path = "common/counters.rs"]
-pub mod counters;
-#[path = "common/error.rs"]
-pub mod error;
-#[path = "common/packet.rs"]
-pub mod packet;
+/// The glue shared by both modules.
+pub mod common {
+    pub mod atomic;
+    pub mod counters;
+    pub mod error;
+    pub mod packet;
+}
 
-#[path = "host/client.rs"]
-pub mod client;
-#[path = "host/datapath.rs"]
-pub mod datapath;
-#[path = "host/netlink.rs"]
-pub mod netlink;
-#[path = "host/notify.rs"]
-pub mod notify;
-#[path = "host/sptt.rs"]
-pub mod sptt_glue;
-#[path = "host/state.rs"]
-pub mod state;
+/// This module's glue.
+pub mod host {
+    pub mod client;
+    pub mod datapath;
+    pub mod netlink;
+    pub mod notify;
+    pub mod sptt;
+    pub mod state;
+}
 
 module! {
     type: DnatHost,
@@ -82,16 +69,16 @@ module! {
 struct DnatHost {
     // Dropped in this order, see `dnat_router`.
     _family: ffi::genl::FamilyRegistration,
-    _pernet: ffi::pernet::PernetRegistration<state::HostNet>,
+    _pernet: ffi::pernet::PernetRegistration<host::state::HostNet>,
 }
 
 impl kernel::Module for DnatHost {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let pernet = state::HOST.register()?;
-        let family = netlink::FAMILY.register()?;
+        let pernet = host::state::HOST.register()?;
+        let family = host::netlink::FAMILY.register()?;
         pr_info!(
             "loaded (generic netlink family dnat_host v{})\n",
-            uapi::FAMILY_VERSION
+            dnat_core::uapi::FAMILY_VERSION
         );
         Ok(Self {
             _family: family,
@@ -108,9 +95,9 @@ impl Drop for DnatHost {
 
 #[kunit_tests(dnat_host)]
 mod tests {
-    use super::config::{HostConfig, HostUpdate, EINVAL};
+    use super::dnat_core::config::{HostConfig, HostUpdate, EINVAL};
     use super::ffi::{net::init_net, pernet::Pernet};
-    use super::state::HostNet;
+    use super::host::state::HostNet;
     use core::net::Ipv4Addr;
 
     #[test]
@@ -143,9 +130,9 @@ mod tests {
 
     #[test]
     fn sptt_in_kernel_memory() {
-        use super::config::HostTimeouts;
-        use super::pap::PortBlock;
-        use super::sptt_glue::SpttTables;
+        use super::dnat_core::config::HostTimeouts;
+        use super::dnat_core::pap::PortBlock;
+        use super::host::sptt::SpttTables;
         use kernel::prelude::*;
 
         let Ok(t) = KBox::pin_init(SpttTables::new(), GFP_KERNEL) else {
@@ -186,9 +173,9 @@ mod tests {
 
     #[test]
     fn icmp_ids_beside_the_sptt_in_kernel() {
-        use super::icmp::{IdError, Quoted, DEFAULT_IDLE};
-        use super::pap::PortBlock;
-        use super::sptt_glue::SpttTables;
+        use super::dnat_core::icmp::{IdError, Quoted, DEFAULT_IDLE};
+        use super::dnat_core::pap::PortBlock;
+        use super::host::sptt::SpttTables;
         use kernel::prelude::*;
 
         let Ok(t) = KBox::pin_init(SpttTables::new(), GFP_KERNEL) else {
@@ -230,7 +217,7 @@ mod tests {
         // Idle translations end, and so do those of a block given back.
         t.expire(
             12 + DEFAULT_IDLE + 1,
-            &super::config::HostTimeouts {
+            &super::dnat_core::config::HostTimeouts {
                 tcp: 7440,
                 udp: 7440,
             },

@@ -6,82 +6,62 @@
 //! interfaces, the shared public address, the port and SPI pools) behind the
 //! `dnat_router` generic netlink family, and hooks every IPv4 netfilter hook
 //! point, counting packets. See `Documentation/networking/dnat.rst`.
+//!
+//! Layering: [`dnat_core`] is the kernel-independent logic (`dnat-core/src/`,
+//! cargo-tested), [`ffi`] the safe wrappers over the C bindings (all the
+//! `unsafe`), [`common`] the glue shared with `dnat_host`, and [`router`]
+//! this module's glue: netlink, per-namespace state, hooks.
 
 use kernel::prelude::*;
 
-// Kernel-independent logic, shared with `cargo test` and the CLI.
-#[path = "dnat-core/src/alloc_table.rs"]
-pub mod alloc_table;
-#[path = "dnat-core/src/checksum.rs"]
-pub mod checksum;
-#[path = "dnat-core/src/classify.rs"]
-pub mod classify;
-#[path = "dnat-core/src/config.rs"]
-pub mod config;
-#[path = "dnat-core/src/direct.rs"]
-pub mod direct;
-#[path = "dnat-core/src/events.rs"]
-pub mod events;
-#[path = "dnat-core/src/hooks.rs"]
-pub mod hooks;
-#[path = "dnat-core/src/ipv4.rs"]
-pub mod ipv4;
-#[path = "dnat-core/src/out_sa.rs"]
-pub mod out_sa;
-#[path = "dnat-core/src/pap.rs"]
-pub mod pap;
-#[path = "dnat-core/src/pap_auth.rs"]
-pub mod pap_auth;
-#[path = "dnat-core/src/pap_keys.rs"]
-pub mod pap_keys;
-#[path = "dnat-core/src/pap_server.rs"]
-pub mod pap_server;
-#[path = "dnat-core/src/pap_serving.rs"]
-pub mod pap_serving;
-#[path = "dnat-core/src/router_events.rs"]
-pub mod router_events;
-#[path = "dnat-core/src/router_path.rs"]
-pub mod router_path;
-#[path = "dnat-core/src/sa_table.rs"]
-pub mod sa_table;
-#[path = "dnat-core/src/siphash.rs"]
-pub mod siphash;
-#[path = "dnat-core/src/stat.rs"]
-pub mod stat;
-#[path = "dnat-core/src/uapi.rs"]
-pub mod uapi;
+/// Kernel-independent logic, shared with `cargo test` and the CLI (there the
+/// `dnat_core` crate).
+#[path = "dnat-core/src"]
+pub mod dnat_core {
+    pub mod alloc_table;
+    pub mod checksum;
+    pub mod classify;
+    pub mod config;
+    pub mod direct;
+    pub mod events;
+    pub mod hooks;
+    pub mod ipv4;
+    pub mod out_sa;
+    pub mod pap;
+    pub mod pap_auth;
+    pub mod pap_keys;
+    pub mod pap_server;
+    pub mod pap_serving;
+    pub mod router_events;
+    pub mod router_path;
+    pub mod sa_table;
+    pub mod siphash;
+    pub mod stat;
+    pub mod uapi;
+}
 
 // The wrappers over the C bindings (all `unsafe` is there).
-#[path = "ffi/defrag.rs"]
-pub mod defrag;
-#[path = "ffi/mod.rs"]
 pub mod ffi;
 
-#[path = "common/atomic.rs"]
-pub mod atomic;
-#[path = "common/counters.rs"]
-pub mod counters;
-#[path = "common/error.rs"]
-pub mod error;
-#[path = "common/packet.rs"]
-pub mod packet;
+/// The glue shared by both modules.
+pub mod common {
+    pub mod atomic;
+    pub mod counters;
+    pub mod error;
+    pub mod packet;
+}
 
-#[path = "router/datapath.rs"]
-pub mod datapath;
-#[path = "router/dumps.rs"]
-pub mod dumps;
-#[path = "router/hosts.rs"]
-pub mod hosts;
-#[path = "router/netlink.rs"]
-pub mod netlink;
-#[path = "router/notify.rs"]
-pub mod notify;
-#[path = "router/server.rs"]
-pub mod server;
-#[path = "router/state.rs"]
-pub mod state;
-#[path = "router/tables.rs"]
-pub mod tables;
+/// This module's glue.
+pub mod router {
+    pub mod datapath;
+    pub mod dumps;
+    pub mod hosts;
+    pub mod netlink;
+    pub mod notify;
+    pub mod server;
+    pub mod state;
+    pub mod tables;
+}
 
 module! {
     type: DnatRouter,
@@ -95,16 +75,16 @@ struct DnatRouter {
     // Dropped in this order: no netlink request runs once the per-namespace
     // state (and its hooks) are torn down.
     _family: ffi::genl::FamilyRegistration,
-    _pernet: ffi::pernet::PernetRegistration<state::RouterNet>,
+    _pernet: ffi::pernet::PernetRegistration<router::state::RouterNet>,
 }
 
 impl kernel::Module for DnatRouter {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let pernet = state::ROUTER.register()?;
-        let family = netlink::FAMILY.register()?;
+        let pernet = router::state::ROUTER.register()?;
+        let family = router::netlink::FAMILY.register()?;
         pr_info!(
             "loaded (generic netlink family dnat_router v{})\n",
-            uapi::FAMILY_VERSION
+            dnat_core::uapi::FAMILY_VERSION
         );
         Ok(Self {
             _family: family,
@@ -121,9 +101,9 @@ impl Drop for DnatRouter {
 
 #[kunit_tests(dnat_router)]
 mod tests {
-    use super::config::{RouterConfig, RouterUpdate, ERANGE};
+    use super::dnat_core::config::{RouterConfig, RouterUpdate, ERANGE};
     use super::ffi::{net::init_net, pernet::Pernet};
-    use super::state::RouterNet;
+    use super::router::state::RouterNet;
     use core::net::Ipv4Addr;
 
     #[test]
@@ -166,8 +146,8 @@ mod tests {
 
     #[test]
     fn events_without_listeners() {
-        use super::netlink::{EVENTS, FAMILY};
-        use super::uapi::{router_attr as a, router_cmd, router_event};
+        use super::dnat_core::uapi::{router_attr as a, router_cmd, router_event};
+        use super::router::netlink::{EVENTS, FAMILY};
         use kernel::error::code::{EINVAL, EMSGSIZE, ESRCH};
         // The suite runs as the module loads: nobody has joined yet.
         let net = init_net();

@@ -4,14 +4,14 @@
 
 use core::marker::PhantomData;
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::common::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 
+use crate::dnat_core::hooks::{of, Hook, HookPackets, NUM_HOOKS};
 use crate::ffi::genl::Dump;
 use crate::ffi::netfilter::{HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::skb::SkBuff;
-use crate::hooks::{of, Hook, HookPackets, NUM_HOOKS};
 
 /// Packets seen at each IPv4 hook point of one namespace, counted while
 /// enabled (the `HOOK_COUNTERS` setting).

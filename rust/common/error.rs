@@ -4,7 +4,7 @@
 
 use kernel::prelude::*;
 
-use crate::config::ConfigError;
+use crate::dnat_core::config::ConfigError;
 use crate::ffi::genl::Request;
 
 /// Reports `e` on `req` (message and offending attribute) and returns the

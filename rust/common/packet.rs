@@ -4,8 +4,8 @@
 
 use kernel::prelude::*;
 
+use crate::dnat_core::ipv4::{self, Header};
 use crate::ffi::skb::SkBuff;
-use crate::ipv4::{self, Header};
 
 /// Reads the IPv4 header of `skb`, which the stack has already validated
 /// (in `PRE_ROUTING` by `ip_rcv`; in the output hooks it built it).

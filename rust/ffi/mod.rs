@@ -6,6 +6,7 @@
 //! Every `unsafe` block of the modules lives under this directory; module
 //! logic above it is safe Rust. Each wrapper type documents its invariants.
 
+pub mod defrag;
 pub mod genl;
 mod helpers;
 pub mod net;

@@ -13,30 +13,30 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::Relaxed;
+use crate::common::atomic::Relaxed;
 use kernel::prelude::*;
 use kernel::{new_spinlock_irq, sync::SpinLockIrq};
 
-use crate::config::HOST_PORT_BLOCK_DEFAULT;
-use crate::events::asked;
+use crate::dnat_core::config::HOST_PORT_BLOCK_DEFAULT;
+use crate::dnat_core::events::asked;
+use crate::dnat_core::host_events::{key_installed, on_receive, on_restart, Lost};
+use crate::dnat_core::ipv4::{self, proto, Header};
+use crate::dnat_core::pap::{self, PortBlock, SpiBlock};
+use crate::dnat_core::pap_auth::MAX_WIRE;
+use crate::dnat_core::pap_client::{
+    Action, Client, Config, Event, Ignored, Out, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
+};
+use crate::dnat_core::pap_session::{Entropy, Opened, Session, SessionDrop, SessionDrops};
+use crate::dnat_core::stat::{RxStat, RxStats};
+use crate::dnat_core::uapi::block_kind;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::Verdict;
 use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::random_u32;
 use crate::ffi::route::OwnedPacket;
 use crate::ffi::skb::SkBuff;
-use crate::host_events::{key_installed, on_receive, on_restart, Lost};
-use crate::ipv4::{self, proto, Header};
-use crate::pap::{self, PortBlock, SpiBlock};
-use crate::pap_auth::MAX_WIRE;
-use crate::pap_client::{
-    Action, Client, Config, Event, Ignored, Out, SaNoticeError, SaRecord, Stat, MAX_BLOCKS,
-};
-use crate::pap_session::{Entropy, Opened, Session, SessionDrop, SessionDrops};
-use crate::sptt_glue::LOW_WATER;
-use crate::stat::{RxStat, RxStats};
-use crate::state::HostNet;
-use crate::uapi::block_kind;
+use crate::host::sptt::LOW_WATER;
+use crate::host::state::HostNet;
 
 /// Most messages sent per tick (the client sends one transaction at a
 /// time; this only bounds a misbehaving loop).
@@ -176,20 +176,20 @@ impl PapClient {
             };
             g.session = Session::new(lan_addr);
             let started = g.client.is_some().then_some(router);
-            crate::notify::update(st, |h, q| {
+            crate::host::notify::update(st, |h, q| {
                 on_restart(h, had, started, |e| {
                     q.push(e);
                 })
             });
         }
         self.sync_blocks(st, net);
-        crate::notify::soon(st, net);
+        crate::host::notify::soon(st, net);
     }
 
     /// Reports how what the client holds changed (`why`: what the
     /// caller did), under the client's lock.
     fn report(st: &HostNet, client: Option<&Client>, why: Lost) {
-        crate::notify::update(st, |h, q| {
+        crate::host::notify::update(st, |h, q| {
             h.update(client, why, false, |e| {
                 q.push(e);
             })
@@ -206,7 +206,7 @@ impl PapClient {
             };
             c.release_all();
             // The notice goes out at once; nobody waits for its ack.
-            let out = match c.poll(crate::datapath::now(), 0) {
+            let out = match c.poll(crate::host::datapath::now(), 0) {
                 Some(Action::Send(out)) => Some(out),
                 _ => None,
             };
@@ -388,7 +388,7 @@ impl PapClient {
             self.bump(RxStat::Malformed);
             return Some(Verdict::Drop);
         }
-        let now = crate::datapath::now();
+        let now = crate::host::datapath::now();
         let ev = {
             let mut g = self.inner.lock();
             let Inner {
@@ -402,7 +402,7 @@ impl PapClient {
                     let before = c.outstanding();
                     let wanted = before.and_then(|m| asked(&m));
                     let what = c.receive(&msg, now);
-                    crate::notify::update(st, |h, q| {
+                    crate::host::notify::update(st, |h, q| {
                         on_receive(h, c, &msg, &what, wanted, |e| {
                             q.push(e);
                         })
@@ -414,7 +414,7 @@ impl PapClient {
                 }
                 Opened::KeyInstalled => {
                     c.resend_now();
-                    crate::notify::push(st, key_installed());
+                    crate::host::notify::push(st, key_installed());
                     Err(Some(RxStat::KeyInstalled))
                 }
                 Opened::Rekey => {

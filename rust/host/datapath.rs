@@ -23,18 +23,18 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::Relaxed;
+use crate::common::atomic::Relaxed;
 
-use crate::config::is_unicast;
+use crate::dnat_core::config::is_unicast;
+use crate::dnat_core::icmp::{self as icmp_xlat, About, IdError, QuoteSkip};
+use crate::dnat_core::ipv4::{self, icmp, proto, Header};
+use crate::dnat_core::sptt::Segment;
+use crate::dnat_core::stat::HostStat;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::skb::{PortField, SkBuff};
-use crate::icmp::{self as icmp_xlat, About, IdError, QuoteSkip};
-use crate::ipv4::{self, icmp, proto, Header};
-use crate::sptt::Segment;
-use crate::stat::HostStat;
-use crate::state::HostNet;
+use crate::host::state::HostNet;
 
 /// TTL of the outer header towards the router (one LAN hop).
 const OUTER_TTL: u8 = 64;

@@ -6,19 +6,21 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::client::SaNotice;
-use crate::config::{ConfigError, HostConfig, HostMode, HostUpdate};
-use crate::counters::{dump_counters, CounterAttrs};
-use crate::error::reject;
+use crate::common::counters::{dump_counters, CounterAttrs};
+use crate::common::error::reject;
+use crate::dnat_core::config::{ConfigError, HostConfig, HostMode, HostUpdate};
+use crate::dnat_core::pap_client::{SaNoticeError, SaRecordState};
+use crate::dnat_core::uapi::HOST_MCGRP_EVENTS;
+use crate::dnat_core::uapi::{block_kind, host_mode, sa_state};
+use crate::dnat_core::uapi::{
+    host_attr as a, host_cmd as cmd, FAMILY_VERSION, HOST_FAMILY, IFNAME_MAX,
+};
 use crate::ffi::genl::{
     AttrType, DoIt, Dump, DumpIt, Family, McastGroup, Msg, Op, PolicyEntry, Request,
 };
 use crate::ffi::pernet::Pernet;
-use crate::pap_client::{SaNoticeError, SaRecordState};
-use crate::state::HostNet;
-use crate::uapi::HOST_MCGRP_EVENTS;
-use crate::uapi::{block_kind, host_mode, sa_state};
-use crate::uapi::{host_attr as a, host_cmd as cmd, FAMILY_VERSION, HOST_FAMILY, IFNAME_MAX};
+use crate::host::client::SaNotice;
+use crate::host::state::HostNet;
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
 
@@ -379,7 +381,7 @@ impl<const CMD: u8> DoIt for SaCmd<CMD> {
                 return Err(EINVAL);
             }
         };
-        if st.active.load(crate::atomic::Relaxed) == 0 {
+        if st.active.load(crate::common::atomic::Relaxed) == 0 {
             req.set_error(c"the host is not configured yet", None);
             return Err(ENOTCONN);
         }

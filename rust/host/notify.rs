@@ -15,14 +15,14 @@ use kernel::new_spinlock_irq;
 use kernel::prelude::*;
 use kernel::sync::{SetOnce, SpinLockIrq};
 
-use crate::events::{Event, Queue};
+use crate::dnat_core::events::{Event, Queue};
+use crate::dnat_core::host_events::{Holdings, QUEUE};
+use crate::dnat_core::uapi::{host_attr as a, host_cmd as cmd, host_event};
 use crate::ffi::genl::Msg;
 use crate::ffi::net::Net;
 use crate::ffi::pernet::Pernet;
-use crate::host_events::{Holdings, QUEUE};
-use crate::netlink::{EVENTS, FAMILY};
-use crate::state::HostNet;
-use crate::uapi::{host_attr as a, host_cmd as cmd, host_event};
+use crate::host::netlink::{EVENTS, FAMILY};
+use crate::host::state::HostNet;
 
 /// Events sent per run of the work at most; more wait for the next run,
 /// which comes at once.

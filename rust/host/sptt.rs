@@ -13,16 +13,16 @@ use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8};
 
 use kernel::prelude::*;
 
-use crate::packet::filled;
+use crate::common::packet::filled;
 use kernel::{
     new_spinlock_irq,
     sync::{SetOnce, SpinLockIrq},
 };
 
-use crate::config::HostTimeouts;
-use crate::icmp::{self, IdError, IdLayout, IdShared, IdTable, IdWriter};
-use crate::pap::PortBlock;
-use crate::sptt::{Layout, Proto, Segment, Shared, Sptt, Timeouts, WriterState};
+use crate::dnat_core::config::HostTimeouts;
+use crate::dnat_core::icmp::{self, IdError, IdLayout, IdShared, IdTable, IdWriter};
+use crate::dnat_core::pap::PortBlock;
+use crate::dnat_core::sptt::{Layout, Proto, Segment, Shared, Sptt, Timeouts, WriterState};
 
 /// Free ports below which the PAP client asks for another block.
 pub const LOW_WATER: u32 = 8;
@@ -348,7 +348,7 @@ impl SpttTables {
         let (e, next) = self.write(|_, ids| ids.next_entry(c))??;
         Some((
             Translation {
-                proto: crate::ipv4::proto::ICMP,
+                proto: crate::dnat_core::ipv4::proto::ICMP,
                 local: e.eph,
                 unique: e.unique,
                 idle: now.saturating_sub(e.last_use),

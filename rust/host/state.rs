@@ -4,29 +4,29 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::common::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 
-use crate::client::PapClient;
-use crate::config::{HostConfig, HostMode};
-use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::datapath::now;
-use crate::defrag::Defrag;
+use crate::common::counters::{CountHook, HasCounters, HookCounters};
+use crate::common::packet::ipv4_header;
+use crate::dnat_core::config::{HostConfig, HostMode};
+use crate::dnat_core::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
+use crate::dnat_core::host_events::mode_changed;
+use crate::dnat_core::ipv4::proto;
+use crate::dnat_core::pap::PortBlock;
+use crate::dnat_core::stat::{HostStat, HostStats};
+use crate::dnat_core::uapi::{block_kind, host_mode};
+use crate::ffi::defrag::Defrag;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::route::{primary_ipv4, RouteCache};
 use crate::ffi::skb::SkBuff;
-use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
-use crate::host_events::mode_changed;
-use crate::ipv4::proto;
-use crate::notify::LazyEvents;
-use crate::packet::ipv4_header;
-use crate::pap::PortBlock;
-use crate::sptt_glue::{LazySptt, Translation};
-use crate::stat::{HostStat, HostStats};
-use crate::uapi::{block_kind, host_mode};
+use crate::host::client::PapClient;
+use crate::host::datapath::now;
+use crate::host::notify::LazyEvents;
+use crate::host::sptt::{LazySptt, Translation};
 
 /// Hook priority: after defragmentation, before connection tracking.
 pub const PRIORITY: i32 = -350;
@@ -147,17 +147,17 @@ impl PernetData for HostNet {
     }
 
     /// Runs the PAP client (requests, retransmissions, renewals) and ends
-    /// idle translations; then sends the events ([`crate::notify::tick`]).
+    /// idle translations; then sends the events ([`crate::host::notify::tick`]).
     fn tick(&self, net: &Net) -> Option<u32> {
         if self.active.load(Relaxed) == 0 {
-            crate::notify::tick(self, net);
+            crate::host::notify::tick(self, net);
             return None;
         }
         let t = now();
         let timeouts = self.config.lock().timeouts;
         self.sptt.expire(t, &timeouts);
         self.pap.run(self, net, t);
-        crate::notify::tick(self, net);
+        crate::host::notify::tick(self, net);
         Some(TICK_MS)
     }
 
@@ -241,7 +241,7 @@ impl HostNet {
                 HostMode::Translate => host_mode::TRANSLATE,
                 HostMode::Native => host_mode::NATIVE,
             };
-            crate::notify::push(self, mode_changed(m));
+            crate::host::notify::push(self, mode_changed(m));
         }
         if was_native != (next.mode == HostMode::Native) {
             self.pap.sync_blocks(self, net);
@@ -271,7 +271,7 @@ impl HostNet {
         if ready {
             Pernet::<HostNet>::kick(net, 0);
         }
-        crate::notify::soon(self, net);
+        crate::host::notify::soon(self, net);
         Ok(())
     }
 
@@ -336,7 +336,7 @@ impl HostNet {
             1 => Some(("", "icmp_translations", u64::from(self.sptt.ids_in_use()))),
             2 => {
                 let bytes = self.sptt.get().map_or(0, |_| {
-                    crate::sptt::Layout::BYTES + crate::icmp::IdLayout::BYTES
+                    crate::dnat_core::sptt::Layout::BYTES + crate::dnat_core::icmp::IdLayout::BYTES
                 });
                 Some(("", "sptt_bytes", bytes as u64))
             }
@@ -426,9 +426,9 @@ impl NetHook for PreRouting {
             }
         }
         match h.protocol {
-            proto::IPIP if h.dst == lan_addr => crate::datapath::inbound(st, skb, &h),
+            proto::IPIP if h.dst == lan_addr => crate::host::datapath::inbound(st, skb, &h),
             _ if u32::from(h.dst) == st.public.load(Relaxed) => {
-                crate::datapath::direct_inbound(st, skb, &h)
+                crate::host::datapath::direct_inbound(st, skb, &h)
             }
             _ => Verdict::Accept,
         }
@@ -455,7 +455,7 @@ impl NetHook for PostRouting {
         if u32::from(h.src) != public {
             return Verdict::Accept;
         }
-        crate::datapath::outbound(st, skb, state, &h)
+        crate::host::datapath::outbound(st, skb, state, &h)
     }
 }
 

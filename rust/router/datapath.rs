@@ -25,21 +25,23 @@
 
 use core::net::Ipv4Addr;
 
-use crate::alloc_table::{Shared, Slot};
-use crate::atomic::Relaxed;
-use crate::classify;
-use crate::direct::{Binding, Lladdr};
+use crate::common::atomic::Relaxed;
+use crate::dnat_core::alloc_table::{Shared, Slot};
+use crate::dnat_core::classify;
+use crate::dnat_core::direct::{Binding, Lladdr};
+use crate::dnat_core::ipv4::Header;
+use crate::dnat_core::out_sa::OutSaShared;
+use crate::dnat_core::router_path::{
+    self, Delivery, HostCount, Iface, Inbound, Outbound, Traffic, View,
+};
+use crate::dnat_core::sa_table::SaShared;
+use crate::dnat_core::stat::DataStat;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
-use crate::ipv4::Header;
-use crate::out_sa::OutSaShared;
-use crate::router_path::{self, Delivery, HostCount, Iface, Inbound, Outbound, Traffic, View};
-use crate::sa_table::SaShared;
-use crate::stat::DataStat;
-use crate::state::RouterNet;
+use crate::router::state::RouterNet;
 
 /// TTL of the outer header towards a host (one LAN hop).
 const OUTER_TTL: u8 = 64;
@@ -210,7 +212,7 @@ pub fn local_error(
         // From the LAN address instead (the ICMP checksum does not cover
         // addresses).
         let rewritten = lan_addr.is_some_and(|a| {
-            skb.with_network_mut(crate::ipv4::HEADER_LEN, |b| {
+            skb.with_network_mut(crate::dnat_core::ipv4::HEADER_LEN, |b| {
                 router_path::set_source(b, public, a)
             }) == Ok(true)
         });
@@ -232,10 +234,10 @@ fn inner<'b>(
     buf: &'b mut [u8; classify::L4_PEEK],
 ) -> Option<(Header, &'b [u8])> {
     let inner_len = h.total_len.saturating_sub(h.header_len);
-    let first = ib.get_mut(..crate::ipv4::HEADER_LEN)?;
+    let first = ib.get_mut(..crate::dnat_core::ipv4::HEADER_LEN)?;
     skb.copy_from_network(h.header_len, first).ok()?;
     let ihl = usize::from(ib[0] & 0x0f) * 4;
-    if ihl > crate::ipv4::HEADER_LEN {
+    if ihl > crate::dnat_core::ipv4::HEADER_LEN {
         skb.copy_from_network(h.header_len, ib.get_mut(..ihl)?)
             .ok()?;
     }

@@ -13,14 +13,14 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::alloc_table::{BlockInfo, Blocks, Cursor, HostInfo, Kind};
+use crate::dnat_core::alloc_table::{BlockInfo, Blocks, Cursor, HostInfo, Kind};
+use crate::dnat_core::sa_table::{BlacklistEntries, BlacklistEntry, SaCursor, SaEntries, SaEntry};
+use crate::dnat_core::uapi::{block_kind, delivery};
+use crate::dnat_core::uapi::{router_attr as a, router_cmd as cmd};
 use crate::ffi::genl::{Dump, DumpIt, Msg};
-use crate::hosts::{HostState, PerHost};
-use crate::netlink::state;
-use crate::sa_table::{BlacklistEntries, BlacklistEntry, SaCursor, SaEntries, SaEntry};
-use crate::tables::LazyTables;
-use crate::uapi::{block_kind, delivery};
-use crate::uapi::{router_attr as a, router_cmd as cmd};
+use crate::router::hosts::{HostState, PerHost};
+use crate::router::netlink::state;
+use crate::router::tables::LazyTables;
 
 /// Table positions scanned per hold of the lock.
 const SCAN: u32 = 256;
@@ -71,8 +71,8 @@ fn run<T: Copy>(
     tables: &LazyTables,
     cmd: u8,
     mut scan: impl FnMut(
-        &mut crate::alloc_table::AllocTable<'_>,
-        &mut crate::sa_table::SaTable<'_>,
+        &mut crate::dnat_core::alloc_table::AllocTable<'_>,
+        &mut crate::dnat_core::sa_table::SaTable<'_>,
         u64,
         u32,
         &mut Batch<T>,

@@ -10,13 +10,13 @@ use kernel::new_spinlock_irq;
 use kernel::prelude::*;
 use kernel::sync::SpinLockIrq;
 
-use crate::atomic::{Atomic, Relaxed};
-use crate::direct::{self, Binding, Direct};
+use crate::common::atomic::{Atomic, Relaxed};
+use crate::common::packet::filled;
+use crate::dnat_core::direct::{self, Binding, Direct};
+use crate::dnat_core::pap_serving::{HostServing, ServingState};
 use crate::ffi::rcu::random_u32;
 use crate::ffi::route::RouteCache;
-use crate::packet::filled;
-use crate::pap_serving::{HostServing, ServingState};
-use crate::tables::HOSTS;
+use crate::router::tables::HOSTS;
 
 /// What the PAP server keeps besides the tables: per slot in a vector
 /// (about 14 KiB for 256 hosts, too much for the stack it would be built

@@ -6,29 +6,33 @@ use core::net::Ipv4Addr;
 
 use kernel::prelude::*;
 
-use crate::alloc_table::{AllocError, Kind, Quota, Settings};
-use crate::atomic::Relaxed;
-use crate::config::{ConfigError, RouterConfig, RouterUpdate};
-use crate::counters::{dump_counters, CounterAttrs};
-use crate::defrag::Defrag;
-use crate::direct::{BindError, Binding};
-use crate::dumps::{GetBlacklist, GetBlocks, GetHosts, GetSas};
-use crate::error::reject;
+use crate::common::atomic::Relaxed;
+use crate::common::counters::{dump_counters, CounterAttrs};
+use crate::common::error::reject;
+use crate::dnat_core::alloc_table::{AllocError, Kind, Quota, Settings};
+use crate::dnat_core::config::{ConfigError, RouterConfig, RouterUpdate};
+use crate::dnat_core::direct::{BindError, Binding};
+use crate::dnat_core::pap_server::{forget_block, forget_idle, owns_spi};
+use crate::dnat_core::router_events as events;
+use crate::dnat_core::sa_table::{Lan, SaError};
+use crate::dnat_core::stat::DataStat;
+use crate::dnat_core::uapi::ROUTER_MCGRP_EVENTS;
+use crate::dnat_core::uapi::{
+    block_kind, delivery, pap_auth_mode, router_event, sa_policy, unowned,
+};
+use crate::dnat_core::uapi::{
+    router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY,
+};
+use crate::ffi::defrag::Defrag;
 use crate::ffi::genl::{
     AttrType, DoIt, Dump, DumpIt, Family, McastGroup, Msg, Op, PolicyEntry, Request,
 };
 use crate::ffi::pernet::Pernet;
 use crate::ffi::route::{primary_ipv4, RouteCache};
-use crate::notify;
-use crate::pap_server::{forget_block, forget_idle, owns_spi};
-use crate::router_events as events;
-use crate::sa_table::{Lan, SaError};
-use crate::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
-use crate::stat::DataStat;
-use crate::state::{DeliveryError, RouterNet, TICK_MS};
-use crate::uapi::ROUTER_MCGRP_EVENTS;
-use crate::uapi::{block_kind, delivery, pap_auth_mode, router_event, sa_policy, unowned};
-use crate::uapi::{router_attr as a, router_cmd as cmd, FAMILY_VERSION, IFNAME_MAX, ROUTER_FAMILY};
+use crate::router::dumps::{GetBlacklist, GetBlocks, GetHosts, GetSas};
+use crate::router::notify;
+use crate::router::server::{broadcast_invalidate_all, tell_invalidate_all, PapStats};
+use crate::router::state::{DeliveryError, RouterNet, TICK_MS};
 
 const IFNAME: AttrType = AttrType::NulString(IFNAME_MAX as u16);
 const LLADDR: AttrType = AttrType::Exact(6);
@@ -221,7 +225,7 @@ impl DoIt for SetConfig {
             pap_auth: req.u8(a::PAP_AUTH),
         };
         let checked = update.check().map_err(|e| reject(req, e))?;
-        let resolve = |name: Option<crate::config::IfName>, attr| match name {
+        let resolve = |name: Option<crate::dnat_core::config::IfName>, attr| match name {
             None => Ok(None),
             Some(n) => req
                 .net()
@@ -361,7 +365,7 @@ impl DumpIt for GetPapStats {
 
 fn host_addr(req: &Request<'_>) -> Result<Ipv4Addr> {
     match req.be32(a::HOST_ADDR).map(Ipv4Addr::from) {
-        Some(h) if crate::config::is_unicast(h) => Ok(h),
+        Some(h) if crate::dnat_core::config::is_unicast(h) => Ok(h),
         _ => {
             req.set_error(
                 c"HOST_ADDR (a unicast address) is required",
@@ -550,7 +554,7 @@ impl DoIt for RevokeHost {
                 Ok(slot)
             })
             .ok_or(ENOMEM)?
-            .map_err(|e: crate::alloc_table::AllocError| {
+            .map_err(|e: crate::dnat_core::alloc_table::AllocError| {
                 req.set_error(c"the host table is full", None);
                 Error::from_errno(-e.errno())
             })?;

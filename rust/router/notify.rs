@@ -17,17 +17,17 @@ use kernel::new_spinlock_irq;
 use kernel::prelude::*;
 use kernel::sync::SpinLockIrq;
 
-use crate::events::{Event, Flood, Outbox};
+use crate::dnat_core::events::{Event, Flood, Outbox};
+use crate::dnat_core::pap_server::Stat;
+use crate::dnat_core::router_events::{flood, rate, KINDS, QUEUE};
+use crate::dnat_core::stat::DataStat;
+use crate::dnat_core::uapi::{router_attr as a, router_cmd as cmd, router_event};
 use crate::ffi::genl::Msg;
 use crate::ffi::net::Net;
 use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::monotonic_seconds;
-use crate::netlink::{EVENTS, FAMILY};
-use crate::pap_server::Stat;
-use crate::router_events::{flood, rate, KINDS, QUEUE};
-use crate::stat::DataStat;
-use crate::state::RouterNet;
-use crate::uapi::{router_attr as a, router_cmd as cmd, router_event};
+use crate::router::netlink::{EVENTS, FAMILY};
+use crate::router::state::RouterNet;
 
 /// The drop counters of the data path watched for floods.
 const DATA_DROPS: [DataStat; 12] = [

@@ -7,25 +7,25 @@
 
 use core::net::Ipv4Addr;
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::common::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 
-use crate::config::is_unicast;
-use crate::direct::{Binding, Lladdr};
+use crate::dnat_core::config::is_unicast;
+use crate::dnat_core::direct::{Binding, Lladdr};
+use crate::dnat_core::ipv4::{self, proto, Header};
+use crate::dnat_core::pap::{self, Direction, Message, PapError};
+use crate::dnat_core::pap_auth::{self, seal, Frame, Tag};
+use crate::dnat_core::pap_keys::Mode;
+use crate::dnat_core::pap_server::{Stat, Stats};
+use crate::dnat_core::pap_serving::{Policy, Served};
+use crate::dnat_core::sa_table::Lan;
 use crate::ffi::net::Net;
 use crate::ffi::netfilter::{HookState, Verdict};
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::route::{primary_ipv4, OwnedPacket};
 use crate::ffi::skb::SkBuff;
-use crate::hosts::HostState;
-use crate::ipv4::{self, proto, Header};
-use crate::pap::{self, Direction, Message, PapError};
-use crate::pap_auth::{self, seal, Frame, Tag};
-use crate::pap_keys::Mode;
-use crate::pap_server::{Stat, Stats};
-use crate::pap_serving::{Policy, Served};
-use crate::sa_table::Lan;
-use crate::state::RouterNet;
+use crate::router::hosts::HostState;
+use crate::router::state::RouterNet;
 
 /// The server's counters: one per [`Stat`], one per malformed-message
 /// reason ([`PapError`]).
@@ -186,7 +186,7 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
     };
     st.pap.bump(stat);
     if let Some(e) = event {
-        crate::notify::push(st, e);
+        crate::router::notify::push(st, e);
     }
     if n > 0 {
         let r = out
@@ -199,7 +199,7 @@ fn serve_packet(st: &RouterNet, skb: &SkBuff<'_>, hs: &HookState, h: &Header) ->
         });
     }
     if event.is_some() {
-        crate::notify::soon(st, net);
+        crate::router::notify::soon(st, net);
     }
     Ok(())
 }

@@ -2,28 +2,28 @@
 
 //! The router's per-namespace state and hooks.
 
-use crate::atomic::{Atomic, Relaxed};
+use crate::common::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
 use kernel::{new_mutex, sync::Mutex};
 
-use crate::alloc_table::AllocError;
-use crate::config::RouterConfig;
-use crate::counters::{CountHook, HasCounters, HookCounters};
-use crate::defrag::Defrag;
-use crate::direct::{BindError, Binding};
+use crate::common::counters::{CountHook, HasCounters, HookCounters};
+use crate::dnat_core::alloc_table::AllocError;
+use crate::dnat_core::config::RouterConfig;
+use crate::dnat_core::direct::{BindError, Binding};
+use crate::dnat_core::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
+use crate::dnat_core::ipv4::proto;
+use crate::dnat_core::router_path::{self, Iface, Path};
+use crate::dnat_core::stat::DataStats;
+use crate::ffi::defrag::Defrag;
 use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
 use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::rcu::real_seconds;
 use crate::ffi::route::primary_ipv4;
 use crate::ffi::skb::SkBuff;
-use crate::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
-use crate::hosts::{HostState, PerHost, PerHostTraffic};
-use crate::ipv4::proto;
-use crate::router_path::{self, Iface, Path};
-use crate::server::PapStats;
-use crate::stat::DataStats;
-use crate::tables::LazyTables;
+use crate::router::hosts::{HostState, PerHost, PerHostTraffic};
+use crate::router::server::PapStats;
+use crate::router::tables::LazyTables;
 use core::net::Ipv4Addr;
 
 /// Hook priority: after IPv4 defragmentation (`NF_IP_PRI_CONNTRACK_DEFRAG`,
@@ -85,15 +85,15 @@ impl PernetData for RouterNet {
         &ROUTER
     }
 
-    /// Leases and grace periods: see [`crate::tables::Tables::maintain`].
+    /// Leases and grace periods: see [`crate::router::tables::Tables::maintain`].
     /// The work runs from the first configuration on (which kicks it): a
     /// namespace without tables has nothing to maintain.
     /// Then the events: floods, and what is queued is sent
-    /// ([`crate::notify::tick`]).
+    /// ([`crate::router::notify::tick`]).
     fn tick(&self, net: &Net) -> Option<u32> {
         self.tables.get()?;
         let grace = self.tables.maintain();
-        crate::notify::tick(self, net);
+        crate::router::notify::tick(self, net);
         if grace {
             Some(GRACE_POLL_MS)
         } else {
@@ -277,12 +277,12 @@ impl NetHook for PreRouting {
         if lan == 0 {
             return Verdict::Accept;
         }
-        let Some(h) = crate::packet::ipv4_header(&skb) else {
+        let Some(h) = crate::common::packet::ipv4_header(&skb) else {
             return Verdict::Accept;
         };
         let public = Ipv4Addr::from(st.public_addr.load(Relaxed));
         if h.protocol == proto::ICMP {
-            if let Some(v) = crate::server::handle(st, &skb, state, &h) {
+            if let Some(v) = crate::router::server::handle(st, &skb, state, &h) {
                 return v;
             }
         }
@@ -294,10 +294,14 @@ impl NetHook for PreRouting {
         };
         let net = state.net();
         match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
-            Path::Outbound => crate::datapath::outbound(st, skb, state, &h, public),
-            Path::Untunnelled => crate::datapath::untunnelled(st, &skb, state, &h, from, public),
-            Path::Inbound => crate::datapath::inbound(st, skb, state, &h, lan, public),
-            Path::LocalError => crate::datapath::local_error(st, skb, state, &h, lan, public),
+            Path::Outbound => crate::router::datapath::outbound(st, skb, state, &h, public),
+            Path::Untunnelled => {
+                crate::router::datapath::untunnelled(st, &skb, state, &h, from, public)
+            }
+            Path::Inbound => crate::router::datapath::inbound(st, skb, state, &h, lan, public),
+            Path::LocalError => {
+                crate::router::datapath::local_error(st, skb, state, &h, lan, public)
+            }
             Path::Pass => Verdict::Accept,
         }
     }

@@ -22,25 +22,25 @@ use core::sync::atomic::{AtomicU16, AtomicU32};
 
 use kernel::prelude::*;
 
-use crate::packet::filled;
+use crate::common::packet::filled;
 use kernel::{
     new_spinlock_irq,
     sync::{SetOnce, SpinLockIrq},
 };
 
-use crate::alloc_table::{
+use crate::dnat_core::alloc_table::{
     AllocTable, BlockRef, GraceToken, HostSlot, Layout, Settings, Shared, SpiEntry, WriterState,
 };
-use crate::ffi::rcu::{monotonic_seconds, random_u32, GraceCookie};
-use crate::hosts::HostState;
-use crate::notify::RouterEvents;
-use crate::out_sa::{OutSaBucket, OutSaLayout, OutSaSettings, OutSaShared};
-use crate::pap_server::{forget_block, forget_idle};
-use crate::pap_serving::HostServing;
-use crate::router_events::expired;
-use crate::sa_table::{
+use crate::dnat_core::out_sa::{OutSaBucket, OutSaLayout, OutSaSettings, OutSaShared};
+use crate::dnat_core::pap_server::{forget_block, forget_idle};
+use crate::dnat_core::pap_serving::HostServing;
+use crate::dnat_core::router_events::expired;
+use crate::dnat_core::sa_table::{
     BlacklistSlot, SaBucket, SaGraceToken, SaLayout, SaShared, SaState, SaTable, Seed,
 };
+use crate::ffi::rcu::{monotonic_seconds, random_u32, GraceCookie};
+use crate::router::hosts::HostState;
+use crate::router::notify::RouterEvents;
 
 /// Hosts a namespace's tables hold (about 0.5 MiB of tables).
 pub const HOSTS: usize = 256;
@@ -56,7 +56,7 @@ const SA_LAYOUT: SaLayout = SaLayout {
 /// The table of hosts' outbound SAs (for ICMP errors quoting them): as
 /// many buckets as the established-SA table, 256 KiB and 1 KiB of counts.
 const OUT_SA_LAYOUT: OutSaLayout = OutSaLayout {
-    buckets: crate::out_sa::DEFAULT_BUCKETS,
+    buckets: crate::dnat_core::out_sa::DEFAULT_BUCKETS,
     hosts: HOSTS,
 };
 

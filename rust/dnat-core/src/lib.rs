@@ -4,9 +4,9 @@
 //!
 //! Every file under `src/` except this one and `store.rs` (heap-owned table
 //! storage for tests, examples and fuzzing) is also compiled into the kernel
-//! modules (`rust/dnat_router_main.rs`, `rust/dnat_host_main.rs` include them with
-//! `#[path]` at their crate root), so the files use only `core`, refer to
-//! each other through `super::`, and never panic on input.
+//! modules (`rust/dnat_router_main.rs`, `rust/dnat_host_main.rs` mount them
+//! as `crate::dnat_core`), so the files use only `core`, refer to each other
+//! through `super::`, and never panic on input.
 //! Here they are a normal `no_std` crate, unit-tested with `cargo test` and
 //! shared with the userspace tool.
 
