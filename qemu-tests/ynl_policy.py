@@ -72,6 +72,9 @@ def reported(a):
         return {'type': a.type, 'min-value': 0, 'max-value': FULL[a.type]}
     if a.type == 'string':
         return {'type': 'nul-string', 'max-length': a.yaml['checks']['max-len']}
+    if a.type == 'binary' and 'exact-len' in a.yaml.get('checks', {}):
+        n = a.yaml['checks']['exact-len']
+        return {'type': 'binary', 'min-length': n, 'max-length': n}
     return {'type': f'(no AttrType for {a.type})'}
 
 

@@ -84,7 +84,8 @@ HOSTS_YNL='map({host: ."host-addr", revoked: (."host-revoked" // false), ports: 
 	spis: ."host-spis", in: ."host-in-packets", out: ."host-out-packets", spoofed: ."host-spoofed",
 	sa_dropped: ."host-sa-dropped", quota_ports: ."quota-ports", quota_spis: ."quota-spis",
 	quota_own: (."quota-own" // false), auth: (."host-auth" // false),
-	in_bytes: ."host-in-bytes", out_bytes: ."host-out-bytes"}) | sort_by(.host)'
+	in_bytes: ."host-in-bytes", out_bytes: ."host-out-bytes", delivery}
+	+ (if .lladdr then {lladdr} else {} end)) | sort_by(.host)'
 expect_same "router get-hosts (ynl --dump) is dnatctl router hosts" \
 	"ynl router router --dump get-hosts | jq '$HOSTS_YNL'" \
 	"nrouter \"\$DNATCTL\" --json router hosts | jq '.hosts | sort_by(.host)'"
@@ -157,7 +158,9 @@ expect_same "host get-config (ynl --do) is dnatctl host show" \
 	"ynl h1 host --do get-config | jq '{router_addr: .\"router-addr\", public_addr: .\"public-addr\",
 		dev: {name: .\"lan-ifname\", ifindex: .\"lan-ifindex\"}, mode, tcp_timeout: .\"tcp-timeout\",
 		udp_timeout: .\"udp-timeout\", port_block: .\"port-block\", epoch,
-		hook_counters: (.\"hook-counters\" == 1)}'" \
+		hook_counters: (.\"hook-counters\" == 1),
+		delivery: (if .delivery == 1 then \"direct\" elif .delivery == 0 then \"ipip\" else .delivery end),
+		router_lladdr: .\"router-lladdr\"}'" \
 	"nh1 \"\$DNATCTL\" --json host show | jq .config"
 expect_same "host get-blocks (ynl --dump) is dnatctl host blocks" \
 	"ynl h1 host --dump get-blocks | jq 'map({kind: .\"block-kind\", lowest: .\"block-lowest\",
