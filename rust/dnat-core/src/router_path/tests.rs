@@ -500,5 +500,5 @@ fn forwarding_learns_the_sa() {
     assert_eq!(v.traffic(Traffic::Out, r.h1), (1, 60));
 }
 
-#[path = "direct.rs"]
+#[path = "tests/direct.rs"]
 mod direct;
