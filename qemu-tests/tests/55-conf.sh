@@ -258,7 +258,7 @@ same "... and the saved configuration is back" "$T/router.now" "$T/router.want"
 printf '[Host]\nrouter = 10.0.0.7\npublic = 203.0.113.30\ndev = eth0\n' >"$f"
 check "host setconf of a smaller file" H host setconf "$f"
 expect_eq "the host's other settings are at their defaults" "$(H host showconf)" \
-	"$(printf '[Host]\nrouter = 10.0.0.7\npublic = 203.0.113.30\ndev = eth0\nmode = translate\ntcp-timeout = 7440\nudp-timeout = 180\nport-block = 64\nhook-counters = off')"
+	"$(printf '[Host]\nrouter = 10.0.0.7\npublic = 203.0.113.30\ndev = eth0\nmode = translate\ntcp-timeout = 7440\nudp-timeout = 180\nport-block = 64\nhook-counters = off\ndelivery = ipip')"
 check "host setconf of the saved file again" H host setconf "$T/host.conf"
 
 # -- modules loaded again: setconf of the saved files gives the same text
@@ -269,7 +269,7 @@ check "insmod dnat_host" insmod "$TOP/rust/dnat_host.ko"
 expect_eq "a router module just loaded: the defaults setconf uses" "$(R router showconf)" \
 	"$(printf '[Router]\nunowned = local\nquota-ports = 4096\nquota-spis = 1024\nsa-policy = strict\nhook-counters = off\npap-rate = 0\npap-auth = required')"
 expect_eq "a host module just loaded: the defaults setconf uses" "$(H host showconf)" \
-	"$(printf '[Host]\nmode = translate\ntcp-timeout = 7440\nudp-timeout = 180\nport-block = 64\nhook-counters = off')"
+	"$(printf '[Host]\nmode = translate\ntcp-timeout = 7440\nudp-timeout = 180\nport-block = 64\nhook-counters = off\ndelivery = ipip')"
 check "router setconf of the saved file" R router setconf "$T/router.conf"
 check "host setconf of the saved file" H host setconf "$T/host.conf"
 R router showconf >"$T/router.now"
