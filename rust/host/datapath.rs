@@ -25,12 +25,13 @@ use core::net::Ipv4Addr;
 
 use crate::common::atomic::Relaxed;
 
+use crate::common::packet::ipv4_header;
 use crate::dnat_core::config::is_unicast;
 use crate::dnat_core::icmp::{self as icmp_xlat, About, IdError, QuoteSkip};
 use crate::dnat_core::ipv4::{self, icmp, proto, Header};
 use crate::dnat_core::sptt::Segment;
 use crate::dnat_core::stat::HostStat;
-use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::netfilter::{HookState, NetHook, Verdict};
 use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::skb::{PortField, SkBuff};
@@ -462,4 +463,62 @@ fn deliver(st: &HostNet, mut skb: SkBuff<'_>, inner: &Header) -> Verdict {
     st.data
         .add(HostStat::InDeliveredBytes, inner.total_len as u64);
     Verdict::Accept
+}
+
+/// `PRE_ROUTING`: counts; takes PAP from the router and tunnelled packets
+/// to our LAN address.
+pub struct PreRouting;
+
+impl NetHook for PreRouting {
+    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
+        let Some(st) = Pernet::<HostNet>::get(state.net()) else {
+            return Verdict::Accept;
+        };
+        st.counters.count(state.hook());
+        if st.active.load(Relaxed) == 0 {
+            return Verdict::Accept;
+        }
+        let lan = st.lan_ifindex.load(Relaxed);
+        if state.in_ifindex() != Some(lan) {
+            return Verdict::Accept;
+        }
+        let Some(h) = ipv4_header(&skb) else {
+            return Verdict::Accept;
+        };
+        let lan_addr = Ipv4Addr::from(st.lan_addr.load(Relaxed));
+        if h.protocol == proto::ICMP {
+            if let Some(v) = st.pap.receive(st, state.net(), &skb, &h) {
+                return v;
+            }
+        }
+        match h.protocol {
+            proto::IPIP if h.dst == lan_addr => inbound(st, skb, &h),
+            _ if u32::from(h.dst) == st.public.load(Relaxed) => direct_inbound(st, skb, &h),
+            _ => Verdict::Accept,
+        }
+    }
+}
+
+/// `POST_ROUTING`: counts; tunnels what the host sends from the public
+/// address to the Internet.
+pub struct PostRouting;
+
+impl NetHook for PostRouting {
+    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
+        let Some(st) = Pernet::<HostNet>::get(state.net()) else {
+            return Verdict::Accept;
+        };
+        st.counters.count(state.hook());
+        let public = st.public.load(Relaxed);
+        if public == 0 {
+            return Verdict::Accept;
+        }
+        let Some(h) = ipv4_header(&skb) else {
+            return Verdict::Accept;
+        };
+        if u32::from(h.src) != public {
+            return Verdict::Accept;
+        }
+        outbound(st, skb, state, &h)
+    }
 }

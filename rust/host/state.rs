@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The host's per-namespace state and hooks.
+//! The host's per-namespace state and the registration of its hooks
+//! (`datapath.rs` implements them).
 
 use core::net::Ipv4Addr;
 
@@ -9,22 +10,20 @@ use kernel::prelude::*;
 use kernel::{new_mutex, new_spinlock_irq, sync::Mutex, sync::SpinLockIrq};
 
 use crate::common::counters::{CountHook, HasCounters, HookCounters};
-use crate::common::packet::ipv4_header;
 use crate::dnat_core::config::{HostConfig, HostMode};
 use crate::dnat_core::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
 use crate::dnat_core::host_events::mode_changed;
-use crate::dnat_core::ipv4::proto;
 use crate::dnat_core::pap::PortBlock;
 use crate::dnat_core::stat::{HostStat, HostStats};
 use crate::dnat_core::uapi::{block_kind, host_mode};
 use crate::ffi::defrag::Defrag;
 use crate::ffi::net::Net;
-use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
+use crate::ffi::netfilter::HookOps;
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::route::{primary_ipv4, RouteCache};
-use crate::ffi::skb::SkBuff;
 use crate::host::client::PapClient;
 use crate::host::datapath::now;
+use crate::host::datapath::{PostRouting, PreRouting};
 use crate::host::notify::LazyEvents;
 use crate::host::sptt::{LazySptt, Translation};
 
@@ -398,66 +397,6 @@ impl HasCounters for HostNet {
 
 /// The flag of a learnt router link-layer address.
 const LLADDR_KNOWN: u64 = 1 << 63;
-
-/// `PRE_ROUTING`: counts; takes PAP from the router and tunnelled packets
-/// to our LAN address.
-pub struct PreRouting;
-
-impl NetHook for PreRouting {
-    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
-        let Some(st) = Pernet::<HostNet>::get(state.net()) else {
-            return Verdict::Accept;
-        };
-        st.counters.count(state.hook());
-        if st.active.load(Relaxed) == 0 {
-            return Verdict::Accept;
-        }
-        let lan = st.lan_ifindex.load(Relaxed);
-        if state.in_ifindex() != Some(lan) {
-            return Verdict::Accept;
-        }
-        let Some(h) = ipv4_header(&skb) else {
-            return Verdict::Accept;
-        };
-        let lan_addr = Ipv4Addr::from(st.lan_addr.load(Relaxed));
-        if h.protocol == proto::ICMP {
-            if let Some(v) = st.pap.receive(st, state.net(), &skb, &h) {
-                return v;
-            }
-        }
-        match h.protocol {
-            proto::IPIP if h.dst == lan_addr => crate::host::datapath::inbound(st, skb, &h),
-            _ if u32::from(h.dst) == st.public.load(Relaxed) => {
-                crate::host::datapath::direct_inbound(st, skb, &h)
-            }
-            _ => Verdict::Accept,
-        }
-    }
-}
-
-/// `POST_ROUTING`: counts; tunnels what the host sends from the public
-/// address to the Internet.
-pub struct PostRouting;
-
-impl NetHook for PostRouting {
-    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
-        let Some(st) = Pernet::<HostNet>::get(state.net()) else {
-            return Verdict::Accept;
-        };
-        st.counters.count(state.hook());
-        let public = st.public.load(Relaxed);
-        if public == 0 {
-            return Verdict::Accept;
-        }
-        let Some(h) = ipv4_header(&skb) else {
-            return Verdict::Accept;
-        };
-        if u32::from(h.src) != public {
-            return Verdict::Accept;
-        }
-        crate::host::datapath::outbound(st, skb, state, &h)
-    }
-}
 
 static HOOKS: [HookOps; 2] = [
     HookOps::new::<PreRouting>(PRE_ROUTING, PRIORITY),

@@ -29,15 +29,16 @@ use crate::common::atomic::Relaxed;
 use crate::dnat_core::alloc_table::{Shared, Slot};
 use crate::dnat_core::classify;
 use crate::dnat_core::direct::{Binding, Lladdr};
-use crate::dnat_core::ipv4::Header;
+use crate::dnat_core::ipv4::{proto, Header};
 use crate::dnat_core::out_sa::OutSaShared;
 use crate::dnat_core::router_path::{
-    self, Delivery, HostCount, Iface, Inbound, Outbound, Traffic, View,
+    self, Delivery, HostCount, Iface, Inbound, Outbound, Path, Traffic, View,
 };
 use crate::dnat_core::sa_table::SaShared;
 use crate::dnat_core::stat::DataStat;
-use crate::ffi::net::Net;
-use crate::ffi::netfilter::{HookState, Verdict};
+use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
+use crate::ffi::netfilter::{HookState, NetHook, Verdict};
+use crate::ffi::pernet::Pernet;
 use crate::ffi::rcu::monotonic_seconds;
 use crate::ffi::route;
 use crate::ffi::skb::SkBuff;
@@ -299,5 +300,45 @@ pub fn untunnelled(
             Verdict::Accept
         }
         Outbound::Drop => Verdict::Drop,
+    }
+}
+
+/// `PRE_ROUTING`: counts; on the LAN serves PAP and decapsulates what hosts
+/// tunnel to the router; on the WAN delivers what hosts own.
+pub struct PreRouting;
+
+impl NetHook for PreRouting {
+    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
+        let Some(st) = Pernet::<RouterNet>::get(state.net()) else {
+            return Verdict::Accept;
+        };
+        st.counters.count(state.hook());
+        let lan = st.lan_ifindex.load(Relaxed);
+        if lan == 0 {
+            return Verdict::Accept;
+        }
+        let Some(h) = crate::common::packet::ipv4_header(&skb) else {
+            return Verdict::Accept;
+        };
+        let public = Ipv4Addr::from(st.public_addr.load(Relaxed));
+        if h.protocol == proto::ICMP {
+            if let Some(v) = crate::router::server::handle(st, &skb, state, &h) {
+                return v;
+            }
+        }
+        let from = match state.in_ifindex() {
+            Some(i) if i == lan => Iface::Lan,
+            Some(i) if i == st.wan_ifindex.load(Relaxed) => Iface::Wan,
+            Some(LOOPBACK_IFINDEX) => Iface::Loopback,
+            _ => Iface::Other,
+        };
+        let net = state.net();
+        match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
+            Path::Outbound => outbound(st, skb, state, &h, public),
+            Path::Untunnelled => untunnelled(st, &skb, state, &h, from, public),
+            Path::Inbound => inbound(st, skb, state, &h, lan, public),
+            Path::LocalError => local_error(st, skb, state, &h, lan, public),
+            Path::Pass => Verdict::Accept,
+        }
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The router's per-namespace state and hooks.
+//! The router's per-namespace state and the registration of its hooks
+//! (`datapath.rs` implements them).
 
 use crate::common::atomic::{Atomic, Relaxed};
 use kernel::prelude::*;
@@ -11,16 +12,14 @@ use crate::dnat_core::alloc_table::AllocError;
 use crate::dnat_core::config::RouterConfig;
 use crate::dnat_core::direct::{BindError, Binding};
 use crate::dnat_core::hooks::{FORWARD, LOCAL_IN, LOCAL_OUT, POST_ROUTING, PRE_ROUTING};
-use crate::dnat_core::ipv4::proto;
-use crate::dnat_core::router_path::{self, Iface, Path};
 use crate::dnat_core::stat::DataStats;
 use crate::ffi::defrag::Defrag;
-use crate::ffi::net::{Net, LOOPBACK_IFINDEX};
-use crate::ffi::netfilter::{HookOps, HookState, NetHook, Verdict};
+use crate::ffi::net::Net;
+use crate::ffi::netfilter::HookOps;
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::rcu::real_seconds;
 use crate::ffi::route::primary_ipv4;
-use crate::ffi::skb::SkBuff;
+use crate::router::datapath::PreRouting;
 use crate::router::hosts::{HostState, PerHost, PerHostTraffic};
 use crate::router::server::PapStats;
 use crate::router::tables::LazyTables;
@@ -261,50 +260,6 @@ pub enum DeliveryError {
     Table(AllocError),
     /// The binding was refused.
     Bind(BindError),
-}
-
-/// `PRE_ROUTING`: counts; on the LAN serves PAP and decapsulates what hosts
-/// tunnel to the router; on the WAN delivers what hosts own.
-pub struct PreRouting;
-
-impl NetHook for PreRouting {
-    fn hook(skb: SkBuff<'_>, state: &HookState) -> Verdict {
-        let Some(st) = Pernet::<RouterNet>::get(state.net()) else {
-            return Verdict::Accept;
-        };
-        st.counters.count(state.hook());
-        let lan = st.lan_ifindex.load(Relaxed);
-        if lan == 0 {
-            return Verdict::Accept;
-        }
-        let Some(h) = crate::common::packet::ipv4_header(&skb) else {
-            return Verdict::Accept;
-        };
-        let public = Ipv4Addr::from(st.public_addr.load(Relaxed));
-        if h.protocol == proto::ICMP {
-            if let Some(v) = crate::router::server::handle(st, &skb, state, &h) {
-                return v;
-            }
-        }
-        let from = match state.in_ifindex() {
-            Some(i) if i == lan => Iface::Lan,
-            Some(i) if i == st.wan_ifindex.load(Relaxed) => Iface::Wan,
-            Some(LOOPBACK_IFINDEX) => Iface::Loopback,
-            _ => Iface::Other,
-        };
-        let net = state.net();
-        match router_path::path(&h, from, public, || st.lan_addr(net, lan)) {
-            Path::Outbound => crate::router::datapath::outbound(st, skb, state, &h, public),
-            Path::Untunnelled => {
-                crate::router::datapath::untunnelled(st, &skb, state, &h, from, public)
-            }
-            Path::Inbound => crate::router::datapath::inbound(st, skb, state, &h, lan, public),
-            Path::LocalError => {
-                crate::router::datapath::local_error(st, skb, state, &h, lan, public)
-            }
-            Path::Pass => Verdict::Accept,
-        }
-    }
 }
 
 static HOOKS: [HookOps; 1] = [HookOps::new::<PreRouting>(PRE_ROUTING, PRIORITY)];
