@@ -128,6 +128,16 @@ expect_errno "a multicast MAC: EINVAL" 22 "not a unicast link-layer address" \
 	nrouter "$DNATCTL" router delivery 10.0.0.3 direct lladdr 01:00:5e:00:00:01
 expect_errno "the broadcast MAC: EINVAL" 22 "not a unicast link-layer address" \
 	nrouter "$DNATCTL" router delivery 10.0.0.3 direct lladdr ff:ff:ff:ff:ff:ff
+# Direct delivery needs one segment: the route to the host must leave by
+# the LAN device without a gateway.
+for off in 10.0.1.5 203.0.113.3; do
+	expect_errno "direct to $off (not on the LAN device's link): EINVAL" 22 \
+		"direct delivery needs HOST_ADDR on the LAN device's link" \
+		nrouter "$DNATCTL" router delivery "$off" direct lladdr 02:00:00:00:00:09
+	expect_errno "... nor to learn its address" 22 "on the LAN device's link" \
+		nrouter "$DNATCTL" router delivery "$off" direct
+	expect_eq "... $off is not listed" "$(delivery "$off")" ""
+done
 expect_eq "raw SET_DELIVERY, multicast LLADDR: EINVAL with its message" \
 	"$(raw 19 13:u32:0x0300000a 46:u8:1 47:hex:01005e000001)" "errno 22 not a unicast link-layer address"
 # The policy's exact length is a range (NLA_POLICY_EXACT_LEN): ERANGE.

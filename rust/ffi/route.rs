@@ -12,6 +12,7 @@ use core::sync::atomic::{fence, AtomicPtr, AtomicU32, Ordering};
 
 use kernel::{alloc::flags, bindings, error::from_err_ptr, prelude::*, sync::rcu};
 
+use super::helpers;
 use super::net::Net;
 use super::rcu::ReadSide;
 
@@ -215,6 +216,25 @@ impl Route {
         // SAFETY: we hold a reference, so `dst` and its `ops` are valid.
         let ok = !unsafe { bindings::dst_check(dst, 0) }.is_null();
         ok.then_some(route)
+    }
+
+    /// Whether the route leaves by device `ifindex` with no gateway: its
+    /// destination is on that device's link (`rt_gw_family` 0).
+    pub fn on_link(&self, ifindex: u32) -> bool {
+        let rt = self.rt.as_ptr();
+        // SAFETY: we hold a reference on `rt` (type invariant), so its
+        // fields may be read.
+        let gw = unsafe { (*rt).rt_gw_family };
+        // SAFETY: we hold a reference on `rt`, so its member `dst` is valid
+        // to read; `dst_dev` reads its device with `READ_ONCE`.
+        let dev = unsafe { helpers::dnat_dst_dev(&raw const (*rt).dst) };
+        if gw != 0 || dev.is_null() {
+            return false;
+        }
+        // SAFETY: `dev` is the device the route holds a reference to; it
+        // stays valid while we hold the route.
+        let index = unsafe { (*dev).ifindex };
+        u32::try_from(index) == Ok(ifindex)
     }
 
     /// The route's `struct rtable`; the reference stays with `self`.

@@ -492,6 +492,11 @@ impl DoIt for SetDelivery {
                 return Err(EINVAL);
             }
         };
+        if b != Binding::Ipip && !st.on_lan(req.net(), host) {
+            let msg = c"direct delivery needs HOST_ADDR on the LAN device's link";
+            req.set_error(msg, Some(a::HOST_ADDR));
+            return Err(EINVAL);
+        }
         st.set_delivery(host, b).map_err(|e| {
             let (msg, attr, errno) = match e {
                 DeliveryError::Table(t) => {
@@ -515,9 +520,12 @@ impl DoIt for SetDelivery {
                     Some(a::LLADDR),
                     ENOSPC,
                 ),
-                DeliveryError::Bind(BindError::Slot) | DeliveryError::NoMemory => {
-                    (c"out of memory", None, ENOMEM)
-                }
+                DeliveryError::Bind(BindError::Slot) => (
+                    c"the host's slot is outside the binding table",
+                    None,
+                    ERANGE,
+                ),
+                DeliveryError::NoMemory => (c"out of memory", None, ENOMEM),
             };
             req.set_error(msg, attr);
             errno

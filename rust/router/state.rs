@@ -18,7 +18,7 @@ use crate::ffi::net::Net;
 use crate::ffi::netfilter::HookOps;
 use crate::ffi::pernet::{Pernet, PernetData};
 use crate::ffi::rcu::real_seconds;
-use crate::ffi::route::primary_ipv4;
+use crate::ffi::route::{primary_ipv4, Route};
 use crate::router::datapath::PreRouting;
 use crate::router::hosts::{HostState, PerHost, PerHostTraffic};
 use crate::router::server::PapStats;
@@ -131,6 +131,14 @@ impl RouterNet {
             0 => primary_ipv4(net, lan).map(|(a, _)| a),
             a => Some(Ipv4Addr::from(a)),
         }
+    }
+
+    /// Whether `addr` is on the link of the LAN device: the route to it
+    /// leaves by that device with no gateway (direct delivery needs it).
+    pub fn on_lan(&self, net: &Net, addr: Ipv4Addr) -> bool {
+        let lan = self.lan_ifindex.load(Relaxed);
+        lan != 0
+            && Route::output(net, Ipv4Addr::UNSPECIFIED, addr, 0, 0).is_ok_and(|r| r.on_link(lan))
     }
 
     /// The per-host state, once the first configuration allocated it.
