@@ -392,6 +392,7 @@ expect_eq "both direct: h2 tunnelled nothing, no IP-in-IP on its port" \
 # its own MAC: the checks allow that, never h3's MAC.)
 check "router delivery 10.0.0.3 direct without lladdr on a bound host" nrouter "$DNATCTL" router delivery 10.0.0.3 direct
 expect_eq "... keeps it bound (learning again would drop its packets)" "$(rhost 10.0.0.3)" "direct $m2"
+lb0=$(rstat lladdr_bound) lr0=$(rstat lladdr_refused)
 check "router delivery 10.0.0.3 ipip, then direct without lladdr (learn it)" \
 	nrouter sh -c "$DNATCTL router delivery 10.0.0.3 ipip && $DNATCTL router delivery 10.0.0.3 direct"
 b=$(rhost 10.0.0.3)
@@ -404,4 +405,19 @@ check "... and bound nothing to h3's MAC ($b)" test "$b" = "direct none" -o "$b"
 check "h2's module asks for more ports (a sealed PAP request)" nh2 "$DNATCTL" host request ports 8
 bound() { [ "$(rhost 10.0.0.3)" = "direct $m2" ]; }
 check "the router bound h2's MAC from its own sealed PAP" wait_until 10 bound
+expect_eq "... counted once in lladdr_bound, nothing in lladdr_refused" \
+	"$(( $(rstat lladdr_bound) - lb0 )) $(( $(rstat lladdr_refused) - lr0 ))" "1 0"
+
+# A learnt address another host holds is refused and counted: h1 (back on
+# ipip) is bound to h2's MAC by the administrator, then h2 learns.
+check "h1: ipip, h2: ipip, h1: direct lladdr (h2's MAC)" nrouter sh -c \
+	"$DNATCTL router delivery 10.0.0.1 ipip && $DNATCTL router delivery 10.0.0.3 ipip && $DNATCTL router delivery 10.0.0.1 direct lladdr $m2"
+check "h2 direct without lladdr (learn it)" nrouter "$DNATCTL" router delivery 10.0.0.3 direct
+lr0=$(rstat lladdr_refused)
+check "h2's module asks for more ports again (a sealed PAP request)" nh2 "$DNATCTL" host request ports 8
+refused() { [ "$(rstat lladdr_refused)" -gt "$lr0" ]; }
+check "the router refused to bind h2's MAC (h1 holds it): lladdr_refused" wait_until 10 refused
+expect_eq "... h2 stays direct, unbound" "$(rhost 10.0.0.3)" "direct none"
+check "h1 and h2 back on ipip" nrouter sh -c \
+	"$DNATCTL router delivery 10.0.0.1 ipip && $DNATCTL router delivery 10.0.0.3 ipip"
 rm -rf "$T"

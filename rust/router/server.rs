@@ -233,7 +233,11 @@ fn serve_message(
                 if per_host.direct.get(s) == Binding::Learn {
                     // Refused (in use by another host, multicast): the
                     // host stays unbound, delivered by IP-in-IP.
-                    let _ = per_host.direct.set(s, Binding::Bound(m));
+                    st.pap
+                        .bump(match per_host.direct.set(s, Binding::Bound(m)) {
+                            Ok(()) => Stat::LladdrBound,
+                            Err(_) => Stat::LladdrRefused,
+                        });
                 }
             }
             Some(served)

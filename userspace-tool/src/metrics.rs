@@ -163,6 +163,12 @@ fn server_help(s: ServerStat) -> &'static str {
         ServerStat::AuthUnknownKey => "PAP sealed with an unknown key, refused.",
         ServerStat::AuthBadMac => "PAP with a wrong MAC, refused.",
         ServerStat::AuthReplayed => "Sealed PAP with a sequence number used already, dropped.",
+        ServerStat::LladdrBound => {
+            "Direct hosts' link-layer addresses bound from their authenticated PAP."
+        }
+        ServerStat::LladdrRefused => {
+            "Link-layer addresses learnt from PAP that could not be bound; the host stays unbound."
+        }
     }
 }
 

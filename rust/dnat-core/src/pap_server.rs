@@ -100,6 +100,12 @@ counter_enum! {
         AuthBadMac = "auth_bad_mac",
         /// A sealed message whose sequence number was used already, dropped.
         AuthReplayed = "dropped_auth_replayed",
+        /// A direct-mode host's link-layer address was bound from its
+        /// authenticated message (`direct.rs`).
+        LladdrBound = "lladdr_bound",
+        /// A link-layer address that could not be bound (another host's,
+        /// not unicast, no room in the index): the host stays unbound.
+        LladdrRefused = "lladdr_refused",
     }
 }
 
