@@ -159,7 +159,7 @@ expect_same "host get-config (ynl --do) is dnatctl host show" \
 		dev: {name: .\"lan-ifname\", ifindex: .\"lan-ifindex\"}, mode, tcp_timeout: .\"tcp-timeout\",
 		udp_timeout: .\"udp-timeout\", port_block: .\"port-block\", epoch,
 		hook_counters: (.\"hook-counters\" == 1),
-		delivery: (if .delivery == 1 then \"direct\" elif .delivery == 0 then \"ipip\" else .delivery end),
+		delivery,
 		router_lladdr: .\"router-lladdr\"}'" \
 	"nh1 \"\$DNATCTL\" --json host show | jq .config"
 expect_same "host get-blocks (ynl --dump) is dnatctl host blocks" \
@@ -189,6 +189,11 @@ expect_same "host get-stats (ynl --dump) names the counters of dnatctl host stat
 check "ynl --do set-config on the host (tcp-timeout 600)" ynl h1 host --do set-config --json '{"tcp-timeout": 600}'
 expect_eq "dnatctl host show sees it" "$(nh1 "$DNATCTL" --json host show | jq .config.tcp_timeout)" 600
 check "ynl --do set-config on the host (tcp-timeout back to 7440)" ynl h1 host --do set-config --json '{"tcp-timeout": 7440}'
+check "ynl --do set-config on the host (delivery by its enum name, direct)" \
+	ynl h1 host --do set-config --json '{"delivery": "direct"}'
+expect_eq "dnatctl host show sees delivery direct" "$(nh1 "$DNATCTL" --json host show | jq -r .config.delivery)" direct
+check "ynl --do set-config on the host (delivery back to ipip)" ynl h1 host --do set-config --json '{"delivery": "ipip"}'
+expect_eq "dnatctl host show sees delivery ipip" "$(nh1 "$DNATCTL" --json host show | jq -r .config.delivery)" ipip
 
 # -- what generic netlink reports: commands, policy, permissions
 for fam in router host; do
