@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Waits (up to 10 s) for one UDP datagram to PORT on a socket bound to
+"""Waits (up to 30 s: a debug kernel under TCG is slow) for one UDP datagram to PORT on a socket bound to
 device DEV (SO_BINDTODEVICE) and prints its payload and the ingress
 interface index IP_PKTINFO gives, or "none". Test code.
 
@@ -17,7 +17,7 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, dev.encode())
 s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
 s.bind(("0.0.0.0", port))
-s.settimeout(10)
+s.settimeout(30)
 try:
     data, anc, _, _ = s.recvmsg(2048, socket.CMSG_SPACE(12))
 except socket.timeout:

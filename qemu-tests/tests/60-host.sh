@@ -334,6 +334,7 @@ else
 	wait_listen h1 u 7778
 	nrouter python3 "$TOP/qemu-tests/raw_eth.py" lan0 "$(lladdr router lan0)" "$m1" 203.0.113.3 203.0.113.30 udp 9999 7778 bound >/dev/null
 	wait "$rb" || true
+	echo "    # h1: router lladdr $(nh1 "$DNATCTL" --json host show | jq -r '.config.router_lladdr // "none"') (router lan0 $(lladdr router lan0)), in_direct $(hstat h1 in_direct), in_direct_lladdr $(hstat h1 in_direct_lladdr)"
 	expect_eq "direct: a socket bound to eth0 receives what the router's MAC sent, arrived on eth0" \
 		"$(cat "$T/bound")" "bound $(nh1 cat /sys/class/net/eth0/ifindex)"
 	expect_eq "direct: a datagram to the public address from h2's MAC (not the router's) dropped and counted" \

@@ -247,7 +247,10 @@ expect_dropped "h2 (ipip) untunnelled with its own port, identifier and SPI (UDP
 # router's namespace sends from the router's MAC, not the same datagram
 # from h3's MAC; TCP (SYN), ICMP (echo request) and ESP from h3's MAC to
 # the public address get no answer from h1. All four count in h1's
-# in_direct_lladdr.
+# in_direct_lladdr. The flow stays idle while h3 forges: under a debug
+# kernel that can outlast the default UDP timeout (180 s), so h1 keeps
+# its translations for an hour meanwhile.
+nh1 "$DNATCTL" host set udp-timeout 3600
 nh1 nft -f - <<'EOF'
 table ip answers {
 	chain out {
@@ -257,10 +260,10 @@ table ip answers {
 }
 EOF
 answers() { nh1 nft -j list chain ip answers out | jq '[.nftables[] | .rule? | select(.) | .expr[] | .counter? | select(.) | .packets] | add // 0'; }
-nh1 timeout 300 python3 - "$T/app.port" "$T/app.go" >"$T/app.out" <<'EOF' &
+nh1 timeout 900 python3 - "$T/app.port" "$T/app.go" >"$T/app.out" <<'EOF' &
 import os, socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(30)
+s.settimeout(60)
 s.connect(("203.0.113.3", 9090))
 s.send(b"first")
 print(s.recv(100).decode(), flush=True)
@@ -298,9 +301,11 @@ queued() { [ "$(nh1 ss -Hun "sport = :$lport" | awk '{print $2}' | head -1)" -gt
 wait_until 10 queued || true
 touch "$T/app.go"
 wait "$app" || true
+echo "    # h1: router lladdr $(nh1 "$DNATCTL" --json host show | jq -r '.config.router_lladdr // "none"'), in_direct $(hstat h1 in_direct), in_direct_lladdr $(hstat h1 in_direct_lladdr), udp $lport: $(sptt h1 | jq -c "[.translations[] | select(.proto == \"udp\" and .local_port == $lport)]")"
 expect_eq "h1's application got the echoes and the router's control, not h3's datagram" \
 	"$(tr '\n' ' ' <"$T/app.out")" "first control last "
 nh1 nft delete table ip answers
+nh1 "$DNATCTL" host set udp-timeout 180
 
 # -- (c) a TCP connection from h1 to ext survives switching h1 to ipip
 # and back to direct, the router first each time, then the host (in
