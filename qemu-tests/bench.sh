@@ -297,13 +297,18 @@ rmmod dnat_router
 #           replies classified by port and tunnelled back)
 # TCP: iperf3 throughput (h -> ext). UDP: iperf3 64-byte datagrams at full
 # speed, datagrams received by the server per second.
-# Two references, UDP only, in the same rounds (they do not enter
-# host_vs_direct): what the IP-in-IP hop itself costs here.
+# Direct delivery, and four references, UDP only, in the same rounds
+# (they do not enter host_vs_direct): what the IP-in-IP hop itself costs.
 #   ddirect dnat as above in direct delivery: no IP-in-IP either way, the
 #           router checks h's MAC and sends the replies on unchanged
 #           (host_direct_mode_vs_direct, the lower of TCP and UDP)
 #   native  dnat as above in native mode: the ephemeral port range is the
 #           granted block and the host module only tunnels (no translation)
+#   dnative ddirect in native mode: the host module neither tunnels nor
+#           translates; what is left is the hooks and the router's check
+#   pubsrc  no dnat modules; h sends from 198.51.100.30 on its lo, the
+#           router forwards it as in direct and routes the address back to
+#           h: plain forwarding from an address that is not the device's
 #   ipip    no dnat modules; the kernel's own IP-in-IP tunnel devices on h
 #           and the router carry h's traffic from 198.51.100.30 (a second
 #           documentation address: the router holds 203.0.113.30)
@@ -334,21 +339,26 @@ sleep 1
 
 mode_on() {
 	case $1 in
-	dnat | native | ddirect)
+	dnat | native | ddirect | dnative)
 		insmod "$TOP/rust/dnat_router.ko"
 		insmod "$TOP/rust/dnat_host.ko"
 		n router "$DNATCTL" router set lan lan0 wan wan0 public 203.0.113.30 ports 20000-29999 spis 0x1000-0x1fff
-		if [ "$1" = ddirect ]; then
+		if [ "$1" = ddirect ] || [ "$1" = dnative ]; then
 			n router "$DNATCTL" router delivery 10.0.0.1 direct lladdr "$(n h cat /sys/class/net/eth0/address)"
 			n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 delivery direct >/dev/null
 		else
 			n h env DNATCTL="$DNATCTL" "$TOP/scripts/host-up.sh" 10.0.0.7 203.0.113.30 eth0 >/dev/null
 		fi
-		if [ "$1" = native ]; then
+		if [ "$1" = native ] || [ "$1" = dnative ]; then
 			n h "$DNATCTL" host set mode native
 			n h sysctl -qw net.ipv4.ip_local_port_range="$(n h "$DNATCTL" --json host blocks |
 				jq -r '[.blocks[] | select(.kind == "ports")][0] | "\(.lowest) \(.lowest + .count - 1)"')"
 		fi
+		;;
+	pubsrc)
+		n h ip addr add 198.51.100.30/32 dev lo
+		n h ip route replace default via 10.0.0.7 dev eth0 src 198.51.100.30
+		n router ip route add 198.51.100.30/32 via 10.0.0.1 dev lan0
 		;;
 	ipip)
 		n h ip link add t0 type ipip local 10.0.0.1 remote 10.0.0.7
@@ -363,8 +373,8 @@ mode_on() {
 }
 mode_off() {
 	case $1 in
-	dnat | native | ddirect)
-		if [ "$1" = ddirect ]; then
+	dnat | native | ddirect | dnative)
+		if [ "$1" = ddirect ] || [ "$1" = dnative ]; then
 			# The router must have sent h's packets on unchanged.
 			local d
 			d=$(n router "$DNATCTL" --json router stats | jq -r '.stats.out_direct')
@@ -374,6 +384,11 @@ mode_off() {
 		n h ip addr del 203.0.113.30/32 dev lo
 		n h sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
 		rmmod dnat_host dnat_router
+		;;
+	pubsrc)
+		n h ip route replace default via 10.0.0.7 dev eth0
+		n h ip addr del 198.51.100.30/32 dev lo
+		n router ip route del 198.51.100.30/32
 		;;
 	ipip)
 		n h ip route replace default via 10.0.0.7 dev eth0
@@ -401,9 +416,9 @@ rmmod dnat_host dnat_router 2>/dev/null || true
 modprobe ipip
 echo "host bench: $RUNS runs of ${HT}s iperf3 TCP and 64-byte UDP per mode, interleaved"
 for i in $(seq "$RUNS"); do
-	for m in direct dnat ddirect native ipip; do
+	for m in direct dnat ddirect native dnative pubsrc ipip; do
 		for p in tcp udp; do
-			[ "$m" = native ] || [ "$m" = ipip ] && [ "$p" = tcp ] && continue
+			case $m-$p in native-tcp | dnative-tcp | pubsrc-tcp | ipip-tcp) continue ;; esac
 			# A step that fails ends the benchmark (set -e inside the
 			# substitution too), rather than filing another set-up's
 			# figure under this mode.
@@ -414,7 +429,7 @@ for i in $(seq "$RUNS"); do
 		done
 	done
 done
-for k in direct-tcp dnat-tcp ddirect-tcp direct-udp dnat-udp ddirect-udp native-udp ipip-udp; do
+for k in direct-tcp dnat-tcp ddirect-tcp direct-udp dnat-udp ddirect-udp native-udp dnative-udp pubsrc-udp ipip-udp; do
 	printf '%-10s median %12d  spread %s\n' "$k" "$(median <<<"${res[$k]}")" "$(spread <<<"${res[$k]}")"
 done
 dt=$(median <<<"${res[direct-tcp]}"); ht=$(median <<<"${res[dnat-tcp]}")
@@ -426,6 +441,9 @@ awk -v a="$xt" -v b="$dt" -v c="$xu" -v d="$du" 'BEGIN { printf "host, direct de
 hdd=$(awk -v a="$xt" -v b="$dt" -v c="$xu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
 awk -v n="$nu" -v i="$iu" -v d="$du" -v h="$hu" \
 	'BEGIN { if (n <= 0 || i <= 0 || d <= 0) { print "host references (udp): no datagrams in a mode"; exit } printf "host references (udp): native mode %.2f x direct, kernel ipip tunnel %.2f x direct; dnat %.2f x kernel ipip\n", n / d, i / d, h / i }'
+pu=$(median <<<"${res[pubsrc-udp]}"); yu=$(median <<<"${res[dnative-udp]}")
+awk -v p="$pu" -v d="$du" -v y="$yu" \
+	'BEGIN { if (p <= 0 || d <= 0) { print "host references (udp): no datagrams in a mode"; exit } printf "host references (udp): direct delivery in native mode %.2f x direct; forwarding from an address on lo %.2f x direct\n", y / d, p / d }'
 hvd=$(awk -v a="$ht" -v b="$dt" -v c="$hu" -v d="$du" 'BEGIN { x = a / b; y = c / d; printf "%.2f", (x < y ? x : y) }')
 }
 
